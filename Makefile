@@ -1,0 +1,55 @@
+# cyphonic top-level Makefile.
+#
+#   make            build cyphonic.ko and the user-space tools
+#   make check      install dependencies, build, run the whole test suite
+#   make demo       install dependencies, build, run the demo in a VM
+#   make deps       install the Debian packages that build/test/demo need
+#
+# KDIR selects the kernel build tree. By default it is the running kernel's
+# (/lib/modules/$(uname -r)/build); when that does not exist (as on a build
+# host whose kernel has no headers installed) the newest installed
+# /lib/modules/*/build is used instead.
+
+TOP := $(CURDIR)
+KVER ?= $(shell uname -r)
+KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
+		$(lastword $(sort $(wildcard /lib/modules/*/build))))
+
+export TOP KDIR
+
+.PHONY: all module user deps check test demo bench clean install
+
+all: module user
+
+module:
+	@test -n "$(KDIR)" || { echo "no kernel build tree: install linux-headers-amd64 or set KDIR=" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(TOP) modules
+
+user:
+	$(MAKE) -C user
+
+deps:
+	@scripts/deps.sh
+
+check: deps
+	$(MAKE) all
+	tests/run.sh
+
+test: check
+
+demo: deps
+	$(MAKE) all
+	tests/demo/demo.sh
+
+bench: deps
+	$(MAKE) all
+	tests/bench/bench.sh
+
+install: all
+	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
+	depmod -a $(notdir $(patsubst %/build,%,$(KDIR)))
+	$(MAKE) -C user install
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(TOP) clean
+	$(MAKE) -C user clean
