@@ -17,7 +17,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
 
 export TOP KDIR
 
-.PHONY: all module user deps check test demo bench clean install
+.PHONY: all module user deps check test demo bench bench-cloud clean install
 
 all: module user
 
@@ -44,6 +44,10 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	tests/bench/bench.sh
+
+bench-cloud: deps
+	$(MAKE) user
+	tests/bench/cloud.sh
 
 install: all
 	$(MAKE) -C $(KDIR) M=$(TOP) modules_install
