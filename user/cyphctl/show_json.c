@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `cyphctl show --json`. The shape is an interface (tests and scripts read
+ * it with jq); docs/cyphctl.md describes it. Every counter is always
+ * present; absent addresses are left out; absent endpoint/last rx are null.
+ */
+#include "show.h"
+
+#include <arpa/inet.h>
+
+#include "addr.h"
+#include "json_out.h"
+#include "parse.h"
+
+static void put_stats(struct json_out *j, const struct cy_stats *st)
+{
+	unsigned int i;
+
+	json_key(j, "stats");
+	json_obj_begin(j);
+	for (i = 1; i <= CYPHONIC_STAT_MAX; i++) {
+		json_key(j, stat_name(i));
+		json_u64(j, st->v[i]);
+	}
+	json_obj_end(j);
+}
+
+static void put_addr(struct json_out *j, const char *key, bool has, int af,
+		     const void *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (!has || !inet_ntop(af, a, buf, sizeof(buf)))
+		return;
+	json_key(j, key);
+	json_str(j, buf);
+}
+
+static void put_locals(struct json_out *j, const struct cy_device *d)
+{
+	size_t i;
+
+	json_key(j, "locals");
+	json_arr_begin(j);
+	for (i = 0; i < d->nlocals; i++) {
+		json_obj_begin(j);
+		put_addr(j, "vip4", d->locals[i].has_vip4, AF_INET,
+			 &d->locals[i].vip4);
+		put_addr(j, "vip6", d->locals[i].has_vip6, AF_INET6,
+			 &d->locals[i].vip6);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void put_keys(struct json_out *j, const struct cy_tunnel *t)
+{
+	unsigned int i;
+
+	json_key(j, "keys");
+	json_arr_begin(j);
+	for (i = 0; i < t->nkeys; i++) {
+		const struct cy_key *k = &t->keys[i];
+
+		json_obj_begin(j);
+		json_key(j, "slot");
+		json_str(j, slot_name(k->slot));
+		json_key(j, "key_id");
+		json_u64(j, k->id);
+		json_key(j, "age_ms");
+		json_u64(j, k->age_ms);
+		json_key(j, "tx_counter");
+		json_u64(j, k->tx_counter);
+		json_key(j, "rx_counter");
+		json_u64(j, k->rx_counter);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
+static void put_endpoint(struct json_out *j, const struct cy_tunnel *t)
+{
+	char ep[ADDR_ENDPOINT_STRLEN];
+
+	json_key(j, "endpoint");
+	if (t->endpoint_len &&
+	    !addr_format_endpoint((const void *)&t->endpoint, t->endpoint_len,
+				  ep, sizeof(ep)))
+		json_str(j, ep);
+	else
+		json_null(j);
+}
+
+static void put_tunnel(struct json_out *j, const struct cy_tunnel *t)
+{
+	json_obj_begin(j);
+	json_key(j, "index");
+	json_u64(j, t->index);
+	json_key(j, "peer_index");
+	json_u64(j, t->peer_index);
+	put_addr(j, "local4", t->has_local4, AF_INET, &t->local4);
+	put_addr(j, "remote4", t->has_remote4, AF_INET, &t->remote4);
+	put_addr(j, "local6", t->has_local6, AF_INET6, &t->local6);
+	put_addr(j, "remote6", t->has_remote6, AF_INET6, &t->remote6);
+	put_endpoint(j, t);
+	json_key(j, "relay");
+	json_u64(j, t->relay);
+	put_keys(j, t);
+	json_key(j, "last_rx_ms");
+	if (t->has_last_rx)
+		json_u64(j, t->last_rx_ms);
+	else
+		json_null(j);
+	put_stats(j, &t->stats);
+	json_obj_end(j);
+}
+
+static void put_device(struct json_out *j, const struct cy_device *d)
+{
+	size_t i;
+
+	json_obj_begin(j);
+	json_key(j, "name");
+	json_str(j, d->name);
+	json_key(j, "ifindex");
+	json_u64(j, d->ifindex);
+	json_key(j, "port4");
+	json_u64(j, d->port4);
+	json_key(j, "port6");
+	json_u64(j, d->port6);
+	json_key(j, "cipher");
+	json_str(j, cipher_name(d->cipher));
+	json_key(j, "workers");
+	json_u64(j, d->workers);
+	put_stats(j, &d->stats);
+	put_locals(j, d);
+	json_key(j, "tunnels");
+	json_arr_begin(j);
+	for (i = 0; i < d->ntunnels; i++)
+		put_tunnel(j, &d->tunnels[i]);
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+int show_json(FILE *f, const struct cy_model *m)
+{
+	struct json_out j;
+	size_t i;
+
+	json_init(&j, f);
+	json_obj_begin(&j);
+	json_key(&j, "devices");
+	json_arr_begin(&j);
+	for (i = 0; i < m->ndevs; i++)
+		put_device(&j, &m->devs[i]);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	fputc('\n', f);
+	return json_out_ok(&j) ? 0 : -1;
+}
