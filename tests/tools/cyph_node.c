@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cyph_node: a minimal CYPHONIC node for the cloud integration tests. It
+ * runs the real signaling sequence with the library clients: credential
+ * from the AS (asclient) or from files, registration and keepalive at the
+ * NMS (nmsclient), route request, relay bind at the TRS (trsclient), and
+ * an echo through the relay. One UDP socket carries everything, as on a
+ * real node. Results are printed one per line for the test scripts:
+ *
+ *   ok registered observed=ADDR
+ *   ok route mode=relay peer=ID session=N
+ *   ok echo N/N
+ *   error STAGE REASON         (exit status 1)
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/cyphonic.h>
+#include "addr.h"
+#include "asclient.h"
+#include "cred.h"
+#include "nmsclient.h"
+#include "proto_crypto.h"
+#include "proto_udp.h"
+#include "trsclient.h"
+
+static struct {
+	const char *as, *as_ca, *name, *password, *cert, *key, *save_cert,
+		*save_key, *ca, *nms, *nms_name, *local;
+	const char *report;	/* reported address instead of the socket's */
+	int timeout_ms, nat;
+	bool no_keepalive, force_relay;
+} o = { .local = "127.0.0.1:0", .timeout_ms = 5000 };
+
+static int fd;
+static struct sockaddr_storage nms_sa;
+static socklen_t nms_len;
+static struct nmsc C;
+static EVP_PKEY *key;
+static uint8_t *cert;
+static size_t cert_len;
+static struct cyph_ca *ca;
+static struct trsc relay;
+static bool relay_bound;
+static int echoes;
+
+static void send_ep(const struct proto_ep *ep, const uint8_t *p, size_t n);
+
+/* hole punch in progress: both sides probe the other's endpoint */
+static struct {
+	bool active, done;
+	uint64_t id;
+	uint8_t secret[32];
+	struct proto_ep peer;
+} punch;
+
+static void punch_start(const struct proto_msg *m)
+{
+	punch.active = true;
+	punch.id = m->punch_id;
+	memcpy(punch.secret, m->punch_secret, 32);
+	punch.peer = m->peer_eps[0];
+}
+
+static void punch_probe(uint8_t kind, uint64_t nonce)
+{
+	uint8_t p[PROTO_PROBE_LEN];
+
+	proto_probe_build(p, kind, (uint32_t)C.node_id, 0, punch.id, nonce, punch.secret);
+	send_ep(&punch.peer, p, sizeof(p));
+}
+
+static void die(const char *stage, const char *why)
+{
+	printf("error %s %s\n", stage, why);
+	fflush(stdout);
+	exit(1);
+}
+
+static void send_to(const struct sockaddr *sa, socklen_t len, const uint8_t *p, size_t n)
+{
+	if (n && sendto(fd, p, n, 0, sa, len) < 0)
+		fprintf(stderr, "sendto: %s\n", strerror(errno));
+}
+
+static void send_nms(const uint8_t *p, size_t n)
+{
+	send_to((struct sockaddr *)&nms_sa, nms_len, p, n);
+}
+
+static void send_ep(const struct proto_ep *ep, const uint8_t *p, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = proto_ep_to_sa(ep, &ss);
+
+	send_to((struct sockaddr *)&ss, len, p, n);
+}
+
+/* ---- credentials ----------------------------------------------------------- */
+
+static void credential(void)
+{
+	char err[512];
+
+	if (o.as) {
+		struct cyph_asclient_opts ao = { .addr = o.as, .server_name = "127.0.0.1",
+						 .ca_path = o.as_ca };
+		struct cyph_as_credential cr;
+		struct cyph_asclient *c;
+		uint8_t pub[32];
+		int rc;
+
+		key = cyph_key_generate();
+		cyph_key_public(key, pub);
+		c = cyph_asclient_connect(&ao, err, sizeof(err));
+		if (!c)
+			die("as", err);
+		rc = cyph_asclient_auth(c, o.name, o.password, pub, &cr, err, sizeof(err));
+		cyph_asclient_close(c);
+		if (rc)
+			die("as", err);
+		cert = cr.cert;
+		cert_len = cr.cert_len;
+		cr.cert = NULL;
+		cyph_as_credential_free(&cr);
+		if (o.save_cert && (cyph_cert_save(o.save_cert, cert, cert_len, err, sizeof(err)) ||
+				    cyph_key_save(key, o.save_key, err, sizeof(err))))
+			die("save", err);
+	} else if (o.cert && o.key) {
+		key = cyph_key_load(o.key, err, sizeof(err));
+		if (!key || cyph_cert_load(o.cert, &cert, &cert_len, err, sizeof(err)))
+			die("credential", err);
+	} else {
+		die("credential", "need --as/--name/--password or --cert/--key");
+	}
+}
+
+static uint64_t cert_id(void)
+{
+	struct cyph_node_id id;
+	char err[256];
+
+	if (cyph_cred_parse(cert, cert_len, &id, err, sizeof(err)))
+		die("credential", err);
+	return id.id;
+}
+
+/* ---- packet handling -------------------------------------------------------- */
+
+static struct nmsc_event last_ev;
+static bool got_ev;
+
+static void handle_notify(const struct nmsc_event *ev)
+{
+	uint8_t buf[PROTO_RC_LEN + 2048];
+	size_t n = nmsc_notify_ack(&C, buf, sizeof(buf), proto_now_ms(), ev->msg.notify_id);
+
+	send_nms(buf, n);
+	if (ev->msg.mode == PROTO_MODE_PUNCH && !punch.active) {
+		punch_start(&ev->msg);
+		punch_probe(PROTO_HS_PROBE, 1);
+		printf("ok notify mode=punch peer=%llu punch=%llx\n",
+		       (unsigned long long)ev->msg.peer_id, (unsigned long long)punch.id);
+		fflush(stdout);
+	}
+	if (ev->msg.mode == PROTO_MODE_RELAY && !relay_bound) {
+		trsc_init(&relay, C.node_id, &ev->msg, proto_now_ms());
+		n = trsc_bind(&relay, buf, proto_now_ms());
+		send_ep(&relay.relay, buf, n);
+		printf("ok notify mode=relay peer=%llu session=%u end=%u\n",
+		       (unsigned long long)ev->msg.peer_id, relay.session, relay.end);
+		fflush(stdout);
+	}
+}
+
+/* Reads one datagram (or times out after ms); dispatches it. */
+static void pump(int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	uint8_t buf[4096], out[4096];
+	struct nmsc_event ev;
+	ssize_t n;
+	size_t m;
+
+	if (poll(&p, 1, ms) <= 0)
+		return;
+	n = recv(fd, buf, sizeof(buf), 0);
+	if (n <= 0)
+		return;
+	switch (buf[0]) {
+	case CYPHONIC_MSG_SIGNAL:
+		if (nmsc_input(&C, buf, (size_t)n, proto_now_ms(), 30000, &ev))
+			return;
+		if (ev.type == NMSC_EV_NOTIFY) {
+			handle_notify(&ev);
+			return;
+		}
+		last_ev = ev;
+		got_ev = true;
+		return;
+	case CYPHONIC_MSG_RELAY_CTRL: {
+		int rc = trsc_input(&relay, buf, (size_t)n);
+
+		if (rc > 0)
+			die("bind", proto_err_name((unsigned)rc));
+		if (rc == 0 && !relay_bound) {
+			relay_bound = true;
+			printf("ok bound session=%u end=%u idle=%u\n", relay.session,
+			       relay.end, relay.idle_s);
+			fflush(stdout);
+		}
+		return;
+	}
+	case CYPHONIC_MSG_HANDSHAKE: {
+		uint8_t kind;
+		uint32_t snd, rcv;
+		uint64_t nonce;
+
+		if (!punch.active || !proto_probe_check(buf, (size_t)n, punch.id, punch.secret,
+							&kind, &snd, &rcv, &nonce))
+			return;
+		if (kind == PROTO_HS_PROBE)
+			punch_probe(PROTO_HS_PROBE_REPLY, nonce);
+		if (!punch.done) {
+			punch.done = true;
+			printf("ok punch %s from peer %u\n",
+			       kind == PROTO_HS_PROBE ? "probe" : "probe_reply", snd);
+			fflush(stdout);
+		}
+		return;
+	}
+	case CYPHONIC_MSG_DATA:
+		/* Relayed by the TRS. byte 1 = 0: request, 1: echo reply. */
+		if (n < 16)
+			return;
+		if (buf[1] == 0 && relay_bound) {
+			buf[1] = 1;
+			m = trsc_wrap(&relay, buf, (size_t)n, out, sizeof(out));
+			send_ep(&relay.relay, out, m);
+		} else if (buf[1] == 1) {
+			echoes++;
+		}
+		return;
+	}
+}
+
+/* Sends a request and waits for its answer, retransmitting with backoff. */
+static struct nmsc_event *transact(const char *stage,
+				   size_t (*build)(uint8_t *, size_t, uint64_t *))
+{
+	uint8_t buf[4096];
+	uint64_t seq;
+	int rto = 300;
+	int64_t end = proto_now_ms() + o.timeout_ms;
+
+	while (proto_now_ms() < end) {
+		size_t n = build(buf, sizeof(buf), &seq);
+		int64_t next = proto_now_ms() + rto;
+
+		if (!n)
+			die(stage, "cannot build request");
+		send_nms(buf, n);
+		got_ev = false;
+		while (proto_now_ms() < next) {
+			pump((int)(next - proto_now_ms()));
+			if (got_ev && last_ev.echo_seq == seq) {
+				if (last_ev.type == NMSC_EV_ERROR)
+					die(stage, proto_err_name(last_ev.error));
+				return &last_ev;
+			}
+		}
+		rto *= 2;
+	}
+	die(stage, "timeout");
+	return NULL;
+}
+
+static size_t b_register(uint8_t *b, size_t cap, uint64_t *seq)
+{
+	return nmsc_register(&C, b, cap, proto_now_ms(), seq);
+}
+
+static size_t b_keepalive(uint8_t *b, size_t cap, uint64_t *seq)
+{
+	return nmsc_keepalive(&C, b, cap, proto_now_ms(), seq);
+}
+
+static const char *target;
+
+static size_t b_route(uint8_t *b, size_t cap, uint64_t *seq)
+{
+	return nmsc_route(&C, b, cap, proto_now_ms(), target, NULL, NULL,
+			  o.force_relay ? PROTO_RF_FORCE_RELAY : 0, seq);
+}
+
+static void do_register(void)
+{
+	char a[64];
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct proto_ep self;
+
+	/* Report our own socket address: the NMS compares it with what it sees. */
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	if (o.report && addr_parse_endpoint(o.report, &ss, &len))
+		die("usage", "--report ADDR:PORT");
+	proto_ep_from_sa(&self, (struct sockaddr *)&ss);
+	nmsc_set_location(&C, &self, 1, (uint8_t)o.nat);
+	transact("register", b_register);
+	proto_ep_format(&C.observed, a, sizeof(a));
+	printf("ok registered id=%llu observed=%s keepalive=%u\n",
+	       (unsigned long long)C.node_id, a, C.keepalive_s);
+	fflush(stdout);
+}
+
+/* Runs for ms: keepalives, notifications, relay refresh, echo service. */
+static void serve(int64_t ms)
+{
+	int64_t end = proto_now_ms() + ms, next_ka = proto_now_ms() + 1000;
+
+	while (proto_now_ms() < end) {
+		pump(100);
+		if (!o.no_keepalive && proto_now_ms() >= next_ka) {
+			uint8_t buf[512];
+			size_t n = nmsc_keepalive(&C, buf, sizeof(buf), proto_now_ms(), NULL);
+
+			send_nms(buf, n);
+			next_ka = proto_now_ms() + 1000;
+		}
+	}
+}
+
+static void call(int count)
+{
+	struct nmsc_event *ev = transact("route", b_route);
+	static const char *const modes[] = { "?", "direct", "punch", "relay" };
+	uint8_t pkt[256], out[512], bind[PROTO_RC_LEN];
+	int64_t end, next = 0;
+	int sent = 0;
+
+	printf("ok route mode=%s peer=%llu session=%u\n", modes[ev->msg.mode],
+	       (unsigned long long)ev->msg.peer_id, ev->msg.relay_session);
+	fflush(stdout);
+	if (ev->msg.mode == PROTO_MODE_PUNCH) {
+		/* Probe every 100 ms until the peer's probe or reply arrives. */
+		punch_start(&ev->msg);
+		end = proto_now_ms() + o.timeout_ms;
+		for (uint64_t i = 1; !punch.done && proto_now_ms() < end; i++) {
+			punch_probe(PROTO_HS_PROBE, i);
+			for (int j = 0; j < 5 && !punch.done; j++)
+				pump(20);
+		}
+		if (!punch.done)
+			die("punch", "timeout");
+		return;
+	}
+	if (ev->msg.mode != PROTO_MODE_RELAY || !count)
+		return;
+	trsc_init(&relay, C.node_id, &ev->msg, proto_now_ms());
+	end = proto_now_ms() + o.timeout_ms;
+	while (!relay_bound && proto_now_ms() < end) {
+		send_ep(&relay.relay, bind, trsc_bind(&relay, bind, proto_now_ms()));
+		for (int i = 0; i < 5 && !relay_bound; i++)
+			pump(100);
+	}
+	if (!relay_bound)
+		die("bind", "timeout");
+	/* Until the peer has bound too, the TRS drops; keep trying. */
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = CYPHONIC_MSG_DATA;
+	while (echoes < count && proto_now_ms() < end) {
+		if (proto_now_ms() >= next && sent < count * 50) {
+			size_t n = trsc_wrap(&relay, pkt, sizeof(pkt), out, sizeof(out));
+
+			send_ep(&relay.relay, out, n);
+			sent++;
+			next = proto_now_ms() + (echoes ? 5 : 100);
+		}
+		pump(20);
+	}
+	printf("%s echo %d/%d\n", echoes >= count ? "ok" : "error", echoes, count);
+	fflush(stdout);
+	if (echoes < count)
+		exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "as", 1, NULL, 'a' }, { "as-ca", 1, NULL, 'A' }, { "name", 1, NULL, 'n' },
+		{ "password", 1, NULL, 'p' }, { "cert", 1, NULL, 'c' }, { "key", 1, NULL, 'k' },
+		{ "save-cert", 1, NULL, 'C' }, { "save-key", 1, NULL, 'K' },
+		{ "ca", 1, NULL, 'r' }, { "nms", 1, NULL, 'm' }, { "nms-name", 1, NULL, 'N' },
+		{ "local", 1, NULL, 'l' }, { "timeout", 1, NULL, 't' },
+		{ "no-keepalive", 0, NULL, 'q' }, { "force-relay", 0, NULL, 'f' },
+		{ "report", 1, NULL, 'R' }, { "nat", 1, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[512];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': o.as = optarg; break;
+		case 'A': o.as_ca = optarg; break;
+		case 'n': o.name = optarg; break;
+		case 'p': o.password = optarg; break;
+		case 'c': o.cert = optarg; break;
+		case 'k': o.key = optarg; break;
+		case 'C': o.save_cert = optarg; break;
+		case 'K': o.save_key = optarg; break;
+		case 'r': o.ca = optarg; break;
+		case 'm': o.nms = optarg; break;
+		case 'N': o.nms_name = optarg; break;
+		case 'l': o.local = optarg; break;
+		case 't': o.timeout_ms = atoi(optarg); break;
+		case 'q': o.no_keepalive = true; break;
+		case 'f': o.force_relay = true; break;
+		case 'R': o.report = optarg; break;
+		case 'T': o.nat = atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: %s [options] enrol|register|serve SECONDS|"
+				"call TARGET COUNT\n", argv[0]);
+			return 2;
+		}
+	}
+	if (optind >= argc)
+		die("usage", "no command");
+	credential();
+	if (!strcmp(argv[optind], "enrol")) {
+		printf("ok enrolled id=%llu\n", (unsigned long long)cert_id());
+		return 0;
+	}
+	if (!o.nms || addr_parse_endpoint(o.nms, &nms_sa, &nms_len))
+		die("usage", "--nms HOST:PORT needed");
+	fd = proto_udp_bind_str(o.local, false, err, sizeof(err));
+	if (fd < 0)
+		die("socket", err);
+	ca = cyph_ca_load(o.ca ? o.ca : o.as_ca, err, sizeof(err));
+	if (!ca)
+		die("ca", err);
+	nmsc_init(&C, cert_id(), key, cert, cert_len, proto_now_ms());
+	nmsc_trust_ca(&C, ca, o.nms_name);
+	do_register();
+	if (!strcmp(argv[optind], "register")) {
+		return 0;
+	} else if (!strcmp(argv[optind], "serve") && optind + 1 < argc) {
+		serve(atoll(argv[optind + 1]) * 1000);
+	} else if (!strcmp(argv[optind], "call") && optind + 2 < argc) {
+		target = argv[optind + 1];
+		call(atoi(argv[optind + 2]));
+	} else if (!strcmp(argv[optind], "keepalive")) {
+		transact("keepalive", b_keepalive);
+		printf("ok keepalive\n");
+	} else {
+		die("usage", "unknown command");
+	}
+	return 0;
+}

@@ -1,0 +1,20 @@
+# cyphctl (user/cyphctl): pure parsing and output code under test.
+CFLAGS_test_cyphctl_parse += -I$(TOP)/user/cyphctl
+SRCS_test_cyphctl_parse := $(TOP)/user/cyphctl/parse.c
+CFLAGS_test_cyphctl_json += -I$(TOP)/user/cyphctl $(shell pkg-config --cflags libnl-genl-3.0)
+SRCS_test_cyphctl_json := $(TOP)/user/cyphctl/show_json.c $(TOP)/user/cyphctl/stats.c $(TOP)/user/cyphctl/parse.c
+# The pattern rule's dependency file only covers the last source: list ours.
+$(OUT)/test/test_cyphctl_parse: $(SRCS_test_cyphctl_parse) $(wildcard $(TOP)/user/cyphctl/*.h)
+$(OUT)/test/test_cyphctl_json: $(SRCS_test_cyphctl_json) $(wildcard $(TOP)/user/cyphctl/*.h)
+CFLAGS_test_cyphctl_udp += -I$(TOP)/user/cyphctl
+SRCS_test_cyphctl_udp := $(TOP)/user/cyphctl/udp.c $(TOP)/user/cyphctl/parse.c
+$(OUT)/test/test_cyphctl_udp: $(SRCS_test_cyphctl_udp) $(wildcard $(TOP)/user/cyphctl/*.h)
+# cloud signaling (CLOUD-PROTO): the NMS and TRS engines under test.
+NMS_CORE_SRCS := $(TOP)/user/cyphonic-nms/nms_core.c $(TOP)/user/cyphonic-nms/nms_route.c $(TOP)/user/cyphonic-nms/nms_store_mem.c
+TRS_CORE_SRCS := $(TOP)/user/cyphonic-trs/trs_core.c
+CFLAGS_test_nms += -I$(TOP)/user/cyphonic-nms
+SRCS_test_nms := $(NMS_CORE_SRCS)
+$(OUT)/test/test_nms: $(NMS_CORE_SRCS) $(wildcard $(TOP)/user/cyphonic-nms/*.h)
+CFLAGS_test_trs += -I$(TOP)/user/cyphonic-trs
+SRCS_test_trs := $(TRS_CORE_SRCS)
+$(OUT)/test/test_trs: $(TRS_CORE_SRCS) $(wildcard $(TOP)/user/cyphonic-trs/*.h)

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+/* Health/metrics HTTP endpoint: answers, hostile requests, limits. */
+#include "evloop.h"
+#include "http.h"
+#include "metrics.h"
+#include "tap.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static struct cyph_http *h;
+static uint16_t port;
+
+static int connect_srv(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Pumps the server until the client sees EOF; returns the whole answer. */
+static char *exchange_fd(int fd, const void *req, size_t len)
+{
+	static char buf[65536];
+	size_t got = 0;
+
+	if (len && send(fd, req, len, MSG_NOSIGNAL) < 0)
+		return NULL;
+	for (int i = 0; i < 2000; i++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		cyph_http_on_readable(h);
+		if (poll(&p, 1, 1) <= 0)
+			continue;
+		n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	close(fd);
+	return buf;
+}
+
+static char *exchange(const char *req, size_t len)
+{
+	int fd = connect_srv();
+
+	return fd < 0 ? NULL : exchange_fd(fd, req, len);
+}
+
+static char *get(const char *req)
+{
+	return exchange(req, strlen(req));
+}
+
+static void test_endpoints(void)
+{
+	char *r;
+
+	r = get("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+	TAP_CHECK(r && !strncmp(r, "HTTP/1.1 200 OK", 15) && strstr(r, "\r\n\r\nok\n"), "healthz ok");
+	r = get("GET /readyz HTTP/1.1\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 503 ") && strstr(r, "not ready"), "readyz 503 before ready");
+	cyph_http_set_ready(h, true);
+	r = get("GET /readyz HTTP/1.0\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 200 ") && strstr(r, "ready"), "readyz 200 when ready");
+	r = get("GET /metrics?x=1 HTTP/1.1\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 200 ") && strstr(r, "version=0.0.4") &&
+		  strstr(r, "test_up_total 42\n"), "metrics exposition");
+	r = get("HEAD /healthz HTTP/1.1\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 200 ") && strstr(r, "Content-Length: 3") && !strstr(r, "ok\n"),
+		  "HEAD has no body");
+	cyph_http_set_draining(h, true);
+	r = get("GET /healthz HTTP/1.1\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 503 ") && strstr(r, "draining"), "healthz 503 when draining");
+	r = get("GET /readyz HTTP/1.1\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 503 ") && strstr(r, "draining"), "readyz 503 when draining");
+	cyph_http_set_draining(h, false);
+}
+
+static void test_hostile(void)
+{
+	char big[CYPH_HTTP_MAX_REQUEST + 100];
+	char *r;
+
+	r = get("GET /nope HTTP/1.1\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 404 "), "unknown path 404");
+	r = get("POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 405 "), "POST 405");
+	r = get("garbage\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 400 "), "garbage request line 400");
+	r = get("GET metrics HTTP/1.1\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 400 "), "relative path 400");
+	r = get("GET /healthz SPDY/3\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 400 "), "bad version 400");
+	r = exchange("GET /healthz HTTP/1.1\r\nX: a\0b\r\n\r\n", 33);
+	TAP_CHECK(r && strstr(r, " 400 "), "NUL byte 400");
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "GET /healthz HTTP/1.1\r\nX: ", 26);
+	r = exchange(big, sizeof(big));
+	TAP_CHECK(r && strstr(r, " 431 "), "oversized header block 431");
+	r = get("");
+	TAP_CHECK(r && !*r, "connect and close without a request");
+}
+
+static void test_idle_and_limit(void)
+{
+	int fds[CYPH_HTTP_MAX_CONNS + 1];
+	int extra;
+	char *r;
+
+	for (int i = 0; i < CYPH_HTTP_MAX_CONNS; i++)
+		fds[i] = connect_srv();
+	cyph_http_on_readable(h);
+	extra = connect_srv();
+	cyph_http_on_readable(h);
+	{
+		char c;
+		struct pollfd p = { .fd = extra, .events = POLLIN };
+
+		TAP_CHECK(poll(&p, 1, 500) == 1 && recv(extra, &c, 1, 0) == 0,
+			  "connection over the limit closed at once");
+	}
+	close(extra);
+	for (int i = 0; i < CYPH_HTTP_MAX_CONNS; i++)
+		close(fds[i]);
+	cyph_http_on_readable(h);	/* notices the EOFs */
+	r = get("GET /healthz HTTP/1.1\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 200 "), "slots freed after clients leave");
+}
+
+int main(void)
+{
+	char err[256] = "";
+	struct cyph_http *bad;
+
+	cyph_counter_add(cyph_counter_new("test_up_total", "x", NULL), 42);
+	h = cyph_http_listen("127.0.0.1:0", err, sizeof(err));
+	TAP_CHECK(h != NULL, "listen on an ephemeral port (%s)", err);
+	if (!h)
+		return tap_done();
+	port = cyph_http_port(h);
+	bad = cyph_http_listen("127.0.0.1:bogus", err, sizeof(err));
+	TAP_CHECK(!bad && strstr(err, "127.0.0.1:bogus"), "bad address named (%s)", err);
+	test_endpoints();
+	test_hostile();
+	test_idle_and_limit();
+	cyph_http_free(h);
+	cyph_metrics_reset();
+	return tap_done();
+}

@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: MIT
+/*
+ * NMS engine: registration (full and refresh), keepalive, replay/stale/
+ * bad-signature/bad-certificate rejection with the right error codes and
+ * counters, route direction (direct, punch, relay, IPv4<->IPv6), peer
+ * notification with retransmission, expiry with tombstones, revocation
+ * re-check, draining, the error budget, and the in-process store. The
+ * certificate check is a stub here (the real one is cred.c's, covered by
+ * test_cred and the integration tests); everything else is the real code,
+ * driven through the real node client.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+#include "nms.h"
+#include "nmsclient.h"
+#include "trsclient.h"
+#include "tap.h"
+
+/* ---- fake certificates: "FAKE" id pubkey vip4 vip6 status fqdn ----------- */
+
+static uint64_t revoked_id;
+
+static size_t fake_cert(uint8_t *out, uint64_t id, EVP_PKEY *key,
+			const char *vip4, const char *vip6, uint8_t status,
+			const char *fqdn)
+{
+	struct proto_buf b = { .p = out, .cap = 512 };
+	uint8_t pub[32], a4[4] = { 0 }, a6[16] = { 0 };
+
+	proto_ed25519_public(key, pub);
+	if (vip4)
+		inet_pton(AF_INET, vip4, a4);
+	if (vip6)
+		inet_pton(AF_INET6, vip6, a6);
+	proto_put_bytes(&b, "FAKE", 4);
+	proto_put_u64(&b, id);
+	proto_put_bytes(&b, pub, 32);
+	proto_put_bytes(&b, a4, 4);
+	proto_put_bytes(&b, a6, 16);
+	proto_put_u8(&b, status);
+	proto_put_bytes(&b, fqdn, strlen(fqdn));
+	return b.len;
+}
+
+static int fake_verify(void *arg, const uint8_t *der, size_t len, int64_t now,
+		       struct nms_ident *out, char *err, size_t errlen)
+{
+	(void)arg;
+	(void)now;
+	snprintf(err, errlen, "fake");
+	if (len < 4 + 8 + 32 + 4 + 16 + 1 + 1 || memcmp(der, "FAKE", 4))
+		return PROTO_E_BAD_CERT;
+	memset(out, 0, sizeof(*out));
+	out->id = proto_get_u64(der + 4);
+	memcpy(out->pubkey, der + 12, 32);
+	memcpy(&out->vip4, der + 44, 4);
+	memcpy(&out->vip6, der + 48, 16);
+	out->has_vip4 = out->vip4.s_addr != 0;
+	out->has_vip6 = !IN6_IS_ADDR_UNSPECIFIED(&out->vip6);
+	memcpy(out->fqdn, der + 65, len - 65);
+	out->not_after = 4000000000LL;
+	if (der[64] == 1)
+		return PROTO_E_CERT_EXPIRED;
+	if (der[64] == 2 || out->id == revoked_id)
+		return PROTO_E_REVOKED;
+	return PROTO_E_OK;
+}
+
+/* ---- captured output -------------------------------------------------------- */
+
+#define MAXOUT 64
+static struct { struct proto_ep to; uint8_t pkt[2048]; size_t len; } out[MAXOUT];
+static int n_out;
+
+static void capture(void *arg, const struct proto_ep *to, const uint8_t *pkt,
+		    size_t len)
+{
+	(void)arg;
+	if (n_out == MAXOUT || len > sizeof(out[0].pkt))
+		return;
+	out[n_out].to = *to;
+	memcpy(out[n_out].pkt, pkt, len);
+	out[n_out++].len = len;
+}
+
+/* ---- a simulated node ------------------------------------------------------- */
+
+struct node {
+	EVP_PKEY *key;
+	uint8_t cert[512];
+	size_t cert_len;
+	struct nmsc c;
+	struct proto_ep from;
+	uint8_t last[2048];
+	size_t last_len;
+};
+
+static struct nms *nms;
+static struct nms_store *store;
+static EVP_PKEY *nms_key;
+static uint8_t nms_pub[32];
+static int64_t now = 1700000000000LL;
+static struct nms_config cfg;
+
+static struct proto_ep ep(const char *a, uint16_t port)
+{
+	struct proto_ep e = { .port = port };
+
+	if (inet_pton(AF_INET, a, &e.v4) == 1)
+		e.family = 4;
+	else if (inet_pton(AF_INET6, a, &e.v6) == 1)
+		e.family = 6;
+	return e;
+}
+
+static void node_init(struct node *n, uint64_t id, const char *fqdn,
+		      const char *vip4, const char *vip6, uint8_t status,
+		      struct proto_ep from)
+{
+	memset(n, 0, sizeof(*n));
+	n->key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	n->cert_len = fake_cert(n->cert, id, n->key, vip4, vip6, status, fqdn);
+	nmsc_init(&n->c, id, n->key, n->cert, n->cert_len, now);
+	nmsc_trust_key(&n->c, nms_pub);
+	n->from = from;
+}
+
+static void node_free(struct node *n)
+{
+	EVP_PKEY_free(n->key);
+}
+
+/* Sends the datagram; returns the engine's result. */
+static int deliver(struct node *n, const uint8_t *pkt, size_t len)
+{
+	memcpy(n->last, pkt, len);
+	n->last_len = len;
+	n_out = 0;
+	return nms_input(nms, pkt, len, &n->from, now);
+}
+
+/* Feeds reply i to node n. */
+static int feed(struct node *n, int i, struct nmsc_event *ev)
+{
+	return nmsc_input(&n->c, out[i].pkt, out[i].len, now, 30000, ev);
+}
+
+static int do_register(struct node *n)
+{
+	uint8_t buf[2048];
+	struct nmsc_event ev;
+	size_t len = nmsc_register(&n->c, buf, sizeof(buf), now, NULL);
+	int rc = deliver(n, buf, len);
+
+	if (rc || n_out != 1 || feed(n, 0, &ev) || ev.type != NMSC_EV_REGISTERED)
+		return rc ? rc : -1;
+	return 0;
+}
+
+/* The error code carried by the single reply, or -1. */
+static int reply_error(struct node *n)
+{
+	struct nmsc_event ev;
+
+	if (n_out != 1 || feed(n, 0, &ev) || ev.type != NMSC_EV_ERROR)
+		return -1;
+	return ev.error;
+}
+
+static void setup(void)
+{
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.lifetime_s = 90;
+	cfg.keepalive_s = 25;
+	cfg.skew_ms = 30000;
+	cfg.relay_ttl_s = 600;
+	cfg.notify_rto_ms = 500;
+	cfg.notify_tries = 3;
+	cfg.error_rate = 100;
+	cfg.relay4 = ep("127.0.0.1", 7000);
+	cfg.relay6 = ep("::1", 7000);
+	memset(cfg.relay_key, 0x5a, 32);
+	store = nms_store_mem_new(0);
+	nms = nms_new(&cfg, store, fake_verify, NULL, capture, NULL);
+	nms_key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	proto_ed25519_public(nms_key, nms_pub);
+	nms_set_identity(nms, nms_key, NULL, 0);
+}
+
+static void teardown(void)
+{
+	nms_free(nms);
+	store->ops->destroy(store);
+	EVP_PKEY_free(nms_key);
+	nms = NULL;
+}
+
+static void fresh(void)
+{
+	if (nms)
+		teardown();
+	setup();
+}
+
+/* ---- tests -------------------------------------------------------------------- */
+
+static void test_register(void)
+{
+	struct node a;
+	uint8_t buf[2048];
+	struct nmsc_event ev;
+	size_t len;
+
+	node_init(&a, 1, "a.test", "10.77.0.1", NULL, 0, ep("192.0.2.10", 4000));
+	TAP_CHECK(do_register(&a) == 0, "full registration");
+	TAP_CHECK(nms_active(nms) == 1 && nms_stats(nms)->registered == 1, "one active registration");
+	TAP_CHECK(a.c.keepalive_s == 25 && a.c.lifetime_s == 90, "ACK carries timers");
+	TAP_CHECK(proto_ep_equal(&a.c.observed, &a.from), "ACK carries the observed endpoint");
+
+	/* A second full REGISTER with the same certificate skips its check. */
+	nmsc_reset(&a.c);
+	TAP_CHECK(do_register(&a) == 0 && nms_stats(nms)->cert_cached == 1 &&
+		  nms_stats(nms)->registered == 2, "re-registration uses the verified certificate");
+
+	/* Replaying the captured full REGISTER: refused. */
+	TAP_CHECK(deliver(&a, a.last, a.last_len) == PROTO_E_REPLAY ||
+		  nms_input(nms, a.last, a.last_len, &a.from, now) == PROTO_E_REPLAY,
+		  "replayed REGISTER refused");
+
+	len = nmsc_keepalive(&a.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(deliver(&a, buf, len) == 0 && n_out == 1 && !feed(&a, 0, &ev) &&
+		  ev.type == NMSC_EV_KEEPALIVE, "keepalive acknowledged");
+	TAP_CHECK(deliver(&a, buf, len) == PROTO_E_REPLAY && reply_error(&a) == PROTO_E_REPLAY,
+		  "replayed keepalive gets REPLAY");
+	TAP_CHECK(nms_stats(nms)->req[PROTO_OP_KEEPALIVE][PROTO_E_REPLAY] == 1,
+		  "replay counted per op and reason");
+
+	len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(buf[3] == PROTO_AUTH_MAC, "second REGISTER is a MACed refresh");
+	a.from = ep("198.51.100.7", 5000);
+	TAP_CHECK(deliver(&a, buf, len) == 0 && !feed(&a, 0, &ev) &&
+		  ev.type == NMSC_EV_REGISTERED && a.c.observed.port == 5000,
+		  "refresh from a new address moves the registration");
+	TAP_CHECK(nms_stats(nms)->roamed == 1 && nms_stats(nms)->refreshed == 1, "roaming counted");
+
+	/* Corrupt MAC. */
+	len = nmsc_keepalive(&a.c, buf, sizeof(buf), now, NULL);
+	buf[len - 1] ^= 1;
+	TAP_CHECK(deliver(&a, buf, len) == PROTO_E_BAD_SIGNATURE &&
+		  reply_error(&a) == PROTO_E_BAD_SIGNATURE, "bad MAC refused with a signed error");
+
+	/* Stale timestamp. */
+	len = nmsc_keepalive(&a.c, buf, sizeof(buf), now - 31000, NULL);
+	TAP_CHECK(deliver(&a, buf, len) == PROTO_E_STALE, "timestamp 31 s old refused");
+	len = nmsc_keepalive(&a.c, buf, sizeof(buf), now + 31000, NULL);
+	TAP_CHECK(deliver(&a, buf, len) == PROTO_E_STALE, "timestamp 31 s ahead refused");
+
+	/* An answer must not be accepted twice by the client. */
+	len = nmsc_keepalive(&a.c, buf, sizeof(buf), now, NULL);
+	deliver(&a, buf, len);
+	TAP_CHECK(!feed(&a, 0, &ev) && feed(&a, 0, &ev) == PROTO_E_REPLAY,
+		  "client refuses a replayed answer");
+	node_free(&a);
+}
+
+/*
+ * Regression: an ERROR answering a signed REGISTER carried the NMS
+ * certificate even when the request (96 bytes of header and signature,
+ * no body) had none, a 10x amplifier towards a spoofed source.
+ */
+static void test_error_no_amplification(void)
+{
+	uint8_t cert[1024], pkt[PROTO_SIG_HDR_LEN + PROTO_SIG_LEN] = { 0 };
+	struct proto_hdr h = { .op = PROTO_OP_REGISTER, .auth = PROTO_AUTH_SIG,
+			       .node_id = 42, .seq = 1, .ts_ms = now };
+	struct proto_buf b = { .p = pkt, .cap = sizeof(pkt) };
+	struct proto_ep from = ep("192.0.2.99", 5000);
+	int rc;
+
+	memset(cert, 0x30, sizeof(cert));
+	nms_set_identity(nms, nms_key, cert, sizeof(cert));
+	proto_hdr_put(&b, &h);
+	n_out = 0;
+	rc = nms_input(nms, pkt, sizeof(pkt), &from, now);
+	TAP_CHECK(rc == PROTO_E_MALFORMED && n_out == 1 && out[0].len < 2 * sizeof(pkt),
+		  "error to a certificate-less REGISTER is not larger than twice it (%zu bytes)",
+		  n_out == 1 ? out[0].len : 0);
+	nms_set_identity(nms, nms_key, NULL, 0);
+}
+
+static void test_bad_registrations(void)
+{
+	struct node n;
+	uint8_t buf[2048];
+	size_t len;
+
+	node_init(&n, 2, "b.test", NULL, NULL, 1, ep("192.0.2.11", 4000));
+	TAP_CHECK(do_register(&n) == PROTO_E_CERT_EXPIRED && reply_error(&n) == PROTO_E_CERT_EXPIRED,
+		  "expired certificate refused with CERT_EXPIRED");
+	node_free(&n);
+	node_init(&n, 3, "c.test", NULL, NULL, 2, ep("192.0.2.12", 4000));
+	TAP_CHECK(do_register(&n) == PROTO_E_REVOKED && reply_error(&n) == PROTO_E_REVOKED,
+		  "revoked certificate refused with REVOKED");
+	node_free(&n);
+
+	node_init(&n, 4, "d.test", NULL, NULL, 0, ep("192.0.2.13", 4000));
+	n.c.node_id = 5;	/* claims another id than its certificate */
+	TAP_CHECK(do_register(&n) == PROTO_E_ID_MISMATCH, "node id must match the certificate");
+	n.c.node_id = 4;
+	len = nmsc_register(&n.c, buf, sizeof(buf), now, NULL);
+	buf[len - 3] ^= 0x10;
+	TAP_CHECK(deliver(&n, buf, len) == PROTO_E_BAD_SIGNATURE, "bad REGISTER signature");
+	len = nmsc_register(&n.c, buf, sizeof(buf), now, NULL);
+	buf[40] = 'X';		/* inside the certificate */
+	TAP_CHECK(deliver(&n, buf, len) != 0, "corrupted certificate refused");
+	TAP_CHECK(nms_active(nms) == 1, "nothing registered (only a.test from before)");
+
+	len = nmsc_register(&n.c, buf, sizeof(buf), now, NULL);
+	{
+		struct nmsc_event ev;
+		struct nmsc other;
+
+		/* A keepalive from a node without a registration. */
+		deliver(&n, buf, len);
+		feed(&n, 0, &ev);
+		other = n.c;
+		other.node_id = 77;
+		len = nmsc_keepalive(&other, buf, sizeof(buf), now, NULL);
+		TAP_CHECK(deliver(&n, buf, len) == PROTO_E_NOT_REGISTERED,
+			  "keepalive of an unknown node: NOT_REGISTERED");
+	}
+	TAP_CHECK(deliver(&n, (const uint8_t *)"\x03", 1) == PROTO_E_MALFORMED && n_out == 0,
+		  "1-byte garbage dropped without reply");
+	node_free(&n);
+	test_error_no_amplification();
+}
+
+static void test_error_budget(void)
+{
+	struct node n;
+	uint8_t buf[2048];
+	size_t len;
+	int i;
+
+	fresh();
+	node_init(&n, 9, "e.test", NULL, NULL, 0, ep("192.0.2.14", 4000));
+	len = nmsc_register(&n.c, buf, sizeof(buf), now, NULL);
+	buf[len - 1] ^= 1;
+	for (i = 0; i < 300; i++)
+		deliver(&n, buf, len);
+	TAP_CHECK(nms_stats(nms)->errors_sent == 100 &&
+		  nms_stats(nms)->errors_suppressed == 200,
+		  "signed errors limited to the budget (sent %llu, suppressed %llu)",
+		  (unsigned long long)nms_stats(nms)->errors_sent,
+		  (unsigned long long)nms_stats(nms)->errors_suppressed);
+	TAP_CHECK(nms_stats(nms)->req[PROTO_OP_REGISTER][PROTO_E_BAD_SIGNATURE] == 300,
+		  "every rejection counted");
+	node_free(&n);
+}
+
+static int route(struct node *src, const char *fqdn, uint32_t flags,
+		 struct nmsc_event *ev)
+{
+	uint8_t buf[2048];
+	size_t len = nmsc_route(&src->c, buf, sizeof(buf), now, fqdn, NULL,
+				NULL, flags, NULL);
+	int rc = deliver(src, buf, len);
+
+	if (rc)
+		return rc;
+	return feed(src, 0, ev) ? -1 : 0;
+}
+
+static void test_routes(void)
+{
+	struct node a, b, c, d;
+	struct nmsc_event ev, nv;
+	struct proto_ep a_lan = ep("10.0.0.5", 4000), b_lan = ep("10.1.0.5", 4000);
+	uint8_t buf[2048], secret[32];
+	size_t len;
+
+	fresh();
+	/* a: public IPv4 (observed == reported). */
+	node_init(&a, 11, "a.test", "10.77.0.11", NULL, 0, ep("203.0.113.1", 4000));
+	nmsc_set_location(&a.c, &a.from, 1, PROTO_NAT_NONE);
+	/* b: behind a cone NAT, IPv4. */
+	node_init(&b, 12, "b.test", "10.77.0.12", NULL, 0, ep("198.51.100.2", 30000));
+	nmsc_set_location(&b.c, &b_lan, 1, PROTO_NAT_CONE);
+	/* c: behind another cone NAT, IPv4. */
+	node_init(&c, 13, "c.test", "10.77.0.13", NULL, 0, ep("192.0.2.3", 31000));
+	nmsc_set_location(&c.c, &a_lan, 1, PROTO_NAT_CONE);
+	/* d: IPv6 only. */
+	node_init(&d, 14, "d.test", NULL, "fd77::14", 0, ep("2001:db8::14", 4000));
+	TAP_CHECK(!do_register(&a) && !do_register(&b) && !do_register(&c) &&
+		  !do_register(&d), "four nodes registered");
+
+	TAP_CHECK(route(&b, "a.test", 0, &ev) == 0 && ev.type == NMSC_EV_ROUTE &&
+		  ev.msg.mode == PROTO_MODE_DIRECT && ev.msg.n_peer_eps >= 1 &&
+		  proto_ep_equal(&ev.msg.peer_eps[0], &a.from) && ev.msg.peer_id == 11 &&
+		  n_out == 1, "to a public node: DIRECT, no notification");
+
+	TAP_CHECK(route(&b, "c.test", 0, &ev) == 0 && ev.msg.mode == PROTO_MODE_PUNCH &&
+		  proto_ep_equal(&ev.msg.peer_eps[0], &c.from) && n_out == 2 &&
+		  proto_ep_equal(&out[1].to, &c.from), "two cone NATs: PUNCH, target notified");
+	TAP_CHECK(!feed(&c, 1, &nv) && nv.type == NMSC_EV_NOTIFY &&
+		  nv.msg.mode == PROTO_MODE_PUNCH && nv.msg.peer_id == 12 &&
+		  proto_ep_equal(&nv.msg.peer_eps[0], &b.from) &&
+		  nv.msg.punch_id == ev.msg.punch_id &&
+		  !memcmp(nv.msg.punch_secret, ev.msg.punch_secret, 32),
+		  "both sides get the same punch id and (unsealed) secret");
+	TAP_CHECK(nms_pending_notifies(nms) == 1, "notification pending");
+	len = nmsc_notify_ack(&c.c, buf, sizeof(buf), now, nv.msg.notify_id);
+	TAP_CHECK(deliver(&c, buf, len) == 0 && nms_pending_notifies(nms) == 0,
+		  "NOTIFY_ACK clears it");
+
+	TAP_CHECK(route(&b, "c.test", PROTO_RF_PUNCH_FAILED, &ev) == 0 &&
+		  ev.msg.mode == PROTO_MODE_RELAY, "after a failed punch: RELAY");
+	TAP_CHECK(route(&b, "a.test", PROTO_RF_FORCE_RELAY, &ev) == 0 &&
+		  ev.msg.mode == PROTO_MODE_RELAY, "forced relay");
+
+	TAP_CHECK(route(&b, "d.test", 0, &ev) == 0 && ev.msg.mode == PROTO_MODE_RELAY &&
+		  ev.msg.relay_ep.family == 4 && ev.msg.relay_end == 0 && n_out == 2,
+		  "IPv4-only to IPv6-only: RELAY, source gets the IPv4 relay");
+	proto_bind_secret(cfg.relay_key, ev.msg.relay_session, 0, 12,
+			  ev.msg.relay_expiry, secret);
+	TAP_CHECK(!memcmp(secret, ev.msg.relay_secret, 32), "source's bind secret unsealed correctly");
+	TAP_CHECK(!feed(&d, 1, &nv) && nv.msg.mode == PROTO_MODE_RELAY &&
+		  nv.msg.relay_ep.family == 6 && nv.msg.relay_end == 1 &&
+		  nv.msg.relay_session == ev.msg.relay_session &&
+		  nv.msg.relay_expiry == ev.msg.relay_expiry,
+		  "target notified: same session, end 1, IPv6 relay");
+	proto_bind_secret(cfg.relay_key, ev.msg.relay_session, 1, 14,
+			  ev.msg.relay_expiry, secret);
+	TAP_CHECK(!memcmp(secret, nv.msg.relay_secret, 32), "target's bind secret unsealed correctly");
+
+	/* Unacknowledged notifications are retransmitted with backoff, then given up. */
+	size_t pend = nms_pending_notifies(nms);
+	n_out = 0;
+	nms_tick(nms, now + 400);
+	TAP_CHECK(n_out == 0, "no retransmission before the RTO");
+	nms_tick(nms, now + 600);
+	TAP_CHECK(pend == 3 && n_out == 3 && nms_stats(nms)->notify_retrans == 3,
+		  "retransmitted after 500 ms (%zu pending)", pend);
+	nms_tick(nms, now + 1700);
+	nms_tick(nms, now + 4000);
+	TAP_CHECK(nms_pending_notifies(nms) == 0 && nms_stats(nms)->notify_lost >= 2,
+		  "given up after 3 tries");
+
+	TAP_CHECK(route(&b, "nobody.test", 0, &ev) == PROTO_E_NOT_FOUND, "unknown target: NOT_FOUND");
+	TAP_CHECK(route(&b, "b.test", 0, &ev) == PROTO_E_NOT_FOUND, "route to itself refused");
+	{
+		struct in_addr v4;
+
+		inet_pton(AF_INET, "10.77.0.13", &v4);
+		len = nmsc_route(&b.c, buf, sizeof(buf), now, NULL, &v4, NULL, 0, NULL);
+		TAP_CHECK(deliver(&b, buf, len) == 0 && !feed(&b, 0, &ev) &&
+			  ev.msg.peer_id == 13, "route by VIP");
+	}
+
+	/* Without a relay, relay-only pairs fail clearly. */
+	cfg.relay4.family = cfg.relay6.family = 0;
+	nms_set_config(nms, &cfg);
+	TAP_CHECK(route(&b, "d.test", 0, &ev) == PROTO_E_NO_RELAY, "no relay configured: NO_RELAY");
+	cfg.relay4 = ep("127.0.0.1", 7000);
+	cfg.relay6 = ep("::1", 7000);
+	nms_set_config(nms, &cfg);
+
+	/* Expiry: a keeps alive, d does not. */
+	now += 60000;
+	len = nmsc_keepalive(&a.c, buf, sizeof(buf), now, NULL);
+	deliver(&a, buf, len);
+	now += 40000;
+	nms_tick(nms, now);
+	TAP_CHECK(nms_stats(nms)->expired == 3 && nms_active(nms) == 1,
+		  "stale registrations expire (3), the kept-alive one stays");
+	TAP_CHECK(route(&a, "d.test", 0, &ev) == PROTO_E_NOT_FOUND, "expired target: NOT_FOUND");
+	len = nmsc_keepalive(&b.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(deliver(&b, buf, len) == PROTO_E_NOT_REGISTERED &&
+		  reply_error(&b) == PROTO_E_NOT_REGISTERED && !b.c.registered,
+		  "expired node's session refused; the client drops its session");
+
+	/* Revocation after registration: the CRL re-check drops it. */
+	revoked_id = 11;
+	nms_recheck(nms, now);
+	TAP_CHECK(nms_active(nms) == 0 && nms_stats(nms)->revoked == 1,
+		  "revoked registration dropped on re-check");
+	revoked_id = 0;
+	node_free(&a);
+	node_free(&b);
+	node_free(&c);
+	node_free(&d);
+}
+
+static void test_tombstone_and_drain(void)
+{
+	struct node a;
+	uint8_t buf[2048], old[2048];
+	size_t len, old_len;
+
+	fresh();
+	node_init(&a, 21, "t.test", NULL, NULL, 0, ep("192.0.2.21", 4000));
+	old_len = nmsc_register(&a.c, old, sizeof(old), now, NULL);
+	deliver(&a, old, old_len);
+	{
+		struct nmsc_event ev;
+
+		feed(&a, 0, &ev);
+	}
+	len = nmsc_deregister(&a.c, buf, sizeof(buf), now);
+	TAP_CHECK(deliver(&a, buf, len) == 0 && nms_active(nms) == 0, "deregistered");
+	TAP_CHECK(nms_input(nms, old, old_len, &a.from, now + 1000) == PROTO_E_REPLAY,
+		  "tombstone stops a replayed REGISTER after DEREGISTER");
+	nms_tick(nms, now + 61000);
+	nms_set_draining(nms, true);
+	TAP_CHECK(do_register(&a) == PROTO_E_DRAINING, "draining refuses new registrations");
+	nms_set_draining(nms, false);
+	TAP_CHECK(do_register(&a) == 0, "accepted again after draining ends");
+	node_free(&a);
+}
+
+/*
+ * Regression: a registration re-made with a certificate naming another
+ * FQDN/VIP calls update() after r->ident changed. The store must unlink it
+ * from the buckets of the old keys, or a lookup of the old name walks into
+ * the record after it is freed (ASan reports it in the unit build).
+ */
+static void test_store_rename(void)
+{
+	struct nms_store *s = nms_store_mem_new(0);
+	struct in_addr old4 = { htonl(0x0a090001u) }, new4 = { htonl(0x0a090002u) };
+	struct nms_reg *r, *x;
+	int i;
+
+	/* Neighbours in every bucket, so stale links would be walked. */
+	for (i = 100; i < 164; i++) {
+		x = s->ops->create(s, (uint64_t)i);
+		snprintf(x->ident.fqdn, sizeof(x->ident.fqdn), "x%d.test", i);
+		x->active = true;
+		s->ops->update(s, x);
+	}
+	r = s->ops->create(s, 7);
+	strcpy(r->ident.fqdn, "old.test");
+	r->ident.vip4 = old4;
+	r->ident.has_vip4 = true;
+	r->active = true;
+	s->ops->update(s, r);
+	strcpy(r->ident.fqdn, "new.test");
+	r->ident.vip4 = new4;
+	s->ops->update(s, r);
+	TAP_CHECK(!s->ops->by_fqdn(s, "old.test") && !s->ops->by_vip4(s, old4) &&
+		  s->ops->by_fqdn(s, "new.test") == r && s->ops->by_vip4(s, new4) == r,
+		  "update after an identity change re-indexes under the new keys");
+	s->ops->remove(s, r);
+	TAP_CHECK(!s->ops->by_fqdn(s, "old.test") && !s->ops->by_vip4(s, old4) &&
+		  !s->ops->by_fqdn(s, "new.test") && s->ops->count(s) == 64,
+		  "no stale index entry survives the removal of a renamed record");
+	s->ops->destroy(s);
+}
+
+static void test_store(void)
+{
+	struct nms_store *s = nms_store_mem_new(0);
+	struct nms_reg *r;
+	char name[32];
+	int i, ok = 1;
+
+	for (i = 1; i <= 5000; i++) {
+		r = s->ops->create(s, (uint64_t)i);
+		snprintf(r->ident.fqdn, sizeof(r->ident.fqdn), "n%d.test", i);
+		r->ident.vip4.s_addr = htonl(0x0a000000u + (uint32_t)i);
+		r->ident.has_vip4 = true;
+		r->active = i % 2;
+		s->ops->update(s, r);
+	}
+	TAP_CHECK(s->ops->count(s) == 2500, "5000 records, 2500 active");
+	for (i = 1; i <= 5000; i++) {
+		struct in_addr a = { htonl(0x0a000000u + (uint32_t)i) };
+
+		snprintf(name, sizeof(name), "n%d.test", i);
+		r = s->ops->by_fqdn(s, name);
+		ok &= (i % 2) ? r && r->ident.id == (uint64_t)i : r == NULL;
+		r = s->ops->by_vip4(s, a);
+		ok &= (i % 2) ? r && r->ident.id == (uint64_t)i : r == NULL;
+		ok &= s->ops->get(s, (uint64_t)i) != NULL;
+	}
+	TAP_CHECK(ok, "lookups by id, FQDN and VIP after growth");
+	r = s->ops->get(s, 3);
+	s->ops->remove(s, r);
+	TAP_CHECK(!s->ops->get(s, 3) && !s->ops->by_fqdn(s, "n3.test") &&
+		  s->ops->count(s) == 2499, "remove drops every index");
+	s->ops->destroy(s);
+	test_store_rename();
+	s = nms_store_mem_new(2);
+	TAP_CHECK(s->ops->create(s, 1) && s->ops->create(s, 2) && !s->ops->create(s, 3),
+		  "store limit");
+	s->ops->destroy(s);
+}
+
+int main(void)
+{
+	setup();
+	test_register();
+	test_bad_registrations();
+	test_error_budget();
+	test_routes();
+	test_tombstone_and_drain();
+	test_store();
+	teardown();
+	return tap_done();
+}

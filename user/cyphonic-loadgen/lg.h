@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* cyphonic-loadgen internals. */
+#ifndef CYPHONIC_LG_H
+#define CYPHONIC_LG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct lg_opts {
+	const char *as, *as_ca, *name, *password;	/* as mode */
+	const char *nms, *trs_note;			/* nms/trs modes */
+	const char *ca_cert, *ca_key, *nms_cert;	/* issuing, NMS key pin */
+	pid_t pid;			/* daemon whose CPU is measured */
+	int nodes, threads, window, size, sessions;
+	double rate, seconds;
+};
+
+/* Latency samples (ns) and the result line. */
+struct lg_stats {
+	uint64_t *lat;
+	size_t n, cap;
+	uint64_t ok, fail, timeout;
+};
+
+void lg_stats_add(struct lg_stats *s, uint64_t ns);
+/* "RESULT test=... ops=... secs=... rate=... cpu=... per_core=... p50_us=..." */
+void lg_report(const char *test, struct lg_stats *s, double secs, double cpu_s,
+	       const char *extra);
+
+uint64_t lg_now_ns(void);
+/* utime + stime of pid in seconds, from /proc/<pid>/stat; -1 if unknown. */
+double lg_cpu_seconds(pid_t pid);
+
+int lg_run_as(const struct lg_opts *o);
+int lg_run_nms(const struct lg_opts *o);	/* registrations + routes */
+int lg_run_trs(const struct lg_opts *o);	/* relayed packets */
+int lg_issue(const struct lg_opts *o, const char *name, uint64_t id,
+	     const char *cert_out, const char *key_out);
+
+#endif

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cyphonic-loadgen: drives the signaling sequence on loopback at a chosen
+ * rate and prints one "RESULT ..." line per measurement (tests/bench/
+ * cloud.sh turns them into a table).
+ *
+ *   cyphonic-loadgen as  --as ADDR --as-ca CA --name N --password P [--threads T]
+ *   cyphonic-loadgen nms --nms ADDR --ca-cert CA --ca-key KEY --nms-cert CERT [--nodes N]
+ *   cyphonic-loadgen trs --nms ADDR --ca-cert CA --ca-key KEY --nms-cert CERT [--sessions S --size B]
+ *   cyphonic-loadgen issue --ca-cert CA --ca-key KEY NAME ID CERT_OUT KEY_OUT
+ *   common: --seconds S --rate R (0: max) --window W --pid PID (daemon CPU)
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lg.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: cyphonic-loadgen as|nms|trs|issue [options]\n"
+		"  --as ADDR --as-ca PATH --name N --password P --threads T   (as)\n"
+		"  --nms ADDR --ca-cert PATH --ca-key PATH --nms-cert PATH      (nms, trs, issue)\n"
+		"  --nodes N (nms, default 1000)  --sessions S --size BYTES (trs)\n"
+		"  --seconds S (default 5)  --rate R (0 = max)  --window W (default 64)\n"
+		"  --pid PID   measure this daemon's CPU time (/proc/PID/stat)\n"
+		"  issue NAME ID CERT_OUT KEY_OUT\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "as", 1, NULL, 'a' }, { "as-ca", 1, NULL, 'A' }, { "name", 1, NULL, 'n' },
+		{ "password", 1, NULL, 'p' }, { "nms", 1, NULL, 'm' },
+		{ "ca-cert", 1, NULL, 'c' }, { "ca-key", 1, NULL, 'k' },
+		{ "nms-cert", 1, NULL, 'C' }, { "pid", 1, NULL, 'P' },
+		{ "nodes", 1, NULL, 'N' }, { "threads", 1, NULL, 'T' },
+		{ "window", 1, NULL, 'w' }, { "size", 1, NULL, 's' },
+		{ "sessions", 1, NULL, 'S' }, { "rate", 1, NULL, 'r' },
+		{ "seconds", 1, NULL, 'd' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+	};
+	struct lg_opts o = { .nodes = 1000, .threads = 2, .window = 64, .size = 1200,
+			     .sessions = 16, .seconds = 5 };
+	const char *mode;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a': o.as = optarg; break;
+		case 'A': o.as_ca = optarg; break;
+		case 'n': o.name = optarg; break;
+		case 'p': o.password = optarg; break;
+		case 'm': o.nms = optarg; break;
+		case 'c': o.ca_cert = optarg; break;
+		case 'k': o.ca_key = optarg; break;
+		case 'C': o.nms_cert = optarg; break;
+		case 'P': o.pid = atoi(optarg); break;
+		case 'N': o.nodes = atoi(optarg); break;
+		case 'T': o.threads = atoi(optarg); break;
+		case 'w': o.window = atoi(optarg); break;
+		case 's': o.size = atoi(optarg); break;
+		case 'S': o.sessions = atoi(optarg); break;
+		case 'r': o.rate = atof(optarg); break;
+		case 'd': o.seconds = atof(optarg); break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	mode = argv[optind];
+	if (o.nodes < 2 || o.window < 1 || o.sessions < 1 || o.threads < 1) {
+		fprintf(stderr, "loadgen: --nodes >= 2, --window/--sessions/--threads >= 1\n");
+		return 2;
+	}
+	if (!strcmp(mode, "as") && o.as && o.as_ca && o.name && o.password)
+		return lg_run_as(&o);
+	if (!strcmp(mode, "nms") && o.nms && o.ca_cert && o.ca_key && o.nms_cert)
+		return lg_run_nms(&o);
+	if (!strcmp(mode, "trs") && o.nms && o.ca_cert && o.ca_key && o.nms_cert)
+		return lg_run_trs(&o);
+	if (!strcmp(mode, "issue") && o.ca_cert && o.ca_key && optind + 4 < argc)
+		return lg_issue(&o, argv[optind + 1], strtoull(argv[optind + 2], NULL, 10),
+				argv[optind + 3], argv[optind + 4]) ? 1 : 0;
+	usage(stderr);
+	return 2;
+}

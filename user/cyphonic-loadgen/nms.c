@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: MIT
+/*
+ * NMS and TRS load: simulated nodes with certificates issued from the CA,
+ * sharing a few UDP sockets (as nodes behind one NAT, or an adapter's
+ * general nodes, would). Requests are paced at `rate` per second (0: as
+ * fast as the window allows) with at most `window` outstanding; every
+ * answer is authenticated by the real node client before it counts.
+ *
+ * Phases: full registrations (certificate + Ed25519 + X25519 on both
+ * sides), refresh registrations (MAC), route directions; then, for the
+ * TRS, relay sessions are set up through the NMS and packets are pumped
+ * through them.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/cyphonic.h>
+#include "addr.h"
+#include "ca.h"
+#include "lg.h"
+#include "nmsclient.h"
+#include "proto_udp.h"
+#include "trsclient.h"
+
+#define NSOCK 16
+#define ID_BASE 100000
+#define BATCH 64
+
+struct lnode {
+	struct nmsc c;
+	EVP_PKEY *key;
+	uint8_t *cert;
+	size_t cert_len;
+	char fqdn[64];
+	int sock;
+	uint64_t pending, sent_ns;
+	struct trsc relay;
+	bool has_relay, bound;
+};
+
+static struct lnode *nodes;
+static int n_nodes;
+static int socks[NSOCK];
+static struct sockaddr_storage nms_sa;
+static socklen_t nms_len;
+static uint64_t outstanding;
+static struct lg_stats st;
+
+enum phase { PH_FULL, PH_REFRESH, PH_ROUTE, PH_RELAY_SETUP, PH_BIND };
+
+/* ---- setup ----------------------------------------------------------------- */
+
+static int setup(const struct lg_opts *o, int n)
+{
+	struct cyph_ca_signer *s;
+	uint8_t nms_pub[32];
+	uint8_t *nms_der;
+	size_t nms_len_der;
+	struct cyph_node_id nid;
+	char err[512];
+	int i;
+
+	s = cyph_ca_signer_load(o->ca_cert, o->ca_key, err, sizeof(err));
+	if (!s || cyph_cert_load(o->nms_cert, &nms_der, &nms_len_der, err, sizeof(err)) ||
+	    cyph_cred_parse(nms_der, nms_len_der, &nid, err, sizeof(err)) ||
+	    addr_parse_endpoint(o->nms, &nms_sa, &nms_len)) {
+		fprintf(stderr, "loadgen setup: %s\n", s ? err : "CA signer");
+		return -1;
+	}
+	memcpy(nms_pub, nid.pubkey, 32);
+	free(nms_der);
+	for (i = 0; i < NSOCK; i++) {
+		socks[i] = proto_udp_bind_str("127.0.0.1:0", false, err, sizeof(err));
+		if (socks[i] < 0) {
+			fprintf(stderr, "socket: %s\n", err);
+			return -1;
+		}
+	}
+	nodes = calloc((size_t)n, sizeof(*nodes));
+	n_nodes = n;
+	for (i = 0; i < n; i++) {
+		struct lnode *l = &nodes[i];
+		struct cyph_node_id id = { .id = ID_BASE + (uint64_t)i, .role = CYPH_ROLE_NODE,
+					   .has_vip4 = true };
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		struct proto_ep self;
+
+		snprintf(l->fqdn, sizeof(l->fqdn), "lg%d.bench.test", i);
+		snprintf(id.fqdn, sizeof(id.fqdn), "%s", l->fqdn);
+		id.vip4.s_addr = htonl(0x0a500000u + (uint32_t)i);
+		l->key = cyph_key_generate();
+		if (!l->key || cyph_key_public(l->key, id.pubkey) ||
+		    cyph_ca_issue(s, &id, proto_now_ms() / 1000, 3600, &l->cert, &l->cert_len,
+				  err, sizeof(err))) {
+			fprintf(stderr, "issue: %s\n", err);
+			return -1;
+		}
+		l->sock = socks[i % NSOCK];
+		nmsc_init(&l->c, id.id, l->key, l->cert, l->cert_len, proto_now_ms());
+		nmsc_trust_key(&l->c, nms_pub);
+		getsockname(l->sock, (struct sockaddr *)&ss, &sl);
+		proto_ep_from_sa(&self, (struct sockaddr *)&ss);
+		nmsc_set_location(&l->c, &self, 1, PROTO_NAT_NONE);
+	}
+	cyph_ca_signer_free(s);
+	return 0;
+}
+
+/* ---- I/O ------------------------------------------------------------------- */
+
+static void send_to(int sock, const struct sockaddr *sa, socklen_t len,
+		    const uint8_t *p, size_t n)
+{
+	if (n && sendto(sock, p, n, 0, sa, len) < 0 && errno != EAGAIN)
+		perror("sendto");
+}
+
+static void send_ep(int sock, const struct proto_ep *ep, const uint8_t *p, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = proto_ep_to_sa(ep, &ss);
+
+	send_to(sock, (struct sockaddr *)&ss, len, p, n);
+}
+
+static struct lnode *node_of(const uint8_t *pkt, size_t len, size_t off)
+{
+	uint64_t id;
+
+	if (len < off + 8)
+		return NULL;
+	id = proto_get_u64(pkt + off);
+	if (id < ID_BASE || id >= ID_BASE + (uint64_t)n_nodes)
+		return NULL;
+	return &nodes[id - ID_BASE];
+}
+
+static void done(struct lnode *l, bool ok)
+{
+	if (ok)
+		lg_stats_add(&st, lg_now_ns() - l->sent_ns);
+	else
+		st.fail++;
+	l->pending = 0;
+	if (outstanding)
+		outstanding--;
+}
+
+static void on_signal(struct lnode *l, const uint8_t *pkt, size_t len)
+{
+	struct nmsc_event ev;
+	uint8_t buf[512];
+
+	if (nmsc_input(&l->c, pkt, len, proto_now_ms(), 30000, &ev))
+		return;
+	if (ev.type == NMSC_EV_NOTIFY) {
+		send_to(l->sock, (struct sockaddr *)&nms_sa, nms_len, buf,
+			nmsc_notify_ack(&l->c, buf, sizeof(buf), proto_now_ms(),
+					ev.msg.notify_id));
+		if (ev.msg.mode == PROTO_MODE_RELAY && !l->has_relay)
+			l->has_relay = !trsc_init(&l->relay, l->c.node_id, &ev.msg,
+						  proto_now_ms());
+		return;
+	}
+	if (!l->pending || ev.echo_seq != l->pending)
+		return;
+	if (ev.type == NMSC_EV_ROUTE && ev.msg.mode == PROTO_MODE_RELAY && !l->has_relay)
+		l->has_relay = !trsc_init(&l->relay, l->c.node_id, &ev.msg, proto_now_ms());
+	done(l, ev.type != NMSC_EV_ERROR);
+}
+
+static void on_ctrl(const uint8_t *pkt, size_t len)
+{
+	struct lnode *l = node_of(pkt, len, 8);
+
+	if (l && l->has_relay && trsc_input(&l->relay, pkt, len) == 0 && !l->bound) {
+		l->bound = true;
+		if (l->pending)
+			done(l, true);
+	}
+}
+
+static uint64_t relayed_rx, relayed_bytes;
+
+static void on_data(const uint8_t *pkt, size_t len)
+{
+	uint64_t t;
+
+	if (len < 24)
+		return;
+	relayed_rx++;
+	relayed_bytes += len;
+	memcpy(&t, pkt + 16, 8);
+	if ((relayed_rx & 15) == 0)	/* a latency sample per 16 packets */
+		lg_stats_add(&st, lg_now_ns() - t);
+	else
+		st.ok++;
+}
+
+static void receive(int timeout_ms)
+{
+	static struct mmsghdr m[BATCH];
+	static struct iovec iov[BATCH];
+	static uint8_t buf[BATCH][2048];
+	struct pollfd p[NSOCK];
+	int i, j, n;
+
+	for (i = 0; i < NSOCK; i++)
+		p[i] = (struct pollfd){ .fd = socks[i], .events = POLLIN };
+	if (poll(p, NSOCK, timeout_ms) <= 0)
+		return;
+	for (i = 0; i < NSOCK; i++) {
+		if (!(p[i].revents & POLLIN))
+			continue;
+		for (j = 0; j < BATCH; j++) {
+			iov[j] = (struct iovec){ buf[j], sizeof(buf[j]) };
+			m[j].msg_hdr = (struct msghdr){ .msg_iov = &iov[j], .msg_iovlen = 1 };
+		}
+		n = recvmmsg(socks[i], m, BATCH, MSG_DONTWAIT, NULL);
+		for (j = 0; j < n; j++) {
+			const uint8_t *pkt = buf[j];
+			size_t len = m[j].msg_len;
+			struct lnode *l;
+
+			if (!len)
+				continue;
+			if (pkt[0] == CYPHONIC_MSG_SIGNAL && (l = node_of(pkt, len, 8)))
+				on_signal(l, pkt, len);
+			else if (pkt[0] == CYPHONIC_MSG_RELAY_CTRL)
+				on_ctrl(pkt, len);
+			else if (pkt[0] == CYPHONIC_MSG_DATA)
+				on_data(pkt, len);
+		}
+	}
+}
+
+/* ---- request phases ---------------------------------------------------------- */
+
+static bool start(struct lnode *l, enum phase ph, bool force_relay)
+{
+	uint8_t buf[4096];
+	size_t n = 0;
+	int64_t now = proto_now_ms();
+
+	switch (ph) {
+	case PH_FULL:
+		nmsc_reset(&l->c);	/* always a full registration */
+		n = nmsc_register(&l->c, buf, sizeof(buf), now, &l->pending);
+		break;
+	case PH_REFRESH:
+		if (!l->c.registered)
+			return false;	/* a full one would be measured */
+		n = nmsc_register(&l->c, buf, sizeof(buf), now, &l->pending);
+		break;
+	case PH_ROUTE: {
+		int t = rand() % n_nodes, tries = 0;
+
+		/* A registered target other than l (NOT_FOUND is not load). */
+		while ((&nodes[t] == l || !nodes[t].c.registered) && tries++ < 64)
+			t = (t + 1) % n_nodes;
+		n = nmsc_route(&l->c, buf, sizeof(buf), now, nodes[t].fqdn, NULL, NULL,
+			       force_relay ? PROTO_RF_FORCE_RELAY : 0, &l->pending);
+		break;
+	}
+	case PH_RELAY_SETUP: {
+		struct lnode *peer = l + 1;	/* pairs (2k, 2k+1) */
+
+		n = nmsc_route(&l->c, buf, sizeof(buf), now, peer->fqdn, NULL, NULL,
+			       PROTO_RF_FORCE_RELAY, &l->pending);
+		break;
+	}
+	case PH_BIND:
+		if (!l->has_relay)
+			return false;
+		n = trsc_bind(&l->relay, buf, now);
+		l->pending = 1;
+		l->sent_ns = lg_now_ns();
+		outstanding++;
+		send_ep(l->sock, &l->relay.relay, buf, n);
+		return true;
+	}
+	if (!n)
+		return false;
+	l->sent_ns = lg_now_ns();
+	outstanding++;
+	send_to(l->sock, (struct sockaddr *)&nms_sa, nms_len, buf, n);
+	return true;
+}
+
+/*
+ * Runs one phase for `secs` (or until every node did it once when once is
+ * set) and prints its RESULT line.
+ */
+static void run_phase(const struct lg_opts *o, const char *name, enum phase ph,
+		      double secs, bool once, int step, bool force_relay)
+{
+	uint64_t t0 = lg_now_ns(), end = t0 + (uint64_t)(secs * 1e9), next = t0, now;
+	uint64_t last_scan = t0;
+	double cpu0 = lg_cpu_seconds(o->pid);
+	int cursor = 0, started = 0, total = (n_nodes + step - 1) / step;
+	double gap = o->rate > 0 ? 1e9 / o->rate : 0;
+
+	/* Answers to the previous phase still in flight do not count here. */
+	for (int i = 0; i < 50 && outstanding; i++)
+		receive(2);
+	for (int i = 0; i < n_nodes; i++)
+		nodes[i].pending = 0;
+	memset(&st, 0, sizeof(st));
+	outstanding = 0;
+	t0 = next = lg_now_ns();
+	end = t0 + (uint64_t)(secs * 1e9);
+	cpu0 = lg_cpu_seconds(o->pid);
+	while ((now = lg_now_ns()) < end) {
+		int tries = 0;
+
+		while (outstanding < (uint64_t)o->window && now >= next &&
+		       (!once || started < total) && tries++ < n_nodes) {
+			struct lnode *l = &nodes[cursor];
+
+			cursor = (cursor + step) % n_nodes;
+			if (l->pending)
+				continue;
+			if (start(l, ph, force_relay)) {
+				started++;
+				next = gap > 0 ? next + (uint64_t)gap : now;
+			}
+		}
+		if (once && started >= total && !outstanding)
+			break;
+		receive(1);
+		/* Time out requests older than a second (every ~100 ms). */
+		if (now - last_scan > 100000000ULL) {
+			last_scan = now = lg_now_ns();
+			for (int i = 0; i < n_nodes; i++) {
+				if (nodes[i].pending && now > nodes[i].sent_ns &&
+				    now - nodes[i].sent_ns > 1000000000ULL) {
+					nodes[i].pending = 0;
+					if (outstanding)
+						outstanding--;
+					st.timeout++;
+				}
+			}
+		}
+	}
+	lg_report(name, &st, (double)(lg_now_ns() - t0) / 1e9,
+		  lg_cpu_seconds(o->pid) - cpu0, NULL);
+}
+
+int lg_run_nms(const struct lg_opts *o)
+{
+	if (setup(o, o->nodes))
+		return 1;
+	/* First registration of every node: the certificate is verified. */
+	run_phase(o, "nms_register_first", PH_FULL, o->seconds * 3, true, 1, false);
+	/* Full re-registrations: same certificate, new session keys. */
+	run_phase(o, "nms_register_full", PH_FULL, o->seconds, false, 1, false);
+	run_phase(o, "nms_register_refresh", PH_REFRESH, o->seconds, false, 1, false);
+	run_phase(o, "nms_route_direct", PH_ROUTE, o->seconds, false, 1, false);
+	run_phase(o, "nms_route_relay", PH_ROUTE, o->seconds, false, 1, true);
+	return 0;
+}
+
+/* ---- TRS ------------------------------------------------------------------------- */
+
+static void pump(const struct lg_opts *o, double secs)
+{
+	static struct mmsghdr m[BATCH];
+	static struct iovec iov[BATCH];
+	static struct sockaddr_storage to[BATCH];
+	uint8_t pkt[2048] = { CYPHONIC_MSG_RELAY };
+	uint64_t t0 = lg_now_ns(), end = t0 + (uint64_t)(secs * 1e9), sent = 0, next = t0;
+	double cpu0 = lg_cpu_seconds(o->pid), gap = o->rate > 0 ? 1e9 / o->rate : 0;
+	size_t size = (size_t)(o->size < 64 ? 64 : o->size > 1400 ? 1400 : o->size);
+	int k = 0, i, sessions = n_nodes / 2;
+	uint64_t lost, lost_est = 0, stall_ns = 0;
+	char extra[160];
+
+	memset(&st, 0, sizeof(st));
+	relayed_rx = relayed_bytes = 0;
+	pkt[8] = CYPHONIC_MSG_DATA;
+	while (lg_now_ns() < end) {
+		uint64_t now = lg_now_ns();
+		/* A burst of up to BATCH packets for one session (one socket). */
+		struct lnode *a = &nodes[2 * (k++ % sessions)];
+		int n = 0;
+
+		pkt[4] = (uint8_t)(a->relay.session >> 24);
+		pkt[5] = (uint8_t)(a->relay.session >> 16);
+		pkt[6] = (uint8_t)(a->relay.session >> 8);
+		pkt[7] = (uint8_t)a->relay.session;
+		memcpy(pkt + 8 + 16, &now, 8);
+		/* Keep at most `window` packets in flight so drops stay rare. */
+		if (sent - relayed_rx - lost_est >= (uint64_t)o->window) {
+			if (!stall_ns)
+				stall_ns = now;
+			else if (now - stall_ns > 20000000ULL)	/* 20 ms: lost */
+				lost_est = sent - relayed_rx;
+		} else {
+			stall_ns = 0;
+		}
+		while (n < BATCH && sent - relayed_rx - lost_est < (uint64_t)o->window &&
+		       (gap == 0 || now >= next)) {
+			iov[n] = (struct iovec){ pkt, 8 + size };
+			m[n].msg_hdr = (struct msghdr){ .msg_name = &to[n], .msg_iov = &iov[n],
+							.msg_iovlen = 1 };
+			m[n].msg_hdr.msg_namelen = proto_ep_to_sa(&a->relay.relay, &to[n]);
+			n++;
+			sent++;
+			if (gap > 0)
+				next += (uint64_t)gap;
+		}
+		if (n && sendmmsg(a->sock, m, (unsigned)n, 0) < 0 && errno != EAGAIN)
+			perror("sendmmsg");
+		receive(0);
+	}
+	for (i = 0; i < 20; i++)
+		receive(5);	/* stragglers */
+	lost = sent > relayed_rx ? sent - relayed_rx : 0;
+	snprintf(extra, sizeof(extra), "sent=%llu lost=%llu size=%zu mbit_s=%.1f",
+		 (unsigned long long)sent, (unsigned long long)lost, 8 + size,
+		 (double)relayed_bytes * 8 / 1e6 / ((double)(lg_now_ns() - t0) / 1e9));
+	lg_report("trs_relay", &st, (double)(lg_now_ns() - t0) / 1e9,
+		  lg_cpu_seconds(o->pid) - cpu0, extra);
+}
+
+int lg_run_trs(const struct lg_opts *o)
+{
+	int i, bound = 0;
+	struct lg_opts q = *o;
+
+	if (setup(o, o->sessions * 2))
+		return 1;
+	q.pid = 0;
+	q.rate = 0;
+	run_phase(&q, "setup_register", PH_FULL, 20, true, 1, false);
+	run_phase(&q, "setup_relay_route", PH_RELAY_SETUP, 20, true, 2, false);
+	/* Wait (at most 10 s) for the targets' notifications. */
+	for (i = 0; i < 2000; i++) {
+		int have = 0;
+
+		for (int j = 0; j < n_nodes; j++)
+			have += nodes[j].has_relay;
+		if (have == n_nodes)
+			break;
+		receive(5);
+	}
+	run_phase(&q, "setup_bind", PH_BIND, 20, true, 1, false);
+	for (i = 0; i < n_nodes; i++)
+		bound += nodes[i].bound;
+	if (bound != n_nodes) {
+		fprintf(stderr, "loadgen: only %d of %d relay ends bound\n", bound, n_nodes);
+		return 1;
+	}
+	pump(o, o->seconds);
+	return 0;
+}

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: MIT
+/* cyphonic-nms configuration schema (docs/protocol.md, "Operations"). */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include "hexkey.h"
+#include "nmsd.h"
+
+#define F(sec, key, type, member, req, dflt, lo, hi, help) \
+	{ sec, key, CYPH_CFG_##type, offsetof(struct nmsd_config, member), req, dflt, lo, hi, help }
+
+const struct cyph_cfg_field nmsd_config_fields[] = {
+	F("nms", "listen", ADDR, listen4, false, "0.0.0.0:7100", 0, 0,
+	  "UDP IPv4 listen address (empty: no IPv4)"),
+	F("nms", "listen6", ADDR, listen6, false, NULL, 0, 0,
+	  "UDP IPv6 listen address, e.g. [::]:7100 (empty: no IPv6)"),
+	F("nms", "lifetime", DURATION_MS, lifetime_ms, false, "90s", 5000, 86400000,
+	  "registration lifetime without a keepalive"),
+	F("nms", "keepalive", DURATION_MS, keepalive_ms, false, "25s", 1000, 3600000,
+	  "keepalive interval advised to nodes (keep below NAT UDP timeouts)"),
+	F("nms", "max_skew", DURATION_MS, skew_ms, false, "30s", 1000, 600000,
+	  "accepted difference between a message timestamp and the NMS clock"),
+	F("nms", "max_registrations", INT, max_registrations, false, "1000000", 1, 100000000,
+	  "registrations (including tombstones) held at most"),
+	F("nms", "error_rate", INT, error_rate, false, "1000", 1, 1000000,
+	  "signed error replies per second to unauthenticated input"),
+	F("nms", "notify_rto", DURATION_MS, notify_rto_ms, false, "500ms", 10, 60000,
+	  "first PEER_NOTIFY retransmission timeout (doubles each time)"),
+	F("nms", "notify_tries", INT, notify_tries, false, "4", 1, 20,
+	  "PEER_NOTIFY transmissions before giving up"),
+	F("nms", "grace_period", DURATION_MS, grace_ms, false, "5s", 0, 3600000,
+	  "SIGTERM: time pending notifications get before exit"),
+	F("identity", "key", PATH, key, true, NULL, 0, 0,
+	  "NMS Ed25519 private key (PEM) that signs sessionless replies"),
+	F("identity", "cert", PATH, cert, false, NULL, 0, 0,
+	  "NMS certificate issued by the AS CA, sent in REGISTER_ACK"),
+	F("ca", "cert", PATH, ca_cert, true, NULL, 0, 0, "AS CA certificate (PEM)"),
+	F("ca", "crl", PATH, crl, false, NULL, 0, 0, "CRL written by the AS"),
+	F("ca", "crl_poll", DURATION_MS, crl_poll_ms, false, "2s", 100, 3600000,
+	  "how often the CRL file is checked for changes"),
+	F("relay", "endpoint4", ADDR, relay4, false, NULL, 0, 0,
+	  "TRS IPv4 endpoint handed to nodes"),
+	F("relay", "endpoint6", ADDR, relay6, false, NULL, 0, 0,
+	  "TRS IPv6 endpoint handed to nodes"),
+	F("relay", "key_file", PATH, relay_key_file, false, NULL, 0, 0,
+	  "32-byte hex key shared with the TRS (bind secrets)"),
+	F("relay", "session_ttl", DURATION_MS, relay_ttl_ms, false, "10m", 10000, 86400000,
+	  "validity of relay bind secrets"),
+	F("log", "level", LEVEL, log_level, false, "info", 0, 0, "err, warn, info, debug"),
+	F("http", "enabled", BOOL, http_enabled, false, "true", 0, 0,
+	  "serve /healthz, /readyz, /metrics"),
+	F("http", "listen", ADDR, http_listen, false, "127.0.0.1:9102", 0, 0,
+	  "health and metrics listen address"),
+};
+
+const size_t nmsd_config_nfields = sizeof(nmsd_config_fields) / sizeof(nmsd_config_fields[0]);
+
+static void ep_of(const struct cyph_cfg_addr *a, struct proto_ep *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	if (a->len)
+		proto_ep_from_sa(ep, (const struct sockaddr *)&a->ss);
+}
+
+int nmsd_config_apply(const struct nmsd_config *c, const char *path,
+		      struct nms_config *out, char *err, size_t errlen)
+{
+	bool relay = c->relay4.len || c->relay6.len;
+	int rc;
+
+	if (!path)
+		path = "(command line)";
+	memset(out, 0, sizeof(*out));
+	if (!c->listen4.len && !c->listen6.len) {
+		snprintf(err, errlen, "%s:0: [nms] listen: neither listen nor listen6 is set", path);
+		return -1;
+	}
+	if (c->keepalive_ms * 2 > c->lifetime_ms) {
+		snprintf(err, errlen, "%s:0: [nms] keepalive: must be at most half of lifetime", path);
+		return -1;
+	}
+	if (relay && !c->relay_key_file[0]) {
+		snprintf(err, errlen, "%s:0: [relay] key_file: required when a relay endpoint is set",
+			 path);
+		return -1;
+	}
+	if (c->relay_key_file[0]) {
+		rc = hexkey_read_file(c->relay_key_file, out->relay_key, sizeof(out->relay_key));
+		if (rc) {
+			snprintf(err, errlen, "%s:0: [relay] key_file: %s: %s", path,
+				 c->relay_key_file,
+				 rc == -EINVAL ? "not 64 hex digits" : strerror(-rc));
+			return -1;
+		}
+	}
+	out->lifetime_s = (uint32_t)(c->lifetime_ms / 1000);
+	out->keepalive_s = (uint32_t)(c->keepalive_ms / 1000);
+	out->skew_ms = c->skew_ms;
+	out->relay_ttl_s = (uint32_t)(c->relay_ttl_ms / 1000);
+	out->notify_rto_ms = (uint32_t)c->notify_rto_ms;
+	out->notify_tries = (uint32_t)c->notify_tries;
+	out->error_rate = (uint32_t)c->error_rate;
+	ep_of(&c->relay4, &out->relay4);
+	ep_of(&c->relay6, &out->relay6);
+	if (out->relay4.family == 6 || out->relay6.family == 4) {
+		snprintf(err, errlen, "%s:0: [relay] endpoint4/endpoint6: wrong address family", path);
+		return -1;
+	}
+	return 0;
+}

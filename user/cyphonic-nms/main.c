@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cyphonic-nms: the Node Management Service daemon. One event loop
+ * (evloop.h) drives the UDP sockets (IPv4 and/or IPv6, batched with
+ * recvmmsg/sendmmsg), the protocol engine (nms_core.c), the health and
+ * metrics endpoint, the CRL poll, SIGHUP reloads and the SIGTERM drain.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/cyphonic.h>
+#include "cred.h"
+#include "daemon.h"
+#include "evloop.h"
+#include "http.h"
+#include "nmsd.h"
+#include "proto_udp.h"
+
+#define BATCH 64
+#define TX_MAX (BATCH * 3)
+#define PKT_MAX 4096
+
+struct tx_slot {
+	struct sockaddr_storage to;
+	struct iovec iov;
+	uint8_t buf[PKT_MAX];
+};
+
+struct nmsd {
+	struct cyph_daemon_args args;
+	struct nmsd_config cfg;
+	struct nms_config ncfg;
+	struct cyph_loop *loop;
+	struct cyph_http *http;
+	struct cyph_drain drain;
+	bool draining;
+	int fd4, fd6;
+	struct nms_store *store;
+	struct nms *nms;
+	struct cyph_ca *ca;
+	/* rx */
+	struct mmsghdr rx[BATCH];
+	struct iovec rx_iov[BATCH];
+	struct sockaddr_storage rx_from[BATCH];
+	uint8_t rx_buf[BATCH][PKT_MAX];
+	/* tx, per family */
+	struct tx_slot *tx[2];
+	struct mmsghdr tx_msg[2][TX_MAX];
+	unsigned int n_tx[2];
+	uint64_t tx_dropped;
+};
+
+static struct nmsd D;
+
+/* ---- engine callbacks ------------------------------------------------------- */
+
+static int verify_cert(void *arg, const uint8_t *der, size_t len, int64_t now,
+		       struct nms_ident *out, char *err, size_t errlen)
+{
+	struct nmsd *d = arg;
+	struct cyph_node_id id;
+
+	if (cyph_cred_verify(d->ca, der, len, now, &id, err, errlen)) {
+		log_debug("certificate refused: %s", err);
+		if (strstr(err, "revoked"))
+			return PROTO_E_REVOKED;
+		if (strstr(err, "expired"))
+			return PROTO_E_CERT_EXPIRED;
+		return PROTO_E_BAD_CERT;
+	}
+	memset(out, 0, sizeof(*out));
+	out->id = id.id;
+	memcpy(out->fqdn, id.fqdn, sizeof(out->fqdn));
+	out->role = id.role;
+	out->vip4 = id.vip4;
+	out->vip6 = id.vip6;
+	out->has_vip4 = id.has_vip4;
+	out->has_vip6 = id.has_vip6;
+	memcpy(out->pubkey, id.pubkey, 32);
+	out->not_after = id.not_after;
+	return PROTO_E_OK;
+}
+
+static void flush(struct nmsd *d, int fam)
+{
+	d->tx_dropped += proto_udp_send_batch(fam ? d->fd6 : d->fd4, d->tx_msg[fam],
+					      d->n_tx[fam]);
+	d->n_tx[fam] = 0;
+}
+
+static void queue_send(void *arg, const struct proto_ep *to, const uint8_t *pkt,
+		       size_t len)
+{
+	struct nmsd *d = arg;
+	int fam = to->family == 6;
+	struct tx_slot *s;
+	struct mmsghdr *m;
+
+	if ((fam ? d->fd6 : d->fd4) < 0 || len > PKT_MAX) {
+		d->tx_dropped++;
+		return;
+	}
+	if (d->n_tx[fam] == TX_MAX)
+		flush(d, fam);
+	s = &d->tx[fam][d->n_tx[fam]];
+	m = &d->tx_msg[fam][d->n_tx[fam]++];
+	memcpy(s->buf, pkt, len);
+	s->iov.iov_base = s->buf;
+	s->iov.iov_len = len;
+	memset(m, 0, sizeof(*m));
+	m->msg_hdr.msg_name = &s->to;
+	m->msg_hdr.msg_namelen = proto_ep_to_sa(to, &s->to);
+	m->msg_hdr.msg_iov = &s->iov;
+	m->msg_hdr.msg_iovlen = 1;
+}
+
+/* ---- I/O ------------------------------------------------------------------------ */
+
+static void on_udp(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct nmsd *d = arg;
+	int i, n, rounds = 0;
+
+	(void)loop;
+	(void)events;
+	do {
+		for (i = 0; i < BATCH; i++) {
+			d->rx_iov[i].iov_base = d->rx_buf[i];
+			d->rx_iov[i].iov_len = PKT_MAX;
+			d->rx[i].msg_hdr.msg_name = &d->rx_from[i];
+			d->rx[i].msg_hdr.msg_namelen = sizeof(d->rx_from[i]);
+			d->rx[i].msg_hdr.msg_iov = &d->rx_iov[i];
+			d->rx[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(fd, d->rx, BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			break;
+		int64_t now = proto_now_ms();
+
+		for (i = 0; i < n; i++) {
+			struct proto_ep from;
+			uint64_t t0 = cyph_metrics_now_ns();
+			const uint8_t *p = d->rx_buf[i];
+			size_t len = d->rx[i].msg_len;
+
+			if (proto_ep_from_sa(&from, (struct sockaddr *)&d->rx_from[i]))
+				continue;
+			nms_input(d->nms, p, len, &from, now);
+			if (len > 2 && p[0] == CYPHONIC_MSG_SIGNAL)
+				nmsd_metrics_latency(p[2], t0);
+		}
+		flush(d, 0);
+		flush(d, 1);
+	} while (n == BATCH && ++rounds < 16);	/* let timers run too */
+}
+
+/* ---- identity, CA, config ------------------------------------------------------ */
+
+static int load_identity(struct nmsd *d, struct nms *n, char *err, size_t errlen)
+{
+	EVP_PKEY *key = cyph_key_load(d->cfg.key, err, errlen);
+	uint8_t *cert = NULL;
+	size_t cert_len = 0;
+	int rc;
+
+	if (!key)
+		return -1;
+	if (d->cfg.cert[0] && cyph_cert_load(d->cfg.cert, &cert, &cert_len, err, errlen)) {
+		EVP_PKEY_free(key);
+		return -1;
+	}
+	rc = nms_set_identity(n, key, cert, cert_len);
+	EVP_PKEY_free(key);
+	free(cert);
+	if (rc)
+		snprintf(err, errlen, "out of memory");
+	return rc;
+}
+
+static struct cyph_ca *load_ca(const struct nmsd_config *c, char *err, size_t errlen)
+{
+	struct cyph_ca *ca = cyph_ca_load(c->ca_cert, err, errlen);
+
+	if (ca && c->crl[0] && cyph_ca_load_crl(ca, c->crl)) {
+		snprintf(err, errlen, "%s", cyph_ca_error(ca));
+		cyph_ca_free(ca);
+		return NULL;
+	}
+	return ca;
+}
+
+static int load_config(struct nmsd_config *c, struct nms_config *nc, char *err,
+		       size_t errlen)
+{
+	if (cyph_daemon_load_config(&D.args, nmsd_config_fields, nmsd_config_nfields,
+				    c, err, errlen))
+		return -1;
+	return nmsd_config_apply(c, D.args.config, nc, err, errlen);
+}
+
+/* SIGHUP: everything or nothing. Listen addresses need a restart. */
+static void on_hup(struct cyph_loop *loop, int signo, void *arg)
+{
+	struct nmsd *d = arg;
+	struct nmsd_config c;
+	struct nms_config nc;
+	struct cyph_ca *ca;
+	char err[512];
+
+	(void)loop;
+	(void)signo;
+	if (load_config(&c, &nc, err, sizeof(err)) ||
+	    !(ca = load_ca(&c, err, sizeof(err)))) {
+		log_err("reload failed, keeping the old configuration: %s", err);
+		nmsd_metrics_reload(false);
+		return;
+	}
+	struct nmsd_config old = d->cfg;
+
+	d->cfg = c;
+	if (load_identity(d, d->nms, err, sizeof(err))) {
+		d->cfg = old;
+		cyph_ca_free(ca);
+		log_err("reload failed, keeping the old identity: %s", err);
+		nmsd_metrics_reload(false);
+		return;
+	}
+	cyph_ca_free(d->ca);
+	d->ca = ca;
+	d->ncfg = nc;
+	nms_set_config(d->nms, &nc);
+	cyph_log_set_level(c.log_level);
+	nms_recheck(d->nms, proto_now_ms());
+	nmsd_metrics_reload(true);
+	log_info("configuration, identity, CA and CRL reloaded");
+}
+
+/* ---- timers and drain ------------------------------------------------------------ */
+
+static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
+{
+	struct nmsd *d = arg;
+
+	(void)loop;
+	(void)t;
+	nms_tick(d->nms, proto_now_ms());
+	flush(d, 0);
+	flush(d, 1);
+	nmsd_metrics_sync(d->nms, d->draining, d->tx_dropped);
+}
+
+static void on_crl_poll(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
+{
+	struct nmsd *d = arg;
+	int rc;
+
+	(void)loop;
+	(void)t;
+	rc = cyph_ca_crl_refresh(d->ca);
+	if (rc == 1) {
+		log_info("CRL reloaded (%zu revoked); re-checking registrations",
+			 cyph_ca_crl_count(d->ca));
+		nms_recheck(d->nms, proto_now_ms());
+	} else if (rc < 0) {
+		log_warn("CRL reload failed, keeping the old one: %s", cyph_ca_error(d->ca));
+	}
+}
+
+static bool drained(void *arg)
+{
+	struct nmsd *d = arg;
+
+	return nms_pending_notifies(d->nms) == 0;
+}
+
+static void on_term(struct cyph_loop *loop, int signo, void *arg)
+{
+	struct nmsd *d = arg;
+
+	if (d->draining)
+		return;
+	log_info("%s: draining (new registrations refused, grace %lld ms)",
+		 strsignal(signo), d->cfg.grace_ms);
+	d->draining = true;
+	nms_set_draining(d->nms, true);
+	if (d->http)
+		cyph_http_set_draining(d->http, true);
+	cyph_drain_start(&d->drain, loop, (uint64_t)d->cfg.grace_ms, drained, d);
+}
+
+/* ---- start-up ------------------------------------------------------------------- */
+
+static int open_socket(const struct cyph_cfg_addr *a, const char *what)
+{
+	char err[256];
+	int fd;
+
+	if (!a->len)
+		return -1;
+	fd = proto_udp_bind((const struct sockaddr *)&a->ss, a->len, false, err, sizeof(err));
+	if (fd < 0) {
+		log_err("%s: %s", what, err);
+		exit(1);
+	}
+	log_info("listening on udp %s (port %u)", a->text, proto_udp_port(fd));
+	return fd;
+}
+
+static int setup(struct nmsd *d)
+{
+	char err[512];
+
+	d->ca = load_ca(&d->cfg, err, sizeof(err));
+	if (!d->ca) {
+		log_err("%s", err);
+		return -1;
+	}
+	d->store = nms_store_mem_new((size_t)d->cfg.max_registrations);
+	d->nms = d->store ? nms_new(&d->ncfg, d->store, verify_cert, d, queue_send, d) : NULL;
+	d->tx[0] = calloc(TX_MAX, sizeof(struct tx_slot));
+	d->tx[1] = calloc(TX_MAX, sizeof(struct tx_slot));
+	d->loop = cyph_loop_new();
+	if (!d->nms || !d->tx[0] || !d->tx[1] || !d->loop || nmsd_metrics_init()) {
+		log_err("out of memory");
+		return -1;
+	}
+	if (load_identity(d, d->nms, err, sizeof(err))) {
+		log_err("identity: %s", err);
+		return -1;
+	}
+	d->fd4 = open_socket(&d->cfg.listen4, "[nms] listen");
+	d->fd6 = open_socket(&d->cfg.listen6, "[nms] listen6");
+	if ((d->fd4 >= 0 && cyph_loop_add_fd(d->loop, d->fd4, EPOLLIN, on_udp, d)) ||
+	    (d->fd6 >= 0 && cyph_loop_add_fd(d->loop, d->fd6, EPOLLIN, on_udp, d)) ||
+	    cyph_loop_on_signal(d->loop, SIGTERM, on_term, d) ||
+	    cyph_loop_on_signal(d->loop, SIGINT, on_term, d) ||
+	    cyph_loop_on_signal(d->loop, SIGHUP, on_hup, d) ||
+	    !cyph_loop_add_timer(d->loop, 200, true, on_tick, d) ||
+	    (d->cfg.crl[0] &&
+	     !cyph_loop_add_timer(d->loop, (uint64_t)d->cfg.crl_poll_ms, true, on_crl_poll, d))) {
+		log_err("event loop: %s", strerror(errno));
+		return -1;
+	}
+	if (d->cfg.http_enabled) {
+		d->http = cyph_http_listen(d->cfg.http_listen.text, err, sizeof(err));
+		if (!d->http || cyph_http_attach(d->http, d->loop)) {
+			log_err("[http] listen: %s", err);
+			return -1;
+		}
+		cyph_http_set_ready(d->http, true);
+		log_info("health and metrics on http://%s", d->cfg.http_listen.text);
+	}
+	return 0;
+}
+
+static int load_initial(void *arg, char *err, size_t errlen)
+{
+	struct nmsd *d = arg;
+
+	return load_config(&d->cfg, &d->ncfg, err, errlen);
+}
+
+int main(int argc, char **argv)
+{
+	struct nmsd *d = &D;
+	int rc;
+
+	rc = cyph_daemon_begin(argc, argv, "cyphonic-nms",
+		"CYPHONIC Node Management Service: registration, keepalive, route direction",
+		nmsd_config_fields, nmsd_config_nfields, &d->args, load_initial, d);
+	if (rc >= 0)
+		return rc;
+	cyph_log_set_level(d->cfg.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	if (setup(d))
+		return 1;
+	log_info("ready: lifetime %us keepalive %us relay %s%s%s",
+		 d->ncfg.lifetime_s, d->ncfg.keepalive_s,
+		 d->cfg.relay4.len ? d->cfg.relay4.text : "",
+		 d->cfg.relay4.len && d->cfg.relay6.len ? " " : "",
+		 d->cfg.relay6.len ? d->cfg.relay6.text : (d->cfg.relay4.len ? "" : "none"));
+	rc = cyph_loop_run(d->loop);
+	nmsd_metrics_sync(d->nms, d->draining, d->tx_dropped);
+	log_info("stopped%s: %zu registrations, %zu notifications pending",
+		 d->drain.timed_out ? " (grace period over)" : "",
+		 nms_active(d->nms), nms_pending_notifies(d->nms));
+	if (d->http) {
+		cyph_http_detach(d->http);
+		cyph_http_free(d->http);
+	}
+	nms_free(d->nms);
+	d->store->ops->destroy(d->store);
+	cyph_ca_free(d->ca);
+	cyph_loop_free(d->loop);
+	free(d->tx[0]);
+	free(d->tx[1]);
+	cyph_daemon_args_free(&d->args);
+	return rc ? 1 : 0;
+}

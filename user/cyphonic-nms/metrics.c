@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cyphonic-nms metrics. The engine keeps plain counters (it is single
+ * threaded); a timer copies them into the Prometheus registry, so the hot
+ * path pays no atomic operation per counter.
+ */
+#include <stdio.h>
+#include "nmsd.h"
+
+static const uint8_t node_ops[] = {
+	PROTO_OP_REGISTER, PROTO_OP_KEEPALIVE, PROTO_OP_ROUTE_REQ,
+	PROTO_OP_NOTIFY_ACK, PROTO_OP_DEREGISTER,
+};
+#define NOPS (sizeof(node_ops) / sizeof(node_ops[0]))
+
+static struct {
+	struct cyph_counter *req[PROTO_OP_MAX + 1][PROTO_E_COUNT];
+	struct cyph_histogram *lat[PROTO_OP_MAX + 1];
+	struct cyph_counter *bad_header, *registered, *refreshed, *expired,
+		*deregistered, *revoked, *roamed, *routes[PROTO_MODE_RELAY + 1],
+		*cert_cached, *notify_sent, *notify_retrans, *notify_lost, *notify_untracked, *errors_sent,
+		*errors_suppressed, *reload_ok, *reload_failed, *send_dropped;
+	struct cyph_gauge *active, *pending, *draining;
+} m;
+
+#define C(name, help) cyph_counter_new("cyphonic_nms_" name, help, NULL)
+
+int nmsd_metrics_init(void)
+{
+	static const char *const modes[] = { "", "direct", "punch", "relay" };
+	char labels[96];
+	size_t i;
+	int e;
+
+	for (i = 0; i < NOPS; i++) {
+		uint8_t op = node_ops[i];
+
+		for (e = 0; e < PROTO_E_COUNT; e++) {
+			snprintf(labels, sizeof(labels), "type=\"%s\",result=\"%s\"",
+				 proto_op_name(op), proto_err_name((unsigned)e));
+			m.req[op][e] = cyph_counter_new("cyphonic_nms_requests_total",
+				"NMS requests by type and result", labels);
+		}
+		snprintf(labels, sizeof(labels), "type=\"%s\"", proto_op_name(op));
+		m.lat[op] = cyph_histogram_new("cyphonic_nms_request_seconds",
+			"NMS request handling time", labels, NULL, 0);
+	}
+	for (i = 1; i <= PROTO_MODE_RELAY; i++) {
+		snprintf(labels, sizeof(labels), "mode=\"%s\"", modes[i]);
+		m.routes[i] = cyph_counter_new("cyphonic_nms_routes_total",
+					       "route directions by mode", labels);
+	}
+	m.bad_header = C("bad_header_total", "datagrams without a valid SIGNAL header");
+	m.registered = C("registrations_total", "full registrations accepted");
+	m.refreshed = C("refreshes_total", "registration refreshes accepted");
+	m.cert_cached = C("cert_cached_total",
+			  "full registrations whose certificate was already verified");
+	m.expired = C("expired_total", "registrations expired without keepalive");
+	m.deregistered = C("deregistered_total", "registrations ended by DEREGISTER");
+	m.revoked = C("revoked_total", "registrations dropped after a CRL change");
+	m.roamed = C("roamed_total", "observed endpoint changes");
+	m.notify_sent = C("notify_sent_total", "PEER_NOTIFY sent");
+	m.notify_retrans = C("notify_retransmits_total", "PEER_NOTIFY retransmissions");
+	m.notify_lost = C("notify_lost_total", "PEER_NOTIFY never acknowledged");
+	m.notify_untracked = C("notify_untracked_total",
+			       "PEER_NOTIFY sent without retransmission (table full)");
+	m.errors_sent = C("errors_sent_total", "ERROR replies sent");
+	m.errors_suppressed = C("errors_suppressed_total", "ERROR replies over the budget");
+	m.send_dropped = C("send_dropped_total", "replies not sent (socket full or error)");
+	m.reload_ok = cyph_counter_new("cyphonic_nms_reloads_total", "SIGHUP reloads",
+				       "result=\"ok\"");
+	m.reload_failed = cyph_counter_new("cyphonic_nms_reloads_total", "SIGHUP reloads",
+					   "result=\"failed\"");
+	m.active = cyph_gauge_new("cyphonic_nms_registrations", "active registrations", NULL);
+	m.pending = cyph_gauge_new("cyphonic_nms_pending_notifies",
+				   "PEER_NOTIFY awaiting acknowledgement", NULL);
+	m.draining = cyph_gauge_new("cyphonic_nms_draining", "1 while draining", NULL);
+	return m.draining ? 0 : -1;
+}
+
+static void set(struct cyph_counter *c, uint64_t v)
+{
+	if (c)
+		atomic_store_explicit(&c->v, v, memory_order_relaxed);
+}
+
+void nmsd_metrics_sync(const struct nms *n, bool draining, uint64_t send_dropped)
+{
+	const struct nms_stats *s = nms_stats(n);
+	size_t i;
+	int e;
+
+	for (i = 0; i < NOPS; i++)
+		for (e = 0; e < PROTO_E_COUNT; e++)
+			set(m.req[node_ops[i]][e], s->req[node_ops[i]][e]);
+	for (i = 1; i <= PROTO_MODE_RELAY; i++)
+		set(m.routes[i], s->routes[i]);
+	set(m.bad_header, s->bad_header);
+	set(m.registered, s->registered);
+	set(m.refreshed, s->refreshed);
+	set(m.cert_cached, s->cert_cached);
+	set(m.expired, s->expired);
+	set(m.deregistered, s->deregistered);
+	set(m.revoked, s->revoked);
+	set(m.roamed, s->roamed);
+	set(m.notify_sent, s->notify_sent);
+	set(m.notify_retrans, s->notify_retrans);
+	set(m.notify_lost, s->notify_lost);
+	set(m.notify_untracked, s->notify_untracked);
+	set(m.errors_sent, s->errors_sent);
+	set(m.errors_suppressed, s->errors_suppressed);
+	set(m.send_dropped, send_dropped);
+	cyph_gauge_set(m.active, (int64_t)nms_active(n));
+	cyph_gauge_set(m.pending, (int64_t)nms_pending_notifies(n));
+	cyph_gauge_set(m.draining, draining);
+}
+
+void nmsd_metrics_latency(uint8_t op, uint64_t start_ns)
+{
+	if (op <= PROTO_OP_MAX && m.lat[op])
+		cyph_histogram_since(m.lat[op], start_ns);
+}
+
+void nmsd_metrics_reload(bool ok)
+{
+	cyph_counter_inc(ok ? m.reload_ok : m.reload_failed);
+}

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The NMS protocol engine, independent of sockets and clocks so that unit
+ * tests and fuzzers drive it directly: nms_input() takes one datagram and
+ * its source, and emits replies through the send callback; nms_tick()
+ * expires registrations and retransmits peer notifications.
+ */
+#ifndef CYPHONIC_NMS_H
+#define CYPHONIC_NMS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+#include "nms_store.h"
+#include "proto.h"
+
+struct nms_config {
+	uint32_t lifetime_s;		/* registration lifetime */
+	uint32_t keepalive_s;		/* advised keepalive interval */
+	int64_t skew_ms;		/* allowed |now - timestamp| */
+	uint32_t relay_ttl_s;		/* validity of relay bind secrets */
+	uint32_t notify_rto_ms;		/* first PEER_NOTIFY retransmission */
+	uint32_t notify_tries;		/* transmissions before giving up */
+	uint32_t error_rate;		/* signed errors per second */
+	struct proto_ep relay4, relay6;	/* TRS endpoints; family 0 = none */
+	uint8_t relay_key[PROTO_KEY_LEN];	/* shared with the TRS */
+};
+
+/*
+ * Verifies a certificate at now (Unix seconds). Returns PROTO_E_OK and
+ * fills *out, or PROTO_E_BAD_CERT / CERT_EXPIRED / REVOKED, with a reason
+ * in err.
+ */
+typedef int (*nms_verify_fn)(void *arg, const uint8_t *der, size_t len,
+			     int64_t now, struct nms_ident *out, char *err,
+			     size_t errlen);
+typedef void (*nms_send_fn)(void *arg, const struct proto_ep *to,
+			    const uint8_t *pkt, size_t len);
+
+/* Counters the daemon exports; indexed by op and result. */
+struct nms_stats {
+	uint64_t req[PROTO_OP_MAX + 1][PROTO_E_COUNT];
+	uint64_t bad_header;		/* not even a parseable header */
+	uint64_t registered, refreshed, expired, deregistered, revoked;
+	uint64_t cert_cached;		/* full REGISTER, certificate known */
+	uint64_t roamed;		/* observed endpoint changed */
+	uint64_t routes[PROTO_MODE_RELAY + 1];
+	uint64_t notify_sent, notify_retrans, notify_lost;
+	uint64_t notify_untracked;	/* sent once: retransmit table full */
+	uint64_t errors_sent, errors_suppressed;
+};
+
+struct nms;
+
+struct nms *nms_new(const struct nms_config *cfg, struct nms_store *store,
+		    nms_verify_fn verify, void *verify_arg,
+		    nms_send_fn send, void *send_arg);
+void nms_free(struct nms *n);
+/* NMS identity: signing key and (optional) certificate sent in ACKs. */
+int nms_set_identity(struct nms *n, EVP_PKEY *key, const uint8_t *cert,
+		     size_t cert_len);
+void nms_set_config(struct nms *n, const struct nms_config *cfg);
+/* Refuse new registrations (DRAINING); existing ones keep working. */
+void nms_set_draining(struct nms *n, bool draining);
+
+/*
+ * Handles one datagram from `from`. now_ms is Unix epoch milliseconds.
+ * Returns the result (PROTO_E_OK or the reason it was rejected).
+ */
+int nms_input(struct nms *n, const uint8_t *pkt, size_t len,
+	      const struct proto_ep *from, int64_t now_ms);
+/*
+ * Retransmissions (every call) and expiry (a table scan at most once a
+ * second); call every few hundred milliseconds.
+ */
+void nms_tick(struct nms *n, int64_t now_ms);
+/* Re-verifies every registration's certificate (after a CRL reload). */
+void nms_recheck(struct nms *n, int64_t now_ms);
+
+const struct nms_stats *nms_stats(const struct nms *n);
+size_t nms_active(const struct nms *n);
+size_t nms_pending_notifies(const struct nms *n);
+
+/* ---- route direction (pure, nms_route.c) ---------------------------- */
+
+struct nms_route {
+	uint8_t mode;				/* enum proto_mode */
+	uint8_t family;				/* 4 or 6: the path's family */
+	struct proto_ep to_dst[PROTO_MAX_ADDRS];	/* where src sends */
+	unsigned int n_to_dst;
+	struct proto_ep to_src[PROTO_MAX_ADDRS];	/* where dst sends */
+	unsigned int n_to_src;
+};
+
+/*
+ * Decides how src reaches dst (both active). Returns PROTO_E_OK, or
+ * PROTO_E_NO_RELAY when only a relay would do and none is configured.
+ */
+int nms_route_decide(const struct nms_reg *src, const struct nms_reg *dst,
+		     uint32_t flags, bool have_relay, struct nms_route *out);
+/* Families a registration can use (NMS_FAM*). */
+uint8_t nms_reg_families(const struct nms_reg *r);
+
+#endif

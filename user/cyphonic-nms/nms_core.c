@@ -1,0 +1,690 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The NMS protocol engine: authentication, registration, keepalives,
+ * route direction and peer notification (docs/protocol.md).
+ *
+ * Order of checks for every datagram, cheapest first, so that garbage
+ * costs little: framing and TLVs, timestamp window, then either the full
+ * REGISTER path (certificate, Ed25519 signature, replay window, X25519)
+ * or the session path (registration lookup, HMAC, replay window). Errors
+ * to a node with a verified session are MACed; all others are signed by
+ * the NMS and rate-limited, because they answer unauthenticated input.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include "nms.h"
+#include "proto_crypto.h"
+
+#define REPLY_CAP 1200
+#define MAX_PENDING 4096
+
+struct pending {
+	uint64_t notify_id, node_id;
+	struct proto_ep to;
+	int64_t next_ms;
+	uint32_t rto_ms, tries;
+	size_t len;
+	uint8_t pkt[REPLY_CAP];
+};
+
+struct nms {
+	struct nms_config cfg;
+	struct nms_store *store;
+	nms_verify_fn verify;
+	void *verify_arg;
+	nms_send_fn send;
+	void *send_arg;
+	EVP_PKEY *key;
+	uint8_t *cert;
+	size_t cert_len;
+	bool draining;
+	uint64_t sig_seq;		/* seq of signed (sessionless) replies */
+	double err_tokens;
+	int64_t err_last_ms;
+	struct pending *pending;
+	size_t n_pending;
+	struct nms_stats stats;
+	int64_t now_ms;			/* of the datagram being handled */
+	int64_t last_scan_ms;		/* last expiry scan */
+};
+
+/* ---- setup ---------------------------------------------------------------- */
+
+struct nms *nms_new(const struct nms_config *cfg, struct nms_store *store,
+		    nms_verify_fn verify, void *verify_arg,
+		    nms_send_fn send, void *send_arg)
+{
+	struct nms *n = calloc(1, sizeof(*n));
+
+	if (!n)
+		return NULL;
+	n->pending = calloc(MAX_PENDING, sizeof(*n->pending));
+	if (!n->pending) {
+		free(n);
+		return NULL;
+	}
+	n->cfg = *cfg;
+	n->store = store;
+	n->verify = verify;
+	n->verify_arg = verify_arg;
+	n->send = send;
+	n->send_arg = send_arg;
+	proto_random(&n->sig_seq, sizeof(n->sig_seq));
+	n->sig_seq >>= 2;	/* random start, far from wrapping */
+	n->err_tokens = cfg->error_rate;
+	return n;
+}
+
+void nms_free(struct nms *n)
+{
+	if (!n)
+		return;
+	free(n->pending);
+	free(n->cert);
+	EVP_PKEY_free(n->key);
+	OPENSSL_cleanse(&n->cfg, sizeof(n->cfg));
+	free(n);
+}
+
+int nms_set_identity(struct nms *n, EVP_PKEY *key, const uint8_t *cert,
+		     size_t cert_len)
+{
+	uint8_t *copy = NULL;
+
+	if (cert_len) {
+		copy = malloc(cert_len);
+		if (!copy)
+			return -1;
+		memcpy(copy, cert, cert_len);
+	}
+	if (!EVP_PKEY_up_ref(key)) {
+		free(copy);
+		return -1;
+	}
+	EVP_PKEY_free(n->key);
+	free(n->cert);
+	n->key = key;
+	n->cert = copy;
+	n->cert_len = cert_len;
+	return 0;
+}
+
+void nms_set_config(struct nms *n, const struct nms_config *cfg)
+{
+	n->cfg = *cfg;
+}
+
+void nms_set_draining(struct nms *n, bool draining)
+{
+	n->draining = draining;
+}
+
+const struct nms_stats *nms_stats(const struct nms *n)
+{
+	return &n->stats;
+}
+
+size_t nms_active(const struct nms *n)
+{
+	return n->store->ops->count(n->store);
+}
+
+size_t nms_pending_notifies(const struct nms *n)
+{
+	return n->n_pending;
+}
+
+/* ---- replies ---------------------------------------------------------------- */
+
+static void reply_begin(struct nms *n, struct proto_buf *b, uint8_t *mem,
+			struct nms_reg *r, uint64_t node_id, uint8_t op,
+			uint8_t auth)
+{
+	struct proto_hdr h = {
+		.op = op, .auth = auth, .node_id = node_id,
+		.seq = r ? ++r->tx_seq : ++n->sig_seq, .ts_ms = n->now_ms,
+	};
+
+	proto_msg_begin(b, mem, REPLY_CAP, &h);
+}
+
+/* Finishes, MACs (session) or signs (no session) and sends. */
+static size_t reply_send(struct nms *n, struct proto_buf *b, struct nms_reg *r,
+			 const struct proto_ep *to)
+{
+	size_t len = proto_msg_finish(b);
+
+	if (!len)
+		return 0;
+	if (r ? proto_mac_append(b->p, len, b->cap, r->keys.s2n) :
+		(!n->key || proto_sign_append(b->p, len, b->cap, n->key)))
+		return 0;
+	len += r ? PROTO_MAC_LEN : PROTO_SIG_LEN;
+	n->send(n->send_arg, to, b->p, len);
+	return len;
+}
+
+static bool error_budget(struct nms *n)
+{
+	double dt = (double)(n->now_ms - n->err_last_ms) / 1000.0;
+
+	n->err_last_ms = n->now_ms;
+	if (dt > 0)
+		n->err_tokens += dt * n->cfg.error_rate;
+	if (n->err_tokens > n->cfg.error_rate)
+		n->err_tokens = n->cfg.error_rate;
+	if (n->err_tokens < 1)
+		return false;
+	n->err_tokens -= 1;
+	return true;
+}
+
+/*
+ * Sends ERROR for request m. r: a registration whose MAC on m verified
+ * (the error is MACed), or NULL (signed, within the error budget).
+ */
+static int reply_error(struct nms *n, const struct proto_msg *m,
+		       struct nms_reg *r, const struct proto_ep *to, int code)
+{
+	uint8_t mem[REPLY_CAP + PROTO_MAX_CERT];
+	struct proto_buf b;
+
+	if (!r && !error_budget(n)) {
+		n->stats.errors_suppressed++;
+		return code;
+	}
+	reply_begin(n, &b, mem, r, m->hdr.node_id, PROTO_OP_ERROR,
+		    r ? PROTO_AUTH_MAC : PROTO_AUTH_SIG);
+	b.cap = sizeof(mem);
+	proto_tlv_u16(&b, PROTO_T_ERROR_CODE, (uint16_t)code);
+	proto_tlv_u64(&b, PROTO_T_ECHO_SEQ, m->hdr.seq);
+	proto_tlv_str(&b, PROTO_T_ERROR_TEXT, proto_err_text((unsigned)code));
+	/*
+	 * A node without a session may not know the NMS key yet: answers to
+	 * a full REGISTER carry the NMS certificate too, but only when the
+	 * request itself carried one at least as large (a request that fails
+	 * to parse may have none), so that an error is never an amplifier.
+	 */
+	if (!r && n->cert_len && m->hdr.op == PROTO_OP_REGISTER &&
+	    m->hdr.auth == PROTO_AUTH_SIG && PROTO_HAS(m, PROTO_T_CERT) &&
+	    m->cert_len >= n->cert_len)
+		proto_tlv_bytes(&b, PROTO_T_CERT, n->cert, n->cert_len);
+	if (reply_send(n, &b, r, to))
+		n->stats.errors_sent++;
+	return code;
+}
+
+/* ---- registration ------------------------------------------------------------- */
+
+static int64_t reg_expiry(const struct nms *n, const struct nms_reg *r)
+{
+	int64_t e = n->now_ms + (int64_t)n->cfg.lifetime_s * 1000;
+	int64_t cert_end = r->ident.not_after * 1000;
+
+	/* A registration never outlives the credential it was made with. */
+	return cert_end < e ? cert_end : e;
+}
+
+static void set_location(struct nms *n, struct nms_reg *r,
+			 const struct proto_msg *m, const struct proto_ep *from)
+{
+	r->observed = *from;
+	r->n_addrs = m->n_addrs;
+	memcpy(r->addrs, m->addrs, sizeof(r->addrs[0]) * m->n_addrs);
+	r->nat = m->nat;
+	r->families = nms_reg_families(r);
+	r->expires_ms = reg_expiry(n, r);
+}
+
+static void make_tombstone(struct nms *n, struct nms_reg *r)
+{
+	r->active = false;
+	r->expires_ms = n->now_ms + 2 * n->cfg.skew_ms;
+	OPENSSL_cleanse(&r->keys, sizeof(r->keys));
+	free(r->cert);
+	r->cert = NULL;
+	r->cert_len = 0;
+	n->store->ops->update(n->store, r);
+}
+
+static int send_register_ack(struct nms *n, struct nms_reg *r,
+			     const struct proto_msg *m,
+			     const struct proto_ep *from, const uint8_t *eph,
+			     const uint8_t *req_hash)
+{
+	uint8_t mem[REPLY_CAP + PROTO_MAX_CERT];
+	struct proto_buf b;
+	struct proto_hdr h = {
+		.op = PROTO_OP_REGISTER_ACK, .node_id = r->ident.id,
+		.ts_ms = n->now_ms,
+		.auth = eph ? PROTO_AUTH_SIG : PROTO_AUTH_MAC,
+		.seq = eph ? ++n->sig_seq : ++r->tx_seq,
+	};
+
+	proto_msg_begin(&b, mem, sizeof(mem), &h);
+	if (eph) {
+		proto_tlv_bytes(&b, PROTO_T_EPHEMERAL, eph, 32);
+		proto_tlv_bytes(&b, PROTO_T_REQ_HASH, req_hash, 32);
+		if (n->cert_len)
+			proto_tlv_bytes(&b, PROTO_T_CERT, n->cert, n->cert_len);
+	}
+	proto_tlv_u64(&b, PROTO_T_ECHO_SEQ, m->hdr.seq);
+	proto_tlv_ep(&b, PROTO_T_OBSERVED, from);
+	proto_tlv_u32(&b, PROTO_T_LIFETIME,
+		      (uint32_t)((r->expires_ms - n->now_ms + 999) / 1000));
+	proto_tlv_u32(&b, PROTO_T_KEEPALIVE, n->cfg.keepalive_s);
+	return reply_send(n, &b, eph ? NULL : r, from) ? PROTO_E_OK
+						       : PROTO_E_INTERNAL;
+}
+
+/*
+ * An active registration made with exactly this certificate, still valid:
+ * the chain was verified then, and a CRL change since has re-checked it
+ * (nms_recheck), so the certificate need not be verified again. This is
+ * what makes a node's re-registration after losing its session (restart,
+ * NMS answer lost) cost one signature check instead of two.
+ */
+static bool cert_cached(const struct nms *n, const struct nms_reg *r,
+			const struct proto_msg *m)
+{
+	return r && r->active && r->cert && r->cert_len == m->cert_len &&
+	       r->ident.not_after > n->now_ms / 1000 &&
+	       !memcmp(r->cert, m->cert, m->cert_len);
+}
+
+static int register_full(struct nms *n, const struct proto_msg *m,
+			 const uint8_t *pkt, size_t len,
+			 const struct proto_ep *from)
+{
+	struct nms_ident id;
+	struct nms_reg *r;
+	uint8_t priv[32], pub[32], shared[32], req_hash[32];
+	char err[256];
+	int rc;
+
+	if (n->draining)
+		return reply_error(n, m, NULL, from, PROTO_E_DRAINING);
+	r = n->store->ops->get(n->store, m->hdr.node_id);
+	if (cert_cached(n, r, m)) {
+		id = r->ident;
+		n->stats.cert_cached++;
+	} else {
+		rc = n->verify(n->verify_arg, m->cert, m->cert_len,
+			       n->now_ms / 1000, &id, err, sizeof(err));
+		if (rc)
+			return reply_error(n, m, NULL, from, rc);
+		if (id.id != m->hdr.node_id)
+			return reply_error(n, m, NULL, from, PROTO_E_ID_MISMATCH);
+	}
+	if (!proto_ed25519_verify(id.pubkey, pkt, m->signed_len, m->auth_tag))
+		return reply_error(n, m, NULL, from, PROTO_E_BAD_SIGNATURE);
+	if (r && !proto_replay_check(&r->rx, m->hdr.seq, false))
+		return reply_error(n, m, NULL, from, PROTO_E_REPLAY);
+	proto_x25519_keypair(priv, pub);
+	rc = proto_x25519_shared(priv, m->ephemeral, shared);
+	OPENSSL_cleanse(priv, sizeof(priv));
+	if (rc)
+		return reply_error(n, m, NULL, from, PROTO_E_MALFORMED);
+	if (!r)
+		r = n->store->ops->create(n->store, id.id);
+	if (!r)
+		return reply_error(n, m, NULL, from, PROTO_E_FULL);
+	proto_replay_check(&r->rx, m->hdr.seq, true);
+	proto_sha256(pkt, len, req_hash);
+	proto_session_keys(shared, req_hash, id.id, &r->keys);
+	OPENSSL_cleanse(shared, sizeof(shared));
+	r->ident = id;
+	r->active = true;
+	r->tx_seq = 0;
+	set_location(n, r, m, from);
+	if (!r->cert || r->cert_len != m->cert_len ||
+	    memcmp(r->cert, m->cert, m->cert_len)) {
+		free(r->cert);
+		r->cert = malloc(m->cert_len);
+		r->cert_len = r->cert ? m->cert_len : 0;
+		if (r->cert)
+			memcpy(r->cert, m->cert, m->cert_len);
+	}
+	n->store->ops->update(n->store, r);
+	n->stats.registered++;
+	return send_register_ack(n, r, m, from, pub, req_hash);
+}
+
+/* ---- route direction ------------------------------------------------------------ */
+
+static struct nms_reg *find_target(struct nms *n, const struct proto_msg *m)
+{
+	struct nms_store *s = n->store;
+
+	if (PROTO_HAS(m, PROTO_T_TARGET_FQDN))
+		return s->ops->by_fqdn(s, m->target_fqdn);
+	if (PROTO_HAS(m, PROTO_T_TARGET_VIP4))
+		return s->ops->by_vip4(s, m->target_vip4);
+	return s->ops->by_vip6(s, &m->target_vip6);
+}
+
+/* The TRS endpoint for a node: its observed family first. */
+static const struct proto_ep *relay_for(const struct nms *n,
+					const struct nms_reg *r)
+{
+	const struct proto_ep *same = r->observed.family == 6 ? &n->cfg.relay6
+							       : &n->cfg.relay4;
+	const struct proto_ep *other = r->observed.family == 6 ? &n->cfg.relay4
+								: &n->cfg.relay6;
+
+	if (same->family)
+		return same;
+	if (other->family && (r->families & (other->family == 6 ? NMS_FAM6
+								: NMS_FAM4)))
+		return other;
+	return NULL;
+}
+
+struct grant {			/* what both ends get besides the peer */
+	uint8_t mode;
+	uint32_t session;
+	uint64_t expiry;
+	uint64_t punch_id;
+	uint8_t punch_secret[32];
+};
+
+/* Peer description + mode-specific grant for `me` about `peer`. */
+static void put_route(struct nms *n, struct proto_buf *b, uint64_t seq,
+		      struct nms_reg *me, const struct nms_reg *peer,
+		      const struct grant *g, uint8_t end,
+		      const struct proto_ep *eps, unsigned int n_eps)
+{
+	uint8_t secret[32], sealed[32];
+	unsigned int i;
+
+	proto_tlv_u8(b, PROTO_T_MODE, g->mode);
+	proto_tlv_u64(b, PROTO_T_PEER_ID, peer->ident.id);
+	if (peer->ident.fqdn[0])
+		proto_tlv_str(b, PROTO_T_PEER_FQDN, peer->ident.fqdn);
+	if (peer->ident.has_vip4)
+		proto_tlv_bytes(b, PROTO_T_PEER_VIP4, &peer->ident.vip4, 4);
+	if (peer->ident.has_vip6)
+		proto_tlv_bytes(b, PROTO_T_PEER_VIP6, &peer->ident.vip6, 16);
+	proto_tlv_bytes(b, PROTO_T_PEER_PUBKEY, peer->ident.pubkey, 32);
+	for (i = 0; i < n_eps; i++)
+		proto_tlv_ep(b, PROTO_T_PEER_ENDPOINT, &eps[i]);
+	if (g->mode == PROTO_MODE_PUNCH) {
+		proto_tlv_u64(b, PROTO_T_PUNCH_ID, g->punch_id);
+		proto_seal(me->keys.seal, seq, PROTO_T_PUNCH_SECRET,
+			   g->punch_secret, sealed);
+		proto_tlv_bytes(b, PROTO_T_PUNCH_SECRET, sealed, 32);
+	} else if (g->mode == PROTO_MODE_RELAY) {
+		proto_tlv_ep(b, PROTO_T_RELAY_ENDPOINT, relay_for(n, me));
+		proto_tlv_u32(b, PROTO_T_RELAY_SESSION, g->session);
+		proto_tlv_u8(b, PROTO_T_RELAY_END, end);
+		proto_tlv_u64(b, PROTO_T_RELAY_EXPIRY, g->expiry);
+		proto_bind_secret(n->cfg.relay_key, g->session, end,
+				  me->ident.id, g->expiry, secret);
+		proto_seal(me->keys.seal, seq, PROTO_T_RELAY_SECRET, secret,
+			   sealed);
+		proto_tlv_bytes(b, PROTO_T_RELAY_SECRET, sealed, 32);
+		OPENSSL_cleanse(secret, sizeof(secret));
+	}
+}
+
+static void notify_peer(struct nms *n, struct nms_reg *dst,
+			const struct nms_reg *src, const struct grant *g,
+			const struct nms_route *rt)
+{
+	struct pending spare, *p;
+	struct proto_buf b;
+	struct proto_hdr h = {
+		.op = PROTO_OP_PEER_NOTIFY, .auth = PROTO_AUTH_MAC,
+		.node_id = dst->ident.id, .ts_ms = n->now_ms,
+	};
+
+	/* Table full (overload): send once, without retransmissions. */
+	p = n->n_pending < MAX_PENDING ? &n->pending[n->n_pending] : &spare;
+	h.seq = ++dst->tx_seq;
+	proto_random(&p->notify_id, sizeof(p->notify_id));
+	proto_msg_begin(&b, p->pkt, sizeof(p->pkt), &h);
+	proto_tlv_u64(&b, PROTO_T_NOTIFY_ID, p->notify_id);
+	put_route(n, &b, h.seq, dst, src, g, 1, rt->to_src, rt->n_to_src);
+	p->len = proto_msg_finish(&b);
+	if (!p->len || proto_mac_append(p->pkt, p->len, sizeof(p->pkt),
+					dst->keys.s2n))
+		return;
+	p->len += PROTO_MAC_LEN;
+	p->node_id = dst->ident.id;
+	p->to = dst->observed;
+	p->rto_ms = n->cfg.notify_rto_ms;
+	p->next_ms = n->now_ms + p->rto_ms;
+	p->tries = 1;
+	if (p == &spare)
+		n->stats.notify_untracked++;
+	else
+		n->n_pending++;
+	n->stats.notify_sent++;
+	n->send(n->send_arg, &p->to, p->pkt, p->len);
+}
+
+static int route(struct nms *n, struct nms_reg *r, const struct proto_msg *m,
+		 const struct proto_ep *from)
+{
+	uint8_t mem[REPLY_CAP];
+	struct nms_reg *dst = find_target(n, m);
+	struct nms_route rt;
+	struct grant g = { 0 };
+	struct proto_buf b;
+	bool have_relay = n->cfg.relay4.family || n->cfg.relay6.family;
+	int rc;
+
+	if (!dst || dst == r)
+		return reply_error(n, m, r, from, PROTO_E_NOT_FOUND);
+	rc = nms_route_decide(r, dst, m->route_flags, have_relay, &rt);
+	if (rc == PROTO_E_OK && rt.mode == PROTO_MODE_RELAY &&
+	    (!relay_for(n, r) || !relay_for(n, dst)))
+		rc = PROTO_E_NO_RELAY;
+	if (rc)
+		return reply_error(n, m, r, from, rc);
+	g.mode = rt.mode;
+	if (g.mode == PROTO_MODE_RELAY) {
+		do
+			proto_random(&g.session, sizeof(g.session));
+		while (!g.session);
+		g.expiry = (uint64_t)(n->now_ms / 1000) + n->cfg.relay_ttl_s;
+	} else if (g.mode == PROTO_MODE_PUNCH) {
+		proto_random(&g.punch_id, sizeof(g.punch_id));
+		proto_random(g.punch_secret, sizeof(g.punch_secret));
+	}
+	reply_begin(n, &b, mem, r, r->ident.id, PROTO_OP_ROUTE_RESP,
+		    PROTO_AUTH_MAC);
+	proto_tlv_u64(&b, PROTO_T_ECHO_SEQ, m->hdr.seq);
+	put_route(n, &b, r->tx_seq, r, dst, &g, 0, rt.to_dst, rt.n_to_dst);
+	if (!reply_send(n, &b, r, from))
+		return PROTO_E_INTERNAL;
+	n->stats.routes[g.mode]++;
+	if (g.mode != PROTO_MODE_DIRECT)
+		notify_peer(n, dst, r, &g, &rt);
+	OPENSSL_cleanse(&g, sizeof(g));
+	return PROTO_E_OK;
+}
+
+/* ---- session messages ------------------------------------------------------------- */
+
+static void notify_acked(struct nms *n, uint64_t node_id, uint64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n->n_pending; i++) {
+		if (n->pending[i].notify_id == id &&
+		    n->pending[i].node_id == node_id) {
+			n->pending[i] = n->pending[--n->n_pending];
+			return;
+		}
+	}
+}
+
+static int keepalive(struct nms *n, struct nms_reg *r,
+		     const struct proto_msg *m, const struct proto_ep *from)
+{
+	uint8_t mem[REPLY_CAP];
+	struct proto_buf b;
+
+	r->expires_ms = reg_expiry(n, r);
+	reply_begin(n, &b, mem, r, r->ident.id, PROTO_OP_KEEPALIVE_ACK,
+		    PROTO_AUTH_MAC);
+	proto_tlv_u64(&b, PROTO_T_ECHO_SEQ, m->hdr.seq);
+	proto_tlv_ep(&b, PROTO_T_OBSERVED, from);
+	return reply_send(n, &b, r, from) ? PROTO_E_OK : PROTO_E_INTERNAL;
+}
+
+static int session_msg(struct nms *n, const struct proto_msg *m,
+		       const uint8_t *pkt, const struct proto_ep *from)
+{
+	struct nms_reg *r = n->store->ops->get(n->store, m->hdr.node_id);
+
+	if (!r || !r->active)
+		return reply_error(n, m, NULL, from, PROTO_E_NOT_REGISTERED);
+	if (!proto_mac_check(pkt, m->signed_len, m->auth_tag, r->keys.n2s))
+		return reply_error(n, m, NULL, from, PROTO_E_BAD_SIGNATURE);
+	if (!proto_replay_check(&r->rx, m->hdr.seq, true))
+		return reply_error(n, m, r, from, PROTO_E_REPLAY);
+	if (!proto_ep_equal(&r->observed, from)) {
+		/* Roaming: the latest authenticated source wins. */
+		r->observed = *from;
+		r->families = nms_reg_families(r);
+		n->stats.roamed++;
+	}
+	switch (m->hdr.op) {
+	case PROTO_OP_REGISTER:
+		set_location(n, r, m, from);
+		n->stats.refreshed++;
+		return send_register_ack(n, r, m, from, NULL, NULL);
+	case PROTO_OP_KEEPALIVE:
+		return keepalive(n, r, m, from);
+	case PROTO_OP_ROUTE_REQ:
+		return route(n, r, m, from);
+	case PROTO_OP_NOTIFY_ACK:
+		notify_acked(n, r->ident.id, m->notify_id);
+		return PROTO_E_OK;
+	case PROTO_OP_DEREGISTER:
+		make_tombstone(n, r);
+		n->stats.deregistered++;
+		return PROTO_E_OK;
+	}
+	return reply_error(n, m, r, from, PROTO_E_BAD_OP);
+}
+
+static bool from_node(uint8_t op)
+{
+	return op == PROTO_OP_REGISTER || op == PROTO_OP_KEEPALIVE ||
+	       op == PROTO_OP_ROUTE_REQ || op == PROTO_OP_NOTIFY_ACK ||
+	       op == PROTO_OP_DEREGISTER;
+}
+
+static int input(struct nms *n, const uint8_t *pkt, size_t len,
+		 const struct proto_ep *from, struct proto_msg *m)
+{
+	int rc;
+
+	rc = proto_msg_parse(pkt, len, m);
+	if (rc) {
+		/* Answer only what at least names a node and a request. */
+		if (m->hdr.op && from_node(m->hdr.op) && len >= PROTO_SIG_HDR_LEN)
+			reply_error(n, m, NULL, from, rc);
+		return rc;
+	}
+	if (!from_node(m->hdr.op))
+		return reply_error(n, m, NULL, from, PROTO_E_BAD_OP);
+	if (!proto_ts_fresh(m->hdr.ts_ms, n->now_ms, n->cfg.skew_ms))
+		return reply_error(n, m, NULL, from, PROTO_E_STALE);
+	if (m->hdr.op == PROTO_OP_REGISTER && m->hdr.auth == PROTO_AUTH_SIG)
+		return register_full(n, m, pkt, len, from);
+	return session_msg(n, m, pkt, from);
+}
+
+int nms_input(struct nms *n, const uint8_t *pkt, size_t len,
+	      const struct proto_ep *from, int64_t now_ms)
+{
+	struct proto_msg m;
+	int rc;
+
+	n->now_ms = now_ms;
+	rc = input(n, pkt, len, from, &m);
+	if (m.hdr.op >= 1 && m.hdr.op <= PROTO_OP_MAX && rc >= 0 &&
+	    rc < PROTO_E_COUNT)
+		n->stats.req[m.hdr.op][rc]++;
+	else
+		n->stats.bad_header++;
+	return rc;
+}
+
+/* ---- timers ---------------------------------------------------------------------- */
+
+static void expire_one(struct nms_reg *r, void *arg)
+{
+	struct nms *n = arg;
+
+	if (r->expires_ms > n->now_ms)
+		return;
+	if (r->active) {
+		make_tombstone(n, r);
+		n->stats.expired++;
+	} else {
+		n->store->ops->remove(n->store, r);
+	}
+}
+
+static void retransmit(struct nms *n)
+{
+	size_t i = 0;
+
+	while (i < n->n_pending) {
+		struct pending *p = &n->pending[i];
+
+		if (p->next_ms > n->now_ms) {
+			i++;
+			continue;
+		}
+		if (p->tries >= n->cfg.notify_tries) {
+			n->stats.notify_lost++;
+			*p = n->pending[--n->n_pending];
+			continue;
+		}
+		p->tries++;
+		p->rto_ms *= 2;
+		p->next_ms = n->now_ms + p->rto_ms;
+		n->stats.notify_retrans++;
+		n->send(n->send_arg, &p->to, p->pkt, p->len);
+		i++;
+	}
+}
+
+void nms_tick(struct nms *n, int64_t now_ms)
+{
+	n->now_ms = now_ms;
+	/* A full scan of the table at most once a second. */
+	if (now_ms - n->last_scan_ms >= 1000 || now_ms < n->last_scan_ms) {
+		n->last_scan_ms = now_ms;
+		n->store->ops->foreach(n->store, expire_one, n);
+	}
+	retransmit(n);
+}
+
+static void recheck_one(struct nms_reg *r, void *arg)
+{
+	struct nms *n = arg;
+	struct nms_ident id;
+	char err[256];
+
+	if (!r->active || !r->cert)
+		return;
+	if (n->verify(n->verify_arg, r->cert, r->cert_len, n->now_ms / 1000,
+		      &id, err, sizeof(err)) == PROTO_E_OK)
+		return;
+	make_tombstone(n, r);
+	n->stats.revoked++;
+}
+
+void nms_recheck(struct nms *n, int64_t now_ms)
+{
+	n->now_ms = now_ms;
+	n->store->ops->foreach(n->store, recheck_one, n);
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/* cyphonic-nms daemon internals: configuration and metrics. */
+#ifndef CYPHONIC_NMSD_H
+#define CYPHONIC_NMSD_H
+
+#include <stdbool.h>
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "nms.h"
+
+struct nmsd_config {
+	struct cyph_cfg_addr listen4, listen6;
+	long long lifetime_ms, keepalive_ms, skew_ms;
+	long long max_registrations, error_rate;
+	long long notify_rto_ms, notify_tries;
+	long long grace_ms;
+	cyph_cfg_path key, cert;
+	cyph_cfg_path ca_cert, crl;
+	long long crl_poll_ms;
+	struct cyph_cfg_addr relay4, relay6;
+	cyph_cfg_path relay_key_file;
+	long long relay_ttl_ms;
+	enum cyph_log_level log_level;
+	bool http_enabled;
+	struct cyph_cfg_addr http_listen;
+};
+
+extern const struct cyph_cfg_field nmsd_config_fields[];
+extern const size_t nmsd_config_nfields;
+/* Cross-field checks; fills the engine config (relay key read here). */
+int nmsd_config_apply(const struct nmsd_config *c, const char *path,
+		      struct nms_config *out, char *err, size_t errlen);
+
+/* Metrics: created once, synchronised from the engine's counters. */
+int nmsd_metrics_init(void);
+void nmsd_metrics_sync(const struct nms *n, bool draining, uint64_t send_dropped);
+void nmsd_metrics_latency(uint8_t op, uint64_t start_ns);
+void nmsd_metrics_reload(bool ok);
+
+#endif

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TRS relay core: the session table shared by the forwarding threads, the
+ * control-message handler (BIND/CLOSE) and the forwarding decision. No
+ * sockets here, so unit tests and fuzzers drive it directly.
+ *
+ * Concurrency: the table is split into shards, each a hash table under its
+ * own rwlock. Forwarding takes the read lock, copies the destination out
+ * and updates counters with relaxed atomics; the token bucket has its own
+ * spinlock per session. Binding, closing and expiry take the write lock.
+ * No pointer to a session is used after its shard is unlocked, so a
+ * session can be freed under the write lock at any time.
+ */
+#ifndef CYPHONIC_TRS_H
+#define CYPHONIC_TRS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include "proto.h"
+#include "proto_crypto.h"
+
+#define TRS_SHARDS 64
+
+struct trs_config {
+	uint8_t relay_key[PROTO_KEY_LEN];	/* shared with the NMS */
+	int64_t skew_ms;
+	uint32_t idle_s;		/* session idle timeout */
+	uint64_t rate_bytes;		/* per session bytes/s, 0 = unlimited */
+	uint64_t burst_bytes;
+	size_t max_sessions;
+};
+
+struct trs_end {
+	bool bound;
+	struct proto_ep ep;
+	uint64_t node_id;
+	uint64_t last_seq;
+};
+
+struct trs_session {
+	uint32_t id;
+	uint64_t expiry;
+	struct trs_end end[2];
+	_Atomic int64_t last_ms;
+	_Atomic uint64_t pkts[2], bytes[2];	/* forwarded from end i */
+	_Atomic uint64_t rate_drops;
+	pthread_spinlock_t bucket_lock;
+	double tokens;
+	int64_t bucket_ms;
+	struct trs_session *next;
+};
+
+struct trs_shard {
+	pthread_rwlock_t lock;
+	struct trs_session **buckets;
+	size_t nb, n;
+};
+
+enum trs_drop {
+	TRS_DROP_MALFORMED,
+	TRS_DROP_NO_SESSION,
+	TRS_DROP_UNKNOWN_PEER,	/* source is neither bound end */
+	TRS_DROP_PEER_UNBOUND,	/* the other end has not bound yet */
+	TRS_DROP_RATE,
+	TRS_DROP_FAMILY,	/* no socket of the destination's family */
+	TRS_DROP_SEND,
+	TRS_DROP_COUNT
+};
+
+struct trs_stats {		/* one per thread; summed for metrics */
+	_Atomic uint64_t fwd_pkts, fwd_bytes;
+	_Atomic uint64_t drops[TRS_DROP_COUNT];
+	_Atomic uint64_t ctrl[PROTO_RC_CLOSE + 1][PROTO_E_COUNT];
+	_Atomic uint64_t ctrl_malformed;
+};
+
+struct trs {
+	struct trs_config cfg;
+	pthread_rwlock_t cfg_lock;	/* relay key may change on SIGHUP */
+	struct trs_shard shards[TRS_SHARDS];
+	_Atomic size_t n_sessions;
+	_Atomic bool draining;
+	_Atomic uint64_t created, expired, closed;
+};
+
+int trs_init(struct trs *t, const struct trs_config *cfg);
+void trs_destroy(struct trs *t);
+void trs_set_config(struct trs *t, const struct trs_config *cfg);
+
+/*
+ * Handles a RELAY_CTRL datagram from `from`. Returns the result code and,
+ * when a reply is due, writes it to reply (PROTO_RC_LEN bytes) and sets
+ * *reply_len; replies to bad MACs are left to the caller's error budget
+ * via *unauth (true: the reply answers unauthenticated input).
+ */
+int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
+	     const struct proto_ep *from, int64_t now_ms,
+	     uint8_t reply[PROTO_RC_LEN], size_t *reply_len, bool *unauth);
+
+/*
+ * Forwarding decision for a RELAY datagram: returns -1 (forward *inner,
+ * *inner_len bytes to *to) or a TRS_DROP_* reason. Updates counters.
+ */
+int trs_forward(struct trs *t, const uint8_t *pkt, size_t len,
+		const struct proto_ep *from, int64_t now_ms,
+		struct proto_ep *to, const uint8_t **inner, size_t *inner_len);
+
+/* Removes sessions idle for longer than idle_s; returns how many. */
+size_t trs_expire(struct trs *t, int64_t now_ms);
+size_t trs_sessions(struct trs *t);
+
+/* Copies the counters of session id; false if there is none. */
+bool trs_session_stats(struct trs *t, uint32_t id, uint64_t pkts[2],
+		       uint64_t bytes[2], uint64_t *rate_drops);
+
+#endif

@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: MIT
+/*
+ * TRS session table, BIND/CLOSE handling and the forwarding decision
+ * (docs/protocol.md, "Relay"). See trs.h for the locking rules.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/crypto.h>
+#include "trs.h"
+#include "trsclient.h"
+
+static uint64_t mix32(uint32_t x)
+{
+	uint64_t h = x * 0x9e3779b97f4a7c15ULL;
+
+	return h ^ (h >> 29);
+}
+
+static struct trs_shard *shard_of(struct trs *t, uint32_t id)
+{
+	return &t->shards[mix32(id) % TRS_SHARDS];
+}
+
+static struct trs_session **slot(struct trs_shard *s, uint32_t id)
+{
+	return &s->buckets[(mix32(id) >> 8) & (s->nb - 1)];
+}
+
+static struct trs_session *find(struct trs_shard *s, uint32_t id)
+{
+	struct trs_session *x = *slot(s, id);
+
+	while (x && x->id != id)
+		x = x->next;
+	return x;
+}
+
+int trs_init(struct trs *t, const struct trs_config *cfg)
+{
+	size_t i;
+
+	memset(t, 0, sizeof(*t));
+	t->cfg = *cfg;
+	pthread_rwlock_init(&t->cfg_lock, NULL);
+	for (i = 0; i < TRS_SHARDS; i++) {
+		pthread_rwlock_init(&t->shards[i].lock, NULL);
+		t->shards[i].nb = 64;
+		t->shards[i].buckets = calloc(64, sizeof(void *));
+		if (!t->shards[i].buckets)
+			return -1;
+	}
+	return 0;
+}
+
+static void free_session(struct trs_session *x)
+{
+	pthread_spin_destroy(&x->bucket_lock);
+	free(x);
+}
+
+void trs_destroy(struct trs *t)
+{
+	size_t i, b;
+
+	for (i = 0; i < TRS_SHARDS; i++) {
+		struct trs_shard *s = &t->shards[i];
+
+		for (b = 0; s->buckets && b < s->nb; b++) {
+			struct trs_session *x = s->buckets[b], *next;
+
+			for (; x; x = next) {
+				next = x->next;
+				free_session(x);
+			}
+		}
+		free(s->buckets);
+		pthread_rwlock_destroy(&s->lock);
+	}
+	pthread_rwlock_destroy(&t->cfg_lock);
+	OPENSSL_cleanse(&t->cfg, sizeof(t->cfg));
+}
+
+void trs_set_config(struct trs *t, const struct trs_config *cfg)
+{
+	pthread_rwlock_wrlock(&t->cfg_lock);
+	t->cfg = *cfg;
+	pthread_rwlock_unlock(&t->cfg_lock);
+}
+
+size_t trs_sessions(struct trs *t)
+{
+	return atomic_load(&t->n_sessions);
+}
+
+/* Doubles a shard's buckets; on OOM the chains just get longer. */
+static void grow(struct trs_shard *s)
+{
+	struct trs_session **nbk = calloc(s->nb * 2, sizeof(*nbk));
+	struct trs_session **old = s->buckets;
+	size_t i, onb = s->nb;
+
+	if (!nbk)
+		return;
+	s->buckets = nbk;
+	s->nb *= 2;
+	for (i = 0; i < onb; i++) {
+		struct trs_session *x = old[i], *next;
+
+		for (; x; x = next) {
+			struct trs_session **sl = slot(s, x->id);
+
+			next = x->next;
+			x->next = *sl;
+			*sl = x;
+		}
+	}
+	free(old);
+}
+
+static struct trs_session *create(struct trs *t, struct trs_shard *s,
+				  uint32_t id, uint64_t expiry)
+{
+	struct trs_session *x = calloc(1, sizeof(*x));
+	struct trs_session **sl;
+
+	if (!x)
+		return NULL;
+	x->id = id;
+	x->expiry = expiry;
+	x->tokens = (double)t->cfg.burst_bytes;
+	pthread_spin_init(&x->bucket_lock, PTHREAD_PROCESS_PRIVATE);
+	sl = slot(s, id);
+	x->next = *sl;
+	*sl = x;
+	if (++s->n > s->nb)
+		grow(s);
+	atomic_fetch_add(&t->n_sessions, 1);
+	atomic_fetch_add(&t->created, 1);
+	return x;
+}
+
+static void unlink_session(struct trs *t, struct trs_shard *s,
+			   struct trs_session *x)
+{
+	struct trs_session **pp = slot(s, x->id);
+
+	while (*pp != x)
+		pp = &(*pp)->next;
+	*pp = x->next;
+	s->n--;
+	atomic_fetch_sub(&t->n_sessions, 1);
+	free_session(x);
+}
+
+/* ---- control ------------------------------------------------------------------ */
+
+static size_t answer(const struct proto_rc *req, uint8_t op, int code,
+		     uint32_t idle_s, const uint8_t secret[32], int64_t now_ms,
+		     uint8_t out[PROTO_RC_LEN])
+{
+	struct proto_rc rc = *req;
+
+	rc.op = op;
+	rc.code = (uint16_t)code;
+	rc.idle_s = idle_s;
+	rc.ts_ms = now_ms;
+	trs_rc_seal(&rc, secret, out);
+	return PROTO_RC_LEN;
+}
+
+/* Binds (or refreshes) one end; called with the shard write-locked. */
+static int bind_end(struct trs *t, struct trs_shard *s, const struct proto_rc *rc,
+		    const struct proto_ep *from, int64_t now_ms)
+{
+	struct trs_session *x = find(s, rc->session);
+	struct trs_end *e;
+
+	if (!x) {
+		if (atomic_load(&t->draining))
+			return PROTO_E_DRAINING;
+		if (t->cfg.max_sessions &&
+		    atomic_load(&t->n_sessions) >= t->cfg.max_sessions)
+			return PROTO_E_FULL;
+		x = create(t, s, rc->session, rc->expiry);
+		if (!x)
+			return PROTO_E_INTERNAL;
+	}
+	/* Both ends of one allocation carry the same expiry. */
+	if (x->expiry != rc->expiry)
+		return PROTO_E_CONFLICT;
+	e = &x->end[rc->end];
+	if (e->bound && e->node_id != rc->node_id)
+		return PROTO_E_CONFLICT;
+	/*
+	 * The sequence window outlives a CLOSE: a BIND captured before it
+	 * must not re-open the end from the replayer's address.
+	 */
+	if (rc->seq <= e->last_seq)
+		return PROTO_E_REPLAY;
+	e->bound = true;
+	e->node_id = rc->node_id;
+	e->last_seq = rc->seq;
+	e->ep = *from;		/* a rebind from a new address moves the end */
+	atomic_store(&x->last_ms, now_ms);
+	return PROTO_E_OK;
+}
+
+static int close_end(struct trs *t, struct trs_shard *s,
+		     const struct proto_rc *rc)
+{
+	struct trs_session *x = find(s, rc->session);
+	struct trs_end *e;
+
+	if (!x)
+		return PROTO_E_NO_SESSION;
+	e = &x->end[rc->end];
+	if (!e->bound || e->node_id != rc->node_id || x->expiry != rc->expiry)
+		return PROTO_E_NO_SESSION;
+	if (rc->seq <= e->last_seq)
+		return PROTO_E_REPLAY;
+	e->bound = false;
+	e->last_seq = rc->seq;
+	if (!x->end[0].bound && !x->end[1].bound) {
+		unlink_session(t, s, x);
+		atomic_fetch_add(&t->closed, 1);
+	}
+	return PROTO_E_OK;
+}
+
+int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
+	     const struct proto_ep *from, int64_t now_ms,
+	     uint8_t reply[PROTO_RC_LEN], size_t *reply_len, bool *unauth)
+{
+	struct proto_rc rc;
+	struct trs_shard *s;
+	uint8_t secret[32], mac[32];
+	int64_t skew;
+	uint32_t idle_s;
+	int code;
+
+	*reply_len = 0;
+	*unauth = false;
+	code = proto_rc_parse(pkt, len, &rc);
+	if (code)
+		return code;
+	if (rc.op != PROTO_RC_BIND && rc.op != PROTO_RC_CLOSE)
+		return PROTO_E_BAD_OP;	/* never answer an answer */
+	pthread_rwlock_rdlock(&t->cfg_lock);
+	proto_bind_secret(t->cfg.relay_key, rc.session, rc.end, rc.node_id,
+			  rc.expiry, secret);
+	skew = t->cfg.skew_ms;
+	idle_s = t->cfg.idle_s;
+	pthread_rwlock_unlock(&t->cfg_lock);
+	proto_hmac(secret, 32, pkt, PROTO_RC_SIGNED_LEN, mac);
+	if (!proto_ct_equal(mac, rc.mac, 32)) {
+		code = PROTO_E_BAD_SIGNATURE;
+		*unauth = true;
+	} else if (!proto_ts_fresh(rc.ts_ms, now_ms, skew)) {
+		code = PROTO_E_STALE;
+	} else if (rc.op == PROTO_RC_BIND &&
+		   rc.expiry < (uint64_t)(now_ms / 1000)) {
+		code = PROTO_E_TOKEN_EXPIRED;
+	} else {
+		s = shard_of(t, rc.session);
+		pthread_rwlock_wrlock(&s->lock);
+		code = rc.op == PROTO_RC_BIND ? bind_end(t, s, &rc, from, now_ms)
+					      : close_end(t, s, &rc);
+		pthread_rwlock_unlock(&s->lock);
+	}
+	if (code == PROTO_E_OK && rc.op == PROTO_RC_CLOSE) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		return code;	/* CLOSE is not acknowledged */
+	}
+	*reply_len = answer(&rc, code ? PROTO_RC_ERROR : PROTO_RC_BIND_ACK,
+			    code, code ? 0 : idle_s, secret, now_ms, reply);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	return code;
+}
+
+/* ---- forwarding ------------------------------------------------------------------ */
+
+static bool rate_ok(struct trs *t, struct trs_session *x, size_t bytes,
+		    int64_t now_ms)
+{
+	uint64_t rate = t->cfg.rate_bytes;
+	bool ok;
+
+	if (!rate)
+		return true;
+	pthread_spin_lock(&x->bucket_lock);
+	if (now_ms > x->bucket_ms) {
+		x->tokens += (double)(now_ms - x->bucket_ms) * (double)rate / 1000.0;
+		if (x->tokens > (double)t->cfg.burst_bytes)
+			x->tokens = (double)t->cfg.burst_bytes;
+		x->bucket_ms = now_ms;
+	}
+	ok = x->tokens >= (double)bytes;
+	if (ok)
+		x->tokens -= (double)bytes;
+	pthread_spin_unlock(&x->bucket_lock);
+	return ok;
+}
+
+int trs_forward(struct trs *t, const uint8_t *pkt, size_t len,
+		const struct proto_ep *from, int64_t now_ms,
+		struct proto_ep *to, const uint8_t **inner, size_t *inner_len)
+{
+	struct trs_shard *s;
+	struct trs_session *x;
+	uint32_t id;
+	int e, rc = -1;
+
+	if (proto_relay_parse(pkt, len, &id, inner, inner_len))
+		return TRS_DROP_MALFORMED;
+	s = shard_of(t, id);
+	pthread_rwlock_rdlock(&s->lock);
+	x = find(s, id);
+	if (!x) {
+		rc = TRS_DROP_NO_SESSION;
+		goto out;
+	}
+	if (x->end[0].bound && proto_ep_equal(&x->end[0].ep, from))
+		e = 0;
+	else if (x->end[1].bound && proto_ep_equal(&x->end[1].ep, from))
+		e = 1;
+	else {
+		rc = TRS_DROP_UNKNOWN_PEER;
+		goto out;
+	}
+	if (!x->end[!e].bound) {
+		rc = TRS_DROP_PEER_UNBOUND;
+		goto out;
+	}
+	if (!rate_ok(t, x, *inner_len, now_ms)) {
+		atomic_fetch_add_explicit(&x->rate_drops, 1, memory_order_relaxed);
+		rc = TRS_DROP_RATE;
+		goto out;
+	}
+	*to = x->end[!e].ep;
+	atomic_fetch_add_explicit(&x->pkts[e], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&x->bytes[e], *inner_len, memory_order_relaxed);
+	atomic_store_explicit(&x->last_ms, now_ms, memory_order_relaxed);
+out:
+	pthread_rwlock_unlock(&s->lock);
+	return rc;
+}
+
+size_t trs_expire(struct trs *t, int64_t now_ms)
+{
+	int64_t idle_ms;
+	size_t i, b, n = 0;
+
+	pthread_rwlock_rdlock(&t->cfg_lock);
+	idle_ms = (int64_t)t->cfg.idle_s * 1000;
+	pthread_rwlock_unlock(&t->cfg_lock);
+	for (i = 0; i < TRS_SHARDS; i++) {
+		struct trs_shard *s = &t->shards[i];
+
+		pthread_rwlock_wrlock(&s->lock);
+		for (b = 0; b < s->nb; b++) {
+			struct trs_session *x = s->buckets[b], *next;
+
+			for (; x; x = next) {
+				next = x->next;
+				if (now_ms - atomic_load(&x->last_ms) > idle_ms) {
+					unlink_session(t, s, x);
+					n++;
+				}
+			}
+		}
+		pthread_rwlock_unlock(&s->lock);
+	}
+	atomic_fetch_add(&t->expired, n);
+	return n;
+}
+
+bool trs_session_stats(struct trs *t, uint32_t id, uint64_t pkts[2],
+		       uint64_t bytes[2], uint64_t *rate_drops)
+{
+	struct trs_shard *s = shard_of(t, id);
+	struct trs_session *x;
+
+	pthread_rwlock_rdlock(&s->lock);
+	x = find(s, id);
+	if (x) {
+		pkts[0] = atomic_load(&x->pkts[0]);
+		pkts[1] = atomic_load(&x->pkts[1]);
+		bytes[0] = atomic_load(&x->bytes[0]);
+		bytes[1] = atomic_load(&x->bytes[1]);
+		*rate_drops = atomic_load(&x->rate_drops);
+	}
+	pthread_rwlock_unlock(&s->lock);
+	return x != NULL;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/* cyphonic-trs daemon internals: configuration, metrics, worker threads. */
+#ifndef CYPHONIC_TRSD_H
+#define CYPHONIC_TRSD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include "config.h"
+#include "log.h"
+#include "metrics.h"
+#include "trs.h"
+
+struct trsd_config {
+	struct cyph_cfg_addr listen4, listen6;
+	long long threads;
+	long long idle_ms, skew_ms, grace_ms;
+	long long rate, burst, max_sessions, error_rate;
+	cyph_cfg_path relay_key_file;
+	enum cyph_log_level log_level;
+	bool http_enabled;
+	struct cyph_cfg_addr http_listen;
+};
+
+extern const struct cyph_cfg_field trsd_config_fields[];
+extern const size_t trsd_config_nfields;
+int trsd_config_apply(const struct trsd_config *c, const char *path,
+		      struct trs_config *out, char *err, size_t errlen);
+
+/* One forwarding thread with its own IPv4/IPv6 sockets (SO_REUSEPORT). */
+struct trsd_worker {
+	pthread_t thread;
+	int fd4, fd6, ep;
+	struct trs *trs;
+	_Atomic bool *stop;
+	uint32_t error_rate;
+	struct trs_stats stats;
+};
+
+/* Opens the sockets of n workers on the same ports; -1 with err. */
+int trsd_workers_open(struct trsd_worker *w, size_t n,
+		      const struct trsd_config *c, char *err, size_t errlen);
+int trsd_workers_start(struct trsd_worker *w, size_t n);
+void trsd_workers_join(struct trsd_worker *w, size_t n);
+
+int trsd_metrics_init(void);
+void trsd_metrics_sync(struct trs *t, const struct trsd_worker *w, size_t n,
+		       bool draining);
+void trsd_metrics_ctrl_latency(uint64_t start_ns);
+void trsd_metrics_reload(bool ok);
+
+#endif

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+/* The AS configuration schema (docs/operations.md lists it). */
+#include "asconfig.h"
+#include "store.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#define F(sec, key, type, member, req, dflt, lo, hi, help) \
+	{ sec, key, CYPH_CFG_##type, offsetof(struct cyph_as_config, member), req, dflt, lo, hi, help }
+
+const struct cyph_cfg_field cyph_as_config_fields[] = {
+	F("as", "listen", ADDR, listen, false, "0.0.0.0:7443", 0, 0,
+	  "TLS listen address"),
+	F("as", "domain", STR, domain, true, NULL, 0, 0,
+	  "CYPHONIC domain: FQDN = <name>.<domain>"),
+	F("as", "workers", INT, workers, false, "2", 1, 64,
+	  "worker threads for password checks, signing and store writes"),
+	F("as", "max_connections", INT, max_connections, false, "1024", 1, 100000,
+	  "concurrent TLS connections; more are refused"),
+	F("as", "idle_timeout", DURATION_MS, idle_timeout_ms, false, "30s", 100, 3600000,
+	  "close a connection idle (or stuck in the handshake) this long"),
+	F("as", "grace_period", DURATION_MS, grace_ms, false, "10s", 0, 3600000,
+	  "SIGTERM: time in-flight requests get before exit"),
+	F("tls", "cert", PATH, tls_cert, true, NULL, 0, 0,
+	  "server certificate chain (PEM)"),
+	F("tls", "key", PATH, tls_key, true, NULL, 0, 0,
+	  "server private key (PEM)"),
+	F("tls", "auto_generate", BOOL, tls_auto, false, "true", 0, 0,
+	  "issue cert/key from the CA at start-up when they do not exist"),
+	F("tls", "names", STR, tls_sans, false, "DNS:localhost,IP:127.0.0.1,IP:::1", 0, 0,
+	  "subjectAltNames of an auto-generated server certificate"),
+	F("ca", "cert", PATH, ca_cert, true, NULL, 0, 0, "CA certificate (PEM)"),
+	F("ca", "key", PATH, ca_key, true, NULL, 0, 0, "CA private key (PEM, mode 0600)"),
+	F("ca", "create", BOOL, ca_create, false, "true", 0, 0,
+	  "create the CA on first start when cert and key do not exist"),
+	F("ca", "cert_lifetime", DURATION_MS, cert_lifetime_ms, false, "1h", 1000, 2592000000LL,
+	  "lifetime of issued node certificates"),
+	F("ca", "crl", PATH, crl, true, NULL, 0, 0,
+	  "CRL file written on every revocation (NMS/TRS read it)"),
+	F("ca", "crl_validity", DURATION_MS, crl_validity_ms, false, "7d", 60000, 31536000000LL,
+	  "nextUpdate of the CRL"),
+	F("store", "path", PATH, store, true, NULL, 0, 0,
+	  "registry: SQLite file (or sqlite:PATH)"),
+	F("vip", "prefix4", PREFIX4, prefix4, false, NULL, 0, 0,
+	  "IPv4 VIP prefix, e.g. 10.77.0.0/16"),
+	F("vip", "prefix6", PREFIX6, prefix6, false, NULL, 0, 0,
+	  "IPv6 VIP prefix, e.g. fd00:77::/64"),
+	F("vip", "allow_reuse", BOOL, vip_reuse, false, "false", 0, 0,
+	  "hand out released VIPs again once the prefix is exhausted"),
+	F("log", "level", LEVEL, log_level, false, "info", 0, 0, "err, warn, info, debug"),
+	F("http", "enabled", BOOL, http_enabled, false, "true", 0, 0,
+	  "serve /healthz, /readyz, /metrics"),
+	F("http", "listen", ADDR, http_listen, false, "127.0.0.1:9101", 0, 0,
+	  "health and metrics listen address"),
+};
+
+const size_t cyph_as_config_nfields =
+	sizeof(cyph_as_config_fields) / sizeof(cyph_as_config_fields[0]);
+
+int cyph_as_config_validate(const struct cyph_as_config *c, const char *path, char *err,
+			    size_t errlen)
+{
+	const char *d = c->domain;
+
+	if (!path)
+		path = "(command line)";
+	if (!*d || strlen(d) > 180 || d[0] == '.' || d[strlen(d) - 1] == '.' ||
+	    strspn(d, "abcdefghijklmnopqrstuvwxyz0123456789-.") != strlen(d)) {
+		snprintf(err, errlen, "%s:0: [as] domain: '%s' is not a lower-case DNS name", path, d);
+		return -1;
+	}
+	if (!c->prefix4.len && !c->prefix6.len) {
+		snprintf(err, errlen, "%s:0: [vip] prefix4: at least one of prefix4 and prefix6 "
+			 "is required", path);
+		return -1;
+	}
+	if ((c->prefix4.len && c->prefix4.len > 30) || (c->prefix6.len && c->prefix6.len > 126)) {
+		snprintf(err, errlen, "%s:0: [vip] prefix: too small to hold VIPs", path);
+		return -1;
+	}
+	return 0;
+}
+
+void cyph_as_config_pool(const struct cyph_as_config *c, struct cyph_vip_pool *pool)
+{
+	pool->v4 = c->prefix4;
+	pool->v6 = c->prefix6;
+	pool->allow_reuse = c->vip_reuse;
+}
