@@ -271,7 +271,9 @@ enum cyphonic_key_attr {
  * Counters, in a STATS nest of a device (all of them) or of a tunnel (those
  * that can be attributed to a tunnel). Every drop reason has its own
  * counter. User space prints each as the lower-case name after
- * "CYPHONIC_STAT_" (e.g. "rx_drop_auth").
+ * "CYPHONIC_STAT_" (e.g. "rx_drop_auth"). On architectures that need 64-bit
+ * alignment the kernel pads with attributes of type CYPHONIC_STAT_UNSPEC
+ * (0) inside a STATS nest; readers ignore type 0.
  */
 enum cyphonic_stat {
 	CYPHONIC_STAT_UNSPEC,

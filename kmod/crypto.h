@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The AEAD step of the data path. One request per packet; the request's
+ * done() continues the packet whether the cipher completed synchronously or
+ * from its completion callback, so TX and RX are written once for both.
+ */
+#ifndef _CYPH_CRYPTO_H
+#define _CYPH_CRYPTO_H
+
+#include <crypto/aead.h>
+#include <linux/cyphonic.h>
+#include <linux/scatterlist.h>
+#include <linux/skbuff.h>
+
+#include "addr.h"
+
+struct cyph_key;
+struct cyph_tunnel;
+struct cyph_crypt_req;
+
+typedef void (*cyph_crypt_done_t)(struct cyph_crypt_req *req, int err);
+
+struct cyph_crypt_req {
+	struct sk_buff *skb;
+	struct cyph_tunnel *tunnel;	/* reference held */
+	struct cyph_key *key;		/* reference held */
+	u64 counter;
+	unsigned int len;		/* TX: inner packet length */
+	union cyph_sockaddr src;	/* RX: outer source, for roaming */
+	cyph_crypt_done_t done;
+	int nsg;
+	struct scatterlist *sg;
+	struct aead_request *aead;
+	u8 iv[CYPHONIC_NONCE_LEN];
+};
+
+struct crypto_aead *cyph_aead_alloc(enum cyphonic_cipher cipher,
+				    const u8 *key);
+struct cyph_crypt_req *cyph_crypt_req_alloc(struct crypto_aead *tfm, int nsg);
+void cyph_crypt_req_free(struct cyph_crypt_req *req);
+void cyph_encrypt(struct cyph_crypt_req *req);
+void cyph_decrypt(struct cyph_crypt_req *req);
+
+/* Errors that mean "no room right now" rather than a bad packet. */
+static inline bool cyph_crypt_busy(int err)
+{
+	return err == -EBUSY || err == -ENOSPC || err == -ENOMEM;
+}
+
+#endif /* _CYPH_CRYPTO_H */

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The net device and its link type.
+ *
+ * Teardown is two-phase. ndo_uninit (phase one) unpublishes everything
+ * under cd->lock: sockets (with synchronize_net(), so no receive is in
+ * progress), tunnels, identities, staged packets. Packets still in the
+ * crypto layer hold tunnel references and every tunnel holds the device,
+ * so unregister_netdevice() waits for them; only then does the destructor
+ * (phase two) free what the data path touches: GRO cells and counters.
+ */
+
+#include <linux/if_arp.h>
+#include <linux/ip.h>
+#include <net/addrconf.h>
+#include <net/ip.h>
+
+#include "device.h"
+#include "local.h"
+#include "socket.h"
+#include "staging.h"
+#include "tunnel.h"
+#include "tx.h"
+#include "wire.h"
+
+/* The largest inner packet that still fits one IPv6 datagram. */
+#define CYPH_MAX_MTU	(IP_MAX_MTU - CYPH_TX_OVERHEAD - CYPHONIC_TAG_LEN)
+
+static int cyph_dev_init(struct net_device *dev)
+{
+	struct cyph_device *cd = netdev_priv(dev);
+	int err;
+
+	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
+	if (!dev->tstats)
+		return -ENOMEM;
+	cd->stats = cyph_stats_alloc();
+	if (!cd->stats) {
+		err = -ENOMEM;
+		goto err_tstats;
+	}
+	err = gro_cells_init(&cd->gro_cells, dev);
+	if (err)
+		goto err_stats;
+	return 0;
+
+err_stats:
+	free_percpu(cd->stats);
+	cd->stats = NULL;
+err_tstats:
+	free_percpu(dev->tstats);
+	dev->tstats = NULL;
+	return err;
+}
+
+static void cyph_dev_uninit(struct net_device *dev)
+{
+	struct cyph_device *cd = netdev_priv(dev);
+
+	mutex_lock(&cd->lock);
+	cd->dead = true;
+	cyph_sock_release_all(cd);
+	cyph_tunnel_del_all(cd);
+	cyph_local_del_all(cd);
+	mutex_unlock(&cd->lock);
+
+	/* The device is down: once running transmits are done, none follow. */
+	synchronize_net();
+	cyph_staging_purge(cd);
+}
+
+static void cyph_dev_destruct(struct net_device *dev)
+{
+	struct cyph_device *cd = netdev_priv(dev);
+
+	gro_cells_destroy(&cd->gro_cells);
+	free_percpu(cd->stats);
+	free_percpu(dev->tstats);
+}
+
+/*
+ * The overlay has no link layer and no neighbours: an IPv6 link-local
+ * address would only make the stack send router solicitations that no
+ * tunnel can carry (and that would be counted as drops). Start without
+ * one; `ip link set DEV addrgenmode random` brings it back if wanted.
+ */
+static void cyph_dev_no_linklocal(struct net_device *dev)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	struct inet6_dev *idev = __in6_dev_get(dev);
+
+	ASSERT_RTNL();
+	if (idev)
+		WRITE_ONCE(idev->cnf.addr_gen_mode, IN6_ADDR_GEN_MODE_NONE);
+#endif
+}
+
+static int cyph_newlink(struct net *src_net, struct net_device *dev,
+			struct nlattr *tb[], struct nlattr *data[],
+			struct netlink_ext_ack *extack)
+{
+	int err;
+
+	err = register_netdevice(dev);
+	if (err)
+		return err;
+	cyph_dev_no_linklocal(dev);
+	return 0;
+}
+
+static const struct net_device_ops cyph_netdev_ops = {
+	.ndo_init = cyph_dev_init,
+	.ndo_uninit = cyph_dev_uninit,
+	.ndo_start_xmit = cyph_xmit,
+	.ndo_get_stats64 = dev_get_tstats64,
+};
+
+static void cyph_dev_setup(struct net_device *dev)
+{
+	struct cyph_device *cd = netdev_priv(dev);
+
+	dev->netdev_ops = &cyph_netdev_ops;
+	dev->type = ARPHRD_NONE;
+	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
+	dev->priv_flags |= IFF_NO_QUEUE;
+	dev->hard_header_len = 0;
+	dev->addr_len = 0;
+	dev->needed_headroom = CYPH_TX_HEADROOM;
+	dev->needed_tailroom = CYPHONIC_TAG_LEN;
+	dev->mtu = CYPHONIC_DEFAULT_MTU;
+	dev->min_mtu = IPV4_MIN_MTU;
+	dev->max_mtu = CYPH_MAX_MTU;
+	/*
+	 * LLTX: transmit needs no device lock (tunnels and keys are RCU). The
+	 * sockets belong to the namespace that created them, so the device
+	 * stays where it was created.
+	 */
+	dev->features |= NETIF_F_LLTX | NETIF_F_NETNS_LOCAL;
+	dev->needs_free_netdev = true;
+	dev->priv_destructor = cyph_dev_destruct;
+
+	cd->dev = dev;
+	mutex_init(&cd->lock);
+	cd->generation = 1;
+	cd->cipher = CYPHONIC_CIPHER_AES_GCM;
+	INIT_LIST_HEAD(&cd->tunnels);
+	INIT_LIST_HEAD(&cd->locals);
+	hash_init(cd->tunnel_index);
+	hash_init(cd->tunnel_pair4);
+	hash_init(cd->tunnel_pair6);
+	hash_init(cd->local4);
+	hash_init(cd->local6);
+	cyph_staging_init(&cd->staging);
+}
+
+struct rtnl_link_ops cyph_link_ops __read_mostly = {
+	.kind = CYPHONIC_LINK_KIND,
+	.priv_size = sizeof(struct cyph_device),
+	.setup = cyph_dev_setup,
+	.newlink = cyph_newlink,
+};

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The cyphonic net device: per-device state and the link type.
+ */
+#ifndef _CYPH_DEVICE_H
+#define _CYPH_DEVICE_H
+
+#include <linux/cyphonic.h>
+#include <linux/hashtable.h>
+#include <linux/mutex.h>
+#include <net/gro_cells.h>
+#include <net/rtnetlink.h>
+
+#include "staging.h"
+#include "stats.h"
+
+struct cyph_sock;
+
+#define CYPH_TUNNEL_HASH_BITS	10
+#define CYPH_LOCAL_HASH_BITS	8
+
+struct cyph_device {
+	struct net_device *dev;
+
+	/*
+	 * Serialises configuration (netlink, teardown). The data path never
+	 * takes it: it finds tunnels, identities and sockets under RCU.
+	 */
+	struct mutex lock;
+	bool dead;		/* being unregistered: refuse configuration */
+	u32 generation;		/* changes with every add/del, for dumps */
+
+	u8 cipher;		/* enum cyphonic_cipher */
+	u32 workers;		/* 0: all online CPUs */
+
+	struct cyph_sock __rcu *sock4;
+	struct cyph_sock __rcu *sock6;
+
+	struct list_head tunnels;	/* in creation order, for dumps */
+	unsigned int n_tunnels;
+	DECLARE_HASHTABLE(tunnel_index, CYPH_TUNNEL_HASH_BITS);
+	DECLARE_HASHTABLE(tunnel_pair4, CYPH_TUNNEL_HASH_BITS);
+	DECLARE_HASHTABLE(tunnel_pair6, CYPH_TUNNEL_HASH_BITS);
+
+	struct list_head locals;
+	DECLARE_HASHTABLE(local4, CYPH_LOCAL_HASH_BITS);
+	DECLARE_HASHTABLE(local6, CYPH_LOCAL_HASH_BITS);
+
+	struct cyph_staging staging;
+	struct cyph_stats __percpu *stats;
+	struct gro_cells gro_cells;
+};
+
+extern struct rtnl_link_ops cyph_link_ops;
+
+static inline bool cyph_is_device(const struct net_device *dev)
+{
+	return dev->rtnl_link_ops == &cyph_link_ops;
+}
+
+#endif /* _CYPH_DEVICE_H */

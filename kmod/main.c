@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cyphonic: the data plane of the CYPHONIC secure overlay network.
+ *
+ * A layer-3 device per overlay node; user space (cyphonicd, cyphctl)
+ * configures it over the "cyphonic" generic netlink family.
+ */
+
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <net/genetlink.h>
+#include <net/rtnetlink.h>
+
+#include "device.h"
+#include "keys.h"
+#include "netlink.h"
+
+static int __init cyph_mod_init(void)
+{
+	int err;
+
+	err = cyph_keys_init();
+	if (err)
+		return err;
+	err = rtnl_link_register(&cyph_link_ops);
+	if (err)
+		goto err_keys;
+	err = cyph_genl_init();
+	if (err)
+		goto err_link;
+	return 0;
+
+err_link:
+	rtnl_link_unregister(&cyph_link_ops);
+err_keys:
+	cyph_keys_exit();
+	return err;
+}
+
+static void __exit cyph_mod_exit(void)
+{
+	/* No new configuration, then no devices (this waits for in-flight packets). */
+	cyph_genl_exit();
+	rtnl_link_unregister(&cyph_link_ops);
+	/* Tunnel frees and key frees are queued behind RCU: let them run. */
+	rcu_barrier();
+	cyph_keys_exit();
+}
+
+module_init(cyph_mod_init);
+module_exit(cyph_mod_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("CYPHONIC secure overlay network data plane");
+MODULE_AUTHOR("The cyphonic authors");
+MODULE_ALIAS_RTNL_LINK(CYPHONIC_LINK_KIND);
+MODULE_ALIAS_GENL_FAMILY(CYPHONIC_GENL_NAME);

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Receive: UDP -> tunnel by index -> decrypt -> checks -> stack.
+ */
+#ifndef _CYPH_RX_H
+#define _CYPH_RX_H
+
+#include <net/sock.h>
+
+int cyph_rx_encap_rcv(struct sock *sk, struct sk_buff *skb);
+
+#endif /* _CYPH_RX_H */

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * UDP sockets handed over by user space.
+ *
+ * User space creates and binds the socket and keeps using it for signaling:
+ * the encap_rcv hook consumes DATA packets only and lets everything else
+ * through to the socket. The device holds a file reference, and on release
+ * puts the socket back the way it found it so user space can go on using
+ * it.
+ */
+
+#include <linux/file.h>
+#include <linux/slab.h>
+#include <linux/udp.h>
+#include <net/inet_sock.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/ipv6_stubs.h>
+#include <net/route.h>
+#include <net/udp.h>
+#include <net/udp_tunnel.h>
+
+#include "device.h"
+#include "rx.h"
+#include "socket.h"
+
+/*
+ * The UDP core only tests encap_type for non-zero; the value is what
+ * getsockopt(UDP_ENCAP) reports. 1 is what OpenVPN's data channel offload
+ * used before it got a number of its own; nothing on 6.1 gives it meaning
+ * for a socket whose encap_rcv is not xfrm's.
+ */
+#define CYPH_UDP_ENCAP_TYPE	1
+
+static bool cyph_sock_busy(struct sock *sk)
+{
+	bool busy;
+
+	rcu_read_lock();
+	busy = READ_ONCE(udp_sk(sk)->encap_type) ||
+	       rcu_dereference_sk_user_data(sk);
+	rcu_read_unlock();
+	return busy;
+}
+
+static bool cyph_sock_is_ours(struct cyph_device *cd, struct sock *sk)
+{
+	bool ours;
+
+	rcu_read_lock();
+	ours = rcu_dereference_sk_user_data(sk) == cd;
+	rcu_read_unlock();
+	return ours;
+}
+
+static int cyph_sock_check(struct sock *sk, sa_family_t family,
+			   const struct nlattr *attr,
+			   struct netlink_ext_ack *extack)
+{
+	if (sk->sk_type != SOCK_DGRAM || sk->sk_protocol != IPPROTO_UDP) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "not a UDP socket");
+		return -EPROTONOSUPPORT;
+	}
+	if (sk->sk_family != family) {
+		if (family == AF_INET)
+			NL_SET_ERR_MSG_ATTR(extack, attr, "FD4 must be an AF_INET socket");
+		else
+			NL_SET_ERR_MSG_ATTR(extack, attr, "FD6 must be an AF_INET6 socket");
+		return -EAFNOSUPPORT;
+	}
+	if (family == AF_INET6 && !ipv6_only_sock(sk)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "FD6 must have IPV6_V6ONLY set");
+		return -EINVAL;
+	}
+	if (!inet_sk(sk)->inet_sport) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "the socket is not bound");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * cyph_sock_prepare() - take and check a user-space socket
+ * @cd: device, cd->lock held
+ * @fd: file descriptor in the caller's table
+ * @family: AF_INET for FD4, AF_INET6 for FD6
+ * @attr: the FD attribute, for error reporting
+ * @extack: error reporting
+ *
+ * Return: a socket ready for cyph_sock_install(), NULL if @fd is already
+ * this device's socket, or an ERR_PTR.
+ */
+struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd, u32 fd,
+				    sa_family_t family,
+				    const struct nlattr *attr,
+				    struct netlink_ext_ack *extack)
+{
+	struct cyph_sock *cs;
+	struct socket *sock;
+	int err;
+
+	lockdep_assert_held(&cd->lock);
+	sock = sockfd_lookup(fd, &err);
+	if (!sock) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "not a socket file descriptor");
+		return ERR_PTR(err);
+	}
+	err = cyph_sock_check(sock->sk, family, attr, extack);
+	if (err)
+		goto err_put;
+	if (cyph_sock_is_ours(cd, sock->sk)) {
+		sockfd_put(sock);
+		return NULL;
+	}
+	if (cyph_sock_busy(sock->sk)) {
+		NL_SET_ERR_MSG_ATTR(extack, attr, "the socket is already used by a tunnel");
+		err = -EBUSY;
+		goto err_put;
+	}
+	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
+	if (!cs) {
+		err = -ENOMEM;
+		goto err_put;
+	}
+	cs->sock = sock;
+	return cs;
+
+err_put:
+	sockfd_put(sock);
+	return ERR_PTR(err);
+}
+
+/* Drop a prepared socket that was not installed. */
+void cyph_sock_discard(struct cyph_sock *cs)
+{
+	if (IS_ERR_OR_NULL(cs))
+		return;
+	sockfd_put(cs->sock);
+	kfree(cs);
+}
+
+/*
+ * Undo setup_udp_tunnel_sock() and give the socket back. No encap_rcv or
+ * sender may be using it when the reference goes, hence synchronize_net().
+ */
+static void cyph_sock_release(struct cyph_sock *cs)
+{
+	struct sock *sk;
+
+	if (!cs)
+		return;
+	sk = cs->sock->sk;
+	lock_sock(sk);
+	WRITE_ONCE(udp_sk(sk)->encap_rcv, NULL);
+	WRITE_ONCE(udp_sk(sk)->encap_type, 0);
+	rcu_assign_sk_user_data(sk, NULL);
+	inet_dec_convert_csum(sk);
+	inet_sk(sk)->mc_loop = cs->mc_loop;
+	release_sock(sk);
+	synchronize_net();
+	sockfd_put(cs->sock);
+	kfree(cs);
+}
+
+/**
+ * cyph_sock_install() - start receiving on a prepared socket
+ * @cd: device, cd->lock held
+ * @family: which slot
+ * @cs: from cyph_sock_prepare(); NULL keeps the current socket
+ *
+ * A socket already in the slot is released after the new one is in place.
+ */
+void cyph_sock_install(struct cyph_device *cd, sa_family_t family,
+		       struct cyph_sock *cs)
+{
+	struct udp_tunnel_sock_cfg cfg = {
+		.sk_user_data = cd,
+		.encap_type = CYPH_UDP_ENCAP_TYPE,
+		.encap_rcv = cyph_rx_encap_rcv,
+	};
+	struct cyph_sock __rcu **slot;
+	struct cyph_sock *old;
+
+	lockdep_assert_held(&cd->lock);
+	if (!cs)
+		return;
+	slot = family == AF_INET ? &cd->sock4 : &cd->sock6;
+	cs->mc_loop = inet_sk(cs->sock->sk)->mc_loop;
+	setup_udp_tunnel_sock(sock_net(cs->sock->sk), cs->sock, &cfg);
+	old = rcu_replace_pointer(*slot, cs, lockdep_is_held(&cd->lock));
+	cyph_sock_release(old);
+}
+
+void cyph_sock_release_all(struct cyph_device *cd)
+{
+	lockdep_assert_held(&cd->lock);
+	cyph_sock_release(rcu_replace_pointer(cd->sock4, NULL,
+					      lockdep_is_held(&cd->lock)));
+	cyph_sock_release(rcu_replace_pointer(cd->sock6, NULL,
+					      lockdep_is_held(&cd->lock)));
+}
+
+/* Refuse routes back into a cyphonic device: that would loop forever. */
+static bool cyph_route_loops(const struct net_device *out)
+{
+	return cyph_is_device(out);
+}
+
+static int cyph_send4(struct net_device *dev, struct sock *sk,
+		      struct sk_buff *skb, const struct sockaddr_in *dst)
+{
+	struct flowi4 fl4 = {
+		.daddr = dst->sin_addr.s_addr,
+		.saddr = inet_sk(sk)->inet_saddr,
+		.flowi4_oif = sk->sk_bound_dev_if,
+		.flowi4_mark = sk->sk_mark,
+		.flowi4_proto = IPPROTO_UDP,
+		.fl4_sport = inet_sk(sk)->inet_sport,
+		.fl4_dport = dst->sin_port,
+	};
+	struct rtable *rt;
+
+	rt = ip_route_output_flow(sock_net(sk), &fl4, sk);
+	if (IS_ERR(rt))
+		return PTR_ERR(rt);
+	if (cyph_route_loops(rt->dst.dev)) {
+		ip_rt_put(rt);
+		return -ELOOP;
+	}
+	udp_tunnel_xmit_skb(rt, sk, skb, fl4.saddr, fl4.daddr, 0,
+			    ip4_dst_hoplimit(&rt->dst), 0, fl4.fl4_sport,
+			    fl4.fl4_dport, !net_eq(sock_net(sk), dev_net(dev)),
+			    false);
+	return 0;
+}
+
+static int cyph_send6(struct net_device *dev, struct sock *sk,
+		      struct sk_buff *skb, const struct sockaddr_in6 *dst)
+{
+	struct flowi6 fl6 = {
+		.daddr = dst->sin6_addr,
+		.saddr = sk->sk_v6_rcv_saddr,
+		.flowi6_oif = sk->sk_bound_dev_if ?: dst->sin6_scope_id,
+		.flowi6_mark = sk->sk_mark,
+		.flowi6_proto = IPPROTO_UDP,
+		.fl6_sport = inet_sk(sk)->inet_sport,
+		.fl6_dport = dst->sin6_port,
+	};
+	struct dst_entry *dst_e;
+
+	dst_e = ipv6_stub->ipv6_dst_lookup_flow(sock_net(sk), sk, &fl6, NULL);
+	if (IS_ERR(dst_e))
+		return PTR_ERR(dst_e);
+	if (cyph_route_loops(dst_e->dev)) {
+		dst_release(dst_e);
+		return -ELOOP;
+	}
+	/* Consumes the skb; failures past this point are counted by the stack. */
+	udp_tunnel6_xmit_skb(dst_e, sk, skb, dev, &fl6.saddr, &fl6.daddr, 0,
+			     ip6_dst_hoplimit(dst_e), 0, fl6.fl6_sport,
+			     fl6.fl6_dport, udp_get_no_check6_tx(sk));
+	return 0;
+}
+
+/**
+ * cyph_sock_send() - send an encapsulated packet to an underlay address
+ * @cd: device
+ * @skb: UDP payload; consumed on success only
+ * @dst: destination; its family selects the socket
+ *
+ * Return: 0, -ENOTCONN if the device has no socket of that family, or
+ * another errno if no route was found.
+ */
+int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
+		   const union cyph_sockaddr *dst)
+{
+	struct cyph_sock *cs;
+	int err = -ENOTCONN;
+
+	rcu_read_lock();
+	if (dst->sa.sa_family == AF_INET) {
+		cs = rcu_dereference(cd->sock4);
+		if (cs)
+			err = cyph_send4(cd->dev, cs->sock->sk, skb, &dst->sin);
+	} else if (dst->sa.sa_family == AF_INET6) {
+		cs = rcu_dereference(cd->sock6);
+		if (cs)
+			err = cyph_send6(cd->dev, cs->sock->sk, skb, &dst->sin6);
+	}
+	rcu_read_unlock();
+	return err;
+}
+
+/* The bound port of a socket, host order, 0 if there is none. */
+u16 cyph_sock_port(struct cyph_device *cd, sa_family_t family)
+{
+	struct cyph_sock *cs;
+	u16 port = 0;
+
+	rcu_read_lock();
+	if (family == AF_INET)
+		cs = rcu_dereference(cd->sock4);
+	else
+		cs = rcu_dereference(cd->sock6);
+	if (cs)
+		port = ntohs(inet_sk(cs->sock->sk)->inet_sport);
+	rcu_read_unlock();
+	return port;
+}

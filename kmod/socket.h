@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The user-space UDP sockets a device sends and receives on.
+ */
+#ifndef _CYPH_SOCKET_H
+#define _CYPH_SOCKET_H
+
+#include <linux/net.h>
+#include <linux/netlink.h>
+#include <linux/rcupdate.h>
+#include <linux/skbuff.h>
+
+#include "addr.h"
+
+struct cyph_device;
+
+struct cyph_sock {
+	struct socket *sock;	/* file reference held (sockfd_lookup) */
+	bool mc_loop;		/* restored on release */
+};
+
+struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd, u32 fd,
+				    sa_family_t family,
+				    const struct nlattr *attr,
+				    struct netlink_ext_ack *extack);
+void cyph_sock_discard(struct cyph_sock *cs);
+void cyph_sock_install(struct cyph_device *cd, sa_family_t family,
+		       struct cyph_sock *cs);
+void cyph_sock_release_all(struct cyph_device *cd);
+int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
+		   const union cyph_sockaddr *dst);
+u16 cyph_sock_port(struct cyph_device *cd, sa_family_t family);
+
+#endif /* _CYPH_SOCKET_H */

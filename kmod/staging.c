@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Staging: a packet from a local identity to a VIP with no tunnel waits
+ * here while user space establishes one ("tunnel needed" event). Bounded
+ * per pair and per device, and expired by a timer, so a flood of packets
+ * to unknown peers costs a fixed amount of memory.
+ */
+
+#include <linux/jiffies.h>
+#include <linux/slab.h>
+
+#include "device.h"
+#include "events.h"
+#include "local.h"
+#include "staging.h"
+#include "tunnel.h"
+#include "tx.h"
+
+struct cyph_staged {
+	struct hlist_node node;
+	struct cyph_pair pair;
+	struct sk_buff_head queue;
+	unsigned long last_ntf;		/* jiffies of the last event */
+};
+
+struct cyph_staged_cb {
+	unsigned long since;		/* jiffies when staged */
+};
+
+#define CYPH_STAGED_CB(skb)	((struct cyph_staged_cb *)(skb)->cb)
+#define CYPH_STAGED_TIMEOUT	msecs_to_jiffies(CYPHONIC_STAGED_TIMEOUT_MS)
+/* At most one "tunnel needed" event per pair and second. */
+#define CYPH_STAGED_NTF_INTERVAL	HZ
+
+static void cyph_staging_expire(struct timer_list *timer);
+
+void cyph_staging_init(struct cyph_staging *st)
+{
+	spin_lock_init(&st->lock);
+	st->pairs = 0;
+	hash_init(st->table);
+	timer_setup(&st->timer, cyph_staging_expire, 0);
+}
+
+static struct cyph_staged *cyph_staged_find(struct cyph_staging *st,
+					    const struct cyph_pair *pair)
+{
+	struct cyph_staged *s;
+
+	lockdep_assert_held(&st->lock);
+	hash_for_each_possible(st->table, s, node, cyph_pair_hash(pair))
+		if (cyph_pair_equal(&s->pair, pair))
+			return s;
+	return NULL;
+}
+
+static struct cyph_staged *cyph_staged_new(struct cyph_staging *st,
+					   const struct cyph_pair *pair)
+{
+	struct cyph_staged *s;
+
+	lockdep_assert_held(&st->lock);
+	if (st->pairs >= CYPHONIC_STAGED_PAIRS)
+		return NULL;
+	s = kzalloc(sizeof(*s), GFP_ATOMIC);
+	if (!s)
+		return NULL;
+	s->pair = *pair;
+	__skb_queue_head_init(&s->queue);
+	s->last_ntf = jiffies - CYPH_STAGED_NTF_INTERVAL;
+	hash_add(st->table, &s->node, cyph_pair_hash(pair));
+	st->pairs++;
+	return s;
+}
+
+/* Remove a pair, moving its packets (if any) to @out. */
+static void cyph_staged_free(struct cyph_staging *st, struct cyph_staged *s,
+			     struct sk_buff_head *out)
+{
+	lockdep_assert_held(&st->lock);
+	skb_queue_splice_tail_init(&s->queue, out);
+	hash_del(&s->node);
+	st->pairs--;
+	kfree(s);
+}
+
+static bool cyph_staged_ntf_due(struct cyph_staged *s)
+{
+	if (time_before(jiffies, s->last_ntf + CYPH_STAGED_NTF_INTERVAL))
+		return false;
+	s->last_ntf = jiffies;
+	return true;
+}
+
+/*
+ * Queue one packet; return whether to notify. The caller has checked
+ * that no tunnel exists, under st->lock.
+ */
+static int cyph_staging_queue(struct cyph_staging *st, struct sk_buff *skb,
+			      const struct cyph_pair *pair, bool *notify)
+{
+	struct cyph_staged *s;
+
+	lockdep_assert_held(&st->lock);
+	s = cyph_staged_find(st, pair) ?: cyph_staged_new(st, pair);
+	if (!s)
+		return -ENOSPC;
+	*notify = cyph_staged_ntf_due(s);
+	if (skb_queue_len(&s->queue) >= CYPHONIC_STAGED_PER_PAIR)
+		return -ENOSPC;
+	/*
+	 * The route is looked up again when the packet finally goes, and a
+	 * packet that may wait for seconds must not hold its sender's send
+	 * buffer (ping's is a few packets small).
+	 */
+	skb_dst_drop(skb);
+	skb_orphan(skb);
+	CYPH_STAGED_CB(skb)->since = jiffies;
+	__skb_queue_tail(&s->queue, skb);
+	if (!timer_pending(&st->timer))
+		mod_timer(&st->timer, jiffies + CYPH_STAGED_TIMEOUT);
+	return 0;
+}
+
+/**
+ * cyph_staging_stage() - handle a packet that found no tunnel
+ * @cd: device
+ * @skb: inner packet; consumed
+ * @pair: its (source, destination) VIPs
+ *
+ * Context: bottom halves disabled (ndo_start_xmit).
+ */
+void cyph_staging_stage(struct cyph_device *cd, struct sk_buff *skb,
+			const struct cyph_pair *pair)
+{
+	struct cyph_staging *st = &cd->staging;
+	bool local, notify = false;
+	struct cyph_tunnel *t;
+	int err;
+
+	rcu_read_lock();
+	local = cyph_local_find(cd, pair->family, &pair->local);
+	rcu_read_unlock();
+	if (!local) {
+		cyph_drop(cd, NULL, CYPHONIC_STAT_TX_DROP_NO_TUNNEL, skb);
+		return;
+	}
+
+	spin_lock(&st->lock);
+	/*
+	 * Look again under the lock: a tunnel added since the lookup in
+	 * cyph_xmit() has already flushed this pair and would never see us.
+	 */
+	t = cyph_tunnel_get_by_pair(cd, pair);
+	err = t ? 0 : cyph_staging_queue(st, skb, pair, &notify);
+	spin_unlock(&st->lock);
+
+	if (t)
+		cyph_tx_tunnel(t, skb);
+	else if (err)
+		cyph_drop(cd, NULL, CYPHONIC_STAT_TX_DROP_STAGED_FULL, skb);
+	if (notify)
+		cyph_ntf_tunnel_needed(cd, pair);
+}
+
+/* Timer: drop packets staged for longer than the timeout. */
+static void cyph_staging_expire(struct timer_list *timer)
+{
+	struct cyph_staging *st = from_timer(st, timer, timer);
+	struct cyph_device *cd = container_of(st, struct cyph_device, staging);
+	unsigned long next = 0, exp;
+	struct cyph_staged *s;
+	struct hlist_node *tmp;
+	struct sk_buff_head dead;
+	struct sk_buff *skb;
+	bool rearm = false;
+	int bkt;
+
+	__skb_queue_head_init(&dead);
+	spin_lock(&st->lock);
+	hash_for_each_safe(st->table, bkt, tmp, s, node) {
+		while ((skb = skb_peek(&s->queue))) {
+			exp = CYPH_STAGED_CB(skb)->since + CYPH_STAGED_TIMEOUT;
+			if (time_before(jiffies, exp))
+				break;
+			__skb_unlink(skb, &s->queue);
+			__skb_queue_tail(&dead, skb);
+		}
+		if (!skb) {
+			cyph_staged_free(st, s, &dead);
+			continue;
+		}
+		if (!rearm || time_before(exp, next))
+			next = exp;
+		rearm = true;
+	}
+	if (rearm)
+		mod_timer(&st->timer, next);
+	spin_unlock(&st->lock);
+
+	while ((skb = __skb_dequeue(&dead)))
+		cyph_drop(cd, NULL, CYPHONIC_STAT_TX_DROP_STAGED_TIMEOUT, skb);
+}
+
+static void cyph_staging_take(struct cyph_staging *st,
+			      const struct cyph_pair *pair,
+			      struct sk_buff_head *out)
+{
+	struct cyph_staged *s;
+
+	spin_lock_bh(&st->lock);
+	s = cyph_staged_find(st, pair);
+	if (s)
+		cyph_staged_free(st, s, out);
+	spin_unlock_bh(&st->lock);
+}
+
+/**
+ * cyph_staging_flush() - send the packets staged for a tunnel's pairs
+ * @cd: device, cd->lock held
+ * @t: a linked tunnel that has a primary key
+ */
+void cyph_staging_flush(struct cyph_device *cd, struct cyph_tunnel *t)
+{
+	struct sk_buff_head q;
+	struct sk_buff *skb;
+
+	lockdep_assert_held(&cd->lock);
+	__skb_queue_head_init(&q);
+	if (t->has4)
+		cyph_staging_take(&cd->staging, &t->pair4, &q);
+	if (t->has6)
+		cyph_staging_take(&cd->staging, &t->pair6, &q);
+
+	local_bh_disable();
+	while ((skb = __skb_dequeue(&q))) {
+		kref_get(&t->ref);
+		cyph_tx_tunnel(t, skb);
+	}
+	local_bh_enable();
+}
+
+/* Device teardown: no transmit can run any more. */
+void cyph_staging_purge(struct cyph_device *cd)
+{
+	struct cyph_staging *st = &cd->staging;
+	struct cyph_staged *s;
+	struct hlist_node *tmp;
+	struct sk_buff_head dead;
+	int bkt;
+
+	del_timer_sync(&st->timer);
+	__skb_queue_head_init(&dead);
+	spin_lock_bh(&st->lock);
+	hash_for_each_safe(st->table, bkt, tmp, s, node)
+		cyph_staged_free(st, s, &dead);
+	spin_unlock_bh(&st->lock);
+	__skb_queue_purge(&dead);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Packets waiting for a tunnel ("tunnel needed").
+ */
+#ifndef _CYPH_STAGING_H
+#define _CYPH_STAGING_H
+
+#include <linux/hashtable.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/timer.h>
+
+#include "addr.h"
+
+struct cyph_device;
+struct cyph_tunnel;
+
+#define CYPH_STAGING_HASH_BITS	8
+
+struct cyph_staging {
+	spinlock_t lock;	/* the table, its queues and @pairs */
+	unsigned int pairs;
+	struct timer_list timer;	/* expires staged packets */
+	DECLARE_HASHTABLE(table, CYPH_STAGING_HASH_BITS);
+};
+
+void cyph_staging_init(struct cyph_staging *st);
+void cyph_staging_stage(struct cyph_device *cd, struct sk_buff *skb,
+			const struct cyph_pair *pair);
+void cyph_staging_flush(struct cyph_device *cd, struct cyph_tunnel *t);
+void cyph_staging_purge(struct cyph_device *cd);
+
+#endif /* _CYPH_STAGING_H */

@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tunnel table.
+ *
+ * Tunnels live in three RCU hash tables of their device (by receiver
+ * index, by IPv4 pair, by IPv6 pair) and on a list for dumps. Lookups from
+ * the data path take a reference with kref_get_unless_zero() under RCU;
+ * changes happen under cd->lock. A tunnel holds a reference on its net
+ * device, so unregistering the device waits for packets still in flight.
+ */
+
+#include <linux/jiffies.h>
+#include <linux/slab.h>
+
+#include "device.h"
+#include "events.h"
+#include "local.h"
+#include "staging.h"
+#include "tunnel.h"
+
+static void cyph_tunnel_free_rcu(struct rcu_head *rcu)
+{
+	struct cyph_tunnel *t = container_of(rcu, struct cyph_tunnel, rcu);
+
+	free_percpu(t->stats);
+	netdev_put(t->cd->dev, &t->dev_tracker);
+	kfree(t);
+}
+
+static void cyph_tunnel_release(struct kref *ref)
+{
+	struct cyph_tunnel *t = container_of(ref, struct cyph_tunnel, ref);
+
+	cyph_keyring_clear(&t->keys);
+	call_rcu(&t->rcu, cyph_tunnel_free_rcu);
+}
+
+void cyph_tunnel_put(struct cyph_tunnel *t)
+{
+	kref_put(&t->ref, cyph_tunnel_release);
+}
+
+static struct cyph_tunnel *cyph_tunnel_get_rcu(struct cyph_tunnel *t)
+{
+	if (t && !kref_get_unless_zero(&t->ref))
+		return NULL;
+	return t;
+}
+
+/* Caller holds cd->lock or the RCU read lock; no reference is taken. */
+static struct cyph_tunnel *cyph_tunnel_lookup_index(struct cyph_device *cd,
+						    u32 index)
+{
+	struct cyph_tunnel *t;
+
+	hash_for_each_possible_rcu(cd->tunnel_index, t, index_node, index,
+				   lockdep_is_held(&cd->lock))
+		if (t->index == index)
+			return t;
+	return NULL;
+}
+
+static struct cyph_tunnel *cyph_tunnel_lookup_pair(struct cyph_device *cd,
+						   const struct cyph_pair *pair)
+{
+	u32 hash = cyph_pair_hash(pair);
+	struct cyph_tunnel *t;
+
+	if (pair->family == AF_INET) {
+		hash_for_each_possible_rcu(cd->tunnel_pair4, t, pair4_node, hash,
+					   lockdep_is_held(&cd->lock))
+			if (cyph_pair_equal(&t->pair4, pair))
+				return t;
+	} else {
+		hash_for_each_possible_rcu(cd->tunnel_pair6, t, pair6_node, hash,
+					   lockdep_is_held(&cd->lock))
+			if (cyph_pair_equal(&t->pair6, pair))
+				return t;
+	}
+	return NULL;
+}
+
+/* Configuration lookup: cd->lock held, no reference. */
+struct cyph_tunnel *cyph_tunnel_find(struct cyph_device *cd, u32 index)
+{
+	lockdep_assert_held(&cd->lock);
+	return cyph_tunnel_lookup_index(cd, index);
+}
+
+/* RX lookup by receiver index; returns a reference or NULL. */
+struct cyph_tunnel *cyph_tunnel_get_by_index(struct cyph_device *cd, u32 index)
+{
+	struct cyph_tunnel *t;
+
+	rcu_read_lock();
+	t = cyph_tunnel_get_rcu(cyph_tunnel_lookup_index(cd, index));
+	rcu_read_unlock();
+	return t;
+}
+
+/* TX lookup by (inner source, inner destination); returns a reference. */
+struct cyph_tunnel *cyph_tunnel_get_by_pair(struct cyph_device *cd,
+					    const struct cyph_pair *pair)
+{
+	struct cyph_tunnel *t;
+
+	rcu_read_lock();
+	t = cyph_tunnel_get_rcu(cyph_tunnel_lookup_pair(cd, pair));
+	rcu_read_unlock();
+	return t;
+}
+
+/* Cryptokey routing: is @pair (as received: local = destination) ours? */
+bool cyph_tunnel_owns(const struct cyph_tunnel *t, const struct cyph_pair *pair)
+{
+	if (pair->family == AF_INET)
+		return t->has4 && cyph_pair_equal(&t->pair4, pair);
+	return t->has6 && cyph_pair_equal(&t->pair6, pair);
+}
+
+void cyph_tunnel_endpoint(struct cyph_tunnel *t, union cyph_sockaddr *ep,
+			  u32 *relay)
+{
+	unsigned int seq;
+
+	do {
+		seq = read_seqbegin(&t->ep_lock);
+		*ep = t->endpoint;
+		*relay = t->relay;
+	} while (read_seqretry(&t->ep_lock, seq));
+}
+
+bool cyph_tunnel_has_endpoint(struct cyph_tunnel *t)
+{
+	union cyph_sockaddr ep;
+	u32 relay;
+
+	cyph_tunnel_endpoint(t, &ep, &relay);
+	return ep.sa.sa_family != AF_UNSPEC;
+}
+
+static void cyph_tunnel_set_endpoint(struct cyph_tunnel *t,
+				     const struct cyph_tunnel_cfg *cfg)
+{
+	write_seqlock_bh(&t->ep_lock);
+	if (cfg->has_endpoint)
+		t->endpoint = cfg->endpoint;
+	if (cfg->has_relay)
+		t->relay = cfg->relay;
+	write_sequnlock_bh(&t->ep_lock);
+}
+
+/**
+ * cyph_tunnel_roam() - follow the peer to the source of its latest packet
+ * @t: tunnel
+ * @src: outer source of an authenticated, non-replayed packet
+ *
+ * While relaying, the endpoint is the relay, so a packet from any other
+ * source came straight from the peer: the direct path works, leave relay
+ * mode.
+ */
+void cyph_tunnel_roam(struct cyph_tunnel *t, const union cyph_sockaddr *src)
+{
+	union cyph_sockaddr cur;
+	u32 relay;
+
+	cyph_tunnel_endpoint(t, &cur, &relay);
+	if (likely(cyph_sockaddr_equal(&cur, src)))
+		return;
+	write_seqlock_bh(&t->ep_lock);
+	t->endpoint = *src;
+	t->relay = 0;
+	write_sequnlock_bh(&t->ep_lock);
+	cyph_ntf_endpoint(t, src, 0);
+}
+
+/* The tunnel's local VIPs must be those of one local identity. */
+static int cyph_tunnel_check_vips(struct cyph_device *cd,
+				  const struct cyph_tunnel_cfg *cfg,
+				  struct cyph_local **local,
+				  struct netlink_ext_ack *extack)
+{
+	struct cyph_local *l4 = NULL, *l6 = NULL;
+
+	if (cfg->has4) {
+		l4 = cyph_local_find(cd, AF_INET, &cfg->pair4.local);
+		if (!l4) {
+			NL_SET_ERR_MSG(extack, "LOCAL4 is not the VIP4 of a local identity");
+			return -EINVAL;
+		}
+		if (cyph_tunnel_lookup_pair(cd, &cfg->pair4)) {
+			NL_SET_ERR_MSG(extack, "a tunnel for this IPv4 VIP pair exists");
+			return -EEXIST;
+		}
+	}
+	if (cfg->has6) {
+		l6 = cyph_local_find(cd, AF_INET6, &cfg->pair6.local);
+		if (!l6) {
+			NL_SET_ERR_MSG(extack, "LOCAL6 is not the VIP6 of a local identity");
+			return -EINVAL;
+		}
+		if (cyph_tunnel_lookup_pair(cd, &cfg->pair6)) {
+			NL_SET_ERR_MSG(extack, "a tunnel for this IPv6 VIP pair exists");
+			return -EEXIST;
+		}
+	}
+	if (l4 && l6 && l4 != l6) {
+		NL_SET_ERR_MSG(extack, "LOCAL4 and LOCAL6 belong to different local identities");
+		return -EINVAL;
+	}
+	*local = l4 ?: l6;
+	return 0;
+}
+
+/* Create the configured keys and put them into their slots. */
+static int cyph_tunnel_set_keys(struct cyph_tunnel *t,
+				const struct cyph_tunnel_cfg *cfg,
+				struct netlink_ext_ack *extack)
+{
+	struct cyph_key *keys[__CYPHONIC_KEY_SLOT_MAX] = {};
+	int i, err = 0;
+
+	for (i = 0; i < __CYPHONIC_KEY_SLOT_MAX; i++) {
+		const struct cyph_key_cfg *kc = &cfg->key[i];
+
+		if (!kc->set)
+			continue;
+		keys[i] = cyph_key_create(t->cd->cipher, kc->id, kc->tx, kc->rx);
+		if (IS_ERR(keys[i])) {
+			err = PTR_ERR(keys[i]);
+			keys[i] = NULL;
+			NL_SET_ERR_MSG(extack, "cannot set up the cipher for this key");
+			goto out;
+		}
+	}
+	err = cyph_keyring_install(&t->keys, keys);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "the primary and next key need different key ids");
+		err = -EINVAL;
+	}
+out:
+	if (err)
+		for (i = 0; i < __CYPHONIC_KEY_SLOT_MAX; i++)
+			cyph_key_put(keys[i]);
+	return err;
+}
+
+static bool cyph_cfg_has_key(const struct cyph_tunnel_cfg *cfg)
+{
+	return cfg->key[CYPHONIC_KEY_SLOT_PRIMARY].set ||
+	       cfg->key[CYPHONIC_KEY_SLOT_NEXT].set;
+}
+
+static struct cyph_tunnel *cyph_tunnel_alloc(struct cyph_device *cd,
+					     const struct cyph_tunnel_cfg *cfg,
+					     struct cyph_local *local)
+{
+	struct cyph_tunnel *t;
+
+	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	if (!t)
+		return NULL;
+	t->stats = cyph_stats_alloc();
+	if (!t->stats) {
+		kfree(t);
+		return NULL;
+	}
+	t->cd = cd;
+	t->local = local;
+	t->index = cfg->index;
+	t->peer_index = cfg->peer_index;
+	t->has4 = cfg->has4;
+	t->has6 = cfg->has6;
+	t->pair4 = cfg->pair4;
+	t->pair6 = cfg->pair6;
+	seqlock_init(&t->ep_lock);
+	cyph_keyring_init(&t->keys);
+	kref_init(&t->ref);
+	netdev_hold(cd->dev, &t->dev_tracker, GFP_KERNEL);
+	return t;
+}
+
+static void cyph_tunnel_link(struct cyph_device *cd, struct cyph_tunnel *t)
+{
+	lockdep_assert_held(&cd->lock);
+	hash_add_rcu(cd->tunnel_index, &t->index_node, t->index);
+	if (t->has4)
+		hash_add_rcu(cd->tunnel_pair4, &t->pair4_node,
+			     cyph_pair_hash(&t->pair4));
+	if (t->has6)
+		hash_add_rcu(cd->tunnel_pair6, &t->pair6_node,
+			     cyph_pair_hash(&t->pair6));
+	list_add_tail(&t->list, &cd->tunnels);
+	cd->n_tunnels++;
+	cd->generation++;
+}
+
+/*
+ * Unpublish a tunnel and drop the table's reference. Packets that already
+ * hold a reference finish; the memory goes after an RCU grace period.
+ */
+static void cyph_tunnel_unlink(struct cyph_tunnel *t)
+{
+	struct cyph_device *cd = t->cd;
+
+	lockdep_assert_held(&cd->lock);
+	hash_del_rcu(&t->index_node);
+	if (t->has4)
+		hash_del_rcu(&t->pair4_node);
+	if (t->has6)
+		hash_del_rcu(&t->pair6_node);
+	list_del(&t->list);
+	cd->n_tunnels--;
+	cd->generation++;
+	cyph_tunnel_put(t);
+}
+
+/**
+ * cyph_tunnel_new() - CYPHONIC_CMD_TUNNEL_NEW
+ * @cd: device, cd->lock held
+ * @cfg: parsed request
+ * @extack: error reporting
+ *
+ * Packets staged for the tunnel's VIP pairs go out once it has a key.
+ *
+ * Return: 0 or a negative errno with @extack set.
+ */
+int cyph_tunnel_new(struct cyph_device *cd, const struct cyph_tunnel_cfg *cfg,
+		    struct netlink_ext_ack *extack)
+{
+	struct cyph_local *local;
+	struct cyph_tunnel *t;
+	int err;
+
+	lockdep_assert_held(&cd->lock);
+	if (cyph_tunnel_lookup_index(cd, cfg->index)) {
+		NL_SET_ERR_MSG(extack, "a tunnel with this INDEX exists");
+		return -EEXIST;
+	}
+	err = cyph_tunnel_check_vips(cd, cfg, &local, extack);
+	if (err)
+		return err;
+	t = cyph_tunnel_alloc(cd, cfg, local);
+	if (!t)
+		return -ENOMEM;
+	cyph_tunnel_set_endpoint(t, cfg);
+	err = cyph_tunnel_set_keys(t, cfg, extack);
+	if (err) {
+		cyph_tunnel_put(t);
+		return err;
+	}
+	cyph_tunnel_link(cd, t);
+	if (cyph_keyring_has_primary(&t->keys))
+		cyph_staging_flush(cd, t);
+	return 0;
+}
+
+static struct cyph_tunnel *cyph_tunnel_find_ext(struct cyph_device *cd,
+						u32 index,
+						struct netlink_ext_ack *extack)
+{
+	struct cyph_tunnel *t = cyph_tunnel_find(cd, index);
+
+	if (!t)
+		NL_SET_ERR_MSG(extack, "no tunnel with this INDEX");
+	return t;
+}
+
+/* CYPHONIC_CMD_TUNNEL_SET: endpoint, relay and keys of an existing tunnel. */
+int cyph_tunnel_set(struct cyph_device *cd, const struct cyph_tunnel_cfg *cfg,
+		    struct netlink_ext_ack *extack)
+{
+	struct cyph_tunnel *t;
+	int err;
+
+	lockdep_assert_held(&cd->lock);
+	t = cyph_tunnel_find_ext(cd, cfg->index, extack);
+	if (!t)
+		return -ENOENT;
+	if (cyph_cfg_has_key(cfg)) {
+		err = cyph_tunnel_set_keys(t, cfg, extack);
+		if (err)
+			return err;
+	}
+	cyph_tunnel_set_endpoint(t, cfg);
+	if (cyph_cfg_has_key(cfg) && cyph_keyring_has_primary(&t->keys))
+		cyph_staging_flush(cd, t);
+	return 0;
+}
+
+int cyph_tunnel_del(struct cyph_device *cd, u32 index,
+		    struct netlink_ext_ack *extack)
+{
+	struct cyph_tunnel *t;
+
+	lockdep_assert_held(&cd->lock);
+	t = cyph_tunnel_find_ext(cd, index, extack);
+	if (!t)
+		return -ENOENT;
+	cyph_tunnel_unlink(t);
+	return 0;
+}
+
+int cyph_tunnel_swap(struct cyph_device *cd, u32 index,
+		     struct netlink_ext_ack *extack)
+{
+	struct cyph_tunnel *t;
+
+	lockdep_assert_held(&cd->lock);
+	t = cyph_tunnel_find_ext(cd, index, extack);
+	if (!t)
+		return -ENOENT;
+	if (!cyph_keyring_swap(&t->keys)) {
+		NL_SET_ERR_MSG(extack, "the tunnel has no next key to swap in");
+		return -ENOKEY;
+	}
+	cd->generation++;
+	return 0;
+}
+
+/* Deleting a local identity deletes its tunnels. */
+void cyph_tunnel_del_local(struct cyph_device *cd, struct cyph_local *local)
+{
+	struct cyph_tunnel *t, *tmp;
+
+	lockdep_assert_held(&cd->lock);
+	list_for_each_entry_safe(t, tmp, &cd->tunnels, list)
+		if (t->local == local)
+			cyph_tunnel_unlink(t);
+}
+
+void cyph_tunnel_del_all(struct cyph_device *cd)
+{
+	struct cyph_tunnel *t, *tmp;
+
+	lockdep_assert_held(&cd->lock);
+	list_for_each_entry_safe(t, tmp, &cd->tunnels, list)
+		cyph_tunnel_unlink(t);
+}

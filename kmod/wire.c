@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Header codec and inner packet checks. Callers make sure the bytes these
+ * functions read are linear; the functions only check lengths and values.
+ */
+
+#include <linux/string.h>
+#include <asm/unaligned.h>
+
+#include "wire.h"
+
+/**
+ * cyph_data_hdr_check() - validate a received DATA header
+ * @hdr: the header, linear
+ * @len: bytes from the header to the end of the datagram
+ *
+ * Return: 0 if the datagram can be a DATA packet, -EINVAL otherwise.
+ */
+int cyph_data_hdr_check(const struct cyphonic_data_hdr *hdr, unsigned int len)
+{
+	if (len < CYPH_DATA_MIN_LEN)
+		return -EINVAL;
+	if (hdr->type != CYPHONIC_MSG_DATA)
+		return -EINVAL;
+	if (hdr->flags & ~CYPHONIC_DATA_F_ALL || hdr->reserved)
+		return -EINVAL;
+	return 0;
+}
+
+void cyph_data_hdr_init(struct cyphonic_data_hdr *hdr, u8 key_id, u32 receiver,
+			u64 counter)
+{
+	hdr->type = CYPHONIC_MSG_DATA;
+	hdr->flags = key_id & CYPHONIC_DATA_F_KEY_ID_MASK;
+	hdr->reserved = 0;
+	hdr->receiver_index = cpu_to_be32(receiver);
+	put_unaligned_be64(counter, &hdr->counter);
+}
+
+void cyph_relay_hdr_init(struct cyphonic_relay_hdr *hdr, u32 session)
+{
+	hdr->type = CYPHONIC_MSG_RELAY;
+	hdr->flags = 0;
+	hdr->reserved = 0;
+	hdr->session = cpu_to_be32(session);
+}
+
+/* The nonce is four zero bytes and the counter in big-endian order. */
+void cyph_nonce_init(u8 nonce[CYPHONIC_NONCE_LEN], u64 counter)
+{
+	memset(nonce, 0, CYPHONIC_NONCE_LEN - sizeof(u64));
+	put_unaligned_be64(counter, nonce + CYPHONIC_NONCE_LEN - sizeof(u64));
+}
+
+/* How many bytes of IP header must be linear for cyph_inner_parse(). */
+unsigned int cyph_inner_hdr_len(u8 first_byte)
+{
+	switch (first_byte >> 4) {
+	case 4:
+		return sizeof(struct iphdr);
+	case 6:
+		return sizeof(struct ipv6hdr);
+	default:
+		return 0;
+	}
+}
+
+static int cyph_inner_parse4(const struct iphdr *iph, unsigned int len,
+			     bool rx, struct cyph_pair *pair)
+{
+	unsigned int tot = ntohs(iph->tot_len);
+
+	if (len < sizeof(*iph) || iph->version != 4 || iph->ihl < 5)
+		return -EINVAL;
+	if (tot < iph->ihl * 4 || tot > len)
+		return -EINVAL;
+	memset(pair, 0, sizeof(*pair));
+	pair->family = AF_INET;
+	pair->local.ip4 = rx ? iph->daddr : iph->saddr;
+	pair->remote.ip4 = rx ? iph->saddr : iph->daddr;
+	return tot;
+}
+
+static int cyph_inner_parse6(const struct ipv6hdr *ip6h, unsigned int len,
+			     bool rx, struct cyph_pair *pair)
+{
+	unsigned int tot = sizeof(*ip6h) + ntohs(ip6h->payload_len);
+
+	if (len < sizeof(*ip6h) || ip6h->version != 6 || tot > len)
+		return -EINVAL;
+	memset(pair, 0, sizeof(*pair));
+	pair->family = AF_INET6;
+	pair->local.ip6 = rx ? ip6h->daddr : ip6h->saddr;
+	pair->remote.ip6 = rx ? ip6h->saddr : ip6h->daddr;
+	return tot;
+}
+
+/**
+ * cyph_inner_parse() - check an inner IP packet and extract its VIP pair
+ * @data: start of the packet; cyph_inner_hdr_len() bytes must be readable
+ * @len: bytes available from @data
+ * @rx: true for a received packet (local = destination), false on TX
+ * @pair: filled with the packet's (local, remote) VIPs
+ *
+ * Return: the packet length its header claims (<= @len), or -EINVAL.
+ */
+int cyph_inner_parse(const void *data, unsigned int len, bool rx,
+		     struct cyph_pair *pair)
+{
+	if (!len)
+		return -EINVAL;
+	switch (cyph_inner_hdr_len(*(const u8 *)data)) {
+	case sizeof(struct iphdr):
+		return cyph_inner_parse4(data, len, rx, pair);
+	case sizeof(struct ipv6hdr):
+		return cyph_inner_parse6(data, len, rx, pair);
+	default:
+		return -EINVAL;
+	}
+}

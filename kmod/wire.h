@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The CYPHONIC wire format: DATA and relay headers, nonces, inner packets.
+ * Everything here is pure (no skb, no state) so KUnit can reach it.
+ */
+#ifndef _CYPH_WIRE_H
+#define _CYPH_WIRE_H
+
+#include <linux/cyphonic.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/netdevice.h>
+#include <linux/udp.h>
+
+#include "addr.h"
+
+#define CYPH_DATA_HDR_LEN	sizeof(struct cyphonic_data_hdr)
+#define CYPH_RELAY_HDR_LEN	sizeof(struct cyphonic_relay_hdr)
+
+/* The smallest DATA payload: a header and a tag around nothing. */
+#define CYPH_DATA_MIN_LEN	(CYPH_DATA_HDR_LEN + CYPHONIC_TAG_LEN)
+
+/* Worst case in front of an inner packet: IPv6, UDP, relay, DATA. */
+#define CYPH_TX_OVERHEAD	(sizeof(struct ipv6hdr) + sizeof(struct udphdr) + \
+				 CYPH_RELAY_HDR_LEN + CYPH_DATA_HDR_LEN)
+#define CYPH_TX_HEADROOM	(LL_MAX_HEADER + CYPH_TX_OVERHEAD)
+
+int cyph_data_hdr_check(const struct cyphonic_data_hdr *hdr, unsigned int len);
+void cyph_data_hdr_init(struct cyphonic_data_hdr *hdr, u8 key_id, u32 receiver,
+			u64 counter);
+void cyph_relay_hdr_init(struct cyphonic_relay_hdr *hdr, u32 session);
+void cyph_nonce_init(u8 nonce[CYPHONIC_NONCE_LEN], u64 counter);
+unsigned int cyph_inner_hdr_len(u8 first_byte);
+int cyph_inner_parse(const void *data, unsigned int len, bool rx,
+		     struct cyph_pair *pair);
+
+#endif /* _CYPH_WIRE_H */
