@@ -242,7 +242,8 @@ void cyph_keyring_promote(struct cyph_keyring *kr, const struct cyph_key *key)
 	    READ_ONCE(key->retired))
 		return;
 	spin_lock_bh(&kr->lock);
-	if (rcu_access_pointer(kr->slot[CYPHONIC_KEY_SLOT_NEXT]) == key)
+	if (rcu_access_pointer(kr->slot[CYPHONIC_KEY_SLOT_NEXT]) == key &&
+	    !READ_ONCE(key->retired))
 		cyph_keyring_swap_locked(kr);
 	spin_unlock_bh(&kr->lock);
 }

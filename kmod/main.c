@@ -39,9 +39,12 @@ err_keys:
 
 static void __exit cyph_mod_exit(void)
 {
-	/* No new configuration, then no devices (this waits for in-flight packets). */
-	cyph_genl_exit();
+	/*
+	 * Devices first (this waits for in-flight packets): their teardown
+	 * may still send events on the family, which must outlive them.
+	 */
 	rtnl_link_unregister(&cyph_link_ops);
+	cyph_genl_exit();
 	/* Tunnel frees and key frees are queued behind RCU: let them run. */
 	rcu_barrier();
 	cyph_keys_exit();

@@ -937,7 +937,8 @@ static const struct genl_small_ops cyph_genl_ops[] = {
 };
 
 static const struct genl_multicast_group cyph_genl_mcgrps[] = {
-	{ .name = CYPHONIC_MCGRP_EVENTS },
+	/* Events reveal who talks to whom: only admins may listen. */
+	{ .name = CYPHONIC_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 struct genl_family cyph_genl_family __ro_after_init = {

@@ -53,6 +53,29 @@ static bool cyph_sock_is_ours(struct cyph_device *cd, struct sock *sk)
 	return ours;
 }
 
+/*
+ * Claim @sk for @cd by setting its user data, atomically with the check
+ * that nobody else (another device, l2tp) has: l2tp_tunnel_register()
+ * checks and sets under the same two locks.
+ * Return: 0 if claimed now, 1 if already @cd's, -EBUSY if taken.
+ */
+static int cyph_sock_claim(struct cyph_device *cd, struct sock *sk)
+{
+	int ret = 0;
+
+	lock_sock(sk);
+	write_lock_bh(&sk->sk_callback_lock);
+	if (cyph_sock_is_ours(cd, sk))
+		ret = 1;
+	else if (cyph_sock_busy(sk))
+		ret = -EBUSY;
+	else
+		rcu_assign_sk_user_data(sk, cd);
+	write_unlock_bh(&sk->sk_callback_lock);
+	release_sock(sk);
+	return ret;
+}
+
 static int cyph_sock_check(struct sock *sk, sa_family_t family,
 			   const struct nlattr *attr,
 			   struct netlink_ext_ack *extack)
@@ -108,18 +131,19 @@ struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd, u32 fd,
 	err = cyph_sock_check(sock->sk, family, attr, extack);
 	if (err)
 		goto err_put;
-	if (cyph_sock_is_ours(cd, sock->sk)) {
-		sockfd_put(sock);
-		return NULL;
-	}
-	if (cyph_sock_busy(sock->sk)) {
-		NL_SET_ERR_MSG_ATTR(extack, attr, "the socket is already used by a tunnel");
-		err = -EBUSY;
-		goto err_put;
-	}
 	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
 	if (!cs) {
 		err = -ENOMEM;
+		goto err_put;
+	}
+	err = cyph_sock_claim(cd, sock->sk);
+	if (err) {
+		kfree(cs);
+		if (err > 0) {
+			sockfd_put(sock);
+			return NULL;
+		}
+		NL_SET_ERR_MSG_ATTR(extack, attr, "the socket is already used by a tunnel");
 		goto err_put;
 	}
 	cs->sock = sock;
@@ -133,8 +157,17 @@ err_put:
 /* Drop a prepared socket that was not installed. */
 void cyph_sock_discard(struct cyph_sock *cs)
 {
+	struct sock *sk;
+
 	if (IS_ERR_OR_NULL(cs))
 		return;
+	/* Give up the claim; no encap_rcv was set, so nobody reads it. */
+	sk = cs->sock->sk;
+	lock_sock(sk);
+	write_lock_bh(&sk->sk_callback_lock);
+	rcu_assign_sk_user_data(sk, NULL);
+	write_unlock_bh(&sk->sk_callback_lock);
+	release_sock(sk);
 	sockfd_put(cs->sock);
 	kfree(cs);
 }
@@ -185,8 +218,10 @@ void cyph_sock_install(struct cyph_device *cd, sa_family_t family,
 	if (!cs)
 		return;
 	slot = family == AF_INET ? &cd->sock4 : &cd->sock6;
+	lock_sock(cs->sock->sk);
 	cs->mc_loop = inet_sk(cs->sock->sk)->mc_loop;
 	setup_udp_tunnel_sock(sock_net(cs->sock->sk), cs->sock, &cfg);
+	release_sock(cs->sock->sk);
 	old = rcu_replace_pointer(*slot, cs, lockdep_is_held(&cd->lock));
 	cyph_sock_release(old);
 }

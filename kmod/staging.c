@@ -40,6 +40,10 @@ void cyph_staging_init(struct cyph_staging *st)
 	st->pairs = 0;
 	hash_init(st->table);
 	timer_setup(&st->timer, cyph_staging_expire, 0);
+	/* As many as a full table of pairs could send, and never a printk. */
+	ratelimit_state_init(&st->full_ntf, CYPH_STAGED_NTF_INTERVAL,
+			     CYPHONIC_STAGED_PAIRS);
+	ratelimit_set_flags(&st->full_ntf, RATELIMIT_MSG_ON_RELEASE);
 }
 
 static struct cyph_staged *cyph_staged_find(struct cyph_staging *st,
@@ -103,8 +107,11 @@ static int cyph_staging_queue(struct cyph_staging *st, struct sk_buff *skb,
 
 	lockdep_assert_held(&st->lock);
 	s = cyph_staged_find(st, pair) ?: cyph_staged_new(st, pair);
-	if (!s)
+	if (!s) {
+		/* No room to wait, but user space may still set up a tunnel. */
+		*notify = __ratelimit(&st->full_ntf);
 		return -ENOSPC;
+	}
 	*notify = cyph_staged_ntf_due(s);
 	if (skb_queue_len(&s->queue) >= CYPHONIC_STAGED_PER_PAIR)
 		return -ENOSPC;

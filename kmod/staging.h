@@ -6,6 +6,7 @@
 #define _CYPH_STAGING_H
 
 #include <linux/hashtable.h>
+#include <linux/ratelimit.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
@@ -21,6 +22,8 @@ struct cyph_staging {
 	spinlock_t lock;	/* the table, its queues and @pairs */
 	unsigned int pairs;
 	struct timer_list timer;	/* expires staged packets */
+	/* events for pairs that found the table full, so have no last_ntf */
+	struct ratelimit_state full_ntf;
 	DECLARE_HASHTABLE(table, CYPH_STAGING_HASH_BITS);
 };
 

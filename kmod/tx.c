@@ -41,6 +41,18 @@ static int cyph_tx_classify(struct sk_buff *skb, struct cyph_pair *pair)
 	return pskb_trim(skb, len);
 }
 
+/*
+ * The packet leaves the inner path: forget its conntrack entry, dst, mark
+ * and other inner state (the flow hash survives, skb_scrub_packet() keeps
+ * it), and let an IPv6 underlay fragment it rather than drop it when it
+ * exceeds the path MTU, as IPv4 does with DF clear.
+ */
+static void cyph_tx_reset(struct sk_buff *skb)
+{
+	skb_scrub_packet(skb, true);
+	skb->ignore_df = 1;
+}
+
 /* After the AEAD: add the relay header if needed and send. */
 static void cyph_tx_encrypted(struct cyph_crypt_req *req, int err)
 {
@@ -68,6 +80,7 @@ static void cyph_tx_encrypted(struct cyph_crypt_req *req, int err)
 	if (relay)
 		cyph_relay_hdr_init(skb_push(skb, CYPH_RELAY_HDR_LEN), relay);
 	skb->ip_summed = CHECKSUM_NONE;
+	cyph_tx_reset(skb);
 	err = cyph_sock_send(cd, skb, &ep);
 	if (unlikely(err)) {
 		why = err == -ENOTCONN ? CYPHONIC_STAT_TX_DROP_NO_ENDPOINT :
@@ -158,6 +171,9 @@ void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 		why = CYPHONIC_STAT_TX_DROP_QUEUE_FULL;
 		goto drop_key;
 	}
+	/* The tunnel's tx_bytes count from here: the inner packet and tag. */
+	skb_reset_inner_headers(skb);
+	skb_set_inner_network_header(skb, 0);
 	cyph_data_hdr_init(skb_push(skb, CYPH_DATA_HDR_LEN), key->id,
 			   t->peer_index, counter);
 	req->skb = skb;

@@ -100,7 +100,8 @@
  *   under that key, so a rekey needs a swap on one side only and loses no
  *   packet.
  *
- * Notifications, multicast group CYPHONIC_MCGRP_EVENTS:
+ * Notifications, multicast group CYPHONIC_MCGRP_EVENTS (joining the events
+ * group needs CAP_NET_ADMIN):
  *
  * CYPHONIC_CMD_TUNNEL_NEEDED_NTF
  *   IFINDEX, TUNNEL { LOCAL4, REMOTE4 } or TUNNEL { LOCAL6, REMOTE6 }
