@@ -4,6 +4,7 @@
 #   make check      install dependencies, build, run the whole test suite
 #   make demo       install dependencies, build, run the demo in a VM
 #   make deps       install the Debian packages that build/test/demo need
+#   make bench-cloud  signaling benchmark of the cloud services on loopback
 #
 # KDIR selects the kernel build tree. By default it is the running kernel's
 # (/lib/modules/$(uname -r)/build); when that does not exist (as on a build
@@ -17,7 +18,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
 
 export TOP KDIR
 
-.PHONY: all module user deps check test demo bench bench-cloud clean install
+.PHONY: all module user deps check test demo bench-cloud clean install
 
 all: module user
 
@@ -40,10 +41,6 @@ test: check
 demo: deps
 	$(MAKE) all
 	tests/demo/demo.sh
-
-bench: deps
-	$(MAKE) all
-	tests/bench/bench.sh
 
 bench-cloud: deps
 	$(MAKE) user

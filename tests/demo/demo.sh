@@ -1,0 +1,10 @@
+#!/bin/bash
+# `make demo`: boot the test VM and run the narrated demo (tests/demo/guest.sh)
+# in it. Needs the module and cyphctl built (make does that first).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+for f in kmod/cyphonic.ko build/bin/cyphctl; do
+	[ -e "$top/$f" ] || { echo "demo: $f is missing; run make first" >&2; exit 1; }
+done
+echo "Booting a QEMU VM (software emulation, about 15 s) ..."
+VM_NAME=demo exec "$top/tests/vm/run.sh" "$top/tests/demo/guest.sh"

@@ -1,0 +1,79 @@
+#!/bin/bash
+# Test suite "dkms": the repository builds as a DKMS module.
+#
+# Copies the module sources (Kbuild, Makefile, dkms.conf, kmod/, uapi/) to
+# /usr/src/cyphonic-<version>, runs `dkms add` and `dkms build -k <kver>`
+# for the installed Debian kernel, checks the module and its aliases, then
+# removes everything again. It never runs `dkms install`. Idempotent: a
+# leftover from an aborted run is removed first.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/tap.sh
+. "$top/tests/lib/tap.sh"
+# shellcheck source=../../scripts/kernel-tools.sh
+. "$top/scripts/kernel-tools.sh"
+fails=0
+fail() { tap_fail "$@"; fails=$((fails + 1)); }
+# check NAME CMD...: run CMD, show its output on failure
+check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		tap_ok "$name"
+	else
+		fail "$name" "command: $*"
+		printf '%s\n' "$out" | tail -n 25 | sed 's/^/#   /'
+	fi
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	tap_skip "dkms build" "needs root (dkms writes /usr/src and /var/lib/dkms)"
+	tap_plan
+	exit 0
+fi
+command -v dkms > /dev/null || { fail "dkms installed" "apt-get install dkms"; tap_plan; exit 1; }
+
+name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"/\1/p' "$top/dkms.conf")
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+kver=$(kt_kver) && kt_kdir "$kver" > /dev/null || { fail "kernel headers installed"; tap_plan; exit 1; }
+src="/usr/src/$name-$ver"
+check "dkms.conf names the package and version ($name $ver)" test "$name" = cyphonic -a -n "$ver"
+check "dkms.conf MAKE line uses \$kernel_source_dir, not uname -r" \
+	bash -c "grep -E '^MAKE' '$top/dkms.conf' | grep -q 'kernel_source_dir' && ! grep -E '^(MAKE|CLEAN)' '$top/dkms.conf' | grep -q uname"
+
+cleanup() {
+	if dkms status "$name/$ver" 2> /dev/null | grep -q .; then
+		dkms remove "$name/$ver" --all > /dev/null 2>&1
+	fi
+	rm -rf "$src" "/var/lib/dkms/$name/$ver"
+	rmdir "/var/lib/dkms/$name" 2> /dev/null
+	return 0
+}
+cleanup
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
+
+mkdir -p "$src"
+cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/kmod" "$top/uapi" "$src/"
+find "$src" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod' \
+	-o -name '*.mod.c' -o -name modules.order -o -name Module.symvers \) -delete
+
+check "dkms add $name/$ver" dkms add "$name/$ver"
+start=$(date +%s)
+check "dkms build $name/$ver -k $kver" dkms build "$name/$ver" -k "$kver"
+echo "# dkms build took $(($(date +%s) - start)) s"
+ko=$(find "/var/lib/dkms/$name/$ver/$kver" -name "$name.ko*" 2> /dev/null | head -n1)
+check "the built module exists" test -n "$ko" -a -f "$ko"
+if [ -n "$ko" ]; then
+	aliases=$(modinfo -F alias "$ko")
+	check "module alias rtnl-link-cyphonic" grep -qx rtnl-link-cyphonic <<< "$aliases"
+	check "module alias net-pf-16-proto-16-family-cyphonic (genl family)" \
+		grep -qx net-pf-16-proto-16-family-cyphonic <<< "$aliases"
+	check "module is built for $kver" bash -c "modinfo -F vermagic '$ko' | grep -q '^$kver '"
+fi
+check "dkms status reports it built" bash -c "dkms status '$name/$ver' -k '$kver' | grep -q ': built'"
+check "dkms remove $name/$ver --all" dkms remove "$name/$ver" --all
+rm -rf "$src"
+check "nothing left behind" bash -c "! dkms status '$name' | grep -q . && [ ! -e '$src' ] && [ ! -e '/var/lib/dkms/$name/$ver' ]"
+tap_plan
+[ "$fails" -eq 0 ]

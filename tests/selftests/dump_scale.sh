@@ -1,0 +1,28 @@
+#!/bin/bash
+# Dumps work with thousands of tunnels: 2000 tunnels are added in one
+# netlink session (nl_bulk), a TUNNEL_GET dump returns each exactly once,
+# cyphctl show lists them all, and deleting the device with all of them
+# installed leaves no warning.
+. "$(dirname "$0")/lib.sh"
+need ip cyphctl jq nl_bulk
+t_begin
+trap topo_down EXIT
+COUNT=2000
+
+topo_up && cyph_dev $NS_A $PORT_A $VA4 $VA6 || t_abort "setup failed"
+
+out=$(ina nl_bulk cyph0 $VA4 $COUNT 2>&1)
+rc=$?
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*) t_ok "nl_bulk: ${line#ok [0-9] - }" ;;
+	"not ok "*) t_fail "nl_bulk: ${line#not ok [0-9] - }" ;;
+	"#"*) echo "$line" ;;
+	esac
+done <<< "$out"
+t_expect "nl_bulk exit status" "$rc" -eq 0
+
+n=$(ina cyphctl show cyph0 --json | jq '.devices[0].tunnels | length')
+t_expect "cyphctl show lists all $COUNT tunnels" "${n:-0}" -eq $COUNT
+t_check "deleting the device with $COUNT tunnels" ip -n $NS_A link del cyph0
+t_end

@@ -1,0 +1,74 @@
+#!/bin/bash
+# Bad netlink input is rejected with an errno and an extended ack (the TAP
+# of nl_negative, merged here), and cyphctl rejects bad arguments with a
+# message naming the argument.
+. "$(dirname "$0")/lib.sh"
+need ip cyphctl
+t_begin
+trap 'topo_down; rm -f "$err"' EXIT
+err=$(mktemp)
+
+topo_up && cyph_up && genkeys || t_abort "setup failed"
+
+# nl_negative runs in site-a, where cyph0 exists.
+if command -v nl_negative > /dev/null; then
+	out=$(ina nl_negative cyph0 2>&1)
+	rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*|"not ok "*)
+			st=${line%% [0-9]*}
+			rest=${line#"$st" }
+			rest=${rest#* }
+			rest=${rest#- }
+			if [ "$st" = ok ]; then t_ok "nl_negative: $rest"; else t_fail "nl_negative: $rest"; fi ;;
+		"#"*) echo "$line" ;;
+		esac
+	done <<< "$out"
+	t_expect "nl_negative exit status" "$rc" -eq 0
+else
+	t_fail "nl_negative not built (build/tools/nl_negative)"
+fi
+
+# cli_rejects NAME WORD CMD...: CMD fails and its stderr mentions WORD
+cli_rejects() {
+	local name=$1 word=$2
+	shift 2
+	if ina "$@" > /dev/null 2> "$err"; then
+		t_fail "$name" "command succeeded: $*"
+	elif ! grep -qF -- "$word" "$err"; then
+		t_fail "$name" "message does not name '$word':" "$(cat "$err")"
+	else
+		t_ok "$name"
+		diag "  $(head -n 1 "$err")"
+	fi
+}
+cli_rejects "cyphctl: non-numeric index" "index" \
+	cyphctl tunnel add cyph0 index abc peer-index 2 local4 $VA4 remote4 $VB4
+cli_rejects "cyphctl: bad IPv4 address" "remote4" \
+	cyphctl tunnel add cyph0 index 1 peer-index 2 local4 $VA4 remote4 300.1.1.1
+cli_rejects "cyphctl: bad endpoint" "endpoint" \
+	cyphctl tunnel add cyph0 index 1 peer-index 2 local4 $VA4 remote4 $VB4 endpoint 1.2.3.4
+cli_rejects "cyphctl: short key" "tx-key" \
+	cyphctl tunnel add cyph0 index 1 peer-index 2 local4 $VA4 remote4 $VB4 key-id 0 tx-key abcd rx-key "$KEY_BA"
+cli_rejects "cyphctl: unknown cipher" "rot13" cyphctl set cyph0 cipher rot13
+cli_rejects "cyphctl: port out of range" "listen-port" cyphctl set cyph0 listen-port 70000
+cli_rejects "cyphctl: key id out of range" "key-id" \
+	cyphctl tunnel add cyph0 index 1 peer-index 2 local4 $VA4 remote4 $VB4 key-id 9 tx-key "$KEY_AB" rx-key "$KEY_BA"
+cli_rejects "cyphctl: unknown keyword" "frobnicate" cyphctl tunnel add cyph0 index 1 frobnicate 3
+cli_rejects "cyphctl: unknown command" "dance" cyphctl dance
+cli_rejects "cyphctl show nosuchdev fails naming the device" "nosuchdev" cyphctl show nosuchdev
+cli_rejects "cyphctl: a non-cyphonic device is refused" "not a cyphonic device" cyphctl show eth0
+cli_rejects "cyphctl: tunnel without a complete VIP pair names the missing half" "remote4" \
+	cyphctl tunnel add cyph0 index 5 peer-index 2 local4 $VA4
+cli_rejects "kernel: tunnel whose local VIP is no local identity (extack)" "local identity" \
+	cyphctl tunnel add cyph0 index 5 peer-index 2 local4 10.99.0.77 remote4 $VB4
+t_check "valid tunnel is accepted" tunnel_a 4
+cli_rejects "kernel: duplicate tunnel index (extack)" "exists" \
+	cyphctl tunnel add cyph0 index $IDX_A peer-index 9 local4 $VA4 remote4 10.99.0.9
+cli_rejects "kernel: cipher change with tunnels (extack)" "no tunnels" \
+	cyphctl set cyph0 cipher chacha20-poly1305
+cli_rejects "kernel: swap without a next key (extack)" "no next key" cyphctl tunnel swap cyph0 index $IDX_A
+cli_rejects "kernel: delete of an unknown tunnel (extack)" "no tunnel with this INDEX" cyphctl tunnel del cyph0 index 77
+t_check "the device still works: show --json parses" bash -c "nsenter --net=/run/netns/$NS_A cyphctl show --json | jq -e '.devices | length == 1'"
+t_end

@@ -1,0 +1,87 @@
+#!/bin/bash
+# Run the cyphonic selftests (inside the test VM, as root) and print flat TAP.
+#
+#   tests/selftests/run_all.sh [TEST...]
+#
+# TEST is a scenario name (a script here without .sh); default: all, in the
+# order below. Each scenario is a kselftest-style script (TAP on stdout,
+# exit 0 pass / 1 fail / 4 skip). Its results are re-emitted as
+# "ok N - SCENARIO: CHECK", followed by one line for the scenario itself
+# with its duration. A scenario also fails when the kernel log shows a
+# warning, BUG, oops, leak or lockup while it ran. Typical use from the host:
+#
+#   tests/vm/run.sh tests/selftests/run_all.sh roaming
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+console_check="$here/../vm/console-check.sh"
+ALL="autoload ping_tcp bad_input replay cryptokey roaming rekey tunnel_needed netlink dump_scale unload"
+PER_TEST_TIMEOUT=${SELFTEST_TIMEOUT:-300}
+
+n=0 failed=0
+emit() { n=$((n + 1)); echo "$1 $n - $2"; }
+
+# Re-number a scenario's TAP under its name; keep diagnostics.
+relabel() {
+	local name=$1 line st rest
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*|"not ok "*)
+			st=ok
+			[ "${line#not ok}" != "$line" ] && st="not ok"
+			rest=${line#"$st" }
+			rest=${rest#* }
+			rest=${rest#- }
+			[ "$st" = "not ok" ] && failed=$((failed + 1))
+			emit "$st" "$name: $rest" ;;
+		"TAP version"*|"1.."*) ;;
+		*) echo "$line" ;;
+		esac
+	done
+}
+
+run_one() {
+	local name=$1 t=$here/$1.sh start rc secs out klog bad
+	if [ ! -f "$t" ]; then
+		emit "not ok" "$name: no such test ($t)"
+		failed=$((failed + 1))
+		return
+	fi
+	echo "# ---- $name"
+	echo "selftest: begin $name" > /dev/kmsg
+	out=$(mktemp)
+	start=$(date +%s%N)
+	timeout -k 10 "$PER_TEST_TIMEOUT" bash "$t" > "$out" 2>&1
+	rc=$?
+	secs=$((($(date +%s%N) - start) / 100000000))
+	secs="$((secs / 10)).$((secs % 10))"
+	relabel "$name" < "$out"
+	# Kernel messages since this scenario began.
+	klog=$(mktemp)
+	dmesg | sed -n "/selftest: begin $name\$/,\$p" > "$klog"
+	bad=$("$console_check" "$klog")
+	rm -f "$klog"
+	if [ -n "$bad" ]; then
+		emit "not ok" "$name: kernel log clean"
+		echo "$bad" | sed 's/^/#   /'
+		failed=$((failed + 1))
+	fi
+	case $rc in
+	0) emit ok "$name ($secs s)" ;;
+	4) emit ok "$name ($secs s) # SKIP $(sed -n 's/^1\.\.0 # SKIP //p' "$out" | head -n1)" ;;
+	124|137) emit "not ok" "$name: timed out after ${PER_TEST_TIMEOUT}s"
+		failed=$((failed + 1)) ;;
+	*) emit "not ok" "$name (exit $rc, $secs s)"
+		failed=$((failed + 1)) ;;
+	esac
+	rm -f "$out"
+}
+
+echo "TAP version 13"
+[ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP must run as root (in the VM: tests/vm/run.sh)"; exit 4; }
+total_start=$(date +%s)
+for t in ${@:-$ALL}; do
+	run_one "$t"
+done
+echo "# selftests took $(($(date +%s) - total_start)) s"
+echo "1..$n"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,105 @@
+#!/bin/bash
+# Test suite "static": compiler, sparse and checkpatch cleanliness.
+#
+#   (a) the module builds without a single compiler warning
+#   (b) sparse (C=2) reports nothing on the module's sources
+#   (c) checkpatch.pl --strict: 0 errors, 0 warnings per kernel source file
+#       (CHECK-level remarks are listed, not failed)
+#   (d) user space builds from scratch with -Werror
+#
+# The module and user space are rebuilt from scratch in temporary copies,
+# so the result never depends on what is already built and the work tree
+# is not touched. checkpatch.pl comes from Debian's linux-source tarball,
+# extracted once into the cache (scripts/kernel-tools.sh).
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../lib/tap.sh
+. "$top/tests/lib/tap.sh"
+# shellcheck source=../../scripts/kernel-tools.sh
+. "$top/scripts/kernel-tools.sh"
+fails=0
+fail() { tap_fail "$@"; fails=$((fails + 1)); }
+show() { sed 's/^/#   /' "$1" | head -n "${2:-40}"; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+kdir=${KDIR:-$(kt_kdir "$(kt_kver)")} || { fail "kernel build tree" "none found"; tap_plan; exit 1; }
+
+# ---- (a) compiler warnings ----
+mod="$tmp/mod"
+mkdir -p "$mod"
+cp -r "$top/Kbuild" "$top/kmod" "$top/uapi" "$mod/"
+# A stale object from the work tree would hide its warnings.
+find "$mod" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \
+	-o -name modules.order -o -name Module.symvers \) -delete
+if make -C "$kdir" M="$mod" -j2 modules > "$tmp/build.log" 2>&1; then
+	if grep -qi 'warning:' "$tmp/build.log"; then
+		fail "module builds without compiler warnings"
+		grep -i -A3 'warning:' "$tmp/build.log" | show /dev/stdin 60
+	else
+		tap_ok "module builds without compiler warnings ($(grep -c ' CC \[M\]' "$tmp/build.log") files)"
+	fi
+	built=1
+else
+	fail "module builds" "make -C $kdir M=... modules failed:"
+	tail -n 30 "$tmp/build.log" | show /dev/stdin
+	built=0
+fi
+
+# ---- (b) sparse ----
+if ! command -v sparse > /dev/null; then
+	fail "sparse is installed" "apt-get install sparse (scripts/packages.txt)"
+elif [ "$built" = 1 ]; then
+	# C=2 runs sparse on every source, even those already compiled.
+	make -C "$kdir" M="$mod" C=2 modules > "$tmp/sparse.log" 2>&1
+	rc=$?
+	grep -E '^[^ ]*:[0-9]+:[0-9]+: (warning|error|note):|^[^ ]*: (warning|error):' "$tmp/sparse.log" > "$tmp/sparse.msgs"
+	if [ "$rc" -eq 0 ] && [ ! -s "$tmp/sparse.msgs" ]; then
+		tap_ok "sparse (C=2) reports nothing on kmod/"
+	else
+		fail "sparse (C=2) reports nothing on kmod/" "$(wc -l < "$tmp/sparse.msgs") message(s), make status $rc:"
+		show "$tmp/sparse.msgs" 60
+	fi
+else
+	fail "sparse (C=2) reports nothing on kmod/" "the module did not build"
+fi
+
+# ---- (c) checkpatch ----
+if cpdir=$(kt_checkpatch_dir); then
+	files=$(cd "$top" && ls kmod/*.c kmod/*.h 2> /dev/null | grep -v '\.mod\.c$')
+	[ -n "$files" ] || fail "checkpatch: kernel sources exist" "no kmod/*.c or kmod/*.h"
+	for f in $files uapi/linux/cyphonic.h; do
+		(cd "$top" && perl "$cpdir/checkpatch.pl" --no-tree --strict --terse \
+			--show-types -f "$f") > "$tmp/cp.log" 2>&1
+		total=$(sed -n 's/^total: \([0-9]*\) errors, \([0-9]*\) warnings, \([0-9]*\) checks.*/\1 \2 \3/p' "$tmp/cp.log")
+		if [ -z "$total" ] && ! grep -q 'total: 0 errors, 0 warnings' "$tmp/cp.log"; then
+			# --terse prints only "FILE:LINE: TYPE: ..." lines and a total.
+			total=$(awk -F': ' '/: ERROR:/ {e++} /: WARNING:/ {w++} /: CHECK:/ {c++} END {print e+0, w+0, c+0}' "$tmp/cp.log")
+		fi
+		set -- $total
+		if [ "${1:-1}" -eq 0 ] && [ "${2:-1}" -eq 0 ]; then
+			tap_ok "checkpatch --strict $f: 0 errors, 0 warnings (${3:-0} checks)"
+			[ "${3:-0}" -gt 0 ] && grep ': CHECK:' "$tmp/cp.log" | show /dev/stdin 10
+		else
+			fail "checkpatch --strict $f: ${1:-?} errors, ${2:-?} warnings, ${3:-?} checks"
+			grep -E ': (ERROR|WARNING):' "$tmp/cp.log" | show /dev/stdin 30
+		fi
+	done
+else
+	fail "checkpatch.pl available" "could not extract it from /usr/src/linux-source-*.tar.xz"
+fi
+
+# ---- (d) user space with -Werror ----
+if grep -q -- '-Werror' "$top/user/Makefile"; then
+	if make -C "$top/user" OUT="$tmp/user" -j2 > "$tmp/user.log" 2>&1; then
+		tap_ok "user space builds from scratch with -Wall -Wextra -Werror"
+	else
+		fail "user space builds from scratch with -Wall -Wextra -Werror"
+		grep -E 'error|warning' "$tmp/user.log" | show /dev/stdin 40
+	fi
+else
+	fail "user/Makefile compiles with -Werror"
+fi
+
+tap_plan
+[ "$fails" -eq 0 ]

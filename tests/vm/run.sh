@@ -1,0 +1,175 @@
+#!/bin/bash
+# Run a script as root inside a throw-away QEMU VM (stock Debian kernel,
+# host userland) and return its exit status.
+#
+#   tests/vm/run.sh SCRIPT [ARGS...]
+#
+# The guest sees the host's / read-only (virtio-9p) under a tmpfs overlay,
+# so every host binary and the repository (at the same path) are usable and
+# nothing the guest writes reaches the host. kmod/cyphonic.ko is installed
+# into the overlay's /lib/modules/<ver>/extra (depmod'ed, so it autoloads),
+# PATH starts with build/bin and build/tools, and SCRIPT runs with its
+# stdout/stderr streamed to ours. The guest has no network device.
+#
+# The run fails (non-zero exit) when the script fails, when the VM times out
+# or dies without reporting a status, or when the kernel console shows a
+# warning, BUG, oops, lockup or similar.
+#
+# Environment:
+#   VM_TIMEOUT   seconds before the VM is killed (default 1200)
+#   VM_NAME      log name (default: script name and arguments)
+#   VM_KVER      kernel version to boot (default: newest installed -amd64)
+#   VM_CONSOLE=1 also copy the whole console to our stderr, live
+#   VM_PASSENV   names of extra variables to pass into the guest
+#                (every CYPH_* variable is passed anyway)
+#   VM_MEM, VM_SMP  guest size (default 2048 MB, 2 CPUs)
+#
+# The console log is build/vm-logs/<name>.log; the initramfs is cached under
+# ${XDG_CACHE_HOME:-~/.cache}/cyphonic/vm/.
+set -u
+# All of it runs inside main(): bash reads a script while executing it, so
+# editing this file under a running VM would otherwise break that run.
+main() {
+	top=$(cd "$(dirname "$0")/../.." && pwd)
+	here="$top/tests/vm"
+	# shellcheck source=../../scripts/kernel-tools.sh
+	. "$top/scripts/kernel-tools.sh"
+
+	say() { echo "vm: $*" >&2; }
+	die() { say "error: $*"; exit 2; }
+
+	[ $# -ge 1 ] || die "usage: tests/vm/run.sh SCRIPT [ARGS...]"
+	script=$(realpath -e "$1" 2> /dev/null) || die "no such script: $1"
+	shift
+	case "$top$script" in
+	*[[:space:]]*) die "paths with white space are not supported: $top $script" ;;
+	esac
+
+	timeout_s=${VM_TIMEOUT:-1200}
+	kver=$(kt_kver) || exit 2
+	kernel="/boot/vmlinuz-$kver"
+	[ -r "$kernel" ] || die "cannot read $kernel"
+	command -v qemu-system-x86_64 > /dev/null || die "qemu-system-x86_64 missing (make deps)"
+
+	# Fail early on a module that this kernel would refuse anyway.
+	ko="$top/kmod/cyphonic.ko"
+	if [ -f "$ko" ]; then
+		vermagic=$(modinfo -F vermagic "$ko" 2> /dev/null)
+		[ "${vermagic%% *}" = "$kver" ] ||
+			die "$ko is built for '${vermagic%% *}', the VM boots $kver (set KDIR or VM_KVER)"
+	fi
+
+	name=${VM_NAME:-$(basename "$script" .sh)${1:+-$*}}
+	name=$(printf '%s' "$name" | tr -c 'A-Za-z0-9_.,+=-' '_' | cut -c1-80)
+	logdir="$top/build/vm-logs"
+	mkdir -p "$logdir"
+	log="$logdir/$name.log"
+
+	initrd=$("$here/mkinitramfs.sh" "$kver") || die "building the initramfs failed"
+
+	io=$(mktemp -d /tmp/cyphonic-vm.XXXXXX)
+	qpid=
+	cleanup() {
+		[ -n "$qpid" ] && kill "$qpid" 2> /dev/null
+		rm -rf "$io"
+	}
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+
+	# A snapshot of the module (a concurrent rebuild must not change it under
+	# the guest) with module indexes that include it, made on the host.
+	moddir=
+	if [ -f "$ko" ]; then
+		cp "$ko" "$io/cyphonic.ko"
+		moddir=$("$here/moddep.sh" "$kver" "$io/cyphonic.ko") || die "depmod for $ko failed"
+	fi
+
+	# The guest's view of what to run: bash-quoted, sourced by guest-init.sh.
+	{
+		printf 'VM_TOP=%q\nVM_SCRIPT=%q\nVM_MODDIR=%q\nVM_ARGS=(' "$top" "$script" "$moddir"
+		for a in "$@"; do printf '%q ' "$a"; done
+		printf ')\n'
+		for v in ${VM_PASSENV:-} $(compgen -v CYPH_); do
+			[ -n "${!v+x}" ] && printf 'export %s=%q\n' "$v" "${!v}"
+		done
+	} > "$io/env"
+	: > "$io/stdout"
+	: > "$io/stderr"
+	: > "$log"
+
+	# qboot starts a -kernel guest about 2 s faster than SeaBIOS under TCG.
+	bios=()
+	[ -f /usr/share/qemu/qboot.rom ] && bios=(-bios /usr/share/qemu/qboot.rom)
+
+	say "kernel $kver, log $log"
+	start=$(date +%s%N)
+	# No network device at all (-nic none): the guest must not reach anything.
+	timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+		-accel tcg,thread=multi -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-2048}" \
+		-nographic -no-reboot -monitor none -nic none "${bios[@]}" \
+		-serial "file:$log" \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 printk.time=1 mitigations=off rdinit=/init cyphinit=$here/guest-init.sh" \
+		-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap" \
+		-virtfs "local,path=$io,mount_tag=vmio,security_model=none,multidevs=remap" \
+		< /dev/null > "$io/qemu.out" 2>&1 &
+	qpid=$!
+
+	# Stream the script's output while the VM runs; tail exits after qemu does
+	# (and after reading what is left).
+	# (The guest writes these files directly, not through a tty: no \r to strip,
+	# and no filter that would buffer the stream.)
+	tail -n +1 -s 0.2 -f --pid="$qpid" "$io/stdout" &
+	t1=$!
+	tail -n +1 -s 0.2 -f --pid="$qpid" "$io/stderr" >&2 &
+	t2=$!
+	if [ "${VM_CONSOLE:-0}" = 1 ]; then
+		tail -n +1 -s 0.2 -f --pid="$qpid" "$log" | sed -u 's/\r$//' >&2 &
+	fi
+	wait "$qpid"
+	qrc=$?
+	qpid=
+	wait "$t1" "$t2"
+	elapsed_ds=$((($(date +%s%N) - start) / 100000000))
+
+	rc=
+	if [ -s "$io/rc" ]; then
+		rc=$(cat "$io/rc")
+	fi
+	status=0
+	if [ "$qrc" -eq 124 ] || [ "$qrc" -eq 137 ]; then
+		say "error: VM timed out after ${timeout_s}s (VM_TIMEOUT); last console lines:"
+		tail -n 20 "$log" | tr -d '\r' | sed 's/^/  | /' >&2
+		status=1
+	elif [ "$qrc" -ne 0 ]; then
+		say "error: qemu exited with status $qrc:"
+		sed 's/^/  | /' "$io/qemu.out" >&2
+		status=1
+	elif [ -z "$rc" ]; then
+		say "error: the VM stopped without reporting the script's status; last console lines:"
+		tail -n 20 "$log" | tr -d '\r' | sed 's/^/  | /' >&2
+		status=1
+	fi
+
+	# Kernel messages carry a "[ seconds.micros]" stamp (printk.time=1); only
+	# those lines are scanned, so a script printing these words is harmless.
+	bad=$("$here/console-check.sh" "$log")
+	if [ -n "$bad" ]; then
+		say "error: the kernel console shows problems:"
+		echo "$bad" | sed 's/^/  | /' >&2
+		status=1
+	fi
+
+	if [ -s "$io/start_uptime" ]; then
+		say "boot took $(cat "$io/start_uptime") s (guest uptime at script start)"
+	fi
+	say "script status ${rc:-none}, VM $((elapsed_ds / 10)).$((elapsed_ds % 10)) s, log $log"
+	if [ "$status" -ne 0 ]; then
+		[ -n "$rc" ] && [ "$rc" -ne 0 ] && exit "$rc"
+		exit 1
+	fi
+	exit "$rc"
+}
+
+main "$@"
+exit $?
