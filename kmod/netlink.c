@@ -780,23 +780,37 @@ static int cyph_nl_dump_end(struct sk_buff *msg, int err)
 	return msg->len;
 }
 
-static int cyph_nl_tunnel_dump(struct sk_buff *msg, struct netlink_callback *cb)
+/*
+ * Dump one of the device's configuration lists (tunnels or local
+ * identities), resuming after the objects earlier passes already sent.
+ * @member is the offset of the list_head inside the listed object.
+ */
+static int cyph_nl_list_dump(struct sk_buff *msg, struct netlink_callback *cb,
+			     enum cyph_nl_obj kind, u8 cmd)
 {
 	long pos = 0, skip = cb->args[CYPH_DUMP_POS];
+	struct list_head *head, *node;
 	struct cyph_device *cd;
-	struct cyph_tunnel *t;
+	size_t member;
 	int err = 0;
 
 	cd = cyph_nl_dump_device(cb);
 	if (IS_ERR(cd))
 		return PTR_ERR(cd);
+	if (kind == CYPH_NL_TUNNEL) {
+		head = &cd->tunnels;
+		member = offsetof(struct cyph_tunnel, list);
+	} else {
+		head = &cd->locals;
+		member = offsetof(struct cyph_local, list);
+	}
 	mutex_lock(&cd->lock);
 	cb->seq = cd->generation;
-	list_for_each_entry(t, &cd->tunnels, list) {
+	list_for_each(node, head) {
 		if (pos++ < skip)
 			continue;
-		err = cyph_nl_dump_one(msg, cb, cd, CYPH_NL_TUNNEL, t,
-				       CYPHONIC_CMD_TUNNEL_GET);
+		err = cyph_nl_dump_one(msg, cb, cd, kind,
+				       (const char *)node - member, cmd);
 		if (err) {
 			pos--;
 			break;
@@ -808,32 +822,14 @@ static int cyph_nl_tunnel_dump(struct sk_buff *msg, struct netlink_callback *cb)
 	return cyph_nl_dump_end(msg, err);
 }
 
+static int cyph_nl_tunnel_dump(struct sk_buff *msg, struct netlink_callback *cb)
+{
+	return cyph_nl_list_dump(msg, cb, CYPH_NL_TUNNEL, CYPHONIC_CMD_TUNNEL_GET);
+}
+
 static int cyph_nl_local_dump(struct sk_buff *msg, struct netlink_callback *cb)
 {
-	long pos = 0, skip = cb->args[CYPH_DUMP_POS];
-	struct cyph_device *cd;
-	struct cyph_local *l;
-	int err = 0;
-
-	cd = cyph_nl_dump_device(cb);
-	if (IS_ERR(cd))
-		return PTR_ERR(cd);
-	mutex_lock(&cd->lock);
-	cb->seq = cd->generation;
-	list_for_each_entry(l, &cd->locals, list) {
-		if (pos++ < skip)
-			continue;
-		err = cyph_nl_dump_one(msg, cb, cd, CYPH_NL_LOCAL, l,
-				       CYPHONIC_CMD_LOCAL_GET);
-		if (err) {
-			pos--;
-			break;
-		}
-	}
-	mutex_unlock(&cd->lock);
-	dev_put(cd->dev);
-	cb->args[CYPH_DUMP_POS] = pos;
-	return cyph_nl_dump_end(msg, err);
+	return cyph_nl_list_dump(msg, cb, CYPH_NL_LOCAL, CYPHONIC_CMD_LOCAL_GET);
 }
 
 /* DEV_GET dump: the named device, or every cyphonic device in the netns. */

@@ -45,18 +45,9 @@ static void cyph_rx_outer_source(const struct sk_buff *skb,
 /* Check the decrypted inner packet, trim padding, return its VIP pair. */
 static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair)
 {
-	unsigned int hlen;
-	int len;
+	int len = cyph_skb_inner_parse(skb, true, pair);
 
-	if (!pskb_may_pull(skb, 1))
-		return -EINVAL;
-	hlen = cyph_inner_hdr_len(skb->data[0]);
-	if (!hlen || !pskb_may_pull(skb, hlen))
-		return -EINVAL;
-	len = cyph_inner_parse(skb->data, skb->len, true, pair);
-	if (len < 0)
-		return len;
-	return pskb_trim(skb, len);
+	return len < 0 ? len : pskb_trim(skb, len);
 }
 
 /* Make the skb look freshly received on the cyphonic device. */

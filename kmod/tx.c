@@ -24,15 +24,8 @@
 /* Check the inner packet, trim padding and extract its VIP pair. */
 static int cyph_tx_classify(struct sk_buff *skb, struct cyph_pair *pair)
 {
-	unsigned int hlen;
-	int len;
+	int len = cyph_skb_inner_parse(skb, false, pair);
 
-	if (!pskb_may_pull(skb, 1))
-		return -EINVAL;
-	hlen = cyph_inner_hdr_len(skb->data[0]);
-	if (!hlen || !pskb_may_pull(skb, hlen))
-		return -EINVAL;
-	len = cyph_inner_parse(skb->data, skb->len, false, pair);
 	if (len < 0)
 		return len;
 	if (skb->protocol != (pair->family == AF_INET ? htons(ETH_P_IP) :

@@ -4,6 +4,7 @@
  * functions read are linear; the functions only check lengths and values.
  */
 
+#include <linux/skbuff.h>
 #include <linux/string.h>
 #include <asm/unaligned.h>
 
@@ -117,4 +118,21 @@ int cyph_inner_parse(const void *data, unsigned int len, bool rx,
 	default:
 		return -EINVAL;
 	}
+}
+
+/*
+ * Make the inner IP header linear, check it and return its VIP pair in
+ * @pair. Returns the inner packet's length (the skb may be longer because of
+ * link-layer padding) or a negative errno.
+ */
+int cyph_skb_inner_parse(struct sk_buff *skb, bool rx, struct cyph_pair *pair)
+{
+	unsigned int hlen;
+
+	if (!pskb_may_pull(skb, 1))
+		return -EINVAL;
+	hlen = cyph_inner_hdr_len(skb->data[0]);
+	if (!hlen || !pskb_may_pull(skb, hlen))
+		return -EINVAL;
+	return cyph_inner_parse(skb->data, skb->len, rx, pair);
 }

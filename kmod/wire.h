@@ -33,5 +33,6 @@ void cyph_nonce_init(u8 nonce[CYPHONIC_NONCE_LEN], u64 counter);
 unsigned int cyph_inner_hdr_len(u8 first_byte);
 int cyph_inner_parse(const void *data, unsigned int len, bool rx,
 		     struct cyph_pair *pair);
+int cyph_skb_inner_parse(struct sk_buff *skb, bool rx, struct cyph_pair *pair);
 
 #endif /* _CYPH_WIRE_H */
