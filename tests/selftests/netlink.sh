@@ -70,5 +70,17 @@ cli_rejects "kernel: cipher change with tunnels (extack)" "no tunnels" \
 	cyphctl set cyph0 cipher chacha20-poly1305
 cli_rejects "kernel: swap without a next key (extack)" "no next key" cyphctl tunnel swap cyph0 index $IDX_A
 cli_rejects "kernel: delete of an unknown tunnel (extack)" "no tunnel with this INDEX" cyphctl tunnel del cyph0 index 77
+# One UDP socket serves one device: a second device cannot claim it.
+ip -n $NS_A link add cyph1 type cyphonic || t_fail "second device"
+out=$(ina nl_sockclaim cyph0 cyph1 2>&1)
+rc=$?
+while IFS= read -r line; do
+	case "$line" in
+	"ok "*) t_ok "nl_sockclaim: ${line#ok [0-9] - }" ;;
+	"not ok "*) t_fail "nl_sockclaim: ${line#not ok [0-9] - }" ;;
+	esac
+done <<< "$out"
+t_expect "nl_sockclaim exit status" "$rc" -eq 0
+ip -n $NS_A link del cyph1
 t_check "the device still works: show --json parses" bash -c "nsenter --net=/run/netns/$NS_A cyphctl show --json | jq -e '.devices | length == 1'"
 t_end
