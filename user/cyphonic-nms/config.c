@@ -7,8 +7,7 @@
 #include "hexkey.h"
 #include "nmsd.h"
 
-#define F(sec, key, type, member, req, dflt, lo, hi, help) \
-	{ sec, key, CYPH_CFG_##type, offsetof(struct nmsd_config, member), req, dflt, lo, hi, help }
+#define F(...) CYPH_CFG_FIELD(struct nmsd_config, __VA_ARGS__)
 
 const struct cyph_cfg_field nmsd_config_fields[] = {
 	F("nms", "listen", ADDR, listen4, false, "0.0.0.0:7100", 0, 0,
@@ -47,11 +46,7 @@ const struct cyph_cfg_field nmsd_config_fields[] = {
 	  "32-byte hex key shared with the TRS (bind secrets)"),
 	F("relay", "session_ttl", DURATION_MS, relay_ttl_ms, false, "10m", 10000, 86400000,
 	  "validity of relay bind secrets"),
-	F("log", "level", LEVEL, log_level, false, "info", 0, 0, "err, warn, info, debug"),
-	F("http", "enabled", BOOL, http_enabled, false, "true", 0, 0,
-	  "serve /healthz, /readyz, /metrics"),
-	F("http", "listen", ADDR, http_listen, false, "127.0.0.1:9102", 0, 0,
-	  "health and metrics listen address"),
+	CYPH_CFG_OPS_FIELDS(struct nmsd_config, "127.0.0.1:9102"),
 };
 
 const size_t nmsd_config_nfields = sizeof(nmsd_config_fields) / sizeof(nmsd_config_fields[0]);

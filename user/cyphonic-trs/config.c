@@ -7,8 +7,7 @@
 #include "hexkey.h"
 #include "trsd.h"
 
-#define F(sec, key, type, member, req, dflt, lo, hi, help) \
-	{ sec, key, CYPH_CFG_##type, offsetof(struct trsd_config, member), req, dflt, lo, hi, help }
+#define F(...) CYPH_CFG_FIELD(struct trsd_config, __VA_ARGS__)
 
 const struct cyph_cfg_field trsd_config_fields[] = {
 	F("trs", "listen", ADDR, listen4, false, "0.0.0.0:7200", 0, 0,
@@ -33,11 +32,7 @@ const struct cyph_cfg_field trsd_config_fields[] = {
 	  "SIGTERM: time sessions get to finish before exit"),
 	F("relay", "key_file", PATH, relay_key_file, true, NULL, 0, 0,
 	  "32-byte hex key shared with the NMS (bind secrets)"),
-	F("log", "level", LEVEL, log_level, false, "info", 0, 0, "err, warn, info, debug"),
-	F("http", "enabled", BOOL, http_enabled, false, "true", 0, 0,
-	  "serve /healthz, /readyz, /metrics"),
-	F("http", "listen", ADDR, http_listen, false, "127.0.0.1:9103", 0, 0,
-	  "health and metrics listen address"),
+	CYPH_CFG_OPS_FIELDS(struct trsd_config, "127.0.0.1:9103"),
 };
 
 const size_t trsd_config_nfields = sizeof(trsd_config_fields) / sizeof(trsd_config_fields[0]);

@@ -7,8 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define F(sec, key, type, member, req, dflt, lo, hi, help) \
-	{ sec, key, CYPH_CFG_##type, offsetof(struct cyph_as_config, member), req, dflt, lo, hi, help }
+#define F(...) CYPH_CFG_FIELD(struct cyph_as_config, __VA_ARGS__)
 
 const struct cyph_cfg_field cyph_as_config_fields[] = {
 	F("as", "listen", ADDR, listen, false, "0.0.0.0:7443", 0, 0,
@@ -49,11 +48,7 @@ const struct cyph_cfg_field cyph_as_config_fields[] = {
 	  "IPv6 VIP prefix, e.g. fd00:77::/64"),
 	F("vip", "allow_reuse", BOOL, vip_reuse, false, "false", 0, 0,
 	  "hand out released VIPs again once the prefix is exhausted"),
-	F("log", "level", LEVEL, log_level, false, "info", 0, 0, "err, warn, info, debug"),
-	F("http", "enabled", BOOL, http_enabled, false, "true", 0, 0,
-	  "serve /healthz, /readyz, /metrics"),
-	F("http", "listen", ADDR, http_listen, false, "127.0.0.1:9101", 0, 0,
-	  "health and metrics listen address"),
+	CYPH_CFG_OPS_FIELDS(struct cyph_as_config, "127.0.0.1:9101"),
 };
 
 const size_t cyph_as_config_nfields =

@@ -81,6 +81,23 @@ struct cyph_cfg_field {
 	const char *help;	/* one line for --help-config and docs */
 };
 
+/* One schema entry for a field of struct ST (the same order as above). */
+#define CYPH_CFG_FIELD(st, sec, key, type, member, req, dflt, lo, hi, help) \
+	{ sec, key, CYPH_CFG_##type, offsetof(st, member), req, dflt, lo, hi, help }
+
+/*
+ * The [log] and [http] settings every daemon has: ST must have members
+ * log_level, http_enabled and http_listen. HTTP_LISTEN is the default
+ * health/metrics address, which differs per daemon.
+ */
+#define CYPH_CFG_OPS_FIELDS(st, http_listen_default) \
+	CYPH_CFG_FIELD(st, "log", "level", LEVEL, log_level, false, "info", 0, 0, \
+		       "err, warn, info, debug"), \
+	CYPH_CFG_FIELD(st, "http", "enabled", BOOL, http_enabled, false, "true", 0, 0, \
+		       "serve /healthz, /readyz, /metrics"), \
+	CYPH_CFG_FIELD(st, "http", "listen", ADDR, http_listen, false, \
+		       http_listen_default, 0, 0, "health and metrics listen address")
+
 /*
  * Applies defaults, parses PATH and checks required fields. Returns 0, or
  * -1 with the first error in err. Every field of out is first reset to
