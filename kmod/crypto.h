@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The AEAD step of the data path. One request per packet; the request's
- * done() continues the packet whether the cipher completed synchronously or
- * from its completion callback, so TX and RX are written once for both.
+ * The AEAD step of the data path, run by the crypt workers. One request
+ * per packet; its done() continues the packet whether the cipher completed
+ * synchronously or from its completion callback, so TX and RX are written
+ * once for both.
  */
 #ifndef _CYPH_CRYPTO_H
 #define _CYPH_CRYPTO_H
@@ -12,21 +13,14 @@
 #include <linux/scatterlist.h>
 #include <linux/skbuff.h>
 
-#include "addr.h"
-
-struct cyph_key;
-struct cyph_tunnel;
 struct cyph_crypt_req;
 
 typedef void (*cyph_crypt_done_t)(struct cyph_crypt_req *req, int err);
 
 struct cyph_crypt_req {
 	struct sk_buff *skb;
-	struct cyph_tunnel *tunnel;	/* reference held */
-	struct cyph_key *key;		/* reference held */
+	struct sk_buff *unit;		/* TX: the head of @skb's unit */
 	u64 counter;
-	unsigned int len;		/* TX: inner packet length */
-	union cyph_sockaddr src;	/* RX: outer source, for roaming */
 	cyph_crypt_done_t done;
 	int nsg;
 	struct scatterlist *sg;

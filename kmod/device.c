@@ -5,9 +5,10 @@
  * Teardown is two-phase. ndo_uninit (phase one) unpublishes everything
  * under cd->lock: sockets (with synchronize_net(), so no receive is in
  * progress), tunnels, identities, staged packets. Packets still in the
- * crypto layer hold tunnel references and every tunnel holds the device,
- * so unregister_netdevice() waits for them; only then does the destructor
- * (phase two) free what the data path touches: GRO cells and counters.
+ * pipeline (crypt queues, rings, asynchronous AEAD) hold tunnel references
+ * and every tunnel holds the device, so unregister_netdevice() waits for
+ * them; only then does the destructor (phase two) free what the data path
+ * touches: crypt queues, GRO cells and counters.
  */
 
 #include <linux/if_arp.h>
@@ -17,11 +18,15 @@
 
 #include "device.h"
 #include "local.h"
+#include "rx.h"
 #include "socket.h"
 #include "staging.h"
 #include "tunnel.h"
 #include "tx.h"
 #include "wire.h"
+
+#define CYPH_NETDEV_FEATURES	(NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_RXCSUM | \
+				 NETIF_F_HIGHDMA | NETIF_F_GSO_SOFTWARE)
 
 /* The largest inner packet that still fits one IPv6 datagram. */
 #define CYPH_MAX_MTU	(IP_MAX_MTU - CYPH_TX_OVERHEAD - CYPHONIC_TAG_LEN)
@@ -42,8 +47,18 @@ static int cyph_dev_init(struct net_device *dev)
 	err = gro_cells_init(&cd->gro_cells, dev);
 	if (err)
 		goto err_stats;
+	err = cyph_queue_init(&cd->tx_queue, cd, cyph_tx_crypt);
+	if (err)
+		goto err_gro;
+	err = cyph_queue_init(&cd->rx_queue, cd, cyph_rx_crypt);
+	if (err)
+		goto err_txq;
 	return 0;
 
+err_txq:
+	cyph_queue_destroy(&cd->tx_queue);
+err_gro:
+	gro_cells_destroy(&cd->gro_cells);
 err_stats:
 	free_percpu(cd->stats);
 	cd->stats = NULL;
@@ -73,6 +88,8 @@ static void cyph_dev_destruct(struct net_device *dev)
 {
 	struct cyph_device *cd = netdev_priv(dev);
 
+	cyph_queue_destroy(&cd->tx_queue);
+	cyph_queue_destroy(&cd->rx_queue);
 	gro_cells_destroy(&cd->gro_cells);
 	free_percpu(cd->stats);
 	free_percpu(dev->tstats);
@@ -136,6 +153,14 @@ static void cyph_dev_setup(struct net_device *dev)
 	 * stays where it was created.
 	 */
 	dev->features |= NETIF_F_LLTX | NETIF_F_NETNS_LOCAL;
+	/*
+	 * Take GSO packets and leave checksums to us: a 64 KiB TCP burst
+	 * crosses the stack once, is segmented once in ndo_start_xmit, and
+	 * its checksums are computed by the crypt workers in parallel.
+	 */
+	dev->features |= CYPH_NETDEV_FEATURES;
+	dev->hw_features |= CYPH_NETDEV_FEATURES;
+	dev->hw_enc_features |= CYPH_NETDEV_FEATURES;
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = cyph_dev_destruct;
 

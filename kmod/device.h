@@ -11,6 +11,7 @@
 #include <net/gro_cells.h>
 #include <net/rtnetlink.h>
 
+#include "pipeline.h"
 #include "staging.h"
 #include "stats.h"
 
@@ -46,6 +47,8 @@ struct cyph_device {
 	DECLARE_HASHTABLE(local4, CYPH_LOCAL_HASH_BITS);
 	DECLARE_HASHTABLE(local6, CYPH_LOCAL_HASH_BITS);
 
+	struct cyph_queue tx_queue;	/* units waiting for a crypt worker */
+	struct cyph_queue rx_queue;
 	struct cyph_staging staging;
 	struct cyph_stats __percpu *stats;
 	struct gro_cells gro_cells;

@@ -14,6 +14,7 @@
 #include "device.h"
 #include "keys.h"
 #include "netlink.h"
+#include "pipeline.h"
 
 static int __init cyph_mod_init(void)
 {
@@ -22,9 +23,12 @@ static int __init cyph_mod_init(void)
 	err = cyph_keys_init();
 	if (err)
 		return err;
-	err = rtnl_link_register(&cyph_link_ops);
+	err = cyph_pipeline_init();
 	if (err)
 		goto err_keys;
+	err = rtnl_link_register(&cyph_link_ops);
+	if (err)
+		goto err_pipeline;
 	err = cyph_genl_init();
 	if (err)
 		goto err_link;
@@ -32,6 +36,8 @@ static int __init cyph_mod_init(void)
 
 err_link:
 	rtnl_link_unregister(&cyph_link_ops);
+err_pipeline:
+	cyph_pipeline_exit();
 err_keys:
 	cyph_keys_exit();
 	return err;
@@ -45,6 +51,7 @@ static void __exit cyph_mod_exit(void)
 	 */
 	rtnl_link_unregister(&cyph_link_ops);
 	cyph_genl_exit();
+	cyph_pipeline_exit();
 	/* Tunnel frees and key frees are queued behind RCU: let them run. */
 	rcu_barrier();
 	cyph_keys_exit();

@@ -636,6 +636,7 @@ static int cyph_nl_dev_set_socks(struct cyph_device *cd, struct genl_info *info)
 	}
 	cyph_sock_install(cd, AF_INET, s4);
 	cyph_sock_install(cd, AF_INET6, s6);
+	cyph_tunnel_reset_routes(cd);
 	return 0;
 }
 

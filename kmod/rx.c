@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Receive path.
+ * Receive path, in three stages (see pipeline.h):
  *
- * encap_rcv runs in softirq for every datagram on the device's sockets.
- * Non-DATA datagrams go on to user space untouched. A DATA packet is looked
- * up by receiver index, decrypted (possibly asynchronously), and only then,
- * authenticated, checked against the replay window, used for roaming,
- * checked for cryptokey routing and handed to the stack.
+ * 1. encap_rcv (softirq) passes non-DATA datagrams on to user space
+ *    untouched. A DATA packet is looked up by receiver index and key id,
+ *    takes the next slot of the tunnel's RX ring, and goes to the crypt
+ *    queue.
+ * 2. A crypt worker on any worker CPU opens it.
+ * 3. The tunnel's RX serial work pops packets in arrival order and does
+ *    everything that needs an authenticated packet and a single owner:
+ *    replay window, key promotion, roaming, cryptokey routing, delivery.
  */
 
 #include <linux/ip.h>
@@ -17,11 +20,15 @@
 
 #include "crypto.h"
 #include "device.h"
+#include "pipeline.h"
 #include "rx.h"
 #include "tunnel.h"
 #include "wire.h"
 
-/* The outer source address:port, before the UDP header is pulled. */
+/*
+ * The outer source address:port, read from the outer headers, which stay
+ * in the headroom however far skb->data has moved.
+ */
 static void cyph_rx_outer_source(const struct sk_buff *skb,
 				 union cyph_sockaddr *src)
 {
@@ -36,9 +43,10 @@ static void cyph_rx_outer_source(const struct sk_buff *skb,
 		src->sin6.sin6_family = AF_INET6;
 		src->sin6.sin6_addr = ipv6_hdr(skb)->saddr;
 		src->sin6.sin6_port = uh->source;
+		/* skb->cb is ours now: the arrival interface is in skb_iif. */
 		src->sin6.sin6_scope_id =
 			ipv6_iface_scope_id(&ipv6_hdr(skb)->saddr,
-					    inet6_iif(skb));
+					    skb->skb_iif);
 	}
 }
 
@@ -54,13 +62,19 @@ static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair)
 static void cyph_rx_reset(struct cyph_device *cd, struct sk_buff *skb,
 			  sa_family_t family)
 {
+	memset(skb->cb, 0, sizeof(skb->cb));
 	skb_scrub_packet(skb, true);
 	skb->dev = cd->dev;
 	skb->protocol = family == AF_INET ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
 	skb->pkt_type = PACKET_HOST;
 	skb->encapsulation = 0;
-	/* The AEAD covers the bytes, not the inner checksums: let the stack check. */
-	skb->ip_summed = CHECKSUM_NONE;
+	/*
+	 * The AEAD vouched for every byte the peer's stack checksummed (or
+	 * left to be checksummed, as it does for its own tunnel), so GRO
+	 * and the transport need not read the payload again.
+	 */
+	skb->ip_summed = CHECKSUM_UNNECESSARY;
+	skb->csum_level = ~0;
 	skb_reset_mac_header(skb);
 	skb_reset_network_header(skb);
 	skb_reset_transport_header(skb);
@@ -81,27 +95,24 @@ static void cyph_rx_deliver(struct cyph_tunnel *t, struct sk_buff *skb)
 	cyph_count(cd, t, CYPHONIC_STAT_RX_BYTES, len);
 }
 
-/* After the AEAD: everything that needs an authenticated packet. */
-static void cyph_rx_decrypted(struct cyph_crypt_req *req, int err)
+/* Stage 3 for one packet, in arrival order. Consumes it. */
+static void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 {
-	struct cyph_tunnel *t = req->tunnel;
-	struct sk_buff *skb = req->skb;
-	struct cyph_key *key = req->key;
+	enum cyphonic_stat why = cyph_cb(skb)->why;
+	struct cyph_key *key = cyph_cb(skb)->key;
+	union cyph_sockaddr src;
 	struct cyph_pair pair;
-	enum cyphonic_stat why;
 
-	if (unlikely(err)) {
-		why = cyph_crypt_busy(err) ? CYPHONIC_STAT_RX_DROP_QUEUE_FULL :
-					     CYPHONIC_STAT_RX_DROP_AUTH;
+	if (unlikely(why != CYPH_OK))
 		goto drop;
-	}
-	if (unlikely(!cyph_replay_check(&key->replay, req->counter))) {
+	if (unlikely(!cyph_replay_check(&key->replay, cyph_cb(skb)->counter))) {
 		why = CYPHONIC_STAT_RX_DROP_REPLAY;
 		goto drop;
 	}
 	cyph_keyring_promote(&t->keys, key);
 	WRITE_ONCE(t->last_rx, get_jiffies_64());
-	cyph_tunnel_roam(t, &req->src);
+	cyph_rx_outer_source(skb, &src);
+	cyph_tunnel_roam(t, &src);
 
 	__skb_pull(skb, CYPH_DATA_HDR_LEN);
 	if (pskb_trim(skb, skb->len - CYPHONIC_TAG_LEN) ||
@@ -122,49 +133,117 @@ drop:
 	cyph_drop(t->cd, t, why, skb);
 out:
 	cyph_key_put(key);
-	cyph_crypt_req_free(req);
 	cyph_tunnel_put(t);
 }
 
-/* Hand a DATA packet (skb->data at the DATA header) to the AEAD. */
-static void cyph_rx_decrypt(struct cyph_tunnel *t, struct cyph_key *key,
-			    struct sk_buff *skb, u64 counter,
-			    const union cyph_sockaddr *src)
+/**
+ * cyph_rx_serial() - a tunnel's RX serial work
+ * @work: &cyph_tunnel.rx_work
+ *
+ * The ring's only consumer, always on the same CPU, so a flow enters the
+ * stack through one GRO cell in the order it arrived.
+ */
+void cyph_rx_serial(struct work_struct *work)
 {
+	struct cyph_tunnel *t = container_of(work, struct cyph_tunnel, rx_work);
+	unsigned int budget = CYPH_SERIAL_BUDGET;
+	struct sk_buff *skb;
+
+	local_bh_disable();
+	while (budget-- && (skb = cyph_ring_pop(&t->rx_ring)))
+		cyph_rx_release(t, skb);
+	/* The GRO cell's NAPI runs when bottom halves come back on. */
+	local_bh_enable();
+	if (cyph_ring_ready(&t->rx_ring))
+		cyph_serial_kick(t, work, t->index + 1);
+	cyph_tunnel_put(t);
+}
+
+/* Hand an opened (or failed) packet to the serial stage, in its slot. */
+static void cyph_rx_publish(struct sk_buff *skb)
+{
+	struct cyph_tunnel *t = cyph_cb(skb)->tunnel;
+
+	rcu_read_lock();
+	cyph_ring_complete(&t->rx_ring, cyph_cb(skb)->seq, skb);
+	cyph_serial_kick(t, &t->rx_work, t->index + 1);
+	rcu_read_unlock();
+}
+
+static void cyph_rx_opened(struct cyph_crypt_req *req, int err)
+{
+	struct sk_buff *skb = req->skb;
+
+	if (unlikely(err))
+		cyph_cb(skb)->why =
+			cyph_crypt_busy(err) ? CYPHONIC_STAT_RX_DROP_QUEUE_FULL :
+					       CYPHONIC_STAT_RX_DROP_AUTH;
+	cyph_crypt_req_free(req);
+	cyph_rx_publish(skb);
+}
+
+/**
+ * cyph_rx_crypt() - crypt worker: open one DATA packet
+ * @skb: skb->data at the DATA header, its ring slot reserved
+ */
+void cyph_rx_crypt(struct sk_buff *skb)
+{
+	struct cyph_key *key = cyph_cb(skb)->key;
 	struct cyph_crypt_req *req;
 	struct sk_buff *trailer;
 	int nfrags;
 
 	nfrags = skb_cow_data(skb, 0, &trailer);
-	if (unlikely(nfrags < 0))
-		goto drop;
-	req = cyph_crypt_req_alloc(key->rx, nfrags);
-	if (unlikely(!req))
-		goto drop;
+	req = nfrags < 0 ? NULL : cyph_crypt_req_alloc(key->rx, nfrags);
+	if (unlikely(!req)) {
+		cyph_cb(skb)->why = CYPHONIC_STAT_RX_DROP_QUEUE_FULL;
+		cyph_rx_publish(skb);
+		return;
+	}
 	req->skb = skb;
-	req->tunnel = t;
-	req->key = key;
-	req->counter = counter;
-	req->src = *src;
-	req->done = cyph_rx_decrypted;
+	req->counter = cyph_cb(skb)->counter;
+	req->done = cyph_rx_opened;
 	cyph_decrypt(req);
-	return;
+}
 
-drop:
-	cyph_drop(t->cd, t, CYPHONIC_STAT_RX_DROP_QUEUE_FULL, skb);
-	cyph_key_put(key);
-	cyph_tunnel_put(t);
+/*
+ * Stage 1: take the tunnel's next RX slot and queue the packet. Owns the
+ * references to @t and @key from here on.
+ */
+static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
+			  struct sk_buff *skb, u64 counter)
+{
+	struct cyph_cb *cb = cyph_cb(skb);
+	bool ok;
+
+	spin_lock(&t->rx_lock);
+	ok = cyph_ring_reserve(&t->rx_ring, &cb->seq);
+	spin_unlock(&t->rx_lock);
+	if (unlikely(!ok)) {
+		cyph_drop(t->cd, t, CYPHONIC_STAT_RX_DROP_QUEUE_FULL, skb);
+		cyph_key_put(key);
+		cyph_tunnel_put(t);
+		return;
+	}
+	cb->tunnel = t;
+	cb->key = key;
+	cb->counter = counter;
+	cb->why = CYPH_OK;
+	if (unlikely(!cyph_queue_enqueue(&t->cd->rx_queue, skb))) {
+		/* The slot is ours: fill it with a drop so the ring moves on. */
+		cb->why = CYPHONIC_STAT_RX_DROP_QUEUE_FULL;
+		cyph_rx_publish(skb);
+	}
 }
 
 /* A DATA packet, skb->data at the UDP header. Always consumes the skb. */
 static void cyph_rx_data(struct cyph_device *cd, struct sk_buff *skb)
 {
 	const struct cyphonic_data_hdr *hdr;
-	union cyph_sockaddr src;
 	struct cyph_tunnel *t;
 	struct cyph_key *key;
+	u64 counter;
 
-	cyph_rx_outer_source(skb, &src);
 	if (!pskb_may_pull(skb, sizeof(struct udphdr) + CYPH_DATA_HDR_LEN))
 		goto drop_bad_header;
 	__skb_pull(skb, sizeof(struct udphdr));
@@ -178,7 +257,8 @@ static void cyph_rx_data(struct cyph_device *cd, struct sk_buff *skb)
 	key = cyph_keyring_by_id(&t->keys, hdr->flags & CYPHONIC_DATA_F_KEY_ID_MASK);
 	if (!key)
 		goto drop_no_key;
-	cyph_rx_decrypt(t, key, skb, be64_to_cpu(hdr->counter), &src);
+	counter = be64_to_cpu(hdr->counter);
+	cyph_rx_queue(t, key, skb, counter);
 	return;
 
 drop_bad_header:
@@ -198,8 +278,8 @@ drop_no_key:
  * @skb: datagram, skb->data at the UDP header
  *
  * Context: softirq, RCU read lock held by the UDP core.
- * Return: 0 if the packet was consumed (delivered or dropped), >0 to pass
- * it on to the user-space socket.
+ * Return: 0 if the packet was consumed (queued or dropped), >0 to pass it
+ * on to the user-space socket.
  */
 int cyph_rx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 {

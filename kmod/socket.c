@@ -242,7 +242,8 @@ static bool cyph_route_loops(const struct net_device *out)
 }
 
 static int cyph_send4(struct net_device *dev, struct sock *sk,
-		      struct sk_buff *skb, const struct sockaddr_in *dst)
+		      struct sk_buff *skb, const struct sockaddr_in *dst,
+		      struct dst_cache *cache)
 {
 	struct flowi4 fl4 = {
 		.daddr = dst->sin_addr.s_addr,
@@ -255,12 +256,16 @@ static int cyph_send4(struct net_device *dev, struct sock *sk,
 	};
 	struct rtable *rt;
 
-	rt = ip_route_output_flow(sock_net(sk), &fl4, sk);
-	if (IS_ERR(rt))
-		return PTR_ERR(rt);
-	if (cyph_route_loops(rt->dst.dev)) {
-		ip_rt_put(rt);
-		return -ELOOP;
+	rt = dst_cache_get_ip4(cache, &fl4.saddr);
+	if (!rt) {
+		rt = ip_route_output_flow(sock_net(sk), &fl4, sk);
+		if (IS_ERR(rt))
+			return PTR_ERR(rt);
+		if (cyph_route_loops(rt->dst.dev)) {
+			ip_rt_put(rt);
+			return -ELOOP;
+		}
+		dst_cache_set_ip4(cache, &rt->dst, fl4.saddr);
 	}
 	udp_tunnel_xmit_skb(rt, sk, skb, fl4.saddr, fl4.daddr, 0,
 			    ip4_dst_hoplimit(&rt->dst), 0, fl4.fl4_sport,
@@ -270,7 +275,8 @@ static int cyph_send4(struct net_device *dev, struct sock *sk,
 }
 
 static int cyph_send6(struct net_device *dev, struct sock *sk,
-		      struct sk_buff *skb, const struct sockaddr_in6 *dst)
+		      struct sk_buff *skb, const struct sockaddr_in6 *dst,
+		      struct dst_cache *cache)
 {
 	struct flowi6 fl6 = {
 		.daddr = dst->sin6_addr,
@@ -283,12 +289,17 @@ static int cyph_send6(struct net_device *dev, struct sock *sk,
 	};
 	struct dst_entry *dst_e;
 
-	dst_e = ipv6_stub->ipv6_dst_lookup_flow(sock_net(sk), sk, &fl6, NULL);
-	if (IS_ERR(dst_e))
-		return PTR_ERR(dst_e);
-	if (cyph_route_loops(dst_e->dev)) {
-		dst_release(dst_e);
-		return -ELOOP;
+	dst_e = dst_cache_get_ip6(cache, &fl6.saddr);
+	if (!dst_e) {
+		dst_e = ipv6_stub->ipv6_dst_lookup_flow(sock_net(sk), sk, &fl6,
+							NULL);
+		if (IS_ERR(dst_e))
+			return PTR_ERR(dst_e);
+		if (cyph_route_loops(dst_e->dev)) {
+			dst_release(dst_e);
+			return -ELOOP;
+		}
+		dst_cache_set_ip6(cache, dst_e, &fl6.saddr);
 	}
 	/* Consumes the skb; failures past this point are counted by the stack. */
 	udp_tunnel6_xmit_skb(dst_e, sk, skb, dev, &fl6.saddr, &fl6.daddr, 0,
@@ -302,12 +313,13 @@ static int cyph_send6(struct net_device *dev, struct sock *sk,
  * @cd: device
  * @skb: UDP payload; consumed on success only
  * @dst: destination; its family selects the socket
+ * @cache: the tunnel's route cache for @dst, used on one CPU at a time
  *
  * Return: 0, -ENOTCONN if the device has no socket of that family, or
  * another errno if no route was found.
  */
 int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
-		   const union cyph_sockaddr *dst)
+		   const union cyph_sockaddr *dst, struct dst_cache *cache)
 {
 	struct cyph_sock *cs;
 	int err = -ENOTCONN;
@@ -316,11 +328,13 @@ int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
 	if (dst->sa.sa_family == AF_INET) {
 		cs = rcu_dereference(cd->sock4);
 		if (cs)
-			err = cyph_send4(cd->dev, cs->sock->sk, skb, &dst->sin);
+			err = cyph_send4(cd->dev, cs->sock->sk, skb, &dst->sin,
+					 cache);
 	} else if (dst->sa.sa_family == AF_INET6) {
 		cs = rcu_dereference(cd->sock6);
 		if (cs)
-			err = cyph_send6(cd->dev, cs->sock->sk, skb, &dst->sin6);
+			err = cyph_send6(cd->dev, cs->sock->sk, skb, &dst->sin6,
+					 cache);
 	}
 	rcu_read_unlock();
 	return err;

@@ -9,6 +9,7 @@
 #include <linux/netlink.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
+#include <net/dst_cache.h>
 
 #include "addr.h"
 
@@ -28,7 +29,7 @@ void cyph_sock_install(struct cyph_device *cd, sa_family_t family,
 		       struct cyph_sock *cs);
 void cyph_sock_release_all(struct cyph_device *cd);
 int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
-		   const union cyph_sockaddr *dst);
+		   const union cyph_sockaddr *dst, struct dst_cache *cache);
 u16 cyph_sock_port(struct cyph_device *cd, sa_family_t family);
 
 #endif /* _CYPH_SOCKET_H */

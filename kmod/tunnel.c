@@ -15,13 +15,19 @@
 #include "device.h"
 #include "events.h"
 #include "local.h"
+#include "pipeline.h"
+#include "rx.h"
 #include "staging.h"
 #include "tunnel.h"
+#include "tx.h"
 
 static void cyph_tunnel_free_rcu(struct rcu_head *rcu)
 {
 	struct cyph_tunnel *t = container_of(rcu, struct cyph_tunnel, rcu);
 
+	cyph_ring_free(&t->tx_ring);
+	cyph_ring_free(&t->rx_ring);
+	dst_cache_destroy(&t->dst_cache);
 	free_percpu(t->stats);
 	netdev_put(t->cd->dev, &t->dev_tracker);
 	kfree(t);
@@ -148,6 +154,7 @@ static void cyph_tunnel_set_endpoint(struct cyph_tunnel *t,
 	if (cfg->has_relay)
 		t->relay = cfg->relay;
 	write_sequnlock_bh(&t->ep_lock);
+	dst_cache_reset(&t->dst_cache);
 }
 
 /**
@@ -171,7 +178,23 @@ void cyph_tunnel_roam(struct cyph_tunnel *t, const union cyph_sockaddr *src)
 	t->endpoint = *src;
 	t->relay = 0;
 	write_sequnlock_bh(&t->ep_lock);
+	dst_cache_reset(&t->dst_cache);
 	cyph_ntf_endpoint(t, src, 0);
+}
+
+/**
+ * cyph_tunnel_reset_routes() - forget every tunnel's cached route
+ * @cd: device, cd->lock held
+ *
+ * A new socket may be bound to another address, device or mark.
+ */
+void cyph_tunnel_reset_routes(struct cyph_device *cd)
+{
+	struct cyph_tunnel *t;
+
+	lockdep_assert_held(&cd->lock);
+	list_for_each_entry(t, &cd->tunnels, list)
+		dst_cache_reset(&t->dst_cache);
 }
 
 /* The tunnel's local VIPs must be those of one local identity. */
@@ -261,10 +284,10 @@ static struct cyph_tunnel *cyph_tunnel_alloc(struct cyph_device *cd,
 	if (!t)
 		return NULL;
 	t->stats = cyph_stats_alloc();
-	if (!t->stats) {
-		kfree(t);
-		return NULL;
-	}
+	if (!t->stats || dst_cache_init(&t->dst_cache, GFP_KERNEL) ||
+	    cyph_ring_init(&t->tx_ring, CYPH_RING_LEN, 0, GFP_KERNEL) ||
+	    cyph_ring_init(&t->rx_ring, CYPH_RING_LEN, 0, GFP_KERNEL))
+		goto err;
 	t->cd = cd;
 	t->local = local;
 	t->index = cfg->index;
@@ -275,9 +298,21 @@ static struct cyph_tunnel *cyph_tunnel_alloc(struct cyph_device *cd,
 	t->pair6 = cfg->pair6;
 	seqlock_init(&t->ep_lock);
 	cyph_keyring_init(&t->keys);
+	spin_lock_init(&t->tx_lock);
+	spin_lock_init(&t->rx_lock);
+	INIT_WORK(&t->tx_work, cyph_tx_serial);
+	INIT_WORK(&t->rx_work, cyph_rx_serial);
 	kref_init(&t->ref);
 	netdev_hold(cd->dev, &t->dev_tracker, GFP_KERNEL);
 	return t;
+
+err:
+	cyph_ring_free(&t->tx_ring);
+	cyph_ring_free(&t->rx_ring);
+	dst_cache_destroy(&t->dst_cache);
+	free_percpu(t->stats);
+	kfree(t);
+	return NULL;
 }
 
 static void cyph_tunnel_link(struct cyph_device *cd, struct cyph_tunnel *t)

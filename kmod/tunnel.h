@@ -10,9 +10,12 @@
 #include <linux/kref.h>
 #include <linux/netdevice.h>
 #include <linux/seqlock.h>
+#include <linux/workqueue.h>
+#include <net/dst_cache.h>
 
 #include "addr.h"
 #include "keys.h"
+#include "ring.h"
 #include "stats.h"
 
 struct cyph_device;
@@ -58,8 +61,21 @@ struct cyph_tunnel {
 	seqlock_t ep_lock;		/* endpoint and relay change together */
 	union cyph_sockaddr endpoint;
 	u32 relay;			/* relay session id, 0: direct */
+	struct dst_cache dst_cache;	/* route to the endpoint, per CPU */
 
 	struct cyph_keyring keys;
+
+	/*
+	 * The pipeline, per direction (see pipeline.h): the serial work is
+	 * the ring's only consumer.
+	 */
+	spinlock_t tx_lock;		/* TX producers: slot and counters */
+	struct cyph_ring tx_ring;
+	struct work_struct tx_work;
+	spinlock_t rx_lock;		/* RX producers: slot */
+	struct cyph_ring rx_ring;
+	struct work_struct rx_work;
+
 	u64 last_rx;			/* jiffies64, 0: never */
 	struct cyph_stats __percpu *stats;
 
@@ -78,6 +94,7 @@ int cyph_tunnel_swap(struct cyph_device *cd, u32 index,
 		     struct netlink_ext_ack *extack);
 void cyph_tunnel_del_local(struct cyph_device *cd, struct cyph_local *local);
 void cyph_tunnel_del_all(struct cyph_device *cd);
+void cyph_tunnel_reset_routes(struct cyph_device *cd);
 
 struct cyph_tunnel *cyph_tunnel_find(struct cyph_device *cd, u32 index);
 struct cyph_tunnel *cyph_tunnel_get_by_index(struct cyph_device *cd, u32 index);

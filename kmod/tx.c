@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Transmit path.
+ * Transmit path, in three stages (see pipeline.h):
  *
- * ndo_start_xmit classifies the inner packet by its (source, destination)
- * VIPs, finds the tunnel (or stages the packet until one exists), takes a
- * counter from the primary key, encrypts in place and sends the result on
- * the device's UDP socket for the endpoint's family. The device is LLTX:
- * nothing here takes a device-wide lock.
+ * 1. ndo_start_xmit classifies the inner packet by its VIP pair, finds the
+ *    tunnel (or stages the packet until one exists), segments a GSO packet
+ *    once, and under the tunnel's TX lock takes a ring slot for the whole
+ *    unit and one counter per segment, so counters follow arrival order.
+ * 2. A crypt worker on any worker CPU checksums and seals the segments.
+ * 3. The tunnel's TX serial work pops units in order and sends them.
+ *
+ * The device is LLTX: nothing here takes a device-wide lock.
  */
 
 #include <linux/ip.h>
@@ -15,6 +18,7 @@
 #include "crypto.h"
 #include "device.h"
 #include "events.h"
+#include "pipeline.h"
 #include "socket.h"
 #include "staging.h"
 #include "tunnel.h"
@@ -34,85 +38,19 @@ static int cyph_tx_classify(struct sk_buff *skb, struct cyph_pair *pair)
 	return pskb_trim(skb, len);
 }
 
-/*
- * The packet leaves the inner path: forget its conntrack entry, dst, mark
- * and other inner state (the flow hash survives, skb_scrub_packet() keeps
- * it), and let an IPv6 underlay fragment it rather than drop it when it
- * exceeds the path MTU, as IPv4 does with DF clear.
- */
-static void cyph_tx_reset(struct sk_buff *skb)
+/* Drop every segment of a unit that never got a ring slot. */
+static void cyph_tx_drop_list(struct cyph_tunnel *t, struct sk_buff *segs,
+			      enum cyphonic_stat why)
 {
-	skb_scrub_packet(skb, true);
-	skb->ignore_df = 1;
+	struct sk_buff *skb, *next;
+
+	skb_list_walk_safe(segs, skb, next) {
+		skb_mark_not_on_list(skb);
+		cyph_drop(t->cd, t, why, skb);
+	}
 }
 
-/* After the AEAD: add the relay header if needed and send. */
-static void cyph_tx_encrypted(struct cyph_crypt_req *req, int err)
-{
-	struct cyph_tunnel *t = req->tunnel;
-	struct cyph_device *cd = t->cd;
-	struct sk_buff *skb = req->skb;
-	unsigned int len = req->len;
-	union cyph_sockaddr ep;
-	enum cyphonic_stat why;
-	u32 relay;
-
-	cyph_key_put(req->key);
-	cyph_crypt_req_free(req);
-	if (unlikely(err)) {
-		why = cyph_crypt_busy(err) ? CYPHONIC_STAT_TX_DROP_QUEUE_FULL :
-					     CYPHONIC_STAT_TX_DROP_SEND_ERROR;
-		goto drop;
-	}
-	cyph_tunnel_endpoint(t, &ep, &relay);
-	if (unlikely(ep.sa.sa_family == AF_UNSPEC)) {
-		why = CYPHONIC_STAT_TX_DROP_NO_ENDPOINT;
-		goto drop;
-	}
-	/* Headroom for this was reserved before encryption. */
-	if (relay)
-		cyph_relay_hdr_init(skb_push(skb, CYPH_RELAY_HDR_LEN), relay);
-	skb->ip_summed = CHECKSUM_NONE;
-	cyph_tx_reset(skb);
-	err = cyph_sock_send(cd, skb, &ep);
-	if (unlikely(err)) {
-		why = err == -ENOTCONN ? CYPHONIC_STAT_TX_DROP_NO_ENDPOINT :
-					 CYPHONIC_STAT_TX_DROP_SEND_ERROR;
-		goto drop;
-	}
-	cyph_count(cd, t, CYPHONIC_STAT_TX_PACKETS, 1);
-	cyph_count(cd, t, CYPHONIC_STAT_TX_BYTES, len);
-	cyph_tunnel_put(t);
-	return;
-
-drop:
-	cyph_drop(cd, t, why, skb);
-	cyph_tunnel_put(t);
-}
-
-/*
- * Make the skb writable with room for the headers in front and the tag
- * behind, and allocate its crypto request. Return NULL on memory pressure.
- */
-static struct cyph_crypt_req *cyph_tx_prepare(struct sk_buff *skb,
-					      struct cyph_key *key)
-{
-	struct sk_buff *trailer;
-	int nfrags;
-
-	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
-		return NULL;
-	if (skb_cow_head(skb, CYPH_TX_HEADROOM))
-		return NULL;
-	nfrags = skb_cow_data(skb, CYPHONIC_TAG_LEN, &trailer);
-	if (nfrags < 0)
-		return NULL;
-	/* Only now, with the data private to us, grow the skb. */
-	pskb_put(skb, trailer, CYPHONIC_TAG_LEN);
-	return cyph_crypt_req_alloc(key->tx, nfrags);
-}
-
-/* Take the next counter of the primary key; false once it is exhausted. */
+/* Take the next counter of @key; false once it is exhausted. */
 static bool cyph_tx_counter(struct cyph_tunnel *t, struct cyph_key *key,
 			    u64 *counter)
 {
@@ -129,53 +67,90 @@ static bool cyph_tx_counter(struct cyph_tunnel *t, struct cyph_key *key,
 	return true;
 }
 
+/*
+ * Stage 1 under the tunnel's TX lock: one ring slot for the unit, then a
+ * counter per segment in list order. Return false if the ring is full.
+ */
+static bool cyph_tx_sequence(struct cyph_tunnel *t, struct cyph_key *key,
+			     struct sk_buff *segs)
+{
+	struct sk_buff *skb;
+	bool ok;
+
+	spin_lock_bh(&t->tx_lock);
+	ok = cyph_ring_reserve(&t->tx_ring, &cyph_cb(segs)->seq);
+	for (skb = segs; ok && skb; skb = skb->next)
+		cyph_cb(skb)->why = cyph_tx_counter(t, key, &cyph_cb(skb)->counter) ?
+			CYPH_OK : CYPHONIC_STAT_TX_DROP_KEY_EXHAUSTED;
+	spin_unlock_bh(&t->tx_lock);
+	return ok;
+}
+
+/* Hand a finished unit to the serial stage, in its ring slot. */
+static void cyph_tx_publish(struct sk_buff *head)
+{
+	struct cyph_tunnel *t = cyph_cb(head)->tunnel;
+
+	rcu_read_lock();
+	cyph_ring_complete(&t->tx_ring, cyph_cb(head)->seq, head);
+	cyph_serial_kick(t, &t->tx_work, t->index);
+	rcu_read_unlock();
+}
+
 /**
- * cyph_tx_tunnel() - encrypt and send a packet through a tunnel
+ * cyph_tx_tunnel() - queue a packet for encryption through a tunnel
  * @t: tunnel; the caller's reference is passed on
- * @skb: inner IP packet; consumed
+ * @skb: inner IP packet, possibly GSO; consumed
  *
  * Context: bottom halves disabled.
  */
 void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 {
 	struct cyph_device *cd = t->cd;
-	struct cyph_crypt_req *req;
-	unsigned int len = skb->len;
 	enum cyphonic_stat why;
+	struct sk_buff *segs;
 	struct cyph_key *key;
-	u64 counter;
 
 	key = cyph_keyring_primary(&t->keys);
 	if (unlikely(!key)) {
 		why = CYPHONIC_STAT_TX_DROP_NO_KEY;
 		goto drop;
 	}
-	/* Checked again when sending; here it saves a counter and the AEAD. */
+	/* Checked again when sending; here it saves a slot and the AEAD. */
 	if (unlikely(!cyph_tunnel_has_endpoint(t))) {
 		why = CYPHONIC_STAT_TX_DROP_NO_ENDPOINT;
 		goto drop_key;
 	}
-	if (unlikely(!cyph_tx_counter(t, key, &counter))) {
-		why = CYPHONIC_STAT_TX_DROP_KEY_EXHAUSTED;
-		goto drop_key;
+	if (skb_is_gso(skb)) {
+		/*
+		 * Segment once, here, keeping the payload in shared pages
+		 * with checksums pending: the copy and the checksum happen
+		 * in the crypt workers, in parallel, with the encryption.
+		 */
+		segs = skb_gso_segment(skb, NETIF_F_SG | NETIF_F_HW_CSUM);
+		if (IS_ERR_OR_NULL(segs)) {
+			why = CYPHONIC_STAT_TX_DROP_BAD_INNER;
+			goto drop_key;
+		}
+		consume_skb(skb);
+	} else {
+		segs = skb;
+		skb_mark_not_on_list(segs);
 	}
-	req = cyph_tx_prepare(skb, key);
-	if (unlikely(!req)) {
-		why = CYPHONIC_STAT_TX_DROP_QUEUE_FULL;
-		goto drop_key;
+	if (unlikely(!cyph_tx_sequence(t, key, segs))) {
+		cyph_tx_drop_list(t, segs, CYPHONIC_STAT_TX_DROP_QUEUE_FULL);
+		cyph_key_put(key);
+		cyph_tunnel_put(t);
+		return;
 	}
-	/* The tunnel's tx_bytes count from here: the inner packet and tag. */
-	skb_reset_inner_headers(skb);
-	skb_set_inner_network_header(skb, 0);
-	cyph_data_hdr_init(skb_push(skb, CYPH_DATA_HDR_LEN), key->id,
-			   t->peer_index, counter);
-	req->skb = skb;
-	req->tunnel = t;
-	req->key = key;
-	req->counter = counter;
-	req->len = len;
-	req->done = cyph_tx_encrypted;
-	cyph_encrypt(req);
+	cyph_cb(segs)->tunnel = t;
+	cyph_cb(segs)->key = key;
+	if (unlikely(!cyph_queue_enqueue(&cd->tx_queue, segs))) {
+		/* The slot is ours: fill it with drops so the ring moves on. */
+		for (skb = segs; skb; skb = skb->next)
+			cyph_cb(skb)->why = CYPHONIC_STAT_TX_DROP_QUEUE_FULL;
+		cyph_tx_publish(segs);
+	}
 	return;
 
 drop_key:
@@ -185,12 +160,190 @@ drop:
 	cyph_tunnel_put(t);
 }
 
+/* ---- stage 2: crypt workers ------------------------------------------- */
+
+/* One segment less in the AEAD; the last one publishes the unit. */
+static void cyph_tx_unit_put(struct sk_buff *head)
+{
+	if (atomic_dec_and_test(&cyph_cb(head)->pending))
+		cyph_tx_publish(head);
+}
+
+static void cyph_tx_sealed(struct cyph_crypt_req *req, int err)
+{
+	struct sk_buff *head = req->unit;
+
+	if (unlikely(err))
+		cyph_cb(req->skb)->why =
+			cyph_crypt_busy(err) ? CYPHONIC_STAT_TX_DROP_QUEUE_FULL :
+					       CYPHONIC_STAT_TX_DROP_SEND_ERROR;
+	cyph_crypt_req_free(req);
+	cyph_tx_unit_put(head);
+}
+
+/*
+ * Make the segment writable with its checksum done, room for the headers
+ * in front and the tag behind. Return the number of fragments or < 0.
+ */
+static int cyph_tx_prepare(struct sk_buff *skb)
+{
+	struct sk_buff *trailer;
+	int nfrags;
+
+	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
+		return -ENOMEM;
+	if (skb_cow_head(skb, CYPH_TX_HEADROOM))
+		return -ENOMEM;
+	nfrags = skb_cow_data(skb, CYPHONIC_TAG_LEN, &trailer);
+	if (nfrags < 0)
+		return nfrags;
+	/* Only now, with the data private to us, grow the skb. */
+	pskb_put(skb, trailer, CYPHONIC_TAG_LEN);
+	return nfrags;
+}
+
+static void cyph_tx_seal(struct sk_buff *head, struct sk_buff *skb)
+{
+	struct cyph_tunnel *t = cyph_cb(head)->tunnel;
+	struct cyph_key *key = cyph_cb(head)->key;
+	struct cyph_crypt_req *req;
+	int nfrags;
+
+	nfrags = cyph_tx_prepare(skb);
+	req = nfrags < 0 ? NULL : cyph_crypt_req_alloc(key->tx, nfrags);
+	if (unlikely(!req)) {
+		cyph_cb(skb)->why = CYPHONIC_STAT_TX_DROP_QUEUE_FULL;
+		cyph_tx_unit_put(head);
+		return;
+	}
+	skb_reset_inner_headers(skb);
+	skb_set_inner_network_header(skb, 0);
+	cyph_data_hdr_init(skb_push(skb, CYPH_DATA_HDR_LEN), key->id,
+			   t->peer_index, cyph_cb(skb)->counter);
+	req->skb = skb;
+	req->unit = head;
+	req->counter = cyph_cb(skb)->counter;
+	req->done = cyph_tx_sealed;
+	cyph_encrypt(req);
+}
+
+/**
+ * cyph_tx_crypt() - crypt worker: seal every segment of a unit
+ * @head: unit head
+ *
+ * The unit is published when its last segment is sealed, which is here
+ * for synchronous ciphers and in a completion for asynchronous ones.
+ */
+void cyph_tx_crypt(struct sk_buff *head)
+{
+	struct sk_buff *skb;
+
+	/* One count for this loop, so no completion publishes too early. */
+	atomic_set(&cyph_cb(head)->pending, 1);
+	for (skb = head; skb; skb = skb->next) {
+		if (cyph_cb(skb)->why != CYPH_OK)
+			continue;
+		atomic_inc(&cyph_cb(head)->pending);
+		cyph_tx_seal(head, skb);
+	}
+	cyph_tx_unit_put(head);
+}
+
+/* ---- stage 3: the tunnel's serial work -------------------------------- */
+
+/*
+ * The packet leaves the inner path: forget its conntrack entry, dst, mark
+ * and other inner state (the flow hash survives, skb_scrub_packet() keeps
+ * it), and let an IPv6 underlay fragment it rather than drop it when it
+ * exceeds the path MTU, as IPv4 does with DF clear.
+ */
+static void cyph_tx_reset(struct sk_buff *skb)
+{
+	memset(skb->cb, 0, sizeof(skb->cb));
+	skb_scrub_packet(skb, true);
+	skb->ignore_df = 1;
+	skb->ip_summed = CHECKSUM_NONE;
+}
+
+static void cyph_tx_send(struct cyph_tunnel *t, struct sk_buff *skb,
+			 const union cyph_sockaddr *ep, u32 relay)
+{
+	/* The tunnel's tx_bytes count the inner packet, as before sealing. */
+	unsigned int len = skb->len - CYPH_DATA_MIN_LEN;
+	enum cyphonic_stat why = cyph_cb(skb)->why;
+	int err;
+
+	if (unlikely(why != CYPH_OK))
+		goto drop;
+	if (unlikely(ep->sa.sa_family == AF_UNSPEC)) {
+		why = CYPHONIC_STAT_TX_DROP_NO_ENDPOINT;
+		goto drop;
+	}
+	/* Headroom for this was reserved before sealing. */
+	if (relay)
+		cyph_relay_hdr_init(skb_push(skb, CYPH_RELAY_HDR_LEN), relay);
+	cyph_tx_reset(skb);
+	err = cyph_sock_send(t->cd, skb, ep, &t->dst_cache);
+	if (unlikely(err)) {
+		why = err == -ENOTCONN ? CYPHONIC_STAT_TX_DROP_NO_ENDPOINT :
+					 CYPHONIC_STAT_TX_DROP_SEND_ERROR;
+		goto drop;
+	}
+	cyph_count(t->cd, t, CYPHONIC_STAT_TX_PACKETS, 1);
+	cyph_count(t->cd, t, CYPHONIC_STAT_TX_BYTES, len);
+	return;
+
+drop:
+	cyph_drop(t->cd, t, why, skb);
+}
+
+/* Send (or drop, as marked) every segment of a unit, in order. */
+static void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
+{
+	struct sk_buff *skb, *next;
+	union cyph_sockaddr ep;
+	u32 relay;
+
+	cyph_key_put(cyph_cb(head)->key);
+	cyph_tunnel_endpoint(t, &ep, &relay);
+	skb_list_walk_safe(head, skb, next) {
+		skb_mark_not_on_list(skb);
+		cyph_tx_send(t, skb, &ep, relay);
+	}
+	/* The unit's reference; the work holds its own. */
+	cyph_tunnel_put(t);
+}
+
+/**
+ * cyph_tx_serial() - a tunnel's TX serial work
+ * @work: &cyph_tunnel.tx_work
+ *
+ * Runs on one CPU at a time (the workqueue never runs a work item twice
+ * at once), so it is the ring's only consumer.
+ */
+void cyph_tx_serial(struct work_struct *work)
+{
+	struct cyph_tunnel *t = container_of(work, struct cyph_tunnel, tx_work);
+	unsigned int budget = CYPH_SERIAL_BUDGET;
+	struct sk_buff *head;
+
+	while (budget-- && (head = cyph_ring_pop(&t->tx_ring))) {
+		local_bh_disable();
+		cyph_tx_release(t, head);
+		local_bh_enable();
+	}
+	/* Out of budget with more ready: go to the back of the queue. */
+	if (cyph_ring_ready(&t->tx_ring))
+		cyph_serial_kick(t, work, t->index);
+	cyph_tunnel_put(t);
+}
+
 /**
  * cyph_xmit() - ndo_start_xmit
  * @skb: inner IPv4 or IPv6 packet, skb->data at the IP header
  * @dev: the cyphonic device
  *
- * Return: NETDEV_TX_OK always; every packet is sent, staged or dropped.
+ * Return: NETDEV_TX_OK always; every packet is queued, staged or dropped.
  */
 netdev_tx_t cyph_xmit(struct sk_buff *skb, struct net_device *dev)
 {

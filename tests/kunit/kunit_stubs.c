@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Link seams for tunnel.c: events.c needs the generic netlink family and
- * staging.c the TX path, neither of which exists without main.c. The
+ * Link seams for tunnel.c: events.c needs the generic netlink family,
+ * staging.c the TX path, and the serial works (tx.c, rx.c) the whole
+ * pipeline, none of which exists without main.c. A tunnel made by a test
+ * never carries packets, so its serial works never run. The
  * signatures come from kmod/'s own headers, so a change there breaks this
  * build instead of silently testing something else.
  */
@@ -9,7 +11,9 @@
 #include <linux/string.h>
 
 #include "events.h"
+#include "rx.h"
 #include "staging.h"
+#include "tx.h"
 #include "kunit_stubs.h"
 
 struct cyph_stub_calls cyph_stub_calls;
@@ -31,4 +35,14 @@ void cyph_staging_flush(struct cyph_device *cd, struct cyph_tunnel *t)
 {
 	cyph_stub_calls.last_tunnel = t;
 	atomic_inc(&cyph_stub_calls.staging_flush);
+}
+
+void cyph_tx_serial(struct work_struct *work)
+{
+	WARN(1, "cyphonic KUnit: a test tunnel's TX serial work ran\n");
+}
+
+void cyph_rx_serial(struct work_struct *work)
+{
+	WARN(1, "cyphonic KUnit: a test tunnel's RX serial work ran\n");
 }

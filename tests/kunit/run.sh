@@ -25,9 +25,7 @@ top=$(cd "$here/../.." && pwd)
 
 # Every suite that must run. A suite missing from the guest, or one the
 # guest ran that is not listed, is a failure.
-suites="cyphonic_replay cyphonic_wire cyphonic_crypto cyphonic_keys cyphonic_tunnel"
-# RESERVED: cyphonic_reorder, the reorder buffer's suite, joins this list
-# together with reorder_test.c (see Kbuild).
+suites="cyphonic_replay cyphonic_wire cyphonic_crypto cyphonic_keys cyphonic_tunnel cyphonic_ring"
 
 variant=mod
 make_args=()

@@ -20,7 +20,7 @@ fails=0
 tap_fail() { TAP_N=$((TAP_N + 1)); fails=$((fails + 1)); echo "not ok $TAP_N - $1"; [ -n "${2:-}" ] && echo "#   $2"; return 0; }
 
 # ---- prerequisites (never skipped: this machine must build them) ----
-for f in kmod/cyphonic.ko build/bin/cyphctl build/tools/nl_negative; do
+for f in kmod/cyphonic.ko build/bin/cyphctl build/tools/nl_negative build/tools/seqcheck; do
 	if [ -e "$top/$f" ]; then
 		tap_ok "built: $f"
 	else

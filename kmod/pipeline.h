@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The parallel packet pipeline shared by TX and RX (see docs/pipeline.md).
+ *
+ *   arrival ──► reserve seq in the tunnel's ring ──► device crypt queue
+ *          (drop + count here when full)                   │
+ *                    per-CPU crypt workers (any order) ◄───┘
+ *                                 │ publish into the ring slot
+ *                                 ▼
+ *          the tunnel's serial work, always on one CPU: pop in seq order,
+ *          TX: send on the UDP socket; RX: replay check, roam, deliver
+ *
+ * A unit is what occupies one ring slot: on TX the segments of one GSO
+ * packet (linked through skb->next), on RX one datagram. The unit's head
+ * carries the state below in skb->cb while it is inside the pipeline.
+ */
+#ifndef _CYPH_PIPELINE_H
+#define _CYPH_PIPELINE_H
+
+#include <linux/cyphonic.h>
+#include <linux/ptr_ring.h>
+#include <linux/skbuff.h>
+#include <linux/workqueue.h>
+
+struct cyph_device;
+struct cyph_key;
+struct cyph_tunnel;
+
+/* Units in one device queue (per direction) and in one tunnel's ring. */
+#define CYPH_QUEUE_LEN		1024
+#define CYPH_RING_LEN		512
+/* Units a serial work releases before it yields its CPU. */
+#define CYPH_SERIAL_BUDGET	128
+
+/* skb->cb->why of a packet that is fine so far. */
+#define CYPH_OK			__CYPHONIC_STAT_MAX
+
+struct cyph_cb {
+	struct cyph_tunnel *tunnel;	/* unit head: reference held */
+	struct cyph_key *key;		/* unit head: reference held */
+	u64 counter;			/* every packet: its DATA counter */
+	u32 seq;			/* unit head: its ring slot */
+	atomic_t pending;		/* TX unit head: segments in the AEAD */
+	u16 why;			/* every packet: CYPH_OK or a drop reason */
+};
+
+static inline struct cyph_cb *cyph_cb(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct cyph_cb) > sizeof(skb->cb));
+	return (struct cyph_cb *)skb->cb;
+}
+
+/* A device's crypt queue for one direction, drained by per-CPU workers. */
+struct cyph_worker {
+	struct work_struct work;
+	struct cyph_queue *queue;
+};
+
+struct cyph_queue {
+	struct ptr_ring ring;		/* unit heads */
+	struct cyph_worker __percpu *worker;
+	struct cyph_device *cd;
+	atomic_t next;			/* round-robin over the worker CPUs */
+	void (*crypt)(struct sk_buff *head);
+};
+
+int cyph_pipeline_init(void);
+void cyph_pipeline_exit(void);
+
+int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,
+		    void (*crypt)(struct sk_buff *head));
+void cyph_queue_destroy(struct cyph_queue *q);
+bool cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head);
+
+unsigned int cyph_worker_cpu(const struct cyph_device *cd, unsigned int i);
+void cyph_serial_kick(struct cyph_tunnel *t, struct work_struct *work,
+		      unsigned int i);
+
+#endif /* _CYPH_PIPELINE_H */
