@@ -41,6 +41,7 @@ struct cyph_cb {
 	u64 counter;			/* every packet: its DATA counter */
 	u32 seq;			/* unit head: its ring slot */
 	atomic_t pending;		/* TX unit head: segments in the AEAD */
+	int iif;			/* RX: arrival interface, for IPv6 scope */
 	u16 why;			/* every packet: CYPH_OK or a drop reason */
 };
 

@@ -43,10 +43,9 @@ static void cyph_rx_outer_source(const struct sk_buff *skb,
 		src->sin6.sin6_family = AF_INET6;
 		src->sin6.sin6_addr = ipv6_hdr(skb)->saddr;
 		src->sin6.sin6_port = uh->source;
-		/* skb->cb is ours now: the arrival interface is in skb_iif. */
 		src->sin6.sin6_scope_id =
 			ipv6_iface_scope_id(&ipv6_hdr(skb)->saddr,
-					    skb->skb_iif);
+					    cyph_cb((struct sk_buff *)skb)->iif);
 	}
 }
 
@@ -69,9 +68,10 @@ static void cyph_rx_reset(struct cyph_device *cd, struct sk_buff *skb,
 	skb->pkt_type = PACKET_HOST;
 	skb->encapsulation = 0;
 	/*
-	 * The AEAD vouched for every byte the peer's stack checksummed (or
-	 * left to be checksummed, as it does for its own tunnel), so GRO
-	 * and the transport need not read the payload again.
+	 * The AEAD vouches that these are the bytes the peer sent, and the
+	 * peer computed the checksums of what it originated, so GRO and the
+	 * transport need not read the payload again (as WireGuard does). A
+	 * packet the peer forwarded with a bad checksum keeps it unchecked.
 	 */
 	skb->ip_summed = CHECKSUM_UNNECESSARY;
 	skb->csum_level = ~0;
@@ -213,9 +213,17 @@ void cyph_rx_crypt(struct sk_buff *skb)
 static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 			  struct sk_buff *skb, u64 counter)
 {
+	int iif = ip_hdr(skb)->version == 6 ? inet6_iif(skb) : 0;
 	struct cyph_cb *cb = cyph_cb(skb);
 	bool ok;
 
+	/*
+	 * The packet waits for a worker: let go of what it holds from the
+	 * underlay (a route that may not even be refcounted, conntrack).
+	 * skb->cb becomes ours, so keep the IPv6 arrival interface first.
+	 */
+	skb_dst_drop(skb);
+	nf_reset_ct(skb);
 	spin_lock(&t->rx_lock);
 	ok = cyph_ring_reserve(&t->rx_ring, &cb->seq);
 	spin_unlock(&t->rx_lock);
@@ -228,6 +236,7 @@ static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 	cb->tunnel = t;
 	cb->key = key;
 	cb->counter = counter;
+	cb->iif = iif;
 	cb->why = CYPH_OK;
 	if (unlikely(!cyph_queue_enqueue(&t->cd->rx_queue, skb))) {
 		/* The slot is ours: fill it with a drop so the ring moves on. */

@@ -27,7 +27,8 @@ static void cyph_tunnel_free_rcu(struct rcu_head *rcu)
 
 	cyph_ring_free(&t->tx_ring);
 	cyph_ring_free(&t->rx_ring);
-	dst_cache_destroy(&t->dst_cache);
+	dst_cache_destroy(&t->route4);
+	dst_cache_destroy(&t->route6);
 	free_percpu(t->stats);
 	netdev_put(t->cd->dev, &t->dev_tracker);
 	kfree(t);
@@ -124,8 +125,36 @@ bool cyph_tunnel_owns(const struct cyph_tunnel *t, const struct cyph_pair *pair)
 	return t->has6 && cyph_pair_equal(&t->pair6, pair);
 }
 
-void cyph_tunnel_endpoint(struct cyph_tunnel *t, union cyph_sockaddr *ep,
-			  u32 *relay)
+/*
+ * Cached routes are only valid for the endpoint they were looked up for.
+ * Writers of the endpoint forget them inside their write section; the TX
+ * serial work, which sends a whole unit to one endpoint snapshot, forgets
+ * them again if the endpoint changed meanwhile (cyph_tunnel_endpoint_end),
+ * since it may have cached a route to the old one after the writer's reset.
+ */
+static void cyph_tunnel_forget_routes(struct cyph_tunnel *t)
+{
+	dst_cache_reset(&t->route4);
+	dst_cache_reset(&t->route6);
+}
+
+/* The route cache for sending to an endpoint of @family. */
+struct dst_cache *cyph_tunnel_route(struct cyph_tunnel *t, sa_family_t family)
+{
+	return family == AF_INET6 ? &t->route6 : &t->route4;
+}
+
+/**
+ * cyph_tunnel_endpoint() - a consistent snapshot of endpoint and relay
+ * @t: tunnel
+ * @ep: the endpoint
+ * @relay: its relay session, 0 for direct
+ *
+ * Return: a cookie for cyph_tunnel_endpoint_end(), which the TX serial
+ * work (the only user of the route caches) calls once it has sent to @ep.
+ */
+unsigned int cyph_tunnel_endpoint(struct cyph_tunnel *t,
+				  union cyph_sockaddr *ep, u32 *relay)
 {
 	unsigned int seq;
 
@@ -134,6 +163,13 @@ void cyph_tunnel_endpoint(struct cyph_tunnel *t, union cyph_sockaddr *ep,
 		*ep = t->endpoint;
 		*relay = t->relay;
 	} while (read_seqretry(&t->ep_lock, seq));
+	return seq;
+}
+
+void cyph_tunnel_endpoint_end(struct cyph_tunnel *t, unsigned int seq)
+{
+	if (unlikely(read_seqretry(&t->ep_lock, seq)))
+		cyph_tunnel_forget_routes(t);
 }
 
 bool cyph_tunnel_has_endpoint(struct cyph_tunnel *t)
@@ -153,8 +189,8 @@ static void cyph_tunnel_set_endpoint(struct cyph_tunnel *t,
 		t->endpoint = cfg->endpoint;
 	if (cfg->has_relay)
 		t->relay = cfg->relay;
+	cyph_tunnel_forget_routes(t);
 	write_sequnlock_bh(&t->ep_lock);
-	dst_cache_reset(&t->dst_cache);
 }
 
 /**
@@ -177,8 +213,8 @@ void cyph_tunnel_roam(struct cyph_tunnel *t, const union cyph_sockaddr *src)
 	write_seqlock_bh(&t->ep_lock);
 	t->endpoint = *src;
 	t->relay = 0;
+	cyph_tunnel_forget_routes(t);
 	write_sequnlock_bh(&t->ep_lock);
-	dst_cache_reset(&t->dst_cache);
 	cyph_ntf_endpoint(t, src, 0);
 }
 
@@ -194,7 +230,7 @@ void cyph_tunnel_reset_routes(struct cyph_device *cd)
 
 	lockdep_assert_held(&cd->lock);
 	list_for_each_entry(t, &cd->tunnels, list)
-		dst_cache_reset(&t->dst_cache);
+		cyph_tunnel_forget_routes(t);
 }
 
 /* The tunnel's local VIPs must be those of one local identity. */
@@ -284,7 +320,8 @@ static struct cyph_tunnel *cyph_tunnel_alloc(struct cyph_device *cd,
 	if (!t)
 		return NULL;
 	t->stats = cyph_stats_alloc();
-	if (!t->stats || dst_cache_init(&t->dst_cache, GFP_KERNEL) ||
+	if (!t->stats || dst_cache_init(&t->route4, GFP_KERNEL) ||
+	    dst_cache_init(&t->route6, GFP_KERNEL) ||
 	    cyph_ring_init(&t->tx_ring, CYPH_RING_LEN, 0, GFP_KERNEL) ||
 	    cyph_ring_init(&t->rx_ring, CYPH_RING_LEN, 0, GFP_KERNEL))
 		goto err;
@@ -309,7 +346,8 @@ static struct cyph_tunnel *cyph_tunnel_alloc(struct cyph_device *cd,
 err:
 	cyph_ring_free(&t->tx_ring);
 	cyph_ring_free(&t->rx_ring);
-	dst_cache_destroy(&t->dst_cache);
+	dst_cache_destroy(&t->route4);
+	dst_cache_destroy(&t->route6);
 	free_percpu(t->stats);
 	kfree(t);
 	return NULL;

@@ -61,7 +61,9 @@ struct cyph_tunnel {
 	seqlock_t ep_lock;		/* endpoint and relay change together */
 	union cyph_sockaddr endpoint;
 	u32 relay;			/* relay session id, 0: direct */
-	struct dst_cache dst_cache;	/* route to the endpoint, per CPU */
+	/* routes to the endpoint, per family; only the TX serial work uses them */
+	struct dst_cache route4;
+	struct dst_cache route6;
 
 	struct cyph_keyring keys;
 
@@ -102,8 +104,10 @@ struct cyph_tunnel *cyph_tunnel_get_by_pair(struct cyph_device *cd,
 					    const struct cyph_pair *pair);
 void cyph_tunnel_put(struct cyph_tunnel *t);
 
-void cyph_tunnel_endpoint(struct cyph_tunnel *t, union cyph_sockaddr *ep,
-			  u32 *relay);
+unsigned int cyph_tunnel_endpoint(struct cyph_tunnel *t,
+				  union cyph_sockaddr *ep, u32 *relay);
+void cyph_tunnel_endpoint_end(struct cyph_tunnel *t, unsigned int seq);
+struct dst_cache *cyph_tunnel_route(struct cyph_tunnel *t, sa_family_t family);
 bool cyph_tunnel_has_endpoint(struct cyph_tunnel *t);
 void cyph_tunnel_roam(struct cyph_tunnel *t, const union cyph_sockaddr *src);
 bool cyph_tunnel_owns(const struct cyph_tunnel *t, const struct cyph_pair *pair);

@@ -129,7 +129,9 @@ void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 		 */
 		segs = skb_gso_segment(skb, NETIF_F_SG | NETIF_F_HW_CSUM);
 		if (IS_ERR_OR_NULL(segs)) {
-			why = CYPHONIC_STAT_TX_DROP_BAD_INNER;
+			why = PTR_ERR(segs) == -ENOMEM ?
+				CYPHONIC_STAT_TX_DROP_QUEUE_FULL :
+				CYPHONIC_STAT_TX_DROP_BAD_INNER;
 			goto drop_key;
 		}
 		consume_skb(skb);
@@ -283,7 +285,8 @@ static void cyph_tx_send(struct cyph_tunnel *t, struct sk_buff *skb,
 	if (relay)
 		cyph_relay_hdr_init(skb_push(skb, CYPH_RELAY_HDR_LEN), relay);
 	cyph_tx_reset(skb);
-	err = cyph_sock_send(t->cd, skb, ep, &t->dst_cache);
+	err = cyph_sock_send(t->cd, skb, ep,
+			     cyph_tunnel_route(t, ep->sa.sa_family));
 	if (unlikely(err)) {
 		why = err == -ENOTCONN ? CYPHONIC_STAT_TX_DROP_NO_ENDPOINT :
 					 CYPHONIC_STAT_TX_DROP_SEND_ERROR;
@@ -302,14 +305,16 @@ static void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
 {
 	struct sk_buff *skb, *next;
 	union cyph_sockaddr ep;
+	unsigned int seq;
 	u32 relay;
 
 	cyph_key_put(cyph_cb(head)->key);
-	cyph_tunnel_endpoint(t, &ep, &relay);
+	seq = cyph_tunnel_endpoint(t, &ep, &relay);
 	skb_list_walk_safe(head, skb, next) {
 		skb_mark_not_on_list(skb);
 		cyph_tx_send(t, skb, &ep, relay);
 	}
+	cyph_tunnel_endpoint_end(t, seq);
 	/* The unit's reference; the work holds its own. */
 	cyph_tunnel_put(t);
 }
@@ -331,6 +336,7 @@ void cyph_tx_serial(struct work_struct *work)
 		local_bh_disable();
 		cyph_tx_release(t, head);
 		local_bh_enable();
+		cond_resched();
 	}
 	/* Out of budget with more ready: go to the back of the queue. */
 	if (cyph_ring_ready(&t->tx_ring))
