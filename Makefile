@@ -5,6 +5,10 @@
 #   make demo       install dependencies, build, run the demo in a VM
 #   make deps       install the Debian packages that build/test/demo need
 #   make bench-cloud  signaling benchmark of the cloud services on loopback
+#   make bench      data-plane throughput benchmark in a VM (cyphonic vs
+#                   WireGuard vs veth; BENCH_QUICK=1 for a short smoke run)
+#   make bench-profile  CPU work per packet (time by kind, context switches)
+#                   for veth, WireGuard and cyphonic in a VM
 #
 # KDIR selects the kernel build tree. By default it is the running kernel's
 # (/lib/modules/$(uname -r)/build); when that does not exist (as on a build
@@ -18,7 +22,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
 
 export TOP KDIR
 
-.PHONY: all module user deps check test demo bench-cloud clean install
+.PHONY: all module user deps check test demo bench bench-profile bench-cloud clean install
 
 all: module user
 
@@ -41,6 +45,14 @@ test: check
 demo: deps
 	$(MAKE) all
 	tests/demo/demo.sh
+
+bench: deps
+	$(MAKE) all
+	tests/bench/throughput.sh
+
+bench-profile: deps
+	$(MAKE) all
+	tests/bench/profile.sh
 
 bench-cloud: deps
 	$(MAKE) user

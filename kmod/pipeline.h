@@ -26,9 +26,14 @@ struct cyph_device;
 struct cyph_key;
 struct cyph_tunnel;
 
-/* Units in one device queue (per direction) and in one tunnel's ring. */
+/*
+ * Units in one device queue (per direction) and in one tunnel's rings. A
+ * TX unit may be a GSO burst of many packets, an RX unit is one packet:
+ * the RX ring is larger so that a peer's bursts fit.
+ */
 #define CYPH_QUEUE_LEN		1024
-#define CYPH_RING_LEN		512
+#define CYPH_TX_RING_LEN	512
+#define CYPH_RX_RING_LEN	1024
 /* Units a serial work releases before it yields its CPU. */
 #define CYPH_SERIAL_BUDGET	128
 

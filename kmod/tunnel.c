@@ -322,8 +322,8 @@ static struct cyph_tunnel *cyph_tunnel_alloc(struct cyph_device *cd,
 	t->stats = cyph_stats_alloc();
 	if (!t->stats || dst_cache_init(&t->route4, GFP_KERNEL) ||
 	    dst_cache_init(&t->route6, GFP_KERNEL) ||
-	    cyph_ring_init(&t->tx_ring, CYPH_RING_LEN, 0, GFP_KERNEL) ||
-	    cyph_ring_init(&t->rx_ring, CYPH_RING_LEN, 0, GFP_KERNEL))
+	    cyph_ring_init(&t->tx_ring, CYPH_TX_RING_LEN, 0, GFP_KERNEL) ||
+	    cyph_ring_init(&t->rx_ring, CYPH_RX_RING_LEN, 0, GFP_KERNEL))
 		goto err;
 	t->cd = cd;
 	t->local = local;
