@@ -17,7 +17,9 @@
 
 #include "device.h"
 #include "pipeline.h"
+#include "rx.h"
 #include "tunnel.h"
+#include "tx.h"
 
 static struct workqueue_struct *cyph_wq;
 
@@ -125,21 +127,111 @@ bool cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head)
 	return true;
 }
 
-/**
- * cyph_serial_kick() - make sure a tunnel's serial work runs
- * @t: tunnel, kept alive by the caller's RCU read lock
- * @work: its TX or RX serial work
- * @i: which worker CPU it belongs on (stable per tunnel and direction)
- *
- * A queued work holds a tunnel reference, dropped when it has run. The
- * tunnel may already be on its way out (its last unit popped and put by
- * a concurrent run): then there is nothing left for the work to do.
- */
-void cyph_serial_kick(struct cyph_tunnel *t, struct work_struct *work,
-		      unsigned int i)
+static unsigned int cyph_serial_cpu(const struct cyph_serial *s)
 {
+	return cyph_worker_cpu(s->tunnel->cd, s->tunnel->index + s->dir);
+}
+
+/*
+ * Make sure the serial work runs. A queued work holds a tunnel reference,
+ * dropped when it has run. The caller holds a reference or the RCU read
+ * lock: in the latter case the tunnel may be on its way out (its last
+ * unit released by a concurrent drain), and then nothing is left to do.
+ */
+static void cyph_serial_kick(struct cyph_serial *s)
+{
+	struct cyph_tunnel *t = s->tunnel;
+
 	if (!kref_get_unless_zero(&t->ref))
 		return;
-	if (!queue_work_on(cyph_worker_cpu(t->cd, i), cyph_wq, work))
+	if (!queue_work_on(cyph_serial_cpu(s), cyph_wq, &s->work))
 		cyph_tunnel_put(t);
+}
+
+/* Release up to @budget units in order; s->release held, BH off. */
+static unsigned int cyph_serial_drain(struct cyph_serial *s,
+				      unsigned int budget)
+{
+	unsigned int n = 0;
+	void *item;
+
+	while (n < budget && (item = cyph_ring_pop(&s->ring))) {
+		if (s->dir == CYPH_TX)
+			cyph_tx_release(s->tunnel, item);
+		else
+			cyph_rx_release(s->tunnel, item);
+		n++;
+	}
+	return n;
+}
+
+static unsigned int cyph_serial_batch(const struct cyph_serial *s)
+{
+	return s->dir == CYPH_TX ? CYPH_TX_BATCH : CYPH_RX_BATCH;
+}
+
+/**
+ * cyph_serial_work() - a tunnel's serial stage for one direction
+ * @work: &cyph_serial.work
+ *
+ * Releases in batches under s->release with bottom halves off (so that RX
+ * deliveries of a batch meet in one GRO run), yielding in between.
+ */
+void cyph_serial_work(struct work_struct *work)
+{
+	struct cyph_serial *s = container_of(work, struct cyph_serial, work);
+	unsigned int budget, n;
+
+	for (budget = CYPH_SERIAL_BUDGET; budget; budget -= n) {
+		local_bh_disable();
+		spin_lock(&s->release);
+		n = cyph_serial_drain(s, min(budget, cyph_serial_batch(s)));
+		spin_unlock(&s->release);
+		local_bh_enable();
+		if (!n)
+			break;
+		cond_resched();
+	}
+	/* Out of budget with more ready: go to the back of the queue. */
+	if (!budget && cyph_ring_ready(&s->ring))
+		cyph_serial_kick(s);
+	cyph_tunnel_put(s->tunnel);
+}
+
+/**
+ * cyph_serial_publish() - hand a finished unit to the serial stage
+ * @s: the tunnel's direction
+ * @seq: the unit's ring slot
+ * @item: the unit
+ *
+ * Context: any but hard interrupt. On TX, when this is the stage's CPU
+ * and no one else is releasing, release right here: the unit (and any it
+ * was holding up) leaves without waking another thread, still from the
+ * one CPU that keeps the flow in order. Whoever finds the release lock
+ * taken kicks the work instead, so no unit is left behind. RX always goes
+ * through the work, whose batches let GRO merge a flow's packets.
+ */
+void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item)
+{
+	struct cyph_tunnel *t = s->tunnel;
+
+	rcu_read_lock();
+	local_bh_disable();
+	cyph_ring_complete(&s->ring, seq, item);
+	if (s->dir == CYPH_TX && smp_processor_id() == cyph_serial_cpu(s) &&
+	    kref_get_unless_zero(&t->ref)) {
+		if (spin_trylock(&s->release)) {
+			cyph_serial_drain(s, cyph_serial_batch(s));
+			spin_unlock(&s->release);
+			if (cyph_ring_ready(&s->ring))
+				cyph_serial_kick(s);
+		} else {
+			cyph_serial_kick(s);
+		}
+		cyph_tunnel_put(t);
+	} else {
+		cyph_serial_kick(s);
+	}
+	local_bh_enable();
+	rcu_read_unlock();
 }

@@ -22,6 +22,8 @@
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
 
+#include "ring.h"
+
 struct cyph_device;
 struct cyph_key;
 struct cyph_tunnel;
@@ -34,8 +36,10 @@ struct cyph_tunnel;
 #define CYPH_QUEUE_LEN		1024
 #define CYPH_TX_RING_LEN	512
 #define CYPH_RX_RING_LEN	1024
-/* Units a serial work releases before it yields its CPU. */
+/* Units a serial work releases per run, and per lock hold (TX, RX). */
 #define CYPH_SERIAL_BUDGET	128
+#define CYPH_TX_BATCH		8
+#define CYPH_RX_BATCH		64
 
 /* skb->cb->why of a packet that is fine so far. */
 #define CYPH_OK			__CYPHONIC_STAT_MAX
@@ -70,6 +74,44 @@ struct cyph_queue {
 	void (*crypt)(struct sk_buff *head);
 };
 
+enum cyph_dir { CYPH_TX, CYPH_RX };
+
+/*
+ * One direction of a tunnel's pipeline: its reorder ring and its serial
+ * stage. The stage runs on one CPU (the tunnel's worker CPU for @dir):
+ * in the serial work, or right in the worker that completed the oldest
+ * unit when that worker is on this CPU, which saves a hand-over.
+ */
+struct cyph_serial {
+	spinlock_t produce;	/* producers: ring slot (TX: and counters) */
+	spinlock_t release;	/* the consumer: pop and release in order */
+	struct cyph_ring ring;
+	struct work_struct work;
+	struct cyph_tunnel *tunnel;
+	enum cyph_dir dir;
+};
+
+void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item);
+void cyph_serial_work(struct work_struct *work);
+
+static inline int cyph_serial_init(struct cyph_serial *s,
+				   struct cyph_tunnel *t, enum cyph_dir dir,
+				   unsigned int size)
+{
+	spin_lock_init(&s->produce);
+	spin_lock_init(&s->release);
+	INIT_WORK(&s->work, cyph_serial_work);
+	s->tunnel = t;
+	s->dir = dir;
+	return cyph_ring_init(&s->ring, size, 0, GFP_KERNEL);
+}
+
+/* Every unit has been released: units hold the tunnel, the tunnel this. */
+static inline void cyph_serial_free(struct cyph_serial *s)
+{
+	cyph_ring_free(&s->ring);
+}
+
 int cyph_pipeline_init(void);
 void cyph_pipeline_exit(void);
 
@@ -79,7 +121,5 @@ void cyph_queue_destroy(struct cyph_queue *q);
 bool cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head);
 
 unsigned int cyph_worker_cpu(const struct cyph_device *cd, unsigned int i);
-void cyph_serial_kick(struct cyph_tunnel *t, struct work_struct *work,
-		      unsigned int i);
 
 #endif /* _CYPH_PIPELINE_H */

@@ -7,7 +7,7 @@
  *    takes the next slot of the tunnel's RX ring, and goes to the crypt
  *    queue.
  * 2. A crypt worker on any worker CPU opens it.
- * 3. The tunnel's RX serial work pops packets in arrival order and does
+ * 3. The tunnel's RX serial stage pops packets in arrival order and does
  *    everything that needs an authenticated packet and a single owner:
  *    replay window, key promotion, roaming, cryptokey routing, delivery.
  */
@@ -95,8 +95,14 @@ static void cyph_rx_deliver(struct cyph_tunnel *t, struct sk_buff *skb)
 	cyph_count(cd, t, CYPHONIC_STAT_RX_BYTES, len);
 }
 
-/* Stage 3 for one packet, in arrival order. Consumes it. */
-static void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
+/**
+ * cyph_rx_release() - stage 3 for one packet, in arrival order
+ * @t: tunnel
+ * @skb: opened (or failed) packet; consumed with its references
+ *
+ * Context: the tunnel's RX serial stage (t->rx.release held, BH off).
+ */
+void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 {
 	enum cyphonic_stat why = cyph_cb(skb)->why;
 	struct cyph_key *key = cyph_cb(skb)->key;
@@ -136,38 +142,12 @@ out:
 	cyph_tunnel_put(t);
 }
 
-/**
- * cyph_rx_serial() - a tunnel's RX serial work
- * @work: &cyph_tunnel.rx_work
- *
- * The ring's only consumer, always on the same CPU, so a flow enters the
- * stack through one GRO cell in the order it arrived.
- */
-void cyph_rx_serial(struct work_struct *work)
-{
-	struct cyph_tunnel *t = container_of(work, struct cyph_tunnel, rx_work);
-	unsigned int budget = CYPH_SERIAL_BUDGET;
-	struct sk_buff *skb;
-
-	local_bh_disable();
-	while (budget-- && (skb = cyph_ring_pop(&t->rx_ring)))
-		cyph_rx_release(t, skb);
-	/* The GRO cell's NAPI runs when bottom halves come back on. */
-	local_bh_enable();
-	if (cyph_ring_ready(&t->rx_ring))
-		cyph_serial_kick(t, work, t->index + 1);
-	cyph_tunnel_put(t);
-}
-
 /* Hand an opened (or failed) packet to the serial stage, in its slot. */
 static void cyph_rx_publish(struct sk_buff *skb)
 {
 	struct cyph_tunnel *t = cyph_cb(skb)->tunnel;
 
-	rcu_read_lock();
-	cyph_ring_complete(&t->rx_ring, cyph_cb(skb)->seq, skb);
-	cyph_serial_kick(t, &t->rx_work, t->index + 1);
-	rcu_read_unlock();
+	cyph_serial_publish(&t->rx, cyph_cb(skb)->seq, skb);
 }
 
 static void cyph_rx_opened(struct cyph_crypt_req *req, int err)
@@ -224,9 +204,9 @@ static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 	 */
 	skb_dst_drop(skb);
 	nf_reset_ct(skb);
-	spin_lock(&t->rx_lock);
-	ok = cyph_ring_reserve(&t->rx_ring, &cb->seq);
-	spin_unlock(&t->rx_lock);
+	spin_lock(&t->rx.produce);
+	ok = cyph_ring_reserve(&t->rx.ring, &cb->seq);
+	spin_unlock(&t->rx.produce);
 	if (unlikely(!ok)) {
 		cyph_drop(t->cd, t, CYPHONIC_STAT_RX_DROP_QUEUE_FULL, skb);
 		cyph_key_put(key);

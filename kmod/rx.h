@@ -5,11 +5,12 @@
 #ifndef _CYPH_RX_H
 #define _CYPH_RX_H
 
-#include <linux/workqueue.h>
 #include <net/sock.h>
+
+struct cyph_tunnel;
 
 int cyph_rx_encap_rcv(struct sock *sk, struct sk_buff *skb);
 void cyph_rx_crypt(struct sk_buff *skb);
-void cyph_rx_serial(struct work_struct *work);
+void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb);
 
 #endif /* _CYPH_RX_H */

@@ -15,18 +15,15 @@
 #include "device.h"
 #include "events.h"
 #include "local.h"
-#include "pipeline.h"
-#include "rx.h"
 #include "staging.h"
 #include "tunnel.h"
-#include "tx.h"
 
 static void cyph_tunnel_free_rcu(struct rcu_head *rcu)
 {
 	struct cyph_tunnel *t = container_of(rcu, struct cyph_tunnel, rcu);
 
-	cyph_ring_free(&t->tx_ring);
-	cyph_ring_free(&t->rx_ring);
+	cyph_serial_free(&t->tx);
+	cyph_serial_free(&t->rx);
 	dst_cache_destroy(&t->route4);
 	dst_cache_destroy(&t->route6);
 	free_percpu(t->stats);
@@ -322,8 +319,8 @@ static struct cyph_tunnel *cyph_tunnel_alloc(struct cyph_device *cd,
 	t->stats = cyph_stats_alloc();
 	if (!t->stats || dst_cache_init(&t->route4, GFP_KERNEL) ||
 	    dst_cache_init(&t->route6, GFP_KERNEL) ||
-	    cyph_ring_init(&t->tx_ring, CYPH_TX_RING_LEN, 0, GFP_KERNEL) ||
-	    cyph_ring_init(&t->rx_ring, CYPH_RX_RING_LEN, 0, GFP_KERNEL))
+	    cyph_serial_init(&t->tx, t, CYPH_TX, CYPH_TX_RING_LEN) ||
+	    cyph_serial_init(&t->rx, t, CYPH_RX, CYPH_RX_RING_LEN))
 		goto err;
 	t->cd = cd;
 	t->local = local;
@@ -335,17 +332,13 @@ static struct cyph_tunnel *cyph_tunnel_alloc(struct cyph_device *cd,
 	t->pair6 = cfg->pair6;
 	seqlock_init(&t->ep_lock);
 	cyph_keyring_init(&t->keys);
-	spin_lock_init(&t->tx_lock);
-	spin_lock_init(&t->rx_lock);
-	INIT_WORK(&t->tx_work, cyph_tx_serial);
-	INIT_WORK(&t->rx_work, cyph_rx_serial);
 	kref_init(&t->ref);
 	netdev_hold(cd->dev, &t->dev_tracker, GFP_KERNEL);
 	return t;
 
 err:
-	cyph_ring_free(&t->tx_ring);
-	cyph_ring_free(&t->rx_ring);
+	cyph_serial_free(&t->tx);
+	cyph_serial_free(&t->rx);
 	dst_cache_destroy(&t->route4);
 	dst_cache_destroy(&t->route6);
 	free_percpu(t->stats);

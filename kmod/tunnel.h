@@ -15,7 +15,7 @@
 
 #include "addr.h"
 #include "keys.h"
-#include "ring.h"
+#include "pipeline.h"
 #include "stats.h"
 
 struct cyph_device;
@@ -67,16 +67,9 @@ struct cyph_tunnel {
 
 	struct cyph_keyring keys;
 
-	/*
-	 * The pipeline, per direction (see pipeline.h): the serial work is
-	 * the ring's only consumer.
-	 */
-	spinlock_t tx_lock;		/* TX producers: slot and counters */
-	struct cyph_ring tx_ring;
-	struct work_struct tx_work;
-	spinlock_t rx_lock;		/* RX producers: slot */
-	struct cyph_ring rx_ring;
-	struct work_struct rx_work;
+	/* The pipeline, per direction (see pipeline.h). */
+	struct cyph_serial tx;
+	struct cyph_serial rx;
 
 	u64 last_rx;			/* jiffies64, 0: never */
 	struct cyph_stats __percpu *stats;

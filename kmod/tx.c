@@ -7,7 +7,7 @@
  *    once, and under the tunnel's TX lock takes a ring slot for the whole
  *    unit and one counter per segment, so counters follow arrival order.
  * 2. A crypt worker on any worker CPU checksums and seals the segments.
- * 3. The tunnel's TX serial work pops units in order and sends them.
+ * 3. The tunnel's TX serial stage pops units in order and sends them.
  *
  * The device is LLTX: nothing here takes a device-wide lock.
  */
@@ -77,12 +77,12 @@ static bool cyph_tx_sequence(struct cyph_tunnel *t, struct cyph_key *key,
 	struct sk_buff *skb;
 	bool ok;
 
-	spin_lock_bh(&t->tx_lock);
-	ok = cyph_ring_reserve(&t->tx_ring, &cyph_cb(segs)->seq);
+	spin_lock_bh(&t->tx.produce);
+	ok = cyph_ring_reserve(&t->tx.ring, &cyph_cb(segs)->seq);
 	for (skb = segs; ok && skb; skb = skb->next)
 		cyph_cb(skb)->why = cyph_tx_counter(t, key, &cyph_cb(skb)->counter) ?
 			CYPH_OK : CYPHONIC_STAT_TX_DROP_KEY_EXHAUSTED;
-	spin_unlock_bh(&t->tx_lock);
+	spin_unlock_bh(&t->tx.produce);
 	return ok;
 }
 
@@ -91,10 +91,7 @@ static void cyph_tx_publish(struct sk_buff *head)
 {
 	struct cyph_tunnel *t = cyph_cb(head)->tunnel;
 
-	rcu_read_lock();
-	cyph_ring_complete(&t->tx_ring, cyph_cb(head)->seq, head);
-	cyph_serial_kick(t, &t->tx_work, t->index);
-	rcu_read_unlock();
+	cyph_serial_publish(&t->tx, cyph_cb(head)->seq, head);
 }
 
 /**
@@ -300,8 +297,15 @@ drop:
 	cyph_drop(t->cd, t, why, skb);
 }
 
-/* Send (or drop, as marked) every segment of a unit, in order. */
-static void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
+/**
+ * cyph_tx_release() - stage 3: send (or drop, as marked) a unit, in order
+ * @t: tunnel
+ * @head: unit head; consumed with its references
+ *
+ * Context: the tunnel's TX serial stage (t->tx.release held, BH off), the
+ * only user of the tunnel's route caches.
+ */
+void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
 {
 	struct sk_buff *skb, *next;
 	union cyph_sockaddr ep;
@@ -315,32 +319,7 @@ static void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
 		cyph_tx_send(t, skb, &ep, relay);
 	}
 	cyph_tunnel_endpoint_end(t, seq);
-	/* The unit's reference; the work holds its own. */
-	cyph_tunnel_put(t);
-}
-
-/**
- * cyph_tx_serial() - a tunnel's TX serial work
- * @work: &cyph_tunnel.tx_work
- *
- * Runs on one CPU at a time (the workqueue never runs a work item twice
- * at once), so it is the ring's only consumer.
- */
-void cyph_tx_serial(struct work_struct *work)
-{
-	struct cyph_tunnel *t = container_of(work, struct cyph_tunnel, tx_work);
-	unsigned int budget = CYPH_SERIAL_BUDGET;
-	struct sk_buff *head;
-
-	while (budget-- && (head = cyph_ring_pop(&t->tx_ring))) {
-		local_bh_disable();
-		cyph_tx_release(t, head);
-		local_bh_enable();
-		cond_resched();
-	}
-	/* Out of budget with more ready: go to the back of the queue. */
-	if (cyph_ring_ready(&t->tx_ring))
-		cyph_serial_kick(t, work, t->index);
+	/* The unit's reference; the caller holds its own. */
 	cyph_tunnel_put(t);
 }
 
