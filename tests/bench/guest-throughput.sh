@@ -128,15 +128,12 @@ cleanup() {
 # test at a time); restarted when a client run failed, since a server can
 # be left waiting for a peer that gave up.
 iperf_srv_up() {
-	local i
+	local rc
 	[ -n "${SRV_PID:-}" ] && kill "$SRV_PID" 2> /dev/null && wait "$SRV_PID" 2> /dev/null
-	nsenter --net=/run/netns/"$NS_B" -- iperf3 -s > /dev/null 2>&1 < /dev/null &
-	SRV_PID=$!
-	for i in $(seq 100); do
-		listening "$NS_B" 5201 && return 0
-		sleep 0.1
-	done
-	return 1
+	iperf_server "$NS_B" persistent
+	rc=$?
+	SRV_PID=$IPERF_SERVER_PID
+	return $rc
 }
 
 # jnum FILE KEY: KEY's number in the receiver's end summary of an iperf3

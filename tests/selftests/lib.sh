@@ -309,10 +309,13 @@ listening() {
 	return 1
 }
 
-# iperf3 server in NS (one test, then exits); waits until it listens.
+# iperf_server NS [persistent]: iperf3 server in NS, for one test (then it
+# exits) or, with "persistent", until killed; waits until it listens.
 iperf_server() {
-	local ns=$1 i
-	nsenter --net="/run/netns/$ns" -- iperf3 -s -1 > /dev/null 2>&1 &
+	local ns=$1 once=-1 i
+	[ "${2:-}" = persistent ] && once=
+	# shellcheck disable=SC2086  # $once: one optional word
+	nsenter --net="/run/netns/$ns" -- iperf3 -s $once > /dev/null 2>&1 < /dev/null &
 	IPERF_SERVER_PID=$!
 	for i in $(seq 100); do
 		listening "$ns" 5201 && return 0
