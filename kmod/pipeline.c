@@ -211,27 +211,35 @@ void cyph_serial_work(struct work_struct *work)
  * taken kicks the work instead, so no unit is left behind. RX always goes
  * through the work, whose batches let GRO merge a flow's packets.
  */
-void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item)
+/*
+ * The TX stage, right here if this is its CPU and no one else is in it.
+ * Return true if nothing that is ready was left for the work.
+ */
+static bool cyph_serial_release_here(struct cyph_serial *s)
 {
 	struct cyph_tunnel *t = s->tunnel;
 
+	if (s->dir != CYPH_TX || smp_processor_id() != cyph_serial_cpu(s) ||
+	    !kref_get_unless_zero(&t->ref))
+		return false;
+	if (!spin_trylock(&s->release)) {
+		cyph_tunnel_put(t);
+		return false;
+	}
+	cyph_serial_drain(s, cyph_serial_batch(s));
+	spin_unlock(&s->release);
+	cyph_tunnel_put(t);
+	/* The caller's RCU read lock keeps the ring readable. */
+	return !cyph_ring_ready(&s->ring);
+}
+
+void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item)
+{
 	rcu_read_lock();
 	local_bh_disable();
 	cyph_ring_complete(&s->ring, seq, item);
-	if (s->dir == CYPH_TX && smp_processor_id() == cyph_serial_cpu(s) &&
-	    kref_get_unless_zero(&t->ref)) {
-		if (spin_trylock(&s->release)) {
-			cyph_serial_drain(s, cyph_serial_batch(s));
-			spin_unlock(&s->release);
-			if (cyph_ring_ready(&s->ring))
-				cyph_serial_kick(s);
-		} else {
-			cyph_serial_kick(s);
-		}
-		cyph_tunnel_put(t);
-	} else {
+	if (!cyph_serial_release_here(s))
 		cyph_serial_kick(s);
-	}
 	local_bh_enable();
 	rcu_read_unlock();
 }

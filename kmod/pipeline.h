@@ -7,7 +7,7 @@
  *                    per-CPU crypt workers (any order) ◄───┘
  *                                 │ publish into the ring slot
  *                                 ▼
- *          the tunnel's serial work, always on one CPU: pop in seq order,
+ *          the tunnel's serial stage, always on one CPU: pop in seq order,
  *          TX: send on the UDP socket; RX: replay check, roam, deliver
  *
  * A unit is what occupies one ring slot: on TX the segments of one GSO
@@ -36,7 +36,7 @@ struct cyph_tunnel;
 #define CYPH_QUEUE_LEN		1024
 #define CYPH_TX_RING_LEN	512
 #define CYPH_RX_RING_LEN	1024
-/* Units a serial work releases per run, and per lock hold (TX, RX). */
+/* Units the serial work releases per run, and per lock hold (TX, RX). */
 #define CYPH_SERIAL_BUDGET	128
 #define CYPH_TX_BATCH		8
 #define CYPH_RX_BATCH		64
@@ -78,9 +78,9 @@ enum cyph_dir { CYPH_TX, CYPH_RX };
 
 /*
  * One direction of a tunnel's pipeline: its reorder ring and its serial
- * stage. The stage runs on one CPU (the tunnel's worker CPU for @dir):
- * in the serial work, or right in the worker that completed the oldest
- * unit when that worker is on this CPU, which saves a hand-over.
+ * stage. The stage runs on one CPU (the tunnel's worker CPU for @dir),
+ * under @release: in the serial work or, on TX, right in the crypt worker
+ * that completed the oldest unit when it runs on that CPU.
  */
 struct cyph_serial {
 	spinlock_t produce;	/* producers: ring slot (TX: and counters) */

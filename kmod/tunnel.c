@@ -125,7 +125,7 @@ bool cyph_tunnel_owns(const struct cyph_tunnel *t, const struct cyph_pair *pair)
 /*
  * Cached routes are only valid for the endpoint they were looked up for.
  * Writers of the endpoint forget them inside their write section; the TX
- * serial work, which sends a whole unit to one endpoint snapshot, forgets
+ * serial stage, which sends a whole unit to one endpoint snapshot, forgets
  * them again if the endpoint changed meanwhile (cyph_tunnel_endpoint_end),
  * since it may have cached a route to the old one after the writer's reset.
  */
@@ -148,7 +148,7 @@ struct dst_cache *cyph_tunnel_route(struct cyph_tunnel *t, sa_family_t family)
  * @relay: its relay session, 0 for direct
  *
  * Return: a cookie for cyph_tunnel_endpoint_end(), which the TX serial
- * work (the only user of the route caches) calls once it has sent to @ep.
+ * stage (the only user of the route caches) calls once it has sent to @ep.
  */
 unsigned int cyph_tunnel_endpoint(struct cyph_tunnel *t,
 				  union cyph_sockaddr *ep, u32 *relay)

@@ -61,7 +61,7 @@ struct cyph_tunnel {
 	seqlock_t ep_lock;		/* endpoint and relay change together */
 	union cyph_sockaddr endpoint;
 	u32 relay;			/* relay session id, 0: direct */
-	/* routes to the endpoint, per family; only the TX serial work uses them */
+	/* routes to the endpoint, per family; only the TX serial stage uses them */
 	struct dst_cache route4;
 	struct dst_cache route6;
 

@@ -248,7 +248,7 @@ void cyph_tx_crypt(struct sk_buff *head)
 	cyph_tx_unit_put(head);
 }
 
-/* ---- stage 3: the tunnel's serial work -------------------------------- */
+/* ---- stage 3: the tunnel's serial stage ------------------------------- */
 
 /*
  * The packet leaves the inner path: forget its conntrack entry, dst, mark
