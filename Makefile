@@ -17,10 +17,14 @@
 
 TOP := $(CURDIR)
 KVER ?= $(shell uname -r)
+# Resolved each time a make starts, never exported: `make demo` and
+# `make check` install the headers (deps) and only then start the make that
+# builds, so that make finds the tree the deps step just installed. A KDIR
+# given on the command line or in the environment reaches sub-makes as usual.
 KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
 		$(lastword $(sort $(wildcard /lib/modules/*/build))))
 
-export TOP KDIR
+export TOP
 
 .PHONY: all module user deps check test demo bench bench-profile bench-cloud clean install
 
