@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include "proto.h"
+#include "wire/proto.h"
 
 #define FUZZ_NOW_MS 1700000000000LL
 

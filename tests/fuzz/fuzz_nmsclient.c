@@ -6,7 +6,7 @@
  */
 #include <openssl/evp.h>
 #include "fuzz_common.h"
-#include "nmsclient.h"
+#include "client/nmsclient.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

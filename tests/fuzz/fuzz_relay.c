@@ -6,7 +6,7 @@
  */
 #include "fuzz_common.h"
 #include "trs.h"
-#include "trsclient.h"
+#include "client/trsclient.h"
 
 static struct trs trs;
 static int ready;

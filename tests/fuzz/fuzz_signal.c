@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* SIGNAL codec and hole-punch probe check: any datagram is parsed. */
 #include "fuzz_common.h"
-#include "proto_crypto.h"
+#include "wire/proto_crypto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

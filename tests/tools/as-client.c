@@ -13,8 +13,8 @@
  * Exit status: 0 success, the AS error code on an AS error, 100 on a
  * transport/protocol failure, 2 on usage errors.
  */
-#include "asclient.h"
-#include "cred.h"
+#include "client/asclient.h"
+#include "pki/cred.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>

@@ -20,13 +20,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/cyphonic.h>
-#include "addr.h"
-#include "asclient.h"
-#include "cred.h"
-#include "nmsclient.h"
-#include "proto_crypto.h"
-#include "proto_udp.h"
-#include "trsclient.h"
+#include "runtime/addr.h"
+#include "client/asclient.h"
+#include "pki/cred.h"
+#include "client/nmsclient.h"
+#include "wire/proto_crypto.h"
+#include "wire/proto_udp.h"
+#include "client/trsclient.h"
 
 static struct {
 	const char *as, *as_ca, *name, *password, *cert, *key, *save_cert,

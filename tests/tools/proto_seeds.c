@@ -13,9 +13,9 @@
 #include <sys/stat.h>
 #include <linux/cyphonic.h>
 #include <openssl/evp.h>
-#include "nmsclient.h"
-#include "proto_crypto.h"
-#include "trsclient.h"
+#include "client/nmsclient.h"
+#include "wire/proto_crypto.h"
+#include "client/trsclient.h"
 
 static const char *dir;
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Event loop (fds, timers, signals, cross-thread stop), worker pool, drain. */
-#include "daemon.h"
-#include "evloop.h"
+#include "runtime/daemon.h"
+#include "runtime/evloop.h"
 #include "tap.h"
-#include "workq.h"
+#include "runtime/workq.h"
 
 #include <fcntl.h>
 #include <pthread.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* AS protocol codec: round trips, hostile frames, random input; pwhash. */
-#include "asproto.h"
-#include "cred.h"
-#include "pwhash.h"
+#include "wire/asproto.h"
+#include "pki/cred.h"
+#include "pki/pwhash.h"
 #include "tap.h"
 
 #include <stdlib.h>

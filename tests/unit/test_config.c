@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Schema-driven INI parser: good files, hostile files, overrides. */
-#include "config.h"
-#include "log.h"
+#include "runtime/config.h"
+#include "runtime/log.h"
 #include "tap.h"
 
 #include <arpa/inet.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* CA creation, issuing, verification, CRL and hostile certificates. */
-#include "ca.h"
-#include "cred.h"
+#include "pki/ca.h"
+#include "pki/cred.h"
 #include "tap.h"
 
 #include <arpa/inet.h>

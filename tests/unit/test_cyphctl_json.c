@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_out.h"
+#include "runtime/json_out.h"
 #include "show.h"
 #include "stats.h"
 #include "tap.h"

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "addr.h"
-#include "hexkey.h"
+#include "runtime/addr.h"
+#include "runtime/hexkey.h"
 #include "parse.h"
 #include "tap.h"
 

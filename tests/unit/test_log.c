@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Logging: format, level filter, journald prefixes, hostile content. */
-#include "log.h"
-#include "sslerr.h"
+#include "runtime/log.h"
+#include "runtime/sslerr.h"
 #include "tap.h"
 
 #include <openssl/err.h>

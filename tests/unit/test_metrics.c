@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* Prometheus registry: exposition format, grouping, histograms, threads. */
-#include "metrics.h"
+#include "runtime/metrics.h"
 #include "tap.h"
 
 #include <pthread.h>

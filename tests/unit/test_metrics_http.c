@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Health/metrics HTTP endpoint: answers, hostile requests, limits. */
-#include "evloop.h"
-#include "http.h"
-#include "metrics.h"
+#include "runtime/evloop.h"
+#include "runtime/http.h"
+#include "runtime/metrics.h"
 #include "tap.h"
 
 #include <arpa/inet.h>

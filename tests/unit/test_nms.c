@@ -12,8 +12,8 @@
 #include <arpa/inet.h>
 #include <string.h>
 #include "nms.h"
-#include "nmsclient.h"
-#include "trsclient.h"
+#include "client/nmsclient.h"
+#include "client/trsclient.h"
 #include "tap.h"
 
 /* ---- fake certificates: "FAKE" id pubkey vip4 vip6 status fqdn ----------- */

@@ -10,9 +10,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <linux/cyphonic.h>
-#include "proto.h"
-#include "proto_crypto.h"
-#include "trsclient.h"
+#include "wire/proto.h"
+#include "wire/proto_crypto.h"
+#include "client/trsclient.h"
 #include "tap.h"
 
 static uint8_t pkt[PROTO_MAX_PACKET];

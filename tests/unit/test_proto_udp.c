@@ -9,7 +9,7 @@
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
-#include "proto_udp.h"
+#include "wire/proto_udp.h"
 #include "tap.h"
 
 static int recv_all(int fd, int want)

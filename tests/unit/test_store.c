@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* SQLite registry: schema, VIP allocation, uniqueness, revocation. */
-#include "cred.h"
-#include "store.h"
+#include "pki/cred.h"
+#include "stores/store.h"
 #include "tap.h"
 
 #include <arpa/inet.h>

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <linux/cyphonic.h>
 #include "trs.h"
-#include "trsclient.h"
+#include "client/trsclient.h"
 #include "tap.h"
 
 static struct trs trs;

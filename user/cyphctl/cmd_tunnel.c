@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "hexkey.h"
+#include "runtime/hexkey.h"
 #include "nl.h"
 #include "parse.h"
 

@@ -7,7 +7,7 @@
 #include <linux/cyphonic.h>
 
 #include "commands.h"
-#include "hexkey.h"
+#include "runtime/hexkey.h"
 #include "parse.h"
 
 int cmd_genkey(int argc, char **argv)

@@ -18,9 +18,9 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "addr.h"
+#include "runtime/addr.h"
 #include "commands.h"
-#include "json_out.h"
+#include "runtime/json_out.h"
 #include "nl.h"
 #include "parse.h"
 #include "policy.h"

@@ -11,7 +11,7 @@
 #include <netlink/msg.h>
 #include <linux/cyphonic.h>
 
-#include "hexkey.h"
+#include "runtime/hexkey.h"
 #include "parse.h"
 #include "policy.h"
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "hexkey.h"
+#include "runtime/addr.h"
+#include "runtime/hexkey.h"
 
 static const char *const cipher_names[] = {
 	[CYPHONIC_CIPHER_AES_GCM] = "aes-gcm",

@@ -6,7 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "addr.h"
+#include "runtime/addr.h"
 #include "parse.h"
 
 #define SHOW_USAGE "usage: cyphctl show [DEV] [--json]"

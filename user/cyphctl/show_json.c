@@ -8,8 +8,8 @@
 
 #include <arpa/inet.h>
 
-#include "addr.h"
-#include "json_out.h"
+#include "runtime/addr.h"
+#include "runtime/json_out.h"
 #include "parse.h"
 
 static void put_stats(struct json_out *j, const struct cy_stats *st)

@@ -3,8 +3,8 @@
 #ifndef CYPHONIC_ADMIN_H
 #define CYPHONIC_ADMIN_H
 
-#include "asconfig.h"
-#include "store.h"
+#include "ascommon/asconfig.h"
+#include "stores/store.h"
 
 struct admin {
 	const char *config_path;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* init-ca and revoke. */
 #include "admin.h"
-#include "ca.h"
+#include "pki/ca.h"
 
 #include <inttypes.h>
 #include <stdio.h>

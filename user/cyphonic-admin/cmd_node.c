@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* node / adapter / general-node add, list, del. */
 #include "admin.h"
-#include "cred.h"
-#include "pwhash.h"
+#include "pki/cred.h"
+#include "pki/pwhash.h"
 
 #include <arpa/inet.h>
 #include <getopt.h>

@@ -5,10 +5,10 @@
  * same commands work against it: they go through the store interface.
  */
 #include "admin.h"
-#include "ca.h"
-#include "cred.h"
-#include "crlpub.h"
-#include "fileutil.h"
+#include "pki/ca.h"
+#include "pki/cred.h"
+#include "ascommon/crlpub.h"
+#include "runtime/fileutil.h"
 
 #include <getopt.h>
 #include <stdarg.h>

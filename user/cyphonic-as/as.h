@@ -3,13 +3,13 @@
 #ifndef CYPHONIC_AS_H
 #define CYPHONIC_AS_H
 
-#include "asconfig.h"
-#include "asproto.h"
-#include "config.h"
-#include "daemon.h"
-#include "log.h"
-#include "metrics.h"
-#include "store.h"
+#include "ascommon/asconfig.h"
+#include "wire/asproto.h"
+#include "runtime/config.h"
+#include "runtime/daemon.h"
+#include "runtime/log.h"
+#include "runtime/metrics.h"
+#include "stores/store.h"
 
 #include <openssl/ssl.h>
 #include <pthread.h>

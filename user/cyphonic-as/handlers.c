@@ -4,9 +4,9 @@
  * signing are slow on purpose); the store is shared under st->lock.
  */
 #include "as.h"
-#include "ca.h"
-#include "cred.h"
-#include "pwhash.h"
+#include "pki/ca.h"
+#include "pki/cred.h"
+#include "pki/pwhash.h"
 
 #include <inttypes.h>
 #include <openssl/crypto.h>

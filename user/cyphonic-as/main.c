@@ -8,9 +8,9 @@
  * SIGTERM/SIGINT drain, SIGHUP reloads (docs/operations.md).
  */
 #include "as.h"
-#include "crlpub.h"
-#include "evloop.h"
-#include "http.h"
+#include "ascommon/crlpub.h"
+#include "runtime/evloop.h"
+#include "runtime/http.h"
 
 #include <errno.h>
 #include <signal.h>

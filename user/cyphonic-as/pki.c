@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* CA, TLS context and CRL of the AS; swapped as a whole on SIGHUP. */
 #include "as.h"
-#include "ca.h"
-#include "crlpub.h"
-#include "tls.h"
+#include "pki/ca.h"
+#include "ascommon/crlpub.h"
+#include "pki/tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>

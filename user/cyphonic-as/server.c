@@ -6,10 +6,10 @@
  * requests wait in the input buffer.
  */
 #include "as.h"
-#include "evloop.h"
-#include "listen.h"
-#include "sslerr.h"
-#include "workq.h"
+#include "runtime/evloop.h"
+#include "runtime/listen.h"
+#include "runtime/sslerr.h"
+#include "runtime/workq.h"
 
 #include <errno.h>
 #include <openssl/err.h>

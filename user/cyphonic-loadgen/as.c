@@ -7,8 +7,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include "asclient.h"
-#include "cred.h"
+#include "client/asclient.h"
+#include "pki/cred.h"
 #include "lg.h"
 
 struct as_thread {

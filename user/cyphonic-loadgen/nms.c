@@ -17,12 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/cyphonic.h>
-#include "addr.h"
-#include "ca.h"
+#include "runtime/addr.h"
+#include "pki/ca.h"
 #include "lg.h"
-#include "nmsclient.h"
-#include "proto_udp.h"
-#include "trsclient.h"
+#include "client/nmsclient.h"
+#include "wire/proto_udp.h"
+#include "client/trsclient.h"
 
 #define NSOCK 16
 #define ID_BASE 100000

@@ -5,9 +5,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "ca.h"
+#include "pki/ca.h"
 #include "lg.h"
-#include "proto_udp.h"
+#include "wire/proto_udp.h"
 
 uint64_t lg_now_ns(void)
 {

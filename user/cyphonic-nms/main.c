@@ -12,12 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/cyphonic.h>
-#include "cred.h"
-#include "daemon.h"
-#include "evloop.h"
-#include "http.h"
+#include "pki/cred.h"
+#include "runtime/daemon.h"
+#include "runtime/evloop.h"
+#include "runtime/http.h"
 #include "nmsd.h"
-#include "proto_udp.h"
+#include "wire/proto_udp.h"
 
 #define BATCH 64
 #define TX_MAX (BATCH * 3)

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <openssl/evp.h>
 #include "nms_store.h"
-#include "proto.h"
+#include "wire/proto.h"
 
 struct nms_config {
 	uint32_t lifetime_s;		/* registration lifetime */

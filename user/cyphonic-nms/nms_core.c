@@ -14,7 +14,7 @@
 #include <string.h>
 #include <openssl/crypto.h>
 #include "nms.h"
-#include "proto_crypto.h"
+#include "wire/proto_crypto.h"
 
 #define REPLY_CAP 1200
 #define MAX_PENDING 4096

@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
-#include "proto.h"
-#include "proto_crypto.h"
+#include "wire/proto.h"
+#include "wire/proto_crypto.h"
 
 /* The identity a verified certificate binds. */
 struct nms_ident {

@@ -4,9 +4,9 @@
 #define CYPHONIC_NMSD_H
 
 #include <stdbool.h>
-#include "config.h"
-#include "log.h"
-#include "metrics.h"
+#include "runtime/config.h"
+#include "runtime/log.h"
+#include "runtime/metrics.h"
 #include "nms.h"
 
 struct nmsd_config {

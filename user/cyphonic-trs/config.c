@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-#include "hexkey.h"
+#include "runtime/hexkey.h"
 #include "trsd.h"
 
 #define F(...) CYPH_CFG_FIELD(struct trsd_config, __VA_ARGS__)

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <linux/cyphonic.h>
-#include "proto_udp.h"
+#include "wire/proto_udp.h"
 #include "trsd.h"
 
 #define BATCH 64

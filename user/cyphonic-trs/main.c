@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "daemon.h"
-#include "evloop.h"
-#include "http.h"
-#include "proto_udp.h"
+#include "runtime/daemon.h"
+#include "runtime/evloop.h"
+#include "runtime/http.h"
+#include "wire/proto_udp.h"
 #include "trsd.h"
 
 struct trsd {

@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
-#include "proto.h"
-#include "proto_crypto.h"
+#include "wire/proto.h"
+#include "wire/proto_crypto.h"
 
 #define TRS_SHARDS 64
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <openssl/crypto.h>
 #include "trs.h"
-#include "trsclient.h"
+#include "client/trsclient.h"
 
 static uint64_t mix32(uint32_t x)
 {

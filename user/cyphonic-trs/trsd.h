@@ -5,9 +5,9 @@
 
 #include <pthread.h>
 #include <stdbool.h>
-#include "config.h"
-#include "log.h"
-#include "metrics.h"
+#include "runtime/config.h"
+#include "runtime/log.h"
+#include "runtime/metrics.h"
 #include "trs.h"
 
 struct trsd_config {

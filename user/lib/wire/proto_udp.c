@@ -6,7 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
-#include "addr.h"
+#include "runtime/addr.h"
 #include "proto_udp.h"
 
 int proto_udp_bind(const struct sockaddr *sa, socklen_t len, bool reuseport,

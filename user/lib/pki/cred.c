@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Node credential verification: CA trust store, CRL, SAN parsing (cred.h). */
 #include "cred.h"
-#include "sslerr.h"
+#include "runtime/sslerr.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -2,7 +2,7 @@
 /* Node side of the NMS protocol; see nmsclient.h. */
 #include <string.h>
 #include <openssl/crypto.h>
-#include "cred.h"
+#include "pki/cred.h"
 #include "nmsclient.h"
 
 void nmsc_init(struct nmsc *c, uint64_t node_id, EVP_PKEY *key,

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* SQLite implementation of the AS registry (store.h). */
 #include "store.h"
-#include "cred.h"
-#include "sslerr.h"
+#include "pki/cred.h"
+#include "runtime/sslerr.h"
 
 #include <arpa/inet.h>
 #include <sqlite3.h>

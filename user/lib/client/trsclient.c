@@ -2,7 +2,7 @@
 /* Node side of the TRS relay protocol; see trsclient.h. */
 #include <string.h>
 #include <linux/cyphonic.h>
-#include "proto_crypto.h"
+#include "wire/proto_crypto.h"
 #include "trsclient.h"
 
 int trsc_init(struct trsc *t, uint64_t node_id, const struct proto_msg *m,

@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pwhash.h"
-#include "store.h"
+#include "pki/pwhash.h"
+#include "stores/store.h"
 
 #define CYPH_AS_VERSION 1
 #define CYPH_AS_HDR_LEN 12		/* with the length field */

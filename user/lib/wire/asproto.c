@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* AS protocol framing and TLV codec (asproto.h). */
 #include "asproto.h"
-#include "cred.h"
+#include "pki/cred.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Store helpers independent of the backend (store.h). */
 #include "store.h"
-#include "sslerr.h"
+#include "runtime/sslerr.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -18,7 +18,7 @@
 #ifndef CYPHONIC_STORE_H
 #define CYPHONIC_STORE_H
 
-#include "config.h"
+#include "runtime/config.h"
 
 #include <netinet/in.h>
 #include <stdbool.h>

@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <openssl/evp.h>
-#include "proto.h"
-#include "proto_crypto.h"
+#include "wire/proto.h"
+#include "wire/proto_crypto.h"
 
 struct cyph_ca;
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The AS configuration schema (docs/operations.md lists it). */
 #include "asconfig.h"
-#include "store.h"
+#include "stores/store.h"
 
 #include <stddef.h>
 #include <stdio.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Ed25519 keys, signatures and certificate files (cred.h). */
 #include "cred.h"
-#include "fileutil.h"
-#include "sslerr.h"
+#include "runtime/fileutil.h"
+#include "runtime/sslerr.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>

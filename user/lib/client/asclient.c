@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Blocking AS protocol client (asclient.h). */
 #include "asclient.h"
-#include "config.h"
-#include "sslerr.h"
-#include "tls.h"
+#include "runtime/config.h"
+#include "runtime/sslerr.h"
+#include "pki/tls.h"
 
 #include <errno.h>
 #include <openssl/err.h>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* AS certificate authority: CA creation, issuing, CRL (ca.h). */
 #include "ca.h"
-#include "fileutil.h"
-#include "sslerr.h"
+#include "runtime/fileutil.h"
+#include "runtime/sslerr.h"
 
 #include <arpa/inet.h>
 #include <inttypes.h>

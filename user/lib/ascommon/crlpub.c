@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "crlpub.h"
-#include "ca.h"
-#include "store.h"
+#include "pki/ca.h"
+#include "stores/store.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "proto.h"
+#include "wire/proto.h"
 
 struct trsc {
 	uint32_t session;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* TLS 1.3 contexts (tls.h). */
 #include "tls.h"
-#include "sslerr.h"
+#include "runtime/sslerr.h"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>

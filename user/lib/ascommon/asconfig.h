@@ -7,8 +7,8 @@
 #ifndef CYPHONIC_ASCONFIG_H
 #define CYPHONIC_ASCONFIG_H
 
-#include "config.h"
-#include "log.h"
+#include "runtime/config.h"
+#include "runtime/log.h"
 
 #include <stdbool.h>
 

@@ -15,8 +15,8 @@
 #ifndef CYPHONIC_ASCLIENT_H
 #define CYPHONIC_ASCLIENT_H
 
-#include "asproto.h"
-#include "store.h"
+#include "wire/asproto.h"
+#include "stores/store.h"
 
 #include <stddef.h>
 #include <stdint.h>
