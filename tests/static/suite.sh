@@ -6,6 +6,8 @@
 #   (c) checkpatch.pl --strict: 0 errors, 0 warnings per kernel source file
 #       (CHECK-level remarks are listed, not failed)
 #   (d) user space builds from scratch with -Werror
+#   (e) user/lib/ keeps its dependency rule (scripts/check-lib-deps.sh), and
+#       the checker catches a planted forbidden include
 #
 # The module and user space are rebuilt from scratch in temporary copies,
 # so the result never depends on what is already built and the work tree
@@ -99,6 +101,30 @@ if grep -q -- '-Werror' "$top/user/Makefile"; then
 	fi
 else
 	fail "user/Makefile compiles with -Werror"
+fi
+
+# ---- (e) user/lib/ dependency rule ----
+deps="$top/scripts/check-lib-deps.sh"
+if "$deps" "$top/user/lib" > "$tmp/deps.log" 2>&1; then
+	tap_ok "user/lib/ folders include only what their headers allow"
+else
+	fail "user/lib/ folders include only what their headers allow"
+	show "$tmp/deps.log"
+fi
+# A copy with one forbidden edge (runtime -> wire) and one flat include
+# that only resolves through -I: the checker must name both.
+cp -r "$top/user/lib" "$tmp/lib"
+sed -i '0,/^#include "log.h"/s//#include "log.h"\n#include "wire\/proto.h"/' "$tmp/lib/runtime/config.c"
+sed -i 's|^#include "runtime/sslerr.h"|#include "sslerr.h"|' "$tmp/lib/pki/tls.c"
+if "$deps" "$tmp/lib" > "$tmp/deps.log" 2>&1; then
+	fail "check-lib-deps.sh fails on a planted violation" "it passed:"
+	show "$tmp/deps.log"
+elif grep -q 'runtime/config.c:[0-9]*: #include "wire/proto.h": runtime -> wire is not allowed' "$tmp/deps.log" &&
+	grep -q 'pki/tls.c:[0-9]*: #include "sslerr.h" is runtime/sslerr.h' "$tmp/deps.log"; then
+	tap_ok "check-lib-deps.sh fails on a planted violation, naming file, include and edge"
+else
+	fail "check-lib-deps.sh fails on a planted violation, naming file, include and edge"
+	show "$tmp/deps.log"
 fi
 
 tap_plan
