@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The JSON writer (user/lib/json_out.c) and `cyphctl show --json`'s shape. */
+/* The JSON writer (user/lib/runtime/json_out.c) and `cyphctl show --json`'s shape. */
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>

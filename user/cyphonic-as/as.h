@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* struct cyph_as_config: user/lib/asconfig.h (shared with cyphonic-admin). */
+/* struct cyph_as_config: user/lib/ascommon/asconfig.h (shared with cyphonic-admin). */
 
 /* Metrics (as_metrics.c). */
 enum as_req_kind { AS_REQ_AUTH, AS_REQ_GN_LIST, AS_REQ_GN_AUTH, AS_REQ_OTHER, AS_REQ_NKINDS };
