@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Install every Debian package listed in scripts/packages.txt. Idempotent:
 # when everything is present it only runs dpkg-query and returns.
 set -eu

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Helpers shared by the VM harness, the static checks and DKMS test (sourced).
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Runs every test suite and prints one summary.
 #
 # A suite is an executable tests/<dir>/suite.sh that prints TAP on stdout

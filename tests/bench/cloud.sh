@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Cloud benchmark (make bench-cloud): starts the AS, the NMS and the TRS on
 # loopback, drives them with build/bin/cyphonic-loadgen and prints a table:
 # AS authentications/s, NMS full/refresh registrations and route

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Guest side of `make bench-profile`: the CPU work per packet while 4 TCP
 # streams cross plain veth, WireGuard, and cyphonic with workers 1 and all.
 # Runs as root in the QEMU guest started by tests/bench/profile.sh.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Guest side of the data-plane benchmark (make bench); runs as root inside
 # the QEMU guest started by tests/bench/throughput.sh.
 #

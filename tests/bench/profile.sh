@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # make bench-profile: the CPU work per packet (CPU time by kind, context
 # switches, interrupts) while 4 TCP streams cross plain veth, WireGuard
 # and cyphonic with workers 1 and all, in one guest. A diagnosis aid for

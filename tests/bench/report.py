@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Turn the records of tests/bench/guest-throughput.sh into the benchmark
 table (stdout) and a JSON document.
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Data-plane benchmark (make bench): cyphonic vs in-kernel WireGuard vs the
 # plain veth underlay, in one QEMU guest (TCG, 2 vCPUs), with the kernel's
 # own cipher speeds (tcrypt) as the crypto-only ceiling.

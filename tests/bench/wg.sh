@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # WireGuard between site-a and site-b for the benchmarks (sourced after
 # tests/selftests/lib.sh): wg0 in each site, one peer, MTU $MTU, addresses

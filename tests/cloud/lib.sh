@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Helpers for the cloud integration scripts (sourced by suite.sh and by
 # every tests/cloud/t_*.sh). The environment suite.sh exports:

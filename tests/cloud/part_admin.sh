@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # cyphonic-admin: CA, enrolment, clear errors.
 ADMIN=($CYPH_ADMIN)

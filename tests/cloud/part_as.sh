@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # The running AS: authentication, adapters, general nodes, hostile input,
 # revocation, expiry, SIGHUP reload, health and metrics.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # Configuration validation: --check, errors naming file:line:field.
 AS=$CYPH_BIN/cyphonic-as

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # SIGTERM drain: an in-flight (slow) request completes, new connections are
 # refused, /healthz says draining, exit 0 within the grace period.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Cloud integration suite: the real cyphonic-as on loopback with its own
 # config, CA and SQLite store in a temp dir, driven through the library
 # client (tests/tools/as-client) and cyphonic-admin. Then every

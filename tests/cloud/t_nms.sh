@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Integration test of the signaling sequence on loopback with the real
 # daemons: AS (enrol, authenticate) -> NMS (register, route) -> TRS (bind,
 # relayed echo between an IPv4 node and an IPv6 node), coordinated hole

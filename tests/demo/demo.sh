@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # `make demo`: boot the test VM and run the narrated demo (tests/demo/guest.sh)
 # in it. Needs the module and cyphctl built (make does that first).
 set -u

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The cyphonic demo, run inside the test VM by tests/demo/demo.sh.
 # Narrates every step; exits non-zero as soon as one fails.
 . "$(dirname "$0")/../selftests/lib.sh"

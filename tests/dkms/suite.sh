@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Test suite "dkms": the repository builds as a DKMS module.
 #
 # Copies the module sources (Kbuild, Makefile, dkms.conf, kmod/, uapi/) to

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Builds the libFuzzer targets (tests/fuzz/fuzz_*.c, clang with ASan and
 # UBSan) and runs each briefly from a seed corpus of valid messages made by
 # build/tools/proto_seeds. A crash, leak, sanitizer report or a target that

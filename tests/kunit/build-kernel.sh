@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Builds (once) the small KUnit kernel the module's KUnit suites run on, and
 # prints the path of its build directory. Debian's kernel has no
 # CONFIG_KUNIT, so we build one from Debian's linux-source-6.1 with the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # Parses the serial console of a KUnit guest booted by run.sh.
 #
 #   awk -v expected="suite1 suite2" -f ktap.awk console.log

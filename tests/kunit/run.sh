@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Runs the cyphonic KUnit suites in QEMU and prints TAP: one line per test
 # case, one per suite, and the checks on the guest as a whole.
 #

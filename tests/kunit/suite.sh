@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # tests/run.sh suite: the module's KUnit suites in QEMU, then a check that
 # the harness itself can fail.
 #

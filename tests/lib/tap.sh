@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # TAP helpers shared by the suite scripts (sourced).
 #

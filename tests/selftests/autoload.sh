@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # The module loads on demand: by its rtnl link alias (ip link add ... type
 # cyphonic) and by its generic netlink family alias (cyphctl).
 . "$(dirname "$0")/lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Malformed and unauthentic input on the UDP port is dropped and counted by
 # reason, never delivered: wrong key, tampered ciphertext, truncated
 # packets, short garbage, bad header fields, unknown receiver index, unknown

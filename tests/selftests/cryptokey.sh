@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Cryptokey routing: a correctly encrypted packet whose inner VIPs are not
 # the receiving tunnel's is dropped (rx_drop_cryptokey) and not delivered.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Dumps work with thousands of tunnels: 2000 tunnels are added in one
 # netlink session (nl_bulk), a TUNNEL_GET dump returns each exactly once,
 # cyphctl show lists them all, and deleting the device with all of them

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Bounded memory under a flood: 30 s of UDP offered far above what the
 # tunnel carries (workers = all CPUs), with the kernel's allocations
 # sampled from /proc/slabinfo. The pipeline's queues and rings are bounded

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 # Shared code of the cyphonic selftests (sourced). Runs inside the test VM
 # as root; never touches the host's network.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Bad netlink input is rejected with an errno and an extended ack (the TAP
 # of nl_negative, merged here), and cyphctl rejects bad arguments with a
 # message naming the argument.

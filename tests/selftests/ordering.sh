@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # In-order delivery: the tunnel must not reorder a flow's packets (the
 # design's per-tunnel reorder buffer releases them strictly in sequence),
 # with the crypt work on every CPU (workers 0) and on one (workers 1).

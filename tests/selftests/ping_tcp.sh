@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Ping and a short TCP transfer over a static tunnel for each inner/outer
 # family combination (4-in-4, 6-in-6, 4-in-6, 6-in-4), and ping with both
 # ciphers. The wan router's per-family forwarding counters prove which

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Loss-free rekeying: the next key is installed on both sides and one side
 # swaps during a UDP stream; the other side promotes the key by itself on
 # the first packet under it. No packet may be lost and the new key must be

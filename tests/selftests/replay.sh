@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Replayed DATA packets (captured in the wan router after B accepted them)
 # are dropped as replays and never delivered, whether they come from the
 # original source or from another address; neither a replay nor an

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Roaming: A's underlay address changes in the middle of a TCP transfer.
 # The transfer completes, and B's tunnel endpoint follows A to its new
 # address (announced by an endpoint event).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Run the cyphonic selftests (inside the test VM, as root) and print flat TAP.
 #
 #   tests/selftests/run_all.sh [TEST...]

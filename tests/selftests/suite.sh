@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Test suite "selftests" (run by tests/run.sh): checks the VM harness
 # itself, then boots ONE VM that runs every scenario (run_all.sh) and
 # re-emits its TAP. Builds nothing: `make check` has built the module and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # "Tunnel needed": traffic to a VIP without a tunnel raises a tunnel_needed
 # event and is staged; once the tunnel is added the staged packets are sent
 # (the very first echo request is answered). Without a tunnel the staged

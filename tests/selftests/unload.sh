@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
 # Module unload under traffic: with iperf3 running over a tunnel, delete the
 # devices, then the namespaces, then rmmod; then the same with the
 # namespaces deleted under traffic and modprobe -r; then rmmod with live

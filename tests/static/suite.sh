@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Test suite "static": compiler, sparse and checkpatch cleanliness.
 #
 #   (a) the module builds without a single compiler warning

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # User-space unit tests, built with ASan/UBSan (SAN=1) and run one by one.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)

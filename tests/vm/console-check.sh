@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Print the kernel console lines of LOG that show a kernel problem (warning,
 # BUG, oops, lockup, leak, sanitizer report); print nothing when clean.
 #

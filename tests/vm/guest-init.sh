@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # PID 1 of the test VM, started by the initramfs after switch_root.
 #
 # The root is the host's / (read-only, 9p) under a tmpfs overlay. This

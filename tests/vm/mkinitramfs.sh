@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Build (or reuse) the harness's initramfs for kernel KVER; print its path.
 #
 #   tests/vm/mkinitramfs.sh KVER

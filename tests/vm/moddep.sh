@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Prepare kmod/cyphonic.ko for the guest: print a directory holding
 # extra/cyphonic.ko and the modules.* index files of KVER regenerated with
 # it, ready to copy into the guest's /lib/modules/KVER.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Run a script as root inside a throw-away QEMU VM (stock Debian kernel,
 # host userland) and return its exit status.
 #

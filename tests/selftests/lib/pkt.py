@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
 """Capture, mutate and resend CYPHONIC packets for the selftests.
 
 Standard library only; runs inside a network namespace of the test VM.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Harness self-check (run in the VM): the guest environment is as promised.
 set -e
 fail() { echo "clean.sh: $*" >&2; exit 1; }

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Harness self-check (run in the VM): print a fake kernel warning through
 # /dev/kmsg and exit with status $1. run.sh must report the warning and
 # return this status.
