@@ -9,6 +9,10 @@
 #   (d) user space builds from scratch with -Werror
 #   (e) user/lib/ keeps its dependency rule (scripts/check-lib-deps.sh), and
 #       the checker catches a planted forbidden include
+#   (f) man pages: each renders without a warning (as lintian checks them),
+#       every program in user/ has one, and the .conf(5) key lists match
+#       the daemons' --help-config (scripts/gen-man-config.sh --check)
+#   (g) cyphctl's bash completion (tests/static/completion.sh)
 #
 # The module and user space are rebuilt from scratch in temporary copies,
 # so the result never depends on what is already built and the work tree
@@ -127,6 +131,47 @@ else
 	fail "check-lib-deps.sh fails on a planted violation, naming file, include and edge"
 	show "$tmp/deps.log"
 fi
+
+# ---- (f) man pages ----
+pages=$(ls "$top"/docs/man/*.[1-8] 2> /dev/null)
+[ -n "$pages" ] || fail "man pages exist" "no docs/man/*.[1-8]"
+for p in $pages; do
+	# The way lintian runs man (its manpage-has-errors-from-man check).
+	if LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 \
+		man --warnings -E UTF-8 -l -Tutf8 -Z "$p" > /dev/null 2> "$tmp/man.log" &&
+		[ ! -s "$tmp/man.log" ]; then
+		tap_ok "man page ${p#"$top"/} renders without warnings"
+	else
+		fail "man page ${p#"$top"/} renders without warnings"
+		show "$tmp/man.log"
+	fi
+done
+for d in "$top"/user/*/; do
+	prog=$(basename "$d")
+	[ "$prog" = lib ] && continue
+	ls "$d"*.c > /dev/null 2>&1 || continue
+	if ls "$top/docs/man/$prog".[18] > /dev/null 2>&1; then
+		tap_ok "program $prog has a man page"
+	else
+		fail "program $prog has a man page" "expected docs/man/$prog.8"
+	fi
+done
+if [ -x "$tmp/user/bin/cyphonic-as" ]; then
+	if "$top/scripts/gen-man-config.sh" --check "$tmp/user/bin" > "$tmp/gen.log" 2>&1; then
+		tap_ok "cyphonic-{as,nms,trs}.conf(5) list exactly the keys of --help-config"
+	else
+		fail "cyphonic-{as,nms,trs}.conf(5) list exactly the keys of --help-config" \
+			"run scripts/gen-man-config.sh after make -C user progs:"
+		show "$tmp/gen.log"
+	fi
+else
+	fail "cyphonic-{as,nms,trs}.conf(5) list exactly the keys of --help-config" \
+		"the daemons did not build"
+fi
+
+# ---- (g) bash completion ----
+tap_run completion bash "$top/tests/static/completion.sh" "$top/user/cyphctl/completion.bash" ||
+	fails=$((fails + 1))
 
 tap_plan
 [ "$fails" -eq 0 ]
