@@ -18,3 +18,7 @@ $(OUT)/test/test_nms: $(NMS_CORE_SRCS) $(wildcard $(TOP)/user/cyphonic-nms/*.h)
 CFLAGS_test_trs += -I$(TOP)/user/cyphonic-trs
 SRCS_test_trs := $(TRS_CORE_SRCS)
 $(OUT)/test/test_trs: $(TRS_CORE_SRCS) $(wildcard $(TOP)/user/cyphonic-trs/*.h)
+# secret files' modes: cyphctl genkey (its warning) and the library writers.
+CFLAGS_test_secret_modes += -I$(TOP)/user/cyphctl
+SRCS_test_secret_modes := $(TOP)/user/cyphctl/genkey.c $(TOP)/user/cyphctl/parse.c
+$(OUT)/test/test_secret_modes: $(SRCS_test_secret_modes) $(wildcard $(TOP)/user/cyphctl/*.h)

@@ -4,11 +4,29 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <linux/cyphonic.h>
 
 #include "commands.h"
 #include "runtime/hexkey.h"
 #include "parse.h"
+
+/*
+ * As `wg genkey` does: a key in a file that any user may read is no
+ * secret. Warn rather than refuse, so the output is never lost; the
+ * file's mode comes from the caller's umask, which we cannot know better.
+ */
+static void warn_world_accessible(void)
+{
+	struct stat st;
+
+	if (!fstat(STDOUT_FILENO, &st) && S_ISREG(st.st_mode) &&
+	    (st.st_mode & S_IRWXO))
+		fputs("Warning: writing to world accessible file.\n"
+		      "Consider setting the umask to 077 and trying again.\n",
+		      stderr);
+}
 
 int cmd_genkey(int argc, char **argv)
 {
@@ -20,6 +38,7 @@ int cmd_genkey(int argc, char **argv)
 	(void)argv;
 	if (argc)
 		return usage_error("genkey");
+	warn_world_accessible();
 	/* getrandom() blocks until the pool is initialised, never after. */
 	while (got < sizeof(key)) {
 		r = getrandom(key + got, sizeof(key) - got, 0);

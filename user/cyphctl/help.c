@@ -63,7 +63,8 @@ const struct command commands[] = {
 	  "(\"tunnel_needed\", \"key_limit\", \"endpoint\").\n" },
 	{ "genkey", cmd_genkey,
 	  "cyphctl genkey\n",
-	  "Prints a fresh random 256-bit key as 64 hex characters.\n" },
+	  "Prints a fresh random 256-bit key as 64 hex characters. Warns when\n"
+	  "its output is a file other users can read: (umask 077; cyphctl genkey > K)\n" },
 	{ NULL, NULL, NULL, NULL },
 };
 
