@@ -5,7 +5,12 @@
  * the resulting modes back with stat(2).
  *
  *   - cyphctl genkey warns, as `wg genkey` does, when its output is a
- *     regular file other users can read, and only then.
+ *     regular file other users can read, and only then;
+ *   - the library's writers: cyph_write_file_atomic with mode 0600, private
+ *     keys (cyph_key_save), the CA key (cyph_ca_create) and the SQLite
+ *     registry with its -wal and -shm files (it holds password hashes);
+ *   - an existing registry readable by others loses those bits; group bits
+ *     chosen by an admin stay.
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -16,6 +21,10 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "pki/ca.h"
+#include "pki/cred.h"
+#include "runtime/fileutil.h"
+#include "stores/store.h"
 #include "tap.h"
 
 /* genkey.c's only use of help.c, which would pull in every command. */
@@ -97,6 +106,83 @@ static void test_genkey(void)
 	}
 }
 
+static void path_in(char *buf, size_t len, const char *name, mode_t m)
+{
+	snprintf(buf, len, "%s/%03o-%s", dir, (unsigned int)m, name);
+}
+
+/* TAP check: PATH (NAME in the messages) has exactly mode WANT. */
+static void check_mode(const char *path, const char *name, mode_t m, mode_t want)
+{
+	mode_t got = mode_of(path);
+
+	TAP_CHECK(got == want, "umask %03o: %s is %03o (got %03o)", (unsigned int)m, name,
+		  (unsigned int)want, (unsigned int)got);
+}
+
+static void test_library(mode_t m)
+{
+	char p[4200], cert[4200], wal[4300], shm[4300], err[1024];
+	struct cyph_store *s;
+	EVP_PKEY *key;
+
+	umask(m);
+	path_in(p, sizeof(p), "atomic", m);
+	TAP_CHECK(!cyph_write_file_atomic(p, "secret\n", 7, 0600, err, sizeof(err)),
+		  "umask %03o: cyph_write_file_atomic (%s)", (unsigned int)m, err);
+	check_mode(p, "cyph_write_file_atomic(0600)", m, 0600);
+
+	path_in(p, sizeof(p), "node.key", m);
+	key = cyph_key_generate();
+	TAP_CHECK(key && !cyph_key_save(key, p, err, sizeof(err)),
+		  "umask %03o: cyph_key_save (%s)", (unsigned int)m, err);
+	EVP_PKEY_free(key);
+	check_mode(p, "private key", m, 0600);
+
+	path_in(p, sizeof(p), "ca.key", m);
+	path_in(cert, sizeof(cert), "ca.crt", m);
+	TAP_CHECK(!cyph_ca_create(cert, p, "test CA", 1, err, sizeof(err)),
+		  "umask %03o: cyph_ca_create (%s)", (unsigned int)m, err);
+	check_mode(p, "CA key", m, 0600);
+	check_mode(cert, "CA certificate", m, 0644);
+
+	path_in(p, sizeof(p), "as.db", m);
+	snprintf(wal, sizeof(wal), "%s-wal", p);
+	snprintf(shm, sizeof(shm), "%s-shm", p);
+	s = cyph_store_open_sqlite(p, err, sizeof(err));
+	TAP_CHECK(s, "umask %03o: new registry opens (%s)", (unsigned int)m, s ? "" : err);
+	check_mode(p, "new registry", m, 0600);
+	/* WAL mode: both exist while the database is open (schema written) */
+	check_mode(wal, "registry -wal", m, 0600);
+	check_mode(shm, "registry -shm", m, 0600);
+	cyph_store_close(s);
+	umask(022);
+}
+
+/* A registry left readable by others is tightened; group bits stay. */
+static void test_existing_registry(void)
+{
+	static const struct { mode_t before, after; } cases[] = {
+		{ 0644, 0640 }, { 0666, 0660 }, { 0640, 0640 }, { 0600, 0600 },
+	};
+	char p[4200], err[1024];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cyph_store *s;
+
+		snprintf(p, sizeof(p), "%s/existing-%zu.db", dir, i);
+		s = cyph_store_open_sqlite(p, err, sizeof(err));
+		cyph_store_close(s);
+		chmod(p, cases[i].before);
+		s = cyph_store_open_sqlite(p, err, sizeof(err));
+		TAP_CHECK(s && mode_of(p) == cases[i].after,
+			  "existing registry %03o reopens as %03o (got %03o)",
+			  (unsigned int)cases[i].before, (unsigned int)cases[i].after,
+			  (unsigned int)mode_of(p));
+		cyph_store_close(s);
+	}
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -104,6 +190,15 @@ int main(void)
 		return 1;
 	}
 	test_genkey();
-	rmdir(dir);
+	test_library(022);
+	test_library(000);
+	test_existing_registry();
+	{
+		char cmd[4300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd))
+			return 1;
+	}
 	return tap_done();
 }

@@ -5,11 +5,15 @@
 #include "runtime/sslerr.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 struct sq_store {
 	struct cyph_store base;
@@ -666,6 +670,37 @@ static const struct cyph_store_ops sq_ops = {
 	.list_revoked = sq_list_revoked,
 };
 
+/*
+ * The registry holds password hashes: a new database file is created 0600
+ * whatever the umask (SQLite would create it 0644 & ~umask). SQLite gives
+ * the -wal, -shm and -journal files the database file's mode, so they
+ * follow. An existing database readable by others (made by an older
+ * version) loses those bits; group bits an admin chose are kept.
+ */
+static int make_private(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	if (!*path || !strcmp(path, ":memory:"))
+		return 0;
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 && errno == EEXIST)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cyph_fail(err, errlen, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) ||
+	    (S_ISREG(st.st_mode) && (st.st_mode & S_IRWXO) &&
+	     fchmod(fd, st.st_mode & 0770))) {
+		int e = errno;
+
+		close(fd);
+		return cyph_fail(err, errlen, "%s: %s", path, strerror(e));
+	}
+	close(fd);
+	return 0;
+}
+
 struct cyph_store *cyph_store_open_sqlite(const char *path, char *err, size_t errlen)
 {
 	struct sq_store *q = calloc(1, sizeof(*q));
@@ -675,6 +710,8 @@ struct cyph_store *cyph_store_open_sqlite(const char *path, char *err, size_t er
 		return NULL;
 	}
 	q->base.ops = &sq_ops;
+	if (make_private(path, err, errlen))
+		goto fail;
 	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		cyph_fail(err, errlen, "%s: %s", path, q->db ? sqlite3_errmsg(q->db) : "cannot open");
