@@ -423,13 +423,48 @@ static const char *const type_names[] = {
 	[CYPH_CFG_LEVEL] = "log level",
 };
 
+/* ms in the largest unit the parser takes that divides it: "30s", "7d". */
+static void format_duration(long long ms, char *buf, size_t len)
+{
+	static const struct { long long ms; const char *unit; } units[] = {
+		{ 86400000LL, "d" }, { 3600000LL, "h" }, { 60000LL, "m" }, { 1000LL, "s" },
+	};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms && ms % units[i].ms == 0) {
+			snprintf(buf, len, "%lld%s", ms / units[i].ms, units[i].unit);
+			return;
+		}
+	}
+	snprintf(buf, len, ms ? "%lldms" : "%lld", ms);
+}
+
+/* ", MIN..MAX" for a range-checked field, else "". */
+static void format_range(const struct cyph_cfg_field *x, char *buf, size_t len)
+{
+	char lo[32], hi[32];
+
+	buf[0] = '\0';
+	if (x->min >= x->max)
+		return;
+	if (x->type == CYPH_CFG_INT) {
+		snprintf(buf, len, ", %lld..%lld", x->min, x->max);
+	} else if (x->type == CYPH_CFG_DURATION_MS) {
+		format_duration(x->min, lo, sizeof(lo));
+		format_duration(x->max, hi, sizeof(hi));
+		snprintf(buf, len, ", %s..%s", lo, hi);
+	}
+}
+
 void cyph_cfg_describe(const struct cyph_cfg_field *fields, size_t n, FILE *f)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct cyph_cfg_field *x = &fields[i];
+		char range[80];
 
-		fprintf(f, "[%s] %s (%s%s%s%s): %s\n", x->section, x->key,
-			type_names[x->type], x->required ? ", required" : "",
+		format_range(x, range, sizeof(range));
+		fprintf(f, "[%s] %s (%s%s%s%s%s): %s\n", x->section, x->key,
+			type_names[x->type], range, x->required ? ", required" : "",
 			x->dflt ? ", default " : "", x->dflt ? x->dflt : "",
 			x->help ? x->help : "");
 	}

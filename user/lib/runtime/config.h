@@ -129,7 +129,11 @@ int cyph_parse_prefix4(const char *s, struct cyph_prefix4 *out, const char **why
 int cyph_parse_prefix6(const char *s, struct cyph_prefix6 *out, const char **why);
 int cyph_parse_duration_ms(const char *s, long long *out, const char **why);
 
-/* Prints "[section] key (type, default X): help" lines, one per field. */
+/*
+ * Prints "[section] key (type[, MIN..MAX][, required][, default X]): help"
+ * lines, one per field (--help-config; scripts/gen-man-config.sh turns
+ * them into the daemons' .conf(5) man pages).
+ */
 void cyph_cfg_describe(const struct cyph_cfg_field *fields, size_t n, FILE *f);
 
 #endif
