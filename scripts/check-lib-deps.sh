@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The dependency rule of user/lib/: each sub-folder is one concern, and a
 # file may include headers of its own folder and of the folders named on
 # the "May include:" line of its folder's overview header
