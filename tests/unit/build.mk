@@ -18,3 +18,5 @@ $(OUT)/test/test_nms: $(NMS_CORE_SRCS) $(wildcard $(TOP)/user/cyphonic-nms/*.h)
 CFLAGS_test_trs += -I$(TOP)/user/cyphonic-trs
 SRCS_test_trs := $(TRS_CORE_SRCS)
 $(OUT)/test/test_trs: $(TRS_CORE_SRCS) $(wildcard $(TOP)/user/cyphonic-trs/*.h)
+# stores: the PostgreSQL backend's test looks behind the store with libpq.
+CFLAGS_test_store += $(shell pkg-config --cflags libpq)
