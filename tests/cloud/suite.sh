@@ -85,7 +85,7 @@ EOC
 }
 write_conf "$CYPH_AS_CONF" 10m
 
-for part in config admin as; do
+for part in config admin as pg; do
 	. "$top/tests/cloud/part_$part.sh"
 done
 
