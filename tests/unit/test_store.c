@@ -511,6 +511,28 @@ static void pg_schema(const struct backend *b)
 	TAP_CHECK(s != NULL && pg_version(c) == cyph_store_pg_schema_version(),
 		  "reopen: migrations not applied twice (%s)", err);
 	cyph_store_close(s);
+	/* once migrated, a user with data rights only (no CREATE) suffices */
+	{
+		PGconn *root = pg_admin(NULL);
+
+		pg_exec(root, "DROP ROLE IF EXISTS cyph_dml");
+		pg_exec(root, "CREATE ROLE cyph_dml LOGIN");
+		PQfinish(root);
+	}
+	pg_exec(c, "REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+	pg_exec(c, "GRANT USAGE ON SCHEMA public TO cyph_dml");
+	pg_exec(c, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+		"TO cyph_dml");
+	snprintf(spec, sizeof(spec), "postgres:%s dbname=t_schema user=cyph_dml", pg_conninfo);
+	s = cyph_store_open(spec, err, sizeof(err));
+	{
+		struct cyph_vip_pool vp = pool("10.4.0.0/24", NULL, false);
+
+		TAP_CHECK(s && !add(s, "dml", CYPH_ROLE_NODE, 0, CYPH_IP_V4, &vp, &p, err),
+			  "a user with SELECT/INSERT/UPDATE/DELETE only opens and writes a "
+			  "migrated store (%s)", err);
+	}
+	cyph_store_close(s);
 	pg_exec(c, "UPDATE schema_version SET version = 999");
 	s = b->open("schema", false, err, sizeof(err));
 	TAP_CHECK(!s && strstr(err, "newer than this program") && strstr(err, "dbname=t_schema"),

@@ -260,9 +260,17 @@ static int migrate(struct pg_store *q, char *err, size_t errlen)
 
 	if (tx_begin(q, err, errlen) ||
 	    run_ok(q, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK ")", NULL, "schema lock",
-		   err, errlen) ||
-	    run_ok(q, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
-		   NULL, "schema_version", err, errlen))
+		   err, errlen))
+		goto fail;
+	/* look before creating: once migrated, the user needs no CREATE right */
+	res = run(q, "SELECT to_regclass('schema_version') IS NOT NULL", NULL, "schema version",
+		  err, errlen);
+	if (!res)
+		goto fail;
+	v = (int)col_i64(res, 0, 0);
+	PQclear(res);
+	if (!v && run_ok(q, "CREATE TABLE schema_version (version INTEGER NOT NULL)", NULL,
+			 "schema_version", err, errlen))
 		goto fail;
 	res = run(q, "SELECT version FROM schema_version", NULL, "schema version", err, errlen);
 	if (!res)
