@@ -104,11 +104,18 @@ static const char *one_line(const char *msg, char *buf, size_t cap)
 	return buf;
 }
 
+/*
+ * The server's message; its detail only for unique and foreign-key
+ * violations ("Key (name)=(alice) already exists"): the detail of other
+ * violations ("Failing row contains (...)") would show the password hash.
+ */
 static int pg_fail(struct pg_store *q, const PGresult *res, char *err, size_t errlen,
 		   const char *what)
 {
 	const char *m = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *detail = state && (!strcmp(state, "23505") || !strcmp(state, "23503")) ?
+			     PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
 	char buf[512];
 
 	if (!m)
