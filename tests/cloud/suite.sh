@@ -86,7 +86,7 @@ EOC
 }
 write_conf "$CYPH_AS_CONF" 10m
 
-for part in config admin as secrets; do
+for part in config admin as secrets pg; do
 	. "$top/tests/cloud/part_$part.sh"
 done
 

@@ -22,3 +22,6 @@ $(OUT)/test/test_trs: $(TRS_CORE_SRCS) $(wildcard $(TOP)/user/cyphonic-trs/*.h)
 CFLAGS_test_secret_modes += -I$(TOP)/user/cyphctl
 SRCS_test_secret_modes := $(TOP)/user/cyphctl/genkey.c $(TOP)/user/cyphctl/parse.c
 $(OUT)/test/test_secret_modes: $(SRCS_test_secret_modes) $(wildcard $(TOP)/user/cyphctl/*.h)
+
+# stores: the PostgreSQL backend's test looks behind the store with libpq.
+CFLAGS_test_store += $(shell pkg-config --cflags libpq)

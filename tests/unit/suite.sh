@@ -4,6 +4,7 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
+. "$top/tests/lib/pg.sh"
 echo "TAP version 13"
 if ! make -s -C "$top/user" SAN=1 unit > "$top/build/unit-build.log" 2>&1; then
 	tap_fail "unit: build (SAN=1)" "see build/unit-build.log"
@@ -12,6 +13,16 @@ if ! make -s -C "$top/user" SAN=1 unit > "$top/build/unit-build.log" 2>&1; then
 	exit 1
 fi
 status=0
+# The store tests run against PostgreSQL too (CYPH_TEST_PG): a real server,
+# and a missing one is a failure, not a skip.
+trap pg_stop EXIT
+if pg_start 2> "$top/build/unit-pg.log"; then
+	tap_ok "unit: PostgreSQL started for the store tests (${PG_BIN%/bin})"
+else
+	tap_fail "unit: PostgreSQL for the store tests" "see build/unit-pg.log"
+	sed 's/^/# /' "$top/build/unit-pg.log" | tail -n 20
+	status=1
+fi
 for t in "$top"/build/san/test/test_*; do
 	[ -x "$t" ] || continue
 	tap_run "$(basename "$t")" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$t" || status=1

@@ -14,6 +14,8 @@
 #include <stdio.h>
 
 static int tap_n, tap_failed;
+/* Printed before every check's name (e.g. the backend a suite runs on). */
+static const char *tap_prefix = "";
 
 static inline void tap_start(void)
 {
@@ -28,7 +30,7 @@ static inline int tap_check(int ok, const char *file, int line,
 	va_list ap;
 
 	tap_start();
-	printf("%s %d - ", ok ? "ok" : "not ok", ++tap_n);
+	printf("%s %d - %s", ok ? "ok" : "not ok", ++tap_n, tap_prefix);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
@@ -46,7 +48,7 @@ static inline int tap_check(int ok, const char *file, int line,
 static inline void tap_skip(const char *why, const char *name)
 {
 	tap_start();
-	printf("ok %d - %s # SKIP %s\n", ++tap_n, name, why);
+	printf("ok %d - %s%s # SKIP %s\n", ++tap_n, tap_prefix, name, why);
 }
 
 static inline int tap_done(void)

@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: MIT
-/* SQLite registry: schema, VIP allocation, uniqueness, revocation. */
+/*
+ * The AS registry: schema, VIP allocation, uniqueness, revocation, paging
+ * and concurrent writers. The same cases run against every backend: the
+ * embedded SQLite store, and PostgreSQL when CYPH_TEST_PG holds a libpq
+ * connection string to a server the test may create databases on
+ * (tests/unit/suite.sh starts one with tests/lib/pg.sh and always sets it).
+ */
 #include "pki/cred.h"
 #include "stores/store.h"
 #include "tap.h"
 
 #include <arpa/inet.h>
+#include <libpq-fe.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +21,17 @@
 
 static char dir[] = "/tmp/test_store.XXXXXX";
 static char dbpath[300];
+static const char *pg_conninfo;	/* CYPH_TEST_PG */
+
+/*
+ * A backend: opens a store on a fresh, empty database named by tag, or
+ * (fresh false) the one an earlier call created.
+ */
+struct backend {
+	const char *name;
+	struct cyph_store *(*open)(const char *tag, bool fresh, char *err, size_t errlen);
+	void (*schema)(const struct backend *b);
+};
 
 static struct cyph_vip_pool pool(const char *p4, const char *p6, bool reuse)
 {
@@ -170,12 +189,198 @@ static void test_revocation(struct cyph_store *s)
 		  "deleting an adapter deletes its general nodes");
 }
 
-static void test_schema(void)
+/* More than one page of a list (store_pg.c reads 256 rows a round trip). */
+#define MANY 300
+
+struct walk {
+	struct cyph_store *s;
+	int n, stop_at;
+	bool ordered, nested_ok;
+	uint64_t last_id;
+	uint8_t last_serial[20];
+	size_t last_len;
+};
+
+static int walk_principal(const struct cyph_principal *p, void *arg)
+{
+	struct walk *w = arg;
+	struct cyph_principal again;
+	char err[256];
+
+	if (p->id <= w->last_id)
+		w->ordered = false;
+	w->last_id = p->id;
+	/* a callback may use the store while the list runs */
+	if (w->s->ops->get_by_id(w->s, p->id, &again, err, sizeof(err)) ||
+	    strcmp(again.name, p->name))
+		w->nested_ok = false;
+	return ++w->n == w->stop_at;
+}
+
+static int walk_revoked(const struct cyph_revoked *r, void *arg)
+{
+	struct walk *w = arg;
+	size_t l = r->serial_len < w->last_len ? r->serial_len : w->last_len;
+	int c = memcmp(r->serial, w->last_serial, l);
+
+	if (w->n && (c < 0 || (c == 0 && r->serial_len <= w->last_len)))
+		w->ordered = false;
+	memcpy(w->last_serial, r->serial, r->serial_len);
+	w->last_len = r->serial_len;
+	return ++w->n == w->stop_at;
+}
+
+static void test_paging(struct cyph_store *s)
+{
+	struct cyph_vip_pool vp = pool("10.6.0.0/16", NULL, false);
+	struct cyph_principal p;
+	struct walk w = { .s = s, .ordered = true, .nested_ok = true };
+	char err[512] = "", name[16];
+	int bad = 0, rc;
+
+	for (int i = 0; i < MANY; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		bad += add(s, name, CYPH_ROLE_NODE, 0, CYPH_IP_V4, &vp, &p, err) != 0;
+	}
+	TAP_CHECK(!bad, "%d nodes added (%s)", MANY, bad ? err : "");
+	rc = s->ops->list(s, 0, 0, walk_principal, &w, err, sizeof(err));
+	TAP_CHECK(!rc && w.n == MANY && w.ordered && w.nested_ok, "list of %d: all, in id order, callback may use the "
+		  "store (%d, %s)", MANY, w.n, err);
+	memset(&w, 0, sizeof(w));
+	w.s = s;
+	w.stop_at = 7;
+	TAP_CHECK(!s->ops->list(s, 0, 0, walk_principal, &w, err, sizeof(err)) && w.n == 7,
+		  "list stops when the callback says so");
+	bad = 0;
+	for (int i = 0; i < MANY; i++) {
+		uint8_t serial[16] = { 0x40, (uint8_t)(i >> 8), (uint8_t)i, 0xff };
+
+		bad += s->ops->cert_issued(s, p.id, serial, (size_t)(4 + i % 3), 100, 4000000000LL,
+					   err, sizeof(err)) != 0;
+	}
+	TAP_CHECK(!bad && !s->ops->revoke_principal(s, p.id, 200, err, sizeof(err)),
+		  "%d certificates issued and revoked (%s)", MANY, err);
+	memset(&w, 0, sizeof(w));
+	w.ordered = true;
+	rc = s->ops->list_revoked(s, 200, walk_revoked, &w, err, sizeof(err));
+	TAP_CHECK(!rc && w.n == MANY && w.ordered, "CRL of %d: all, in serial order (%d)", MANY, w.n);
+	memset(&w, 0, sizeof(w));
+	w.stop_at = 3;
+	TAP_CHECK(!s->ops->list_revoked(s, 200, walk_revoked, &w, err, sizeof(err)) && w.n == 3,
+		  "CRL walk stops when the callback says so");
+	TAP_CHECK(!s->ops->set_password(s, p.id, "$y", err, sizeof(err)) &&
+		  !s->ops->get_by_id(s, p.id, &p, err, sizeof(err)) && !strcmp(p.pwhash, "$y") &&
+		  s->ops->set_password(s, 999999, "$y", err, sizeof(err)) == 1,
+		  "set password; unknown id: 1");
+}
+
+/*
+ * Two writers (two connections, as two AS replicas have) allocating at
+ * once must never hand out the same VIP, nor fail because of each other.
+ */
+#define RACERS 2
+#define PER_RACER 40
+
+struct racer {
+	const struct backend *b;
+	int idx, failed;
+	char err[512];
+	struct in_addr vip[PER_RACER];
+	struct in6_addr vip6[PER_RACER];
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	struct cyph_vip_pool vp = pool("10.5.0.0/24", "fd00:5::/64", false);
+	struct cyph_store *s = r->b->open("race", false, r->err, sizeof(r->err));
+	struct cyph_principal p;
+	char name[16];
+
+	if (!s) {
+		r->failed = PER_RACER;
+		return NULL;
+	}
+	for (int i = 0; i < PER_RACER; i++) {
+		snprintf(name, sizeof(name), "r%d-%d", r->idx, i);
+		if (add(s, name, CYPH_ROLE_NODE, 0, CYPH_IP_DUAL, &vp, &p, r->err)) {
+			r->failed++;
+			continue;
+		}
+		r->vip[i] = p.vip4;
+		r->vip6[i] = p.vip6;
+	}
+	cyph_store_close(s);
+	return NULL;
+}
+
+static int cmp_vip(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct in6_addr));
+}
+
+static void test_concurrent(const struct backend *b)
+{
+	struct racer r[RACERS];
+	pthread_t th[RACERS];
+	struct in6_addr all[RACERS * PER_RACER * 2];
+	char err[512] = "";
+	struct cyph_store *s = b->open("race", true, err, sizeof(err));
+	int n = 0, dup = 0, failed = 0, listed = 0;
+
+	TAP_CHECK(s != NULL, "store for the race (%s)", err);
+	if (!s)
+		return;
+	cyph_store_close(s);
+	for (int i = 0; i < RACERS; i++) {
+		r[i] = (struct racer){ .b = b, .idx = i };
+		pthread_create(&th[i], NULL, race, &r[i]);
+	}
+	for (int i = 0; i < RACERS; i++) {
+		pthread_join(th[i], NULL);
+		failed += r[i].failed;
+		for (int j = 0; j < PER_RACER && !r[i].failed; j++) {
+			memset(&all[n], 0, sizeof(all[n]));
+			memcpy(&all[n++], &r[i].vip[j], 4);
+			all[n++] = r[i].vip6[j];
+		}
+	}
+	TAP_CHECK(!failed, "%d writers x %d adds at once: none failed (%s)", RACERS, PER_RACER,
+		  failed ? (r[0].failed ? r[0].err : r[1].err) : "");
+	qsort(all, (size_t)n, sizeof(all[0]), cmp_vip);
+	for (int i = 1; i < n; i++)
+		dup += !memcmp(&all[i - 1], &all[i], sizeof(all[0]));
+	TAP_CHECK(n == RACERS * PER_RACER * 2 && !dup, "no VIP handed out twice (%d VIPs, %d "
+		  "duplicates)", n, dup);
+	s = b->open("race", false, err, sizeof(err));
+	if (s) {
+		s->ops->list(s, 0, 0, count_cb, &listed, err, sizeof(err));
+		cyph_store_close(s);
+	}
+	TAP_CHECK(listed == RACERS * PER_RACER, "all %d principals stored (%d)",
+		  RACERS * PER_RACER, listed);
+}
+
+/* ---- SQLite ---- */
+
+static struct cyph_store *sqlite_open(const char *tag, bool fresh, char *err, size_t errlen)
+{
+	char p[340];
+
+	snprintf(p, sizeof(p), "%s/%s.db", dir, tag);
+	if (fresh)
+		unlink(p);
+	/* the default: a plain path is a SQLite file */
+	return cyph_store_open(p, err, errlen);
+}
+
+static void sqlite_schema(const struct backend *b)
 {
 	char p[320], err[512] = "";
 	struct cyph_store *s;
 	sqlite3 *db;
 
+	(void)b;
 	snprintf(p, sizeof(p), "%s/future.db", dir);
 	sqlite3_open(p, &db);
 	sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL);
@@ -183,7 +388,8 @@ static void test_schema(void)
 	s = cyph_store_open_sqlite(p, err, sizeof(err));
 	TAP_CHECK(!s && strstr(err, "newer than this program") && strstr(err, p),
 		  "newer schema refused (%s)", err);
-	s = cyph_store_open_sqlite(dbpath, err, sizeof(err));
+	snprintf(dbpath, sizeof(dbpath), "%s/basic.db", dir);
+	s = cyph_store_open(dbpath, err, sizeof(err));
 	TAP_CHECK(s != NULL, "reopen migrated store");
 	sqlite3_open(dbpath, &db);
 	{
@@ -204,10 +410,151 @@ static void test_schema(void)
 	}
 	sqlite3_close(db);
 	cyph_store_close(s);
-	TAP_CHECK(!cyph_store_open("postgres://x", err, sizeof(err)) && strstr(err, "unsupported"),
-		  "unsupported store named");
 	TAP_CHECK(!cyph_store_open_sqlite("/nonexistent/dir/x.db", err, sizeof(err)) &&
 		  strstr(err, "/nonexistent/dir/x.db"), "unopenable path named (%s)", err);
+}
+
+/* ---- PostgreSQL ---- */
+
+static void quiet(void *arg, const char *msg)
+{
+	(void)arg; (void)msg;
+}
+
+/* The test's own connection, to create databases and look behind the store. */
+static PGconn *pg_admin(const char *db)
+{
+	char ci[1024];
+	PGconn *c;
+
+	snprintf(ci, sizeof(ci), "%s%s%s", pg_conninfo, db ? " dbname=" : "", db ? db : "");
+	c = PQconnectdb(ci);
+	if (PQstatus(c) != CONNECTION_OK) {
+		printf("# %s: %s", ci, PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, quiet, NULL);
+	return c;
+}
+
+/* Runs a constant statement of the test; 0 on success. */
+static int pg_exec(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		printf("# %s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+static struct cyph_store *pg_open(const char *tag, bool fresh, char *err, size_t errlen)
+{
+	char spec[1024], sql[128];
+
+	if (fresh) {
+		PGconn *c = pg_admin(NULL);
+		int rc = -1;
+
+		if (c) {
+			/* tag is a constant of this file, not input */
+			snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS t_%s WITH (FORCE)", tag);
+			rc = pg_exec(c, sql);
+			snprintf(sql, sizeof(sql), "CREATE DATABASE t_%s", tag);
+			rc = rc ? rc : pg_exec(c, sql);
+			PQfinish(c);
+		}
+		if (rc) {
+			snprintf(err, errlen, "cannot create database t_%s", tag);
+			return NULL;
+		}
+	}
+	snprintf(spec, sizeof(spec), "postgres:%s dbname=t_%s", pg_conninfo, tag);
+	return cyph_store_open(spec, err, errlen);
+}
+
+static int pg_version(PGconn *c)
+{
+	PGresult *r = PQexec(c, "SELECT version FROM schema_version");
+	int v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ?
+		atoi(PQgetvalue(r, 0, 0)) : -1;
+
+	PQclear(r);
+	return v;
+}
+
+static void pg_schema(const struct backend *b)
+{
+	char err[512] = "", spec[1024];
+	struct cyph_store *s = b->open("schema", true, err, sizeof(err));
+	struct cyph_principal p;
+	PGconn *c = pg_admin("t_schema");
+
+	TAP_CHECK(s && c, "fresh store migrated (%s)", err);
+	if (!s || !c) {
+		cyph_store_close(s);
+		PQfinish(c);
+		return;
+	}
+	TAP_CHECK(pg_version(c) == cyph_store_pg_schema_version(),
+		  "schema_version table records %d", cyph_store_pg_schema_version());
+	/* a dropped connection (server restart, failover) is re-established */
+	pg_exec(c, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+		"datname = 't_schema' AND pid <> pg_backend_pid()");
+	usleep(100 * 1000);
+	TAP_CHECK(s->ops->get_by_name(s, "nobody", &p, err, sizeof(err)) == 1,
+		  "reconnects after the server dropped the connection (%s)", err);
+	cyph_store_close(s);
+	s = b->open("schema", false, err, sizeof(err));
+	TAP_CHECK(s != NULL && pg_version(c) == cyph_store_pg_schema_version(),
+		  "reopen: migrations not applied twice (%s)", err);
+	cyph_store_close(s);
+	/* once migrated, a user with data rights only (no CREATE) suffices */
+	{
+		PGconn *root = pg_admin(NULL);
+
+		pg_exec(root, "DROP ROLE IF EXISTS cyph_dml");
+		pg_exec(root, "CREATE ROLE cyph_dml LOGIN");
+		PQfinish(root);
+	}
+	pg_exec(c, "REVOKE CREATE ON SCHEMA public FROM PUBLIC");
+	pg_exec(c, "GRANT USAGE ON SCHEMA public TO cyph_dml");
+	pg_exec(c, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public "
+		"TO cyph_dml");
+	snprintf(spec, sizeof(spec), "postgres:%s dbname=t_schema user=cyph_dml", pg_conninfo);
+	s = cyph_store_open(spec, err, sizeof(err));
+	{
+		struct cyph_vip_pool vp = pool("10.4.0.0/24", NULL, false);
+
+		TAP_CHECK(s && !add(s, "dml", CYPH_ROLE_NODE, 0, CYPH_IP_V4, &vp, &p, err),
+			  "a user with SELECT/INSERT/UPDATE/DELETE only opens and writes a "
+			  "migrated store (%s)", err);
+	}
+	cyph_store_close(s);
+	pg_exec(c, "UPDATE schema_version SET version = 999");
+	s = b->open("schema", false, err, sizeof(err));
+	TAP_CHECK(!s && strstr(err, "newer than this program") && strstr(err, "dbname=t_schema"),
+		  "newer schema refused, store named (%s)", err);
+	cyph_store_close(s);
+	PQfinish(c);
+
+	/* errors name the server and database, never the password */
+	s = cyph_store_open("postgres:host=/nonexistent/pg user=u password=hunter2 dbname=reg",
+			    err, sizeof(err));
+	TAP_CHECK(!s && strstr(err, "cannot connect") && strstr(err, "host=/nonexistent/pg") &&
+		  strstr(err, "dbname=reg") && !strstr(err, "hunter2"),
+		  "unreachable server named, password not shown (%s)", err);
+	s = cyph_store_open("postgresql://u:hunter2@/reg?host=/nonexistent/pg", err, sizeof(err));
+	TAP_CHECK(!s && strstr(err, "dbname=reg") && !strstr(err, "hunter2"),
+		  "URI form: same, password not shown (%s)", err);
+	s = cyph_store_open("postgres:password=hunter2 dbname", err, sizeof(err));
+	TAP_CHECK(!s && strstr(err, "invalid connection string") && !strstr(err, "hunter2"),
+		  "malformed connection string refused, password not shown (%s)", err);
+	snprintf(spec, sizeof(spec), "postgres:%s dbname=no_such_db", pg_conninfo);
+	s = cyph_store_open(spec, err, sizeof(err));
+	TAP_CHECK(!s && strstr(err, "no_such_db"), "missing database named (%s)", err);
 }
 
 static void test_helpers(void)
@@ -229,26 +576,63 @@ static void test_helpers(void)
 		  "method and IP mode names");
 }
 
+
+static const struct backend backends[] = {
+	{ "sqlite", sqlite_open, sqlite_schema },
+	{ "postgres", pg_open, pg_schema },
+};
+
+static void run_backend(const struct backend *b)
+{
+	char err[512] = "";
+	struct cyph_store *s;
+
+	s = b->open("basic", true, err, sizeof(err));
+	TAP_CHECK(s != NULL, "store created (%s)", err);
+	if (!s)
+		return;
+	test_basic(s);
+	cyph_store_close(s);
+	/* the VIP cursor is shared per family: a fresh store for the /30 */
+	s = b->open("vips", true, err, sizeof(err));
+	TAP_CHECK(s != NULL, "second store created (%s)", err);
+	if (!s)
+		return;
+	test_vips(s);
+	test_revocation(s);
+	cyph_store_close(s);
+	s = b->open("pages", true, err, sizeof(err));
+	TAP_CHECK(s != NULL, "third store created (%s)", err);
+	if (!s)
+		return;
+	test_paging(s);
+	cyph_store_close(s);
+	test_concurrent(b);
+	b->schema(b);
+}
+
 int main(void)
 {
-	struct cyph_store *s, *s2;
 	char err[512] = "", cmd[400];
 
 	if (!mkdtemp(dir))
 		return 1;
-	snprintf(dbpath, sizeof(dbpath), "%s/as.db", dir);
-	s = cyph_store_open_sqlite(dbpath, err, sizeof(err));
-	TAP_CHECK(s != NULL, "store created (%s)", err);
-	if (s) {
-		test_basic(s);
-		cyph_store_close(s);
-		snprintf(dbpath, sizeof(dbpath), "%s/vips.db", dir);
-		s2 = cyph_store_open(dbpath, err, sizeof(err));
-		test_vips(s2);
-		test_revocation(s2);
-		cyph_store_close(s2);
-		test_schema();
+	pg_conninfo = getenv("CYPH_TEST_PG");
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++) {
+		char prefix[32];
+
+		snprintf(prefix, sizeof(prefix), "%s: ", backends[i].name);
+		tap_prefix = prefix;
+		if (!strcmp(backends[i].name, "postgres") && (!pg_conninfo || !*pg_conninfo)) {
+			tap_skip("CYPH_TEST_PG not set (tests/unit/suite.sh sets it)", "all cases");
+			continue;
+		}
+		run_backend(&backends[i]);
 	}
+	tap_prefix = "";
+	TAP_CHECK(!cyph_store_open("redis://u:hunter2@x", err, sizeof(err)) &&
+		  strstr(err, "unsupported") && !strstr(err, "hunter2"),
+		  "unsupported store named by its scheme only (%s)", err);
 	test_helpers();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd))

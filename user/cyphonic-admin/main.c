@@ -50,7 +50,7 @@ int admin_store(struct admin *a)
 
 	if (a->store)
 		return 0;
-	a->store = cyph_store_open(a->cfg.store, err, sizeof(err));
+	a->store = cyph_as_store_open(&a->cfg, err, sizeof(err));
 	if (!a->store) {
 		admin_err(a, "%s", err);
 		return -1;

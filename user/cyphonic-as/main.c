@@ -64,8 +64,8 @@ static void warn_static(const struct cyph_as_config *old, const struct cyph_as_c
 {
 	if (strcmp(old->listen.text, new->listen.text))
 		log_warn("reload: [as] listen changed: needs a restart");
-	if (strcmp(old->store, new->store))
-		log_warn("reload: [store] path changed: needs a restart");
+	if (cyph_as_store_changed(old, new))
+		log_warn("reload: [store] changed: needs a restart");
 	if (old->workers != new->workers)
 		log_warn("reload: [as] workers changed: needs a restart");
 	if (strcmp(old->http_listen.text, new->http_listen.text) ||
@@ -92,6 +92,7 @@ static void reload(struct as_daemon *d)
 	/* keep what needs a restart, take the rest */
 	c->listen = d->st.cfg.listen;
 	memcpy(c->store, d->st.cfg.store, sizeof(c->store));
+	memcpy(c->store_pg, d->st.cfg.store_pg, sizeof(c->store_pg));
 	c->workers = d->st.cfg.workers;
 	d->st.cfg = *c;
 	old = d->st.pki;
@@ -149,7 +150,7 @@ static int open_state(struct as_daemon *d, char *err, size_t errlen)
 	d->st.pki = as_pki_load(&d->st.cfg, err, errlen);
 	if (!d->st.pki)
 		return -1;
-	d->st.store = cyph_store_open(d->st.cfg.store, err, errlen);
+	d->st.store = cyph_as_store_open(&d->st.cfg, err, errlen);
 	return d->st.store ? 0 : -1;
 }
 

@@ -40,8 +40,13 @@ const struct cyph_cfg_field cyph_as_config_fields[] = {
 	  "CRL file written on every revocation (NMS/TRS read it)"),
 	F("ca", "crl_validity", DURATION_MS, crl_validity_ms, false, "7d", 60000, 31536000000LL,
 	  "nextUpdate of the CRL"),
-	F("store", "path", PATH, store, true, NULL, 0, 0,
-	  "registry: SQLite file (or sqlite:PATH)"),
+	F("store", "path", PATH, store, false, NULL, 0, 0,
+	  "registry in an embedded SQLite file (or sqlite:PATH), the default backend; "
+	  "exactly one of path and postgres"),
+	F("store", "postgres", STR, store_pg, false, NULL, 0, 0,
+	  "registry on PostgreSQL, shared by AS replicas: a libpq connection string "
+	  "(host=/run/postgresql dbname=cyphonic) or URI (postgresql://user@host/db); "
+	  "keep a password in a passfile (passfile=, ~/.pgpass), not here"),
 	F("vip", "prefix4", PREFIX4, prefix4, false, NULL, 0, 0,
 	  "IPv4 VIP prefix, e.g. 10.77.0.0/16"),
 	F("vip", "prefix6", PREFIX6, prefix6, false, NULL, 0, 0,
@@ -66,6 +71,11 @@ int cyph_as_config_validate(const struct cyph_as_config *c, const char *path, ch
 		snprintf(err, errlen, "%s:0: [as] domain: '%s' is not a lower-case DNS name", path, d);
 		return -1;
 	}
+	if (!*c->store == !*c->store_pg) {
+		snprintf(err, errlen, "%s:0: [store] %s: set exactly one of path (SQLite) and "
+			 "postgres (PostgreSQL)", path, *c->store ? "postgres" : "path");
+		return -1;
+	}
 	if (!c->prefix4.len && !c->prefix6.len) {
 		snprintf(err, errlen, "%s:0: [vip] prefix4: at least one of prefix4 and prefix6 "
 			 "is required", path);
@@ -76,6 +86,18 @@ int cyph_as_config_validate(const struct cyph_as_config *c, const char *path, ch
 		return -1;
 	}
 	return 0;
+}
+
+struct cyph_store *cyph_as_store_open(const struct cyph_as_config *c, char *err, size_t errlen)
+{
+	if (*c->store_pg)
+		return cyph_store_open_pg(c->store_pg, err, errlen);
+	return cyph_store_open(c->store, err, errlen);
+}
+
+bool cyph_as_store_changed(const struct cyph_as_config *a, const struct cyph_as_config *b)
+{
+	return strcmp(a->store, b->store) || strcmp(a->store_pg, b->store_pg);
 }
 
 void cyph_as_config_pool(const struct cyph_as_config *c, struct cyph_vip_pool *pool)

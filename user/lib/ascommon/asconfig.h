@@ -26,7 +26,8 @@ struct cyph_as_config {
 	bool ca_create;
 	long long cert_lifetime_ms;
 	long long crl_validity_ms;
-	cyph_cfg_path store;
+	cyph_cfg_path store;		/* [store] path: SQLite */
+	cyph_cfg_str store_pg;		/* [store] postgres: libpq conninfo or URI */
 	struct cyph_prefix4 prefix4;
 	struct cyph_prefix6 prefix6;
 	bool vip_reuse;
@@ -40,6 +41,16 @@ extern const size_t cyph_as_config_nfields;
 /* Cross-field checks the schema cannot express. */
 int cyph_as_config_validate(const struct cyph_as_config *c, const char *path, char *err,
 			    size_t errlen);
+
+/*
+ * Opens the registry the config names ([store] path or postgres; the
+ * config was validated, so exactly one is set). Errors never show a
+ * password the connection string may hold.
+ */
+struct cyph_store;
+struct cyph_store *cyph_as_store_open(const struct cyph_as_config *c, char *err, size_t errlen);
+/* Did [store] change between two configs (a reload cannot apply it)? */
+bool cyph_as_store_changed(const struct cyph_as_config *a, const struct cyph_as_config *b);
 
 /* Also exposes the VIP pool the store needs. */
 struct cyph_vip_pool;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Store helpers independent of the backend (store.h). */
 #include "store.h"
+#include "store_impl.h"
+#include "pki/cred.h"
 #include "runtime/sslerr.h"
 
 #include <stdio.h>
@@ -10,11 +12,57 @@ struct cyph_store *cyph_store_open(const char *spec, char *err, size_t errlen)
 {
 	if (!strncmp(spec, "sqlite:", 7))
 		return cyph_store_open_sqlite(spec + 7, err, errlen);
+	if (!strncmp(spec, "postgresql://", 13) || !strncmp(spec, "postgres://", 11))
+		return cyph_store_open_pg(spec, err, errlen);
+	if (!strncmp(spec, "postgresql:", 11))
+		return cyph_store_open_pg(spec + 11, err, errlen);
+	if (!strncmp(spec, "postgres:", 9))
+		return cyph_store_open_pg(spec + 9, err, errlen);
 	if (strstr(spec, "://")) {
-		cyph_fail(err, errlen, "%s: unsupported store (only sqlite: in this build)", spec);
+		/* the scheme only: the rest may hold a password */
+		cyph_fail(err, errlen, "%.*s: unsupported store (sqlite:PATH, postgresql://..., "
+			  "postgres:CONNINFO)", (int)(strstr(spec, "://") - spec + 3), spec);
 		return NULL;
 	}
 	return cyph_store_open_sqlite(spec, err, errlen);
+}
+
+int cyph_store_check_new(const struct cyph_principal *p, const char *domain, char *err,
+			 size_t errlen)
+{
+	if (!cyph_name_valid(p->name))
+		return cyph_fail(err, errlen, "invalid name '%s' (DNS label: a-z, 0-9, '-', "
+				 "at most 63)", p->name);
+	if (p->role < CYPH_ROLE_NODE || p->role > CYPH_ROLE_GENERAL)
+		return cyph_fail(err, errlen, "invalid role");
+	if ((p->role == CYPH_ROLE_GENERAL) != (p->adapter_id != 0))
+		return cyph_fail(err, errlen, "a general node needs an adapter, others none");
+	if (p->ip_mode != CYPH_IP_V4 && p->ip_mode != CYPH_IP_V6 && p->ip_mode != CYPH_IP_DUAL)
+		return cyph_fail(err, errlen, "invalid IP mode");
+	if (strlen(p->name) + 1 + strlen(domain) >= sizeof(p->fqdn))
+		return cyph_fail(err, errlen, "FQDN too long");
+	return 0;
+}
+
+void cyph_store_addr_at(const uint8_t *prefix, int alen, uint64_t offset, uint8_t *out)
+{
+	memcpy(out, prefix, (size_t)alen);
+	for (int i = alen - 1; i >= 0 && offset; i--) {
+		unsigned int sum = out[i] + (unsigned int)(offset & 0xff);
+
+		out[i] = (uint8_t)sum;
+		offset = (offset >> 8) + (sum >> 8);
+	}
+}
+
+uint64_t cyph_store_host_count(int alen, int plen)
+{
+	int bits = alen * 8 - plen;
+
+	if (bits >= 63)
+		return (uint64_t)1 << 62;
+	/* IPv4: skip the network and broadcast addresses */
+	return alen == 4 ? ((uint64_t)1 << bits) - 1 : ((uint64_t)1 << bits);
 }
 
 bool cyph_name_valid(const char *n)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The AS registry behind an interface, so PostgreSQL can replace the
- * embedded SQLite store (store_sqlite.c) when the AS is replicated.
+ * The AS registry behind an interface: the embedded SQLite store
+ * (store_sqlite.c, the default) or PostgreSQL (store_pg.c), which AS
+ * replicas share.
  *
  * One table of principals holds nodes, adapters and general nodes (a
  * general node belongs to an adapter). Names are unique across all
@@ -117,7 +118,21 @@ struct cyph_store *cyph_store_open_sqlite(const char *path, char *err, size_t er
 /* Schema version the code expects (the migrations it knows). */
 int cyph_store_sqlite_schema_version(void);
 
-/* Opens a store from a URI-ish spec: "sqlite:PATH" or a plain path. */
+/*
+ * Opens (creating and migrating as needed) the PostgreSQL store a libpq
+ * connection string names: "host=/run/postgresql dbname=cyphonic" or
+ * "postgresql://user@db.example/cyphonic". Replicas may share it. Error
+ * messages name the host, port, database and user, never the password.
+ */
+struct cyph_store *cyph_store_open_pg(const char *conninfo, char *err, size_t errlen);
+int cyph_store_pg_schema_version(void);
+
+/*
+ * Opens a store from a spec: "sqlite:PATH" or a plain path (SQLite, the
+ * default); "postgresql://..." or "postgres://..." (a libpq URI, passed
+ * whole), or "postgres:CONNINFO" / "postgresql:CONNINFO" (a libpq
+ * key=value connection string).
+ */
 struct cyph_store *cyph_store_open(const char *spec, char *err, size_t errlen);
 
 static inline void cyph_store_close(struct cyph_store *s)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* SQLite implementation of the AS registry (store.h). */
 #include "store.h"
+#include "store_impl.h"
 #include "pki/cred.h"
 #include "runtime/sslerr.h"
 
@@ -302,33 +303,11 @@ static int addr_taken(sqlite3 *db, const uint8_t *addr, int alen, bool reuse)
 	return taken;
 }
 
-/* The offset-th host address of a prefix (big-endian add into the host part). */
-static void addr_at(const uint8_t *prefix, int alen, uint64_t offset, uint8_t *out)
-{
-	memcpy(out, prefix, (size_t)alen);
-	for (int i = alen - 1; i >= 0 && offset; i--) {
-		unsigned int sum = out[i] + (unsigned int)(offset & 0xff);
-
-		out[i] = (uint8_t)sum;
-		offset = (offset >> 8) + (sum >> 8);
-	}
-}
-
-static uint64_t host_count(int alen, int plen)
-{
-	int bits = alen * 8 - plen;
-
-	if (bits >= 63)
-		return (uint64_t)1 << 62;
-	/* IPv4: skip the network and broadcast addresses */
-	return alen == 4 ? ((uint64_t)1 << bits) - 1 : ((uint64_t)1 << bits);
-}
-
 static int alloc_vip(sqlite3 *db, const uint8_t *prefix, int alen, int plen, bool reuse,
 		     uint8_t *out, char *err, size_t errlen)
 {
 	int family = alen == 4 ? 4 : 6;
-	uint64_t limit = host_count(alen, plen);
+	uint64_t limit = cyph_store_host_count(alen, plen);
 	int64_t cur = cursor_get(db, family);
 	bool wrapped = false;
 
@@ -344,7 +323,7 @@ static int alloc_vip(sqlite3 *db, const uint8_t *prefix, int alen, int plen, boo
 			wrapped = true;
 			off = 1;
 		}
-		addr_at(prefix, alen, off, out);
+		cyph_store_addr_at(prefix, alen, off, out);
 		t = addr_taken(db, out, alen, reuse);
 		if (t < 0)
 			return sq_fail(db, err, errlen, "vip lookup");
@@ -434,28 +413,12 @@ static int insert_principal(sqlite3 *db, struct cyph_principal *p, char *err, si
 	return 0;
 }
 
-static int check_new(const struct cyph_principal *p, const char *domain, char *err, size_t errlen)
-{
-	if (!cyph_name_valid(p->name))
-		return cyph_fail(err, errlen, "invalid name '%s' (DNS label: a-z, 0-9, '-', "
-				 "at most 63)", p->name);
-	if (p->role < CYPH_ROLE_NODE || p->role > CYPH_ROLE_GENERAL)
-		return cyph_fail(err, errlen, "invalid role");
-	if ((p->role == CYPH_ROLE_GENERAL) != (p->adapter_id != 0))
-		return cyph_fail(err, errlen, "a general node needs an adapter, others none");
-	if (p->ip_mode != CYPH_IP_V4 && p->ip_mode != CYPH_IP_V6 && p->ip_mode != CYPH_IP_DUAL)
-		return cyph_fail(err, errlen, "invalid IP mode");
-	if (strlen(p->name) + 1 + strlen(domain) >= sizeof(p->fqdn))
-		return cyph_fail(err, errlen, "FQDN too long");
-	return 0;
-}
-
 static int sq_add(struct cyph_store *s, struct cyph_principal *p, const char *domain,
 		  const struct cyph_vip_pool *pool, char *err, size_t errlen)
 {
 	sqlite3 *db = ((struct sq_store *)s)->db;
 
-	if (check_new(p, domain, err, errlen))
+	if (cyph_store_check_new(p, domain, err, errlen))
 		return -1;
 	snprintf(p->fqdn, sizeof(p->fqdn), "%s.%s", p->name, domain);
 	p->has_vip4 = p->has_vip6 = false;

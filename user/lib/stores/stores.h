@@ -5,6 +5,9 @@
  *
  *	store.h		the interface, the principal record, the VIP pool
  *	store_sqlite.c	the embedded SQLite backend (cyph_store_open("sqlite:..."))
+ *	store_pg.c	the PostgreSQL backend, shared by AS replicas
+ *			(cyph_store_open("postgresql://...") or "postgres:CONNINFO")
+ *	store_impl.h	what the backends share: checks, VIP arithmetic
  *
  * May include: runtime, pki
  *

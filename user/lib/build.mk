@@ -1,0 +1,2 @@
+# user/lib/stores/store_pg.c: libpq's header (Debian: /usr/include/postgresql).
+CFLAGS_lib += $(shell pkg-config --cflags libpq)
