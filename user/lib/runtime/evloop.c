@@ -21,18 +21,26 @@ struct fd_slot {
 };
 
 /*
- * Timers live in a binary min-heap ordered by (due, seq). Each timer keeps
- * its own heap index, so re-arm and cancel find it without a search and
- * cost O(log n): the AS re-arms one idle timer per connection on every
- * read, and a sorted list made that O(connections). seq is taken from a
- * loop-wide counter on every (re-)arm, so timers with equal deadlines fire
- * in the order they were armed, as they did in the list.
+ * Timers live in a binary min-heap. Each timer keeps its own heap index,
+ * so cancel and re-arm find it without a search: the AS re-arms one idle
+ * timer per connection on every read, and a sorted list made that
+ * O(connections).
+ *
+ * A timer fires in (due, seq) order; seq is taken from a loop-wide counter
+ * on every (re-)arm, so equal deadlines fire in arming order, as they did
+ * in the list. The heap is ordered by a key (hdue, hseq) that may lag
+ * behind: a re-arm to a later time (the idle-timeout case) only writes
+ * due and seq, O(1), and the timer is moved once, when its stale key
+ * reaches the top (timer_first). Invariant: (hdue, hseq) <= (due, seq),
+ * so a top whose key is up to date is the true earliest timer. A re-arm
+ * to an earlier time sifts up at once, O(log n).
  */
 #define TIMER_NOT_QUEUED SIZE_MAX
 
 struct cyph_timer {
 	uint64_t due, period;
 	uint64_t seq;		/* arming order, breaks ties between equal dues */
+	uint64_t hdue, hseq;	/* the key the heap is ordered by */
 	size_t idx;		/* position in loop->heap, or TIMER_NOT_QUEUED */
 	bool rearmed;		/* re-armed from inside its own callback */
 	cyph_timer_cb cb;
@@ -193,9 +201,20 @@ int cyph_loop_del_fd(struct cyph_loop *loop, int fd)
 	return epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
+static bool key_before(uint64_t due_a, uint64_t seq_a, uint64_t due_b, uint64_t seq_b)
+{
+	return due_a < due_b || (due_a == due_b && seq_a < seq_b);
+}
+
+/* Heap order: by the heap keys. */
 static bool timer_before(const struct cyph_timer *a, const struct cyph_timer *b)
 {
-	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+	return key_before(a->hdue, a->hseq, b->hdue, b->hseq);
+}
+
+static bool key_stale(const struct cyph_timer *t)
+{
+	return t->hdue != t->due || t->hseq != t->seq;
 }
 
 static void heap_set(struct cyph_loop *loop, size_t i, struct cyph_timer *t)
@@ -256,6 +275,8 @@ static void heap_fix(struct cyph_loop *loop, size_t i)
 static void timer_queue(struct cyph_loop *loop, struct cyph_timer *t)
 {
 	t->seq = loop->next_seq++;
+	t->hdue = t->due;
+	t->hseq = t->seq;
 	loop->heap[loop->nheap] = t;
 	t->idx = loop->nheap++;
 	sift_up(loop, t->idx);
@@ -334,12 +355,29 @@ void cyph_loop_timer_rearm(struct cyph_loop *loop, struct cyph_timer *t, uint64_
 		t->rearmed = true;	/* queued again after the callback */
 		return;
 	}
-	/*
-	 * A fresh seq puts it behind timers already armed for the same ms.
-	 * In place: no dequeue/queue pair, one sift, no allocation.
-	 */
+	/* a fresh seq puts it behind timers already armed for the same ms */
 	t->seq = loop->next_seq++;
-	heap_fix(loop, t->idx);
+	if (!key_before(t->due, t->seq, t->hdue, t->hseq))
+		return;		/* later: the heap key may lag (timer_first) */
+	t->hdue = t->due;
+	t->hseq = t->seq;
+	sift_up(loop, t->idx);
+}
+
+/*
+ * The earliest timer, or NULL. Brings stale keys at the top up to date
+ * first: each such timer sinks once for any number of re-arms.
+ */
+static struct cyph_timer *timer_first(struct cyph_loop *loop)
+{
+	while (loop->nheap && key_stale(loop->heap[0])) {
+		struct cyph_timer *t = loop->heap[0];
+
+		t->hdue = t->due;
+		t->hseq = t->seq;
+		sift_down(loop, 0);
+	}
+	return loop->nheap ? loop->heap[0] : NULL;
 }
 
 /* Runs t's callback with t out of the heap; then frees or re-queues it. */
@@ -363,19 +401,21 @@ static void fire(struct cyph_loop *loop, struct cyph_timer *t, uint64_t now)
 static void run_timers(struct cyph_loop *loop)
 {
 	uint64_t now = loop_now(loop);
+	struct cyph_timer *t;
 
-	while (loop->nheap && loop->heap[0]->due <= now && !atomic_load(&loop->stop))
-		fire(loop, loop->heap[0], now);
+	while ((t = timer_first(loop)) && t->due <= now && !atomic_load(&loop->stop))
+		fire(loop, t, now);
 }
 
 static int next_timeout(struct cyph_loop *loop)
 {
+	struct cyph_timer *t = timer_first(loop);
 	uint64_t now, due;
 
-	if (!loop->nheap)
+	if (!t)
 		return -1;
 	now = loop_now(loop);
-	due = loop->heap[0]->due;
+	due = t->due;
 	if (due <= now)
 		return 0;
 	return due - now > 60000 ? 60000 : (int)(due - now);
