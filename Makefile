@@ -5,6 +5,7 @@
 #   make demo       install dependencies, build, run the demo in a VM
 #   make deps       install the Debian packages that build/test/demo need
 #   make bench-cloud  signaling benchmark of the cloud services on loopback
+#   make bench-evloop timer re-arm cost; 10k idle TLS connections on the AS
 #   make bench      data-plane throughput benchmark in a VM (cyphonic vs
 #                   WireGuard vs veth; BENCH_QUICK=1 for a short smoke run)
 #   make bench-profile  CPU work per packet (time by kind, context switches)
@@ -26,7 +27,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER)/build) \
 
 export TOP
 
-.PHONY: all module user deps check test demo bench bench-profile bench-cloud clean install
+.PHONY: all module user deps check test demo bench bench-profile bench-cloud bench-evloop clean install
 
 all: module user
 
@@ -61,6 +62,10 @@ bench-profile: deps
 bench-cloud: deps
 	$(MAKE) user
 	tests/bench/cloud.sh
+
+bench-evloop: deps
+	$(MAKE) user
+	tests/bench/evloop.sh
 
 install: all
 	$(MAKE) -C $(KDIR) M=$(TOP) modules_install

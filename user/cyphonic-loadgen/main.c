@@ -7,6 +7,8 @@
  *   cyphonic-loadgen as  --as ADDR --as-ca CA --name N --password P [--threads T]
  *   cyphonic-loadgen nms --nms ADDR --ca-cert CA --ca-key KEY --nms-cert CERT [--nodes N]
  *   cyphonic-loadgen trs --nms ADDR --ca-cert CA --ca-key KEY --nms-cert CERT [--sessions S --size B]
+ *   cyphonic-loadgen idle --as ADDR --as-ca CA [--conns N --window W --seconds HOLD]
+ *   cyphonic-loadgen timers [--seconds S]   (event loop re-arm cost, no daemon)
  *   cyphonic-loadgen issue --ca-cert CA --ca-key KEY NAME ID CERT_OUT KEY_OUT
  *   common: --seconds S --rate R (0: max) --window W --pid PID (daemon CPU)
  */
@@ -19,8 +21,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cyphonic-loadgen as|nms|trs|issue [options]\n"
+		"usage: cyphonic-loadgen as|nms|trs|idle|timers|issue [options]\n"
 		"  --as ADDR --as-ca PATH --name N --password P --threads T   (as)\n"
+		"  --as ADDR --as-ca PATH --conns N (default 10000)            (idle: open, then\n"
+		"                                     hold --seconds; --window handshakes at once)\n"
+		"  timers: cost of a timer re-arm at 1k, 10k, 100k timers, --seconds each\n"
 		"  --nms ADDR --ca-cert PATH --ca-key PATH --nms-cert PATH      (nms, trs, issue)\n"
 		"  --nodes N (nms, default 1000)  --sessions S --size BYTES (trs)\n"
 		"  --seconds S (default 5)  --rate R (0 = max)  --window W (default 64)\n"
@@ -38,10 +43,10 @@ int main(int argc, char **argv)
 		{ "nodes", 1, NULL, 'N' }, { "threads", 1, NULL, 'T' },
 		{ "window", 1, NULL, 'w' }, { "size", 1, NULL, 's' },
 		{ "sessions", 1, NULL, 'S' }, { "rate", 1, NULL, 'r' },
-		{ "seconds", 1, NULL, 'd' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "seconds", 1, NULL, 'd' }, { "conns", 1, NULL, 'x' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	struct lg_opts o = { .nodes = 1000, .threads = 2, .window = 64, .size = 1200,
-			     .sessions = 16, .seconds = 5 };
+			     .sessions = 16, .seconds = 5, .conns = 10000 };
 	const char *mode;
 	int c;
 
@@ -63,6 +68,7 @@ int main(int argc, char **argv)
 		case 'S': o.sessions = atoi(optarg); break;
 		case 'r': o.rate = atof(optarg); break;
 		case 'd': o.seconds = atof(optarg); break;
+		case 'x': o.conns = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -72,8 +78,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	mode = argv[optind];
-	if (o.nodes < 2 || o.window < 1 || o.sessions < 1 || o.threads < 1) {
-		fprintf(stderr, "loadgen: --nodes >= 2, --window/--sessions/--threads >= 1\n");
+	if (o.nodes < 2 || o.window < 1 || o.sessions < 1 || o.threads < 1 || o.conns < 1) {
+		fprintf(stderr, "loadgen: --nodes >= 2, --window/--sessions/--threads/--conns >= 1\n");
 		return 2;
 	}
 	if (!strcmp(mode, "as") && o.as && o.as_ca && o.name && o.password)
@@ -82,6 +88,10 @@ int main(int argc, char **argv)
 		return lg_run_nms(&o);
 	if (!strcmp(mode, "trs") && o.nms && o.ca_cert && o.ca_key && o.nms_cert)
 		return lg_run_trs(&o);
+	if (!strcmp(mode, "idle") && o.as && o.as_ca)
+		return lg_run_idle(&o);
+	if (!strcmp(mode, "timers"))
+		return lg_run_timers(&o);
 	if (!strcmp(mode, "issue") && o.ca_cert && o.ca_key && optind + 4 < argc)
 		return lg_issue(&o, argv[optind + 1], strtoull(argv[optind + 2], NULL, 10),
 				argv[optind + 3], argv[optind + 4]) ? 1 : 0;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,29 @@ struct fd_slot {
 	bool used;
 };
 
+/*
+ * Timers live in a binary min-heap. Each timer keeps its own heap index,
+ * so cancel and re-arm find it without a search: the AS re-arms one idle
+ * timer per connection on every read, and a sorted list made that
+ * O(connections).
+ *
+ * A timer fires in (due, seq) order; seq is taken from a loop-wide counter
+ * on every (re-)arm, so equal deadlines fire in arming order, as they did
+ * in the list. The heap is ordered by a key (hdue, hseq) that may lag
+ * behind: a re-arm to a later time (the idle-timeout case) only writes
+ * due and seq, O(1), and the timer is moved once, when its stale key
+ * reaches the top (timer_first). Invariant: (hdue, hseq) <= (due, seq),
+ * so a top whose key is up to date is the true earliest timer. A re-arm
+ * to an earlier time sifts up at once, O(log n).
+ */
+#define TIMER_NOT_QUEUED SIZE_MAX
+
 struct cyph_timer {
-	struct cyph_timer *next;	/* sorted by due */
 	uint64_t due, period;
+	uint64_t seq;		/* arming order, breaks ties between equal dues */
+	uint64_t hdue, hseq;	/* the key the heap is ordered by */
+	size_t idx;		/* position in loop->heap, or TIMER_NOT_QUEUED */
+	bool rearmed;		/* re-armed from inside its own callback */
 	cyph_timer_cb cb;
 	void *arg;
 };
@@ -32,13 +53,18 @@ struct cyph_loop {
 	int epfd, wakefd, sigfd;
 	struct fd_slot *slots;
 	size_t nslots;
-	struct cyph_timer *timers;
+	struct cyph_timer **heap;	/* heap[0] is due first */
+	size_t nheap, heap_cap;
+	size_t ntimers;		/* live timers: the heap plus the one firing */
+	uint64_t next_seq;
 	struct cyph_timer *firing;	/* timer whose callback runs now */
 	bool firing_deleted;
 	sigset_t sigs;
 	cyph_signal_cb sig_cb[NSIG_MAX];
 	void *sig_arg[NSIG_MAX];
 	atomic_bool stop;
+	uint64_t (*clock)(void *arg);	/* NULL: cyph_now_ms() */
+	void *clock_arg;
 };
 
 uint64_t cyph_now_ms(void)
@@ -47,6 +73,17 @@ uint64_t cyph_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void cyph_loop_set_clock(struct cyph_loop *loop, uint64_t (*now)(void *arg), void *arg)
+{
+	loop->clock = now;
+	loop->clock_arg = arg;
+}
+
+static uint64_t loop_now(const struct cyph_loop *loop)
+{
+	return loop->clock ? loop->clock(loop->clock_arg) : cyph_now_ms();
 }
 
 static void wake_cb(struct cyph_loop *loop, int fd, uint32_t ev, void *arg)
@@ -79,14 +116,11 @@ struct cyph_loop *cyph_loop_new(void)
 
 void cyph_loop_free(struct cyph_loop *loop)
 {
-	struct cyph_timer *t, *n;
-
 	if (!loop)
 		return;
-	for (t = loop->timers; t; t = n) {
-		n = t->next;
-		free(t);
-	}
+	for (size_t i = 0; i < loop->nheap; i++)
+		free(loop->heap[i]);
+	free(loop->heap);
 	if (loop->sigfd >= 0)
 		close(loop->sigfd);
 	if (loop->wakefd >= 0)
@@ -167,39 +201,139 @@ int cyph_loop_del_fd(struct cyph_loop *loop, int fd)
 	return epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
 }
 
-static void timer_insert(struct cyph_loop *loop, struct cyph_timer *t)
+static bool key_before(uint64_t due_a, uint64_t seq_a, uint64_t due_b, uint64_t seq_b)
 {
-	struct cyph_timer **pp = &loop->timers;
-
-	while (*pp && (*pp)->due <= t->due)
-		pp = &(*pp)->next;
-	t->next = *pp;
-	*pp = t;
+	return due_a < due_b || (due_a == due_b && seq_a < seq_b);
 }
 
-static void timer_unlink(struct cyph_loop *loop, struct cyph_timer *t)
+/* Heap order: by the heap keys. */
+static bool timer_before(const struct cyph_timer *a, const struct cyph_timer *b)
 {
-	for (struct cyph_timer **pp = &loop->timers; *pp; pp = &(*pp)->next) {
-		if (*pp == t) {
-			*pp = t->next;
-			return;
-		}
+	return key_before(a->hdue, a->hseq, b->hdue, b->hseq);
+}
+
+static bool key_stale(const struct cyph_timer *t)
+{
+	return t->hdue != t->due || t->hseq != t->seq;
+}
+
+static void heap_set(struct cyph_loop *loop, size_t i, struct cyph_timer *t)
+{
+	loop->heap[i] = t;
+	t->idx = i;
+}
+
+static void sift_up(struct cyph_loop *loop, size_t i)
+{
+	struct cyph_timer *t = loop->heap[i];
+
+	while (i > 0) {
+		size_t parent = (i - 1) / 2;
+
+		if (!timer_before(t, loop->heap[parent]))
+			break;
+		heap_set(loop, i, loop->heap[parent]);
+		i = parent;
 	}
+	heap_set(loop, i, t);
+}
+
+static void sift_down(struct cyph_loop *loop, size_t i)
+{
+	struct cyph_timer *t = loop->heap[i];
+	size_t n = loop->nheap;
+
+	for (;;) {
+		size_t child = 2 * i + 1;
+
+		if (child >= n)
+			break;
+		if (child + 1 < n && timer_before(loop->heap[child + 1], loop->heap[child]))
+			child++;
+		if (!timer_before(loop->heap[child], t))
+			break;
+		heap_set(loop, i, loop->heap[child]);
+		i = child;
+	}
+	heap_set(loop, i, t);
+}
+
+/* Restores the heap order at i after t's key changed either way. */
+static void heap_fix(struct cyph_loop *loop, size_t i)
+{
+	if (i > 0 && timer_before(loop->heap[i], loop->heap[(i - 1) / 2]))
+		sift_up(loop, i);
+	else
+		sift_down(loop, i);
+}
+
+/*
+ * The heap always has room for every live timer (see reserve_timer), so
+ * queueing never allocates and cannot fail: re-arming, and putting a
+ * repeating timer back after its callback, must not.
+ */
+static void timer_queue(struct cyph_loop *loop, struct cyph_timer *t)
+{
+	t->seq = loop->next_seq++;
+	t->hdue = t->due;
+	t->hseq = t->seq;
+	loop->heap[loop->nheap] = t;
+	t->idx = loop->nheap++;
+	sift_up(loop, t->idx);
+}
+
+static void timer_dequeue(struct cyph_loop *loop, struct cyph_timer *t)
+{
+	size_t i = t->idx;
+	struct cyph_timer *last = loop->heap[--loop->nheap];
+
+	t->idx = TIMER_NOT_QUEUED;
+	if (last == t)
+		return;
+	heap_set(loop, i, last);
+	heap_fix(loop, i);
+}
+
+/* Makes room in the heap for one more live timer (doubling, amortised O(1)). */
+static int reserve_timer(struct cyph_loop *loop)
+{
+	struct cyph_timer **h;
+	size_t cap;
+
+	if (loop->ntimers < loop->heap_cap)
+		return 0;
+	cap = loop->heap_cap ? loop->heap_cap * 2 : 16;
+	h = realloc(loop->heap, cap * sizeof(*h));
+	if (!h)
+		return -1;
+	loop->heap = h;
+	loop->heap_cap = cap;
+	return 0;
 }
 
 struct cyph_timer *cyph_loop_add_timer(struct cyph_loop *loop, uint64_t ms,
 				       bool repeat, cyph_timer_cb cb, void *arg)
 {
-	struct cyph_timer *t = calloc(1, sizeof(*t));
+	struct cyph_timer *t;
 
+	if (reserve_timer(loop))
+		return NULL;
+	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->due = cyph_now_ms() + ms;
+	t->due = loop_now(loop) + ms;
 	t->period = repeat ? (ms ? ms : 1) : 0;
 	t->cb = cb;
 	t->arg = arg;
-	timer_insert(loop, t);
+	loop->ntimers++;
+	timer_queue(loop, t);
 	return t;
+}
+
+static void timer_free(struct cyph_loop *loop, struct cyph_timer *t)
+{
+	loop->ntimers--;
+	free(t);
 }
 
 void cyph_loop_del_timer(struct cyph_loop *loop, struct cyph_timer *t)
@@ -210,54 +344,78 @@ void cyph_loop_del_timer(struct cyph_loop *loop, struct cyph_timer *t)
 		loop->firing_deleted = true;	/* freed after the callback */
 		return;
 	}
-	timer_unlink(loop, t);
-	free(t);
+	timer_dequeue(loop, t);
+	timer_free(loop, t);
 }
 
 void cyph_loop_timer_rearm(struct cyph_loop *loop, struct cyph_timer *t, uint64_t ms)
 {
-	if (t != loop->firing)
-		timer_unlink(loop, t);
-	t->due = cyph_now_ms() + ms;
-	if (t != loop->firing)
-		timer_insert(loop, t);
-	else if (!t->period)
-		t->period = UINT64_MAX;	/* marker: keep after this one-shot */
+	t->due = loop_now(loop) + ms;
+	if (t == loop->firing) {
+		t->rearmed = true;	/* queued again after the callback */
+		return;
+	}
+	/* a fresh seq puts it behind timers already armed for the same ms */
+	t->seq = loop->next_seq++;
+	if (!key_before(t->due, t->seq, t->hdue, t->hseq))
+		return;		/* later: the heap key may lag (timer_first) */
+	t->hdue = t->due;
+	t->hseq = t->seq;
+	sift_up(loop, t->idx);
+}
+
+/*
+ * The earliest timer, or NULL. Brings stale keys at the top up to date
+ * first: each such timer sinks once for any number of re-arms.
+ */
+static struct cyph_timer *timer_first(struct cyph_loop *loop)
+{
+	while (loop->nheap && key_stale(loop->heap[0])) {
+		struct cyph_timer *t = loop->heap[0];
+
+		t->hdue = t->due;
+		t->hseq = t->seq;
+		sift_down(loop, 0);
+	}
+	return loop->nheap ? loop->heap[0] : NULL;
+}
+
+/* Runs t's callback with t out of the heap; then frees or re-queues it. */
+static void fire(struct cyph_loop *loop, struct cyph_timer *t, uint64_t now)
+{
+	timer_dequeue(loop, t);
+	loop->firing = t;
+	loop->firing_deleted = false;
+	t->rearmed = false;
+	t->cb(loop, t, t->arg);
+	loop->firing = NULL;
+	if (loop->firing_deleted || (!t->period && !t->rearmed)) {
+		timer_free(loop, t);
+		return;
+	}
+	if (!t->rearmed)
+		t->due = now + t->period;
+	timer_queue(loop, t);
 }
 
 static void run_timers(struct cyph_loop *loop)
 {
-	uint64_t now = cyph_now_ms();
+	uint64_t now = loop_now(loop);
 	struct cyph_timer *t;
 
-	while ((t = loop->timers) && t->due <= now && !atomic_load(&loop->stop)) {
-		uint64_t due_before = t->due;
-
-		loop->timers = t->next;
-		loop->firing = t;
-		loop->firing_deleted = false;
-		t->cb(loop, t, t->arg);
-		loop->firing = NULL;
-		if (loop->firing_deleted || !t->period) {
-			free(t);
-			continue;
-		}
-		if (t->period == UINT64_MAX)	/* one-shot re-armed in its cb */
-			t->period = 0;
-		else if (t->due == due_before)
-			t->due = now + t->period;
-		timer_insert(loop, t);
-	}
+	while ((t = timer_first(loop)) && t->due <= now && !atomic_load(&loop->stop))
+		fire(loop, t, now);
 }
 
 static int next_timeout(struct cyph_loop *loop)
 {
+	struct cyph_timer *t = timer_first(loop);
 	uint64_t now, due;
 
-	if (!loop->timers)
+	if (!t)
 		return -1;
-	now = cyph_now_ms();
-	due = loop->timers->due;
+	now = loop_now(loop);
+	due = t->due;
 	if (due <= now)
 		return 0;
 	return due - now > 60000 ? 60000 : (int)(due - now);

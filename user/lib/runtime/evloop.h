@@ -43,9 +43,13 @@ int cyph_loop_del_fd(struct cyph_loop *loop, int fd);
  */
 struct cyph_timer *cyph_loop_add_timer(struct cyph_loop *loop, uint64_t ms,
 				       bool repeat, cyph_timer_cb cb, void *arg);
-/* Cancels and frees t (also safe from inside t's own callback). */
+/* Cancels and frees t (also safe from inside t's own callback). O(log n). */
 void cyph_loop_del_timer(struct cyph_loop *loop, struct cyph_timer *t);
-/* Re-arms t to fire ms from now (for idle timeouts). */
+/*
+ * Re-arms t to fire ms from now (for idle timeouts): O(log n) in the
+ * number of timers, never allocates. Timers due in the same millisecond
+ * fire in the order they were (re-)armed.
+ */
 void cyph_loop_timer_rearm(struct cyph_loop *loop, struct cyph_timer *t, uint64_t ms);
 
 /* One handler per signal; a second registration replaces the first. */
@@ -57,5 +61,12 @@ int cyph_loop_run(struct cyph_loop *loop);
 void cyph_loop_stop(struct cyph_loop *loop);
 
 uint64_t cyph_now_ms(void);	/* CLOCK_MONOTONIC */
+
+/*
+ * For tests: the loop reads the time for its timers from now(arg) instead
+ * of cyph_now_ms(), so timer order can be checked without sleeping. NULL
+ * restores the real clock. epoll_wait still sleeps in real milliseconds.
+ */
+void cyph_loop_set_clock(struct cyph_loop *loop, uint64_t (*now)(void *arg), void *arg);
 
 #endif
