@@ -205,6 +205,17 @@ static u64 cyph_jiffies_age_ms(u64 then)
 	return jiffies64_to_msecs(get_jiffies_64() - then);
 }
 
+/* RETIRED_MS only for a key that has left the primary slot. */
+static int cyph_nl_put_retired(struct sk_buff *msg, const struct cyph_key *key)
+{
+	u64 ms = cyph_key_retired_ms(key);
+
+	if (ms == U64_MAX)
+		return 0;
+	return nla_put_u64_64bit(msg, CYPHONIC_KEY_A_RETIRED_MS, ms,
+				 CYPHONIC_KEY_A_PAD);
+}
+
 static int cyph_nl_put_key(struct sk_buff *msg, enum cyphonic_key_slot slot,
 			   const struct cyph_key *key)
 {
@@ -213,9 +224,11 @@ static int cyph_nl_put_key(struct sk_buff *msg, enum cyphonic_key_slot slot,
 	if (!nest ||
 	    nla_put_u8(msg, CYPHONIC_KEY_A_SLOT, slot) ||
 	    nla_put_u8(msg, CYPHONIC_KEY_A_ID, key->id) ||
-	    nla_put_u64_64bit(msg, CYPHONIC_KEY_A_AGE_MS,
-			      cyph_jiffies_age_ms(key->created),
+	    nla_put_u64_64bit(msg, CYPHONIC_KEY_A_AGE_MS, cyph_key_age_ms(key),
 			      CYPHONIC_KEY_A_PAD) ||
+	    nla_put_u64_64bit(msg, CYPHONIC_KEY_A_TX_LIMIT, key->reject_msgs,
+			      CYPHONIC_KEY_A_PAD) ||
+	    cyph_nl_put_retired(msg, key) ||
 	    nla_put_u64_64bit(msg, CYPHONIC_KEY_A_TX_COUNTER,
 			      (u64)atomic64_read(&key->tx_counter),
 			      CYPHONIC_KEY_A_PAD) ||
