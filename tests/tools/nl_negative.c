@@ -556,6 +556,17 @@ static void b_swap_retired(struct nl_msg *m)
 {
 	nla_nest_end(m, tunnel(m, FIX_INDEX, NULL, NULL));
 }
+static void b_detach_and_fd4(struct nl_msg *m)
+{
+	put_dev(m);
+	nla_put_u8(m, CYPHONIC_A_DETACH, CYPHONIC_DETACH_F_4);
+	nla_put_u32(m, CYPHONIC_A_FD4, (uint32_t)fd_udp4);
+}
+static void b_detach_bits(struct nl_msg *m)
+{
+	put_dev(m);
+	nla_put_u8(m, CYPHONIC_A_DETACH, CYPHONIC_DETACH_F_ALL + 1);
+}
 static void b_index0(struct nl_msg *m)
 {
 	nla_nest_end(m, tunnel(m, 0, FIX_L4, "10.97.0.3"));
@@ -703,6 +714,8 @@ static const struct tcase cases[] = {
 	{ "primary key installed over itself", CYPHONIC_CMD_TUNNEL_SET, 0, b_key_primary_again, E(EKEYREJECTED), true },
 	{ "one key twice in a request", CYPHONIC_CMD_TUNNEL_SET, 0, b_key_twice, E(EINVAL), true },
 	{ "KEY_SWAP with a retired next key", CYPHONIC_CMD_KEY_SWAP, 0, b_swap_retired, E(EKEYREVOKED), true },
+	{ "DETACH with FD4", CYPHONIC_CMD_DEV_SET, 0, b_detach_and_fd4, E(EINVAL), true },
+	{ "DETACH with unknown bits", CYPHONIC_CMD_DEV_SET, 0, b_detach_bits, E(EINVAL, ERANGE), true },
 	{ "tunnel index 0", CYPHONIC_CMD_TUNNEL_NEW, 0, b_index0, E(EINVAL, ERANGE), true },
 	{ "TUNNEL_NEW without INDEX", CYPHONIC_CMD_TUNNEL_NEW, 0, b_no_index, E(EINVAL), true },
 	{ "duplicate tunnel index", CYPHONIC_CMD_TUNNEL_NEW, 0, b_dup_index, E(EEXIST), true },

@@ -52,9 +52,15 @@
  *   A dump without a device lists every cyphonic device in the namespace.
  *
  * CYPHONIC_CMD_DEV_SET (do)
- *   FD4     a bound AF_INET UDP socket owned by user space. The kernel takes
- *           a reference and installs its encap_rcv hook on it.
+ *   FD4     a bound AF_INET UDP socket owned by user space. The kernel
+ *           installs its encap_rcv hook on it and uses it for as long as
+ *           user space keeps it open: when the last descriptor is closed
+ *           (or its owner dies) the device lets go of it and stops sending
+ *           on that family (TX_DROP_NO_SOCKET) until it gets a new one.
  *   FD6     the same for an AF_INET6 (IPV6_V6ONLY) socket.
+ *   DETACH  u8, CYPHONIC_DETACH_F_*: give the IPv4 and/or IPv6 socket
+ *           back to user space (the kernel stops using it). Not together
+ *           with the FD of the same family.
  *   CIPHER  enum cyphonic_cipher; only while the device has no tunnels.
  *   WORKERS 0 = all online CPUs, 1 = serial baseline, N = at most N.
  *
@@ -262,9 +268,15 @@ enum cyphonic_attr {
 	CYPHONIC_A_LOCAL,	/* nest of enum cyphonic_local_attr */
 	CYPHONIC_A_TUNNEL,	/* nest of enum cyphonic_tunnel_attr */
 	CYPHONIC_A_PAD,
+	CYPHONIC_A_DETACH,	/* u8, CYPHONIC_DETACH_F_*, set only */
 	__CYPHONIC_A_MAX
 };
 #define CYPHONIC_A_MAX (__CYPHONIC_A_MAX - 1)
+
+/* CYPHONIC_A_DETACH: which sockets to give back. */
+#define CYPHONIC_DETACH_F_4 0x01
+#define CYPHONIC_DETACH_F_6 0x02
+#define CYPHONIC_DETACH_F_ALL (CYPHONIC_DETACH_F_4 | CYPHONIC_DETACH_F_6)
 
 enum cyphonic_local_attr {
 	CYPHONIC_LOCAL_A_UNSPEC,
@@ -349,7 +361,7 @@ enum cyphonic_stat {
 	CYPHONIC_STAT_TX_DROP_KEY_EXHAUSTED, /* counter at reject limit */
 	CYPHONIC_STAT_TX_DROP_KEY_EXPIRED, /* primary key past its time limit */
 	CYPHONIC_STAT_RX_DROP_KEY_EXPIRED, /* key past a limit, or retired too long */
-	CYPHONIC_STAT_TX_DROP_NO_SOCKET,  /* no socket of the endpoint's family */
+	CYPHONIC_STAT_TX_DROP_NO_SOCKET,  /* user space closed/detached it */
 	__CYPHONIC_STAT_MAX
 };
 #define CYPHONIC_STAT_MAX (__CYPHONIC_STAT_MAX - 1)
