@@ -93,6 +93,8 @@ static void cyph_dev_destruct(struct net_device *dev)
 	gro_cells_destroy(&cd->gro_cells);
 	free_percpu(cd->stats);
 	free_percpu(dev->tstats);
+	/* Lets tests see that a namespace's deletion freed its devices. */
+	pr_debug("cyphonic: %s destroyed\n", dev->name);
 }
 
 /*
@@ -122,6 +124,7 @@ static int cyph_newlink(struct net *src_net, struct net_device *dev,
 	if (err)
 		return err;
 	cyph_dev_no_linklocal(dev);
+	pr_debug("cyphonic: %s created\n", dev->name);
 	return 0;
 }
 

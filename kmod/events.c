@@ -66,7 +66,26 @@ err:
 	nlmsg_free(msg);
 }
 
-/* The primary key reached CYPHONIC_REKEY_AFTER_MESSAGES. */
+/* TUNNEL { INDEX, KEY { SLOT = PRIMARY, ID } }, the key nest left open. */
+static struct nlattr *cyph_ntf_put_key(struct sk_buff *msg,
+				       struct cyph_tunnel *t,
+				       const struct cyph_key *key,
+				       struct nlattr **nest)
+{
+	struct nlattr *knest;
+
+	*nest = nla_nest_start(msg, CYPHONIC_A_TUNNEL);
+	if (!*nest || nla_put_u32(msg, CYPHONIC_TUNNEL_A_INDEX, t->index))
+		return NULL;
+	knest = nla_nest_start(msg, CYPHONIC_TUNNEL_A_KEY);
+	if (!knest ||
+	    nla_put_u8(msg, CYPHONIC_KEY_A_SLOT, CYPHONIC_KEY_SLOT_PRIMARY) ||
+	    nla_put_u8(msg, CYPHONIC_KEY_A_ID, key->id))
+		return NULL;
+	return knest;
+}
+
+/* The primary key reached its rekey message count or age. */
 void cyph_ntf_key_limit(struct cyph_tunnel *t, const struct cyph_key *key,
 			u64 counter)
 {
@@ -77,15 +96,35 @@ void cyph_ntf_key_limit(struct cyph_tunnel *t, const struct cyph_key *key,
 	msg = cyph_ntf_new(t->cd, CYPHONIC_CMD_KEY_LIMIT_NTF, &hdr);
 	if (!msg)
 		return;
-	nest = nla_nest_start(msg, CYPHONIC_A_TUNNEL);
-	if (!nest || nla_put_u32(msg, CYPHONIC_TUNNEL_A_INDEX, t->index))
-		goto err;
-	knest = nla_nest_start(msg, CYPHONIC_TUNNEL_A_KEY);
+	knest = cyph_ntf_put_key(msg, t, key, &nest);
 	if (!knest ||
-	    nla_put_u8(msg, CYPHONIC_KEY_A_SLOT, CYPHONIC_KEY_SLOT_PRIMARY) ||
-	    nla_put_u8(msg, CYPHONIC_KEY_A_ID, key->id) ||
 	    nla_put_u64_64bit(msg, CYPHONIC_KEY_A_TX_COUNTER, counter,
+			      CYPHONIC_KEY_A_PAD) ||
+	    nla_put_u64_64bit(msg, CYPHONIC_KEY_A_AGE_MS, cyph_key_age_ms(key),
+			      CYPHONIC_KEY_A_PAD) ||
+	    nla_put_u64_64bit(msg, CYPHONIC_KEY_A_TX_LIMIT, key->reject_msgs,
 			      CYPHONIC_KEY_A_PAD))
+		goto err;
+	nla_nest_end(msg, knest);
+	nla_nest_end(msg, nest);
+	cyph_ntf_send(t->cd, msg, hdr);
+	return;
+err:
+	nlmsg_free(msg);
+}
+
+/* RX promoted the next key: it is primary now. */
+void cyph_ntf_key_promoted(struct cyph_tunnel *t, const struct cyph_key *key)
+{
+	struct nlattr *nest, *knest;
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = cyph_ntf_new(t->cd, CYPHONIC_CMD_KEY_PROMOTED_NTF, &hdr);
+	if (!msg)
+		return;
+	knest = cyph_ntf_put_key(msg, t, key, &nest);
+	if (!knest)
 		goto err;
 	nla_nest_end(msg, knest);
 	nla_nest_end(msg, nest);

@@ -16,6 +16,7 @@ void cyph_ntf_tunnel_needed(struct cyph_device *cd,
 			    const struct cyph_pair *pair);
 void cyph_ntf_key_limit(struct cyph_tunnel *t, const struct cyph_key *key,
 			u64 counter);
+void cyph_ntf_key_promoted(struct cyph_tunnel *t, const struct cyph_key *key);
 void cyph_ntf_endpoint(struct cyph_tunnel *t, const union cyph_sockaddr *ep,
 		       u32 relay);
 

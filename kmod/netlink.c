@@ -56,6 +56,7 @@ static const struct nla_policy cyph_policy[CYPHONIC_A_MAX + 1] = {
 	[CYPHONIC_A_CIPHER] = NLA_POLICY_RANGE(NLA_U8, CYPHONIC_CIPHER_AES_GCM,
 					       CYPHONIC_CIPHER_MAX),
 	[CYPHONIC_A_WORKERS] = { .type = NLA_U32 },
+	[CYPHONIC_A_DETACH] = NLA_POLICY_MASK(NLA_U8, CYPHONIC_DETACH_F_ALL),
 	[CYPHONIC_A_LOCAL] = NLA_POLICY_NESTED(cyph_local_policy),
 	[CYPHONIC_A_TUNNEL] = NLA_POLICY_NESTED(cyph_tunnel_policy),
 };
@@ -205,6 +206,17 @@ static u64 cyph_jiffies_age_ms(u64 then)
 	return jiffies64_to_msecs(get_jiffies_64() - then);
 }
 
+/* RETIRED_MS only for a key that has left the primary slot. */
+static int cyph_nl_put_retired(struct sk_buff *msg, const struct cyph_key *key)
+{
+	u64 ms = cyph_key_retired_ms(key);
+
+	if (ms == U64_MAX)
+		return 0;
+	return nla_put_u64_64bit(msg, CYPHONIC_KEY_A_RETIRED_MS, ms,
+				 CYPHONIC_KEY_A_PAD);
+}
+
 static int cyph_nl_put_key(struct sk_buff *msg, enum cyphonic_key_slot slot,
 			   const struct cyph_key *key)
 {
@@ -213,9 +225,11 @@ static int cyph_nl_put_key(struct sk_buff *msg, enum cyphonic_key_slot slot,
 	if (!nest ||
 	    nla_put_u8(msg, CYPHONIC_KEY_A_SLOT, slot) ||
 	    nla_put_u8(msg, CYPHONIC_KEY_A_ID, key->id) ||
-	    nla_put_u64_64bit(msg, CYPHONIC_KEY_A_AGE_MS,
-			      cyph_jiffies_age_ms(key->created),
+	    nla_put_u64_64bit(msg, CYPHONIC_KEY_A_AGE_MS, cyph_key_age_ms(key),
 			      CYPHONIC_KEY_A_PAD) ||
+	    nla_put_u64_64bit(msg, CYPHONIC_KEY_A_TX_LIMIT, key->reject_msgs,
+			      CYPHONIC_KEY_A_PAD) ||
+	    cyph_nl_put_retired(msg, key) ||
 	    nla_put_u64_64bit(msg, CYPHONIC_KEY_A_TX_COUNTER,
 			      (u64)atomic64_read(&key->tx_counter),
 			      CYPHONIC_KEY_A_PAD) ||
@@ -613,11 +627,32 @@ static int cyph_nl_dev_get(struct sk_buff *skb, struct genl_info *info)
 	return cyph_nl_reply(info, info->user_ptr[0], CYPH_NL_DEV, NULL);
 }
 
+/* DETACH: the sockets to give back; not with a new FD of the same family. */
+static int cyph_nl_detach_flags(struct genl_info *info, u8 *flags)
+{
+	struct nlattr *a = info->attrs[CYPHONIC_A_DETACH];
+
+	*flags = a ? nla_get_u8(a) : 0;
+	if (((*flags & CYPHONIC_DETACH_F_4) && info->attrs[CYPHONIC_A_FD4]) ||
+	    ((*flags & CYPHONIC_DETACH_F_6) && info->attrs[CYPHONIC_A_FD6])) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "DETACH and a new FD for the same family");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int cyph_nl_dev_set_socks(struct cyph_device *cd, struct genl_info *info)
 {
 	struct nlattr *a4 = info->attrs[CYPHONIC_A_FD4];
 	struct nlattr *a6 = info->attrs[CYPHONIC_A_FD6];
 	struct cyph_sock *s4 = NULL, *s6 = NULL;
+	u8 detach;
+	int err;
+
+	err = cyph_nl_detach_flags(info, &detach);
+	if (err)
+		return err;
 
 	/* Check both before changing either, so a request applies whole. */
 	if (a4) {
@@ -636,6 +671,10 @@ static int cyph_nl_dev_set_socks(struct cyph_device *cd, struct genl_info *info)
 	}
 	cyph_sock_install(cd, AF_INET, s4);
 	cyph_sock_install(cd, AF_INET6, s6);
+	if (detach & CYPHONIC_DETACH_F_4)
+		cyph_sock_detach(cd, AF_INET);
+	if (detach & CYPHONIC_DETACH_F_6)
+		cyph_sock_detach(cd, AF_INET6);
 	cyph_tunnel_reset_routes(cd);
 	return 0;
 }

@@ -115,6 +115,7 @@ void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 		why = CYPHONIC_STAT_RX_DROP_REPLAY;
 		goto drop;
 	}
+	/* Promotion (and its event) is keys.c's. */
 	cyph_keyring_promote(&t->keys, key);
 	WRITE_ONCE(t->last_rx, get_jiffies_64());
 	cyph_rx_outer_source(skb, &src);
@@ -229,6 +230,7 @@ static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 static void cyph_rx_data(struct cyph_device *cd, struct sk_buff *skb)
 {
 	const struct cyphonic_data_hdr *hdr;
+	enum cyphonic_stat why;
 	struct cyph_tunnel *t;
 	struct cyph_key *key;
 	u64 counter;
@@ -243,10 +245,12 @@ static void cyph_rx_data(struct cyph_device *cd, struct sk_buff *skb)
 	t = cyph_tunnel_get_by_index(cd, be32_to_cpu(hdr->receiver_index));
 	if (!t)
 		goto drop_unknown_index;
-	key = cyph_keyring_by_id(&t->keys, hdr->flags & CYPHONIC_DATA_F_KEY_ID_MASK);
-	if (!key)
-		goto drop_no_key;
 	counter = be64_to_cpu(hdr->counter);
+	/* Key lookup and the key's limits, before any decryption. */
+	why = cyph_keyring_rx_key(&t->keys, hdr->flags & CYPHONIC_DATA_F_KEY_ID_MASK,
+				  counter, &key);
+	if (why)
+		goto drop_key;
 	cyph_rx_queue(t, key, skb, counter);
 	return;
 
@@ -256,8 +260,8 @@ drop_bad_header:
 drop_unknown_index:
 	cyph_drop(cd, NULL, CYPHONIC_STAT_RX_DROP_UNKNOWN_INDEX, skb);
 	return;
-drop_no_key:
-	cyph_drop(cd, t, CYPHONIC_STAT_RX_DROP_NO_KEY, skb);
+drop_key:
+	cyph_drop(cd, t, why, skb);
 	cyph_tunnel_put(t);
 }
 

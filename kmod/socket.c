@@ -4,9 +4,12 @@
  *
  * User space creates and binds the socket and keeps using it for signaling:
  * the encap_rcv hook consumes DATA packets only and lets everything else
- * through to the socket. The device holds a file reference, and on release
- * puts the socket back the way it found it so user space can go on using
- * it.
+ * through to the socket. The device holds a reference on the sock but not
+ * on the file, so the socket lives exactly as long as user space keeps a
+ * descriptor: when the owner closes it or dies, encap_destroy releases it
+ * from the device. Nothing of ours then pins the socket's network
+ * namespace, so deleting a namespace frees its devices. On release the
+ * socket is put back the way it was found, for user space to go on using.
  */
 
 #include <linux/file.h>
@@ -147,6 +150,8 @@ struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd, u32 fd,
 		goto err_put;
 	}
 	cs->sock = sock;
+	cs->sk = sock->sk;
+	sock_hold(cs->sk);
 	return cs;
 
 err_put:
@@ -162,13 +167,14 @@ void cyph_sock_discard(struct cyph_sock *cs)
 	if (IS_ERR_OR_NULL(cs))
 		return;
 	/* Give up the claim; no encap_rcv was set, so nobody reads it. */
-	sk = cs->sock->sk;
+	sk = cs->sk;
 	lock_sock(sk);
 	write_lock_bh(&sk->sk_callback_lock);
 	rcu_assign_sk_user_data(sk, NULL);
 	write_unlock_bh(&sk->sk_callback_lock);
 	release_sock(sk);
 	sockfd_put(cs->sock);
+	sock_put(sk);
 	kfree(cs);
 }
 
@@ -182,17 +188,84 @@ static void cyph_sock_release(struct cyph_sock *cs)
 
 	if (!cs)
 		return;
-	sk = cs->sock->sk;
+	sk = cs->sk;
 	lock_sock(sk);
 	WRITE_ONCE(udp_sk(sk)->encap_rcv, NULL);
+	WRITE_ONCE(udp_sk(sk)->encap_destroy, NULL);
 	WRITE_ONCE(udp_sk(sk)->encap_type, 0);
 	rcu_assign_sk_user_data(sk, NULL);
 	inet_dec_convert_csum(sk);
 	inet_sk(sk)->mc_loop = cs->mc_loop;
 	release_sock(sk);
 	synchronize_net();
-	sockfd_put(cs->sock);
+	sock_put(sk);
 	kfree(cs);
+}
+
+static struct cyph_sock __rcu **cyph_sock_slot(struct cyph_device *cd, sa_family_t family)
+{
+	return family == AF_INET ? &cd->sock4 : &cd->sock6;
+}
+
+/**
+ * cyph_sock_detach() - stop using the socket of @family
+ * @cd: device, cd->lock held
+ * @family: AF_INET or AF_INET6
+ *
+ * The socket goes back to user space; sends on that family are dropped
+ * (TX_DROP_NO_SOCKET) until a new one is installed.
+ */
+void cyph_sock_detach(struct cyph_device *cd, sa_family_t family)
+{
+	lockdep_assert_held(&cd->lock);
+	cyph_sock_release(rcu_replace_pointer(*cyph_sock_slot(cd, family), NULL,
+					      lockdep_is_held(&cd->lock)));
+}
+
+/* Under cd->lock: detach @sk if it is still one of @cd's sockets. */
+static void cyph_sock_gone(struct cyph_device *cd, struct sock *sk)
+{
+	sa_family_t family;
+	struct cyph_sock *cs;
+
+	mutex_lock(&cd->lock);
+	for (family = AF_INET; ; family = AF_INET6) {
+		cs = rcu_dereference_protected(*cyph_sock_slot(cd, family),
+					       lockdep_is_held(&cd->lock));
+		if (cs && cs->sk == sk) {
+			cyph_sock_detach(cd, family);
+			break;
+		}
+		if (family == AF_INET6)
+			break;
+	}
+	mutex_unlock(&cd->lock);
+}
+
+/**
+ * cyph_sock_encap_destroy() - the UDP core destroys one of our sockets
+ * @sk: the socket; its last file reference is gone
+ *
+ * User space closed the socket (or its owner died): the device stops using
+ * it. A device being deleted releases its sockets under cd->lock and clears
+ * the user data first, so a device seen here is still alive, and the
+ * reference taken under RCU keeps it so while we wait for cd->lock.
+ *
+ * Context: process context (close), no locks held.
+ */
+static void cyph_sock_encap_destroy(struct sock *sk)
+{
+	struct cyph_device *cd;
+
+	rcu_read_lock();
+	cd = rcu_dereference_sk_user_data(sk);
+	if (cd)
+		dev_hold(cd->dev);
+	rcu_read_unlock();
+	if (!cd)
+		return;
+	cyph_sock_gone(cd, sk);
+	dev_put(cd->dev);
 }
 
 /**
@@ -210,6 +283,7 @@ void cyph_sock_install(struct cyph_device *cd, sa_family_t family,
 		.sk_user_data = cd,
 		.encap_type = CYPH_UDP_ENCAP_TYPE,
 		.encap_rcv = cyph_rx_encap_rcv,
+		.encap_destroy = cyph_sock_encap_destroy,
 	};
 	struct cyph_sock __rcu **slot;
 	struct cyph_sock *old;
@@ -217,22 +291,22 @@ void cyph_sock_install(struct cyph_device *cd, sa_family_t family,
 	lockdep_assert_held(&cd->lock);
 	if (!cs)
 		return;
-	slot = family == AF_INET ? &cd->sock4 : &cd->sock6;
-	lock_sock(cs->sock->sk);
-	cs->mc_loop = inet_sk(cs->sock->sk)->mc_loop;
-	setup_udp_tunnel_sock(sock_net(cs->sock->sk), cs->sock, &cfg);
-	release_sock(cs->sock->sk);
+	slot = cyph_sock_slot(cd, family);
+	lock_sock(cs->sk);
+	cs->mc_loop = inet_sk(cs->sk)->mc_loop;
+	setup_udp_tunnel_sock(sock_net(cs->sk), cs->sock, &cfg);
+	release_sock(cs->sk);
+	/* From here on user space's descriptors keep the socket open. */
+	sockfd_put(cs->sock);
+	cs->sock = NULL;
 	old = rcu_replace_pointer(*slot, cs, lockdep_is_held(&cd->lock));
 	cyph_sock_release(old);
 }
 
 void cyph_sock_release_all(struct cyph_device *cd)
 {
-	lockdep_assert_held(&cd->lock);
-	cyph_sock_release(rcu_replace_pointer(cd->sock4, NULL,
-					      lockdep_is_held(&cd->lock)));
-	cyph_sock_release(rcu_replace_pointer(cd->sock6, NULL,
-					      lockdep_is_held(&cd->lock)));
+	cyph_sock_detach(cd, AF_INET);
+	cyph_sock_detach(cd, AF_INET6);
 }
 
 /* Refuse routes back into a cyphonic device: that would loop forever. */
@@ -328,12 +402,12 @@ int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
 	if (dst->sa.sa_family == AF_INET) {
 		cs = rcu_dereference(cd->sock4);
 		if (cs)
-			err = cyph_send4(cd->dev, cs->sock->sk, skb, &dst->sin,
+			err = cyph_send4(cd->dev, cs->sk, skb, &dst->sin,
 					 cache);
 	} else if (dst->sa.sa_family == AF_INET6) {
 		cs = rcu_dereference(cd->sock6);
 		if (cs)
-			err = cyph_send6(cd->dev, cs->sock->sk, skb, &dst->sin6,
+			err = cyph_send6(cd->dev, cs->sk, skb, &dst->sin6,
 					 cache);
 	}
 	rcu_read_unlock();
@@ -352,7 +426,7 @@ u16 cyph_sock_port(struct cyph_device *cd, sa_family_t family)
 	else
 		cs = rcu_dereference(cd->sock6);
 	if (cs)
-		port = ntohs(inet_sk(cs->sock->sk)->inet_sport);
+		port = ntohs(inet_sk(cs->sk)->inet_sport);
 	rcu_read_unlock();
 	return port;
 }

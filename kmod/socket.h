@@ -15,8 +15,14 @@
 
 struct cyph_device;
 
+/*
+ * The device holds the sock, not the file: user space's descriptors keep
+ * the socket open, and when the last one is closed the UDP core calls our
+ * encap_destroy, which lets go of it (as l2tp and ovpn do).
+ */
 struct cyph_sock {
-	struct socket *sock;	/* file reference held (sockfd_lookup) */
+	struct sock *sk;	/* sock_hold() */
+	struct socket *sock;	/* file reference, only until installed */
 	bool mc_loop;		/* restored on release */
 };
 
@@ -28,6 +34,7 @@ void cyph_sock_discard(struct cyph_sock *cs);
 void cyph_sock_install(struct cyph_device *cd, sa_family_t family,
 		       struct cyph_sock *cs);
 void cyph_sock_release_all(struct cyph_device *cd);
+void cyph_sock_detach(struct cyph_device *cd, sa_family_t family);
 int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
 		   const union cyph_sockaddr *dst, struct dst_cache *cache);
 u16 cyph_sock_port(struct cyph_device *cd, sa_family_t family);

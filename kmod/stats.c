@@ -70,7 +70,8 @@ void cyph_count(struct cyph_device *cd, struct cyph_tunnel *t,
 
 static bool cyph_stat_is_tx(enum cyphonic_stat stat)
 {
-	return stat >= CYPHONIC_STAT_TX_DROP_NO_TUNNEL;
+	return stat >= CYPHONIC_STAT_TX_DROP_NO_TUNNEL &&
+	       stat != CYPHONIC_STAT_RX_DROP_KEY_EXPIRED;
 }
 
 /**

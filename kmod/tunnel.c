@@ -35,7 +35,7 @@ static void cyph_tunnel_release(struct kref *ref)
 {
 	struct cyph_tunnel *t = container_of(ref, struct cyph_tunnel, ref);
 
-	cyph_keyring_clear(&t->keys);
+	cyph_keyring_destroy(&t->keys);
 	call_rcu(&t->rcu, cyph_tunnel_free_rcu);
 }
 
@@ -268,37 +268,12 @@ static int cyph_tunnel_check_vips(struct cyph_device *cd,
 	return 0;
 }
 
-/* Create the configured keys and put them into their slots. */
+/* The key rules (reuse, TX == RX, ids) are keys.c's. */
 static int cyph_tunnel_set_keys(struct cyph_tunnel *t,
 				const struct cyph_tunnel_cfg *cfg,
 				struct netlink_ext_ack *extack)
 {
-	struct cyph_key *keys[__CYPHONIC_KEY_SLOT_MAX] = {};
-	int i, err = 0;
-
-	for (i = 0; i < __CYPHONIC_KEY_SLOT_MAX; i++) {
-		const struct cyph_key_cfg *kc = &cfg->key[i];
-
-		if (!kc->set)
-			continue;
-		keys[i] = cyph_key_create(t->cd->cipher, kc->id, kc->tx, kc->rx);
-		if (IS_ERR(keys[i])) {
-			err = PTR_ERR(keys[i]);
-			keys[i] = NULL;
-			NL_SET_ERR_MSG(extack, "cannot set up the cipher for this key");
-			goto out;
-		}
-	}
-	err = cyph_keyring_install(&t->keys, keys);
-	if (err) {
-		NL_SET_ERR_MSG(extack, "the primary and next key need different key ids");
-		err = -EINVAL;
-	}
-out:
-	if (err)
-		for (i = 0; i < __CYPHONIC_KEY_SLOT_MAX; i++)
-			cyph_key_put(keys[i]);
-	return err;
+	return cyph_keyring_set(&t->keys, t->cd->cipher, cfg->key, extack);
 }
 
 static bool cyph_cfg_has_key(const struct cyph_tunnel_cfg *cfg)
@@ -331,7 +306,7 @@ static struct cyph_tunnel *cyph_tunnel_alloc(struct cyph_device *cd,
 	t->pair4 = cfg->pair4;
 	t->pair6 = cfg->pair6;
 	seqlock_init(&t->ep_lock);
-	cyph_keyring_init(&t->keys);
+	cyph_keyring_init(&t->keys, t);
 	kref_init(&t->ref);
 	netdev_hold(cd->dev, &t->dev_tracker, GFP_KERNEL);
 	return t;
@@ -471,17 +446,16 @@ int cyph_tunnel_swap(struct cyph_device *cd, u32 index,
 		     struct netlink_ext_ack *extack)
 {
 	struct cyph_tunnel *t;
+	int err;
 
 	lockdep_assert_held(&cd->lock);
 	t = cyph_tunnel_find_ext(cd, index, extack);
 	if (!t)
 		return -ENOENT;
-	if (!cyph_keyring_swap(&t->keys)) {
-		NL_SET_ERR_MSG(extack, "the tunnel has no next key to swap in");
-		return -ENOKEY;
-	}
-	cd->generation++;
-	return 0;
+	err = cyph_keyring_swap(&t->keys, extack);
+	if (!err)
+		cd->generation++;
+	return err;
 }
 
 /* Deleting a local identity deletes its tunnels. */

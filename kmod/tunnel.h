@@ -21,13 +21,6 @@
 struct cyph_device;
 struct cyph_local;
 
-struct cyph_key_cfg {
-	bool set;
-	u8 id;
-	const u8 *tx;		/* points into the netlink request */
-	const u8 *rx;
-};
-
 /* A parsed TUNNEL nest. */
 struct cyph_tunnel_cfg {
 	u32 index;

@@ -17,7 +17,6 @@
 
 #include "crypto.h"
 #include "device.h"
-#include "events.h"
 #include "pipeline.h"
 #include "socket.h"
 #include "staging.h"
@@ -50,23 +49,6 @@ static void cyph_tx_drop_list(struct cyph_tunnel *t, struct sk_buff *segs,
 	}
 }
 
-/* Take the next counter of @key; false once it is exhausted. */
-static bool cyph_tx_counter(struct cyph_tunnel *t, struct cyph_key *key,
-			    u64 *counter)
-{
-	/*
-	 * Never let the counter wrap: stop incrementing at the reject limit
-	 * so that a (key, nonce) pair cannot repeat however long we run.
-	 */
-	*counter = (u64)atomic64_fetch_add_unless(&key->tx_counter, 1,
-						  (s64)CYPHONIC_REJECT_AFTER_MESSAGES);
-	if (unlikely(*counter >= CYPHONIC_REJECT_AFTER_MESSAGES))
-		return false;
-	if (unlikely(*counter == CYPHONIC_REKEY_AFTER_MESSAGES))
-		cyph_ntf_key_limit(t, key, *counter);
-	return true;
-}
-
 /*
  * Stage 1 under the tunnel's TX lock: one ring slot for the unit, then a
  * counter per segment in list order. Return false if the ring is full.
@@ -79,9 +61,10 @@ static bool cyph_tx_sequence(struct cyph_tunnel *t, struct cyph_key *key,
 
 	spin_lock_bh(&t->tx.produce);
 	ok = cyph_ring_reserve(&t->tx.ring, &cyph_cb(segs)->seq);
+	/* The key's limits are keys.c's: a segment past them is dropped. */
 	for (skb = segs; ok && skb; skb = skb->next)
-		cyph_cb(skb)->why = cyph_tx_counter(t, key, &cyph_cb(skb)->counter) ?
-			CYPH_OK : CYPHONIC_STAT_TX_DROP_KEY_EXHAUSTED;
+		cyph_cb(skb)->why = cyph_key_tx_counter(&t->keys, key,
+							&cyph_cb(skb)->counter) ?: CYPH_OK;
 	spin_unlock_bh(&t->tx.produce);
 	return ok;
 }
@@ -285,7 +268,7 @@ static void cyph_tx_send(struct cyph_tunnel *t, struct sk_buff *skb,
 	err = cyph_sock_send(t->cd, skb, ep,
 			     cyph_tunnel_route(t, ep->sa.sa_family));
 	if (unlikely(err)) {
-		why = err == -ENOTCONN ? CYPHONIC_STAT_TX_DROP_NO_ENDPOINT :
+		why = err == -ENOTCONN ? CYPHONIC_STAT_TX_DROP_NO_SOCKET :
 					 CYPHONIC_STAT_TX_DROP_SEND_ERROR;
 		goto drop;
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Link seams for tunnel.c: events.c needs the generic netlink family,
+ * Link seams for tunnel.c and keys.c: events.c needs the generic netlink family,
  * staging.c the TX path, and the serial work (pipeline.c) the whole
  * pipeline, none of which exists without main.c. A tunnel made by a test
  * never carries packets, so its serial works never run. The
@@ -28,6 +28,22 @@ void cyph_ntf_endpoint(struct cyph_tunnel *t, const union cyph_sockaddr *ep,
 	cyph_stub_calls.last_tunnel = t;
 	cyph_stub_calls.last_endpoint = *ep;
 	atomic_inc(&cyph_stub_calls.ntf_endpoint);
+}
+
+void cyph_ntf_key_limit(struct cyph_tunnel *t, const struct cyph_key *key,
+			u64 counter)
+{
+	cyph_stub_calls.last_tunnel = t;
+	cyph_stub_calls.last_key = key;
+	cyph_stub_calls.last_counter = counter;
+	atomic_inc(&cyph_stub_calls.ntf_key_limit);
+}
+
+void cyph_ntf_key_promoted(struct cyph_tunnel *t, const struct cyph_key *key)
+{
+	cyph_stub_calls.last_tunnel = t;
+	cyph_stub_calls.last_key = key;
+	atomic_inc(&cyph_stub_calls.ntf_key_promoted);
 }
 
 void cyph_staging_flush(struct cyph_device *cd, struct cyph_tunnel *t)

@@ -11,11 +11,16 @@
 
 #include "addr.h"
 
+struct cyph_key;
 struct cyph_tunnel;
 
 struct cyph_stub_calls {
 	atomic_t ntf_endpoint;		/* cyph_ntf_endpoint() */
 	atomic_t staging_flush;		/* cyph_staging_flush() */
+	atomic_t ntf_key_limit;		/* cyph_ntf_key_limit() */
+	atomic_t ntf_key_promoted;	/* cyph_ntf_key_promoted() */
+	const struct cyph_key *last_key;
+	u64 last_counter;
 	struct cyph_tunnel *last_tunnel;
 	union cyph_sockaddr last_endpoint;
 };

@@ -24,7 +24,10 @@
 #define LOCAL4		0x0a000001	/* 10.0.0.1 */
 #define LOCAL4_B	0x0a000101	/* 10.0.1.1, a second identity */
 
-static const u8 key_bytes[CYPHONIC_KEY_LEN] = { 0xc7 };
+/* Distinct keys: TX == RX and reuse within a tunnel are refused. */
+static const u8 key_bytes[6][CYPHONIC_KEY_LEN] = {
+	{ 0xc7 }, { 0xc8 }, { 0xc9 }, { 0xca }, { 0xcb }, { 0xcc },
+};
 
 struct tenv {
 	struct cyph_device *cd;
@@ -454,7 +457,7 @@ static void tunnel_keys_flush_staging(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, err, -ENOKEY);
 
 	cfg.key[CYPHONIC_KEY_SLOT_PRIMARY] = (struct cyph_key_cfg){
-		.set = true, .id = 0, .tx = key_bytes, .rx = key_bytes };
+		.set = true, .id = 0, .tx = key_bytes[0], .rx = key_bytes[1] };
 	mutex_lock(&cd->lock);
 	err = cyph_tunnel_set(cd, &cfg, &extack);
 	mutex_unlock(&cd->lock);
@@ -464,7 +467,7 @@ static void tunnel_keys_flush_staging(struct kunit *test)
 	/* A next key with the primary's id is refused. */
 	cfg.key[CYPHONIC_KEY_SLOT_PRIMARY].set = false;
 	cfg.key[CYPHONIC_KEY_SLOT_NEXT] = (struct cyph_key_cfg){
-		.set = true, .id = 0, .tx = key_bytes, .rx = key_bytes };
+		.set = true, .id = 0, .tx = key_bytes[2], .rx = key_bytes[3] };
 	mutex_lock(&cd->lock);
 	err = cyph_tunnel_set(cd, &cfg, &extack);
 	mutex_unlock(&cd->lock);
@@ -481,7 +484,7 @@ static void tunnel_keys_flush_staging(struct kunit *test)
 	/* A tunnel created with a key flushes at once. */
 	tcfg(&cfg, 8, 3, true, false);
 	cfg.key[CYPHONIC_KEY_SLOT_PRIMARY] = (struct cyph_key_cfg){
-		.set = true, .id = 2, .tx = key_bytes, .rx = key_bytes };
+		.set = true, .id = 2, .tx = key_bytes[4], .rx = key_bytes[5] };
 	KUNIT_EXPECT_EQ(test, tnew(cd, &cfg, NULL), 0);
 	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.staging_flush), 3);
 

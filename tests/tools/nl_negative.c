@@ -7,8 +7,9 @@
  * none of them changed the device. Prints TAP; run as root in the test VM
  * on a cyphonic device in the current network namespace.
  *
- * Sequence: snapshot S0; add a fixture (a local identity and a tunnel);
- * snapshot S1; every bad request; snapshot S2 == S1; the same requests
+ * Sequence: snapshot S0; add a fixture (a local identity and a tunnel
+ * with keys: primary, next, swapped, so that the next slot holds a retired
+ * key); snapshot S1; every bad request; snapshot S2 == S1; the same requests
  * that need CAP_NET_ADMIN from a child without it (-EPERM); snapshot
  * S3 == S1; remove the fixture; snapshot S4 == S0. A snapshot is the
  * device's configuration (DEV_GET, LOCAL_GET and TUNNEL_GET without the
@@ -208,6 +209,7 @@ static bool volatile_attr(const char *prefix, int type)
 		       type == CYPHONIC_TUNNEL_A_LAST_RX_MS;
 	if (!strcmp(prefix, "tk"))
 		return type == CYPHONIC_KEY_A_AGE_MS ||
+		       type == CYPHONIC_KEY_A_RETIRED_MS ||
 		       type == CYPHONIC_KEY_A_TX_COUNTER ||
 		       type == CYPHONIC_KEY_A_RX_COUNTER;
 	return false;
@@ -363,6 +365,25 @@ static void key(struct nl_msg *m, int slot, int id, int txlen, int rxlen)
 	nla_nest_end(m, n);
 }
 
+/*
+ * KEY { SLOT, ID, TX, RX } with key bytes tx_b and rx_b repeated: the
+ * fixture's keys are 0xf1/0xf2 (swapped out, retired) and 0xf3/0xf4.
+ */
+static void key_bytes(struct nl_msg *m, int slot, int id, uint8_t tx_b,
+		      uint8_t rx_b)
+{
+	struct nlattr *n = nla_nest_start(m, CYPHONIC_TUNNEL_A_KEY);
+	uint8_t tx[CYPHONIC_KEY_LEN], rx[CYPHONIC_KEY_LEN];
+
+	memset(tx, tx_b, sizeof(tx));
+	memset(rx, rx_b, sizeof(rx));
+	nla_put_u8(m, CYPHONIC_KEY_A_SLOT, (uint8_t)slot);
+	nla_put_u8(m, CYPHONIC_KEY_A_ID, (uint8_t)id);
+	nla_put(m, CYPHONIC_KEY_A_TX, sizeof(tx), tx);
+	nla_put(m, CYPHONIC_KEY_A_RX, sizeof(rx), rx);
+	nla_nest_end(m, n);
+}
+
 static void local(struct nl_msg *m, const char *v4, int v4len, const char *v6)
 {
 	struct nlattr *n;
@@ -490,6 +511,61 @@ static void b_slot(struct nl_msg *m)
 
 	key(m, CYPHONIC_KEY_SLOT_MAX + 1, 0, CYPHONIC_KEY_LEN, CYPHONIC_KEY_LEN);
 	nla_nest_end(m, t);
+}
+static void b_key_tx_is_rx(struct nl_msg *m)
+{
+	struct nlattr *t = tunnel(m, FIX_INDEX, NULL, NULL);
+
+	key_bytes(m, CYPHONIC_KEY_SLOT_NEXT, 2, 0xe1, 0xe1);
+	nla_nest_end(m, t);
+}
+/* The fixture's retired key, now as the next key. */
+static void b_key_reused(struct nl_msg *m)
+{
+	struct nlattr *t = tunnel(m, FIX_INDEX, NULL, NULL);
+
+	key_bytes(m, CYPHONIC_KEY_SLOT_NEXT, 2, 0xf1, 0xf2);
+	nla_nest_end(m, t);
+}
+/* Half of a key in use (the primary's RX as the next TX). */
+static void b_key_half_reused(struct nl_msg *m)
+{
+	struct nlattr *t = tunnel(m, FIX_INDEX, NULL, NULL);
+
+	key_bytes(m, CYPHONIC_KEY_SLOT_NEXT, 2, 0xf4, 0xe2);
+	nla_nest_end(m, t);
+}
+/* The primary key re-installed over itself: its counter would restart. */
+static void b_key_primary_again(struct nl_msg *m)
+{
+	struct nlattr *t = tunnel(m, FIX_INDEX, NULL, NULL);
+
+	key_bytes(m, CYPHONIC_KEY_SLOT_PRIMARY, 1, 0xf3, 0xf4);
+	nla_nest_end(m, t);
+}
+/* One key twice in a request. */
+static void b_key_twice(struct nl_msg *m)
+{
+	struct nlattr *t = tunnel(m, FIX_INDEX, NULL, NULL);
+
+	key_bytes(m, CYPHONIC_KEY_SLOT_PRIMARY, 1, 0xe3, 0xe4);
+	key_bytes(m, CYPHONIC_KEY_SLOT_NEXT, 2, 0xe5, 0xe3);
+	nla_nest_end(m, t);
+}
+static void b_swap_retired(struct nl_msg *m)
+{
+	nla_nest_end(m, tunnel(m, FIX_INDEX, NULL, NULL));
+}
+static void b_detach_and_fd4(struct nl_msg *m)
+{
+	put_dev(m);
+	nla_put_u8(m, CYPHONIC_A_DETACH, CYPHONIC_DETACH_F_4);
+	nla_put_u32(m, CYPHONIC_A_FD4, (uint32_t)fd_udp4);
+}
+static void b_detach_bits(struct nl_msg *m)
+{
+	put_dev(m);
+	nla_put_u8(m, CYPHONIC_A_DETACH, CYPHONIC_DETACH_F_ALL + 1);
 }
 static void b_index0(struct nl_msg *m)
 {
@@ -632,6 +708,14 @@ static const struct tcase cases[] = {
 	{ "key without RX", CYPHONIC_CMD_TUNNEL_SET, 0, b_key_no_rx, E(EINVAL), true },
 	{ "key id out of range", CYPHONIC_CMD_TUNNEL_SET, 0, b_key_id, E(EINVAL, ERANGE), true },
 	{ "key slot out of range", CYPHONIC_CMD_TUNNEL_SET, 0, b_slot, E(EINVAL, ERANGE), true },
+	{ "TX key equal to the RX key", CYPHONIC_CMD_TUNNEL_SET, 0, b_key_tx_is_rx, E(EINVAL), true },
+	{ "key used before (retired) installed again", CYPHONIC_CMD_TUNNEL_SET, 0, b_key_reused, E(EKEYREJECTED), true },
+	{ "primary's RX key reused as TX key", CYPHONIC_CMD_TUNNEL_SET, 0, b_key_half_reused, E(EKEYREJECTED), true },
+	{ "primary key installed over itself", CYPHONIC_CMD_TUNNEL_SET, 0, b_key_primary_again, E(EKEYREJECTED), true },
+	{ "one key twice in a request", CYPHONIC_CMD_TUNNEL_SET, 0, b_key_twice, E(EINVAL), true },
+	{ "KEY_SWAP with a retired next key", CYPHONIC_CMD_KEY_SWAP, 0, b_swap_retired, E(EKEYREVOKED), true },
+	{ "DETACH with FD4", CYPHONIC_CMD_DEV_SET, 0, b_detach_and_fd4, E(EINVAL), true },
+	{ "DETACH with unknown bits", CYPHONIC_CMD_DEV_SET, 0, b_detach_bits, E(EINVAL, ERANGE), true },
 	{ "tunnel index 0", CYPHONIC_CMD_TUNNEL_NEW, 0, b_index0, E(EINVAL, ERANGE), true },
 	{ "TUNNEL_NEW without INDEX", CYPHONIC_CMD_TUNNEL_NEW, 0, b_no_index, E(EINVAL), true },
 	{ "duplicate tunnel index", CYPHONIC_CMD_TUNNEL_NEW, 0, b_dup_index, E(EEXIST), true },
@@ -689,6 +773,8 @@ static const char *errname(int e)
 	case EOPNOTSUPP: return "EOPNOTSUPP";
 	case EAFNOSUPPORT: return "EAFNOSUPPORT";
 	case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+	case EKEYREJECTED: return "EKEYREJECTED";
+	case EKEYREVOKED: return "EKEYREVOKED";
 	}
 	snprintf(buf, sizeof(buf), "errno %d", e);
 	return buf;
@@ -732,7 +818,15 @@ static int fixture(struct nl *n, bool add)
 			return err;
 		m = new_msg(n, CYPHONIC_CMD_TUNNEL_NEW, 0);
 		t = tunnel(m, FIX_INDEX, FIX_L4, FIX_R4);
+		key_bytes(m, CYPHONIC_KEY_SLOT_PRIMARY, 0, 0xf1, 0xf2);
+		key_bytes(m, CYPHONIC_KEY_SLOT_NEXT, 1, 0xf3, 0xf4);
 		nla_nest_end(m, t);
+		err = exchange(n, m);
+		if (err)
+			return err;
+		/* Key 1 primary, key 0 retired in the next slot. */
+		m = new_msg(n, CYPHONIC_CMD_KEY_SWAP, 0);
+		nla_nest_end(m, tunnel(m, FIX_INDEX, NULL, NULL));
 		return exchange(n, m);
 	}
 	m = new_msg(n, CYPHONIC_CMD_TUNNEL_DEL, 0);

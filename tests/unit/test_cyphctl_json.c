@@ -105,7 +105,7 @@ static void test_stat_names(void)
 	}
 	TAP_CHECK(named == CYPHONIC_STAT_MAX, "every counter has a name");
 	TAP_CHECK(unique, "counter names are unique");
-	TAP_CHECK(drops == 17, "17 drop counters (%u)", drops);
+	TAP_CHECK(drops == 20, "20 drop counters (%u)", drops);
 	TAP_CHECK(!strcmp(stat_name(CYPHONIC_STAT_RX_DROP_AUTH), "rx_drop_auth"),
 		  "rx_drop_auth name");
 	TAP_CHECK(!stat_is_drop(CYPHONIC_STAT_RX_CONTROL), "rx_control is no drop");
@@ -119,7 +119,8 @@ static const char *const want_names[CYPHONIC_STAT_MAX + 1] = {
 	"rx_drop_bad_inner", "rx_drop_queue_full", "tx_drop_no_tunnel",
 	"tx_drop_staged_full", "tx_drop_staged_timeout", "tx_drop_no_key",
 	"tx_drop_no_endpoint", "tx_drop_bad_inner", "tx_drop_queue_full",
-	"tx_drop_send_error", "tx_drop_key_exhausted",
+	"tx_drop_send_error", "tx_drop_key_exhausted", "tx_drop_key_expired",
+	"rx_drop_key_expired", "tx_drop_no_socket",
 };
 
 /* The stats object with every counter 0 except one. */
@@ -170,8 +171,12 @@ static void test_show_json(void)
 	inet_pton(AF_INET, "192.0.2.1", &sin->sin_addr);
 	t[0].endpoint_len = sizeof(*sin);
 	t[0].nkeys = 2;
-	t[0].keys[0] = (struct cy_key){ 0, 0, 123, 5, 4 };
-	t[0].keys[1] = (struct cy_key){ 1, 1, 7, 0, 0 };
+	t[0].keys[0] = (struct cy_key){ .slot = 0, .id = 0, .age_ms = 123,
+					.tx_counter = 5, .rx_counter = 4,
+					.tx_limit = 8388608 };
+	t[0].keys[1] = (struct cy_key){ .slot = 1, .id = 1, .age_ms = 7,
+					.tx_limit = 8388608, .retired = true,
+					.retired_ms = 3 };
 	t[0].has_last_rx = true;
 	t[0].last_rx_ms = 99;
 	t[0].stats.v[CYPHONIC_STAT_TX_PACKETS] = 5;
@@ -192,8 +197,10 @@ static void test_show_json(void)
 		 "\"locals\":[{\"vip4\":\"10.0.0.1\"},{\"vip6\":\"fd00::1\"}],"
 		 "\"tunnels\":[{\"index\":1,\"peer_index\":2,\"local4\":\"10.0.0.1\","
 		 "\"remote4\":\"10.0.0.2\",\"endpoint\":\"192.0.2.1:51820\",\"relay\":0,"
-		 "\"keys\":[{\"slot\":\"primary\",\"key_id\":0,\"age_ms\":123,\"tx_counter\":5,\"rx_counter\":4},"
-		 "{\"slot\":\"next\",\"key_id\":1,\"age_ms\":7,\"tx_counter\":0,\"rx_counter\":0}],"
+		 "\"keys\":[{\"slot\":\"primary\",\"key_id\":0,\"age_ms\":123,\"tx_counter\":5,\"rx_counter\":4,"
+		 "\"tx_limit\":8388608},"
+		 "{\"slot\":\"next\",\"key_id\":1,\"age_ms\":7,\"tx_counter\":0,\"rx_counter\":0,"
+		 "\"tx_limit\":8388608,\"retired_ms\":3}],"
 		 "\"last_rx_ms\":99,\"stats\":%s},"
 		 "{\"index\":7,\"peer_index\":0,\"local6\":\"fd00::1\",\"remote6\":\"fd00::2\","
 		 "\"endpoint\":null,\"relay\":9,\"keys\":[],\"last_rx_ms\":null,\"stats\":%s}]}]}\n",

@@ -28,7 +28,8 @@
  * is four zero bytes followed by the 64-bit counter in big-endian order.
  * Keys are directional (one per direction), so a (key, counter) pair is
  * never used twice as long as the sender never reuses a counter, which the
- * kernel guarantees by refusing to send at CYPHONIC_REJECT_AFTER_MESSAGES.
+ * kernel guarantees by refusing to send at the cipher's message limit and
+ * by refusing a key a tunnel has already used (see "Key lifecycle" below).
  *
  * A packet for a tunnel in relay mode is sent to the relay (TRS) with a
  * struct cyphonic_relay_hdr in front of the DATA header. The relay strips
@@ -51,9 +52,15 @@
  *   A dump without a device lists every cyphonic device in the namespace.
  *
  * CYPHONIC_CMD_DEV_SET (do)
- *   FD4     a bound AF_INET UDP socket owned by user space. The kernel takes
- *           a reference and installs its encap_rcv hook on it.
+ *   FD4     a bound AF_INET UDP socket owned by user space. The kernel
+ *           installs its encap_rcv hook on it and uses it for as long as
+ *           user space keeps it open: when the last descriptor is closed
+ *           (or its owner dies) the device lets go of it and stops sending
+ *           on that family (TX_DROP_NO_SOCKET) until it gets a new one.
  *   FD6     the same for an AF_INET6 (IPV6_V6ONLY) socket.
+ *   DETACH  u8, CYPHONIC_DETACH_F_*: give the IPv4 and/or IPv6 socket
+ *           back to user space (the kernel stops using it). Not together
+ *           with the FD of the same family.
  *   CIPHER  enum cyphonic_cipher; only while the device has no tunnels.
  *   WORKERS 0 = all online CPUs, 1 = serial baseline, N = at most N.
  *
@@ -82,23 +89,43 @@
  * CYPHONIC_CMD_TUNNEL_SET (do)
  *   TUNNEL { INDEX, and any of ENDPOINT, RELAY, KEY }
  *   A KEY with SLOT = NEXT installs the next key (RX accepts both slots);
- *   a KEY with SLOT = PRIMARY replaces the primary key.
+ *   a KEY with SLOT = PRIMARY replaces the primary key. Key rules (refused
+ *   with an errno and an extended-ack message, nothing installed):
+ *     - TX and RX of a KEY must differ (-EINVAL);
+ *     - a key (TX or RX bytes) this tunnel has used before, in either
+ *       slot or direction, is refused (-EKEYREJECTED): reusing it would
+ *       restart its counter and repeat AEAD nonces;
+ *     - a tunnel remembers CYPHONIC_KEY_HISTORY keys; past that, every
+ *       install is refused (-ENOSPC): create a new tunnel.
  *
  * CYPHONIC_CMD_TUNNEL_DEL (do)
  *   TUNNEL { INDEX }
  *
  * CYPHONIC_CMD_TUNNEL_GET (do with TUNNEL { INDEX }, dump of the device)
  *   TUNNEL { INDEX, PEER_INDEX, LOCAL4, REMOTE4, LOCAL6, REMOTE6, ENDPOINT,
- *            RELAY, KEY { SLOT, ID, AGE_MS, TX_COUNTER, RX_COUNTER }...,
- *            LAST_RX_MS, STATS }
+ *            RELAY, KEY { SLOT, ID, AGE_MS, TX_COUNTER, RX_COUNTER,
+ *            TX_LIMIT, RETIRED_MS }..., LAST_RX_MS, STATS }
  *   Key material is never returned.
  *
  * CYPHONIC_CMD_KEY_SWAP (do)
  *   TUNNEL { INDEX }: the next key becomes primary (TX switches to it) and
- *   the old primary stays as next for packets still in flight. The receiver
- *   also promotes its next key by itself on the first authenticated packet
- *   under that key, so a rekey needs a swap on one side only and loses no
- *   packet.
+ *   the old primary stays as next, retired, for packets still in flight. The
+ *   receiver also promotes its next key by itself on the first authenticated
+ *   packet under that key (KEY_PROMOTED_NTF), so a rekey needs a swap on one
+ *   side only and loses no packet. -ENOKEY without a next key; -EKEYREVOKED
+ *   when the next slot holds a retired key (one that was primary): swapping
+ *   would put it back in use.
+ *
+ * Key lifecycle. A key is primary (TX and RX), next (RX only; promoted on
+ * its first authenticated packet) or retired (RX only, for packets in
+ * flight, for CYPHONIC_RETIRED_RX_SECONDS after it left the primary slot;
+ * never promoted again). Limits per key:
+ *   messages  TX stops at the cipher's REJECT_AFTER_MESSAGES
+ *             (TX_DROP_KEY_EXHAUSTED), RX refuses counters from there on
+ *             (RX_DROP_KEY_EXPIRED); KEY_LIMIT_NTF at REKEY_AFTER_MESSAGES.
+ *   time      TX and RX stop CYPHONIC_REJECT_AFTER_SECONDS after the key
+ *             was installed (TX_DROP_KEY_EXPIRED, RX_DROP_KEY_EXPIRED);
+ *             KEY_LIMIT_NTF at CYPHONIC_REKEY_AFTER_SECONDS.
  *
  * Notifications, multicast group CYPHONIC_MCGRP_EVENTS (joining the events
  * group needs CAP_NET_ADMIN):
@@ -111,8 +138,15 @@
  *   pair gets a key; the rest are dropped and counted.
  *
  * CYPHONIC_CMD_KEY_LIMIT_NTF
- *   IFINDEX, TUNNEL { INDEX, KEY { SLOT, ID, TX_COUNTER } }
- *   The primary key reached CYPHONIC_REKEY_AFTER_MESSAGES: rekey now.
+ *   IFINDEX, TUNNEL { INDEX, KEY { SLOT, ID, TX_COUNTER, AGE_MS, TX_LIMIT } }
+ *   The primary key reached its rekey message count or age (sent once per
+ *   key, when sending): rekey now, the hard limit follows.
+ *
+ * CYPHONIC_CMD_KEY_PROMOTED_NTF
+ *   IFINDEX, TUNNEL { INDEX, KEY { SLOT = PRIMARY, ID } }
+ *   The peer switched to our next key, so we did too: the next key is now
+ *   primary and the old primary retired. A pending KEY_SWAP is no longer
+ *   needed (and is refused).
  *
  * CYPHONIC_CMD_ENDPOINT_NTF
  *   IFINDEX, TUNNEL { INDEX, ENDPOINT, RELAY }
@@ -164,9 +198,25 @@ struct cyphonic_relay_hdr {
 #define CYPHONIC_DEFAULT_MTU 1420
 #define CYPHONIC_REPLAY_WINDOW 4096	/* packets accepted out of order */
 
-/* Counter limits (per key and direction). */
+/*
+ * Message limits per key and direction. ChaCha20-Poly1305 has no practical
+ * confidentiality limit (RFC 9001 section 6.6: more than 2^62 packets), so
+ * only the 64-bit counter bounds it, with WireGuard's margins. AES-GCM's
+ * confidentiality limit is 2^23 packets of up to 2^16 bytes (RFC 9001
+ * section 6.6 and appendix B.1), with the rekey event at three quarters.
+ */
 #define CYPHONIC_REKEY_AFTER_MESSAGES (1ULL << 60)
 #define CYPHONIC_REJECT_AFTER_MESSAGES (~0ULL - (1ULL << 13))
+#define CYPHONIC_AES_GCM_REKEY_AFTER_MESSAGES ((1ULL << 23) - (1ULL << 21))
+#define CYPHONIC_AES_GCM_REJECT_AFTER_MESSAGES (1ULL << 23)
+
+/* Time limits per key; a retired key is accepted this long for RX. */
+#define CYPHONIC_REKEY_AFTER_SECONDS 3600
+#define CYPHONIC_REJECT_AFTER_SECONDS 3900
+#define CYPHONIC_RETIRED_RX_SECONDS 15
+
+/* Keys (TX and RX counted apart) a tunnel remembers to refuse reuse. */
+#define CYPHONIC_KEY_HISTORY 1024
 
 /* Packets waiting for a tunnel ("tunnel needed"). */
 #define CYPHONIC_STAGED_PER_PAIR 16
@@ -190,6 +240,7 @@ enum cyphonic_cmd {
 	CYPHONIC_CMD_TUNNEL_NEEDED_NTF,
 	CYPHONIC_CMD_KEY_LIMIT_NTF,
 	CYPHONIC_CMD_ENDPOINT_NTF,
+	CYPHONIC_CMD_KEY_PROMOTED_NTF,
 	__CYPHONIC_CMD_MAX
 };
 #define CYPHONIC_CMD_MAX (__CYPHONIC_CMD_MAX - 1)
@@ -217,9 +268,15 @@ enum cyphonic_attr {
 	CYPHONIC_A_LOCAL,	/* nest of enum cyphonic_local_attr */
 	CYPHONIC_A_TUNNEL,	/* nest of enum cyphonic_tunnel_attr */
 	CYPHONIC_A_PAD,
+	CYPHONIC_A_DETACH,	/* u8, CYPHONIC_DETACH_F_*, set only */
 	__CYPHONIC_A_MAX
 };
 #define CYPHONIC_A_MAX (__CYPHONIC_A_MAX - 1)
+
+/* CYPHONIC_A_DETACH: which sockets to give back. */
+#define CYPHONIC_DETACH_F_4 0x01
+#define CYPHONIC_DETACH_F_6 0x02
+#define CYPHONIC_DETACH_F_ALL (CYPHONIC_DETACH_F_4 | CYPHONIC_DETACH_F_6)
 
 enum cyphonic_local_attr {
 	CYPHONIC_LOCAL_A_UNSPEC,
@@ -264,6 +321,8 @@ enum cyphonic_key_attr {
 	CYPHONIC_KEY_A_TX_COUNTER,	/* u64, get only: next counter to send */
 	CYPHONIC_KEY_A_RX_COUNTER,	/* u64, get only: highest accepted */
 	CYPHONIC_KEY_A_PAD,
+	CYPHONIC_KEY_A_TX_LIMIT,	/* u64, get only: TX stops at this counter */
+	CYPHONIC_KEY_A_RETIRED_MS,	/* u64, get only: ms since it was demoted */
 	__CYPHONIC_KEY_A_MAX
 };
 #define CYPHONIC_KEY_A_MAX (__CYPHONIC_KEY_A_MAX - 1)
@@ -300,6 +359,9 @@ enum cyphonic_stat {
 	CYPHONIC_STAT_TX_DROP_QUEUE_FULL, /* transmit queue full */
 	CYPHONIC_STAT_TX_DROP_SEND_ERROR, /* no route / socket error */
 	CYPHONIC_STAT_TX_DROP_KEY_EXHAUSTED, /* counter at reject limit */
+	CYPHONIC_STAT_TX_DROP_KEY_EXPIRED, /* primary key past its time limit */
+	CYPHONIC_STAT_RX_DROP_KEY_EXPIRED, /* key past a limit, or retired too long */
+	CYPHONIC_STAT_TX_DROP_NO_SOCKET,  /* user space closed/detached it */
 	__CYPHONIC_STAT_MAX
 };
 #define CYPHONIC_STAT_MAX (__CYPHONIC_STAT_MAX - 1)

@@ -1,6 +1,14 @@
 // SPDX-License-Identifier: MIT
 /* `cyphctl set DEV ...`: device settings (CYPHONIC_CMD_DEV_SET). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "commands.h"
@@ -14,7 +22,8 @@ struct set_args {
 	uint16_t port;
 	uint8_t cipher;
 	uint32_t workers;
-	struct kw kw[4];
+	uint8_t detach;
+	struct kw kw[5];
 };
 
 static int parse_set(int argc, char **argv, struct set_args *a)
@@ -23,6 +32,7 @@ static int parse_set(int argc, char **argv, struct set_args *a)
 		{ "listen-port", KW_PORT, &a->port, false },
 		{ "cipher", KW_CIPHER, &a->cipher, false },
 		{ "workers", KW_U32, &a->workers, false },
+		{ "detach", KW_DETACH, &a->detach, false },
 		{ NULL, 0, NULL, false },
 	};
 
@@ -30,8 +40,10 @@ static int parse_set(int argc, char **argv, struct set_args *a)
 		return -1;
 	memcpy(a->kw, kw, sizeof(kw));
 	if (!kw_seen(kw, "listen-port") && !kw_seen(kw, "cipher") &&
-	    !kw_seen(kw, "workers"))
-		return cmd_error(CMD, "nothing to set (expected listen-port, cipher or workers)");
+	    !kw_seen(kw, "workers") && !kw_seen(kw, "detach"))
+		return cmd_error(CMD, "nothing to set (expected listen-port, cipher, workers or detach)");
+	if (kw_seen(kw, "listen-port") && kw_seen(kw, "detach"))
+		return cmd_error(CMD, "listen-port and detach do not go together");
 	return 0;
 }
 
@@ -54,13 +66,75 @@ static int send_set(struct cy_nl *nl, uint32_t ifindex, struct set_args *a,
 	      (kw_seen(a->kw, "cipher") &&
 	       nla_put_u8(msg, CYPHONIC_A_CIPHER, a->cipher)) ||
 	      (kw_seen(a->kw, "workers") &&
-	       nla_put_u32(msg, CYPHONIC_A_WORKERS, a->workers));
+	       nla_put_u32(msg, CYPHONIC_A_WORKERS, a->workers)) ||
+	      (kw_seen(a->kw, "detach") &&
+	       nla_put_u8(msg, CYPHONIC_A_DETACH, a->detach));
 	if (err) {
 		nlmsg_free(msg);
 		return cmd_error(CMD, "message too large");
 	}
 	return cy_nl_report(nl, cy_nl_exchange(nl, msg, NULL, NULL),
 			    "DEV_SET");
+}
+
+/* The kernel still uses @fd: its encap hook is installed. */
+static bool kernel_uses(int fd)
+{
+	socklen_t len = sizeof(int);
+	int encap = 0;
+
+	return fd >= 0 &&
+	       !getsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &encap, &len) && encap;
+}
+
+/* Datagrams the kernel passes up (signaling); cyphctl speaks none. */
+static void drain(int fd)
+{
+	char buf[2048];
+
+	while (fd >= 0 && recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		;
+}
+
+/*
+ * The kernel uses a socket only while user space keeps it open (it lets
+ * go when the owner closes it or dies). cyphctl is no daemon, so a child
+ * process ("cyphctl-socks") keeps the sockets, and exits, freeing the
+ * port, once the kernel has let go of both: device deleted, sockets
+ * replaced or detached. Killing it detaches the sockets from the device.
+ */
+static int hold_sockets(struct cy_nl *nl, int fd4, int fd6)
+{
+	struct pollfd p[2] = {
+		{ .fd = fd4, .events = POLLIN },
+		{ .fd = fd6, .events = POLLIN },
+	};
+	pid_t pid = fork();
+	int null;
+
+	if (pid < 0)
+		return cmd_error(CMD, "cannot start the socket holder: %s",
+				 strerror(errno));
+	if (pid > 0)
+		return 0;
+	cy_nl_close(nl);
+	setsid();
+	null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	prctl(PR_SET_NAME, "cyphctl-socks");
+	while (kernel_uses(fd4) || kernel_uses(fd6)) {
+		if (poll(p, 2, 1000) > 0) {
+			drain(fd4);
+			drain(fd6);
+		}
+	}
+	_exit(0);
 }
 
 int cmd_set(int argc, char **argv)
@@ -80,8 +154,9 @@ int cmd_set(int argc, char **argv)
 	if (kw_seen(a.kw, "listen-port") &&
 	    udp_open_pair(CMD, a.port, &fd4, &fd6))
 		goto out;
-	/* The kernel holds its own reference; ours close on exit. */
 	ret = send_set(&nl, ifindex, &a, fd4, fd6) ? 1 : 0;
+	if (!ret && (fd4 >= 0 || fd6 >= 0))
+		ret = hold_sockets(&nl, fd4, fd6) ? 1 : 0;
 out:
 	if (fd4 >= 0)
 		close(fd4);

@@ -201,6 +201,20 @@ static int send_tunnel(struct cy_nl *nl, const struct subcommand *sub,
 			    cmd_names[sub->cmd]);
 }
 
+/*
+ * Static keys are for tests and manual experiments only: the kernel
+ * refuses a key a tunnel has used before, but a tunnel re-created (after
+ * a reboot, a module reload, `tunnel del`) with the same key files starts
+ * its counters at 0 again and repeats AEAD nonces, which no kernel memory
+ * can catch. docs/kernel.md, "Static keys".
+ */
+static void warn_static_key(const char *cmd)
+{
+	fprintf(stderr,
+		"cyphctl: %s: warning: static keys are for testing only; re-using these keys in a new tunnel (e.g. after a reboot) repeats nonces and breaks encryption; cyphonicd derives fresh keys per tunnel\n",
+		cmd);
+}
+
 static int run(const struct subcommand *sub, const char *dev,
 	       struct tunnel_args *a)
 {
@@ -213,6 +227,8 @@ static int run(const struct subcommand *sub, const char *dev,
 	ifindex = cy_nl_ifindex(&nl, dev);
 	ret = !ifindex || send_tunnel(&nl, sub, ifindex, a) ? 1 : 0;
 	cy_nl_close(&nl);
+	if (!ret && has_key(a))
+		warn_static_key(sub->name);
 	return ret;
 }
 

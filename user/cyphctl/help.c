@@ -16,12 +16,16 @@ const struct command commands[] = {
 	  "docs/cyphctl.md for its shape).\n" },
 	{ "set", cmd_set,
 	  "cyphctl set DEV [listen-port PORT] [cipher aes-gcm|chacha20-poly1305]\n"
-	  "                [workers N]\n",
+	  "                [workers N] [detach 4|6|all]\n",
 	  "listen-port PORT  opens a UDP socket for IPv4 and one for IPv6\n"
 	  "                  (IPV6_V6ONLY), binds both to PORT (0 = any free port,\n"
 	  "                  the same for both if possible) and hands them to the\n"
-	  "                  kernel, which keeps them open after cyphctl exits.\n"
+	  "                  kernel. The kernel uses a socket only while user space\n"
+	  "                  keeps it open, so a background process\n"
+	  "                  (cyphctl-socks) keeps them until the kernel lets go\n"
+	  "                  of both; killing it detaches them from the device.\n"
 	  "                  Without IPv6 (or IPv4) only the other one is handed.\n"
+	  "detach 4|6|all    the kernel gives the socket(s) back (stops using them).\n"
 	  "cipher NAME       AEAD for the device; only while it has no tunnels.\n"
 	  "workers N         0 = all online CPUs, 1 = serial, N = at most N.\n" },
 	{ "local", cmd_local,
@@ -51,16 +55,23 @@ const struct command commands[] = {
 	  "               forms read them from a file (safer: not visible in ps)\n"
 	  "slot           tunnel set: primary replaces the sending key, next\n"
 	  "               installs the key that `tunnel swap` promotes\n"
-	  "swap           makes the next key primary (KEY_SWAP)\n"
-	  "add installs a key in the primary slot.\n" },
+	  "swap           makes the next key primary (KEY_SWAP); refused when the\n"
+	  "               next slot holds a retired key (after a swap or the\n"
+	  "               kernel's own promotion)\n"
+	  "add installs a key in the primary slot. The kernel refuses a key the\n"
+	  "tunnel has used before, and TX == RX. Static keys are for tests only:\n"
+	  "a tunnel re-created with the same keys (e.g. after a reboot) repeats\n"
+	  "nonces; cyphctl warns when keys are given.\n" },
 	{ "monitor", cmd_monitor,
 	  "cyphctl monitor [--json]\n",
 	  "Prints one line per kernel event until SIGINT or SIGTERM:\n"
 	  "  tunnel-needed dev DEV local ADDR remote ADDR\n"
 	  "  key-limit dev DEV index N slot SLOT key-id K tx-counter N\n"
+	  "            tx-limit N age-ms N\n"
+	  "  key-promoted dev DEV index N slot primary key-id K\n"
 	  "  endpoint dev DEV index N endpoint E relay ID\n"
 	  "--json prints one JSON object per line with an \"event\" field\n"
-	  "(\"tunnel_needed\", \"key_limit\", \"endpoint\").\n" },
+	  "(\"tunnel_needed\", \"key_limit\", \"key_promoted\", \"endpoint\").\n" },
 	{ "genkey", cmd_genkey,
 	  "cyphctl genkey\n",
 	  "Prints a fresh random 256-bit key as 64 hex characters. Warns when\n"

@@ -112,6 +112,11 @@ static int parse_key(struct nlattr *nest, struct cy_tunnel *t)
 		k->tx_counter = nla_get_u64(tb[CYPHONIC_KEY_A_TX_COUNTER]);
 	if (tb[CYPHONIC_KEY_A_RX_COUNTER])
 		k->rx_counter = nla_get_u64(tb[CYPHONIC_KEY_A_RX_COUNTER]);
+	if (tb[CYPHONIC_KEY_A_TX_LIMIT])
+		k->tx_limit = nla_get_u64(tb[CYPHONIC_KEY_A_TX_LIMIT]);
+	k->retired = tb[CYPHONIC_KEY_A_RETIRED_MS];
+	if (k->retired)
+		k->retired_ms = nla_get_u64(tb[CYPHONIC_KEY_A_RETIRED_MS]);
 	return 0;
 }
 

@@ -19,7 +19,9 @@
 
 struct cy_key {
 	unsigned int slot, id;
-	uint64_t age_ms, tx_counter, rx_counter;
+	uint64_t age_ms, tx_counter, rx_counter, tx_limit;
+	bool retired;			/* left the primary slot */
+	uint64_t retired_ms;
 };
 
 struct cy_tunnel {

@@ -95,6 +95,12 @@ static void print_key_limit(struct out *o, struct event *e)
 	if (k[CYPHONIC_KEY_A_TX_COUNTER])
 		field_u64(o, "tx-counter", "tx_counter",
 			  nla_get_u64(k[CYPHONIC_KEY_A_TX_COUNTER]));
+	if (k[CYPHONIC_KEY_A_TX_LIMIT])
+		field_u64(o, "tx-limit", "tx_limit",
+			  nla_get_u64(k[CYPHONIC_KEY_A_TX_LIMIT]));
+	if (k[CYPHONIC_KEY_A_AGE_MS])
+		field_u64(o, "age-ms", "age_ms",
+			  nla_get_u64(k[CYPHONIC_KEY_A_AGE_MS]));
 }
 
 static void print_endpoint(struct out *o, struct event *e)
@@ -157,6 +163,11 @@ static int on_event(struct nl_msg *msg, void *arg)
 	case CYPHONIC_CMD_ENDPOINT_NTF:
 		e.name = e.json_name = "endpoint";
 		print = print_endpoint;
+		break;
+	case CYPHONIC_CMD_KEY_PROMOTED_NTF:
+		/* Same fields as key-limit: index, slot, key id. */
+		e.name = "key-promoted", e.json_name = "key_promoted";
+		print = print_key_limit;
 		break;
 	default:
 		return NL_SKIP;		/* a newer kernel's event */

@@ -74,6 +74,19 @@ int parse_slot(const char *s, uint8_t *out)
 			  sizeof(slot_names) / sizeof(slot_names[0]), out);
 }
 
+/* "4", "6" or "all": which sockets `set ... detach` gives back. */
+static const char *const detach_names[] = {
+	[CYPHONIC_DETACH_F_4] = "4",
+	[CYPHONIC_DETACH_F_6] = "6",
+	[CYPHONIC_DETACH_F_ALL] = "all",
+};
+
+int parse_detach(const char *s, uint8_t *out)
+{
+	return parse_name(s, detach_names,
+			  sizeof(detach_names) / sizeof(detach_names[0]), out);
+}
+
 int parse_key_id(const char *s, uint8_t *out)
 {
 	uint32_t v;
@@ -143,6 +156,7 @@ static int parse_value(const char *cmd, struct kw *k, char *s)
 	case KW_RELAY:	 return parse_relay(s, k->dst);
 	case KW_CIPHER:	 return parse_cipher(s, k->dst);
 	case KW_SLOT:	 return parse_slot(s, k->dst);
+	case KW_DETACH:	 return parse_detach(s, k->dst);
 	case KW_KEY_ID:	 return parse_key_id(s, k->dst);
 	case KW_KEY_HEX:
 		err = hexkey_decode(s, k->dst, CYPHONIC_KEY_LEN);

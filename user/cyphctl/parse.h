@@ -25,6 +25,7 @@ enum kw_type {
 	KW_RELAY,	/* uint32_t, or "none" = 0 */
 	KW_CIPHER,	/* uint8_t, enum cyphonic_cipher */
 	KW_SLOT,	/* uint8_t, enum cyphonic_key_slot */
+	KW_DETACH,	/* uint8_t, CYPHONIC_DETACH_F_*: "4", "6" or "all" */
 	KW_KEY_ID,	/* uint8_t, 0..CYPHONIC_DATA_F_KEY_ID_MASK */
 	KW_KEY_HEX,	/* uint8_t[CYPHONIC_KEY_LEN]; argv copy is wiped */
 	KW_KEY_FILE,	/* uint8_t[CYPHONIC_KEY_LEN], read from the file */
@@ -59,6 +60,7 @@ int cmd_error(const char *cmd, const char *fmt, ...)
 int parse_u32(const char *s, uint32_t *out);
 int parse_cipher(const char *s, uint8_t *out);
 int parse_slot(const char *s, uint8_t *out);
+int parse_detach(const char *s, uint8_t *out);
 int parse_key_id(const char *s, uint8_t *out);
 const char *cipher_name(unsigned int cipher);	/* "unknown" if out of range */
 const char *slot_name(unsigned int slot);

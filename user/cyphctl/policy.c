@@ -44,6 +44,8 @@ struct nla_policy cy_policy_key[CYPHONIC_KEY_A_MAX + 1] = {
 	[CYPHONIC_KEY_A_AGE_MS] = { .type = NLA_U64 },
 	[CYPHONIC_KEY_A_TX_COUNTER] = { .type = NLA_U64 },
 	[CYPHONIC_KEY_A_RX_COUNTER] = { .type = NLA_U64 },
+	[CYPHONIC_KEY_A_TX_LIMIT] = { .type = NLA_U64 },
+	[CYPHONIC_KEY_A_RETIRED_MS] = { .type = NLA_U64 },
 };
 
 /* Every counter is a u64; index 0 (UNSPEC) stays unchecked. */

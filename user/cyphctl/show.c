@@ -119,8 +119,16 @@ static void print_key(FILE *f, const struct cy_key *k)
 {
 	fprintf(f, "  key %s: id %u, age ", slot_name(k->slot), k->id);
 	print_ms(f, k->age_ms);
-	fprintf(f, ", tx counter %" PRIu64 ", rx counter %" PRIu64 "\n",
+	fprintf(f, ", tx counter %" PRIu64 ", rx counter %" PRIu64,
 		k->tx_counter, k->rx_counter);
+	if (k->tx_limit)
+		fprintf(f, ", tx limit %" PRIu64, k->tx_limit);
+	if (k->retired) {
+		fputs(", retired ", f);
+		print_ms(f, k->retired_ms);
+		fputs(" ago", f);
+	}
+	fputc('\n', f);
 }
 
 static void print_tunnel(FILE *f, const struct cy_tunnel *t)

@@ -73,6 +73,12 @@ static void put_keys(struct json_out *j, const struct cy_tunnel *t)
 		json_u64(j, k->tx_counter);
 		json_key(j, "rx_counter");
 		json_u64(j, k->rx_counter);
+		json_key(j, "tx_limit");
+		json_u64(j, k->tx_limit);
+		if (k->retired) {
+			json_key(j, "retired_ms");
+			json_u64(j, k->retired_ms);
+		}
 		json_obj_end(j);
 	}
 	json_arr_end(j);

@@ -27,10 +27,13 @@ static const char *const names[CYPHONIC_STAT_MAX + 1] = {
 	[CYPHONIC_STAT_TX_DROP_QUEUE_FULL] = "tx_drop_queue_full",
 	[CYPHONIC_STAT_TX_DROP_SEND_ERROR] = "tx_drop_send_error",
 	[CYPHONIC_STAT_TX_DROP_KEY_EXHAUSTED] = "tx_drop_key_exhausted",
+	[CYPHONIC_STAT_TX_DROP_KEY_EXPIRED] = "tx_drop_key_expired",
+	[CYPHONIC_STAT_RX_DROP_KEY_EXPIRED] = "rx_drop_key_expired",
+	[CYPHONIC_STAT_TX_DROP_NO_SOCKET] = "tx_drop_no_socket",
 };
 
 /* A counter added to the header without a name here fails the build. */
-_Static_assert(CYPHONIC_STAT_MAX == 22, "update stats.c for new counters");
+_Static_assert(CYPHONIC_STAT_MAX == 25, "update stats.c for new counters");
 
 const char *stat_name(unsigned int stat)
 {

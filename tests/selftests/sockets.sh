@@ -1,0 +1,73 @@
+#!/bin/bash
+# The kernel's hold on its UDP sockets follows user space: when the
+# process keeping them (here cyphctl's socket holder) dies, the device
+# stops using them and counts what it cannot send; `cyphctl set detach`
+# gives them back explicitly; and deleting a namespace with a device
+# inside frees the device (no `ip link del` first), so rmmod afterwards
+# has nothing left to clean up.
+. "$(dirname "$0")/lib.sh"
+need ip cyphctl ping rmmod modprobe
+t_begin
+trap topo_down EXIT
+
+# holder NS: pid of cyphctl's socket holder in NS
+holder() {
+	local p
+	for p in $(ip netns pids "$1" 2> /dev/null); do
+		[ "$(cat /proc/$p/comm 2> /dev/null)" = cyphctl-socks ] && { echo $p; return 0; }
+	done
+	return 1
+}
+port4() { jpick "$(show_json "$1")" '"port4":([0-9]+)'; }
+port4_is() { [ "$(port4 "$1")" = "$2" ]; }
+no_holder() { ! holder "$1" > /dev/null; }
+# dynamic debug shows the module's "created"/"destroyed" lines, if available
+ddebug() {
+	local c
+	for c in /proc/dynamic_debug/control /sys/kernel/debug/dynamic_debug/control; do
+		[ -w "$c" ] && echo "module cyphonic $1" > "$c" 2> /dev/null && return 0
+	done
+	return 1
+}
+destroyed_since() { dmesg | sed -n "/$1/,\$p" | grep -c 'cyphonic: cyph0 destroyed'; }
+
+setup 4 || t_abort "setup failed"
+t_check "tunnel works" ina ping -c 2 -i 0.2 -W 5 $VB4
+t_check "A's sockets are kept by a cyphctl-socks process" holder $NS_A
+t_expect "A's device uses its IPv4 socket" "$(port4 $NS_A)" -eq $PORT_A
+
+# 1. The owner dies: the device lets go.
+kill "$(holder $NS_A)"
+t_check "A's device lets go of its sockets when their owner dies" wait_until 10 port4_is $NS_A 0
+before=$(dstat $NS_A tx_drop_no_socket)
+ina ping -c 3 -i 0.2 -W 1 $VB4 > /dev/null
+after=$(dstat $NS_A tx_drop_no_socket)
+t_expect "sends without a socket are counted (tx_drop_no_socket)" "$after" -ge $((before + 3))
+t_check "the port is free: new sockets on the same port" ina cyphctl set cyph0 listen-port $PORT_A
+t_check "the tunnel works again" ina ping -c 2 -i 0.2 -W 5 $VB4
+
+# 2. Explicit detach: the device stops using them, the holder exits.
+t_check "cyphctl set detach all" ina cyphctl set cyph0 detach all
+t_expect "no socket after detach" "$(port4 $NS_A)" -eq 0
+t_check "the holder exits once the kernel let go" wait_until 10 no_holder $NS_A
+t_check "reattach" ina cyphctl set cyph0 listen-port $PORT_A
+t_check "the tunnel works after reattaching" ina ping -c 2 -i 0.2 -W 5 $VB4
+
+# 3. Namespaces deleted with their devices inside.
+marker="sockets: netns del $$ $(date +%s%N)"
+if ddebug +p; then
+	echo "$marker" > /dev/kmsg
+	topo_down
+	t_check "deleting the namespaces destroys both devices (no ip link del)" \
+		wait_until 30 test "$(destroyed_since "$marker")" -ge 2
+	ddebug -p
+else
+	topo_down
+	t_skip "deleting the namespaces destroys both devices" "no dynamic debug"
+fi
+t_check "rmmod cyphonic afterwards" rmmod cyphonic
+t_check "the module is gone" bash -c "! grep -q '^cyphonic ' /proc/modules"
+setup 4
+t_expect "and loads again for a new setup" $? -eq 0
+t_check "tunnel works after reload" ina ping -c 2 -i 0.2 -W 5 $VB4
+t_end
