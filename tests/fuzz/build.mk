@@ -24,7 +24,8 @@ fuzz: $(FUZZ_BINS)
 
 $(FUZZ_OUT)/obj/%.o: $(TOP)/user/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CFLAGS_$(firstword $(subst /, ,$*))) \
+		-fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 
 $(FUZZ_OUT)/fuzz_%: $(TOP)/tests/fuzz/fuzz_%.c $(TOP)/tests/fuzz/fuzz_common.h $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
