@@ -201,7 +201,8 @@ else
 	fail "dkms.conf.in leaves the version to VERSION (no committed dkms.conf)"
 fi
 # A version literal in a source file is a second copy that will go stale.
-if hits=$(cd "$top" && grep -rnF -- "\"$ver\"" kmod uapi user 2> /dev/null) && [ -n "$hits" ]; then
+if hits=$(cd "$top" && grep -rnF --include='*.[ch]' --include=Kbuild --include=Makefile \
+	--include='*.mk' -- "\"$ver\"" kmod uapi user 2> /dev/null) && [ -n "$hits" ]; then
 	fail "no source file repeats the version string" "$hits"
 else
 	tap_ok "no source file repeats the version string"
