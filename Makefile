@@ -10,11 +10,11 @@
 #                   WireGuard vs veth; BENCH_QUICK=1 for a short smoke run)
 #   make bench-profile  CPU work per packet (time by kind, context switches)
 #                   for veth, WireGuard and cyphonic in a VM
-#   make install    the module (/lib/modules/<kver>/updates) and the rest
+#   make install    the module (/lib/modules/<kver>/updates/kmod/) and the rest
 #                   (install-module + install-user)
 #   make install-user  programs, systemd units, sysusers/tmpfiles snippets,
 #                   man pages, bash completion, docs and example configs
-#   make install-module  cyphonic.ko into $(DESTDIR)/lib/modules/<kver>/updates;
+#   make install-module  cyphonic.ko into $(DESTDIR)/lib/modules/<kver>/updates/kmod/;
 #                   depmod runs only when DESTDIR is empty
 #   make dkms-tree  the DKMS source tree $(DESTDIR)/usr/src/cyphonic-<version>
 #   make dkms-install  dkms-tree, then dkms add/build/install (running kernel)
