@@ -33,9 +33,16 @@ export DEBIAN_FRONTEND=noninteractive
 check "no cyphonic module before the install" bash -c '! modinfo cyphonic'
 
 # ---- install: the DKMS postinst builds the module for this kernel ----
+# dpkg's output (the DKMS build) is streamed to stderr as it comes, so a
+# slow guest shows where its time goes (the host streams our stderr live).
 start=$(date +%s)
-check "dpkg -i cyphonic-dkms cyphonic" \
-	dpkg -i "$debs/cyphonic-dkms_${ver}_all.deb" "$debs"/cyphonic_"${ver}"_*.deb
+dpkg -i "$debs/cyphonic-dkms_${ver}_all.deb" "$debs"/cyphonic_"${ver}"_*.deb 2>&1 |
+	while IFS= read -r l; do echo "[$(cut -d' ' -f1 /proc/uptime)] dpkg: $l" >&2; done
+if [ "${PIPESTATUS[0]}" -eq 0 ]; then
+	tap_ok "dpkg -i cyphonic-dkms cyphonic"
+else
+	fail "dpkg -i cyphonic-dkms cyphonic" "its output is on stderr"
+fi
 echo "# dpkg -i (DKMS build + install for $kver under TCG) took $(($(date +%s) - start)) s"
 check "dkms status: cyphonic/$ver installed for $kver" \
 	bash -c "dkms status cyphonic/$ver -k $kver | grep -q ': installed'"
