@@ -247,7 +247,7 @@ node alice --nms 127.0.0.1:$NMS call bob.cyphonic.test 3 > "$D/a5.out" 2>&1
 check "relay session live before the drain" grep -q '^ok echo 3/3' "$D/a5.out"
 kill -TERM $TRS_PID
 check "TRS /healthz says draining" retry 10 bash -c "curl -s http://127.0.0.1:$TRSH/healthz | grep -q draining"
-node alice --nms 127.0.0.1:$NMS --timeout 3000 call bob.cyphonic.test 1 > "$D/a6.out" 2>&1
+node alice --nms 127.0.0.1:$NMS --timeout 10000 call bob.cyphonic.test 1 > "$D/a6.out" 2>&1
 check "draining TRS refuses a new session" grep -q '^error bind draining' "$D/a6.out"
 start=$(date +%s%N)
 wait $TRS_PID; rc=$?

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # Test suite "dkms": the repository builds as a DKMS module.
 #
-# Copies the module sources (Kbuild, Makefile, dkms.conf, kmod/, uapi/) to
-# /usr/src/cyphonic-<version>, runs `dkms add` and `dkms build -k <kver>`
+# Writes the DKMS source tree /usr/src/cyphonic-<version> with `make
+# dkms-tree` (Kbuild, VERSION, kmod/, uapi/ and dkms.conf generated from
+# dkms.conf.in), runs `dkms add` and `dkms build -k <kver>`
 # for the installed Debian kernel, checks the module and its aliases, then
 # removes everything again. It never runs `dkms install`. Idempotent: a
 # leftover from an aborted run is removed first.
@@ -34,13 +35,19 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 command -v dkms > /dev/null || { fail "dkms installed" "apt-get install dkms"; tap_plan; exit 1; }
 
-name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"/\1/p' "$top/dkms.conf")
-ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$top/dkms.conf")
+# The tree is first written to a scratch DESTDIR to read its dkms.conf.
+scratch=$(mktemp -d)
+make -s -C "$top" --no-print-directory dkms-tree DESTDIR="$scratch" DKMS_SRCDIR=/ > /dev/null
+conf=$(ls "$scratch"/cyphonic-*/dkms.conf 2> /dev/null | head -n1)
+name=$(sed -n 's/^PACKAGE_NAME="\(.*\)"/\1/p' "$conf" 2> /dev/null)
+ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$conf" 2> /dev/null)
 kver=$(kt_kver) && kt_kdir "$kver" > /dev/null || { fail "kernel headers installed"; tap_plan; exit 1; }
 src="/usr/src/$name-$ver"
 check "dkms.conf names the package and version ($name $ver)" test "$name" = cyphonic -a -n "$ver"
+check "dkms.conf's version is the VERSION file's ($(cat "$top/VERSION"))" test "$ver" = "$(cat "$top/VERSION")"
 check "dkms.conf MAKE line uses \$kernel_source_dir, not uname -r" \
-	bash -c "grep -E '^MAKE' '$top/dkms.conf' | grep -q 'kernel_source_dir' && ! grep -E '^(MAKE|CLEAN)' '$top/dkms.conf' | grep -q uname"
+	bash -c "grep -E '^MAKE' '$conf' | grep -q 'kernel_source_dir' && ! grep -E '^(MAKE|CLEAN)' '$conf' | grep -q uname"
+rm -rf "$scratch"
 
 cleanup() {
 	if dkms status "$name/$ver" 2> /dev/null | grep -q .; then
@@ -54,10 +61,7 @@ cleanup
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP PIPE
 
-mkdir -p "$src"
-cp -r "$top/Kbuild" "$top/Makefile" "$top/dkms.conf" "$top/kmod" "$top/uapi" "$src/"
-find "$src" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod' \
-	-o -name '*.mod.c' -o -name modules.order -o -name Module.symvers \) -delete
+check "make dkms-tree writes $src" make -s -C "$top" --no-print-directory dkms-tree
 
 check "dkms add $name/$ver" dkms add "$name/$ver"
 start=$(date +%s)
@@ -71,6 +75,7 @@ if [ -n "$ko" ]; then
 	check "module alias net-pf-16-proto-16-family-cyphonic (genl family)" \
 		grep -qx net-pf-16-proto-16-family-cyphonic <<< "$aliases"
 	check "module is built for $kver" bash -c "modinfo -F vermagic '$ko' | grep -q '^$kver '"
+	check "module version is $ver (MODULE_VERSION from VERSION)" test "$(modinfo -F version "$ko")" = "$ver"
 fi
 check "dkms status reports it built" bash -c "dkms status '$name/$ver' -k '$kver' | grep -q ': built'"
 check "dkms remove $name/$ver --all" dkms remove "$name/$ver" --all

@@ -5,6 +5,13 @@
 # the first packet under it. No packet may be lost and the new key must be
 # in use afterwards. Done twice: swap on A under iperf3 UDP, then swap on B
 # under a counted ping flood.
+#
+# Nothing here depends on timing: the next keys are installed before each
+# stream starts (an installed next key changes nothing on the wire), the
+# swap waits until the stream is seen flowing under the old key, and each
+# stream is long (about 20 s) beside the one command the swap costs, so the
+# swap lands mid-stream even at load average 10 under TCG. A stream that
+# ended before the swap is reported as such, not as packet loss.
 . "$(dirname "$0")/lib.sh"
 need ip cyphctl jq iperf3 ping
 t_begin
@@ -23,14 +30,16 @@ setup 4 || t_abort "setup failed"
 t_check "tunnel works" ina ping -c 2 -i 0.2 -W 5 $VB4
 t_check "primary key id is 0" test "$(primary_key_id $NS_A)" = 0
 
-iperf_server $NS_B || t_fail "iperf3 server did not start"
-ina iperf3 -c $VB4 -u -b 1M -l 1000 -t 8 -J > "$res" 2>&1 &
-client=$!
-sleep 2
-t_check "install next key (id 1) on both sides during the stream" next_keys 1
+t_check "install next key (id 1) on both sides" next_keys 1
 t_check "both slots present on A" test "$(nkeys $NS_A)" = 2
-sleep 1
+tx0=$(primary_key $NS_A tx)
+iperf_server $NS_B || t_fail "iperf3 server did not start"
+ina iperf3 -c $VB4 -u -b 1M -l 1000 -t 20 -J > "$res" 2>&1 &
+client=$!
+flowing() { [ "$(primary_key $NS_A tx)" -gt $((tx0 + 50)) ]; }
+t_check "the UDP stream flows under key 0" wait_until 60 flowing
 t_check "swap on A during the stream" ina cyphctl tunnel swap cyph0 index $IDX_A
+t_check "the stream was still running at the swap" kill -0 $client
 wait $client
 rc=$?
 wait "$IPERF_SERVER_PID" 2> /dev/null
@@ -47,13 +56,16 @@ t_expect "B received under the new key" "$(primary_key $NS_B rx)" -gt 100
 
 # Second round from the other side, with a counted ping flood.
 t_check "install next key (id 2) on both sides" next_keys 2
-ina ping -c 200 -i 0.02 -W 5 -q $VB4 > "$res" 2>&1 &
+rx0=$(primary_key $NS_B rx)
+ina ping -c 1000 -i 0.02 -W 5 -q $VB4 > "$res" 2>&1 &
 pinger=$!
-sleep 1.5
+flowing() { [ "$(primary_key $NS_B rx)" -gt $((rx0 + 20)) ]; }
+t_check "the ping flood flows under key 1" wait_until 60 flowing
 t_check "swap on B during the ping flood" inb cyphctl tunnel swap cyph0 index $IDX_B
+t_check "the ping flood was still running at the swap" kill -0 $pinger
 wait $pinger
 received=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$res")
-t_expect "all 200 echo requests answered across the rekey" "${received:-0}" -eq 200
+t_expect "all 1000 echo requests answered across the rekey" "${received:-0}" -eq 1000
 t_check "B's primary key is now id 2" test "$(primary_key_id $NS_B)" = 2
 t_check "A promoted key id 2 by itself" test "$(primary_key_id $NS_A)" = 2
 d=$(drops $NS_A)

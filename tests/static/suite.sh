@@ -6,13 +6,14 @@
 #   (b) sparse (C=2) reports nothing on the module's sources
 #   (c) checkpatch.pl --strict: 0 errors, 0 warnings per kernel source file
 #       (CHECK-level remarks are listed, not failed)
-#   (d) user space builds from scratch with -Werror
+#   (d) user space builds from scratch with -Werror (WERROR=1)
 #   (e) user/lib/ keeps its dependency rule (scripts/check-lib-deps.sh), and
 #       the checker catches a planted forbidden include
 #   (f) man pages: each renders without a warning (as lintian checks them),
 #       every program in user/ has one, and the .conf(5) key lists match
 #       the daemons' --help-config (scripts/gen-man-config.sh --check)
 #   (g) cyphctl's bash completion (tests/static/completion.sh)
+#   (h) the release version is written once, in VERSION
 #
 # The module and user space are rebuilt from scratch in temporary copies,
 # so the result never depends on what is already built and the work tree
@@ -35,7 +36,7 @@ kdir=${KDIR:-$(kt_kdir "$(kt_kver)")} || { fail "kernel build tree" "none found"
 # ---- (a) compiler warnings ----
 mod="$tmp/mod"
 mkdir -p "$mod"
-cp -r "$top/Kbuild" "$top/kmod" "$top/uapi" "$mod/"
+cp -r "$top/Kbuild" "$top/VERSION" "$top/kmod" "$top/uapi" "$mod/"
 # A stale object from the work tree would hide its warnings.
 find "$mod" \( -name '*.o' -o -name '*.ko' -o -name '.*.cmd' -o -name '*.mod*' \
 	-o -name modules.order -o -name Module.symvers \) -delete
@@ -98,7 +99,7 @@ fi
 
 # ---- (d) user space with -Werror ----
 if grep -q -- '-Werror' "$top/user/Makefile"; then
-	if make -C "$top/user" OUT="$tmp/user" -j2 > "$tmp/user.log" 2>&1; then
+	if make -C "$top/user" OUT="$tmp/user" WERROR=1 -j2 > "$tmp/user.log" 2>&1; then
 		tap_ok "user space builds from scratch with -Wall -Wextra -Werror"
 	else
 		fail "user space builds from scratch with -Wall -Wextra -Werror"
@@ -172,6 +173,40 @@ fi
 # ---- (g) bash completion ----
 tap_run completion bash "$top/tests/static/completion.sh" "$top/user/cyphctl/completion.bash" ||
 	fails=$((fails + 1))
+
+# ---- (h) one version ----
+# VERSION is the only place the release version is written; everything
+# else (MODULE_VERSION, dkms.conf, --version, the packages) derives from it.
+ver=$(cat "$top/VERSION")
+if [[ "$ver" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+	tap_ok "VERSION is one MAJOR.MINOR.PATCH line ($ver)"
+else
+	fail "VERSION is one MAJOR.MINOR.PATCH line" "it reads '$ver'"
+fi
+if [ -f "$top/debian/changelog" ]; then
+	deb=$(sed -n '1s/^[^ ]* (\([^)]*\)).*/\1/p' "$top/debian/changelog")
+	deb=${deb#*:}
+	if [ "${deb%-*}" = "$ver" ]; then
+		tap_ok "debian/changelog's upstream version is VERSION's ($deb)"
+	else
+		fail "debian/changelog's upstream version is VERSION's" \
+			"changelog says '$deb', VERSION says '$ver' (dch -v $ver)"
+	fi
+else
+	fail "debian/changelog exists"
+fi
+if grep -q 'PACKAGE_VERSION="#MODULE_VERSION#"' "$top/dkms.conf.in" && [ ! -e "$top/dkms.conf" ]; then
+	tap_ok "dkms.conf.in leaves the version to VERSION (no committed dkms.conf)"
+else
+	fail "dkms.conf.in leaves the version to VERSION (no committed dkms.conf)"
+fi
+# A version literal in a source file is a second copy that will go stale.
+if hits=$(cd "$top" && grep -rnF --include='*.[ch]' --include=Kbuild --include=Makefile \
+	--include='*.mk' -- "\"$ver\"" kmod uapi user 2> /dev/null) && [ -n "$hits" ]; then
+	fail "no source file repeats the version string" "$hits"
+else
+	tap_ok "no source file repeats the version string"
+fi
 
 tap_plan
 [ "$fails" -eq 0 ]

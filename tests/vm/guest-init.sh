@@ -31,6 +31,12 @@ mount_all() {
 	mount -t sysfs sysfs /sys
 	mkdir -p /dev/pts /dev/shm
 	mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+	# What udev/systemd would add to devtmpfs: bash's <(...) needs /dev/fd
+	# (dkms uses it).
+	ln -sfn /proc/self/fd /dev/fd
+	ln -sfn /proc/self/fd/0 /dev/stdin
+	ln -sfn /proc/self/fd/1 /dev/stdout
+	ln -sfn /proc/self/fd/2 /dev/stderr
 	mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 	mount -t tmpfs -o mode=0755 tmpfs /run
 	mount -t debugfs debugfs /sys/kernel/debug

@@ -24,6 +24,8 @@
 #   VM_PASSENV   names of extra variables to pass into the guest
 #                (every CYPH_* variable is passed anyway)
 #   VM_MEM, VM_SMP  guest size (default 2048 MB, 2 CPUs)
+#   VM_NO_MODULE=1  do not install the work tree's kmod/cyphonic.ko (a
+#                script that installs the module itself, e.g. from a package)
 #
 # The console log is build/vm-logs/<name>.log; the initramfs is cached under
 # ${XDG_CACHE_HOME:-~/.cache}/cyphonic/vm/.
@@ -54,6 +56,7 @@ main() {
 
 	# Fail early on a module that this kernel would refuse anyway.
 	ko="$top/kmod/cyphonic.ko"
+	[ "${VM_NO_MODULE:-0}" = 1 ] && ko=/nonexistent
 	if [ -f "$ko" ]; then
 		vermagic=$(modinfo -F vermagic "$ko" 2> /dev/null)
 		[ "${vermagic%% *}" = "$kver" ] ||

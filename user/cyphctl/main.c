@@ -9,8 +9,7 @@
 #include <linux/cyphonic.h>
 
 #include "commands.h"
-
-#define CYPHCTL_VERSION "0.1.0"
+#include "runtime/version.h"
 
 static bool is_help(const char *s)
 {
@@ -48,7 +47,7 @@ int main(int argc, char **argv)
 		return cmd_help(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
 		printf("cyphctl %s (generic netlink family %s version %d)\n",
-		       CYPHCTL_VERSION, CYPHONIC_GENL_NAME,
+		       cyph_version, CYPHONIC_GENL_NAME,
 		       CYPHONIC_GENL_VERSION);
 		return 0;
 	}

@@ -9,6 +9,7 @@
 #include "pki/cred.h"
 #include "ascommon/crlpub.h"
 #include "runtime/fileutil.h"
+#include "runtime/version.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -30,7 +31,8 @@ static void usage(FILE *f, const char *prog)
 		"  general-node list ADAPTER | general-node del NAME|ID\n"
 		"  revoke NAME|ID | revoke --serial HEX   revoke and rewrite the CRL\n\n"
 		"The AS config (default /etc/cyphonic/as.conf) names the store, the CA, the\n"
-		"CRL, the domain and the VIP prefixes.\n", prog);
+		"CRL, the domain and the VIP prefixes. %s --version prints the version.\n",
+		prog, prog);
 }
 
 void admin_err(struct admin *a, const char *fmt, ...)
@@ -145,6 +147,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "set", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct admin a = { .config_path = "/etc/cyphonic/as.conf", .prog = "cyphonic-admin" };
@@ -153,7 +156,7 @@ int main(int argc, char **argv)
 	char err[1024];
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
 		if (c == 'c') {
 			a.config_path = optarg;
 		} else if (c == 's') {
@@ -165,6 +168,10 @@ int main(int argc, char **argv)
 			sets[nsets++] = optarg;
 		} else if (c == 'h') {
 			usage(stdout, argv[0]);
+			free(sets);
+			return 0;
+		} else if (c == 'V') {
+			cyph_version_print("cyphonic-admin");
 			free(sets);
 			return 0;
 		} else {

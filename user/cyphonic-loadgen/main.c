@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lg.h"
+#include "runtime/version.h"
 
 static void usage(FILE *f)
 {
@@ -30,7 +31,8 @@ static void usage(FILE *f)
 		"  --nodes N (nms, default 1000)  --sessions S --size BYTES (trs)\n"
 		"  --seconds S (default 5)  --rate R (0 = max)  --window W (default 64)\n"
 		"  --pid PID   measure this daemon's CPU time (/proc/PID/stat)\n"
-		"  issue NAME ID CERT_OUT KEY_OUT\n");
+		"  issue NAME ID CERT_OUT KEY_OUT\n"
+		"cyphonic-loadgen --version\n");
 }
 
 int main(int argc, char **argv)
@@ -43,14 +45,15 @@ int main(int argc, char **argv)
 		{ "nodes", 1, NULL, 'N' }, { "threads", 1, NULL, 'T' },
 		{ "window", 1, NULL, 'w' }, { "size", 1, NULL, 's' },
 		{ "sessions", 1, NULL, 'S' }, { "rate", 1, NULL, 'r' },
-		{ "seconds", 1, NULL, 'd' }, { "conns", 1, NULL, 'x' }, { "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
+		{ "seconds", 1, NULL, 'd' }, { "conns", 1, NULL, 'x' }, { "help", 0, NULL, 'h' },
+		{ "version", 0, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	struct lg_opts o = { .nodes = 1000, .threads = 2, .window = 64, .size = 1200,
 			     .sessions = 16, .seconds = 5, .conns = 10000 };
 	const char *mode;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': o.as = optarg; break;
 		case 'A': o.as_ca = optarg; break;
@@ -70,6 +73,7 @@ int main(int argc, char **argv)
 		case 'd': o.seconds = atof(optarg); break;
 		case 'x': o.conns = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
+		case 'V': cyph_version_print("cyphonic-loadgen"); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

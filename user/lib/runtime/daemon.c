@@ -3,6 +3,7 @@
 #include "daemon.h"
 #include "evloop.h"
 #include "log.h"
+#include "version.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -18,7 +19,8 @@ static void usage(const char *prog, const char *summary, FILE *f)
 		"  --set S.K=V         override one setting (repeatable)\n"
 		"  --check             validate the configuration and exit\n"
 		"  --help-config       list every setting with its default\n"
-		"  -h, --help          this help\n",
+		"  -h, --help          this help\n"
+		"  -V, --version       print the version and exit\n",
 		prog, summary ? summary : "");
 }
 
@@ -31,13 +33,15 @@ int cyph_daemon_parse_args(int argc, char **argv, const char *summary,
 		{ "check", no_argument, NULL, 'k' },
 		{ "help-config", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	int c;
 
 	memset(a, 0, sizeof(*a));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			a->config = optarg;
@@ -61,6 +65,9 @@ int cyph_daemon_parse_args(int argc, char **argv, const char *summary,
 			break;
 		case 'h':
 			usage(argv[0], summary, stdout);
+			return 1;
+		case 'V':
+			cyph_version_print(prog);
 			return 1;
 		default:
 			usage(argv[0], summary, stderr);

@@ -4,6 +4,7 @@
  * the config (file + --set overrides), and the SIGTERM drain timer.
  *
  *	prog -c FILE [--set section.key=value]... [--check] [--help-config]
+ *	prog --version
  */
 #ifndef CYPHONIC_DAEMON_H
 #define CYPHONIC_DAEMON_H
@@ -26,7 +27,7 @@ struct cyph_daemon_args {
 
 /*
  * Parses argv. Returns 0 to continue, 1 when the program should exit 0
- * (--help printed), 2 on a usage error (message printed to stderr; exit 2).
+ * (--help or --version printed), 2 on a usage error (message printed to stderr; exit 2).
  */
 int cyph_daemon_parse_args(int argc, char **argv, const char *summary,
 			   struct cyph_daemon_args *a);

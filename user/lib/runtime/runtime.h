@@ -16,6 +16,7 @@
  *	fileutil.h	atomic file writes, whole-file reads
  *	hexkey.h	symmetric keys as hex text
  *	sslerr.h	"char *err, size_t errlen" failures, OpenSSL's error queue
+ *	version.h	the release version (../../../VERSION) and --version output
  *
  * May include: nothing (only system headers)
  *
@@ -36,5 +37,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "sslerr.h"
+#include "version.h"
 #include "workq.h"
 #endif
