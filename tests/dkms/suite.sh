@@ -17,16 +17,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 fails=0
 fail() { tap_fail "$@"; fails=$((fails + 1)); }
 # check NAME CMD...: run CMD, show its output on failure
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		tap_ok "$name"
-	else
-		fail "$name" "command: $*"
-		printf '%s\n' "$out" | tail -n 25 | sed 's/^/#   /'
-	fi
-}
+check() { tap_check "$@" || fails=$((fails + 1)); }
 
 if [ "$(id -u)" -ne 0 ]; then
 	tap_skip "dkms build" "needs root (dkms writes /usr/src and /var/lib/dkms)"

@@ -5,6 +5,8 @@
 #   tap_run PREFIX CMD...   run CMD, re-emit its TAP results as top-level
 #                           lines prefixed with PREFIX, return CMD's status
 #   tap_ok NAME / tap_fail NAME [WHY] / tap_skip NAME WHY
+#   tap_check NAME CMD...   run CMD: ok, or not ok with the last lines of
+#                           its output; returns CMD's success
 
 TAP_N=${TAP_N:-0}
 
@@ -15,6 +17,18 @@ tap_fail() {
 	return 0
 }
 tap_skip() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1 # SKIP $2"; }
+
+tap_check() {
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		tap_ok "$name"
+	else
+		tap_fail "$name" "command: $*"
+		printf '%s\n' "$out" | tail -n 25 | sed 's/^/#   /'
+		return 1
+	fi
+}
 
 # Re-number a TAP stream from stdin under PREFIX; prints the count of
 # failures to fd 3 is overkill, so callers use the exit status of the

@@ -15,16 +15,7 @@ ver=${2:?usage: guest.sh DEBDIR VERSION}
 kver=$(uname -r)
 fails=0
 fail() { tap_fail "$@"; fails=$((fails + 1)); }
-check() {
-	local name=$1 out
-	shift
-	if out=$("$@" 2>&1); then
-		tap_ok "$name"
-	else
-		fail "$name" "command: $*"
-		printf '%s\n' "$out" | tail -n 25 | sed 's/^/#   /'
-	fi
-}
+check() { tap_check "$@" || fails=$((fails + 1)); }
 # Installed programs, not the work tree's build/bin that PATH starts with.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export DEBIAN_FRONTEND=noninteractive
