@@ -11,7 +11,8 @@ FUZZ_CC ?= clang
 FUZZ_OUT := $(TOP)/build/fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Wno-unused-parameter \
 	-fno-omit-frame-pointer -fno-sanitize-recover=undefined \
-	-I$(TOP)/uapi -I$(TOP)/user/lib -I$(TOP)/user/cyphonic-nms -I$(TOP)/user/cyphonic-trs
+	-I$(TOP)/uapi -I$(TOP)/user/lib -I$(TOP)/user/cyphonic-nms -I$(TOP)/user/cyphonic-trs \
+	-DCYPHONIC_VERSION='"$(VERSION)"'
 FUZZ_SRCS := $(wildcard $(TOP)/tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst $(TOP)/tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
 FUZZ_CODE := $(LIB_SRCS) $(TOP)/user/cyphonic-nms/nms_core.c \
