@@ -12,10 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ECDHE only (forward secrecy), AEAD only, Ed25519 node keys. */
+/*
+ * ECDHE only (forward secrecy), AEAD only; the handshake key is ECDSA
+ * P-256, its certificate is signed with the Ed25519 node key (hskey.c).
+ */
 #define E2E_CIPHERS "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305"
 #define E2E_GROUPS "X25519:P-256"
-#define E2E_SIGALGS "ed25519"
+#define E2E_SIGALGS "ECDSA+SHA256:ed25519"
 
 void e2e_config_defaults(struct e2e_config *c)
 {
@@ -100,23 +103,40 @@ static void msg_cb(int write_p, int version, int content_type, const void *buf,
 	}
 }
 
+/*
+ * The credential DTLS presents: the handshake key with its delegation
+ * certificate, followed by the AS-issued node certificate (hskey.c).
+ */
 static int use_credential(SSL_CTX *c, EVP_PKEY *key, const uint8_t *der, size_t len,
 			  char *err, size_t errlen)
 {
 	const unsigned char *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-	int ok;
+	X509 *node = d2i_X509(NULL, &p, (long)len), *hs_cert = NULL;
+	EVP_PKEY *hs_key = NULL;
+	int rc = -1;
 
-	if (!x || p != der + len) {
-		X509_free(x);
-		return cyph_ssl_fail(err, errlen, "node certificate: not DER");
+	if (!node || p != der + len) {
+		cyph_ssl_fail(err, errlen, "node certificate: not DER");
+		goto out;
 	}
-	ok = SSL_CTX_use_certificate(c, x) == 1 && SSL_CTX_use_PrivateKey(c, key) == 1 &&
-	     SSL_CTX_check_private_key(c) == 1;
-	X509_free(x);
-	if (!ok)
-		return cyph_ssl_fail(err, errlen, "node key and certificate");
-	return 0;
+	if (X509_check_private_key(node, key) != 1) {
+		cyph_ssl_fail(err, errlen, "node key does not match the node certificate");
+		goto out;
+	}
+	if (e2e_hskey_make(key, node, &hs_key, &hs_cert, err, errlen))
+		goto out;
+	if (SSL_CTX_use_certificate(c, hs_cert) != 1 || SSL_CTX_use_PrivateKey(c, hs_key) != 1 ||
+	    SSL_CTX_check_private_key(c) != 1 || SSL_CTX_clear_chain_certs(c) != 1 ||
+	    SSL_CTX_add1_chain_cert(c, node) != 1) {
+		cyph_ssl_fail(err, errlen, "e2e credential");
+		goto out;
+	}
+	rc = 0;
+out:
+	X509_free(node);
+	X509_free(hs_cert);
+	EVP_PKEY_free(hs_key);
+	return rc;
 }
 
 static SSL_CTX *make_ssl_ctx(struct e2e_ctx *ctx, char *err, size_t errlen)
@@ -141,6 +161,7 @@ static SSL_CTX *make_ssl_ctx(struct e2e_ctx *ctx, char *err, size_t errlen)
 			       SSL_OP_NO_QUERY_MTU | SSL_OP_CIPHER_SERVER_PREFERENCE |
 			       SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_mode(c, SSL_MODE_NO_AUTO_CHAIN);
 	SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	SSL_CTX_set_cert_verify_callback(c, e2e_verify_cb, ctx);
 	SSL_CTX_set_max_cert_list(c, 16384);	/* bounds what a peer's chain may cost */

@@ -59,6 +59,14 @@ struct e2e_session *e2e_session_new(struct e2e_ctx *ctx, SSL *ssl, bool initiato
 				    const struct e2e_expect *expect, int64_t now_ms);
 /* session.c: runs OpenSSL on the datagram in s->io (if any). */
 enum e2e_result e2e_session_step(struct e2e_session *s, int64_t now_ms);
+/*
+ * hskey.c: an ECDSA P-256 handshake key and its certificate signed by the
+ * node key (why: hskey.c). 0, or -1 with err.
+ */
+int e2e_hskey_make(EVP_PKEY *node_key, X509 *node_cert, EVP_PKEY **hs_key, X509 **hs_cert,
+		   char *err, size_t errlen);
+/* true when node_cert's key signed hs_cert and hs_cert is valid now. */
+bool e2e_hskey_delegated(X509 *hs_cert, X509 *node_cert);
 /* verify.c: the certificate verification callback of the SSL_CTX. */
 int e2e_verify_cb(X509_STORE_CTX *xs, void *arg);
 

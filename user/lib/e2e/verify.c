@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The peer's certificate (e2e): verified by pki (chain to the AS CA,
- * validity, CRL, cyphonic SANs) in place of OpenSSL's own chain check,
- * then held against the identity the caller expects.
+ * The peer's certificates (e2e): [handshake certificate, node certificate]
+ * (hskey.c). The node certificate is verified by pki (chain to the AS CA,
+ * validity, CRL, cyphonic SANs) in place of OpenSSL's own chain check, the
+ * handshake certificate must be signed by it, and the identity must be
+ * the one the caller expects.
  */
 #include "internal.h"
 
@@ -37,7 +39,8 @@ int e2e_verify_cb(X509_STORE_CTX *xs, void *arg)
 	struct e2e_ctx *ctx = arg;
 	SSL *ssl = X509_STORE_CTX_get_ex_data(xs, SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct e2e_session *s = ssl ? SSL_get_app_data(ssl) : NULL;
-	X509 *leaf = X509_STORE_CTX_get0_cert(xs);
+	STACK_OF(X509) *chain = X509_STORE_CTX_get0_untrusted(xs);
+	X509 *leaf = X509_STORE_CTX_get0_cert(xs), *node;
 	unsigned char *der = NULL;
 	struct cyph_node_id id;
 	enum cyph_cred_status st;
@@ -46,9 +49,12 @@ int e2e_verify_cb(X509_STORE_CTX *xs, void *arg)
 
 	if (!s)
 		return 0;
-	if (!leaf || (len = i2d_X509(leaf, &der)) <= 0)
+	if (!leaf || !chain || sk_X509_num(chain) != 2 || sk_X509_value(chain, 0) != leaf)
 		return refuse(xs, s, E2E_FAIL_BAD_CERT, X509_V_ERR_UNSPECIFIED);
-	/* only the leaf counts: pki builds the chain from the CA alone */
+	node = sk_X509_value(chain, 1);
+	if ((len = i2d_X509(node, &der)) <= 0)
+		return refuse(xs, s, E2E_FAIL_BAD_CERT, X509_V_ERR_UNSPECIFIED);
+	/* pki builds the node certificate's chain from the CA alone */
 	st = cyph_cred_check(ctx->ca, der, (size_t)len, (int64_t)time(NULL), &id, err, sizeof(err));
 	OPENSSL_free(der);
 	switch (st) {
@@ -65,6 +71,8 @@ int e2e_verify_cb(X509_STORE_CTX *xs, void *arg)
 	default:
 		return refuse(xs, s, E2E_FAIL_BAD_CERT, X509_V_ERR_UNSPECIFIED);
 	}
+	if (!e2e_hskey_delegated(leaf, node))
+		return refuse(xs, s, E2E_FAIL_BAD_CERT, X509_V_ERR_CERT_SIGNATURE_FAILURE);
 	if (s->has_expect && !matches(&s->expect, &id))
 		return refuse(xs, s, E2E_FAIL_PEER_MISMATCH, X509_V_ERR_HOSTNAME_MISMATCH);
 	s->peer = id;
