@@ -97,6 +97,8 @@ enum e2e_result e2e_accept(struct e2e_ctx *ctx, const uint8_t *dgram, size_t len
 	s = e2e_session_new(ctx, ssl, false, local_index, h.sender, expect, now_ms);
 	if (!s)
 		return drop(ctx, E2E_DROP_FULL);
+	memcpy(s->src, src, srclen);	/* the budget took only srclen <= E2E_SRC_MAX */
+	s->srclen = srclen;
 	*out = s;
 	s->io.in = dgram + PROTO_HS_HDR_LEN;
 	s->io.in_len = len - PROTO_HS_HDR_LEN;

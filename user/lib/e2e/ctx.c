@@ -52,21 +52,45 @@ static unsigned int timer_cb(SSL *ssl, unsigned int prev_us)
 	return prev_us >= max_us / 2 ? max_us : prev_us * 2;
 }
 
-static int cookie_gen_cb(SSL *ssl, unsigned char *cookie, unsigned int *len)
+/* Who the cookie is for: the session's source, or the datagram at the door. */
+static bool cookie_subject(SSL *ssl, const void **src, size_t *srclen, uint32_t *sender)
 {
+	struct e2e_session *s = SSL_get_app_data(ssl);
 	struct e2e_ctx *ctx = ctx_of(ssl);
 
-	e2e_cookie_make(&ctx->jar, ctx->cur_src, ctx->cur_srclen, ctx->cur_sender, cookie);
+	if (s) {
+		*src = s->src;
+		*srclen = s->srclen;
+		*sender = s->peer_index;
+	} else {
+		*src = ctx->cur_src;
+		*srclen = ctx->cur_srclen;
+		*sender = ctx->cur_sender;
+	}
+	return *src && *srclen;
+}
+
+static int cookie_gen_cb(SSL *ssl, unsigned char *cookie, unsigned int *len)
+{
+	const void *src;
+	size_t srclen;
+	uint32_t sender;
+
+	if (!cookie_subject(ssl, &src, &srclen, &sender))
+		return 0;
+	e2e_cookie_make(&ctx_of(ssl)->jar, src, srclen, sender, cookie);
 	*len = E2E_COOKIE_LEN;
 	return 1;
 }
 
 static int cookie_verify_cb(SSL *ssl, const unsigned char *cookie, unsigned int len)
 {
-	struct e2e_ctx *ctx = ctx_of(ssl);
+	const void *src;
+	size_t srclen;
+	uint32_t sender;
 
-	return e2e_cookie_check(&ctx->jar, ctx->cur_src, ctx->cur_srclen, ctx->cur_sender,
-				cookie, len);
+	return cookie_subject(ssl, &src, &srclen, &sender) &&
+	       e2e_cookie_check(&ctx_of(ssl)->jar, src, srclen, sender, cookie, len);
 }
 
 /*

@@ -49,6 +49,10 @@ struct e2e_session {
 	unsigned int signed_msgs;	/* bit per signing message type counted */
 	int64_t deadline_ms, linger_until_ms;
 	struct e2e_keys keys;
+	/* responder: the source the ClientHello came from (OpenSSL checks
+	 * the cookie once more when it processes that ClientHello) */
+	uint8_t src[E2E_SRC_MAX];
+	size_t srclen;
 };
 
 /* ctx.c: a new SSL for a session or the listener, on a BIO over io. */

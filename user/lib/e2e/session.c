@@ -135,7 +135,6 @@ static enum e2e_result finish(struct e2e_session *s, int64_t now_ms)
 static enum e2e_result why_failed(struct e2e_session *s)
 {
 	unsigned long e = ERR_peek_last_error();
-	if (getenv("E2E_DEBUG")) ERR_print_errors_fp(stderr);
 
 	if (s->verify_result != E2E_OK)
 		return s->verify_result;
