@@ -22,6 +22,9 @@ FUZZ_OBJS := $(patsubst $(TOP)/user/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CODE))
 .PHONY: fuzz
 fuzz: $(FUZZ_BINS)
 
+# runtime/version.c needs the release version, as in the normal build.
+$(FUZZ_OUT)/obj/lib/runtime/version.o: FUZZ_CFLAGS += -DCYPHONIC_VERSION='"$(VERSION)"'
+
 $(FUZZ_OUT)/obj/%.o: $(TOP)/user/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CFLAGS_$(firstword $(subst /, ,$*))) \
@@ -29,5 +32,10 @@ $(FUZZ_OUT)/obj/%.o: $(TOP)/user/%.c
 
 $(FUZZ_OUT)/fuzz_%: $(TOP)/tests/fuzz/fuzz_%.c $(TOP)/tests/fuzz/fuzz_common.h $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJS) \
-		$(COMMON_LDLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CFLAGS_$*) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(FUZZ_EXTRA_$*) $(FUZZ_OBJS) $(COMMON_LDLIBS)
+
+# fuzz_e2e (stem e2e): real credentials from the unit tests' test PKI.
+FUZZ_CFLAGS_e2e := -I$(TOP)/tests/unit
+FUZZ_EXTRA_e2e := $(TOP)/tests/unit/e2e_fixture.c
+$(FUZZ_OUT)/fuzz_e2e: $(FUZZ_EXTRA_e2e) $(TOP)/tests/unit/e2e_fixture.h
