@@ -6,12 +6,15 @@
  * HANDSHAKE datagrams in and sends the ones it gets out.
  *
  *	session.h	contexts and handshakes: connect, accept, input,
- *			timers, keys (ctx.c, session.c, accept.c, verify.c)
+ *			timers, keys (ctx.c, session.c, accept.c, verify.c,
+ *			hskey.c: the ECDSA handshake key the node key signs,
+ *			because OpenSSL 3.0 has no Ed25519 in DTLS 1.2)
  *	result.h	why a handshake or a datagram was refused
  *	frame.h		HANDSHAKE header codec and the ClientHello peek
  *	budget.h	per-source token buckets in a fixed table
  *	cookie.h	stateless DTLS cookies: HMAC with a rotating secret
  *	dgram_bio.h	the OpenSSL BIO that turns records into datagrams
+ *	internal.h	what the files above share (not for outside e2e/)
  *
  * May include: runtime, pki, wire
  *

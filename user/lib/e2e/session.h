@@ -3,8 +3,9 @@
  * End-to-end key agreement between two nodes (docs/protocol.md section 8):
  * DTLS 1.2 (OpenSSL), ECDHE only, both sides authenticated by their
  * AS-issued node certificates (chain to the AS CA, validity, CRL, and the
- * identity the caller expects), extended master secret required, and the
- * tunnel keys exported with RFC 5705:
+ * identity the caller expects; the DTLS signatures are made with an ECDSA
+ * handshake key the node key certifies, see hskey.c), extended master
+ * secret required, and the tunnel keys exported with RFC 5705:
  *
  *	label   "EXPORTER-cyphonic-tunnel-keys"
  *	context initiator index (u32 BE) | responder index (u32 BE)
@@ -26,7 +27,9 @@
  *   - calls e2e_session_timer() when e2e_session_next_timer() says so;
  *   - installs e2e_session_keys() once the state is E2E_ST_DONE, and
  *     keeps the session (it answers a retransmitted last flight) until
- *     the state is E2E_ST_CLOSED.
+ *     the state is E2E_ST_CLOSED. A DONE session that gets a fatal alert
+ *     from its peer (the peer did not finish) turns E2E_ST_FAILED with
+ *     E2E_FAIL_PEER_ALERT: remove its keys again.
  *
  * Which session a datagram belongs to (the daemon's dispatch):
  *   receiver index != 0 and a session with that local index in
