@@ -258,6 +258,8 @@ static void test_basic(void)
 	end_init(&a, ca, 0x1111, "A");
 	end_init(&b, cb, 0x2222, "B");
 	e2e_expect_node(&nb, &ex);
+	e2e_expect_node(&na, &b.expect);	/* the responder was told who comes */
+	b.has_expect = true;
 	link_init(&ab);
 	link_init(&ba);
 	handshake(&a, &b, &ab, &ba, &ex, 0);

@@ -6,6 +6,7 @@
  * operation (counted by the library: sessions, signatures).
  */
 #include "e2e/e2e.h"
+#include "e2e/internal.h"	/* the handshake key's delegation, tested directly */
 #include "e2e_fixture.h"
 #include "tap.h"
 
@@ -268,6 +269,56 @@ static void test_limits(void)
 	e2e_ctx_free(cb);
 }
 
+static X509 *x509_of(const struct e2e_node *n)
+{
+	const unsigned char *p = n->der;
+
+	return d2i_X509(NULL, &p, (long)n->len);
+}
+
+static void test_credentials(void)
+{
+	X509 *xa = x509_of(&na), *xb = x509_of(&nb), *hs = NULL;
+	EVP_PKEY *hk = NULL;
+	struct e2e_session *a, *b = NULL;
+	struct e2e_ctx *ca, *cb;
+	struct e2e_node renewed;
+	uint8_t ch[E2E_DGRAM_MAX], reply[E2E_DGRAM_MAX];
+	size_t chlen, rlen;
+	char err[256] = "";
+
+	TAP_CHECK(xa && xb && !e2e_hskey_make(na.key, xa, &hk, &hs, err, sizeof(err)),
+		  "handshake key made (%s)", err);
+	TAP_CHECK(hs && e2e_hskey_delegated(hs, xa), "its certificate is signed by the node key");
+	TAP_CHECK(hs && !e2e_hskey_delegated(hs, xb), "and by no other node's key");
+	TAP_CHECK(hs && !ASN1_TIME_compare(X509_get0_notAfter(hs), X509_get0_notAfter(xa)),
+		  "it expires with the node certificate");
+	TAP_CHECK(!e2e_ctx_new(&cfg, pki.ca, na.key, nb.der, nb.len, t0, err, sizeof(err)),
+		  "a context refuses a key that is not the certificate's (%s)", err);
+
+	/* a renewed credential serves the handshakes started after it */
+	ca = ctx_for(&na, &cfg);
+	cb = ctx_for(&nb, &cfg);
+	if (ca && cb && !e2e_node_issue(&pki, &renewed, 2, time(NULL), 7200)) {
+		TAP_CHECK(!e2e_ctx_set_credential(cb, renewed.key, renewed.der, renewed.len,
+						  err, sizeof(err)), "renewed credential taken (%s)", err);
+		a = hello(ca, 0x81, ch, &chlen);
+		e2e_accept(cb, ch, chlen, "A", 1, 0x82, NULL, t0, &b, reply, &rlen);
+		TAP_CHECK(a && b && finish(a, b) && e2e_session_peer(a) &&
+			  !memcmp(e2e_session_peer(a)->serial, renewed.id.serial, renewed.id.serial_len),
+			  "the peer sees the renewed certificate");
+		e2e_session_free(a);
+		e2e_session_free(b);
+		e2e_node_free(&renewed);
+	}
+	e2e_ctx_free(ca);
+	e2e_ctx_free(cb);
+	X509_free(xa);
+	X509_free(xb);
+	X509_free(hs);
+	EVP_PKEY_free(hk);
+}
+
 int main(void)
 {
 	int64_t now = time(NULL);
@@ -284,6 +335,7 @@ int main(void)
 	}
 	test_cookie_door();
 	test_limits();
+	test_credentials();
 	e2e_node_free(&na);
 	e2e_node_free(&nb);
 	e2e_pki_fini(&pki);
