@@ -50,9 +50,9 @@ static enum e2e_result listen_stateless(struct e2e_ctx *ctx, const uint8_t *dgra
 		SSL_free(ctx->listener);	/* start the next one clean */
 		ctx->listener = NULL;
 	}
-	n = e2e_io_pop(&ctx->listen_io, reply, E2E_DGRAM_MAX);
+	n = reply && reply_len ? e2e_io_pop(&ctx->listen_io, reply, E2E_DGRAM_MAX) : 0;
 	e2e_io_clear(&ctx->listen_io);
-	if (!n || !reply_len)
+	if (!n)
 		return E2E_DROP_NOT_HELLO;
 	*reply_len = n;
 	return E2E_COOKIE_SENT;

@@ -8,8 +8,8 @@
  * is, so a handshake with the AS-issued Ed25519 node certificate alone
  * finds "no shared cipher". Each node therefore makes an ECDSA P-256
  * handshake key and a certificate for it signed by its Ed25519 node key
- * (issuer = the node certificate's subject, valid no longer than the node
- * certificate), and presents the chain [handshake certificate, node
+ * (issuer = the node certificate's subject, the node certificate's
+ * validity period), and presents the chain [handshake certificate, node
  * certificate]. The peer accepts the chain only when the node certificate
  * passes pki's full check (AS CA, validity, CRL, SANs) and the handshake
  * certificate's signature verifies under the node certificate's key; DTLS
@@ -40,7 +40,7 @@ int e2e_hskey_make(EVP_PKEY *node_key, X509 *node_cert, EVP_PKEY **hs_key, X509 
 		sn = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
 	}
 	ok = ok && sn && X509_set_version(x, 2) && X509_set_serialNumber(x, sn) &&
-	     X509_gmtime_adj(X509_getm_notBefore(x), -60) &&
+	     X509_set1_notBefore(x, X509_get0_notBefore(node_cert)) &&
 	     X509_set1_notAfter(x, X509_get0_notAfter(node_cert)) &&
 	     X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
 					(const unsigned char *)"cyphonic e2e handshake key",

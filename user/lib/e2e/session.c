@@ -200,8 +200,10 @@ enum e2e_result e2e_session_input(struct e2e_session *s, const uint8_t *dgram, s
 
 	if (s->state == E2E_ST_FAILED || s->state == E2E_ST_CLOSED)
 		return s->result;
-	if (!e2e_hdr_parse(dgram, len, &h) || !indices_ok(s, &h))
+	if (!e2e_hdr_parse(dgram, len, &h) || !indices_ok(s, &h)) {
+		s->ctx->stats.results[E2E_DROP_MALFORMED]++;
 		return E2E_DROP_MALFORMED;
+	}
 	s->io.in = dgram + PROTO_HS_HDR_LEN;
 	s->io.in_len = len - PROTO_HS_HDR_LEN;
 	r = e2e_session_step(s, now_ms);

@@ -149,7 +149,9 @@ struct e2e_session *e2e_connect(struct e2e_ctx *ctx, uint32_t local_index, uint3
  * ClientHello processed. expect may be NULL (any valid node credential:
  * a DIRECT route tells the target nothing in advance); check
  * e2e_session_peer() before installing keys then.
- * Returns E2E_PENDING (session made), E2E_COOKIE_SENT, or an E2E_DROP_*.
+ * Returns E2E_PENDING (session made), E2E_COOKIE_SENT, an E2E_DROP_*
+ * (nothing kept), or an E2E_FAIL_* when OpenSSL refused the ClientHello
+ * at once (*out is set: send its output, the alert, and free it).
  */
 enum e2e_result e2e_accept(struct e2e_ctx *ctx, const uint8_t *dgram, size_t len,
 			   const void *src, size_t srclen, uint32_t local_index,
