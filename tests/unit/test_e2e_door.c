@@ -199,6 +199,34 @@ static void test_cookie_door(void)
 		e2e_session_free(a);
 		e2e_ctx_free(cc);
 	}
+
+	/* a spoofed flood with the defaults: the first cookie_threshold
+	 * ClientHellos cost a session each, every later one a cookie only */
+	{
+		struct e2e_config c;
+		struct e2e_ctx *cc;
+		struct e2e_session *held[64] = { 0 };
+		int made = 0, asked = 0;
+
+		e2e_config_defaults(&c);
+		cc = ctx_for(&nb, &c);
+		a = hello(ca, 0x53, ch, &chlen);
+		for (int i = 0; cc && i < 64; i++) {
+			snprintf(src, sizeof(src), "spoof-%d", i);
+			r = e2e_accept(cc, ch, chlen, src, strlen(src), 0x100 + (uint32_t)i, NULL, t0,
+				       &held[i], reply, &rlen);
+			made += r == E2E_PENDING;
+			asked += r == E2E_COOKIE_SENT;
+		}
+		TAP_CHECK(cc && made == (int)c.cookie_threshold && asked == 64 - made &&
+			  e2e_ctx_stats(cc)->signatures == c.cookie_threshold,
+			  "spoofed flood: %d sessions and signatures (threshold %u), %d cookies",
+			  made, c.cookie_threshold, asked);
+		for (int i = 0; i < 64; i++)
+			e2e_session_free(held[i]);
+		e2e_session_free(a);
+		e2e_ctx_free(cc);
+	}
 	e2e_ctx_free(ca);
 	e2e_ctx_free(cb);
 }
