@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* Test PKI for the e2e tests (e2e_fixture.h). */
 #include "e2e_fixture.h"
+#include "ascommon/crlpub.h"
+#include "stores/store.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -33,11 +35,19 @@ int e2e_pki_init(struct e2e_pki *p, const char *cn)
 
 void e2e_pki_fini(struct e2e_pki *p)
 {
+	char path[160];
+
 	cyph_ca_signer_free(p->signer);
 	cyph_ca_free(p->ca);
 	unlink(p->ca_cert);
 	unlink(p->ca_key);
 	unlink(p->crl);
+	snprintf(path, sizeof(path), "%s/registry.db", p->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/registry.db-wal", p->dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/registry.db-shm", p->dir);
+	unlink(path);
 	if (p->dir[0])
 		rmdir(p->dir);
 }
@@ -72,15 +82,32 @@ void e2e_node_free(struct e2e_node *n)
 	memset(n, 0, sizeof(*n));
 }
 
+/* The AS's path: the registry records the certificate, revokes it, and
+ * cyph_crl_publish() writes the CRL from the registry. */
 int e2e_pki_revoke(struct e2e_pki *p, const struct e2e_node *n)
 {
-	struct cyph_crl_entry e = { .serial_len = n->id.serial_len };
+	struct cyph_principal pr = { .role = CYPH_ROLE_NODE, .ip_mode = CYPH_IP_DUAL };
+	struct cyph_vip_pool pool = { .v4.len = 24, .v6.len = 64 };
+	struct cyph_store *st;
+	char err[512] = "", db[160];
 	int64_t now = time(NULL);
-	char err[512];
+	int rc = -1;
 
-	memcpy(e.serial, n->id.serial, n->id.serial_len);
-	e.revoked_at = now;
-	if (cyph_ca_write_crl(p->signer, &e, 1, now, 3600, p->crl, err, sizeof(err))) {
+	snprintf(db, sizeof(db), "%s/registry.db", p->dir);
+	snprintf(pr.name, sizeof(pr.name), "n%llu-%lld", (unsigned long long)n->id.id,
+		 (long long)n->id.serial[1]);
+	inet_pton(AF_INET, "10.99.0.0", &pool.v4.addr);
+	inet_pton(AF_INET6, "fd99::", &pool.v6.addr);
+	st = cyph_store_open_sqlite(db, err, sizeof(err));
+	if (st && !st->ops->add(st, &pr, "e2e.test", &pool, err, sizeof(err)) &&
+	    !st->ops->cert_issued(st, pr.id, n->id.serial, n->id.serial_len, now,
+				  n->id.not_after, err, sizeof(err)) &&
+	    !st->ops->revoke_serial(st, n->id.serial, n->id.serial_len, now, err, sizeof(err)) &&
+	    cyph_crl_publish(st, p->signer, p->crl, 3600, err, sizeof(err)) >= 1)
+		rc = 0;
+	if (st)
+		st->ops->close(st);
+	if (rc) {
 		printf("# CRL: %s\n", err);
 		return -1;
 	}

@@ -2,7 +2,8 @@
 /*
  * Test PKI for the e2e tests and fuzz target: a real AS CA (pki/ca.h) in a
  * temporary directory, node credentials issued by it (or by a second,
- * untrusted CA), a CRL, and the expectation that matches a node.
+ * untrusted CA), the CRL as the AS publishes it, and the expectation that
+ * matches a node.
  */
 #ifndef CYPHONIC_TEST_E2E_FIXTURE_H
 #define CYPHONIC_TEST_E2E_FIXTURE_H
@@ -37,7 +38,11 @@ int e2e_node_issue(struct e2e_pki *p, struct e2e_node *n, uint64_t nid,
 		   int64_t issued_at, int64_t lifetime_s);
 void e2e_node_free(struct e2e_node *n);
 
-/* Writes a CRL revoking n and loads it into p->ca. 0 or -1. */
+/*
+ * Revokes n the way the AS does (a SQLite registry in the directory
+ * records and revokes the serial, ascommon's cyph_crl_publish() writes the
+ * CRL) and loads that CRL into p->ca. 0 or -1.
+ */
 int e2e_pki_revoke(struct e2e_pki *p, const struct e2e_node *n);
 
 /* What an initiator directed to n expects: its id, FQDN and VIPs. */
