@@ -30,6 +30,7 @@ struct link {
 	size_t longest;
 	bool drop_all;
 	bool drop_final;		/* drop what the sender sends as it finishes */
+	bool tamper_final;		/* or flip its last byte (inside the Finished's tag) */
 	unsigned int after_done;	/* datagrams the sender sent once finished */
 };
 
@@ -85,6 +86,8 @@ static void pump(struct end *e, struct link *out)
 	while (e->s && (n = e2e_session_output(e->s, d, sizeof(d)))) {
 		if (finished)
 			out->after_done++;
+		if (first && out->tamper_final)
+			d[n - 1] ^= 0x80;
 		if (first && out->drop_final)
 			out->seen++;	/* the final flight, lost */
 		else
@@ -344,6 +347,17 @@ static void test_loss_reorder(void)
 	TAP_CHECK(done(&a) && done(&b) && keys_pair(&a, &b, &ka, &kb) && ba.after_done >= 2,
 		  "a lost last flight is answered by the finished responder (%s / %s, %u sent after)",
 		  e2e_result_name(res(&a)), e2e_result_name(res(&b)), ba.after_done);
+
+	/* the responder's Finished altered on the way: the record fails its
+	 * MAC and is discarded (RFC 6347 4.1.2.7), so nobody accepts it; the
+	 * retransmitted, intact flight completes the handshake */
+	link_init(&ab);
+	link_init(&ba);
+	ba.tamper_final = true;
+	handshake(&a, &b, &ab, &ba, &ex, 0);
+	TAP_CHECK(done(&a) && done(&b) && keys_pair(&a, &b, &ka, &kb) && ba.after_done >= 2,
+		  "an altered encrypted record is discarded, the retransmission completes (%s / %s)",
+		  e2e_result_name(res(&a)), e2e_result_name(res(&b)));
 	end_reset(&a);
 	end_reset(&b);
 	e2e_ctx_free(ca);
