@@ -30,5 +30,10 @@ $(FUZZ_OUT)/obj/%.o: $(TOP)/user/%.c
 
 $(FUZZ_OUT)/fuzz_%: $(TOP)/tests/fuzz/fuzz_%.c $(TOP)/tests/fuzz/fuzz_common.h $(FUZZ_OBJS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< $(FUZZ_OBJS) \
-		$(COMMON_LDLIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CFLAGS_$*) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		$(FUZZ_EXTRA_$*) $(FUZZ_OBJS) $(COMMON_LDLIBS)
+
+# fuzz_e2e (stem e2e): real credentials from the unit tests' test PKI.
+FUZZ_CFLAGS_e2e := -I$(TOP)/tests/unit
+FUZZ_EXTRA_e2e := $(TOP)/tests/unit/e2e_fixture.c
+$(FUZZ_OUT)/fuzz_e2e: $(FUZZ_EXTRA_e2e) $(TOP)/tests/unit/e2e_fixture.h

@@ -4,7 +4,7 @@
 # UBSan) and runs each briefly from a seed corpus of valid messages made by
 # build/tools/proto_seeds. A crash, leak, sanitizer report or a target that
 # did not run fails the suite. FUZZ_SECONDS sets the time per target
-# (default 20: four targets fuzz for 80 s, plus the build).
+# (default 20: five targets fuzz for 100 s, plus the build).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"

@@ -25,3 +25,8 @@ $(OUT)/test/test_secret_modes: $(SRCS_test_secret_modes) $(wildcard $(TOP)/user/
 
 # stores: the PostgreSQL backend's test looks behind the store with libpq.
 CFLAGS_test_store += $(shell pkg-config --cflags libpq)
+
+# e2e (user/lib/e2e): the handshake tests share a test PKI fixture.
+SRCS_test_e2e := $(TOP)/tests/unit/e2e_fixture.c
+SRCS_test_e2e_door := $(TOP)/tests/unit/e2e_fixture.c
+$(OUT)/test/test_e2e $(OUT)/test/test_e2e_door: $(TOP)/tests/unit/e2e_fixture.c $(TOP)/tests/unit/e2e_fixture.h

@@ -322,10 +322,12 @@ int cyph_cred_parse(const uint8_t *der, size_t len, struct cyph_node_id *out,
 	return rc;
 }
 
-static int verify_chain(struct cyph_ca *ca, X509 *x, int64_t now, char *err, size_t errlen)
+static enum cyph_cred_status verify_chain(struct cyph_ca *ca, X509 *x, int64_t now,
+					  char *err, size_t errlen)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-	int rc = -1;
+	enum cyph_cred_status st = CYPH_CRED_UNTRUSTED;
+	int e;
 
 	if (!ctx || !X509_STORE_CTX_init(ctx, ca->store, x, NULL)) {
 		cyph_ssl_fail(err, errlen, "verify context");
@@ -333,15 +335,20 @@ static int verify_chain(struct cyph_ca *ca, X509 *x, int64_t now, char *err, siz
 	}
 	X509_STORE_CTX_set_time(ctx, 0, (time_t)now);
 	if (X509_verify_cert(ctx) != 1) {
+		e = X509_STORE_CTX_get_error(ctx);
 		cyph_fail(err, errlen, "certificate rejected: %s",
-			  X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+			  X509_verify_cert_error_string(e));
 		ERR_clear_error();
+		if (e == X509_V_ERR_CERT_HAS_EXPIRED)
+			st = CYPH_CRED_EXPIRED;
+		else if (e == X509_V_ERR_CERT_NOT_YET_VALID)
+			st = CYPH_CRED_NOT_YET_VALID;
 		goto out;
 	}
-	rc = 0;
+	st = CYPH_CRED_OK;
 out:
 	X509_STORE_CTX_free(ctx);
-	return rc;
+	return st;
 }
 
 static bool revoked(struct cyph_ca *ca, X509 *x)
@@ -352,24 +359,34 @@ static bool revoked(struct cyph_ca *ca, X509 *x)
 			(ASN1_INTEGER *)X509_get0_serialNumber(x)) == 1;
 }
 
-int cyph_cred_verify(struct cyph_ca *ca, const uint8_t *der, size_t len,
-		     int64_t now, struct cyph_node_id *out, char *err, size_t errlen)
+enum cyph_cred_status cyph_cred_check(struct cyph_ca *ca, const uint8_t *der, size_t len,
+				      int64_t now, struct cyph_node_id *out,
+				      char *err, size_t errlen)
 {
 	X509 *x = decode(der, len, err, errlen);
-	int rc = -1;
+	enum cyph_cred_status st;
 
 	if (!x)
-		return -1;
+		return CYPH_CRED_MALFORMED;
 	pthread_rwlock_rdlock(&ca->lock);
-	if (verify_chain(ca, x, now, err, errlen))
+	st = verify_chain(ca, x, now, err, errlen);
+	if (st != CYPH_CRED_OK)
 		goto out;
 	if (revoked(ca, x)) {
 		cyph_fail(err, errlen, "certificate revoked");
+		st = CYPH_CRED_REVOKED;
 		goto out;
 	}
-	rc = parse_x509(x, out, err, errlen);
+	if (parse_x509(x, out, err, errlen))
+		st = CYPH_CRED_BAD_FIELDS;
 out:
 	pthread_rwlock_unlock(&ca->lock);
 	X509_free(x);
-	return rc;
+	return st;
+}
+
+int cyph_cred_verify(struct cyph_ca *ca, const uint8_t *der, size_t len,
+		     int64_t now, struct cyph_node_id *out, char *err, size_t errlen)
+{
+	return cyph_cred_check(ca, der, len, now, out, err, errlen) == CYPH_CRED_OK ? 0 : -1;
 }

@@ -80,6 +80,22 @@ size_t cyph_ca_crl_count(struct cyph_ca *ca);	/* revoked serials */
 int cyph_cred_verify(struct cyph_ca *ca, const uint8_t *der, size_t len,
 		     int64_t now, struct cyph_node_id *out, char *err, size_t errlen);
 
+/* Why cyph_cred_check() refused a certificate (for counting and logs). */
+enum cyph_cred_status {
+	CYPH_CRED_OK = 0,
+	CYPH_CRED_MALFORMED,		/* not a DER certificate, or too large */
+	CYPH_CRED_UNTRUSTED,		/* does not chain to the CA (or bad signature) */
+	CYPH_CRED_EXPIRED,		/* past notAfter */
+	CYPH_CRED_NOT_YET_VALID,	/* before notBefore */
+	CYPH_CRED_REVOKED,		/* serial listed in the loaded CRL */
+	CYPH_CRED_BAD_FIELDS,		/* not Ed25519, or cyphonic SANs malformed */
+};
+
+/* cyph_cred_verify() that also says why it refused. */
+enum cyph_cred_status cyph_cred_check(struct cyph_ca *ca, const uint8_t *der, size_t len,
+				      int64_t now, struct cyph_node_id *out,
+				      char *err, size_t errlen);
+
 /* Parses the cyphonic fields of a certificate without verifying it. */
 int cyph_cred_parse(const uint8_t *der, size_t len, struct cyph_node_id *out,
 		    char *err, size_t errlen);
