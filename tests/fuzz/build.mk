@@ -22,6 +22,10 @@ FUZZ_OBJS := $(patsubst $(TOP)/user/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CODE))
 .PHONY: fuzz
 fuzz: $(FUZZ_BINS)
 
+# version.c refuses to build without the version string (user/Makefile
+# passes it to the normal build's version.o the same way).
+$(FUZZ_OUT)/obj/lib/runtime/version.o: FUZZ_CFLAGS += -DCYPHONIC_VERSION='"$(VERSION)"'
+
 $(FUZZ_OUT)/obj/%.o: $(TOP)/user/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $(CFLAGS_$(firstword $(subst /, ,$*))) \
