@@ -5,8 +5,10 @@
 # names, queried with real dig: A, AAAA, case, TTL, NODATA, NXDOMAIN with
 # SOA, REFUSED, TCP (also two queries on one connection), EDNS, BADVERS,
 # truncation and dig's retry over TCP, names resolved late (tunnels on
-# demand) and timing out, malformed datagrams, the per-source rate limit,
-# the counters, and a clean exit without sanitizer reports.
+# demand) and timing out, dnsmasq forwarding only the domain with the
+# drop-in scripts/dns-resolver.sh writes (and that script's resolvectl
+# commands), malformed datagrams, the per-source rate limit, the
+# counters, and a clean exit without sanitizer reports.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
@@ -155,6 +157,41 @@ out=$(q main hang.cyph.test A)
 check "dns: a lookup that never finishes: SERVFAIL at the pending timeout" has "status: SERVFAIL" "$out"
 { [ "$(stat main misses)" = 3 ] && [ "$(stat main pending_timeouts)" = 1 ] && [ "$(stat main pending)" = 0 ]; }; result $? "dns: counters: 3 lookups asked, 1 timed out, none waiting"
 
+# --- the documented dnsmasq split set-up (scripts/dns-resolver.sh) ---
+if command -v dnsmasq > /dev/null; then
+	"$top/scripts/dns-resolver.sh" dnsmasq-conf cyph.test 127.0.0.1 "$PORT_main" > "$T/dnsmasq.conf"
+	PORT_dnsmasq=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	# no upstream at all: whatever is not in cyph.test stays unanswered by us
+	dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file="$T/dnsmasq.conf" \
+		--listen-address=127.0.0.1 --bind-interfaces --port="$PORT_dnsmasq" \
+		--pid-file="$T/dnsmasq.pid" --log-facility=- 2> "$T/dnsmasq.err" &
+	pids+=("$!")
+	for ((i = 0; i < 100; i++)); do
+		q dnsmasq cyph.test SOA > /dev/null && break
+		sleep 0.1
+	done
+	before=$(stat main queries)
+	out=$(q dnsmasq alice.cyph.test A +short)
+	check "dns: through dnsmasq with the drop-in dns-resolver.sh writes: A alice.cyph.test" \
+		[ "$out" = 10.77.0.5 ]
+	out=$(q dnsmasq peer2.cyph.test A)
+	check "dns: through dnsmasq: unknown name NXDOMAIN (lookup asked, nothing found)" \
+		has "status: NXDOMAIN" "$out"
+	out=$(q dnsmasq late2.example A)
+	after=$(stat main queries)
+	{ has "status: REFUSED" "$out" && [ $((after - before)) -ge 2 ] && [ $((after - before)) -le 4 ]; }
+	result $? "dns: dnsmasq sends only cyph.test names to the responder ($((after - before)) queries reached it)"
+else
+	tap_fail "dns: dnsmasq is installed (dnsmasq-base, scripts/packages.txt)"
+fi
+RESOLVER=resolved "$top/scripts/dns-resolver.sh" -n up cyph0 cyph.test 127.0.0.1 5354 > "$T/resolved.cmds"
+{ grep -qx "resolvectl dns cyph0 127.0.0.1:5354" "$T/resolved.cmds" &&
+	grep -qx "resolvectl domain cyph0 ~cyph.test" "$T/resolved.cmds" &&
+	grep -qx "resolvectl default-route cyph0 false" "$T/resolved.cmds"; }
+result $? "dns: dns-resolver.sh for systemd-resolved: per-link server, ~domain, no default route"
+! "$top/scripts/dns-resolver.sh" -n up cyph0 cyph.test 192.0.2.1 53 2> /dev/null
+result $? "dns: dns-resolver.sh refuses a responder address that is not loopback"
+
 # --- malformed input: raw datagrams ---
 port=$PORT_strict
 replies=$(python3 - "$port" << 'PY'
@@ -209,7 +246,8 @@ limited=$(stat limited ratelimited)
 # --- counters ---
 nx=$(stat main answers_nxdomain) sf=$(stat main answers_servfail)
 bv=$(stat main answers_badvers) ne=$(stat main answers_noerror)
-{ [ "$nx" = 1 ] && [ "$sf" = 1 ] && [ "$bv" = 1 ] && [ "$ne" -ge 10 ]; }
+# nxdomain: nobody.cyph.test directly and peer2.cyph.test through dnsmasq
+{ [ "$nx" = 2 ] && [ "$sf" = 1 ] && [ "$bv" = 1 ] && [ "$ne" -ge 10 ]; }
 result $? "dns: counters of main: $(stat main queries) queries; noerror $ne, nxdomain $nx, servfail $sf, badvers $bv"
 nx=$(stat strict answers_nxdomain) rf=$(stat strict answers_refused) fe=$(stat strict answers_formerr)
 { [ "$nx" = 1 ] && [ "$rf" = 2 ] && [ "$fe" = 2 ]; }
