@@ -165,7 +165,8 @@ if command -v dnsmasq > /dev/null; then
 	dnsmasq --keep-in-foreground --no-resolv --no-hosts --conf-file="$T/dnsmasq.conf" \
 		--listen-address=127.0.0.1 --bind-interfaces --port="$PORT_dnsmasq" \
 		--pid-file="$T/dnsmasq.pid" --log-facility=- 2> "$T/dnsmasq.err" &
-	pids+=("$!")
+	PID_dnsmasq=$!
+	pids+=("$PID_dnsmasq")
 	for ((i = 0; i < 100; i++)); do
 		q dnsmasq cyph.test SOA > /dev/null && break
 		sleep 0.1
@@ -267,6 +268,10 @@ for s in main strict small limited; do
 		head -n 20 "$T/$s.err" | sed 's/^/# /'
 	fi
 done
-pids=()
+if [ -n "${PID_dnsmasq:-}" ]; then
+	kill -TERM "$PID_dnsmasq"
+	wait "$PID_dnsmasq"
+fi
+pids=()	# all ended and waited for: nothing left to kill
 tap_plan
 [ "$FAILS" = 0 ]
