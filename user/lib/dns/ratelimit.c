@@ -2,6 +2,8 @@
 /* Per-source token buckets (ratelimit.h), in thousandths of a token. */
 #include "ratelimit.h"
 
+#include "runtime/mix.h"
+
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,16 +70,6 @@ static bool addr_key(const struct sockaddr *sa, uint8_t out[16])
 	return false;
 }
 
-/* splitmix64's finalizer: every input bit reaches every output bit. */
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ull;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebull;
-	return x ^ (x >> 31);
-}
-
 /*
  * A keyed mix of the address (not a MAC: it only has to keep a sender
  * from choosing which slot it lands in without knowing the key).
@@ -88,7 +80,7 @@ static size_t slot_of(const struct dns_ratelimit *rl, const uint8_t a[16])
 
 	memcpy(&lo, a, 8);
 	memcpy(&hi, a + 8, 8);
-	return (size_t)(mix64(mix64(lo ^ rl->key[0]) ^ hi ^ rl->key[1]) % rl->nslots);
+	return (size_t)(cyph_mix64(cyph_mix64(lo ^ rl->key[0]) ^ hi ^ rl->key[1]) % rl->nslots);
 }
 
 bool dns_ratelimit_allow(struct dns_ratelimit *rl, const struct sockaddr *sa,
