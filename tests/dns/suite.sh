@@ -3,7 +3,8 @@
 # DNS responder integration suite: the library's server (user/lib/dns)
 # run by build/san/tools/dns_serve (ASan/UBSan) on loopback with a few
 # names, queried with real dig: A, AAAA, case, TTL, NODATA, NXDOMAIN with
-# SOA, REFUSED, TCP (also two queries on one connection), EDNS, BADVERS,
+# SOA, REFUSED, TCP (also two queries on one connection; byte-by-byte
+# writes, over-long messages, idle timeout, connection limit), ::1, EDNS, BADVERS,
 # truncation and dig's retry over TCP, names resolved late (tunnels on
 # demand) and timing out, dnsmasq forwarding only the domain with the
 # drop-in scripts/dns-resolver.sh writes (and that script's resolvectl
@@ -86,8 +87,10 @@ stat() {
 
 # q SERVER DIG-ARGS...: dig at SERVER's port; generous timeout, one try
 q() {
-	local portvar=PORT_$1; shift
-	dig @127.0.0.1 -p "${!portvar}" +time=10 +tries=1 "$@" 2>&1
+	local portvar=PORT_$1 at=127.0.0.1
+	[ "$1" = v6 ] && at=::1
+	shift
+	dig @"$at" -p "${!portvar}" +time=10 +tries=1 "$@" 2>&1
 }
 has() { grep -qE -- "$1" <<< "$2"; }
 
@@ -99,6 +102,8 @@ start strict --no-miss alice.cyph.test=10.77.0.5 || { tap_plan; exit 1; }
 start small --udp-max 64 --no-miss \
 	a-rather-long-label-to-fill-the-packet.alice.cyph.test=10.77.0.9 || { tap_plan; exit 1; }
 start limited --rate 5 --burst 5 --no-miss alice.cyph.test=10.77.0.5 || { tap_plan; exit 1; }
+start v6 --addr ::1 --tcp-idle 1000 --no-miss alice.cyph.test=10.77.0.5 || { tap_plan; exit 1; }
+start tcpmax --max-tcp 4 --no-miss alice.cyph.test=10.77.0.5 || { tap_plan; exit 1; }
 
 # --- answers ---
 out=$(q main alice.cyph.test A +short)
@@ -130,6 +135,59 @@ before=$(stat main tcp_accepted)
 out=$(q main +tcp +keepopen alice.cyph.test A bob.cyph.test A +short)
 after=$(stat main tcp_accepted)
 { [ "$(echo "$out" | paste -sd' ')" = "10.77.0.5 10.77.0.6" ] && [ $((after - before)) = 1 ]; }; result $? "dns: two queries on one TCP connection (RFC 7766): both answered, one connection"
+
+# --- TCP limits, and IPv6 loopback (server v6 on [::1], idle 1 s) ---
+out=$(q v6 alice.cyph.test A +short; q v6 alice.cyph.test A +tcp +short)
+check "dns: on ::1 over UDP and TCP" [ "$(echo "$out" | paste -sd' ')" = "10.77.0.5 10.77.0.5" ]
+tcp_py() {	# tcp_py MODE HOST PORT: prints what happened
+	python3 - "$@" << 'PY'
+import socket, sys, time
+mode, host, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+q = bytes.fromhex("abcd01000001000000000000") + b"\x05alice\x04cyph\x04test\x00\x00\x01\x00\x01"
+def conn():
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(15)
+    s.connect((host, port))
+    return s
+def closed_by_server(s):
+    try:
+        return s.recv(100) == b""
+    except (socket.timeout, ConnectionResetError):
+        return False
+if mode == "slow":              # one byte per write: partial reads add up
+    s = conn()
+    for b in len(q).to_bytes(2, "big") + q:
+        s.send(bytes([b]))
+        time.sleep(0.005)
+    n = int.from_bytes(s.recv(2), "big")
+    r = s.recv(n)
+    print("answer" if r[:2] == q[:2] and r[7] == 1 else "wrong")
+elif mode == "long":            # a length prefix over the 4096-byte limit
+    s = conn()
+    s.send((5000).to_bytes(2, "big") + b"x" * 100)
+    print("closed" if closed_by_server(s) else "open")
+elif mode == "idle":            # nothing sent: closed after the idle timeout
+    s = conn()
+    print("closed" if closed_by_server(s) else "open")
+elif mode == "max":             # 4 open and answered, the 5th closed at once
+    keep = []
+    for i in range(4):
+        s = conn()
+        s.send(len(q).to_bytes(2, "big") + q)
+        s.recv(2)
+        keep.append(s)
+    print("closed" if closed_by_server(conn()) else "open")
+PY
+}
+check "dns: TCP query written one byte at a time is answered" [ "$(tcp_py slow ::1 "$PORT_v6")" = answer ]
+check "dns: TCP length prefix over 4096 bytes: connection closed" [ "$(tcp_py long ::1 "$PORT_v6")" = closed ]
+check "dns: idle TCP connection closed by the server (idle 1 s, waited up to 15 s)" \
+	[ "$(tcp_py idle ::1 "$PORT_v6")" = closed ]
+{ [ "$(stat v6 tcp_closed_idle)" -ge 1 ] && [ "$(stat v6 malformed)" = 1 ]; }
+result $? "dns: counted: idle close, over-long TCP message as malformed"
+check "dns: max_tcp 4: a fifth connection is closed at once" [ "$(tcp_py max 127.0.0.1 "$PORT_tcpmax")" = closed ]
+check "dns: ... and counted as refused" [ "$(stat tcpmax tcp_refused)" = 1 ]
 
 # --- EDNS ---
 out=$(q main alice.cyph.test A +bufsize=4096)
@@ -256,7 +314,7 @@ result $? "dns: counters of strict: nxdomain $nx, refused $rf, formerr $fe"
 check "dns: truncated answers counted" [ "$(stat small truncated)" -ge 2 ]
 
 # --- clean exit ---
-for s in main strict small limited; do
+for s in main strict small limited v6 tcpmax; do
 	pidvar=PID_$s
 	kill -TERM "${!pidvar}"
 	wait "${!pidvar}"

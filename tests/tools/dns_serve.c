@@ -11,6 +11,7 @@
  *   dns_serve --domain D [--addr 127.0.0.1] [--port 0] --port-file F
  *             [--stats-file F] [--udp-max N] [--rate N] [--burst N]
  *             [--pending-timeout MS] [--miss-delay MS] [--no-miss]
+ *             [--tcp-idle MS] [--max-tcp N]
  *             [--late NAME=A[,AAAA]]... NAME=A[,AAAA][/TTL]...
  *
  * It writes the bound port to --port-file when it serves, and the
@@ -160,7 +161,8 @@ int main(int argc, char **argv)
 		{ "rate", 1, NULL, 'r' }, { "burst", 1, NULL, 'b' },
 		{ "pending-timeout", 1, NULL, 't' }, { "miss-delay", 1, NULL, 'm' },
 		{ "no-miss", 0, NULL, 'n' }, { "late", 1, NULL, 'l' },
-		{ "tcp-idle", 1, NULL, 'i' }, { NULL, 0, NULL, 0 },
+		{ "tcp-idle", 1, NULL, 'i' }, { "max-tcp", 1, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
 	};
 	struct dns_responder_cfg rcfg = { .negative_ttl = 30 };
 	struct dns_server_cfg scfg = { 0 };
@@ -182,6 +184,7 @@ int main(int argc, char **argv)
 		case 'b': scfg.burst = (uint32_t)atoi(optarg); break;
 		case 't': scfg.pending_timeout_ms = (uint32_t)atoi(optarg); break;
 		case 'i': scfg.tcp_idle_ms = (uint32_t)atoi(optarg); break;
+		case 'T': scfg.max_tcp = (uint32_t)atoi(optarg); break;
 		case 'm': miss_delay = (unsigned)atoi(optarg); break;
 		case 'n': no_miss = true; break;
 		case 'l':
