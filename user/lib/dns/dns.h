@@ -19,5 +19,8 @@
 #ifndef CYPHONIC_LIB_DNS_H
 #define CYPHONIC_LIB_DNS_H
 #include "names.h"
+#include "pending.h"
+#include "ratelimit.h"
 #include "responder.h"
+#include "server.h"
 #endif
