@@ -6,7 +6,8 @@
 # SOA, REFUSED, TCP (also two queries on one connection; byte-by-byte
 # writes, over-long messages, idle timeout, connection limit), ::1, EDNS, BADVERS,
 # truncation and dig's retry over TCP, names resolved late (tunnels on
-# demand) and timing out, dnsmasq forwarding only the domain with the
+# demand), failing, timing out or finding the pending list full,
+# dnsmasq forwarding only the domain with the
 # drop-in scripts/dns-resolver.sh writes (and that script's resolvectl
 # commands), malformed datagrams, the per-source rate limit, the
 # counters, and a clean exit without sanitizer reports.
@@ -104,6 +105,7 @@ start small --udp-max 64 --no-miss \
 start limited --rate 5 --burst 5 --no-miss alice.cyph.test=10.77.0.5 || { tap_plan; exit 1; }
 start v6 --addr ::1 --tcp-idle 1000 --no-miss alice.cyph.test=10.77.0.5 || { tap_plan; exit 1; }
 start tcpmax --max-tcp 4 --no-miss alice.cyph.test=10.77.0.5 || { tap_plan; exit 1; }
+start tiny --max-pending 1 --pending-timeout 2000 || { tap_plan; exit 1; }
 
 # --- answers ---
 out=$(q main alice.cyph.test A +short)
@@ -215,6 +217,31 @@ out=$(q main hang.cyph.test A)
 check "dns: a lookup that never finishes: SERVFAIL at the pending timeout" has "status: SERVFAIL" "$out"
 { [ "$(stat main misses)" = 3 ] && [ "$(stat main pending_timeouts)" = 1 ] && [ "$(stat main pending)" = 0 ]; }; result $? "dns: counters: 3 lookups asked, 1 timed out, none waiting"
 
+out=$(q main fail.cyph.test A)
+check "dns: a lookup reported failed: SERVFAIL" has "status: SERVFAIL" "$out"
+check "dns: ... before the pending timeout (still 1 timeout counted)" [ "$(stat main pending_timeouts)" = 1 ]
+# pending list of 1: hang1 waits (then times out), hang2 finds no room
+replies=$(python3 - "$PORT_tiny" << 'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(15)
+dst = ("127.0.0.1", int(sys.argv[1]))
+for i, name in enumerate([b"hang1", b"hang2"]):
+    s.sendto(bytes([0, i + 1]) + bytes.fromhex("01000001000000000000") + bytes([len(name)]) +
+             name + b"\x04cyph\x04test\x00\x00\x01\x00\x01", dst)
+    time.sleep(0.2)
+got = []
+for _ in range(2):
+    d, _ = s.recvfrom(4096)
+    got.append("%d:%d" % (d[1], d[3] & 15))
+print(" ".join(got))
+PY
+)
+check "dns: pending list full: the second query SERVFAIL at once, the first at its timeout" \
+	[ "$replies" = "2:2 1:2" ]
+{ [ "$(stat tiny pending_full)" = 1 ] && [ "$(stat tiny pending_timeouts)" = 1 ]; }
+result $? "dns: counted: pending full 1, timeout 1"
+
 # --- the documented dnsmasq split set-up (scripts/dns-resolver.sh) ---
 if command -v dnsmasq > /dev/null; then
 	"$top/scripts/dns-resolver.sh" dnsmasq-conf cyph.test 127.0.0.1 "$PORT_main" > "$T/dnsmasq.conf"
@@ -305,8 +332,9 @@ limited=$(stat limited ratelimited)
 # --- counters ---
 nx=$(stat main answers_nxdomain) sf=$(stat main answers_servfail)
 bv=$(stat main answers_badvers) ne=$(stat main answers_noerror)
-# nxdomain: nobody.cyph.test directly and peer2.cyph.test through dnsmasq
-{ [ "$nx" = 2 ] && [ "$sf" = 1 ] && [ "$bv" = 1 ] && [ "$ne" -ge 10 ]; }
+# nxdomain: nobody.cyph.test directly and peer2.cyph.test through dnsmasq;
+# servfail: hang.cyph.test (timeout) and fail.cyph.test (lookup failed)
+{ [ "$nx" = 2 ] && [ "$sf" = 2 ] && [ "$bv" = 1 ] && [ "$ne" -ge 10 ]; }
 result $? "dns: counters of main: $(stat main queries) queries; noerror $ne, nxdomain $nx, servfail $sf, badvers $bv"
 nx=$(stat strict answers_nxdomain) rf=$(stat strict answers_refused) fe=$(stat strict answers_formerr)
 { [ "$nx" = 1 ] && [ "$rf" = 2 ] && [ "$fe" = 2 ]; }
@@ -314,7 +342,7 @@ result $? "dns: counters of strict: nxdomain $nx, refused $rf, formerr $fe"
 check "dns: truncated answers counted" [ "$(stat small truncated)" -ge 2 ]
 
 # --- clean exit ---
-for s in main strict small limited v6 tcpmax; do
+for s in main strict small limited v6 tcpmax tiny; do
 	pidvar=PID_$s
 	kill -TERM "${!pidvar}"
 	wait "${!pidvar}"

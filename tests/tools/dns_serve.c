@@ -5,13 +5,15 @@
  * with dig. It plays the daemon's part for names it does not know
  * (tunnels on demand): a missing name listed with --late is added and
  * answered after --miss-delay ms; a name starting with "hang" is never
- * resolved (the server answers SERVFAIL at its pending timeout); any
- * other missing name is "resolved" without being added (NXDOMAIN).
+ * resolved (the server answers SERVFAIL at its pending timeout); one
+ * starting with "fail" is reported failed after --miss-delay ms
+ * (SERVFAIL); any other missing name is "resolved" without being added
+ * (NXDOMAIN).
  *
  *   dns_serve --domain D [--addr 127.0.0.1] [--port 0] --port-file F
  *             [--stats-file F] [--udp-max N] [--rate N] [--burst N]
  *             [--pending-timeout MS] [--miss-delay MS] [--no-miss]
- *             [--tcp-idle MS] [--max-tcp N]
+ *             [--tcp-idle MS] [--max-tcp N] [--max-pending N]
  *             [--late NAME=A[,AAAA]]... NAME=A[,AAAA][/TTL]...
  *
  * It writes the bound port to --port-file when it serves, and the
@@ -90,7 +92,10 @@ static void on_lookup_done(struct cyph_loop *l, struct cyph_timer *t, void *arg)
 		    add_spec(late[i]) < 0)
 			fprintf(stderr, "dns_serve: --late %s: cannot add\n", late[i]);
 	}
-	dns_server_resolved(srv, lk->name);
+	if (strncmp(lk->name, "fail", 4) == 0)
+		dns_server_lookup_failed(srv, lk->name);
+	else
+		dns_server_resolved(srv, lk->name);
 	lk->used = false;
 }
 
@@ -162,6 +167,7 @@ int main(int argc, char **argv)
 		{ "pending-timeout", 1, NULL, 't' }, { "miss-delay", 1, NULL, 'm' },
 		{ "no-miss", 0, NULL, 'n' }, { "late", 1, NULL, 'l' },
 		{ "tcp-idle", 1, NULL, 'i' }, { "max-tcp", 1, NULL, 'T' },
+		{ "max-pending", 1, NULL, 'M' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dns_responder_cfg rcfg = { .negative_ttl = 30 };
@@ -185,6 +191,7 @@ int main(int argc, char **argv)
 		case 't': scfg.pending_timeout_ms = (uint32_t)atoi(optarg); break;
 		case 'i': scfg.tcp_idle_ms = (uint32_t)atoi(optarg); break;
 		case 'T': scfg.max_tcp = (uint32_t)atoi(optarg); break;
+		case 'M': scfg.max_pending = (uint32_t)atoi(optarg); break;
 		case 'm': miss_delay = (unsigned)atoi(optarg); break;
 		case 'n': no_miss = true; break;
 		case 'l':
