@@ -3,14 +3,14 @@
 # DNS responder integration suite: the library's server (user/lib/dns)
 # run by build/san/tools/dns_serve (ASan/UBSan) on loopback with a few
 # names, queried with real dig: A, AAAA, case, TTL, NODATA, NXDOMAIN with
-# SOA, REFUSED, TCP (also two queries on one connection; byte-by-byte
-# writes, over-long messages, idle timeout, connection limit), ::1, EDNS, BADVERS,
-# truncation and dig's retry over TCP, names resolved late (tunnels on
-# demand), failing, timing out or finding the pending list full,
-# dnsmasq forwarding only the domain with the
-# drop-in scripts/dns-resolver.sh writes (and that script's resolvectl
-# commands), malformed datagrams, the per-source rate limit, the
-# counters, and a clean exit without sanitizer reports.
+# SOA, REFUSED; TCP (two queries on one connection, byte-by-byte writes,
+# over-long messages, idle timeout, connection limit); ::1; EDNS and
+# BADVERS; truncation and dig's retry over TCP; names resolved late
+# (tunnels on demand), failing, timing out or finding the pending list
+# full; dnsmasq forwarding only the domain with the drop-in
+# scripts/dns-resolver.sh writes (and that script's resolvectl commands);
+# malformed datagrams; the per-source rate limit; the counters; and a
+# clean exit without sanitizer reports.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
