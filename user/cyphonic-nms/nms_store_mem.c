@@ -16,15 +16,6 @@ struct mem_store {
 	size_t n, active, max;
 };
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
-	return cyph_mix64(h);
-}
-
 static uint64_t hash_v6(const struct in6_addr *a)
 {
 	uint64_t x, y;
@@ -82,7 +73,7 @@ static void index_add(struct mem_store *m, struct nms_reg *r)
 	m->active++;
 	r->counted = true;
 	if (r->ident.fqdn[0]) {
-		r->h_fqdn = hash_str(r->ident.fqdn);
+		r->h_fqdn = cyph_hash_str(r->ident.fqdn);
 		b = r->h_fqdn & mask;
 		r->next_fqdn = m->by_fqdn[b];
 		m->by_fqdn[b] = r;
@@ -161,7 +152,7 @@ static struct nms_reg *mem_get(struct nms_store *s, uint64_t id)
 
 static struct nms_reg *mem_by_fqdn(struct nms_store *s, const char *fqdn)
 {
-	struct nms_reg *r = M(s)->by_fqdn[hash_str(fqdn) & (M(s)->nb - 1)];
+	struct nms_reg *r = M(s)->by_fqdn[cyph_hash_str(fqdn) & (M(s)->nb - 1)];
 
 	while (r && strcmp(r->ident.fqdn, fqdn))
 		r = r->next_fqdn;

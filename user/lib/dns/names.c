@@ -7,6 +7,8 @@
  */
 #include "names.h"
 
+#include "runtime/mix.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,18 +61,6 @@ int dns_name_normalize(const char *fqdn, char *out)
 	return 0;
 }
 
-/* FNV-1a over the normalized name. */
-static size_t name_hash(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-
-	for (; *s; s++) {
-		h ^= (unsigned char)*s;
-		h *= 0x100000001b3ull;
-	}
-	return (size_t)(h ^ (h >> 32));
-}
-
 struct dns_names *dns_names_new(size_t max_entries)
 {
 	struct dns_names *t;
@@ -112,7 +102,7 @@ void dns_names_free(struct dns_names *t)
 /* The link pointing at the node of name (normalized), or at the NULL end. */
 static struct name_node **find_link(const struct dns_names *t, const char *name)
 {
-	struct name_node **link = &t->buckets[name_hash(name) & (t->nbuckets - 1)];
+	struct name_node **link = &t->buckets[cyph_hash_str(name) & (t->nbuckets - 1)];
 
 	while (*link && strcmp((*link)->e.name, name) != 0)
 		link = &(*link)->next;

@@ -10,7 +10,7 @@
  *	log.h		leveled logging to stderr / the journal
  *	http.h		/healthz, /readyz and /metrics server
  *	metrics.h	Prometheus registry
- *	mix.h		64-bit hash mixing for hash tables
+ *	mix.h		hash mixing and string hashing for hash tables
  *	json_out.h	streaming JSON writer
  *	listen.h	TCP listening sockets
  *	addr.h		IP address and endpoint parsing and printing
