@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Builds the libFuzzer targets (tests/fuzz/fuzz_*.c, clang with ASan and
 # UBSan) and runs each briefly from a seed corpus of valid messages made by
-# build/tools/proto_seeds. A crash, leak, sanitizer report or a target that
+# build/tools/proto_seeds (DNS queries from build/tools/dns_seeds for
+# fuzz_dns). A crash, leak, sanitizer report or a target that
 # did not run fails the suite. FUZZ_SECONDS sets the time per target
 # (default 20: five targets fuzz for 100 s, plus the build).
 set -u
@@ -12,7 +13,8 @@ secs=${FUZZ_SECONDS:-20}
 out=$top/build/fuzz
 echo "TAP version 13"
 mkdir -p "$out"
-if ! make -s -C "$top/user" -j2 fuzz "$top/build/tools/proto_seeds" > "$out/build.log" 2>&1; then
+if ! make -s -C "$top/user" -j2 fuzz "$top/build/tools/proto_seeds" "$top/build/tools/dns_seeds" \
+	> "$out/build.log" 2>&1; then
 	tap_fail "fuzz: build (clang -fsanitize=fuzzer,address,undefined)" "see build/fuzz/build.log"
 	sed 's/^/# /' "$out/build.log" | tail -n 30
 	tap_plan
@@ -20,14 +22,16 @@ if ! make -s -C "$top/user" -j2 fuzz "$top/build/tools/proto_seeds" > "$out/buil
 fi
 seeds=$out/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds"
+mkdir -p "$seeds" "$seeds/dns"
 "$top/build/tools/proto_seeds" "$seeds"
+"$top/build/tools/dns_seeds" "$seeds/dns"
 status=0
 for bin in "$out"/fuzz_*; do
 	[ -x "$bin" ] || continue
 	name=$(basename "$bin")
 	case $name in
 	fuzz_nms|fuzz_relay) seed=$seeds/sel ;;
+	fuzz_dns) seed=$seeds/dns ;;
 	*) seed=$seeds/raw ;;
 	esac
 	corpus=$out/corpus/$name

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "nms_store.h"
+#include "runtime/mix.h"
 
 struct mem_store {
 	struct nms_store base;
@@ -15,31 +16,13 @@ struct mem_store {
 	size_t n, active, max;
 };
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	return x ^ (x >> 33);
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
-	return mix(h);
-}
-
 static uint64_t hash_v6(const struct in6_addr *a)
 {
 	uint64_t x, y;
 
 	memcpy(&x, a->s6_addr, 8);
 	memcpy(&y, a->s6_addr + 8, 8);
-	return mix(x ^ mix(y));
+	return cyph_mix64(x ^ cyph_mix64(y));
 }
 
 #define M(s) ((struct mem_store *)(s))
@@ -90,14 +73,14 @@ static void index_add(struct mem_store *m, struct nms_reg *r)
 	m->active++;
 	r->counted = true;
 	if (r->ident.fqdn[0]) {
-		r->h_fqdn = hash_str(r->ident.fqdn);
+		r->h_fqdn = cyph_hash_str(r->ident.fqdn);
 		b = r->h_fqdn & mask;
 		r->next_fqdn = m->by_fqdn[b];
 		m->by_fqdn[b] = r;
 		r->in_fqdn = true;
 	}
 	if (r->ident.has_vip4) {
-		r->h_v4 = mix(r->ident.vip4.s_addr);
+		r->h_v4 = cyph_mix64(r->ident.vip4.s_addr);
 		b = r->h_v4 & mask;
 		r->next_v4 = m->by_v4[b];
 		m->by_v4[b] = r;
@@ -146,7 +129,7 @@ static void grow(struct mem_store *m)
 		struct nms_reg *r = old.by_id[i], *next;
 
 		for (; r; r = next) {
-			size_t b = mix(r->ident.id) & (m->nb - 1);
+			size_t b = cyph_mix64(r->ident.id) & (m->nb - 1);
 
 			next = r->next_id;
 			r->next_id = m->by_id[b];
@@ -160,7 +143,7 @@ static void grow(struct mem_store *m)
 
 static struct nms_reg *mem_get(struct nms_store *s, uint64_t id)
 {
-	struct nms_reg *r = M(s)->by_id[mix(id) & (M(s)->nb - 1)];
+	struct nms_reg *r = M(s)->by_id[cyph_mix64(id) & (M(s)->nb - 1)];
 
 	while (r && r->ident.id != id)
 		r = r->next_id;
@@ -169,7 +152,7 @@ static struct nms_reg *mem_get(struct nms_store *s, uint64_t id)
 
 static struct nms_reg *mem_by_fqdn(struct nms_store *s, const char *fqdn)
 {
-	struct nms_reg *r = M(s)->by_fqdn[hash_str(fqdn) & (M(s)->nb - 1)];
+	struct nms_reg *r = M(s)->by_fqdn[cyph_hash_str(fqdn) & (M(s)->nb - 1)];
 
 	while (r && strcmp(r->ident.fqdn, fqdn))
 		r = r->next_fqdn;
@@ -178,7 +161,7 @@ static struct nms_reg *mem_by_fqdn(struct nms_store *s, const char *fqdn)
 
 static struct nms_reg *mem_by_vip4(struct nms_store *s, struct in_addr a)
 {
-	struct nms_reg *r = M(s)->by_v4[mix(a.s_addr) & (M(s)->nb - 1)];
+	struct nms_reg *r = M(s)->by_v4[cyph_mix64(a.s_addr) & (M(s)->nb - 1)];
 
 	while (r && r->ident.vip4.s_addr != a.s_addr)
 		r = r->next_v4;
@@ -206,7 +189,7 @@ static struct nms_reg *mem_create(struct nms_store *s, uint64_t id)
 	if (!r)
 		return NULL;
 	r->ident.id = id;
-	b = mix(id) & (m->nb - 1);
+	b = cyph_mix64(id) & (m->nb - 1);
 	r->next_id = m->by_id[b];
 	m->by_id[b] = r;
 	if (++m->n > m->nb)
@@ -225,7 +208,7 @@ static void mem_remove(struct nms_store *s, struct nms_reg *r)
 	struct mem_store *m = M(s);
 
 	index_del(m, r);
-	unlink_from(&m->by_id[mix(r->ident.id) & (m->nb - 1)], r, LINK(next_id));
+	unlink_from(&m->by_id[cyph_mix64(r->ident.id) & (m->nb - 1)], r, LINK(next_id));
 	m->n--;
 	free(r->cert);
 	memset(r, 0, sizeof(*r));	/* wipe session keys */

@@ -10,6 +10,7 @@
  *	log.h		leveled logging to stderr / the journal
  *	http.h		/healthz, /readyz and /metrics server
  *	metrics.h	Prometheus registry
+ *	mix.h		hash mixing and string hashing for hash tables
  *	json_out.h	streaming JSON writer
  *	listen.h	TCP listening sockets
  *	addr.h		IP address and endpoint parsing and printing
@@ -36,6 +37,7 @@
 #include "listen.h"
 #include "log.h"
 #include "metrics.h"
+#include "mix.h"
 #include "sslerr.h"
 #include "version.h"
 #include "workq.h"
