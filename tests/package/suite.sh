@@ -53,7 +53,7 @@ else
 	fail "build dependencies installed" "$out (make deps)"
 fi
 start=$(date +%s)
-if (cd "$src" && dpkg-buildpackage -us -uc -b) > "$tmp/build.log" 2>&1; then
+if (cd "$src" && env -u TOP -u KDIR dpkg-buildpackage -us -uc -b) > "$tmp/build.log" 2>&1; then
 	tap_ok "dpkg-buildpackage -us -uc -b ($(($(date +%s) - start)) s)"
 else
 	fail "dpkg-buildpackage -us -uc -b"
