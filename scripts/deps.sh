@@ -18,6 +18,7 @@ else
 	SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
+# Another apt (a parallel build, unattended-upgrades) may hold the lock: wait.
+$SUDO apt-get -o DPkg::Lock::Timeout=900 update -q
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -q --no-install-recommends $missing
+$SUDO apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends $missing
