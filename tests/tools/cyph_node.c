@@ -7,7 +7,7 @@
  * an echo through the relay. One UDP socket carries everything, as on a
  * real node. Results are printed one per line for the test scripts:
  *
- *   ok registered observed=ADDR
+ *   ok registered id=N observed=ADDR keepalive=S local=ADDR
  *   ok route mode=relay peer=ID session=N
  *   ok echo N/N
  *   error STAGE REASON         (exit status 1)
@@ -299,7 +299,7 @@ static size_t b_route(uint8_t *b, size_t cap, uint64_t *seq)
 
 static void do_register(void)
 {
-	char a[64];
+	char a[64], l[64];
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	struct proto_ep self;
@@ -312,8 +312,13 @@ static void do_register(void)
 	nmsc_set_location(&C, &self, 1, (uint8_t)o.nat);
 	transact("register", b_register);
 	proto_ep_format(&C.observed, a, sizeof(a));
-	printf("ok registered id=%llu observed=%s keepalive=%u\n",
-	       (unsigned long long)C.node_id, a, C.keepalive_s);
+	/* The socket's own address too: a test compares it with observed. */
+	len = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	proto_ep_from_sa(&self, (struct sockaddr *)&ss);
+	proto_ep_format(&self, l, sizeof(l));
+	printf("ok registered id=%llu observed=%s keepalive=%u local=%s\n",
+	       (unsigned long long)C.node_id, a, C.keepalive_s, l);
 	fflush(stdout);
 }
 

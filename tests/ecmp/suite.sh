@@ -1,0 +1,371 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# ecmp suite: source-address-preserving load balancing with real BGP and
+# ECMP, and the drain that withdraws a replica's route first (docs/ecmp.md).
+# Network namespaces on the host (veth, no module to load): an edge router
+# running BIRD 2 with multipath routes hashed on the 5-tuple, NREP replica
+# hosts each running a BIRD speaker that announces the service VIPs and
+# cyphonic-nms + cyphonic-trs bound to those VIPs, and NCLI client hosts.
+# Needs root and bird2. Prints TAP and a few "# figures:" lines.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/tap.sh"
+echo "TAP version 13"
+
+FAILS=0
+eval "orig_$(declare -f tap_fail)"
+tap_fail() { FAILS=$((FAILS + 1)); orig_tap_fail "$@"; }
+check() {	# check NAME CMD...: ok when CMD succeeds
+	local name=$1; shift
+	if "$@" > /dev/null 2>&1; then tap_ok "$name"; else tap_fail "$name"; fi
+}
+
+if [ "$(id -u)" -ne 0 ] || ! command -v bird > /dev/null || ! command -v birdc > /dev/null; then
+	tap_fail "ecmp: needs root and bird2 (scripts/deps.sh)"
+	tap_plan; exit 1
+fi
+
+# CYPH_SAN=1 runs the daemons built with ASan/UBSan (build/san)
+san=${CYPH_SAN:-0}
+out=$top/build; [ "$san" = 1 ] && out=$top/build/san
+B=$out/bin T=$out/tools
+if ! make -s -C "$top/user" SAN="$san" "$B/cyphonic-nms" "$B/cyphonic-trs" "$B/cyphonic-admin" \
+	"$B/cyphonic-loadgen" "$T/cyph_node" > "$top/build/ecmp-build.log" 2>&1; then
+	tap_fail "ecmp: build" "see build/ecmp-build.log"
+	tap_plan; exit 1
+fi
+
+NREP=${ECMP_REPLICAS:-3} NCLI=2
+P=ecmp$$
+D=$(mktemp -d /tmp/cyph-ecmp.XXXXXX)
+: > "$D/pids"
+. "$top/tests/ecmp/lib.sh"
+BGP=$top/deploy/bgp
+
+cleanup() {
+	local p
+	exec 2> /dev/null	# no job-control notices for what is killed here
+	while read -r p; do kill -KILL "$p" 2>/dev/null; done < "$D/pids"
+	topology_down
+	if [ -n "${CYPH_KEEP:-}" ]; then echo "# kept $D" >&2; else rm -rf "$D"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' TERM INT
+
+# ---- topology and BGP ---------------------------------------------------------
+
+check "topology: edge, $NREP replicas, $NCLI clients (veth, namespaces)" topology_up
+bird_edge_conf > "$D/edge.conf"
+bird_start edge "$D/edge.conf"
+for ((i = 1; i <= NREP; i++)); do
+	bird_replica_conf "$i" > "$D/r$i.conf"
+	bird_start "r$i" "$D/r$i.conf"
+done
+established() { [ "$(birdc_ns edge show protocols | grep -c Established)" -eq $((2 * NREP)) ]; }
+check "bgp: the edge has an eBGP session per replica and family" wait_for 60 established
+
+# ---- PKI and the daemons ----------------------------------------------------------
+
+cat > "$D/as.conf" <<EOC
+[as]
+domain = ecmp.test
+[tls]
+cert = $D/tls.crt
+key = $D/tls.key
+[ca]
+cert = $D/ca.crt
+key = $D/ca.key
+crl = $D/crl.pem
+[store]
+path = $D/as.db
+[vip]
+prefix4 = 10.77.0.0/16
+EOC
+issue() { "$B/cyphonic-loadgen" issue --ca-cert "$D/ca.crt" --ca-key "$D/ca.key" "$@"; }
+pki() {
+	"$B/cyphonic-admin" -c "$D/as.conf" init-ca &&
+	issue nms.ecmp.test 900 "$D/nms.crt" "$D/nms.key" &&
+	for n in 1 2 3 4 5 6 7 8; do issue "n$n.ecmp.test" $((1000 + n)) "$D/n$n.crt" "$D/n$n.key" || return 1; done
+}
+check "pki: CA, the NMS identity (one, shared by the replicas), node credentials" pki
+openssl rand -hex 32 > "$D/relay.key"
+
+nms_start() {	# nms_start I: the NMS of replica I, bound to the VIPs
+	cat > "$D/nms$1.conf" <<EOC
+[nms]
+listen = $NMS_VIP4:$NMS_PORT
+listen6 = [$NMS_VIP6]:$NMS_PORT
+grace_period = 5s
+[identity]
+key = $D/nms.key
+cert = $D/nms.crt
+[ca]
+cert = $D/ca.crt
+[relay]
+endpoint4 = $TRS_VIP4:$TRS_PORT
+endpoint6 = [$TRS_VIP6]:$TRS_PORT
+key_file = $D/relay.key
+[http]
+listen = 127.0.0.1:9102
+EOC
+	ip netns exec "$P-r$1" "$B/cyphonic-nms" -c "$D/nms$1.conf" >> "$D/nms$1.log" 2>&1 &
+	NMS_PID[$1]=$!
+	echo $! >> "$D/pids"
+}
+trs_start() {
+	cat > "$D/trs$1.conf" <<EOC
+[trs]
+listen = $TRS_VIP4:$TRS_PORT
+listen6 = [$TRS_VIP6]:$TRS_PORT
+threads = 1
+idle_timeout = 20s
+grace_period = 5s
+[relay]
+key_file = $D/relay.key
+[http]
+listen = 127.0.0.1:9103
+EOC
+	ip netns exec "$P-r$1" "$B/cyphonic-trs" -c "$D/trs$1.conf" >> "$D/trs$1.log" 2>&1 &
+	TRS_PID[$1]=$!
+	echo $! >> "$D/pids"
+}
+watch_start() {	# watch_start I SERVICE PORT: the readiness watcher of replica I
+	ip netns exec "$P-r$1" "$BGP/cyphonic-bgp-watch" -s "$D/bird-r$1.ctl" -H "$D/hold-$2$1" \
+		"http://127.0.0.1:$3/readyz" "${2}4" "${2}6" >> "$D/watch-$2$1.log" 2>&1 &
+	echo $! >> "$D/pids"
+}
+declare -a NMS_PID TRS_PID
+for ((i = 1; i <= NREP; i++)); do
+	nms_start "$i"; trs_start "$i"
+	watch_start "$i" nms 9102; watch_start "$i" trs 9103
+done
+
+# metric I PORT NAME: a value from replica I's daemon (0 when absent)
+metric() {
+	nsx "r$1" curl -s --max-time 2 "http://127.0.0.1:$2/metrics" |
+		awk -v m="$3" '$1 == m { print $2; f = 1 } END { if (!f) print 0 }'
+}
+regs() { metric "$1" 9102 cyphonic_nms_registrations_total; }
+regs_all() { local i; for ((i = 1; i <= NREP; i++)); do printf '%s ' "$(regs "$i")"; done; }
+declare -a MARK
+mark() { local i; for ((i = 1; i <= NREP; i++)); do MARK[i]=$(regs "$i"); done; }
+grown() {	# grown I N: replica I counted N more registrations than at mark()
+	[ "$(regs "$1")" -ge $((MARK[$1] + $2)) ]
+}
+all_grown() {	# all_grown N I...: every replica I grew by N
+	local n=$1 i; shift
+	for i in "$@"; do grown "$i" "$n" || return 1; done
+}
+
+# the edge's route to VIP has exactly the next hops of the replicas listed
+nexthops_are() {	# nexthops_are VIP [-6] I...
+	local vip=$1 fam="" want="" i
+	shift
+	[ "${1:-}" = -6 ] && { fam=-6; shift; }
+	for i in "$@"; do
+		if [ -n "$fam" ]; then want+="fd00:200:$i::2"$'\n'; else want+="10.200.$i.2"$'\n'; fi
+	done
+	[ "$(edge_nexthops "$vip" $fam)" = "$(printf '%s' "$want" | sort)" ]
+}
+all=$(seq 1 "$NREP")
+# shellcheck disable=SC2086
+{
+check "route: NMS VIP $NMS_VIP4 is multipath, one next hop per replica" \
+	wait_for 60 nexthops_are "$NMS_VIP4" $all
+check "route: NMS VIP $NMS_VIP6 is multipath, one next hop per replica" \
+	wait_for 10 nexthops_are "$NMS_VIP6" -6 $all
+trs_multipath() { nexthops_are "$TRS_VIP4" $all && nexthops_are "$TRS_VIP6" -6 $all; }
+check "route: TRS VIPs (v4 and v6) are multipath, one next hop per replica" \
+	wait_for 10 trs_multipath
+}
+nsx edge ip route show "$NMS_VIP4" | sed 's/^/#   /'
+
+# ---- spread and the client's real source address -----------------------------------
+
+# node CLIENT FAMILY CRED ARGS...: cyph_node on client host CLIENT
+node() {
+	local c=$1 fam=$2 n=$3 nms local
+	shift 3
+	if [ "$fam" = 6 ]; then nms="[$NMS_VIP6]:$NMS_PORT" local="[fd00:201:$c::2]"
+	else nms="$NMS_VIP4:$NMS_PORT" local="10.201.$c.2"; fi
+	case ${1:-} in --port) local+=":$2"; shift 2 ;; *) local+=":0" ;; esac
+	nsx "c$c" "$T/cyph_node" --cert "$D/n$n.crt" --key "$D/n$n.key" --ca "$D/ca.crt" \
+		--nms-name nms.ecmp.test --nms "$nms" --local "$local" "$@"
+}
+
+# A flow the edge hashes to replica I goes there and nowhere else: pick a
+# source port per replica with the edge's own hash (ip route get), register
+# from it, and see only that replica's counter move.
+pinned_ok=0
+for ((i = 1; i <= NREP; i++)); do
+	for ((port = 41000; port < 41100; port++)); do
+		[ "$(edge_pick 1 $port "$NMS_VIP4" "$NMS_PORT")" = "$i" ] && break
+	done
+	mark
+	node 1 4 1 --port "$port" register > "$D/pin$i.out" 2>&1
+	if wait_for 5 grown "$i" 1 && [ "$(regs_all)" = "$(MARK[i]=$((MARK[i] + 1)); printf '%s ' "${MARK[@]}")" ]
+	then
+		pinned_ok=$((pinned_ok + 1))
+	fi
+done
+check "hash: a flow goes to the replica the edge's 5-tuple hash picks ($pinned_ok/$NREP)" \
+	test "$pinned_ok" = "$NREP"
+
+# Many flows (a fresh source port each) from both clients, both families.
+for ((i = 1; i <= NREP; i++)); do base[i]=$(regs "$i"); done
+: > "$D/spread.out"
+jobs_=""
+for c in 1 2; do for fam in 4 6; do
+	for k in $(seq 15); do node "$c" "$fam" $((2 * c + fam / 6 - 1)) register; done >> "$D/spread.out" 2>&1 &
+	jobs_+=" $!"
+done; done
+# shellcheck disable=SC2086
+wait $jobs_
+total=$(grep -c '^ok registered' "$D/spread.out")
+spread=""
+# metrics are published every 200 ms: wait until the counts add up
+regs_sum() { local i n=0; for ((i = 1; i <= NREP; i++)); do n=$((n + $(regs "$i"))); done; echo $n; }
+base_sum=0
+for ((i = 1; i <= NREP; i++)); do base_sum=$((base_sum + base[i])); done
+sum_is() { [ "$(regs_sum)" -ge $((base_sum + $1)) ]; }
+wait_for 5 sum_is "$total"
+for ((i = 1; i <= NREP; i++)); do
+	got[i]=$(( $(regs "$i") - base[i] ))
+	spread+=" r$i=${got[i]}"
+done
+check "spread: 60 registrations from 60 flows answered ($total)" test "$total" = 60
+min=${got[1]}
+for ((i = 2; i <= NREP; i++)); do [ "${got[i]}" -lt "$min" ] && min=${got[i]}; done
+check "spread: every replica served flows ($spread)" test "$min" -gt 0
+# observed (what the NMS saw, in its signed REGISTER_ACK) == local (the
+# client's own socket): no SNAT anywhere on the path
+bad=$(awk '/^ok registered/ { o = l = ""
+	for (i = 1; i <= NF; i++) { if ($i ~ /^observed=/) o = substr($i, 10); if ($i ~ /^local=/) l = substr($i, 7) }
+	if (o != l || o !~ /^(10\.201\.|\[fd00:201:)/) print }' "$D/spread.out" | wc -l)
+check "source address: the NMS observed every client's real address and port (mismatches: $bad)" \
+	test "$bad" = 0
+echo "# figures: spread of 60 fresh flows over $NREP replicas:$spread"
+
+# ---- drain: withdraw first, then SIGTERM --------------------------------------------
+
+# load_start NAME: fresh-flow registrations from every client and family
+# until $D/stop-NAME exists; one result line per request in $D/load-NAME.*
+load_start() {
+	local c fam
+	rm -f "$D/stop-$1"
+	for c in 1 2; do for fam in 4 6; do
+		(while [ ! -e "$D/stop-$1" ]; do
+			node "$c" "$fam" $((2 * c + fam / 6 + 3)) --timeout 8000 register 2>&1 | grep -E '^(ok|error)'
+		done > "$D/load-$1.$c$fam") &
+		echo $! >> "$D/pids"
+		LOAD_PIDS+=" $!"
+	done; done
+}
+load_stop() {
+	touch "$D/stop-$1"
+	# shellcheck disable=SC2086
+	wait $LOAD_PIDS 2>/dev/null
+	LOAD_PIDS=""
+	LOAD_OK=$(cat "$D"/load-"$1".* | grep -c '^ok registered')
+	LOAD_FAIL=$(cat "$D"/load-"$1".* | grep -vc '^ok registered')
+}
+LOAD_PIDS=""
+
+# edge observer: the time (ms) at which replica 1 left the NMS route
+observe_leave() {	# observe_leave I FILE (gives up after 60 s: no file)
+	local end=$(($(now_ms) + 60000))
+	while nexthops_contain "$1"; do
+		[ "$(now_ms)" -lt "$end" ] || return 1
+		sleep 0.005
+	done
+	now_ms > "$2"
+}
+nexthops_contain() {
+	edge_nexthops "$NMS_VIP4" | grep -qx "10.200.$1.2" ||
+		edge_nexthops "$NMS_VIP6" -6 | grep -qx "fd00:200:$1::2"
+}
+
+load_start drain
+mark
+check "drain: load flowing through every replica first" wait_for 60 all_grown 3 $all
+r1_served=$(( $(regs 1) - base[1] ))
+observe_leave 1 "$D/left1" &
+OBS=$!
+others=$(seq 2 "$NREP" | tr '\n' ' ')
+confirm="$(declare -f nsx edge_nexthops nexthops_are); P=$P;
+	nexthops_are $NMS_VIP4 $others && nexthops_are $NMS_VIP6 -6 $others"
+nsx r1 "$BGP/cyphonic-bgp-drain" -s "$D/bird-r1.ctl" -H "$D/hold-nms1" -t 30 \
+	-c "$confirm" -p "${NMS_PID[1]}" nms4 nms6 > "$D/drain1.out" 2>&1
+drain_rc=$?
+wait "$OBS"
+wait "${NMS_PID[1]}"; nms_rc=$?
+mark
+# the survivors keep taking the new flows for a while after the drain
+wait_for 60 all_grown 10 $others
+load_stop drain
+cat "$D/drain1.out" | sed 's/^/#   /'
+check "drain: hook withdrew, confirmed at the edge, daemon exited (rc $drain_rc)" test "$drain_rc" = 0
+sigterm_at=$(sed -n 's/.*sigterm_at=\([0-9]*\).*/\1/p' "$D/drain1.out")
+left_at=$(cat "$D/left1" 2>/dev/null || echo 0)
+check "drain: the edge dropped replica 1's next hop before its SIGTERM (left $left_at, SIGTERM $sigterm_at)" \
+	test "$left_at" -gt 0 -a "$left_at" -le "${sigterm_at:-0}"
+check "drain: the NMS route is multipath over the remaining replicas" nexthops_are "$NMS_VIP4" $others
+check "drain: NMS exited 0 after its drain ($nms_rc)" test "$nms_rc" = 0
+check "drain: NMS logged the drain" grep -q draining "$D/nms1.log"
+check "drain: the load ran ($LOAD_OK requests ok)" test "$LOAD_OK" -ge 40
+check "drain: no request failed ($LOAD_FAIL failed of $((LOAD_OK + LOAD_FAIL)))" test "$LOAD_FAIL" = 0
+withdraw_ms=$(sed -n 's/.*withdraw_ms=\([0-9]*\).*/\1/p' "$D/drain1.out")
+exit_ms=$(sed -n 's/.*exit_ms=\([0-9]*\).*/\1/p' "$D/drain1.out")
+echo "# figures: drain with withdraw first: requests=$((LOAD_OK + LOAD_FAIL)) failed=$LOAD_FAIL" \
+	"withdraw_ms=$withdraw_ms exit_ms=$exit_ms (replica 1 had served $r1_served before)"
+cat "$D"/load-drain.* | grep -v '^ok registered' | sort | uniq -c | head -n 5 | sed 's/^/#   /'
+
+# Scale out again: the replica restarts, the watcher announces it once ready.
+rm -f "$D/hold-nms1"
+nms_start 1
+# shellcheck disable=SC2086
+check "rejoin: the restarted replica is announced again once ready" \
+	wait_for 30 nexthops_are "$NMS_VIP4" $all
+
+# ---- SIGTERM without a withdrawal first (readiness watcher only) -------------------
+
+load_start term
+mark
+wait_for 60 all_grown 3 $all
+observe_leave 2 "$D/left2" &
+OBS=$!
+t0=$(now_ms)
+kill -TERM "${NMS_PID[2]}"
+wait "$OBS"
+wait "${NMS_PID[2]}"; nms_rc=$?
+mark
+wait_for 60 all_grown 10 $(seq 1 "$NREP" | grep -vx 2)
+load_stop term
+left_ms=$(( $(cat "$D/left2" 2>/dev/null || echo 0) - t0 ))
+check "readiness: SIGTERM alone -> the watcher withdrew the route (${left_ms} ms)" \
+	nexthops_are "$NMS_VIP4" $(seq 1 "$NREP" | grep -vx 2)
+check "readiness: the NMS exited 0 ($nms_rc)" test "$nms_rc" = 0
+echo "# figures: SIGTERM first, withdrawal by the readiness watcher:" \
+	"requests=$((LOAD_OK + LOAD_FAIL)) failed=$LOAD_FAIL route_gone_after_ms=$left_ms"
+cat "$D"/load-term.* | grep -v '^ok registered' | sort | uniq -c | head -n 5 | sed 's/^/#   /'
+
+# ---- SIGKILL: the watcher withdraws a dead replica -----------------------------------
+
+if [ "$NREP" -ge 3 ]; then
+	t0=$(now_ms)
+	kill -KILL "${NMS_PID[3]}"
+	observe_leave 3 "$D/left3"
+	wait "${NMS_PID[3]}" 2> /dev/null
+	gone_ms=$(( $(cat "$D/left3" 2>/dev/null || echo 0) - t0 ))
+	check "kill: SIGKILL -> the dead replica's route withdrawn (${gone_ms} ms)" \
+		nexthops_are "$NMS_VIP4" 1
+	echo "# figures: SIGKILL, route gone after ${gone_ms} ms"
+fi
+
+if grep -Eq "Sanitizer|runtime error:" "$D"/nms*.log "$D"/trs*.log; then
+	tap_fail "no sanitizer reports in the daemon logs"
+else
+	tap_ok "no sanitizer reports in the daemon logs"
+fi
+tap_plan
+[ "$FAILS" -eq 0 ]
