@@ -35,7 +35,7 @@ if ! make -s -C "$top/user" SAN="$san" "$B/cyphonic-nms" "$B/cyphonic-trs" "$B/c
 	tap_plan; exit 1
 fi
 
-NREP=${ECMP_REPLICAS:-3} NCLI=2
+NREP=3 NCLI=2
 P=ecmp$$
 D=$(mktemp -d /tmp/cyph-ecmp.XXXXXX)
 : > "$D/pids"
