@@ -9,10 +9,11 @@
 #                           its output; returns CMD's success
 
 TAP_N=${TAP_N:-0}
+TAP_FAILED=${TAP_FAILED:-0}	# not ok lines so far: a suite's exit status
 
 tap_ok() { TAP_N=$((TAP_N + 1)); echo "ok $TAP_N - $1"; }
 tap_fail() {
-	TAP_N=$((TAP_N + 1)); echo "not ok $TAP_N - $1"
+	TAP_N=$((TAP_N + 1)) TAP_FAILED=$((TAP_FAILED + 1)); echo "not ok $TAP_N - $1"
 	[ -n "${2:-}" ] && echo "#   $2"
 	return 0
 }
