@@ -14,6 +14,7 @@
 #   services that are ready (static protocols <svc>4/<svc>6, one per VIP)
 #   to the edge over eBGP (AS 64501 -> AS 64500), one session per family.
 
+# shellcheck disable=SC2034	# used by suite.sh
 EDGE_AS=64500
 REPLICA_AS=64501
 # service VIPs (documentation ranges: never routed outside the namespaces)
@@ -160,7 +161,7 @@ bird_start() {	# bird_start NS CONF: BIRD in the foreground, in the background
 
 # edge_nexthops PREFIX [-6]: the next hops of the edge's route to PREFIX
 edge_nexthops() {
-	nsx edge ip ${2:-} route show "$1" 2>/dev/null | grep -Eo 'via [0-9a-f.:]+' | awk '{ print $2 }' | sort
+	nsx edge ip ${2:+"$2"} route show "$1" 2>/dev/null | grep -Eo 'via [0-9a-f.:]+' | awk '{ print $2 }' | sort
 }
 
 edge_nexthop_count() {	# edge_nexthop_count PREFIX [-6]

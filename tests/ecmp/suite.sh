@@ -159,30 +159,27 @@ nexthops_are() {	# nexthops_are VIP [-6] I...
 	done
 	[ "$(edge_nexthops "$vip" $fam)" = "$(printf '%s' "$want" | sort)" ]
 }
-all=$(seq 1 "$NREP")
-# shellcheck disable=SC2086
-{
+ALL=(1 2 3) OTHERS=(2 3) NOT2=(1 3)	# replicas: all; all but 1; all but 2
 check "route: NMS VIP $NMS_VIP4 is multipath, one next hop per replica" \
-	wait_for 60 nexthops_are "$NMS_VIP4" $all
+	wait_for 60 nexthops_are "$NMS_VIP4" "${ALL[@]}"
 check "route: NMS VIP $NMS_VIP6 is multipath, one next hop per replica" \
-	wait_for 10 nexthops_are "$NMS_VIP6" -6 $all
-trs_multipath() { nexthops_are "$TRS_VIP4" $all && nexthops_are "$TRS_VIP6" -6 $all; }
+	wait_for 10 nexthops_are "$NMS_VIP6" -6 "${ALL[@]}"
+trs_multipath() { nexthops_are "$TRS_VIP4" "${ALL[@]}" && nexthops_are "$TRS_VIP6" -6 "${ALL[@]}"; }
 check "route: TRS VIPs (v4 and v6) are multipath, one next hop per replica" \
 	wait_for 10 trs_multipath
-}
 nsx edge ip route show "$NMS_VIP4" | sed 's/^/#   /'
 
 # ---- spread and the client's real source address -----------------------------------
 
 # node CLIENT FAMILY CRED ARGS...: cyph_node on client host CLIENT
 node() {
-	local c=$1 fam=$2 n=$3 nms local
+	local c=$1 fam=$2 n=$3 nms src
 	shift 3
-	if [ "$fam" = 6 ]; then nms="[$NMS_VIP6]:$NMS_PORT" local="[fd00:201:$c::2]"
-	else nms="$NMS_VIP4:$NMS_PORT" local="10.201.$c.2"; fi
-	case ${1:-} in --port) local+=":$2"; shift 2 ;; *) local+=":0" ;; esac
+	if [ "$fam" = 6 ]; then nms="[$NMS_VIP6]:$NMS_PORT" src="[fd00:201:$c::2]"
+	else nms="$NMS_VIP4:$NMS_PORT" src="10.201.$c.2"; fi
+	case ${1:-} in --port) src+=":$2"; shift 2 ;; *) src+=":0" ;; esac
 	nsx "c$c" "$T/cyph_node" --cert "$D/n$n.crt" --key "$D/n$n.key" --ca "$D/ca.crt" \
-		--nms-name nms.ecmp.test --nms "$nms" --local "$local" "$@"
+		--nms-name nms.ecmp.test --nms "$nms" --local "$src" "$@"
 }
 
 # A flow the edge hashes to replica I goes there and nowhere else: pick a
@@ -208,7 +205,7 @@ for ((i = 1; i <= NREP; i++)); do base[i]=$(regs "$i"); done
 : > "$D/spread.out"
 jobs_=""
 for c in 1 2; do for fam in 4 6; do
-	for k in $(seq 15); do node "$c" "$fam" $((2 * c + fam / 6 - 1)) register; done >> "$D/spread.out" 2>&1 &
+	for _ in $(seq 15); do node "$c" "$fam" $((2 * c + fam / 6 - 1)) register; done >> "$D/spread.out" 2>&1 &
 	jobs_+=" $!"
 done; done
 # shellcheck disable=SC2086
@@ -338,14 +335,20 @@ load_stop() {
 }
 LOAD_PIDS=""
 
-# edge observer: the time (ms) at which replica 1 left the NMS route
-observe_leave() {	# observe_leave I FILE (gives up after 60 s: no file)
-	local end=$(($(now_ms) + 60000))
-	while nexthops_contain "$1"; do
-		[ "$(now_ms)" -lt "$end" ] || return 1
+# observe_leave I FILE: an observer of the edge's NMS route. Writes "SEEN
+# GONE": SEEN, the start of the last look that still found replica I's
+# next hop (it was certainly there then), and GONE, the end of the first
+# look that did not (it was certainly gone by then). A look takes tens of
+# ms on a loaded machine, so the order of events is judged with these
+# bounds, not with one time stamp. Gives up after 60 s (no file).
+observe_leave() {
+	local end=$(($(now_ms) + 60000)) seen=0 t
+	while t=$(now_ms); nexthops_contain "$1"; do
+		seen=$t
+		[ "$t" -lt "$end" ] || return 1
 		sleep 0.005
 	done
-	now_ms > "$2"
+	echo "$seen $(now_ms)" > "$2"
 }
 nexthops_contain() {
 	edge_nexthops "$NMS_VIP4" | grep -qx "10.200.$1.2" ||
@@ -354,11 +357,11 @@ nexthops_contain() {
 
 load_start drain
 mark
-check "drain: load flowing through every replica first" wait_for 60 all_grown 3 $all
+check "drain: load flowing through every replica first" wait_for 60 all_grown 3 "${ALL[@]}"
 r1_served=$(( $(regs 1) - base[1] ))
 observe_leave 1 "$D/left1" &
 OBS=$!
-others=$(seq 2 "$NREP" | tr '\n' ' ')
+others="${OTHERS[*]}"
 confirm="$(declare -f nsx edge_nexthops nexthops_are); P=$P;
 	nexthops_are $NMS_VIP4 $others && nexthops_are $NMS_VIP6 -6 $others"
 nsx r1 "$BGP/cyphonic-bgp-drain" -s "$D/bird-r1.ctl" -H "$D/hold-nms1" -t 30 \
@@ -368,15 +371,15 @@ wait "$OBS"
 wait "${NMS_PID[1]}"; nms_rc=$?
 mark
 # the survivors keep taking the new flows for a while after the drain
-wait_for 60 all_grown 10 $others
+wait_for 60 all_grown 10 "${OTHERS[@]}"
 load_stop drain
-cat "$D/drain1.out" | sed 's/^/#   /'
+sed 's/^/#   /' "$D/drain1.out"
 check "drain: hook withdrew, confirmed at the edge, daemon exited (rc $drain_rc)" test "$drain_rc" = 0
 sigterm_at=$(sed -n 's/.*sigterm_at=\([0-9]*\).*/\1/p' "$D/drain1.out")
-left_at=$(cat "$D/left1" 2>/dev/null || echo 0)
-check "drain: the edge dropped replica 1's next hop before its SIGTERM (left $left_at, SIGTERM $sigterm_at)" \
-	test "$left_at" -gt 0 -a "$left_at" -le "${sigterm_at:-0}"
-check "drain: the NMS route is multipath over the remaining replicas" nexthops_are "$NMS_VIP4" $others
+read -r seen_at _ < "$D/left1" || seen_at=""
+check "drain: the edge had no next hop to replica 1 any more when it got SIGTERM (last seen $seen_at, SIGTERM $sigterm_at)" \
+	test "${seen_at:-9999999999999}" -lt "${sigterm_at:-0}"
+check "drain: the NMS route is multipath over the remaining replicas" nexthops_are "$NMS_VIP4" "${OTHERS[@]}"
 check "drain: NMS exited 0 after its drain ($nms_rc)" test "$nms_rc" = 0
 check "drain: NMS logged the drain" grep -q draining "$D/nms1.log"
 check "drain: the load ran ($LOAD_OK requests ok)" test "$LOAD_OK" -ge 40
@@ -390,15 +393,14 @@ cat "$D"/load-drain.* | grep -v '^ok registered' | sort | uniq -c | head -n 5 | 
 # Scale out again: the replica restarts, the watcher announces it once ready.
 rm -f "$D/hold-nms1"
 nms_start 1
-# shellcheck disable=SC2086
 check "rejoin: the restarted replica is announced again once ready" \
-	wait_for 30 nexthops_are "$NMS_VIP4" $all
+	wait_for 30 nexthops_are "$NMS_VIP4" "${ALL[@]}"
 
 # ---- SIGTERM without a withdrawal first (readiness watcher only) -------------------
 
 load_start term
 mark
-wait_for 60 all_grown 3 $all
+wait_for 60 all_grown 3 "${ALL[@]}"
 observe_leave 2 "$D/left2" &
 OBS=$!
 t0=$(now_ms)
@@ -406,11 +408,12 @@ kill -TERM "${NMS_PID[2]}"
 wait "$OBS"
 wait "${NMS_PID[2]}"; nms_rc=$?
 mark
-wait_for 60 all_grown 10 $(seq 1 "$NREP" | grep -vx 2)
+wait_for 60 all_grown 10 "${NOT2[@]}"
 load_stop term
-left_ms=$(( $(cat "$D/left2" 2>/dev/null || echo 0) - t0 ))
+read -r _ gone_at < "$D/left2" || gone_at=$t0
+left_ms=$((gone_at - t0))
 check "readiness: SIGTERM alone -> the watcher withdrew the route (${left_ms} ms)" \
-	nexthops_are "$NMS_VIP4" $(seq 1 "$NREP" | grep -vx 2)
+	nexthops_are "$NMS_VIP4" "${NOT2[@]}"
 check "readiness: the NMS exited 0 ($nms_rc)" test "$nms_rc" = 0
 echo "# figures: SIGTERM first, withdrawal by the readiness watcher:" \
 	"requests=$((LOAD_OK + LOAD_FAIL)) failed=$LOAD_FAIL route_gone_after_ms=$left_ms"
@@ -423,7 +426,8 @@ if [ "$NREP" -ge 3 ]; then
 	disown "${NMS_PID[3]}"	# no job notice for the kill
 	kill -KILL "${NMS_PID[3]}"
 	observe_leave 3 "$D/left3"
-	gone_ms=$(( $(cat "$D/left3" 2>/dev/null || echo 0) - t0 ))
+	read -r _ gone_at < "$D/left3" || gone_at=$t0
+	gone_ms=$((gone_at - t0))
 	check "kill: SIGKILL -> the dead replica's route withdrawn (${gone_ms} ms)" \
 		nexthops_are "$NMS_VIP4" 1
 	echo "# figures: SIGKILL, route gone after ${gone_ms} ms"
