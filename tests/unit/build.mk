@@ -30,3 +30,7 @@ CFLAGS_test_store += $(shell pkg-config --cflags libpq)
 SRCS_test_e2e := $(TOP)/tests/unit/e2e_fixture.c
 SRCS_test_e2e_door := $(TOP)/tests/unit/e2e_fixture.c
 $(OUT)/test/test_e2e $(OUT)/test/test_e2e_door: $(TOP)/tests/unit/e2e_fixture.c $(TOP)/tests/unit/e2e_fixture.h
+# TRS replicas sharing sessions through Redis (trs_sync.c).
+CFLAGS_test_trs_sync += -I$(TOP)/user/cyphonic-trs
+SRCS_test_trs_sync := $(TRS_CORE_SRCS) $(TOP)/user/cyphonic-trs/trs_sync.c
+$(OUT)/test/test_trs_sync: $(SRCS_test_trs_sync) $(wildcard $(TOP)/user/cyphonic-trs/*.h)

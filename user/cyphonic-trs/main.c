@@ -14,6 +14,7 @@
 #include "runtime/http.h"
 #include "wire/proto_udp.h"
 #include "trsd.h"
+#include "trs_sync.h"
 
 struct trsd {
 	struct cyph_daemon_args args;
@@ -27,6 +28,7 @@ struct trsd {
 	struct cyph_loop *loop;
 	struct cyph_http *http;
 	struct cyph_drain drain;
+	struct trs_sync *sync;		/* [store] redis set: shared sessions */
 };
 
 static struct trsd D;
@@ -143,6 +145,15 @@ static int setup(struct trsd *d)
 		}
 		log_info("health and metrics on http://%s", d->cfg.http_listen.text);
 	}
+	if (cyph_kv_enabled(&d->cfg.kv)) {
+		d->sync = trs_sync_start(&d->trs, &d->cfg.kv, d->cfg.idle_ms, err, sizeof(err));
+		if (!d->sync) {
+			log_err("[store] %s", err);
+			return -1;
+		}
+		log_info("relay sessions shared in redis %s (prefix %s)", d->cfg.kv.redis,
+			 d->cfg.kv.prefix);
+	}
 	if (trsd_workers_start(d->w, d->nw)) {
 		log_err("cannot start forwarding threads");
 		return -1;
@@ -181,6 +192,7 @@ int main(int argc, char **argv)
 	rc = cyph_loop_run(d->loop);
 	atomic_store(&d->stop, true);
 	trsd_workers_join(d->w, d->nw);
+	trs_sync_stop(d->sync);
 	trsd_metrics_sync(&d->trs, d->w, d->nw, d->draining);
 	log_info("stopped%s: %zu sessions left", d->drain.timed_out ? " (grace period over)" : "",
 		 trs_sessions(&d->trs));

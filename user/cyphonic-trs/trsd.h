@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include "kv/kvconfig.h"
 #include "runtime/config.h"
 #include "runtime/log.h"
 #include "runtime/metrics.h"
@@ -19,6 +20,7 @@ struct trsd_config {
 	enum cyph_log_level log_level;
 	bool http_enabled;
 	struct cyph_cfg_addr http_listen;
+	struct cyph_kv_config kv;	/* [store]: Redis shared by replicas */
 };
 
 extern const struct cyph_cfg_field trsd_config_fields[];
