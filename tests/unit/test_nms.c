@@ -712,6 +712,14 @@ static void test_replicas(void)
 	len = nmsc_keepalive(&x.c, buf, sizeof(buf), now, NULL);
 	TAP_CHECK(deliver_to(a, &x, buf, len) == 0 && !feed(&x, 0, &ev),
 		  "after a restart A answers x's session");
+
+	/* y (registered at B, never seen by A) is revoked by A's next CRL. */
+	revoked_id = 32;
+	nms_recheck(a, now);
+	len = nmsc_route(&x.c, buf, sizeof(buf), now, "y.test", NULL, NULL, 0, NULL);
+	TAP_CHECK(deliver_to(a, &x, buf, len) == PROTO_E_NOT_FOUND && nms_stats(a)->revoked == 1,
+		  "A checks a record registered elsewhere against its CRL before routing to it");
+	revoked_id = 0;
 	nms_free(a);
 	sa->ops->destroy(sa);
 	node_free(&x);

@@ -38,6 +38,7 @@ struct nms {
 	struct nms_stats stats;
 	int64_t now_ms;			/* of the datagram being handled */
 	int64_t last_scan_ms;		/* last expiry scan */
+	uint32_t crl_gen;		/* nms_recheck() calls, from 1 */
 };
 
 /* ---- what a shared store keeps (nms_store.h; NULL ops: in the record) ---- */
@@ -73,6 +74,31 @@ static void save(struct nms *n, struct nms_reg *r)
 		n->store->ops->save(n->store, r);
 }
 
+static void make_tombstone(struct nms *n, struct nms_reg *r);
+
+/*
+ * A record from a shared store may have been registered at another
+ * replica, before this one's latest CRL: its certificate is checked here
+ * once per CRL generation (nms_recheck() covers only what this replica
+ * holds). In-process records are all covered by nms_recheck().
+ */
+static bool still_valid(struct nms *n, struct nms_reg *r)
+{
+	struct nms_ident id;
+	char err[256];
+
+	if (!n->store->ops->save || !r->active || r->checked_gen == n->crl_gen || !r->cert)
+		return r->active;
+	if (n->verify(n->verify_arg, r->cert, r->cert_len, n->now_ms / 1000, &id, err,
+		      sizeof(err)) != PROTO_E_OK) {
+		make_tombstone(n, r);
+		n->stats.revoked++;
+		return false;
+	}
+	r->checked_gen = n->crl_gen;
+	return true;
+}
+
 /* ---- setup ---------------------------------------------------------------- */
 
 struct nms *nms_new(const struct nms_config *cfg, struct nms_store *store,
@@ -97,6 +123,7 @@ struct nms *nms_new(const struct nms_config *cfg, struct nms_store *store,
 	proto_random(&n->sig_seq, sizeof(n->sig_seq));
 	n->sig_seq >>= 2;	/* random start, far from wrapping */
 	n->err_tokens = cfg->error_rate;
+	n->crl_gen = 1;
 	return n;
 }
 
@@ -362,6 +389,7 @@ static int register_full(struct nms *n, const struct proto_msg *m,
 	OPENSSL_cleanse(shared, sizeof(shared));
 	r->ident = id;
 	r->active = true;
+	r->checked_gen = n->crl_gen;
 	r->tx_seq = 0;
 	set_location(n, r, m, from);
 	if (!r->cert || r->cert_len != m->cert_len ||
@@ -503,7 +531,7 @@ static int route(struct nms *n, struct nms_reg *r, const struct proto_msg *m,
 	bool have_relay = n->cfg.relay4.family || n->cfg.relay6.family;
 	int rc;
 
-	if (!dst || dst == r)
+	if (!dst || dst == r || !still_valid(n, dst))
 		return reply_error(n, m, r, from, PROTO_E_NOT_FOUND);
 	rc = nms_route_decide(r, dst, m->route_flags, have_relay, &rt);
 	if (rc == PROTO_E_OK && rt.mode == PROTO_MODE_RELAY &&
@@ -574,6 +602,8 @@ static int session_msg(struct nms *n, const struct proto_msg *m,
 
 	if (!r || !r->active)
 		return reply_error(n, m, NULL, from, PROTO_E_NOT_REGISTERED);
+	if (!still_valid(n, r))
+		return reply_error(n, m, NULL, from, PROTO_E_REVOKED);
 	if (!proto_mac_check(pkt, m->signed_len, m->auth_tag, r->keys.n2s))
 		return reply_error(n, m, NULL, from, PROTO_E_BAD_SIGNATURE);
 	if (!replay_ok(n, r, r->ident.id, m->hdr.seq, true))
@@ -738,8 +768,10 @@ static void recheck_one(struct nms_reg *r, void *arg)
 	if (!r->active || !r->cert)
 		return;
 	if (n->verify(n->verify_arg, r->cert, r->cert_len, n->now_ms / 1000,
-		      &id, err, sizeof(err)) == PROTO_E_OK)
+		      &id, err, sizeof(err)) == PROTO_E_OK) {
+		r->checked_gen = n->crl_gen;
 		return;
+	}
 	make_tombstone(n, r);
 	n->stats.revoked++;
 }
@@ -748,5 +780,6 @@ void nms_recheck(struct nms *n, int64_t now_ms)
 {
 	n->now_ms = now_ms;
 	n->store->now_ms = now_ms;
+	n->crl_gen++;
 	n->store->ops->foreach(n->store, recheck_one, n);
 }

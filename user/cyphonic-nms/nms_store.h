@@ -50,6 +50,8 @@ struct nms_reg {
 					 * tombstone: when to forget it */
 	uint8_t *cert;			/* DER, for re-checks after a CRL */
 	size_t cert_len;		/* reload */
+	uint32_t checked_gen;		/* engine's CRL generation it passed
+					 * (shared stores: kept in the cache) */
 
 	/* store-private links (in-process implementation) */
 	struct nms_reg *next_id, *next_fqdn, *next_v4, *next_v6;

@@ -96,6 +96,7 @@ static bool decode(struct nms_reg *r, const char *data, size_t len)
 		free(r->cert);
 		r->cert = c;
 		r->cert_len = b.cert_len;
+		r->checked_gen = 0;	/* another certificate: check it here too */
 	}
 	r->ident = b.ident;
 	r->keys = b.keys;

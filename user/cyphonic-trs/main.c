@@ -84,6 +84,12 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 			log_debug("%zu idle sessions expired", gone);
 	}
 	trsd_metrics_sync(&d->trs, d->w, d->nw, d->draining);
+	if (d->sync) {
+		struct trs_sync_stats st;
+
+		trs_sync_get_stats(d->sync, &st);
+		trsd_metrics_store(&st);
+	}
 }
 
 static bool drained(void *arg)

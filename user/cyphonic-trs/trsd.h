@@ -48,6 +48,8 @@ int trsd_metrics_init(void);
 void trsd_metrics_sync(struct trs *t, const struct trsd_worker *w, size_t n,
 		       bool draining);
 void trsd_metrics_ctrl_latency(uint64_t start_ns);
+struct trs_sync_stats;
+void trsd_metrics_store(const struct trs_sync_stats *s);	/* [store] redis */
 void trsd_metrics_reload(bool ok);
 
 #endif
