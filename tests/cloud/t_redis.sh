@@ -34,59 +34,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {	# check NAME CMD...: ok when CMD succeeds
-	local name=$1; shift
-	if "$@" >> "$D/check.log" 2>&1; then tap_ok "$name"
-	else tap_fail "$name"; failed=1; tail -n 5 "$D/check.log" | sed 's/^/#   /'; fi
-}
-metric() {	# metric PORT 'NAME{LABELS}' -> value (0 when absent)
-	curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2; f=1 } END { if (!f) print 0 }'
-}
-metric_ge() { test "$(metric "$1" "$2")" -ge "$3"; }
-wait_line() {	# wait_line FILE REGEX: until a line matches (30 s)
-	local i
-	for i in $(seq 300); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-wait_port() {	# wait_port PORT: until /healthz answers (30 s)
-	local i
-	for i in $(seq 300); do
-		curl -sf "http://127.0.0.1:$1/healthz" > /dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-retry() {	# retry SECONDS CMD...
-	local i
-	for ((i = 0; i < $1 * 5; i++)); do
-		"${@:2}" && return 0
-		sleep 0.2
-	done
-	return 1
-}
+. "$top/tests/cloud/nodelib.sh"
 
 if ! make -s -C "$top/user" SAN="$san" "$B/cyphonic-as" "$B/cyphonic-admin" "$B/cyphonic-nms" \
 	"$B/cyphonic-trs" "$T/cyph_node" > "$D/build.log" 2>&1; then
 	tap_fail "redis: build"; sed 's/^/# /' "$D/build.log" | tail -n 20; tap_plan; exit 1
 fi
-
-# Free ports, UDP and TCP alike: AS, then NMS A/B and TRS A/B with their HTTP.
-read -r AS ASH NA NAH NB NBH TA TAH TB TBH < <(python3 -c '
-import socket
-socks = []
-for _ in range(10):
-    while True:
-        t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", p)); u6.bind(("::1", p)); socks += [t, u, u6]; break
-        except OSError:
-            t.close(); u.close(); u6.close()
-print(" ".join(str(s.getsockname()[1]) for s in socks[::3]))')
 
 echo "TAP version 13"
 if ! redis_start 2> "$D/redis-start.log"; then
@@ -96,26 +49,9 @@ if ! redis_start 2> "$D/redis-start.log"; then
 fi
 tap_ok "redis: server started ($(redis-server --version | cut -d' ' -f3), socket $CYPH_TEST_REDIS)"
 
-cat > "$D/as.conf" <<CONF
-[as]
-listen = 127.0.0.1:$AS
-domain = cyphonic.test
-grace_period = 1s
-[tls]
-cert = $D/as.crt
-key = $D/as.key
-[ca]
-cert = $D/ca.crt
-key = $D/ca.key
-crl = $D/crl.pem
-[store]
-path = $D/as.db
-[vip]
-prefix4 = 10.77.0.0/16
-prefix6 = fd00:77::/64
-[http]
-listen = 127.0.0.1:$ASH
-CONF
+as_setup nms alice bob carol dave erin frank
+# NMS A/B and TRS A/B with their HTTP ports, UDP and TCP alike.
+read -r NA NAH NB NBH TA TAH TB TBH < <(free_ports 8)
 nms_conf() {	# nms_conf FILE PORT HTTP
 	cat > "$1" <<CONF
 [nms]
@@ -163,19 +99,6 @@ trs_conf "$D/trs-a.conf" "$TA" "$TAH"
 trs_conf "$D/trs-b.conf" "$TB" "$TBH"
 openssl rand -hex 32 > "$D/relay.key"
 
-check "admin: init-ca and add nodes" bash -c "
-	$B/cyphonic-admin -c $D/as.conf init-ca &&
-	for n in nms alice bob carol dave erin frank; do
-		$B/cyphonic-admin -c $D/as.conf node add \$n --password pw-\$n --kdf-iterations 2000 || exit 1
-	done"
-$B/cyphonic-as -c "$D/as.conf" > "$D/as.log" 2>&1 & pids+=($!)
-check "AS up" wait_port $ASH
-
-node() {	# node NAME ARGS...: cyph_node authenticating NAME at the AS
-	local n=$1; shift
-	"$T/cyph_node" --as 127.0.0.1:$AS --as-ca "$D/ca.crt" --name "$n" --password "pw-$n" \
-		--nms-name nms.cyphonic.test "$@"
-}
 check "NMS credential from the AS" node nms --save-cert "$D/nms.crt" --save-key "$D/nms.key" enrol
 
 # The [store] keys are checked with file and line.
@@ -272,6 +195,18 @@ check "redis memory: $per_node B per registered node ($nreg nodes: record, index
 check "redis memory: $per_rs B per relay session ($nrs sessions)" test "$nrs" -ge 1 -a "$per_rs" -gt 0
 echo "# redis: used_memory $(redis_cli INFO memory | sed -n 's/^used_memory_human://p' | tr -d '\r')"
 
+# kv logs a failed command as "redis ADDR (NAME): COMMAND: why"
+check "no Redis errors in the replicas' logs" \
+	bash -c "! grep -qE 'redis [^ ]+ \([^)]*\): ' $D/nms-a.log $D/nms-b.log $D/trs-b.log"
+
+# ---- Redis crashes and comes back empty ------------------------------------------
+check "Redis killed and restarted (empty)" redis_restart
+node carol --nms 127.0.0.1:$NA --nms-after 127.0.0.1:$NB keepalive > "$D/carol3.out" 2>&1
+check "replicas reconnect: carol registers at A again, B answers her keepalive" \
+	grep -q '^ok keepalive' "$D/carol3.out"
+check "TRS B re-subscribed to the invalidation channel" \
+	wait_line "$D/trs-b.log" 'invalidation channel back'
+
 # ---- drain ------------------------------------------------------------------------
 kill -TERM "$NMS_PID_a" "$NMS_PID_b" $TRS_B
 for p in "$NMS_PID_a" "$NMS_PID_b" $TRS_B; do
@@ -280,8 +215,5 @@ for p in "$NMS_PID_a" "$NMS_PID_b" $TRS_B; do
 done
 check "no sanitizer or crash output in the replicas' logs" \
 	bash -c "! grep -qiE 'sanitizer|segv|abort' $D/nms-a.log $D/nms-b.log $D/trs-b.log"
-# kv logs a failed command as "redis ADDR (NAME): COMMAND: why"
-check "no Redis errors in the replicas' logs" \
-	bash -c "! grep -qE 'redis [^ ]+ \([^)]*\): ' $D/nms-a.log $D/nms-b.log $D/trs-b.log"
 tap_plan
 exit $failed
