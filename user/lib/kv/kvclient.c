@@ -13,15 +13,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include "runtime/log.h"
+
+/*
+ * After a failed reconnect, commands fail at once for a while instead of
+ * each waiting out a connect timeout: a daemon's loop must not stall on
+ * every request while the server is away. The pause doubles up to MAX.
+ */
+#define BACKOFF_MIN_MS 250
+#define BACKOFF_MAX_MS 4000
 
 struct cyph_kv {
 	redisContext *c;
 	struct cyph_kv_config cfg;
 	char name[64];
 	bool down;		/* logged as unreachable, not logged again */
+	int64_t retry_at_ms;	/* down: no connection attempt before */
+	int64_t backoff_ms;
 	uint64_t errors;
 };
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static struct timeval tv_of(long long ms)
 {
@@ -77,7 +96,7 @@ void cyph_kv_close(struct cyph_kv *kv)
 	free(kv);
 }
 
-int cyph_kv_reconnect(struct cyph_kv *kv)
+static int reconnect(struct cyph_kv *kv)
 {
 	if (kv->c && redisReconnect(kv->c) == REDIS_OK) {
 		redisSetTimeout(kv->c, tv_of(kv->cfg.timeout_ms));
@@ -88,6 +107,23 @@ int cyph_kv_reconnect(struct cyph_kv *kv)
 		redisFree(kv->c);
 	kv->c = dial(&kv->cfg);
 	return kv->c && !kv->c->err ? 0 : -1;
+}
+
+int cyph_kv_reconnect(struct cyph_kv *kv)
+{
+	int64_t now = mono_ms();
+
+	if (kv->down && now < kv->retry_at_ms)
+		return -1;
+	if (!reconnect(kv)) {
+		kv->backoff_ms = 0;
+		return 0;
+	}
+	kv->backoff_ms = kv->backoff_ms ? kv->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (kv->backoff_ms > BACKOFF_MAX_MS)
+		kv->backoff_ms = BACKOFF_MAX_MS;
+	kv->retry_at_ms = now + kv->backoff_ms;
+	return -1;
 }
 
 /* Logs a failure of cmd (its first word only: values may be secrets). */
@@ -124,7 +160,7 @@ static redisReply *vcmd(struct cyph_kv *kv, const char *fmt, va_list ap)
 		if (!cyph_kv_reconnect(kv))
 			r = redisvCommand(kv->c, fmt, again);
 		if (!r) {
-			failed(kv, fmt, kv->c ? kv->c->errstr : "cannot connect");
+			failed(kv, fmt, kv->c && kv->c->err ? kv->c->errstr : "cannot connect");
 			kv->down = true;
 			va_end(again);
 			return NULL;

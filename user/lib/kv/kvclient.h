@@ -3,9 +3,16 @@
  * One Redis connection (hiredis, blocking, used from one thread): connect
  * with a timeout, every command bounded by the same timeout, and one
  * reconnect when a command finds the connection broken (a restarted or
- * failed-over server), so a caller sees either a reply or NULL. Failures
- * are logged with the connection's name, the server and the command; a
- * broken server is logged once until it works again, not per command.
+ * failed-over server), so a caller sees either a reply or NULL. While the
+ * server stays away, reconnects are tried at most every 250 ms doubling
+ * to 4 s, and commands in between fail at once: a caller's loop never
+ * waits more than one timeout per attempt. Failures are logged with the
+ * connection's name, the server and the command; a broken server is
+ * logged once until it works again, not per command.
+ *
+ * hiredis writes with write(2): a process using this ignores SIGPIPE (the
+ * daemons do), so a server that died mid-connection is an error, not a
+ * signal.
  *
  * Keys: callers build them with cyph_kv_key() from the configured prefix,
  * so one server can hold several deployments.
