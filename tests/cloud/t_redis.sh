@@ -11,7 +11,9 @@
 #     forwards; kill -9 of TRS A during a stream of echoes: the traffic
 #     resumes through B (the client moves as a re-hashed ECMP path would),
 #     and the interruption is measured;
-#   - Redis memory per registered node and per relay session.
+#   - Redis memory per registered node (6 real nodes, then 1000 from
+#     cyphonic-loadgen), per replay claim and per relay session;
+#   - Redis killed and restarted: the replicas reconnect.
 # Prints TAP; exits non-zero when a check failed.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -37,7 +39,7 @@ trap cleanup EXIT
 . "$top/tests/cloud/nodelib.sh"
 
 if ! make -s -C "$top/user" SAN="$san" "$B/cyphonic-as" "$B/cyphonic-admin" "$B/cyphonic-nms" \
-	"$B/cyphonic-trs" "$T/cyph_node" > "$D/build.log" 2>&1; then
+	"$B/cyphonic-trs" "$B/cyphonic-loadgen" "$T/cyph_node" > "$D/build.log" 2>&1; then
 	tap_fail "redis: build"; sed 's/^/# /' "$D/build.log" | tail -n 20; tap_plan; exit 1
 fi
 
@@ -176,23 +178,53 @@ check "TRS B published its bindings and merged the other replicas' ends" bash -c
 	metric_ge $TBH 'cyphonic_trs_store_sync_total{event=\"installed\"}' 1"
 
 # ---- memory in Redis ----------------------------------------------------------------
-mem_of() {	# mem_of PATTERN -> "KEYS BYTES"
-	redis_cli --scan --pattern "t-redis:$1" | while read -r k; do
-		redis_cli MEMORY USAGE "$k"
-	done | awk '{ n++; s += $1 } END { printf "%d %d\n", n, s }'
+# mem_of PATTERN -> "KEYS BYTES": MEMORY USAGE summed inside Redis (one call)
+mem_of() {
+	redis_cli EVAL "local n, t, c = 0, 0, '0'
+		repeat
+			local r = redis.call('SCAN', c, 'MATCH', ARGV[1], 'COUNT', 1000)
+			c = r[1]
+			for _, k in ipairs(r[2]) do
+				t = t + redis.call('MEMORY', 'USAGE', k); n = n + 1
+			end
+		until c == '0'
+		return {n, t}" 0 "t-redis:$1" | tr '\n' ' '
 }
-read -r nreg breg < <(mem_of 'reg:*')
-node_bytes=0
-for p in 'reg:*' 'fqdn:*' 'v4:*' 'v6:*' 'txseq:*' 'rp:*'; do
-	read -r _ b < <(mem_of "$p")
-	node_bytes=$((node_bytes + b))
-done
+used_memory() { redis_cli INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p'; }
+# per_node -> "NODES BYTES_PER_NODE": the record, its indexes and sequence counter
+per_node() {
+	local n b sum=0 p
+	read -r n _ < <(mem_of 'reg:*')
+	for p in 'reg:*' 'fqdn:*' 'v4:*' 'v6:*' 'txseq:*'; do
+		read -r _ b < <(mem_of "$p")
+		sum=$((sum + b))
+	done
+	echo "$n $((n ? sum / n : 0))"
+}
+read -r nreg per_reg < <(per_node)
+read -r nrp brp < <(mem_of 'rp:*')
 read -r nrs brs < <(mem_of 'rs:*')
-per_node=$((nreg ? node_bytes / nreg : 0))
+per_rp=$((nrp ? brp / nrp : 0))
 per_rs=$((nrs ? brs / nrs : 0))
-check "redis memory: $per_node B per registered node ($nreg nodes: record, indexes, sequence, live replay claims)" \
-	test "$nreg" -ge 4 -a "$per_node" -gt 0
+check "redis memory: $per_reg B per registration ($nreg nodes: record, indexes, sequence)" \
+	test "$nreg" -ge 4 -a "$per_reg" -gt 0
+check "redis memory: $per_rp B per replay claim ($nrp live claims)" test "$per_rp" -gt 0
 check "redis memory: $per_rs B per relay session ($nrs sessions)" test "$nrs" -ge 1 -a "$per_rs" -gt 0
+
+# The same at 1000 nodes: cyphonic-loadgen registers them at NMS A (and
+# then refreshes and routes, which adds claims and notifications).
+m0=$(used_memory)
+"$B/cyphonic-loadgen" nms --nms 127.0.0.1:$NA --ca-cert "$D/ca.crt" --ca-key "$D/ca.key" \
+	--nms-cert "$D/nms.crt" --nodes 1000 --seconds 1 > "$D/lg.out" 2>&1
+lg_rc=$?
+m1=$(used_memory)
+check "loadgen: 1000 nodes registered at NMS A, none failed (rc $lg_rc)" \
+	grep -q 'RESULT test=nms_register_first ops=1000 fail=0 timeout=0' "$D/lg.out"
+sed -n 's/^RESULT /# loadgen via NMS A on Redis: /p' "$D/lg.out"
+read -r nreg2 per_reg2 < <(per_node)
+read -r nrp2 brp2 < <(mem_of 'rp:*')
+check "redis memory at $nreg2 registrations: $per_reg2 B each; $((nrp2 ? brp2 / nrp2 : 0)) B per replay claim ($nrp2 live after the load); used_memory grew $(( (m1 - m0) / 1000 )) B per node with those claims" \
+	test "$nreg2" -ge 1000 -a "$per_reg2" -gt 0
 echo "# redis: used_memory $(redis_cli INFO memory | sed -n 's/^used_memory_human://p' | tr -d '\r')"
 
 # kv logs a failed command as "redis ADDR (NAME): COMMAND: why"
