@@ -221,6 +221,10 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	}
 	struct nmsd_config old = d->cfg;
 
+	if (strcmp(c.kv.redis, old.kv.redis) || strcmp(c.kv.prefix, old.kv.prefix) ||
+	    c.kv.timeout_ms != old.kv.timeout_ms)
+		log_warn("reload: [store] changes only on restart");
+	c.kv = old.kv;
 	d->cfg = c;
 	if (load_identity(d, d->nms, err, sizeof(err))) {
 		d->cfg = old;

@@ -59,6 +59,10 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	if (c.threads != d->cfg.threads || strcmp(c.listen4.text, d->cfg.listen4.text) ||
 	    strcmp(c.listen6.text, d->cfg.listen6.text))
 		log_warn("reload: listen addresses and threads change only on restart");
+	if (strcmp(c.kv.redis, d->cfg.kv.redis) || strcmp(c.kv.prefix, d->cfg.kv.prefix) ||
+	    c.kv.timeout_ms != d->cfg.kv.timeout_ms)
+		log_warn("reload: [store] changes only on restart");
+	c.kv = d->cfg.kv;
 	c.threads = d->cfg.threads;
 	c.listen4 = d->cfg.listen4;
 	c.listen6 = d->cfg.listen6;
