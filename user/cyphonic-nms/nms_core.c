@@ -332,7 +332,9 @@ static int send_register_ack(struct nms *n, struct nms_reg *r,
 /*
  * An active registration made with exactly this certificate, still valid:
  * the chain was verified then, and a CRL change since has re-checked it
- * (nms_recheck), so the certificate need not be verified again. This is
+ * (nms_recheck; checked_gen says so for records from a shared store, which
+ * may come from another replica), so the certificate need not be verified
+ * again. This is
  * what makes a node's re-registration after losing its session (restart,
  * NMS answer lost) cost one signature check instead of two.
  */
@@ -340,6 +342,7 @@ static bool cert_cached(const struct nms *n, const struct nms_reg *r,
 			const struct proto_msg *m)
 {
 	return r && r->active && r->cert && r->cert_len == m->cert_len &&
+	       r->checked_gen == n->crl_gen &&
 	       r->ident.not_after > n->now_ms / 1000 &&
 	       !memcmp(r->cert, m->cert, m->cert_len);
 }
@@ -602,10 +605,10 @@ static int session_msg(struct nms *n, const struct proto_msg *m,
 
 	if (!r || !r->active)
 		return reply_error(n, m, NULL, from, PROTO_E_NOT_REGISTERED);
-	if (!still_valid(n, r))
-		return reply_error(n, m, NULL, from, PROTO_E_REVOKED);
 	if (!proto_mac_check(pkt, m->signed_len, m->auth_tag, r->keys.n2s))
 		return reply_error(n, m, NULL, from, PROTO_E_BAD_SIGNATURE);
+	if (!still_valid(n, r))		/* after the MAC: no work for forgeries */
+		return reply_error(n, m, NULL, from, PROTO_E_REVOKED);
 	if (!replay_ok(n, r, r->ident.id, m->hdr.seq, true))
 		return reply_error(n, m, r, from, PROTO_E_REPLAY);
 	if (!proto_ep_equal(&r->observed, from)) {

@@ -174,6 +174,7 @@ static int bind_end(struct trs *t, struct trs_shard *s, const struct proto_rc *r
 {
 	struct trs_session *x = find(s, rc->session);
 	struct trs_end *e;
+
 	if (!x) {
 		if (atomic_load(&t->draining))
 			return PROTO_E_DRAINING;
@@ -286,7 +287,6 @@ int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
 		if (code == PROTO_E_OK && t->hooks.changed)
 			t->hooks.changed(t->hooks.arg, &snap);
 	}
-
 	if (code == PROTO_E_OK && rc.op == PROTO_RC_CLOSE) {
 		OPENSSL_cleanse(secret, sizeof(secret));
 		return code;	/* CLOSE is not acknowledged */
