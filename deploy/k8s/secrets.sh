@@ -87,7 +87,8 @@ openssl x509 -req -in "$work/nms.csr" -CA "$f/ca.crt" -CAkey "$f/ca.key" \
 openssl verify -CAfile "$f/ca.crt" "$f/nms.crt" > /dev/null
 
 openssl rand -hex 32 > "$f/relay.key"
-openssl rand -hex 24 > "$f/postgres-password"
+# no newline: the kubelet hands a Secret key over byte for byte (PGPASSWORD)
+printf %s "$(openssl rand -hex 24)" > "$f/postgres-password"
 
 # secret NAME KEY=FILE...: one Secret manifest
 secret() {

@@ -1,0 +1,90 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# Part 5 of tests/k8s/suite.sh (sourced): the pods of deploy/k8s/base run by
+# pod.sh, the daemons from the image's root filesystem ($rootfs).
+ns() { ip netns exec "$K8S_NS" "$@"; }
+ca=$sec/files/ca.crt
+domain=cyph.example.net
+
+# PostgreSQL: the StatefulSet's init container, then its server, from
+# Debian's postgresql-15 on this machine (the package the cyphonic-postgres
+# image holds; building that image too is deploy/k8s/image/build.sh postgres).
+if [ -x /usr/lib/postgresql/15/bin/postgres ]; then
+	pod_plan pg-init cyphonic-postgres initdb
+	check "postgres: the init container creates the cluster, the role and the database" pod_run pg-init /
+	pod_plan postgres cyphonic-postgres postgres
+	pod_start postgres /
+	ok=0
+	for ((i = 0; i < 300; i++)); do
+		ns /usr/lib/postgresql/15/bin/pg_isready -q -h 127.0.0.1 -p 5432 && { ok=1; break; }
+		sleep 0.2
+	done
+	check "postgres: the server accepts connections (the readiness probe's pg_isready)" test $ok = 1
+else
+	tap_fail "postgres: Debian's postgresql-15 is installed (scripts/packages.txt)"
+fi
+
+# AS from the image
+pod_plan as cyphonic-as as
+pod_start as "$rootfs"
+check "as: the pod from the image is ready (GET /readyz on the probe port)" pod_wait_ready as 60
+check "as: live (GET /healthz)" pod_probe as LIVE
+check "as: issued its TLS certificate from the CA Secret into its emptyDir" \
+	test -s "$K8S_TMP/pods/as/vol/state/tls.crt"
+check "as: published the CRL on the shared volume" test -s "$K8S_TMP/pvc/cyphonic-crl/crl.pem"
+check "as: cyphonic-admin in the AS pod adds a node to the PostgreSQL registry" \
+	pod_exec as-admin as "$rootfs" /usr/sbin/cyphonic-admin -c /etc/cyphonic/as.conf \
+	node add alice --password pw-alice
+check "as: the node authenticates over TLS (server name as.$domain, CA from secrets.sh)" \
+	ns "$tools/as-client" -a 127.0.0.1:7443 -n "as.$domain" -C "$ca" \
+	-k "$K8S_TMP/alice.key" -o "$K8S_TMP/alice.crt" auth alice pw-alice
+
+# Redis, when the NMS/TRS have their backend: the StatefulSet from Debian's
+# redis-server on this machine. Otherwise NMS/TRS run without [store].
+if [ $redis_ok = 1 ] && [ -x /usr/bin/redis-server ]; then
+	pod_plan redis cyphonic-redis redis
+	pod_start redis /
+	ok=0
+	for ((i = 0; i < 100; i++)); do
+		[ "$(ns redis-cli -p 6379 ping 2> /dev/null)" = PONG ] && { ok=1; break; }
+		sleep 0.2
+	done
+	check "redis: ready (the readiness probe's redis-cli ping)" test $ok = 1
+	note=""
+else
+	[ $redis_ok = 1 ] && tap_fail "redis: Debian's redis-server is installed (scripts/packages.txt)"
+	note=" (without [store]: no Redis backend in this build)"
+fi
+
+for d in nms trs; do
+	pod_plan "$d" "cyphonic-$d" "$d"
+	[ -n "$note" ] && strip_store "$d" "$d.conf"
+	pod_start "$d" "$rootfs"
+	check "$d: the pod from the image is ready (GET /readyz)$note" pod_wait_ready "$d" 60
+	check "$d: live (GET /healthz)" pod_probe "$d" LIVE
+done
+check "nms: a node registers with the NMS pod and checks its signed answer (identity from secrets.sh)" \
+	bash -c "ip netns exec $K8S_NS $tools/cyph_node --cert $K8S_TMP/alice.crt --key $K8S_TMP/alice.key \
+		--ca $ca --nms 127.0.0.1:7100 --nms-name nms.$domain register | grep -q '^ok registered'"
+
+# Deleting the pods: preStop, SIGTERM, then each must fail readiness at once
+# and exit 0 within terminationGracePeriodSeconds. In parallel, as a
+# rolling update of all three would.
+for d in as nms trs; do
+	( pod_delete "$d"; echo "$POD_RC $POD_DRAIN_MS $POD_UNREADY_MS" > "$K8S_TMP/pods/$d/deleted" ) &
+done
+wait_for() { local i; for ((i = 0; i < 600; i++)); do [ -s "$1" ] && return 0; sleep 0.1; done; return 1; }
+for d in as nms trs; do
+	wait_for "$K8S_TMP/pods/$d/deleted"
+	read -r rc drain unready < "$K8S_TMP/pods/$d/deleted" || rc=none
+	tgps=$(. "$K8S_TMP/pods/$d/plan.sh"; echo "$P_TGPS")
+	check "$d: pod deletion: exit status 0 (got $rc)" test "$rc" = 0
+	check "$d: drained in ${drain:-?} ms after SIGTERM, within the grace period" \
+		test "${drain:-99999}" -lt $((tgps * 1000))
+	check "$d: readiness failed ${unready:-?} ms after SIGTERM (< 1 s)" \
+		test "${unready:--1}" -ge 0 -a "${unready:-99999}" -lt 1000
+done
+if [ -n "${POD_PID[postgres]:-}" ]; then
+	pod_delete postgres
+	check "postgres: stops cleanly on SIGTERM (rc $POD_RC)" test "$POD_RC" = 0
+fi
