@@ -92,7 +92,7 @@ pod_main_pid() {
 	u=$(pgrep -P "${POD_PID[$1]}" | head -n1) && pgrep -P "$u" | head -n1
 }
 
-# pod_delete NAME: preStop, SIGTERM, wait up to the grace period (then
+# pod_delete NAME [PRESTOP]: preStop (PRESTOP s instead when given), SIGTERM, wait up to the grace period (then
 # SIGKILL, as the kubelet does). Sets POD_RC (exit status or "killed"),
 # POD_DRAIN_MS (SIGTERM to exit) and POD_UNREADY_MS (SIGTERM to the first
 # failed readiness probe, -1 if it never failed).
@@ -100,6 +100,7 @@ pod_delete() {
 	local name=$1 main tgps pre t0 i
 	# shellcheck source=/dev/null
 	read -r tgps pre < <(. "$K8S_TMP/pods/$name/plan.sh"; echo "$P_TGPS $P_PRESTOP")
+	pre=${2:-$pre}
 	main=$(pod_main_pid "$name")
 	# the preStop sleep action: the kubelet waits, the container serves on
 	sleep "$pre"

@@ -141,6 +141,16 @@ for d in as nms trs; do
 			"$(tail -n 3 "$K8S_TMP/pods/check-$d/log")"
 	fi
 done
+# control: without the relay Secret's mount the same file must fail
+pod_plan check-ctl cyphonic-nms nms
+[ $redis_ok = 0 ] && strip_store check-ctl nms.conf
+sed -i "s#'[^']*|/etc/cyphonic/relay|ro'##" "$K8S_TMP/pods/check-ctl/plan.sh"
+if ! SANDBOX_BIN=$bin pod_run check-ctl / --check && grep -q 'relay.key' "$K8S_TMP/pods/check-ctl/log"; then
+	tap_ok "control: without the relay Secret mounted, cyphonic-nms --check refuses nms.conf"
+else
+	tap_fail "control: without the relay Secret mounted, cyphonic-nms --check refuses nms.conf" \
+		"$(tail -n 3 "$K8S_TMP/pods/check-ctl/log")"
+fi
 if [ $redis_ok = 0 ]; then
 	tap_skip "nms/trs: [store] redis keys pass --check" "cyphonic-nms has no [store] redis yet"
 fi
