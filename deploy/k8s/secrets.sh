@@ -4,6 +4,7 @@
 # writes them as Secret manifests ready for `kubectl apply -f`:
 #
 #   deploy/k8s/secrets.sh [--domain D] [--nms-days N] [--namespace NS] OUTDIR
+#   deploy/k8s/secrets.sh --renew-nms [--domain D] [--nms-days N] OUTDIR
 #
 #   OUTDIR/secrets.yaml   the Secrets (cyphonic-ca, cyphonic-ca-cert,
 #                         cyphonic-nms-identity, cyphonic-relay,
@@ -17,21 +18,26 @@
 # certificate signed by that CA with openssl, carrying the SANs a node
 # credential has (user/lib/pki/cred.h) and the FQDN nms.<domain> that nodes
 # check. The relay key and the PostgreSQL password are random hex.
+# --renew-nms issues a new NMS key and certificate from the CA kept in
+# OUTDIR/files and rewrites OUTDIR/secrets.yaml (apply it, then restart the
+# NMS pods: kubectl rollout restart deployment/cyphonic-nms).
 # cyphonic-admin is taken from $CYPHONIC_ADMIN, else build/bin, else PATH.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 domain=cyph.example.net
 nms_days=90
 ns=cyphonic
+renew=0
 while [ $# -gt 1 ]; do
 	case $1 in
 	--domain) domain=$2; shift 2 ;;
 	--nms-days) nms_days=$2; shift 2 ;;
 	--namespace) ns=$2; shift 2 ;;
+	--renew-nms) renew=1; shift ;;
 	*) break ;;
 	esac
 done
-[ $# -eq 1 ] || { sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 out=$1
 admin=${CYPHONIC_ADMIN:-}
 if [ -z "$admin" ]; then
@@ -44,7 +50,9 @@ if [ -z "$admin" ]; then
 		}
 	fi
 fi
-if [ -e "$out/secrets.yaml" ]; then
+if [ $renew = 1 ]; then
+	[ -s "$out/files/ca.key" ] || { echo "secrets.sh: no CA in $out/files to renew from" >&2; exit 1; }
+elif [ -e "$out/secrets.yaml" ]; then
 	echo "secrets.sh: $out/secrets.yaml exists; refusing to replace a deployment's CA" >&2
 	exit 1
 fi
@@ -55,9 +63,10 @@ mkdir -p "$f"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# cyphonic-admin reads the CA paths from an AS config; the store it opens
-# for the first CRL is a throw-away SQLite file.
-cat > "$work/as.conf" <<CONF
+if [ $renew = 0 ]; then
+	# cyphonic-admin reads the CA paths from an AS config; the store it
+	# opens for the first CRL is a throw-away SQLite file.
+	cat > "$work/as.conf" <<CONF
 [as]
 domain = $domain
 [tls]
@@ -72,8 +81,13 @@ path = $work/as.db
 [vip]
 prefix4 = 10.77.0.0/16
 CONF
-"$admin" -c "$work/as.conf" init-ca > /dev/null
+	"$admin" -c "$work/as.conf" init-ca > /dev/null
+	openssl rand -hex 32 > "$f/relay.key"
+	# no newline: the kubelet hands a Secret key over byte for byte (PGPASSWORD)
+	printf %s "$(openssl rand -hex 24)" > "$f/postgres-password"
+fi
 
+rm -f "$f/nms.key" "$f/nms.crt"
 openssl genpkey -algorithm ed25519 -out "$f/nms.key" 2> /dev/null
 openssl req -new -key "$f/nms.key" -subj "/CN=nms.$domain" -out "$work/nms.csr"
 cat > "$work/nms.ext" <<EXT
@@ -85,10 +99,6 @@ openssl x509 -req -in "$work/nms.csr" -CA "$f/ca.crt" -CAkey "$f/ca.key" \
 	-set_serial "0x$(openssl rand -hex 16)" -days "$nms_days" \
 	-extfile "$work/nms.ext" -out "$f/nms.crt" 2> /dev/null
 openssl verify -CAfile "$f/ca.crt" "$f/nms.crt" > /dev/null
-
-openssl rand -hex 32 > "$f/relay.key"
-# no newline: the kubelet hands a Secret key over byte for byte (PGPASSWORD)
-printf %s "$(openssl rand -hex 24)" > "$f/postgres-password"
 
 # secret NAME KEY=FILE...: one Secret manifest
 secret() {

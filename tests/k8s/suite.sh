@@ -85,6 +85,12 @@ check "secrets.sh: the NMS certificate is a valid node credential for the CA (cy
 	"$tools/as-client" verify "$sec/files/nms.crt" "$sec/files/ca.crt" "$sec/files/crl.pem"
 check "secrets.sh: the NMS certificate names nms.<domain>" \
 	bash -c "openssl x509 -in $sec/files/nms.crt -noout -ext subjectAltName | grep -q 'DNS:nms.cyph.example.net'"
+cp "$sec/files/nms.crt" "$K8S_TMP/nms-old.crt"
+check "secrets.sh --renew-nms: a new NMS certificate from the same CA, valid for the verifier" bash -c "
+	CYPHONIC_ADMIN=$bin/cyphonic-admin $top/deploy/k8s/secrets.sh --renew-nms $sec &&
+	! cmp -s $K8S_TMP/nms-old.crt $sec/files/nms.crt &&
+	$tools/as-client verify $sec/files/nms.crt $sec/files/ca.crt $sec/files/crl.pem &&
+	grep -q \"nms.crt: \$(base64 -w0 < $sec/files/nms.crt)\" $sec/secrets.yaml"
 check "secrets.sh: private files are mode 0600" \
 	bash -c "[ \$(stat -c %a $sec/files/ca.key $sec/files/nms.key $sec/files/relay.key $sec/secrets.yaml | sort -u) = 600 ]"
 
