@@ -6,14 +6,27 @@ ns() { ip netns exec "$K8S_NS" "$@"; }
 ca=$sec/files/ca.crt
 domain=cyph.example.net
 
-# PostgreSQL: the StatefulSet's init container, then its server, from
-# Debian's postgresql-15 on this machine (the package the cyphonic-postgres
-# image holds; building that image too is deploy/k8s/image/build.sh postgres).
-if [ -x /usr/lib/postgresql/15/bin/postgres ]; then
+# PostgreSQL and Redis: the StatefulSets' containers from Debian's
+# packages on this machine (the packages their images hold), or with
+# K8S_ALL_IMAGES=1 from the images themselves (deploy/k8s/image/build.sh
+# postgres|redis: about 350 MB more to fetch and unpack).
+pg_root=/ redis_root=/
+if [ "${K8S_ALL_IMAGES:-0}" = 1 ]; then
+	for n in postgres redis; do
+		if r=$("$top/deploy/k8s/image/build.sh" "$n" 2> "$K8S_TMP/image-$n.log"); then
+			tap_ok "image: $n built from Debian packages ($(du -sm "$r/rootfs" | cut -f1) MB)"
+			printf -v "${n}_root" %s "$r/rootfs"
+		else
+			tap_fail "image: $n built from Debian packages" "$(tail -n 3 "$K8S_TMP/image-$n.log")"
+		fi
+	done
+	pg_root=$postgres_root
+fi
+if [ -x "$pg_root/usr/lib/postgresql/15/bin/postgres" ]; then
 	pod_plan pg-init cyphonic-postgres initdb
-	check "postgres: the init container creates the cluster, the role and the database" pod_run pg-init /
+	check "postgres: the init container creates the cluster, the role and the database" pod_run pg-init "$pg_root"
 	pod_plan postgres cyphonic-postgres postgres
-	pod_start postgres /
+	pod_start postgres "$pg_root"
 	ok=0
 	for ((i = 0; i < 300; i++)); do
 		ns /usr/lib/postgresql/15/bin/pg_isready -q -h 127.0.0.1 -p 5432 && { ok=1; break; }
@@ -46,9 +59,9 @@ check "as: the node authenticates over TLS (server name as.$domain, CA from secr
 # Redis: the StatefulSet from Debian's redis-server on this machine. The
 # NMS/TRS use it once they have their Redis backend; until then they run
 # without [store].
-if [ -x /usr/bin/redis-server ]; then
+if [ -x "$redis_root/usr/bin/redis-server" ]; then
 	pod_plan redis cyphonic-redis redis
-	pod_start redis /
+	pod_start redis "$redis_root"
 	ok=0
 	for ((i = 0; i < 100; i++)); do
 		[ "$(ns redis-cli -p 6379 ping 2> /dev/null)" = PONG ] && { ok=1; break; }
@@ -114,4 +127,8 @@ done
 if [ -n "${POD_PID[postgres]:-}" ]; then
 	pod_delete postgres
 	check "postgres: stops cleanly on SIGTERM (rc $POD_RC)" test "$POD_RC" = 0
+fi
+if [ -n "${POD_PID[redis]:-}" ]; then
+	pod_delete redis
+	check "redis: stops cleanly on SIGTERM (rc $POD_RC)" test "$POD_RC" = 0
 fi
