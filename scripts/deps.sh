@@ -11,8 +11,10 @@ for p in $pkgs; do
 	[ "$status" = installed ] && continue
 	# a virtual package provided by an installed one (npm in nodejs from
 	# another repository): installing the named one would conflict
-	dpkg-query -W -f='${db:Status-Status} ${Provides}\n' 2>/dev/null |
-		grep -q "^installed .*\b$p\b" && continue
+	dpkg-query -W -f='${db:Status-Status}\t${Provides}\n' 2>/dev/null | awk -F'\t' -v p="$p" '
+		$1 == "installed" { n = split($2, a, /, */)
+			for (i = 1; i <= n; i++) { sub(/ .*/, "", a[i]); if (a[i] == p) f = 1 } }
+		END { exit !f }' && continue
 	missing="$missing $p"
 done
 # the npm packages of tests/k8s (cached outside the repo), after nodejs

@@ -70,7 +70,7 @@ pod_probe() {
 	p=$(. "$K8S_TMP/pods/$1/plan.sh"; if [ "$2" = READY ]; then echo "$P_READY"; else echo "$P_LIVE"; fi)
 	[ -n "$p" ] || return 1
 	local code
-	code=$(pod_http "$1" ${p% *} ${p#* })
+	code=$(pod_http "$1" "${p% *}" "${p#* }")
 	[ "$code" -ge 200 ] && [ "$code" -lt 400 ]
 }
 

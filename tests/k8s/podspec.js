@@ -84,6 +84,9 @@ const out = {
 	P_PRESTOP: pre && pre.sleep ? pre.sleep.seconds : 0,
 	P_READY: probe(c.readinessProbe),
 	P_LIVE: probe(c.livenessProbe),
+	// how soon the kubelet sees a failing readiness probe
+	P_READY_PERIOD: c.readinessProbe
+		? (c.readinessProbe.periodSeconds || 10) * (c.readinessProbe.failureThreshold || 3) : 0,
 };
 for (const [k, v] of Object.entries(out)) console.log(`${k}=${q(v)}`);
 console.log(`P_CMD=(${[...(c.command || []), ...(c.args || [])].map(q).join(' ')})`);

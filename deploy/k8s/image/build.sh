@@ -79,7 +79,7 @@ fi
 rm -rf "$cache"
 mkdir -p "$cache"
 root=$cache/rootfs
-log "$name: mmdebstrap $suite, packages: $(echo $pkgs)"
+log "$name: mmdebstrap $suite, packages: $(echo "$pkgs" | tr "\n" " ")"
 # shellcheck disable=SC2086
 mmdebstrap --mode=root --variant=extract --include="$(echo $pkgs | tr ' ' ,)" \
 	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
