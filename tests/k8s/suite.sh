@@ -47,11 +47,17 @@ K8S_TMP=$(mktemp -d /tmp/cyph-k8s.XXXXXX)
 K8S_NS=cyphk8s$$
 export K8S_DIR K8S_TMP K8S_NS
 : > "$K8S_TMP/pids"
+# A pod's process changes its uid, which clears the parent-death signal
+# unshare --kill-child sets: kill each tree from the leaves up.
+killtree() {
+	local c
+	for c in $(pgrep -P "$1"); do killtree "$c"; done
+	kill -KILL "$1" 2> /dev/null
+}
 cleanup() {
 	local p
 	while read -r p; do
-		pkill -KILL -P "$p" 2> /dev/null
-		kill -KILL "$p" 2> /dev/null
+		killtree "$p"
 	done < "$K8S_TMP/pids"
 	wait 2> /dev/null
 	ip netns del "$K8S_NS" 2> /dev/null
