@@ -123,6 +123,8 @@ function check(objs, opts) {
 			cpu && w && podSpec(w).containers.every((c) => c.resources.requests.cpu));
 		t(`HorizontalPodAutoscaler/${h.metadata.name}: minReplicas >= 2 (a drain never empties the service)`,
 			h.spec.minReplicas >= 2);
+		t(`HorizontalPodAutoscaler/${h.metadata.name}: the ${h.spec.scaleTargetRef.kind} leaves spec.replicas to it (apply would reset the count)`,
+			w && w.spec.replicas === undefined);
 	}
 	for (const p of of('PodDisruptionBudget')) {
 		const ws = workloads.filter((w) => matches(p.spec.selector, w.spec.template.metadata.labels));

@@ -3,7 +3,8 @@
 // the subset deploy/k8s uses (resources, namespace, labels, replicas,
 // images, configMapGenerator with the content-hash name suffix and the
 // rewriting of references to generated names, patches by strategic merge
-// on name-keyed lists). Anything else in a kustomization.yaml is refused,
+// on name-keyed lists or RFC 6902 add/replace, aimed by kind, name and
+// labelSelector). Anything else in a kustomization.yaml is refused,
 // so the manifests cannot grow a feature this renderer would silently
 // ignore. When kubectl is installed, the suite compares this output with
 // `kubectl kustomize` (the real one).
@@ -65,6 +66,31 @@ function merge(dst, src) {
 	return src;
 }
 
+// A patch's target: kind, and name and labelSelector ("k=v,...") if given.
+function targets(o, t) {
+	const labels = o.metadata.labels || {};
+	return o.kind === t.kind && (!t.name || o.metadata.name === t.name) &&
+		(!t.labelSelector || t.labelSelector.split(',').every((kv) => {
+			const [key, v] = kv.split('=');
+			return labels[key] === v;
+		}));
+}
+
+// RFC 6902 "add" and "replace" (all deploy/k8s needs) on a copy of o.
+function json6902(o, ops) {
+	const out = JSON.parse(JSON.stringify(o));
+	for (const op of ops) {
+		if (op.op !== 'add' && op.op !== 'replace') throw new Error(`patch op ${op.op} not supported`);
+		const keys = op.path.split('/').slice(1).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+		const last = keys.pop();
+		let at = out;
+		for (const key of keys) at = at[key];
+		if (Array.isArray(at) && op.op === 'add') at.splice(last === '-' ? at.length : Number(last), 0, op.value);
+		else at[last] = op.value;
+	}
+	return out;
+}
+
 // Every place in a pod template that names a ConfigMap.
 function renameConfigMaps(spec, names) {
 	const fix = (o, key) => { if (o && names[o[key]]) o[key] = names[o[key]]; };
@@ -117,10 +143,11 @@ function render(dir) {
 		objs.push({ ...cm, __file: kfile, __generatedFrom: g.name });
 	}
 	for (const p of k.patches || []) {
-		const patch = p.path ? loadDocs(path.join(dir, p.path))[0] : YAML.parse(p.patch);
+		if (p.path) files.push(path.join(dir, p.path));
+		const patch = p.path ? loadDocs(path.join(dir, p.path))[0] : YAML.parse(p.patch, { version: '1.1' });
 		const t = p.target || { kind: patch.kind, name: patch.metadata.name };
-		objs = objs.map((o) => (o.kind === t.kind && o.metadata.name === t.name
-			? { ...merge(o, patch), __file: o.__file } : o));
+		objs = objs.map((o) => (targets(o, t)
+			? { ...(Array.isArray(patch) ? json6902(o, patch) : merge(o, patch)), __file: o.__file } : o));
 	}
 	for (const r of k.replicas || [])
 		for (const o of objs)
