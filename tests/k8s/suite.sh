@@ -126,6 +126,10 @@ else
 fi
 
 # ---- 3. each daemon's own --check on its ConfigMap file, at the pod's paths
+if [ "$(id -u)" != 0 ]; then
+	tap_skip "--check at the pod's paths, image and pods" "needs root (namespaces, chroot)"
+	finish
+fi
 . "$K8S_DIR/pod.sh"
 ip netns add "$K8S_NS" && ip -n "$K8S_NS" link set lo up || { tap_fail "k8s: network namespace"; finish; }
 # the Services' names, in place of cluster DNS and ClusterIPs

@@ -164,8 +164,10 @@ function render(dir) {
 			renameConfigMaps(spec, renamed);
 			for (const im of k.images || [])
 				for (const c of [...(spec.containers || []), ...(spec.initContainers || [])])
-					if (c.image.split(':')[0] === im.name)
-						c.image = `${im.newName || im.name}:${im.newTag || c.image.split(':')[1]}`;
+					if (c.image.split(':')[0] === im.name) {
+						const tag = im.newTag || c.image.split(':')[1];
+						c.image = `${im.newName || im.name}${tag ? `:${tag}` : ''}`;
+					}
 		}
 	}
 	return { objects: objs, files };
