@@ -13,6 +13,10 @@ set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 hash=$(cat "$here/package.json" "$here/package-lock.json" | sha256sum | cut -c1-16)
 dir=${XDG_CACHE_HOME:-$HOME/.cache}/cyphonic/npm/$hash
+mkdir -p "${dir%/*}"
+# one install per lock file at a time (parallel test runs)
+exec 9> "$dir.lock"
+flock 9
 if [ ! -f "$dir/.done" ]; then
 	command -v npm > /dev/null || { echo "npm-deps: npm missing (scripts/deps.sh)" >&2; exit 1; }
 	rm -rf "$dir.tmp"

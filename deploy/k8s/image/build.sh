@@ -72,6 +72,10 @@ versions=$(apt-cache policy $pkgs 2>/dev/null | awk '/^[^ ]/ { p = $1 } /Candida
 hash=$( { cat "$0"; echo "$suite $versions"; [ ${#bins[@]} -eq 0 ] || sha256sum "${bins[@]}" | cut -d' ' -f1; } |
 	sha256sum | cut -c1-16)
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/cyphonic/image/$name-$hash
+mkdir -p "${cache%/*}"
+# one build per cache entry at a time (parallel test runs)
+exec 9> "$cache.lock"
+flock 9
 if [ -f "$cache/.done" ]; then
 	echo "$cache"
 	exit 0
@@ -110,5 +114,9 @@ tar -C "$root" --sort=name --mtime="@$epoch" --owner=0 --group=0 --numeric-owner
 python3 "$(dirname "$0")/oci.py" "$cache/rootfs.tar" "localhost/$name:$version" "$uid" \
 	"$cache/image.oci.tar"
 touch "$cache/.done"
+# keep the newest three builds of this image
+for old in $(ls -1dt "${cache%/*}/$name"-???????????????? 2> /dev/null | tail -n +4); do
+	rm -rf "$old" "$old.lock"
+done
 log "$name: $(du -sh "$root" | cut -f1) rootfs, $(du -h "$cache/image.oci.tar" | cut -f1) image"
 echo "$cache"
