@@ -58,9 +58,9 @@ check "as: the node authenticates over TLS (server name as.$domain, CA from secr
 	ns "$tools/as-client" -a 127.0.0.1:7443 -n "as.$domain" -C "$ca" \
 	-k "$K8S_TMP/alice.key" -o "$K8S_TMP/alice.crt" auth alice pw-alice
 
-# Redis: the StatefulSet from Debian's redis-server on this machine. The
-# NMS/TRS use it once they have their Redis backend; until then they run
-# without [store].
+# Redis: the StatefulSet from Debian's redis-server on this machine, which
+# the NMS and TRS pods keep their shared state in ([store], docs/scale-out.md;
+# a build without that backend runs them without [store]).
 if [ -x "$redis_root/usr/bin/redis-server" ]; then
 	pod_plan redis cyphonic-redis redis
 	pod_start redis "$redis_root"
