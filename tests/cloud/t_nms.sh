@@ -27,51 +27,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {	# check NAME CMD...: ok when CMD succeeds
-	local name=$1; shift
-	if "$@" >> "$D/check.log" 2>&1; then tap_ok "$name"
-	else tap_fail "$name"; failed=1; tail -n 5 "$D/check.log" | sed 's/^/#   /'; fi
-}
-
-metric() {	# metric PORT 'NAME{LABELS}' -> value (0 when absent)
-	curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2; f=1 } END { if (!f) print 0 }'
-}
-
-# The machine may be loaded (sanitizers, other suites): wait for events,
-# never a fixed time, with generous limits that cost nothing when passing.
-wait_line() {	# wait_line FILE REGEX: until a line matches (30 s)
-	local i
-	for i in $(seq 300); do
-		grep -q "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-wait_port() {	# wait_port PORT: until /healthz answers (30 s)
-	local i
-	for i in $(seq 300); do
-		curl -sf "http://127.0.0.1:$1/healthz" > /dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-retry() {	# retry SECONDS CMD...: until CMD succeeds
-	local i
-	for ((i = 0; i < $1 * 5; i++)); do
-		"${@:2}" && return 0
-		sleep 0.2
-	done
-	return 1
-}
+. "$top/tests/cloud/nodelib.sh"
 
 test_metric_eq() {	# test_metric_eq PORT 'NAME{LABELS}' VALUE
 	test "$(metric "$1" "$2")" -eq "$3"
-}
-
-metric_ge() {	# metric_ge PORT 'NAME{LABELS}' MIN: metric >= MIN (metrics sync every 200 ms)
-	test "$(metric "$1" "$2")" -ge "$3"
 }
 
 route_error() {	# route_error FQDN CODE: alice's route to FQDN fails with CODE
@@ -84,40 +43,11 @@ if ! make -s -C "$top/user" SAN="$san" "$B/cyphonic-as" "$B/cyphonic-admin" "$B/
 	tap_fail "cloud: build"; sed 's/^/# /' "$D/build.log" | tail -n 20; tap_plan; exit 1
 fi
 
+echo "TAP version 13"
+as_setup nms alice bob carol dave erin frank
 # Free ports (UDP and TCP alike for the NMS and TRS numbers), from the kernel.
-read -r AS ASH NMS NMSH TRS TRSH < <(python3 -c '
-import socket
-socks = []
-for _ in range(6):
-    while True:
-        t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        try:
-            u.bind(("127.0.0.1", p)); socks += [t, u]; break
-        except OSError:
-            t.close(); u.close()
-print(" ".join(str(s.getsockname()[1]) for s in socks[::2]))')
+read -r NMS NMSH TRS TRSH < <(free_ports 4)
 
-cat > "$D/as.conf" <<CONF
-[as]
-listen = 127.0.0.1:$AS
-domain = cyphonic.test
-grace_period = 1s
-[tls]
-cert = $D/as.crt
-key = $D/as.key
-[ca]
-cert = $D/ca.crt
-key = $D/ca.key
-crl = $D/crl.pem
-[store]
-path = $D/as.db
-[vip]
-prefix4 = 10.77.0.0/16
-prefix6 = fd00:77::/64
-[http]
-listen = 127.0.0.1:$ASH
-CONF
 cat > "$D/nms.conf" <<CONF
 [nms]
 listen = 127.0.0.1:$NMS
@@ -152,19 +82,6 @@ key_file = $D/relay.key
 listen = 127.0.0.1:$TRSH
 CONF
 openssl rand -hex 32 > "$D/relay.key"
-
-echo "TAP version 13"
-check "admin: init-ca and add nodes" bash -c "
-	$B/cyphonic-admin -c $D/as.conf init-ca &&
-	for n in nms alice bob carol dave erin frank; do $B/cyphonic-admin -c $D/as.conf node add \$n --password pw-\$n || exit 1; done"
-$B/cyphonic-as -c "$D/as.conf" > "$D/as.log" 2>&1 & pids+=($!)
-check "AS up" wait_port $ASH
-
-node() {	# node NAME ARGS...: cyph_node authenticating NAME at the AS
-	local n=$1; shift
-	"$T/cyph_node" --as 127.0.0.1:$AS --as-ca "$D/ca.crt" --name "$n" --password "pw-$n" \
-		--nms-name nms.cyphonic.test "$@"
-}
 
 check "NMS credential from the AS" node nms --save-cert "$D/nms.crt" --save-key "$D/nms.key" enrol
 $B/cyphonic-nms -c "$D/nms.conf" > "$D/nms.log" 2>&1 & NMS_PID=$!; pids+=($NMS_PID)

@@ -10,7 +10,15 @@
  *   ok registered id=N observed=ADDR keepalive=S local=ADDR
  *   ok route mode=relay peer=ID session=N
  *   ok echo N/N
+ *   ok stream sent=N echoed=M max_gap_ms=G switched=0|1
  *   error STAGE REASON         (exit status 1)
+ *
+ * Replica tests (docs/scale-out.md): --nms-after sends everything after
+ * the registration to another NMS replica; --save-register keeps the raw
+ * REGISTER datagram for replay tests; --stream N makes `call` go on with
+ * echoes through the relay for N seconds and, with --trs-alt, move to another
+ * TRS replica after --failover-ms without an echo (as a re-hashed ECMP
+ * path would), reporting the longest gap between two echoes.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -32,9 +40,10 @@ static struct {
 	const char *as, *as_ca, *name, *password, *cert, *key, *save_cert,
 		*save_key, *ca, *nms, *nms_name, *local;
 	const char *report;	/* reported address instead of the socket's */
-	int timeout_ms, nat;
+	const char *nms_after, *save_register, *trs_alt;
+	int timeout_ms, nat, failover_ms, stream_s;
 	bool no_keepalive, force_relay;
-} o = { .local = "127.0.0.1:0", .timeout_ms = 5000 };
+} o = { .local = "127.0.0.1:0", .timeout_ms = 5000, .failover_ms = 1000 };
 
 static int fd;
 static struct sockaddr_storage nms_sa;
@@ -47,6 +56,7 @@ static struct cyph_ca *ca;
 static struct trsc relay;
 static bool relay_bound;
 static int echoes;
+static int64_t last_echo_ms, max_gap_ms;
 
 static void send_ep(const struct proto_ep *ep, const uint8_t *p, size_t n);
 
@@ -242,6 +252,11 @@ static void pump(int ms)
 			m = trsc_wrap(&relay, buf, (size_t)n, out, sizeof(out));
 			send_ep(&relay.relay, out, m);
 		} else if (buf[1] == 1) {
+			int64_t now = proto_now_ms();
+
+			if (echoes && now - last_echo_ms > max_gap_ms)
+				max_gap_ms = now - last_echo_ms;
+			last_echo_ms = now;
 			echoes++;
 		}
 		return;
@@ -281,7 +296,14 @@ static struct nmsc_event *transact(const char *stage,
 
 static size_t b_register(uint8_t *b, size_t cap, uint64_t *seq)
 {
-	return nmsc_register(&C, b, cap, proto_now_ms(), seq);
+	size_t n = nmsc_register(&C, b, cap, proto_now_ms(), seq);
+	FILE *f;
+
+	if (o.save_register && n && (f = fopen(o.save_register, "wb"))) {
+		fwrite(b, 1, n, f);
+		fclose(f);
+	}
+	return n;
 }
 
 static size_t b_keepalive(uint8_t *b, size_t cap, uint64_t *seq)
@@ -339,6 +361,51 @@ static void serve(int64_t ms)
 	}
 }
 
+static void parse_ep(const char *s, struct proto_ep *ep)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (addr_parse_endpoint(s, &ss, &len) || proto_ep_from_sa(ep, (struct sockaddr *)&ss))
+		die("usage", "bad address");
+}
+
+/* Echoes every 10 ms for ms; fails over to --trs-alt after a silence. */
+static void stream(int64_t ms)
+{
+	uint8_t pkt[256], out[512];
+	int64_t end = proto_now_ms() + ms, next = 0;
+	int sent = 0, before;
+	bool switched = false;
+
+	memset(pkt, 0, sizeof(pkt));
+	pkt[0] = CYPHONIC_MSG_DATA;
+	printf("ok streaming session=%u\n", relay.session);
+	fflush(stdout);
+	before = echoes;
+	last_echo_ms = proto_now_ms();
+	while (proto_now_ms() < end) {
+		if (proto_now_ms() >= next) {
+			size_t n = trsc_wrap(&relay, pkt, sizeof(pkt), out, sizeof(out));
+
+			send_ep(&relay.relay, out, n);
+			sent++;
+			next = proto_now_ms() + 10;
+		}
+		if (o.trs_alt && !switched && proto_now_ms() - last_echo_ms > o.failover_ms) {
+			parse_ep(o.trs_alt, &relay.relay);
+			switched = true;
+			printf("ok switched to %s\n", o.trs_alt);
+			fflush(stdout);
+		}
+		pump(5);
+	}
+	printf("%s stream sent=%d echoed=%d max_gap_ms=%lld switched=%d\n",
+	       echoes - before > sent / 2 ? "ok" : "error", sent, echoes - before,
+	       (long long)max_gap_ms, switched);
+	fflush(stdout);
+}
+
 static void call(int count)
 {
 	struct nmsc_event *ev = transact("route", b_route);
@@ -391,6 +458,8 @@ static void call(int count)
 	fflush(stdout);
 	if (echoes < count)
 		exit(1);
+	if (o.stream_s)
+		stream(o.stream_s * 1000LL);
 }
 
 int main(int argc, char **argv)
@@ -403,6 +472,9 @@ int main(int argc, char **argv)
 		{ "local", 1, NULL, 'l' }, { "timeout", 1, NULL, 't' },
 		{ "no-keepalive", 0, NULL, 'q' }, { "force-relay", 0, NULL, 'f' },
 		{ "report", 1, NULL, 'R' }, { "nat", 1, NULL, 'T' },
+		{ "nms-after", 1, NULL, 'M' }, { "save-register", 1, NULL, 'S' },
+		{ "trs-alt", 1, NULL, 'X' }, { "failover-ms", 1, NULL, 'F' },
+		{ "stream", 1, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[512];
@@ -427,6 +499,11 @@ int main(int argc, char **argv)
 		case 'f': o.force_relay = true; break;
 		case 'R': o.report = optarg; break;
 		case 'T': o.nat = atoi(optarg); break;
+		case 'M': o.nms_after = optarg; break;
+		case 'S': o.save_register = optarg; break;
+		case 'X': o.trs_alt = optarg; break;
+		case 'F': o.failover_ms = atoi(optarg); break;
+		case 's': o.stream_s = atoi(optarg); break;
 		default:
 			fprintf(stderr, "usage: %s [options] enrol|register|serve SECONDS|"
 				"call TARGET COUNT\n", argv[0]);
@@ -451,6 +528,9 @@ int main(int argc, char **argv)
 	nmsc_init(&C, cert_id(), key, cert, cert_len, proto_now_ms());
 	nmsc_trust_ca(&C, ca, o.nms_name);
 	do_register();
+	o.save_register = NULL;	/* the first, full REGISTER only */
+	if (o.nms_after && addr_parse_endpoint(o.nms_after, &nms_sa, &nms_len))
+		die("usage", "--nms-after HOST:PORT");
 	if (!strcmp(argv[optind], "register")) {
 		return 0;
 	} else if (!strcmp(argv[optind], "serve") && optind + 1 < argc) {

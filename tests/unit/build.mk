@@ -10,7 +10,7 @@ CFLAGS_test_cyphctl_udp += -I$(TOP)/user/cyphctl
 SRCS_test_cyphctl_udp := $(TOP)/user/cyphctl/udp.c $(TOP)/user/cyphctl/parse.c
 $(OUT)/test/test_cyphctl_udp: $(SRCS_test_cyphctl_udp) $(wildcard $(TOP)/user/cyphctl/*.h)
 # cloud signaling (CLOUD-PROTO): the NMS and TRS engines under test.
-NMS_CORE_SRCS := $(TOP)/user/cyphonic-nms/nms_core.c $(TOP)/user/cyphonic-nms/nms_route.c $(TOP)/user/cyphonic-nms/nms_store_mem.c
+NMS_CORE_SRCS := $(TOP)/user/cyphonic-nms/nms_core.c $(TOP)/user/cyphonic-nms/nms_route.c $(TOP)/user/cyphonic-nms/nms_store_mem.c $(TOP)/user/cyphonic-nms/nms_store_redis.c
 TRS_CORE_SRCS := $(TOP)/user/cyphonic-trs/trs_core.c
 CFLAGS_test_nms += -I$(TOP)/user/cyphonic-nms
 SRCS_test_nms := $(NMS_CORE_SRCS)
@@ -30,3 +30,7 @@ CFLAGS_test_store += $(shell pkg-config --cflags libpq)
 SRCS_test_e2e := $(TOP)/tests/unit/e2e_fixture.c
 SRCS_test_e2e_door := $(TOP)/tests/unit/e2e_fixture.c
 $(OUT)/test/test_e2e $(OUT)/test/test_e2e_door: $(TOP)/tests/unit/e2e_fixture.c $(TOP)/tests/unit/e2e_fixture.h
+# TRS replicas sharing sessions through Redis (trs_sync.c).
+CFLAGS_test_trs_sync += -I$(TOP)/user/cyphonic-trs
+SRCS_test_trs_sync := $(TRS_CORE_SRCS) $(TOP)/user/cyphonic-trs/trs_sync.c
+$(OUT)/test/test_trs_sync: $(SRCS_test_trs_sync) $(wildcard $(TOP)/user/cyphonic-trs/*.h)

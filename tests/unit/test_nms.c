@@ -5,6 +5,10 @@
  * counters, route direction (direct, punch, relay, IPv4<->IPv6), peer
  * notification with retransmission, expiry with tombstones, revocation
  * re-check, draining, the error budget, and the in-process store. The
+ * engine cases run on both stores: in-process, and Redis when
+ * CYPH_TEST_REDIS names a server (tests/unit/suite.sh starts one with
+ * tests/lib/redis.sh and always sets it), where two engines on one Redis
+ * also act as two replicas. The
  * certificate check is a stub here (the real one is cred.c's, covered by
  * test_cred and the integration tests); everything else is the real code,
  * driven through the real node client.
@@ -14,6 +18,7 @@
 #include "nms.h"
 #include "client/nmsclient.h"
 #include "client/trsclient.h"
+#include "kv/kvclient.h"
 #include "tap.h"
 
 /* ---- fake certificates: "FAKE" id pubkey vip4 vip6 status fqdn ----------- */
@@ -101,6 +106,31 @@ static EVP_PKEY *nms_key;
 static uint8_t nms_pub[32];
 static int64_t now = 1700000000000LL;
 static struct nms_config cfg;
+static const char *redis_addr;	/* CYPH_TEST_REDIS; NULL: in-process pass */
+
+/* A Redis store on the test server, emptied first when flush is set. */
+static struct nms_store *redis_store(bool flush)
+{
+	struct cyph_kv_config kc = { .timeout_ms = 2000 };
+	struct cyph_kv *kv;
+	char err[256];
+
+	snprintf(kc.redis, sizeof(kc.redis), "%s", redis_addr);
+	snprintf(kc.prefix, sizeof(kc.prefix), "test-nms:");
+	kv = cyph_kv_open(&kc, "test", err, sizeof(err));
+	if (!kv) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	if (flush)
+		cyph_kv_ok(kv, "FLUSHDB");
+	return nms_store_redis_new(kv, 0, 60000);
+}
+
+static struct nms_store *new_store(void)
+{
+	return redis_addr ? redis_store(true) : nms_store_mem_new(0);
+}
 
 static struct proto_ep ep(const char *a, uint16_t port)
 {
@@ -180,7 +210,7 @@ static void setup(void)
 	cfg.relay4 = ep("127.0.0.1", 7000);
 	cfg.relay6 = ep("::1", 7000);
 	memset(cfg.relay_key, 0x5a, 32);
-	store = nms_store_mem_new(0);
+	store = new_store();
 	nms = nms_new(&cfg, store, fake_verify, NULL, capture, NULL);
 	nms_key = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
 	proto_ed25519_public(nms_key, nms_pub);
@@ -596,15 +626,134 @@ static void test_store(void)
 	s->ops->destroy(s);
 }
 
-int main(void)
+/* ---- two replicas on one Redis ------------------------------------------------- */
+
+static struct nms *replica_new(struct nms_store *s)
 {
-	setup();
+	struct nms *x = nms_new(&cfg, s, fake_verify, NULL, capture, NULL);
+
+	nms_set_identity(x, nms_key, NULL, 0);
+	return x;
+}
+
+/* Sends a built datagram to replica x. */
+static int deliver_to(struct nms *x, struct node *n, const uint8_t *pkt, size_t len)
+{
+	memcpy(n->last, pkt, len);
+	n->last_len = len;
+	n_out = 0;
+	return nms_input(x, pkt, len, &n->from, now);
+}
+
+static void test_replicas(void)
+{
+	struct nms_store *sa, *sb;
+	struct nms *a, *b;
+	struct node x, y;
+	struct nmsc_event ev, nv;
+	uint8_t buf[2048];
+	size_t len;
+
+	now = 1700000000000LL;
+	setup();		/* cfg, nms_key; its engine is replaced below */
+	nms_free(nms);
+	store->ops->destroy(store);
+	sa = redis_store(true);
+	sb = redis_store(false);
+	a = replica_new(sa);
+	b = replica_new(sb);
+	node_init(&x, 31, "x.test", "10.77.0.31", NULL, 0, ep("192.0.2.31", 4000));
+	node_init(&y, 32, "y.test", NULL, "fd77::32", 0, ep("2001:db8::32", 4000));
+
+	nms = a;
+	TAP_CHECK(do_register(&x) == 0, "x registers at replica A");
+	nms = b;
+	TAP_CHECK(do_register(&y) == 0, "y registers at replica B");
+	len = nmsc_keepalive(&x.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(deliver_to(b, &x, buf, len) == 0 && !feed(&x, 0, &ev) &&
+		  ev.type == NMSC_EV_KEEPALIVE, "B answers x's keepalive (registered at A)");
+	TAP_CHECK(deliver_to(a, &x, buf, len) == PROTO_E_REPLAY,
+		  "the same keepalive replayed to A: REPLAY");
+	len = nmsc_keepalive(&x.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(deliver_to(a, &x, buf, len) == 0 && !feed(&x, 0, &ev),
+		  "x's next answer from A accepted after B's (shared sequence)");
+
+	/* Route at B to a node registered at A; the notification goes from B. */
+	len = nmsc_route(&y.c, buf, sizeof(buf), now, "x.test", NULL, NULL, 0, NULL);
+	TAP_CHECK(deliver_to(b, &y, buf, len) == 0 && n_out == 2 && !feed(&y, 0, &ev) &&
+		  ev.msg.mode == PROTO_MODE_RELAY && !feed(&x, 1, &nv) &&
+		  nv.type == NMSC_EV_NOTIFY, "B routes y to x (relay) and notifies x");
+	TAP_CHECK(nms_pending_notifies(b) == 1, "B waits for x's NOTIFY_ACK");
+	len = nmsc_notify_ack(&x.c, buf, sizeof(buf), now, nv.msg.notify_id);
+	TAP_CHECK(deliver_to(a, &x, buf, len) == 0, "x acknowledges at A");
+	n_out = 0;
+	nms_tick(b, now + 600);
+	TAP_CHECK(n_out == 0 && nms_pending_notifies(b) == 0,
+		  "B does not retransmit what A saw acknowledged");
+
+	/* B dies with a notification pending: A adopts and resends it. */
+	len = nmsc_route(&y.c, buf, sizeof(buf), now, "x.test", NULL, NULL, 0, NULL);
+	deliver_to(b, &y, buf, len);
+	nms_free(b);
+	sb->ops->destroy(sb);
+	n_out = 0;
+	nms_tick(a, now + 2000);
+	TAP_CHECK(nms_stats(a)->notify_adopted == 1 && n_out == 1 &&
+		  !feed(&x, 0, &nv) && nv.type == NMSC_EV_NOTIFY,
+		  "A retransmits the notification of the dead replica B");
+
+	/* A restarts (a new store, the same Redis): nothing is forgotten. */
+	nms_free(a);
+	sa->ops->destroy(sa);
+	sa = redis_store(false);
+	a = replica_new(sa);
+	TAP_CHECK(deliver_to(a, &x, x.last, x.last_len) == PROTO_E_REPLAY,
+		  "after a restart A still refuses a replay");
+	len = nmsc_keepalive(&x.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(deliver_to(a, &x, buf, len) == 0 && !feed(&x, 0, &ev),
+		  "after a restart A answers x's session");
+
+	/* y (registered at B, never seen by A) is revoked by A's next CRL. */
+	revoked_id = 32;
+	nms_recheck(a, now);
+	len = nmsc_route(&x.c, buf, sizeof(buf), now, "y.test", NULL, NULL, 0, NULL);
+	TAP_CHECK(deliver_to(a, &x, buf, len) == PROTO_E_NOT_FOUND && nms_stats(a)->revoked == 1,
+		  "A checks a record registered elsewhere against its CRL before routing to it");
+	revoked_id = 0;
+	nms_free(a);
+	sa->ops->destroy(sa);
+	node_free(&x);
+	node_free(&y);
+	nms = NULL;
+	store = NULL;
+	EVP_PKEY_free(nms_key);
+}
+
+static void run_engine_cases(void)
+{
+	now = 1700000000000LL;
+	fresh();
 	test_register();
 	test_bad_registrations();
 	test_error_budget();
 	test_routes();
 	test_tombstone_and_drain();
+}
+
+int main(void)
+{
+	run_engine_cases();
 	test_store();
 	teardown();
+	redis_addr = getenv("CYPH_TEST_REDIS");
+	if (redis_addr && *redis_addr) {
+		tap_prefix = "redis: ";
+		run_engine_cases();
+		teardown();
+		test_replicas();
+		tap_prefix = "";
+	} else {
+		tap_skip("CYPH_TEST_REDIS not set (tests/unit/suite.sh sets it)", "redis store");
+	}
 	return tap_done();
 }

@@ -25,6 +25,8 @@ struct lg_stats {
 };
 
 void lg_stats_add(struct lg_stats *s, uint64_t ns);
+/* Empties s (its samples freed) for the next measurement. */
+void lg_stats_reset(struct lg_stats *s);
 /* "RESULT test=... ops=... secs=... rate=... cpu=... per_core=... p50_us=..." */
 void lg_report(const char *test, struct lg_stats *s, double secs, double cpu_s,
 	       const char *extra);

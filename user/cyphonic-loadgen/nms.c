@@ -308,7 +308,7 @@ static void run_phase(const struct lg_opts *o, const char *name, enum phase ph,
 		receive(2);
 	for (int i = 0; i < n_nodes; i++)
 		nodes[i].pending = 0;
-	memset(&st, 0, sizeof(st));
+	lg_stats_reset(&st);	/* late answers of the previous phase added samples */
 	outstanding = 0;
 	t0 = next = lg_now_ns();
 	end = t0 + (uint64_t)(secs * 1e9);
@@ -378,7 +378,7 @@ static void pump(const struct lg_opts *o, double secs)
 	uint64_t lost, lost_est = 0, stall_ns = 0;
 	char extra[160];
 
-	memset(&st, 0, sizeof(st));
+	lg_stats_reset(&st);	/* late answers of the previous phase added samples */
 	relayed_rx = relayed_bytes = 0;
 	pkt[8] = CYPHONIC_MSG_DATA;
 	while (lg_now_ns() < end) {

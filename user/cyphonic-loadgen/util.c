@@ -32,6 +32,12 @@ void lg_stats_add(struct lg_stats *s, uint64_t ns)
 	s->lat[s->n++] = ns;
 }
 
+void lg_stats_reset(struct lg_stats *s)
+{
+	free(s->lat);
+	memset(s, 0, sizeof(*s));
+}
+
 static int cmp(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -62,8 +68,7 @@ void lg_report(const char *test, struct lg_stats *s, double secs, double cpu_s,
 	       cpu_s > 0 ? (double)s->ok / cpu_s : 0, pct(s, 0.5), pct(s, 0.9),
 	       pct(s, 0.99), extra ? " " : "", extra ? extra : "");
 	fflush(stdout);
-	free(s->lat);
-	memset(s, 0, sizeof(*s));
+	lg_stats_reset(s);
 }
 
 double lg_cpu_seconds(pid_t pid)

@@ -47,6 +47,7 @@ const struct cyph_cfg_field nmsd_config_fields[] = {
 	F("relay", "session_ttl", DURATION_MS, relay_ttl_ms, false, "10m", 10000, 86400000,
 	  "validity of relay bind secrets"),
 	CYPH_CFG_OPS_FIELDS(struct nmsd_config, "127.0.0.1:9102"),
+	CYPH_KV_CFG_FIELDS(struct nmsd_config, kv),
 };
 
 const size_t nmsd_config_nfields = sizeof(nmsd_config_fields) / sizeof(nmsd_config_fields[0]);
@@ -75,6 +76,8 @@ int nmsd_config_apply(const struct nmsd_config *c, const char *path,
 		snprintf(err, errlen, "%s:0: [nms] keepalive: must be at most half of lifetime", path);
 		return -1;
 	}
+	if (cyph_kv_config_check(&c->kv, path, err, errlen))
+		return -1;
 	if (relay && !c->relay_key_file[0]) {
 		snprintf(err, errlen, "%s:0: [relay] key_file: required when a relay endpoint is set",
 			 path);

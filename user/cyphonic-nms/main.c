@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/cyphonic.h>
+#include "kv/kvclient.h"
 #include "pki/cred.h"
 #include "runtime/daemon.h"
 #include "runtime/evloop.h"
@@ -220,6 +221,10 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	}
 	struct nmsd_config old = d->cfg;
 
+	if (strcmp(c.kv.redis, old.kv.redis) || strcmp(c.kv.prefix, old.kv.prefix) ||
+	    c.kv.timeout_ms != old.kv.timeout_ms)
+		log_warn("reload: [store] changes only on restart");
+	c.kv = old.kv;
 	d->cfg = c;
 	if (load_identity(d, d->nms, err, sizeof(err))) {
 		d->cfg = old;
@@ -309,6 +314,30 @@ static int open_socket(const struct cyph_cfg_addr *a, const char *what)
 	return fd;
 }
 
+/* Redis when [store] redis is set (replicas), else in this process. */
+static struct nms_store *open_store(const struct nmsd_config *c, char *err, size_t errlen)
+{
+	struct cyph_kv *kv;
+	struct nms_store *s;
+
+	if (!cyph_kv_enabled(&c->kv)) {
+		s = nms_store_mem_new((size_t)c->max_registrations);
+		if (!s)
+			snprintf(err, errlen, "out of memory");
+		return s;
+	}
+	kv = cyph_kv_open(&c->kv, "nms store", err, errlen);
+	if (!kv)
+		return NULL;
+	/* Records outlive their expiry by the timestamp window, as tombstones do. */
+	s = nms_store_redis_new(kv, (size_t)c->max_registrations, 2 * c->skew_ms);
+	if (!s)
+		snprintf(err, errlen, "out of memory");
+	else
+		log_info("registrations in redis %s (prefix %s)", c->kv.redis, c->kv.prefix);
+	return s;
+}
+
 static int setup(struct nmsd *d)
 {
 	char err[512];
@@ -318,7 +347,11 @@ static int setup(struct nmsd *d)
 		log_err("%s", err);
 		return -1;
 	}
-	d->store = nms_store_mem_new((size_t)d->cfg.max_registrations);
+	d->store = open_store(&d->cfg, err, sizeof(err));
+	if (!d->store) {
+		log_err("[store] %s", err);
+		return -1;
+	}
 	d->nms = d->store ? nms_new(&d->ncfg, d->store, verify_cert, d, queue_send, d) : NULL;
 	d->tx[0] = calloc(TX_MAX, sizeof(struct tx_slot));
 	d->tx[1] = calloc(TX_MAX, sizeof(struct tx_slot));

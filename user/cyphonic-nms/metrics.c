@@ -18,7 +18,8 @@ static struct {
 	struct cyph_histogram *lat[PROTO_OP_MAX + 1];
 	struct cyph_counter *bad_header, *registered, *refreshed, *expired,
 		*deregistered, *revoked, *roamed, *routes[PROTO_MODE_RELAY + 1],
-		*cert_cached, *notify_sent, *notify_retrans, *notify_lost, *notify_untracked, *errors_sent,
+		*cert_cached, *notify_sent, *notify_retrans, *notify_lost, *notify_untracked,
+		*notify_adopted, *errors_sent,
 		*errors_suppressed, *reload_ok, *reload_failed, *send_dropped;
 	struct cyph_gauge *active, *pending, *draining;
 } m;
@@ -64,6 +65,8 @@ int nmsd_metrics_init(void)
 	m.notify_lost = C("notify_lost_total", "PEER_NOTIFY never acknowledged");
 	m.notify_untracked = C("notify_untracked_total",
 			       "PEER_NOTIFY sent without retransmission (table full)");
+	m.notify_adopted = C("notify_adopted_total",
+			     "PEER_NOTIFY taken over from a replica that stopped resending it");
 	m.errors_sent = C("errors_sent_total", "ERROR replies sent");
 	m.errors_suppressed = C("errors_suppressed_total", "ERROR replies over the budget");
 	m.send_dropped = C("send_dropped_total", "replies not sent (socket full or error)");
@@ -107,6 +110,7 @@ void nmsd_metrics_sync(const struct nms *n, bool draining, uint64_t send_dropped
 	set(m.notify_retrans, s->notify_retrans);
 	set(m.notify_lost, s->notify_lost);
 	set(m.notify_untracked, s->notify_untracked);
+	set(m.notify_adopted, s->notify_adopted);
 	set(m.errors_sent, s->errors_sent);
 	set(m.errors_suppressed, s->errors_suppressed);
 	set(m.send_dropped, send_dropped);

@@ -47,6 +47,7 @@ struct nms_stats {
 	uint64_t routes[PROTO_MODE_RELAY + 1];
 	uint64_t notify_sent, notify_retrans, notify_lost;
 	uint64_t notify_untracked;	/* sent once: retransmit table full */
+	uint64_t notify_adopted;	/* taken over from a gone replica */
 	uint64_t errors_sent, errors_suppressed;
 };
 

@@ -16,17 +16,8 @@
 #include "nms.h"
 #include "wire/proto_crypto.h"
 
-#define REPLY_CAP 1200
+#define REPLY_CAP NMS_PEND_PKT_MAX
 #define MAX_PENDING 4096
-
-struct pending {
-	uint64_t notify_id, node_id;
-	struct proto_ep to;
-	int64_t next_ms;
-	uint32_t rto_ms, tries;
-	size_t len;
-	uint8_t pkt[REPLY_CAP];
-};
 
 struct nms {
 	struct nms_config cfg;
@@ -42,12 +33,71 @@ struct nms {
 	uint64_t sig_seq;		/* seq of signed (sessionless) replies */
 	double err_tokens;
 	int64_t err_last_ms;
-	struct pending *pending;
+	struct nms_pend *pending;
 	size_t n_pending;
 	struct nms_stats stats;
 	int64_t now_ms;			/* of the datagram being handled */
 	int64_t last_scan_ms;		/* last expiry scan */
+	uint32_t crl_gen;		/* nms_recheck() calls, from 1 */
 };
+
+/* ---- what a shared store keeps (nms_store.h; NULL ops: in the record) ---- */
+
+static uint64_t next_seq(struct nms *n, struct nms_reg *r)
+{
+	if (n->store->ops->next_tx_seq)
+		r->tx_seq = n->store->ops->next_tx_seq(n->store, r);
+	else
+		r->tx_seq++;
+	return r->tx_seq;
+}
+
+/*
+ * The replay check of a request from node id with sequence seq. With a
+ * shared store every replica (and this one after a restart) refuses a
+ * sequence seen within the timestamp window, whose end makes an older
+ * message stale anyway. Without one, r's window (commit: record seq).
+ */
+static bool replay_ok(struct nms *n, struct nms_reg *r, uint64_t id,
+		      uint64_t seq, bool commit)
+{
+	struct nms_store *s = n->store;
+
+	if (s->ops->replay_claim)
+		return !commit || s->ops->replay_claim(s, id, seq, 2 * n->cfg.skew_ms + 1000);
+	return !r || proto_replay_check(&r->rx, seq, commit);
+}
+
+static void save(struct nms *n, struct nms_reg *r)
+{
+	if (n->store->ops->save)
+		n->store->ops->save(n->store, r);
+}
+
+static void make_tombstone(struct nms *n, struct nms_reg *r);
+
+/*
+ * A record from a shared store may have been registered at another
+ * replica, before this one's latest CRL: its certificate is checked here
+ * once per CRL generation (nms_recheck() covers only what this replica
+ * holds). In-process records are all covered by nms_recheck().
+ */
+static bool still_valid(struct nms *n, struct nms_reg *r)
+{
+	struct nms_ident id;
+	char err[256];
+
+	if (!n->store->ops->save || !r->active || r->checked_gen == n->crl_gen || !r->cert)
+		return r->active;
+	if (n->verify(n->verify_arg, r->cert, r->cert_len, n->now_ms / 1000, &id, err,
+		      sizeof(err)) != PROTO_E_OK) {
+		make_tombstone(n, r);
+		n->stats.revoked++;
+		return false;
+	}
+	r->checked_gen = n->crl_gen;
+	return true;
+}
 
 /* ---- setup ---------------------------------------------------------------- */
 
@@ -73,6 +123,7 @@ struct nms *nms_new(const struct nms_config *cfg, struct nms_store *store,
 	proto_random(&n->sig_seq, sizeof(n->sig_seq));
 	n->sig_seq >>= 2;	/* random start, far from wrapping */
 	n->err_tokens = cfg->error_rate;
+	n->crl_gen = 1;
 	return n;
 }
 
@@ -143,7 +194,7 @@ static void reply_begin(struct nms *n, struct proto_buf *b, uint8_t *mem,
 {
 	struct proto_hdr h = {
 		.op = op, .auth = auth, .node_id = node_id,
-		.seq = r ? ++r->tx_seq : ++n->sig_seq, .ts_ms = n->now_ms,
+		.seq = r ? next_seq(n, r) : ++n->sig_seq, .ts_ms = n->now_ms,
 	};
 
 	proto_msg_begin(b, mem, REPLY_CAP, &h);
@@ -259,7 +310,7 @@ static int send_register_ack(struct nms *n, struct nms_reg *r,
 		.op = PROTO_OP_REGISTER_ACK, .node_id = r->ident.id,
 		.ts_ms = n->now_ms,
 		.auth = eph ? PROTO_AUTH_SIG : PROTO_AUTH_MAC,
-		.seq = eph ? ++n->sig_seq : ++r->tx_seq,
+		.seq = eph ? ++n->sig_seq : next_seq(n, r),
 	};
 
 	proto_msg_begin(&b, mem, sizeof(mem), &h);
@@ -281,7 +332,9 @@ static int send_register_ack(struct nms *n, struct nms_reg *r,
 /*
  * An active registration made with exactly this certificate, still valid:
  * the chain was verified then, and a CRL change since has re-checked it
- * (nms_recheck), so the certificate need not be verified again. This is
+ * (nms_recheck; checked_gen says so for records from a shared store, which
+ * may come from another replica), so the certificate need not be verified
+ * again. This is
  * what makes a node's re-registration after losing its session (restart,
  * NMS answer lost) cost one signature check instead of two.
  */
@@ -289,6 +342,7 @@ static bool cert_cached(const struct nms *n, const struct nms_reg *r,
 			const struct proto_msg *m)
 {
 	return r && r->active && r->cert && r->cert_len == m->cert_len &&
+	       r->checked_gen == n->crl_gen &&
 	       r->ident.not_after > n->now_ms / 1000 &&
 	       !memcmp(r->cert, m->cert, m->cert_len);
 }
@@ -319,13 +373,15 @@ static int register_full(struct nms *n, const struct proto_msg *m,
 	}
 	if (!proto_ed25519_verify(id.pubkey, pkt, m->signed_len, m->auth_tag))
 		return reply_error(n, m, NULL, from, PROTO_E_BAD_SIGNATURE);
-	if (r && !proto_replay_check(&r->rx, m->hdr.seq, false))
+	if (!replay_ok(n, r, m->hdr.node_id, m->hdr.seq, false))
 		return reply_error(n, m, NULL, from, PROTO_E_REPLAY);
 	proto_x25519_keypair(priv, pub);
 	rc = proto_x25519_shared(priv, m->ephemeral, shared);
 	OPENSSL_cleanse(priv, sizeof(priv));
 	if (rc)
 		return reply_error(n, m, NULL, from, PROTO_E_MALFORMED);
+	if (!replay_ok(n, NULL, id.id, m->hdr.seq, true))
+		return reply_error(n, m, NULL, from, PROTO_E_REPLAY);
 	if (!r)
 		r = n->store->ops->create(n->store, id.id);
 	if (!r)
@@ -336,6 +392,7 @@ static int register_full(struct nms *n, const struct proto_msg *m,
 	OPENSSL_cleanse(shared, sizeof(shared));
 	r->ident = id;
 	r->active = true;
+	r->checked_gen = n->crl_gen;
 	r->tx_seq = 0;
 	set_location(n, r, m, from);
 	if (!r->cert || r->cert_len != m->cert_len ||
@@ -432,7 +489,7 @@ static void notify_peer(struct nms *n, struct nms_reg *dst,
 			const struct nms_reg *src, const struct grant *g,
 			const struct nms_route *rt)
 {
-	struct pending spare, *p;
+	struct nms_pend spare, *p;
 	struct proto_buf b;
 	struct proto_hdr h = {
 		.op = PROTO_OP_PEER_NOTIFY, .auth = PROTO_AUTH_MAC,
@@ -441,7 +498,7 @@ static void notify_peer(struct nms *n, struct nms_reg *dst,
 
 	/* Table full (overload): send once, without retransmissions. */
 	p = n->n_pending < MAX_PENDING ? &n->pending[n->n_pending] : &spare;
-	h.seq = ++dst->tx_seq;
+	h.seq = next_seq(n, dst);
 	proto_random(&p->notify_id, sizeof(p->notify_id));
 	proto_msg_begin(&b, p->pkt, sizeof(p->pkt), &h);
 	proto_tlv_u64(&b, PROTO_T_NOTIFY_ID, p->notify_id);
@@ -460,6 +517,8 @@ static void notify_peer(struct nms *n, struct nms_reg *dst,
 		n->stats.notify_untracked++;
 	else
 		n->n_pending++;
+	if (p != &spare && n->store->ops->pend_add)
+		n->store->ops->pend_add(n->store, p);
 	n->stats.notify_sent++;
 	n->send(n->send_arg, &p->to, p->pkt, p->len);
 }
@@ -475,7 +534,7 @@ static int route(struct nms *n, struct nms_reg *r, const struct proto_msg *m,
 	bool have_relay = n->cfg.relay4.family || n->cfg.relay6.family;
 	int rc;
 
-	if (!dst || dst == r)
+	if (!dst || dst == r || !still_valid(n, dst))
 		return reply_error(n, m, r, from, PROTO_E_NOT_FOUND);
 	rc = nms_route_decide(r, dst, m->route_flags, have_relay, &rt);
 	if (rc == PROTO_E_OK && rt.mode == PROTO_MODE_RELAY &&
@@ -512,6 +571,9 @@ static void notify_acked(struct nms *n, uint64_t node_id, uint64_t id)
 {
 	size_t i;
 
+	/* The replica that sent it may be another one: tell them all. */
+	if (n->store->ops->pend_done)
+		n->store->ops->pend_done(n->store, node_id, id);
 	for (i = 0; i < n->n_pending; i++) {
 		if (n->pending[i].notify_id == id &&
 		    n->pending[i].node_id == node_id) {
@@ -528,6 +590,7 @@ static int keepalive(struct nms *n, struct nms_reg *r,
 	struct proto_buf b;
 
 	r->expires_ms = reg_expiry(n, r);
+	save(n, r);
 	reply_begin(n, &b, mem, r, r->ident.id, PROTO_OP_KEEPALIVE_ACK,
 		    PROTO_AUTH_MAC);
 	proto_tlv_u64(&b, PROTO_T_ECHO_SEQ, m->hdr.seq);
@@ -544,17 +607,22 @@ static int session_msg(struct nms *n, const struct proto_msg *m,
 		return reply_error(n, m, NULL, from, PROTO_E_NOT_REGISTERED);
 	if (!proto_mac_check(pkt, m->signed_len, m->auth_tag, r->keys.n2s))
 		return reply_error(n, m, NULL, from, PROTO_E_BAD_SIGNATURE);
-	if (!proto_replay_check(&r->rx, m->hdr.seq, true))
+	if (!still_valid(n, r))		/* after the MAC: no work for forgeries */
+		return reply_error(n, m, NULL, from, PROTO_E_REVOKED);
+	if (!replay_ok(n, r, r->ident.id, m->hdr.seq, true))
 		return reply_error(n, m, r, from, PROTO_E_REPLAY);
 	if (!proto_ep_equal(&r->observed, from)) {
 		/* Roaming: the latest authenticated source wins. */
 		r->observed = *from;
 		r->families = nms_reg_families(r);
 		n->stats.roamed++;
+		if (m->hdr.op != PROTO_OP_REGISTER && m->hdr.op != PROTO_OP_KEEPALIVE)
+			save(n, r);	/* those two save below */
 	}
 	switch (m->hdr.op) {
 	case PROTO_OP_REGISTER:
 		set_location(n, r, m, from);
+		save(n, r);
 		n->stats.refreshed++;
 		return send_register_ack(n, r, m, from, NULL, NULL);
 	case PROTO_OP_KEEPALIVE:
@@ -607,6 +675,7 @@ int nms_input(struct nms *n, const uint8_t *pkt, size_t len,
 	int rc;
 
 	n->now_ms = now_ms;
+	n->store->now_ms = now_ms;
 	rc = input(n, pkt, len, from, &m);
 	if (m.hdr.op >= 1 && m.hdr.op <= PROTO_OP_MAX && rc >= 0 &&
 	    rc < PROTO_E_COUNT)
@@ -634,10 +703,11 @@ static void expire_one(struct nms_reg *r, void *arg)
 
 static void retransmit(struct nms *n)
 {
+	struct nms_store *s = n->store;
 	size_t i = 0;
 
 	while (i < n->n_pending) {
-		struct pending *p = &n->pending[i];
+		struct nms_pend *p = &n->pending[i];
 
 		if (p->next_ms > n->now_ms) {
 			i++;
@@ -645,25 +715,49 @@ static void retransmit(struct nms *n)
 		}
 		if (p->tries >= n->cfg.notify_tries) {
 			n->stats.notify_lost++;
+			if (s->ops->pend_done)
+				s->ops->pend_done(s, p->node_id, p->notify_id);
 			*p = n->pending[--n->n_pending];
 			continue;
 		}
 		p->tries++;
 		p->rto_ms *= 2;
 		p->next_ms = n->now_ms + p->rto_ms;
+		/* Acknowledged at another replica: nothing to resend. */
+		if (s->ops->pend_live && !s->ops->pend_live(s, p)) {
+			*p = n->pending[--n->n_pending];
+			continue;
+		}
 		n->stats.notify_retrans++;
 		n->send(n->send_arg, &p->to, p->pkt, p->len);
 		i++;
 	}
 }
 
+/* A notification whose replica died: retransmitted from here on. */
+static void adopt(void *arg, const struct nms_pend *p)
+{
+	struct nms *n = arg;
+
+	if (n->n_pending == MAX_PENDING)
+		return;
+	n->pending[n->n_pending++] = *p;
+	n->stats.notify_adopted++;
+}
+
 void nms_tick(struct nms *n, int64_t now_ms)
 {
+	struct nms_store *s = n->store;
+
 	n->now_ms = now_ms;
+	s->now_ms = now_ms;
 	/* A full scan of the table at most once a second. */
 	if (now_ms - n->last_scan_ms >= 1000 || now_ms < n->last_scan_ms) {
 		n->last_scan_ms = now_ms;
-		n->store->ops->foreach(n->store, expire_one, n);
+		s->ops->foreach(s, expire_one, n);
+		/* Overdue by a second: its replica would have resent it. */
+		if (s->ops->pend_adopt && !n->draining)
+			s->ops->pend_adopt(s, now_ms, 1000, adopt, n);
 	}
 	retransmit(n);
 }
@@ -677,8 +771,10 @@ static void recheck_one(struct nms_reg *r, void *arg)
 	if (!r->active || !r->cert)
 		return;
 	if (n->verify(n->verify_arg, r->cert, r->cert_len, n->now_ms / 1000,
-		      &id, err, sizeof(err)) == PROTO_E_OK)
+		      &id, err, sizeof(err)) == PROTO_E_OK) {
+		r->checked_gen = n->crl_gen;
 		return;
+	}
 	make_tombstone(n, r);
 	n->stats.revoked++;
 }
@@ -686,5 +782,7 @@ static void recheck_one(struct nms_reg *r, void *arg)
 void nms_recheck(struct nms *n, int64_t now_ms)
 {
 	n->now_ms = now_ms;
+	n->store->now_ms = now_ms;
+	n->crl_gen++;
 	n->store->ops->foreach(n->store, recheck_one, n);
 }

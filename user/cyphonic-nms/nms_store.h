@@ -50,11 +50,24 @@ struct nms_reg {
 					 * tombstone: when to forget it */
 	uint8_t *cert;			/* DER, for re-checks after a CRL */
 	size_t cert_len;		/* reload */
+	uint32_t checked_gen;		/* engine's CRL generation it passed
+					 * (shared stores: kept in the cache) */
 
 	/* store-private links (in-process implementation) */
 	struct nms_reg *next_id, *next_fqdn, *next_v4, *next_v6;
 	uint64_t h_fqdn, h_v4, h_v6;	/* hashes of the keys indexed under */
 	bool in_fqdn, in_v4, in_v6, counted;
+};
+
+/* A PEER_NOTIFY awaiting its NOTIFY_ACK (retransmitted with backoff). */
+#define NMS_PEND_PKT_MAX 1200
+struct nms_pend {
+	uint64_t notify_id, node_id;
+	struct proto_ep to;
+	int64_t next_ms;
+	uint32_t rto_ms, tries;
+	size_t len;
+	uint8_t pkt[NMS_PEND_PKT_MAX];
 };
 
 struct nms_store;
@@ -76,13 +89,58 @@ struct nms_store_ops {
 			void (*fn)(struct nms_reg *r, void *arg), void *arg);
 	size_t (*count)(struct nms_store *s);	/* active records */
 	void (*destroy)(struct nms_store *s);
+
+	/*
+	 * What a store shared by replicas needs besides records. Each may be
+	 * NULL, meaning the in-process behaviour: the record pointers are
+	 * the store, the replay window and the NMS -> node sequence live in
+	 * the record, and pending notifications in the engine only.
+	 */
+	/* Writes back r's location, expiry or keys (identity unchanged). */
+	void (*save)(struct nms_store *s, struct nms_reg *r);
+	/*
+	 * Claims sequence seq of node id: false when any replica has seen it
+	 * in the last ttl_ms (a replay); also true when the store cannot
+	 * tell (unreachable), so an outage refuses no node.
+	 */
+	bool (*replay_claim)(struct nms_store *s, uint64_t id, uint64_t seq,
+			     int64_t ttl_ms);
+	/* The next NMS -> node sequence number, unique across replicas. */
+	uint64_t (*next_tx_seq)(struct nms_store *s, struct nms_reg *r);
+	/* A PEER_NOTIFY sent and awaiting its ACK; retransmission due at next_ms. */
+	void (*pend_add)(struct nms_store *s, const struct nms_pend *p);
+	/* Acknowledged (at any replica) or given up. */
+	void (*pend_done)(struct nms_store *s, uint64_t node_id, uint64_t notify_id);
+	/* Still unacknowledged? Then records the next retransmission time. */
+	bool (*pend_live)(struct nms_store *s, const struct nms_pend *p);
+	/*
+	 * Hands fn every notification whose retransmission is overdue by
+	 * more than overdue_ms (its replica is gone), claimed for this one.
+	 */
+	void (*pend_adopt)(struct nms_store *s, int64_t now_ms, int64_t overdue_ms,
+			   void (*fn)(void *arg, const struct nms_pend *p), void *arg);
 };
 
 struct nms_store {
 	const struct nms_store_ops *ops;
+	/*
+	 * The engine's clock (Unix ms) of the datagram or tick being
+	 * handled, set before any call: a store computing TTLs uses it
+	 * instead of its own, so tests can drive time.
+	 */
+	int64_t now_ms;
 };
 
 /* In-process store: hash tables, at most max records (0 = unlimited). */
 struct nms_store *nms_store_mem_new(size_t max);
+
+struct cyph_kv;
+/*
+ * Redis store shared by replicas (nms_store_redis.c): records, replay
+ * claims, sequence numbers and pending notifications in Redis through kv
+ * (owned by the store from now on), with a local cache of at most max
+ * records. A record outlives its expiry by tomb_ms in Redis.
+ */
+struct nms_store *nms_store_redis_new(struct cyph_kv *kv, size_t max, int64_t tomb_ms);
 
 #endif

@@ -4,6 +4,7 @@
 #define CYPHONIC_NMSD_H
 
 #include <stdbool.h>
+#include "kv/kvconfig.h"
 #include "runtime/config.h"
 #include "runtime/log.h"
 #include "runtime/metrics.h"
@@ -24,6 +25,7 @@ struct nmsd_config {
 	enum cyph_log_level log_level;
 	bool http_enabled;
 	struct cyph_cfg_addr http_listen;
+	struct cyph_kv_config kv;	/* [store]: Redis shared by replicas */
 };
 
 extern const struct cyph_cfg_field nmsd_config_fields[];

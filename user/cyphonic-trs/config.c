@@ -33,6 +33,7 @@ const struct cyph_cfg_field trsd_config_fields[] = {
 	F("relay", "key_file", PATH, relay_key_file, true, NULL, 0, 0,
 	  "32-byte hex key shared with the NMS (bind secrets)"),
 	CYPH_CFG_OPS_FIELDS(struct trsd_config, "127.0.0.1:9103"),
+	CYPH_KV_CFG_FIELDS(struct trsd_config, kv),
 };
 
 const size_t trsd_config_nfields = sizeof(trsd_config_fields) / sizeof(trsd_config_fields[0]);
@@ -53,6 +54,8 @@ int trsd_config_apply(const struct trsd_config *c, const char *path,
 		snprintf(err, errlen, "%s:0: [trs] listen/listen6: wrong address family", path);
 		return -1;
 	}
+	if (cyph_kv_config_check(&c->kv, path, err, errlen))
+		return -1;
 	rc = hexkey_read_file(c->relay_key_file, out->relay_key, sizeof(out->relay_key));
 	if (rc) {
 		snprintf(err, errlen, "%s:0: [relay] key_file: %s: %s", path, c->relay_key_file,

@@ -14,6 +14,7 @@
 #include "runtime/http.h"
 #include "wire/proto_udp.h"
 #include "trsd.h"
+#include "trs_sync.h"
 
 struct trsd {
 	struct cyph_daemon_args args;
@@ -27,6 +28,7 @@ struct trsd {
 	struct cyph_loop *loop;
 	struct cyph_http *http;
 	struct cyph_drain drain;
+	struct trs_sync *sync;		/* [store] redis set: shared sessions */
 };
 
 static struct trsd D;
@@ -57,6 +59,10 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	if (c.threads != d->cfg.threads || strcmp(c.listen4.text, d->cfg.listen4.text) ||
 	    strcmp(c.listen6.text, d->cfg.listen6.text))
 		log_warn("reload: listen addresses and threads change only on restart");
+	if (strcmp(c.kv.redis, d->cfg.kv.redis) || strcmp(c.kv.prefix, d->cfg.kv.prefix) ||
+	    c.kv.timeout_ms != d->cfg.kv.timeout_ms)
+		log_warn("reload: [store] changes only on restart");
+	c.kv = d->cfg.kv;
 	c.threads = d->cfg.threads;
 	c.listen4 = d->cfg.listen4;
 	c.listen6 = d->cfg.listen6;
@@ -82,6 +88,12 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 			log_debug("%zu idle sessions expired", gone);
 	}
 	trsd_metrics_sync(&d->trs, d->w, d->nw, d->draining);
+	if (d->sync) {
+		struct trs_sync_stats st;
+
+		trs_sync_get_stats(d->sync, &st);
+		trsd_metrics_store(&st);
+	}
 }
 
 static bool drained(void *arg)
@@ -143,6 +155,15 @@ static int setup(struct trsd *d)
 		}
 		log_info("health and metrics on http://%s", d->cfg.http_listen.text);
 	}
+	if (cyph_kv_enabled(&d->cfg.kv)) {
+		d->sync = trs_sync_start(&d->trs, &d->cfg.kv, d->cfg.idle_ms, err, sizeof(err));
+		if (!d->sync) {
+			log_err("[store] %s", err);
+			return -1;
+		}
+		log_info("relay sessions shared in redis %s (prefix %s)", d->cfg.kv.redis,
+			 d->cfg.kv.prefix);
+	}
 	if (trsd_workers_start(d->w, d->nw)) {
 		log_err("cannot start forwarding threads");
 		return -1;
@@ -181,6 +202,7 @@ int main(int argc, char **argv)
 	rc = cyph_loop_run(d->loop);
 	atomic_store(&d->stop, true);
 	trsd_workers_join(d->w, d->nw);
+	trs_sync_stop(d->sync);
 	trsd_metrics_sync(&d->trs, d->w, d->nw, d->draining);
 	log_info("stopped%s: %zu sessions left", d->drain.timed_out ? " (grace period over)" : "",
 		 trs_sessions(&d->trs));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "trsd.h"
+#include "trs_sync.h"
 
 static const char *const drop_names[TRS_DROP_COUNT] = {
 	[TRS_DROP_MALFORMED] = "malformed",
@@ -25,7 +26,12 @@ static struct {
 	struct cyph_counter *reload_ok, *reload_failed;
 	struct cyph_gauge *sessions, *draining;
 	struct cyph_histogram *ctrl_lat;
+	struct cyph_counter *sync[5];
 } m;
+
+static const char *const sync_names[5] = {
+	"published", "lookups", "installed", "invalidations", "dropped",
+};
 
 int trsd_metrics_init(void)
 {
@@ -65,6 +71,12 @@ int trsd_metrics_init(void)
 					   "result=\"failed\"");
 	m.sessions = cyph_gauge_new("cyphonic_trs_sessions", "relay sessions", NULL);
 	m.draining = cyph_gauge_new("cyphonic_trs_draining", "1 while draining", NULL);
+	for (i = 0; i < 5; i++) {
+		snprintf(labels, sizeof(labels), "event=\"%s\"", sync_names[i]);
+		m.sync[i] = cyph_counter_new("cyphonic_trs_store_sync_total",
+			"shared session store (Redis): changes published, sessions looked up, "
+			"merged, announcements from other replicas, work dropped", labels);
+	}
 	m.ctrl_lat = cyph_histogram_new("cyphonic_trs_request_seconds",
 					"TRS control request handling time", NULL, NULL, 0);
 	return m.ctrl_lat ? 0 : -1;
@@ -108,6 +120,15 @@ void trsd_metrics_sync(struct trs *t, const struct trsd_worker *w, size_t n,
 	set(m.closed, atomic_load(&t->closed));
 	cyph_gauge_set(m.sessions, (int64_t)trs_sessions(t));
 	cyph_gauge_set(m.draining, draining);
+}
+
+void trsd_metrics_store(const struct trs_sync_stats *s)
+{
+	set(m.sync[0], s->published);
+	set(m.sync[1], s->lookups);
+	set(m.sync[2], s->installed);
+	set(m.sync[3], s->invalidations);
+	set(m.sync[4], s->dropped);
 }
 
 void trsd_metrics_ctrl_latency(uint64_t start_ns)

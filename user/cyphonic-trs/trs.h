@@ -70,6 +70,7 @@ enum trs_drop {
 	TRS_DROP_COUNT
 };
 
+
 struct trs_stats {		/* one per thread; summed for metrics */
 	_Atomic uint64_t fwd_pkts, fwd_bytes;
 	_Atomic uint64_t drops[TRS_DROP_COUNT];
@@ -77,8 +78,29 @@ struct trs_stats {		/* one per thread; summed for metrics */
 	_Atomic uint64_t ctrl_malformed;
 };
 
+/* A session's shared state, as replicas exchange it (trs_sync.c). */
+struct trs_snap {
+	uint32_t id;
+	uint64_t expiry;
+	struct trs_end end[2];
+};
+
+/*
+ * Hooks of a shared session store (trs_sync.c); all NULL without one.
+ * Called from the forwarding threads without a shard lock held, so they
+ * only queue work for the store's thread and never wait on the store.
+ */
+struct trs_hooks {
+	/* A BIND or CLOSE changed s: publish it. */
+	void (*changed)(void *arg, const struct trs_snap *s);
+	/* Session id is not (fully) known here: look it up (rate-limited). */
+	void (*missing)(void *arg, uint32_t id);
+	void *arg;
+};
+
 struct trs {
 	struct trs_config cfg;
+	struct trs_hooks hooks;
 	pthread_rwlock_t cfg_lock;	/* relay key may change on SIGHUP */
 	struct trs_shard shards[TRS_SHARDS];
 	_Atomic size_t n_sessions;
@@ -111,6 +133,20 @@ int trs_forward(struct trs *t, const uint8_t *pkt, size_t len,
 /* Removes sessions idle for longer than idle_s; returns how many. */
 size_t trs_expire(struct trs *t, int64_t now_ms);
 size_t trs_sessions(struct trs *t);
+
+/*
+ * Merges a session from the shared store into the table (creating it):
+ * an end is taken unless the local one has a newer sequence (a BIND made
+ * here and not yet published); on equal sequences the store, which kept
+ * the first writer's, wins, so a BIND replayed to another replica from
+ * another address is undone as soon as that replica reads the store. Returns 0, or
+ * PROTO_E_FULL / PROTO_E_CONFLICT (another allocation under that id).
+ */
+int trs_install(struct trs *t, const struct trs_snap *s, int64_t now_ms);
+/* Ids of up to max sessions with traffic or binds since since_ms. */
+size_t trs_active_ids(struct trs *t, int64_t since_ms, uint32_t *ids, size_t max);
+/* Snapshot of session id; false if there is none. */
+bool trs_snapshot(struct trs *t, uint32_t id, struct trs_snap *out);
 
 /* Copies the counters of session id; false if there is none. */
 bool trs_session_stats(struct trs *t, uint32_t id, uint64_t pkts[2],

@@ -227,12 +227,28 @@ static int close_end(struct trs *t, struct trs_shard *s,
 	return PROTO_E_OK;
 }
 
+/* The shared state of rc's session after a BIND/CLOSE (shard locked). */
+static void snap_locked(struct trs_shard *s, const struct proto_rc *rc,
+			struct trs_snap *out)
+{
+	struct trs_session *x = find(s, rc->session);
+
+	memset(out, 0, sizeof(*out));
+	out->id = rc->session;
+	out->expiry = rc->expiry;
+	if (x)		/* NULL: both ends closed, the session is gone */
+		memcpy(out->end, x->end, sizeof(out->end));
+	else
+		out->end[rc->end].last_seq = rc->seq;
+}
+
 int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
 	     const struct proto_ep *from, int64_t now_ms,
 	     uint8_t reply[PROTO_RC_LEN], size_t *reply_len, bool *unauth)
 {
 	struct proto_rc rc;
 	struct trs_shard *s;
+	struct trs_snap snap;
 	uint8_t secret[32], mac[32];
 	int64_t skew;
 	uint32_t idle_s;
@@ -265,7 +281,11 @@ int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
 		pthread_rwlock_wrlock(&s->lock);
 		code = rc.op == PROTO_RC_BIND ? bind_end(t, s, &rc, from, now_ms)
 					      : close_end(t, s, &rc);
+		if (code == PROTO_E_OK && t->hooks.changed)
+			snap_locked(s, &rc, &snap);
 		pthread_rwlock_unlock(&s->lock);
+		if (code == PROTO_E_OK && t->hooks.changed)
+			t->hooks.changed(t->hooks.arg, &snap);
 	}
 	if (code == PROTO_E_OK && rc.op == PROTO_RC_CLOSE) {
 		OPENSSL_cleanse(secret, sizeof(secret));
@@ -342,6 +362,14 @@ int trs_forward(struct trs *t, const uint8_t *pkt, size_t len,
 	atomic_store_explicit(&x->last_ms, now_ms, memory_order_relaxed);
 out:
 	pthread_rwlock_unlock(&s->lock);
+	/*
+	 * Not known (fully) here: bound at another replica, or an end moved
+	 * there. The store is asked once (the hook rate-limits per id); the
+	 * packets meanwhile are dropped, never held waiting.
+	 */
+	if ((rc == TRS_DROP_NO_SESSION || rc == TRS_DROP_UNKNOWN_PEER ||
+	     rc == TRS_DROP_PEER_UNBOUND) && t->hooks.missing)
+		t->hooks.missing(t->hooks.arg, id);
 	return rc;
 }
 
@@ -372,6 +400,82 @@ size_t trs_expire(struct trs *t, int64_t now_ms)
 	}
 	atomic_fetch_add(&t->expired, n);
 	return n;
+}
+
+/* ---- the shared store's side (trs_sync.c) ----------------------------------------- */
+
+static void merge_end(struct trs_end *local, const struct trs_end *remote)
+{
+	if (remote->last_seq && remote->last_seq >= local->last_seq)
+		*local = *remote;
+}
+
+int trs_install(struct trs *t, const struct trs_snap *in, int64_t now_ms)
+{
+	struct trs_shard *s = shard_of(t, in->id);
+	struct trs_session *x;
+	int rc = PROTO_E_OK;
+
+	pthread_rwlock_wrlock(&s->lock);
+	x = find(s, in->id);
+	if (!x) {
+		if (t->cfg.max_sessions &&
+		    atomic_load(&t->n_sessions) >= t->cfg.max_sessions) {
+			rc = PROTO_E_FULL;
+			goto out;
+		}
+		x = create(t, s, in->id, in->expiry);
+		if (!x) {
+			rc = PROTO_E_INTERNAL;
+			goto out;
+		}
+		atomic_store(&x->last_ms, now_ms);
+	}
+	if (x->expiry != in->expiry) {
+		rc = PROTO_E_CONFLICT;
+		goto out;
+	}
+	merge_end(&x->end[0], &in->end[0]);
+	merge_end(&x->end[1], &in->end[1]);
+out:
+	pthread_rwlock_unlock(&s->lock);
+	return rc;
+}
+
+size_t trs_active_ids(struct trs *t, int64_t since_ms, uint32_t *ids, size_t max)
+{
+	size_t i, b, n = 0;
+
+	for (i = 0; i < TRS_SHARDS && n < max; i++) {
+		struct trs_shard *s = &t->shards[i];
+
+		pthread_rwlock_rdlock(&s->lock);
+		for (b = 0; b < s->nb && n < max; b++) {
+			struct trs_session *x;
+
+			for (x = s->buckets[b]; x && n < max; x = x->next)
+				if (atomic_load(&x->last_ms) >= since_ms)
+					ids[n++] = x->id;
+		}
+		pthread_rwlock_unlock(&s->lock);
+	}
+	return n;
+}
+
+bool trs_snapshot(struct trs *t, uint32_t id, struct trs_snap *out)
+{
+	struct trs_shard *s = shard_of(t, id);
+	struct trs_session *x;
+
+	pthread_rwlock_rdlock(&s->lock);
+	x = find(s, id);
+	if (x) {
+		out->id = id;
+		out->expiry = x->expiry;
+		memcpy(out->end, x->end, sizeof(out->end));
+	}
+	pthread_rwlock_unlock(&s->lock);
+	return x != NULL;
 }
 
 bool trs_session_stats(struct trs *t, uint32_t id, uint64_t pkts[2],

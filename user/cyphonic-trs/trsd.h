@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include "kv/kvconfig.h"
 #include "runtime/config.h"
 #include "runtime/log.h"
 #include "runtime/metrics.h"
@@ -19,6 +20,7 @@ struct trsd_config {
 	enum cyph_log_level log_level;
 	bool http_enabled;
 	struct cyph_cfg_addr http_listen;
+	struct cyph_kv_config kv;	/* [store]: Redis shared by replicas */
 };
 
 extern const struct cyph_cfg_field trsd_config_fields[];
@@ -46,6 +48,8 @@ int trsd_metrics_init(void);
 void trsd_metrics_sync(struct trs *t, const struct trsd_worker *w, size_t n,
 		       bool draining);
 void trsd_metrics_ctrl_latency(uint64_t start_ns);
+struct trs_sync_stats;
+void trsd_metrics_store(const struct trs_sync_stats *s);	/* [store] redis */
 void trsd_metrics_reload(bool ok);
 
 #endif

@@ -123,6 +123,14 @@ int cyph_cfg_override(const struct cyph_cfg_field *fields, size_t n, void *out,
 		      const char *section_dot_key_eq_value, char *err,
 		      size_t errlen);
 
+/*
+ * The line of PATH where [section] key is set, for errors of checks made
+ * after loading (cross-field, values a daemon validates itself); 0 when
+ * the file does not set it (a default or --set) or cannot be read.
+ */
+unsigned int cyph_cfg_line_of(const char *path, const char *section,
+			      const char *key);
+
 /* Parsers behind the types, exposed for command-line flags and tests. */
 int cyph_parse_addr(const char *s, struct cyph_cfg_addr *out, const char **why);
 int cyph_parse_prefix4(const char *s, struct cyph_prefix4 *out, const char **why);

@@ -1,0 +1,116 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash
+# Helpers of the tests/cloud/t_*.sh scripts that run their own AS, NMS and
+# TRS on loopback and drive them with cyph_node (t_nms.sh, t_redis.sh).
+# The sourcing script sets D (its temp dir, where check.log goes) and
+# failed=0, and gets:
+#
+#   check NAME CMD...          TAP ok when CMD succeeds (else failed=1)
+#   metric PORT 'NAME{LABELS}' a Prometheus value (0 when absent)
+#   metric_ge PORT 'NAME{LABELS}' MIN
+#   wait_line FILE REGEX       until a line matches (30 s)
+#   wait_port PORT             until /healthz answers (30 s)
+#   retry SECONDS CMD...       until CMD succeeds
+#   free_ports N               N ports free for TCP and for UDP on 127.0.0.1 and ::1
+#   as_setup NODE...           as.conf, CA, the nodes (password pw-NAME), the AS
+#                              running (AS, ASH: its ports; AS_PID)
+#   node NAME ARGS...          cyph_node authenticated at that AS as NAME
+#
+# The machine may be loaded (sanitizers, other suites): everything waits
+# for events, never a fixed time, with limits that cost nothing when passing.
+
+check() {
+	local name=$1; shift
+	if "$@" >> "$D/check.log" 2>&1; then tap_ok "$name"
+	else tap_fail "$name"; failed=1; tail -n 5 "$D/check.log" | sed 's/^/#   /'; fi
+}
+
+metric() {
+	curl -sf "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2; f=1 } END { if (!f) print 0 }'
+}
+
+metric_ge() {	# metrics are synchronised every 200 ms
+	test "$(metric "$1" "$2")" -ge "$3"
+}
+
+wait_line() {
+	local i
+	for i in $(seq 300); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+wait_port() {
+	local i
+	for i in $(seq 300); do
+		curl -sf "http://127.0.0.1:$1/healthz" > /dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+retry() {
+	local i
+	for ((i = 0; i < $1 * 5; i++)); do
+		"${@:2}" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+free_ports() {
+	python3 -c '
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    while True:
+        t = socket.socket(); t.bind(("127.0.0.1", 0)); p = t.getsockname()[1]
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", p)); u6.bind(("::1", p)); socks += [t, u, u6]; break
+        except OSError:
+            t.close(); u.close(); u6.close()
+print(" ".join(str(s.getsockname()[1]) for s in socks[::3]))' "$1"
+}
+
+as_setup() {
+	read -r AS ASH < <(free_ports 2)
+	cat > "$D/as.conf" <<CONF
+[as]
+listen = 127.0.0.1:$AS
+domain = cyphonic.test
+grace_period = 1s
+[tls]
+cert = $D/as.crt
+key = $D/as.key
+[ca]
+cert = $D/ca.crt
+key = $D/ca.key
+crl = $D/crl.pem
+[store]
+path = $D/as.db
+[vip]
+prefix4 = 10.77.0.0/16
+prefix6 = fd00:77::/64
+[http]
+listen = 127.0.0.1:$ASH
+CONF
+	check "admin: init-ca and add nodes" bash -c "
+		$B/cyphonic-admin -c $D/as.conf init-ca &&
+		for n in $*; do
+			$B/cyphonic-admin -c $D/as.conf node add \$n --password pw-\$n --kdf-iterations 2000 || exit 1
+		done"
+	$B/cyphonic-as -c "$D/as.conf" > "$D/as.log" 2>&1 &
+	AS_PID=$!
+	pids+=($AS_PID)
+	check "AS up" wait_port "$ASH"
+}
+
+node() {
+	local n=$1; shift
+	"$T/cyph_node" --as 127.0.0.1:$AS --as-ca "$D/ca.crt" --name "$n" --password "pw-$n" \
+		--nms-name nms.cyphonic.test "$@"
+}
