@@ -41,6 +41,7 @@ cleanup() {
 	exec 2> /dev/null	# no job-control notices for what is killed here
 	while read -r p; do kill -KILL "$p" 2>/dev/null; done < "$D/pids"
 	topology_down
+	[ -n "${REDIS_DIR:-}" ] && rm -rf "$REDIS_DIR"
 	if [ -n "${CYPH_KEEP:-}" ]; then echo "# kept $D" >&2; else rm -rf "$D"; fi
 }
 trap cleanup EXIT
@@ -96,6 +97,7 @@ endpoint6 = [$TRS_VIP6]:$TRS_PORT
 key_file = $D/relay.key
 [http]
 listen = 127.0.0.1:9102
+${STORE:-}
 EOC
 	replica_spawn "$1" nms
 	NMS_PID[$1]=$!
@@ -112,6 +114,7 @@ grace_period = 5s
 key_file = $D/relay.key
 [http]
 listen = 127.0.0.1:9103
+${STORE:-}
 EOC
 	replica_spawn "$1" trs
 	TRS_PID[$1]=$!
@@ -171,16 +174,19 @@ nsx edge ip route show "$NMS_VIP4" | sed 's/^/#   /'
 
 # ---- spread and the client's real source address -----------------------------------
 
-# node CLIENT FAMILY CRED ARGS...: cyph_node on client host CLIENT
-node() {
+# node_argv CLIENT FAMILY CRED [--port P] ARGS...: NODE_ARGV = the command
+# line of cyph_node on client host CLIENT (ip netns exec execs it: started
+# with &, $! is cyph_node's own pid)
+node_argv() {
 	local c=$1 fam=$2 n=$3 nms src
 	shift 3
 	if [ "$fam" = 6 ]; then nms="[$NMS_VIP6]:$NMS_PORT" src="[fd00:201:$c::2]"
 	else nms="$NMS_VIP4:$NMS_PORT" src="10.201.$c.2"; fi
 	case ${1:-} in --port) src+=":$2"; shift 2 ;; *) src+=":0" ;; esac
-	nsx "c$c" "$T/cyph_node" --cert "$D/n$n.crt" --key "$D/n$n.key" --ca "$D/ca.crt" \
-		--nms-name nms.ecmp.test --nms "$nms" --local "$src" "$@"
+	NODE_ARGV=(ip netns exec "$P-c$c" "$T/cyph_node" --cert "$D/n$n.crt" --key "$D/n$n.key"
+		--ca "$D/ca.crt" --nms-name nms.ecmp.test --nms "$nms" --local "$src" "$@")
 }
+node() { node_argv "$@"; "${NODE_ARGV[@]}"; }
 
 # A flow the edge hashes to replica I goes there and nowhere else: pick a
 # source port per replica with the edge's own hash (ip route get), register
@@ -254,14 +260,26 @@ trs_pkts() { metric "$1" 9103 cyphonic_trs_relayed_packets_total; }
 # it through a forced relay from client 1; both registered at NMS replica 1
 # (the NMS replicas share no registrations yet), their relay flows hashed
 # to TRS replicas TRS_A and TRS_B
+# [NMS_A NMS_B]: the NMS replicas their flows hash to (default 1 and 1).
+# With DURING=FUNCTION, A goes on streaming echoes for 8 s after its COUNT
+# (cyph_node --stream: it reports the longest gap) and FUNCTION runs once
+# the stream flows, in this shell.
 relay() {
-	local pa pb
-	pb=$(find_port 2 1 "$4" 42000) && pa=$(find_port 1 1 "$3" 43000) || return 1
-	node 2 4 "$2" --port "$pb" serve 12 > "$D/$6-b.out" 2>&1 &
-	local bpid=$!
+	local pa pb apid bpid extra=()
+	pb=$(find_port 2 "${8:-1}" "$4" 42000) && pa=$(find_port 1 "${7:-1}" "$3" 43000) || return 1
+	[ -n "${DURING:-}" ] && extra=(--stream 8)
+	node_argv 2 4 "$2" --port "$pb" serve 25
+	"${NODE_ARGV[@]}" > "$D/$6-b.out" 2>&1 &
+	bpid=$!
 	wait_for 20 grep -q '^ok registered' "$D/$6-b.out"
-	node 1 4 "$1" --port "$pa" --force-relay --timeout 4000 call "n$2.ecmp.test" "$5" \
-		> "$D/$6-a.out" 2>&1
+	node_argv 1 4 "$1" --port "$pa" --force-relay --timeout 4000 "${extra[@]}" \
+		call "n$2.ecmp.test" "$5"
+	"${NODE_ARGV[@]}" > "$D/$6-a.out" 2>&1 &
+	apid=$!
+	if [ -n "${DURING:-}" ] && wait_for 30 grep -q '^ok streaming' "$D/$6-a.out"; then
+		"$DURING"
+	fi
+	wait "$apid"
 	kill "$bpid" 2> /dev/null
 	wait "$bpid" 2> /dev/null
 	return 0
@@ -432,6 +450,85 @@ if [ "$NREP" -ge 3 ]; then
 		nexthops_are "$NMS_VIP4" 1
 	echo "# figures: SIGKILL, route gone after ${gone_ms} ms"
 fi
+
+# ---- shared state (Redis): what the replicas can do once they share it ---------------
+
+# Every NMS and TRS replica restarts on one Redis (docs/scale-out.md),
+# reachable from every replica host through its Unix socket; the watchers
+# announce each again once ready.
+. "$top/tests/lib/redis.sh"
+shared_up() {
+	local i
+	# shellcheck disable=SC2119	# no argument: a Unix socket only
+	redis_start || return 1
+	echo "$REDIS_PID" >> "$D/pids"
+	STORE="[store]
+redis = $CYPH_TEST_REDIS
+prefix = ecmp:"
+	for ((i = 1; i <= NREP; i++)); do
+		kill -TERM "${NMS_PID[i]}" "${TRS_PID[i]}" 2> /dev/null
+		wait "${NMS_PID[i]}" "${TRS_PID[i]}" 2> /dev/null
+		rm -f "$D/hold-nms$i" "$D/hold-trs$i"
+		nms_start "$i"; trs_start "$i"
+	done
+	wait_for 60 nexthops_are "$NMS_VIP4" "${ALL[@]}" && wait_for 60 trs_multipath
+}
+shared_up; rc=$?	# (not in check's subshell: it sets pids and the store)
+check "shared: every NMS and TRS replica restarted on one Redis, all announced" test "$rc" = 0
+# The whole sequence across replicas: A registers at NMS 1 and binds at
+# TRS 2, B registers at NMS 2 and binds at TRS 3.
+relay 5 6 2 3 5 shared 1 2
+check "shared: route and relay across NMS 1/2 and TRS 2/3 ($(grep -h echo "$D/shared-a.out"))" \
+	grep -q '^ok echo 5/5' "$D/shared-a.out"
+
+# Relayed traffic while a TRS replica is drained, added and killed: the
+# ends' flows move between replicas (the edge re-hashes), the replicas
+# they land on know the session from the store. The longest gap in A's
+# 10 ms echo stream is the interruption.
+stream_check() {	# stream_check NAME WHAT
+	local line
+	line=$(grep -h '^ok stream \|^error stream' "$D/$1-a.out")
+	check "shared: relayed stream goes on while $2 ($line)" grep -q '^ok stream ' "$D/$1-a.out"
+	echo "# figures: relay while $2: $(sed -n \
+		's/.*sent=\([0-9]*\) echoed=\([0-9]*\) max_gap_ms=\([0-9]*\).*/echoes \2 of \1 (10 ms apart), longest gap \3 ms/p' \
+		<<< "$line")"
+}
+trs_drain3() {
+	nsx r3 "$BGP/cyphonic-bgp-drain" -s "$D/bird-r3.ctl" -H "$D/hold-trs3" -t 30 \
+		-c "$(declare -f nsx edge_nexthops nexthops_are trs_left); P=$P TRS_VIP4=$TRS_VIP4 TRS_VIP6=$TRS_VIP6; trs_left" \
+		-p "${TRS_PID[3]}" trs4 trs6 > "$D/drain-trs3b.out" 2>&1
+}
+trs_add3() {
+	rm -f "$D/hold-trs3"
+	trs_start 3
+	wait_for 30 trs_multipath
+}
+trs_kill2() {
+	disown "${TRS_PID[2]}"
+	kill -KILL "${TRS_PID[2]}"
+	wait_for 30 nexthops_are "$TRS_VIP4" 1 3
+}
+DURING=trs_drain3 relay 5 6 2 3 5 sdrain 1 2
+stream_check sdrain "TRS 3 (B's) is drained, withdraw first"
+DURING=trs_add3 relay 7 8 2 1 5 sadd 1 2
+stream_check sadd "TRS 3 is added (scale-out)"
+DURING=trs_kill2 relay 5 6 2 1 5 skill 1 2
+stream_check skill "TRS 2 (A's) is killed with SIGKILL"
+# The NMS replica holding B's registration is drained (withdraw first):
+# B's keepalives move to another replica, and a new route request to B,
+# answered by a replica B never talked to, finds it in the store.
+nms_drain3() {
+	nsx r3 "$BGP/cyphonic-bgp-drain" -s "$D/bird-r3.ctl" -H "$D/hold-nms3" -t 30 \
+		-c "$(declare -f nsx edge_nexthops nexthops_are); P=$P;
+			nexthops_are $NMS_VIP4 1 2 && nexthops_are $NMS_VIP6 -6 1 2" \
+		-p "${NMS_PID[3]}" nms4 nms6 > "$D/drain-nms3.out" 2>&1
+	node 1 4 1 --force-relay call n8.ecmp.test 0 > "$D/route-after.out" 2>&1
+}
+DURING=nms_drain3 relay 7 8 1 3 5 snms 1 3
+stream_check snms "NMS 3 (B's registration) is drained, withdraw first"
+check "shared: after NMS 3's drain, a route to B (registered there) is answered by another replica" \
+	grep -q '^ok route mode=relay' "$D/route-after.out"
+redis_stop 2> /dev/null
 
 if grep -Eq "Sanitizer|runtime error:" "$D"/nms*.log "$D"/trs*.log; then
 	tap_fail "no sanitizer reports in the daemon logs"
