@@ -300,7 +300,7 @@ check "relay: TRS replica 2 relayed the session, the others nothing" wait_for 5 
 relay 3 4 2 3 5 split
 check "relay: split ends each bound at their own TRS replica" \
 	bash -c "grep -q '^ok bound' '$D/split-a.out' && grep -q '^ok bound' '$D/split-b.out'"
-echo "# figures: relay session split over TRS replicas 2 and 3 (no shared sessions yet):" \
+echo "# figures: relay session split over TRS replicas 2 and 3, no shared store:" \
 	"$(grep -h echo "$D/split-a.out" || echo 'no echo line')"
 
 # Draining TRS replica 3 (withdraw first): the edge re-divides the hash
