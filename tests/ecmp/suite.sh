@@ -6,7 +6,10 @@
 # running BIRD 2 with multipath routes hashed on the 5-tuple, NREP replica
 # hosts each running a BIRD speaker that announces the service VIPs and
 # cyphonic-nms + cyphonic-trs bound to those VIPs, and NCLI client hosts.
-# Needs root and bird2. Prints TAP and a few "# figures:" lines.
+# First each replica keeps its own state (flows pinned by the hash, the
+# drain); then all restart on one Redis (tests/lib/redis.sh) and relayed
+# traffic crosses replicas and survives a drain, a scale-out and a kill.
+# Needs root, bird2 and redis-server. Prints TAP and "# figures:" lines.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
