@@ -489,9 +489,13 @@ check "shared: route and relay across NMS 1/2 and TRS 2/3 ($(grep -h echo "$D/sh
 # they land on know the session from the store. The longest gap in A's
 # 10 ms echo stream is the interruption.
 stream_check() {	# stream_check NAME WHAT
-	local line
+	local line gap
 	line=$(grep -h '^ok stream \|^error stream' "$D/$1-a.out")
-	check "shared: relayed stream goes on while $2 ($line)" grep -q '^ok stream ' "$D/$1-a.out"
+	gap=$(sed -n 's/.*max_gap_ms=\([0-9]*\).*/\1/p' <<< "$line")
+	# cyph_node says ok when more than half came back; the gap is bounded
+	# generously (a loaded machine), the figure says what it was
+	check "shared: relayed stream goes on while $2 ($line)" \
+		test -n "$gap" -a "${line%% *}" = ok -a "${gap:-0}" -le 3000
 	echo "# figures: relay while $2: $(sed -n \
 		's/.*sent=\([0-9]*\) echoed=\([0-9]*\) max_gap_ms=\([0-9]*\).*/echoes \2 of \1 (10 ms apart), longest gap \3 ms/p' \
 		<<< "$line")"
