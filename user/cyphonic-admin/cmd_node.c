@@ -231,7 +231,7 @@ static int gn_add(struct admin *a, int argc, char **argv)
 		return 2;
 	}
 	if (cyph_mac_refusal(p.mac)) {
-		admin_err(a, "--mac: '%s' is a %s address; a general node needs a unicast MAC",
+		admin_err(a, "--mac: '%s' is not unicast (%s): a general node needs a unicast MAC",
 			  o.mac, cyph_mac_refusal(p.mac));
 		return 2;
 	}

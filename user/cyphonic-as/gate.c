@@ -47,8 +47,9 @@ void as_gate_free(struct as_gate *g)
 	free(g);
 }
 
-static void policy(const struct cyph_as_config *c, struct cyph_budget_policy *p)
+static void policy(const struct cyph_as_config *c, bool strict, struct cyph_budget_policy *p)
 {
+	p->strict = strict;
 	p->free_failures = (unsigned int)c->login_free;
 	p->backoff_ms = c->login_backoff_ms;
 	p->max_backoff_ms = c->login_max_backoff_ms;
@@ -98,7 +99,7 @@ uint16_t as_gate_admit(struct as_gate *g, const struct cyph_as_config *c, const 
 		       size_t len, const struct as_session *s, const struct cyph_srckey *src,
 		       size_t pw_pending, struct as_ticket *t, char *msg, size_t msglen)
 {
-	struct cyph_budget_policy p;
+	struct cyph_budget_policy pa, pn;
 	int64_t now = (int64_t)cyph_now_ms(), wait;
 
 	memset(t, 0, sizeof(*t));
@@ -112,17 +113,18 @@ uint16_t as_gate_admit(struct as_gate *g, const struct cyph_as_config *c, const 
 		snprintf(msg, msglen, "password checks busy: retry in 1 s");
 		return CYPH_AS_E_RATE_LIMITED;
 	}
-	policy(c, &p);
-	wait = cyph_budget_begin(g->addr, &p, src->b, src->len, now);
+	policy(c, false, &pa);
+	policy(c, true, &pn);
+	wait = cyph_budget_begin(g->addr, &pa, src->b, src->len, now);
 	if (wait) {
 		cyph_counter_inc(as_m.rate_limited[AS_RL_ADDRESS]);
 		snprintf(msg, msglen, "too many failed logins from this address: retry in %" PRId64
 			 " ms", wait);
 		return CYPH_AS_E_RATE_LIMITED;
 	}
-	wait = cyph_budget_begin(g->acct, &p, t->acct, t->acct_len, now);
+	wait = cyph_budget_begin(g->acct, &pn, t->acct, t->acct_len, now);
 	if (wait) {
-		cyph_budget_end(g->addr, &p, src->b, src->len, false, false, now);
+		cyph_budget_end(g->addr, &pa, src->b, src->len, false, false, now);
 		cyph_counter_inc(as_m.rate_limited[AS_RL_ACCOUNT]);
 		snprintf(msg, msglen, "too many failed logins for this account: retry in %" PRId64
 			 " ms", wait);
@@ -135,7 +137,7 @@ uint16_t as_gate_admit(struct as_gate *g, const struct cyph_as_config *c, const 
 void as_gate_done(struct as_gate *g, const struct cyph_as_config *c, struct as_ticket *t,
 		  uint16_t err_code, const char *peer)
 {
-	struct cyph_budget_policy p;
+	struct cyph_budget_policy pa, pn;
 	int64_t now = (int64_t)cyph_now_ms();
 	bool failed = err_code == CYPH_AS_E_AUTH_FAILED;
 	unsigned int n;
@@ -143,17 +145,18 @@ void as_gate_done(struct as_gate *g, const struct cyph_as_config *c, struct as_t
 	if (!t->held)
 		return;
 	t->held = false;
-	policy(c, &p);
+	policy(c, false, &pa);
+	policy(c, true, &pn);
 	/* a success clears the account, never the address (see budget.h) */
-	cyph_budget_end(g->acct, &p, t->acct, t->acct_len, failed, true, now);
-	cyph_budget_end(g->addr, &p, t->src.b, t->src.len, failed, false, now);
+	cyph_budget_end(g->acct, &pn, t->acct, t->acct_len, failed, true, now);
+	cyph_budget_end(g->addr, &pa, t->src.b, t->src.len, failed, false, now);
 	if (!failed)
 		return;
 	n = cyph_budget_failures(g->acct, t->acct, t->acct_len);
-	if (n == p.free_failures)
+	if (n == pn.free_failures)
 		log_warn("login: %s failed %u times (last from %s): backing off",
 			 (const char *)t->acct + 2, n, peer);
 	n = cyph_budget_failures(g->addr, t->src.b, t->src.len);
-	if (n == p.free_failures)
+	if (n == pa.free_failures)
 		log_warn("login: %u failures from %s: backing off that address", n, peer);
 }

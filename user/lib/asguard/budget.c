@@ -115,7 +115,7 @@ int64_t cyph_budget_begin(struct cyph_budget *b, const struct cyph_budget_policy
 		memcpy(e->key, key, len);
 	}
 	age(e, p, now);
-	if (e->failures + e->inflight >= p->free_failures) {
+	if (e->failures + ((p->strict || e->failures) ? e->inflight : 0) >= p->free_failures) {
 		/* over budget: one attempt at a time, once the backoff is over */
 		if (e->next_ok_ms > now)
 			return e->next_ok_ms - now;

@@ -5,7 +5,11 @@
  * closes it for a backoff that doubles (backoff_ms, 2x, 4x, ... up to
  * max_backoff_ms), and it gets one attempt at a time. Attempts in flight
  * count as failures until they end, so a burst of parallel attempts
- * cannot overrun the budget before the first answer. A success clears an
+ * cannot overrun the budget before the first answer: always when the
+ * policy is strict (accounts: one account rarely logs in in parallel),
+ * else only once the key has failed (addresses: a NAT may log in many
+ * nodes at once, but after a failure it gets no parallel head start).
+ * A success clears an
  * account's count (the caller decides: an address's is not cleared, or one
  * valid account would reset the address's budget for guessing others).
  * Counts are forgotten forget_ms after the last failure.
@@ -27,6 +31,7 @@
 
 struct cyph_budget_policy {
 	unsigned int free_failures;
+	bool strict;		/* attempts in flight count before any failure */
 	int64_t backoff_ms, max_backoff_ms, forget_ms;
 };
 
