@@ -188,6 +188,8 @@ def cmd_guess(a):
                 req += 1
                 s.sendall(auth_frame(req, a.name, f"guess-{i}-{req}-{random.random()}"))
                 code = answer_code(s)
+                if a.pause:
+                    time.sleep(a.pause)
             except (OSError, ssl.SSLError, ConnectionError):
                 with lock:
                     counts["closed"] += 1
@@ -254,6 +256,9 @@ def main():
     g.add_argument("--conns", type=int, default=16)
     g.add_argument("--name", required=True)
     g.add_argument("--duration", type=float, default=6)
+    g.add_argument("--pause", type=float, default=0.01,
+                   help="seconds between a connection's guesses (0: flat out; on "
+                        "loopback the attacker's CPU is the AS's too)")
     t = sub.add_parser("timing")
     t.add_argument("--src", required=True)
     t.add_argument("--name", required=True)
