@@ -65,7 +65,7 @@ static void test_budget_rate(void)
 					.max_backoff_ms = 60000, .forget_ms = 900000 };
 	struct cyph_budget *b = cyph_budget_new(64);
 	int64_t t = 0;
-	int tries = 0, free_done = 0;
+	int tries = 0, first_minute = 0, free_done = 0;
 
 	/* a guesser asking every 10 ms for 10 minutes */
 	for (; t < 600000; t += 10) {
@@ -74,9 +74,12 @@ static void test_budget_rate(void)
 				free_done++;
 			else
 				tries++;
+			if (free_done == 5 && t < 60000)
+				first_minute++;
 		}
 	}
 	TAP_CHECK(free_done == 5, "budget: the 5 free failures");
+	TAP_CHECK(first_minute <= 10, "budget: %d tries in the first minute (<= 10)", first_minute);
 	TAP_CHECK(tries <= 10 + 9 * 1, "budget: %d tries in 10 minutes after them (<= 10 a minute)",
 		  tries);
 	cyph_budget_free(b);
