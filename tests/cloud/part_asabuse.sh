@@ -84,14 +84,16 @@ check "abuse: baseline legit login (median of 3: $base ms)" lt "$base" 100000
 lt "$base" 100000 && [ $((3 * base)) -gt $LEGIT_MS ] && LEGIT_MS=$((3 * base))
 echo "# bound for legit logins under attack: $LEGIT_MS ms"
 
-# 1. accounts with a cheaper KDF answer as slowly as unknown names
-cheap=$("${TOOL[@]}" timing --src 127.0.0.50 --name cheap --tries 3)
-ghost=$("${TOOL[@]}" timing --src 127.0.0.51 --name ghost --suffix --tries 3)
+# 1. accounts with a cheaper KDF answer as slowly as unknown names (medians
+# of 5, within a factor 3 of each other on a loaded machine; unpadded, the
+# cheap account would answer about 100 times faster)
+cheap=$("${TOOL[@]}" timing --src 127.0.0.50 --name cheap --tries 5)
+ghost=$("${TOOL[@]}" timing --src 127.0.0.51 --name ghost --suffix --tries 5)
 full=$("${TOOL[@]}" timing --src 127.0.0.52 --name victim2 --tries 3)
 c=$(fig median_ms "$cheap"); g=$(fig median_ms "$ghost"); f=$(fig median_ms "$full")
 echo "# timing: 1000-iteration account $c ms, unknown name $g ms, $COST-iteration account $f ms"
 check "abuse: cheap-KDF account not faster than unknown names ($c vs $g ms)" \
-	python3 -c "import sys; c,g=$c,$g; sys.exit(not (0.5*g <= c <= 2*g and c > 10))"
+	python3 -c "import sys; c,g=$c,$g; sys.exit(not (g/3 <= c <= 3*g and c > 10))"
 
 # 2. slowloris and one address's thousand connections, while a legit
 # client logs in from another address
