@@ -15,7 +15,7 @@ const struct cyph_cfg_field cyph_as_config_fields[] = {
 	F("as", "domain", STR, domain, true, NULL, 0, 0,
 	  "CYPHONIC domain: FQDN = <name>.<domain>"),
 	F("as", "workers", INT, workers, false, "2", 1, 64,
-	  "worker threads for general-node listing, signing and store writes"),
+	  "threads for requests without a password (general-node lists, MAC and 802.1X admissions)"),
 	F("as", "max_connections", INT, max_connections, false, "1024", 1, 100000,
 	  "concurrent TLS connections; more are refused"),
 	F("as", "idle_timeout", DURATION_MS, idle_timeout_ms, false, "30s", 100, 3600000,
