@@ -67,7 +67,6 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 DKMS_SRCDIR ?= /usr/src
-export PREFIX SBINDIR BINDIR
 
 .PHONY: all module user deps check test demo bench bench-profile bench-cloud bench-evloop bench-abuse clean
 .PHONY: install install-module install-user dkms-tree dkms-install
@@ -139,7 +138,7 @@ SUBST := sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
 	     -e 's|@DOCDIR@|$(DOCDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
 
 install-user:
-	$(MAKE) -C user install
+	$(MAKE) -C user install SBINDIR=$(SBINDIR) BINDIR=$(BINDIR)
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
 		$(DESTDIR)$(DOCDIR)/examples
 	for f in $(UNIT_INS); do \

@@ -52,8 +52,11 @@ if out=$(cd "$src" && dpkg-checkbuilddeps 2>&1); then
 else
 	fail "build dependencies installed" "$out (make deps)"
 fi
+# Built as a packager would, from a clean make environment: under `make
+# check` the outer make's exported variables (TOP, install dirs) and its
+# MAKEFLAGS would otherwise reach debian/rules' makes.
 start=$(date +%s)
-if (cd "$src" && env -u TOP -u KDIR dpkg-buildpackage -us -uc -b) > "$tmp/build.log" 2>&1; then
+if (cd "$src" && env -u TOP -u KDIR -u PREFIX -u SBINDIR -u BINDIR -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b) > "$tmp/build.log" 2>&1; then
 	tap_ok "dpkg-buildpackage -us -uc -b ($(($(date +%s) - start)) s)"
 else
 	fail "dpkg-buildpackage -us -uc -b"
