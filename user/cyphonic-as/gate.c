@@ -17,7 +17,7 @@
 #include <string.h>
 
 /* Entries per table: far more than accounts or addresses under attack. */
-#define GATE_ENTRIES 16384
+#define GATE_ENTRIES 8192
 
 struct as_gate {
 	struct cyph_budget *acct, *addr;

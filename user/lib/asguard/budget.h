@@ -27,7 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CYPH_BUDGET_KEY_MAX 64
+#define CYPH_BUDGET_KEY_MAX 72	/* "n:" and a 63-byte name fit whole */
 
 struct cyph_budget_policy {
 	unsigned int free_failures;
