@@ -6,6 +6,7 @@
 #   make deps       install the Debian packages that build/test/demo need
 #   make bench-cloud  signaling benchmark of the cloud services on loopback
 #   make bench-evloop timer re-arm cost; 10k idle TLS connections on the AS
+#   make bench-abuse  the services under issue 12's attacks (tests/bench/abuse-*.sh)
 #   make bench      data-plane throughput benchmark in a VM (cyphonic vs
 #                   WireGuard vs veth; BENCH_QUICK=1 for a short smoke run)
 #   make bench-profile  CPU work per packet (time by kind, context switches)
@@ -67,7 +68,7 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 DKMS_SRCDIR ?= /usr/src
 
-.PHONY: all module user deps check test demo bench bench-profile bench-cloud bench-evloop clean
+.PHONY: all module user deps check test demo bench bench-profile bench-cloud bench-evloop bench-abuse clean
 .PHONY: install install-module install-user dkms-tree dkms-install
 
 all: module user
@@ -107,6 +108,10 @@ bench-cloud: deps
 bench-evloop: deps
 	$(MAKE) user
 	tests/bench/evloop.sh
+
+bench-abuse: deps
+	$(MAKE) user
+	set -e; for b in tests/bench/abuse-*.sh; do $$b; done
 
 install: install-module install-user
 

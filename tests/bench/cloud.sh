@@ -31,6 +31,9 @@ cat > "$D/as.conf" <<CONF
 listen = 127.0.0.1:$AS
 domain = bench.test
 workers = 2
+# the node is enrolled with 1000 iterations; one load generator address
+password_check_cost = 1000
+max_connections_per_address = 100000
 [tls]
 cert = $D/as.crt
 key = $D/as.key

@@ -60,7 +60,10 @@ listen = 127.0.0.1:$2
 domain = bench.test
 workers = 2
 max_connections = $((conns + 100))
+max_connections_per_address = $((conns + 100))
+handshake_timeout = 1m
 idle_timeout = 10m
+password_check_cost = 1000
 [tls]
 cert = $D/as.crt
 key = $D/as.key

@@ -53,11 +53,27 @@ admin_err "bad method named" "--method: 'wpa'" general-node add gw1 cam9 \
 admin_err "general node under a non-adapter" "'alice' is a node, not an adapter" \
 	general-node add alice cam9 --mac 02:00:00:00:09:09 --method mac --ip-mode ipv4
 admin_err "invalid name" "must be a DNS label" node add Bad_Name --password x
+admin_err "all-digit name refused (it would read as an id)" "not all digits" \
+	node add 3 --password x "${KDF[@]}"
+admin_err "all-digit general-node name refused" "not all digits" \
+	general-node add gw1 42 --mac 02:00:00:00:09:09 --method mac --ip-mode ipv4
+admin_err "broadcast MAC refused" "not unicast (broadcast)" \
+	general-node add gw1 cam9 --mac ff:ff:ff:ff:ff:ff --method mac --ip-mode ipv4
+admin_err "multicast MAC refused" "not unicast (multicast)" \
+	general-node add gw1 cam9 --mac 01:00:5e:00:00:01 --method mac --ip-mode ipv4
+admin_err "all-zero MAC refused" "not unicast (all-zero)" \
+	general-node add gw1 cam9 --mac 00:00:00:00:00:00 --method mac --ip-mode ipv4
+admin_err "plain number is ambiguous" "ambiguous: write id:N" revoke 1
+admin_err "id: needs a number" "id: must be followed" node del id:x
 admin_err "unknown command" "unknown command 'frobnicate'" frobnicate
 
 list=$("${ADMIN[@]}" node list 2>&1)
 check "admin: node list shows alice with VIPs" \
 	grep -Eq "^1 +alice +node +10\.77\.0\.1 +fd00:77::1 +alice\.cyph\.test +active" <<< "$list"
+list=$("${ADMIN[@]}" general-node list id:5 2>&1)
+check "admin: id:N selects by id (general-node list id:5 is gw1's)" grep -q "cam1 " <<< "$list"
+list=$("${ADMIN[@]}" general-node list name:gw1 2>&1)
+check "admin: name:X selects by name" grep -q "cam1 " <<< "$list"
 list=$("${ADMIN[@]}" general-node list gw1 2>&1)
 check "admin: general-node list shows MAC, method, mode" \
 	grep -Eq "cam1 +general +02:00:00:00:01:01 +mac +ipv4 +10\.77\.0\.[0-9]+ +- +cam1\.cyph\.test" <<< "$list"

@@ -44,12 +44,12 @@ else
 	tap_ok "drain: finished before the grace period ran out"
 fi
 
-# Limits: max_connections and the idle timeout (a second AS on the same state).
-# The third connection is tried once the AS counts the two silent ones
-# (not after a fixed sleep), and the idle timeout is long beside that step,
-# so a loaded machine cannot let the idle timer free a slot first.
+# Limits: max_connections and the handshake deadline (a second AS on the
+# same state). The third connection is tried once the AS counts the two
+# silent ones (not after a fixed sleep), and the deadline is long beside
+# that step, so a loaded machine cannot let it free a slot first.
 "$CYPH_BIN/cyphonic-as" -c "$CYPH_AS_CONF" --set as.grace_period=300ms \
-	--set as.max_connections=2 --set as.idle_timeout=3s > "$T/as2.log" 2>&1 &
+	--set as.max_connections=2 --set as.handshake_timeout=3s > "$T/as2.log" 2>&1 &
 AS_PID=$!
 echo "$AS_PID" >> "$CYPH_PIDS_FILE"
 wait_http "$HTTP_PORT" /healthz 200 10
@@ -65,8 +65,8 @@ timeout 10 cat <&"$c2" > /dev/null 2>&1
 exec {c1}<&- {c2}<&-
 m=$(http_get "$HTTP_PORT" /metrics)
 check "limits: refusal counted" grep -Eq '^cyphonic_as_connections_rejected_total [1-9]' <<< "$m"
-check "limits: silent connections closed by the idle timeout" \
-	grep -Eq '^cyphonic_as_idle_closed_total [2-9]' <<< "$m"
+check "limits: silent connections closed by the handshake deadline" \
+	grep -Eq '^cyphonic_as_deadline_closed_total\{phase="handshake"\} [2-9]' <<< "$m"
 
 # A request slower than the grace period: the AS still exits 0, on time.
 # Its hash costs ~5 s of CPU (15x the 300 ms grace period even on an idle

@@ -5,7 +5,7 @@
 # build/tools/proto_seeds (DNS queries from build/tools/dns_seeds for
 # fuzz_dns). A crash, leak, sanitizer report or a target that
 # did not run fails the suite. FUZZ_SECONDS sets the time per target
-# (default 20: five targets fuzz for 100 s, plus the build).
+# (default 20: each target fuzzes for 20 s, plus the build).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
@@ -25,6 +25,15 @@ rm -rf "$seeds"
 mkdir -p "$seeds" "$seeds/dns"
 "$top/build/tools/proto_seeds" "$seeds"
 "$top/build/tools/dns_seeds" "$seeds/dns"
+# the AS frame, config and HTTP parsers: a few valid inputs each
+mkdir -p "$seeds/as" "$seeds/config" "$seeds/http"
+printf '\0\0\0\x2e\x01\x10\0\0\0\0\0\x01\0\x01\0\x05alice\0\x02\0\x01x\0\x03\0\x20%032d' 0 \
+	> "$seeds/as/auth"
+printf '\0\0\0\x08\x01\x20\0\0\0\0\0\x02' > "$seeds/as/gnlist"
+cp "$top"/deploy/config/*.conf "$seeds/config/"
+printf 'as.workers=3\n[as]\nlisten = 127.0.0.1:7443\ndomain = x.test\n' > "$seeds/config/set"
+printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' > "$seeds/http/get"
+printf 'HEAD /healthz?x=1 HTTP/1.0\n\n' > "$seeds/http/head"
 status=0
 for bin in "$out"/fuzz_*; do
 	[ -x "$bin" ] || continue
@@ -32,6 +41,9 @@ for bin in "$out"/fuzz_*; do
 	case $name in
 	fuzz_nms|fuzz_relay) seed=$seeds/sel ;;
 	fuzz_dns) seed=$seeds/dns ;;
+	fuzz_asframe) seed=$seeds/as ;;
+	fuzz_config) seed=$seeds/config ;;
+	fuzz_http) seed=$seeds/http ;;
 	*) seed=$seeds/raw ;;
 	esac
 	corpus=$out/corpus/$name

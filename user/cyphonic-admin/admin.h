@@ -19,7 +19,10 @@ int admin_store(struct admin *a);
 int admin_publish_crl(struct admin *a);
 /* Reads the password from --password or --password-file. NULL on error. */
 const char *admin_password(const char *pw, const char *file, char *buf, size_t len);
-/* Looks a principal up by name or decimal id; prints "not found". 0/-1. */
+/*
+ * Looks a principal up by selector (id:N, name:X or a plain non-numeric
+ * name: ascommon/names.h); prints why not found or refused. 0/-1.
+ */
 int admin_find(struct admin *a, const char *what, struct cyph_principal *p);
 
 __attribute__((format(printf, 2, 3)))

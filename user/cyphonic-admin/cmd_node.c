@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* node / adapter / general-node add, list, del. */
 #include "admin.h"
+#include "ascommon/names.h"
 #include "pki/cred.h"
 #include "pki/pwhash.h"
 
@@ -134,8 +135,9 @@ static int node_add(struct admin *a, int argc, char **argv, uint8_t role)
 		return 2;
 	}
 	snprintf(p.name, sizeof(p.name), "%s", argv[optind]);
-	if (strlen(argv[optind]) >= sizeof(p.name) || !cyph_name_valid(argv[optind])) {
-		admin_err(a, "NAME '%s': must be a DNS label (a-z, 0-9, '-', 1..63)", argv[optind]);
+	if (strlen(argv[optind]) >= sizeof(p.name) || !cyph_admin_name_ok(argv[optind])) {
+		admin_err(a, "NAME '%s': must be a DNS label (a-z, 0-9, '-', 1..63), not all "
+			  "digits (it would read as an id)", argv[optind]);
 		return 2;
 	}
 	if (hash_password(a, &o, p.pwhash))
@@ -228,6 +230,11 @@ static int gn_add(struct admin *a, int argc, char **argv)
 		admin_err(a, "--mac: '%s' is not aa:bb:cc:dd:ee:ff", o.mac ? o.mac : "(missing)");
 		return 2;
 	}
+	if (cyph_mac_refusal(p.mac)) {
+		admin_err(a, "--mac: '%s' is not unicast (%s): a general node needs a unicast MAC",
+			  o.mac, cyph_mac_refusal(p.mac));
+		return 2;
+	}
 	if (!o.method || !(p.method = cyph_gn_method_parse(o.method))) {
 		admin_err(a, "--method: '%s' is not basic, mac or 8021x",
 			  o.method ? o.method : "(missing)");
@@ -245,8 +252,9 @@ static int gn_add(struct admin *a, int argc, char **argv)
 			admin_err(a, "a password only applies to --method basic");
 		return 2;
 	}
-	if (!cyph_name_valid(argv[optind + 1])) {
-		admin_err(a, "NAME '%s': must be a DNS label (a-z, 0-9, '-', 1..63)", argv[optind + 1]);
+	if (!cyph_admin_name_ok(argv[optind + 1])) {
+		admin_err(a, "NAME '%s': must be a DNS label (a-z, 0-9, '-', 1..63), not all "
+			  "digits (it would read as an id)", argv[optind + 1]);
 		return 2;
 	}
 	snprintf(p.name, sizeof(p.name), "%s", argv[optind + 1]);

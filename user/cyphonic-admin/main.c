@@ -8,6 +8,7 @@
 #include "pki/ca.h"
 #include "pki/cred.h"
 #include "ascommon/crlpub.h"
+#include "ascommon/names.h"
 #include "runtime/fileutil.h"
 #include "runtime/version.h"
 
@@ -24,12 +25,15 @@ static void usage(FILE *f, const char *prog)
 		"  init-ca                                create the CA and an empty CRL\n"
 		"  node add NAME (--password P | --password-file F) [--ip-mode dual|ipv4|ipv6]\n"
 		"           [--kdf-iterations N]\n"
-		"  node list | node del NAME|ID\n"
-		"  adapter add NAME ... | adapter list | adapter del NAME|ID\n"
+		"  node list | node del WHO\n"
+		"  adapter add NAME ... | adapter list | adapter del WHO\n"
 		"  general-node add ADAPTER NAME --mac MAC --method basic|mac|8021x\n"
 		"           --ip-mode ipv4|ipv6 [--password P | --password-file F]\n"
-		"  general-node list ADAPTER | general-node del NAME|ID\n"
-		"  revoke NAME|ID | revoke --serial HEX   revoke and rewrite the CRL\n\n"
+		"  general-node list ADAPTER | general-node del WHO\n"
+		"  revoke WHO | revoke --serial HEX       revoke and rewrite the CRL\n\n"
+		"WHO (and ADAPTER) is id:N (a node id), name:X, or a plain name X; a plain\n"
+		"number is refused as ambiguous. NAME is a DNS label, not all digits; a\n"
+		"general node's MAC must be unicast.\n"
 		"The AS config (default /etc/cyphonic/as.conf) names the store, the CA, the\n"
 		"CRL, the domain and the VIP prefixes. %s --version prints the version.\n",
 		prog, prog);
@@ -106,16 +110,21 @@ const char *admin_password(const char *pw, const char *file, char *buf, size_t l
 
 int admin_find(struct admin *a, const char *what, struct cyph_principal *p)
 {
-	char err[512], *end;
-	unsigned long long id = strtoull(what, &end, 10);
+	struct cyph_selector sel;
+	const char *why;
+	char err[512];
 	int rc;
 
+	if (cyph_selector_parse(what, &sel, &why)) {
+		admin_err(a, "'%s': %s", what, why);
+		return -1;
+	}
 	if (admin_store(a))
 		return -1;
-	if (*what && !*end)
-		rc = a->store->ops->get_by_id(a->store, id, p, err, sizeof(err));
+	if (sel.by_id)
+		rc = a->store->ops->get_by_id(a->store, sel.id, p, err, sizeof(err));
 	else
-		rc = a->store->ops->get_by_name(a->store, what, p, err, sizeof(err));
+		rc = a->store->ops->get_by_name(a->store, sel.name, p, err, sizeof(err));
 	if (rc < 0)
 		admin_err(a, "%s", err);
 	else if (rc == 1)

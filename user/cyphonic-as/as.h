@@ -4,6 +4,7 @@
 #define CYPHONIC_AS_H
 
 #include "ascommon/asconfig.h"
+#include "asguard/asguard.h"
 #include "wire/asproto.h"
 #include "runtime/config.h"
 #include "runtime/daemon.h"
@@ -20,13 +21,19 @@
 
 /* Metrics (as_metrics.c). */
 enum as_req_kind { AS_REQ_AUTH, AS_REQ_GN_LIST, AS_REQ_GN_AUTH, AS_REQ_OTHER, AS_REQ_NKINDS };
-#define AS_NRESULTS 13	/* 0 = ok, then enum cyph_as_err */
+#define AS_NRESULTS 14	/* 0 = ok, then enum cyph_as_err */
+
+/* Why a password request was answered rate-limited. */
+enum as_rl_reason { AS_RL_ACCOUNT, AS_RL_ADDRESS, AS_RL_QUEUE, AS_RL_NREASONS };
+#define AS_NPHASES (CYPH_PHASE_WRITE + 1)
 
 struct as_metrics {
 	struct cyph_counter *requests[AS_REQ_NKINDS][AS_NRESULTS];
 	struct cyph_histogram *latency[AS_REQ_NKINDS];
-	struct cyph_gauge *connections, *draining;
-	struct cyph_counter *accepted, *rejected, *tls_failures, *idle_closed;
+	struct cyph_gauge *connections, *draining, *pw_pending;
+	struct cyph_counter *accepted, *rejected, *rejected_per_address, *tls_failures;
+	struct cyph_counter *deadline_closed[AS_NPHASES];
+	struct cyph_counter *rate_limited[AS_RL_NREASONS];
 	struct cyph_counter *certs_issued, *crl_writes, *reload_ok, *reload_failed;
 };
 
@@ -70,6 +77,7 @@ struct as_session {
 
 struct as_request {
 	struct as_state *st;
+	const char *peer;	/* client endpoint, for the logs */
 	uint8_t type;
 	uint32_t req_id;
 	uint8_t *frame;		/* owned copy of the request */
@@ -82,6 +90,33 @@ struct as_request {
 
 void as_handle(struct as_request *r);
 void as_error_frame(struct cyph_as_buf *b, uint32_t req_id, uint16_t code, const char *msg);
+
+/*
+ * gate.c: admission of password checks (login budgets, queue bound), on
+ * the event loop's thread only.
+ */
+struct as_ticket {
+	bool pw;		/* checks a password: runs on the password queue */
+	bool held;		/* budgets charged: as_gate_done must follow */
+	uint8_t acct[CYPH_BUDGET_KEY_MAX];
+	size_t acct_len;
+	struct cyph_srckey src;
+};
+
+struct as_gate;
+struct as_gate *as_gate_new(void);
+void as_gate_free(struct as_gate *g);
+/*
+ * Classifies the request in frame and, for a password check, charges the
+ * budgets: 0 (admitted; t->pw says which queue), or CYPH_AS_E_RATE_LIMITED
+ * with a message saying when to retry.
+ */
+uint16_t as_gate_admit(struct as_gate *g, const struct cyph_as_config *c, const uint8_t *frame,
+		       size_t len, const struct as_session *s, const struct cyph_srckey *src,
+		       size_t pw_pending, struct as_ticket *t, char *msg, size_t msglen);
+/* The admitted request ended with err_code (0 = ok): settles the budgets. */
+void as_gate_done(struct as_gate *g, const struct cyph_as_config *c, struct as_ticket *t,
+		  uint16_t err_code, const char *peer);
 
 /* server.c */
 struct as_server;

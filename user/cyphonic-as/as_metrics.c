@@ -43,24 +43,51 @@ static int init_requests(void)
 	return 0;
 }
 
+/* Labelled families: closes by deadline phase, rate limiting by reason. */
+static int init_guards(void)
+{
+	static const char *const reasons[AS_RL_NREASONS] = {
+		[AS_RL_ACCOUNT] = "account", [AS_RL_ADDRESS] = "address", [AS_RL_QUEUE] = "queue",
+	};
+	char labels[64];
+
+	for (int i = 0; i < AS_NPHASES; i++) {
+		snprintf(labels, sizeof(labels), "phase=\"%s\"", cyph_conn_phase_name(i));
+		as_m.deadline_closed[i] = cyph_counter_new("cyphonic_as_deadline_closed_total",
+			"Connections closed because a phase overran its deadline", labels);
+		if (!as_m.deadline_closed[i])
+			return -1;
+	}
+	for (int i = 0; i < AS_RL_NREASONS; i++) {
+		snprintf(labels, sizeof(labels), "reason=\"%s\"", reasons[i]);
+		as_m.rate_limited[i] = cyph_counter_new("cyphonic_as_rate_limited_total",
+			"Password requests answered rate-limited, by budget", labels);
+		if (!as_m.rate_limited[i])
+			return -1;
+	}
+	return 0;
+}
+
 #define COUNTER(field, name, help) \
 	(as_m.field = cyph_counter_new(name, help, NULL)) == NULL
 
 int as_metrics_init(void)
 {
-	if (init_requests())
+	if (init_requests() || init_guards())
 		return -1;
 	as_m.connections = cyph_gauge_new("cyphonic_as_connections", "Open TLS connections", NULL);
 	as_m.draining = cyph_gauge_new("cyphonic_as_draining", "1 while draining after SIGTERM",
 				       NULL);
-	if (!as_m.connections || !as_m.draining ||
+	as_m.pw_pending = cyph_gauge_new("cyphonic_as_password_checks_pending",
+					 "Password checks queued or running", NULL);
+	if (!as_m.connections || !as_m.draining || !as_m.pw_pending ||
 	    COUNTER(accepted, "cyphonic_as_connections_accepted_total", "Accepted connections") ||
 	    COUNTER(rejected, "cyphonic_as_connections_rejected_total",
 		    "Connections refused at max_connections") ||
 	    COUNTER(tls_failures, "cyphonic_as_tls_handshake_failures_total",
 		    "Failed TLS handshakes") ||
-	    COUNTER(idle_closed, "cyphonic_as_idle_closed_total",
-		    "Connections closed by the idle timeout") ||
+	    COUNTER(rejected_per_address, "cyphonic_as_connections_rejected_per_address_total",
+		    "Connections refused at max_connections_per_address") ||
 	    COUNTER(certs_issued, "cyphonic_as_certificates_issued_total",
 		    "Node certificates issued") ||
 	    COUNTER(crl_writes, "cyphonic_as_crl_writes_total", "CRL files written") ||

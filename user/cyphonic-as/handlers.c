@@ -113,9 +113,21 @@ out:
 	as_pki_put(r->st, pki);
 }
 
+/* The KDF cost every check spends at least (password_check_cost). */
+static unsigned int check_cost(struct as_state *st)
+{
+	unsigned int cost;
+
+	pthread_mutex_lock(&st->lock);
+	cost = (unsigned int)st->cfg.pw_cost;
+	pthread_mutex_unlock(&st->lock);
+	return cost;
+}
+
 static void handle_auth(struct as_request *r, const struct cyph_as_msg *m)
 {
 	struct cyph_as_auth_req *q = calloc(1, sizeof(*q));
+	unsigned int cost = check_cost(r->st);
 	struct cyph_principal p;
 	const char *why = "";
 	int rc;
@@ -133,21 +145,24 @@ static void handle_auth(struct as_request *r, const struct cyph_as_msg *m)
 		fail(r, CYPH_AS_E_INTERNAL, "store error");
 		goto out;
 	}
-	/* unknown name, general node, wrong password: one answer, one cost */
+	/*
+	 * unknown name, general node, wrong password: one answer, one cost
+	 * (whatever iteration count the stored hash has, at least cost)
+	 */
 	if (rc == 1 || p.role == CYPH_ROLE_GENERAL || !p.pwhash[0]) {
-		cyph_pw_dummy_verify(q->password);
+		cyph_pw_dummy_verify_cost(q->password, cost);
 		fail(r, CYPH_AS_E_AUTH_FAILED, "authentication failed");
-		log_info("auth %s: failed (unknown or not a node)", q->name);
+		log_info("auth %s from %s: failed (unknown or not a node)", q->name, r->peer);
 		goto out;
 	}
-	if (!cyph_pw_verify(q->password, p.pwhash)) {
+	if (!cyph_pw_verify_cost(q->password, p.pwhash, cost)) {
 		fail(r, CYPH_AS_E_AUTH_FAILED, "authentication failed");
-		log_info("auth %s: failed (password)", q->name);
+		log_info("auth %s from %s: failed (password)", q->name, r->peer);
 		goto out;
 	}
 	if (p.revoked) {
 		fail(r, CYPH_AS_E_REVOKED, "credential revoked");
-		log_info("auth %s: refused (revoked)", q->name);
+		log_info("auth %s from %s: refused (revoked)", q->name, r->peer);
 		goto out;
 	}
 	issue(r, &p, q->pubkey, CYPH_AS_AUTH_RESP);
@@ -155,8 +170,8 @@ static void handle_auth(struct as_request *r, const struct cyph_as_msg *m)
 		r->session.principal_id = p.id;
 		r->session.role = p.role;
 		memcpy(r->session.name, p.name, sizeof(p.name));
-		log_info("auth %s (id %" PRIu64 ", %s): certificate issued", p.name, p.id,
-			 cyph_role_name(p.role));
+		log_info("auth %s (id %" PRIu64 ", %s) from %s: certificate issued", p.name, p.id,
+			 cyph_role_name(p.role), r->peer);
 	}
 out:
 	OPENSSL_cleanse(q, sizeof(*q));
@@ -218,7 +233,7 @@ static void handle_gn_list(struct as_request *r)
 
 /* Checks the admission evidence the adapter brings for g. */
 static uint16_t admit(const struct cyph_as_gn_auth_req *q, const struct cyph_principal *g,
-		      const char **why)
+		      unsigned int cost, const char **why)
 {
 	if (q->method != g->method) {
 		*why = "admission method differs from the registered one";
@@ -229,7 +244,7 @@ static uint16_t admit(const struct cyph_as_gn_auth_req *q, const struct cyph_pri
 		return 0;	/* the MAC matched the registry */
 	case CYPH_GN_BASIC:
 		if (!q->has_username || strcmp(q->username, g->name) ||
-		    !cyph_pw_verify(q->password, g->pwhash)) {
+		    !cyph_pw_verify_cost(q->password, g->pwhash, cost)) {
 			*why = "basic credentials rejected";
 			return CYPH_AS_E_AUTH_FAILED;
 		}
@@ -277,17 +292,17 @@ static void handle_gn_auth(struct as_request *r, const struct cyph_as_msg *m)
 		     rc < 0 ? "store error" : "no such general node behind this adapter");
 		goto out;
 	}
-	code = g.revoked ? CYPH_AS_E_REVOKED : admit(q, &g, &why);
+	code = g.revoked ? CYPH_AS_E_REVOKED : admit(q, &g, check_cost(r->st), &why);
 	if (code) {
 		fail(r, code, g.revoked ? "general node revoked" : why);
-		log_info("general node %s (%s) via %s: refused: %s", g.name, mac, r->session.name,
-			 cyph_as_err_name(code));
+		log_info("general node %s (%s) via %s from %s: refused: %s", g.name, mac,
+			 r->session.name, r->peer, cyph_as_err_name(code));
 		goto out;
 	}
 	issue(r, &g, q->pubkey, CYPH_AS_GN_AUTH_RESP);
 	if (!r->err_code)
-		log_info("general node %s (%s, %s) via adapter %s: certificate issued", g.name, mac,
-			 cyph_gn_method_name(g.method), r->session.name);
+		log_info("general node %s (%s, %s) via adapter %s from %s: certificate issued",
+			 g.name, mac, cyph_gn_method_name(g.method), r->session.name, r->peer);
 out:
 	OPENSSL_cleanse(q, sizeof(*q));
 	free(q);

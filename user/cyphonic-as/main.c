@@ -66,8 +66,8 @@ static void warn_static(const struct cyph_as_config *old, const struct cyph_as_c
 		log_warn("reload: [as] listen changed: needs a restart");
 	if (cyph_as_store_changed(old, new))
 		log_warn("reload: [store] changed: needs a restart");
-	if (old->workers != new->workers)
-		log_warn("reload: [as] workers changed: needs a restart");
+	if (old->workers != new->workers || old->pw_workers != new->pw_workers)
+		log_warn("reload: [as] workers or password_workers changed: needs a restart");
 	if (strcmp(old->http_listen.text, new->http_listen.text) ||
 	    old->http_enabled != new->http_enabled)
 		log_warn("reload: [http] changed: needs a restart");
@@ -94,6 +94,7 @@ static void reload(struct as_daemon *d)
 	memcpy(c->store, d->st.cfg.store, sizeof(c->store));
 	memcpy(c->store_pg, d->st.cfg.store_pg, sizeof(c->store_pg));
 	c->workers = d->st.cfg.workers;
+	c->pw_workers = d->st.cfg.pw_workers;
 	d->st.cfg = *c;
 	old = d->st.pki;
 	d->st.pki = pki;

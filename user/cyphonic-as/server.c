@@ -1,54 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
  * TLS connections of the AS: non-blocking handshake, framing, hand-off of
- * complete requests to the worker pool, writing answers, idle timeout and
+ * complete requests to the worker pools (password checks on their own,
+ * behind the gate of gate.c), writing answers, per-phase deadlines and
  * drain. One request per connection is in flight at a time; pipelined
- * requests wait in the input buffer.
+ * requests wait in the input buffer. Request bytes are wiped once
+ * consumed: frames carry passwords.
  */
-#include "as.h"
+#include "server_int.h"
 #include "runtime/evloop.h"
-#include "runtime/listen.h"
 #include "runtime/sslerr.h"
 #include "runtime/workq.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
-
-enum conn_state { C_HANDSHAKE, C_READ, C_BUSY, C_WRITE };
-
-struct as_conn {
-	struct as_conn *prev, *next;
-	struct as_server *srv;
-	int fd;
-	SSL *ssl;
-	enum conn_state state;
-	bool dead;		/* closed while a job runs: free when it ends */
-	unsigned int served;	/* answers written on this connection */
-	uint8_t in[CYPH_AS_MAX_REQUEST];
-	size_t in_len;
-	uint8_t *out;
-	size_t out_len, out_off;
-	struct as_session session;
-	struct cyph_timer *idle;
-};
-
-struct as_server {
-	struct cyph_loop *loop;
-	struct as_state *st;
-	struct cyph_workq *wq;
-	int lfd;
-	struct as_conn *conns;
-	size_t nconns;
-	bool draining;
-};
 
 struct job {
 	struct as_request req;
 	struct as_conn *conn;
+	struct as_ticket ticket;
 };
 
 static void drive(struct as_conn *c);
@@ -65,10 +40,12 @@ static void conn_unlink(struct as_conn *c)
 		c->next->prev = c->prev;
 	s->nconns--;
 	cyph_gauge_add(as_m.connections, -1);
+	cyph_conncap_del(s->cap, &c->src);
+	as_listener_slot_freed(s);
 }
 
 /* Closes the socket now; the struct lives on while a job refers to it. */
-static void conn_close(struct as_conn *c)
+void as_conn_close(struct as_conn *c)
 {
 	struct as_server *s = c->srv;
 
@@ -79,14 +56,15 @@ static void conn_close(struct as_conn *c)
 		close(c->fd);
 		c->fd = -1;
 		ERR_clear_error();
-		cyph_loop_del_timer(s->loop, c->idle);
-		c->idle = NULL;
+		cyph_loop_del_timer(s->loop, c->deadline);
+		c->deadline = NULL;
 		conn_unlink(c);
 	}
 	if (c->state == C_BUSY) {
 		c->dead = true;
 		return;
 	}
+	OPENSSL_cleanse(c->in, c->in_len);
 	free(c->out);
 	free(c);
 }
@@ -96,24 +74,50 @@ static void set_events(struct as_conn *c, uint32_t ev)
 	cyph_loop_mod_fd(c->srv->loop, c->fd, ev);
 }
 
-static void on_idle(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
+static struct cyph_deadline_policy deadlines(const struct as_server *s)
 {
-	struct as_conn *c = arg;
+	const struct cyph_as_config *c = &s->st->cfg;
 
-	if (c->state == C_BUSY) {
-		cyph_loop_timer_rearm(loop, t, (uint64_t)c->srv->st->cfg.idle_timeout_ms);
-		return;
-	}
-	cyph_counter_inc(as_m.idle_closed);
-	log_debug("connection idle for %lld ms: closed", c->srv->st->cfg.idle_timeout_ms);
-	c->idle = NULL;		/* one-shot: freed by the loop after we return */
-	conn_close(c);
+	return (struct cyph_deadline_policy){ .handshake_ms = c->handshake_timeout_ms,
+					      .idle_ms = c->idle_timeout_ms,
+					      .request_ms = c->request_timeout_ms };
 }
 
-static void touch(struct as_conn *c)
+/* Milliseconds until the current phase's deadline (at least 1). */
+static uint64_t time_left(const struct as_conn *c)
 {
-	if (c->idle)
-		cyph_loop_timer_rearm(c->srv->loop, c->idle, (uint64_t)c->srv->st->cfg.idle_timeout_ms);
+	struct cyph_deadline_policy p = deadlines(c->srv);
+	int64_t d = cyph_conn_deadline(&c->clock, &p), now = (int64_t)cyph_now_ms();
+
+	if (d == CYPH_NO_DEADLINE)
+		return (uint64_t)p.request_ms;	/* look again later */
+	return d > now ? (uint64_t)(d - now) : 1;
+}
+
+static void on_deadline(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
+{
+	struct as_conn *c = arg;
+	struct cyph_deadline_policy p = deadlines(c->srv);
+
+	if (cyph_conn_deadline(&c->clock, &p) > (int64_t)cyph_now_ms()) {
+		cyph_loop_timer_rearm(loop, t, time_left(c));	/* BUSY, or config changed */
+		return;
+	}
+	cyph_counter_inc(as_m.deadline_closed[c->clock.phase]);
+	log_debug("%s: %s phase over its deadline: closed", c->peer,
+		  cyph_conn_phase_name(c->clock.phase));
+	c->deadline = NULL;	/* one-shot: freed by the loop after we return */
+	as_conn_close(c);
+}
+
+/*
+ * Enters a phase; its deadline counts from now. Re-entering the current
+ * phase (more bytes of the same request) leaves the deadline alone.
+ */
+static void phase(struct as_conn *c, enum cyph_conn_phase ph)
+{
+	if (cyph_conn_clock_enter(&c->clock, ph, (int64_t)cyph_now_ms()) && c->deadline)
+		cyph_loop_timer_rearm(c->srv->loop, c->deadline, time_left(c));
 }
 
 /* SSL_ERROR_WANT_* -> wait for that; anything else -> false (close). */
@@ -146,13 +150,20 @@ static void job_done(void *arg)
 {
 	struct job *j = arg;
 	struct as_conn *c = j->conn;
+	struct as_server *s = c->srv;
 
 	as_count_request(j->req.type, j->req.err_code, j->req.start_ns);
+	if (j->ticket.pw) {
+		s->pw_pending--;
+		cyph_gauge_add(as_m.pw_pending, -1);
+		as_gate_done(s->gate, &s->st->cfg, &j->ticket, j->req.err_code, c->peer);
+	}
+	OPENSSL_cleanse(j->req.frame, j->req.frame_len);
 	free(j->req.frame);
 	if (c->dead) {
 		c->state = C_READ;	/* lets conn_close free it */
 		cyph_as_buf_free(&j->req.resp);
-		conn_close(c);
+		as_conn_close(c);
 		free(j);
 		return;
 	}
@@ -161,6 +172,7 @@ static void job_done(void *arg)
 	c->out_len = j->req.resp.failed ? 0 : j->req.resp.len;
 	c->out_off = 0;
 	c->state = C_WRITE;
+	phase(c, CYPH_PHASE_WRITE);
 	free(j);
 	drive(c);
 }
@@ -178,46 +190,67 @@ static void answer_error(struct as_conn *c, uint32_t req_id, uint16_t code, cons
 	c->out_len = b.failed ? 0 : b.len;
 	c->out_off = 0;
 	c->state = C_WRITE;
+	phase(c, CYPH_PHASE_WRITE);
 }
 
 /* A whole frame of n bytes is at the start of c->in. */
-static bool submit_frame(struct as_conn *c, size_t n)
+static void submit_frame(struct as_conn *c, size_t n)
 {
+	struct as_server *s = c->srv;
 	struct cyph_as_msg m;
+	struct as_ticket t;
 	struct job *j;
+	char why[128];
+	uint16_t code;
 
 	if (cyph_as_parse(c->in, n, &m)) {
 		answer_error(c, 0, CYPH_AS_E_MALFORMED, "bad frame", 0);
-		return true;
+		return;
 	}
 	if (m.version != CYPH_AS_VERSION) {
 		answer_error(c, m.req_id, CYPH_AS_E_VERSION, "unsupported protocol version", m.type);
-		return true;
+		return;
+	}
+	code = as_gate_admit(s->gate, &s->st->cfg, c->in, n, &c->session, &c->src, s->pw_pending,
+			     &t, why, sizeof(why));
+	if (code) {
+		log_debug("%s: %s", c->peer, why);
+		answer_error(c, m.req_id, code, why, m.type);
+		return;
 	}
 	j = calloc(1, sizeof(*j));
 	if (j)
 		j->req.frame = malloc(n);
 	if (!j || !j->req.frame) {
 		free(j);
+		as_gate_done(s->gate, &s->st->cfg, &t, CYPH_AS_E_INTERNAL, c->peer);
 		answer_error(c, m.req_id, CYPH_AS_E_INTERNAL, "out of memory", m.type);
-		return true;
+		return;
 	}
 	memcpy(j->req.frame, c->in, n);
 	j->req.frame_len = n;
-	j->req.st = c->srv->st;
+	j->req.st = s->st;
+	j->req.peer = c->peer;
 	j->req.type = m.type;
 	j->req.req_id = m.req_id;
 	j->req.session = c->session;
 	j->req.start_ns = cyph_metrics_now_ns();
 	j->conn = c;
-	if (cyph_workq_submit(c->srv->wq, job_work, job_done, j)) {
+	j->ticket = t;
+	if (cyph_workq_submit(t.pw ? s->pwq : s->wq, job_work, job_done, j)) {
+		OPENSSL_cleanse(j->req.frame, n);
 		free(j->req.frame);
 		free(j);
+		as_gate_done(s->gate, &s->st->cfg, &t, CYPH_AS_E_INTERNAL, c->peer);
 		answer_error(c, m.req_id, CYPH_AS_E_INTERNAL, "out of memory", m.type);
-		return true;
+		return;
+	}
+	if (t.pw) {
+		s->pw_pending++;
+		cyph_gauge_add(as_m.pw_pending, 1);
 	}
 	c->state = C_BUSY;
-	return true;
+	phase(c, CYPH_PHASE_BUSY);
 }
 
 /*
@@ -243,6 +276,7 @@ static bool take_frame(struct as_conn *c, bool *fatal)
 	submit_frame(c, n);
 	memmove(c->in, c->in + n, c->in_len - n);
 	c->in_len -= n;
+	OPENSSL_cleanse(c->in + c->in_len, n);	/* the frame's old bytes */
 	return true;
 }
 
@@ -260,7 +294,7 @@ static bool step_read(struct as_conn *c, bool *fatal)
 		return false;
 	}
 	c->in_len += got;
-	touch(c);
+	phase(c, CYPH_PHASE_REQUEST);	/* from the first byte; more do not extend it */
 	return true;
 }
 
@@ -277,7 +311,6 @@ static bool step_write(struct as_conn *c, bool *closing)
 			return false;
 		}
 		c->out_off += done;
-		touch(c);
 		if (c->out_off < c->out_len)
 			return true;
 	}
@@ -290,6 +323,7 @@ static bool step_write(struct as_conn *c, bool *closing)
 		return false;
 	}
 	c->state = C_READ;
+	phase(c, c->in_len ? CYPH_PHASE_REQUEST : CYPH_PHASE_IDLE);
 	return true;
 }
 
@@ -305,7 +339,7 @@ static void drive(struct as_conn *c)
 			ret = SSL_do_handshake(c->ssl);
 			if (ret == 1) {
 				c->state = C_READ;
-				touch(c);
+				phase(c, CYPH_PHASE_IDLE);
 			} else {
 				progress = false;
 				if (!ssl_wait(c, ret)) {
@@ -336,7 +370,7 @@ static void drive(struct as_conn *c)
 		}
 	}
 	if (closing)
-		conn_close(c);
+		as_conn_close(c);
 }
 
 static void on_conn(struct cyph_loop *loop, int fd, uint32_t ev, void *arg)
@@ -345,13 +379,14 @@ static void on_conn(struct cyph_loop *loop, int fd, uint32_t ev, void *arg)
 
 	(void)loop; (void)fd;
 	if ((ev & (EPOLLERR | EPOLLHUP)) && c->state == C_BUSY) {
-		conn_close(c);	/* marks dead; freed when the job ends */
+		as_conn_close(c);	/* marks dead; freed when the job ends */
 		return;
 	}
 	drive(c);
 }
 
-static struct as_conn *conn_new(struct as_server *s, int fd)
+struct as_conn *as_conn_new(struct as_server *s, int fd, const struct cyph_srckey *src,
+			    const char *peer)
 {
 	struct as_conn *c = calloc(1, sizeof(*c));
 	struct as_pki *pki;
@@ -360,6 +395,8 @@ static struct as_conn *conn_new(struct as_server *s, int fd)
 		return NULL;
 	c->srv = s;
 	c->fd = fd;
+	c->src = *src;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	pki = as_pki_get(s->st);
 	c->ssl = SSL_new(pki->tls);	/* holds its own reference to the context */
 	as_pki_put(s->st, pki);
@@ -372,13 +409,17 @@ static struct as_conn *conn_new(struct as_server *s, int fd)
 	/*
 	 * Most connections sit idle between requests (a fleet of nodes keeps
 	 * them open): let OpenSSL free its ~34 KiB of record buffers while
-	 * nothing is pending, rather than hold them per connection.
+	 * nothing is pending, rather than hold them per connection. Those
+	 * buffers held passwords in plain text: have them wiped when freed.
 	 */
 	SSL_set_mode(c->ssl, SSL_MODE_RELEASE_BUFFERS);
-	c->idle = cyph_loop_add_timer(s->loop, (uint64_t)s->st->cfg.idle_timeout_ms, false,
-				      on_idle, c);
-	if (!c->idle || cyph_loop_add_fd(s->loop, fd, EPOLLIN, on_conn, c)) {
-		cyph_loop_del_timer(s->loop, c->idle);
+#ifdef SSL_OP_CLEANSE_PLAINTEXT
+	SSL_set_options(c->ssl, SSL_OP_CLEANSE_PLAINTEXT);
+#endif
+	cyph_conn_clock_start(&c->clock, CYPH_PHASE_HANDSHAKE, (int64_t)cyph_now_ms());
+	c->deadline = cyph_loop_add_timer(s->loop, time_left(c), false, on_deadline, c);
+	if (!c->deadline || cyph_loop_add_fd(s->loop, fd, EPOLLIN, on_conn, c)) {
+		cyph_loop_del_timer(s->loop, c->deadline);
 		SSL_free(c->ssl);
 		free(c);
 		return NULL;
@@ -392,30 +433,6 @@ static struct as_conn *conn_new(struct as_server *s, int fd)
 	return c;
 }
 
-static void on_listen(struct cyph_loop *loop, int lfd, uint32_t ev, void *arg)
-{
-	struct as_server *s = arg;
-
-	(void)loop; (void)ev;
-	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0)
-			return;
-		if (s->nconns >= (size_t)s->st->cfg.max_connections) {
-			cyph_counter_inc(as_m.rejected);
-			close(fd);
-			continue;
-		}
-		if (!conn_new(s, fd)) {
-			log_err("out of memory accepting a connection");
-			close(fd);
-			continue;
-		}
-		cyph_counter_inc(as_m.accepted);
-	}
-}
-
 struct as_server *as_server_new(struct cyph_loop *loop, struct as_state *st, char *err,
 				size_t errlen)
 {
@@ -427,34 +444,30 @@ struct as_server *as_server_new(struct cyph_loop *loop, struct as_state *st, cha
 	}
 	s->loop = loop;
 	s->st = st;
-	s->lfd = cyph_listen_tcp(&st->cfg.listen, 512, err, errlen);
-	if (s->lfd < 0)
+	s->lfd = -1;
+	s->gate = as_gate_new();
+	s->cap = cyph_conncap_new((size_t)st->cfg.max_connections);
+	if (!s->gate || !s->cap) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
+	}
 	s->wq = cyph_workq_new(loop, (unsigned int)st->cfg.workers);
-	if (!s->wq) {
-		snprintf(err, errlen, "cannot start %lld worker threads", st->cfg.workers);
+	s->pwq = cyph_workq_new(loop, (unsigned int)st->cfg.pw_workers);
+	if (!s->wq || !s->pwq) {
+		snprintf(err, errlen, "cannot start %lld + %lld worker threads", st->cfg.workers,
+			 st->cfg.pw_workers);
 		goto fail;
 	}
-	if (cyph_loop_add_fd(loop, s->lfd, EPOLLIN, on_listen, s)) {
-		snprintf(err, errlen, "epoll: %s", strerror(errno));
+	if (as_listener_start(s, err, errlen))
 		goto fail;
-	}
 	return s;
 fail:
 	cyph_workq_free(s->wq);
-	if (s->lfd >= 0)
-		close(s->lfd);
+	cyph_workq_free(s->pwq);
+	as_gate_free(s->gate);
+	cyph_conncap_free(s->cap);
 	free(s);
 	return NULL;
-}
-
-static void stop_listening(struct as_server *s)
-{
-	if (s->lfd < 0)
-		return;
-	cyph_loop_del_fd(s->loop, s->lfd);
-	close(s->lfd);	/* new connections are now refused by the kernel */
-	s->lfd = -1;
 }
 
 void as_server_drain(struct as_server *s)
@@ -462,7 +475,7 @@ void as_server_drain(struct as_server *s)
 	struct as_conn *c, *next;
 
 	s->draining = true;
-	stop_listening(s);
+	as_listener_stop(s);
 	for (c = s->conns; c; c = next) {
 		next = c->next;
 		/*
@@ -471,7 +484,7 @@ void as_server_drain(struct as_server *s)
 		 * the drain and gets it answered (within the grace period).
 		 */
 		if (c->state == C_READ && c->in_len == 0 && c->served)
-			conn_close(c);
+			as_conn_close(c);
 	}
 }
 
@@ -479,7 +492,8 @@ bool as_server_idle(void *arg)
 {
 	struct as_server *s = arg;
 
-	return s->nconns == 0 && cyph_workq_pending(s->wq) == 0;
+	return s->nconns == 0 && cyph_workq_pending(s->wq) == 0 &&
+	       cyph_workq_pending(s->pwq) == 0;
 }
 
 size_t as_server_connections(struct as_server *s)
@@ -491,10 +505,13 @@ void as_server_free(struct as_server *s)
 {
 	if (!s)
 		return;
-	stop_listening(s);
+	as_listener_stop(s);
 	s->draining = true;
 	cyph_workq_free(s->wq);	/* finishes running jobs first */
+	cyph_workq_free(s->pwq);
 	while (s->conns)
-		conn_close(s->conns);
+		as_conn_close(s->conns);
+	as_gate_free(s->gate);
+	cyph_conncap_free(s->cap);
 	free(s);
 }

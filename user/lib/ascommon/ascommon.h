@@ -5,6 +5,7 @@
  *
  *	asconfig.h	the AS configuration schema and struct
  *	crlpub.h	publishing the CRL from the registry
+ *	names.h		names, id:/name: selectors and MACs cyphonic-admin accepts
  *
  * May include: runtime, pki, stores
  *
@@ -15,4 +16,5 @@
 #define CYPHONIC_LIB_ASCOMMON_H
 #include "asconfig.h"
 #include "crlpub.h"
+#include "names.h"
 #endif

@@ -18,6 +18,10 @@ struct cyph_as_config {
 	long long workers;
 	long long max_connections;
 	long long idle_timeout_ms;
+	long long handshake_timeout_ms, request_timeout_ms;
+	long long max_per_address;
+	long long pw_workers, pw_queue, pw_cost;
+	long long login_free, login_backoff_ms, login_max_backoff_ms, login_forget_ms;
 	long long grace_ms;
 	cyph_cfg_path tls_cert, tls_key;
 	cyph_cfg_str tls_sans;

@@ -97,28 +97,48 @@ static int parse(const char *hash, struct parsed *p)
 	return 0;
 }
 
-bool cyph_pw_verify(const char *password, const char *hash)
+/* The dummy derivation: same work as a real one of iter iterations. */
+static void spend(const char *password, unsigned int iter)
+{
+	static const unsigned char salt[SALT_LEN] = { 0 };
+	unsigned char key[KEY_LEN];
+
+	if (iter && !derive(password, salt, iter, key))
+		OPENSSL_cleanse(key, sizeof(key));
+}
+
+bool cyph_pw_verify_cost(const char *password, const char *hash, unsigned int cost)
 {
 	unsigned char key[KEY_LEN];
 	struct parsed p;
 	bool ok;
 
 	if (!hash || parse(hash, &p)) {
-		cyph_pw_dummy_verify(password);
+		/* no cost given: the default, so a broken entry is not faster */
+		spend(password, cost ? cost : CYPH_PW_DEFAULT_ITER);
 		return false;
 	}
-	if (derive(password, p.salt, p.iter, key))
+	if (derive(password, p.salt, p.iter, key)) {
+		spend(password, cost > p.iter ? cost - p.iter : 0);
 		return false;
+	}
 	ok = CRYPTO_memcmp(key, p.key, KEY_LEN) == 0;
 	OPENSSL_cleanse(key, sizeof(key));
+	spend(password, cost > p.iter ? cost - p.iter : 0);
 	return ok;
+}
+
+void cyph_pw_dummy_verify_cost(const char *password, unsigned int cost)
+{
+	spend(password, cost);
+}
+
+bool cyph_pw_verify(const char *password, const char *hash)
+{
+	return cyph_pw_verify_cost(password, hash, 0);
 }
 
 void cyph_pw_dummy_verify(const char *password)
 {
-	static const unsigned char salt[SALT_LEN] = { 0 };
-	unsigned char key[KEY_LEN];
-
-	/* default cost: an unknown name should not answer faster */
-	(void)derive(password, salt, CYPH_PW_DEFAULT_ITER, key);
+	spend(password, CYPH_PW_DEFAULT_ITER);
 }

@@ -32,4 +32,15 @@ bool cyph_pw_verify(const char *password, const char *hash);
 /* Runs the KDF against a fixed dummy hash (for unknown users: same cost). */
 void cyph_pw_dummy_verify(const char *password);
 
+/*
+ * Constant-cost checks for a server: every check costs at least cost
+ * iterations. cyph_pw_verify_cost pads a hash made with fewer iterations
+ * with a dummy derivation of the difference, so accounts enrolled with a
+ * cheaper KDF cannot be told apart by timing; cyph_pw_dummy_verify_cost
+ * spends exactly cost (unknown names). A hash above cost takes its own
+ * (longer) time: set cost to the highest iteration count in the registry.
+ */
+bool cyph_pw_verify_cost(const char *password, const char *hash, unsigned int cost);
+void cyph_pw_dummy_verify_cost(const char *password, unsigned int cost);
+
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Operations HTTP endpoint (http.h). */
 #include "http.h"
+#include "httpreq.h"
 #include "evloop.h"
 #include "listen.h"
 #include "metrics.h"
@@ -181,47 +182,24 @@ static void serve_path(struct cyph_http *h, struct http_conn *c, const char *pat
 	}
 }
 
-/*
- * Parses the request line once the header block is complete. Only the
- * request line matters; header lines are checked for being printable.
- */
+/* Answers a complete header block. */
 static void handle_request(struct cyph_http *h, struct http_conn *c)
 {
-	char method[8], path[256], version[16];
-	char *eol = memchr(c->in, '\n', c->in_len);
+	struct cyph_http_req r;
+	int rc = cyph_http_parse_request(c->in, c->in_len, &r);
 
-	for (size_t i = 0; i < c->in_len; i++) {
-		unsigned char ch = (unsigned char)c->in[i];
-
-		if ((ch < 0x20 && ch != '\r' && ch != '\n' && ch != '\t') || ch == 0x7f) {
-			respond_text(c, 400, "Bad Request", "bad request\n");
-			return;
-		}
-	}
-	if (!eol || eol - c->in > 300 ||
-	    sscanf(c->in, "%7s %255s %15s", method, path, version) != 3 ||
-	    strncmp(version, "HTTP/1.", 7) || path[0] != '/') {
-		respond_text(c, 400, "Bad Request", "bad request\n");
+	if (rc) {
+		respond_text(c, rc, rc == 405 ? "Method Not Allowed" : "Bad Request",
+			     rc == 405 ? "method not allowed\n" : "bad request\n");
 		return;
 	}
-	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
-		respond_text(c, 405, "Method Not Allowed", "method not allowed\n");
-		return;
-	}
-	path[strcspn(path, "?")] = '\0';
-	serve_path(h, c, path);
-	if (!strcmp(method, "HEAD") && c->out) {
+	serve_path(h, c, r.path);
+	if (r.head && c->out) {
 		char *body = strstr(c->out, "\r\n\r\n");
 
 		if (body)
 			c->out_len = (size_t)(body + 4 - c->out);
 	}
-}
-
-static bool headers_complete(const struct http_conn *c)
-{
-	return memmem(c->in, c->in_len, "\r\n\r\n", 4) ||
-	       memmem(c->in, c->in_len, "\n\n", 2);
 }
 
 /* Returns false when the connection is finished and must be closed. */
@@ -263,8 +241,8 @@ static bool conn_read(struct cyph_http *h, size_t i)
 			return false;
 		c->in_len += (size_t)n;
 		c->in[c->in_len] = '\0';
-		c->last_ms = cyph_now_ms();
-		if (headers_complete(c)) {
+		/* last_ms stays the accept time: trickled bytes do not extend it */
+		if (cyph_http_headers_complete(c->in, c->in_len)) {
 			handle_request(h, c);
 			return c->out ? conn_write(h, i) : false;
 		}

@@ -10,7 +10,8 @@
  * Anything else gets 404/405; malformed or oversized requests (> 8 KiB of
  * headers) get 400/431 and the connection is closed; each connection
  * serves one request (Connection: close). At most CYPH_HTTP_MAX_CONNS
- * connections at once; idle ones are closed after 5 s.
+ * connections at once; one not done 5 s after accept is closed (bytes
+ * trickling in do not extend that).
  *
  * The server has its own internal epoll set, so it shows up in the
  * daemon's loop as a single fd:
@@ -43,7 +44,7 @@ void cyph_http_free(struct cyph_http *h);
 int cyph_http_fd(struct cyph_http *h);
 /* Accepts and serves whatever is ready; never blocks. */
 void cyph_http_on_readable(struct cyph_http *h);
-/* Closes connections idle for longer than CYPH_HTTP_IDLE_MS. */
+/* Closes connections accepted more than CYPH_HTTP_IDLE_MS ago. */
 void cyph_http_tick(struct cyph_http *h);
 
 /* Registers the fd and a 1 s tick timer with loop. 0 or -1. */

@@ -9,6 +9,7 @@
  *	daemon.h	daemon flags, config loading, SIGTERM drain timer
  *	log.h		leveled logging to stderr / the journal
  *	http.h		/healthz, /readyz and /metrics server
+ *	httpreq.h	its request parsing (apart from sockets, for fuzzing)
  *	metrics.h	Prometheus registry
  *	mix.h		hash mixing and string hashing for hash tables
  *	json_out.h	streaming JSON writer
@@ -33,6 +34,7 @@
 #include "fileutil.h"
 #include "hexkey.h"
 #include "http.h"
+#include "httpreq.h"
 #include "json_out.h"
 #include "listen.h"
 #include "log.h"

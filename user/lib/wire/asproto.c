@@ -19,6 +19,7 @@ static const char *const err_names[] = {
 	[CYPH_AS_E_INTERNAL] = "internal",
 	[CYPH_AS_E_DRAINING] = "draining",
 	[CYPH_AS_E_TOO_LARGE] = "too-large",
+	[CYPH_AS_E_RATE_LIMITED] = "rate-limited",
 };
 
 const char *cyph_as_err_name(uint16_t code)

@@ -78,6 +78,7 @@ enum cyph_as_err {
 	CYPH_AS_E_INTERNAL = 10,
 	CYPH_AS_E_DRAINING = 11,	/* server shutting down: retry elsewhere */
 	CYPH_AS_E_TOO_LARGE = 12,
+	CYPH_AS_E_RATE_LIMITED = 13,	/* too many failures or checks: retry later */
 };
 
 const char *cyph_as_err_name(uint16_t code);
