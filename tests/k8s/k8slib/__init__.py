@@ -1,0 +1,5 @@
+# SPDX-License-Identifier: MIT
+"""tests/k8s's library: render kustomizations (render), validate objects
+against the Kubernetes API models and MetalLB's schema (schema, jsonschema),
+check the cross-references between them (refs), read the daemons' INI files
+(ini). Standard library, python3-yaml and python3-kubernetes only."""
