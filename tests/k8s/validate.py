@@ -8,7 +8,7 @@
 
 Each directory: every object against the API schemas (k8slib/schema.py),
 every YAML file of the directory listed in its kustomization, and the
-cross-references (k8slib/refs.py) over its objects plus those of every
+cross-references (k8slib/refs.py, daemons.py) over its objects plus those of every
 --with directory (deploy/k8s/metallb: the pool the Services name).
 --dump DIR writes DIR/<name>.json (the rendered objects) for the suite's
 pod runs. First the checkers themselves must catch planted mistakes."""
@@ -18,7 +18,7 @@ import json
 import os
 import sys
 
-from k8slib import refs, render, schema
+from k8slib import daemons, refs, render, schema
 
 failed = 0
 
@@ -30,6 +30,16 @@ def tap(ok, name, why=''):
         failed += 1
         if why:
             print(f'#   {why}')
+
+
+def cross_checks(objs, secrets, version):
+    """Every cross-reference check over objs: a list of (name, ok, why)."""
+    c = refs.Checks(objs, secrets, version)
+    refs.check_objects(c)
+    if c.workloads:
+        daemons.check(c)
+    refs.check_metallb(c)
+    return c.results
 
 
 def self_checks(objs, secrets, version):
@@ -49,7 +59,7 @@ def self_checks(objs, secrets, version):
     svc = copy.deepcopy(next(o for o in objs if o['kind'] == 'Service'))
     svc['metadata']['name'] = 'planted'
     svc['spec']['selector'] = {'app.kubernetes.io/name': 'no-such-pod'}
-    res = refs.check(objs + [svc], secrets, version)
+    res = cross_checks(objs + [svc], secrets, version)
     caught = [n for n, ok, _ in res if not ok and n.startswith('Service/planted:')]
     tap(caught == ['Service/planted: selects exactly one workload'],
         'reference checker: a planted Service whose selector matches no pod is refused',
@@ -89,7 +99,7 @@ def main():
             tap(ok, f"{name}: {o['apiVersion']} {o['kind']}/{n} matches the API schema (strict fields)", why)
         others = [x for e in opt.extra if os.path.realpath(e) != os.path.realpath(d)
                   for x in render.render(e)[0]]
-        for n, ok, why in refs.check(objs + others, secrets, opt.version):
+        for n, ok, why in cross_checks(objs + others, secrets, opt.version):
             tap(ok, f'{name}: {n}', why)
         if opt.dump:
             os.makedirs(opt.dump, exist_ok=True)
