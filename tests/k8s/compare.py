@@ -13,8 +13,16 @@ import yaml
 from k8slib import render
 
 
+def strip(name):
+    """A generated name without its hash suffix."""
+    return re.sub(r'-[a-z0-9]{10}$', '-<hash>', name)
+
+
+def key(o):
+    return f"{o['kind']}/{strip(o['metadata']['name'])}"
+
+
 def main(d, kubectl_out):
-    strip = lambda s: re.sub(r'-[a-z0-9]{10}$', '-<hash>', s)	# noqa: E731
     ours, _ = render.render(d)
     generated = {strip(o['metadata']['name']) for o in ours if '__generatedFrom' in o}
 
@@ -27,9 +35,9 @@ def main(d, kubectl_out):
         if isinstance(v, str) and strip(v) in generated:
             return strip(v)
         return v
+
     with open(kubectl_out, encoding='utf-8') as f:
         theirs = [o for o in yaml.safe_load_all(f) if o]
-    key = lambda o: f"{o['kind']}/{strip(o['metadata']['name'])}"	# noqa: E731
     a = {key(o): norm(o) for o in ours}
     b = {key(o): norm(o) for o in theirs}
     out = []

@@ -79,7 +79,7 @@ def main():
                for s in render.load_docs(opt.secrets) if s.get('kind') == 'Secret'}
     try:
         self_checks(render.render(opt.dirs[0])[0], secrets, opt.version)
-    except Exception as e:	# a broken manifest: say so, as TAP
+    except Exception as e:  # a broken manifest: say so, as TAP
         tap(False, 'checkers catch planted mistakes', f'{type(e).__name__}: {e}')
 
     for d in opt.dirs:
@@ -104,7 +104,7 @@ def main():
         try:
             for n, ok, why in cross_checks(objs + others, secrets, opt.version):
                 tap(ok, f'{name}: {n}', why)
-        except Exception as e:	# a field of the wrong type the schema check names above
+        except Exception as e:  # a field of the wrong type the schema check names above
             tap(False, f'{name}: cross-references can be evaluated', f'{type(e).__name__}: {e}')
         if opt.dump:
             os.makedirs(opt.dump, exist_ok=True)

@@ -46,7 +46,7 @@ class Checks:
 
     def __init__(self, objs, secrets, version):
         self.objs = objs
-        self.secrets = secrets	# Secret name -> set of its keys
+        self.secrets = secrets  # Secret name -> set of its keys
         self.version = version
         self.results = []
         self.workloads = [o for o in objs if o['kind'] in WORKLOAD_KINDS]
@@ -88,7 +88,10 @@ def check_workload(c, w):
     spec = pod_spec(w)
     labels = w['spec']['template']['metadata'].get('labels') or {}
     cts = containers(spec)
-    names = lambda bad: ','.join(str(x.get('name')) for x in bad)	# noqa: E731
+
+    def names(bad):
+        return ','.join(str(x.get('name')) for x in bad)
+
     c.t(f'{wid}: selector matches its pod template\'s labels', matches(w['spec'].get('selector'), labels))
 
     bad = [x for x in spec['containers']

@@ -177,7 +177,7 @@ def render(d):
         objs = [dict(json6902(o, patch) if isinstance(patch, list) else merge(o, patch),
                      __file=o['__file']) if targets(o, t) else o
                 for o in objs]
-    objs = copy.deepcopy(objs)	# the steps below change objects in place
+    objs = copy.deepcopy(objs)  # the steps below change objects in place
     for r in k.get('replicas') or []:
         for o in objs:
             if o['metadata']['name'] == r['name'] and 'replicas' in (o.get('spec') or {}):

@@ -55,7 +55,7 @@ ENUMS = {
     ('V2beta2MetricTarget', 'type'): {'Utilization', 'Value', 'AverageValue'},
 }
 
-_CONFIG = kubernetes.client.Configuration()	# client_side_validation on
+_CONFIG = kubernetes.client.Configuration()  # client_side_validation on
 _FIELDS = {}
 
 
@@ -65,7 +65,7 @@ def fields(model):
         return NEWER_MODELS[model]
     if model not in _FIELDS:
         cls = getattr(models, model)
-        probe = cls.__new__(cls)	# no __init__: it would run every setter
+        probe = cls.__new__(cls)  # no __init__: it would run every setter
         probe.local_vars_configuration = _CONFIG
         types, required = {}, set()
         for attr, t in cls.openapi_types.items():
