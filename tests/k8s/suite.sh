@@ -8,10 +8,13 @@
 #      certificate passes the project's own credential verifier.
 #   2. Every rendered object matches the Kubernetes API's schemas (the
 #      model classes of Debian's python3-kubernetes, strict about unknown
-#      fields) or, for MetalLB, a transcription of its CRDs; cross-references hold (Service
-#      selectors, ports and protocols, ConfigMap and Secret keys, probes on
-#      the port the daemon's [http] listens on, config paths on volumes,
-#      grace periods covering the drain, addresses in the MetalLB pool).
+#      fields) or, for MetalLB, a transcription of its CRDs;
+#      cross-references hold (Service selectors, ports and protocols,
+#      ConfigMap and Secret keys, probes on the port the daemon's [http]
+#      listens on, config paths on volumes, grace periods covering the
+#      drain, addresses in the MetalLB pool); the checkers must refuse
+#      planted mistakes (an unknown field, a wrong type, a Service whose
+#      selector matches no pod).
 #      When kubectl is installed, its kustomize renders the same objects.
 #   3. Each daemon's ConfigMap file passes the daemon's own --check, run
 #      with the pod's volumes at the pod's mount paths.
