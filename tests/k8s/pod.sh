@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # A stand-in for the kubelet, sourced by tests/k8s/suite.sh: starts the
-# containers of the rendered manifests (podspec.js + sandbox.sh) in one
+# containers of the rendered manifests (podspec.py + sandbox.sh) in one
 # network namespace the suite owns, probes them as the kubelet would (HTTP
 # GET on the readiness/liveness path and port), and stops them as a pod
 # deletion does (preStop, then SIGTERM, then SIGKILL after
@@ -13,14 +13,14 @@
 # directory shared by the pods that name it.
 #
 # Needs: K8S_TMP (scratch), K8S_NS (netns name), K8S_OBJS (rendered
-# objects, JSON), K8S_SECRETS (secrets.yaml), K8S_NODE (node + NODE_PATH).
+# objects, JSON), K8S_SECRETS (secrets.yaml).
 
 declare -A POD_PID
 
 # pod_plan NAME WORKLOAD CONTAINER: materialize volumes, write the plan
 pod_plan() {
 	mkdir -p "$K8S_TMP/pods/$1"
-	$K8S_NODE "$K8S_DIR/podspec.js" "$K8S_OBJS" "$2" "$3" "$K8S_SECRETS" \
+	"$K8S_DIR/podspec.py" "$K8S_OBJS" "$2" "$3" "$K8S_SECRETS" \
 		"$K8S_TMP/pods/$1" "$K8S_TMP/pvc" > "$K8S_TMP/pods/$1/plan.sh"
 }
 

@@ -9,7 +9,7 @@
 # ROOT is an image's root filesystem (deploy/k8s/image/build.sh), or / to run
 # Debian's own packages from this machine. It becomes the lower layer of an
 # overlay (writes go to a tmpfs, never to ROOT), the mount points are made,
-# the pod's volumes from PODDIR/plan.sh (podspec.js) are bind-mounted, read-
+# the pod's volumes from PODDIR/plan.sh (podspec.py) are bind-mounted, read-
 # only where the pod says so, /proc /dev /tmp are fresh, /etc/hosts names the
 # Services (PODDIR/../hosts), and with readOnlyRootFilesystem the root is
 # then remounted read-only. Last, the command runs as runAsUser/runAsGroup

@@ -6,12 +6,15 @@
 #
 #   1. secrets.sh makes the Secrets with cyphonic-admin and openssl; the NMS
 #      certificate passes the project's own credential verifier.
-#   2. Every rendered object matches the Kubernetes API's OpenAPI schemas
-#      (kubernetes-models from npm, strict about unknown fields) or, for
-#      MetalLB, a transcription of its CRDs; cross-references hold (Service
-#      selectors, ports and protocols, ConfigMap and Secret keys, probes on
-#      the port the daemon's [http] listens on, config paths on volumes,
-#      grace periods covering the drain, addresses in the MetalLB pool).
+#   2. Every rendered object matches the Kubernetes API's schemas (the
+#      model classes of Debian's python3-kubernetes, strict about unknown
+#      fields) or, for MetalLB, a transcription of its CRDs;
+#      cross-references hold (Service selectors, ports and protocols,
+#      ConfigMap and Secret keys, probes on the port the daemon's [http]
+#      listens on, config paths on volumes, grace periods covering the
+#      drain, addresses in the MetalLB pool); the checkers must refuse
+#      planted mistakes (an unknown field, a wrong type, a Service whose
+#      selector matches no pod).
 #      When kubectl is installed, its kustomize renders the same objects.
 #   3. Each daemon's ConfigMap file passes the daemon's own --check, run
 #      with the pod's volumes at the pod's mount paths.
@@ -65,20 +68,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ---- tools: npm packages, the daemons (release build: what the image holds)
-# Where the npm registry cannot be reached (a root without the network's
-# TLS trust, as ../shared/tools/fresh-machine builds here) the suite says
-# so and skips; npm being absent or failing otherwise is a failure.
-if ! npm_dir=$("$K8S_DIR/npm-deps.sh" 2> "$K8S_TMP/npm.log"); then
-	if grep -Eq "ENOTFOUND|ECONNREFUSED|ETIMEDOUT|certificate|EAI_AGAIN" "$K8S_TMP/npm.log"; then
-		tap_skip "k8s: every check (needs the npm packages of tests/k8s)" \
-			"npm registry unreachable: $(grep -m1 'npm ERR!' "$K8S_TMP/npm.log")"
-	else
-		tap_fail "k8s: npm packages (tests/k8s/npm-deps.sh)" "$(tail -n 5 "$K8S_TMP/npm.log")"
-	fi
+# ---- tools: Debian's Python modules, the daemons (release build: what the
+# image holds). The scripts run with /usr/bin/python3 (their #!), where
+# Debian's packages install; a python3 earlier in PATH may not see them.
+# No __pycache__ in the source tree.
+export PYTHONDONTWRITEBYTECODE=1
+if ! /usr/bin/python3 -c 'import yaml, kubernetes.client' 2> "$K8S_TMP/py.log"; then
+	tap_fail "k8s: python3-yaml and python3-kubernetes are installed (scripts/deps.sh)" "$(tail -n 1 "$K8S_TMP/py.log")"
 	finish
 fi
-K8S_NODE="env NODE_PATH=$npm_dir/node_modules node"
 mkdir -p "$top/build"
 if ! make -s -C "$top/user" all "$top/build/tools/as-client" "$top/build/tools/cyph_node" \
 	> "$top/build/k8s-build.log" 2>&1; then
@@ -111,7 +109,7 @@ check "secrets.sh: private files are mode 0600" \
 # ---- 2. manifests
 dirs=("$top/deploy/k8s/base" "$top/deploy/k8s/metallb")
 for d in "$top"/deploy/k8s/overlays/*/; do [ -f "$d/kustomization.yaml" ] && dirs+=("${d%/}"); done
-(cd "$top" && tap_run "manifests" $K8S_NODE "$K8S_DIR/validate.js" --secrets "$K8S_SECRETS" \
+(cd "$top" && tap_run "manifests" "$K8S_DIR/validate.py" --secrets "$K8S_SECRETS" \
 	--version "$(cat VERSION)" --dump "$K8S_TMP/render" --with deploy/k8s/metallb \
 	"${dirs[@]#"$top"/}") | tee "$K8S_TMP/manifests.tap"
 FAILS=$((FAILS + $(grep -c '^not ok' "$K8S_TMP/manifests.tap")))
@@ -122,7 +120,7 @@ if command -v kubectl > /dev/null; then
 	for d in "${dirs[@]}"; do
 		n=${d#"$top"/}
 		if kubectl kustomize "$d" > "$K8S_TMP/kubectl.yaml" 2> "$K8S_TMP/kubectl.err"; then
-			out=$($K8S_NODE "$K8S_DIR/compare.js" "$d" "$K8S_TMP/kubectl.yaml" 2>&1)
+			out=$("$K8S_DIR/compare.py" "$d" "$K8S_TMP/kubectl.yaml" 2>&1)
 			if [ -z "$out" ]; then tap_ok "$n: kubectl kustomize renders the same objects"
 			else tap_fail "$n: kubectl kustomize renders the same objects" "$out"; fi
 		else
