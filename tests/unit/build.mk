@@ -30,3 +30,10 @@ CFLAGS_test_store += $(shell pkg-config --cflags libpq)
 SRCS_test_e2e := $(TOP)/tests/unit/e2e_fixture.c
 SRCS_test_e2e_door := $(TOP)/tests/unit/e2e_fixture.c
 $(OUT)/test/test_e2e $(OUT)/test/test_e2e_door: $(TOP)/tests/unit/e2e_fixture.c $(TOP)/tests/unit/e2e_fixture.h
+
+# cyphonicd (user/cyphonicd): configuration and credential logic, and the
+# kernel/ address parsing it relies on (libmnl).
+CFLAGS_test_cyphonicd += -I$(TOP)/user/cyphonicd
+SRCS_test_cyphonicd := $(TOP)/user/cyphonicd/config.c $(TOP)/user/cyphonicd/credential.c
+LDLIBS_test_cyphonicd += -lmnl
+$(OUT)/test/test_cyphonicd: $(SRCS_test_cyphonicd) $(wildcard $(TOP)/user/cyphonicd/*.h)

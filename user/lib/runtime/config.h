@@ -123,6 +123,15 @@ int cyph_cfg_override(const struct cyph_cfg_field *fields, size_t n, void *out,
 		      const char *section_dot_key_eq_value, char *err,
 		      size_t errlen);
 
+/*
+ * The line of path that sets [section] key, or 0 when the file does not
+ * set it (a default or --set value). For errors a daemon finds after
+ * loading (a file that cannot be read, a cross-field rule), so they still
+ * read "PATH:LINE: [section] key: why".
+ */
+unsigned int cyph_cfg_key_line(const char *path, const char *section,
+			       const char *key);
+
 /* Parsers behind the types, exposed for command-line flags and tests. */
 int cyph_parse_addr(const char *s, struct cyph_cfg_addr *out, const char **why);
 int cyph_parse_prefix4(const char *s, struct cyph_prefix4 *out, const char **why);

@@ -10,6 +10,7 @@
  *	log.h		leveled logging to stderr / the journal
  *	http.h		/healthz, /readyz and /metrics server
  *	metrics.h	Prometheus registry
+ *	sdnotify.h	systemd readiness notification without libsystemd
  *	mix.h		hash mixing and string hashing for hash tables
  *	json_out.h	streaming JSON writer
  *	listen.h	TCP listening sockets
@@ -38,6 +39,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mix.h"
+#include "sdnotify.h"
 #include "sslerr.h"
 #include "version.h"
 #include "workq.h"
