@@ -73,9 +73,9 @@ static void test_config(void)
 
 	TAP_CHECK(!load("", &c, err, sizeof(err)), "minimal config loads (%s)", err);
 	TAP_CHECK(!strcmp(c.device, "cyph0") && c.port == 7300 && c.prefix4 == 16 &&
-		  c.prefix6 == 64 && !strcmp(c.state_dir, "/var/lib/cyphonic") &&
+		  c.prefix6 == 64 && !strcmp(c.state_dir, "/var/lib/cyphonic/node") &&
 		  c.renew_before_ms == 15 * 60 * 1000 && c.http_enabled,
-		  "defaults: cyph0, port 7300, /16, /64, /var/lib/cyphonic, renew 15m, http on");
+		  "defaults: cyph0, port 7300, /16, /64, /var/lib/cyphonic/node, renew 15m, http on");
 	TAP_CHECK(!strcmp(c.http_listen.text, "127.0.0.1:9104"), "metrics default 127.0.0.1:9104");
 	cyd_config_as_server_name(&c, name, sizeof(name));
 	TAP_CHECK(!strcmp(name, "127.0.0.1"), "AS server name defaults to the address host");

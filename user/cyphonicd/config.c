@@ -37,7 +37,7 @@ const struct cyph_cfg_field cyd_config_fields[] = {
 	  "cyphonic device; created when absent, deleted at exit if created"),
 	F("node", "port", INT, port, false, "7300", 0, 65535,
 	  "UDP port of the node's IPv4 and IPv6 sockets (0: any)"),
-	F("node", "state_dir", PATH, state_dir, false, "/var/lib/cyphonic", 0, 0,
+	F("node", "state_dir", PATH, state_dir, false, "/var/lib/cyphonic/node", 0, 0,
 	  "where the credential (node.crt, node.key) is kept"),
 	F("node", "domain", STR, domain, false, NULL, 0, 0,
 	  "CYPHONIC DNS domain (default: from the credential's FQDN)"),
