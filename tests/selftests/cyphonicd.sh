@@ -9,6 +9,7 @@
 # SIGHUP reload (good and bad), SIGTERM leaving no device, identity,
 # address or socket behind, also on a device it did not create.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/cloud.sh"
 need ip cyphctl cyphonicd cyphonic-as cyphonic-admin cyphonic-nms cyph_node curl openssl
 t_begin
 D=$(mktemp -d /tmp/cyphonicd-test.XXXXXX)
@@ -23,13 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 W=$W4A	# the cloud's address, as site-a sees it (wan's a0)
-# metric NS PORT 'NAME{LABELS}': a value from /metrics (empty when absent)
-metric() {
-	nsx "$1" curl -sf "http://127.0.0.1:$2/metrics" | awk -v m="$3" '$1 == m { print $2 }'
-}
-metric_ge() { local v; v=$(metric "$@"); [ -n "$v" ] && [ "${v%.*}" -ge "$4" ]; }
 grep_log() { grep -q -- "$1" "$D/alice.log"; }
-alive() { kill -0 "$1" 2> /dev/null; }
 # udp_bound NS PORT: some UDP socket of NS is bound to PORT (v4 or v6)
 udp_bound() {
 	local hex f l
@@ -49,19 +44,9 @@ local_vip4() { jpick "$(show_json "$1")" '"locals":\[\{"vip4":"([0-9.]+)"'; }
 vip_is_local() { local_vip4 "$1" | grep -q '^10\.77\.'; }
 no_local() { ! local_vip4 "$1" > /dev/null; }
 no_vips() { ! ip -n "$1" addr show cyph0 | grep -q 'inet.* 10\.77\.\|fd00:77::'; }
-# stop_cyd: SIGTERM, wait up to 20 s; rc = exit status (or "timeout")
 stop_cyd() {
-	local i st
-	rc=
-	kill -TERM $CYD_PID
-	for i in $(seq 200); do
-		alive $CYD_PID || break
-		sleep 0.1
-	done
-	if alive $CYD_PID; then rc=timeout; kill -9 $CYD_PID; fi
-	wait $CYD_PID
-	st=$?
-	[ "$rc" = timeout ] || rc=$st
+	node_stop $CYD_PID
+	rc=$NODE_RC
 	CYD_PID=
 }
 registered_now() {
@@ -76,79 +61,12 @@ reloads_are() {
 topo_up || t_abort "topology"
 
 # ---- the cloud, in wan ----
-cat > "$D/as.conf" <<EOC
-[as]
-listen = 0.0.0.0:7443
-domain = cyph.test
-[tls]
-cert = $D/as.crt
-key = $D/as.key
-names = IP:127.0.0.1,IP:$W
-[ca]
-cert = $D/ca.crt
-key = $D/ca.key
-crl = $D/crl.pem
-[store]
-path = $D/as.db
-[vip]
-prefix4 = 10.77.0.0/16
-prefix6 = fd00:77::/64
-[http]
-listen = 127.0.0.1:9101
-EOC
-cat > "$D/nms.conf" <<EOC
-[nms]
-listen = 0.0.0.0:7100
-lifetime = 6s
-keepalive = 2s
-[identity]
-key = $D/nms.key
-cert = $D/nms.crt
-[ca]
-cert = $D/ca.crt
-crl = $D/crl.pem
-[http]
-listen = 127.0.0.1:9102
-EOC
-echo alice-secret > "$D/alice.pw"
-chmod 600 "$D/alice.pw"
-KDF=(--kdf-iterations 2000)
-t_check "admin: CA and nodes enrolled (cyphonic-admin)" bash -c "
-	cyphonic-admin -c $D/as.conf init-ca &&
-	cyphonic-admin -c $D/as.conf node add nms --password pw-nms ${KDF[*]} &&
-	cyphonic-admin -c $D/as.conf node add alice --password-file $D/alice.pw ${KDF[*]}"
-nsenter --net=/run/netns/$NS_W -- cyphonic-as -c "$D/as.conf" > "$D/as.log" 2>&1 &
-AS_PID=$!
-t_check "AS up" wait_until 60 nsx $NS_W curl -sf http://127.0.0.1:9101/healthz
-t_check "NMS credential from the AS" nsx $NS_W cyph_node --as 127.0.0.1:7443 \
-	--as-ca "$D/ca.crt" --name nms --password pw-nms --save-cert "$D/nms.crt" \
-	--save-key "$D/nms.key" enrol
-nsenter --net=/run/netns/$NS_W -- cyphonic-nms -c "$D/nms.conf" > "$D/nms.log" 2>&1 &
-NMS_PID=$!
-t_check "NMS up" wait_until 60 nsx $NS_W curl -sf http://127.0.0.1:9102/healthz
+t_check "admin: CA and nodes enrolled (cyphonic-admin)" cloud_enrol alice
+t_check "AS up" cloud_as
+t_check "NMS credential from the AS, NMS up" cloud_nms
 
 # ---- configuration ----
-conf() {	# conf FILE [extra lines]
-	cat > "$1" <<EOC
-# cyphonicd for alice (site-a)
-[as]
-address = $W:7443
-ca = $D/ca.crt
-name = alice
-password_file = $D/alice.pw
-[nms]
-address = $W:7100
-[node]
-device = cyph0
-port = 7300
-state_dir = $D/alice-state
-[log]
-level = ${LOG_LEVEL:-info}
-[http]
-listen = 127.0.0.1:9104
-${2:-}
-EOC
-}
+conf() { node_conf "$1" alice $W "${2:-}"; }
 conf "$D/alice.conf"
 t_check "--check accepts the config" cyphonicd -c "$D/alice.conf" --check
 conf "$D/bad.conf"

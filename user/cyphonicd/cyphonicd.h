@@ -8,6 +8,7 @@
  *	kdev.c		the cyphonic device, its UDP sockets, the VIPs
  *	location.c	the host's addresses (rtnetlink dump + monitor)
  *	registration.c	NMS registration, keepalive, re-registration
+ *	tunnels.c	tunnels on demand: route direction, DTLS, TUNNEL_NEW
  *	metrics.c	/metrics
  *	main.c		event loop, signals, start and teardown order
  */
@@ -132,7 +133,6 @@ struct cyd;
 struct cyd_reg {
 	struct cyd *d;
 	struct nmsc nmsc;
-	struct cyph_ca *ca;
 	int fd;				/* socket towards the NMS (fd4 or fd6) */
 	struct sockaddr_storage nms_sa;
 	socklen_t nms_len;
@@ -155,6 +155,30 @@ void cyd_reg_location_changed(struct cyd_reg *r, uint64_t event_ms);
 void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len);
 /* SIGTERM: DEREGISTER (best effort) and stop the timers. */
 void cyd_reg_stop(struct cyd_reg *r);
+/* Sends a datagram nmsc_*() built to the NMS (n 0: nothing). */
+void cyd_reg_send(struct cyd_reg *r, const uint8_t *p, size_t n);
+
+/* ---- tunnels.c ---- */
+
+struct cyd_tun;
+struct e2e_ctx;
+struct cyd_tunnels {
+	struct cyd *d;
+	struct e2e_ctx *ctx;
+	struct kern_nl ev;		/* the cyphonic events group */
+	struct cyd_tun *list;
+	uint32_t next_index;
+	struct cyph_timer *tick;
+};
+
+int cyd_tunnels_start(struct cyd_tunnels *t, struct cyd *d, char *err, size_t errlen);
+void cyd_tunnels_stop(struct cyd_tunnels *t);
+/* A ROUTE_RESP, or an ERROR, from the NMS (ignored unless it answers ours). */
+void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev);
+/* A HANDSHAKE datagram from a peer. */
+void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t len,
+		       const struct sockaddr_storage *from, socklen_t flen);
+void cyd_tunnels_new_credential(struct cyd_tunnels *t);
 
 /* ---- metrics.c ---- */
 
@@ -165,6 +189,9 @@ void cyd_metrics_reregistration(uint64_t ms);
 void cyd_metrics_credential(bool ok, int64_t not_after);
 void cyd_metrics_reload(bool ok);
 void cyd_metrics_signal_dropped(void);
+void cyd_metrics_handshake(bool ok);
+void cyd_metrics_tunnels_direct(int delta);
+void cyd_metrics_route_latency(uint64_t start_ns);
 
 /* ---- main.c ---- */
 
@@ -175,6 +202,8 @@ struct cyd {
 	struct cyd_kdev kdev;
 	struct cyd_location loc;
 	struct cyd_reg reg;
+	struct cyd_tunnels tun;
+	struct cyph_ca *ca;		/* [as] ca: NMS and peer certificates */
 	struct cyph_loop *loop;
 	struct cyph_http *http;
 	struct cyph_workq *wq;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <linux/cyphonic.h>
 #include "kernel/udppair.h"
+#include "pki/cred.h"
 #include "runtime/evloop.h"
 #include "runtime/http.h"
 #include "runtime/sdnotify.h"
@@ -61,8 +62,11 @@ static void on_udp(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
 			return;
 		if (buf[0] == CYPHONIC_MSG_SIGNAL && fd == d->reg.fd)
 			cyd_reg_input(&d->reg, buf, (size_t)n);
+		else if (buf[0] == CYPHONIC_MSG_HANDSHAKE)
+			cyd_tunnels_input(&d->tun, fd, buf, (size_t)n, &from, flen);
 		else
-			log_debug("ignored a type %u datagram (no tunnel set-up yet)", buf[0]);
+			log_debug("ignored a type %u datagram (punching and relays are not built yet)",
+				  buf[0]);
 	}
 }
 
@@ -114,6 +118,7 @@ static void renew_done(void *arg)
 		d->cred = job->cred;
 		memset(&job->cred, 0, sizeof(job->cred));
 		cyd_reg_new_credential(&d->reg);
+		cyd_tunnels_new_credential(&d->tun);
 	}
 	cyd_cred_free(&job->cred);
 	free(job);
@@ -162,20 +167,21 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	if (strcmp(c.device, d->cfg.device) || c.port != d->cfg.port ||
 	    strcmp(c.state_dir, d->cfg.state_dir) || c.prefix4 != d->cfg.prefix4 ||
 	    c.prefix6 != d->cfg.prefix6 || c.http_enabled != d->cfg.http_enabled ||
-	    strcmp(c.http_listen.text, d->cfg.http_listen.text) || strcmp(c.name, d->cfg.name))
-		log_warn("reload: [node] device/port/state_dir/prefix*, [as] name and [http] "
-			 "change only on restart");
+	    strcmp(c.http_listen.text, d->cfg.http_listen.text) || strcmp(c.name, d->cfg.name) ||
+	    strcmp(c.as_ca, d->cfg.as_ca))
+		log_warn("reload: [node] device/port/state_dir/prefix*, [as] name and ca, and "
+			 "[http] change only on restart");
 	memcpy(c.device, d->cfg.device, sizeof(c.device));
 	memcpy(c.state_dir, d->cfg.state_dir, sizeof(c.state_dir));
 	memcpy(c.name, d->cfg.name, sizeof(c.name));
+	memcpy(c.as_ca, d->cfg.as_ca, sizeof(c.as_ca));
 	c.port = d->cfg.port;
 	c.prefix4 = d->cfg.prefix4;
 	c.prefix6 = d->cfg.prefix6;
 	c.http_enabled = d->cfg.http_enabled;
 	c.http_listen = d->cfg.http_listen;
 	nms_changed = strcmp(c.nms_addr.text, d->cfg.nms_addr.text) ||
-		      strcmp(c.nms_name, d->cfg.nms_name) || strcmp(c.as_ca, d->cfg.as_ca) ||
-		      strcmp(c.domain, d->cfg.domain);
+		      strcmp(c.nms_name, d->cfg.nms_name) || strcmp(c.domain, d->cfg.domain);
 	d->cfg = c;
 	cyph_log_set_level(c.log_level);
 	d->cred.renew_at = cyd_cred_renew_time(time(NULL), d->cred.not_after,
@@ -234,6 +240,11 @@ static int setup(struct cyd *d)
 	log_info("node %s (id %llu), credential valid until %lld, renewal at %lld",
 		 d->cred.fqdn, (unsigned long long)d->cred.node_id,
 		 (long long)d->cred.not_after, (long long)d->cred.renew_at);
+	d->ca = cyph_ca_load(d->cfg.as_ca, err, sizeof(err));
+	if (!d->ca) {
+		log_err("[as] ca: %s", err);
+		return -1;
+	}
 	if (cyd_kdev_up(&d->kdev, &d->cfg, &d->cred, err, sizeof(err))) {
 		log_err("%s", err);
 		return -1;
@@ -265,11 +276,17 @@ static int setup(struct cyd *d)
 		log_err("%s", err);
 		return -1;
 	}
+	if (cyd_tunnels_start(&d->tun, d, err, sizeof(err))) {
+		log_err("tunnels: %s", err);
+		return -1;
+	}
 	return 0;
 }
 
 static void teardown(struct cyd *d)
 {
+	/* Tunnels first: their handshakes use the credential and the CA. */
+	cyd_tunnels_stop(&d->tun);
 	cyd_reg_stop(&d->reg);
 	if (d->http) {
 		cyph_http_detach(d->http);
@@ -281,6 +298,7 @@ static void teardown(struct cyd *d)
 	cyd_location_close(&d->loc);
 	cyd_kdev_down(&d->kdev);
 	cyd_cred_free(&d->cred);
+	cyph_ca_free(d->ca);
 	if (d->loop)
 		cyph_loop_free(d->loop);
 	cyph_daemon_args_free(&d->args);

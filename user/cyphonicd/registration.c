@@ -25,7 +25,7 @@
 #define RTO_MAX_MS 5000
 #define SKEW_MS 30000
 
-static void send_nms(struct cyd_reg *r, const uint8_t *p, size_t n)
+void cyd_reg_send(struct cyd_reg *r, const uint8_t *p, size_t n)
 {
 	if (n && sendto(r->fd, p, n, 0, (struct sockaddr *)&r->nms_sa, r->nms_len) < 0)
 		log_debug("send to the NMS: %s", strerror(errno));
@@ -49,7 +49,7 @@ static void send_register(struct cyd_reg *r)
 		log_err("cannot build a REGISTER (certificate too large?)");
 		return;
 	}
-	send_nms(r, buf, n);
+	cyd_reg_send(r, buf, n);
 	if (r->state == CYD_UNREGISTERED)
 		set_state(r, CYD_REGISTERING);
 	if (r->retx)
@@ -91,7 +91,7 @@ static void on_keepalive(struct cyph_loop *loop, struct cyph_timer *t, void *arg
 		cyd_reg_restart(r, true);
 		return;
 	}
-	send_nms(r, buf, nmsc_keepalive(&r->nmsc, buf, sizeof(buf), proto_now_ms(), NULL));
+	cyd_reg_send(r, buf, nmsc_keepalive(&r->nmsc, buf, sizeof(buf), proto_now_ms(), NULL));
 }
 
 static void arm_keepalive(struct cyd_reg *r)
@@ -134,11 +134,11 @@ static void notify(struct cyd_reg *r, const struct nmsc_event *ev)
 {
 	uint8_t buf[512];
 
-	/* Tunnels on demand are not built yet: acknowledge so the NMS stops
-	 * retransmitting, and say so. */
-	log_info("peer %llu is routing to us (mode %u): no tunnel set-up yet",
+	/* Direct tunnels need nothing from the target; punching and relays
+	 * are not built yet: acknowledge so the NMS stops retransmitting. */
+	log_info("peer %llu is routing to us (mode %u)",
 		 (unsigned long long)ev->msg.peer_id, ev->msg.mode);
-	send_nms(r, buf, nmsc_notify_ack(&r->nmsc, buf, sizeof(buf), proto_now_ms(),
+	cyd_reg_send(r, buf, nmsc_notify_ack(&r->nmsc, buf, sizeof(buf), proto_now_ms(),
 					 ev->msg.notify_id));
 }
 
@@ -165,8 +165,10 @@ void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len)
 		notify(r, &ev);
 		break;
 	case NMSC_EV_ROUTE:
+		cyd_tunnels_route(&r->d->tun, &ev);
 		break;
 	case NMSC_EV_ERROR:
+		cyd_tunnels_route(&r->d->tun, &ev);
 		log_warn("NMS error: %s", proto_err_name(ev.error));
 		if (ev.error == PROTO_E_NOT_REGISTERED)
 			cyd_reg_restart(r, true);
@@ -210,13 +212,10 @@ int cyd_reg_start(struct cyd_reg *r, struct cyd *d, char *err, size_t errlen)
 	}
 	memcpy(&r->nms_sa, &a->ss, a->len);
 	r->nms_len = a->len;
-	r->ca = cyph_ca_load(d->cfg.as_ca, err, errlen);
-	if (!r->ca)
-		return -1;
 	cyd_config_nms_name(&d->cfg, d->cred.fqdn, nms_name, sizeof(nms_name));
 	nmsc_init(&r->nmsc, d->cred.node_id, d->cred.key, d->cred.cert, d->cred.cert_len,
 		  proto_now_ms());
-	nmsc_trust_ca(&r->nmsc, r->ca, nms_name);
+	nmsc_trust_ca(&r->nmsc, d->ca, nms_name);
 	nmsc_set_location(&r->nmsc, d->loc.eps, d->loc.n, 0);
 	log_info("registering at NMS %s (%s) with %u address(es)", a->text, nms_name, d->loc.n);
 	set_state(r, CYD_UNREGISTERED);
@@ -231,15 +230,13 @@ void cyd_reg_stop(struct cyd_reg *r)
 	if (!r->d)
 		return;
 	if (r->state == CYD_REGISTERED)
-		send_nms(r, buf, nmsc_deregister(&r->nmsc, buf, sizeof(buf), proto_now_ms()));
+		cyd_reg_send(r, buf, nmsc_deregister(&r->nmsc, buf, sizeof(buf), proto_now_ms()));
 	if (r->retx)
 		cyph_loop_del_timer(r->d->loop, r->retx);
 	if (r->keepalive)
 		cyph_loop_del_timer(r->d->loop, r->keepalive);
 	r->retx = r->keepalive = NULL;
 	set_state(r, CYD_UNREGISTERED);
-	cyph_ca_free(r->ca);
-	r->ca = NULL;
 }
 
 void cyd_reg_new_credential(struct cyd_reg *r)
@@ -250,7 +247,7 @@ void cyd_reg_new_credential(struct cyd_reg *r)
 	cyd_config_nms_name(&d->cfg, d->cred.fqdn, nms_name, sizeof(nms_name));
 	nmsc_init(&r->nmsc, d->cred.node_id, d->cred.key, d->cred.cert, d->cred.cert_len,
 		  proto_now_ms());
-	nmsc_trust_ca(&r->nmsc, r->ca, nms_name);
+	nmsc_trust_ca(&r->nmsc, d->ca, nms_name);
 	nmsc_set_location(&r->nmsc, d->loc.eps, d->loc.n, 0);
 	log_info("new credential: registering afresh");
 	cyd_reg_restart(r, true);

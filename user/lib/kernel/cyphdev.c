@@ -113,3 +113,107 @@ int kern_cyph_ports(struct kern_cyph *c, uint32_t ifindex, uint16_t *port4,
 	*port6 = p.p6;
 	return rc;
 }
+
+int kern_cyph_tunnel_new(struct kern_cyph *c, uint32_t ifindex, const struct kern_tunnel *t)
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct nlmsghdr *nlh = req(c, buf, CYPHONIC_CMD_TUNNEL_NEW, ifindex);
+	struct nlattr *tun, *key;
+	int rc;
+
+	tun = mnl_attr_nest_start(nlh, CYPHONIC_A_TUNNEL);
+	mnl_attr_put_u32(nlh, CYPHONIC_TUNNEL_A_INDEX, t->index);
+	mnl_attr_put_u32(nlh, CYPHONIC_TUNNEL_A_PEER_INDEX, t->peer_index);
+	if (t->has4) {
+		mnl_attr_put(nlh, CYPHONIC_TUNNEL_A_LOCAL4, sizeof(t->local4), &t->local4);
+		mnl_attr_put(nlh, CYPHONIC_TUNNEL_A_REMOTE4, sizeof(t->remote4), &t->remote4);
+	}
+	if (t->has6) {
+		mnl_attr_put(nlh, CYPHONIC_TUNNEL_A_LOCAL6, sizeof(t->local6), &t->local6);
+		mnl_attr_put(nlh, CYPHONIC_TUNNEL_A_REMOTE6, sizeof(t->remote6), &t->remote6);
+	}
+	if (t->endpoint_len)
+		mnl_attr_put(nlh, CYPHONIC_TUNNEL_A_ENDPOINT, t->endpoint_len, &t->endpoint);
+	key = mnl_attr_nest_start(nlh, CYPHONIC_TUNNEL_A_KEY);
+	mnl_attr_put_u8(nlh, CYPHONIC_KEY_A_SLOT, CYPHONIC_KEY_SLOT_PRIMARY);
+	mnl_attr_put_u8(nlh, CYPHONIC_KEY_A_ID, t->key_id);
+	mnl_attr_put(nlh, CYPHONIC_KEY_A_TX, CYPHONIC_KEY_LEN, t->tx);
+	mnl_attr_put(nlh, CYPHONIC_KEY_A_RX, CYPHONIC_KEY_LEN, t->rx);
+	mnl_attr_nest_end(nlh, key);
+	mnl_attr_nest_end(nlh, tun);
+	rc = kern_nl_talk(&c->nl, nlh, NULL, NULL);
+	explicit_bzero(buf, sizeof(buf));
+	return rc;
+}
+
+int kern_cyph_tunnel_del(struct kern_cyph *c, uint32_t ifindex, uint32_t index)
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct nlmsghdr *nlh = req(c, buf, CYPHONIC_CMD_TUNNEL_DEL, ifindex);
+	struct nlattr *tun = mnl_attr_nest_start(nlh, CYPHONIC_A_TUNNEL);
+
+	mnl_attr_put_u32(nlh, CYPHONIC_TUNNEL_A_INDEX, index);
+	mnl_attr_nest_end(nlh, tun);
+	return kern_nl_talk(&c->nl, nlh, NULL, NULL);
+}
+
+int kern_cyph_events_open(const struct kern_cyph *c, struct kern_nl *ev, char *err,
+			  size_t errlen)
+{
+	int rc;
+
+	if (kern_nl_open(ev, NETLINK_GENERIC, 0, err, errlen))
+		return -1;
+	rc = kern_nl_join(ev, c->events_group);
+	if (rc) {
+		snprintf(err, errlen, "joining the cyphonic events group: %s", strerror(-rc));
+		kern_nl_close(ev);
+		return -1;
+	}
+	return 0;
+}
+
+static void copy_addr(const struct nlattr *a, void *dst, size_t len)
+{
+	if (mnl_attr_get_payload_len(a) == len)
+		memcpy(dst, mnl_attr_get_payload(a), len);
+}
+
+int kern_cyph_parse_needed(const struct kern_cyph *c, const struct nlmsghdr *nlh,
+			   struct kern_cyph_needed *out)
+{
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a, *t;
+
+	if (nlh->nlmsg_type != c->family ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*g) ||
+	    g->cmd != CYPHONIC_CMD_TUNNEL_NEEDED_NTF)
+		return 0;
+	memset(out, 0, sizeof(*out));
+	mnl_attr_for_each(a, nlh, GENL_HDRLEN) {
+		if (mnl_attr_get_type(a) == CYPHONIC_A_IFINDEX &&
+		    !mnl_attr_validate(a, MNL_TYPE_U32))
+			out->ifindex = mnl_attr_get_u32(a);
+		if (mnl_attr_get_type(a) != CYPHONIC_A_TUNNEL)
+			continue;
+		mnl_attr_for_each_nested(t, a) {
+			switch (mnl_attr_get_type(t)) {
+			case CYPHONIC_TUNNEL_A_LOCAL4:
+				copy_addr(t, &out->local4, 4);
+				out->family = AF_INET;
+				break;
+			case CYPHONIC_TUNNEL_A_REMOTE4:
+				copy_addr(t, &out->remote4, 4);
+				break;
+			case CYPHONIC_TUNNEL_A_LOCAL6:
+				copy_addr(t, &out->local6, 16);
+				out->family = AF_INET6;
+				break;
+			case CYPHONIC_TUNNEL_A_REMOTE6:
+				copy_addr(t, &out->remote6, 16);
+				break;
+			}
+		}
+	}
+	return out->family ? 1 : 0;
+}

@@ -7,7 +7,8 @@
  *			kernel's extended-ack message kept, event reading
  *	genl.h		generic netlink family and multicast group lookup
  *	cyphdev.h	the "cyphonic" genl family: hand over UDP sockets,
- *			detach them, local identities, device ports
+ *			detach them, local identities, device ports,
+ *			tunnels with their keys, "tunnel needed" events
  *	link.h		rtnetlink: create/delete a link, set it up, addresses
  *	addrs.h		rtnetlink: the host's addresses, dumped and monitored
  *	udppair.h	the IPv4 + IPv6 UDP socket pair a device is given

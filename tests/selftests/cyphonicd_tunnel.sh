@@ -1,0 +1,102 @@
+#!/bin/bash
+# Tunnels on demand, direct path (issue 9 point 2): alice (site-a) and bob
+# (site-b) each run cyphonicd against the cloud in wan; both underlay
+# addresses are public, so the NMS directs DIRECT. alice pings bob's VIP
+# never having contacted him: the kernel stages the packet and reports
+# "tunnel needed", alice's daemon asks the NMS, runs the DTLS handshake
+# with bob's daemon over the nodes' own sockets, both install the tunnel
+# with the exported keys, and the staged packet goes out: the first ping
+# is answered. Reports the first ping's round trip (route direction +
+# handshake + delivery) in the guest.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/cloud.sh"
+need ip cyphctl cyphonicd cyphonic-as cyphonic-admin cyphonic-nms cyph_node curl ping
+t_begin
+D=$(mktemp -d /tmp/cyphonicd-tunnel.XXXXXX)
+A_PID= B_PID=
+cleanup() {
+	local p
+	for p in $A_PID $B_PID; do kill "$p" 2> /dev/null; done
+	wait 2> /dev/null
+	topo_down
+	rm -rf "$D"
+}
+trap cleanup EXIT
+# vip NS 4|6: the VIP cyphonicd put on NS's cyph0
+vip() { ip -n "$1" -"$2" -br addr show cyph0 2> /dev/null | awk '{ sub("/.*", "", $3); print $3 }'; }
+# tunnel_ep NS: the endpoint of NS's first tunnel (cyphctl show)
+tunnel_ep() { tfield "$1" endpoint; }
+log_has() { grep -q -- "$2" "$D/$1.log"; }
+# m_are NS NAME VALUE...: each metric of NS's cyphonicd has its value
+m_are() {
+	local ns=$1
+	shift
+	while [ $# -ge 2 ]; do
+		[ "$(metric "$ns" 9104 "$1")" = "$2" ] || return 1
+		shift 2
+	done
+}
+dstat_is() { [ "$(dstat "$1" "$2")" = "$3" ]; }
+
+topo_up || t_abort "topology"
+t_check "cloud: CA, nms, alice and bob enrolled" cloud_enrol alice bob
+t_check "cloud: AS up" cloud_as
+t_check "cloud: NMS up" cloud_nms
+node_conf "$D/alice.conf" alice $W4A
+node_conf "$D/bob.conf" bob $W4B
+node_start $NS_A alice
+A_PID=$NODE_PID
+node_start $NS_B bob
+B_PID=$NODE_PID
+for n in alice bob; do
+	if wait_until 60 log_has $n 'registered at the NMS as node'; then
+		t_ok "$n registered at the NMS"
+	else
+		sed 's/^/#   /' "$D/$n.log" | tail -n 20
+		t_abort "$n registered at the NMS"
+	fi
+done
+VB=$(vip $NS_B 4) VB6=$(vip $NS_B 6) VA=$(vip $NS_A 4)
+t_check "bob's VIPs from the AS: $VB, $VB6" test -n "$VB" -a -n "$VB6"
+t_check "no tunnel before the first packet" test -z "$(tunnel_ep $NS_A)"
+
+# The first packet to a never-contacted peer: staged, then delivered.
+out=$(nsx $NS_A ping -c 1 -W 20 "$VB" 2>&1)
+if grep -q ' 0% packet loss' <<< "$out"; then
+	t_ok "the first ping to bob's VIP is answered (staged, not lost)"
+	diag "first packet to its reply, route direction + DTLS handshake included:" \
+		"$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' <<< "$out") ms (TCG guest)"
+else
+	t_fail "the first ping to bob's VIP is answered (staged, not lost)" "$out"
+fi
+t_check "alice: tunnel up, direct to bob's socket" log_has alice "up: direct via $B4:7300, initiator"
+t_check "bob: tunnel up, direct to alice's socket" log_has bob "up: direct via $A4:7300, responder"
+t_expect "alice's kernel tunnel endpoint is bob's" "$(tunnel_ep $NS_A)" = "$B4:7300"
+t_check "bob's kernel tunnel endpoint is alice's" test "$(tunnel_ep $NS_B)" = "$A4:7300"
+t_check "more pings over the tunnel: 5/5" nsx $NS_A ping -c 5 -i 0.2 -W 5 -q "$VB"
+t_check "IPv6 VIPs use the same tunnel: ping6 bob" nsx $NS_A ping -6 -c 2 -i 0.2 -W 5 -q "$VB6"
+t_check "bob reaches alice back" nsx $NS_B ping -c 2 -i 0.2 -W 5 -q "$VA"
+diag "$(grep -h 'up: direct' "$D/alice.log" "$D/bob.log" | sed 's/^[^:]*: [a-z]*: //')"
+t_check "NMS directed one DIRECT route" wait_until 10 metric_ge $NS_W 9102 \
+	'cyphonic_nms_routes_total{mode="direct"}' 1
+t_check "alice /metrics: handshake ok 1, direct tunnels 1" \
+	m_are $NS_A 'cyphonicd_handshakes_total{result="ok"}' 1 'cyphonicd_tunnels{path="direct"}' 1
+t_check "bob /metrics: handshake ok 1, direct tunnels 1" \
+	m_are $NS_B 'cyphonicd_handshakes_total{result="ok"}' 1 'cyphonicd_tunnels{path="direct"}' 1
+t_check "alice /metrics: one route-direction latency observed" \
+	m_are $NS_A cyphonicd_route_direction_seconds_count 1
+t_check "no handshake failed on either side" bash -c \
+	"$(declare -f m_are metric nsx); m_are $NS_A 'cyphonicd_handshakes_total{result=\"failed\"}' 0 && m_are $NS_B 'cyphonicd_handshakes_total{result=\"failed\"}' 0"
+t_check "kernel: no staged packet timed out on alice" dstat_is $NS_A tx_drop_staged_timeout 0
+t_check "kernel: nothing dropped for want of a key on alice" dstat_is $NS_A tx_drop_no_key 0
+
+node_stop $A_PID
+A_PID=
+t_expect "alice: SIGTERM exit 0" "$NODE_RC" -eq 0
+node_stop $B_PID
+B_PID=
+t_expect "bob: SIGTERM exit 0" "$NODE_RC" -eq 0
+t_check "no device left in either site" bash -c \
+	"! ip -n $NS_A link show cyph0 2> /dev/null && ! ip -n $NS_B link show cyph0 2> /dev/null"
+[ "$_t_fail" -eq 0 ] || for n in alice bob; do diag "$n log:"; sed 's/^/#   /' "$D/$n.log" | tail -n 25; done
+t_end

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Tunnels on demand (issue 9 point 2), the direct path: the kernel reports
+ * "tunnel needed" for a VIP (its first packets wait, staged), the daemon
+ * asks the NMS for route direction, runs the end-to-end DTLS key
+ * agreement (user/lib/e2e) with the directed peer over the node's own
+ * socket, and installs the tunnel and its keys (TUNNEL_NEW), which sends
+ * the staged packets. The peer's daemon answers as responder and installs
+ * its side the same way.
+ *
+ * Not built here yet: hole punching and the relay (a PUNCH or RELAY
+ * direction is logged and dropped), rekeying and idle teardown.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <linux/cyphonic.h>
+#include "e2e/frame.h"
+#include "e2e/session.h"
+#include "runtime/addr.h"
+#include "runtime/evloop.h"
+#include "runtime/metrics.h"
+#include "wire/proto_udp.h"
+#include "cyphonicd.h"
+
+#define TICK_MS 50
+
+struct cyd_tun {
+	struct cyd_tun *next;
+	uint32_t index;			/* ours, the receiver index peers use */
+	struct e2e_session *hs;		/* NULL once the handshake lingered out */
+	bool installed, initiator;
+	uint64_t route_seq;		/* ROUTE_REQ awaiting its answer, 0: none */
+	uint64_t route_ns, hs_ms;	/* when the route request / handshake began */
+	int family;			/* of the VIP that was needed */
+	struct in_addr vip4;
+	struct in6_addr vip6;
+	int fd;				/* socket towards the peer */
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+};
+
+/* The index the next tunnel gets: never 0 (and not reused for 2^32). */
+static uint32_t peek_index(const struct cyd_tunnels *t)
+{
+	return t->next_index + 1 ? t->next_index + 1 : 1;
+}
+
+static struct cyd_tun *tun_new(struct cyd_tunnels *t)
+{
+	struct cyd_tun *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	t->next_index = peek_index(t);
+	u->index = t->next_index;
+	u->next = t->list;
+	t->list = u;
+	return u;
+}
+
+static void tun_free(struct cyd_tunnels *t, struct cyd_tun *u)
+{
+	struct cyd_tun **p;
+
+	for (p = &t->list; *p; p = &(*p)->next)
+		if (*p == u) {
+			*p = u->next;
+			break;
+		}
+	e2e_session_free(u->hs);
+	free(u);
+}
+
+static void flush(struct cyd_tun *u)
+{
+	uint8_t buf[E2E_DGRAM_MAX];
+	size_t n;
+
+	while (u->hs && (n = e2e_session_output(u->hs, buf, sizeof(buf))))
+		if (sendto(u->fd, buf, n, 0, (struct sockaddr *)&u->peer, u->peer_len) < 0)
+			log_debug("handshake to peer: %s", strerror(errno));
+}
+
+static void install(struct cyd_tunnels *t, struct cyd_tun *u)
+{
+	struct cyd_kdev *k = &t->d->kdev;
+	const struct cyph_node_id *peer = e2e_session_peer(u->hs);
+	struct kern_tunnel kt = { .key_id = 0 };
+	struct e2e_keys keys;
+	char ep[ADDR_ENDPOINT_STRLEN], why[320];
+	int rc;
+
+	if (!peer || e2e_session_keys(u->hs, &keys))
+		return;
+	kt.index = keys.local_index;
+	kt.peer_index = keys.peer_index;
+	kt.has4 = k->has_vip4 && peer->has_vip4;
+	kt.has6 = k->has_vip6 && peer->has_vip6;
+	kt.local4 = k->vip4;
+	kt.remote4 = peer->vip4;
+	kt.local6 = k->vip6;
+	kt.remote6 = peer->vip6;
+	memcpy(&kt.endpoint, &u->peer, u->peer_len);
+	kt.endpoint_len = u->peer_len;
+	kt.tx = keys.tx;
+	kt.rx = keys.rx;
+	rc = kern_cyph_tunnel_new(&k->genl, k->ifindex, &kt);
+	explicit_bzero(&keys, sizeof(keys));
+	addr_format_endpoint((struct sockaddr *)&u->peer, u->peer_len, ep, sizeof(ep));
+	if (rc) {
+		log_err("tunnel to %s: installing it failed: %s", peer->fqdn,
+			kern_nl_strerror(&k->genl.nl, rc, why, sizeof(why)));
+		cyd_metrics_handshake(false);
+		return;
+	}
+	u->installed = true;
+	cyd_metrics_handshake(true);
+	cyd_metrics_tunnels_direct(1);
+	log_info("tunnel %u/%u to %s up: direct via %s, %s, handshake %llu ms", kt.index,
+		 kt.peer_index, peer->fqdn, ep, u->initiator ? "initiator" : "responder",
+		 (unsigned long long)(cyph_now_ms() - u->hs_ms));
+}
+
+/* After any input or timer of u's handshake: send, install, or clean up. */
+static void progress(struct cyd_tunnels *t, struct cyd_tun *u)
+{
+	enum e2e_state st;
+
+	flush(u);
+	st = e2e_session_state(u->hs);
+	if (st == E2E_ST_DONE && !u->installed) {
+		install(t, u);
+	} else if (st == E2E_ST_FAILED) {
+		log_warn("handshake %s tunnel %u failed: %s", u->initiator ? "for" : "on",
+			 u->index, e2e_result_name(e2e_session_result(u->hs)));
+		cyd_metrics_handshake(false);
+		if (u->installed) {
+			kern_cyph_tunnel_del(&t->d->kdev.genl, t->d->kdev.ifindex, u->index);
+			cyd_metrics_tunnels_direct(-1);
+		}
+		tun_free(t, u);
+	} else if (st == E2E_ST_CLOSED) {
+		e2e_session_free(u->hs);
+		u->hs = NULL;
+		if (!u->installed)
+			tun_free(t, u);
+	}
+}
+
+static bool same_vip(const struct cyd_tun *u, const struct kern_cyph_needed *n)
+{
+	if (n->family == AF_INET)
+		return u->family == AF_INET && u->vip4.s_addr == n->remote4.s_addr;
+	return u->family == AF_INET6 && !memcmp(&u->vip6, &n->remote6, 16);
+}
+
+static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
+{
+	struct cyd_reg *r = &t->d->reg;
+	uint8_t buf[1024];
+	struct cyd_tun *u;
+	size_t len;
+
+	for (u = t->list; u; u = u->next)
+		if (same_vip(u, n))
+			return;	/* asked already, or the handshake is running */
+	if (r->state != CYD_REGISTERED) {
+		log_info("tunnel needed, but not registered at the NMS yet");
+		return;
+	}
+	u = tun_new(t);
+	if (!u)
+		return;
+	u->family = n->family;
+	u->vip4 = n->remote4;
+	u->vip6 = n->remote6;
+	u->initiator = true;
+	u->route_ns = cyph_metrics_now_ns();
+	len = nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(), NULL,
+			 n->family == AF_INET ? &n->remote4 : NULL,
+			 n->family == AF_INET6 ? &n->remote6 : NULL, 0, &u->route_seq);
+	cyd_reg_send(r, buf, len);
+}
+
+static void on_events(struct cyph_loop *loop, int fd, uint32_t events, void *arg);
+
+static int on_event_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	struct cyd_tunnels *t = arg;
+	struct kern_cyph_needed n;
+
+	if (kern_cyph_parse_needed(&t->d->kdev.genl, nlh, &n) == 1 &&
+	    n.ifindex == t->d->kdev.ifindex)
+		needed(t, &n);
+	return 0;
+}
+
+static void on_events(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct cyd_tunnels *t = arg;
+	int rc;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	rc = kern_nl_read_events(&t->ev, on_event_msg, t);
+	if (rc)
+		log_warn("kernel events: %s", strerror(-rc));
+}
+
+/* The peer endpoint of the route we can reach: the first of a family we have. */
+static int pick_endpoint(struct cyd_tunnels *t, const struct proto_msg *m, struct cyd_tun *u)
+{
+	for (unsigned int i = 0; i < m->n_peer_eps; i++) {
+		int fd = m->peer_eps[i].family == 4 ? t->d->kdev.fd4 : t->d->kdev.fd6;
+
+		if (fd >= 0) {
+			u->fd = fd;
+			u->peer_len = proto_ep_to_sa(&m->peer_eps[i], &u->peer);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev)
+{
+	static const char *const modes[] = { "?", "direct", "punch", "relay" };
+	struct e2e_expect expect = { .id = ev->msg.peer_id };
+	enum e2e_result why;
+	struct cyd_tun *u;
+
+	for (u = t->list; u && u->route_seq != ev->echo_seq; u = u->next)
+		;
+	if (!u || !ev->echo_seq)
+		return;
+	u->route_seq = 0;
+	cyd_metrics_route_latency(u->route_ns);
+	if (ev->type == NMSC_EV_ERROR || ev->msg.mode != PROTO_MODE_DIRECT) {
+		log_warn("route to %s: %s: only direct tunnels are built yet",
+			 u->family == AF_INET ? inet_ntoa(u->vip4) : "an IPv6 VIP",
+			 ev->type == NMSC_EV_ERROR ? proto_err_name(ev->error) :
+			 modes[ev->msg.mode <= 3 ? ev->msg.mode : 0]);
+		tun_free(t, u);
+		return;
+	}
+	if (pick_endpoint(t, &ev->msg, u)) {
+		log_warn("route to node %llu: no endpoint in a family this node has",
+			 (unsigned long long)ev->msg.peer_id);
+		tun_free(t, u);
+		return;
+	}
+	/* The peer must prove the identity the NMS directed us to. */
+	expect.vip4 = u->vip4;
+	expect.vip6 = u->vip6;
+	expect.has_vip4 = u->family == AF_INET;
+	expect.has_vip6 = u->family == AF_INET6;
+	u->hs_ms = cyph_now_ms();
+	u->hs = e2e_connect(t->ctx, u->index, 0, &expect, proto_now_ms(), &why);
+	if (!u->hs) {
+		log_err("handshake start: %s", e2e_result_name(why));
+		cyd_metrics_handshake(false);
+		tun_free(t, u);
+		return;
+	}
+	progress(t, u);
+}
+
+static struct cyd_tun *claim(struct cyd_tunnels *t, const struct e2e_hdr *h,
+			     const struct sockaddr_storage *from, socklen_t flen)
+{
+	struct cyd_tun *u;
+
+	for (u = t->list; u; u = u->next) {
+		if (!u->hs)
+			continue;
+		if (h->receiver && u->index == h->receiver)
+			return u;
+		if (!h->receiver && !u->initiator && u->peer_len == flen &&
+		    !memcmp(&u->peer, from, flen) &&
+		    e2e_session_peer_index(u->hs) == h->sender)
+			return u;
+	}
+	return NULL;
+}
+
+void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t len,
+		       const struct sockaddr_storage *from, socklen_t flen)
+{
+	uint8_t reply[E2E_DGRAM_MAX];
+	size_t reply_len = 0;
+	struct e2e_session *s = NULL;
+	enum e2e_result rc;
+	struct e2e_hdr h;
+	struct cyd_tun *u;
+
+	if (!t->ctx || !e2e_hdr_parse(pkt, len, &h))
+		return;
+	u = claim(t, &h, from, flen);
+	if (u) {
+		e2e_session_input(u->hs, pkt, len, proto_now_ms());
+		progress(t, u);
+		return;
+	}
+	if (h.receiver || !e2e_is_client_hello(pkt, len))
+		return;
+	rc = e2e_accept(t->ctx, pkt, len, from, flen, peek_index(t), NULL, proto_now_ms(),
+			&s, reply, &reply_len);
+	if (reply_len)
+		sendto(fd, reply, reply_len, 0, (const struct sockaddr *)from, flen);
+	if (!s) {
+		if (rc != E2E_COOKIE_SENT)
+			log_debug("handshake start refused: %s", e2e_result_name(rc));
+		return;
+	}
+	u = tun_new(t);
+	if (!u) {
+		e2e_session_free(s);
+		return;
+	}
+	u->hs = s;
+	u->hs_ms = cyph_now_ms();
+	u->fd = fd;
+	memcpy(&u->peer, from, flen);
+	u->peer_len = flen;
+	progress(t, u);
+}
+
+static void on_tick(struct cyph_loop *loop, struct cyph_timer *tm, void *arg)
+{
+	struct cyd_tunnels *t = arg;
+	struct cyd_tun *u, *next;
+	int64_t now = proto_now_ms();
+
+	(void)loop;
+	(void)tm;
+	for (u = t->list; u; u = next) {
+		next = u->next;
+		if (u->hs && e2e_session_next_timer(u->hs, now) == 0) {
+			e2e_session_timer(u->hs, now);
+			progress(t, u);
+		}
+	}
+}
+
+int cyd_tunnels_start(struct cyd_tunnels *t, struct cyd *d, char *err, size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	t->d = d;
+	if (getrandom(&t->next_index, sizeof(t->next_index), 0) != sizeof(t->next_index))
+		t->next_index = (uint32_t)cyph_now_ms();
+	t->ctx = e2e_ctx_new(NULL, d->ca, d->cred.key, d->cred.cert, d->cred.cert_len,
+			     proto_now_ms(), err, errlen);
+	if (!t->ctx || kern_cyph_events_open(&d->kdev.genl, &t->ev, err, errlen))
+		return -1;
+	if (cyph_loop_add_fd(d->loop, kern_nl_fd(&t->ev), EPOLLIN, on_events, t) ||
+	    !(t->tick = cyph_loop_add_timer(d->loop, TICK_MS, true, on_tick, t))) {
+		snprintf(err, errlen, "event loop: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void cyd_tunnels_new_credential(struct cyd_tunnels *t)
+{
+	char err[256];
+
+	if (t->ctx && e2e_ctx_set_credential(t->ctx, t->d->cred.key, t->d->cred.cert,
+					     t->d->cred.cert_len, err, sizeof(err)))
+		log_err("handshakes keep the old credential: %s", err);
+}
+
+void cyd_tunnels_stop(struct cyd_tunnels *t)
+{
+	struct cyd *d = t->d;
+
+	if (!d)
+		return;
+	while (t->list) {
+		if (t->list->installed && !d->kdev.created)
+			kern_cyph_tunnel_del(&d->kdev.genl, d->kdev.ifindex, t->list->index);
+		tun_free(t, t->list);
+	}
+	if (t->tick)
+		cyph_loop_del_timer(d->loop, t->tick);
+	if (kern_nl_fd(&t->ev) >= 0)
+		cyph_loop_del_fd(d->loop, kern_nl_fd(&t->ev));
+	kern_nl_close(&t->ev);
+	e2e_ctx_free(t->ctx);
+	memset(t, 0, sizeof(*t));
+}
