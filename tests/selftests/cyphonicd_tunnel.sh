@@ -7,10 +7,13 @@
 # with bob's daemon over the nodes' own sockets, both install the tunnel
 # with the exported keys, and the staged packet goes out: the first ping
 # is answered. Reports the first ping's round trip (route direction +
-# handshake + delivery) in the guest.
+# handshake + delivery) in the guest. Then names: each daemon's DNS
+# responder answers its own name and looks peers up at the NMS, an
+# unknown name is NXDOMAIN, and after a restart resolving bob's name alone
+# sets up the tunnel before the first packet.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib/cloud.sh"
-need ip cyphctl cyphonicd cyphonic-as cyphonic-admin cyphonic-nms cyph_node curl ping
+need ip cyphctl cyphonicd cyphonic-as cyphonic-admin cyphonic-nms cyph_node curl ping dig
 t_begin
 D=$(mktemp -d /tmp/cyphonicd-tunnel.XXXXXX)
 A_PID= B_PID=
@@ -37,6 +40,13 @@ m_are() {
 	done
 }
 dstat_is() { [ "$(dstat "$1" "$2")" = "$3" ]; }
+# dns NS NAME [TYPE]: the answer of NS's cyphonicd DNS responder
+dns() { nsx "$1" dig +short +time=10 +tries=1 -p 5354 @127.0.0.1 "$2" "${3:-A}"; }
+registered() {
+	wait_until 60 log_has "$1" 'registered at the NMS as node' && return 0
+	sed 's/^/#   /' "$D/$1.log" | tail -n 20
+	return 1
+}
 
 topo_up || t_abort "topology"
 t_check "cloud: CA, nms, alice and bob enrolled" cloud_enrol alice bob
@@ -49,12 +59,8 @@ A_PID=$NODE_PID
 node_start $NS_B bob
 B_PID=$NODE_PID
 for n in alice bob; do
-	if wait_until 60 log_has $n 'registered at the NMS as node'; then
-		t_ok "$n registered at the NMS"
-	else
-		sed 's/^/#   /' "$D/$n.log" | tail -n 20
-		t_abort "$n registered at the NMS"
-	fi
+	registered $n || t_abort "$n registered at the NMS"
+	t_ok "$n registered at the NMS"
 done
 VB=$(vip $NS_B 4) VB6=$(vip $NS_B 6) VA=$(vip $NS_A 4)
 t_check "bob's VIPs from the AS: $VB, $VB6" test -n "$VB" -a -n "$VB6"
@@ -90,6 +96,17 @@ t_check "no handshake failed on either side" bash -c \
 t_check "kernel: no staged packet timed out on alice" dstat_is $NS_A tx_drop_staged_timeout 0
 t_check "kernel: nothing dropped for want of a key on alice" dstat_is $NS_A tx_drop_no_key 0
 
+# ---- names ----
+t_expect "alice's DNS answers her own name" "$(dns $NS_A alice.cyph.test)" = "$VA"
+t_expect "bob's DNS looks alice up at the NMS: her VIP" "$(dns $NS_B alice.cyph.test)" = "$VA"
+t_expect "and her IPv6 VIP (AAAA)" "$(dns $NS_B alice.cyph.test AAAA)" = "$(vip $NS_A 6)"
+t_check "the lookup made no second tunnel (bob: 1 handshake, 1 tunnel)" \
+	m_are $NS_B 'cyphonicd_handshakes_total{result="ok"}' 1 'cyphonicd_tunnels{path="direct"}' 1
+out=$(nsx $NS_A dig +time=10 +tries=1 -p 5354 @127.0.0.1 nobody.cyph.test 2>&1)
+t_check "a name the NMS does not know: NXDOMAIN" grep -q 'status: NXDOMAIN' <<< "$out"
+out=$(nsx $NS_A dig +time=10 +tries=1 -p 5354 @127.0.0.1 www.example.org 2>&1)
+t_check "a name outside the domain: REFUSED" grep -q 'status: REFUSED' <<< "$out"
+
 node_stop $A_PID
 A_PID=
 t_expect "alice: SIGTERM exit 0" "$NODE_RC" -eq 0
@@ -97,6 +114,28 @@ node_stop $B_PID
 B_PID=
 t_expect "bob: SIGTERM exit 0" "$NODE_RC" -eq 0
 t_check "no device left in either site" bash -c \
+	"! ip -n $NS_A link show cyph0 2> /dev/null && ! ip -n $NS_B link show cyph0 2> /dev/null"
+
+# ---- restart: a name lookup alone sets the tunnel up ----
+node_start $NS_A alice
+A_PID=$NODE_PID
+node_start $NS_B bob
+B_PID=$NODE_PID
+if registered alice && registered bob; then
+	t_ok "restart: both registered again (stored credentials)"
+else
+	t_fail "restart: both registered again (stored credentials)"
+fi
+t_expect "resolving bob.cyph.test through alice's DNS answers his VIP" \
+	"$(dns $NS_A bob.cyph.test)" = "$VB"
+t_check "the lookup alone set up the tunnel (alice initiator, no packet sent)" \
+	wait_until 30 log_has alice "up: direct via $B4:7300, initiator"
+t_check "the first ping to the resolved VIP is answered" nsx $NS_A ping -c 1 -W 10 -q "$VB"
+node_stop $A_PID
+A_PID=
+node_stop $B_PID
+B_PID=
+t_check "stopped: no device left" bash -c \
 	"! ip -n $NS_A link show cyph0 2> /dev/null && ! ip -n $NS_B link show cyph0 2> /dev/null"
 [ "$_t_fail" -eq 0 ] || for n in alice bob; do diag "$n log:"; sed 's/^/#   /' "$D/$n.log" | tail -n 25; done
 t_end

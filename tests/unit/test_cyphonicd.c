@@ -74,8 +74,9 @@ static void test_config(void)
 	TAP_CHECK(!load("", &c, err, sizeof(err)), "minimal config loads (%s)", err);
 	TAP_CHECK(!strcmp(c.device, "cyph0") && c.port == 7300 && c.prefix4 == 16 &&
 		  c.prefix6 == 64 && !strcmp(c.state_dir, "/var/lib/cyphonic/node") &&
-		  c.renew_before_ms == 15 * 60 * 1000 && c.http_enabled,
-		  "defaults: cyph0, port 7300, /16, /64, /var/lib/cyphonic/node, renew 15m, http on");
+		  c.renew_before_ms == 15 * 60 * 1000 && c.http_enabled && c.dns_enabled &&
+		  !strcmp(c.dns_listen.text, "127.0.0.1:5354"),
+		  "defaults: cyph0, port 7300, /16, /64, /var/lib/cyphonic/node, renew 15m, http and DNS on");
 	TAP_CHECK(!strcmp(c.http_listen.text, "127.0.0.1:9104"), "metrics default 127.0.0.1:9104");
 	cyd_config_as_server_name(&c, name, sizeof(name));
 	TAP_CHECK(!strcmp(name, "127.0.0.1"), "AS server name defaults to the address host");
@@ -112,6 +113,13 @@ static void test_config(void)
 	TAP_CHECK(load("[node]\nstate_dir = relative/dir\n", &c, err, sizeof(err)) &&
 		  err_is(err, 10, "[node] state_dir: 'relative/dir' is not an absolute path"),
 		  "relative state_dir refused (%s)", err);
+	TAP_CHECK(load("[dns]\nlisten = 192.0.2.1:53\n", &c, err, sizeof(err)) &&
+		  err_is(err, 10, "[dns] listen: 192.0.2.1:53 is not a loopback address"),
+		  "DNS only on loopback (%s)", err);
+	TAP_CHECK(!load("[dns]\nlisten = [::1]:5354\n", &c, err, sizeof(err)) &&
+		  c.dns_enabled, "DNS on ::1 accepted (%s)", err);
+	TAP_CHECK(!load("[dns]\nenabled = false\nlisten = 192.0.2.1:53\n", &c, err,
+			sizeof(err)), "DNS disabled: its address is not checked (%s)", err);
 	TAP_CHECK(load("[node]\ndomain = Bad_Domain\n", &c, err, sizeof(err)) &&
 		  err_is(err, 10, "[node] domain"), "bad domain refused (%s)", err);
 

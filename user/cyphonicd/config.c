@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,6 +46,10 @@ const struct cyph_cfg_field cyd_config_fields[] = {
 	  "prefix length of the IPv4 VIP on the device (the overlay's route)"),
 	F("node", "prefix6", INT, prefix6, false, "64", 16, 128,
 	  "prefix length of the IPv6 VIP on the device (the overlay's route)"),
+	F("dns", "enabled", BOOL, dns_enabled, false, "true", 0, 0,
+	  "answer the CYPHONIC domain (peers' names looked up at the NMS on demand)"),
+	F("dns", "listen", ADDR, dns_listen, false, "127.0.0.1:5354", 0, 0,
+	  "UDP and TCP address of the DNS responder (loopback only)"),
 	CYPH_CFG_OPS_FIELDS(struct cyd_config, "127.0.0.1:9104"),
 };
 
@@ -101,6 +106,16 @@ static bool ifname_ok(const char *s)
 	return true;
 }
 
+static bool loopback(const struct cyph_cfg_addr *a)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
+
+	if (a->ss.ss_family == AF_INET)
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	return a->ss.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}
+
 /* The password file must hold a non-empty first line. */
 static int password_ok(const char *file, const char **why)
 {
@@ -142,6 +157,9 @@ int cyd_config_check(const struct cyd_config *c, const char *path, char *err,
 		return fail(err, errlen, path, "node", "device",
 			    "'%s' is not an interface name (1..%d characters, no '/', ':' or space)",
 			    c->device, IFNAMSIZ - 1);
+	if (c->dns_enabled && !loopback(&c->dns_listen))
+		return fail(err, errlen, path, "dns", "listen", "%s is not a loopback address "
+			    "(127.0.0.0/8 or ::1)", c->dns_listen.text);
 	if (c->state_dir[0] != '/')
 		return fail(err, errlen, path, "node", "state_dir", "'%s' is not an absolute path",
 			    c->state_dir);

@@ -9,6 +9,7 @@
  *	location.c	the host's addresses (rtnetlink dump + monitor)
  *	registration.c	NMS registration, keepalive, re-registration
  *	tunnels.c	tunnels on demand: route direction, DTLS, TUNNEL_NEW
+ *	dns.c		the DNS responder for the domain, lookups on demand
  *	metrics.c	/metrics
  *	main.c		event loop, signals, start and teardown order
  */
@@ -42,6 +43,8 @@ struct cyd_config {
 	cyph_cfg_path state_dir;
 	cyph_cfg_str domain;		/* "" = from the credential's FQDN */
 	long long prefix4, prefix6;	/* VIP prefix lengths on the device */
+	bool dns_enabled;
+	struct cyph_cfg_addr dns_listen;
 	enum cyph_log_level log_level;
 	bool http_enabled;
 	struct cyph_cfg_addr http_listen;
@@ -179,6 +182,25 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev);
 void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t len,
 		       const struct sockaddr_storage *from, socklen_t flen);
 void cyd_tunnels_new_credential(struct cyd_tunnels *t);
+/* A DNS query for name waits: ask the NMS (answer through cyd_dns_answer). */
+void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name);
+
+/* ---- dns.c ---- */
+
+struct dns_names;
+struct dns_responder;
+struct dns_server;
+struct cyd_dns {
+	struct dns_names *names;
+	struct dns_responder *resp;
+	struct dns_server *srv;
+};
+
+int cyd_dns_start(struct cyd_dns *s, struct cyd *d, char *err, size_t errlen);
+/* The lookup of name ended: its VIPs (none: NXDOMAIN), or failed (SERVFAIL). */
+void cyd_dns_answer(struct cyd_dns *s, const char *name, const struct in_addr *vip4,
+		    const struct in6_addr *vip6, bool failed);
+void cyd_dns_stop(struct cyd_dns *s);
 
 /* ---- metrics.c ---- */
 
@@ -203,6 +225,7 @@ struct cyd {
 	struct cyd_location loc;
 	struct cyd_reg reg;
 	struct cyd_tunnels tun;
+	struct cyd_dns dns;
 	struct cyph_ca *ca;		/* [as] ca: NMS and peer certificates */
 	struct cyph_loop *loop;
 	struct cyph_http *http;

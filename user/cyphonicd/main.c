@@ -167,10 +167,11 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	if (strcmp(c.device, d->cfg.device) || c.port != d->cfg.port ||
 	    strcmp(c.state_dir, d->cfg.state_dir) || c.prefix4 != d->cfg.prefix4 ||
 	    c.prefix6 != d->cfg.prefix6 || c.http_enabled != d->cfg.http_enabled ||
+	    c.dns_enabled != d->cfg.dns_enabled || strcmp(c.dns_listen.text, d->cfg.dns_listen.text) ||
 	    strcmp(c.http_listen.text, d->cfg.http_listen.text) || strcmp(c.name, d->cfg.name) ||
 	    strcmp(c.as_ca, d->cfg.as_ca))
-		log_warn("reload: [node] device/port/state_dir/prefix*, [as] name and ca, and "
-			 "[http] change only on restart");
+		log_warn("reload: [node] device/port/state_dir/prefix*, [as] name and ca, "
+			 "[dns] and [http] change only on restart");
 	memcpy(c.device, d->cfg.device, sizeof(c.device));
 	memcpy(c.state_dir, d->cfg.state_dir, sizeof(c.state_dir));
 	memcpy(c.name, d->cfg.name, sizeof(c.name));
@@ -180,6 +181,8 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	c.prefix6 = d->cfg.prefix6;
 	c.http_enabled = d->cfg.http_enabled;
 	c.http_listen = d->cfg.http_listen;
+	c.dns_enabled = d->cfg.dns_enabled;
+	c.dns_listen = d->cfg.dns_listen;
 	nms_changed = strcmp(c.nms_addr.text, d->cfg.nms_addr.text) ||
 		      strcmp(c.nms_name, d->cfg.nms_name) || strcmp(c.domain, d->cfg.domain);
 	d->cfg = c;
@@ -263,15 +266,10 @@ static int setup(struct cyd *d)
 		log_err("event loop setup failed: %s", strerror(errno));
 		return -1;
 	}
-	if (d->cfg.http_enabled) {
-		d->http = cyph_http_listen(d->cfg.http_listen.text, err, sizeof(err));
-		if (!d->http || cyph_http_attach(d->http, d->loop)) {
-			log_err("[http] listen: %s", err);
-			return -1;
-		}
+	if (cyph_daemon_http(d->loop, d->cfg.http_enabled, d->cfg.http_listen.text, &d->http))
+		return -1;
+	if (d->http)
 		cyph_http_set_ready(d->http, true);
-		log_info("health and metrics on http://%s", d->cfg.http_listen.text);
-	}
 	if (cyd_reg_start(&d->reg, d, err, sizeof(err))) {
 		log_err("%s", err);
 		return -1;
@@ -280,12 +278,18 @@ static int setup(struct cyd *d)
 		log_err("tunnels: %s", err);
 		return -1;
 	}
+	if (cyd_dns_start(&d->dns, d, err, sizeof(err))) {
+		log_err("[dns] listen: %s", err);
+		return -1;
+	}
 	return 0;
 }
 
 static void teardown(struct cyd *d)
 {
-	/* Tunnels first: their handshakes use the credential and the CA. */
+	/* DNS and tunnels first: lookups wait on routes, handshakes use the
+	 * credential and the CA. */
+	cyd_dns_stop(&d->dns);
 	cyd_tunnels_stop(&d->tun);
 	cyd_reg_stop(&d->reg);
 	if (d->http) {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Tunnels on demand (issue 9 point 2), the direct path: the kernel reports
- * "tunnel needed" for a VIP (its first packets wait, staged), the daemon
+ * "tunnel needed" for a VIP (its first packets wait, staged), or a program
+ * resolves a peer's name through the daemon's DNS (dns.c), and the daemon
  * asks the NMS for route direction, runs the end-to-end DTLS key
  * agreement (user/lib/e2e) with the directed peer over the node's own
  * socket, and installs the tunnel and its keys (TUNNEL_NEW), which sends
@@ -35,6 +36,7 @@ struct cyd_tun {
 	struct e2e_session *hs;		/* NULL once the handshake lingered out */
 	bool installed, initiator;
 	uint64_t route_seq;		/* ROUTE_REQ awaiting its answer, 0: none */
+	char fqdn[256];			/* a DNS lookup waits for this route, "": none */
 	uint64_t route_ns, hs_ms;	/* when the route request / handshake began */
 	int family;			/* of the VIP that was needed */
 	struct in_addr vip4;
@@ -119,6 +121,10 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 		return;
 	}
 	u->installed = true;
+	/* A responder learns whom the tunnel is for only now. */
+	u->family = kt.has4 ? AF_INET : AF_INET6;
+	u->vip4 = peer->vip4;
+	u->vip6 = peer->vip6;
 	cyd_metrics_handshake(true);
 	cyd_metrics_tunnels_direct(1);
 	log_info("tunnel %u/%u to %s up: direct via %s, %s, handshake %llu ms", kt.index,
@@ -187,6 +193,51 @@ static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 	cyd_reg_send(r, buf, len);
 }
 
+void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name)
+{
+	struct cyd_reg *r = &t->d->reg;
+	uint8_t buf[1024];
+	struct cyd_tun *u;
+
+	for (u = t->list; u; u = u->next)
+		if (u->route_seq && !strcmp(u->fqdn, name))
+			return;	/* asked already */
+	if (r->state != CYD_REGISTERED || !(u = tun_new(t))) {
+		cyd_dns_answer(&t->d->dns, name, NULL, NULL, true);
+		return;
+	}
+	snprintf(u->fqdn, sizeof(u->fqdn), "%s", name);
+	u->initiator = true;
+	u->route_ns = cyph_metrics_now_ns();
+	cyd_reg_send(r, buf, nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(), name,
+					NULL, NULL, 0, &u->route_seq));
+}
+
+/* A looked-up name: answer the DNS queries, and learn which VIP it is. */
+static bool answer_lookup(struct cyd_tunnels *t, struct cyd_tun *u,
+			  const struct nmsc_event *ev)
+{
+	const struct proto_msg *m = &ev->msg;
+	bool has4 = ev->type == NMSC_EV_ROUTE && PROTO_HAS(m, PROTO_T_PEER_VIP4);
+	bool has6 = ev->type == NMSC_EV_ROUTE && PROTO_HAS(m, PROTO_T_PEER_VIP6);
+	struct cyd_tun *o;
+
+	cyd_dns_answer(&t->d->dns, u->fqdn, has4 ? &m->peer_vip4 : NULL,
+		       has6 ? &m->peer_vip6 : NULL,
+		       ev->type == NMSC_EV_ERROR && ev->error != PROTO_E_NOT_FOUND);
+	if (!has4 && !has6)
+		return false;
+	u->family = has4 ? AF_INET : AF_INET6;
+	u->vip4 = m->peer_vip4;
+	u->vip6 = m->peer_vip6;
+	for (o = t->list; o; o = o->next)
+		if (o != u && o->family == u->family &&
+		    (u->family == AF_INET ? o->vip4.s_addr == u->vip4.s_addr :
+		     !memcmp(&o->vip6, &u->vip6, 16)))
+			return false;	/* a tunnel exists or is being made */
+	return true;
+}
+
 static void on_events(struct cyph_loop *loop, int fd, uint32_t events, void *arg);
 
 static int on_event_msg(const struct nlmsghdr *nlh, void *arg)
@@ -241,6 +292,10 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev)
 		return;
 	u->route_seq = 0;
 	cyd_metrics_route_latency(u->route_ns);
+	if (u->fqdn[0] && !answer_lookup(t, u, ev)) {
+		tun_free(t, u);
+		return;
+	}
 	if (ev->type == NMSC_EV_ERROR || ev->msg.mode != PROTO_MODE_DIRECT) {
 		log_warn("route to %s: %s: only direct tunnels are built yet",
 			 u->family == AF_INET ? inet_ntoa(u->vip4) : "an IPv6 VIP",
@@ -256,6 +311,7 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev)
 		return;
 	}
 	/* The peer must prove the identity the NMS directed us to. */
+	snprintf(expect.fqdn, sizeof(expect.fqdn), "%s", u->fqdn);
 	expect.vip4 = u->vip4;
 	expect.vip6 = u->vip6;
 	expect.has_vip4 = u->family == AF_INET;
