@@ -6,7 +6,9 @@
 # "tunnel needed", alice's daemon asks the NMS, runs the DTLS handshake
 # with bob's daemon over the nodes' own sockets, both install the tunnel
 # with the exported keys, and the staged packet goes out: the first ping
-# is answered. Reports the first ping's round trip (route direction +
+# is answered. A ping stream then crosses several rekeys (new handshake,
+# next key slot, swap / promotion) without losing a packet; idle tunnels
+# are removed on both sides and made again by the next packet. Reports the first ping's round trip (route direction +
 # handshake + delivery) in the guest. Then names: each daemon's DNS
 # responder answers its own name and looks peers up at the NMS, an
 # unknown name is NXDOMAIN, and after a restart resolving bob's name alone
@@ -52,8 +54,12 @@ topo_up || t_abort "topology"
 t_check "cloud: CA, nms, alice and bob enrolled" cloud_enrol alice bob
 t_check "cloud: AS up" cloud_as
 t_check "cloud: NMS up" cloud_nms
-node_conf "$D/alice.conf" alice $W4A
-node_conf "$D/bob.conf" bob $W4B
+# Rekey every 5 s, so a 15 s ping stream crosses rekeys; idle tunnels go
+# after 12 s.
+fast=$(printf '[node]\nrekey_after = 5s\nidle_timeout = 12s')
+NODE_LOG_LEVEL=debug
+node_conf "$D/alice.conf" alice $W4A "$fast"
+node_conf "$D/bob.conf" bob $W4B "$fast"
 node_start $NS_A alice
 A_PID=$NODE_PID
 node_start $NS_B bob
@@ -96,16 +102,50 @@ t_check "no handshake failed on either side" bash -c \
 t_check "kernel: no staged packet timed out on alice" dstat_is $NS_A tx_drop_staged_timeout 0
 t_check "kernel: nothing dropped for want of a key on alice" dstat_is $NS_A tx_drop_no_key 0
 
+# ---- rekeying without loss ----
+out=$(nsx $NS_A ping -c 60 -i 0.25 -W 2 -q "$VB" 2>&1)
+t_check "60 pings over 15 s across rekeys: none lost" grep -q ' 0% packet loss' <<< "$out"
+diag "$(grep 'packet loss' <<< "$out")"
+t_check "alice rekeyed at least twice" metric_ge $NS_A 9104 'cyphonicd_rekeys_total{result="ok"}' 2
+t_check "bob installed the rekeys too" metric_ge $NS_B 9104 'cyphonicd_rekeys_total{result="ok"}' 2
+t_check "no rekey failed on either side" bash -c \
+	"$(declare -f m_are metric nsx); m_are $NS_A 'cyphonicd_rekeys_total{result=\"failed\"}' 0 && m_are $NS_B 'cyphonicd_rekeys_total{result=\"failed\"}' 0"
+# bob promotes alice's new key on her first packet under it: right after
+# a swap he may still be on the key she just left.
+nsx $NS_A ping -c 1 -W 5 -q "$VB" > /dev/null
+ka=$(primary_key_id $NS_A) kb=$(primary_key_id $NS_B)
+same_or_previous() { [ -n "$1" ] && [ -n "$2" ] && { [ "$2" = "$1" ] || [ "$2" = $((($1 + 3) % 4)) ]; }; }
+t_check "both ends on the same keys (key ids: alice $ka, bob $kb, or bob one behind)" \
+	same_or_previous "$ka" "$kb"
+t_check "kernel: no authentication failure or unknown key on bob" bash -c \
+	"$(declare -f dstat show_json jpick nsx); [ \"\$(dstat $NS_B rx_drop_auth)\" = 0 ] && [ \"\$(dstat $NS_B rx_drop_no_key)\" = 0 ]"
+diag "$(grep -h 'rekeyed' "$D/alice.log" | tail -n 2 | sed 's/^[^:]*: [a-z]*: //')"
+
 # ---- names ----
+# Fresh traffic first: the tunnel must stay until the idle part below.
+nsx $NS_A ping -c 1 -W 5 -q "$VB" > /dev/null
+hs_a=$(metric $NS_A 9104 'cyphonicd_handshakes_total{result="ok"}')
+idle_a=$(grep -c 'removed: idle' "$D/alice.log") idle_b=$(grep -c 'removed: idle' "$D/bob.log")
 t_expect "alice's DNS answers her own name" "$(dns $NS_A alice.cyph.test)" = "$VA"
+hs_b=$(metric $NS_B 9104 'cyphonicd_handshakes_total{result="ok"}')
 t_expect "bob's DNS looks alice up at the NMS: her VIP" "$(dns $NS_B alice.cyph.test)" = "$VA"
 t_expect "and her IPv6 VIP (AAAA)" "$(dns $NS_B alice.cyph.test AAAA)" = "$(vip $NS_A 6)"
-t_check "the lookup made no second tunnel (bob: 1 handshake, 1 tunnel)" \
-	m_are $NS_B 'cyphonicd_handshakes_total{result="ok"}' 1 'cyphonicd_tunnels{path="direct"}' 1
+t_check "the lookup made no second tunnel (bob: still $hs_b handshakes)" \
+	m_are $NS_B 'cyphonicd_handshakes_total{result="ok"}' "$hs_b"
 out=$(nsx $NS_A dig +time=10 +tries=1 -p 5354 @127.0.0.1 nobody.cyph.test 2>&1)
 t_check "a name the NMS does not know: NXDOMAIN" grep -q 'status: NXDOMAIN' <<< "$out"
 out=$(nsx $NS_A dig +time=10 +tries=1 -p 5354 @127.0.0.1 www.example.org 2>&1)
 t_check "a name outside the domain: REFUSED" grep -q 'status: REFUSED' <<< "$out"
+
+# ---- idle tunnels go, and come back on demand ----
+more_idle() { [ "$(grep -c 'removed: idle' "$D/$1.log")" -gt "$2" ]; }
+t_check "idle 12 s: alice removed her tunnel" wait_until 40 more_idle alice "$idle_a"
+t_check "idle 12 s: bob removed his" wait_until 40 more_idle bob "$idle_b"
+t_check "no tunnel left in alice's kernel" test -z "$(tunnel_ep $NS_A)"
+t_check "alice /metrics: direct tunnels 0" m_are $NS_A 'cyphonicd_tunnels{path="direct"}' 0
+t_check "the next ping makes a new tunnel and is answered" nsx $NS_A ping -c 1 -W 20 -q "$VB"
+t_check "alice: one more handshake, one tunnel again" \
+	m_are $NS_A 'cyphonicd_handshakes_total{result="ok"}' $((hs_a + 1)) 'cyphonicd_tunnels{path="direct"}' 1
 
 node_stop $A_PID
 A_PID=
@@ -117,6 +157,8 @@ t_check "no device left in either site" bash -c \
 	"! ip -n $NS_A link show cyph0 2> /dev/null && ! ip -n $NS_B link show cyph0 2> /dev/null"
 
 # ---- restart: a name lookup alone sets the tunnel up ----
+cp "$D/alice.log" "$D/alice-1.log"
+cp "$D/bob.log" "$D/bob-1.log"
 node_start $NS_A alice
 A_PID=$NODE_PID
 node_start $NS_B bob
@@ -137,5 +179,9 @@ node_stop $B_PID
 B_PID=
 t_check "stopped: no device left" bash -c \
 	"! ip -n $NS_A link show cyph0 2> /dev/null && ! ip -n $NS_B link show cyph0 2> /dev/null"
-[ "$_t_fail" -eq 0 ] || for n in alice bob; do diag "$n log:"; sed 's/^/#   /' "$D/$n.log" | tail -n 25; done
+[ "$_t_fail" -eq 0 ] || for n in alice-1 bob-1 alice bob; do
+	[ -f "$D/$n.log" ] || continue
+	diag "$n log:"
+	grep -v 'debug: NMS datagram\|keepalive' "$D/$n.log" | sed 's/^/#   /' | tail -n 60
+done
 t_end

@@ -78,6 +78,11 @@ static void test_config(void)
 		  !strcmp(c.dns_listen.text, "127.0.0.1:5354"),
 		  "defaults: cyph0, port 7300, /16, /64, /var/lib/cyphonic/node, renew 15m, http and DNS on");
 	TAP_CHECK(!strcmp(c.http_listen.text, "127.0.0.1:9104"), "metrics default 127.0.0.1:9104");
+	TAP_CHECK(c.rekey_after_ms == 50 * 60 * 1000 && c.idle_timeout_ms == 3 * 60 * 1000,
+		  "tunnels: rekey every 50m (below the kernel's 1 h), idle after 3m");
+	TAP_CHECK(load("[node]\nrekey_after = 2h\n", &c, err, sizeof(err)) &&
+		  err_is(err, 10, "[node] rekey_after"),
+		  "rekey_after past the kernel's limit refused (%s)", err);
 	cyd_config_as_server_name(&c, name, sizeof(name));
 	TAP_CHECK(!strcmp(name, "127.0.0.1"), "AS server name defaults to the address host");
 	cyd_config_nms_name(&c, "alice.cyph.test", name, sizeof(name));

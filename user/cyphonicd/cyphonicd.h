@@ -43,6 +43,7 @@ struct cyd_config {
 	cyph_cfg_path state_dir;
 	cyph_cfg_str domain;		/* "" = from the credential's FQDN */
 	long long prefix4, prefix6;	/* VIP prefix lengths on the device */
+	long long rekey_after_ms, idle_timeout_ms;
 	bool dns_enabled;
 	struct cyph_cfg_addr dns_listen;
 	enum cyph_log_level log_level;
@@ -172,6 +173,7 @@ struct cyd_tunnels {
 	struct cyd_tun *list;
 	uint32_t next_index;
 	struct cyph_timer *tick;
+	uint64_t idle_check_ms;		/* monotonic, last idle scan */
 };
 
 int cyd_tunnels_start(struct cyd_tunnels *t, struct cyd *d, char *err, size_t errlen);
@@ -214,6 +216,7 @@ void cyd_metrics_signal_dropped(void);
 void cyd_metrics_handshake(bool ok);
 void cyd_metrics_tunnels_direct(int delta);
 void cyd_metrics_route_latency(uint64_t start_ns);
+void cyd_metrics_rekey(bool ok);
 
 /* ---- main.c ---- */
 

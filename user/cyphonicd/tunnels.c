@@ -9,8 +9,14 @@
  * the staged packets. The peer's daemon answers as responder and installs
  * its side the same way.
  *
+ * Rekeying: rekey.c.
+ *
+ * A tunnel that received nothing for [node] idle_timeout is removed (the
+ * next packet makes a new one); a new handshake with a peer we have a
+ * tunnel with replaces the old tunnel.
+ *
  * Not built here yet: hole punching and the relay (a PUNCH or RELAY
- * direction is logged and dropped), rekeying and idle teardown.
+ * direction is logged and dropped).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,24 +33,11 @@
 #include "runtime/metrics.h"
 #include "wire/proto_udp.h"
 #include "cyphonicd.h"
+#include "tunnels.h"
 
 #define TICK_MS 50
+#define ROUTE_TIMEOUT_MS 5000	/* the NMS retransmits nothing for us: give up */
 
-struct cyd_tun {
-	struct cyd_tun *next;
-	uint32_t index;			/* ours, the receiver index peers use */
-	struct e2e_session *hs;		/* NULL once the handshake lingered out */
-	bool installed, initiator;
-	uint64_t route_seq;		/* ROUTE_REQ awaiting its answer, 0: none */
-	char fqdn[256];			/* a DNS lookup waits for this route, "": none */
-	uint64_t route_ns, hs_ms;	/* when the route request / handshake began */
-	int family;			/* of the VIP that was needed */
-	struct in_addr vip4;
-	struct in6_addr vip6;
-	int fd;				/* socket towards the peer */
-	struct sockaddr_storage peer;
-	socklen_t peer_len;
-};
 
 /* The index the next tunnel gets: never 0 (and not reused for 2^32). */
 static uint32_t peek_index(const struct cyd_tunnels *t)
@@ -88,6 +81,78 @@ static void flush(struct cyd_tun *u)
 			log_debug("handshake to peer: %s", strerror(errno));
 }
 
+/*
+ * Takes the tunnel out of the kernel now; the record goes at the next
+ * sweep (callers may be walking the list).
+ */
+static void remove_tunnel(struct cyd_tunnels *t, struct cyd_tun *u, const char *why)
+{
+	log_info("tunnel %u to %s removed: %s", u->index, u->who.fqdn, why);
+	kern_cyph_tunnel_del(&t->d->kdev.genl, t->d->kdev.ifindex, u->index);
+	cyd_metrics_tunnels_direct(-1);
+	u->installed = false;
+	e2e_session_free(u->hs);
+	u->hs = NULL;
+}
+
+/*
+ * A new tunnel to a peer we have a tunnel with (the peer restarted, or
+ * removed its side when idle) replaces the old one: the kernel holds one
+ * tunnel per VIP pair.
+ */
+static void replace_old(struct cyd_tunnels *t, struct cyd_tun *u, const struct cyph_node_id *peer)
+{
+	struct cyd_tun *o, *next;
+
+	for (o = t->list; o; o = next) {
+		next = o->next;
+		if (o != u && o->installed &&
+		    ((peer->has_vip4 && o->who.has_vip4 && o->who.vip4.s_addr == peer->vip4.s_addr) ||
+		     (peer->has_vip6 && o->who.has_vip6 && !memcmp(&o->who.vip6, &peer->vip6, 16))))
+			remove_tunnel(t, o, "replaced by a new handshake");
+	}
+}
+
+/*
+ * Once a second: tunnels that received nothing for [node] idle_timeout go,
+ * route requests the NMS never answered are given up, and records of
+ * removed tunnels are freed.
+ */
+static void sweep(struct cyd_tunnels *t)
+{
+	struct cyd *d = t->d;
+	struct cyd_tun *u, *next;
+	uint64_t now = cyph_now_ms();
+	int64_t rx;
+
+	if (now - t->idle_check_ms < 1000)
+		return;
+	t->idle_check_ms = now;
+	for (u = t->list; u; u = next) {
+		next = u->next;
+		if (u->route_seq && now - u->route_ms > ROUTE_TIMEOUT_MS) {
+			log_warn("no route direction from the NMS in %d ms", ROUTE_TIMEOUT_MS);
+			if (u->fqdn[0])
+				cyd_dns_answer(&d->dns, u->fqdn, NULL, NULL, true);
+			tun_free(t, u);
+			continue;
+		}
+		if (!u->installed && !u->hs && !u->route_seq) {
+			tun_free(t, u);
+			continue;
+		}
+		if (!u->installed || (u->hs && e2e_session_state(u->hs) == E2E_ST_HANDSHAKE) ||
+		    kern_cyph_tunnel_last_rx(&d->kdev.genl, d->kdev.ifindex, u->index, &rx))
+			continue;
+		if (rx < 0)	/* nothing received yet: idle since it was made */
+			rx = (int64_t)(now - u->installed_ms);
+		if (rx >= d->cfg.idle_timeout_ms) {
+			remove_tunnel(t, u, "idle");
+			tun_free(t, u);
+		}
+	}
+}
+
 static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 {
 	struct cyd_kdev *k = &t->d->kdev;
@@ -111,6 +176,7 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 	kt.endpoint_len = u->peer_len;
 	kt.tx = keys.tx;
 	kt.rx = keys.rx;
+	replace_old(t, u, peer);
 	rc = kern_cyph_tunnel_new(&k->genl, k->ifindex, &kt);
 	explicit_bzero(&keys, sizeof(keys));
 	addr_format_endpoint((struct sockaddr *)&u->peer, u->peer_len, ep, sizeof(ep));
@@ -121,6 +187,15 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 		return;
 	}
 	u->installed = true;
+	u->peer_index = kt.peer_index;
+	u->key_id = kt.key_id;
+	u->keyed_ms = u->installed_ms = cyph_now_ms();
+	u->who.id = peer->id;
+	snprintf(u->who.fqdn, sizeof(u->who.fqdn), "%s", peer->fqdn);
+	u->who.vip4 = peer->vip4;
+	u->who.vip6 = peer->vip6;
+	u->who.has_vip4 = peer->has_vip4;
+	u->who.has_vip6 = peer->has_vip6;
 	/* A responder learns whom the tunnel is for only now. */
 	u->family = kt.has4 ? AF_INET : AF_INET6;
 	u->vip4 = peer->vip4;
@@ -133,14 +208,26 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 }
 
 /* After any input or timer of u's handshake: send, install, or clean up. */
-static void progress(struct cyd_tunnels *t, struct cyd_tun *u)
+void cyd_tun_progress(struct cyd_tunnels *t, struct cyd_tun *u)
 {
-	enum e2e_state st;
+	enum e2e_state st = e2e_session_state(u->hs);
 
-	flush(u);
-	st = e2e_session_state(u->hs);
-	if (st == E2E_ST_DONE && !u->installed) {
+	/* Keys first, then our last flight: the peer may send DATA under
+	 * the new keys as soon as it has it. */
+	if (st == E2E_ST_DONE && u->rekeying)
+		cyd_rekey_install(t, u);
+	else if (st == E2E_ST_DONE && !u->installed)
 		install(t, u);
+	flush(u);
+	if (st == E2E_ST_FAILED && u->hs_rekey) {
+		/* A failed rekey keeps the tunnel on its key; retry soon. */
+		log_warn("rekey of tunnel %u failed: %s", u->index,
+			 e2e_result_name(e2e_session_result(u->hs)));
+		cyd_metrics_rekey(false);
+		u->rekeying = u->hs_rekey = false;
+		e2e_session_free(u->hs);
+		u->hs = NULL;
+		cyd_rekey_retry_soon(t, u);
 	} else if (st == E2E_ST_FAILED) {
 		log_warn("handshake %s tunnel %u failed: %s", u->initiator ? "for" : "on",
 			 u->index, e2e_result_name(e2e_session_result(u->hs)));
@@ -173,12 +260,14 @@ static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 	size_t len;
 
 	for (u = t->list; u; u = u->next)
-		if (same_vip(u, n))
+		if ((u->installed || u->hs || u->route_seq) && same_vip(u, n))
 			return;	/* asked already, or the handshake is running */
 	if (r->state != CYD_REGISTERED) {
 		log_info("tunnel needed, but not registered at the NMS yet");
 		return;
 	}
+	log_debug("tunnel needed for %s: asking the NMS",
+		  n->family == AF_INET ? inet_ntoa(n->remote4) : "an IPv6 VIP");
 	u = tun_new(t);
 	if (!u)
 		return;
@@ -187,6 +276,7 @@ static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 	u->vip6 = n->remote6;
 	u->initiator = true;
 	u->route_ns = cyph_metrics_now_ns();
+	u->route_ms = cyph_now_ms();
 	len = nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(), NULL,
 			 n->family == AF_INET ? &n->remote4 : NULL,
 			 n->family == AF_INET6 ? &n->remote6 : NULL, 0, &u->route_seq);
@@ -209,6 +299,7 @@ void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name)
 	snprintf(u->fqdn, sizeof(u->fqdn), "%s", name);
 	u->initiator = true;
 	u->route_ns = cyph_metrics_now_ns();
+	u->route_ms = cyph_now_ms();
 	cyd_reg_send(r, buf, nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(), name,
 					NULL, NULL, 0, &u->route_seq));
 }
@@ -231,7 +322,7 @@ static bool answer_lookup(struct cyd_tunnels *t, struct cyd_tun *u,
 	u->vip4 = m->peer_vip4;
 	u->vip6 = m->peer_vip6;
 	for (o = t->list; o; o = o->next)
-		if (o != u && o->family == u->family &&
+		if (o != u && (o->installed || o->hs) && o->family == u->family &&
 		    (u->family == AF_INET ? o->vip4.s_addr == u->vip4.s_addr :
 		     !memcmp(&o->vip6, &u->vip6, 16)))
 			return false;	/* a tunnel exists or is being made */
@@ -244,10 +335,21 @@ static int on_event_msg(const struct nlmsghdr *nlh, void *arg)
 {
 	struct cyd_tunnels *t = arg;
 	struct kern_cyph_needed n;
+	uint32_t ifindex, index;
+	struct cyd_tun *u;
 
 	if (kern_cyph_parse_needed(&t->d->kdev.genl, nlh, &n) == 1 &&
 	    n.ifindex == t->d->kdev.ifindex)
 		needed(t, &n);
+	if (kern_cyph_parse_key_limit(&t->d->kdev.genl, nlh, &ifindex, &index) == 1 &&
+	    ifindex == t->d->kdev.ifindex) {
+		for (u = t->list; u && u->index != index; u = u->next)
+			;
+		if (u && u->installed) {
+			log_info("tunnel %u: key near its limits, rekeying now", index);
+			cyd_rekey_start(t, u);
+		}
+	}
 	return 0;
 }
 
@@ -292,6 +394,8 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev)
 		return;
 	u->route_seq = 0;
 	cyd_metrics_route_latency(u->route_ns);
+	log_debug("route for tunnel %u: %s", u->index, ev->type == NMSC_EV_ERROR ?
+		  proto_err_name(ev->error) : "answered");
 	if (u->fqdn[0] && !answer_lookup(t, u, ev)) {
 		tun_free(t, u);
 		return;
@@ -324,7 +428,7 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev)
 		tun_free(t, u);
 		return;
 	}
-	progress(t, u);
+	cyd_tun_progress(t, u);
 }
 
 static struct cyd_tun *claim(struct cyd_tunnels *t, const struct e2e_hdr *h,
@@ -357,10 +461,16 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 
 	if (!t->ctx || !e2e_hdr_parse(pkt, len, &h))
 		return;
+	if (h.receiver && e2e_is_client_hello(pkt, len)) {
+		for (u = t->list; u && !(u->installed && u->index == h.receiver); u = u->next)
+			;
+		if (u && cyd_rekey_accept(t, u, fd, pkt, len, from, flen))
+			return;
+	}
 	u = claim(t, &h, from, flen);
 	if (u) {
 		e2e_session_input(u->hs, pkt, len, proto_now_ms());
-		progress(t, u);
+		cyd_tun_progress(t, u);
 		return;
 	}
 	if (h.receiver || !e2e_is_client_hello(pkt, len))
@@ -384,7 +494,7 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 	u->fd = fd;
 	memcpy(&u->peer, from, flen);
 	u->peer_len = flen;
-	progress(t, u);
+	cyd_tun_progress(t, u);
 }
 
 static void on_tick(struct cyph_loop *loop, struct cyph_timer *tm, void *arg)
@@ -399,9 +509,12 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *tm, void *arg)
 		next = u->next;
 		if (u->hs && e2e_session_next_timer(u->hs, now) == 0) {
 			e2e_session_timer(u->hs, now);
-			progress(t, u);
+			cyd_tun_progress(t, u);
+		} else if (cyd_rekey_due(t, u)) {
+			cyd_rekey_start(t, u);
 		}
 	}
+	sweep(t);
 }
 
 int cyd_tunnels_start(struct cyd_tunnels *t, struct cyd *d, char *err, size_t errlen)

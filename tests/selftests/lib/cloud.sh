@@ -94,7 +94,7 @@ node_conf() {
 	port = 7300
 	state_dir = $D/$2-state
 	[log]
-	level = info
+	level = ${NODE_LOG_LEVEL:-info}
 	[http]
 	listen = 127.0.0.1:9104
 	${4:-}

@@ -114,11 +114,23 @@ int kern_cyph_ports(struct kern_cyph *c, uint32_t ifindex, uint16_t *port4,
 	return rc;
 }
 
+static void put_key(struct nlmsghdr *nlh, uint8_t slot, uint8_t id, const uint8_t *tx,
+		    const uint8_t *rx)
+{
+	struct nlattr *key = mnl_attr_nest_start(nlh, CYPHONIC_TUNNEL_A_KEY);
+
+	mnl_attr_put_u8(nlh, CYPHONIC_KEY_A_SLOT, slot);
+	mnl_attr_put_u8(nlh, CYPHONIC_KEY_A_ID, id);
+	mnl_attr_put(nlh, CYPHONIC_KEY_A_TX, CYPHONIC_KEY_LEN, tx);
+	mnl_attr_put(nlh, CYPHONIC_KEY_A_RX, CYPHONIC_KEY_LEN, rx);
+	mnl_attr_nest_end(nlh, key);
+}
+
 int kern_cyph_tunnel_new(struct kern_cyph *c, uint32_t ifindex, const struct kern_tunnel *t)
 {
 	char buf[KERN_NL_BUFSIZE];
 	struct nlmsghdr *nlh = req(c, buf, CYPHONIC_CMD_TUNNEL_NEW, ifindex);
-	struct nlattr *tun, *key;
+	struct nlattr *tun;
 	int rc;
 
 	tun = mnl_attr_nest_start(nlh, CYPHONIC_A_TUNNEL);
@@ -134,27 +146,85 @@ int kern_cyph_tunnel_new(struct kern_cyph *c, uint32_t ifindex, const struct ker
 	}
 	if (t->endpoint_len)
 		mnl_attr_put(nlh, CYPHONIC_TUNNEL_A_ENDPOINT, t->endpoint_len, &t->endpoint);
-	key = mnl_attr_nest_start(nlh, CYPHONIC_TUNNEL_A_KEY);
-	mnl_attr_put_u8(nlh, CYPHONIC_KEY_A_SLOT, CYPHONIC_KEY_SLOT_PRIMARY);
-	mnl_attr_put_u8(nlh, CYPHONIC_KEY_A_ID, t->key_id);
-	mnl_attr_put(nlh, CYPHONIC_KEY_A_TX, CYPHONIC_KEY_LEN, t->tx);
-	mnl_attr_put(nlh, CYPHONIC_KEY_A_RX, CYPHONIC_KEY_LEN, t->rx);
-	mnl_attr_nest_end(nlh, key);
+	put_key(nlh, CYPHONIC_KEY_SLOT_PRIMARY, t->key_id, t->tx, t->rx);
 	mnl_attr_nest_end(nlh, tun);
 	rc = kern_nl_talk(&c->nl, nlh, NULL, NULL);
 	explicit_bzero(buf, sizeof(buf));
 	return rc;
 }
 
-int kern_cyph_tunnel_del(struct kern_cyph *c, uint32_t ifindex, uint32_t index)
+/* A request about tunnel index; the TUNNEL nest is left open in *tun. */
+static struct nlmsghdr *tunnel_req(struct kern_cyph *c, void *buf, uint8_t cmd,
+				   uint32_t ifindex, uint32_t index, struct nlattr **tun)
+{
+	struct nlmsghdr *nlh = req(c, buf, cmd, ifindex);
+
+	*tun = mnl_attr_nest_start(nlh, CYPHONIC_A_TUNNEL);
+	mnl_attr_put_u32(nlh, CYPHONIC_TUNNEL_A_INDEX, index);
+	return nlh;
+}
+
+static int tunnel_cmd(struct kern_cyph *c, uint8_t cmd, uint32_t ifindex, uint32_t index)
 {
 	char buf[KERN_NL_BUFSIZE];
-	struct nlmsghdr *nlh = req(c, buf, CYPHONIC_CMD_TUNNEL_DEL, ifindex);
-	struct nlattr *tun = mnl_attr_nest_start(nlh, CYPHONIC_A_TUNNEL);
+	struct nlattr *tun;
+	struct nlmsghdr *nlh = tunnel_req(c, buf, cmd, ifindex, index, &tun);
 
-	mnl_attr_put_u32(nlh, CYPHONIC_TUNNEL_A_INDEX, index);
 	mnl_attr_nest_end(nlh, tun);
 	return kern_nl_talk(&c->nl, nlh, NULL, NULL);
+}
+
+int kern_cyph_tunnel_del(struct kern_cyph *c, uint32_t ifindex, uint32_t index)
+{
+	return tunnel_cmd(c, CYPHONIC_CMD_TUNNEL_DEL, ifindex, index);
+}
+
+static int on_tunnel(const struct nlmsghdr *nlh, void *arg)
+{
+	int64_t *ms = arg;
+	const struct nlattr *a, *t;
+
+	mnl_attr_for_each(a, nlh, GENL_HDRLEN) {
+		if (mnl_attr_get_type(a) != CYPHONIC_A_TUNNEL)
+			continue;
+		mnl_attr_for_each_nested(t, a)
+			if (mnl_attr_get_type(t) == CYPHONIC_TUNNEL_A_LAST_RX_MS &&
+			    !mnl_attr_validate(t, MNL_TYPE_U64))
+				*ms = (int64_t)mnl_attr_get_u64(t);
+	}
+	return 0;
+}
+
+int kern_cyph_tunnel_last_rx(struct kern_cyph *c, uint32_t ifindex, uint32_t index,
+			     int64_t *ms)
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct nlattr *tun;
+	struct nlmsghdr *nlh = tunnel_req(c, buf, CYPHONIC_CMD_TUNNEL_GET, ifindex, index, &tun);
+
+	*ms = -1;
+	mnl_attr_nest_end(nlh, tun);
+	return kern_nl_talk(&c->nl, nlh, on_tunnel, ms);
+}
+
+int kern_cyph_key_swap(struct kern_cyph *c, uint32_t ifindex, uint32_t index)
+{
+	return tunnel_cmd(c, CYPHONIC_CMD_KEY_SWAP, ifindex, index);
+}
+
+int kern_cyph_tunnel_key(struct kern_cyph *c, uint32_t ifindex, uint32_t index,
+			 uint8_t slot, uint8_t key_id, const uint8_t *tx, const uint8_t *rx)
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct nlattr *tun;
+	struct nlmsghdr *nlh = tunnel_req(c, buf, CYPHONIC_CMD_TUNNEL_SET, ifindex, index, &tun);
+	int rc;
+
+	put_key(nlh, slot, key_id, tx, rx);
+	mnl_attr_nest_end(nlh, tun);
+	rc = kern_nl_talk(&c->nl, nlh, NULL, NULL);
+	explicit_bzero(buf, sizeof(buf));
+	return rc;
 }
 
 int kern_cyph_events_open(const struct kern_cyph *c, struct kern_nl *ev, char *err,
@@ -179,15 +249,42 @@ static void copy_addr(const struct nlattr *a, void *dst, size_t len)
 		memcpy(dst, mnl_attr_get_payload(a), len);
 }
 
+static bool is_cmd(const struct kern_cyph *c, const struct nlmsghdr *nlh, uint8_t cmd)
+{
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+
+	return nlh->nlmsg_type == c->family && mnl_nlmsg_get_payload_len(nlh) >= sizeof(*g) &&
+	       g->cmd == cmd;
+}
+
+int kern_cyph_parse_key_limit(const struct kern_cyph *c, const struct nlmsghdr *nlh,
+			      uint32_t *ifindex, uint32_t *index)
+{
+	const struct nlattr *a, *t;
+
+	if (!is_cmd(c, nlh, CYPHONIC_CMD_KEY_LIMIT_NTF))
+		return 0;
+	*ifindex = *index = 0;
+	mnl_attr_for_each(a, nlh, GENL_HDRLEN) {
+		if (mnl_attr_get_type(a) == CYPHONIC_A_IFINDEX &&
+		    !mnl_attr_validate(a, MNL_TYPE_U32))
+			*ifindex = mnl_attr_get_u32(a);
+		if (mnl_attr_get_type(a) != CYPHONIC_A_TUNNEL)
+			continue;
+		mnl_attr_for_each_nested(t, a)
+			if (mnl_attr_get_type(t) == CYPHONIC_TUNNEL_A_INDEX &&
+			    !mnl_attr_validate(t, MNL_TYPE_U32))
+				*index = mnl_attr_get_u32(t);
+	}
+	return *index ? 1 : 0;
+}
+
 int kern_cyph_parse_needed(const struct kern_cyph *c, const struct nlmsghdr *nlh,
 			   struct kern_cyph_needed *out)
 {
-	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *a, *t;
 
-	if (nlh->nlmsg_type != c->family ||
-	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*g) ||
-	    g->cmd != CYPHONIC_CMD_TUNNEL_NEEDED_NTF)
+	if (!is_cmd(c, nlh, CYPHONIC_CMD_TUNNEL_NEEDED_NTF))
 		return 0;
 	memset(out, 0, sizeof(*out));
 	mnl_attr_for_each(a, nlh, GENL_HDRLEN) {

@@ -52,6 +52,17 @@ struct kern_tunnel {
 /* TUNNEL_NEW; the request buffer, which holds the keys, is wiped. */
 int kern_cyph_tunnel_new(struct kern_cyph *c, uint32_t ifindex, const struct kern_tunnel *t);
 int kern_cyph_tunnel_del(struct kern_cyph *c, uint32_t ifindex, uint32_t index);
+/* TUNNEL_SET KEY into slot (enum cyphonic_key_slot); the buffer is wiped. */
+int kern_cyph_tunnel_key(struct kern_cyph *c, uint32_t ifindex, uint32_t index,
+			 uint8_t slot, uint8_t key_id, const uint8_t *tx, const uint8_t *rx);
+/*
+ * TUNNEL_GET of one tunnel: milliseconds since its last authenticated
+ * packet into *ms, or -1 when it has received none yet.
+ */
+int kern_cyph_tunnel_last_rx(struct kern_cyph *c, uint32_t ifindex, uint32_t index,
+			     int64_t *ms);
+/* KEY_SWAP: the next key becomes primary (TX switches to it). */
+int kern_cyph_key_swap(struct kern_cyph *c, uint32_t ifindex, uint32_t index);
 
 /* A "tunnel needed" event: traffic from local to remote has no tunnel. */
 struct kern_cyph_needed {
@@ -67,5 +78,11 @@ int kern_cyph_events_open(const struct kern_cyph *c, struct kern_nl *ev, char *e
 /* 1 when nlh is a TUNNEL_NEEDED_NTF of the family (filled into *out), else 0. */
 int kern_cyph_parse_needed(const struct kern_cyph *c, const struct nlmsghdr *nlh,
 			   struct kern_cyph_needed *out);
+/*
+ * 1 when nlh is a KEY_LIMIT_NTF (the primary key of tunnel *index on
+ * device *ifindex reached its rekey count or age), else 0.
+ */
+int kern_cyph_parse_key_limit(const struct kern_cyph *c, const struct nlmsghdr *nlh,
+			      uint32_t *ifindex, uint32_t *index);
 
 #endif
