@@ -164,19 +164,21 @@ static struct nlmsghdr *tunnel_req(struct kern_cyph *c, void *buf, uint8_t cmd,
 	return nlh;
 }
 
-static int tunnel_cmd(struct kern_cyph *c, uint8_t cmd, uint32_t ifindex, uint32_t index)
+/* cmd about tunnel index with nothing more; replies go to cb. */
+static int tunnel_cmd(struct kern_cyph *c, uint8_t cmd, uint32_t ifindex, uint32_t index,
+		      kern_nl_cb cb, void *arg)
 {
 	char buf[KERN_NL_BUFSIZE];
 	struct nlattr *tun;
 	struct nlmsghdr *nlh = tunnel_req(c, buf, cmd, ifindex, index, &tun);
 
 	mnl_attr_nest_end(nlh, tun);
-	return kern_nl_talk(&c->nl, nlh, NULL, NULL);
+	return kern_nl_talk(&c->nl, nlh, cb, arg);
 }
 
 int kern_cyph_tunnel_del(struct kern_cyph *c, uint32_t ifindex, uint32_t index)
 {
-	return tunnel_cmd(c, CYPHONIC_CMD_TUNNEL_DEL, ifindex, index);
+	return tunnel_cmd(c, CYPHONIC_CMD_TUNNEL_DEL, ifindex, index, NULL, NULL);
 }
 
 static int on_tunnel(const struct nlmsghdr *nlh, void *arg)
@@ -198,18 +200,13 @@ static int on_tunnel(const struct nlmsghdr *nlh, void *arg)
 int kern_cyph_tunnel_last_rx(struct kern_cyph *c, uint32_t ifindex, uint32_t index,
 			     int64_t *ms)
 {
-	char buf[KERN_NL_BUFSIZE];
-	struct nlattr *tun;
-	struct nlmsghdr *nlh = tunnel_req(c, buf, CYPHONIC_CMD_TUNNEL_GET, ifindex, index, &tun);
-
 	*ms = -1;
-	mnl_attr_nest_end(nlh, tun);
-	return kern_nl_talk(&c->nl, nlh, on_tunnel, ms);
+	return tunnel_cmd(c, CYPHONIC_CMD_TUNNEL_GET, ifindex, index, on_tunnel, ms);
 }
 
 int kern_cyph_key_swap(struct kern_cyph *c, uint32_t ifindex, uint32_t index)
 {
-	return tunnel_cmd(c, CYPHONIC_CMD_KEY_SWAP, ifindex, index);
+	return tunnel_cmd(c, CYPHONIC_CMD_KEY_SWAP, ifindex, index, NULL, NULL);
 }
 
 int kern_cyph_tunnel_key(struct kern_cyph *c, uint32_t ifindex, uint32_t index,
