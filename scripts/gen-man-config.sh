@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# Writes the key list of docs/man/cyphonic-{as,nms,trs}.conf.5 from each
+# Writes the key list of docs/man/cyphonic-{as,nms,trs}.conf.5 and
+# cyphonicd.conf.5 from each
 # daemon's `--help-config`, which prints the configuration schema compiled
 # into the daemon (section, key, type, required, default, meaning). The
 # generated part sits between the markers
@@ -44,9 +45,9 @@ to_roff() {
 	'
 }
 
-for p in as nms trs; do
-	page=$top/docs/man/cyphonic-$p.conf.5
-	bin=$bindir/cyphonic-$p
+for p in cyphonic-as cyphonic-nms cyphonic-trs cyphonicd; do
+	page=$top/docs/man/$p.conf.5
+	bin=$bindir/$p
 	if [ ! -x "$bin" ]; then
 		echo "gen-man-config: $bin not built (make -C user progs)" >&2
 		exit 2
@@ -65,7 +66,7 @@ for p in as nms trs; do
 	' "$page" > "$new" || { echo "gen-man-config: $page has no BEGIN KEYS marker" >&2; exit 2; }
 	if [ "$check" = 1 ]; then
 		if ! diff -u "$page" "$new" >&2; then
-			echo "gen-man-config: $page does not match cyphonic-$p --help-config (run scripts/gen-man-config.sh)" >&2
+			echo "gen-man-config: $page does not match $p --help-config (run scripts/gen-man-config.sh)" >&2
 			status=1
 		fi
 	elif ! cmp -s "$page" "$new"; then

@@ -48,7 +48,7 @@ ip link del cyph0 2> /dev/null
 check "rmmod cyphonic" rmmod cyphonic
 
 # ---- the tools ----
-for p in cyphctl cyphonic-as cyphonic-nms cyphonic-trs cyphonic-admin; do
+for p in cyphctl cyphonicd cyphonic-as cyphonic-nms cyphonic-trs cyphonic-admin; do
 	check "/usr/sbin/$p --version says $ver" \
 		bash -c "/usr/sbin/$p --version | grep -qw -- '$ver'"
 done
@@ -59,7 +59,7 @@ done
 if command -v hardening-check > /dev/null; then
 	check "hardening-check --nocfprotection: every installed binary clean" \
 		hardening-check --nocfprotection /usr/sbin/cyphctl /usr/sbin/cyphonic-as /usr/sbin/cyphonic-nms \
-		/usr/sbin/cyphonic-trs /usr/sbin/cyphonic-admin
+		/usr/sbin/cyphonic-trs /usr/sbin/cyphonic-admin /usr/sbin/cyphonicd
 else
 	fail "hardening-check installed" "apt-get install devscripts"
 fi
@@ -72,6 +72,13 @@ for s in as nms trs; do
 	check "cyphonic-$s.service is not enabled (services need a config first)" \
 		bash -c "! ls /etc/systemd/system/*.wants/cyphonic-$s.service 2> /dev/null | grep -q ."
 done
+unit=/lib/systemd/system/cyphonicd.service
+check "$unit runs /usr/sbin/cyphonicd with /etc/cyphonic/cyphonicd.conf (Type=notify)" \
+	bash -c "grep -qx 'ExecStart=/usr/sbin/cyphonicd -c /etc/cyphonic/cyphonicd.conf' '$unit' && grep -qx 'Type=notify' '$unit' && test -x /usr/sbin/cyphonicd"
+check "cyphonicd.service is not enabled (it needs a config first)" \
+	bash -c "! ls /etc/systemd/system/*.wants/cyphonicd.service 2> /dev/null | grep -q ."
+check "cyphonicd's man pages and example config installed" \
+	bash -c "ls /usr/share/man/man8/cyphonicd.8* /usr/share/man/man5/cyphonicd.conf.5* > /dev/null && test -f /usr/share/doc/cyphonic/examples/cyphonicd.conf"
 check "sysusers created the cyphonic system user" \
 	bash -c "test -f /usr/lib/sysusers.d/cyphonic.conf && getent passwd cyphonic | grep -q ':/var/lib/cyphonic:'"
 check "tmpfiles created /var/lib/cyphonic owned by cyphonic" \
@@ -79,7 +86,7 @@ check "tmpfiles created /var/lib/cyphonic owned by cyphonic" \
 check "example configs in /usr/share/doc/cyphonic/examples, none in /etc" \
 	bash -c "ls /usr/share/doc/cyphonic/examples/as.conf && [ ! -e /etc/cyphonic/as.conf ]"
 check "units' Documentation= file exists" \
-	bash -c "for f in \$(sed -n 's|^Documentation=file:||p' /lib/systemd/system/cyphonic-*.service); do test -f \$f || exit 1; done"
+	bash -c "for f in \$(sed -n 's|^Documentation=file:||p' /lib/systemd/system/cyphonic-*.service /lib/systemd/system/cyphonicd.service); do test -f \$f || exit 1; done"
 # Purge must also remove state the services write (StateDirectory=).
 mkdir -p /var/lib/cyphonic/as && touch /var/lib/cyphonic/as/registry.db
 

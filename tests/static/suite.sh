@@ -159,14 +159,14 @@ for d in "$top"/user/*/; do
 done
 if [ -x "$tmp/user/bin/cyphonic-as" ]; then
 	if "$top/scripts/gen-man-config.sh" --check "$tmp/user/bin" > "$tmp/gen.log" 2>&1; then
-		tap_ok "cyphonic-{as,nms,trs}.conf(5) list exactly the keys of --help-config"
+		tap_ok "cyphonic-{as,nms,trs}.conf(5) and cyphonicd.conf(5) list exactly the keys of --help-config"
 	else
-		fail "cyphonic-{as,nms,trs}.conf(5) list exactly the keys of --help-config" \
+		fail "cyphonic-{as,nms,trs}.conf(5) and cyphonicd.conf(5) list exactly the keys of --help-config" \
 			"run scripts/gen-man-config.sh after make -C user progs:"
 		show "$tmp/gen.log"
 	fi
 else
-	fail "cyphonic-{as,nms,trs}.conf(5) list exactly the keys of --help-config" \
+	fail "cyphonic-{as,nms,trs}.conf(5) and cyphonicd.conf(5) list exactly the keys of --help-config" \
 		"the daemons did not build"
 fi
 

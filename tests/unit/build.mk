@@ -34,3 +34,10 @@ $(OUT)/test/test_e2e $(OUT)/test/test_e2e_door: $(TOP)/tests/unit/e2e_fixture.c 
 CFLAGS_test_trs_sync += -I$(TOP)/user/cyphonic-trs
 SRCS_test_trs_sync := $(TRS_CORE_SRCS) $(TOP)/user/cyphonic-trs/trs_sync.c
 $(OUT)/test/test_trs_sync: $(SRCS_test_trs_sync) $(wildcard $(TOP)/user/cyphonic-trs/*.h)
+
+# cyphonicd (user/cyphonicd): configuration and credential logic, and the
+# kernel/ address parsing it relies on (libmnl).
+CFLAGS_test_cyphonicd += -I$(TOP)/user/cyphonicd
+SRCS_test_cyphonicd := $(TOP)/user/cyphonicd/config.c $(TOP)/user/cyphonicd/credential.c
+LDLIBS_test_cyphonicd += -lmnl
+$(OUT)/test/test_cyphonicd: $(SRCS_test_cyphonicd) $(wildcard $(TOP)/user/cyphonicd/*.h)

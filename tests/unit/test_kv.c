@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * user/lib/kv: the [store] keys through the config framework (errors with
- * file and line, cyph_cfg_line_of), address forms, and a connection to a
+ * file and line, cyph_cfg_key_line), address forms, and a connection to a
  * real redis-server this test starts and kills itself (when
  * CYPH_TEST_REDIS says the suite has Redis): commands, a server that
  * disappears (commands fail at once, no stall), and the reconnect when it
@@ -84,10 +84,10 @@ static void test_config(void)
 
 	snprintf(path, sizeof(path), "%s/l.conf", dir);
 	write_file(path, "[store]\n# redis = x\n[other]\nredis = y\n[ store ]\nredis=z\n");
-	TAP_CHECK(cyph_cfg_line_of(path, "store", "redis") == 6 &&
-		  cyph_cfg_line_of(path, "store", "prefix") == 0 &&
-		  cyph_cfg_line_of(NULL, "store", "redis") == 0,
-		  "cyph_cfg_line_of: the section's key, not a comment or another section");
+	TAP_CHECK(cyph_cfg_key_line(path, "store", "redis") == 6 &&
+		  cyph_cfg_key_line(path, "store", "prefix") == 0 &&
+		  cyph_cfg_key_line(NULL, "store", "redis") == 0,
+		  "cyph_cfg_key_line: the section's key, not a comment or another section");
 }
 
 /* ---- a private server --------------------------------------------------------- */

@@ -377,15 +377,10 @@ static int setup(struct nmsd *d)
 		log_err("event loop: %s", strerror(errno));
 		return -1;
 	}
-	if (d->cfg.http_enabled) {
-		d->http = cyph_http_listen(d->cfg.http_listen.text, err, sizeof(err));
-		if (!d->http || cyph_http_attach(d->http, d->loop)) {
-			log_err("[http] listen: %s", err);
-			return -1;
-		}
+	if (cyph_daemon_http(d->loop, d->cfg.http_enabled, d->cfg.http_listen.text, &d->http))
+		return -1;
+	if (d->http)
 		cyph_http_set_ready(d->http, true);
-		log_info("health and metrics on http://%s", d->cfg.http_listen.text);
-	}
 	return 0;
 }
 

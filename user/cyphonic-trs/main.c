@@ -147,14 +147,8 @@ static int setup(struct trsd *d)
 		log_err("event loop setup failed");
 		return -1;
 	}
-	if (d->cfg.http_enabled) {
-		d->http = cyph_http_listen(d->cfg.http_listen.text, err, sizeof(err));
-		if (!d->http || cyph_http_attach(d->http, d->loop)) {
-			log_err("[http] listen: %s", err);
-			return -1;
-		}
-		log_info("health and metrics on http://%s", d->cfg.http_listen.text);
-	}
+	if (cyph_daemon_http(d->loop, d->cfg.http_enabled, d->cfg.http_listen.text, &d->http))
+		return -1;
 	if (cyph_kv_enabled(&d->cfg.kv)) {
 		d->sync = trs_sync_start(&d->trs, &d->cfg.kv, d->cfg.idle_ms, err, sizeof(err));
 		if (!d->sync) {

@@ -54,7 +54,7 @@ static int fail(const char *path, const char *key, char *err, size_t errlen,
 		const char *what, const char *value)
 {
 	snprintf(err, errlen, "%s:%u: [store] %s: '%s': %s", path ? path : "(command line)",
-		 cyph_cfg_line_of(path, "store", key), key, value, what);
+		 cyph_cfg_key_line(path, "store", key), key, value, what);
 	return -1;
 }
 

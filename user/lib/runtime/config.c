@@ -469,3 +469,30 @@ void cyph_cfg_describe(const struct cyph_cfg_field *fields, size_t n, FILE *f)
 			x->help ? x->help : "");
 	}
 }
+
+unsigned int cyph_cfg_key_line(const char *path, const char *section,
+			       const char *key)
+{
+	char sec[128] = "", *line = NULL, *s, *eq, *close;
+	unsigned int n = 0, found = 0;
+	size_t cap = 0;
+	FILE *f;
+
+	if (!path || !(f = fopen(path, "re")))
+		return 0;
+	while (!found && getline(&line, &cap, f) >= 0) {
+		n++;
+		s = trim(line);
+		if (*s == '[' && (close = strchr(s, ']'))) {
+			*close = '\0';
+			snprintf(sec, sizeof(sec), "%s", trim(s + 1));
+		} else if (*s != '#' && *s != ';' && (eq = strchr(s, '='))) {
+			*eq = '\0';
+			if (!strcmp(sec, section) && !strcmp(trim(s), key))
+				found = n;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}

@@ -124,12 +124,13 @@ int cyph_cfg_override(const struct cyph_cfg_field *fields, size_t n, void *out,
 		      size_t errlen);
 
 /*
- * The line of PATH where [section] key is set, for errors of checks made
- * after loading (cross-field, values a daemon validates itself); 0 when
- * the file does not set it (a default or --set) or cannot be read.
+ * The line of path that sets [section] key, or 0 when the file does not
+ * set it (a default or --set value). For errors a daemon finds after
+ * loading (a file that cannot be read, a cross-field rule), so they still
+ * read "PATH:LINE: [section] key: why".
  */
-unsigned int cyph_cfg_line_of(const char *path, const char *section,
-			      const char *key);
+unsigned int cyph_cfg_key_line(const char *path, const char *section,
+			       const char *key);
 
 /* Parsers behind the types, exposed for command-line flags and tests. */
 int cyph_parse_addr(const char *s, struct cyph_cfg_addr *out, const char **why);

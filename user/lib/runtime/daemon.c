@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Shared daemon plumbing: flags, config, drain (daemon.h). */
 #include "daemon.h"
+#include "http.h"
 #include "evloop.h"
 #include "log.h"
 #include "version.h"
@@ -151,4 +152,21 @@ int cyph_daemon_begin(int argc, char **argv, const char *name, const char *summa
 		return 0;
 	}
 	return -1;
+}
+
+int cyph_daemon_http(struct cyph_loop *loop, bool enabled, const char *listen,
+		     struct cyph_http **out)
+{
+	char err[512];
+
+	*out = NULL;
+	if (!enabled)
+		return 0;
+	*out = cyph_http_listen(listen, err, sizeof(err));
+	if (!*out || cyph_http_attach(*out, loop)) {
+		log_err("[http] listen: %s", err);
+		return -1;
+	}
+	log_info("health and metrics on http://%s", listen);
+	return 0;
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 struct cyph_loop;
+struct cyph_http;
 
 struct cyph_daemon_args {
 	const char *config;		/* -c FILE (NULL: defaults + --set only) */
@@ -49,6 +50,14 @@ int cyph_daemon_begin(int argc, char **argv, const char *name, const char *summa
 int cyph_daemon_load_config(const struct cyph_daemon_args *a,
 			    const struct cyph_cfg_field *fields, size_t n, void *out,
 			    char *err, size_t errlen);
+
+/*
+ * The [http] endpoints: when enabled, listens on listen ("host:port") and
+ * attaches to loop (not yet ready: the caller says when), logging where it
+ * serves, or why it cannot. *out stays NULL when disabled. 0, or -1.
+ */
+int cyph_daemon_http(struct cyph_loop *loop, bool enabled, const char *listen,
+		     struct cyph_http **out);
 
 /*
  * Drain: polls idle(arg) every 20 ms and stops loop as soon as it returns

@@ -11,6 +11,7 @@
  *	http.h		/healthz, /readyz and /metrics server
  *	httpreq.h	its request parsing (apart from sockets, for fuzzing)
  *	metrics.h	Prometheus registry
+ *	sdnotify.h	systemd readiness notification without libsystemd
  *	mix.h		hash mixing and string hashing for hash tables
  *	json_out.h	streaming JSON writer
  *	listen.h	TCP listening sockets
@@ -40,6 +41,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "mix.h"
+#include "sdnotify.h"
 #include "sslerr.h"
 #include "version.h"
 #include "workq.h"

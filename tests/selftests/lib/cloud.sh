@@ -1,0 +1,124 @@
+# shellcheck shell=bash
+# The CYPHONIC cloud (AS + NMS) in the wan namespace, and cyphonicd nodes
+# in the sites, for the cyphonicd scenarios (sourced after ../lib.sh).
+# Everything lives in $D (the scenario's scratch directory). The AS and
+# the NMS listen on every wan address: site-a reaches them at $W4A,
+# site-b at $W4B.
+
+CLOUD_KDF=(--kdf-iterations 2000)	# fast password hashes for the test
+
+# metric NS PORT 'NAME{LABELS}': a value from /metrics (empty when absent)
+metric() {
+	nsx "$1" curl -sf "http://127.0.0.1:$2/metrics" | awk -v m="$3" '$1 == m { print $2 }'
+}
+metric_ge() { local v; v=$(metric "$@"); [ -n "$v" ] && [ "${v%.*}" -ge "$4" ]; }
+alive() { kill -0 "$1" 2> /dev/null; }
+
+# cloud_enrol NODE...: CA, the NMS's principal and NODEs (password NODE.pw)
+cloud_enrol() {
+	local n
+	cat > "$D/as.conf" <<-EOC
+	[as]
+	listen = 0.0.0.0:7443
+	domain = cyph.test
+	[tls]
+	cert = $D/as.crt
+	key = $D/as.key
+	names = IP:127.0.0.1,IP:$W4A,IP:$W4B
+	[ca]
+	cert = $D/ca.crt
+	key = $D/ca.key
+	crl = $D/crl.pem
+	[store]
+	path = $D/as.db
+	[vip]
+	prefix4 = 10.77.0.0/16
+	prefix6 = fd00:77::/64
+	[http]
+	listen = 127.0.0.1:9101
+	EOC
+	cyphonic-admin -c "$D/as.conf" init-ca &&
+		cyphonic-admin -c "$D/as.conf" node add nms --password pw-nms "${CLOUD_KDF[@]}" ||
+		return 1
+	for n in "$@"; do
+		echo "$n-secret" > "$D/$n.pw" && chmod 600 "$D/$n.pw" &&
+			cyphonic-admin -c "$D/as.conf" node add "$n" --password-file "$D/$n.pw" \
+				"${CLOUD_KDF[@]}" || return 1
+	done
+}
+
+# cloud_as: start the AS (AS_PID) and wait for /healthz
+cloud_as() {
+	nsenter --net=/run/netns/$NS_W -- cyphonic-as -c "$D/as.conf" > "$D/as.log" 2>&1 &
+	AS_PID=$!
+	wait_until 60 nsx $NS_W curl -sf http://127.0.0.1:9101/healthz
+}
+
+# cloud_nms: the NMS's credential from the AS, then the NMS (NMS_PID)
+cloud_nms() {
+	cat > "$D/nms.conf" <<-EOC
+	[nms]
+	listen = 0.0.0.0:7100
+	lifetime = 6s
+	keepalive = 2s
+	[identity]
+	key = $D/nms.key
+	cert = $D/nms.crt
+	[ca]
+	cert = $D/ca.crt
+	crl = $D/crl.pem
+	[http]
+	listen = 127.0.0.1:9102
+	EOC
+	nsx $NS_W cyph_node --as 127.0.0.1:7443 --as-ca "$D/ca.crt" --name nms \
+		--password pw-nms --save-cert "$D/nms.crt" --save-key "$D/nms.key" enrol \
+		> /dev/null || return 1
+	nsenter --net=/run/netns/$NS_W -- cyphonic-nms -c "$D/nms.conf" > "$D/nms.log" 2>&1 &
+	NMS_PID=$!
+	wait_until 60 nsx $NS_W curl -sf http://127.0.0.1:9102/healthz
+}
+
+# node_conf FILE NODE CLOUD_ADDR [extra lines]: a cyphonicd configuration
+node_conf() {
+	cat > "$1" <<-EOC
+	# cyphonicd for $2
+	[as]
+	address = $3:7443
+	ca = $D/ca.crt
+	name = $2
+	password_file = $D/$2.pw
+	[nms]
+	address = $3:7100
+	[node]
+	device = cyph0
+	port = 7300
+	state_dir = $D/$2-state
+	[log]
+	level = ${NODE_LOG_LEVEL:-info}
+	[http]
+	listen = 127.0.0.1:9104
+	${4:-}
+	EOC
+}
+
+# node_start NS NODE: cyphonicd in NS with $D/NODE.conf, log $D/NODE.log;
+# prints nothing, sets NODE_PID (a direct child: signals reach cyphonicd)
+node_start() {
+	nsenter --net="/run/netns/$1" -- cyphonicd -c "$D/$2.conf" > "$D/$2.log" 2>&1 &
+	NODE_PID=$!
+}
+
+# node_stop PID: SIGTERM, wait up to 20 s; NODE_RC = exit status or "timeout"
+node_stop() {
+	local i st
+	NODE_RC=
+	kill -TERM "$1"
+	for i in $(seq 200); do
+		alive "$1" || break
+		sleep 0.1
+	done
+	if alive "$1"; then NODE_RC=timeout; kill -9 "$1"; fi
+	wait "$1"
+	st=$?
+	[ "$NODE_RC" = timeout ] || NODE_RC=$st
+}

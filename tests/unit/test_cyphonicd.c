@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cyphonicd's pure logic: its configuration (schema, checks, file:line
+ * errors, derived names), the renewal time of a credential, and the
+ * parsing and filtering of rtnetlink address messages that decide what
+ * the node reports to the NMS.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
+#include "cyphonicd.h"
+#include "kernel/addrs.h"
+#include "runtime/config.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/cyphonicd-test.XXXXXX";
+static char conf[300], pwfile[300], cafile[300];
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		perror(path);
+		exit(1);
+	}
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A config with the required keys, then extra lines. */
+static int load(const char *extra, struct cyd_config *c, char *err, size_t len)
+{
+	char text[4096];
+
+	snprintf(text, sizeof(text),
+		 "# cyphonicd test\n"
+		 "[as]\n"
+		 "address = 127.0.0.1:7443\n"
+		 "ca = %s\n"
+		 "name = alice\n"
+		 "password_file = %s\n"
+		 "[nms]\n"
+		 "address = 127.0.0.1:7100\n"
+		 "%s",
+		 cafile, pwfile, extra);
+	write_file(conf, text);
+	err[0] = '\0';
+	if (cyph_cfg_load(conf, cyd_config_fields, cyd_config_nfields, c, err, len))
+		return -1;
+	return cyd_config_check(c, conf, err, len);
+}
+
+/* err starts with "CONF:LINE: " followed by want. */
+static bool err_is(const char *err, unsigned int line, const char *want)
+{
+	char prefix[400];
+
+	snprintf(prefix, sizeof(prefix), "%s:%u: %s", conf, line, want);
+	return !strncmp(err, prefix, strlen(prefix));
+}
+
+static void test_config(void)
+{
+	struct cyd_config c;
+	char err[1024], name[300];
+
+	TAP_CHECK(!load("", &c, err, sizeof(err)), "minimal config loads (%s)", err);
+	TAP_CHECK(!strcmp(c.device, "cyph0") && c.port == 7300 && c.prefix4 == 16 &&
+		  c.prefix6 == 64 && !strcmp(c.state_dir, "/var/lib/cyphonic/node") &&
+		  c.renew_before_ms == 15 * 60 * 1000 && c.http_enabled && c.dns_enabled &&
+		  !strcmp(c.dns_listen.text, "127.0.0.1:5354"),
+		  "defaults: cyph0, port 7300, /16, /64, /var/lib/cyphonic/node, renew 15m, http and DNS on");
+	TAP_CHECK(!strcmp(c.http_listen.text, "127.0.0.1:9104"), "metrics default 127.0.0.1:9104");
+	TAP_CHECK(c.rekey_after_ms == 50 * 60 * 1000 && c.idle_timeout_ms == 3 * 60 * 1000,
+		  "tunnels: rekey every 50m (below the kernel's 1 h), idle after 3m");
+	TAP_CHECK(load("[node]\nrekey_after = 2h\n", &c, err, sizeof(err)) &&
+		  err_is(err, 10, "[node] rekey_after"),
+		  "rekey_after past the kernel's limit refused (%s)", err);
+	cyd_config_as_server_name(&c, name, sizeof(name));
+	TAP_CHECK(!strcmp(name, "127.0.0.1"), "AS server name defaults to the address host");
+	cyd_config_nms_name(&c, "alice.cyph.test", name, sizeof(name));
+	TAP_CHECK(!strcmp(name, "nms.cyph.test"), "NMS name from the credential's domain");
+
+	TAP_CHECK(!load("[node]\ndomain = example.net\n", &c, err, sizeof(err)),
+		  "domain set");
+	cyd_config_nms_name(&c, "alice.cyph.test", name, sizeof(name));
+	TAP_CHECK(!strcmp(name, "nms.example.net"), "NMS name from [node] domain");
+	TAP_CHECK(!load("[nms]\nname = sig.example.net\n[as]\nserver_name = as.example.net\n",
+		       &c, err, sizeof(err)), "nms name and AS server name set (%s)", err);
+	cyd_config_nms_name(&c, "alice.cyph.test", name, sizeof(name));
+	TAP_CHECK(!strcmp(name, "sig.example.net"), "[nms] name wins over the domain");
+	cyd_config_as_server_name(&c, name, sizeof(name));
+	TAP_CHECK(!strcmp(name, "as.example.net"), "[as] server_name wins over the address");
+
+	/* Schema errors carry the line of the offending key. */
+	TAP_CHECK(load("[node]\nport = 70000\n", &c, err, sizeof(err)) &&
+		  err_is(err, 10, "[node] port"), "port out of range: line 10 (%s)", err);
+	TAP_CHECK(load("[node]\nbogus = 1\n", &c, err, sizeof(err)) &&
+		  err_is(err, 10, "[node] bogus: unknown key"), "unknown key named (%s)", err);
+	TAP_CHECK(load("[nodes]\n", &c, err, sizeof(err)) &&
+		  err_is(err, 9, "unknown section [nodes]"), "unknown section named (%s)", err);
+	TAP_CHECK(load("[node]\nprefix4 = 33\n", &c, err, sizeof(err)) &&
+		  err_is(err, 10, "[node] prefix4"), "prefix4 33 refused (%s)", err);
+
+	/* Checks after the schema still name file, line, section and key. */
+	TAP_CHECK(load("[node]\ndevice = has/slash\n", &c, err, sizeof(err)) &&
+		  err_is(err, 10, "[node] device: 'has/slash' is not an interface name"),
+		  "bad device name at its line (%s)", err);
+	TAP_CHECK(load("[node]\ndevice = averyveryverylongname\n", &c, err, sizeof(err)) &&
+		  err_is(err, 10, "[node] device"), "device name too long (%s)", err);
+	TAP_CHECK(load("[node]\nstate_dir = relative/dir\n", &c, err, sizeof(err)) &&
+		  err_is(err, 10, "[node] state_dir: 'relative/dir' is not an absolute path"),
+		  "relative state_dir refused (%s)", err);
+	TAP_CHECK(load("[dns]\nlisten = 192.0.2.1:53\n", &c, err, sizeof(err)) &&
+		  err_is(err, 10, "[dns] listen: 192.0.2.1:53 is not a loopback address"),
+		  "DNS only on loopback (%s)", err);
+	TAP_CHECK(!load("[dns]\nlisten = [::1]:5354\n", &c, err, sizeof(err)) &&
+		  c.dns_enabled, "DNS on ::1 accepted (%s)", err);
+	TAP_CHECK(!load("[dns]\nenabled = false\nlisten = 192.0.2.1:53\n", &c, err,
+			sizeof(err)), "DNS disabled: its address is not checked (%s)", err);
+	TAP_CHECK(load("[node]\ndomain = Bad_Domain\n", &c, err, sizeof(err)) &&
+		  err_is(err, 10, "[node] domain"), "bad domain refused (%s)", err);
+
+	/* A missing password file is named at the line that set it (6). */
+	unlink(pwfile);
+	TAP_CHECK(load("", &c, err, sizeof(err)) &&
+		  err_is(err, 6, "[as] password_file: ") && strstr(err, "No such file"),
+		  "missing password file at line 6 (%s)", err);
+	write_file(pwfile, "\n");
+	TAP_CHECK(load("", &c, err, sizeof(err)) && strstr(err, "empty"),
+		  "empty password refused (%s)", err);
+	write_file(pwfile, "secret\n");
+	unlink(cafile);
+	TAP_CHECK(load("", &c, err, sizeof(err)) && err_is(err, 4, "[as] ca: "),
+		  "unreadable CA at line 4 (%s)", err);
+	write_file(cafile, "not a certificate, but readable\n");
+
+	/* A required key that is missing: line 0. */
+	write_file(conf, "[as]\nname = alice\n");
+	TAP_CHECK(cyph_cfg_load(conf, cyd_config_fields, cyd_config_nfields, &c, err,
+				sizeof(err)) && err_is(err, 0, "[as] address"),
+		  "missing required key: line 0 (%s)", err);
+	TAP_CHECK(load("[node]\n", &c, err, sizeof(err)) == 0, "empty section is fine");
+	TAP_CHECK(cyph_cfg_key_line(conf, "as", "name") == 5 &&
+		  cyph_cfg_key_line(conf, "nms", "address") == 8 &&
+		  cyph_cfg_key_line(conf, "node", "port") == 0,
+		  "cyph_cfg_key_line finds keys per section");
+	TAP_CHECK(load("", &c, err, sizeof(err)) == 0 && !cyph_cfg_override(
+		  cyd_config_fields, cyd_config_nfields, &c, "as.name=Alice", err, sizeof(err)) &&
+		  cyd_config_check(&c, conf, err, sizeof(err)) &&
+		  err_is(err, 5, "[as] name: 'Alice' is not a DNS label"),
+		  "upper-case node name refused (%s)", err);
+}
+
+static void test_renewal(void)
+{
+	/* 1 h credential, renew 15 min before. */
+	TAP_CHECK(cyd_cred_renew_time(1000, 1000 + 3600, 900) == 1000 + 2700,
+		  "renewal renew_before ahead of expiry");
+	/* 10 min credential: renew at half its life, not 15 min before. */
+	TAP_CHECK(cyd_cred_renew_time(1000, 1600, 900) == 1300,
+		  "short credential renews at half life");
+	TAP_CHECK(cyd_cred_renew_time(1000, 900, 900) == 1000, "expired: renew now");
+}
+
+/* An RTM_NEWADDR message for addr on ifindex. */
+static struct nlmsghdr *addr_msg(char *buf, int family, const char *addr,
+				 uint32_t ifindex, uint8_t scope, uint32_t flags)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	unsigned char a[16];
+
+	nlh->nlmsg_type = RTM_NEWADDR;
+	ifa->ifa_family = (uint8_t)family;
+	ifa->ifa_prefixlen = family == AF_INET ? 24 : 64;
+	ifa->ifa_scope = scope;
+	ifa->ifa_index = ifindex;
+	inet_pton(family, addr, a);
+	mnl_attr_put(nlh, IFA_ADDRESS, family == AF_INET ? 4 : 16, a);
+	if (family == AF_INET)
+		mnl_attr_put(nlh, IFA_LOCAL, 4, a);
+	mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
+	return nlh;
+}
+
+static void test_addrs(void)
+{
+	char buf[512], text[64];
+	struct kern_addr a;
+
+	TAP_CHECK(kern_addr_parse(addr_msg(buf, AF_INET, "192.0.2.7", 2, RT_SCOPE_UNIVERSE, 0),
+				  &a) == 1 && a.family == AF_INET && a.ifindex == 2 &&
+		  !strcmp(inet_ntop(AF_INET, &a.v4, text, sizeof(text)), "192.0.2.7"),
+		  "IPv4 address parsed");
+	TAP_CHECK(kern_addr_usable(&a, 5), "global IPv4 usable");
+	TAP_CHECK(!kern_addr_usable(&a, 2), "address on the overlay device skipped");
+	kern_addr_parse(addr_msg(buf, AF_INET, "127.0.0.1", 1, RT_SCOPE_HOST, 0), &a);
+	TAP_CHECK(!kern_addr_usable(&a, 5), "loopback (host scope) skipped");
+	TAP_CHECK(kern_addr_parse(addr_msg(buf, AF_INET6, "2001:db8::5", 3, RT_SCOPE_UNIVERSE,
+					   IFA_F_TENTATIVE), &a) == 1 &&
+		  a.family == AF_INET6 && !strcmp(inet_ntop(AF_INET6, &a.v6, text, sizeof(text)),
+						  "2001:db8::5"),
+		  "IPv6 address parsed (IFA_ADDRESS only)");
+	TAP_CHECK(!kern_addr_usable(&a, 5), "tentative IPv6 (DAD pending) skipped");
+	kern_addr_parse(addr_msg(buf, AF_INET6, "fe80::1", 3, RT_SCOPE_LINK, 0), &a);
+	TAP_CHECK(!kern_addr_usable(&a, 5), "link-local IPv6 skipped");
+	kern_addr_parse(addr_msg(buf, AF_INET6, "2001:db8::6", 3, RT_SCOPE_UNIVERSE,
+				 IFA_F_DEPRECATED), &a);
+	TAP_CHECK(!kern_addr_usable(&a, 5), "deprecated IPv6 skipped");
+	addr_msg(buf, AF_INET, "192.0.2.7", 2, RT_SCOPE_UNIVERSE, 0)->nlmsg_type = RTM_NEWLINK;
+	TAP_CHECK(kern_addr_parse((struct nlmsghdr *)buf, &a) == 0, "other messages ignored");
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(conf, sizeof(conf), "%s/cyphonicd.conf", dir);
+	snprintf(pwfile, sizeof(pwfile), "%s/pw", dir);
+	snprintf(cafile, sizeof(cafile), "%s/ca.crt", dir);
+	write_file(pwfile, "secret\n");
+	write_file(cafile, "readable\n");
+	cyph_log_init("test_cyphonicd", CYPH_LOG_ERR);
+	test_config();
+	test_renewal();
+	test_addrs();
+	unlink(conf);
+	unlink(pwfile);
+	unlink(cafile);
+	rmdir(dir);
+	return tap_done();
+}

@@ -1,0 +1,2 @@
+# cyphonicd talks netlink (genl "cyphonic" and rtnetlink) through libmnl.
+LDLIBS_cyphonicd += -lmnl

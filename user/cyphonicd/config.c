@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cyphonicd configuration: the schema (--help-config, the .conf(5) page)
+ * and the checks the schema cannot express. Every error names the file,
+ * the line that set the key (0 when it was not set in the file) and
+ * "[section] key", like the cloud daemons' errors.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "cyphonicd.h"
+
+#define F(...) CYPH_CFG_FIELD(struct cyd_config, __VA_ARGS__)
+
+const struct cyph_cfg_field cyd_config_fields[] = {
+	F("as", "address", ADDR, as_addr, true, NULL, 0, 0,
+	  "AS TLS address, host:port"),
+	F("as", "ca", PATH, as_ca, true, NULL, 0, 0,
+	  "AS CA certificate (PEM): verifies the AS, the NMS and peers"),
+	F("as", "server_name", STR, as_server_name, false, NULL, 0, 0,
+	  "name or IP expected in the AS certificate (default: the host of address)"),
+	F("as", "name", STR, name, true, NULL, 0, 0,
+	  "this node's name at the AS (cyphonic-admin node add NAME)"),
+	F("as", "password_file", PATH, password_file, true, NULL, 0, 0,
+	  "file whose first line is the node's password (mode 0600)"),
+	F("as", "renew_before", DURATION_MS, renew_before_ms, false, "15m", 10000, 2592000000LL,
+	  "renew the credential this long before it expires (at most half its lifetime)"),
+	F("nms", "address", ADDR, nms_addr, true, NULL, 0, 0,
+	  "NMS UDP address, host:port (its family picks the socket used)"),
+	F("nms", "name", STR, nms_name, false, NULL, 0, 0,
+	  "FQDN in the NMS certificate (default: nms.DOMAIN)"),
+	F("node", "device", STR, device, false, "cyph0", 0, 0,
+	  "cyphonic device; created when absent, deleted at exit if created"),
+	F("node", "port", INT, port, false, "7300", 0, 65535,
+	  "UDP port of the node's IPv4 and IPv6 sockets (0: any)"),
+	F("node", "state_dir", PATH, state_dir, false, "/var/lib/cyphonic/node", 0, 0,
+	  "where the credential (node.crt, node.key) is kept"),
+	F("node", "domain", STR, domain, false, NULL, 0, 0,
+	  "CYPHONIC DNS domain (default: from the credential's FQDN)"),
+	F("node", "prefix4", INT, prefix4, false, "16", 8, 32,
+	  "prefix length of the IPv4 VIP on the device (the overlay's route)"),
+	F("node", "prefix6", INT, prefix6, false, "64", 16, 128,
+	  "prefix length of the IPv6 VIP on the device (the overlay's route)"),
+	F("node", "rekey_after", DURATION_MS, rekey_after_ms, false, "50m", 2000, 3540000,
+	  "new tunnel keys this often (before the kernel's 1 h limit)"),
+	F("node", "idle_timeout", DURATION_MS, idle_timeout_ms, false, "3m", 5000, 86400000,
+	  "a tunnel that received nothing this long is removed (made again on demand)"),
+	F("dns", "enabled", BOOL, dns_enabled, false, "true", 0, 0,
+	  "answer the CYPHONIC domain (peers' names looked up at the NMS on demand)"),
+	F("dns", "listen", ADDR, dns_listen, false, "127.0.0.1:5354", 0, 0,
+	  "UDP and TCP address of the DNS responder (loopback only)"),
+	CYPH_CFG_OPS_FIELDS(struct cyd_config, "127.0.0.1:9104"),
+};
+
+const size_t cyd_config_nfields = sizeof(cyd_config_fields) / sizeof(cyd_config_fields[0]);
+
+__attribute__((format(printf, 6, 7)))
+static int fail(char *err, size_t errlen, const char *path, const char *sec,
+		const char *key, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "%s:%u: [%s] %s: %s", path ? path : "(command line)",
+		 cyph_cfg_key_line(path, sec, key), sec, key, why);
+	return -1;
+}
+
+/* A DNS label as the AS accepts names: [a-z0-9-], 1..63, no edge hyphen. */
+static bool dns_label(const char *s, size_t len)
+{
+	if (!len || len > 63 || s[0] == '-' || s[len - 1] == '-')
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) &&
+		    s[i] != '-')
+			return false;
+	return true;
+}
+
+static bool dns_name(const char *s)
+{
+	const char *dot;
+
+	if (!*s || strlen(s) > 253)
+		return false;
+	for (; (dot = strchr(s, '.')); s = dot + 1)
+		if (!dns_label(s, (size_t)(dot - s)))
+			return false;
+	return dns_label(s, strlen(s));
+}
+
+static bool ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n >= IFNAMSIZ || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '/' || s[i] == ':' || isspace((unsigned char)s[i]))
+			return false;
+	return true;
+}
+
+static bool loopback(const struct cyph_cfg_addr *a)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&a->ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->ss;
+
+	if (a->ss.ss_family == AF_INET)
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	return a->ss.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+}
+
+/* The password file must hold a non-empty first line. */
+static int password_ok(const char *file, const char **why)
+{
+	char line[8];
+	FILE *f = fopen(file, "re");
+
+	if (!f) {
+		*why = strerror(errno);
+		return -1;
+	}
+	if (!fgets(line, sizeof(line), f) || line[0] == '\n' || line[0] == '\0')
+		*why = "empty (the first line is the password)";
+	else
+		*why = NULL;
+	fclose(f);
+	return *why ? -1 : 0;
+}
+
+int cyd_config_check(const struct cyd_config *c, const char *path, char *err,
+		     size_t errlen)
+{
+	const char *why;
+
+	if (!dns_label(c->name, strlen(c->name)))
+		return fail(err, errlen, path, "as", "name", "'%s' is not a DNS label "
+			    "(a-z, 0-9, '-', at most 63)", c->name);
+	if (access(c->as_ca, R_OK))
+		return fail(err, errlen, path, "as", "ca", "%s: %s", c->as_ca, strerror(errno));
+	if (password_ok(c->password_file, &why))
+		return fail(err, errlen, path, "as", "password_file", "%s: %s",
+			    c->password_file, why);
+	if (c->domain[0] && !dns_name(c->domain))
+		return fail(err, errlen, path, "node", "domain", "'%s' is not a DNS name",
+			    c->domain);
+	if (c->nms_name[0] && !dns_name(c->nms_name))
+		return fail(err, errlen, path, "nms", "name", "'%s' is not a DNS name",
+			    c->nms_name);
+	if (!ifname_ok(c->device))
+		return fail(err, errlen, path, "node", "device",
+			    "'%s' is not an interface name (1..%d characters, no '/', ':' or space)",
+			    c->device, IFNAMSIZ - 1);
+	if (c->dns_enabled && !loopback(&c->dns_listen))
+		return fail(err, errlen, path, "dns", "listen", "%s is not a loopback address "
+			    "(127.0.0.0/8 or ::1)", c->dns_listen.text);
+	if (c->state_dir[0] != '/')
+		return fail(err, errlen, path, "node", "state_dir", "'%s' is not an absolute path",
+			    c->state_dir);
+	return 0;
+}
+
+void cyd_config_as_server_name(const struct cyd_config *c, char *out, size_t len)
+{
+	const char *t = c->as_addr.text, *end;
+
+	if (c->as_server_name[0]) {
+		snprintf(out, len, "%s", c->as_server_name);
+		return;
+	}
+	if (t[0] == '[') {
+		end = strchr(t, ']');
+		t++;
+	} else {
+		end = strrchr(t, ':');
+	}
+	snprintf(out, len, "%.*s", end ? (int)(end - t) : (int)strlen(t), t);
+}
+
+void cyd_config_nms_name(const struct cyd_config *c, const char *cred_fqdn,
+			 char *out, size_t len)
+{
+	const char *dot = strchr(cred_fqdn, '.');
+
+	if (c->nms_name[0])
+		snprintf(out, len, "%s", c->nms_name);
+	else if (c->domain[0])
+		snprintf(out, len, "nms.%s", c->domain);
+	else
+		snprintf(out, len, "nms.%s", dot ? dot + 1 : cred_fqdn);
+}

@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cyphonicd internals: one struct for the daemon's state, and the files
+ * that own each part of it:
+ *
+ *	config.c	the INI schema and its checks
+ *	credential.c	AS login over TLS, the stored credential, renewal
+ *	kdev.c		the cyphonic device, its UDP sockets, the VIPs
+ *	location.c	the host's addresses (rtnetlink dump + monitor)
+ *	registration.c	NMS registration, keepalive, re-registration
+ *	tunnels.c	tunnels on demand: route direction, DTLS, TUNNEL_NEW
+ *	dns.c		the DNS responder for the domain, lookups on demand
+ *	metrics.c	/metrics
+ *	main.c		event loop, signals, start and teardown order
+ */
+#ifndef CYPHONICD_H
+#define CYPHONICD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include "client/nmsclient.h"
+#include "kernel/cyphdev.h"
+#include "kernel/nlsock.h"
+#include "runtime/config.h"
+#include "runtime/daemon.h"
+#include "runtime/log.h"
+
+/* ---- config.c ---- */
+
+struct cyd_config {
+	struct cyph_cfg_addr as_addr;
+	cyph_cfg_path as_ca;
+	cyph_cfg_str as_server_name;	/* "" = host part of as_addr */
+	cyph_cfg_str name;
+	cyph_cfg_path password_file;
+	long long renew_before_ms;
+	struct cyph_cfg_addr nms_addr;
+	cyph_cfg_str nms_name;		/* "" = nms.<domain> */
+	cyph_cfg_str device;
+	long long port;
+	cyph_cfg_path state_dir;
+	cyph_cfg_str domain;		/* "" = from the credential's FQDN */
+	long long prefix4, prefix6;	/* VIP prefix lengths on the device */
+	long long rekey_after_ms, idle_timeout_ms;
+	bool dns_enabled;
+	struct cyph_cfg_addr dns_listen;
+	enum cyph_log_level log_level;
+	bool http_enabled;
+	struct cyph_cfg_addr http_listen;
+};
+
+extern const struct cyph_cfg_field cyd_config_fields[];
+extern const size_t cyd_config_nfields;
+/*
+ * Checks what the schema cannot (names, cross-field rules, readable
+ * files). path names the file in "PATH:LINE: [section] key: why" errors.
+ */
+int cyd_config_check(const struct cyd_config *c, const char *path, char *err,
+		     size_t errlen);
+/* The AS host to verify in its certificate (server_name or address host). */
+void cyd_config_as_server_name(const struct cyd_config *c, char *out, size_t len);
+/* The NMS name to verify: nms_name, or nms.<domain>. */
+void cyd_config_nms_name(const struct cyd_config *c, const char *cred_fqdn,
+			 char *out, size_t len);
+
+/* ---- credential.c ---- */
+
+struct cyd_cred {
+	EVP_PKEY *key;
+	uint8_t *cert;
+	size_t cert_len;
+	uint64_t node_id;
+	char fqdn[256];
+	struct in_addr vip4;
+	struct in6_addr vip6;
+	bool has_vip4, has_vip6;
+	int64_t not_after;		/* Unix seconds */
+	int64_t renew_at;		/* Unix seconds */
+};
+
+/* Stored credential if still good for renew_before, else a new one from the AS. */
+int cyd_cred_obtain(const struct cyd_config *c, struct cyd_cred *out, char *err,
+		    size_t errlen);
+/* A new credential from the AS, saved to state_dir. 0 or -1 with err. */
+int cyd_cred_login(const struct cyd_config *c, struct cyd_cred *out, char *err,
+		   size_t errlen);
+void cyd_cred_free(struct cyd_cred *cr);
+/* When to renew a credential valid until not_after, fetched at now. */
+int64_t cyd_cred_renew_time(int64_t now, int64_t not_after, int64_t renew_before_s);
+
+/* ---- kdev.c ---- */
+
+struct cyd_kdev {
+	struct kern_nl rtnl;
+	struct kern_cyph genl;
+	uint32_t ifindex;
+	bool created;			/* we created the device: delete it */
+	bool local_added, addr4_added, addr6_added;
+	int fd4, fd6;			/* our UDP sockets, held by the kernel */
+	uint16_t port;
+	struct in_addr vip4;
+	struct in6_addr vip6;
+	bool has_vip4, has_vip6;
+	uint8_t plen4, plen6;
+};
+
+int cyd_kdev_up(struct cyd_kdev *k, const struct cyd_config *c,
+		const struct cyd_cred *cr, char *err, size_t errlen);
+/* Undoes everything cyd_kdev_up did, in reverse. */
+void cyd_kdev_down(struct cyd_kdev *k);
+
+/* ---- location.c ---- */
+
+struct cyd_location {
+	struct kern_nl mon, req;
+	uint32_t skip_ifindex;
+	uint16_t port4, port6;
+	struct proto_ep eps[PROTO_MAX_ADDRS];
+	unsigned int n;
+	uint64_t changed_ms;		/* monotonic time of the last change event */
+};
+
+int cyd_location_open(struct cyd_location *l, char *err, size_t errlen);
+void cyd_location_close(struct cyd_location *l);
+/* Re-reads the addresses; returns 1 when the list changed, 0 if not, -1. */
+int cyd_location_refresh(struct cyd_location *l);
+/* Drains the monitor socket; returns true when an address event came. */
+bool cyd_location_events(struct cyd_location *l);
+
+/* ---- registration.c ---- */
+
+enum cyd_reg_state { CYD_UNREGISTERED, CYD_REGISTERING, CYD_REGISTERED };
+
+struct cyd;
+struct cyd_reg {
+	struct cyd *d;
+	struct nmsc nmsc;
+	int fd;				/* socket towards the NMS (fd4 or fd6) */
+	struct sockaddr_storage nms_sa;
+	socklen_t nms_len;
+	enum cyd_reg_state state;
+	uint64_t pending_seq;		/* REGISTER awaiting its ACK, 0: none */
+	uint32_t rto_ms;
+	uint64_t last_heard_ms;		/* monotonic, last authentic NMS message */
+	uint64_t change_ms;		/* address change awaiting re-registration */
+	struct cyph_timer *retx, *keepalive;
+	char observed[64];
+};
+
+int cyd_reg_start(struct cyd_reg *r, struct cyd *d, char *err, size_t errlen);
+/* New credential or new addresses: register again now. */
+void cyd_reg_restart(struct cyd_reg *r, bool full);
+/* The credential in d->cred was renewed: full REGISTER with it. */
+void cyd_reg_new_credential(struct cyd_reg *r);
+void cyd_reg_location_changed(struct cyd_reg *r, uint64_t event_ms);
+/* A non-DATA datagram on one of the node's sockets. */
+void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len);
+/* SIGTERM: DEREGISTER (best effort) and stop the timers. */
+void cyd_reg_stop(struct cyd_reg *r);
+/* Sends a datagram nmsc_*() built to the NMS (n 0: nothing). */
+void cyd_reg_send(struct cyd_reg *r, const uint8_t *p, size_t n);
+
+/* ---- tunnels.c ---- */
+
+struct cyd_tun;
+struct e2e_ctx;
+struct cyd_tunnels {
+	struct cyd *d;
+	struct e2e_ctx *ctx;
+	struct kern_nl ev;		/* the cyphonic events group */
+	struct cyd_tun *list;
+	uint32_t next_index;
+	struct cyph_timer *tick;
+	uint64_t idle_check_ms;		/* monotonic, last idle scan */
+};
+
+int cyd_tunnels_start(struct cyd_tunnels *t, struct cyd *d, char *err, size_t errlen);
+void cyd_tunnels_stop(struct cyd_tunnels *t);
+/* A ROUTE_RESP, or an ERROR, from the NMS (ignored unless it answers ours). */
+void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev);
+/* A HANDSHAKE datagram from a peer. */
+void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t len,
+		       const struct sockaddr_storage *from, socklen_t flen);
+void cyd_tunnels_new_credential(struct cyd_tunnels *t);
+/* A DNS query for name waits: ask the NMS (answer through cyd_dns_answer). */
+void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name);
+
+/* ---- dns.c ---- */
+
+struct dns_names;
+struct dns_responder;
+struct dns_server;
+struct cyd_dns {
+	struct dns_names *names;
+	struct dns_responder *resp;
+	struct dns_server *srv;
+};
+
+int cyd_dns_start(struct cyd_dns *s, struct cyd *d, char *err, size_t errlen);
+/* The lookup of name ended: its VIPs (none: NXDOMAIN), or failed (SERVFAIL). */
+void cyd_dns_answer(struct cyd_dns *s, const char *name, const struct in_addr *vip4,
+		    const struct in6_addr *vip6, bool failed);
+void cyd_dns_stop(struct cyd_dns *s);
+
+/* ---- metrics.c ---- */
+
+int cyd_metrics_init(void);
+void cyd_metrics_state(enum cyd_reg_state s);
+void cyd_metrics_register(bool ok);
+void cyd_metrics_reregistration(uint64_t ms);
+void cyd_metrics_credential(bool ok, int64_t not_after);
+void cyd_metrics_reload(bool ok);
+void cyd_metrics_signal_dropped(void);
+void cyd_metrics_handshake(bool ok);
+void cyd_metrics_tunnels_direct(int delta);
+void cyd_metrics_route_latency(uint64_t start_ns);
+void cyd_metrics_rekey(bool ok);
+
+/* ---- main.c ---- */
+
+struct cyd {
+	struct cyph_daemon_args args;
+	struct cyd_config cfg;
+	struct cyd_cred cred;
+	struct cyd_kdev kdev;
+	struct cyd_location loc;
+	struct cyd_reg reg;
+	struct cyd_tunnels tun;
+	struct cyd_dns dns;
+	struct cyph_ca *ca;		/* [as] ca: NMS and peer certificates */
+	struct cyph_loop *loop;
+	struct cyph_http *http;
+	struct cyph_workq *wq;
+	bool renewing, stopping;
+};
+
+#endif

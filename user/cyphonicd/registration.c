@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Registration at the NMS (docs/protocol.md sections 5, 6 and 9), sent
+ * from the node's own UDP socket, the one the kernel sends DATA from, so
+ * the NMS observes the same NAT mapping that peers will use.
+ *
+ *   UNREGISTERED --full REGISTER--> REGISTERING --ACK--> REGISTERED
+ *   REGISTERED: KEEPALIVE every keepalive_s; an address change sends a
+ *   refresh REGISTER at once; NOT_REGISTERED, or lifetime - keepalive
+ *   without any answer, starts a full REGISTER again.
+ *
+ * Requests are retransmitted after 300 ms, doubling up to 5 s, for ever:
+ * a node without an NMS keeps trying (and /metrics says so).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "pki/cred.h"
+#include "runtime/evloop.h"
+#include "wire/proto_udp.h"
+#include "cyphonicd.h"
+
+#define RTO_FIRST_MS 300
+#define RTO_MAX_MS 5000
+#define SKEW_MS 30000
+
+void cyd_reg_send(struct cyd_reg *r, const uint8_t *p, size_t n)
+{
+	if (n && sendto(r->fd, p, n, 0, (struct sockaddr *)&r->nms_sa, r->nms_len) < 0)
+		log_debug("send to the NMS: %s", strerror(errno));
+}
+
+static void set_state(struct cyd_reg *r, enum cyd_reg_state s)
+{
+	r->state = s;
+	cyd_metrics_state(s);
+}
+
+static void on_retx(struct cyph_loop *loop, struct cyph_timer *t, void *arg);
+
+static void send_register(struct cyd_reg *r)
+{
+	uint8_t buf[PROTO_RC_LEN + 4096];
+	size_t n;
+
+	n = nmsc_register(&r->nmsc, buf, sizeof(buf), proto_now_ms(), &r->pending_seq);
+	if (!n) {
+		log_err("cannot build a REGISTER (certificate too large?)");
+		return;
+	}
+	cyd_reg_send(r, buf, n);
+	if (r->state == CYD_UNREGISTERED)
+		set_state(r, CYD_REGISTERING);
+	if (r->retx)
+		cyph_loop_del_timer(r->d->loop, r->retx);
+	r->retx = cyph_loop_add_timer(r->d->loop, r->rto_ms, false, on_retx, r);
+}
+
+static void on_retx(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
+{
+	struct cyd_reg *r = arg;
+
+	(void)loop;
+	(void)t;
+	r->retx = NULL;		/* one-shot: freed after this callback */
+	cyd_metrics_register(false);
+	if (r->rto_ms >= RTO_MAX_MS && r->nmsc.registered) {
+		/* Refreshes unanswered for seconds: the NMS may have lost us. */
+		log_warn("NMS does not answer: registering afresh");
+		nmsc_reset(&r->nmsc);
+		set_state(r, CYD_REGISTERING);
+	}
+	r->rto_ms = r->rto_ms * 2 > RTO_MAX_MS ? RTO_MAX_MS : r->rto_ms * 2;
+	send_register(r);
+}
+
+static void on_keepalive(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
+{
+	struct cyd_reg *r = arg;
+	uint64_t silent = cyph_now_ms() - r->last_heard_ms;
+	uint8_t buf[512];
+
+	(void)loop;
+	(void)t;
+	if (r->state != CYD_REGISTERED || r->pending_seq)
+		return;
+	if (silent > (uint64_t)(r->nmsc.lifetime_s - r->nmsc.keepalive_s) * 1000) {
+		log_warn("no answer from the NMS for %llu ms: registering afresh",
+			 (unsigned long long)silent);
+		cyd_reg_restart(r, true);
+		return;
+	}
+	cyd_reg_send(r, buf, nmsc_keepalive(&r->nmsc, buf, sizeof(buf), proto_now_ms(), NULL));
+}
+
+static void arm_keepalive(struct cyd_reg *r)
+{
+	uint64_t ms = (r->nmsc.keepalive_s ? r->nmsc.keepalive_s : 25) * 1000ULL;
+
+	if (r->keepalive)
+		cyph_loop_del_timer(r->d->loop, r->keepalive);
+	r->keepalive = cyph_loop_add_timer(r->d->loop, ms, true, on_keepalive, r);
+}
+
+static void registered(struct cyd_reg *r)
+{
+	bool was = r->state == CYD_REGISTERED;
+
+	if (r->retx)
+		cyph_loop_del_timer(r->d->loop, r->retx);
+	r->retx = NULL;
+	r->pending_seq = 0;
+	r->rto_ms = RTO_FIRST_MS;
+	proto_ep_format(&r->nmsc.observed, r->observed, sizeof(r->observed));
+	set_state(r, CYD_REGISTERED);
+	cyd_metrics_register(true);
+	arm_keepalive(r);
+	if (r->change_ms) {
+		uint64_t ms = cyph_now_ms() - r->change_ms;
+
+		cyd_metrics_reregistration(ms);
+		log_info("re-registered %llu ms after the address change: observed %s, %u address(es)",
+			 (unsigned long long)ms, r->observed, r->nmsc.n_addrs);
+		r->change_ms = 0;
+	} else if (!was) {
+		log_info("registered at the NMS as node %llu: observed %s, keepalive %u s, lifetime %u s",
+			 (unsigned long long)r->nmsc.node_id, r->observed,
+			 r->nmsc.keepalive_s, r->nmsc.lifetime_s);
+	}
+}
+
+static void notify(struct cyd_reg *r, const struct nmsc_event *ev)
+{
+	uint8_t buf[512];
+
+	/* Direct tunnels need nothing from the target; punching and relays
+	 * are not built yet: acknowledge so the NMS stops retransmitting. */
+	log_info("peer %llu is routing to us (mode %u)",
+		 (unsigned long long)ev->msg.peer_id, ev->msg.mode);
+	cyd_reg_send(r, buf, nmsc_notify_ack(&r->nmsc, buf, sizeof(buf), proto_now_ms(),
+					 ev->msg.notify_id));
+}
+
+void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len)
+{
+	struct nmsc_event ev;
+	int rc;
+
+	rc = nmsc_input(&r->nmsc, pkt, len, proto_now_ms(), SKEW_MS, &ev);
+	if (rc) {
+		log_debug("NMS datagram ignored: %s", proto_err_name((unsigned)rc));
+		cyd_metrics_signal_dropped();
+		return;
+	}
+	r->last_heard_ms = cyph_now_ms();
+	switch (ev.type) {
+	case NMSC_EV_REGISTERED:
+		registered(r);
+		break;
+	case NMSC_EV_KEEPALIVE:
+		proto_ep_format(&r->nmsc.observed, r->observed, sizeof(r->observed));
+		break;
+	case NMSC_EV_NOTIFY:
+		notify(r, &ev);
+		break;
+	case NMSC_EV_ROUTE:
+		cyd_tunnels_route(&r->d->tun, &ev);
+		break;
+	case NMSC_EV_ERROR:
+		cyd_tunnels_route(&r->d->tun, &ev);
+		log_warn("NMS error: %s", proto_err_name(ev.error));
+		if (ev.error == PROTO_E_NOT_REGISTERED)
+			cyd_reg_restart(r, true);
+		break;
+	}
+}
+
+void cyd_reg_restart(struct cyd_reg *r, bool full)
+{
+	if (full) {
+		nmsc_reset(&r->nmsc);
+		set_state(r, CYD_REGISTERING);
+	}
+	r->rto_ms = RTO_FIRST_MS;
+	send_register(r);
+}
+
+void cyd_reg_location_changed(struct cyd_reg *r, uint64_t event_ms)
+{
+	const struct cyd_location *l = &r->d->loc;
+
+	nmsc_set_location(&r->nmsc, l->eps, l->n, 0);
+	if (!r->change_ms)
+		r->change_ms = event_ms;
+	cyd_reg_restart(r, false);
+}
+
+int cyd_reg_start(struct cyd_reg *r, struct cyd *d, char *err, size_t errlen)
+{
+	const struct cyph_cfg_addr *a = &d->cfg.nms_addr;
+	char nms_name[300];
+
+	memset(r, 0, sizeof(*r));
+	r->d = d;
+	r->rto_ms = RTO_FIRST_MS;
+	r->fd = a->ss.ss_family == AF_INET ? d->kdev.fd4 : d->kdev.fd6;
+	if (r->fd < 0) {
+		snprintf(err, errlen, "[nms] address: %s: the node has no %s socket", a->text,
+			 a->ss.ss_family == AF_INET ? "IPv4" : "IPv6");
+		return -1;
+	}
+	memcpy(&r->nms_sa, &a->ss, a->len);
+	r->nms_len = a->len;
+	cyd_config_nms_name(&d->cfg, d->cred.fqdn, nms_name, sizeof(nms_name));
+	nmsc_init(&r->nmsc, d->cred.node_id, d->cred.key, d->cred.cert, d->cred.cert_len,
+		  proto_now_ms());
+	nmsc_trust_ca(&r->nmsc, d->ca, nms_name);
+	nmsc_set_location(&r->nmsc, d->loc.eps, d->loc.n, 0);
+	log_info("registering at NMS %s (%s) with %u address(es)", a->text, nms_name, d->loc.n);
+	set_state(r, CYD_UNREGISTERED);
+	send_register(r);
+	return 0;
+}
+
+void cyd_reg_stop(struct cyd_reg *r)
+{
+	uint8_t buf[512];
+
+	if (!r->d)
+		return;
+	if (r->state == CYD_REGISTERED)
+		cyd_reg_send(r, buf, nmsc_deregister(&r->nmsc, buf, sizeof(buf), proto_now_ms()));
+	if (r->retx)
+		cyph_loop_del_timer(r->d->loop, r->retx);
+	if (r->keepalive)
+		cyph_loop_del_timer(r->d->loop, r->keepalive);
+	r->retx = r->keepalive = NULL;
+	set_state(r, CYD_UNREGISTERED);
+}
+
+void cyd_reg_new_credential(struct cyd_reg *r)
+{
+	char nms_name[300];
+	struct cyd *d = r->d;
+
+	cyd_config_nms_name(&d->cfg, d->cred.fqdn, nms_name, sizeof(nms_name));
+	nmsc_init(&r->nmsc, d->cred.node_id, d->cred.key, d->cred.cert, d->cred.cert_len,
+		  proto_now_ms());
+	nmsc_trust_ca(&r->nmsc, d->ca, nms_name);
+	nmsc_set_location(&r->nmsc, d->loc.eps, d->loc.n, 0);
+	log_info("new credential: registering afresh");
+	cyd_reg_restart(r, true);
+}

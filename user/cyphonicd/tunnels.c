@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Tunnels on demand (issue 9 point 2), the direct path: the kernel reports
+ * "tunnel needed" for a VIP (its first packets wait, staged), or a program
+ * resolves a peer's name through the daemon's DNS (dns.c), and the daemon
+ * asks the NMS for route direction, runs the end-to-end DTLS key
+ * agreement (user/lib/e2e) with the directed peer over the node's own
+ * socket, and installs the tunnel and its keys (TUNNEL_NEW), which sends
+ * the staged packets. The peer's daemon answers as responder and installs
+ * its side the same way.
+ *
+ * Rekeying: rekey.c.
+ *
+ * A tunnel that received nothing for [node] idle_timeout is removed (the
+ * next packet makes a new one); a new handshake with a peer we have a
+ * tunnel with replaces the old tunnel.
+ *
+ * Not built here yet: hole punching and the relay (a PUNCH or RELAY
+ * direction is logged and dropped).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <linux/cyphonic.h>
+#include "e2e/frame.h"
+#include "e2e/session.h"
+#include "runtime/addr.h"
+#include "runtime/evloop.h"
+#include "runtime/metrics.h"
+#include "wire/proto_udp.h"
+#include "cyphonicd.h"
+#include "tunnels.h"
+
+#define TICK_MS 50
+#define ROUTE_TIMEOUT_MS 5000	/* the NMS retransmits nothing for us: give up */
+
+
+/* The index the next tunnel gets: never 0 (and not reused for 2^32). */
+static uint32_t peek_index(const struct cyd_tunnels *t)
+{
+	return t->next_index + 1 ? t->next_index + 1 : 1;
+}
+
+static struct cyd_tun *tun_new(struct cyd_tunnels *t)
+{
+	struct cyd_tun *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	t->next_index = peek_index(t);
+	u->index = t->next_index;
+	u->next = t->list;
+	t->list = u;
+	return u;
+}
+
+static void tun_free(struct cyd_tunnels *t, struct cyd_tun *u)
+{
+	struct cyd_tun **p;
+
+	for (p = &t->list; *p; p = &(*p)->next)
+		if (*p == u) {
+			*p = u->next;
+			break;
+		}
+	e2e_session_free(u->hs);
+	free(u);
+}
+
+static void flush(struct cyd_tun *u)
+{
+	uint8_t buf[E2E_DGRAM_MAX];
+	size_t n;
+
+	while (u->hs && (n = e2e_session_output(u->hs, buf, sizeof(buf))))
+		if (sendto(u->fd, buf, n, 0, (struct sockaddr *)&u->peer, u->peer_len) < 0)
+			log_debug("handshake to peer: %s", strerror(errno));
+}
+
+/*
+ * Takes the tunnel out of the kernel now; the record goes at the next
+ * sweep (callers may be walking the list).
+ */
+static void remove_tunnel(struct cyd_tunnels *t, struct cyd_tun *u, const char *why)
+{
+	log_info("tunnel %u to %s removed: %s", u->index, u->who.fqdn, why);
+	kern_cyph_tunnel_del(&t->d->kdev.genl, t->d->kdev.ifindex, u->index);
+	cyd_metrics_tunnels_direct(-1);
+	u->installed = false;
+	e2e_session_free(u->hs);
+	u->hs = NULL;
+}
+
+/*
+ * A new tunnel to a peer we have a tunnel with (the peer restarted, or
+ * removed its side when idle) replaces the old one: the kernel holds one
+ * tunnel per VIP pair.
+ */
+static void replace_old(struct cyd_tunnels *t, struct cyd_tun *u, const struct cyph_node_id *peer)
+{
+	struct cyd_tun *o, *next;
+
+	for (o = t->list; o; o = next) {
+		next = o->next;
+		if (o != u && o->installed &&
+		    ((peer->has_vip4 && o->who.has_vip4 && o->who.vip4.s_addr == peer->vip4.s_addr) ||
+		     (peer->has_vip6 && o->who.has_vip6 && !memcmp(&o->who.vip6, &peer->vip6, 16))))
+			remove_tunnel(t, o, "replaced by a new handshake");
+	}
+}
+
+/*
+ * Once a second: tunnels that received nothing for [node] idle_timeout go,
+ * route requests the NMS never answered are given up, and records of
+ * removed tunnels are freed.
+ */
+static void sweep(struct cyd_tunnels *t)
+{
+	struct cyd *d = t->d;
+	struct cyd_tun *u, *next;
+	uint64_t now = cyph_now_ms();
+	int64_t rx;
+
+	if (now - t->idle_check_ms < 1000)
+		return;
+	t->idle_check_ms = now;
+	for (u = t->list; u; u = next) {
+		next = u->next;
+		if (u->route_seq && now - u->route_ms > ROUTE_TIMEOUT_MS) {
+			log_warn("no route direction from the NMS in %d ms", ROUTE_TIMEOUT_MS);
+			if (u->fqdn[0])
+				cyd_dns_answer(&d->dns, u->fqdn, NULL, NULL, true);
+			tun_free(t, u);
+			continue;
+		}
+		if (!u->installed && !u->hs && !u->route_seq) {
+			tun_free(t, u);
+			continue;
+		}
+		if (!u->installed || (u->hs && e2e_session_state(u->hs) == E2E_ST_HANDSHAKE) ||
+		    kern_cyph_tunnel_last_rx(&d->kdev.genl, d->kdev.ifindex, u->index, &rx))
+			continue;
+		if (rx < 0)	/* nothing received yet: idle since it was made */
+			rx = (int64_t)(now - u->installed_ms);
+		if (rx >= d->cfg.idle_timeout_ms) {
+			remove_tunnel(t, u, "idle");
+			tun_free(t, u);
+		}
+	}
+}
+
+static void install(struct cyd_tunnels *t, struct cyd_tun *u)
+{
+	struct cyd_kdev *k = &t->d->kdev;
+	const struct cyph_node_id *peer = e2e_session_peer(u->hs);
+	struct kern_tunnel kt = { .key_id = 0 };
+	struct e2e_keys keys;
+	char ep[ADDR_ENDPOINT_STRLEN], why[320];
+	int rc;
+
+	if (!peer || e2e_session_keys(u->hs, &keys))
+		return;
+	kt.index = keys.local_index;
+	kt.peer_index = keys.peer_index;
+	kt.has4 = k->has_vip4 && peer->has_vip4;
+	kt.has6 = k->has_vip6 && peer->has_vip6;
+	kt.local4 = k->vip4;
+	kt.remote4 = peer->vip4;
+	kt.local6 = k->vip6;
+	kt.remote6 = peer->vip6;
+	memcpy(&kt.endpoint, &u->peer, u->peer_len);
+	kt.endpoint_len = u->peer_len;
+	kt.tx = keys.tx;
+	kt.rx = keys.rx;
+	replace_old(t, u, peer);
+	rc = kern_cyph_tunnel_new(&k->genl, k->ifindex, &kt);
+	explicit_bzero(&keys, sizeof(keys));
+	addr_format_endpoint((struct sockaddr *)&u->peer, u->peer_len, ep, sizeof(ep));
+	if (rc) {
+		log_err("tunnel to %s: installing it failed: %s", peer->fqdn,
+			kern_nl_strerror(&k->genl.nl, rc, why, sizeof(why)));
+		cyd_metrics_handshake(false);
+		return;
+	}
+	u->installed = true;
+	u->peer_index = kt.peer_index;
+	u->key_id = kt.key_id;
+	u->keyed_ms = u->installed_ms = cyph_now_ms();
+	u->who.id = peer->id;
+	snprintf(u->who.fqdn, sizeof(u->who.fqdn), "%s", peer->fqdn);
+	u->who.vip4 = peer->vip4;
+	u->who.vip6 = peer->vip6;
+	u->who.has_vip4 = peer->has_vip4;
+	u->who.has_vip6 = peer->has_vip6;
+	/* A responder learns whom the tunnel is for only now. */
+	u->family = kt.has4 ? AF_INET : AF_INET6;
+	u->vip4 = peer->vip4;
+	u->vip6 = peer->vip6;
+	cyd_metrics_handshake(true);
+	cyd_metrics_tunnels_direct(1);
+	log_info("tunnel %u/%u to %s up: direct via %s, %s, handshake %llu ms", kt.index,
+		 kt.peer_index, peer->fqdn, ep, u->initiator ? "initiator" : "responder",
+		 (unsigned long long)(cyph_now_ms() - u->hs_ms));
+}
+
+/* After any input or timer of u's handshake: send, install, or clean up. */
+void cyd_tun_progress(struct cyd_tunnels *t, struct cyd_tun *u)
+{
+	enum e2e_state st = e2e_session_state(u->hs);
+
+	/* Keys first, then our last flight: the peer may send DATA under
+	 * the new keys as soon as it has it. */
+	if (st == E2E_ST_DONE && u->rekeying)
+		cyd_rekey_install(t, u);
+	else if (st == E2E_ST_DONE && !u->installed)
+		install(t, u);
+	flush(u);
+	if (st == E2E_ST_FAILED && u->hs_rekey) {
+		/* A failed rekey keeps the tunnel on its key; retry soon. */
+		log_warn("rekey of tunnel %u failed: %s", u->index,
+			 e2e_result_name(e2e_session_result(u->hs)));
+		cyd_metrics_rekey(false);
+		u->rekeying = u->hs_rekey = false;
+		e2e_session_free(u->hs);
+		u->hs = NULL;
+		cyd_rekey_retry_soon(t, u);
+	} else if (st == E2E_ST_FAILED) {
+		log_warn("handshake %s tunnel %u failed: %s", u->initiator ? "for" : "on",
+			 u->index, e2e_result_name(e2e_session_result(u->hs)));
+		cyd_metrics_handshake(false);
+		if (u->installed) {
+			kern_cyph_tunnel_del(&t->d->kdev.genl, t->d->kdev.ifindex, u->index);
+			cyd_metrics_tunnels_direct(-1);
+		}
+		tun_free(t, u);
+	} else if (st == E2E_ST_CLOSED) {
+		e2e_session_free(u->hs);
+		u->hs = NULL;
+		if (!u->installed)
+			tun_free(t, u);
+	}
+}
+
+static bool same_vip(const struct cyd_tun *u, const struct kern_cyph_needed *n)
+{
+	if (n->family == AF_INET)
+		return u->family == AF_INET && u->vip4.s_addr == n->remote4.s_addr;
+	return u->family == AF_INET6 && !memcmp(&u->vip6, &n->remote6, 16);
+}
+
+static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
+{
+	struct cyd_reg *r = &t->d->reg;
+	uint8_t buf[1024];
+	struct cyd_tun *u;
+	size_t len;
+
+	for (u = t->list; u; u = u->next)
+		if ((u->installed || u->hs || u->route_seq) && same_vip(u, n))
+			return;	/* asked already, or the handshake is running */
+	if (r->state != CYD_REGISTERED) {
+		log_info("tunnel needed, but not registered at the NMS yet");
+		return;
+	}
+	log_debug("tunnel needed for %s: asking the NMS",
+		  n->family == AF_INET ? inet_ntoa(n->remote4) : "an IPv6 VIP");
+	u = tun_new(t);
+	if (!u)
+		return;
+	u->family = n->family;
+	u->vip4 = n->remote4;
+	u->vip6 = n->remote6;
+	u->initiator = true;
+	u->route_ns = cyph_metrics_now_ns();
+	u->route_ms = cyph_now_ms();
+	len = nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(), NULL,
+			 n->family == AF_INET ? &n->remote4 : NULL,
+			 n->family == AF_INET6 ? &n->remote6 : NULL, 0, &u->route_seq);
+	cyd_reg_send(r, buf, len);
+}
+
+void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name)
+{
+	struct cyd_reg *r = &t->d->reg;
+	uint8_t buf[1024];
+	struct cyd_tun *u;
+
+	for (u = t->list; u; u = u->next)
+		if (u->route_seq && !strcmp(u->fqdn, name))
+			return;	/* asked already */
+	if (r->state != CYD_REGISTERED || !(u = tun_new(t))) {
+		cyd_dns_answer(&t->d->dns, name, NULL, NULL, true);
+		return;
+	}
+	snprintf(u->fqdn, sizeof(u->fqdn), "%s", name);
+	u->initiator = true;
+	u->route_ns = cyph_metrics_now_ns();
+	u->route_ms = cyph_now_ms();
+	cyd_reg_send(r, buf, nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(), name,
+					NULL, NULL, 0, &u->route_seq));
+}
+
+/* A looked-up name: answer the DNS queries, and learn which VIP it is. */
+static bool answer_lookup(struct cyd_tunnels *t, struct cyd_tun *u,
+			  const struct nmsc_event *ev)
+{
+	const struct proto_msg *m = &ev->msg;
+	bool has4 = ev->type == NMSC_EV_ROUTE && PROTO_HAS(m, PROTO_T_PEER_VIP4);
+	bool has6 = ev->type == NMSC_EV_ROUTE && PROTO_HAS(m, PROTO_T_PEER_VIP6);
+	struct cyd_tun *o;
+
+	cyd_dns_answer(&t->d->dns, u->fqdn, has4 ? &m->peer_vip4 : NULL,
+		       has6 ? &m->peer_vip6 : NULL,
+		       ev->type == NMSC_EV_ERROR && ev->error != PROTO_E_NOT_FOUND);
+	if (!has4 && !has6)
+		return false;
+	u->family = has4 ? AF_INET : AF_INET6;
+	u->vip4 = m->peer_vip4;
+	u->vip6 = m->peer_vip6;
+	for (o = t->list; o; o = o->next)
+		if (o != u && (o->installed || o->hs) && o->family == u->family &&
+		    (u->family == AF_INET ? o->vip4.s_addr == u->vip4.s_addr :
+		     !memcmp(&o->vip6, &u->vip6, 16)))
+			return false;	/* a tunnel exists or is being made */
+	return true;
+}
+
+static void on_events(struct cyph_loop *loop, int fd, uint32_t events, void *arg);
+
+static int on_event_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	struct cyd_tunnels *t = arg;
+	struct kern_cyph_needed n;
+	uint32_t ifindex, index;
+	struct cyd_tun *u;
+
+	if (kern_cyph_parse_needed(&t->d->kdev.genl, nlh, &n) == 1 &&
+	    n.ifindex == t->d->kdev.ifindex)
+		needed(t, &n);
+	if (kern_cyph_parse_key_limit(&t->d->kdev.genl, nlh, &ifindex, &index) == 1 &&
+	    ifindex == t->d->kdev.ifindex) {
+		for (u = t->list; u && u->index != index; u = u->next)
+			;
+		if (u && u->installed) {
+			log_info("tunnel %u: key near its limits, rekeying now", index);
+			cyd_rekey_start(t, u);
+		}
+	}
+	return 0;
+}
+
+static void on_events(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct cyd_tunnels *t = arg;
+	int rc;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	rc = kern_nl_read_events(&t->ev, on_event_msg, t);
+	if (rc)
+		log_warn("kernel events: %s", strerror(-rc));
+}
+
+/* The peer endpoint of the route we can reach: the first of a family we have. */
+static int pick_endpoint(struct cyd_tunnels *t, const struct proto_msg *m, struct cyd_tun *u)
+{
+	for (unsigned int i = 0; i < m->n_peer_eps; i++) {
+		int fd = m->peer_eps[i].family == 4 ? t->d->kdev.fd4 : t->d->kdev.fd6;
+
+		if (fd >= 0) {
+			u->fd = fd;
+			u->peer_len = proto_ep_to_sa(&m->peer_eps[i], &u->peer);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev)
+{
+	static const char *const modes[] = { "?", "direct", "punch", "relay" };
+	struct e2e_expect expect = { .id = ev->msg.peer_id };
+	enum e2e_result why;
+	struct cyd_tun *u;
+
+	for (u = t->list; u && u->route_seq != ev->echo_seq; u = u->next)
+		;
+	if (!u || !ev->echo_seq)
+		return;
+	u->route_seq = 0;
+	cyd_metrics_route_latency(u->route_ns);
+	log_debug("route for tunnel %u: %s", u->index, ev->type == NMSC_EV_ERROR ?
+		  proto_err_name(ev->error) : "answered");
+	if (u->fqdn[0] && !answer_lookup(t, u, ev)) {
+		tun_free(t, u);
+		return;
+	}
+	if (ev->type == NMSC_EV_ERROR || ev->msg.mode != PROTO_MODE_DIRECT) {
+		log_warn("route to %s: %s: only direct tunnels are built yet",
+			 u->family == AF_INET ? inet_ntoa(u->vip4) : "an IPv6 VIP",
+			 ev->type == NMSC_EV_ERROR ? proto_err_name(ev->error) :
+			 modes[ev->msg.mode <= 3 ? ev->msg.mode : 0]);
+		tun_free(t, u);
+		return;
+	}
+	if (pick_endpoint(t, &ev->msg, u)) {
+		log_warn("route to node %llu: no endpoint in a family this node has",
+			 (unsigned long long)ev->msg.peer_id);
+		tun_free(t, u);
+		return;
+	}
+	/* The peer must prove the identity the NMS directed us to. */
+	snprintf(expect.fqdn, sizeof(expect.fqdn), "%s", u->fqdn);
+	expect.vip4 = u->vip4;
+	expect.vip6 = u->vip6;
+	expect.has_vip4 = u->family == AF_INET;
+	expect.has_vip6 = u->family == AF_INET6;
+	u->hs_ms = cyph_now_ms();
+	u->hs = e2e_connect(t->ctx, u->index, 0, &expect, proto_now_ms(), &why);
+	if (!u->hs) {
+		log_err("handshake start: %s", e2e_result_name(why));
+		cyd_metrics_handshake(false);
+		tun_free(t, u);
+		return;
+	}
+	cyd_tun_progress(t, u);
+}
+
+static struct cyd_tun *claim(struct cyd_tunnels *t, const struct e2e_hdr *h,
+			     const struct sockaddr_storage *from, socklen_t flen)
+{
+	struct cyd_tun *u;
+
+	for (u = t->list; u; u = u->next) {
+		if (!u->hs)
+			continue;
+		if (h->receiver && u->index == h->receiver)
+			return u;
+		if (!h->receiver && !u->initiator && u->peer_len == flen &&
+		    !memcmp(&u->peer, from, flen) &&
+		    e2e_session_peer_index(u->hs) == h->sender)
+			return u;
+	}
+	return NULL;
+}
+
+void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t len,
+		       const struct sockaddr_storage *from, socklen_t flen)
+{
+	uint8_t reply[E2E_DGRAM_MAX];
+	size_t reply_len = 0;
+	struct e2e_session *s = NULL;
+	enum e2e_result rc;
+	struct e2e_hdr h;
+	struct cyd_tun *u;
+
+	if (!t->ctx || !e2e_hdr_parse(pkt, len, &h))
+		return;
+	if (h.receiver && e2e_is_client_hello(pkt, len)) {
+		for (u = t->list; u && !(u->installed && u->index == h.receiver); u = u->next)
+			;
+		if (u && cyd_rekey_accept(t, u, fd, pkt, len, from, flen))
+			return;
+	}
+	u = claim(t, &h, from, flen);
+	if (u) {
+		e2e_session_input(u->hs, pkt, len, proto_now_ms());
+		cyd_tun_progress(t, u);
+		return;
+	}
+	if (h.receiver || !e2e_is_client_hello(pkt, len))
+		return;
+	rc = e2e_accept(t->ctx, pkt, len, from, flen, peek_index(t), NULL, proto_now_ms(),
+			&s, reply, &reply_len);
+	if (reply_len)
+		sendto(fd, reply, reply_len, 0, (const struct sockaddr *)from, flen);
+	if (!s) {
+		if (rc != E2E_COOKIE_SENT)
+			log_debug("handshake start refused: %s", e2e_result_name(rc));
+		return;
+	}
+	u = tun_new(t);
+	if (!u) {
+		e2e_session_free(s);
+		return;
+	}
+	u->hs = s;
+	u->hs_ms = cyph_now_ms();
+	u->fd = fd;
+	memcpy(&u->peer, from, flen);
+	u->peer_len = flen;
+	cyd_tun_progress(t, u);
+}
+
+static void on_tick(struct cyph_loop *loop, struct cyph_timer *tm, void *arg)
+{
+	struct cyd_tunnels *t = arg;
+	struct cyd_tun *u, *next;
+	int64_t now = proto_now_ms();
+
+	(void)loop;
+	(void)tm;
+	for (u = t->list; u; u = next) {
+		next = u->next;
+		if (u->hs && e2e_session_next_timer(u->hs, now) == 0) {
+			e2e_session_timer(u->hs, now);
+			cyd_tun_progress(t, u);
+		} else if (cyd_rekey_due(t, u)) {
+			cyd_rekey_start(t, u);
+		}
+	}
+	sweep(t);
+}
+
+int cyd_tunnels_start(struct cyd_tunnels *t, struct cyd *d, char *err, size_t errlen)
+{
+	memset(t, 0, sizeof(*t));
+	t->d = d;
+	if (getrandom(&t->next_index, sizeof(t->next_index), 0) != sizeof(t->next_index))
+		t->next_index = (uint32_t)cyph_now_ms();
+	t->ctx = e2e_ctx_new(NULL, d->ca, d->cred.key, d->cred.cert, d->cred.cert_len,
+			     proto_now_ms(), err, errlen);
+	if (!t->ctx || kern_cyph_events_open(&d->kdev.genl, &t->ev, err, errlen))
+		return -1;
+	if (cyph_loop_add_fd(d->loop, kern_nl_fd(&t->ev), EPOLLIN, on_events, t) ||
+	    !(t->tick = cyph_loop_add_timer(d->loop, TICK_MS, true, on_tick, t))) {
+		snprintf(err, errlen, "event loop: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+void cyd_tunnels_new_credential(struct cyd_tunnels *t)
+{
+	char err[256];
+
+	if (t->ctx && e2e_ctx_set_credential(t->ctx, t->d->cred.key, t->d->cred.cert,
+					     t->d->cred.cert_len, err, sizeof(err)))
+		log_err("handshakes keep the old credential: %s", err);
+}
+
+void cyd_tunnels_stop(struct cyd_tunnels *t)
+{
+	struct cyd *d = t->d;
+
+	if (!d)
+		return;
+	while (t->list) {
+		if (t->list->installed && !d->kdev.created)
+			kern_cyph_tunnel_del(&d->kdev.genl, d->kdev.ifindex, t->list->index);
+		tun_free(t, t->list);
+	}
+	if (t->tick)
+		cyph_loop_del_timer(d->loop, t->tick);
+	if (kern_nl_fd(&t->ev) >= 0)
+		cyph_loop_del_fd(d->loop, kern_nl_fd(&t->ev));
+	kern_nl_close(&t->ev);
+	e2e_ctx_free(t->ctx);
+	memset(t, 0, sizeof(*t));
+}

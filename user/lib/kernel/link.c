@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+/* rtnetlink link and address changes (RTM_NEWLINK, RTM_NEWADDR, ...). */
+#include "link.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <net/if.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+static struct nlmsghdr *link_msg(void *buf, uint16_t type, uint16_t flags,
+				 uint32_t ifindex)
+{
+	struct nlmsghdr *nlh = kern_nl_msg(buf, type, flags);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = (int)ifindex;
+	return nlh;
+}
+
+int kern_link_create(struct kern_nl *nl, const char *name, const char *kind)
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK,
+					NLM_F_CREATE | NLM_F_EXCL, 0);
+	struct nlattr *info;
+
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
+	mnl_attr_nest_end(nlh, info);
+	return kern_nl_talk(nl, nlh, NULL, NULL);
+}
+
+int kern_link_delete(struct kern_nl *nl, uint32_t ifindex)
+{
+	char buf[KERN_NL_BUFSIZE];
+
+	return kern_nl_talk(nl, link_msg(buf, RTM_DELLINK, 0, ifindex), NULL, NULL);
+}
+
+int kern_link_set_up(struct kern_nl *nl, uint32_t ifindex)
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct nlmsghdr *nlh = link_msg(buf, RTM_NEWLINK, 0, ifindex);
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	return kern_nl_talk(nl, nlh, NULL, NULL);
+}
+
+struct kind {
+	char *buf;
+	size_t len;
+};
+
+static int on_link(const struct nlmsghdr *nlh, void *arg)
+{
+	struct kind *k = arg;
+	const struct nlattr *a, *i;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct ifinfomsg)) {
+		if (mnl_attr_get_type(a) != IFLA_LINKINFO)
+			continue;
+		mnl_attr_for_each_nested(i, a) {
+			if (mnl_attr_get_type(i) == IFLA_INFO_KIND &&
+			    !mnl_attr_validate(i, MNL_TYPE_NUL_STRING))
+				snprintf(k->buf, k->len, "%s", mnl_attr_get_str(i));
+		}
+	}
+	return 0;
+}
+
+int kern_link_kind(struct kern_nl *nl, uint32_t ifindex, char *kind, size_t len)
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct kind k = { kind, len };
+
+	kind[0] = '\0';
+	return kern_nl_talk(nl, link_msg(buf, RTM_GETLINK, 0, ifindex), on_link, &k);
+}
+
+int kern_addr_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+		     const void *addr, uint8_t plen)
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct nlmsghdr *nlh = kern_nl_msg(buf, add ? RTM_NEWADDR : RTM_DELADDR,
+					   add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	size_t alen = family == AF_INET ? 4 : 16;
+
+	ifa->ifa_family = (uint8_t)family;
+	ifa->ifa_prefixlen = plen;
+	ifa->ifa_index = ifindex;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	if (family == AF_INET6)
+		ifa->ifa_flags = IFA_F_NODAD;
+	mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
+	mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
+	return kern_nl_talk(nl, nlh, NULL, NULL);
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rtnetlink on a NETLINK_ROUTE request socket: what `ip link add NAME
+ * type KIND`, `ip link del`, `ip link set up` and `ip addr add/del` do.
+ * Every call returns 0 or -errno (the kernel's reason in nl->extack).
+ */
+#ifndef CYPHONIC_KERNEL_LINK_H
+#define CYPHONIC_KERNEL_LINK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "nlsock.h"
+
+/* Creates link name of kind (no extra arguments); -EEXIST if present. */
+int kern_link_create(struct kern_nl *nl, const char *name, const char *kind);
+int kern_link_delete(struct kern_nl *nl, uint32_t ifindex);
+int kern_link_set_up(struct kern_nl *nl, uint32_t ifindex);
+/*
+ * The kind of link ifindex ("cyphonic", "veth", "" for none) into kind;
+ * -ENODEV when there is no such link.
+ */
+int kern_link_kind(struct kern_nl *nl, uint32_t ifindex, char *kind, size_t len);
+
+/*
+ * Adds or deletes address addr (4 or 16 bytes by family AF_INET/AF_INET6)
+ * with prefix length plen on ifindex. IPv6 addresses are added without
+ * duplicate address detection (IFA_F_NODAD): a VIP is unique by the AS.
+ */
+int kern_addr_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+		     const void *addr, uint8_t plen);
+
+#endif
