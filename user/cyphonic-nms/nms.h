@@ -24,6 +24,7 @@ struct nms_config {
 	uint32_t error_rate;		/* signed errors per second */
 	struct proto_ep relay4, relay6;	/* TRS endpoints; family 0 = none */
 	uint8_t relay_key[PROTO_KEY_LEN];	/* shared with the TRS */
+	int64_t boot_ms;		/* refuse timestamps before (0: none) */
 };
 
 /*
@@ -49,6 +50,7 @@ struct nms_stats {
 	uint64_t notify_untracked;	/* sent once: retransmit table full */
 	uint64_t notify_adopted;	/* taken over from a gone replica */
 	uint64_t errors_sent, errors_suppressed;
+	uint64_t before_boot;		/* timestamped before the boot epoch */
 };
 
 struct nms;

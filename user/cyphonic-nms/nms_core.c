@@ -663,6 +663,11 @@ static int input(struct nms *n, const uint8_t *pkt, size_t len,
 		return reply_error(n, m, NULL, from, PROTO_E_BAD_OP);
 	if (!proto_ts_fresh(m->hdr.ts_ms, n->now_ms, n->cfg.skew_ms))
 		return reply_error(n, m, NULL, from, PROTO_E_STALE);
+	if (m->hdr.ts_ms < n->cfg.boot_ms) {
+		/* Captured before a restart: the replay window that saw it is gone. */
+		n->stats.before_boot++;
+		return reply_error(n, m, NULL, from, PROTO_E_STALE);
+	}
 	if (m->hdr.op == PROTO_OP_REGISTER && m->hdr.auth == PROTO_AUTH_SIG)
 		return register_full(n, m, pkt, len, from);
 	return session_msg(n, m, pkt, from);
