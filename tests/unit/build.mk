@@ -15,6 +15,9 @@ TRS_CORE_SRCS := $(TOP)/user/cyphonic-trs/trs_core.c
 CFLAGS_test_nms += -I$(TOP)/user/cyphonic-nms
 SRCS_test_nms := $(NMS_CORE_SRCS)
 $(OUT)/test/test_nms: $(NMS_CORE_SRCS) $(wildcard $(TOP)/user/cyphonic-nms/*.h)
+CFLAGS_test_nms_identity += -I$(TOP)/user/cyphonic-nms
+SRCS_test_nms_identity := $(TOP)/user/cyphonic-nms/identity.c
+$(OUT)/test/test_nms_identity: $(SRCS_test_nms_identity) $(wildcard $(TOP)/user/cyphonic-nms/*.h)
 CFLAGS_test_trs += -I$(TOP)/user/cyphonic-trs
 SRCS_test_trs := $(TRS_CORE_SRCS)
 $(OUT)/test/test_trs: $(TRS_CORE_SRCS) $(wildcard $(TOP)/user/cyphonic-trs/*.h)

@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# NMS under the attacks of issue 12, on loopback with the real daemons: an
+# NMS whose key does not match its certificate refuses to start (it used to
+# report ready and time out every node); the time to its certificate's
+# expiry is exported; a REGISTER captured before a SIGKILL and restart is
+# refused after it (boot epoch of the in-process store), while a fresh
+# registration works. Prints TAP; exits non-zero when a check failed.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/tap.sh"
+san=${CYPH_SAN:-1}
+if [ "$san" = 1 ]; then out=$top/build/san; else out=$top/build; fi
+B=$out/bin
+T=$out/tools
+D=$(mktemp -d /tmp/cyph-t_nmsabuse.XXXXXX)
+pids=()
+failed=0
+
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ "${KEEP:-0}" = 1 ]; then echo "# kept $D"; else rm -rf "$D"; fi
+}
+trap cleanup EXIT
+
+. "$top/tests/cloud/nodelib.sh"
+
+if ! make -s -C "$top/user" SAN="$san" "$B/cyphonic-as" "$B/cyphonic-admin" "$B/cyphonic-nms" \
+	"$T/cyph_node" > "$D/build.log" 2>&1; then
+	tap_fail "cloud: build"; sed 's/^/# /' "$D/build.log" | tail -n 20; tap_plan; exit 1
+fi
+
+echo "TAP version 13"
+as_setup nms alice bob
+read -r NMS NMSH < <(free_ports 2)
+nms_conf() {	# nms_conf KEY CERT
+	cat <<CONF
+[nms]
+listen = 127.0.0.1:$NMS
+lifetime = 20s
+keepalive = 5s
+[identity]
+key = $1
+cert = $2
+[ca]
+cert = $D/ca.crt
+crl = $D/crl.pem
+[http]
+listen = 127.0.0.1:$NMSH
+CONF
+}
+check "NMS credential from the AS" node nms --save-cert "$D/nms.crt" --save-key "$D/nms.key" enrol
+check "a second NMS credential (another key)" \
+	node nms --save-cert "$D/nms2.crt" --save-key "$D/nms2.key" enrol
+nms_conf "$D/nms2.key" "$D/nms.crt" > "$D/bad.conf"
+nms_conf "$D/nms.key" "$D/nms.crt" > "$D/nms.conf"
+
+timeout 30 $B/cyphonic-nms -c "$D/bad.conf" > "$D/bad.log" 2>&1; rc=$?
+check "NMS with a key not matching its certificate exits non-zero (rc $rc)" \
+	test $rc -ne 0 -a $rc -ne 124
+check "... saying why ($(grep -o 'not starting.*' "$D/bad.log" | head -n 1))" \
+	grep -q 'not starting: \[identity\] key does not match' "$D/bad.log"
+check "... and never reported ready" bash -c "! curl -sf http://127.0.0.1:$NMSH/healthz"
+
+start_nms() {
+	$B/cyphonic-nms -c "$D/nms.conf" > "$D/nms.log" 2>&1 & NMS_PID=$!; pids+=($NMS_PID)
+}
+start_nms
+check "NMS up with a matching identity" wait_port $NMSH
+check "certificate time to expiry exported" \
+	retry 10 metric_ge $NMSH cyphonic_nms_identity_expiry_seconds 60
+echo "# cyphonic_nms_identity_expiry_seconds $(metric $NMSH cyphonic_nms_identity_expiry_seconds)"
+
+# A REGISTER captured before a SIGKILL + restart is refused after it.
+node alice --nms 127.0.0.1:$NMS --save-register "$D/alice.reg" register > "$D/alice.out" 2>&1
+check "alice registered (REGISTER captured)" grep -q '^ok registered' "$D/alice.out"
+kill -KILL $NMS_PID
+wait $NMS_PID 2>/dev/null
+start_nms
+check "NMS restarted after SIGKILL" wait_port $NMSH
+cat "$D/alice.reg" > /dev/udp/127.0.0.1/$NMS
+check "the captured REGISTER is refused after the restart (stale)" \
+	retry 10 metric_ge $NMSH 'cyphonic_nms_requests_total{type="register",result="stale"}' 1
+check "... counted as older than the boot epoch" \
+	retry 10 metric_ge $NMSH cyphonic_nms_before_boot_total 1
+check "... and registered nothing" \
+	test "$(metric $NMSH 'cyphonic_nms_requests_total{type="register",result="ok"}')" -eq 0
+node bob --nms 127.0.0.1:$NMS call alice.cyphonic.test 0 > "$D/bob.out" 2>&1
+check "the replayed node is not routable (not_found)" grep -q '^error route not_found' "$D/bob.out"
+node alice --nms 127.0.0.1:$NMS register > "$D/alice2.out" 2>&1
+check "a fresh registration after the restart works" grep -q '^ok registered' "$D/alice2.out"
+
+kill -TERM $NMS_PID
+wait $NMS_PID; rc=$?
+check "NMS exits 0 on SIGTERM (rc $rc)" test $rc -eq 0
+check "no sanitizer or crash output in the NMS logs" \
+	bash -c "! grep -qiE 'sanitizer|segv|abort' $D/nms.log $D/bad.log"
+tap_plan
+exit $failed
