@@ -92,6 +92,12 @@ check "the replayed node is not routable (not_found)" grep -q '^error route not_
 node alice --nms 127.0.0.1:$NMS register > "$D/alice2.out" 2>&1
 check "a fresh registration after the restart works" grep -q '^ok registered' "$D/alice2.out"
 
+# Reported addresses are checked before they reach peers.
+node bob --nms 127.0.0.1:$NMS --report 224.0.0.1:4000 register > "$D/bob2.out" 2>&1
+check "a node reporting a multicast address registers" grep -q '^ok registered' "$D/bob2.out"
+check "... but the address is dropped, not passed to peers" \
+	retry 10 metric_ge $NMSH cyphonic_nms_reported_addrs_dropped_total 1
+
 kill -TERM $NMS_PID
 wait $NMS_PID; rc=$?
 check "NMS exits 0 on SIGTERM (rc $rc)" test $rc -eq 0

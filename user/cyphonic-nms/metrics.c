@@ -20,7 +20,8 @@ static struct {
 		*deregistered, *revoked, *roamed, *routes[PROTO_MODE_RELAY + 1],
 		*cert_cached, *notify_sent, *notify_retrans, *notify_lost, *notify_untracked,
 		*notify_adopted, *errors_sent,
-		*errors_suppressed, *reload_ok, *reload_failed, *send_dropped, *before_boot;
+		*errors_suppressed, *reload_ok, *reload_failed, *send_dropped, *before_boot,
+		*addrs_dropped;
 	struct cyph_gauge *active, *pending, *draining, *identity;
 } m;
 
@@ -71,6 +72,8 @@ int nmsd_metrics_init(void)
 	m.errors_suppressed = C("errors_suppressed_total", "ERROR replies over the budget");
 	m.before_boot = C("before_boot_total",
 			  "requests timestamped before this process started (in-process store)");
+	m.addrs_dropped = C("reported_addrs_dropped_total",
+			    "reported addresses not passed to peers (loopback, multicast, ...)");
 	m.send_dropped = C("send_dropped_total", "replies not sent (socket full or error)");
 	m.reload_ok = cyph_counter_new("cyphonic_nms_reloads_total", "SIGHUP reloads",
 				       "result=\"ok\"");
@@ -118,6 +121,7 @@ void nmsd_metrics_sync(const struct nms *n, bool draining, uint64_t send_dropped
 	set(m.errors_sent, s->errors_sent);
 	set(m.errors_suppressed, s->errors_suppressed);
 	set(m.before_boot, s->before_boot);
+	set(m.addrs_dropped, s->addrs_dropped);
 	set(m.send_dropped, send_dropped);
 	cyph_gauge_set(m.active, (int64_t)nms_active(n));
 	cyph_gauge_set(m.pending, (int64_t)nms_pending_notifies(n));

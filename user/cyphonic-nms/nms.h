@@ -51,6 +51,7 @@ struct nms_stats {
 	uint64_t notify_adopted;	/* taken over from a gone replica */
 	uint64_t errors_sent, errors_suppressed;
 	uint64_t before_boot;		/* timestamped before the boot epoch */
+	uint64_t addrs_dropped;		/* implausible reported addresses */
 };
 
 struct nms;
@@ -103,5 +104,11 @@ int nms_route_decide(const struct nms_reg *src, const struct nms_reg *dst,
 		     uint32_t flags, bool have_relay, struct nms_route *out);
 /* Families a registration can use (NMS_FAM*). */
 uint8_t nms_reg_families(const struct nms_reg *r);
+
+/* Reported addresses worth passing to peers (nms_addr.c). */
+bool nms_addr_plausible(const struct proto_ep *e, const struct proto_ep *observed);
+/* Copies the plausible, distinct ones of in[0..n) to out; returns how many. */
+size_t nms_addrs_filter(const struct proto_ep *in, size_t n, const struct proto_ep *observed,
+			struct proto_ep *out);
 
 #endif

@@ -281,8 +281,8 @@ static void set_location(struct nms *n, struct nms_reg *r,
 			 const struct proto_msg *m, const struct proto_ep *from)
 {
 	r->observed = *from;
-	r->n_addrs = m->n_addrs;
-	memcpy(r->addrs, m->addrs, sizeof(r->addrs[0]) * m->n_addrs);
+	r->n_addrs = (unsigned int)nms_addrs_filter(m->addrs, m->n_addrs, from, r->addrs);
+	n->stats.addrs_dropped += m->n_addrs - r->n_addrs;
 	r->nat = m->nat;
 	r->families = nms_reg_families(r);
 	r->expires_ms = reg_expiry(n, r);

@@ -22,7 +22,13 @@ const struct cyph_cfg_field trsd_config_fields[] = {
 	  "a session with no traffic or bind this long is removed"),
 	F("trs", "max_skew", DURATION_MS, skew_ms, false, "30s", 1000, 600000,
 	  "accepted difference between a BIND timestamp and the TRS clock"),
-	F("trs", "rate", INT, rate, false, "0", 0, 100000000000LL,
+	/*
+	 * 12.5 MB/s = 100 Mbit/s per session: about a node's own encryption
+	 * ceiling on the reference machine (docs/benchmark.md), so a real
+	 * tunnel is not slowed, while a session two colluding nodes point at
+	 * a victim reflects at most that (issue 12 measured 500 Mbit/s).
+	 */
+	F("trs", "rate", INT, rate, false, "12500000", 0, 100000000000LL,
 	  "per-session limit in bytes/s (0: unlimited)"),
 	F("trs", "burst", INT, burst, false, "1048576", 1500, 100000000000LL,
 	  "per-session token bucket depth in bytes"),
