@@ -21,7 +21,7 @@ static struct {
 		*cert_cached, *notify_sent, *notify_retrans, *notify_lost, *notify_untracked,
 		*notify_adopted, *errors_sent,
 		*errors_suppressed, *reload_ok, *reload_failed, *send_dropped, *before_boot,
-		*addrs_dropped;
+		*addrs_dropped, *quota[3];
 	struct cyph_gauge *active, *pending, *draining, *identity;
 } m;
 
@@ -72,6 +72,12 @@ int nmsd_metrics_init(void)
 	m.errors_suppressed = C("errors_suppressed_total", "ERROR replies over the budget");
 	m.before_boot = C("before_boot_total",
 			  "requests timestamped before this process started (in-process store)");
+	m.quota[0] = cyph_counter_new("cyphonic_nms_quota_exceeded_total",
+		"requests answered RATE_LIMITED by a per-node quota", "quota=\"route\"");
+	m.quota[1] = cyph_counter_new("cyphonic_nms_quota_exceeded_total",
+		"requests answered RATE_LIMITED by a per-node quota", "quota=\"relay\"");
+	m.quota[2] = cyph_counter_new("cyphonic_nms_quota_exceeded_total",
+		"requests answered RATE_LIMITED by a per-node quota", "quota=\"notify\"");
 	m.addrs_dropped = C("reported_addrs_dropped_total",
 			    "reported addresses not passed to peers (loopback, multicast, ...)");
 	m.send_dropped = C("send_dropped_total", "replies not sent (socket full or error)");
@@ -122,6 +128,9 @@ void nmsd_metrics_sync(const struct nms *n, bool draining, uint64_t send_dropped
 	set(m.errors_suppressed, s->errors_suppressed);
 	set(m.before_boot, s->before_boot);
 	set(m.addrs_dropped, s->addrs_dropped);
+	set(m.quota[0], s->quota_route);
+	set(m.quota[1], s->quota_relay);
+	set(m.quota[2], s->quota_notify);
 	set(m.send_dropped, send_dropped);
 	cyph_gauge_set(m.active, (int64_t)nms_active(n));
 	cyph_gauge_set(m.pending, (int64_t)nms_pending_notifies(n));

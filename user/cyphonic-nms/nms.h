@@ -25,6 +25,10 @@ struct nms_config {
 	struct proto_ep relay4, relay6;	/* TRS endpoints; family 0 = none */
 	uint8_t relay_key[PROTO_KEY_LEN];	/* shared with the TRS */
 	int64_t boot_ms;		/* refuse timestamps before (0: none) */
+	/* per-node quotas (nms_quota.h); rate 0: unlimited */
+	uint32_t route_rate, route_burst;	/* route requests per second */
+	uint32_t relay_rate, relay_burst;	/* relay grants per second */
+	uint32_t notify_per_node;	/* notification slots one node's requests hold */
 };
 
 /*
@@ -52,6 +56,7 @@ struct nms_stats {
 	uint64_t errors_sent, errors_suppressed;
 	uint64_t before_boot;		/* timestamped before the boot epoch */
 	uint64_t addrs_dropped;		/* implausible reported addresses */
+	uint64_t quota_route, quota_relay, quota_notify;	/* RATE_LIMITED by quota */
 };
 
 struct nms;

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+/* Per-node quotas of the NMS (nms_quota.h). */
+#include <string.h>
+#include "nms_quota.h"
+
+bool nms_bucket_take(struct nms_bucket *b, uint32_t rate, uint32_t burst, int64_t now_ms)
+{
+	if (!rate)
+		return true;
+	if (!b->ms) {
+		b->tokens = burst;
+	} else if (now_ms > b->ms) {
+		b->tokens += (double)(now_ms - b->ms) * rate / 1000.0;
+		if (b->tokens > burst)
+			b->tokens = burst;
+	}
+	b->ms = now_ms > 0 ? now_ms : 1;
+	if (b->tokens < 1)
+		return false;
+	b->tokens -= 1;
+	return true;
+}
+
+static size_t index_of(uint64_t id)
+{
+	uint64_t h = id * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h >> 40) % NMS_QUOTA_SLOTS;
+}
+
+struct nms_quota_slot *nms_quota_slot(struct nms_quota_slot *table, uint64_t id)
+{
+	struct nms_quota_slot *s = &table[index_of(id)];
+
+	if (s->id != id) {
+		memset(s, 0, sizeof(*s));
+		s->id = id;
+	}
+	return s;
+}
+
+struct nms_quota_slot *nms_quota_find(struct nms_quota_slot *table, uint64_t id)
+{
+	struct nms_quota_slot *s = &table[index_of(id)];
+
+	return s->id == id ? s : NULL;
+}
