@@ -34,7 +34,8 @@ fi
 
 echo "TAP version 13"
 as_setup nms alice bob
-read -r NMS NMSH < <(free_ports 2)
+read -r NMS NMSH TRS < <(free_ports 3)
+openssl rand -hex 32 > "$D/relay.key"
 nms_conf() {	# nms_conf KEY CERT
 	cat <<CONF
 [nms]
@@ -47,6 +48,9 @@ cert = $2
 [ca]
 cert = $D/ca.crt
 crl = $D/crl.pem
+[relay]
+endpoint4 = 127.0.0.1:$TRS
+key_file = $D/relay.key
 [http]
 listen = 127.0.0.1:$NMSH
 CONF
@@ -91,6 +95,21 @@ node bob --nms 127.0.0.1:$NMS call alice.cyphonic.test 0 > "$D/bob.out" 2>&1
 check "the replayed node is not routable (not_found)" grep -q '^error route not_found' "$D/bob.out"
 node alice --nms 127.0.0.1:$NMS register > "$D/alice2.out" 2>&1
 check "a fresh registration after the restart works" grep -q '^ok registered' "$D/alice2.out"
+
+# One registered node floods route requests (forced relays): per-node
+# quotas answer RATE_LIMITED (defaults: route burst 100, relay burst 20,
+# 32 notification slots), and another node's requests still work.
+node bob --nms 127.0.0.1:$NMS serve 6 > "$D/bob3.out" 2>&1 & pids+=($!)
+wait_line "$D/bob3.out" '^ok registered'
+node alice --nms 127.0.0.1:$NMS --force-relay flood bob.cyphonic.test 2000 > "$D/flood.out" 2>&1
+check "route flood answered by quota ($(cat "$D/flood.out"))" \
+	grep -qE '^ok flood sent=2000 routed=([0-9]|[12][0-9]|3[0-2]) rate_limited=[1-9]' "$D/flood.out"
+check "quota refusals counted" \
+	retry 10 metric_ge $NMSH 'cyphonic_nms_requests_total{type="route_req",result="rate_limited"}' 1000
+check "the notification table holds at most the per-node cap (32) for that node" \
+	test "$(metric $NMSH cyphonic_nms_pending_notifies)" -le 32
+node bob --nms 127.0.0.1:$NMS call alice.cyphonic.test 0 > "$D/bob4.out" 2>&1
+check "another node still gets its route" grep -q '^ok route' "$D/bob4.out"
 
 # Reported addresses are checked before they reach peers.
 node bob --nms 127.0.0.1:$NMS --report 224.0.0.1:4000 register > "$D/bob2.out" 2>&1

@@ -29,6 +29,12 @@
  * relay through the session, printing
  *   ok replay bind0=RESULT bind1=RESULT relayed=N/5
  * (RESULT: ok, an error name, or timeout) without any credential.
+ *
+ *   cyph_node ... flood TARGET N
+ *
+ * sends N route requests for TARGET back to back (--force-relay: relay
+ * grants) and counts the answers for a second:
+ *   ok flood sent=N routed=R rate_limited=L other=O
  */
 #include <errno.h>
 #include <getopt.h>
@@ -551,6 +557,33 @@ static int replay(const char *trs, const char *f0, const char *f1)
 	return 0;
 }
 
+/* A node abusing its registration: N route requests at once. */
+static void flood(int count)
+{
+	uint8_t buf[2048];
+	int routed = 0, limited = 0, other = 0;
+	int64_t end;
+
+	for (int i = 0; i < count; i++)
+		send_nms(buf, nmsc_route(&C, buf, sizeof(buf), proto_now_ms(), target, NULL, NULL,
+					 o.force_relay ? PROTO_RF_FORCE_RELAY : 0, NULL));
+	end = proto_now_ms() + 1000;
+	while (proto_now_ms() < end) {
+		got_ev = false;
+		pump(50);
+		if (!got_ev)
+			continue;
+		if (last_ev.type == NMSC_EV_ROUTE)
+			routed++;
+		else if (last_ev.type == NMSC_EV_ERROR && last_ev.error == PROTO_E_RATE_LIMITED)
+			limited++;
+		else
+			other++;
+	}
+	printf("ok flood sent=%d routed=%d rate_limited=%d other=%d\n", count, routed, limited,
+	       other);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -632,6 +665,9 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[optind], "call") && optind + 2 < argc) {
 		target = argv[optind + 1];
 		call(atoi(argv[optind + 2]));
+	} else if (!strcmp(argv[optind], "flood") && optind + 2 < argc) {
+		target = argv[optind + 1];
+		flood(atoi(argv[optind + 2]));
 	} else if (!strcmp(argv[optind], "keepalive")) {
 		transact("keepalive", b_keepalive);
 		printf("ok keepalive\n");
