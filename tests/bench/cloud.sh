@@ -53,6 +53,7 @@ error_rate = 100000
 route_rate = 0
 relay_rate = 0
 notify_per_node = 0
+register_rate = 0
 [identity]
 key = $D/nms.key
 cert = $D/nms.crt

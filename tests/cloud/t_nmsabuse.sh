@@ -5,7 +5,9 @@
 # report ready and time out every node); the time to its certificate's
 # expiry is exported; a REGISTER captured before a SIGKILL and restart is
 # refused after it (boot epoch of the in-process store), while a fresh
-# registration works. Prints TAP; exits non-zero when a check failed.
+# registration works; per-node quotas against a route flood; per-source
+# budget against a REGISTER flood; implausible reported addresses dropped.
+# Prints TAP; exits non-zero when a check failed.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
@@ -116,6 +118,17 @@ node bob --nms 127.0.0.1:$NMS --report 224.0.0.1:4000 register > "$D/bob2.out" 2
 check "a node reporting a multicast address registers" grep -q '^ok registered' "$D/bob2.out"
 check "... but the address is dropped, not passed to peers" \
 	retry 10 metric_ge $NMSH cyphonic_nms_reported_addrs_dropped_total 1
+
+# Unauthenticated work per source: 400 signed REGISTERs at once from one
+# address (a replayed capture: each would cost a chain and a signature
+# check) are cut at the source's budget (burst 200) before any of it.
+node alice --nms 127.0.0.1:$NMS --save-register "$D/alice3.reg" register > /dev/null 2>&1
+for i in $(seq 400); do cat "$D/alice3.reg"; done > /dev/udp/127.0.0.1/$NMS
+check "full REGISTERs over the source's budget dropped before signature work" \
+	retry 10 metric_ge $NMSH 'cyphonic_nms_quota_exceeded_total{quota="source"}' 100
+echo "# source budget: $(metric $NMSH 'cyphonic_nms_quota_exceeded_total{quota="source"}') of 400 dropped unverified"
+node bob --nms 127.0.0.1:$NMS --local 127.0.0.2:0 register > "$D/bob5.out" 2>&1
+check "a node at another address registers meanwhile" grep -q '^ok registered' "$D/bob5.out"
 
 kill -TERM $NMS_PID
 wait $NMS_PID; rc=$?

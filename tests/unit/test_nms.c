@@ -779,8 +779,34 @@ static void test_quotas(void)
 		nms_tick(nms, now);
 	TAP_CHECK(route(&e, "qc.test", 0, &ev) == 0,
 		  "once the notification left the table (given up), the slot is free again");
+	/* Full REGISTERs: a budget per source address before any signature work. */
+	cfg.register_rate = 1;
+	cfg.register_burst = 2;
+	nms_set_config(nms, &cfg);
+	{
+		uint8_t buf[2048];
+		struct node f, a2;
+		size_t len;
+
+		node_init(&f, 26, "qf.test", "10.77.0.26", NULL, 0, a.from);
+		len = nmsc_register(&f.c, buf, sizeof(buf), now, NULL);	/* signed */
+		a2 = a;
+		a2.from.port++;		/* same host, another port */
+		TAP_CHECK(deliver(&a, buf, len) != PROTO_E_RATE_LIMITED &&
+			  deliver(&a2, buf, len) != PROTO_E_RATE_LIMITED,
+			  "source budget: the burst (2) is verified");
+		int rc3 = deliver(&a2, buf, len);
+
+		TAP_CHECK(rc3 == PROTO_E_RATE_LIMITED && n_out == 0,
+			  "the 3rd from that address is dropped unverified, unanswered (rc %d, %d out)",
+			  rc3, n_out);
+		TAP_CHECK(deliver(&b, buf, len) != PROTO_E_RATE_LIMITED,
+			  "another address has its own budget");
+		node_free(&f);
+	}
 	st = nms_stats(nms);
 	TAP_CHECK(st->quota_route == 1 && st->quota_relay == 1 && st->quota_notify == 1 &&
+		  st->quota_source == 1 &&
 		  st->req[PROTO_OP_ROUTE_REQ][PROTO_E_RATE_LIMITED] == 3,
 		  "quota refusals counted per quota");
 	node_free(&a);

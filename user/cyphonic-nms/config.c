@@ -44,6 +44,11 @@ const struct cyph_cfg_field nmsd_config_fields[] = {
 	  "relay grants one node may get at once"),
 	F("nms", "notify_per_node", INT, notify_per_node, false, "32", 0, 4096,
 	  "unacknowledged PEER_NOTIFYs one node's requests may hold (0: no limit)"),
+	/* Nodes behind one NAT share an address: generous, but bounded. */
+	F("nms", "register_rate", INT, register_rate, false, "50", 0, 1000000,
+	  "full (signed) REGISTERs per second and source address, dropped above (0: unlimited)"),
+	F("nms", "register_burst", INT, register_burst, false, "200", 1, 1000000,
+	  "full REGISTERs one source address may send at once"),
 	F("nms", "grace_period", DURATION_MS, grace_ms, false, "5s", 0, 3600000,
 	  "SIGTERM: time pending notifications get before exit"),
 	F("identity", "key", PATH, key, true, NULL, 0, 0,
@@ -120,6 +125,8 @@ int nmsd_config_apply(const struct nmsd_config *c, const char *path,
 	out->relay_rate = (uint32_t)c->relay_rate;
 	out->relay_burst = (uint32_t)c->relay_burst;
 	out->notify_per_node = (uint32_t)c->notify_per_node;
+	out->register_rate = (uint32_t)c->register_rate;
+	out->register_burst = (uint32_t)c->register_burst;
 	ep_of(&c->relay4, &out->relay4);
 	ep_of(&c->relay6, &out->relay6);
 	if (out->relay4.family == 6 || out->relay6.family == 4) {

@@ -21,7 +21,7 @@ static struct {
 		*cert_cached, *notify_sent, *notify_retrans, *notify_lost, *notify_untracked,
 		*notify_adopted, *errors_sent,
 		*errors_suppressed, *reload_ok, *reload_failed, *send_dropped, *before_boot,
-		*addrs_dropped, *quota[3];
+		*addrs_dropped, *quota[4];
 	struct cyph_gauge *active, *pending, *draining, *identity;
 } m;
 
@@ -78,6 +78,8 @@ int nmsd_metrics_init(void)
 		"requests answered RATE_LIMITED by a per-node quota", "quota=\"relay\"");
 	m.quota[2] = cyph_counter_new("cyphonic_nms_quota_exceeded_total",
 		"requests answered RATE_LIMITED by a per-node quota", "quota=\"notify\"");
+	m.quota[3] = cyph_counter_new("cyphonic_nms_quota_exceeded_total",
+		"requests answered RATE_LIMITED by a per-node quota", "quota=\"source\"");
 	m.addrs_dropped = C("reported_addrs_dropped_total",
 			    "reported addresses not passed to peers (loopback, multicast, ...)");
 	m.send_dropped = C("send_dropped_total", "replies not sent (socket full or error)");
@@ -131,6 +133,7 @@ void nmsd_metrics_sync(const struct nms *n, bool draining, uint64_t send_dropped
 	set(m.quota[0], s->quota_route);
 	set(m.quota[1], s->quota_relay);
 	set(m.quota[2], s->quota_notify);
+	set(m.quota[3], s->quota_source);
 	set(m.send_dropped, send_dropped);
 	cyph_gauge_set(m.active, (int64_t)nms_active(n));
 	cyph_gauge_set(m.pending, (int64_t)nms_pending_notifies(n));

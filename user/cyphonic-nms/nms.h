@@ -29,6 +29,7 @@ struct nms_config {
 	uint32_t route_rate, route_burst;	/* route requests per second */
 	uint32_t relay_rate, relay_burst;	/* relay grants per second */
 	uint32_t notify_per_node;	/* notification slots one node's requests hold */
+	uint32_t register_rate, register_burst;	/* full REGISTERs per source address */
 };
 
 /*
@@ -57,6 +58,7 @@ struct nms_stats {
 	uint64_t before_boot;		/* timestamped before the boot epoch */
 	uint64_t addrs_dropped;		/* implausible reported addresses */
 	uint64_t quota_route, quota_relay, quota_notify;	/* RATE_LIMITED by quota */
+	uint64_t quota_source;		/* full REGISTERs over their source's budget */
 };
 
 struct nms;

@@ -37,6 +37,7 @@ struct nms {
 	struct nms_pend *pending;
 	size_t n_pending;
 	struct nms_quota_slot *quota;	/* NMS_QUOTA_SLOTS */
+	struct nms_source_slot *sources;	/* NMS_SOURCE_SLOTS */
 	struct nms_stats stats;
 	int64_t now_ms;			/* of the datagram being handled */
 	int64_t last_scan_ms;		/* last expiry scan */
@@ -113,9 +114,11 @@ struct nms *nms_new(const struct nms_config *cfg, struct nms_store *store,
 		return NULL;
 	n->pending = calloc(MAX_PENDING, sizeof(*n->pending));
 	n->quota = calloc(NMS_QUOTA_SLOTS, sizeof(*n->quota));
-	if (!n->pending || !n->quota) {
+	n->sources = calloc(NMS_SOURCE_SLOTS, sizeof(*n->sources));
+	if (!n->pending || !n->quota || !n->sources) {
 		free(n->pending);
 		free(n->quota);
+		free(n->sources);
 		free(n);
 		return NULL;
 	}
@@ -138,6 +141,7 @@ void nms_free(struct nms *n)
 		return;
 	free(n->pending);
 	free(n->quota);
+	free(n->sources);
 	free(n->cert);
 	EVP_PKEY_free(n->key);
 	OPENSSL_cleanse(&n->cfg, sizeof(n->cfg));
@@ -718,8 +722,15 @@ static int input(struct nms *n, const uint8_t *pkt, size_t len,
 		n->stats.before_boot++;
 		return reply_error(n, m, NULL, from, PROTO_E_STALE);
 	}
-	if (m->hdr.op == PROTO_OP_REGISTER && m->hdr.auth == PROTO_AUTH_SIG)
+	if (m->hdr.op == PROTO_OP_REGISTER && m->hdr.auth == PROTO_AUTH_SIG) {
+		/* Before any certificate or signature work; no reply: none is cheap. */
+		if (!nms_bucket_take(nms_source_bucket(n->sources, from), n->cfg.register_rate,
+				     n->cfg.register_burst, n->now_ms)) {
+			n->stats.quota_source++;
+			return PROTO_E_RATE_LIMITED;
+		}
 		return register_full(n, m, pkt, len, from);
+	}
 	return session_msg(n, m, pkt, from);
 }
 

@@ -39,4 +39,22 @@ struct nms_quota_slot *nms_quota_slot(struct nms_quota_slot *table, uint64_t id)
 /* Node id's slot if it still holds id, else NULL (for releasing). */
 struct nms_quota_slot *nms_quota_find(struct nms_quota_slot *table, uint64_t id);
 
+/*
+ * Per-source budget for unauthenticated work (full REGISTERs: a chain
+ * check and a signature check each): one bucket per source IP address
+ * (ports ignored: one host), in a table of NMS_SOURCE_SLOTS hashed by the
+ * address, reset when another address takes the slot. It bounds what one
+ * address costs; spoofed sources need the stateless cookie (not done).
+ */
+#define NMS_SOURCE_SLOTS 4096
+
+struct nms_source_slot {
+	uint8_t family;
+	uint8_t addr[16];
+	struct nms_bucket b;
+};
+
+struct proto_ep;
+struct nms_bucket *nms_source_bucket(struct nms_source_slot *table, const struct proto_ep *from);
+
 #endif
