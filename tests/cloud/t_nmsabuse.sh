@@ -11,28 +11,8 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
-san=${CYPH_SAN:-1}
-if [ "$san" = 1 ]; then out=$top/build/san; else out=$top/build; fi
-B=$out/bin
-T=$out/tools
-D=$(mktemp -d /tmp/cyph-t_nmsabuse.XXXXXX)
-pids=()
-failed=0
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	if [ "${KEEP:-0}" = 1 ]; then echo "# kept $D"; else rm -rf "$D"; fi
-}
-trap cleanup EXIT
-
 . "$top/tests/cloud/nodelib.sh"
-
-if ! make -s -C "$top/user" SAN="$san" "$B/cyphonic-as" "$B/cyphonic-admin" "$B/cyphonic-nms" \
-	"$T/cyph_node" > "$D/build.log" 2>&1; then
-	tap_fail "cloud: build"; sed 's/^/# /' "$D/build.log" | tail -n 20; tap_plan; exit 1
-fi
+t_begin t_nmsabuse bin/cyphonic-as bin/cyphonic-admin bin/cyphonic-nms tools/cyph_node
 
 echo "TAP version 13"
 as_setup nms alice bob

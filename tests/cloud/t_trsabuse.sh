@@ -9,23 +9,8 @@
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/lib/tap.sh"
-san=${CYPH_SAN:-1}
-if [ "$san" = 1 ]; then out=$top/build/san; else out=$top/build; fi
-B=$out/bin
-T=$out/tools
-D=$(mktemp -d /tmp/cyph-t_trsabuse.XXXXXX)
-pids=()
-failed=0
-
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	if [ "${KEEP:-0}" = 1 ]; then echo "# kept $D"; else rm -rf "$D"; fi
-}
-trap cleanup EXIT
-
 . "$top/tests/cloud/nodelib.sh"
+t_begin t_trsabuse bin/cyphonic-as bin/cyphonic-admin bin/cyphonic-nms bin/cyphonic-trs tools/cyph_node
 
 unanswered_ge() {	# unanswered_ge FILE N: at least N of the stream's echoes (10 ms apart) lost
 	local sent echoed
@@ -33,11 +18,6 @@ unanswered_ge() {	# unanswered_ge FILE N: at least N of the stream's echoes (10 
 	echoed=$(sed -n 's/.*stream .*echoed=\([0-9]*\).*/\1/p' "$1")
 	test -n "$sent" && test -n "$echoed" && test $((sent - echoed)) -ge "$2"
 }
-
-if ! make -s -C "$top/user" SAN="$san" "$B/cyphonic-as" "$B/cyphonic-admin" "$B/cyphonic-nms" \
-	"$B/cyphonic-trs" "$T/cyph_node" > "$D/build.log" 2>&1; then
-	tap_fail "cloud: build"; sed 's/^/# /' "$D/build.log" | tail -n 20; tap_plan; exit 1
-fi
 
 echo "TAP version 13"
 as_setup nms alice bob carol dave erin frank
