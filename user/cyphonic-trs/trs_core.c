@@ -254,7 +254,9 @@ static int bind_end(struct trs *t, struct trs_shard *s, const struct proto_rc *r
 	 */
 	if (rc->seq <= e->last_seq)
 		return PROTO_E_REPLAY;
-	if (x->tomb_until_ms) {
+	if (x->tomb_until_ms) {		/* an ended session starts again */
+		if (atomic_load(&t->draining))
+			return PROTO_E_DRAINING;
 		if (t->cfg.max_sessions &&
 		    atomic_load(&t->n_sessions) >= t->cfg.max_sessions)
 			return PROTO_E_FULL;
