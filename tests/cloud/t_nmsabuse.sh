@@ -107,6 +107,8 @@ for i in $(seq 400); do cat "$D/alice3.reg"; done > /dev/udp/127.0.0.1/$NMS
 check "full REGISTERs over the source's budget dropped before signature work" \
 	retry 10 metric_ge $NMSH 'cyphonic_nms_quota_exceeded_total{quota="source"}' 100
 echo "# source budget: $(metric $NMSH 'cyphonic_nms_quota_exceeded_total{quota="source"}') of 400 dropped unverified"
+check "kernel receive-queue drops exported ($(metric $NMSH cyphonic_nms_udp_rx_dropped_total))" \
+	bash -c "curl -sf http://127.0.0.1:$NMSH/metrics | grep -q '^cyphonic_nms_udp_rx_dropped_total '"
 node bob --nms 127.0.0.1:$NMS --local 127.0.0.2:0 register > "$D/bob5.out" 2>&1
 check "a node at another address registers meanwhile" grep -q '^ok registered' "$D/bob5.out"
 

@@ -132,6 +132,8 @@ node alice --force-relay --nms 127.0.0.1:$NMS --timeout 3000 call bob.cyphonic.t
 check "after the overlap the old key is refused ($(tail -n 1 "$D/alice3.out"))" \
 	grep -q '^error bind' "$D/alice3.out"
 
+check "kernel receive-queue drops exported ($(metric $TRSH cyphonic_trs_udp_rx_dropped_total))" \
+	bash -c "curl -sf http://127.0.0.1:$TRSH/metrics | grep -q '^cyphonic_trs_udp_rx_dropped_total '"
 kill -TERM $TRS_PID $NMS_PID
 wait $TRS_PID; rc=$?
 check "TRS exits 0 (rc $rc)" test $rc -eq 0

@@ -265,6 +265,7 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 	nms_tick(d->nms, proto_now_ms());
 	if (d->cert_not_after)
 		nmsd_metrics_identity(d->cert_not_after - proto_now_ms() / 1000);
+	nmsd_metrics_rx_drops(proto_udp_rx_drops(d->fd4) + proto_udp_rx_drops(d->fd6));
 	flush(d, 0);
 	flush(d, 1);
 	nmsd_metrics_sync(d->nms, d->draining, d->tx_dropped);

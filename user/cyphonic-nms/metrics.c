@@ -23,6 +23,7 @@ static struct {
 		*errors_suppressed, *reload_ok, *reload_failed, *send_dropped, *before_boot,
 		*addrs_dropped, *quota[4];
 	struct cyph_gauge *active, *pending, *draining, *identity;
+	struct cyph_counter *rx_drops;
 } m;
 
 #define C(name, help) cyph_counter_new("cyphonic_nms_" name, help, NULL)
@@ -91,6 +92,8 @@ int nmsd_metrics_init(void)
 	m.pending = cyph_gauge_new("cyphonic_nms_pending_notifies",
 				   "PEER_NOTIFY awaiting acknowledgement", NULL);
 	m.draining = cyph_gauge_new("cyphonic_nms_draining", "1 while draining", NULL);
+	m.rx_drops = C("udp_rx_dropped_total",
+		       "datagrams the kernel dropped at the NMS's full receive queues");
 	m.identity = cyph_gauge_new("cyphonic_nms_identity_expiry_seconds",
 		"seconds until the NMS certificate expires (negative: expired)", NULL);
 	return m.draining ? 0 : -1;
@@ -149,6 +152,11 @@ void nmsd_metrics_latency(uint8_t op, uint64_t start_ns)
 void nmsd_metrics_reload(bool ok)
 {
 	cyph_counter_inc(ok ? m.reload_ok : m.reload_failed);
+}
+
+void nmsd_metrics_rx_drops(uint64_t n)
+{
+	set(m.rx_drops, n);
 }
 
 void nmsd_metrics_identity(int64_t seconds_left)

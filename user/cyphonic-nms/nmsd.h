@@ -43,6 +43,8 @@ void nmsd_metrics_latency(uint8_t op, uint64_t start_ns);
 void nmsd_metrics_reload(bool ok);
 /* Seconds until the NMS certificate expires (negative: expired). */
 void nmsd_metrics_identity(int64_t seconds_left);
+/* Datagrams the kernel dropped at the NMS's full receive queues. */
+void nmsd_metrics_rx_drops(uint64_t n);
 
 /*
  * Checks the NMS credential (identity.c): cert issued by the CA, valid at

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "trsd.h"
 #include "trs_sync.h"
+#include "wire/proto_udp.h"
 
 static const char *const drop_names[TRS_DROP_COUNT] = {
 	[TRS_DROP_MALFORMED] = "malformed",
@@ -24,7 +25,7 @@ static struct {
 	struct cyph_counter *pkts, *bytes, *drops[TRS_DROP_COUNT];
 	struct cyph_counter *ctrl[PROTO_RC_CLOSE + 1][PROTO_E_COUNT];
 	struct cyph_counter *ctrl_malformed, *created, *expired, *closed;
-	struct cyph_counter *reload_ok, *reload_failed, *revoked_ends, *prev_key_binds;
+	struct cyph_counter *reload_ok, *reload_failed, *revoked_ends, *prev_key_binds, *rx_drops;
 	struct cyph_gauge *sessions, *tombstones, *draining;
 	struct cyph_histogram *ctrl_lat;
 	struct cyph_counter *sync[5];
@@ -71,6 +72,8 @@ int trsd_metrics_init(void)
 	m.reload_failed = cyph_counter_new("cyphonic_trs_reloads_total", "SIGHUP reloads",
 					   "result=\"failed\"");
 	m.sessions = cyph_gauge_new("cyphonic_trs_sessions", "relay sessions", NULL);
+	m.rx_drops = cyph_counter_new("cyphonic_trs_udp_rx_dropped_total",
+		"datagrams the kernel dropped at the TRS's full receive queues", NULL);
 	m.tombstones = cyph_gauge_new("cyphonic_trs_tombstones",
 		"ended sessions whose BIND sequence windows are kept for max_skew", NULL);
 	m.revoked_ends = cyph_counter_new("cyphonic_trs_revoked_ends_total",
@@ -98,7 +101,7 @@ static void set(struct cyph_counter *c, uint64_t v)
 void trsd_metrics_sync(struct trs *t, const struct trsd_worker *w, size_t n,
 		       bool draining)
 {
-	uint64_t pkts = 0, bytes = 0, drops[TRS_DROP_COUNT] = { 0 }, mal = 0;
+	uint64_t pkts = 0, bytes = 0, drops[TRS_DROP_COUNT] = { 0 }, mal = 0, rx_drops = 0;
 	static uint64_t ctrl[PROTO_RC_CLOSE + 1][PROTO_E_COUNT];
 	size_t i;
 	int d, e;
@@ -129,6 +132,9 @@ void trsd_metrics_sync(struct trs *t, const struct trsd_worker *w, size_t n,
 	cyph_gauge_set(m.tombstones, (int64_t)trs_tombstones(t));
 	set(m.revoked_ends, atomic_load(&t->revoked_ends));
 	set(m.prev_key_binds, atomic_load(&t->prev_key_binds));
+	for (i = 0; i < n; i++)
+		rx_drops += proto_udp_rx_drops(w[i].fd4) + proto_udp_rx_drops(w[i].fd6);
+	set(m.rx_drops, rx_drops);
 	cyph_gauge_set(m.draining, draining);
 }
 
