@@ -53,6 +53,10 @@ cat > "$D/nms.conf" <<CONF
 listen = 127.0.0.1:$NMS
 max_skew = 30s
 error_rate = 100000
+route_rate = 0
+relay_rate = 0
+notify_per_node = 0
+register_rate = 0
 [identity]
 key = $D/nms.key
 cert = $D/nms.crt
@@ -70,6 +74,7 @@ cat > "$D/trs.conf" <<CONF
 [trs]
 listen = 127.0.0.1:$TRS
 threads = 1
+rate = 0
 [relay]
 key_file = $D/relay.key
 [http]

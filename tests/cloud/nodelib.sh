@@ -114,3 +114,30 @@ node() {
 	"$T/cyph_node" --as 127.0.0.1:$AS --as-ca "$D/ca.crt" --name "$n" --password "pw-$n" \
 		--nms-name nms.cyphonic.test "$@"
 }
+
+# The common start of a t_*.sh script (t_nmsabuse.sh, t_trsabuse.sh):
+#   t_begin NAME TARGET...   B and T (bin and tools of the SAN=1 build unless
+#                            CYPH_SAN=0), a temp dir D (KEEP=1 keeps it),
+#                            pids (killed on exit), failed=0; builds the
+#                            targets (B/..., T/...) or fails the script.
+t_begin() {
+	local name=$1; shift
+	local san=${CYPH_SAN:-1} out=$top/build
+	[ "$san" = 1 ] && out=$top/build/san
+	B=$out/bin
+	T=$out/tools
+	D=$(mktemp -d "/tmp/cyph-$name.XXXXXX")
+	pids=()
+	failed=0
+	trap t_cleanup EXIT
+	if ! make -s -C "$top/user" SAN="$san" "${@/#/$out/}" > "$D/build.log" 2>&1; then
+		tap_fail "cloud: build"; sed 's/^/# /' "$D/build.log" | tail -n 20; tap_plan; exit 1
+	fi
+}
+
+t_cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	if [ "${KEEP:-0}" = 1 ]; then echo "# kept $D"; else rm -rf "$D"; fi
+}

@@ -60,6 +60,7 @@ nms_conf() {	# nms_conf FILE PORT HTTP
 listen = 127.0.0.1:$2
 listen6 = [::1]:$2
 grace_period = 2s
+register_rate = 0
 [identity]
 key = $D/nms.key
 cert = $D/nms.crt

@@ -19,6 +19,22 @@
  * echoes through the relay for N seconds and, with --trs-alt, move to another
  * TRS replica after --failover-ms without an echo (as a re-hashed ECMP
  * path would), reporting the longest gap between two echoes.
+ *
+ * Relay abuse tests (issue 12): --save-bind keeps this node's first BIND
+ * datagram, --close sends a CLOSE for its relay end before exiting, and
+ *
+ *   cyph_node replay TRS BIND0 BIND1
+ *
+ * replays two saved BINDs from two fresh sockets (a stranger) and tries to
+ * relay through the session, printing
+ *   ok replay bind0=RESULT bind1=RESULT relayed=N/5
+ * (RESULT: ok, an error name, or timeout) without any credential.
+ *
+ *   cyph_node ... flood TARGET N
+ *
+ * sends N route requests for TARGET back to back (--force-relay: relay
+ * grants) and counts the answers for a second:
+ *   ok flood sent=N routed=R rate_limited=L other=O
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,9 +56,9 @@ static struct {
 	const char *as, *as_ca, *name, *password, *cert, *key, *save_cert,
 		*save_key, *ca, *nms, *nms_name, *local;
 	const char *report;	/* reported address instead of the socket's */
-	const char *nms_after, *save_register, *trs_alt;
+	const char *nms_after, *save_register, *trs_alt, *save_bind;
 	int timeout_ms, nat, failover_ms, stream_s;
-	bool no_keepalive, force_relay;
+	bool no_keepalive, force_relay, close_end;
 } o = { .local = "127.0.0.1:0", .timeout_ms = 5000, .failover_ms = 1000 };
 
 static int fd;
@@ -59,6 +75,17 @@ static int echoes;
 static int64_t last_echo_ms, max_gap_ms;
 
 static void send_ep(const struct proto_ep *ep, const uint8_t *p, size_t n);
+
+static void save_bind(const uint8_t *p, size_t n)
+{
+	FILE *f;
+
+	if (o.save_bind && (f = fopen(o.save_bind, "wb"))) {
+		fwrite(p, 1, n, f);
+		fclose(f);
+		o.save_bind = NULL;	/* the first one only */
+	}
+}
 
 /* hole punch in progress: both sides probe the other's endpoint */
 static struct {
@@ -180,6 +207,7 @@ static void handle_notify(const struct nmsc_event *ev)
 	if (ev->msg.mode == PROTO_MODE_RELAY && !relay_bound) {
 		trsc_init(&relay, C.node_id, &ev->msg, proto_now_ms());
 		n = trsc_bind(&relay, buf, proto_now_ms());
+		save_bind(buf, n);
 		send_ep(&relay.relay, buf, n);
 		printf("ok notify mode=relay peer=%llu session=%u end=%u\n",
 		       (unsigned long long)ev->msg.peer_id, relay.session, relay.end);
@@ -435,7 +463,10 @@ static void call(int count)
 	trsc_init(&relay, C.node_id, &ev->msg, proto_now_ms());
 	end = proto_now_ms() + o.timeout_ms;
 	while (!relay_bound && proto_now_ms() < end) {
-		send_ep(&relay.relay, bind, trsc_bind(&relay, bind, proto_now_ms()));
+		size_t bn = trsc_bind(&relay, bind, proto_now_ms());
+
+		save_bind(bind, bn);
+		send_ep(&relay.relay, bind, bn);
 		for (int i = 0; i < 5 && !relay_bound; i++)
 			pump(100);
 	}
@@ -462,6 +493,102 @@ static void call(int count)
 		stream(o.stream_s * 1000LL);
 }
 
+/* The stranger's side of `replay`: one socket per end. */
+static int replay_sock(void)
+{
+	char err[256];
+	int s = proto_udp_bind_str("127.0.0.1:0", false, err, sizeof(err));
+
+	if (s < 0)
+		die("socket", err);
+	return s;
+}
+
+static size_t read_file(const char *path, uint8_t *buf, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(buf, 1, cap, f) : 0;
+
+	if (f)
+		fclose(f);
+	if (!n)
+		die("replay", "cannot read a saved BIND");
+	return n;
+}
+
+/* Result of a BIND sent on s: "ok", the TRS's error name, or "timeout". */
+static const char *replay_result(int s)
+{
+	struct pollfd p = { .fd = s, .events = POLLIN };
+	uint8_t buf[512];
+	struct proto_rc rc;
+	ssize_t n;
+
+	if (poll(&p, 1, 2000) <= 0 || (n = recv(s, buf, sizeof(buf), 0)) <= 0 ||
+	    proto_rc_parse(buf, (size_t)n, &rc))
+		return "timeout";
+	return rc.op == PROTO_RC_BIND_ACK ? "ok" : proto_err_name(rc.code);
+}
+
+static int replay(const char *trs, const char *f0, const char *f1)
+{
+	uint8_t b0[512], b1[512], pkt[64] = { CYPHONIC_MSG_RELAY }, in[512];
+	size_t n0 = read_file(f0, b0, sizeof(b0)), n1 = read_file(f1, b1, sizeof(b1));
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct proto_rc rc;
+	const char *r0, *r1;
+	int s0 = replay_sock(), s1 = replay_sock(), got = 0;
+
+	if (addr_parse_endpoint(trs, &ss, &len) || proto_rc_parse(b0, n0, &rc))
+		die("usage", "replay TRS BIND0 BIND1");
+	sendto(s0, b0, n0, 0, (struct sockaddr *)&ss, len);
+	r0 = replay_result(s0);
+	sendto(s1, b1, n1, 0, (struct sockaddr *)&ss, len);
+	r1 = replay_result(s1);
+	pkt[4] = (uint8_t)(rc.session >> 24);
+	pkt[5] = (uint8_t)(rc.session >> 16);
+	pkt[6] = (uint8_t)(rc.session >> 8);
+	pkt[7] = (uint8_t)rc.session;
+	pkt[8] = CYPHONIC_MSG_DATA;
+	for (int i = 0; i < 5; i++) {
+		struct pollfd p = { .fd = s1, .events = POLLIN };
+
+		sendto(s0, pkt, sizeof(pkt), 0, (struct sockaddr *)&ss, len);
+		if (poll(&p, 1, 200) > 0 && recv(s1, in, sizeof(in), 0) > 0)
+			got++;
+	}
+	printf("ok replay bind0=%s bind1=%s relayed=%d/5\n", r0, r1, got);
+	return 0;
+}
+
+/* A node abusing its registration: N route requests at once. */
+static void flood(int count)
+{
+	uint8_t buf[2048];
+	int routed = 0, limited = 0, other = 0;
+	int64_t end;
+
+	for (int i = 0; i < count; i++)
+		send_nms(buf, nmsc_route(&C, buf, sizeof(buf), proto_now_ms(), target, NULL, NULL,
+					 o.force_relay ? PROTO_RF_FORCE_RELAY : 0, NULL));
+	end = proto_now_ms() + 1000;
+	while (proto_now_ms() < end) {
+		got_ev = false;
+		pump(50);
+		if (!got_ev)
+			continue;
+		if (last_ev.type == NMSC_EV_ROUTE)
+			routed++;
+		else if (last_ev.type == NMSC_EV_ERROR && last_ev.error == PROTO_E_RATE_LIMITED)
+			limited++;
+		else
+			other++;
+	}
+	printf("ok flood sent=%d routed=%d rate_limited=%d other=%d\n", count, routed, limited,
+	       other);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -474,7 +601,8 @@ int main(int argc, char **argv)
 		{ "report", 1, NULL, 'R' }, { "nat", 1, NULL, 'T' },
 		{ "nms-after", 1, NULL, 'M' }, { "save-register", 1, NULL, 'S' },
 		{ "trs-alt", 1, NULL, 'X' }, { "failover-ms", 1, NULL, 'F' },
-		{ "stream", 1, NULL, 's' },
+		{ "stream", 1, NULL, 's' }, { "save-bind", 1, NULL, 'B' },
+		{ "close", 0, NULL, 'Z' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[512];
@@ -504,6 +632,8 @@ int main(int argc, char **argv)
 		case 'X': o.trs_alt = optarg; break;
 		case 'F': o.failover_ms = atoi(optarg); break;
 		case 's': o.stream_s = atoi(optarg); break;
+		case 'B': o.save_bind = optarg; break;
+		case 'Z': o.close_end = true; break;
 		default:
 			fprintf(stderr, "usage: %s [options] enrol|register|serve SECONDS|"
 				"call TARGET COUNT\n", argv[0]);
@@ -512,6 +642,8 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		die("usage", "no command");
+	if (!strcmp(argv[optind], "replay") && optind + 3 < argc)
+		return replay(argv[optind + 1], argv[optind + 2], argv[optind + 3]);
 	credential();
 	if (!strcmp(argv[optind], "enrol")) {
 		printf("ok enrolled id=%llu\n", (unsigned long long)cert_id());
@@ -538,11 +670,20 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[optind], "call") && optind + 2 < argc) {
 		target = argv[optind + 1];
 		call(atoi(argv[optind + 2]));
+	} else if (!strcmp(argv[optind], "flood") && optind + 2 < argc) {
+		target = argv[optind + 1];
+		flood(atoi(argv[optind + 2]));
 	} else if (!strcmp(argv[optind], "keepalive")) {
 		transact("keepalive", b_keepalive);
 		printf("ok keepalive\n");
 	} else {
 		die("usage", "unknown command");
+	}
+	if (o.close_end && relay_bound) {
+		uint8_t buf[PROTO_RC_LEN];
+
+		send_ep(&relay.relay, buf, trsc_close(&relay, buf, proto_now_ms()));
+		printf("ok closed session=%u end=%u\n", relay.session, relay.end);
 	}
 	return 0;
 }

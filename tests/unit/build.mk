@@ -10,11 +10,17 @@ CFLAGS_test_cyphctl_udp += -I$(TOP)/user/cyphctl
 SRCS_test_cyphctl_udp := $(TOP)/user/cyphctl/udp.c $(TOP)/user/cyphctl/parse.c
 $(OUT)/test/test_cyphctl_udp: $(SRCS_test_cyphctl_udp) $(wildcard $(TOP)/user/cyphctl/*.h)
 # cloud signaling (CLOUD-PROTO): the NMS and TRS engines under test.
-NMS_CORE_SRCS := $(TOP)/user/cyphonic-nms/nms_core.c $(TOP)/user/cyphonic-nms/nms_route.c $(TOP)/user/cyphonic-nms/nms_store_mem.c $(TOP)/user/cyphonic-nms/nms_store_redis.c
+NMS_CORE_SRCS := $(TOP)/user/cyphonic-nms/nms_core.c $(TOP)/user/cyphonic-nms/nms_route.c $(TOP)/user/cyphonic-nms/nms_addr.c $(TOP)/user/cyphonic-nms/nms_quota.c $(TOP)/user/cyphonic-nms/nms_store_mem.c $(TOP)/user/cyphonic-nms/nms_store_redis.c
 TRS_CORE_SRCS := $(TOP)/user/cyphonic-trs/trs_core.c
 CFLAGS_test_nms += -I$(TOP)/user/cyphonic-nms
 SRCS_test_nms := $(NMS_CORE_SRCS)
 $(OUT)/test/test_nms: $(NMS_CORE_SRCS) $(wildcard $(TOP)/user/cyphonic-nms/*.h)
+CFLAGS_test_nms_addr += -I$(TOP)/user/cyphonic-nms
+SRCS_test_nms_addr := $(TOP)/user/cyphonic-nms/nms_addr.c
+$(OUT)/test/test_nms_addr: $(SRCS_test_nms_addr) $(wildcard $(TOP)/user/cyphonic-nms/*.h)
+CFLAGS_test_nms_identity += -I$(TOP)/user/cyphonic-nms
+SRCS_test_nms_identity := $(TOP)/user/cyphonic-nms/identity.c
+$(OUT)/test/test_nms_identity: $(SRCS_test_nms_identity) $(wildcard $(TOP)/user/cyphonic-nms/*.h)
 CFLAGS_test_trs += -I$(TOP)/user/cyphonic-trs
 SRCS_test_trs := $(TRS_CORE_SRCS)
 $(OUT)/test/test_trs: $(TRS_CORE_SRCS) $(wildcard $(TOP)/user/cyphonic-trs/*.h)

@@ -81,11 +81,20 @@ static void test_revocation(struct cyph_ca_signer *s, struct cyph_ca *ca, EVP_PK
 	memcpy(e.serial, id.serial, id.serial_len);
 	e.serial_len = id.serial_len;
 	e.revoked_at = now;
+	e.node_id = 0x1234567890ULL;	/* for the TRS, which knows nodes by id */
 	TAP_CHECK(!cyph_ca_write_crl(s, &e, 1, now, 86400, crl_path, err, sizeof(err)),
 		  "CRL written (%s)", err);
 	TAP_CHECK(cyph_ca_crl_refresh(ca) == 0, "refresh without a CRL is a no-op");
 	TAP_CHECK(!cyph_ca_load_crl(ca, crl_path), "CRL loads (%s)", cyph_ca_error(ca));
 	TAP_CHECK(cyph_ca_crl_count(ca) == 1, "one revoked serial");
+	{
+		uint64_t *ids;
+		size_t n = cyph_ca_revoked_nodes(ca, &ids);
+
+		TAP_CHECK(n == 1 && ids[0] == 0x1234567890ULL,
+			  "the CRL entry carries the revoked node's id");
+		free(ids);
+	}
 	TAP_CHECK(cyph_cred_verify(ca, der, len, now, &got, err, sizeof(err)) &&
 		  strstr(err, "revoked"), "revoked certificate rejected (%s)", err);
 	TAP_CHECK(!cyph_ca_write_crl(s, NULL, 0, now, 86400, crl_path, err, sizeof(err)),

@@ -729,6 +729,93 @@ static void test_replicas(void)
 	EVP_PKEY_free(nms_key);
 }
 
+/* Issue 12: per-node quotas on routes, relay grants and notification slots. */
+static void test_quotas(void)
+{
+	struct node a, b, c, d, e;
+	struct nmsc_event ev;
+	const struct nms_stats *st;
+	int64_t t0;
+
+	fresh();
+	cfg.route_rate = 1;
+	cfg.route_burst = 3;
+	cfg.relay_rate = 1;
+	cfg.relay_burst = 2;
+	nms_set_config(nms, &cfg);
+	node_init(&a, 21, "qa.test", "10.77.0.21", NULL, 0, ep("203.0.113.21", 4000));
+	nmsc_set_location(&a.c, &a.from, 1, PROTO_NAT_NONE);
+	node_init(&b, 22, "qb.test", "10.77.0.22", NULL, 0, ep("203.0.113.22", 4000));
+	nmsc_set_location(&b.c, &b.from, 1, PROTO_NAT_NONE);
+	node_init(&c, 23, "qc.test", "10.77.0.23", NULL, 0, ep("198.51.100.23", 30000));
+	nmsc_set_location(&c.c, (struct proto_ep[]){ ep("10.1.0.23", 4000) }, 1, PROTO_NAT_CONE);
+	node_init(&d, 24, "qd.test", NULL, "fd77::24", 0, ep("2001:db8::24", 4000));
+	node_init(&e, 25, "qe.test", "10.77.0.25", NULL, 0, ep("192.0.2.25", 31000));
+	nmsc_set_location(&e.c, (struct proto_ep[]){ ep("10.2.0.25", 4000) }, 1, PROTO_NAT_CONE);
+	TAP_CHECK(!do_register(&a) && !do_register(&b) && !do_register(&c) && !do_register(&d) &&
+		  !do_register(&e), "five nodes registered");
+	TAP_CHECK(route(&b, "qa.test", 0, &ev) == 0 && route(&b, "qa.test", 0, &ev) == 0 &&
+		  route(&b, "qa.test", 0, &ev) == 0, "route burst (3) answered");
+	TAP_CHECK(route(&b, "qa.test", 0, &ev) == PROTO_E_RATE_LIMITED &&
+		  reply_error(&b) == PROTO_E_RATE_LIMITED,
+		  "the 4th route request at once: authenticated RATE_LIMITED");
+	now += 1000;
+	TAP_CHECK(route(&b, "qa.test", 0, &ev) == 0, "a second later one more (1/s)");
+	TAP_CHECK(route(&a, "qb.test", 0, &ev) == 0, "another node's quota is its own");
+
+	TAP_CHECK(route(&c, "qd.test", 0, &ev) == 0 && ev.msg.mode == PROTO_MODE_RELAY &&
+		  route(&c, "qd.test", 0, &ev) == 0, "relay burst (2) granted");
+	TAP_CHECK(route(&c, "qd.test", 0, &ev) == PROTO_E_RATE_LIMITED,
+		  "a 3rd relay grant at once: RATE_LIMITED");
+
+	cfg.notify_per_node = 1;
+	nms_set_config(nms, &cfg);
+	t0 = now;
+	TAP_CHECK(route(&e, "qc.test", 0, &ev) == 0 && ev.msg.mode == PROTO_MODE_PUNCH,
+		  "punch route: the target is notified");
+	TAP_CHECK(route(&e, "qc.test", 0, &ev) == PROTO_E_RATE_LIMITED,
+		  "notify_per_node 1: a second unacknowledged notification refused");
+	for (now = t0; now <= t0 + 5000; now += 250)
+		nms_tick(nms, now);
+	TAP_CHECK(route(&e, "qc.test", 0, &ev) == 0,
+		  "once the notification left the table (given up), the slot is free again");
+	/* Full REGISTERs: a budget per source address before any signature work. */
+	cfg.register_rate = 1;
+	cfg.register_burst = 2;
+	nms_set_config(nms, &cfg);
+	{
+		uint8_t buf[2048];
+		struct node f, a2;
+		size_t len;
+
+		node_init(&f, 26, "qf.test", "10.77.0.26", NULL, 0, a.from);
+		len = nmsc_register(&f.c, buf, sizeof(buf), now, NULL);	/* signed */
+		a2 = a;
+		a2.from.port++;		/* same host, another port */
+		TAP_CHECK(deliver(&a, buf, len) != PROTO_E_RATE_LIMITED &&
+			  deliver(&a2, buf, len) != PROTO_E_RATE_LIMITED,
+			  "source budget: the burst (2) is verified");
+		int rc3 = deliver(&a2, buf, len);
+
+		TAP_CHECK(rc3 == PROTO_E_RATE_LIMITED && n_out == 0,
+			  "the 3rd from that address is dropped unverified, unanswered (rc %d, %d out)",
+			  rc3, n_out);
+		TAP_CHECK(deliver(&b, buf, len) != PROTO_E_RATE_LIMITED,
+			  "another address has its own budget");
+		node_free(&f);
+	}
+	st = nms_stats(nms);
+	TAP_CHECK(st->quota_route == 1 && st->quota_relay == 1 && st->quota_notify == 1 &&
+		  st->quota_source == 1 &&
+		  st->req[PROTO_OP_ROUTE_REQ][PROTO_E_RATE_LIMITED] == 3,
+		  "quota refusals counted per quota");
+	node_free(&a);
+	node_free(&b);
+	node_free(&c);
+	node_free(&d);
+	node_free(&e);
+}
+
 static void run_engine_cases(void)
 {
 	now = 1700000000000LL;
@@ -737,6 +824,7 @@ static void run_engine_cases(void)
 	test_bad_registrations();
 	test_error_budget();
 	test_routes();
+	test_quotas();
 	test_tombstone_and_drain();
 }
 

@@ -3,7 +3,8 @@
  * proto_udp_send_batch(): the batched send of the NMS and the TRS. On
  * loopback only. Regression: the NMS dropped every datagram after one the
  * kernel refused, so one bad destination could silence the replies to
- * every other node in the same batch.
+ * every other node in the same batch. proto_udp_rx_drops(): the kernel's
+ * receive-queue drops (issue 12: not in the metrics before).
  */
 #include <arpa/inet.h>
 #include <poll.h>
@@ -70,6 +71,17 @@ int main(void)
 	TAP_CHECK(lost == 1, "one refused datagram counted as lost (%u)", lost);
 	TAP_CHECK(recv_all(rx, 2) == 2, "the datagram after the refused one is still sent");
 	TAP_CHECK(proto_udp_send_batch(tx, m, 0) == 0, "empty batch: nothing sent, nothing lost");
+	{
+		int small = 4096;	/* the kernel doubles it; still a few datagrams */
+		uint64_t before = proto_udp_rx_drops(rx);
+
+		setsockopt(rx, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+		for (i = 0; i < 200; i++)
+			proto_udp_send_batch(tx, m, 1);
+		TAP_CHECK(proto_udp_rx_drops(rx) > before,
+			  "receive-queue drops reported (%llu of 200 unread datagrams)",
+			  (unsigned long long)(proto_udp_rx_drops(rx) - before));
+	}
 	close(rx);
 	close(tx);
 	return tap_done();

@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/cyphonic.h>
 #include "trs.h"
@@ -70,6 +71,14 @@ static int fwd(const struct proto_ep *from, uint32_t session, size_t payload,
 	return trs_forward(&trs, pkt, 8 + payload, from, now, to, &inner, &inner_len);
 }
 
+/* Session id is held as a tombstone: known, both ends unbound. */
+static bool tomb(uint32_t id)
+{
+	struct trs_snap s;
+
+	return trs_snapshot(&trs, id, &s) && !s.end[0].bound && !s.end[1].bound;
+}
+
 static void test_bind_forward(void)
 {
 	struct trsc a, b, x;
@@ -77,6 +86,8 @@ static void test_bind_forward(void)
 			to, evil = ep("203.0.113.66", 6666);
 	uint64_t expiry = (uint64_t)(now / 1000) + 600, pk[2], by[2], rd;
 	uint8_t req[PROTO_RC_LEN], rep[PROTO_RC_LEN], old_bind[PROTO_RC_LEN];
+	uint8_t old_bind2[PROTO_RC_LEN];
+	struct trs_snap snap;
 	size_t rl;
 	bool unauth;
 	int ack;
@@ -129,7 +140,7 @@ static void test_bind_forward(void)
 	/* Rate limit: 1000 bytes/s, burst 1500. */
 	cfg.rate_bytes = 1000;
 	cfg.burst_bytes = 1500;
-	trs_set_config(&trs, &cfg);
+	trs_set_config(&trs, &cfg, now);
 	grant(&a, 0x2000, 0, 21, expiry);
 	grant(&b, 0x2000, 1, 22, expiry);
 	bind_from(&a, &a_ep, &ack);
@@ -141,7 +152,7 @@ static void test_bind_forward(void)
 	trs_session_stats(&trs, 0x2000, pk, by, &rd);
 	TAP_CHECK(rd == 1, "rate drops counted per session");
 	cfg.rate_bytes = 0;
-	trs_set_config(&trs, &cfg);
+	trs_set_config(&trs, &cfg, now);
 
 	/* CLOSE from both ends removes the session. */
 	trsc_bind(&a, old_bind, now);
@@ -153,13 +164,28 @@ static void test_bind_forward(void)
 	TAP_CHECK(trs_ctrl(&trs, old_bind, sizeof(old_bind), &evil, now, rep, &rl, &unauth) ==
 		  PROTO_E_REPLAY, "a BIND replayed after CLOSE does not re-open the end");
 	TAP_CHECK(fwd(&b_ep, 0x2000, 10, &to) == TRS_DROP_PEER_UNBOUND, "closed end no longer reachable");
+	trsc_bind(&b, old_bind2, now);
+	trs_ctrl(&trs, old_bind2, sizeof(old_bind2), &b_ep, now, rep, &rl, &unauth);
 	trsc_close(&b, req, now);
 	trs_ctrl(&trs, req, sizeof(req), &b_ep, now, rep, &rl, &unauth);
-	TAP_CHECK(!trs_session_stats(&trs, 0x2000, pk, by, &rd), "both closed: session gone");
-
-	/* Idle expiry. */
+	TAP_CHECK(trs_sessions(&trs) == 1 && trs_tombstones(&trs) == 1,
+		  "both closed: the session is a tombstone");
+	/* Issue 12: captured BINDs of both ends replayed after both closed. */
+	TAP_CHECK(trs_ctrl(&trs, old_bind, sizeof(old_bind), &evil, now + 1000, rep, &rl,
+			   &unauth) == PROTO_E_REPLAY &&
+		  trs_ctrl(&trs, old_bind2, sizeof(old_bind2), &evil, now + 1000, rep, &rl,
+			   &unauth) == PROTO_E_REPLAY &&
+		  fwd(&evil, 0x2000, 10, &to) == TRS_DROP_UNKNOWN_PEER,
+		  "BINDs replayed after both ends closed do not re-open it");
+	trs_expire(&trs, now + 30999);
+	TAP_CHECK(tomb(0x2000), "the tombstone outlives max_skew");
+	TAP_CHECK(trs_sessions(&trs) == 0 && tomb(0x1234),
+		  "idle session expired (a tombstone too)");
+	trs_expire(&trs, now + 31000);
+	TAP_CHECK(!trs_snapshot(&trs, 0x2000, &snap),
+		  "and goes after max_skew + 1 s, when the captured BINDs are stale");
 	now += 31000;
-	TAP_CHECK(trs_expire(&trs, now) == 1 && trs_sessions(&trs) == 0, "idle session expired");
+	trs_expire(&trs, now + 31000);
 
 	/* Draining: no new session, refresh of an existing one still works. */
 	grant(&a, 0x3000, 0, 31, expiry);
@@ -172,10 +198,70 @@ static void test_bind_forward(void)
 	atomic_store(&trs.draining, false);
 
 	cfg.max_sessions = 1;
-	trs_set_config(&trs, &cfg);
+	trs_set_config(&trs, &cfg, now);
 	TAP_CHECK(bind_from(&x, &a_ep, &ack) == PROTO_E_FULL, "table full: FULL");
 	cfg.max_sessions = 0;
-	trs_set_config(&trs, &cfg);
+	trs_set_config(&trs, &cfg, now);
+}
+
+/* Issue 12: the grant's expiry, the CRL and relay-key rotation. */
+static void test_grant_limits(void)
+{
+	struct proto_ep a_ep = ep("192.0.2.1", 4000), b_ep = ep("192.0.2.2", 5000), to;
+	uint64_t expiry = (uint64_t)(now / 1000) + 10;
+	struct trs_config c2 = cfg;
+	struct trsc a, b, x;
+	uint64_t *ids;
+	int ack;
+
+	grant(&a, 0x7000, 0, 71, expiry);
+	grant(&b, 0x7000, 1, 72, expiry);
+	bind_from(&a, &a_ep, &ack);
+	bind_from(&b, &b_ep, &ack);
+	TAP_CHECK(fwd(&a_ep, 0x7000, 10, &to) == -1, "session forwards within its grant");
+	now += 11000;
+	TAP_CHECK(fwd(&a_ep, 0x7000, 10, &to) == TRS_DROP_EXPIRED,
+		  "forwarding stops at the grant's expiry");
+	trs_expire(&trs, now);
+	TAP_CHECK(tomb(0x7000), "an expired session ends at the next sweep");
+	trs_expire(&trs, now + 32000);
+
+	/* Revocation: binds refused, bound ends unbound at once. */
+	expiry = (uint64_t)(now / 1000) + 600;
+	grant(&a, 0x7001, 0, 81, expiry);
+	grant(&b, 0x7001, 1, 82, expiry);
+	bind_from(&a, &a_ep, &ack);
+	bind_from(&b, &b_ep, &ack);
+	ids = malloc(2 * sizeof(*ids));
+	ids[0] = 5;
+	ids[1] = 82;
+	TAP_CHECK(trs_set_revoked(&trs, ids, 2, now) == 1 &&
+		  fwd(&a_ep, 0x7001, 10, &to) == TRS_DROP_PEER_UNBOUND,
+		  "a CRL naming node 82 unbinds its end: the session stops forwarding");
+	b.seq++;
+	TAP_CHECK(bind_from(&b, &b_ep, &ack) == PROTO_E_REVOKED && ack == PROTO_E_REVOKED,
+		  "the revoked node's BIND is refused (REVOKED)");
+	trs_set_revoked(&trs, NULL, 0, now);
+	b.seq++;
+	TAP_CHECK(bind_from(&b, &b_ep, &ack) == 0, "an empty CRL revokes nothing");
+
+	/* Relay-key rotation: the old key accepted for key_overlap. */
+	grant(&x, 0x7002, 0, 91, expiry);	/* issued under the old key */
+	memset(c2.relay_key, 0x77, sizeof(c2.relay_key));
+	c2.key_overlap_ms = 5000;
+	trs_set_config(&trs, &c2, now);
+	TAP_CHECK(bind_from(&x, &a_ep, &ack) == 0 && ack == 0 &&
+		  atomic_load(&trs.prev_key_binds) == 1,
+		  "after a key change a grant under the old key still binds");
+	now += 5001;
+	x.seq++;
+	TAP_CHECK(bind_from(&x, &a_ep, &ack) == PROTO_E_BAD_SIGNATURE,
+		  "and stops binding when the overlap is over");
+	trs_set_config(&trs, &cfg, now);	/* back to the test's key */
+	grant(&x, 0x7003, 0, 92, expiry);
+	TAP_CHECK(bind_from(&x, &a_ep, &ack) == 0, "grants under the restored key bind");
+	trs_expire(&trs, now + 100000);
+	trs_expire(&trs, now + 200000);
 }
 
 static void test_hostile_ctrl(void)
@@ -250,6 +336,7 @@ int main(void)
 	cfg.idle_s = 30;
 	trs_init(&trs, &cfg);
 	test_bind_forward();
+	test_grant_limits();
 	test_hostile_ctrl();
 	test_concurrency();
 	trs_destroy(&trs);

@@ -6,7 +6,9 @@
  * saw it looks it up once and then forwards from its cache; a rebind at
  * one replica reaches the others' caches through the invalidation
  * channel; a BIND replayed to a replica that did not know the session is
- * undone from the store; the Redis copy carries the idle timeout as TTL.
+ * undone from the store; the Redis copy carries the idle timeout as TTL;
+ * BINDs captured before both ends closed re-open the session neither at a
+ * replica that saw the closes nor at one that never saw the session.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -111,14 +113,29 @@ static int wait_forward(struct replica *r, const struct proto_ep *from, uint32_t
 	return 0;
 }
 
+/* Polls (up to 3 s) until r holds session as a tombstone (both ends unbound). */
+static bool wait_tomb(struct replica *r, uint32_t session)
+{
+	struct timespec ms = { 0, 1000000L };
+	struct trs_snap s;
+
+	for (int i = 0; i < 3000; i++) {
+		if (trs_snapshot(&r->t, session, &s) && !s.end[0].bound && !s.end[1].bound)
+			return true;
+		nanosleep(&ms, NULL);
+	}
+	return false;
+}
+
 static void test_sync(void)
 {
-	struct replica a, b, c, d;
+	struct replica a, b, c, d, e;
 	struct trsc e0, e1;
 	struct proto_ep a_ep = ep("192.0.2.1", 4000), b_ep = ep("2001:db8::2", 5000),
 			a2_ep = ep("192.0.2.9", 4001), evil = ep("203.0.113.66", 6666), to;
 	uint64_t expiry = (uint64_t)(proto_now_ms() / 1000) + 600;
-	uint8_t bind0[PROTO_RC_LEN], bind1[PROTO_RC_LEN];
+	uint8_t bind0[PROTO_RC_LEN], bind1[PROTO_RC_LEN], cap0[PROTO_RC_LEN], cap1[PROTO_RC_LEN];
+	struct proto_ep evil2 = ep("203.0.113.67", 6667);
 	struct trs_sync_stats st;
 	struct cyph_kv *kv;
 	char err[256];
@@ -174,6 +191,31 @@ static void test_sync(void)
 		pttl = -3;
 	TAP_CHECK(pttl > 0 && pttl <= IDLE_MS,
 		  "the Redis copy expires with the idle timeout (PTTL %lld ms)", pttl);
+
+	/*
+	 * Issue 12: both ends close at B; their last BINDs, captured, are
+	 * replayed by a stranger to A (which learnt the closes) and to a new
+	 * replica E (which never saw the session): neither re-opens it.
+	 */
+	memcpy(cap0, bind0, sizeof(cap0));
+	memcpy(cap1, bind1, sizeof(cap1));
+	trsc_close(&e0, bind0, proto_now_ms());
+	trsc_close(&e1, bind1, proto_now_ms());
+	TAP_CHECK(ctrl(&b, bind0, &a2_ep) == 0 && ctrl(&b, bind1, &b_ep) == 0,
+		  "both ends close at B");
+	pttl = -1;
+	if (kv && cyph_kv_int(kv, &pttl, "PTTL test-trs:rs:%u", 0xabc1u))
+		pttl = -3;
+	TAP_CHECK(pttl > 0, "the closed session's windows stay in Redis (PTTL %lld ms)", pttl);
+	TAP_CHECK(wait_tomb(&a, 0xabc1) && ctrl(&a, cap1, &evil) == PROTO_E_REPLAY,
+		  "A learnt the closes: the replayed BIND is a REPLAY");
+	replica_start(&e);
+	ctrl(&e, cap0, &evil);
+	ctrl(&e, cap1, &evil2);
+	TAP_CHECK(wait_tomb(&e, 0xabc1) && fwd(&e, &evil, 0xabc1, &to) != -1 &&
+		  fwd(&e, &evil2, 0xabc1, &to) != -1,
+		  "a replica that never saw it: the replayed BINDs are undone from Redis");
+	replica_stop(&e);
 	cyph_kv_close(kv);
 	replica_stop(&d);
 	replica_stop(&c);

@@ -28,6 +28,27 @@ const struct cyph_cfg_field nmsd_config_fields[] = {
 	  "first PEER_NOTIFY retransmission timeout (doubles each time)"),
 	F("nms", "notify_tries", INT, notify_tries, false, "4", 1, 20,
 	  "PEER_NOTIFY transmissions before giving up"),
+	/*
+	 * Per-node quotas (issue 12), answered with RATE_LIMITED. A node asks
+	 * for a route when it first talks to a peer and when a path breaks:
+	 * 100 at once and 20/s after covers a node starting up with many
+	 * peers; one node asked 13.4k/s in the attack.
+	 */
+	F("nms", "route_rate", INT, route_rate, false, "20", 0, 1000000,
+	  "route requests per second and node (0: unlimited)"),
+	F("nms", "route_burst", INT, route_burst, false, "100", 1, 1000000,
+	  "route requests one node may make at once"),
+	F("nms", "relay_rate", INT, relay_rate, false, "2", 0, 1000000,
+	  "relay grants per second and node (0: unlimited)"),
+	F("nms", "relay_burst", INT, relay_burst, false, "20", 1, 1000000,
+	  "relay grants one node may get at once"),
+	F("nms", "notify_per_node", INT, notify_per_node, false, "32", 0, 4096,
+	  "unacknowledged PEER_NOTIFYs one node's requests may hold (0: no limit)"),
+	/* Nodes behind one NAT share an address: generous, but bounded. */
+	F("nms", "register_rate", INT, register_rate, false, "50", 0, 1000000,
+	  "full (signed) REGISTERs per second and source address, dropped above (0: unlimited)"),
+	F("nms", "register_burst", INT, register_burst, false, "200", 1, 1000000,
+	  "full REGISTERs one source address may send at once"),
 	F("nms", "grace_period", DURATION_MS, grace_ms, false, "5s", 0, 3600000,
 	  "SIGTERM: time pending notifications get before exit"),
 	F("identity", "key", PATH, key, true, NULL, 0, 0,
@@ -99,6 +120,13 @@ int nmsd_config_apply(const struct nmsd_config *c, const char *path,
 	out->notify_rto_ms = (uint32_t)c->notify_rto_ms;
 	out->notify_tries = (uint32_t)c->notify_tries;
 	out->error_rate = (uint32_t)c->error_rate;
+	out->route_rate = (uint32_t)c->route_rate;
+	out->route_burst = (uint32_t)c->route_burst;
+	out->relay_rate = (uint32_t)c->relay_rate;
+	out->relay_burst = (uint32_t)c->relay_burst;
+	out->notify_per_node = (uint32_t)c->notify_per_node;
+	out->register_rate = (uint32_t)c->register_rate;
+	out->register_burst = (uint32_t)c->register_burst;
 	ep_of(&c->relay4, &out->relay4);
 	ep_of(&c->relay6, &out->relay6);
 	if (out->relay4.family == 6 || out->relay6.family == 4) {

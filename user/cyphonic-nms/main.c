@@ -52,6 +52,8 @@ struct nmsd {
 	struct mmsghdr tx_msg[2][TX_MAX];
 	unsigned int n_tx[2];
 	uint64_t tx_dropped;
+	int64_t cert_not_after;		/* 0: no [identity] cert */
+	int64_t boot_ms;		/* in-process store: nothing older is fresh */
 };
 
 static struct nmsd D;
@@ -160,8 +162,10 @@ static void on_udp(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
 
 /* ---- identity, CA, config ------------------------------------------------------ */
 
-static int load_identity(struct nmsd *d, struct nms *n, char *err, size_t errlen)
+static int load_identity(struct nmsd *d, struct nms *n, struct cyph_ca *ca, char *err,
+			 size_t errlen)
 {
+	int64_t not_after = 0;
 	EVP_PKEY *key = cyph_key_load(d->cfg.key, err, errlen);
 	uint8_t *cert = NULL;
 	size_t cert_len = 0;
@@ -169,8 +173,12 @@ static int load_identity(struct nmsd *d, struct nms *n, char *err, size_t errlen
 
 	if (!key)
 		return -1;
-	if (d->cfg.cert[0] && cyph_cert_load(d->cfg.cert, &cert, &cert_len, err, errlen)) {
+	if (d->cfg.cert[0] &&
+	    (cyph_cert_load(d->cfg.cert, &cert, &cert_len, err, errlen) ||
+	     nmsd_identity_check(ca, key, cert, cert_len, proto_now_ms() / 1000, &not_after,
+				 err, errlen))) {
 		EVP_PKEY_free(key);
+		free(cert);
 		return -1;
 	}
 	rc = nms_set_identity(n, key, cert, cert_len);
@@ -178,6 +186,8 @@ static int load_identity(struct nmsd *d, struct nms *n, char *err, size_t errlen
 	free(cert);
 	if (rc)
 		snprintf(err, errlen, "out of memory");
+	else
+		d->cert_not_after = not_after;
 	return rc;
 }
 
@@ -226,7 +236,7 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 		log_warn("reload: [store] changes only on restart");
 	c.kv = old.kv;
 	d->cfg = c;
-	if (load_identity(d, d->nms, err, sizeof(err))) {
+	if (load_identity(d, d->nms, ca, err, sizeof(err))) {
 		d->cfg = old;
 		cyph_ca_free(ca);
 		log_err("reload failed, keeping the old identity: %s", err);
@@ -235,6 +245,7 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	}
 	cyph_ca_free(d->ca);
 	d->ca = ca;
+	nc.boot_ms = d->boot_ms;
 	d->ncfg = nc;
 	nms_set_config(d->nms, &nc);
 	cyph_log_set_level(c.log_level);
@@ -252,6 +263,9 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 	(void)loop;
 	(void)t;
 	nms_tick(d->nms, proto_now_ms());
+	if (d->cert_not_after)
+		nmsd_metrics_identity(d->cert_not_after - proto_now_ms() / 1000);
+	nmsd_metrics_rx_drops(proto_udp_rx_drops(d->fd4) + proto_udp_rx_drops(d->fd6));
 	flush(d, 0);
 	flush(d, 1);
 	nmsd_metrics_sync(d->nms, d->draining, d->tx_dropped);
@@ -352,6 +366,15 @@ static int setup(struct nmsd *d)
 		log_err("[store] %s", err);
 		return -1;
 	}
+	/*
+	 * Boot epoch: the in-process replay windows die with the process, so
+	 * nothing timestamped before this start is accepted (nodes notice the
+	 * restart by NOT_REGISTERED and re-register anyway). Redis keeps the
+	 * replay claims across restarts and replicas: no epoch needed there.
+	 */
+	if (!cyph_kv_enabled(&d->cfg.kv))
+		d->boot_ms = proto_now_ms();
+	d->ncfg.boot_ms = d->boot_ms;
 	d->nms = d->store ? nms_new(&d->ncfg, d->store, verify_cert, d, queue_send, d) : NULL;
 	d->tx[0] = calloc(TX_MAX, sizeof(struct tx_slot));
 	d->tx[1] = calloc(TX_MAX, sizeof(struct tx_slot));
@@ -360,8 +383,8 @@ static int setup(struct nmsd *d)
 		log_err("out of memory");
 		return -1;
 	}
-	if (load_identity(d, d->nms, err, sizeof(err))) {
-		log_err("identity: %s", err);
+	if (load_identity(d, d->nms, d->ca, err, sizeof(err))) {
+		log_err("not starting: %s", err);
 		return -1;
 	}
 	d->fd4 = open_socket(&d->cfg.listen4, "[nms] listen");

@@ -20,8 +20,10 @@ static struct {
 		*deregistered, *revoked, *roamed, *routes[PROTO_MODE_RELAY + 1],
 		*cert_cached, *notify_sent, *notify_retrans, *notify_lost, *notify_untracked,
 		*notify_adopted, *errors_sent,
-		*errors_suppressed, *reload_ok, *reload_failed, *send_dropped;
-	struct cyph_gauge *active, *pending, *draining;
+		*errors_suppressed, *reload_ok, *reload_failed, *send_dropped, *before_boot,
+		*addrs_dropped, *quota[4];
+	struct cyph_gauge *active, *pending, *draining, *identity;
+	struct cyph_counter *rx_drops;
 } m;
 
 #define C(name, help) cyph_counter_new("cyphonic_nms_" name, help, NULL)
@@ -69,6 +71,18 @@ int nmsd_metrics_init(void)
 			     "PEER_NOTIFY taken over from a replica that stopped resending it");
 	m.errors_sent = C("errors_sent_total", "ERROR replies sent");
 	m.errors_suppressed = C("errors_suppressed_total", "ERROR replies over the budget");
+	m.before_boot = C("before_boot_total",
+			  "requests timestamped before this process started (in-process store)");
+	m.quota[0] = cyph_counter_new("cyphonic_nms_quota_exceeded_total",
+		"requests answered RATE_LIMITED by a per-node quota", "quota=\"route\"");
+	m.quota[1] = cyph_counter_new("cyphonic_nms_quota_exceeded_total",
+		"requests answered RATE_LIMITED by a per-node quota", "quota=\"relay\"");
+	m.quota[2] = cyph_counter_new("cyphonic_nms_quota_exceeded_total",
+		"requests answered RATE_LIMITED by a per-node quota", "quota=\"notify\"");
+	m.quota[3] = cyph_counter_new("cyphonic_nms_quota_exceeded_total",
+		"requests answered RATE_LIMITED by a per-node quota", "quota=\"source\"");
+	m.addrs_dropped = C("reported_addrs_dropped_total",
+			    "reported addresses not passed to peers (loopback, multicast, ...)");
 	m.send_dropped = C("send_dropped_total", "replies not sent (socket full or error)");
 	m.reload_ok = cyph_counter_new("cyphonic_nms_reloads_total", "SIGHUP reloads",
 				       "result=\"ok\"");
@@ -78,6 +92,10 @@ int nmsd_metrics_init(void)
 	m.pending = cyph_gauge_new("cyphonic_nms_pending_notifies",
 				   "PEER_NOTIFY awaiting acknowledgement", NULL);
 	m.draining = cyph_gauge_new("cyphonic_nms_draining", "1 while draining", NULL);
+	m.rx_drops = C("udp_rx_dropped_total",
+		       "datagrams the kernel dropped at the NMS's full receive queues");
+	m.identity = cyph_gauge_new("cyphonic_nms_identity_expiry_seconds",
+		"seconds until the NMS certificate expires (negative: expired)", NULL);
 	return m.draining ? 0 : -1;
 }
 
@@ -113,6 +131,12 @@ void nmsd_metrics_sync(const struct nms *n, bool draining, uint64_t send_dropped
 	set(m.notify_adopted, s->notify_adopted);
 	set(m.errors_sent, s->errors_sent);
 	set(m.errors_suppressed, s->errors_suppressed);
+	set(m.before_boot, s->before_boot);
+	set(m.addrs_dropped, s->addrs_dropped);
+	set(m.quota[0], s->quota_route);
+	set(m.quota[1], s->quota_relay);
+	set(m.quota[2], s->quota_notify);
+	set(m.quota[3], s->quota_source);
 	set(m.send_dropped, send_dropped);
 	cyph_gauge_set(m.active, (int64_t)nms_active(n));
 	cyph_gauge_set(m.pending, (int64_t)nms_pending_notifies(n));
@@ -128,4 +152,14 @@ void nmsd_metrics_latency(uint8_t op, uint64_t start_ns)
 void nmsd_metrics_reload(bool ok)
 {
 	cyph_counter_inc(ok ? m.reload_ok : m.reload_failed);
+}
+
+void nmsd_metrics_rx_drops(uint64_t n)
+{
+	set(m.rx_drops, n);
+}
+
+void nmsd_metrics_identity(int64_t seconds_left)
+{
+	cyph_gauge_set(m.identity, seconds_left);
 }

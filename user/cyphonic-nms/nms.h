@@ -24,6 +24,12 @@ struct nms_config {
 	uint32_t error_rate;		/* signed errors per second */
 	struct proto_ep relay4, relay6;	/* TRS endpoints; family 0 = none */
 	uint8_t relay_key[PROTO_KEY_LEN];	/* shared with the TRS */
+	int64_t boot_ms;		/* refuse timestamps before (0: none) */
+	/* per-node quotas (nms_quota.h); rate 0: unlimited */
+	uint32_t route_rate, route_burst;	/* route requests per second */
+	uint32_t relay_rate, relay_burst;	/* relay grants per second */
+	uint32_t notify_per_node;	/* notification slots one node's requests hold */
+	uint32_t register_rate, register_burst;	/* full REGISTERs per source address */
 };
 
 /*
@@ -49,6 +55,10 @@ struct nms_stats {
 	uint64_t notify_untracked;	/* sent once: retransmit table full */
 	uint64_t notify_adopted;	/* taken over from a gone replica */
 	uint64_t errors_sent, errors_suppressed;
+	uint64_t before_boot;		/* timestamped before the boot epoch */
+	uint64_t addrs_dropped;		/* implausible reported addresses */
+	uint64_t quota_route, quota_relay, quota_notify;	/* RATE_LIMITED by quota */
+	uint64_t quota_source;		/* full REGISTERs over their source's budget */
 };
 
 struct nms;
@@ -101,5 +111,11 @@ int nms_route_decide(const struct nms_reg *src, const struct nms_reg *dst,
 		     uint32_t flags, bool have_relay, struct nms_route *out);
 /* Families a registration can use (NMS_FAM*). */
 uint8_t nms_reg_families(const struct nms_reg *r);
+
+/* Reported addresses worth passing to peers (nms_addr.c). */
+bool nms_addr_plausible(const struct proto_ep *e, const struct proto_ep *observed);
+/* Copies the plausible, distinct ones of in[0..n) to out; returns how many. */
+size_t nms_addrs_filter(const struct proto_ep *in, size_t n, const struct proto_ep *observed,
+			struct proto_ep *out);
 
 #endif

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <openssl/crypto.h>
 #include "nms.h"
+#include "nms_quota.h"
 #include "wire/proto_crypto.h"
 
 #define REPLY_CAP NMS_PEND_PKT_MAX
@@ -35,6 +36,8 @@ struct nms {
 	int64_t err_last_ms;
 	struct nms_pend *pending;
 	size_t n_pending;
+	struct nms_quota_slot *quota;	/* NMS_QUOTA_SLOTS */
+	struct nms_source_slot *sources;	/* NMS_SOURCE_SLOTS */
 	struct nms_stats stats;
 	int64_t now_ms;			/* of the datagram being handled */
 	int64_t last_scan_ms;		/* last expiry scan */
@@ -110,7 +113,12 @@ struct nms *nms_new(const struct nms_config *cfg, struct nms_store *store,
 	if (!n)
 		return NULL;
 	n->pending = calloc(MAX_PENDING, sizeof(*n->pending));
-	if (!n->pending) {
+	n->quota = calloc(NMS_QUOTA_SLOTS, sizeof(*n->quota));
+	n->sources = calloc(NMS_SOURCE_SLOTS, sizeof(*n->sources));
+	if (!n->pending || !n->quota || !n->sources) {
+		free(n->pending);
+		free(n->quota);
+		free(n->sources);
 		free(n);
 		return NULL;
 	}
@@ -132,6 +140,8 @@ void nms_free(struct nms *n)
 	if (!n)
 		return;
 	free(n->pending);
+	free(n->quota);
+	free(n->sources);
 	free(n->cert);
 	EVP_PKEY_free(n->key);
 	OPENSSL_cleanse(&n->cfg, sizeof(n->cfg));
@@ -281,8 +291,8 @@ static void set_location(struct nms *n, struct nms_reg *r,
 			 const struct proto_msg *m, const struct proto_ep *from)
 {
 	r->observed = *from;
-	r->n_addrs = m->n_addrs;
-	memcpy(r->addrs, m->addrs, sizeof(r->addrs[0]) * m->n_addrs);
+	r->n_addrs = (unsigned int)nms_addrs_filter(m->addrs, m->n_addrs, from, r->addrs);
+	n->stats.addrs_dropped += m->n_addrs - r->n_addrs;
 	r->nat = m->nat;
 	r->families = nms_reg_families(r);
 	r->expires_ms = reg_expiry(n, r);
@@ -509,37 +519,80 @@ static void notify_peer(struct nms *n, struct nms_reg *dst,
 		return;
 	p->len += PROTO_MAC_LEN;
 	p->node_id = dst->ident.id;
+	p->src_id = src->ident.id;
 	p->to = dst->observed;
 	p->rto_ms = n->cfg.notify_rto_ms;
 	p->next_ms = n->now_ms + p->rto_ms;
 	p->tries = 1;
-	if (p == &spare)
+	if (p == &spare) {
 		n->stats.notify_untracked++;
-	else
+	} else {
 		n->n_pending++;
+		nms_quota_slot(n->quota, src->ident.id)->pending++;
+	}
 	if (p != &spare && n->store->ops->pend_add)
 		n->store->ops->pend_add(n->store, p);
 	n->stats.notify_sent++;
 	n->send(n->send_arg, &p->to, p->pkt, p->len);
 }
 
+/*
+ * r's quotas for a route in mode (nms_quota.h): RATE_LIMITED when its
+ * relay grants are spent, or when the notification this route sends would
+ * take more than notify_per_node slots of the table.
+ */
+static int quota_ok(struct nms *n, const struct nms_reg *r, uint8_t mode)
+{
+	struct nms_quota_slot *q = nms_quota_slot(n->quota, r->ident.id);
+
+	if (mode != PROTO_MODE_DIRECT && n->cfg.notify_per_node &&
+	    q->pending >= n->cfg.notify_per_node) {
+		n->stats.quota_notify++;
+		return PROTO_E_RATE_LIMITED;
+	}
+	if (mode == PROTO_MODE_RELAY &&
+	    !nms_bucket_take(&q->relay, n->cfg.relay_rate, n->cfg.relay_burst, n->now_ms)) {
+		n->stats.quota_relay++;
+		return PROTO_E_RATE_LIMITED;
+	}
+	return PROTO_E_OK;
+}
+
+/* A tracked notification left the table: its source's slot is free again. */
+static void pend_released(struct nms *n, const struct nms_pend *p)
+{
+	struct nms_quota_slot *q = p->src_id ? nms_quota_find(n->quota, p->src_id) : NULL;
+
+	if (q && q->pending)
+		q->pending--;
+}
+
 static int route(struct nms *n, struct nms_reg *r, const struct proto_msg *m,
 		 const struct proto_ep *from)
 {
 	uint8_t mem[REPLY_CAP];
-	struct nms_reg *dst = find_target(n, m);
+	struct nms_reg *dst;
 	struct nms_route rt;
 	struct grant g = { 0 };
 	struct proto_buf b;
 	bool have_relay = n->cfg.relay4.family || n->cfg.relay6.family;
 	int rc;
 
+	/* Before the lookup: a flood of route requests costs a token each. */
+	if (!nms_bucket_take(&nms_quota_slot(n->quota, r->ident.id)->route, n->cfg.route_rate,
+			     n->cfg.route_burst, n->now_ms)) {
+		n->stats.quota_route++;
+		return reply_error(n, m, r, from, PROTO_E_RATE_LIMITED);
+	}
+	dst = find_target(n, m);
 	if (!dst || dst == r || !still_valid(n, dst))
 		return reply_error(n, m, r, from, PROTO_E_NOT_FOUND);
 	rc = nms_route_decide(r, dst, m->route_flags, have_relay, &rt);
 	if (rc == PROTO_E_OK && rt.mode == PROTO_MODE_RELAY &&
 	    (!relay_for(n, r) || !relay_for(n, dst)))
 		rc = PROTO_E_NO_RELAY;
+	if (rc == PROTO_E_OK)
+		rc = quota_ok(n, r, rt.mode);
 	if (rc)
 		return reply_error(n, m, r, from, rc);
 	g.mode = rt.mode;
@@ -577,6 +630,7 @@ static void notify_acked(struct nms *n, uint64_t node_id, uint64_t id)
 	for (i = 0; i < n->n_pending; i++) {
 		if (n->pending[i].notify_id == id &&
 		    n->pending[i].node_id == node_id) {
+			pend_released(n, &n->pending[i]);
 			n->pending[i] = n->pending[--n->n_pending];
 			return;
 		}
@@ -663,8 +717,20 @@ static int input(struct nms *n, const uint8_t *pkt, size_t len,
 		return reply_error(n, m, NULL, from, PROTO_E_BAD_OP);
 	if (!proto_ts_fresh(m->hdr.ts_ms, n->now_ms, n->cfg.skew_ms))
 		return reply_error(n, m, NULL, from, PROTO_E_STALE);
-	if (m->hdr.op == PROTO_OP_REGISTER && m->hdr.auth == PROTO_AUTH_SIG)
+	if (m->hdr.ts_ms < n->cfg.boot_ms) {
+		/* Captured before a restart: the replay window that saw it is gone. */
+		n->stats.before_boot++;
+		return reply_error(n, m, NULL, from, PROTO_E_STALE);
+	}
+	if (m->hdr.op == PROTO_OP_REGISTER && m->hdr.auth == PROTO_AUTH_SIG) {
+		/* Before any certificate or signature work; no reply: none is cheap. */
+		if (!nms_bucket_take(nms_source_bucket(n->sources, from), n->cfg.register_rate,
+				     n->cfg.register_burst, n->now_ms)) {
+			n->stats.quota_source++;
+			return PROTO_E_RATE_LIMITED;
+		}
 		return register_full(n, m, pkt, len, from);
+	}
 	return session_msg(n, m, pkt, from);
 }
 
@@ -717,6 +783,7 @@ static void retransmit(struct nms *n)
 			n->stats.notify_lost++;
 			if (s->ops->pend_done)
 				s->ops->pend_done(s, p->node_id, p->notify_id);
+			pend_released(n, p);
 			*p = n->pending[--n->n_pending];
 			continue;
 		}
@@ -725,6 +792,7 @@ static void retransmit(struct nms *n)
 		p->next_ms = n->now_ms + p->rto_ms;
 		/* Acknowledged at another replica: nothing to resend. */
 		if (s->ops->pend_live && !s->ops->pend_live(s, p)) {
+			pend_released(n, p);
 			*p = n->pending[--n->n_pending];
 			continue;
 		}
@@ -741,7 +809,8 @@ static void adopt(void *arg, const struct nms_pend *p)
 
 	if (n->n_pending == MAX_PENDING)
 		return;
-	n->pending[n->n_pending++] = *p;
+	n->pending[n->n_pending] = *p;
+	n->pending[n->n_pending++].src_id = 0;	/* counted at its first replica */
 	n->stats.notify_adopted++;
 }
 

@@ -63,6 +63,7 @@ struct nms_reg {
 #define NMS_PEND_PKT_MAX 1200
 struct nms_pend {
 	uint64_t notify_id, node_id;
+	uint64_t src_id;		/* whose request caused it (quota); 0: adopted */
 	struct proto_ep to;
 	int64_t next_ms;
 	uint32_t rto_ms, tries;

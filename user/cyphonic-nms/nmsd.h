@@ -15,6 +15,8 @@ struct nmsd_config {
 	long long lifetime_ms, keepalive_ms, skew_ms;
 	long long max_registrations, error_rate;
 	long long notify_rto_ms, notify_tries;
+	long long route_rate, route_burst, relay_rate, relay_burst, notify_per_node;
+	long long register_rate, register_burst;
 	long long grace_ms;
 	cyph_cfg_path key, cert;
 	cyph_cfg_path ca_cert, crl;
@@ -39,5 +41,18 @@ int nmsd_metrics_init(void);
 void nmsd_metrics_sync(const struct nms *n, bool draining, uint64_t send_dropped);
 void nmsd_metrics_latency(uint8_t op, uint64_t start_ns);
 void nmsd_metrics_reload(bool ok);
+/* Seconds until the NMS certificate expires (negative: expired). */
+void nmsd_metrics_identity(int64_t seconds_left);
+/* Datagrams the kernel dropped at the NMS's full receive queues. */
+void nmsd_metrics_rx_drops(uint64_t n);
+
+/*
+ * Checks the NMS credential (identity.c): cert issued by the CA, valid at
+ * now (Unix seconds), not revoked, a node certificate with a DNS name,
+ * matching key. Sets *not_after; -1 with err naming what is wrong.
+ */
+struct cyph_ca;
+int nmsd_identity_check(struct cyph_ca *ca, EVP_PKEY *key, const uint8_t *cert, size_t len,
+			int64_t now, int64_t *not_after, char *err, size_t errlen);
 
 #endif

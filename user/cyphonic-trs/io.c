@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <linux/cyphonic.h>
 #include "wire/proto_udp.h"
+#include "wire/udp_claim.h"
 #include "trsd.h"
 
 #define BATCH 64
@@ -38,14 +39,30 @@ struct bufs {
 	int64_t err_ms;
 };
 
-static int bind_one(const struct cyph_cfg_addr *a, uint16_t port, char *err,
-		    size_t errlen)
+/*
+ * Binds one thread's socket. The first thread's (port 0 here) also makes
+ * sure no other process has the port and claims it, unless share_port:
+ * the threads' SO_REUSEPORT would otherwise let a second TRS in.
+ */
+static int bind_one(const struct cyph_cfg_addr *a, uint16_t port, bool exclusive,
+		    int *claim, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss = a->ss;
+	int fd;
 
 	if (port)	/* every thread binds the port the first one got */
 		((struct sockaddr_in *)&ss)->sin_port = htons(port);
-	return proto_udp_bind((struct sockaddr *)&ss, a->len, true, err, errlen);
+	if (exclusive && proto_udp_port_free((struct sockaddr *)&ss, a->len, err, errlen))
+		return -1;
+	fd = proto_udp_bind((struct sockaddr *)&ss, a->len, true, err, errlen);
+	if (fd >= 0 && exclusive) {
+		*claim = proto_udp_claim("trs", fd, err, errlen);
+		if (*claim < 0) {
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
 }
 
 int trsd_workers_open(struct trsd_worker *w, size_t n,
@@ -54,10 +71,13 @@ int trsd_workers_open(struct trsd_worker *w, size_t n,
 	uint16_t p4 = 0, p6 = 0;
 	size_t i;
 
+	for (i = 0; i < n; i++)
+		w[i].fd4 = w[i].fd6 = w[i].claim[0] = w[i].claim[1] = w[i].ep = -1;
 	for (i = 0; i < n; i++) {
-		w[i].fd4 = w[i].fd6 = -1;
+		bool first = !i && !c->share_port;
+
 		if (c->listen4.len) {
-			w[i].fd4 = bind_one(&c->listen4, p4, err, errlen);
+			w[i].fd4 = bind_one(&c->listen4, p4, first, &w[0].claim[0], err, errlen);
 			if (w[i].fd4 < 0)
 				return -1;
 			p4 = proto_udp_port(w[i].fd4);
@@ -67,7 +87,7 @@ int trsd_workers_open(struct trsd_worker *w, size_t n,
 			uint16_t want = p6 ? p6 :
 				(!ntohs(((struct sockaddr_in6 *)&c->listen6.ss)->sin6_port) ? p4 : 0);
 
-			w[i].fd6 = bind_one(&c->listen6, want, err, errlen);
+			w[i].fd6 = bind_one(&c->listen6, want, first, &w[0].claim[1], err, errlen);
 			if (w[i].fd6 < 0)
 				return -1;
 			p6 = proto_udp_port(w[i].fd6);
@@ -254,6 +274,9 @@ void trsd_workers_join(struct trsd_worker *w, size_t n)
 			close(w[i].fd4);
 		if (w[i].fd6 >= 0)
 			close(w[i].fd6);
+		for (int f = 0; f < 2; f++)
+			if (w[i].claim[f] >= 0)
+				close(w[i].claim[f]);
 		close(w[i].ep);
 	}
 }

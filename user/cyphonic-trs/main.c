@@ -12,6 +12,7 @@
 #include "runtime/daemon.h"
 #include "runtime/evloop.h"
 #include "runtime/http.h"
+#include "pki/cred.h"
 #include "wire/proto_udp.h"
 #include "trsd.h"
 #include "trs_sync.h"
@@ -29,6 +30,7 @@ struct trsd {
 	struct cyph_http *http;
 	struct cyph_drain drain;
 	struct trs_sync *sync;		/* [store] redis set: shared sessions */
+	struct cyph_ca *ca;		/* [ca] crl set: revoked nodes */
 };
 
 static struct trsd D;
@@ -47,15 +49,21 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	struct trsd *d = arg;
 	struct trsd_config c;
 	struct trs_config tc;
+	struct cyph_ca *ca = NULL;
 	char err[512];
 
 	(void)loop;
 	(void)signo;
-	if (load_config(&c, &tc, err, sizeof(err))) {
+	if (load_config(&c, &tc, err, sizeof(err)) ||
+	    (!(ca = trsd_crl_load(&c, &d->trs, err, sizeof(err))) && err[0])) {
 		log_err("reload failed, keeping the old configuration: %s", err);
 		trsd_metrics_reload(false);
 		return;
 	}
+	if (!ca && d->ca)	/* [ca] crl removed: nothing is revoked any more */
+		trs_set_revoked(&d->trs, NULL, 0, proto_now_ms());
+	cyph_ca_free(d->ca);
+	d->ca = ca;
 	if (c.threads != d->cfg.threads || strcmp(c.listen4.text, d->cfg.listen4.text) ||
 	    strcmp(c.listen6.text, d->cfg.listen6.text))
 		log_warn("reload: listen addresses and threads change only on restart");
@@ -68,10 +76,10 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	c.listen6 = d->cfg.listen6;
 	d->cfg = c;
 	d->tcfg = tc;
-	trs_set_config(&d->trs, &tc);
+	trs_set_config(&d->trs, &tc, proto_now_ms());
 	cyph_log_set_level(c.log_level);
 	trsd_metrics_reload(true);
-	log_info("configuration and relay key reloaded");
+	log_info("configuration, relay key and CRL reloaded");
 }
 
 static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
@@ -94,6 +102,16 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 		trs_sync_get_stats(d->sync, &st);
 		trsd_metrics_store(&st);
 	}
+}
+
+static void on_crl_poll(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
+{
+	struct trsd *d = arg;
+
+	(void)loop;
+	(void)t;
+	if (d->ca)
+		trsd_crl_poll(d->ca, &d->trs);
 }
 
 static bool drained(void *arg)
@@ -135,6 +153,11 @@ static int setup(struct trsd *d)
 		d->w[i].stop = &d->stop;
 		d->w[i].error_rate = (uint32_t)d->cfg.error_rate;
 	}
+	d->ca = trsd_crl_load(&d->cfg, &d->trs, err, sizeof(err));
+	if (!d->ca && err[0]) {
+		log_err("[ca] %s", err);
+		return -1;
+	}
 	if (trsd_workers_open(d->w, d->nw, &d->cfg, err, sizeof(err))) {
 		log_err("[trs] listen: %s", err);
 		return -1;
@@ -143,14 +166,20 @@ static int setup(struct trsd *d)
 	if (cyph_loop_on_signal(d->loop, SIGTERM, on_term, d) ||
 	    cyph_loop_on_signal(d->loop, SIGINT, on_term, d) ||
 	    cyph_loop_on_signal(d->loop, SIGHUP, on_hup, d) ||
-	    !cyph_loop_add_timer(d->loop, 200, true, on_tick, d)) {
+	    !cyph_loop_add_timer(d->loop, 200, true, on_tick, d) ||
+	    (d->cfg.crl[0] &&
+	     !cyph_loop_add_timer(d->loop, (uint64_t)d->cfg.crl_poll_ms, true, on_crl_poll, d))) {
 		log_err("event loop setup failed");
 		return -1;
 	}
 	if (cyph_daemon_http(d->loop, d->cfg.http_enabled, d->cfg.http_listen.text, &d->http))
 		return -1;
 	if (cyph_kv_enabled(&d->cfg.kv)) {
-		d->sync = trs_sync_start(&d->trs, &d->cfg.kv, d->cfg.idle_ms, err, sizeof(err));
+		/* Redis keeps a closed session's windows at least max_skew too. */
+		d->sync = trs_sync_start(&d->trs, &d->cfg.kv,
+					 d->cfg.idle_ms > d->cfg.skew_ms + 1000 ? d->cfg.idle_ms
+									     : d->cfg.skew_ms + 1000,
+					 err, sizeof(err));
 		if (!d->sync) {
 			log_err("[store] %s", err);
 			return -1;
@@ -205,6 +234,7 @@ int main(int argc, char **argv)
 		cyph_http_free(d->http);
 	}
 	trs_destroy(&d->trs);
+	cyph_ca_free(d->ca);
 	cyph_loop_free(d->loop);
 	free(d->w);
 	cyph_daemon_args_free(&d->args);

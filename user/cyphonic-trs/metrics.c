@@ -8,6 +8,7 @@
 #include <string.h>
 #include "trsd.h"
 #include "trs_sync.h"
+#include "wire/proto_udp.h"
 
 static const char *const drop_names[TRS_DROP_COUNT] = {
 	[TRS_DROP_MALFORMED] = "malformed",
@@ -17,14 +18,15 @@ static const char *const drop_names[TRS_DROP_COUNT] = {
 	[TRS_DROP_RATE] = "rate_limited",
 	[TRS_DROP_FAMILY] = "no_socket_for_family",
 	[TRS_DROP_SEND] = "send_error",
+	[TRS_DROP_EXPIRED] = "grant_expired",
 };
 
 static struct {
 	struct cyph_counter *pkts, *bytes, *drops[TRS_DROP_COUNT];
 	struct cyph_counter *ctrl[PROTO_RC_CLOSE + 1][PROTO_E_COUNT];
 	struct cyph_counter *ctrl_malformed, *created, *expired, *closed;
-	struct cyph_counter *reload_ok, *reload_failed;
-	struct cyph_gauge *sessions, *draining;
+	struct cyph_counter *reload_ok, *reload_failed, *revoked_ends, *prev_key_binds, *rx_drops;
+	struct cyph_gauge *sessions, *tombstones, *draining;
 	struct cyph_histogram *ctrl_lat;
 	struct cyph_counter *sync[5];
 } m;
@@ -62,7 +64,7 @@ int trsd_metrics_init(void)
 	m.created = cyph_counter_new("cyphonic_trs_sessions_created_total",
 				     "relay sessions created", NULL);
 	m.expired = cyph_counter_new("cyphonic_trs_sessions_expired_total",
-				     "relay sessions removed when idle", NULL);
+				     "relay sessions ended when idle or past their grant", NULL);
 	m.closed = cyph_counter_new("cyphonic_trs_sessions_closed_total",
 				    "relay sessions closed by both ends", NULL);
 	m.reload_ok = cyph_counter_new("cyphonic_trs_reloads_total", "SIGHUP reloads",
@@ -70,6 +72,14 @@ int trsd_metrics_init(void)
 	m.reload_failed = cyph_counter_new("cyphonic_trs_reloads_total", "SIGHUP reloads",
 					   "result=\"failed\"");
 	m.sessions = cyph_gauge_new("cyphonic_trs_sessions", "relay sessions", NULL);
+	m.rx_drops = cyph_counter_new("cyphonic_trs_udp_rx_dropped_total",
+		"datagrams the kernel dropped at the TRS's full receive queues", NULL);
+	m.tombstones = cyph_gauge_new("cyphonic_trs_tombstones",
+		"ended sessions whose BIND sequence windows are kept for max_skew", NULL);
+	m.revoked_ends = cyph_counter_new("cyphonic_trs_revoked_ends_total",
+		"session ends unbound because the CRL lists their node", NULL);
+	m.prev_key_binds = cyph_counter_new("cyphonic_trs_previous_key_requests_total",
+		"BIND/CLOSE accepted under the relay key before the last change", NULL);
 	m.draining = cyph_gauge_new("cyphonic_trs_draining", "1 while draining", NULL);
 	for (i = 0; i < 5; i++) {
 		snprintf(labels, sizeof(labels), "event=\"%s\"", sync_names[i]);
@@ -91,7 +101,7 @@ static void set(struct cyph_counter *c, uint64_t v)
 void trsd_metrics_sync(struct trs *t, const struct trsd_worker *w, size_t n,
 		       bool draining)
 {
-	uint64_t pkts = 0, bytes = 0, drops[TRS_DROP_COUNT] = { 0 }, mal = 0;
+	uint64_t pkts = 0, bytes = 0, drops[TRS_DROP_COUNT] = { 0 }, mal = 0, rx_drops = 0;
 	static uint64_t ctrl[PROTO_RC_CLOSE + 1][PROTO_E_COUNT];
 	size_t i;
 	int d, e;
@@ -119,6 +129,12 @@ void trsd_metrics_sync(struct trs *t, const struct trsd_worker *w, size_t n,
 	set(m.expired, atomic_load(&t->expired));
 	set(m.closed, atomic_load(&t->closed));
 	cyph_gauge_set(m.sessions, (int64_t)trs_sessions(t));
+	cyph_gauge_set(m.tombstones, (int64_t)trs_tombstones(t));
+	set(m.revoked_ends, atomic_load(&t->revoked_ends));
+	set(m.prev_key_binds, atomic_load(&t->prev_key_binds));
+	for (i = 0; i < n; i++)
+		rx_drops += proto_udp_rx_drops(w[i].fd4) + proto_udp_rx_drops(w[i].fd6);
+	set(m.rx_drops, rx_drops);
 	cyph_gauge_set(m.draining, draining);
 }
 

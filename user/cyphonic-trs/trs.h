@@ -31,6 +31,7 @@ struct trs_config {
 	uint64_t rate_bytes;		/* per session bytes/s, 0 = unlimited */
 	uint64_t burst_bytes;
 	size_t max_sessions;
+	int64_t key_overlap_ms;		/* old relay key accepted after a change */
 };
 
 struct trs_end {
@@ -42,7 +43,13 @@ struct trs_end {
 
 struct trs_session {
 	uint32_t id;
-	uint64_t expiry;
+	uint64_t expiry;		/* the grant's, Unix seconds */
+	/*
+	 * Non-zero: a tombstone until then (both ends closed, idle, expired
+	 * or revoked). It keeps the ends' sequence windows so a BIND captured
+	 * before cannot re-open the session while its timestamp is fresh.
+	 */
+	int64_t tomb_until_ms;
 	struct trs_end end[2];
 	_Atomic int64_t last_ms;
 	_Atomic uint64_t pkts[2], bytes[2];	/* forwarded from end i */
@@ -67,6 +74,7 @@ enum trs_drop {
 	TRS_DROP_RATE,
 	TRS_DROP_FAMILY,	/* no socket of the destination's family */
 	TRS_DROP_SEND,
+	TRS_DROP_EXPIRED,	/* past the grant's expiry */
 	TRS_DROP_COUNT
 };
 
@@ -102,15 +110,35 @@ struct trs {
 	struct trs_config cfg;
 	struct trs_hooks hooks;
 	pthread_rwlock_t cfg_lock;	/* relay key may change on SIGHUP */
+	/* under cfg_lock: the key before the last change, until prev_until_ms */
+	uint8_t prev_key[PROTO_KEY_LEN];
+	int64_t prev_until_ms;
+	uint64_t *revoked;		/* sorted node ids from the CRL */
+	size_t n_revoked;
 	struct trs_shard shards[TRS_SHARDS];
-	_Atomic size_t n_sessions;
+	_Atomic size_t n_sessions;	/* live ones, tombstones apart */
+	_Atomic size_t n_tombs;
+	_Atomic int64_t tomb_ms;	/* a tombstone's life: max_skew + 1 s */
 	_Atomic bool draining;
 	_Atomic uint64_t created, expired, closed;
+	_Atomic uint64_t revoked_ends, prev_key_binds;
 };
 
 int trs_init(struct trs *t, const struct trs_config *cfg);
 void trs_destroy(struct trs *t);
-void trs_set_config(struct trs *t, const struct trs_config *cfg);
+/*
+ * Takes a new configuration. When the relay key changes, the old one
+ * stays accepted for cfg->key_overlap_ms from now_ms (grants the NMS
+ * issued under it before the change stay usable).
+ */
+void trs_set_config(struct trs *t, const struct trs_config *cfg, int64_t now_ms);
+/*
+ * Takes the revoked node ids (sorted, malloc'd; owned by t from now on)
+ * of a new CRL: BINDs naming them are refused (REVOKED), and their bound
+ * ends are unbound at once, so their sessions stop forwarding. Returns
+ * the number of ends unbound.
+ */
+size_t trs_set_revoked(struct trs *t, uint64_t *ids, size_t n, int64_t now_ms);
 
 /*
  * Handles a RELAY_CTRL datagram from `from`. Returns the result code and,
@@ -130,9 +158,14 @@ int trs_forward(struct trs *t, const uint8_t *pkt, size_t len,
 		const struct proto_ep *from, int64_t now_ms,
 		struct proto_ep *to, const uint8_t **inner, size_t *inner_len);
 
-/* Removes sessions idle for longer than idle_s; returns how many. */
+/*
+ * Turns sessions idle for longer than idle_s or past their grant's expiry
+ * into tombstones, and removes tombstones older than max_skew; returns
+ * how many sessions ended.
+ */
 size_t trs_expire(struct trs *t, int64_t now_ms);
-size_t trs_sessions(struct trs *t);
+size_t trs_sessions(struct trs *t);	/* live ones */
+size_t trs_tombstones(struct trs *t);
 
 /*
  * Merges a session from the shared store into the table (creating it):

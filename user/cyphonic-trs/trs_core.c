@@ -41,6 +41,7 @@ int trs_init(struct trs *t, const struct trs_config *cfg)
 
 	memset(t, 0, sizeof(*t));
 	t->cfg = *cfg;
+	atomic_store(&t->tomb_ms, cfg->skew_ms + 1000);
 	pthread_rwlock_init(&t->cfg_lock, NULL);
 	for (i = 0; i < TRS_SHARDS; i++) {
 		pthread_rwlock_init(&t->shards[i].lock, NULL);
@@ -77,19 +78,31 @@ void trs_destroy(struct trs *t)
 		pthread_rwlock_destroy(&s->lock);
 	}
 	pthread_rwlock_destroy(&t->cfg_lock);
+	free(t->revoked);
 	OPENSSL_cleanse(&t->cfg, sizeof(t->cfg));
+	OPENSSL_cleanse(t->prev_key, sizeof(t->prev_key));
 }
 
-void trs_set_config(struct trs *t, const struct trs_config *cfg)
+void trs_set_config(struct trs *t, const struct trs_config *cfg, int64_t now_ms)
 {
 	pthread_rwlock_wrlock(&t->cfg_lock);
+	if (memcmp(t->cfg.relay_key, cfg->relay_key, PROTO_KEY_LEN)) {
+		memcpy(t->prev_key, t->cfg.relay_key, PROTO_KEY_LEN);
+		t->prev_until_ms = now_ms + cfg->key_overlap_ms;
+	}
 	t->cfg = *cfg;
+	atomic_store(&t->tomb_ms, cfg->skew_ms + 1000);
 	pthread_rwlock_unlock(&t->cfg_lock);
 }
 
 size_t trs_sessions(struct trs *t)
 {
 	return atomic_load(&t->n_sessions);
+}
+
+size_t trs_tombstones(struct trs *t)
+{
+	return atomic_load(&t->n_tombs);
 }
 
 /* Doubles a shard's buckets; on OOM the chains just get longer. */
@@ -148,8 +161,51 @@ static void unlink_session(struct trs *t, struct trs_shard *s,
 		pp = &(*pp)->next;
 	*pp = x->next;
 	s->n--;
-	atomic_fetch_sub(&t->n_sessions, 1);
+	atomic_fetch_sub(x->tomb_until_ms ? &t->n_tombs : &t->n_sessions, 1);
 	free_session(x);
+}
+
+/*
+ * Ends a live session but keeps its sequence windows for max_skew: a BIND
+ * is accepted only while its timestamp is within max_skew, so once the
+ * tombstone goes no captured BIND of the session is fresh any more.
+ */
+static void bury(struct trs *t, struct trs_session *x, int64_t now_ms)
+{
+	if (x->tomb_until_ms)
+		return;
+	x->end[0].bound = x->end[1].bound = false;
+	x->tomb_until_ms = now_ms + atomic_load(&t->tomb_ms);
+	atomic_fetch_sub(&t->n_sessions, 1);
+	atomic_fetch_add(&t->n_tombs, 1);
+}
+
+/* A tombstone whose end was bound again by a newer BIND (or the store). */
+static void revive(struct trs *t, struct trs_session *x)
+{
+	if (!x->tomb_until_ms)
+		return;
+	x->tomb_until_ms = 0;
+	atomic_fetch_sub(&t->n_tombs, 1);
+	atomic_fetch_add(&t->n_sessions, 1);
+}
+
+/* Is node listed in the CRL? Called with cfg_lock held. */
+static bool node_revoked(const struct trs *t, uint64_t node)
+{
+	size_t lo = 0, hi = t->n_revoked;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->revoked[mid] == node)
+			return true;
+		if (t->revoked[mid] < node)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
 }
 
 /* ---- control ------------------------------------------------------------------ */
@@ -192,11 +248,20 @@ static int bind_end(struct trs *t, struct trs_shard *s, const struct proto_rc *r
 	if (e->bound && e->node_id != rc->node_id)
 		return PROTO_E_CONFLICT;
 	/*
-	 * The sequence window outlives a CLOSE: a BIND captured before it
-	 * must not re-open the end from the replayer's address.
+	 * The sequence window outlives a CLOSE, and the session itself (as a
+	 * tombstone): a BIND captured before must not re-open the end from
+	 * the replayer's address.
 	 */
 	if (rc->seq <= e->last_seq)
 		return PROTO_E_REPLAY;
+	if (x->tomb_until_ms) {		/* an ended session starts again */
+		if (atomic_load(&t->draining))
+			return PROTO_E_DRAINING;
+		if (t->cfg.max_sessions &&
+		    atomic_load(&t->n_sessions) >= t->cfg.max_sessions)
+			return PROTO_E_FULL;
+		revive(t, x);
+	}
 	e->bound = true;
 	e->node_id = rc->node_id;
 	e->last_seq = rc->seq;
@@ -206,7 +271,7 @@ static int bind_end(struct trs *t, struct trs_shard *s, const struct proto_rc *r
 }
 
 static int close_end(struct trs *t, struct trs_shard *s,
-		     const struct proto_rc *rc)
+		     const struct proto_rc *rc, int64_t now_ms)
 {
 	struct trs_session *x = find(s, rc->session);
 	struct trs_end *e;
@@ -221,7 +286,7 @@ static int close_end(struct trs *t, struct trs_shard *s,
 	e->bound = false;
 	e->last_seq = rc->seq;
 	if (!x->end[0].bound && !x->end[1].bound) {
-		unlink_session(t, s, x);
+		bury(t, x, now_ms);
 		atomic_fetch_add(&t->closed, 1);
 	}
 	return PROTO_E_OK;
@@ -236,10 +301,8 @@ static void snap_locked(struct trs_shard *s, const struct proto_rc *rc,
 	memset(out, 0, sizeof(*out));
 	out->id = rc->session;
 	out->expiry = rc->expiry;
-	if (x)		/* NULL: both ends closed, the session is gone */
+	if (x)
 		memcpy(out->end, x->end, sizeof(out->end));
-	else
-		out->end[rc->end].last_seq = rc->seq;
 }
 
 int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
@@ -252,6 +315,7 @@ int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
 	uint8_t secret[32], mac[32];
 	int64_t skew;
 	uint32_t idle_s;
+	bool revoked, prev_key = false;
 	int code;
 
 	*reply_len = 0;
@@ -264,10 +328,18 @@ int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
 	pthread_rwlock_rdlock(&t->cfg_lock);
 	proto_bind_secret(t->cfg.relay_key, rc.session, rc.end, rc.node_id,
 			  rc.expiry, secret);
+	proto_hmac(secret, 32, pkt, PROTO_RC_SIGNED_LEN, mac);
+	if (!proto_ct_equal(mac, rc.mac, 32) && now_ms < t->prev_until_ms) {
+		/* Rotation overlap: a grant issued under the old key. */
+		proto_bind_secret(t->prev_key, rc.session, rc.end, rc.node_id,
+				  rc.expiry, secret);
+		proto_hmac(secret, 32, pkt, PROTO_RC_SIGNED_LEN, mac);
+		prev_key = true;
+	}
 	skew = t->cfg.skew_ms;
 	idle_s = t->cfg.idle_s;
+	revoked = node_revoked(t, rc.node_id);
 	pthread_rwlock_unlock(&t->cfg_lock);
-	proto_hmac(secret, 32, pkt, PROTO_RC_SIGNED_LEN, mac);
 	if (!proto_ct_equal(mac, rc.mac, 32)) {
 		code = PROTO_E_BAD_SIGNATURE;
 		*unauth = true;
@@ -276,11 +348,15 @@ int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
 	} else if (rc.op == PROTO_RC_BIND &&
 		   rc.expiry < (uint64_t)(now_ms / 1000)) {
 		code = PROTO_E_TOKEN_EXPIRED;
+	} else if (rc.op == PROTO_RC_BIND && revoked) {
+		code = PROTO_E_REVOKED;
 	} else {
+		if (prev_key)
+			atomic_fetch_add(&t->prev_key_binds, 1);
 		s = shard_of(t, rc.session);
 		pthread_rwlock_wrlock(&s->lock);
 		code = rc.op == PROTO_RC_BIND ? bind_end(t, s, &rc, from, now_ms)
-					      : close_end(t, s, &rc);
+					      : close_end(t, s, &rc, now_ms);
 		if (code == PROTO_E_OK && t->hooks.changed)
 			snap_locked(s, &rc, &snap);
 		pthread_rwlock_unlock(&s->lock);
@@ -351,6 +427,10 @@ int trs_forward(struct trs *t, const uint8_t *pkt, size_t len,
 		rc = TRS_DROP_PEER_UNBOUND;
 		goto out;
 	}
+	if (x->expiry < (uint64_t)(now_ms / 1000)) {	/* the grant ran out */
+		rc = TRS_DROP_EXPIRED;
+		goto out;
+	}
 	if (!rate_ok(t, x, *inner_len, now_ms)) {
 		atomic_fetch_add_explicit(&x->rate_drops, 1, memory_order_relaxed);
 		rc = TRS_DROP_RATE;
@@ -390,8 +470,12 @@ size_t trs_expire(struct trs *t, int64_t now_ms)
 
 			for (; x; x = next) {
 				next = x->next;
-				if (now_ms - atomic_load(&x->last_ms) > idle_ms) {
-					unlink_session(t, s, x);
+				if (x->tomb_until_ms) {
+					if (now_ms >= x->tomb_until_ms)
+						unlink_session(t, s, x);
+				} else if (now_ms - atomic_load(&x->last_ms) > idle_ms ||
+					   x->expiry < (uint64_t)(now_ms / 1000)) {
+					bury(t, x, now_ms);
 					n++;
 				}
 			}
@@ -400,6 +484,45 @@ size_t trs_expire(struct trs *t, int64_t now_ms)
 	}
 	atomic_fetch_add(&t->expired, n);
 	return n;
+}
+
+size_t trs_set_revoked(struct trs *t, uint64_t *ids, size_t n, int64_t now_ms)
+{
+	size_t i, b, gone = 0;
+	uint64_t *old;
+
+	pthread_rwlock_wrlock(&t->cfg_lock);
+	old = t->revoked;
+	t->revoked = ids;
+	t->n_revoked = n;
+	pthread_rwlock_unlock(&t->cfg_lock);
+	free(old);
+	if (!n)
+		return 0;
+	for (i = 0; i < TRS_SHARDS; i++) {
+		struct trs_shard *s = &t->shards[i];
+
+		pthread_rwlock_wrlock(&s->lock);
+		pthread_rwlock_rdlock(&t->cfg_lock);
+		for (b = 0; b < s->nb; b++) {
+			struct trs_session *x;
+
+			for (x = s->buckets[b]; x; x = x->next) {
+				for (int e = 0; e < 2; e++) {
+					if (x->end[e].bound && node_revoked(t, x->end[e].node_id)) {
+						x->end[e].bound = false;
+						gone++;
+					}
+				}
+				if (!x->end[0].bound && !x->end[1].bound)
+					bury(t, x, now_ms);
+			}
+		}
+		pthread_rwlock_unlock(&t->cfg_lock);
+		pthread_rwlock_unlock(&s->lock);
+	}
+	atomic_fetch_add(&t->revoked_ends, gone);
+	return gone;
 }
 
 /* ---- the shared store's side (trs_sync.c) ----------------------------------------- */
@@ -437,6 +560,15 @@ int trs_install(struct trs *t, const struct trs_snap *in, int64_t now_ms)
 	}
 	merge_end(&x->end[0], &in->end[0]);
 	merge_end(&x->end[1], &in->end[1]);
+	pthread_rwlock_rdlock(&t->cfg_lock);
+	for (int e = 0; e < 2; e++)	/* revoked since the other replica bound it */
+		if (x->end[e].bound && node_revoked(t, x->end[e].node_id))
+			x->end[e].bound = false;
+	pthread_rwlock_unlock(&t->cfg_lock);
+	if (x->end[0].bound || x->end[1].bound)
+		revive(t, x);
+	else
+		bury(t, x, now_ms);
 out:
 	pthread_rwlock_unlock(&s->lock);
 	return rc;

@@ -14,9 +14,13 @@
 struct trsd_config {
 	struct cyph_cfg_addr listen4, listen6;
 	long long threads;
+	bool share_port;
 	long long idle_ms, skew_ms, grace_ms;
 	long long rate, burst, max_sessions, error_rate;
 	cyph_cfg_path relay_key_file;
+	long long key_overlap_ms;
+	cyph_cfg_path ca_cert, crl;		/* [ca]: optional, both or neither */
+	long long crl_poll_ms;
 	enum cyph_log_level log_level;
 	bool http_enabled;
 	struct cyph_cfg_addr http_listen;
@@ -35,6 +39,7 @@ struct trsd_worker {
 	struct trs *trs;
 	_Atomic bool *stop;
 	uint32_t error_rate;
+	int claim[2];		/* w[0] only: the port claims (io.c), or -1 */
 	struct trs_stats stats;
 };
 
@@ -51,5 +56,16 @@ void trsd_metrics_ctrl_latency(uint64_t start_ns);
 struct trs_sync_stats;
 void trsd_metrics_store(const struct trs_sync_stats *s);	/* [store] redis */
 void trsd_metrics_reload(bool ok);
+
+/*
+ * The CRL ([ca] cert, crl): loads the CA and CRL (NULL with err when
+ * configured and unreadable; NULL and no err when not configured) and
+ * hands the CRL's revoked node ids to t.
+ */
+struct cyph_ca;
+struct cyph_ca *trsd_crl_load(const struct trsd_config *c, struct trs *t, char *err,
+			      size_t errlen);
+/* Re-reads the CRL if it changed (timer); logs the outcome. */
+void trsd_crl_poll(struct cyph_ca *ca, struct trs *t);
 
 #endif

@@ -28,6 +28,7 @@ static int add_entry(const struct cyph_revoked *r, void *arg)
 	memcpy(c->v[c->n].serial, r->serial, r->serial_len);
 	c->v[c->n].serial_len = r->serial_len;
 	c->v[c->n].revoked_at = r->revoked_at;
+	c->v[c->n].node_id = r->principal_id;	/* the TRS knows nodes by id */
 	c->n++;
 	return 0;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* AS certificate authority: CA creation, issuing, CRL (ca.h). */
 #include "ca.h"
+#include "crlnode.h"
 #include "runtime/fileutil.h"
 #include "runtime/sslerr.h"
 
@@ -254,7 +255,9 @@ static int crl_add(X509_CRL *crl, const struct cyph_crl_entry *e)
 
 	ai = bn ? BN_to_ASN1_INTEGER(bn, NULL) : NULL;
 	if (r && ai && t && X509_REVOKED_set_serialNumber(r, ai) &&
-	    X509_REVOKED_set_revocationDate(r, t) && X509_CRL_add0_revoked(crl, r)) {
+	    X509_REVOKED_set_revocationDate(r, t) &&
+	    (!e->node_id || !cyph_crl_entry_set_node(r, e->node_id)) &&
+	    X509_CRL_add0_revoked(crl, r)) {
 		ok = 1;
 		r = NULL;	/* owned by the CRL now */
 	}

@@ -38,6 +38,7 @@ struct cyph_crl_entry {
 	uint8_t serial[20];
 	size_t serial_len;
 	int64_t revoked_at;	/* Unix seconds */
+	uint64_t node_id;	/* 0: none; else written as crlnode.h says */
 };
 
 /*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Node credential verification: CA trust store, CRL, SAN parsing (cred.h). */
 #include "cred.h"
+#include "crlnode.h"
 #include "runtime/sslerr.h"
 
 #include <arpa/inet.h>
@@ -185,6 +186,34 @@ size_t cyph_ca_crl_count(struct cyph_ca *ca)
 		n = r ? (size_t)sk_X509_REVOKED_num(r) : 0;
 	}
 	pthread_rwlock_unlock(&ca->lock);
+	return n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+size_t cyph_ca_revoked_nodes(struct cyph_ca *ca, uint64_t **ids)
+{
+	STACK_OF(X509_REVOKED) *r;
+	size_t n = 0;
+	int i, num;
+
+	*ids = NULL;
+	pthread_rwlock_rdlock(&ca->lock);
+	r = ca->crl ? X509_CRL_get_REVOKED(ca->crl) : NULL;
+	num = r ? sk_X509_REVOKED_num(r) : 0;
+	if (num > 0)
+		*ids = malloc((size_t)num * sizeof(**ids));
+	for (i = 0; *ids && i < num; i++)
+		if (cyph_crl_entry_node(sk_X509_REVOKED_value(r, i), &(*ids)[n]))
+			n++;
+	pthread_rwlock_unlock(&ca->lock);
+	if (n)
+		qsort(*ids, n, sizeof(**ids), cmp_u64);
 	return n;
 }
 

@@ -71,6 +71,12 @@ int cyph_ca_load_crl(struct cyph_ca *ca, const char *path);
 int cyph_ca_crl_refresh(struct cyph_ca *ca);
 const char *cyph_ca_error(struct cyph_ca *ca);	/* last load error */
 size_t cyph_ca_crl_count(struct cyph_ca *ca);	/* revoked serials */
+/*
+ * Node ids named by the loaded CRL's entries (the AS writes the id of the
+ * revoked certificate's node with each; crlnode.h), sorted, in a malloc'd
+ * *ids (free()). Returns the count; 0 and *ids NULL when there are none.
+ */
+size_t cyph_ca_revoked_nodes(struct cyph_ca *ca, uint64_t **ids);
 
 /*
  * Verifies a DER node certificate: signed by the CA, valid at now (Unix

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <linux/sock_diag.h>
 #include "runtime/addr.h"
 #include "proto_udp.h"
 
@@ -35,6 +36,17 @@ int proto_udp_bind(const struct sockaddr *sa, socklen_t len, bool reuseport,
 		return -1;
 	}
 	return fd;
+}
+
+uint64_t proto_udp_rx_drops(int fd)
+{
+	uint32_t mi[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mi);
+
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mi, &len) ||
+	    len <= SK_MEMINFO_DROPS * sizeof(mi[0]))
+		return 0;
+	return mi[SK_MEMINFO_DROPS];
 }
 
 int proto_udp_bind_str(const char *addr, bool reuseport, char *err,

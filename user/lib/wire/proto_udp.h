@@ -20,6 +20,12 @@ int proto_udp_bind_str(const char *addr, bool reuseport, char *err,
 		       size_t errlen);
 uint16_t proto_udp_port(int fd);
 /*
+ * Datagrams the kernel dropped at fd's receive queue (full buffer) since
+ * the socket was opened (SO_MEMINFO); 0 when the kernel does not say. The
+ * NMS and TRS export it: an overloaded daemon loses packets there first.
+ */
+uint64_t proto_udp_rx_drops(int fd);
+/*
  * Sends msgs[0..n) with as few sendmmsg calls as possible. A datagram the
  * kernel refuses for its own reason (unreachable destination, bad address)
  * is skipped so it cannot take the rest of the batch with it; a full

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+/* Per-node quotas of the NMS (nms_quota.h). */
+#include <string.h>
+#include "nms_quota.h"
+#include "wire/proto.h"
+
+bool nms_bucket_take(struct nms_bucket *b, uint32_t rate, uint32_t burst, int64_t now_ms)
+{
+	if (!rate)
+		return true;
+	if (!b->ms) {
+		b->tokens = burst;
+	} else if (now_ms > b->ms) {
+		b->tokens += (double)(now_ms - b->ms) * rate / 1000.0;
+		if (b->tokens > burst)
+			b->tokens = burst;
+	}
+	b->ms = now_ms > 0 ? now_ms : 1;
+	if (b->tokens < 1)
+		return false;
+	b->tokens -= 1;
+	return true;
+}
+
+static size_t index_of(uint64_t id)
+{
+	uint64_t h = id * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h >> 40) % NMS_QUOTA_SLOTS;
+}
+
+struct nms_quota_slot *nms_quota_slot(struct nms_quota_slot *table, uint64_t id)
+{
+	struct nms_quota_slot *s = &table[index_of(id)];
+
+	if (s->id != id) {
+		memset(s, 0, sizeof(*s));
+		s->id = id;
+	}
+	return s;
+}
+
+struct nms_bucket *nms_source_bucket(struct nms_source_slot *table, const struct proto_ep *from)
+{
+	const uint8_t *a = from->family == 4 ? (const uint8_t *)&from->v4 : from->v6.s6_addr;
+	size_t len = from->family == 4 ? 4 : 16;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	struct nms_source_slot *s;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ a[i]) * 0x100000001b3ULL;	/* FNV-1a */
+	s = &table[h % NMS_SOURCE_SLOTS];
+	if (s->family != from->family || memcmp(s->addr, a, len)) {
+		memset(s, 0, sizeof(*s));
+		s->family = from->family;
+		memcpy(s->addr, a, len);
+	}
+	return &s->b;
+}
+
+struct nms_quota_slot *nms_quota_find(struct nms_quota_slot *table, uint64_t id)
+{
+	struct nms_quota_slot *s = &table[index_of(id)];
+
+	return s->id == id ? s : NULL;
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-node quotas of the NMS (issue 12): token buckets for route requests
+ * and relay grants, and a count of the notification slots a node's
+ * requests occupy. One node registered at the NMS could otherwise ask for
+ * 13k routes a second, make the NMS notify (and the TRS relay for) peers
+ * at that rate, and fill the notification table for everyone.
+ *
+ * The state lives in a fixed table indexed by a hash of the node id: a
+ * node whose slot another node took starts with full buckets again, which
+ * is lenient but bounds memory whatever the number of nodes. Per replica
+ * (not in the shared store): N replicas allow N times the rate to a node
+ * that spreads its requests, which ECMP's per-flow hashing does not do.
+ */
+#ifndef CYPHONIC_NMS_QUOTA_H
+#define CYPHONIC_NMS_QUOTA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NMS_QUOTA_SLOTS 8192
+
+struct nms_bucket {
+	double tokens;
+	int64_t ms;		/* last refill; 0: never used (full) */
+};
+
+struct nms_quota_slot {
+	uint64_t id;		/* node id; 0: free */
+	struct nms_bucket route, relay;
+	uint32_t pending;	/* notifications its requests have in the table */
+};
+
+/* Takes one token of a bucket filling at rate/s up to burst; rate 0: unlimited. */
+bool nms_bucket_take(struct nms_bucket *b, uint32_t rate, uint32_t burst, int64_t now_ms);
+/* The slot of node id in table[NMS_QUOTA_SLOTS], reset if it held another node. */
+struct nms_quota_slot *nms_quota_slot(struct nms_quota_slot *table, uint64_t id);
+/* Node id's slot if it still holds id, else NULL (for releasing). */
+struct nms_quota_slot *nms_quota_find(struct nms_quota_slot *table, uint64_t id);
+
+/*
+ * Per-source budget for unauthenticated work (full REGISTERs: a chain
+ * check and a signature check each): one bucket per source IP address
+ * (ports ignored: one host), in a table of NMS_SOURCE_SLOTS hashed by the
+ * address, reset when another address takes the slot. It bounds what one
+ * address costs; spoofed sources need the stateless cookie (not done).
+ */
+#define NMS_SOURCE_SLOTS 4096
+
+struct nms_source_slot {
+	uint8_t family;
+	uint8_t addr[16];
+	struct nms_bucket b;
+};
+
+struct proto_ep;
+struct nms_bucket *nms_source_bucket(struct nms_source_slot *table, const struct proto_ep *from);
+
+#endif
