@@ -103,7 +103,13 @@ check "... but the address is dropped, not passed to peers" \
 # address (a replayed capture: each would cost a chain and a signature
 # check) are cut at the source's budget (burst 200) before any of it.
 node alice --nms 127.0.0.1:$NMS --save-register "$D/alice3.reg" register > /dev/null 2>&1
-for i in $(seq 400); do cat "$D/alice3.reg"; done > /dev/udp/127.0.0.1/$NMS
+# One process sends all 400 back to back: a shell loop of 400 cats takes
+# seconds on a loaded machine, long enough for the budget to refill.
+python3 -c 'import socket, sys
+d = open(sys.argv[1], "rb").read()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(400):
+    s.sendto(d, ("127.0.0.1", int(sys.argv[2])))' "$D/alice3.reg" "$NMS"
 check "full REGISTERs over the source's budget dropped before signature work" \
 	retry 10 metric_ge $NMSH 'cyphonic_nms_quota_exceeded_total{quota="source"}' 100
 echo "# source budget: $(metric $NMSH 'cyphonic_nms_quota_exceeded_total{quota="source"}') of 400 dropped unverified"
