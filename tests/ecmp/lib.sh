@@ -22,9 +22,17 @@ NMS_VIP4=192.0.2.53 NMS_VIP6=2001:db8:53::53
 TRS_VIP4=192.0.2.54 TRS_VIP6=2001:db8:53::54
 NMS_PORT=7100 TRS_PORT=7200
 
+# nsenter, not `ip netns exec`: the latter also makes / a slave mount,
+# which fails where / is not a mount point (a chroot, as fresh-machine's).
 nsx() {	# nsx NS CMD...: run CMD in namespace NS (edge, rI, cJ)
 	local n=$1; shift
-	ip netns exec "$P-$n" "$@"
+	nsenter --net=/run/netns/"$P-$n" "$@"
+}
+
+# `ip -n NS` switches namespaces the same way as `ip netns exec`.
+nsx_ip() {	# nsx_ip FULLNAME ARGS...: ip ARGS in that namespace
+	local n=$1; shift
+	nsenter --net=/run/netns/"$n" ip "$@"
 }
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -47,15 +55,15 @@ ns_add() {	# ns_add NAME: a namespace with lo up, no IPv6 DAD
 
 # link EDGE_IF NS NS_IF V4NET V6NET: veth edge<->NS, .1 on the edge, .2 in NS
 link() {
-	ip -n "$P-edge" link add "$1" type veth peer name "$3" netns "$P-$2" || return 1
-	ip -n "$P-edge" addr add "$4.1/24" dev "$1"
-	ip -n "$P-edge" addr add "$5::1/64" dev "$1" nodad
-	ip -n "$P-$2" addr add "$4.2/24" dev "$3"
-	ip -n "$P-$2" addr add "$5::2/64" dev "$3" nodad
-	ip -n "$P-edge" link set "$1" up
-	ip -n "$P-$2" link set "$3" up
-	ip -n "$P-$2" route add default via "$4.1"
-	ip -n "$P-$2" -6 route add default via "$5::1"
+	nsx_ip "$P-edge" link add "$1" type veth peer name "$3" netns "$P-$2" || return 1
+	nsx_ip "$P-edge" addr add "$4.1/24" dev "$1"
+	nsx_ip "$P-edge" addr add "$5::1/64" dev "$1" nodad
+	nsx_ip "$P-$2" addr add "$4.2/24" dev "$3"
+	nsx_ip "$P-$2" addr add "$5::2/64" dev "$3" nodad
+	nsx_ip "$P-edge" link set "$1" up
+	nsx_ip "$P-$2" link set "$3" up
+	nsx_ip "$P-$2" route add default via "$4.1"
+	nsx_ip "$P-$2" -6 route add default via "$5::1"
 }
 
 topology_up() {
@@ -67,10 +75,10 @@ topology_up() {
 	for ((i = 1; i <= NREP; i++)); do
 		ns_add "r$i" || return 1
 		link "r$i" "r$i" up0 "10.200.$i" "fd00:200:$i" || return 1
-		ip -n "$P-r$i" addr add "$NMS_VIP4/32" dev lo
-		ip -n "$P-r$i" addr add "$TRS_VIP4/32" dev lo
-		ip -n "$P-r$i" addr add "$NMS_VIP6/128" dev lo nodad
-		ip -n "$P-r$i" addr add "$TRS_VIP6/128" dev lo nodad
+		nsx_ip "$P-r$i" addr add "$NMS_VIP4/32" dev lo
+		nsx_ip "$P-r$i" addr add "$TRS_VIP4/32" dev lo
+		nsx_ip "$P-r$i" addr add "$NMS_VIP6/128" dev lo nodad
+		nsx_ip "$P-r$i" addr add "$TRS_VIP6/128" dev lo nodad
 	done
 	for ((i = 1; i <= NCLI; i++)); do
 		ns_add "c$i" || return 1
@@ -154,7 +162,7 @@ birdc_ns() {
 }
 
 bird_start() {	# bird_start NS CONF: BIRD in the foreground, in the background
-	ip netns exec "$P-$1" bird -f -c "$2" -s "$D/bird-$1.ctl" -P "$D/bird-$1.pid" \
+	nsenter --net=/run/netns/"$P-$1" bird -f -c "$2" -s "$D/bird-$1.ctl" -P "$D/bird-$1.pid" \
 		> "$D/bird-$1.out" 2>&1 &
 	echo $! >> "$D/pids"
 }

@@ -80,7 +80,7 @@ openssl rand -hex 32 > "$D/relay.key"
 # replica_spawn I SERVICE: cyphonic-SERVICE of replica I with its config
 # ($D/SERVICEi.conf) in the background; $! is its pid
 replica_spawn() {
-	ip netns exec "$P-r$1" "$B/cyphonic-$2" -c "$D/$2$1.conf" >> "$D/$2$1.log" 2>&1 &
+	nsenter --net=/run/netns/"$P-r$1" "$B/cyphonic-$2" -c "$D/$2$1.conf" >> "$D/$2$1.log" 2>&1 &
 	echo $! >> "$D/pids"
 }
 nms_start() {	# nms_start I: the NMS of replica I, bound to the VIPs
@@ -123,7 +123,7 @@ EOC
 	TRS_PID[$1]=$!
 }
 watch_start() {	# watch_start I SERVICE PORT: the readiness watcher of replica I
-	ip netns exec "$P-r$1" "$BGP/cyphonic-bgp-watch" -s "$D/bird-r$1.ctl" -H "$D/hold-$2$1" \
+	nsenter --net=/run/netns/"$P-r$1" "$BGP/cyphonic-bgp-watch" -s "$D/bird-r$1.ctl" -H "$D/hold-$2$1" \
 		"http://127.0.0.1:$3/readyz" "${2}4" "${2}6" >> "$D/watch-$2$1.log" 2>&1 &
 	echo $! >> "$D/pids"
 }
@@ -178,7 +178,7 @@ nsx edge ip route show "$NMS_VIP4" | sed 's/^/#   /'
 # ---- spread and the client's real source address -----------------------------------
 
 # node_argv CLIENT FAMILY CRED [--port P] ARGS...: NODE_ARGV = the command
-# line of cyph_node on client host CLIENT (ip netns exec execs it: started
+# line of cyph_node on client host CLIENT (nsenter execs it: started
 # with &, $! is cyph_node's own pid)
 node_argv() {
 	local c=$1 fam=$2 n=$3 nms src
@@ -186,7 +186,7 @@ node_argv() {
 	if [ "$fam" = 6 ]; then nms="[$NMS_VIP6]:$NMS_PORT" src="[fd00:201:$c::2]"
 	else nms="$NMS_VIP4:$NMS_PORT" src="10.201.$c.2"; fi
 	case ${1:-} in --port) src+=":$2"; shift 2 ;; *) src+=":0" ;; esac
-	NODE_ARGV=(ip netns exec "$P-c$c" "$T/cyph_node" --cert "$D/n$n.crt" --key "$D/n$n.key"
+	NODE_ARGV=(nsenter --net=/run/netns/"$P-c$c" "$T/cyph_node" --cert "$D/n$n.crt" --key "$D/n$n.key"
 		--ca "$D/ca.crt" --nms-name nms.ecmp.test --nms "$nms" --local "$src" "$@")
 }
 node() { node_argv "$@"; "${NODE_ARGV[@]}"; }

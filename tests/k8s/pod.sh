@@ -26,9 +26,11 @@ pod_plan() {
 
 # pod_run NAME ROOT [ARG...]: run the container to its end (init
 # containers, --check); its output in $K8S_TMP/pods/NAME/log
+# (--propagation unchanged: sandbox.sh makes its mounts private itself,
+# also where / is not a mount point and unshare's default would fail)
 pod_run() {
 	local name=$1 root=$2; shift 2
-	ip netns exec "$K8S_NS" unshare --mount --pid --fork --kill-child \
+	nsenter --net=/run/netns/"$K8S_NS" unshare --mount --propagation unchanged --pid --fork --kill-child \
 		bash "$K8S_DIR/sandbox.sh" "$root" "$K8S_TMP/pods/$name" "$@" \
 		> "$K8S_TMP/pods/$name/log" 2>&1
 }
@@ -49,7 +51,7 @@ pod_start() {
 	local name=$1 root=$2 dir=$K8S_TMP/pods/$1
 	rm -f "$dir/rc"
 	{
-		ip netns exec "$K8S_NS" unshare --mount --pid --fork --kill-child \
+		nsenter --net=/run/netns/"$K8S_NS" unshare --mount --propagation unchanged --pid --fork --kill-child \
 			bash "$K8S_DIR/sandbox.sh" "$root" "$dir" > "$dir/log" 2>&1
 		echo $? > "$dir/rc"
 	} &
@@ -59,7 +61,7 @@ pod_start() {
 
 # pod_http NAME PATH PORT: the HTTP status code a GET gets (000: none)
 pod_http() {
-	ip netns exec "$K8S_NS" curl -s -o /dev/null -m 2 -w '%{http_code}' \
+	nsenter --net=/run/netns/"$K8S_NS" curl -s -o /dev/null -m 2 -w '%{http_code}' \
 		"http://127.0.0.1:$3$2" 2> /dev/null || true
 }
 

@@ -4,7 +4,7 @@
 # pod.sh, the daemons from the image's root filesystem ($rootfs).
 # suite.sh sets top, sec, bin, tools, rootfs, redis_ok.
 # shellcheck disable=SC2154
-ns() { ip netns exec "$K8S_NS" "$@"; }
+ns() { nsenter --net=/run/netns/"$K8S_NS" "$@"; }
 ca=$sec/files/ca.crt
 domain=cyph.example.net
 
@@ -87,7 +87,7 @@ for d in nms trs; do
 	check "$d: live (GET /healthz)" pod_probe "$d" LIVE
 done
 check "nms: a node registers with the NMS pod and checks its signed answer (identity from secrets.sh)" \
-	bash -c "ip netns exec $K8S_NS $tools/cyph_node --cert $K8S_TMP/alice.crt --key $K8S_TMP/alice.key \
+	bash -c "nsenter --net=/run/netns/$K8S_NS $tools/cyph_node --cert $K8S_TMP/alice.crt --key $K8S_TMP/alice.key \
 		--ca $ca --nms 127.0.0.1:7100 --nms-name nms.$domain register | grep -q '^ok registered'"
 
 # Deleting a pod: preStop, SIGTERM; it must fail readiness at once and exit

@@ -20,7 +20,11 @@ root=$1 pod=$2
 shift 2
 # shellcheck source=/dev/null
 . "$pod/plan.sh"
-mount --make-rprivate /
+# Nothing mounted below may propagate back out. Where / is not a mount
+# point (a chroot, as fresh-machine's), the mount holding the pod's
+# directory, under which everything here is mounted, is made private.
+mount --make-rprivate / 2> /dev/null ||
+	mount --make-rprivate "$(findmnt -n -o TARGET -T "$pod")"
 ovl=$pod/ovl
 mkdir -p "$ovl"
 mount -t tmpfs -o mode=0755 ovl "$ovl"

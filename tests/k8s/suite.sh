@@ -137,7 +137,9 @@ if [ "$(id -u)" != 0 ]; then
 	finish
 fi
 . "$K8S_DIR/pod.sh"
-ip netns add "$K8S_NS" && ip -n "$K8S_NS" link set lo up || { tap_fail "k8s: network namespace"; finish; }
+# (nsenter, not `ip -n`/`ip netns exec`: those make / a slave mount, which
+# fails where / is not a mount point, as in a chroot)
+ip netns add "$K8S_NS" && nsenter --net=/run/netns/"$K8S_NS" ip link set lo up || { tap_fail "k8s: network namespace"; finish; }
 # the Services' names, in place of cluster DNS and ClusterIPs
 mkdir -p "$K8S_TMP/pods"
 printf '127.0.0.1 localhost cyphonic-postgres cyphonic-redis\n::1 localhost\n' > "$K8S_TMP/pods/hosts"
