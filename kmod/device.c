@@ -28,9 +28,6 @@
 #define CYPH_NETDEV_FEATURES	(NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_RXCSUM | \
 				 NETIF_F_HIGHDMA | NETIF_F_GSO_SOFTWARE)
 
-/* The largest inner packet that still fits one IPv6 datagram. */
-#define CYPH_MAX_MTU	(IP_MAX_MTU - CYPH_TX_OVERHEAD - CYPHONIC_TAG_LEN)
-
 static int cyph_dev_init(struct net_device *dev)
 {
 	struct cyph_device *cd = netdev_priv(dev);
@@ -149,7 +146,7 @@ static void cyph_dev_setup(struct net_device *dev)
 	dev->needed_tailroom = CYPHONIC_TAG_LEN;
 	dev->mtu = CYPHONIC_DEFAULT_MTU;
 	dev->min_mtu = IPV4_MIN_MTU;
-	dev->max_mtu = CYPH_MAX_MTU;
+	dev->max_mtu = CYPH_INNER_MAX_LEN;
 	/*
 	 * LLTX: transmit needs no device lock (tunnels and keys are RCU). The
 	 * sockets belong to the namespace that created them, so the device

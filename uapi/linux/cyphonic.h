@@ -362,6 +362,9 @@ enum cyphonic_stat {
 	CYPHONIC_STAT_TX_DROP_KEY_EXPIRED, /* primary key past its time limit */
 	CYPHONIC_STAT_RX_DROP_KEY_EXPIRED, /* key past a limit, or retired too long */
 	CYPHONIC_STAT_TX_DROP_NO_SOCKET,  /* user space closed/detached it */
+	CYPHONIC_STAT_RX_DROP_TOO_LONG,	  /* DATA longer than any inner packet */
+	CYPHONIC_STAT_TX_DROP_QUEUE_SHARE, /* tunnel over its share of the queue */
+	CYPHONIC_STAT_RX_DROP_QUEUE_SHARE, /* tunnel over its share of the queue */
 	__CYPHONIC_STAT_MAX
 };
 #define CYPHONIC_STAT_MAX (__CYPHONIC_STAT_MAX - 1)
