@@ -5,8 +5,8 @@
  * deletion, and lookups racing adds and deletes under RCU.
  *
  * Each case gets a bare struct cyph_device around an unregistered
- * net_device; the netlink and TX files tunnel.c calls are replaced by
- * kunit_stubs.c.
+ * net_device; the netlink and TX files tunnel.c (and staging.c, which it
+ * flushes) call are replaced by kunit_stubs.c.
  */
 
 #include <kunit/test.h>
@@ -18,6 +18,7 @@
 
 #include "device.h"
 #include "local.h"
+#include "staging.h"
 #include "tunnel.h"
 #include "kunit_stubs.h"
 
@@ -96,6 +97,7 @@ static int tunnel_test_init(struct kunit *test)
 	hash_init(cd->tunnel_pair6);
 	hash_init(cd->local4);
 	hash_init(cd->local6);
+	cyph_staging_init(&cd->staging);
 	env->cd = cd;
 	env->refcnt0 = netdev_refcnt_read(cd->dev);
 	test->priv = env;
@@ -114,6 +116,7 @@ static void tunnel_test_exit(struct kunit *test)
 	cyph_local_del_all(cd);
 	cyph_tunnel_del_all(cd);
 	mutex_unlock(&cd->lock);
+	cyph_staging_purge(cd);
 	rcu_barrier();
 	KUNIT_EXPECT_EQ(test, cd->n_tunnels, 0U);
 	KUNIT_EXPECT_EQ_MSG(test, netdev_refcnt_read(cd->dev), env->refcnt0,
@@ -439,6 +442,20 @@ static void tunnel_owns(struct kunit *test)
 }
 
 /* Staged packets are flushed when, and only when, a tunnel gets a key. */
+/* A packet for @pair that finds no tunnel: staging.c takes it. */
+static void stage_one(struct kunit *test, struct cyph_device *cd,
+		      const struct cyph_pair *pair)
+{
+	struct sk_buff *skb = alloc_skb(100, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_put(skb, 100);
+	local_bh_disable();
+	cyph_staging_stage(cd, skb, pair);
+	local_bh_enable();
+}
+
+/* Packets staged before the tunnel existed go out once it has a key. */
 static void tunnel_keys_flush_staging(struct kunit *test)
 {
 	struct cyph_device *cd = ((struct tenv *)test->priv)->cd;
@@ -447,8 +464,11 @@ static void tunnel_keys_flush_staging(struct kunit *test)
 	int err;
 
 	tcfg(&cfg, 7, 2, true, false);
+	stage_one(test, cd, &cfg.pair4);
+	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 1U);
 	KUNIT_ASSERT_EQ(test, tnew(cd, &cfg, NULL), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.staging_flush), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.tx_tunnel), 0);
+	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 1U);
 
 	/* No next key to swap in yet. */
 	mutex_lock(&cd->lock);
@@ -462,7 +482,9 @@ static void tunnel_keys_flush_staging(struct kunit *test)
 	err = cyph_tunnel_set(cd, &cfg, &extack);
 	mutex_unlock(&cd->lock);
 	KUNIT_EXPECT_EQ(test, err, 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.staging_flush), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.tx_tunnel), 1);
+	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 0U);
+	KUNIT_EXPECT_EQ(test, cd->staging.bytes, 0U);
 
 	/* A next key with the primary's id is refused. */
 	cfg.key[CYPHONIC_KEY_SLOT_PRIMARY].set = false;
@@ -483,10 +505,13 @@ static void tunnel_keys_flush_staging(struct kunit *test)
 
 	/* A tunnel created with a key flushes at once. */
 	tcfg(&cfg, 8, 3, true, false);
+	stage_one(test, cd, &cfg.pair4);
 	cfg.key[CYPHONIC_KEY_SLOT_PRIMARY] = (struct cyph_key_cfg){
 		.set = true, .id = 2, .tx = key_bytes[4], .rx = key_bytes[5] };
 	KUNIT_EXPECT_EQ(test, tnew(cd, &cfg, NULL), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.staging_flush), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.tx_tunnel), 2);
+	KUNIT_EXPECT_EQ(test, cyph_stub_calls.last_tunnel->index, 8U);
+	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 0U);
 
 	mutex_lock(&cd->lock);
 	err = cyph_tunnel_set(cd, &(struct cyph_tunnel_cfg){ .index = 99 }, &extack);

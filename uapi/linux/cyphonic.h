@@ -133,9 +133,10 @@
  * CYPHONIC_CMD_TUNNEL_NEEDED_NTF
  *   IFINDEX, TUNNEL { LOCAL4, REMOTE4 } or TUNNEL { LOCAL6, REMOTE6 }
  *   Traffic from a local identity to a VIP with no tunnel. The first packets
- *   are staged (CYPHONIC_STAGED_PER_PAIR per pair, CYPHONIC_STAGED_PAIRS per
- *   device, for CYPHONIC_STAGED_TIMEOUT_MS) and sent when a tunnel for the
- *   pair gets a key; the rest are dropped and counted.
+ *   are staged (GSO packets segmented first; CYPHONIC_STAGED_PAIR_BYTES of
+ *   skb memory per pair, CYPHONIC_STAGED_BYTES and CYPHONIC_STAGED_PAIRS
+ *   pairs per device, for CYPHONIC_STAGED_TIMEOUT_MS) and sent when a tunnel
+ *   for the pair gets a key; the rest are dropped and counted.
  *
  * CYPHONIC_CMD_KEY_LIMIT_NTF
  *   IFINDEX, TUNNEL { INDEX, KEY { SLOT, ID, TX_COUNTER, AGE_MS, TX_LIMIT } }
@@ -218,8 +219,13 @@ struct cyphonic_relay_hdr {
 /* Keys (TX and RX counted apart) a tunnel remembers to refuse reuse. */
 #define CYPHONIC_KEY_HISTORY 1024
 
-/* Packets waiting for a tunnel ("tunnel needed"). */
-#define CYPHONIC_STAGED_PER_PAIR 16
+/*
+ * Packets waiting for a tunnel ("tunnel needed"), bounded in bytes of skb
+ * memory (truesize), so packet size does not matter: per pair about 28
+ * full-size (1420-byte MTU) packets, per device 1 MiB.
+ */
+#define CYPHONIC_STAGED_PAIR_BYTES (64 * 1024)
+#define CYPHONIC_STAGED_BYTES (1024 * 1024)
 #define CYPHONIC_STAGED_PAIRS 256
 #define CYPHONIC_STAGED_TIMEOUT_MS 5000
 
