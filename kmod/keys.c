@@ -160,7 +160,7 @@ struct cyph_key *cyph_key_create(enum cyphonic_cipher cipher, u8 id,
 	struct cyph_key *key;
 	int err;
 
-	key = kzalloc(sizeof(*key), GFP_KERNEL);
+	key = kzalloc(sizeof(*key), GFP_KERNEL_ACCOUNT);
 	if (!key)
 		return ERR_PTR(-ENOMEM);
 	key->tx = cyph_aead_alloc(cipher, tx);
@@ -361,7 +361,7 @@ static int cyph_key_history_reserve(struct cyph_key_history *h,
 		return 0;
 	cap = clamp_t(unsigned int, max(2 * h->cap, h->n + more), 8,
 		      CYPHONIC_KEY_HISTORY);
-	fp = krealloc_array(h->fp, cap, sizeof(*fp), GFP_KERNEL);
+	fp = krealloc_array(h->fp, cap, sizeof(*fp), GFP_KERNEL_ACCOUNT);
 	if (!fp)
 		return -ENOMEM;
 	h->fp = fp;

@@ -37,6 +37,10 @@ int cyph_local_add(struct cyph_device *cd, const struct cyph_local_cfg *cfg,
 	struct cyph_local *l;
 
 	lockdep_assert_held(&cd->lock);
+	if (cd->n_locals >= cd->max_locals) {
+		NL_SET_ERR_MSG(extack, "the device has its maximum number of local identities (max-locals)");
+		return -ENOSPC;
+	}
 	if (cfg->has4 && cyph_local_find(cd, AF_INET, &cfg->vip4)) {
 		NL_SET_ERR_MSG(extack, "VIP4 already belongs to a local identity");
 		return -EEXIST;
@@ -45,11 +49,12 @@ int cyph_local_add(struct cyph_device *cd, const struct cyph_local_cfg *cfg,
 		NL_SET_ERR_MSG(extack, "VIP6 already belongs to a local identity");
 		return -EEXIST;
 	}
-	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	l = kzalloc(sizeof(*l), GFP_KERNEL_ACCOUNT);
 	if (!l)
 		return -ENOMEM;
 	l->vips = *cfg;
 	list_add_tail(&l->list, &cd->locals);
+	cd->n_locals++;
 	if (cfg->has4)
 		hash_add_rcu(cd->local4, &l->node4,
 			     cyph_vip_hash(AF_INET, &cfg->vip4));
@@ -69,6 +74,7 @@ static void cyph_local_unlink(struct cyph_device *cd, struct cyph_local *l)
 	if (l->vips.has6)
 		hash_del_rcu(&l->node6);
 	list_del(&l->list);
+	cd->n_locals--;
 	cd->generation++;
 	kfree_rcu(l, rcu);
 }

@@ -103,7 +103,7 @@ static inline int cyph_serial_init(struct cyph_serial *s,
 	INIT_WORK(&s->work, cyph_serial_work);
 	s->tunnel = t;
 	s->dir = dir;
-	return cyph_ring_init(&s->ring, size, 0, GFP_KERNEL);
+	return cyph_ring_init(&s->ring, size, 0, GFP_KERNEL_ACCOUNT);
 }
 
 /* Every unit has been released: units hold the tunnel, the tunnel this. */

@@ -13,7 +13,7 @@ struct cyph_stats __percpu *cyph_stats_alloc(void)
 	struct cyph_stats __percpu *stats;
 	int cpu;
 
-	stats = alloc_percpu_gfp(struct cyph_stats, GFP_KERNEL);
+	stats = alloc_percpu_gfp(struct cyph_stats, GFP_KERNEL_ACCOUNT);
 	if (!stats)
 		return NULL;
 	for_each_possible_cpu(cpu)

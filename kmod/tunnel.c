@@ -288,12 +288,13 @@ static struct cyph_tunnel *cyph_tunnel_alloc(struct cyph_device *cd,
 {
 	struct cyph_tunnel *t;
 
-	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	/* Accounted to the creator's memory cgroup, like all it holds. */
+	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
 	if (!t)
 		return NULL;
 	t->stats = cyph_stats_alloc();
-	if (!t->stats || dst_cache_init(&t->route4, GFP_KERNEL) ||
-	    dst_cache_init(&t->route6, GFP_KERNEL) ||
+	if (!t->stats || dst_cache_init(&t->route4, GFP_KERNEL_ACCOUNT) ||
+	    dst_cache_init(&t->route6, GFP_KERNEL_ACCOUNT) ||
 	    cyph_serial_init(&t->tx, t, CYPH_TX, CYPH_TX_RING_LEN) ||
 	    cyph_serial_init(&t->rx, t, CYPH_RX, CYPH_RX_RING_LEN))
 		goto err;
@@ -377,6 +378,10 @@ int cyph_tunnel_new(struct cyph_device *cd, const struct cyph_tunnel_cfg *cfg,
 	if (cyph_tunnel_lookup_index(cd, cfg->index)) {
 		NL_SET_ERR_MSG(extack, "a tunnel with this INDEX exists");
 		return -EEXIST;
+	}
+	if (cd->n_tunnels >= cd->max_tunnels) {
+		NL_SET_ERR_MSG(extack, "the device has its maximum number of tunnels (max-tunnels)");
+		return -ENOSPC;
 	}
 	err = cyph_tunnel_check_vips(cd, cfg, &local, extack);
 	if (err)

@@ -47,6 +47,7 @@ static int staging_test_init(struct kunit *test)
 		return -ENOMEM;
 	}
 	cd->dev = dev;
+	cd->max_locals = CYPHONIC_DEFAULT_MAX_LOCALS;
 	mutex_init(&cd->lock);
 	INIT_LIST_HEAD(&cd->tunnels);
 	INIT_LIST_HEAD(&cd->locals);
@@ -263,7 +264,7 @@ static struct kunit_case staging_cases[] = {
 };
 
 static struct kunit_suite staging_suite = {
-	.name = "cyphonic-staging",
+	.name = "cyphonic_staging",
 	.init = staging_test_init,
 	.exit = staging_test_exit,
 	.test_cases = staging_cases,

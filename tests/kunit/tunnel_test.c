@@ -90,6 +90,9 @@ static int tunnel_test_init(struct kunit *test)
 	cd->dev = dev;
 	mutex_init(&cd->lock);
 	cd->cipher = CYPHONIC_CIPHER_AES_GCM;
+	/* tunnel_many needs more than the default; the cap case lowers it. */
+	cd->max_tunnels = CYPHONIC_MAX_TUNNELS_LIMIT;
+	cd->max_locals = CYPHONIC_DEFAULT_MAX_LOCALS;
 	INIT_LIST_HEAD(&cd->tunnels);
 	INIT_LIST_HEAD(&cd->locals);
 	hash_init(cd->tunnel_index);
@@ -274,6 +277,52 @@ static void tunnel_config_rules(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, cyph_tunnel_get_by_index(cd, 8));
 	KUNIT_EXPECT_NULL(test, cyph_tunnel_get_by_index(cd, 10));
 	KUNIT_EXPECT_EQ(test, tdel(cd, 8), -ENOENT);
+}
+
+/* Tunnels and local identities stop at the device's caps, with a message. */
+static void tunnel_caps(struct kunit *test)
+{
+	struct cyph_device *cd = ((struct tenv *)test->priv)->cd;
+	struct cyph_local_cfg lc = { .has4 = true };
+	struct netlink_ext_ack extack = {};
+	struct cyph_tunnel_cfg cfg;
+	const char *msg = NULL;
+	unsigned int i;
+	int err;
+
+	cd->max_tunnels = 5;
+	for (i = 1; i <= 5; i++) {
+		tcfg(&cfg, i, i, true, false);
+		KUNIT_ASSERT_EQ(test, tnew(cd, &cfg, NULL), 0);
+	}
+	tcfg(&cfg, 6, 6, true, false);
+	KUNIT_EXPECT_EQ(test, tnew(cd, &cfg, &msg), -ENOSPC);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(msg ?: "", "max-tunnels"));
+	KUNIT_EXPECT_EQ(test, cd->n_tunnels, 5U);
+	KUNIT_EXPECT_TRUE(test, gone(cd, &cfg));
+	/* A deletion makes room again. */
+	KUNIT_EXPECT_EQ(test, tdel(cd, 3), 0);
+	KUNIT_EXPECT_EQ(test, tnew(cd, &cfg, NULL), 0);
+
+	/* The env has one identity; allow two. */
+	cd->max_locals = 2;
+	KUNIT_EXPECT_EQ(test, tenv_local(cd, LOCAL4_B, 1), 0);
+	KUNIT_EXPECT_EQ(test, cd->n_locals, 2U);
+	lc.vip4.ip4 = htonl(0x0a000201);
+	mutex_lock(&cd->lock);
+	err = cyph_local_add(cd, &lc, &extack);
+	mutex_unlock(&cd->lock);
+	KUNIT_EXPECT_EQ(test, err, -ENOSPC);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(extack._msg ?: "", "max-locals"));
+	KUNIT_EXPECT_EQ(test, cd->n_locals, 2U);
+	/* Deleting an identity (and its tunnels) counts down. */
+	lc.vip4.ip4 = htonl(LOCAL4);
+	mutex_lock(&cd->lock);
+	err = cyph_local_del(cd, &lc, &extack);
+	mutex_unlock(&cd->lock);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, cd->n_locals, 1U);
+	KUNIT_EXPECT_EQ(test, cd->n_tunnels, 0U);
 }
 
 /* More tunnels than hash buckets, so chains are walked; delete half. */
@@ -599,6 +648,7 @@ static struct kunit_case tunnel_cases[] = {
 	KUNIT_CASE(tunnel_lookup_misses),
 	KUNIT_CASE(tunnel_config_rules),
 	KUNIT_CASE(tunnel_many),
+	KUNIT_CASE(tunnel_caps),
 	KUNIT_CASE(tunnel_del_keeps_references),
 	KUNIT_CASE(tunnel_rcu_race),
 	KUNIT_CASE(tunnel_owns),

@@ -155,6 +155,8 @@ static void test_show_json(void)
 	d.port4 = 51820;
 	d.cipher = CYPHONIC_CIPHER_CHACHA20_POLY1305;
 	d.workers = 2;
+	d.max_tunnels = 1024;
+	d.max_locals = 256;
 	d.stats.v[CYPHONIC_STAT_RX_DROP_AUTH] = 3;
 	l[0].has_vip4 = true;
 	inet_pton(AF_INET, "10.0.0.1", &l[0].vip4);
@@ -194,7 +196,7 @@ static void test_show_json(void)
 	stats_json(st_t1, sizeof(st_t1), 0, 0);
 	snprintf(want, sizeof(want),
 		 "{\"devices\":[{\"name\":\"cyph\\\"0\",\"ifindex\":5,\"port4\":51820,\"port6\":0,"
-		 "\"cipher\":\"chacha20-poly1305\",\"workers\":2,\"stats\":%s,"
+		 "\"cipher\":\"chacha20-poly1305\",\"workers\":2,\"max_tunnels\":1024,\"max_locals\":256,\"stats\":%s,"
 		 "\"locals\":[{\"vip4\":\"10.0.0.1\"},{\"vip6\":\"fd00::1\"}],"
 		 "\"tunnels\":[{\"index\":1,\"peer_index\":2,\"local4\":\"10.0.0.1\","
 		 "\"remote4\":\"10.0.0.2\",\"endpoint\":\"192.0.2.1:51820\",\"relay\":0,"
