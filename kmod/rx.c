@@ -197,6 +197,7 @@ static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 	int iif = ip_hdr(skb)->version == 6 ? inet6_iif(skb) : 0;
 	struct cyph_cb *cb = cyph_cb(skb);
 	bool ok;
+	int err;
 
 	/*
 	 * The packet waits for a worker: let go of what it holds from the
@@ -219,9 +220,11 @@ static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 	cb->counter = counter;
 	cb->iif = iif;
 	cb->why = CYPH_OK;
-	if (unlikely(!cyph_queue_enqueue(&t->cd->rx_queue, skb))) {
+	err = cyph_queue_enqueue(&t->cd->rx_queue, skb);
+	if (unlikely(err)) {
 		/* The slot is ours: fill it with a drop so the ring moves on. */
-		cb->why = CYPHONIC_STAT_RX_DROP_QUEUE_FULL;
+		cb->why = err == -EBUSY ? CYPHONIC_STAT_RX_DROP_QUEUE_SHARE :
+					  CYPHONIC_STAT_RX_DROP_QUEUE_FULL;
 		cyph_rx_publish(skb);
 	}
 }
