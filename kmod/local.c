@@ -38,7 +38,7 @@ int cyph_local_add(struct cyph_device *cd, const struct cyph_local_cfg *cfg,
 
 	lockdep_assert_held(&cd->lock);
 	if (cd->n_locals >= cd->max_locals) {
-		NL_SET_ERR_MSG(extack, "the device has its maximum number of local identities (max-locals)");
+		NL_SET_ERR_MSG(extack, "the device is at its max-locals limit");
 		return -ENOSPC;
 	}
 	if (cfg->has4 && cyph_local_find(cd, AF_INET, &cfg->vip4)) {

@@ -81,6 +81,7 @@ bool cyph_replay_check(struct cyph_replay *r, u64 counter)
  */
 bool cyph_replay_seen(const struct cyph_replay *r, u64 counter)
 {
+	/* Pairs with the release in update(): blocks cleared before top. */
 	u64 top = smp_load_acquire(&r->top);
 	u64 c = counter + 1;
 	unsigned long word;

@@ -228,6 +228,8 @@ static void cyph_staging_expire(struct timer_list *timer)
 			if (time_before(jiffies, exp))
 				break;
 			__skb_unlink(skb, &s->queue);
+			s->bytes -= skb->truesize;
+			st->bytes -= skb->truesize;
 			__skb_queue_tail(&dead, skb);
 		}
 		if (!skb) {

@@ -380,7 +380,7 @@ int cyph_tunnel_new(struct cyph_device *cd, const struct cyph_tunnel_cfg *cfg,
 		return -EEXIST;
 	}
 	if (cd->n_tunnels >= cd->max_tunnels) {
-		NL_SET_ERR_MSG(extack, "the device has its maximum number of tunnels (max-tunnels)");
+		NL_SET_ERR_MSG(extack, "the device is at its max-tunnels limit");
 		return -ENOSPC;
 	}
 	err = cyph_tunnel_check_vips(cd, cfg, &local, extack);

@@ -10,6 +10,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/if_arp.h>
 #include <linux/ip.h>
 #include <linux/tcp.h>
@@ -241,6 +242,27 @@ static void staging_gso_segmented(struct kunit *test)
 		   full, cd->staging.bytes);
 }
 
+/* Expired packets give their bytes back, also while the pair stays. */
+static void staging_expiry_bytes(struct kunit *test)
+{
+	struct cyph_device *cd = test->priv;
+	struct cyph_pair p;
+	unsigned int ts;
+
+	pair_to(&p, 4);
+	ts = stage(test, cd, &p, 200);
+	stage(test, cd, &p, 200);
+	msleep(CYPHONIC_STAGED_TIMEOUT_MS / 2);
+	stage(test, cd, &p, 200);
+	stage(test, cd, &p, 200);
+	KUNIT_EXPECT_EQ(test, cd->staging.bytes, 4 * ts);
+	/* The first two expire, the last two still wait. */
+	msleep(CYPHONIC_STAGED_TIMEOUT_MS / 2 + 1000);
+	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_DROP_STAGED_TIMEOUT), 2ULL);
+	KUNIT_EXPECT_EQ(test, cd->staging.bytes, 2 * ts);
+	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 1U);
+}
+
 /* A packet from no local identity is not staged at all. */
 static void staging_not_local(struct kunit *test)
 {
@@ -260,6 +282,7 @@ static struct kunit_case staging_cases[] = {
 	KUNIT_CASE(staging_device_bytes),
 	KUNIT_CASE(staging_gso_segmented),
 	KUNIT_CASE(staging_not_local),
+	KUNIT_CASE(staging_expiry_bytes),
 	{}
 };
 
