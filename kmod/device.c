@@ -168,15 +168,8 @@ static void cyph_dev_setup(struct net_device *dev)
 	mutex_init(&cd->lock);
 	cd->generation = 1;
 	cd->cipher = CYPHONIC_CIPHER_AES_GCM;
-	cd->max_tunnels = CYPHONIC_DEFAULT_MAX_TUNNELS;
-	cd->max_locals = CYPHONIC_DEFAULT_MAX_LOCALS;
-	INIT_LIST_HEAD(&cd->tunnels);
-	INIT_LIST_HEAD(&cd->locals);
-	hash_init(cd->tunnel_index);
-	hash_init(cd->tunnel_pair4);
-	hash_init(cd->tunnel_pair6);
-	hash_init(cd->local4);
-	hash_init(cd->local6);
+	cyph_tunnel_table_init(cd);
+	cyph_local_table_init(cd);
 	cyph_staging_init(&cd->staging);
 }
 

@@ -10,6 +10,16 @@
 #include "local.h"
 #include "tunnel.h"
 
+/* No identities yet, the default cap: for a new device. */
+void cyph_local_table_init(struct cyph_device *cd)
+{
+	INIT_LIST_HEAD(&cd->locals);
+	cd->n_locals = 0;
+	cd->max_locals = CYPHONIC_DEFAULT_MAX_LOCALS;
+	hash_init(cd->local4);
+	hash_init(cd->local6);
+}
+
 /* Caller holds cd->lock or the RCU read lock. */
 struct cyph_local *cyph_local_find(struct cyph_device *cd, sa_family_t family,
 				   const union cyph_vip *vip)

@@ -84,6 +84,17 @@ static struct cyph_tunnel *cyph_tunnel_lookup_pair(struct cyph_device *cd,
 	return NULL;
 }
 
+/* An empty tunnel table with the default cap, for a new device. */
+void cyph_tunnel_table_init(struct cyph_device *cd)
+{
+	INIT_LIST_HEAD(&cd->tunnels);
+	cd->n_tunnels = 0;
+	cd->max_tunnels = CYPHONIC_DEFAULT_MAX_TUNNELS;
+	hash_init(cd->tunnel_index);
+	hash_init(cd->tunnel_pair4);
+	hash_init(cd->tunnel_pair6);
+}
+
 /* Configuration lookup: cd->lock held, no reference. */
 struct cyph_tunnel *cyph_tunnel_find(struct cyph_device *cd, u32 index)
 {

@@ -18,6 +18,7 @@
 #include "device.h"
 #include "local.h"
 #include "staging.h"
+#include "tunnel.h"
 #include "kunit_stubs.h"
 
 #define LOCAL4		0x0a000001	/* 10.0.0.1, the identity */
@@ -48,15 +49,9 @@ static int staging_test_init(struct kunit *test)
 		return -ENOMEM;
 	}
 	cd->dev = dev;
-	cd->max_locals = CYPHONIC_DEFAULT_MAX_LOCALS;
 	mutex_init(&cd->lock);
-	INIT_LIST_HEAD(&cd->tunnels);
-	INIT_LIST_HEAD(&cd->locals);
-	hash_init(cd->tunnel_index);
-	hash_init(cd->tunnel_pair4);
-	hash_init(cd->tunnel_pair6);
-	hash_init(cd->local4);
-	hash_init(cd->local6);
+	cyph_tunnel_table_init(cd);
+	cyph_local_table_init(cd);
 	cyph_staging_init(&cd->staging);
 	test->priv = cd;
 	cyph_stub_reset();

@@ -90,17 +90,11 @@ static int tunnel_test_init(struct kunit *test)
 	cd->dev = dev;
 	mutex_init(&cd->lock);
 	cd->cipher = CYPHONIC_CIPHER_AES_GCM;
+	cyph_tunnel_table_init(cd);
+	cyph_local_table_init(cd);
+	cyph_staging_init(&cd->staging);
 	/* tunnel_many needs more than the default; the cap case lowers it. */
 	cd->max_tunnels = CYPHONIC_MAX_TUNNELS_LIMIT;
-	cd->max_locals = CYPHONIC_DEFAULT_MAX_LOCALS;
-	INIT_LIST_HEAD(&cd->tunnels);
-	INIT_LIST_HEAD(&cd->locals);
-	hash_init(cd->tunnel_index);
-	hash_init(cd->tunnel_pair4);
-	hash_init(cd->tunnel_pair6);
-	hash_init(cd->local4);
-	hash_init(cd->local6);
-	cyph_staging_init(&cd->staging);
 	env->cd = cd;
 	env->refcnt0 = netdev_refcnt_read(cd->dev);
 	test->priv = env;
