@@ -28,9 +28,6 @@
 #define CYPH_NETDEV_FEATURES	(NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_RXCSUM | \
 				 NETIF_F_HIGHDMA | NETIF_F_GSO_SOFTWARE)
 
-/* The largest inner packet that still fits one IPv6 datagram. */
-#define CYPH_MAX_MTU	(IP_MAX_MTU - CYPH_TX_OVERHEAD - CYPHONIC_TAG_LEN)
-
 static int cyph_dev_init(struct net_device *dev)
 {
 	struct cyph_device *cd = netdev_priv(dev);
@@ -47,10 +44,10 @@ static int cyph_dev_init(struct net_device *dev)
 	err = gro_cells_init(&cd->gro_cells, dev);
 	if (err)
 		goto err_stats;
-	err = cyph_queue_init(&cd->tx_queue, cd, cyph_tx_crypt);
+	err = cyph_queue_init(&cd->tx_queue, cd, CYPH_TX, cyph_tx_crypt);
 	if (err)
 		goto err_gro;
-	err = cyph_queue_init(&cd->rx_queue, cd, cyph_rx_crypt);
+	err = cyph_queue_init(&cd->rx_queue, cd, CYPH_RX, cyph_rx_crypt);
 	if (err)
 		goto err_txq;
 	return 0;
@@ -149,7 +146,7 @@ static void cyph_dev_setup(struct net_device *dev)
 	dev->needed_tailroom = CYPHONIC_TAG_LEN;
 	dev->mtu = CYPHONIC_DEFAULT_MTU;
 	dev->min_mtu = IPV4_MIN_MTU;
-	dev->max_mtu = CYPH_MAX_MTU;
+	dev->max_mtu = CYPH_INNER_MAX_LEN;
 	/*
 	 * LLTX: transmit needs no device lock (tunnels and keys are RCU). The
 	 * sockets belong to the namespace that created them, so the device
@@ -171,13 +168,8 @@ static void cyph_dev_setup(struct net_device *dev)
 	mutex_init(&cd->lock);
 	cd->generation = 1;
 	cd->cipher = CYPHONIC_CIPHER_AES_GCM;
-	INIT_LIST_HEAD(&cd->tunnels);
-	INIT_LIST_HEAD(&cd->locals);
-	hash_init(cd->tunnel_index);
-	hash_init(cd->tunnel_pair4);
-	hash_init(cd->tunnel_pair6);
-	hash_init(cd->local4);
-	hash_init(cd->local6);
+	cyph_tunnel_table_init(cd);
+	cyph_local_table_init(cd);
 	cyph_staging_init(&cd->staging);
 }
 

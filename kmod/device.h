@@ -37,6 +37,10 @@ struct cyph_device {
 	struct cyph_sock __rcu *sock4;
 	struct cyph_sock __rcu *sock6;
 
+	/* What user space (possibly on behalf of a LAN) can make us hold. */
+	u32 max_tunnels;	/* CYPHONIC_A_MAX_TUNNELS */
+	u32 max_locals;		/* CYPHONIC_A_MAX_LOCALS */
+
 	struct list_head tunnels;	/* in creation order, for dumps */
 	unsigned int n_tunnels;
 	DECLARE_HASHTABLE(tunnel_index, CYPH_TUNNEL_HASH_BITS);
@@ -44,6 +48,7 @@ struct cyph_device {
 	DECLARE_HASHTABLE(tunnel_pair6, CYPH_TUNNEL_HASH_BITS);
 
 	struct list_head locals;
+	unsigned int n_locals;
 	DECLARE_HASHTABLE(local4, CYPH_LOCAL_HASH_BITS);
 	DECLARE_HASHTABLE(local6, CYPH_LOCAL_HASH_BITS);
 

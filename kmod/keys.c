@@ -160,7 +160,7 @@ struct cyph_key *cyph_key_create(enum cyphonic_cipher cipher, u8 id,
 	struct cyph_key *key;
 	int err;
 
-	key = kzalloc(sizeof(*key), GFP_KERNEL);
+	key = kzalloc(sizeof(*key), GFP_KERNEL_ACCOUNT);
 	if (!key)
 		return ERR_PTR(-ENOMEM);
 	key->tx = cyph_aead_alloc(cipher, tx);
@@ -271,9 +271,10 @@ struct cyph_key *cyph_keyring_by_id(struct cyph_keyring *kr, u8 id)
  * @keyp: the key, with a reference, when 0 is returned
  *
  * Refused before any decryption: a counter the sender may never use, a
- * key past its time limit, a retired key past its grace time.
+ * key past its time limit, a retired key past its grace time, a counter
+ * the key's replay window has already seen or left behind.
  *
- * Return: 0, RX_DROP_NO_KEY or RX_DROP_KEY_EXPIRED.
+ * Return: 0, RX_DROP_NO_KEY, RX_DROP_KEY_EXPIRED or RX_DROP_REPLAY.
  */
 enum cyphonic_stat cyph_keyring_rx_key(struct cyph_keyring *kr, u8 id,
 				       u64 counter, struct cyph_key **keyp)
@@ -287,6 +288,10 @@ enum cyphonic_stat cyph_keyring_rx_key(struct cyph_keyring *kr, u8 id,
 		     cyph_key_retired_expired(key))) {
 		cyph_key_put(key);
 		return CYPHONIC_STAT_RX_DROP_KEY_EXPIRED;
+	}
+	if (unlikely(cyph_replay_seen(&key->replay, counter))) {
+		cyph_key_put(key);
+		return CYPHONIC_STAT_RX_DROP_REPLAY;
 	}
 	*keyp = key;
 	return 0;
@@ -356,7 +361,7 @@ static int cyph_key_history_reserve(struct cyph_key_history *h,
 		return 0;
 	cap = clamp_t(unsigned int, max(2 * h->cap, h->n + more), 8,
 		      CYPHONIC_KEY_HISTORY);
-	fp = krealloc_array(h->fp, cap, sizeof(*fp), GFP_KERNEL);
+	fp = krealloc_array(h->fp, cap, sizeof(*fp), GFP_KERNEL_ACCOUNT);
 	if (!fp)
 		return -ENOMEM;
 	h->fp = fp;

@@ -10,6 +10,16 @@
 #include "local.h"
 #include "tunnel.h"
 
+/* No identities yet, the default cap: for a new device. */
+void cyph_local_table_init(struct cyph_device *cd)
+{
+	INIT_LIST_HEAD(&cd->locals);
+	cd->n_locals = 0;
+	cd->max_locals = CYPHONIC_DEFAULT_MAX_LOCALS;
+	hash_init(cd->local4);
+	hash_init(cd->local6);
+}
+
 /* Caller holds cd->lock or the RCU read lock. */
 struct cyph_local *cyph_local_find(struct cyph_device *cd, sa_family_t family,
 				   const union cyph_vip *vip)
@@ -37,6 +47,10 @@ int cyph_local_add(struct cyph_device *cd, const struct cyph_local_cfg *cfg,
 	struct cyph_local *l;
 
 	lockdep_assert_held(&cd->lock);
+	if (cd->n_locals >= cd->max_locals) {
+		NL_SET_ERR_MSG(extack, "the device is at its max-locals limit");
+		return -ENOSPC;
+	}
 	if (cfg->has4 && cyph_local_find(cd, AF_INET, &cfg->vip4)) {
 		NL_SET_ERR_MSG(extack, "VIP4 already belongs to a local identity");
 		return -EEXIST;
@@ -45,11 +59,12 @@ int cyph_local_add(struct cyph_device *cd, const struct cyph_local_cfg *cfg,
 		NL_SET_ERR_MSG(extack, "VIP6 already belongs to a local identity");
 		return -EEXIST;
 	}
-	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	l = kzalloc(sizeof(*l), GFP_KERNEL_ACCOUNT);
 	if (!l)
 		return -ENOMEM;
 	l->vips = *cfg;
 	list_add_tail(&l->list, &cd->locals);
+	cd->n_locals++;
 	if (cfg->has4)
 		hash_add_rcu(cd->local4, &l->node4,
 			     cyph_vip_hash(AF_INET, &cfg->vip4));
@@ -69,6 +84,7 @@ static void cyph_local_unlink(struct cyph_device *cd, struct cyph_local *l)
 	if (l->vips.has6)
 		hash_del_rcu(&l->node6);
 	list_del(&l->list);
+	cd->n_locals--;
 	cd->generation++;
 	kfree_rcu(l, rcu);
 }

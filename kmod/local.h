@@ -33,6 +33,7 @@ int cyph_local_add(struct cyph_device *cd, const struct cyph_local_cfg *cfg,
 		   struct netlink_ext_ack *extack);
 int cyph_local_del(struct cyph_device *cd, const struct cyph_local_cfg *cfg,
 		   struct netlink_ext_ack *extack);
+void cyph_local_table_init(struct cyph_device *cd);
 void cyph_local_del_all(struct cyph_device *cd);
 struct cyph_local *cyph_local_find(struct cyph_device *cd, sa_family_t family,
 				   const union cyph_vip *vip);

@@ -48,6 +48,14 @@ static const struct nla_policy cyph_tunnel_policy[CYPHONIC_TUNNEL_A_MAX + 1] = {
 	[CYPHONIC_TUNNEL_A_KEY] = NLA_POLICY_NESTED(cyph_key_policy),
 };
 
+static struct netlink_range_validation cyph_max_tunnels_range = {
+	.min = 1, .max = CYPHONIC_MAX_TUNNELS_LIMIT,
+};
+
+static struct netlink_range_validation cyph_max_locals_range = {
+	.min = 1, .max = CYPHONIC_MAX_LOCALS_LIMIT,
+};
+
 static const struct nla_policy cyph_policy[CYPHONIC_A_MAX + 1] = {
 	[CYPHONIC_A_IFINDEX] = NLA_POLICY_MIN(NLA_U32, 1),
 	[CYPHONIC_A_IFNAME] = { .type = NLA_NUL_STRING, .len = IFNAMSIZ - 1 },
@@ -56,6 +64,10 @@ static const struct nla_policy cyph_policy[CYPHONIC_A_MAX + 1] = {
 	[CYPHONIC_A_CIPHER] = NLA_POLICY_RANGE(NLA_U8, CYPHONIC_CIPHER_AES_GCM,
 					       CYPHONIC_CIPHER_MAX),
 	[CYPHONIC_A_WORKERS] = { .type = NLA_U32 },
+	[CYPHONIC_A_MAX_TUNNELS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							 &cyph_max_tunnels_range),
+	[CYPHONIC_A_MAX_LOCALS] = NLA_POLICY_FULL_RANGE(NLA_U32,
+							&cyph_max_locals_range),
 	[CYPHONIC_A_DETACH] = NLA_POLICY_MASK(NLA_U8, CYPHONIC_DETACH_F_ALL),
 	[CYPHONIC_A_LOCAL] = NLA_POLICY_NESTED(cyph_local_policy),
 	[CYPHONIC_A_TUNNEL] = NLA_POLICY_NESTED(cyph_tunnel_policy),
@@ -314,6 +326,8 @@ static int cyph_nl_put_dev(struct sk_buff *msg, struct cyph_device *cd)
 	    nla_put_u16(msg, CYPHONIC_A_PORT6, cyph_sock_port(cd, AF_INET6)) ||
 	    nla_put_u8(msg, CYPHONIC_A_CIPHER, READ_ONCE(cd->cipher)) ||
 	    nla_put_u32(msg, CYPHONIC_A_WORKERS, READ_ONCE(cd->workers)) ||
+	    nla_put_u32(msg, CYPHONIC_A_MAX_TUNNELS, READ_ONCE(cd->max_tunnels)) ||
+	    nla_put_u32(msg, CYPHONIC_A_MAX_LOCALS, READ_ONCE(cd->max_locals)) ||
 	    cyph_nl_put_stats(msg, CYPHONIC_A_STATS, cd->stats, false))
 		return -EMSGSIZE;
 	return 0;
@@ -679,10 +693,24 @@ static int cyph_nl_dev_set_socks(struct cyph_device *cd, struct genl_info *info)
 	return 0;
 }
 
+/* A cap may not go below what the device already holds. */
+static int cyph_nl_check_max(struct genl_info *info, struct nlattr *attr,
+			     unsigned int have)
+{
+	if (attr && nla_get_u32(attr) < have) {
+		NL_SET_ERR_MSG_ATTR(info->extack, attr,
+				    "the device already holds more than that");
+		return -EBUSY;
+	}
+	return 0;
+}
+
 static int cyph_nl_dev_set(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr *cipher = info->attrs[CYPHONIC_A_CIPHER];
 	struct nlattr *workers = info->attrs[CYPHONIC_A_WORKERS];
+	struct nlattr *max_tunnels = info->attrs[CYPHONIC_A_MAX_TUNNELS];
+	struct nlattr *max_locals = info->attrs[CYPHONIC_A_MAX_LOCALS];
 	struct cyph_device *cd = info->user_ptr[0];
 	int err;
 
@@ -691,13 +719,19 @@ static int cyph_nl_dev_set(struct sk_buff *skb, struct genl_info *info)
 				    "the cipher can only change while the device has no tunnels");
 		return -EBUSY;
 	}
-	err = cyph_nl_dev_set_socks(cd, info);
+	err = cyph_nl_check_max(info, max_tunnels, cd->n_tunnels) ?:
+	      cyph_nl_check_max(info, max_locals, cd->n_locals) ?:
+	      cyph_nl_dev_set_socks(cd, info);
 	if (err)
 		return err;
 	if (cipher)
 		WRITE_ONCE(cd->cipher, nla_get_u8(cipher));
 	if (workers)
 		WRITE_ONCE(cd->workers, nla_get_u32(workers));
+	if (max_tunnels)
+		WRITE_ONCE(cd->max_tunnels, nla_get_u32(max_tunnels));
+	if (max_locals)
+		WRITE_ONCE(cd->max_locals, nla_get_u32(max_locals));
 	return 0;
 }
 

@@ -54,6 +54,14 @@ unsigned int cyph_worker_cpu(const struct cyph_device *cd, unsigned int i)
 	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_online_mask);
 }
 
+/* The count of queued units of @head's tunnel, for @q's direction. */
+static atomic_t *cyph_queue_mine(struct cyph_queue *q, struct sk_buff *head)
+{
+	struct cyph_tunnel *t = cyph_cb(head)->tunnel;
+
+	return q->dir == CYPH_TX ? &t->tx.queued : &t->rx.queued;
+}
+
 static void cyph_queue_work(struct work_struct *work)
 {
 	struct cyph_worker *w = container_of(work, struct cyph_worker, work);
@@ -61,13 +69,15 @@ static void cyph_queue_work(struct work_struct *work)
 	struct sk_buff *head;
 
 	while ((head = ptr_ring_consume_bh(&q->ring))) {
+		/* Out of the queue; the unit still holds its tunnel. */
+		cyph_share_put(&q->share, cyph_queue_mine(q, head));
 		q->crypt(head);
 		cond_resched();
 	}
 }
 
 int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,
-		    void (*crypt)(struct sk_buff *head))
+		    enum cyph_dir dir, void (*crypt)(struct sk_buff *head))
 {
 	int cpu, err;
 
@@ -86,7 +96,9 @@ int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,
 		w->queue = q;
 	}
 	q->cd = cd;
+	q->dir = dir;
 	q->crypt = crypt;
+	cyph_share_init(&q->share, CYPH_QUEUE_LEN);
 	atomic_set(&q->next, 0);
 	return 0;
 }
@@ -112,19 +124,25 @@ void cyph_queue_destroy(struct cyph_queue *q)
 /**
  * cyph_queue_enqueue() - hand a unit to the crypt workers
  * @q: the device's queue for the unit's direction
- * @head: unit head, its ring slot reserved
+ * @head: unit head, its ring slot reserved, cyph_cb(head)->tunnel set
  *
- * Return: false if the queue is full; the caller still owns @head.
+ * Return: 0, -EBUSY if the unit's tunnel is over its share of the queue,
+ * -ENOSPC if the queue is full; on error the caller still owns @head.
  */
-bool cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head)
+int cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head)
 {
+	atomic_t *mine = cyph_queue_mine(q, head);
 	unsigned int cpu;
 
-	if (unlikely(ptr_ring_produce_bh(&q->ring, head)))
-		return false;
+	if (unlikely(!cyph_share_take(&q->share, mine)))
+		return -EBUSY;
+	if (unlikely(ptr_ring_produce_bh(&q->ring, head))) {
+		cyph_share_put(&q->share, mine);
+		return -ENOSPC;
+	}
 	cpu = cyph_worker_cpu(q->cd, atomic_inc_return(&q->next));
 	queue_work_on(cpu, cyph_wq, &per_cpu_ptr(q->worker, cpu)->work);
-	return true;
+	return 0;
 }
 
 static unsigned int cyph_serial_cpu(const struct cyph_serial *s)

@@ -3,7 +3,9 @@
  * The parallel packet pipeline shared by TX and RX (see docs/pipeline.md).
  *
  *   arrival ──► reserve seq in the tunnel's ring ──► device crypt queue
- *          (drop + count here when full)                   │
+ *          (drop + count here when full)   (drop + count when full or
+ *                                           the tunnel is over its share)
+ *                                                          │
  *                    per-CPU crypt workers (any order) ◄───┘
  *                                 │ publish into the ring slot
  *                                 ▼
@@ -23,6 +25,7 @@
 #include <linux/workqueue.h>
 
 #include "ring.h"
+#include "share.h"
 
 struct cyph_device;
 struct cyph_key;
@@ -60,7 +63,12 @@ static inline struct cyph_cb *cyph_cb(struct sk_buff *skb)
 	return (struct cyph_cb *)skb->cb;
 }
 
-/* A device's crypt queue for one direction, drained by per-CPU workers. */
+enum cyph_dir { CYPH_TX, CYPH_RX };
+
+/*
+ * A device's crypt queue for one direction, drained by per-CPU workers,
+ * each tunnel held to its share of it (share.c).
+ */
 struct cyph_worker {
 	struct work_struct work;
 	struct cyph_queue *queue;
@@ -71,10 +79,10 @@ struct cyph_queue {
 	struct cyph_worker __percpu *worker;
 	struct cyph_device *cd;
 	atomic_t next;			/* round-robin over the worker CPUs */
+	struct cyph_share share;
+	enum cyph_dir dir;
 	void (*crypt)(struct sk_buff *head);
 };
-
-enum cyph_dir { CYPH_TX, CYPH_RX };
 
 /*
  * One direction of a tunnel's pipeline: its reorder ring and its serial
@@ -89,6 +97,7 @@ struct cyph_serial {
 	struct work_struct work;
 	struct cyph_tunnel *tunnel;
 	enum cyph_dir dir;
+	atomic_t queued;	/* units in the device's crypt queue */
 };
 
 void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item);
@@ -103,7 +112,8 @@ static inline int cyph_serial_init(struct cyph_serial *s,
 	INIT_WORK(&s->work, cyph_serial_work);
 	s->tunnel = t;
 	s->dir = dir;
-	return cyph_ring_init(&s->ring, size, 0, GFP_KERNEL);
+	atomic_set(&s->queued, 0);
+	return cyph_ring_init(&s->ring, size, 0, GFP_KERNEL_ACCOUNT);
 }
 
 /* Every unit has been released: units hold the tunnel, the tunnel this. */
@@ -116,9 +126,9 @@ int cyph_pipeline_init(void);
 void cyph_pipeline_exit(void);
 
 int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,
-		    void (*crypt)(struct sk_buff *head));
+		    enum cyph_dir dir, void (*crypt)(struct sk_buff *head));
 void cyph_queue_destroy(struct cyph_queue *q);
-bool cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head);
+int cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head);
 
 unsigned int cyph_worker_cpu(const struct cyph_device *cd, unsigned int i);
 

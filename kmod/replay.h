@@ -27,6 +27,7 @@ struct cyph_replay {
 void cyph_replay_init(struct cyph_replay *r);
 bool cyph_replay_update(struct cyph_replay *r, u64 counter);
 bool cyph_replay_check(struct cyph_replay *r, u64 counter);
+bool cyph_replay_seen(const struct cyph_replay *r, u64 counter);
 u64 cyph_replay_highest(const struct cyph_replay *r);
 
 #endif /* _CYPH_REPLAY_H */

@@ -197,6 +197,7 @@ static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 	int iif = ip_hdr(skb)->version == 6 ? inet6_iif(skb) : 0;
 	struct cyph_cb *cb = cyph_cb(skb);
 	bool ok;
+	int err;
 
 	/*
 	 * The packet waits for a worker: let go of what it holds from the
@@ -219,9 +220,11 @@ static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 	cb->counter = counter;
 	cb->iif = iif;
 	cb->why = CYPH_OK;
-	if (unlikely(!cyph_queue_enqueue(&t->cd->rx_queue, skb))) {
+	err = cyph_queue_enqueue(&t->cd->rx_queue, skb);
+	if (unlikely(err)) {
 		/* The slot is ours: fill it with a drop so the ring moves on. */
-		cb->why = CYPHONIC_STAT_RX_DROP_QUEUE_FULL;
+		cb->why = err == -EBUSY ? CYPHONIC_STAT_RX_DROP_QUEUE_SHARE :
+					  CYPHONIC_STAT_RX_DROP_QUEUE_FULL;
 		cyph_rx_publish(skb);
 	}
 }
@@ -234,19 +237,23 @@ static void cyph_rx_data(struct cyph_device *cd, struct sk_buff *skb)
 	struct cyph_tunnel *t;
 	struct cyph_key *key;
 	u64 counter;
+	int err;
 
 	if (!pskb_may_pull(skb, sizeof(struct udphdr) + CYPH_DATA_HDR_LEN))
 		goto drop_bad_header;
 	__skb_pull(skb, sizeof(struct udphdr));
 	hdr = (const struct cyphonic_data_hdr *)skb->data;
-	if (cyph_data_hdr_check(hdr, skb->len))
+	err = cyph_data_hdr_check(hdr, skb->len);
+	if (err == -EMSGSIZE)
+		goto drop_too_long;
+	if (err)
 		goto drop_bad_header;
 
 	t = cyph_tunnel_get_by_index(cd, be32_to_cpu(hdr->receiver_index));
 	if (!t)
 		goto drop_unknown_index;
 	counter = be64_to_cpu(hdr->counter);
-	/* Key lookup and the key's limits, before any decryption. */
+	/* Key, its limits and its replay window, before any decryption. */
 	why = cyph_keyring_rx_key(&t->keys, hdr->flags & CYPHONIC_DATA_F_KEY_ID_MASK,
 				  counter, &key);
 	if (why)
@@ -254,6 +261,9 @@ static void cyph_rx_data(struct cyph_device *cd, struct sk_buff *skb)
 	cyph_rx_queue(t, key, skb, counter);
 	return;
 
+drop_too_long:
+	cyph_drop(cd, NULL, CYPHONIC_STAT_RX_DROP_TOO_LONG, skb);
+	return;
 drop_bad_header:
 	cyph_drop(cd, NULL, CYPHONIC_STAT_RX_DROP_BAD_HEADER, skb);
 	return;

@@ -2,8 +2,10 @@
 /*
  * Staging: a packet from a local identity to a VIP with no tunnel waits
  * here while user space establishes one ("tunnel needed" event). Bounded
- * per pair and per device, and expired by a timer, so a flood of packets
- * to unknown peers costs a fixed amount of memory.
+ * in bytes of memory (skb truesize) per pair and per device, and expired
+ * by a timer, so a flood of packets to unknown peers costs a fixed amount
+ * of memory whatever their size. A GSO packet is segmented first: a 64 KiB
+ * burst is charged for what it holds and staged as far as there is room.
  */
 
 #include <linux/jiffies.h>
@@ -20,6 +22,7 @@ struct cyph_staged {
 	struct hlist_node node;
 	struct cyph_pair pair;
 	struct sk_buff_head queue;
+	unsigned int bytes;		/* truesize of the queue */
 	unsigned long last_ntf;		/* jiffies of the last event */
 };
 
@@ -38,6 +41,7 @@ void cyph_staging_init(struct cyph_staging *st)
 {
 	spin_lock_init(&st->lock);
 	st->pairs = 0;
+	st->bytes = 0;
 	hash_init(st->table);
 	timer_setup(&st->timer, cyph_staging_expire, 0);
 	/* As many as a full table of pairs could send, and never a printk. */
@@ -74,6 +78,9 @@ static struct cyph_staged *cyph_staged_new(struct cyph_staging *st,
 	s->last_ntf = jiffies - CYPH_STAGED_NTF_INTERVAL;
 	hash_add(st->table, &s->node, cyph_pair_hash(pair));
 	st->pairs++;
+	/* The timer frees the pair if it never gets a packet. */
+	if (!timer_pending(&st->timer))
+		mod_timer(&st->timer, jiffies + CYPH_STAGED_TIMEOUT);
 	return s;
 }
 
@@ -82,6 +89,7 @@ static void cyph_staged_free(struct cyph_staging *st, struct cyph_staged *s,
 			     struct sk_buff_head *out)
 {
 	lockdep_assert_held(&st->lock);
+	st->bytes -= s->bytes;
 	skb_queue_splice_tail_init(&s->queue, out);
 	hash_del(&s->node);
 	st->pairs--;
@@ -113,7 +121,8 @@ static int cyph_staging_queue(struct cyph_staging *st, struct sk_buff *skb,
 		return -ENOSPC;
 	}
 	*notify = cyph_staged_ntf_due(s);
-	if (skb_queue_len(&s->queue) >= CYPHONIC_STAGED_PER_PAIR)
+	if (s->bytes + skb->truesize > CYPHONIC_STAGED_PAIR_BYTES ||
+	    st->bytes + skb->truesize > CYPHONIC_STAGED_BYTES)
 		return -ENOSPC;
 	/*
 	 * The route is looked up again when the packet finally goes, and a
@@ -124,34 +133,21 @@ static int cyph_staging_queue(struct cyph_staging *st, struct sk_buff *skb,
 	skb_orphan(skb);
 	CYPH_STAGED_CB(skb)->since = jiffies;
 	__skb_queue_tail(&s->queue, skb);
+	s->bytes += skb->truesize;
+	st->bytes += skb->truesize;
 	if (!timer_pending(&st->timer))
 		mod_timer(&st->timer, jiffies + CYPH_STAGED_TIMEOUT);
 	return 0;
 }
 
-/**
- * cyph_staging_stage() - handle a packet that found no tunnel
- * @cd: device
- * @skb: inner packet; consumed
- * @pair: its (source, destination) VIPs
- *
- * Context: bottom halves disabled (ndo_start_xmit).
- */
-void cyph_staging_stage(struct cyph_device *cd, struct sk_buff *skb,
-			const struct cyph_pair *pair)
+/* Stage one packet (not GSO) or send it if its tunnel appeared. */
+static void cyph_staging_stage_one(struct cyph_device *cd, struct sk_buff *skb,
+				   const struct cyph_pair *pair)
 {
 	struct cyph_staging *st = &cd->staging;
-	bool local, notify = false;
 	struct cyph_tunnel *t;
+	bool notify = false;
 	int err;
-
-	rcu_read_lock();
-	local = cyph_local_find(cd, pair->family, &pair->local);
-	rcu_read_unlock();
-	if (!local) {
-		cyph_drop(cd, NULL, CYPHONIC_STAT_TX_DROP_NO_TUNNEL, skb);
-		return;
-	}
 
 	spin_lock(&st->lock);
 	/*
@@ -168,6 +164,47 @@ void cyph_staging_stage(struct cyph_device *cd, struct sk_buff *skb,
 		cyph_drop(cd, NULL, CYPHONIC_STAT_TX_DROP_STAGED_FULL, skb);
 	if (notify)
 		cyph_ntf_tunnel_needed(cd, pair);
+}
+
+/**
+ * cyph_staging_stage() - handle a packet that found no tunnel
+ * @cd: device
+ * @skb: inner packet, possibly GSO; consumed
+ * @pair: its (source, destination) VIPs
+ *
+ * Context: bottom halves disabled (ndo_start_xmit).
+ */
+void cyph_staging_stage(struct cyph_device *cd, struct sk_buff *skb,
+			const struct cyph_pair *pair)
+{
+	struct sk_buff *segs, *next;
+	bool local;
+
+	rcu_read_lock();
+	local = cyph_local_find(cd, pair->family, &pair->local);
+	rcu_read_unlock();
+	if (!local) {
+		cyph_drop(cd, NULL, CYPHONIC_STAT_TX_DROP_NO_TUNNEL, skb);
+		return;
+	}
+	if (!skb_is_gso(skb)) {
+		skb_mark_not_on_list(skb);
+		cyph_staging_stage_one(cd, skb, pair);
+		return;
+	}
+	/* As cyph_tx_tunnel() does: pages shared, checksums left pending. */
+	segs = skb_gso_segment(skb, NETIF_F_SG | NETIF_F_HW_CSUM);
+	if (IS_ERR_OR_NULL(segs)) {
+		cyph_drop(cd, NULL, PTR_ERR(segs) == -ENOMEM ?
+			  CYPHONIC_STAT_TX_DROP_STAGED_FULL :
+			  CYPHONIC_STAT_TX_DROP_BAD_INNER, skb);
+		return;
+	}
+	consume_skb(skb);
+	skb_list_walk_safe(segs, skb, next) {
+		skb_mark_not_on_list(skb);
+		cyph_staging_stage_one(cd, skb, pair);
+	}
 }
 
 /* Timer: drop packets staged for longer than the timeout. */
@@ -191,6 +228,8 @@ static void cyph_staging_expire(struct timer_list *timer)
 			if (time_before(jiffies, exp))
 				break;
 			__skb_unlink(skb, &s->queue);
+			s->bytes -= skb->truesize;
+			st->bytes -= skb->truesize;
 			__skb_queue_tail(&dead, skb);
 		}
 		if (!skb) {

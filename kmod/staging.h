@@ -19,8 +19,9 @@ struct cyph_tunnel;
 #define CYPH_STAGING_HASH_BITS	8
 
 struct cyph_staging {
-	spinlock_t lock;	/* the table, its queues and @pairs */
+	spinlock_t lock;	/* the table, its queues, @pairs and @bytes */
 	unsigned int pairs;
+	unsigned int bytes;	/* truesize of every staged packet */
 	struct timer_list timer;	/* expires staged packets */
 	/* events for pairs that found the table full, so have no last_ntf */
 	struct ratelimit_state full_ntf;

@@ -25,6 +25,7 @@ bool cyph_stat_per_tunnel(enum cyphonic_stat stat);
 
 void cyph_count(struct cyph_device *cd, struct cyph_tunnel *t,
 		enum cyphonic_stat stat, u64 n);
+enum skb_drop_reason cyph_drop_reason(enum cyphonic_stat why);
 void cyph_drop(struct cyph_device *cd, struct cyph_tunnel *t,
 	       enum cyphonic_stat why, struct sk_buff *skb);
 

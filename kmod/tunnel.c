@@ -84,6 +84,17 @@ static struct cyph_tunnel *cyph_tunnel_lookup_pair(struct cyph_device *cd,
 	return NULL;
 }
 
+/* An empty tunnel table with the default cap, for a new device. */
+void cyph_tunnel_table_init(struct cyph_device *cd)
+{
+	INIT_LIST_HEAD(&cd->tunnels);
+	cd->n_tunnels = 0;
+	cd->max_tunnels = CYPHONIC_DEFAULT_MAX_TUNNELS;
+	hash_init(cd->tunnel_index);
+	hash_init(cd->tunnel_pair4);
+	hash_init(cd->tunnel_pair6);
+}
+
 /* Configuration lookup: cd->lock held, no reference. */
 struct cyph_tunnel *cyph_tunnel_find(struct cyph_device *cd, u32 index)
 {
@@ -288,12 +299,13 @@ static struct cyph_tunnel *cyph_tunnel_alloc(struct cyph_device *cd,
 {
 	struct cyph_tunnel *t;
 
-	t = kzalloc(sizeof(*t), GFP_KERNEL);
+	/* Accounted to the creator's memory cgroup, like all it holds. */
+	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
 	if (!t)
 		return NULL;
 	t->stats = cyph_stats_alloc();
-	if (!t->stats || dst_cache_init(&t->route4, GFP_KERNEL) ||
-	    dst_cache_init(&t->route6, GFP_KERNEL) ||
+	if (!t->stats || dst_cache_init(&t->route4, GFP_KERNEL_ACCOUNT) ||
+	    dst_cache_init(&t->route6, GFP_KERNEL_ACCOUNT) ||
 	    cyph_serial_init(&t->tx, t, CYPH_TX, CYPH_TX_RING_LEN) ||
 	    cyph_serial_init(&t->rx, t, CYPH_RX, CYPH_RX_RING_LEN))
 		goto err;
@@ -377,6 +389,10 @@ int cyph_tunnel_new(struct cyph_device *cd, const struct cyph_tunnel_cfg *cfg,
 	if (cyph_tunnel_lookup_index(cd, cfg->index)) {
 		NL_SET_ERR_MSG(extack, "a tunnel with this INDEX exists");
 		return -EEXIST;
+	}
+	if (cd->n_tunnels >= cd->max_tunnels) {
+		NL_SET_ERR_MSG(extack, "the device is at its max-tunnels limit");
+		return -ENOSPC;
 	}
 	err = cyph_tunnel_check_vips(cd, cfg, &local, extack);
 	if (err)

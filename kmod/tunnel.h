@@ -80,6 +80,7 @@ int cyph_tunnel_del(struct cyph_device *cd, u32 index,
 		    struct netlink_ext_ack *extack);
 int cyph_tunnel_swap(struct cyph_device *cd, u32 index,
 		     struct netlink_ext_ack *extack);
+void cyph_tunnel_table_init(struct cyph_device *cd);
 void cyph_tunnel_del_local(struct cyph_device *cd, struct cyph_local *local);
 void cyph_tunnel_del_all(struct cyph_device *cd);
 void cyph_tunnel_reset_routes(struct cyph_device *cd);

@@ -90,6 +90,7 @@ void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 	enum cyphonic_stat why;
 	struct sk_buff *segs;
 	struct cyph_key *key;
+	int err;
 
 	key = cyph_keyring_primary(&t->keys);
 	if (unlikely(!key)) {
@@ -127,10 +128,13 @@ void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 	}
 	cyph_cb(segs)->tunnel = t;
 	cyph_cb(segs)->key = key;
-	if (unlikely(!cyph_queue_enqueue(&cd->tx_queue, segs))) {
+	err = cyph_queue_enqueue(&cd->tx_queue, segs);
+	if (unlikely(err)) {
 		/* The slot is ours: fill it with drops so the ring moves on. */
+		why = err == -EBUSY ? CYPHONIC_STAT_TX_DROP_QUEUE_SHARE :
+				      CYPHONIC_STAT_TX_DROP_QUEUE_FULL;
 		for (skb = segs; skb; skb = skb->next)
-			cyph_cb(skb)->why = CYPHONIC_STAT_TX_DROP_QUEUE_FULL;
+			cyph_cb(skb)->why = why;
 		cyph_tx_publish(segs);
 	}
 	return;

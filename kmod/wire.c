@@ -15,10 +15,14 @@
  * @hdr: the header, linear
  * @len: bytes from the header to the end of the datagram
  *
- * Return: 0 if the datagram can be a DATA packet, -EINVAL otherwise.
+ * Return: 0 if the datagram can be a DATA packet, -EMSGSIZE if it is longer
+ * than any a peer sends (checked first: it is all a flood of them costs),
+ * -EINVAL otherwise.
  */
 int cyph_data_hdr_check(const struct cyphonic_data_hdr *hdr, unsigned int len)
 {
+	if (len > CYPH_DATA_MAX_LEN)
+		return -EMSGSIZE;
 	if (len < CYPH_DATA_MIN_LEN)
 		return -EINVAL;
 	if (hdr->type != CYPHONIC_MSG_DATA)

@@ -25,6 +25,12 @@
 				 CYPH_RELAY_HDR_LEN + CYPH_DATA_HDR_LEN)
 #define CYPH_TX_HEADROOM	(LL_MAX_HEADER + CYPH_TX_OVERHEAD)
 
+/* The largest inner packet that still fits one IPv6 datagram (max MTU). */
+#define CYPH_INNER_MAX_LEN	(IP_MAX_MTU - CYPH_TX_OVERHEAD - CYPHONIC_TAG_LEN)
+/* So no peer of ours sends a longer DATA payload than this. */
+#define CYPH_DATA_MAX_LEN	(CYPH_DATA_HDR_LEN + CYPH_INNER_MAX_LEN + \
+				 CYPHONIC_TAG_LEN)
+
 int cyph_data_hdr_check(const struct cyphonic_data_hdr *hdr, unsigned int len);
 void cyph_data_hdr_init(struct cyphonic_data_hdr *hdr, u8 key_id, u32 receiver,
 			u64 counter);

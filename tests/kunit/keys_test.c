@@ -495,6 +495,31 @@ static void key_rx_message_limit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kref_read(&k->ref), 1U);
 }
 
+/* A replayed or too old counter is refused before decrypting, too. */
+static void key_rx_replay_precheck(struct kunit *test)
+{
+	struct cyph_keyring *kr = test->priv;
+	struct cyph_key *k = key(test, 0), *got = NULL;
+	struct cyph_key *keys[__CYPHONIC_KEY_SLOT_MAX] = { k, NULL };
+	u64 w = CYPHONIC_REPLAY_WINDOW;
+
+	KUNIT_ASSERT_EQ(test, cyph_keyring_install(kr, keys), 0);
+	/* What the RX serial stage records after authentication. */
+	KUNIT_ASSERT_TRUE(test, cyph_replay_check(&k->replay, 7));
+	KUNIT_ASSERT_TRUE(test, cyph_replay_check(&k->replay, w + 100));
+	KUNIT_EXPECT_EQ(test, cyph_keyring_rx_key(kr, 0, w + 100, &got),
+			CYPHONIC_STAT_RX_DROP_REPLAY);
+	KUNIT_EXPECT_EQ(test, cyph_keyring_rx_key(kr, 0, 7, &got),
+			CYPHONIC_STAT_RX_DROP_REPLAY);
+	KUNIT_EXPECT_EQ(test, kref_read(&k->ref), 1U);
+	/* Unseen counters in the window and ahead of it still pass. */
+	KUNIT_EXPECT_EQ(test, cyph_keyring_rx_key(kr, 0, w + 99, &got), 0);
+	cyph_key_put(got);
+	KUNIT_EXPECT_EQ(test, cyph_keyring_rx_key(kr, 0, w + 101, &got), 0);
+	cyph_key_put(got);
+	KUNIT_EXPECT_EQ(test, kref_read(&k->ref), 1U);
+}
+
 /* The demoted key serves RX for CYPHONIC_RETIRED_RX_SECONDS only. */
 static void key_retired_rx_expiry(struct kunit *test)
 {
@@ -528,6 +553,7 @@ static struct kunit_case keys_cases[] = {
 	KUNIT_CASE(keyring_no_promote_back),
 	KUNIT_CASE(keyring_replace_and_clear),
 	KUNIT_CASE(keyring_set_refuses_reuse),
+	KUNIT_CASE(key_rx_replay_precheck),
 	KUNIT_CASE(keyring_set_refuses_same_bytes),
 	KUNIT_CASE(keyring_set_history_bound),
 	KUNIT_CASE(keyring_history_no_key_bytes),

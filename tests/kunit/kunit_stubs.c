@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Link seams for tunnel.c and keys.c: events.c needs the generic netlink family,
- * staging.c the TX path, and the serial work (pipeline.c) the whole
+ * Link seams for tunnel.c, keys.c and staging.c: events.c needs the generic
+ * netlink family, tx.c and the serial work (pipeline.c) the whole
  * pipeline, none of which exists without main.c. A tunnel made by a test
  * never carries packets, so its serial works never run. The
  * signatures come from kmod/'s own headers, so a change there breaks this
@@ -12,7 +12,8 @@
 
 #include "events.h"
 #include "pipeline.h"
-#include "staging.h"
+#include "tunnel.h"
+#include "tx.h"
 #include "kunit_stubs.h"
 
 struct cyph_stub_calls cyph_stub_calls;
@@ -46,10 +47,19 @@ void cyph_ntf_key_promoted(struct cyph_tunnel *t, const struct cyph_key *key)
 	atomic_inc(&cyph_stub_calls.ntf_key_promoted);
 }
 
-void cyph_staging_flush(struct cyph_device *cd, struct cyph_tunnel *t)
+void cyph_ntf_tunnel_needed(struct cyph_device *cd,
+			    const struct cyph_pair *pair)
+{
+	atomic_inc(&cyph_stub_calls.ntf_tunnel_needed);
+}
+
+/* What staging hands to a tunnel: counted, then gone as TX would take it. */
+void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 {
 	cyph_stub_calls.last_tunnel = t;
-	atomic_inc(&cyph_stub_calls.staging_flush);
+	atomic_inc(&cyph_stub_calls.tx_tunnel);
+	consume_skb(skb);
+	cyph_tunnel_put(t);
 }
 
 void cyph_serial_work(struct work_struct *work)

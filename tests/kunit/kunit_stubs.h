@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Test doubles for the functions tunnel.c calls in files that cannot be
- * linked without the whole module. They only count their calls, which
- * lets the tunnel suite check when tunnel.c asks for them.
+ * Test doubles for the functions tunnel.c and staging.c call in files that
+ * cannot be linked without the whole module. They only count their calls
+ * (cyph_tx_tunnel() frees the packet), which lets the suites check when
+ * the code under test asks for them.
  */
 #ifndef _CYPH_KUNIT_STUBS_H
 #define _CYPH_KUNIT_STUBS_H
@@ -16,7 +17,8 @@ struct cyph_tunnel;
 
 struct cyph_stub_calls {
 	atomic_t ntf_endpoint;		/* cyph_ntf_endpoint() */
-	atomic_t staging_flush;		/* cyph_staging_flush() */
+	atomic_t tx_tunnel;		/* cyph_tx_tunnel() */
+	atomic_t ntf_tunnel_needed;	/* cyph_ntf_tunnel_needed() */
 	atomic_t ntf_key_limit;		/* cyph_ntf_key_limit() */
 	atomic_t ntf_key_promoted;	/* cyph_ntf_key_promoted() */
 	const struct cyph_key *last_key;

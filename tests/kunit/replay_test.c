@@ -198,6 +198,60 @@ static void replay_check_locked(struct kunit *test)
 }
 
 /*
+ * The lockless pre-check never refuses what update() would accept, and
+ * refuses what it certainly would not: seen, too old, at the limit.
+ */
+static void replay_seen_precheck(struct kunit *test)
+{
+	struct cyph_replay *r = test->priv;
+	u64 top = 3 * W + 17;
+
+	KUNIT_EXPECT_FALSE(test, cyph_replay_seen(r, 0));
+	KUNIT_EXPECT_TRUE(test, cyph_replay_seen(r, CYPHONIC_REJECT_AFTER_MESSAGES));
+	KUNIT_ASSERT_TRUE(test, cyph_replay_update(r, top));
+	KUNIT_ASSERT_TRUE(test, cyph_replay_update(r, top - 5));
+	KUNIT_EXPECT_TRUE(test, cyph_replay_seen(r, top));
+	KUNIT_EXPECT_TRUE(test, cyph_replay_seen(r, top - 5));
+	KUNIT_EXPECT_FALSE(test, cyph_replay_seen(r, top - 4));
+	KUNIT_EXPECT_FALSE(test, cyph_replay_seen(r, top + 1));
+	KUNIT_EXPECT_FALSE(test, cyph_replay_seen(r, top + RING));
+	KUNIT_EXPECT_FALSE(test, cyph_replay_seen(r, top - W + 1));
+	KUNIT_EXPECT_TRUE(test, cyph_replay_seen(r, top - W));
+	KUNIT_EXPECT_TRUE(test, cyph_replay_seen(r, 0));
+}
+
+/* Agrees with update() on random counters: seen implies refused. */
+static void replay_seen_vs_update(struct kunit *test)
+{
+	struct cyph_replay *r = test->priv;
+	struct rnd_state rs;
+	u64 c, top = 0;
+	int i, refused = 0;
+	u32 x;
+
+	prandom_seed_state(&rs, 42);
+	for (i = 0; i < 20000; i++) {
+		/* Mostly back inside (or just below) the window, often repeats. */
+		x = prandom_u32_state(&rs);
+		if (x % 10 == 0)
+			c = top + 1 + x % 4;
+		else
+			c = top - min_t(u64, top, (x >> 4) % (W + 64));
+		if (cyph_replay_seen(r, c)) {
+			refused++;
+			if (cyph_replay_update(r, c)) {
+				KUNIT_FAIL(test, "counter %llu pre-refused but fresh", c);
+				return;
+			}
+		} else if (cyph_replay_update(r, c) && c > top) {
+			top = c;
+		}
+	}
+	/* The random walk revisits counters: the pre-check caught some. */
+	KUNIT_EXPECT_GT(test, refused, 1000);
+}
+
+/*
  * Random counters against a model written differently: a table of the
  * last counter accepted in each slot (counter % 2W). Two counters of one
  * window never share a slot, so "seen" is exact where it matters. The
@@ -275,6 +329,8 @@ static struct kunit_case replay_cases[] = {
 	KUNIT_CASE(replay_ring_wrap),
 	KUNIT_CASE(replay_reject_limit),
 	KUNIT_CASE(replay_check_locked),
+	KUNIT_CASE(replay_seen_precheck),
+	KUNIT_CASE(replay_seen_vs_update),
 	KUNIT_CASE(replay_random_vs_model),
 	{}
 };

@@ -5,8 +5,8 @@
  * deletion, and lookups racing adds and deletes under RCU.
  *
  * Each case gets a bare struct cyph_device around an unregistered
- * net_device; the netlink and TX files tunnel.c calls are replaced by
- * kunit_stubs.c.
+ * net_device; the netlink and TX files tunnel.c (and staging.c, which it
+ * flushes) call are replaced by kunit_stubs.c.
  */
 
 #include <kunit/test.h>
@@ -18,6 +18,7 @@
 
 #include "device.h"
 #include "local.h"
+#include "staging.h"
 #include "tunnel.h"
 #include "kunit_stubs.h"
 
@@ -89,13 +90,11 @@ static int tunnel_test_init(struct kunit *test)
 	cd->dev = dev;
 	mutex_init(&cd->lock);
 	cd->cipher = CYPHONIC_CIPHER_AES_GCM;
-	INIT_LIST_HEAD(&cd->tunnels);
-	INIT_LIST_HEAD(&cd->locals);
-	hash_init(cd->tunnel_index);
-	hash_init(cd->tunnel_pair4);
-	hash_init(cd->tunnel_pair6);
-	hash_init(cd->local4);
-	hash_init(cd->local6);
+	cyph_tunnel_table_init(cd);
+	cyph_local_table_init(cd);
+	cyph_staging_init(&cd->staging);
+	/* tunnel_many needs more than the default; the cap case lowers it. */
+	cd->max_tunnels = CYPHONIC_MAX_TUNNELS_LIMIT;
 	env->cd = cd;
 	env->refcnt0 = netdev_refcnt_read(cd->dev);
 	test->priv = env;
@@ -114,6 +113,7 @@ static void tunnel_test_exit(struct kunit *test)
 	cyph_local_del_all(cd);
 	cyph_tunnel_del_all(cd);
 	mutex_unlock(&cd->lock);
+	cyph_staging_purge(cd);
 	rcu_barrier();
 	KUNIT_EXPECT_EQ(test, cd->n_tunnels, 0U);
 	KUNIT_EXPECT_EQ_MSG(test, netdev_refcnt_read(cd->dev), env->refcnt0,
@@ -271,6 +271,52 @@ static void tunnel_config_rules(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, cyph_tunnel_get_by_index(cd, 8));
 	KUNIT_EXPECT_NULL(test, cyph_tunnel_get_by_index(cd, 10));
 	KUNIT_EXPECT_EQ(test, tdel(cd, 8), -ENOENT);
+}
+
+/* Tunnels and local identities stop at the device's caps, with a message. */
+static void tunnel_caps(struct kunit *test)
+{
+	struct cyph_device *cd = ((struct tenv *)test->priv)->cd;
+	struct cyph_local_cfg lc = { .has4 = true };
+	struct netlink_ext_ack extack = {};
+	struct cyph_tunnel_cfg cfg;
+	const char *msg = NULL;
+	unsigned int i;
+	int err;
+
+	cd->max_tunnels = 5;
+	for (i = 1; i <= 5; i++) {
+		tcfg(&cfg, i, i, true, false);
+		KUNIT_ASSERT_EQ(test, tnew(cd, &cfg, NULL), 0);
+	}
+	tcfg(&cfg, 6, 6, true, false);
+	KUNIT_EXPECT_EQ(test, tnew(cd, &cfg, &msg), -ENOSPC);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(msg ?: "", "max-tunnels"));
+	KUNIT_EXPECT_EQ(test, cd->n_tunnels, 5U);
+	KUNIT_EXPECT_TRUE(test, gone(cd, &cfg));
+	/* A deletion makes room again. */
+	KUNIT_EXPECT_EQ(test, tdel(cd, 3), 0);
+	KUNIT_EXPECT_EQ(test, tnew(cd, &cfg, NULL), 0);
+
+	/* The env has one identity; allow two. */
+	cd->max_locals = 2;
+	KUNIT_EXPECT_EQ(test, tenv_local(cd, LOCAL4_B, 1), 0);
+	KUNIT_EXPECT_EQ(test, cd->n_locals, 2U);
+	lc.vip4.ip4 = htonl(0x0a000201);
+	mutex_lock(&cd->lock);
+	err = cyph_local_add(cd, &lc, &extack);
+	mutex_unlock(&cd->lock);
+	KUNIT_EXPECT_EQ(test, err, -ENOSPC);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(extack._msg ?: "", "max-locals"));
+	KUNIT_EXPECT_EQ(test, cd->n_locals, 2U);
+	/* Deleting an identity (and its tunnels) counts down. */
+	lc.vip4.ip4 = htonl(LOCAL4);
+	mutex_lock(&cd->lock);
+	err = cyph_local_del(cd, &lc, &extack);
+	mutex_unlock(&cd->lock);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	KUNIT_EXPECT_EQ(test, cd->n_locals, 1U);
+	KUNIT_EXPECT_EQ(test, cd->n_tunnels, 0U);
 }
 
 /* More tunnels than hash buckets, so chains are walked; delete half. */
@@ -439,6 +485,20 @@ static void tunnel_owns(struct kunit *test)
 }
 
 /* Staged packets are flushed when, and only when, a tunnel gets a key. */
+/* A packet for @pair that finds no tunnel: staging.c takes it. */
+static void stage_one(struct kunit *test, struct cyph_device *cd,
+		      const struct cyph_pair *pair)
+{
+	struct sk_buff *skb = alloc_skb(100, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	skb_put(skb, 100);
+	local_bh_disable();
+	cyph_staging_stage(cd, skb, pair);
+	local_bh_enable();
+}
+
+/* Packets staged before the tunnel existed go out once it has a key. */
 static void tunnel_keys_flush_staging(struct kunit *test)
 {
 	struct cyph_device *cd = ((struct tenv *)test->priv)->cd;
@@ -447,8 +507,11 @@ static void tunnel_keys_flush_staging(struct kunit *test)
 	int err;
 
 	tcfg(&cfg, 7, 2, true, false);
+	stage_one(test, cd, &cfg.pair4);
+	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 1U);
 	KUNIT_ASSERT_EQ(test, tnew(cd, &cfg, NULL), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.staging_flush), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.tx_tunnel), 0);
+	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 1U);
 
 	/* No next key to swap in yet. */
 	mutex_lock(&cd->lock);
@@ -462,7 +525,9 @@ static void tunnel_keys_flush_staging(struct kunit *test)
 	err = cyph_tunnel_set(cd, &cfg, &extack);
 	mutex_unlock(&cd->lock);
 	KUNIT_EXPECT_EQ(test, err, 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.staging_flush), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.tx_tunnel), 1);
+	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 0U);
+	KUNIT_EXPECT_EQ(test, cd->staging.bytes, 0U);
 
 	/* A next key with the primary's id is refused. */
 	cfg.key[CYPHONIC_KEY_SLOT_PRIMARY].set = false;
@@ -483,10 +548,13 @@ static void tunnel_keys_flush_staging(struct kunit *test)
 
 	/* A tunnel created with a key flushes at once. */
 	tcfg(&cfg, 8, 3, true, false);
+	stage_one(test, cd, &cfg.pair4);
 	cfg.key[CYPHONIC_KEY_SLOT_PRIMARY] = (struct cyph_key_cfg){
 		.set = true, .id = 2, .tx = key_bytes[4], .rx = key_bytes[5] };
 	KUNIT_EXPECT_EQ(test, tnew(cd, &cfg, NULL), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.staging_flush), 3);
+	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.tx_tunnel), 2);
+	KUNIT_EXPECT_EQ(test, cyph_stub_calls.last_tunnel->index, 8U);
+	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 0U);
 
 	mutex_lock(&cd->lock);
 	err = cyph_tunnel_set(cd, &(struct cyph_tunnel_cfg){ .index = 99 }, &extack);
@@ -574,6 +642,7 @@ static struct kunit_case tunnel_cases[] = {
 	KUNIT_CASE(tunnel_lookup_misses),
 	KUNIT_CASE(tunnel_config_rules),
 	KUNIT_CASE(tunnel_many),
+	KUNIT_CASE(tunnel_caps),
 	KUNIT_CASE(tunnel_del_keeps_references),
 	KUNIT_CASE(tunnel_rcu_race),
 	KUNIT_CASE(tunnel_owns),

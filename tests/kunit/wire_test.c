@@ -81,6 +81,26 @@ static void wire_data_hdr_round_trip(struct kunit *test)
 	}
 }
 
+/* Longer than any inner packet a peer can send: refused first. */
+static void wire_data_max_len(struct kunit *test)
+{
+	struct cyphonic_data_hdr *h = hdr_alloc(test);
+
+	cyph_data_hdr_init(h, 0, 1, 1);
+	KUNIT_EXPECT_EQ(test, cyph_data_hdr_check(h, CYPH_DATA_MAX_LEN), 0);
+	KUNIT_EXPECT_EQ(test, cyph_data_hdr_check(h, CYPH_DATA_MAX_LEN + 1),
+			-EMSGSIZE);
+	KUNIT_EXPECT_EQ(test, cyph_data_hdr_check(h, UINT_MAX), -EMSGSIZE);
+	/* The device's largest MTU sealed is exactly the limit. */
+	KUNIT_EXPECT_EQ(test, CYPH_DATA_MAX_LEN,
+			CYPH_DATA_MIN_LEN + CYPH_INNER_MAX_LEN);
+	KUNIT_EXPECT_LT(test, CYPH_DATA_MAX_LEN,
+			IP_MAX_MTU - sizeof(struct iphdr) - sizeof(struct udphdr));
+	h->type = CYPHONIC_MSG_HANDSHAKE;
+	KUNIT_EXPECT_EQ(test, cyph_data_hdr_check(h, CYPH_DATA_MAX_LEN + 1),
+			-EMSGSIZE);
+}
+
 /* Each malformation on its own is enough to refuse the packet. */
 static void wire_data_hdr_malformed(struct kunit *test)
 {
@@ -424,6 +444,7 @@ static struct kunit_case wire_cases[] = {
 	KUNIT_CASE(wire_nonce),
 	KUNIT_CASE(wire_inner_hdr_len),
 	KUNIT_CASE(wire_inner_ipv4),
+	KUNIT_CASE(wire_data_max_len),
 	KUNIT_CASE(wire_inner_ipv4_malformed),
 	KUNIT_CASE(wire_inner_ipv6),
 	KUNIT_CASE(wire_inner_ipv6_malformed),

@@ -71,6 +71,26 @@ cli_rejects "kernel: cipher change with tunnels (extack)" "no tunnels" \
 	cyphctl set cyph0 cipher chacha20-poly1305
 cli_rejects "kernel: swap without a next key (extack)" "no next key" cyphctl tunnel swap cyph0 index $IDX_A
 cli_rejects "kernel: delete of an unknown tunnel (extack)" "no tunnel with this INDEX" cyphctl tunnel del cyph0 index 77
+
+# Caps: past max-tunnels / max-locals the kernel refuses with a message.
+jdev() { ina cyphctl show --json | jq -r ".devices[0].$1"; }
+t_expect "default max-tunnels is 1024" "$(jdev max_tunnels)" -eq 1024
+t_expect "default max-locals is 256" "$(jdev max_locals)" -eq 256
+t_check "a second tunnel" ina cyphctl tunnel add cyph0 index 9 peer-index 9 local4 $VA4 remote4 10.99.0.9
+cli_rejects "kernel: max-tunnels below the tunnels held (extack)" "already holds" \
+	cyphctl set cyph0 max-tunnels 1
+cli_rejects "kernel: max-tunnels 0 is out of range" "range" cyphctl set cyph0 max-tunnels 0
+t_check "max-tunnels 2 with two tunnels" ina cyphctl set cyph0 max-tunnels 2
+cli_rejects "kernel: a tunnel past max-tunnels (extack)" "max-tunnels" \
+	cyphctl tunnel add cyph0 index 10 peer-index 10 local4 $VA4 remote4 10.99.0.10
+t_check "cyphctl show: tunnels 2 of at most 2" bash -c \
+	"nsenter --net=/run/netns/$NS_A cyphctl show cyph0 | grep -q 'tunnels: 2 of at most 2'"
+t_check "max-locals 1 with one identity" ina cyphctl set cyph0 max-locals 1
+cli_rejects "kernel: a local identity past max-locals (extack)" "max-locals" \
+	cyphctl local add cyph0 vip4 10.99.0.50
+t_expect "show --json reports max_locals" "$(jdev max_locals)" -eq 1
+t_check "caps back to their defaults" ina cyphctl set cyph0 max-tunnels 1024 max-locals 256
+t_check "the second tunnel goes" ina cyphctl tunnel del cyph0 index 9
 # One UDP socket serves one device: a second device cannot claim it.
 ip -n $NS_A link add cyph1 type cyphonic || t_fail "second device"
 out=$(ina nl_sockclaim cyph0 cyph1 2>&1)

@@ -4,13 +4,14 @@
 # event and is staged; once the tunnel is added the staged packets are sent
 # (the very first echo request is answered). Without a tunnel the staged
 # packets expire (tx_drop_staged_timeout) and a full stage drops the excess
-# (tx_drop_staged_full).
+# (tx_drop_staged_full): the stage is bounded in bytes of skb memory
+# (CYPHONIC_STAGED_PAIR_BYTES per pair), not in packets.
 . "$(dirname "$0")/lib.sh"
 need ip cyphctl ping
 t_begin
 trap 'topo_down; rm -f "$mon"' EXIT
 mon=$(mktemp)
-STAGED_PER_PAIR=16
+PAIR_BYTES=65536
 
 # event_for VIP: the monitor printed a tunnel_needed event naming VIP
 event_for() {
@@ -51,15 +52,28 @@ sleep 6
 t_expect "3 staged packets expired (tx_drop_staged_timeout +3)" \
 	"$(($(dstat $NS_A tx_drop_staged_timeout) - to0))" -eq 3
 
-# More than a pair's stage holds.
+# Small packets: 20 of them fit a pair's bytes (no packet-count limit).
 to0=$(dstat $NS_A tx_drop_staged_timeout)
 full0=$(dstat $NS_A tx_drop_staged_full)
 ina ping -c 20 -i 0.01 -W 1 10.99.0.8 > /dev/null 2>&1
 sleep 6
-t_expect "excess over $STAGED_PER_PAIR staged packets dropped (tx_drop_staged_full +4)" \
-	"$(($(dstat $NS_A tx_drop_staged_full) - full0))" -eq 4
-t_expect "the $STAGED_PER_PAIR staged ones expired" \
-	"$(($(dstat $NS_A tx_drop_staged_timeout) - to0))" -eq $STAGED_PER_PAIR
+t_expect "20 small packets: none dropped as staged_full" \
+	"$(($(dstat $NS_A tx_drop_staged_full) - full0))" -eq 0
+t_expect "20 small packets: all 20 staged, then expired" \
+	"$(($(dstat $NS_A tx_drop_staged_timeout) - to0))" -eq 20
+
+# Large packets: more than a pair's bytes hold.
+to0=$(dstat $NS_A tx_drop_staged_timeout)
+full0=$(dstat $NS_A tx_drop_staged_full)
+ina ping -c 60 -i 0.01 -s 1300 -W 1 10.99.0.9 > /dev/null 2>&1
+sleep 6
+full=$(($(dstat $NS_A tx_drop_staged_full) - full0))
+staged=$(($(dstat $NS_A tx_drop_staged_timeout) - to0))
+diag "60 packets of 1328 bytes: $staged staged, $full dropped as staged_full"
+t_expect "large packets: the excess is dropped (tx_drop_staged_full)" "$full" -gt 0
+t_expect "large packets: every one staged or dropped" "$((full + staged))" -eq 60
+t_expect "large packets: at most $PAIR_BYTES bytes were staged" \
+	"$((staged * 1328))" -le $PAIR_BYTES
 t_check "the tunnel to B still works" ina ping -c 2 -i 0.2 -W 5 $VB4
 kill $mon_pid 2> /dev/null
 wait $mon_pid 2> /dev/null

@@ -105,7 +105,7 @@ static void test_stat_names(void)
 	}
 	TAP_CHECK(named == CYPHONIC_STAT_MAX, "every counter has a name");
 	TAP_CHECK(unique, "counter names are unique");
-	TAP_CHECK(drops == 20, "20 drop counters (%u)", drops);
+	TAP_CHECK(drops == 23, "23 drop counters (%u)", drops);
 	TAP_CHECK(!strcmp(stat_name(CYPHONIC_STAT_RX_DROP_AUTH), "rx_drop_auth"),
 		  "rx_drop_auth name");
 	TAP_CHECK(!stat_is_drop(CYPHONIC_STAT_RX_CONTROL), "rx_control is no drop");
@@ -120,7 +120,8 @@ static const char *const want_names[CYPHONIC_STAT_MAX + 1] = {
 	"tx_drop_staged_full", "tx_drop_staged_timeout", "tx_drop_no_key",
 	"tx_drop_no_endpoint", "tx_drop_bad_inner", "tx_drop_queue_full",
 	"tx_drop_send_error", "tx_drop_key_exhausted", "tx_drop_key_expired",
-	"rx_drop_key_expired", "tx_drop_no_socket",
+	"rx_drop_key_expired", "tx_drop_no_socket", "rx_drop_too_long",
+	"tx_drop_queue_share", "rx_drop_queue_share",
 };
 
 /* The stats object with every counter 0 except one. */
@@ -154,6 +155,8 @@ static void test_show_json(void)
 	d.port4 = 51820;
 	d.cipher = CYPHONIC_CIPHER_CHACHA20_POLY1305;
 	d.workers = 2;
+	d.max_tunnels = 1024;
+	d.max_locals = 256;
 	d.stats.v[CYPHONIC_STAT_RX_DROP_AUTH] = 3;
 	l[0].has_vip4 = true;
 	inet_pton(AF_INET, "10.0.0.1", &l[0].vip4);
@@ -193,7 +196,7 @@ static void test_show_json(void)
 	stats_json(st_t1, sizeof(st_t1), 0, 0);
 	snprintf(want, sizeof(want),
 		 "{\"devices\":[{\"name\":\"cyph\\\"0\",\"ifindex\":5,\"port4\":51820,\"port6\":0,"
-		 "\"cipher\":\"chacha20-poly1305\",\"workers\":2,\"stats\":%s,"
+		 "\"cipher\":\"chacha20-poly1305\",\"workers\":2,\"max_tunnels\":1024,\"max_locals\":256,\"stats\":%s,"
 		 "\"locals\":[{\"vip4\":\"10.0.0.1\"},{\"vip6\":\"fd00::1\"}],"
 		 "\"tunnels\":[{\"index\":1,\"peer_index\":2,\"local4\":\"10.0.0.1\","
 		 "\"remote4\":\"10.0.0.2\",\"endpoint\":\"192.0.2.1:51820\",\"relay\":0,"

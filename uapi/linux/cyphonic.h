@@ -48,7 +48,8 @@
  * unknown flag bits are rejected with an errno and an extended-ack message.
  *
  * CYPHONIC_CMD_DEV_GET (do, dump)
- *   reply: IFINDEX, IFNAME, PORT4, PORT6, CIPHER, WORKERS, STATS
+ *   reply: IFINDEX, IFNAME, PORT4, PORT6, CIPHER, WORKERS, MAX_TUNNELS,
+ *          MAX_LOCALS, STATS
  *   A dump without a device lists every cyphonic device in the namespace.
  *
  * CYPHONIC_CMD_DEV_SET (do)
@@ -63,6 +64,10 @@
  *           with the FD of the same family.
  *   CIPHER  enum cyphonic_cipher; only while the device has no tunnels.
  *   WORKERS 0 = all online CPUs, 1 = serial baseline, N = at most N.
+ *   MAX_TUNNELS, MAX_LOCALS  the most tunnels / local identities the device
+ *           holds (defaults CYPHONIC_DEFAULT_MAX_*); a TUNNEL_NEW or
+ *           LOCAL_ADD past them is refused with -ENOSPC and an extended
+ *           ack. Not below the number the device has (-EBUSY).
  *
  * CYPHONIC_CMD_LOCAL_ADD, CYPHONIC_CMD_LOCAL_DEL (do)
  *   LOCAL { VIP4 and/or VIP6 }: a local identity, i.e. the VIPs of one
@@ -133,9 +138,10 @@
  * CYPHONIC_CMD_TUNNEL_NEEDED_NTF
  *   IFINDEX, TUNNEL { LOCAL4, REMOTE4 } or TUNNEL { LOCAL6, REMOTE6 }
  *   Traffic from a local identity to a VIP with no tunnel. The first packets
- *   are staged (CYPHONIC_STAGED_PER_PAIR per pair, CYPHONIC_STAGED_PAIRS per
- *   device, for CYPHONIC_STAGED_TIMEOUT_MS) and sent when a tunnel for the
- *   pair gets a key; the rest are dropped and counted.
+ *   are staged (GSO packets segmented first; CYPHONIC_STAGED_PAIR_BYTES of
+ *   skb memory per pair, CYPHONIC_STAGED_BYTES and CYPHONIC_STAGED_PAIRS
+ *   pairs per device, for CYPHONIC_STAGED_TIMEOUT_MS) and sent when a tunnel
+ *   for the pair gets a key; the rest are dropped and counted.
  *
  * CYPHONIC_CMD_KEY_LIMIT_NTF
  *   IFINDEX, TUNNEL { INDEX, KEY { SLOT, ID, TX_COUNTER, AGE_MS, TX_LIMIT } }
@@ -215,11 +221,25 @@ struct cyphonic_relay_hdr {
 #define CYPHONIC_REJECT_AFTER_SECONDS 3900
 #define CYPHONIC_RETIRED_RX_SECONDS 15
 
+/*
+ * Tunnels and local identities a device holds at most (CYPHONIC_A_MAX_*):
+ * the defaults, and the highest values DEV_SET accepts.
+ */
+#define CYPHONIC_DEFAULT_MAX_TUNNELS 1024
+#define CYPHONIC_DEFAULT_MAX_LOCALS 256
+#define CYPHONIC_MAX_TUNNELS_LIMIT (1 << 20)
+#define CYPHONIC_MAX_LOCALS_LIMIT (1 << 16)
+
 /* Keys (TX and RX counted apart) a tunnel remembers to refuse reuse. */
 #define CYPHONIC_KEY_HISTORY 1024
 
-/* Packets waiting for a tunnel ("tunnel needed"). */
-#define CYPHONIC_STAGED_PER_PAIR 16
+/*
+ * Packets waiting for a tunnel ("tunnel needed"), bounded in bytes of skb
+ * memory (truesize), so packet size does not matter: per pair about 28
+ * full-size (1420-byte MTU) packets, per device 1 MiB.
+ */
+#define CYPHONIC_STAGED_PAIR_BYTES (64 * 1024)
+#define CYPHONIC_STAGED_BYTES (1024 * 1024)
 #define CYPHONIC_STAGED_PAIRS 256
 #define CYPHONIC_STAGED_TIMEOUT_MS 5000
 
@@ -269,6 +289,8 @@ enum cyphonic_attr {
 	CYPHONIC_A_TUNNEL,	/* nest of enum cyphonic_tunnel_attr */
 	CYPHONIC_A_PAD,
 	CYPHONIC_A_DETACH,	/* u8, CYPHONIC_DETACH_F_*, set only */
+	CYPHONIC_A_MAX_TUNNELS,	/* u32, 1..CYPHONIC_MAX_TUNNELS_LIMIT */
+	CYPHONIC_A_MAX_LOCALS,	/* u32, 1..CYPHONIC_MAX_LOCALS_LIMIT */
 	__CYPHONIC_A_MAX
 };
 #define CYPHONIC_A_MAX (__CYPHONIC_A_MAX - 1)
@@ -362,6 +384,9 @@ enum cyphonic_stat {
 	CYPHONIC_STAT_TX_DROP_KEY_EXPIRED, /* primary key past its time limit */
 	CYPHONIC_STAT_RX_DROP_KEY_EXPIRED, /* key past a limit, or retired too long */
 	CYPHONIC_STAT_TX_DROP_NO_SOCKET,  /* user space closed/detached it */
+	CYPHONIC_STAT_RX_DROP_TOO_LONG,	  /* DATA longer than any inner packet */
+	CYPHONIC_STAT_TX_DROP_QUEUE_SHARE, /* tunnel over its share of the queue */
+	CYPHONIC_STAT_RX_DROP_QUEUE_SHARE, /* tunnel over its share of the queue */
 	__CYPHONIC_STAT_MAX
 };
 #define CYPHONIC_STAT_MAX (__CYPHONIC_STAT_MAX - 1)

@@ -22,8 +22,10 @@ struct set_args {
 	uint16_t port;
 	uint8_t cipher;
 	uint32_t workers;
+	uint32_t max_tunnels;
+	uint32_t max_locals;
 	uint8_t detach;
-	struct kw kw[5];
+	struct kw kw[7];
 };
 
 static int parse_set(int argc, char **argv, struct set_args *a)
@@ -33,6 +35,8 @@ static int parse_set(int argc, char **argv, struct set_args *a)
 		{ "cipher", KW_CIPHER, &a->cipher, false },
 		{ "workers", KW_U32, &a->workers, false },
 		{ "detach", KW_DETACH, &a->detach, false },
+		{ "max-tunnels", KW_U32, &a->max_tunnels, false },
+		{ "max-locals", KW_U32, &a->max_locals, false },
 		{ NULL, 0, NULL, false },
 	};
 
@@ -40,8 +44,9 @@ static int parse_set(int argc, char **argv, struct set_args *a)
 		return -1;
 	memcpy(a->kw, kw, sizeof(kw));
 	if (!kw_seen(kw, "listen-port") && !kw_seen(kw, "cipher") &&
-	    !kw_seen(kw, "workers") && !kw_seen(kw, "detach"))
-		return cmd_error(CMD, "nothing to set (expected listen-port, cipher, workers or detach)");
+	    !kw_seen(kw, "workers") && !kw_seen(kw, "detach") &&
+	    !kw_seen(kw, "max-tunnels") && !kw_seen(kw, "max-locals"))
+		return cmd_error(CMD, "nothing to set (expected listen-port, cipher, workers, detach, max-tunnels or max-locals)");
 	if (kw_seen(kw, "listen-port") && kw_seen(kw, "detach"))
 		return cmd_error(CMD, "listen-port and detach do not go together");
 	return 0;
@@ -68,7 +73,11 @@ static int send_set(struct cy_nl *nl, uint32_t ifindex, struct set_args *a,
 	      (kw_seen(a->kw, "workers") &&
 	       nla_put_u32(msg, CYPHONIC_A_WORKERS, a->workers)) ||
 	      (kw_seen(a->kw, "detach") &&
-	       nla_put_u8(msg, CYPHONIC_A_DETACH, a->detach));
+	       nla_put_u8(msg, CYPHONIC_A_DETACH, a->detach)) ||
+	      (kw_seen(a->kw, "max-tunnels") &&
+	       nla_put_u32(msg, CYPHONIC_A_MAX_TUNNELS, a->max_tunnels)) ||
+	      (kw_seen(a->kw, "max-locals") &&
+	       nla_put_u32(msg, CYPHONIC_A_MAX_LOCALS, a->max_locals));
 	if (err) {
 		nlmsg_free(msg);
 		return cmd_error(CMD, "message too large");

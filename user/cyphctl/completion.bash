@@ -65,7 +65,7 @@ _cyphctl()
 		if ((COMP_CWORD == 2)); then
 			COMPREPLY=($(compgen -W "$(_cyphctl_devices)" -- "$cur"))
 		else
-			_cyphctl_kw 3 listen-port cipher workers
+			_cyphctl_kw 3 listen-port cipher workers max-tunnels max-locals
 		fi ;;
 	local)
 		if ((COMP_CWORD == 2)); then

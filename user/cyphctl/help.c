@@ -16,7 +16,8 @@ const struct command commands[] = {
 	  "docs/cyphctl.md for its shape).\n" },
 	{ "set", cmd_set,
 	  "cyphctl set DEV [listen-port PORT] [cipher aes-gcm|chacha20-poly1305]\n"
-	  "                [workers N] [detach 4|6|all]\n",
+	  "                [workers N] [detach 4|6|all]\n"
+	  "                [max-tunnels N] [max-locals N]\n",
 	  "listen-port PORT  opens a UDP socket for IPv4 and one for IPv6\n"
 	  "                  (IPV6_V6ONLY), binds both to PORT (0 = any free port,\n"
 	  "                  the same for both if possible) and hands them to the\n"
@@ -27,7 +28,10 @@ const struct command commands[] = {
 	  "                  Without IPv6 (or IPv4) only the other one is handed.\n"
 	  "detach 4|6|all    the kernel gives the socket(s) back (stops using them).\n"
 	  "cipher NAME       AEAD for the device; only while it has no tunnels.\n"
-	  "workers N         0 = all online CPUs, 1 = serial, N = at most N.\n" },
+	  "workers N         0 = all online CPUs, 1 = serial, N = at most N.\n"
+	  "max-tunnels N     the most tunnels the device holds (default 1024);\n"
+	  "                  not below the number it has.\n"
+	  "max-locals N      the most local identities it holds (default 256).\n" },
 	{ "local", cmd_local,
 	  "cyphctl local add DEV [vip4 ADDR] [vip6 ADDR]\n"
 	  "cyphctl local del DEV [vip4 ADDR] [vip6 ADDR]\n",

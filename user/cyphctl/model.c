@@ -67,6 +67,10 @@ static int parse_dev(struct nlattr **a, void *arg)
 		d->cipher = nla_get_u8(a[CYPHONIC_A_CIPHER]);
 	if (a[CYPHONIC_A_WORKERS])
 		d->workers = nla_get_u32(a[CYPHONIC_A_WORKERS]);
+	if (a[CYPHONIC_A_MAX_TUNNELS])
+		d->max_tunnels = nla_get_u32(a[CYPHONIC_A_MAX_TUNNELS]);
+	if (a[CYPHONIC_A_MAX_LOCALS])
+		d->max_locals = nla_get_u32(a[CYPHONIC_A_MAX_LOCALS]);
 	return parse_stats(a[CYPHONIC_A_STATS], &d->stats);
 }
 

@@ -46,6 +46,7 @@ struct cy_local {
 
 struct cy_device {
 	uint32_t ifindex, workers;
+	uint32_t max_tunnels, max_locals;	/* 0: kernel did not say */
 	char name[IF_NAMESIZE];
 	uint16_t port4, port6;
 	uint8_t cipher;

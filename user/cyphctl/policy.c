@@ -13,6 +13,8 @@ struct nla_policy cy_policy_top[CYPHONIC_A_MAX + 1] = {
 	[CYPHONIC_A_PORT6] = { .type = NLA_U16 },
 	[CYPHONIC_A_CIPHER] = { .type = NLA_U8 },
 	[CYPHONIC_A_WORKERS] = { .type = NLA_U32 },
+	[CYPHONIC_A_MAX_TUNNELS] = { .type = NLA_U32 },
+	[CYPHONIC_A_MAX_LOCALS] = { .type = NLA_U32 },
 	[CYPHONIC_A_STATS] = { .type = NLA_NESTED },
 	[CYPHONIC_A_LOCAL] = { .type = NLA_NESTED },
 	[CYPHONIC_A_TUNNEL] = { .type = NLA_NESTED },

@@ -186,6 +186,12 @@ static void print_device(FILE *f, const struct cy_device *d)
 		fprintf(f, "  workers: %" PRIu32 "\n", d->workers);
 	else
 		fprintf(f, "  workers: 0 (all online CPUs)\n");
+	if (d->max_tunnels)
+		fprintf(f, "  tunnels: %zu of at most %" PRIu32 "\n",
+			d->ntunnels, d->max_tunnels);
+	if (d->max_locals)
+		fprintf(f, "  local identities: %zu of at most %" PRIu32 "\n",
+			d->nlocals, d->max_locals);
 	print_counters(f, "  ", &d->stats);
 	print_locals(f, d);
 	for (i = 0; i < d->ntunnels; i++)

@@ -138,6 +138,10 @@ static void put_device(struct json_out *j, const struct cy_device *d)
 	json_str(j, cipher_name(d->cipher));
 	json_key(j, "workers");
 	json_u64(j, d->workers);
+	json_key(j, "max_tunnels");
+	json_u64(j, d->max_tunnels);
+	json_key(j, "max_locals");
+	json_u64(j, d->max_locals);
 	put_stats(j, &d->stats);
 	put_locals(j, d);
 	json_key(j, "tunnels");
