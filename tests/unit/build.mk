@@ -45,5 +45,4 @@ $(OUT)/test/test_trs_sync: $(SRCS_test_trs_sync) $(wildcard $(TOP)/user/cyphonic
 # kernel/ address parsing it relies on (libmnl).
 CFLAGS_test_cyphonicd += -I$(TOP)/user/cyphonicd
 SRCS_test_cyphonicd := $(TOP)/user/cyphonicd/config.c $(TOP)/user/cyphonicd/credential.c
-LDLIBS_test_cyphonicd += -lmnl
 $(OUT)/test/test_cyphonicd: $(SRCS_test_cyphonicd) $(wildcard $(TOP)/user/cyphonicd/*.h)

@@ -1,2 +1,0 @@
-# cyphonicd talks netlink (genl "cyphonic" and rtnetlink) through libmnl.
-LDLIBS_cyphonicd += -lmnl
