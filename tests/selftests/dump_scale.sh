@@ -11,6 +11,9 @@ trap topo_down EXIT
 COUNT=2000
 
 topo_up && cyph_dev $NS_A $PORT_A $VA4 $VA6 || t_abort "setup failed"
+# the default cap (1024 tunnels per device) is below COUNT: raise it
+t_check "max-tunnels 4096 for this test (default 1024)" \
+	ina cyphctl set cyph0 max-tunnels 4096
 
 out=$(ina nl_bulk cyph0 $VA4 $COUNT 2>&1)
 rc=$?
