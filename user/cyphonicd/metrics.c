@@ -30,6 +30,14 @@ static struct {
 	struct cyph_histogram *route_lat, *rereg_lat;
 } m;
 
+/* A counter pair NAME{result="ok"} and NAME{result="failed"}. */
+static void by_result(struct cyph_counter **ok, struct cyph_counter **failed, const char *name,
+		      const char *help)
+{
+	*ok = cyph_counter_new(name, help, "result=\"ok\"");
+	*failed = cyph_counter_new(name, help, "result=\"failed\"");
+}
+
 int cyd_metrics_init(void)
 {
 	char labels[64];
@@ -51,30 +59,20 @@ int cyd_metrics_init(void)
 		"re-registrations after an address change", NULL);
 	m.rereg_lat = cyph_histogram_new("cyphonicd_reregistration_seconds",
 		"address change event to the NMS's REGISTER_ACK", NULL, NULL, 0);
-	m.handshake_ok = cyph_counter_new("cyphonicd_handshakes_total",
-		"end-to-end handshakes by result", "result=\"ok\"");
-	m.handshake_failed = cyph_counter_new("cyphonicd_handshakes_total",
-		"end-to-end handshakes by result", "result=\"failed\"");
-	m.rekey_ok = cyph_counter_new("cyphonicd_rekeys_total",
-		"tunnel rekeys (new handshake, next slot) by result", "result=\"ok\"");
-	m.rekey_failed = cyph_counter_new("cyphonicd_rekeys_total",
-		"tunnel rekeys (new handshake, next slot) by result", "result=\"failed\"");
+	by_result(&m.handshake_ok, &m.handshake_failed, "cyphonicd_handshakes_total",
+		  "end-to-end handshakes by result");
+	by_result(&m.rekey_ok, &m.rekey_failed, "cyphonicd_rekeys_total",
+		  "tunnel rekeys (new handshake, next slot) by result");
 	m.route_lat = cyph_histogram_new("cyphonicd_route_direction_seconds",
 		"ROUTE_REQ to ROUTE_RESP", NULL, NULL, 0);
-	m.punch_ok = cyph_counter_new("cyphonicd_punches_total",
-		"hole punches by result (failed: no authentic probe in time)", "result=\"ok\"");
-	m.punch_failed = cyph_counter_new("cyphonicd_punches_total",
-		"hole punches by result (failed: no authentic probe in time)", "result=\"failed\"");
-	m.bind_ok = cyph_counter_new("cyphonicd_relay_binds_total",
-		"relay sessions bound at the TRS by result", "result=\"ok\"");
-	m.bind_failed = cyph_counter_new("cyphonicd_relay_binds_total",
-		"relay sessions bound at the TRS by result", "result=\"failed\"");
+	by_result(&m.punch_ok, &m.punch_failed, "cyphonicd_punches_total",
+		  "hole punches by result (failed: no authentic probe in time)");
+	by_result(&m.bind_ok, &m.bind_failed, "cyphonicd_relay_binds_total",
+		  "relay sessions bound at the TRS by result");
 	m.probe_dropped = cyph_counter_new("cyphonicd_probes_dropped_total",
 		"hole-punch / relay probes that matched no attempt or failed their MAC", NULL);
-	m.cred_ok = cyph_counter_new("cyphonicd_credential_logins_total",
-		"AS logins by result", "result=\"ok\"");
-	m.cred_failed = cyph_counter_new("cyphonicd_credential_logins_total",
-		"AS logins by result", "result=\"failed\"");
+	by_result(&m.cred_ok, &m.cred_failed, "cyphonicd_credential_logins_total",
+		  "AS logins by result");
 	m.cred_expiry = cyph_gauge_new("cyphonicd_credential_expiry_seconds",
 		"notAfter of the node's certificate, Unix seconds", NULL);
 	m.reload_ok = cyph_counter_new("cyphonicd_reloads_total", "SIGHUP reloads",

@@ -204,8 +204,13 @@ bool cyd_punch_tick(struct cyd_tunnels *t, struct cyd_tun *u)
 	uint64_t now = cyph_now_ms();
 	uint64_t limit = p->via_relay ? RELAY_PROBE_TIMEOUT_MS : PUNCH_TIMEOUT_MS;
 
-	if (p->found) {
-		/* Keep answering the peer's probes until the tunnel is up. */
+	/*
+	 * Found, or the peer's ClientHello came over the path anyway (it
+	 * found it first and our reply to its probe is still on the way):
+	 * stop probing, keep answering the peer's probes until the tunnel
+	 * is up.
+	 */
+	if (p->found || u->hs || u->installed) {
 		if (u->installed)
 			cyd_punch_free(u);
 		return true;

@@ -59,6 +59,11 @@ cloud_as() {
 	wait_until 60 nsx $NS_W curl -sf http://127.0.0.1:9101/healthz
 }
 
+# ca_http PORT: the [ca] and [http] sections of a cloud service's config
+ca_http() {
+	printf '[ca]\ncert = %s\ncrl = %s\n[http]\nlisten = 127.0.0.1:%s\n' "$D/ca.crt" "$D/crl.pem" "$1"
+}
+
 # cloud_nms: the NMS's credential from the AS, then the NMS (NMS_PID)
 cloud_nms() {
 	cat > "$D/nms.conf" <<-EOC
@@ -70,11 +75,7 @@ cloud_nms() {
 	[identity]
 	key = $D/nms.key
 	cert = $D/nms.crt
-	[ca]
-	cert = $D/ca.crt
-	crl = $D/crl.pem
-	[http]
-	listen = 127.0.0.1:9102
+	$(ca_http 9102)
 	${CLOUD_NMS_EXTRA:-}
 	EOC
 	nsx $NS_W cyph_node --as 127.0.0.1:7443 --as-ca "$D/ca.crt" --name nms \
@@ -104,11 +105,7 @@ cloud_trs() {
 	idle_timeout = ${1:-60s}
 	[relay]
 	key_file = $D/relay.key
-	[ca]
-	cert = $D/ca.crt
-	crl = $D/crl.pem
-	[http]
-	listen = 127.0.0.1:9103
+	$(ca_http 9103)
 	EOC
 	nsenter --net=/run/netns/$NS_W -- cyphonic-trs -c "$D/trs.conf" > "$D/trs.log" 2>&1 &
 	TRS_PID=$!
