@@ -179,6 +179,10 @@ setup_diag() {
 		sed "s/^.*tunnel /#   $1: tunnel /"
 }
 
+# nftables' modules up front: an autoload failing inside `nft` only says
+# "Protocol not supported".
+out=$(modprobe -a nfnetlink nf_tables nft_chain_nat nft_masq nft_ct 2>&1) ||
+	t_abort "nftables modules: $out"
 nat_up || t_abort "topology: sites behind nftables NAT routers"
 t_ok "topology: 6 sites, 4 NAT routers (2 endpoint-independent, 2 symmetric)"
 CLOUD_AS_LISTEN='[::]:7443' CLOUD_NMS_LISTEN6='[::]:7100'

@@ -234,6 +234,7 @@ void cyd_metrics_tunnels(enum cyd_path path, int delta);
 void cyd_metrics_punch(bool ok);
 void cyd_metrics_relay_bind(bool ok);
 void cyd_metrics_probe_dropped(void);
+void cyd_metrics_relay_ctrl_dropped(void);
 void cyd_metrics_route_latency(uint64_t start_ns);
 void cyd_metrics_rekey(bool ok);
 

@@ -27,6 +27,7 @@ static struct {
 	struct cyph_counter *reload_ok, *reload_failed, *cred_ok, *cred_failed;
 	struct cyph_counter *signal_dropped, *rereg, *rekey_ok, *rekey_failed;
 	struct cyph_counter *punch_ok, *punch_failed, *bind_ok, *bind_failed, *probe_dropped;
+	struct cyph_counter *relay_ctrl_dropped;
 	struct cyph_histogram *route_lat, *rereg_lat;
 } m;
 
@@ -71,6 +72,8 @@ int cyd_metrics_init(void)
 		  "relay sessions bound at the TRS by result");
 	m.probe_dropped = cyph_counter_new("cyphonicd_probes_dropped_total",
 		"hole-punch / relay probes that matched no attempt or failed their MAC", NULL);
+	m.relay_ctrl_dropped = cyph_counter_new("cyphonicd_relay_ctrl_dropped_total",
+		"RELAY_CTRL datagrams that matched no relay session or failed their MAC", NULL);
 	by_result(&m.cred_ok, &m.cred_failed, "cyphonicd_credential_logins_total",
 		  "AS logins by result");
 	m.cred_expiry = cyph_gauge_new("cyphonicd_credential_expiry_seconds",
@@ -142,6 +145,11 @@ void cyd_metrics_relay_bind(bool ok)
 void cyd_metrics_probe_dropped(void)
 {
 	cyph_counter_inc(m.probe_dropped);
+}
+
+void cyd_metrics_relay_ctrl_dropped(void)
+{
+	cyph_counter_inc(m.relay_ctrl_dropped);
 }
 
 void cyd_metrics_route_latency(uint64_t start_ns)

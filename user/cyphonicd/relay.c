@@ -131,8 +131,10 @@ void cyd_relay_ctrl_input(struct cyd_tunnels *t, const uint8_t *pkt, size_t len)
 	for (u = t->list; u; u = u->next)
 		if (u->relay && (rc = trsc_input(&u->relay->c, pkt, len)) >= 0)
 			break;
-	if (!u)
+	if (!u) {
+		cyd_metrics_relay_ctrl_dropped();
 		return;
+	}
 	if (rc > 0) {
 		log_warn("tunnel %u: the TRS refused the bind of session %u: %s", u->index,
 			 u->relay->c.session, proto_err_name((unsigned int)rc));
