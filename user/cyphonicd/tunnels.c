@@ -567,12 +567,24 @@ static void accept_waiting(struct cyd_tunnels *t, struct cyd_tun *u, int fd,
 			   const uint8_t *pkt, size_t len, const struct sockaddr_storage *from,
 			   socklen_t flen)
 {
-	uint8_t reply[E2E_DGRAM_MAX];
+	uint8_t reply[E2E_DGRAM_MAX], src[sizeof(struct sockaddr_in6) + sizeof(uint32_t)];
+	uint32_t session = cyd_relay_session(u);
 	size_t reply_len = 0;
+	size_t srclen = flen < sizeof(struct sockaddr_in6) ? flen : sizeof(struct sockaddr_in6);
 	struct e2e_session *s = NULL;
 	enum e2e_result rc;
 
-	rc = e2e_accept(t->ctx, pkt, len, from, flen, u->index, &u->who, proto_now_ms(), &s,
+	/*
+	 * Every relayed ClientHello comes from the TRS: the per-source budget
+	 * counts the relay session too, so peers relayed by one TRS do not
+	 * share one bucket.
+	 */
+	memcpy(src, from, srclen);
+	if (session) {
+		memcpy(src + srclen, &session, sizeof(session));
+		srclen += sizeof(session);
+	}
+	rc = e2e_accept(t->ctx, pkt, len, src, srclen, u->index, &u->who, proto_now_ms(), &s,
 			reply, &reply_len);
 	if (!u->relay) {	/* the punched path is where the ClientHello came from */
 		u->fd = fd;
