@@ -9,6 +9,8 @@
  *	location.c	the host's addresses (rtnetlink dump + monitor)
  *	registration.c	NMS registration, keepalive, re-registration
  *	tunnels.c	tunnels on demand: route direction, DTLS, TUNNEL_NEW
+ *	punch.c		hole punching (PUNCH), and the probes relay.c sends too
+ *	relay.c		the relay path (RELAY): TRS binding, wrapping
  *	dns.c		the DNS responder for the domain, lookups on demand
  *	metrics.c	/metrics
  *	main.c		event loop, signals, start and teardown order
@@ -164,6 +166,16 @@ void cyd_reg_send(struct cyd_reg *r, const uint8_t *p, size_t n);
 
 /* ---- tunnels.c ---- */
 
+/* How a tunnel reaches its peer (shown by cyphctl show, counted in /metrics). */
+enum cyd_path {
+	CYD_PATH_DIRECT,	/* to the endpoint the NMS directed, no probing */
+	CYD_PATH_PUNCHED,	/* to the endpoint a hole-punch probe answered from */
+	CYD_PATH_RELAYED,	/* through the TRS (relay header, session id) */
+	CYD_PATH_COUNT,
+};
+
+const char *cyd_path_name(enum cyd_path p);
+
 struct cyd_tun;
 struct e2e_ctx;
 struct cyd_tunnels {
@@ -186,6 +198,10 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 void cyd_tunnels_new_credential(struct cyd_tunnels *t);
 /* A DNS query for name waits: ask the NMS (answer through cyd_dns_answer). */
 void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name);
+/* A PEER_NOTIFY (already acknowledged): a peer punches or relays to us. */
+void cyd_tunnels_notify(struct cyd_tunnels *t, const struct nmsc_event *ev);
+/* A RELAY_CTRL datagram (BIND_ACK or ERROR from a TRS). */
+void cyd_relay_ctrl_input(struct cyd_tunnels *t, const uint8_t *pkt, size_t len);
 
 /* ---- dns.c ---- */
 
@@ -214,7 +230,11 @@ void cyd_metrics_credential(bool ok, int64_t not_after);
 void cyd_metrics_reload(bool ok);
 void cyd_metrics_signal_dropped(void);
 void cyd_metrics_handshake(bool ok);
-void cyd_metrics_tunnels_direct(int delta);
+void cyd_metrics_tunnels(enum cyd_path path, int delta);
+void cyd_metrics_punch(bool ok);
+void cyd_metrics_relay_bind(bool ok);
+void cyd_metrics_probe_dropped(void);
+void cyd_metrics_relay_ctrl_dropped(void);
 void cyd_metrics_route_latency(uint64_t start_ns);
 void cyd_metrics_rekey(bool ok);
 

@@ -64,9 +64,10 @@ static void on_udp(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
 			cyd_reg_input(&d->reg, buf, (size_t)n);
 		else if (buf[0] == CYPHONIC_MSG_HANDSHAKE)
 			cyd_tunnels_input(&d->tun, fd, buf, (size_t)n, &from, flen);
+		else if (buf[0] == CYPHONIC_MSG_RELAY_CTRL)
+			cyd_relay_ctrl_input(&d->tun, buf, (size_t)n);
 		else
-			log_debug("ignored a type %u datagram (punching and relays are not built yet)",
-				  buf[0]);
+			log_debug("ignored a type %u datagram", buf[0]);
 	}
 }
 

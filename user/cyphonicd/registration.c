@@ -134,12 +134,13 @@ static void notify(struct cyd_reg *r, const struct nmsc_event *ev)
 {
 	uint8_t buf[512];
 
-	/* Direct tunnels need nothing from the target; punching and relays
-	 * are not built yet: acknowledge so the NMS stops retransmitting. */
+	/* Acknowledged first, so the NMS stops retransmitting; then our side
+	 * of the punch or the relay starts (tunnels.c). */
 	log_info("peer %llu is routing to us (mode %u)",
 		 (unsigned long long)ev->msg.peer_id, ev->msg.mode);
 	cyd_reg_send(r, buf, nmsc_notify_ack(&r->nmsc, buf, sizeof(buf), proto_now_ms(),
 					 ev->msg.notify_id));
+	cyd_tunnels_notify(&r->d->tun, ev);
 }
 
 void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len)

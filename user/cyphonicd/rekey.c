@@ -100,7 +100,9 @@ bool cyd_rekey_accept(struct cyd_tunnels *t, struct cyd_tun *u, int fd, const ui
 		return false;
 	e2e_accept(t->ctx, pkt, len, from, flen, u->index, &u->who, proto_now_ms(), &s, reply,
 		   &reply_len);
-	if (reply_len)
+	if (reply_len && u->relay)
+		cyd_tun_send(t, u, reply, reply_len);
+	else if (reply_len)
 		sendto(fd, reply, reply_len, 0, (const struct sockaddr *)from, flen);
 	if (!s)
 		return true;

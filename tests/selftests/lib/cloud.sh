@@ -3,7 +3,9 @@
 # in the sites, for the cyphonicd scenarios (sourced after ../lib.sh).
 # Everything lives in $D (the scenario's scratch directory). The AS and
 # the NMS listen on every wan address: site-a reaches them at $W4A,
-# site-b at $W4B.
+# site-b at $W4B. Optional: CLOUD_AS_LISTEN (default 0.0.0.0:7443; [::]:7443
+# takes both families), CLOUD_NMS_LISTEN6 (the NMS's IPv6 listen address),
+# CLOUD_NMS_EXTRA (more sections of nms.conf, e.g. cloud_relay_conf's).
 
 CLOUD_KDF=(--kdf-iterations 2000)	# fast password hashes for the test
 
@@ -19,7 +21,7 @@ cloud_enrol() {
 	local n
 	cat > "$D/as.conf" <<-EOC
 	[as]
-	listen = 0.0.0.0:7443
+	listen = ${CLOUD_AS_LISTEN:-0.0.0.0:7443}
 	domain = cyph.test
 	# node passwords are hashed cheaply (CLOUD_KDF): so is the constant-cost
 	# padding (default 600000 iterations, many seconds under TCG)
@@ -57,21 +59,24 @@ cloud_as() {
 	wait_until 60 nsx $NS_W curl -sf http://127.0.0.1:9101/healthz
 }
 
+# ca_http PORT: the [ca] and [http] sections of a cloud service's config
+ca_http() {
+	printf '[ca]\ncert = %s\ncrl = %s\n[http]\nlisten = 127.0.0.1:%s\n' "$D/ca.crt" "$D/crl.pem" "$1"
+}
+
 # cloud_nms: the NMS's credential from the AS, then the NMS (NMS_PID)
 cloud_nms() {
 	cat > "$D/nms.conf" <<-EOC
 	[nms]
 	listen = 0.0.0.0:7100
+	${CLOUD_NMS_LISTEN6:+listen6 = $CLOUD_NMS_LISTEN6}
 	lifetime = 6s
 	keepalive = 2s
 	[identity]
 	key = $D/nms.key
 	cert = $D/nms.crt
-	[ca]
-	cert = $D/ca.crt
-	crl = $D/crl.pem
-	[http]
-	listen = 127.0.0.1:9102
+	$(ca_http 9102)
+	${CLOUD_NMS_EXTRA:-}
 	EOC
 	nsx $NS_W cyph_node --as 127.0.0.1:7443 --as-ca "$D/ca.crt" --name nms \
 		--password pw-nms --save-cert "$D/nms.crt" --save-key "$D/nms.key" enrol \
@@ -79,6 +84,32 @@ cloud_nms() {
 	nsenter --net=/run/netns/$NS_W -- cyphonic-nms -c "$D/nms.conf" > "$D/nms.log" 2>&1 &
 	NMS_PID=$!
 	wait_until 60 nsx $NS_W curl -sf http://127.0.0.1:9102/healthz
+}
+
+# cloud_relay_conf ENDPOINT4 ENDPOINT6: writes the relay key the NMS and the
+# TRS share, and prints the NMS's [relay] section (use as CLOUD_NMS_EXTRA)
+cloud_relay_conf() {
+	[ -s "$D/relay.key" ] || { openssl rand -hex 32 > "$D/relay.key" && chmod 600 "$D/relay.key"; } ||
+		return 1
+	printf '[relay]\nendpoint4 = %s\nendpoint6 = %s\nkey_file = %s\n' "$1" "$2" "$D/relay.key"
+}
+
+# cloud_trs [IDLE]: the TRS on both families, port 7200 (TRS_PID), its
+# sessions removed after IDLE (default 60s) without traffic or bind
+cloud_trs() {
+	cat > "$D/trs.conf" <<-EOC
+	[trs]
+	listen = 0.0.0.0:7200
+	listen6 = [::]:7200
+	threads = 1
+	idle_timeout = ${1:-60s}
+	[relay]
+	key_file = $D/relay.key
+	$(ca_http 9103)
+	EOC
+	nsenter --net=/run/netns/$NS_W -- cyphonic-trs -c "$D/trs.conf" > "$D/trs.log" 2>&1 &
+	TRS_PID=$!
+	wait_until 60 nsx $NS_W curl -sf http://127.0.0.1:9103/healthz
 }
 
 # node_conf FILE NODE CLOUD_ADDR [extra lines]: a cyphonicd configuration
