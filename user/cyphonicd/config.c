@@ -40,6 +40,8 @@ const struct cyph_cfg_field cyd_config_fields[] = {
 	  "UDP port of the node's IPv4 and IPv6 sockets (0: any)"),
 	F("node", "state_dir", PATH, state_dir, false, "/var/lib/cyphonic/node", 0, 0,
 	  "where the credential (node.crt, node.key) is kept"),
+	F("node", "runtime_dir", PATH, runtime_dir, false, "/run/cyphonic", 0, 0,
+	  "where the state file cyphctl show reads is kept (DEVICE.NETNS.state)"),
 	F("node", "domain", STR, domain, false, NULL, 0, 0,
 	  "CYPHONIC DNS domain (default: from the credential's FQDN)"),
 	F("node", "prefix4", INT, prefix4, false, "16", 8, 32,
@@ -164,6 +166,9 @@ int cyd_config_check(const struct cyd_config *c, const char *path, char *err,
 	if (c->dns_enabled && !loopback(&c->dns_listen))
 		return fail(err, errlen, path, "dns", "listen", "%s is not a loopback address "
 			    "(127.0.0.0/8 or ::1)", c->dns_listen.text);
+	if (c->runtime_dir[0] != '/')
+		return fail(err, errlen, path, "node", "runtime_dir", "'%s' is not an absolute path",
+			    c->runtime_dir);
 	if (c->state_dir[0] != '/')
 		return fail(err, errlen, path, "node", "state_dir", "'%s' is not an absolute path",
 			    c->state_dir);

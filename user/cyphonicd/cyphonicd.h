@@ -10,6 +10,8 @@
  *	registration.c	NMS registration, keepalive, re-registration
  *	tunnels.c	tunnels on demand: route direction, DTLS, TUNNEL_NEW
  *	dns.c		the DNS responder for the domain, lookups on demand
+ *	resolver.c	the host's resolver pointed at that responder
+ *	status.c	the state file cyphctl show reads (user/lib/nodestate)
  *	metrics.c	/metrics
  *	main.c		event loop, signals, start and teardown order
  */
@@ -41,6 +43,7 @@ struct cyd_config {
 	cyph_cfg_str device;
 	long long port;
 	cyph_cfg_path state_dir;
+	cyph_cfg_path runtime_dir;	/* the state file for cyphctl */
 	cyph_cfg_str domain;		/* "" = from the credential's FQDN */
 	long long prefix4, prefix6;	/* VIP prefix lengths on the device */
 	long long rekey_after_ms, idle_timeout_ms;
@@ -204,6 +207,20 @@ void cyd_dns_answer(struct cyd_dns *s, const char *name, const struct in_addr *v
 		    const struct in6_addr *vip6, bool failed);
 void cyd_dns_stop(struct cyd_dns *s);
 
+/* ---- status.c ---- */
+
+struct cyd_status {
+	char path[4200];
+	char *last;			/* the text last written, NULL: none */
+	struct cyph_timer *tick;
+	bool warned;
+};
+
+/* Writes the state file now and whenever the tunnels change. */
+int cyd_status_start(struct cyd_status *s, struct cyd *d);
+/* Removes the file. */
+void cyd_status_stop(struct cyd_status *s, struct cyd *d);
+
 /* ---- metrics.c ---- */
 
 int cyd_metrics_init(void);
@@ -229,6 +246,7 @@ struct cyd {
 	struct cyd_reg reg;
 	struct cyd_tunnels tun;
 	struct cyd_dns dns;
+	struct cyd_status status;
 	struct cyph_ca *ca;		/* [as] ca: NMS and peer certificates */
 	struct cyph_loop *loop;
 	struct cyph_http *http;

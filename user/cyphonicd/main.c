@@ -165,15 +165,17 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 		return;
 	}
 	if (strcmp(c.device, d->cfg.device) || c.port != d->cfg.port ||
-	    strcmp(c.state_dir, d->cfg.state_dir) || c.prefix4 != d->cfg.prefix4 ||
+	    strcmp(c.state_dir, d->cfg.state_dir) ||
+	    strcmp(c.runtime_dir, d->cfg.runtime_dir) || c.prefix4 != d->cfg.prefix4 ||
 	    c.prefix6 != d->cfg.prefix6 || c.http_enabled != d->cfg.http_enabled ||
 	    c.dns_enabled != d->cfg.dns_enabled || strcmp(c.dns_listen.text, d->cfg.dns_listen.text) ||
 	    strcmp(c.http_listen.text, d->cfg.http_listen.text) || strcmp(c.name, d->cfg.name) ||
 	    strcmp(c.as_ca, d->cfg.as_ca))
-		log_warn("reload: [node] device/port/state_dir/prefix*, [as] name and ca, "
+		log_warn("reload: [node] device/port/state_dir/runtime_dir/prefix*, [as] name and ca, "
 			 "[dns] and [http] change only on restart");
 	memcpy(c.device, d->cfg.device, sizeof(c.device));
 	memcpy(c.state_dir, d->cfg.state_dir, sizeof(c.state_dir));
+	memcpy(c.runtime_dir, d->cfg.runtime_dir, sizeof(c.runtime_dir));
 	memcpy(c.name, d->cfg.name, sizeof(c.name));
 	memcpy(c.as_ca, d->cfg.as_ca, sizeof(c.as_ca));
 	c.port = d->cfg.port;
@@ -282,6 +284,10 @@ static int setup(struct cyd *d)
 		log_err("[dns] listen: %s", err);
 		return -1;
 	}
+	if (cyd_status_start(&d->status, d)) {
+		log_err("state file: out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -289,6 +295,7 @@ static void teardown(struct cyd *d)
 {
 	/* DNS and tunnels first: lookups wait on routes, handshakes use the
 	 * credential and the CA. */
+	cyd_status_stop(&d->status, d);
 	cyd_dns_stop(&d->dns);
 	cyd_tunnels_stop(&d->tun);
 	cyd_reg_stop(&d->reg);

@@ -190,6 +190,7 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 	u->peer_index = kt.peer_index;
 	u->key_id = kt.key_id;
 	u->keyed_ms = u->installed_ms = cyph_now_ms();
+	cyd_status_keyed(u, false);
 	u->who.id = peer->id;
 	snprintf(u->who.fqdn, sizeof(u->who.fqdn), "%s", peer->fqdn);
 	u->who.vip4 = peer->vip4;
