@@ -44,5 +44,6 @@ $(OUT)/test/test_trs_sync: $(SRCS_test_trs_sync) $(wildcard $(TOP)/user/cyphonic
 # cyphonicd (user/cyphonicd): configuration and credential logic, and the
 # kernel/ address parsing it relies on (libmnl).
 CFLAGS_test_cyphonicd += -I$(TOP)/user/cyphonicd
-SRCS_test_cyphonicd := $(TOP)/user/cyphonicd/config.c $(TOP)/user/cyphonicd/credential.c
+SRCS_test_cyphonicd := $(TOP)/user/cyphonicd/config.c $(TOP)/user/cyphonicd/credential.c \
+	$(TOP)/user/cyphonicd/resolvconf.c
 $(OUT)/test/test_cyphonicd: $(SRCS_test_cyphonicd) $(wildcard $(TOP)/user/cyphonicd/*.h)

@@ -56,6 +56,13 @@ const struct cyph_cfg_field cyd_config_fields[] = {
 	  "answer the CYPHONIC domain (peers' names looked up at the NMS on demand)"),
 	F("dns", "listen", ADDR, dns_listen, false, "127.0.0.1:5354", 0, 0,
 	  "UDP and TCP address of the DNS responder (loopback only)"),
+	F("dns", "resolver", STR, resolver, false, "auto", 0, 0,
+	  "point the host's resolver at the responder for the domain: auto (resolved "
+	  "when it runs, else resolv.conf), resolved, resolv.conf, none; undone at exit"),
+	F("dns", "resolv_conf", PATH, resolv_conf, false, "/etc/resolv.conf", 0, 0,
+	  "the file the resolv.conf set-up edits (first nameserver: stub_listen)"),
+	F("dns", "stub_listen", ADDR, stub_listen, false, "127.0.0.153:53", 0, 0,
+	  "loopback address on port 53 the responder also answers on in the resolv.conf set-up"),
 	CYPH_CFG_OPS_FIELDS(struct cyd_config, "127.0.0.1:9104"),
 };
 
@@ -122,6 +129,13 @@ static bool loopback(const struct cyph_cfg_addr *a)
 	return a->ss.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
 }
 
+static unsigned int port_of(const struct cyph_cfg_addr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+}
+
 /* The password file must hold a non-empty first line. */
 static int password_ok(const char *file, const char **why)
 {
@@ -166,6 +180,20 @@ int cyd_config_check(const struct cyd_config *c, const char *path, char *err,
 	if (c->dns_enabled && !loopback(&c->dns_listen))
 		return fail(err, errlen, path, "dns", "listen", "%s is not a loopback address "
 			    "(127.0.0.0/8 or ::1)", c->dns_listen.text);
+	if (strcmp(c->resolver, "auto") && strcmp(c->resolver, "resolved") &&
+	    strcmp(c->resolver, "resolv.conf") && strcmp(c->resolver, "none"))
+		return fail(err, errlen, path, "dns", "resolver",
+			    "'%s': auto, resolved, resolv.conf or none", c->resolver);
+	if (!c->dns_enabled && strcmp(c->resolver, "none") && cyph_cfg_key_line(path, "dns", "resolver"))
+		return fail(err, errlen, path, "dns", "resolver",
+			    "needs [dns] enabled = true (or resolver = none)");
+	if (c->dns_enabled && strcmp(c->resolver, "none") && strcmp(c->resolver, "resolved") &&
+	    (!loopback(&c->stub_listen) || port_of(&c->stub_listen) != 53))
+		return fail(err, errlen, path, "dns", "stub_listen", "%s: resolv.conf names servers "
+			    "without a port: a loopback address on port 53", c->stub_listen.text);
+	if (c->resolv_conf[0] != '/')
+		return fail(err, errlen, path, "dns", "resolv_conf", "'%s' is not an absolute path",
+			    c->resolv_conf);
 	if (c->runtime_dir[0] != '/')
 		return fail(err, errlen, path, "node", "runtime_dir", "'%s' is not an absolute path",
 			    c->runtime_dir);

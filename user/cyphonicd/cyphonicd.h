@@ -49,6 +49,9 @@ struct cyd_config {
 	long long rekey_after_ms, idle_timeout_ms;
 	bool dns_enabled;
 	struct cyph_cfg_addr dns_listen;
+	cyph_cfg_str resolver;		/* auto, resolved, resolv.conf, none */
+	cyph_cfg_path resolv_conf;
+	struct cyph_cfg_addr stub_listen;
 	enum cyph_log_level log_level;
 	bool http_enabled;
 	struct cyph_cfg_addr http_listen;
@@ -196,9 +199,11 @@ struct dns_names;
 struct dns_responder;
 struct dns_server;
 struct cyd_dns {
+	struct cyd *d;
 	struct dns_names *names;
 	struct dns_responder *resp;
 	struct dns_server *srv;
+	struct dns_server *stub;	/* the resolv.conf set-up's port-53 listener */
 };
 
 int cyd_dns_start(struct cyd_dns *s, struct cyd *d, char *err, size_t errlen);
@@ -206,6 +211,25 @@ int cyd_dns_start(struct cyd_dns *s, struct cyd *d, char *err, size_t errlen);
 void cyd_dns_answer(struct cyd_dns *s, const char *name, const struct in_addr *vip4,
 		    const struct in6_addr *vip6, bool failed);
 void cyd_dns_stop(struct cyd_dns *s);
+/* The same responder on a second address (resolver.c, resolv.conf mode). */
+int cyd_dns_stub(struct cyd_dns *s, const struct cyph_cfg_addr *a, char *err, size_t errlen);
+/* The CYPHONIC domain: [node] domain, or from the node's FQDN. */
+void cyd_dns_domain(const struct cyd *d, char *out, size_t len);
+
+/* ---- resolver.c ---- */
+
+enum cyd_resolver_mode { CYD_RES_NONE, CYD_RES_RESOLVED, CYD_RES_RESOLV_CONF };
+
+struct cyd_resolver {
+	enum cyd_resolver_mode mode;	/* what was set up, to undo at exit */
+	char file[4096];		/* resolv.conf edited (its real path) */
+};
+
+/* Points the host's resolver at the responder for the domain ([dns] resolver). */
+void cyd_resolver_up(struct cyd_resolver *r, struct cyd *d);
+void cyd_resolver_down(struct cyd_resolver *r, struct cyd *d);
+/* resolv.conf text without our lines, with them when server is non-NULL. */
+char *cyd_resolv_conf_edit(const char *text, const char *server, const char *domain);
 
 /* ---- status.c ---- */
 
@@ -247,6 +271,7 @@ struct cyd {
 	struct cyd_tunnels tun;
 	struct cyd_dns dns;
 	struct cyd_status status;
+	struct cyd_resolver resolver;
 	struct cyph_ca *ca;		/* [as] ca: NMS and peer certificates */
 	struct cyph_loop *loop;
 	struct cyph_http *http;

@@ -169,6 +169,8 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	    strcmp(c.runtime_dir, d->cfg.runtime_dir) || c.prefix4 != d->cfg.prefix4 ||
 	    c.prefix6 != d->cfg.prefix6 || c.http_enabled != d->cfg.http_enabled ||
 	    c.dns_enabled != d->cfg.dns_enabled || strcmp(c.dns_listen.text, d->cfg.dns_listen.text) ||
+	    strcmp(c.resolver, d->cfg.resolver) || strcmp(c.resolv_conf, d->cfg.resolv_conf) ||
+	    strcmp(c.stub_listen.text, d->cfg.stub_listen.text) ||
 	    strcmp(c.http_listen.text, d->cfg.http_listen.text) || strcmp(c.name, d->cfg.name) ||
 	    strcmp(c.as_ca, d->cfg.as_ca))
 		log_warn("reload: [node] device/port/state_dir/runtime_dir/prefix*, [as] name and ca, "
@@ -185,6 +187,9 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	c.http_listen = d->cfg.http_listen;
 	c.dns_enabled = d->cfg.dns_enabled;
 	c.dns_listen = d->cfg.dns_listen;
+	memcpy(c.resolver, d->cfg.resolver, sizeof(c.resolver));
+	memcpy(c.resolv_conf, d->cfg.resolv_conf, sizeof(c.resolv_conf));
+	c.stub_listen = d->cfg.stub_listen;
 	nms_changed = strcmp(c.nms_addr.text, d->cfg.nms_addr.text) ||
 		      strcmp(c.nms_name, d->cfg.nms_name) || strcmp(c.domain, d->cfg.domain);
 	d->cfg = c;
@@ -284,6 +289,7 @@ static int setup(struct cyd *d)
 		log_err("[dns] listen: %s", err);
 		return -1;
 	}
+	cyd_resolver_up(&d->resolver, d);
 	if (cyd_status_start(&d->status, d)) {
 		log_err("state file: out of memory");
 		return -1;
@@ -296,6 +302,7 @@ static void teardown(struct cyd *d)
 	/* DNS and tunnels first: lookups wait on routes, handshakes use the
 	 * credential and the CA. */
 	cyd_status_stop(&d->status, d);
+	cyd_resolver_down(&d->resolver, d);
 	cyd_dns_stop(&d->dns);
 	cyd_tunnels_stop(&d->tun);
 	cyd_reg_stop(&d->reg);
