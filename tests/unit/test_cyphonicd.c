@@ -226,20 +226,20 @@ static void test_resolv_conf(void)
 		"# from DHCP\nsearch example.org\nnameserver 192.0.2.53\nnameserver 192.0.2.54\noptions edns0";
 	static const char *const want =
 		"# from DHCP\nsearch example.org\n"
-		"# added by cyphonicd: its DNS responder for cyph.test\nnameserver 127.0.0.153\n"
+		"# added by cyphonicd: its DNS responder, for the overlay on cyph0\nnameserver 127.0.0.153\n"
 		"nameserver 192.0.2.53\nnameserver 192.0.2.54\noptions edns0\n";
 	char *a, *b, *c, *e;
 
-	a = cyd_resolv_conf_edit(orig, "127.0.0.153", "cyph.test");
+	a = cyd_resolv_conf_edit(orig, "127.0.0.153", "cyph0");
 	TAP_CHECK(a && !strcmp(a, want), "resolv.conf: ours first among the nameservers, behind the marker");
-	b = cyd_resolv_conf_edit(a, "127.0.0.153", "cyph.test");
+	b = cyd_resolv_conf_edit(a, "127.0.0.153", "cyph0");
 	TAP_CHECK(b && !strcmp(b, want), "resolv.conf: a second start (after a crash) replaces, never doubles");
-	c = cyd_resolv_conf_edit(b, NULL, "cyph.test");
+	c = cyd_resolv_conf_edit(b, NULL, "cyph0");
 	TAP_CHECK(c && !strcmp(c, "# from DHCP\nsearch example.org\nnameserver 192.0.2.53\n"
 			    "nameserver 192.0.2.54\noptions edns0\n"),
 		  "resolv.conf: at exit only our two lines go");
 	e = cyd_resolv_conf_edit("", "127.0.0.153", "d");
-	TAP_CHECK(e && !strcmp(e, "# added by cyphonicd: its DNS responder for d\nnameserver 127.0.0.153\n"),
+	TAP_CHECK(e && !strcmp(e, "# added by cyphonicd: its DNS responder, for the overlay on d\nnameserver 127.0.0.153\n"),
 		  "resolv.conf: an empty (or missing) file gets our nameserver");
 	free(a);
 	free(b);

@@ -228,8 +228,13 @@ struct cyd_resolver {
 /* Points the host's resolver at the responder for the domain ([dns] resolver). */
 void cyd_resolver_up(struct cyd_resolver *r, struct cyd *d);
 void cyd_resolver_down(struct cyd_resolver *r, struct cyd *d);
+/*
+ * --resolver-setup=up|down: only the resolv.conf edit, for a unit whose
+ * daemon may not write the file (ExecStartPost=+, ExecStopPost=+). 0 or 1.
+ */
+int cyd_resolver_setup(const struct cyd_config *c, bool up);
 /* resolv.conf text without our lines, with them when server is non-NULL. */
-char *cyd_resolv_conf_edit(const char *text, const char *server, const char *domain);
+char *cyd_resolv_conf_edit(const char *text, const char *server, const char *device);
 
 /* ---- status.c ---- */
 

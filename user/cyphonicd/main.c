@@ -322,17 +322,53 @@ static void teardown(struct cyd *d)
 	cyph_daemon_args_free(&d->args);
 }
 
+/*
+ * --resolver-setup=up|down (taken out of argv before the common parser):
+ * only the resolv.conf edit, run as root by the unit around an
+ * unprivileged daemon. 0: not given, 1 up, 2 down, -1 bad value.
+ */
+static int take_resolver_setup(int *argc, char **argv)
+{
+	int i, v = 0;
+
+	for (i = 1; i < *argc; i++)
+		if (!strncmp(argv[i], "--resolver-setup=", 17))
+			break;
+	if (i == *argc)
+		return 0;
+	if (!strcmp(argv[i] + 17, "up"))
+		v = 1;
+	else if (!strcmp(argv[i] + 17, "down"))
+		v = 2;
+	else
+		v = -1;
+	memmove(&argv[i], &argv[i + 1], (size_t)(*argc - i) * sizeof(*argv));
+	(*argc)--;
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	struct cyd *d = &D;
-	int rc;
+	int rc, setup_only;
 
 	d->kdev.fd4 = d->kdev.fd6 = -1;
+	setup_only = take_resolver_setup(&argc, argv);
+	if (setup_only < 0) {
+		fprintf(stderr, "cyphonicd: --resolver-setup=up or --resolver-setup=down\n");
+		return 2;
+	}
 	rc = cyph_daemon_begin(argc, argv, "cyphonicd",
 		"CYPHONIC node daemon: joins this host to the overlay",
 		cyd_config_fields, cyd_config_nfields, &d->args, load_initial, d);
 	if (rc >= 0)
 		return rc;
+	if (setup_only) {
+		cyph_log_set_level(d->cfg.log_level);
+		rc = cyd_resolver_setup(&d->cfg, setup_only == 1);
+		cyph_daemon_args_free(&d->args);
+		return rc;
+	}
 	cyph_log_set_level(d->cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);	/* the AS client writes with write(2) */
 	if (setup(d)) {

@@ -11,7 +11,7 @@
 #include <string.h>
 #include "cyphonicd.h"
 
-#define MARK "# added by cyphonicd: its DNS responder for "
+#define MARK "# added by cyphonicd: its DNS responder, for the overlay on "
 
 static bool marked(const char *line)
 {
@@ -24,9 +24,9 @@ static bool is_nameserver(const char *line)
 	return !strncmp(line, "nameserver", 10) && (line[10] == ' ' || line[10] == '\t');
 }
 
-char *cyd_resolv_conf_edit(const char *text, const char *server, const char *domain)
+char *cyd_resolv_conf_edit(const char *text, const char *server, const char *device)
 {
-	size_t cap = strlen(text) + strlen(MARK) + strlen(domain) + strlen(server ? server : "") + 64;
+	size_t cap = strlen(text) + strlen(MARK) + strlen(device) + strlen(server ? server : "") + 64;
 	char *out = malloc(cap), *o = out;
 	const char *p = text, *nl;
 	bool added = !server, skip_next = false;
@@ -45,7 +45,7 @@ char *cyd_resolv_conf_edit(const char *text, const char *server, const char *dom
 		} else {
 			skip_next = false;
 			if (!added && is_nameserver(p)) {
-				o += sprintf(o, MARK "%s\nnameserver %s\n", domain, server);
+				o += sprintf(o, MARK "%s\nnameserver %s\n", device, server);
 				added = true;
 			}
 			memcpy(o, p, len);
@@ -56,7 +56,7 @@ char *cyd_resolv_conf_edit(const char *text, const char *server, const char *dom
 		p += len;
 	}
 	if (!added)
-		o += sprintf(o, MARK "%s\nnameserver %s\n", domain, server);
+		o += sprintf(o, MARK "%s\nnameserver %s\n", device, server);
 	*o = '\0';
 	return out;
 }

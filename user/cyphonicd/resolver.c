@@ -120,61 +120,91 @@ static int write_resolv_conf(const char *file, const char *text)
 	if (!cyph_write_file_atomic(file, text, strlen(text), mode, err, sizeof(err)))
 		return 0;
 	fd = open(file, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0) {
-		log_warn("[dns] resolv_conf: %s", err);
+	if (fd < 0)
 		return -1;
-	}
 	n = write(fd, text, strlen(text));
 	close(fd);
 	if (n != (ssize_t)strlen(text)) {
-		log_warn("[dns] resolv_conf %s: short write", file);
+		errno = EIO;
 		return -1;
 	}
 	return 0;
 }
 
-/* Edits the file; server NULL takes our lines out. */
-static int edit_resolv_conf(const char *file, const char *server, const char *domain)
+/* Edits file; server NULL takes our lines out. 0, or -1 with errno. */
+static int edit_resolv_conf(const char *file, const char *server, const char *device)
 {
 	char err[512], *text = NULL, *out;
-	int rc;
+	int rc, e;
 
 	if (cyph_read_file(file, 1 << 20, &text, NULL, err, sizeof(err))) {
-		if (errno != ENOENT || !server) {
-			log_warn("[dns] resolv_conf: %s", err);
+		if (errno != ENOENT || !server)
 			return -1;
-		}
 		text = strdup("");
 	}
-	out = text ? cyd_resolv_conf_edit(text, server, domain) : NULL;
+	out = text ? cyd_resolv_conf_edit(text, server, device) : NULL;
 	free(text);
-	if (!out)
+	if (!out) {
+		errno = ENOMEM;
 		return -1;
+	}
 	rc = write_resolv_conf(file, out);
+	e = errno;
 	free(out);
+	errno = e;
 	return rc;
 }
 
-static int resolv_conf_up(struct cyd_resolver *r, struct cyd *d, const char *domain)
+/* The resolv.conf set-up applies: asked for, or auto without resolved. */
+static bool resolv_conf_mode(const struct cyd_config *c)
 {
-	const struct cyph_cfg_addr *a = &d->cfg.stub_listen;
-	char host[INET6_ADDRSTRLEN], err[512];
-	const void *ip;
+	return c->dns_enabled && (!strcmp(c->resolver, "resolv.conf") ||
+				  (!strcmp(c->resolver, "auto") && !resolved_running()));
+}
 
-	/* the real file behind a symlink (resolvconf, a stub link) */
-	if (!realpath(d->cfg.resolv_conf, r->file))
-		snprintf(r->file, sizeof(r->file), "%s", d->cfg.resolv_conf);
+/* The real file behind a symlink (resolvconf, a stub link), and our server. */
+static void resolv_conf_target(const struct cyd_config *c, char *file, size_t flen,
+			       char *host, size_t hlen)
+{
+	const struct cyph_cfg_addr *a = &c->stub_listen;
+	const void *ip;
+	char real[PATH_MAX];
+
+	if (realpath(c->resolv_conf, real))
+		snprintf(file, flen, "%s", real);
+	else
+		snprintf(file, flen, "%s", c->resolv_conf);
 	if (a->ss.ss_family == AF_INET)
 		ip = &((const struct sockaddr_in *)&a->ss)->sin_addr;
 	else
 		ip = &((const struct sockaddr_in6 *)&a->ss)->sin6_addr;
-	inet_ntop(a->ss.ss_family, ip, host, sizeof(host));
-	if (cyd_dns_stub(&d->dns, a, err, sizeof(err))) {
+	inet_ntop(a->ss.ss_family, ip, host, (socklen_t)hlen);
+}
+
+static bool not_allowed(int e)
+{
+	return e == EACCES || e == EPERM || e == EROFS;
+}
+
+static int resolv_conf_up(struct cyd_resolver *r, struct cyd *d)
+{
+	char host[INET6_ADDRSTRLEN], err[512];
+
+	resolv_conf_target(&d->cfg, r->file, sizeof(r->file), host, sizeof(host));
+	if (cyd_dns_stub(&d->dns, &d->cfg.stub_listen, err, sizeof(err))) {
 		log_warn("[dns] stub_listen %s: %s; the resolver is not pointed at the domain",
-			 a->text, err);
+			 d->cfg.stub_listen.text, err);
 		return -1;
 	}
-	return edit_resolv_conf(r->file, host, domain);
+	if (!edit_resolv_conf(r->file, host, d->cfg.device))
+		return 0;
+	if (not_allowed(errno))
+		/* the unit: ExecStartPost=+ does the edit as root */
+		log_info("%s: %s here; `cyphonicd --resolver-setup=up` as root adds the "
+			 "nameserver (the systemd unit runs it)", r->file, strerror(errno));
+	else
+		log_warn("[dns] resolv_conf %s: %s", r->file, strerror(errno));
+	return -1;
 }
 
 void cyd_resolver_up(struct cyd_resolver *r, struct cyd *d)
@@ -186,7 +216,7 @@ void cyd_resolver_up(struct cyd_resolver *r, struct cyd *d)
 	if (!d->cfg.dns_enabled || !strcmp(mode, "none"))
 		return;
 	cyd_dns_domain(d, domain, sizeof(domain));
-	if (!strcmp(mode, "resolved") || (!strcmp(mode, "auto") && resolved_running())) {
+	if (!resolv_conf_mode(&d->cfg)) {
 		if (resolved_up(d, domain))
 			return;
 		r->mode = CYD_RES_RESOLVED;
@@ -194,24 +224,39 @@ void cyd_resolver_up(struct cyd_resolver *r, struct cyd *d)
 			 d->cfg.dns_listen.text, d->cfg.device);
 		return;
 	}
-	if (resolv_conf_up(r, d, domain))
+	if (resolv_conf_up(r, d))
 		return;
 	r->mode = CYD_RES_RESOLV_CONF;
-	log_info("%s: first nameserver %s for %s (other names: REFUSED, the next one)",
+	log_info("%s: first nameserver %s for %s (other names: REFUSED, then the next one)",
 		 r->file, d->cfg.stub_listen.text, domain);
 }
 
 void cyd_resolver_down(struct cyd_resolver *r, struct cyd *d)
 {
 	char *revert[] = { "resolvectl", "revert", d->cfg.device, NULL };
-	char domain[256];
 
 	if (r->mode == CYD_RES_RESOLVED && !d->kdev.created)
 		resolvectl(revert);	/* a deleted link takes its settings along */
 	if (r->mode == CYD_RES_RESOLV_CONF) {
-		cyd_dns_domain(d, domain, sizeof(domain));
-		if (!edit_resolv_conf(r->file, NULL, domain))
+		if (!edit_resolv_conf(r->file, NULL, d->cfg.device))
 			log_info("%s: our nameserver taken out", r->file);
+		else
+			log_warn("%s: taking our nameserver out: %s", r->file, strerror(errno));
 	}
 	r->mode = CYD_RES_NONE;
+}
+
+int cyd_resolver_setup(const struct cyd_config *c, bool up)
+{
+	char file[PATH_MAX], host[INET6_ADDRSTRLEN];
+
+	if (!resolv_conf_mode(c) || !strcmp(c->resolver, "none"))
+		return 0;	/* resolved, or nothing: the daemon does it */
+	resolv_conf_target(c, file, sizeof(file), host, sizeof(host));
+	if (edit_resolv_conf(file, up ? host : NULL, c->device)) {
+		log_err("[dns] resolv_conf %s: %s", file, strerror(errno));
+		return 1;
+	}
+	log_info("%s: nameserver %s %s", file, host, up ? "added" : "taken out");
+	return 0;
 }
