@@ -14,13 +14,14 @@ metric() {
 metric_ge() { local v; v=$(metric "$@"); [ -n "$v" ] && [ "${v%.*}" -ge "$4" ]; }
 alive() { kill -0 "$1" 2> /dev/null; }
 
-# cloud_enrol NODE...: CA, the NMS's principal and NODEs (password NODE.pw)
+# cloud_enrol NODE...: CA, the NMS's principal and NODEs (password NODE.pw);
+# the domain is $CLOUD_DOMAIN (default cyph.test)
 cloud_enrol() {
 	local n
 	cat > "$D/as.conf" <<-EOC
 	[as]
 	listen = 0.0.0.0:7443
-	domain = cyph.test
+	domain = ${CLOUD_DOMAIN:-cyph.test}
 	# node passwords are hashed cheaply (CLOUD_KDF): so is the constant-cost
 	# padding (default 600000 iterations, many seconds under TCG)
 	password_check_cost = 2000
