@@ -22,6 +22,9 @@ const struct cyph_cfg_field cyd_config_fields[] = {
 	  "AS TLS address, host:port"),
 	F("as", "ca", PATH, as_ca, true, NULL, 0, 0,
 	  "AS CA certificate (PEM): verifies the AS, the NMS and peers"),
+	F("as", "crl", PATH, crl, false, NULL, 0, 0,
+	  "the AS's CRL (PEM, as.conf [ca] crl, copied or shared): peers it lists get no "
+	  "tunnel, their tunnels go; re-read when it changes (default: none)"),
 	F("as", "server_name", STR, as_server_name, false, NULL, 0, 0,
 	  "name or IP expected in the AS certificate (default: the host of address)"),
 	F("as", "name", STR, name, true, NULL, 0, 0,
@@ -164,6 +167,8 @@ int cyd_config_check(const struct cyd_config *c, const char *path, char *err,
 			    "(a-z, 0-9, '-', at most 63)", c->name);
 	if (access(c->as_ca, R_OK))
 		return fail(err, errlen, path, "as", "ca", "%s: %s", c->as_ca, strerror(errno));
+	if (c->crl[0] && access(c->crl, R_OK))
+		return fail(err, errlen, path, "as", "crl", "%s: %s", c->crl, strerror(errno));
 	if (password_ok(c->password_file, &why))
 		return fail(err, errlen, path, "as", "password_file", "%s: %s",
 			    c->password_file, why);

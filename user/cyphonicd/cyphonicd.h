@@ -34,6 +34,7 @@
 struct cyd_config {
 	struct cyph_cfg_addr as_addr;
 	cyph_cfg_path as_ca;
+	cyph_cfg_path crl;		/* "" = none */
 	cyph_cfg_str as_server_name;	/* "" = host part of as_addr */
 	cyph_cfg_str name;
 	cyph_cfg_path password_file;
@@ -190,6 +191,8 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev);
 void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t len,
 		       const struct sockaddr_storage *from, socklen_t flen);
 void cyd_tunnels_new_credential(struct cyd_tunnels *t);
+/* The CRL changed: tunnels to peers it revokes are removed. */
+void cyd_tunnels_revoked(struct cyd_tunnels *t);
 /* A DNS query for name waits: ask the NMS (answer through cyd_dns_answer). */
 void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name);
 
@@ -263,6 +266,7 @@ void cyd_metrics_handshake(bool ok);
 void cyd_metrics_tunnels_direct(int delta);
 void cyd_metrics_route_latency(uint64_t start_ns);
 void cyd_metrics_rekey(bool ok);
+void cyd_metrics_peer_revoked(void);
 
 /* ---- main.c ---- */
 

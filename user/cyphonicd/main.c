@@ -124,6 +124,19 @@ static void renew_done(void *arg)
 	free(job);
 }
 
+/* Once a second: a changed CRL is re-read, and revoked peers lose their tunnels. */
+static void crl_poll(struct cyd *d)
+{
+	int rc = d->ca ? cyph_ca_crl_refresh(d->ca) : 0;
+
+	if (rc == 1) {
+		log_info("CRL reloaded: %zu revoked", cyph_ca_crl_count(d->ca));
+		cyd_tunnels_revoked(&d->tun);
+	} else if (rc < 0) {
+		log_warn("CRL reload failed, keeping the old one: %s", cyph_ca_error(d->ca));
+	}
+}
+
 static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 {
 	struct cyd *d = arg;
@@ -131,6 +144,7 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 
 	(void)loop;
 	(void)t;
+	crl_poll(d);
 	if (d->renewing || d->stopping || time(NULL) < d->cred.renew_at)
 		return;
 	job = calloc(1, sizeof(*job));
@@ -172,14 +186,15 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	    strcmp(c.resolver, d->cfg.resolver) || strcmp(c.resolv_conf, d->cfg.resolv_conf) ||
 	    strcmp(c.stub_listen.text, d->cfg.stub_listen.text) ||
 	    strcmp(c.http_listen.text, d->cfg.http_listen.text) || strcmp(c.name, d->cfg.name) ||
-	    strcmp(c.as_ca, d->cfg.as_ca))
+	    strcmp(c.as_ca, d->cfg.as_ca) || strcmp(c.crl, d->cfg.crl))
 		log_warn("reload: [node] device/port/state_dir/runtime_dir/prefix*, [as] name and ca, "
-			 "[dns] and [http] change only on restart");
+			 "[as] crl, [dns] and [http] change only on restart");
 	memcpy(c.device, d->cfg.device, sizeof(c.device));
 	memcpy(c.state_dir, d->cfg.state_dir, sizeof(c.state_dir));
 	memcpy(c.runtime_dir, d->cfg.runtime_dir, sizeof(c.runtime_dir));
 	memcpy(c.name, d->cfg.name, sizeof(c.name));
 	memcpy(c.as_ca, d->cfg.as_ca, sizeof(c.as_ca));
+	memcpy(c.crl, d->cfg.crl, sizeof(c.crl));
 	c.port = d->cfg.port;
 	c.prefix4 = d->cfg.prefix4;
 	c.prefix6 = d->cfg.prefix6;
@@ -253,6 +268,11 @@ static int setup(struct cyd *d)
 	d->ca = cyph_ca_load(d->cfg.as_ca, err, sizeof(err));
 	if (!d->ca) {
 		log_err("[as] ca: %s", err);
+		return -1;
+	}
+	/* The handshakes check peers against it (e2e verify, the same CA). */
+	if (d->cfg.crl[0] && cyph_ca_load_crl(d->ca, d->cfg.crl)) {
+		log_err("[as] crl: %s", cyph_ca_error(d->ca));
 		return -1;
 	}
 	if (cyd_kdev_up(&d->kdev, &d->cfg, &d->cred, err, sizeof(err))) {

@@ -21,7 +21,7 @@ static struct {
 	struct cyph_gauge *state[3], *tunnels[3], *cred_expiry;
 	struct cyph_counter *reg_ok, *reg_retx, *handshake_ok, *handshake_failed;
 	struct cyph_counter *reload_ok, *reload_failed, *cred_ok, *cred_failed;
-	struct cyph_counter *signal_dropped, *rereg, *rekey_ok, *rekey_failed;
+	struct cyph_counter *signal_dropped, *rereg, *rekey_ok, *rekey_failed, *revoked;
 	struct cyph_histogram *route_lat, *rereg_lat;
 } m;
 
@@ -54,6 +54,8 @@ int cyd_metrics_init(void)
 		"tunnel rekeys (new handshake, next slot) by result", "result=\"ok\"");
 	m.rekey_failed = cyph_counter_new("cyphonicd_rekeys_total",
 		"tunnel rekeys (new handshake, next slot) by result", "result=\"failed\"");
+	m.revoked = cyph_counter_new("cyphonicd_tunnels_revoked_total",
+		"tunnels removed because the CRL revoked the peer", NULL);
 	m.route_lat = cyph_histogram_new("cyphonicd_route_direction_seconds",
 		"ROUTE_REQ to ROUTE_RESP", NULL, NULL, 0);
 	m.cred_ok = cyph_counter_new("cyphonicd_credential_logins_total",
@@ -123,4 +125,9 @@ void cyd_metrics_route_latency(uint64_t start_ns)
 void cyd_metrics_rekey(bool ok)
 {
 	cyph_counter_inc(ok ? m.rekey_ok : m.rekey_failed);
+}
+
+void cyd_metrics_peer_revoked(void)
+{
+	cyph_counter_inc(m.revoked);
 }

@@ -27,6 +27,7 @@
 #include <arpa/inet.h>
 #include <linux/cyphonic.h>
 #include "e2e/frame.h"
+#include "pki/cred.h"
 #include "e2e/session.h"
 #include "runtime/addr.h"
 #include "runtime/evloop.h"
@@ -534,6 +535,22 @@ int cyd_tunnels_start(struct cyd_tunnels *t, struct cyd *d, char *err, size_t er
 		return -1;
 	}
 	return 0;
+}
+
+void cyd_tunnels_revoked(struct cyd_tunnels *t)
+{
+	uint64_t *ids = NULL;
+	size_t n = cyph_ca_revoked_nodes(t->d->ca, &ids);
+	struct cyd_tun *u;
+
+	for (u = t->list; u && n; u = u->next)
+		for (size_t i = 0; i < n; i++)
+			if (u->installed && u->who.id == ids[i]) {
+				remove_tunnel(t, u, "the peer's credential was revoked");
+				cyd_metrics_peer_revoked();
+				break;
+			}
+	free(ids);
 }
 
 void cyd_tunnels_new_credential(struct cyd_tunnels *t)
