@@ -63,8 +63,11 @@ more_than() { [ "$("$@" | tail -n1)" -gt "$MORE" ]; }
 
 topo_up || t_abort "topology"
 t_check "cloud: CA, nms, alice, bob, eve, mallory enrolled" cloud_enrol alice bob eve mallory
-t_check "cloud: AS up" cloud_as
-t_check "cloud: NMS up" cloud_nms
+# not through t_check: they set AS_PID and NMS_PID, which a subshell would lose
+AS_PID= NMS_PID=
+cloud_as || t_abort "cloud: AS up"
+cloud_nms || t_abort "cloud: NMS up"
+t_ok "cloud: AS and NMS up"
 # Capture the wan side of alice's link from the start: her first full
 # REGISTER is the one the replay part sends again.
 nsenter --net=/run/netns/$NS_W -- tcpdump -i a0 -U -w "$D/a0.pcap" udp dst port 7100 \
@@ -85,7 +88,10 @@ t_ok "alice and bob registered at the NMS"
 VA=$(vip $NS_A 4) VB=$(vip $NS_B 4)
 
 # ---- 1. public <-> public: direct ----
-t_check "1. the first ping alice -> bob is answered" nsx $NS_A ping -c 1 -W 20 -q "$VB"
+# (the first packet's own fate is cyphonicd_tunnel's check; under a loaded
+# host the handshake may outlast the kernel's 5 s staging window)
+t_check "1. alice pings bob over a new tunnel" nsx $NS_A ping -c 3 -i 1 -W 20 -q "$VB"
+diag "1. $(grep -m1 'up: direct' "$D/alice.log" | sed 's/^[^:]*: [a-z]*: //')"
 t_expect "1. alice's tunnel goes straight to bob's socket" "$(tun_ep $NS_A)" = "$B4:7300"
 t_expect "1. cyphctl show: path direct" "$(tun_path $NS_A)" = direct
 
@@ -97,7 +103,11 @@ ping_pid=$!
 sleep 2
 kill -TERM "$NMS_PID"
 wait "$NMS_PID" 2> /dev/null
-t_check "2. NMS stopped mid-session, started again" cloud_nms
+if cloud_nms; then
+	t_ok "2. NMS stopped mid-session, started again"
+else
+	t_fail "2. NMS stopped mid-session, started again"
+fi
 wait "$ping_pid"
 t_check "2. the ping stream over the tunnel lost nothing across the restart" \
 	grep -q ' 0% packet loss' "$D/ping-nms.txt"
@@ -223,7 +233,7 @@ gap=$(awk '/sec/ && /bits\/sec/ && !/sender|receiver/ { if ($7 + 0 == 0) { run++
 after=$(awk '/sec/ && /bits\/sec/ && !/sender|receiver/ { split($3, t, "-"); if (t[1] + 0 >= 5 && $7 + 0 > 0) n++ } END { print n + 0 }' "$D/iperf.txt")
 t_check "4. data flowed after the move ($after non-empty intervals after 5 s)" test "$after" -gt 0
 diag "4. interruption: the longest run of empty 0.2 s intervals: ${gap} s (TCG guest, TCP retransmission timers included)"
-diag "4. $(grep -m1 're-registered' "$D/alice.log" | sed 's/^[^:]*: [a-z]*: //')"
+diag "4. $(grep 're-registered' "$D/alice.log" | tail -n1 | sed 's/^[^:]*: [a-z]*: //')"
 diag "4. $(grep -E 'sender|receiver' "$D/iperf.txt" | tr -s ' ' | tr '\n' ';')"
 
 for p in $A_PID $B_PID; do node_stop "$p"; done
