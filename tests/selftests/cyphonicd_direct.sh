@@ -75,12 +75,7 @@ nsenter --net=/run/netns/$NS_W -- tcpdump -i a0 -U -w "$D/a0.pcap" udp dst port 
 TCPDUMP_PID=$!
 sleep 1
 extra=$(printf '[as]\ncrl = %s\n[dns]\nresolver = none\n[node]\nrekey_after = 5s' "$D/crl.pem")
-node_conf "$D/alice.conf" alice $W4A "$extra"
-node_conf "$D/bob.conf" bob $W4B "$extra"
-node_start $NS_A alice
-A_PID=$NODE_PID
-node_start $NS_B bob
-B_PID=$NODE_PID
+nodes_up "$extra"
 for n in alice bob; do
 	registered $n || t_abort "$n registered at the NMS"
 done

@@ -112,6 +112,18 @@ node_start() {
 	NODE_PID=$!
 }
 
+# nodes_up [EXTRA]: alice in site-a and bob in site-b, each with its
+# node_conf (reaching the cloud at $W4A / $W4B) plus EXTRA lines, started;
+# sets A_PID and B_PID
+nodes_up() {
+	node_conf "$D/alice.conf" alice $W4A "${1:-}"
+	node_conf "$D/bob.conf" bob $W4B "${1:-}"
+	node_start $NS_A alice
+	A_PID=$NODE_PID
+	node_start $NS_B bob
+	B_PID=$NODE_PID
+}
+
 # node_stop PID: SIGTERM, wait up to 20 s; NODE_RC = exit status or "timeout"
 node_stop() {
 	local i st
