@@ -247,11 +247,17 @@ void cyd_tun_progress(struct cyd_tunnels *t, struct cyd_tun *u)
 	}
 }
 
+/*
+ * Either VIP of the peer: one tunnel carries both families, and a name
+ * lookup learns both before the handshake, so `ping peer.<domain>` going
+ * out over IPv6 must not start a second handshake next to the one the
+ * lookup began for IPv4. An unknown VIP is all zeroes, never a VIP.
+ */
 static bool same_vip(const struct cyd_tun *u, const struct kern_cyph_needed *n)
 {
 	if (n->family == AF_INET)
-		return u->family == AF_INET && u->vip4.s_addr == n->remote4.s_addr;
-	return u->family == AF_INET6 && !memcmp(&u->vip6, &n->remote6, 16);
+		return u->vip4.s_addr && u->vip4.s_addr == n->remote4.s_addr;
+	return !IN6_IS_ADDR_UNSPECIFIED(&u->vip6) && !memcmp(&u->vip6, &n->remote6, 16);
 }
 
 static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
