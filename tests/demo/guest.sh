@@ -25,7 +25,14 @@ trap finish EXIT
 
 say() { printf '\n== %s\n' "$*"; }
 note() { printf '   %s\n' "$*"; }
-fail() { printf '\nDEMO FAILED: %s\n' "$*"; exit 1; }
+fail() {
+	local f
+	printf '\nDEMO FAILED: %s\n' "$*"
+	for f in "$D"/*.log; do
+		[ -f "$f" ] && { echo "--- $f"; tail -n 15 "$f"; }
+	done
+	exit 1
+}
 # run NS CMD...: show the command as typed in that namespace, then run it
 run() {
 	local ns=$1
