@@ -219,6 +219,34 @@ static void test_addrs(void)
 	TAP_CHECK(kern_addr_parse((struct nlmsghdr *)buf, &a) == 0, "other messages ignored");
 }
 
+/* resolv.conf edits of the resolv.conf set-up (resolvconf.c) */
+static void test_resolv_conf(void)
+{
+	static const char *const orig =
+		"# from DHCP\nsearch example.org\nnameserver 192.0.2.53\nnameserver 192.0.2.54\noptions edns0";
+	static const char *const want =
+		"# from DHCP\nsearch example.org\n"
+		"# added by cyphonicd: its DNS responder, for the overlay on cyph0\nnameserver 127.0.0.153\n"
+		"nameserver 192.0.2.53\nnameserver 192.0.2.54\noptions edns0\n";
+	char *a, *b, *c, *e;
+
+	a = cyd_resolv_conf_edit(orig, "127.0.0.153", "cyph0");
+	TAP_CHECK(a && !strcmp(a, want), "resolv.conf: ours first among the nameservers, behind the marker");
+	b = cyd_resolv_conf_edit(a, "127.0.0.153", "cyph0");
+	TAP_CHECK(b && !strcmp(b, want), "resolv.conf: a second start (after a crash) replaces, never doubles");
+	c = cyd_resolv_conf_edit(b, NULL, "cyph0");
+	TAP_CHECK(c && !strcmp(c, "# from DHCP\nsearch example.org\nnameserver 192.0.2.53\n"
+			    "nameserver 192.0.2.54\noptions edns0\n"),
+		  "resolv.conf: at exit only our two lines go");
+	e = cyd_resolv_conf_edit("", "127.0.0.153", "d");
+	TAP_CHECK(e && !strcmp(e, "# added by cyphonicd: its DNS responder, for the overlay on d\nnameserver 127.0.0.153\n"),
+		  "resolv.conf: an empty (or missing) file gets our nameserver");
+	free(a);
+	free(b);
+	free(c);
+	free(e);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -232,6 +260,7 @@ int main(void)
 	test_config();
 	test_renewal();
 	test_addrs();
+	test_resolv_conf();
 	unlink(conf);
 	unlink(pwfile);
 	unlink(cafile);

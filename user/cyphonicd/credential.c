@@ -107,12 +107,27 @@ static int read_password(const char *file, char *pw, size_t len, char *err,
 	return 0;
 }
 
+/* mkdir -p: parents 0755 (/var/lib/cyphonic on a host without the package) */
+static int make_dirs(const char *dir)
+{
+	char p[CYPH_CFG_PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", dir);
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	return mkdir(p, 0700) && errno != EEXIST ? -1 : 0;
+}
+
 static int save(const struct cyd_config *c, const struct cyd_cred *cr, char *err,
 		size_t errlen)
 {
 	char kp[CYPH_CFG_PATH_MAX + 16], cp[CYPH_CFG_PATH_MAX + 16];
 
-	if (mkdir(c->state_dir, 0700) && errno != EEXIST) {
+	if (make_dirs(c->state_dir)) {
 		snprintf(err, errlen, "%s: %s", c->state_dir, strerror(errno));
 		return -1;
 	}

@@ -12,6 +12,8 @@
  *	punch.c		hole punching (PUNCH), and the probes relay.c sends too
  *	relay.c		the relay path (RELAY): TRS binding, wrapping
  *	dns.c		the DNS responder for the domain, lookups on demand
+ *	resolver.c	the host's resolver pointed at that responder
+ *	status.c	the state file cyphctl show reads (user/lib/nodestate)
  *	metrics.c	/metrics
  *	main.c		event loop, signals, start and teardown order
  */
@@ -34,6 +36,7 @@
 struct cyd_config {
 	struct cyph_cfg_addr as_addr;
 	cyph_cfg_path as_ca;
+	cyph_cfg_path crl;		/* "" = none */
 	cyph_cfg_str as_server_name;	/* "" = host part of as_addr */
 	cyph_cfg_str name;
 	cyph_cfg_path password_file;
@@ -43,11 +46,15 @@ struct cyd_config {
 	cyph_cfg_str device;
 	long long port;
 	cyph_cfg_path state_dir;
+	cyph_cfg_path runtime_dir;	/* the state file for cyphctl */
 	cyph_cfg_str domain;		/* "" = from the credential's FQDN */
 	long long prefix4, prefix6;	/* VIP prefix lengths on the device */
 	long long rekey_after_ms, idle_timeout_ms;
 	bool dns_enabled;
 	struct cyph_cfg_addr dns_listen;
+	cyph_cfg_str resolver;		/* auto, resolved, resolv.conf, none */
+	cyph_cfg_path resolv_conf;
+	struct cyph_cfg_addr stub_listen;
 	enum cyph_log_level log_level;
 	bool http_enabled;
 	struct cyph_cfg_addr http_listen;
@@ -196,6 +203,8 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev);
 void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t len,
 		       const struct sockaddr_storage *from, socklen_t flen);
 void cyd_tunnels_new_credential(struct cyd_tunnels *t);
+/* The CRL changed: tunnels to peers it revokes are removed. */
+void cyd_tunnels_revoked(struct cyd_tunnels *t);
 /* A DNS query for name waits: ask the NMS (answer through cyd_dns_answer). */
 void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name);
 /* A PEER_NOTIFY (already acknowledged): a peer punches or relays to us. */
@@ -209,9 +218,11 @@ struct dns_names;
 struct dns_responder;
 struct dns_server;
 struct cyd_dns {
+	struct cyd *d;
 	struct dns_names *names;
 	struct dns_responder *resp;
 	struct dns_server *srv;
+	struct dns_server *stub;	/* the resolv.conf set-up's port-53 listener */
 };
 
 int cyd_dns_start(struct cyd_dns *s, struct cyd *d, char *err, size_t errlen);
@@ -219,6 +230,44 @@ int cyd_dns_start(struct cyd_dns *s, struct cyd *d, char *err, size_t errlen);
 void cyd_dns_answer(struct cyd_dns *s, const char *name, const struct in_addr *vip4,
 		    const struct in6_addr *vip6, bool failed);
 void cyd_dns_stop(struct cyd_dns *s);
+/* The same responder on a second address (resolver.c, resolv.conf mode). */
+int cyd_dns_stub(struct cyd_dns *s, const struct cyph_cfg_addr *a, char *err, size_t errlen);
+/* The CYPHONIC domain: [node] domain, or from the node's FQDN. */
+void cyd_dns_domain(const struct cyd *d, char *out, size_t len);
+
+/* ---- resolver.c ---- */
+
+enum cyd_resolver_mode { CYD_RES_NONE, CYD_RES_RESOLVED, CYD_RES_RESOLV_CONF };
+
+struct cyd_resolver {
+	enum cyd_resolver_mode mode;	/* what was set up, to undo at exit */
+	char file[4096];		/* resolv.conf edited (its real path) */
+};
+
+/* Points the host's resolver at the responder for the domain ([dns] resolver). */
+void cyd_resolver_up(struct cyd_resolver *r, struct cyd *d);
+void cyd_resolver_down(struct cyd_resolver *r, struct cyd *d);
+/*
+ * --resolver-setup=up|down: only the resolv.conf edit, for a unit whose
+ * daemon may not write the file (ExecStartPost=+, ExecStopPost=+). 0 or 1.
+ */
+int cyd_resolver_setup(const struct cyd_config *c, bool up);
+/* resolv.conf text without our lines, with them when server is non-NULL. */
+char *cyd_resolv_conf_edit(const char *text, const char *server, const char *device);
+
+/* ---- status.c ---- */
+
+struct cyd_status {
+	char path[4200];
+	char *last;			/* the text last written, NULL: none */
+	struct cyph_timer *tick;
+	bool warned;
+};
+
+/* Writes the state file now and whenever the tunnels change. */
+int cyd_status_start(struct cyd_status *s, struct cyd *d);
+/* Removes the file. */
+void cyd_status_stop(struct cyd_status *s, struct cyd *d);
 
 /* ---- metrics.c ---- */
 
@@ -237,6 +286,7 @@ void cyd_metrics_probe_dropped(void);
 void cyd_metrics_relay_ctrl_dropped(void);
 void cyd_metrics_route_latency(uint64_t start_ns);
 void cyd_metrics_rekey(bool ok);
+void cyd_metrics_peer_revoked(void);
 
 /* ---- main.c ---- */
 
@@ -249,6 +299,8 @@ struct cyd {
 	struct cyd_reg reg;
 	struct cyd_tunnels tun;
 	struct cyd_dns dns;
+	struct cyd_status status;
+	struct cyd_resolver resolver;
 	struct cyph_ca *ca;		/* [as] ca: NMS and peer certificates */
 	struct cyph_loop *loop;
 	struct cyph_http *http;

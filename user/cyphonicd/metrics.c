@@ -25,7 +25,7 @@ static struct {
 	struct cyph_gauge *state[3], *tunnels[3], *cred_expiry;
 	struct cyph_counter *reg_ok, *reg_retx, *handshake_ok, *handshake_failed;
 	struct cyph_counter *reload_ok, *reload_failed, *cred_ok, *cred_failed;
-	struct cyph_counter *signal_dropped, *rereg, *rekey_ok, *rekey_failed;
+	struct cyph_counter *signal_dropped, *rereg, *rekey_ok, *rekey_failed, *revoked;
 	struct cyph_counter *punch_ok, *punch_failed, *bind_ok, *bind_failed, *probe_dropped;
 	struct cyph_counter *relay_ctrl_dropped;
 	struct cyph_histogram *route_lat, *rereg_lat;
@@ -64,6 +64,8 @@ int cyd_metrics_init(void)
 		  "end-to-end handshakes by result");
 	by_result(&m.rekey_ok, &m.rekey_failed, "cyphonicd_rekeys_total",
 		  "tunnel rekeys (new handshake, next slot) by result");
+	m.revoked = cyph_counter_new("cyphonicd_tunnels_revoked_total",
+		"tunnels removed because the CRL revoked the peer", NULL);
 	m.route_lat = cyph_histogram_new("cyphonicd_route_direction_seconds",
 		"ROUTE_REQ to ROUTE_RESP", NULL, NULL, 0);
 	by_result(&m.punch_ok, &m.punch_failed, "cyphonicd_punches_total",
@@ -160,4 +162,9 @@ void cyd_metrics_route_latency(uint64_t start_ns)
 void cyd_metrics_rekey(bool ok)
 {
 	cyph_counter_inc(ok ? m.rekey_ok : m.rekey_failed);
+}
+
+void cyd_metrics_peer_revoked(void)
+{
+	cyph_counter_inc(m.revoked);
 }

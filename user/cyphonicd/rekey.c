@@ -61,6 +61,7 @@ void cyd_rekey_install(struct cyd_tunnels *t, struct cyd_tun *u)
 	}
 	u->key_id = id;
 	u->keyed_ms = cyph_now_ms();
+	cyd_status_keyed(u, true);
 	cyd_metrics_rekey(true);
 	log_info("tunnel %u to %s rekeyed: key id %u%s, handshake %llu ms", u->index,
 		 u->who.fqdn, id, swap ? ", swapped" : ", promoted on the peer's first packet",

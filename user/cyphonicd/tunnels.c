@@ -27,6 +27,7 @@
 #include <arpa/inet.h>
 #include <linux/cyphonic.h>
 #include "e2e/frame.h"
+#include "pki/cred.h"
 #include "e2e/session.h"
 #include "runtime/addr.h"
 #include "runtime/evloop.h"
@@ -204,6 +205,7 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 	u->peer_index = kt.peer_index;
 	u->key_id = kt.key_id;
 	u->keyed_ms = u->installed_ms = cyph_now_ms();
+	cyd_status_keyed(u, false);
 	u->who.id = peer->id;
 	snprintf(u->who.fqdn, sizeof(u->who.fqdn), "%s", peer->fqdn);
 	u->who.vip4 = peer->vip4;
@@ -261,11 +263,17 @@ void cyd_tun_progress(struct cyd_tunnels *t, struct cyd_tun *u)
 	}
 }
 
+/*
+ * Either VIP of the peer: one tunnel carries both families, and a name
+ * lookup learns both before the handshake, so `ping peer.<domain>` going
+ * out over IPv6 must not start a second handshake next to the one the
+ * lookup began for IPv4. An unknown VIP is all zeroes, never a VIP.
+ */
 static bool same_vip(const struct cyd_tun *u, const struct kern_cyph_needed *n)
 {
 	if (n->family == AF_INET)
-		return u->family == AF_INET && u->vip4.s_addr == n->remote4.s_addr;
-	return u->family == AF_INET6 && !memcmp(&u->vip6, &n->remote6, 16);
+		return u->vip4.s_addr && u->vip4.s_addr == n->remote4.s_addr;
+	return !IN6_IS_ADDR_UNSPECIFIED(&u->vip6) && !memcmp(&u->vip6, &n->remote6, 16);
 }
 
 static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
@@ -703,6 +711,22 @@ int cyd_tunnels_start(struct cyd_tunnels *t, struct cyd *d, char *err, size_t er
 		return -1;
 	}
 	return 0;
+}
+
+void cyd_tunnels_revoked(struct cyd_tunnels *t)
+{
+	uint64_t *ids = NULL;
+	size_t n = cyph_ca_revoked_nodes(t->d->ca, &ids);
+	struct cyd_tun *u;
+
+	for (u = t->list; u && n; u = u->next)
+		for (size_t i = 0; i < n; i++)
+			if (u->installed && u->who.id == ids[i]) {
+				cyd_tun_remove(t, u, "the peer's credential was revoked");
+				cyd_metrics_peer_revoked();
+				break;
+			}
+	free(ids);
 }
 
 void cyd_tunnels_new_credential(struct cyd_tunnels *t)

@@ -43,6 +43,11 @@ struct cyd_tun {
 	uint64_t installed_ms;		/* monotonic, when it was installed */
 	bool hs_rekey;			/* hs is a rekey of this installed tunnel */
 	bool rekeying;			/* ... whose keys are not installed yet */
+	/* for cyphctl show (status.c) */
+	int64_t route_took_ms;		/* route request to its answer, -1: none */
+	uint64_t hs_took_ms;		/* the last handshake's duration */
+	int64_t hs_unix_ms;		/* when it ended */
+	uint32_t rekeys;
 };
 
 /* After any input or timer of u's handshake: install, send, or clean up. */
@@ -79,6 +84,9 @@ void cyd_relay_tick(struct cyd_tunnels *t, struct cyd_tun *u);
 /* CLOSE at the TRS (best effort) and forget the session. */
 void cyd_relay_free(struct cyd_tunnels *t, struct cyd_tun *u);
 uint32_t cyd_relay_session(const struct cyd_tun *u);
+
+/* status.c: u got keys from its handshake (rekey: a rekey's). */
+void cyd_status_keyed(struct cyd_tun *u, bool rekey);
 
 /* rekey.c */
 bool cyd_rekey_due(const struct cyd_tunnels *t, const struct cyd_tun *u);

@@ -16,13 +16,14 @@ metric() {
 metric_ge() { local v; v=$(metric "$@"); [ -n "$v" ] && [ "${v%.*}" -ge "$4" ]; }
 alive() { kill -0 "$1" 2> /dev/null; }
 
-# cloud_enrol NODE...: CA, the NMS's principal and NODEs (password NODE.pw)
+# cloud_enrol NODE...: CA, the NMS's principal and NODEs (password NODE.pw);
+# the domain is $CLOUD_DOMAIN (default cyph.test)
 cloud_enrol() {
 	local n
 	cat > "$D/as.conf" <<-EOC
 	[as]
 	listen = ${CLOUD_AS_LISTEN:-0.0.0.0:7443}
-	domain = cyph.test
+	domain = ${CLOUD_DOMAIN:-cyph.test}
 	# node passwords are hashed cheaply (CLOUD_KDF): so is the constant-cost
 	# padding (default 600000 iterations, many seconds under TCG)
 	password_check_cost = 2000
@@ -140,6 +141,18 @@ node_conf() {
 node_start() {
 	nsenter --net="/run/netns/$1" -- cyphonicd -c "$D/$2.conf" > "$D/$2.log" 2>&1 &
 	NODE_PID=$!
+}
+
+# nodes_up [EXTRA]: alice in site-a and bob in site-b, each with its
+# node_conf (reaching the cloud at $W4A / $W4B) plus EXTRA lines, started;
+# sets A_PID and B_PID
+nodes_up() {
+	node_conf "$D/alice.conf" alice $W4A "${1:-}"
+	node_conf "$D/bob.conf" bob $W4B "${1:-}"
+	node_start $NS_A alice
+	A_PID=$NODE_PID
+	node_start $NS_B bob
+	B_PID=$NODE_PID
 }
 
 # node_stop PID: SIGTERM, wait up to 20 s; NODE_RC = exit status or "timeout"
