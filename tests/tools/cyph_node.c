@@ -239,6 +239,12 @@ static void pump(int ms)
 		}
 		last_ev = ev;
 		got_ev = true;
+		if (ev.challenged) {	/* prove a new address at once */
+			m = nmsc_keepalive(&C, out, sizeof(out), proto_now_ms(), NULL);
+			send_nms(out, m);
+			printf("ok challenged\n");
+			fflush(stdout);
+		}
 		return;
 	case CYPHONIC_MSG_RELAY_CTRL: {
 		int rc = trsc_input(&relay, buf, (size_t)n);
@@ -310,6 +316,12 @@ static struct nmsc_event *transact(const char *stage,
 		got_ev = false;
 		while (proto_now_ms() < next) {
 			pump((int)(next - proto_now_ms()));
+			if (got_ev && last_ev.echo_seq == seq &&
+			    last_ev.type == NMSC_EV_COOKIE) {
+				printf("ok cookie\n");	/* NMS under load */
+				fflush(stdout);
+				break;		/* again at once, with it */
+			}
 			if (got_ev && last_ev.echo_seq == seq) {
 				if (last_ev.type == NMSC_EV_ERROR)
 					die(stage, proto_err_name(last_ev.error));
