@@ -249,6 +249,12 @@ static void pump(int ms)
 	case CYPHONIC_MSG_RELAY_CTRL: {
 		int rc = trsc_input(&relay, buf, (size_t)n);
 
+		if (rc == TRSC_CHALLENGED) {	/* prove our address: BIND again, with the echo */
+			m = trsc_bind(&relay, out, proto_now_ms());
+			save_bind(out, m);
+			send_ep(&relay.relay, out, m);
+			return;
+		}
 		if (rc > 0)
 			die("bind", proto_err_name((unsigned)rc));
 		if (rc == 0 && !relay_bound) {

@@ -55,10 +55,17 @@ void e2e_cookie_make(const struct e2e_cookie_jar *j, const void *src, size_t src
 bool e2e_cookie_check(const struct e2e_cookie_jar *j, const void *src, size_t srclen,
 		      uint32_t sender, const uint8_t *cookie, size_t len)
 {
+	return len == E2E_COOKIE_LEN &&
+	       e2e_cookie_check_prefix(j, src, srclen, sender, cookie, len);
+}
+
+bool e2e_cookie_check_prefix(const struct e2e_cookie_jar *j, const void *src, size_t srclen,
+			     uint32_t sender, const uint8_t *cookie, size_t len)
+{
 	uint8_t want[E2E_COOKIE_LEN];
 	bool ok;
 
-	if (len != E2E_COOKIE_LEN)
+	if (!len || len > E2E_COOKIE_LEN)
 		return false;
 	mac(j->cur, src, srclen, sender, want);
 	ok = !CRYPTO_memcmp(want, cookie, len);

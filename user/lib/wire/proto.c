@@ -687,8 +687,13 @@ void proto_rc_encode(const struct proto_rc *rc, uint8_t out[PROTO_RC_LEN])
 	proto_put_u64(&b, rc->seq);
 	proto_put_u64(&b, (uint64_t)rc->ts_ms);
 	proto_put_u16(&b, rc->code);
-	proto_put_u16(&b, 0);
-	proto_put_u32(&b, rc->idle_s);
+	if (rc->op == PROTO_RC_BIND || rc->op == PROTO_RC_ERROR) {
+		proto_put_u16(&b, (uint16_t)(rc->proof >> 32));
+		proto_put_u32(&b, (uint32_t)rc->proof);
+	} else {
+		proto_put_u16(&b, 0);
+		proto_put_u32(&b, rc->idle_s);
+	}
 	proto_put_bytes(&b, rc->mac, PROTO_MAC_LEN);
 }
 
@@ -708,9 +713,16 @@ int proto_rc_parse(const uint8_t *pkt, size_t len, struct proto_rc *rc)
 	rc->seq = proto_get_u64(pkt + 24);
 	rc->ts_ms = (int64_t)proto_get_u64(pkt + 32);
 	rc->code = proto_get_u16(pkt + 40);
-	rc->idle_s = proto_get_u32(pkt + 44);
+	rc->idle_s = 0;
+	rc->proof = 0;
+	if (rc->op == PROTO_RC_BIND || rc->op == PROTO_RC_ERROR)
+		rc->proof = (uint64_t)proto_get_u16(pkt + 42) << 32 | proto_get_u32(pkt + 44);
+	else if (proto_get_u16(pkt + 42))
+		return PROTO_E_MALFORMED;
+	else if (rc->op == PROTO_RC_BIND_ACK)
+		rc->idle_s = proto_get_u32(pkt + 44);
 	memcpy(rc->mac, pkt + PROTO_RC_SIGNED_LEN, PROTO_MAC_LEN);
-	if (rc->end > 1 || rc->session == 0 || proto_get_u16(pkt + 42))
+	if (rc->end > 1 || rc->session == 0)
 		return PROTO_E_MALFORMED;
 	if ((rc->op == PROTO_RC_ERROR) != (rc->code != 0))
 		return PROTO_E_MALFORMED;

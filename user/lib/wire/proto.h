@@ -151,7 +151,8 @@ enum proto_mode {
 	X(CONFLICT,		17, "relay session id in use")		\
 	X(ID_MISMATCH,		18, "node id does not match certificate")	\
 	X(INTERNAL,		19, "internal error")				\
-	X(FULL,			20, "table full")
+	X(FULL,			20, "table full")					\
+	X(CHALLENGE,		21, "address not proven yet: echo the challenge")
 
 enum proto_err {
 #define PROTO_ERR_ENUM(name, val, text) PROTO_E_##name = val,
@@ -308,8 +309,15 @@ struct proto_rc {
 	int64_t ts_ms;
 	uint16_t code;		/* PROTO_E_* in ERROR */
 	uint32_t idle_s;	/* in BIND_ACK: idle timeout */
+	/*
+	 * 48 bits at offset 42 in BIND and ERROR: the return-routability
+	 * challenge the TRS sends (ERROR CHALLENGE) and the BIND echoes.
+	 */
+	uint64_t proof;
 	uint8_t mac[PROTO_MAC_LEN];
 };
+
+#define PROTO_RC_PROOF_MASK 0xffffffffffffULL
 
 void proto_rc_encode(const struct proto_rc *rc, uint8_t out[PROTO_RC_LEN]);
 /* 0 or PROTO_E_MALFORMED / PROTO_E_VERSION / PROTO_E_BAD_OP. */
