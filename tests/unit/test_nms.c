@@ -20,6 +20,7 @@
 #include "client/trsclient.h"
 #include "kv/kvclient.h"
 #include "nms_cookie.h"
+#include "pki/cred.h"
 #include "tap.h"
 
 /* ---- fake certificates: "FAKE" id pubkey vip4 vip6 status fqdn ----------- */
@@ -48,6 +49,20 @@ static size_t fake_cert(uint8_t *out, uint64_t id, EVP_PKEY *key,
 	return b.len;
 }
 
+/* Access policy of the fake certificates: a node's default unless set here. */
+static struct { uint64_t id; const char *text; } policies[8];
+
+static void policy_of(uint64_t id, struct cyph_policy *out)
+{
+	const char *t = cyph_policy_default_text(CYPH_ROLE_NODE);
+	size_t i;
+
+	for (i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (policies[i].id == id)
+			t = policies[i].text;
+	cyph_policy_parse(t, strlen(t), out);
+}
+
 static int fake_verify(void *arg, const uint8_t *der, size_t len, int64_t now,
 		       struct nms_ident *out, char *err, size_t errlen)
 {
@@ -65,6 +80,8 @@ static int fake_verify(void *arg, const uint8_t *der, size_t len, int64_t now,
 	out->has_vip6 = !IN6_IS_ADDR_UNSPECIFIED(&out->vip6);
 	memcpy(out->fqdn, der + 65, len - 65);
 	out->not_after = 4000000000LL;
+	out->role = CYPH_ROLE_NODE;
+	policy_of(out->id, &out->policy);
 	if (der[64] == 1)
 		return PROTO_E_CERT_EXPIRED;
 	if (der[64] == 2 || out->id == revoked_id)
@@ -893,6 +910,55 @@ static void test_cookies(void)
 	fresh();
 }
 
+/*
+ * Access policy: route direction only for pairs the certificates' groups
+ * allow; a denied pair gets exactly the answer of an unknown target.
+ */
+static void test_policy(void)
+{
+	struct node cam, staff, guest;
+	struct nmsc_event ev;
+	uint8_t denied[2048], unknown[2048];
+	size_t denied_len, unknown_len;
+	int rc;
+
+	fresh();
+	policies[0].id = 51;
+	policies[0].text = "g=cams;r=";
+	policies[1].id = 52;
+	policies[1].text = "g=staff;r=cams,staff";
+	policies[2].id = 53;
+	policies[2].text = "g=guests;r=guests";
+	node_init(&cam, 51, "cam.test", "10.77.0.51", NULL, 0, ep("192.0.2.51", 4000));
+	node_init(&staff, 52, "staff.test", "10.77.0.52", NULL, 0, ep("192.0.2.52", 4000));
+	node_init(&guest, 53, "guest.test", "10.77.0.53", NULL, 0, ep("192.0.2.53", 4000));
+	TAP_CHECK(!do_register(&cam) && !do_register(&staff) && !do_register(&guest),
+		  "policy: three nodes in three groups registered");
+	TAP_CHECK(route(&staff, "cam.test", 0, &ev) == 0 && ev.type == NMSC_EV_ROUTE &&
+		  ev.msg.peer_id == 51, "staff -> cams is allowed: route given");
+	rc = route(&guest, "cam.test", 0, &ev);
+	denied_len = n_out ? out[0].len : 0;
+	memcpy(denied, out[0].pkt, denied_len);
+	TAP_CHECK(rc == PROTO_E_NOT_FOUND && !feed(&guest, 0, &ev) && ev.type == NMSC_EV_ERROR &&
+		  ev.error == PROTO_E_NOT_FOUND, "guests -> cams is denied: NOT_FOUND");
+	rc = route(&guest, "nobody.test", 0, &ev);
+	unknown_len = n_out ? out[0].len : 0;
+	memcpy(unknown, out[0].pkt, unknown_len);
+	TAP_CHECK(rc == PROTO_E_NOT_FOUND && unknown_len == denied_len &&
+		  !memcmp(denied + 2, unknown + 2, 2) &&
+		  !memcmp(denied + PROTO_SIG_HDR_LEN, unknown + PROTO_SIG_HDR_LEN,
+			  denied_len - PROTO_SIG_HDR_LEN - 2 * PROTO_MAC_LEN),
+		  "... the same answer as for an unknown node (op, length, error TLVs)");
+	TAP_CHECK(route(&cam, "staff.test", 0, &ev) == PROTO_E_NOT_FOUND,
+		  "cams reach nothing: the camera cannot ask for a route to staff");
+	TAP_CHECK(nms_stats(nms)->policy_denied == 2, "denials counted");
+	node_free(&cam);
+	node_free(&staff);
+	node_free(&guest);
+	memset(policies, 0, sizeof(policies));
+	fresh();
+}
+
 static void run_engine_cases(void)
 {
 	now = 1700000000000LL;
@@ -904,6 +970,7 @@ static void run_engine_cases(void)
 	test_quotas();
 	test_tombstone_and_drain();
 	test_cookies();
+	test_policy();
 }
 
 int main(void)

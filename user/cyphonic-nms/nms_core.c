@@ -601,6 +601,15 @@ static int route(struct nms *n, struct nms_reg *r, const struct proto_msg *m,
 	dst = find_target(n, m);
 	if (!dst || dst == r || !still_valid(n, dst))
 		return reply_error(n, m, r, from, PROTO_E_NOT_FOUND);
+	/*
+	 * The access policy (the groups in both certificates): a pair it
+	 * does not allow gets exactly the answer of an unknown target, so
+	 * nothing tells a node who is online beyond what it may reach.
+	 */
+	if (!cyph_policy_allows(&r->ident.policy, &dst->ident.policy)) {
+		n->stats.policy_denied++;
+		return reply_error(n, m, r, from, PROTO_E_NOT_FOUND);
+	}
 	rc = nms_route_decide(r, dst, m->route_flags, have_relay, &rt);
 	if (rc == PROTO_E_OK && rt.mode == PROTO_MODE_RELAY &&
 	    (!relay_for(n, r) || !relay_for(n, dst)))
