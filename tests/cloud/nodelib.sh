@@ -90,6 +90,7 @@ key = $D/as.key
 cert = $D/ca.crt
 key = $D/ca.key
 crl = $D/crl.pem
+policy = $D/policy.conf
 [store]
 path = $D/as.db
 [vip]

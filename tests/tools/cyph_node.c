@@ -607,6 +607,56 @@ static void flood(int count)
 	       other);
 }
 
+/*
+ * An on-path attacker's catch: a fresh KEEPALIVE built and written to
+ * file, never sent, so the NMS has not seen its sequence number. The test
+ * then sends it from another address (return routability, issue 12).
+ */
+static void divert(const char *file)
+{
+	uint8_t buf[512];
+	size_t n = nmsc_keepalive(&C, buf, sizeof(buf), proto_now_ms(), NULL);
+	FILE *f = fopen(file, "wb");
+
+	if (!n || !f || fwrite(buf, 1, n, f) != n)
+		die("divert", "cannot write");
+	fclose(f);
+	printf("ok diverted\n");
+}
+
+/*
+ * Moves to a new local address (a NAT rebinding, a new network): a
+ * refresh REGISTER from there is answered with a challenge, the echo in a
+ * KEEPALIVE proves the address; the next KEEPALIVE_ACK reports it.
+ */
+static void roam(const char *local)
+{
+	char err[256], a[64];
+	int nfd = proto_udp_bind_str(local, false, err, sizeof(err));
+	int64_t end = proto_now_ms() + o.timeout_ms;
+
+	if (nfd < 0)
+		die("socket", err);
+	close(fd);
+	fd = nfd;
+	transact("register", b_register);	/* pump() answers the challenge */
+	while (proto_now_ms() < end) {
+		struct nmsc_event *ev = transact("keepalive", b_keepalive);
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		struct proto_ep self;
+
+		getsockname(fd, (struct sockaddr *)&ss, &len);
+		proto_ep_from_sa(&self, (struct sockaddr *)&ss);
+		if (!ev->challenged && proto_ep_equal(&C.observed, &self)) {
+			proto_ep_format(&C.observed, a, sizeof(a));
+			printf("ok roamed observed=%s\n", a);
+			return;
+		}
+	}
+	die("roam", "timeout");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -694,6 +744,10 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[optind], "keepalive")) {
 		transact("keepalive", b_keepalive);
 		printf("ok keepalive\n");
+	} else if (!strcmp(argv[optind], "divert") && optind + 1 < argc) {
+		divert(argv[optind + 1]);
+	} else if (!strcmp(argv[optind], "roam") && optind + 1 < argc) {
+		roam(argv[optind + 1]);
 	} else {
 		die("usage", "unknown command");
 	}
