@@ -137,6 +137,43 @@ static void send_ep(const struct proto_ep *ep, const uint8_t *p, size_t n)
 	send_to((struct sockaddr *)&ss, len, p, n);
 }
 
+/*
+ * --bind-via ADDR: BINDs leave from a socket at ADDR that is never read,
+ * as a colluding node "spoofing" a victim's address would send them; the
+ * victim's view is reported at the end (victim_report).
+ */
+static int via_fd = -1;
+
+static void send_bind(const uint8_t *p, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = proto_ep_to_sa(&relay.relay, &ss);
+
+	if (via_fd < 0)
+		send_ep(&relay.relay, p, n);
+	else if (n && sendto(via_fd, p, n, 0, (struct sockaddr *)&ss, len) < 0)
+		perror("sendto");
+}
+
+/* What reached the "victim": RELAY_CTRL (challenges) and relayed packets. */
+static void victim_report(void)
+{
+	uint8_t buf[4096];
+	ssize_t n;
+	int ctrl = 0, data = 0;
+
+	if (via_fd < 0)
+		return;
+	while ((n = recv(via_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		if (buf[0] == CYPHONIC_MSG_RELAY_CTRL)
+			ctrl++;
+		else
+			data++;
+	}
+	printf("victim received ctrl=%d data=%d\n", ctrl, data);
+	fflush(stdout);
+}
+
 /* ---- credentials ----------------------------------------------------------- */
 
 static void credential(void)
@@ -208,7 +245,7 @@ static void handle_notify(const struct nmsc_event *ev)
 		trsc_init(&relay, C.node_id, &ev->msg, proto_now_ms());
 		n = trsc_bind(&relay, buf, proto_now_ms());
 		save_bind(buf, n);
-		send_ep(&relay.relay, buf, n);
+		send_bind(buf, n);
 		printf("ok notify mode=relay peer=%llu session=%u end=%u\n",
 		       (unsigned long long)ev->msg.peer_id, relay.session, relay.end);
 		fflush(stdout);
@@ -252,7 +289,7 @@ static void pump(int ms)
 		if (rc == TRSC_CHALLENGED) {	/* prove our address: BIND again, with the echo */
 			m = trsc_bind(&relay, out, proto_now_ms());
 			save_bind(out, m);
-			send_ep(&relay.relay, out, m);
+			send_bind(out, m);
 			return;
 		}
 		if (rc > 0)
@@ -484,12 +521,14 @@ static void call(int count)
 		size_t bn = trsc_bind(&relay, bind, proto_now_ms());
 
 		save_bind(bind, bn);
-		send_ep(&relay.relay, bind, bn);
+		send_bind(bind, bn);
 		for (int i = 0; i < 5 && !relay_bound; i++)
 			pump(100);
 	}
-	if (!relay_bound)
+	if (!relay_bound) {
+		victim_report();
 		die("bind", "timeout");
+	}
 	/* Until the peer has bound too, the TRS drops; keep trying. */
 	memset(pkt, 0, sizeof(pkt));
 	pkt[0] = CYPHONIC_MSG_DATA;
@@ -670,7 +709,7 @@ int main(int argc, char **argv)
 		{ "nms-after", 1, NULL, 'M' }, { "save-register", 1, NULL, 'S' },
 		{ "trs-alt", 1, NULL, 'X' }, { "failover-ms", 1, NULL, 'F' },
 		{ "stream", 1, NULL, 's' }, { "save-bind", 1, NULL, 'B' },
-		{ "close", 0, NULL, 'Z' },
+		{ "close", 0, NULL, 'Z' }, { "bind-via", 1, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[512];
@@ -702,6 +741,11 @@ int main(int argc, char **argv)
 		case 's': o.stream_s = atoi(optarg); break;
 		case 'B': o.save_bind = optarg; break;
 		case 'Z': o.close_end = true; break;
+		case 'V':
+			via_fd = proto_udp_bind_str(optarg, false, err, sizeof(err));
+			if (via_fd < 0)
+				die("--bind-via", err);
+			break;
 		default:
 			fprintf(stderr, "usage: %s [options] enrol|register|serve SECONDS|"
 				"call TARGET COUNT\n", argv[0]);
