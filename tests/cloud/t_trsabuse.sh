@@ -3,7 +3,8 @@
 # TRS under the attacks of issue 12, on loopback with the real daemons:
 # a second TRS on the same port, BINDs captured and replayed by a stranger
 # after both ends closed, relaying past the grant's expiry, a revoked
-# node's session, and a relay-key change (the old key accepted for
+# node's session, a BIND "from" a victim's address (return routability),
+# and a relay-key change (the old key accepted for
 # [relay] key_overlap, then no longer). Prints TAP; exits non-zero when a
 # check failed.
 set -u
