@@ -81,9 +81,9 @@ static int show(struct admin *a, const char *who)
 	}
 	printf("# %s\n", exists ? a->cfg.policy : "built-in default (no [ca] policy file)");
 	for (i = 0; i < pf.n_rules; i++)
-		printf("rule %s %s\n", pf.rules[i].src, pf.rules[i].dst);
+		printf("rule %s %s\n", pf.rules[i].first, pf.rules[i].second);
 	for (i = 0; i < pf.n_members; i++)
-		printf("member %s %s\n", pf.members[i].name, pf.members[i].group);
+		printf("member %s %s\n", pf.members[i].first, pf.members[i].second);
 	cyph_policy_file_free(&pf);
 	return 0;
 }

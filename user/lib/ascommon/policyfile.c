@@ -10,7 +10,7 @@
 #include "pki/cred.h"
 #include "runtime/fileutil.h"
 
-static const struct cyph_policy_rule default_rules[] = {
+static const struct cyph_policy_pair default_rules[] = {
 	{ CYPH_GROUP_NODES, CYPH_GROUP_NODES },
 	{ CYPH_GROUP_NODES, CYPH_GROUP_ADAPTERS },
 	{ CYPH_GROUP_ADAPTERS, CYPH_GROUP_NODES },
@@ -29,70 +29,55 @@ static bool group_ok(const char *g, bool star)
 	return (star && !strcmp(g, "*")) || cyph_group_valid(g, strlen(g));
 }
 
+/* Adds or removes (first, second) in a list of pairs: 0 done, 1 nothing to do, -1. */
+static int pair_edit(struct cyph_policy_pair **list, size_t *n, const char *first,
+		     const char *second, bool add, char *err, size_t errlen)
+{
+	struct cyph_policy_pair *p;
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		if (strcmp((*list)[i].first, first) || strcmp((*list)[i].second, second))
+			continue;
+		if (add)
+			return 1;
+		(*list)[i] = (*list)[--*n];
+		return 0;
+	}
+	if (!add)
+		return 1;
+	p = realloc(*list, (*n + 1) * sizeof(*p));
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*list = p;
+	snprintf(p[*n].first, sizeof(p->first), "%s", first);
+	snprintf(p[*n].second, sizeof(p->second), "%s", second);
+	(*n)++;
+	return 0;
+}
+
 int cyph_policy_rule(struct cyph_policy_file *pf, const char *src, const char *dst, bool add,
 		     char *err, size_t errlen)
 {
-	struct cyph_policy_rule *r;
-	size_t i;
-
 	if (!group_ok(src, false) || !group_ok(dst, true)) {
 		snprintf(err, errlen, "a group is [a-z0-9-], 1..%d characters (DST may be *)",
 			 CYPH_GROUP_LEN);
 		return -1;
 	}
-	for (i = 0; i < pf->n_rules; i++) {
-		if (strcmp(pf->rules[i].src, src) || strcmp(pf->rules[i].dst, dst))
-			continue;
-		if (add)
-			return 1;
-		pf->rules[i] = pf->rules[--pf->n_rules];
-		return 0;
-	}
-	if (!add)
-		return 1;
-	r = realloc(pf->rules, (pf->n_rules + 1) * sizeof(*r));
-	if (!r) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	pf->rules = r;
-	snprintf(r[pf->n_rules].src, sizeof(r->src), "%s", src);
-	snprintf(r[pf->n_rules].dst, sizeof(r->dst), "%s", dst);
-	pf->n_rules++;
-	return 0;
+	return pair_edit(&pf->rules, &pf->n_rules, src, dst, add, err, errlen);
 }
 
 int cyph_policy_member(struct cyph_policy_file *pf, const char *name, const char *group,
 		       bool add, char *err, size_t errlen)
 {
-	struct cyph_policy_member *m;
-	size_t i;
-
 	if (!cyph_name_valid(name) || !group_ok(group, false)) {
 		snprintf(err, errlen, "bad name or group (a group is [a-z0-9-], 1..%d characters)",
 			 CYPH_GROUP_LEN);
 		return -1;
 	}
-	for (i = 0; i < pf->n_members; i++) {
-		if (strcmp(pf->members[i].name, name) || strcmp(pf->members[i].group, group))
-			continue;
-		if (add)
-			return 1;
-		pf->members[i] = pf->members[--pf->n_members];
-		return 0;
-	}
-	if (!add)
-		return 1;
-	m = realloc(pf->members, (pf->n_members + 1) * sizeof(*m));
-	if (!m) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	pf->members = m;
-	snprintf(m[pf->n_members].name, sizeof(m->name), "%s", name);
-	snprintf(m[pf->n_members].group, sizeof(m->group), "%s", group);
-	pf->n_members++;
-	return 0;
+	return pair_edit(&pf->members, &pf->n_members, name, group, add, err, errlen);
 }
 
 int cyph_policy_defaults(struct cyph_policy_file *pf)
@@ -102,7 +87,7 @@ int cyph_policy_defaults(struct cyph_policy_file *pf)
 
 	pf->n_rules = 0;
 	for (i = 0; i < sizeof(default_rules) / sizeof(default_rules[0]); i++)
-		if (cyph_policy_rule(pf, default_rules[i].src, default_rules[i].dst, true, err,
+		if (cyph_policy_rule(pf, default_rules[i].first, default_rules[i].second, true, err,
 				     sizeof(err)) < 0)
 			return -1;
 	return 0;
@@ -203,11 +188,11 @@ int cyph_policy_file_save(const char *path, const struct cyph_policy_file *pf,
 	len = (size_t)snprintf(buf, cap, "# cyphonic access policy (cyphonic-admin rule/group; "
 			       "docs/abuse.md)\n");
 	for (i = 0; i < pf->n_rules; i++)
-		len += (size_t)snprintf(buf + len, cap - len, "rule %s %s\n", pf->rules[i].src,
-					pf->rules[i].dst);
+		len += (size_t)snprintf(buf + len, cap - len, "rule %s %s\n", pf->rules[i].first,
+					pf->rules[i].second);
 	for (i = 0; i < pf->n_members; i++)
 		len += (size_t)snprintf(buf + len, cap - len, "member %s %s\n",
-					pf->members[i].name, pf->members[i].group);
+					pf->members[i].first, pf->members[i].second);
 	rc = cyph_write_file_atomic(path, buf, len, 0644, err, errlen);
 	free(buf);
 	return rc;
@@ -253,15 +238,15 @@ int cyph_policy_text_for(const struct cyph_policy_file *pf, const char *name, ui
 	if (add_name(g, sizeof(g), role_group(role), &ng))
 		goto big;
 	for (i = 0; i < pf->n_members; i++)
-		if (!strcmp(pf->members[i].name, name) &&
-		    add_name(g, sizeof(g), pf->members[i].group, &ng))
+		if (!strcmp(pf->members[i].first, name) &&
+		    add_name(g, sizeof(g), pf->members[i].second, &ng))
 			goto big;
 	snprintf(wrapped, sizeof(wrapped), ",%s,", g);	/* ",a,b," finds ",a," exactly */
 	for (i = 0; i < pf->n_rules; i++) {
-		char one[CYPH_GROUP_LEN + 3];
+		char one[sizeof(pf->rules[i].first) + 2];
 
-		snprintf(one, sizeof(one), ",%s,", pf->rules[i].src);
-		if (strstr(wrapped, one) && add_name(r, sizeof(r), pf->rules[i].dst, &nr))
+		snprintf(one, sizeof(one), ",%s,", pf->rules[i].first);
+		if (strstr(wrapped, one) && add_name(r, sizeof(r), pf->rules[i].second, &nr))
 			goto big;
 	}
 	if ((size_t)snprintf(text, cap, "g=%s;r=%s", g, r) >= cap)

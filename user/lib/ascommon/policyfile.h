@@ -26,20 +26,16 @@
 
 #define CYPH_POLICY_FILE_MAX (1 << 20)	/* bytes */
 
-struct cyph_policy_member {
-	char name[CYPH_NAME_MAX];
-	char group[CYPH_GROUP_LEN + 1];
-};
-
-struct cyph_policy_rule {
-	char src[CYPH_GROUP_LEN + 1];
-	char dst[CYPH_GROUP_LEN + 1];	/* a group or "*" */
+/* A line: member (first = principal name, second = group), or rule (SRC, DST or "*"). */
+struct cyph_policy_pair {
+	char first[CYPH_NAME_MAX];
+	char second[CYPH_GROUP_LEN + 1];
 };
 
 struct cyph_policy_file {
-	struct cyph_policy_member *members;
+	struct cyph_policy_pair *members;
 	size_t n_members;
-	struct cyph_policy_rule *rules;
+	struct cyph_policy_pair *rules;
 	size_t n_rules;
 };
 
