@@ -13,7 +13,7 @@ struct lg_opts {
 	const char *nms, *trs_note;			/* nms/trs modes */
 	const char *ca_cert, *ca_key, *nms_cert;	/* issuing, NMS key pin */
 	pid_t pid;			/* daemon whose CPU is measured */
-	int nodes, threads, window, size, sessions, conns;
+	int nodes, threads, window, size, sessions, conns, sources;
 	double rate, seconds;
 };
 
@@ -38,6 +38,7 @@ double lg_cpu_seconds(pid_t pid);
 int lg_run_as(const struct lg_opts *o);
 int lg_run_nms(const struct lg_opts *o);	/* registrations + routes */
 int lg_run_trs(const struct lg_opts *o);	/* relayed packets */
+int lg_run_flood(const struct lg_opts *o);	/* keepalives under a REGISTER flood */
 int lg_run_idle(const struct lg_opts *o);	/* hold idle AS connections */
 int lg_run_timers(const struct lg_opts *o);	/* event loop re-arm cost */
 int lg_issue(const struct lg_opts *o, const char *name, uint64_t id,

@@ -32,7 +32,7 @@
 #include "nms_store.h"
 #include "runtime/log.h"
 
-#define BLOB_MAGIC 0x4e4d5301u	/* "NMS" v1: another layout is ignored */
+#define BLOB_MAGIC 0x4e4d5302u	/* "NMS" v2 (policy in ident): another layout is ignored */
 #define KEY_MAX 320
 #define PEND_TTL_MS 120000
 #define ADOPT_NODES 64

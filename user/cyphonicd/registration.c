@@ -174,6 +174,14 @@ void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len)
 		if (ev.error == PROTO_E_NOT_REGISTERED)
 			cyd_reg_restart(r, true);
 		break;
+	case NMSC_EV_COOKIE:	/* NMS under load: again at once, with its cookie */
+		send_register(r);
+		break;
+	}
+	if (ev.challenged) {	/* a new address: prove it, the echo rides on this */
+		uint8_t buf[512];
+
+		cyd_reg_send(r, buf, nmsc_keepalive(&r->nmsc, buf, sizeof(buf), proto_now_ms(), NULL));
 	}
 }
 
