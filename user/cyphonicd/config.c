@@ -55,6 +55,7 @@ const struct cyph_cfg_field cyd_config_fields[] = {
 	F("dns", "listen", ADDR, dns_listen, false, "127.0.0.1:5354", 0, 0,
 	  "UDP and TCP address of the DNS responder (loopback only)"),
 	CYPH_CFG_OPS_FIELDS(struct cyd_config, "127.0.0.1:9104"),
+	CYD_ADAPTER_CONFIG_FIELDS(struct cyd_config),
 };
 
 const size_t cyd_config_nfields = sizeof(cyd_config_fields) / sizeof(cyd_config_fields[0]);
@@ -167,7 +168,7 @@ int cyd_config_check(const struct cyd_config *c, const char *path, char *err,
 	if (c->state_dir[0] != '/')
 		return fail(err, errlen, path, "node", "state_dir", "'%s' is not an absolute path",
 			    c->state_dir);
-	return 0;
+	return cyd_adapter_config_check(c, path, err, errlen);
 }
 
 void cyd_config_as_server_name(const struct cyd_config *c, char *out, size_t len)
@@ -198,4 +199,29 @@ void cyd_config_nms_name(const struct cyd_config *c, const char *cred_fqdn,
 		snprintf(out, len, "nms.%s", c->domain);
 	else
 		snprintf(out, len, "nms.%s", dot ? dot + 1 : cred_fqdn);
+}
+
+int cyd_adapter_config_check(const struct cyd_config *c, const char *path, char *err,
+			     size_t errlen)
+{
+	const struct cyd_adapter_config *a = &c->adapter;
+
+	if (!a->enabled)
+		return 0;
+	if (!a->lan[0])
+		return fail(err, errlen, path, "adapter", "lan_interface",
+			    "required when [adapter] enabled = true");
+	if (!ifname_ok(a->lan) || !strcmp(a->lan, c->device))
+		return fail(err, errlen, path, "adapter", "lan_interface",
+			    "'%s' is not an interface name other than [node] device", a->lan);
+	if (a->run_dir[0] != '/')
+		return fail(err, errlen, path, "adapter", "run_dir", "'%s' is not an absolute path",
+			    a->run_dir);
+	if (a->dhcp && access(a->dnsmasq, X_OK))
+		return fail(err, errlen, path, "adapter", "dnsmasq", "%s: %s", a->dnsmasq,
+			    strerror(errno));
+	if (a->dhcp && !c->dns_enabled)
+		return fail(err, errlen, path, "dns", "enabled", "must be true on an adapter with "
+			    "[adapter] dhcp: the LAN's DNS forwards the domain to the responder");
+	return 0;
 }

@@ -39,6 +39,17 @@
 #define ROUTE_TIMEOUT_MS 5000	/* the NMS retransmits nothing for us: give up */
 
 
+struct e2e_ctx *cyd_tun_ctx(const struct cyd_tunnels *t, const struct cyd_tun *u)
+{
+	return u->gn ? cyd_gn_ctx(u->gn) : t->ctx;
+}
+
+/* The registration u's route requests go through. */
+static struct cyd_reg *tun_reg(const struct cyd_tunnels *t, const struct cyd_tun *u)
+{
+	return u->gn ? cyd_gn_reg(u->gn) : &t->d->reg;
+}
+
 /* The index the next tunnel gets: never 0 (and not reused for 2^32). */
 static uint32_t peek_index(const struct cyd_tunnels *t)
 {
@@ -106,7 +117,7 @@ static void replace_old(struct cyd_tunnels *t, struct cyd_tun *u, const struct c
 
 	for (o = t->list; o; o = next) {
 		next = o->next;
-		if (o != u && o->installed &&
+		if (o != u && o->installed && o->gn == u->gn &&
 		    ((peer->has_vip4 && o->who.has_vip4 && o->who.vip4.s_addr == peer->vip4.s_addr) ||
 		     (peer->has_vip6 && o->who.has_vip6 && !memcmp(&o->who.vip6, &peer->vip6, 16))))
 			remove_tunnel(t, o, "replaced by a new handshake");
@@ -162,15 +173,19 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 	char ep[ADDR_ENDPOINT_STRLEN], why[320];
 	int rc;
 
+	bool has4 = k->has_vip4, has6 = k->has_vip6;
+
 	if (!peer || e2e_session_keys(u->hs, &keys))
 		return;
 	kt.index = keys.local_index;
 	kt.peer_index = keys.peer_index;
-	kt.has4 = k->has_vip4 && peer->has_vip4;
-	kt.has6 = k->has_vip6 && peer->has_vip6;
 	kt.local4 = k->vip4;
-	kt.remote4 = peer->vip4;
 	kt.local6 = k->vip6;
+	if (u->gn)	/* a general node's tunnel carries its VIP */
+		cyd_gn_vips(u->gn, &kt.local4, &kt.local6, &has4, &has6);
+	kt.has4 = has4 && peer->has_vip4;
+	kt.has6 = has6 && peer->has_vip6;
+	kt.remote4 = peer->vip4;
 	kt.remote6 = peer->vip6;
 	memcpy(&kt.endpoint, &u->peer, u->peer_len);
 	kt.endpoint_len = u->peer_len;
@@ -254,13 +269,16 @@ static bool same_vip(const struct cyd_tun *u, const struct kern_cyph_needed *n)
 
 static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 {
-	struct cyd_reg *r = &t->d->reg;
+	/* From a general node's VIP (adapter): its own tunnel, its own route. */
+	struct cyd_gn *g = cyd_adapter_gn_by_vip(&t->d->adapter, n->family, &n->local4,
+						 &n->local6);
+	struct cyd_reg *r = g ? cyd_gn_reg(g) : &t->d->reg;
 	uint8_t buf[1024];
 	struct cyd_tun *u;
 	size_t len;
 
 	for (u = t->list; u; u = u->next)
-		if ((u->installed || u->hs || u->route_seq) && same_vip(u, n))
+		if ((u->installed || u->hs || u->route_seq) && u->gn == g && same_vip(u, n))
 			return;	/* asked already, or the handshake is running */
 	if (r->state != CYD_REGISTERED) {
 		log_info("tunnel needed, but not registered at the NMS yet");
@@ -271,6 +289,7 @@ static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 	u = tun_new(t);
 	if (!u)
 		return;
+	u->gn = g;
 	u->family = n->family;
 	u->vip4 = n->remote4;
 	u->vip6 = n->remote6;
@@ -322,7 +341,7 @@ static bool answer_lookup(struct cyd_tunnels *t, struct cyd_tun *u,
 	u->vip4 = m->peer_vip4;
 	u->vip6 = m->peer_vip6;
 	for (o = t->list; o; o = o->next)
-		if (o != u && (o->installed || o->hs) && o->family == u->family &&
+		if (o != u && o->gn == u->gn && (o->installed || o->hs) && o->family == u->family &&
 		    (u->family == AF_INET ? o->vip4.s_addr == u->vip4.s_addr :
 		     !memcmp(&o->vip6, &u->vip6, 16)))
 			return false;	/* a tunnel exists or is being made */
@@ -381,14 +400,15 @@ static int pick_endpoint(struct cyd_tunnels *t, const struct proto_msg *m, struc
 	return -1;
 }
 
-void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev)
+void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
+		       const struct nmsc_event *ev)
 {
 	static const char *const modes[] = { "?", "direct", "punch", "relay" };
 	struct e2e_expect expect = { .id = ev->msg.peer_id };
 	enum e2e_result why;
 	struct cyd_tun *u;
 
-	for (u = t->list; u && u->route_seq != ev->echo_seq; u = u->next)
+	for (u = t->list; u && (u->route_seq != ev->echo_seq || tun_reg(t, u) != r); u = u->next)
 		;
 	if (!u || !ev->echo_seq)
 		return;
@@ -414,14 +434,17 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev)
 		tun_free(t, u);
 		return;
 	}
-	/* The peer must prove the identity the NMS directed us to. */
-	snprintf(expect.fqdn, sizeof(expect.fqdn), "%s", u->fqdn);
+	/* The peer must prove the identity the NMS directed us to; its name
+	 * also goes out as SNI (an adapter picks its identity by it). */
+	snprintf(expect.fqdn, sizeof(expect.fqdn), "%s",
+		 u->fqdn[0] ? u->fqdn : PROTO_HAS(&ev->msg, PROTO_T_PEER_FQDN) ?
+		 ev->msg.peer_fqdn : "");
 	expect.vip4 = u->vip4;
 	expect.vip6 = u->vip6;
 	expect.has_vip4 = u->family == AF_INET;
 	expect.has_vip6 = u->family == AF_INET6;
 	u->hs_ms = cyph_now_ms();
-	u->hs = e2e_connect(t->ctx, u->index, 0, &expect, proto_now_ms(), &why);
+	u->hs = e2e_connect(cyd_tun_ctx(t, u), u->index, 0, &expect, proto_now_ms(), &why);
 	if (!u->hs) {
 		log_err("handshake start: %s", e2e_result_name(why));
 		cyd_metrics_handshake(false);
@@ -455,9 +478,11 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 	uint8_t reply[E2E_DGRAM_MAX];
 	size_t reply_len = 0;
 	struct e2e_session *s = NULL;
+	struct cyd_gn *g = NULL;
 	enum e2e_result rc;
 	struct e2e_hdr h;
 	struct cyd_tun *u;
+	char sni[256];
 
 	if (!t->ctx || !e2e_hdr_parse(pkt, len, &h))
 		return;
@@ -475,7 +500,9 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 	}
 	if (h.receiver || !e2e_is_client_hello(pkt, len))
 		return;
-	rc = e2e_accept(t->ctx, pkt, len, from, flen, peek_index(t), NULL, proto_now_ms(),
+	if (e2e_client_hello_sni(pkt, len, sni, sizeof(sni)))
+		g = cyd_adapter_gn_by_fqdn(&t->d->adapter, sni);
+	rc = e2e_accept(g ? cyd_gn_ctx(g) : t->ctx, pkt, len, from, flen, peek_index(t), NULL, proto_now_ms(),
 			&s, reply, &reply_len);
 	if (reply_len)
 		sendto(fd, reply, reply_len, 0, (const struct sockaddr *)from, flen);
@@ -490,6 +517,7 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 		return;
 	}
 	u->hs = s;
+	u->gn = g;
 	u->hs_ms = cyph_now_ms();
 	u->fd = fd;
 	memcpy(&u->peer, from, flen);
@@ -542,6 +570,20 @@ void cyd_tunnels_new_credential(struct cyd_tunnels *t)
 	if (t->ctx && e2e_ctx_set_credential(t->ctx, t->d->cred.key, t->d->cred.cert,
 					     t->d->cred.cert_len, err, sizeof(err)))
 		log_err("handshakes keep the old credential: %s", err);
+}
+
+void cyd_tunnels_forget(struct cyd_tunnels *t, const struct cyd_gn *g)
+{
+	struct cyd_tun *u, *next;
+
+	for (u = t->list; u; u = next) {
+		next = u->next;
+		if (u->gn != g)
+			continue;
+		if (u->installed)
+			remove_tunnel(t, u, "its general node was cut off");
+		tun_free(t, u);
+	}
 }
 
 void cyd_tunnels_stop(struct cyd_tunnels *t)

@@ -12,6 +12,7 @@
 
 struct cyd_tun {
 	struct cyd_tun *next;
+	struct cyd_gn *gn;		/* the general node it is for (adapter), NULL: this node */
 	uint32_t index;			/* ours, the receiver index peers use */
 	struct e2e_session *hs;		/* NULL once the handshake lingered out */
 	bool installed, initiator;
@@ -34,6 +35,9 @@ struct cyd_tun {
 	bool hs_rekey;			/* hs is a rekey of this installed tunnel */
 	bool rekeying;			/* ... whose keys are not installed yet */
 };
+
+/* The e2e context of u's local identity: the node's, or its general node's. */
+struct e2e_ctx *cyd_tun_ctx(const struct cyd_tunnels *t, const struct cyd_tun *u);
 
 /* After any input or timer of u's handshake: install, send, or clean up. */
 void cyd_tun_progress(struct cyd_tunnels *t, struct cyd_tun *u);

@@ -105,3 +105,22 @@ int kern_addr_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
 	return kern_nl_talk(nl, nlh, NULL, NULL);
 }
+
+int kern_route_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+		      const void *dst, uint8_t plen)
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct nlmsghdr *nlh = kern_nl_msg(buf, add ? RTM_NEWROUTE : RTM_DELROUTE,
+					   add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	struct rtmsg *rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+
+	rt->rtm_family = (uint8_t)family;
+	rt->rtm_dst_len = plen;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_protocol = RTPROT_STATIC;
+	rt->rtm_scope = RT_SCOPE_LINK;
+	rt->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, dst);
+	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
+	return kern_nl_talk(nl, nlh, NULL, NULL);
+}

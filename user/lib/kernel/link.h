@@ -29,4 +29,12 @@ int kern_link_kind(struct kern_nl *nl, uint32_t ifindex, char *kind, size_t len)
 int kern_addr_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
 		     const void *addr, uint8_t plen);
 
+/*
+ * Adds or deletes the on-link route dst/plen via ifindex in the main
+ * table (`ip route add|del DST/PLEN dev IF`), protocol static. An
+ * adapter routes each general node's VIP to its LAN this way.
+ */
+int kern_route_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+		      const void *dst, uint8_t plen);
+
 #endif
