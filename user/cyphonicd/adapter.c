@@ -377,6 +377,7 @@ static void sync_done(void *arg)
 	a->syncing = false;
 	if (!a->d->stopping) {
 		apply(a, job);
+		cyd_adapter_nft_update(a);
 		cyd_adapter_dhcp_update(a);
 	}
 	cyd_adapter_sync_free(job);
@@ -438,7 +439,8 @@ int cyd_adapter_start(struct cyd_adapter *a, struct cyd *d, char *err, size_t er
 		return 0;
 	a->d = d;
 	metrics_init();
-	if (cyd_adapter_lan_up(a, err, errlen) || cyd_adapter_dhcp_start(a, err, errlen))
+	if (cyd_adapter_lan_up(a, err, errlen) || cyd_adapter_nft_start(a, err, errlen) ||
+	    cyd_adapter_dhcp_start(a, err, errlen))
 		return -1;
 	a->timer = cyph_loop_add_timer(d->loop, (uint64_t)d->cfg.adapter.sync_ms, true,
 				       on_timer, a);
@@ -462,6 +464,7 @@ void cyd_adapter_stop(struct cyd_adapter *a)
 	while (a->list)
 		gn_free(a, a->list);
 	cyd_adapter_dhcp_stop(a);
+	cyd_adapter_nft_stop(a);
 	cyd_adapter_lan_down(a);
 	a->d = NULL;
 }

@@ -11,6 +11,7 @@
  *	adapter_sync.c	the blocking AS exchange, on the worker thread
  *	adapter_lan.c	the LAN interface: addresses, routes, forwarding
  *	adapter_dhcp.c	dnsmasq: configuration and supervision
+ *	adapter_nft.c	nftables: source VIP bound to the admitted MAC
  *
  * Each general node has its own NMS registration (struct cyd_reg with its
  * credential) on the node's socket: the NMS tells them apart by the node
@@ -35,6 +36,7 @@ struct cyd_adapter_config {
 	bool dhcp;			/* run dnsmasq for DHCP and DNS on the LAN */
 	cyph_cfg_path dnsmasq;		/* the dnsmasq binary */
 	cyph_cfg_path run_dir;		/* dnsmasq's files: config, hosts, leases */
+	cyph_cfg_path nft;		/* the nft program (the LAN guard) */
 	long long lease_ms;		/* DHCP lease time */
 };
 
@@ -54,6 +56,8 @@ struct cyd_adapter_config {
 	CYPH_CFG_FIELD(st, "adapter", "run_dir", PATH, adapter.run_dir, false, \
 		       "/run/cyphonic/adapter", 0, 0, \
 		       "dnsmasq's configuration, hosts and lease files"), \
+	CYPH_CFG_FIELD(st, "adapter", "nft", PATH, adapter.nft, false, "/usr/sbin/nft", 0, 0, \
+		       "the nft program: loads the LAN guard (table inet cyphonic_adapter)"), \
 	CYPH_CFG_FIELD(st, "adapter", "lease_time", DURATION_MS, adapter.lease_ms, false, \
 		       "1h", 120000, 604800000LL, "DHCP lease time")
 

@@ -62,4 +62,9 @@ int cyd_adapter_dhcp_start(struct cyd_adapter *a, char *err, size_t errlen);
 void cyd_adapter_dhcp_update(struct cyd_adapter *a);
 void cyd_adapter_dhcp_stop(struct cyd_adapter *a);
 
+/* adapter_nft.c: the LAN guard (its own nftables table), admitted sets. */
+int cyd_adapter_nft_start(struct cyd_adapter *a, char *err, size_t errlen);
+void cyd_adapter_nft_update(struct cyd_adapter *a);
+void cyd_adapter_nft_stop(struct cyd_adapter *a);
+
 #endif

@@ -220,6 +220,8 @@ int cyd_adapter_config_check(const struct cyd_config *c, const char *path, char 
 	if (a->dhcp && access(a->dnsmasq, X_OK))
 		return fail(err, errlen, path, "adapter", "dnsmasq", "%s: %s", a->dnsmasq,
 			    strerror(errno));
+	if (access(a->nft, X_OK))
+		return fail(err, errlen, path, "adapter", "nft", "%s: %s", a->nft, strerror(errno));
 	if (a->dhcp && !c->dns_enabled)
 		return fail(err, errlen, path, "dns", "enabled", "must be true on an adapter with "
 			    "[adapter] dhcp: the LAN's DNS forwards the domain to the responder");
