@@ -137,7 +137,7 @@ static int write_conf(struct cyd_adapter *a, char *err, size_t errlen)
 		inet_ntop(AF_INET6, &n6, net, sizeof(net));
 		inet_ntop(AF_INET6, &d->kdev.vip6, me, sizeof(me));
 		/* off-link: every VIP6, on the LAN or not, goes through the adapter */
-		OUT("enable-ra\ndhcp-range=set:v6,%s,static,%u,off-link,%llds\n"
+		OUT("enable-ra\ndhcp-range=set:v6,%s,static,off-link,%u,%llds\n"
 		    "dhcp-option=tag:v6,option6:dns-server,[%s]\n"
 		    "dhcp-option=tag:v6,option6:domain-search,%s\n",
 		    net, (unsigned int)d->kdev.plen6, lease_s, me, domain);

@@ -3,8 +3,10 @@
  * The adapter's LAN side. The devices get their VIPs by DHCP with the
  * overlay's prefix length, so they treat every other VIP as on-link:
  *
- *   - the adapter's own VIP goes on the LAN interface as /32 (and /128):
- *     the DHCP server's address, the devices' router and DNS server;
+ *   - the adapter's own VIP goes on the LAN interface as /32 (and as
+ *     the overlay prefix without a prefix route for IPv6, which dnsmasq
+ *     needs to serve DHCPv6): the DHCP server's address, the devices'
+ *     router and DNS server;
  *   - proxy ARP on the LAN interface: the adapter answers ARP for the
  *     VIPs it routes into the overlay (through [node] device);
  *   - each admitted general node's VIP is routed to the LAN interface
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <linux/if_addr.h>
 #include "kernel/link.h"
 #include "adapter_int.h"
 
@@ -41,7 +44,9 @@ static int knob_set(struct knob *k, const char *path, const char *val)
 	int fd;
 	ssize_t n;
 
-	snprintf(k->path, sizeof(k->path), "%s", path);
+	if (strlen(path) >= sizeof(k->path))
+		return -1;
+	memcpy(k->path, path, strlen(path) + 1);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -100,8 +105,10 @@ int cyd_adapter_lan_up(struct cyd_adapter *a, char *err, size_t errlen)
 		addr4 = !rc;
 	}
 	if (d->kdev.has_vip6) {
-		rc = kern_addr_change(&d->kdev.rtnl, true, lan_ifindex, AF_INET6, &d->kdev.vip6,
-				      128);
+		/* dnsmasq serves DHCPv6 only on an interface with an address in
+		 * the range's prefix: the overlay prefix, without its route */
+		rc = kern_addr_change_flags(&d->kdev.rtnl, true, lan_ifindex, AF_INET6,
+					    &d->kdev.vip6, d->kdev.plen6, IFA_F_NOPREFIXROUTE);
 		if (rc && rc != -EEXIST)
 			goto fail;
 		addr6 = !rc;
@@ -122,7 +129,8 @@ void cyd_adapter_lan_down(struct cyd_adapter *a)
 	if (addr4)
 		kern_addr_change(&d->kdev.rtnl, false, lan_ifindex, AF_INET, &d->kdev.vip4, 32);
 	if (addr6)
-		kern_addr_change(&d->kdev.rtnl, false, lan_ifindex, AF_INET6, &d->kdev.vip6, 128);
+		kern_addr_change(&d->kdev.rtnl, false, lan_ifindex, AF_INET6, &d->kdev.vip6,
+				 d->kdev.plen6);
 	addr4 = addr6 = false;
 	for (int i = N_KNOBS - 1; i >= 0; i--)
 		knob_restore(&knobs[i]);

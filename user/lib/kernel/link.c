@@ -89,6 +89,12 @@ int kern_link_kind(struct kern_nl *nl, uint32_t ifindex, char *kind, size_t len)
 int kern_addr_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
 		     const void *addr, uint8_t plen)
 {
+	return kern_addr_change_flags(nl, add, ifindex, family, addr, plen, 0);
+}
+
+int kern_addr_change_flags(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+			   const void *addr, uint8_t plen, uint32_t flags)
+{
 	char buf[KERN_NL_BUFSIZE];
 	struct nlmsghdr *nlh = kern_nl_msg(buf, add ? RTM_NEWADDR : RTM_DELADDR,
 					   add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
@@ -100,9 +106,12 @@ int kern_addr_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
 	ifa->ifa_index = ifindex;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	if (family == AF_INET6)
-		ifa->ifa_flags = IFA_F_NODAD;
+		flags |= IFA_F_NODAD;
+	ifa->ifa_flags = (uint8_t)flags;
 	mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
+	if (flags > 0xff)
+		mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
 	return kern_nl_talk(nl, nlh, NULL, NULL);
 }
 

@@ -28,6 +28,9 @@ int kern_link_kind(struct kern_nl *nl, uint32_t ifindex, char *kind, size_t len)
  */
 int kern_addr_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
 		     const void *addr, uint8_t plen);
+/* The same with IFA_F_* flags, e.g. IFA_F_NOPREFIXROUTE (no route for the prefix). */
+int kern_addr_change_flags(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+			   const void *addr, uint8_t plen, uint32_t flags);
 
 /*
  * Adds or deletes the on-link route dst/plen via ifindex in the main
