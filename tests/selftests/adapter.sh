@@ -23,6 +23,7 @@ need ip cyphctl cyphonicd cyphonic-as cyphonic-admin cyphonic-nms cyph_node curl
 	dnsmasq dhclient busybox nft
 t_begin
 D=$(mktemp -d /tmp/adapter.XXXXXX)
+chmod 755 "$D"	# dnsmasq, once it dropped to nobody, re-reads its hosts file here
 DEVS="cam1 cam2 cam3 rogue"
 G_PID= B_PID=
 declare -A MAC=([cam1]=02:00:5e:00:00:01 [cam2]=02:00:5e:00:00:02 [cam3]=02:00:5e:00:00:03
@@ -164,7 +165,10 @@ t_check "an unknown MAC with cam1's VIP reaches nothing" test $? -ne 0
 t_check "and is dropped and counted: unknown_mac" gt0 nft_count unknown_mac
 t_check "/metrics shows the drops by reason" wait_until 10 bash -c \
 	"$(declare -f metric nsx drops gt0); NS_A=$NS_A; gt0 drops spoofed_source && gt0 drops unknown_mac"
-t_check "cam1 itself still reaches bob" nsx cam1 ping -c 2 -i 0.3 -W 5 -q "$VB"
+t_check "cam1 itself still reaches bob (its neighbour entry is permanent)" \
+	nsx cam1 ping -c 2 -i 0.3 -W 5 -q "$VB"
+t_check "the adapter's neighbour entry for cam1 is still cam1's MAC" bash -c \
+	"ip -n $NS_A neigh show ${GV[cam1]} dev lan0 | grep -q '${MAC[cam1]} PERMANENT'"
 
 # ---- dnsmasq supervised ----
 dpid=$(pgrep -f "dnsmasq --conf-file=$D/gw-run/dnsmasq.conf" | head -n 1)
@@ -184,7 +188,8 @@ t_check "cam2's VIP is no local identity any more" bash -c \
 	"! nsenter --net=/run/netns/$NS_A -- cyphctl show cyph0 | grep -q '${GV[cam2]}'"
 nsx cam2 ping -c 3 -i 0.3 -W 2 -q "$VB" > /dev/null 2>&1
 t_check "cam2 reaches bob no more" test $? -ne 0
-t_check "bob cannot resolve cam2 any more" test -z "$(dns $NS_B cam2.cyph.test)"
+t_check "the NMS knows cam2 no more (the adapter's lookup: NXDOMAIN)" \
+	test -z "$(dns $NS_A cam2.cyph.test)"
 t_check "cam1 is unaffected" nsx cam1 ping -c 2 -i 0.3 -W 5 -q "$VB"
 
 # ---- teardown ----

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
+#include "dns/names.h"
 #include "e2e/session.h"
 #include "runtime/evloop.h"
 #include "runtime/metrics.h"
@@ -31,6 +32,8 @@
 #include "wire/proto.h"
 #include "wire/proto_udp.h"
 #include "adapter_int.h"
+
+#define GN_DNS_TTL 60
 
 static const char *const state_names[CYD_GN_NSTATES] = {
 	"down", "admitted", "up", "blocked",
@@ -191,6 +194,8 @@ static void cut_off(struct cyd_adapter *a, struct cyd_gn *g)
 		kern_cyph_local(&d->kdev.genl, d->kdev.ifindex, false, g->has4 ? &g->vip4 : NULL,
 				g->has6 ? &g->vip6 : NULL);
 	g->local_added = false;
+	if (g->ctx && d->dns.names)
+		dns_names_remove(d->dns.names, g->fqdn);
 	e2e_ctx_free(g->ctx);
 	g->ctx = NULL;
 	cyd_cred_free(&g->cred);
@@ -227,6 +232,10 @@ static void admit(struct cyd_adapter *a, struct cyd_gn *g, struct cyd_cred *cred
 		cut_off(a, g);
 		return;
 	}
+	/* the LAN's DNS (and the adapter's) answers its own devices at once */
+	if (d->dns.names)
+		dns_names_set(d->dns.names, g->fqdn, g->has4 ? &g->vip4 : NULL,
+			      g->has6 ? &g->vip6 : NULL, GN_DNS_TTL);
 	if (g->state != CYD_GN_UP)
 		set_state(g, CYD_GN_ADMITTED, NULL);
 	if (!g->reg_started) {

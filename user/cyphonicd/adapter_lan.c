@@ -11,7 +11,8 @@
  *     VIPs it routes into the overlay (through [node] device);
  *   - each admitted general node's VIP is routed to the LAN interface
  *     (a /32 or /128, more specific than the overlay route on the
- *     device), so what the overlay delivers to it leaves on the LAN;
+ *     device), so what the overlay delivers to it leaves on the LAN, to
+ *     its MAC (a permanent neighbour entry: ARP spoofing cannot divert it);
  *   - IPv4 forwarding on the LAN interface and the device; IPv6
  *     forwarding (which Linux has per host only) when the adapter has an
  *     IPv6 VIP.
@@ -141,10 +142,20 @@ int cyd_adapter_lan_gn(struct cyd_adapter *a, struct cyd_gn *g, bool add)
 	struct cyd *d = a->d;
 	int rc = 0;
 
-	if (g->has4)
+	/* The route, and a permanent neighbour entry: no ARP or NDP from
+	 * another device can divert this node's traffic to itself. */
+	if (g->has4) {
 		rc = kern_route_change(&d->kdev.rtnl, add, lan_ifindex, AF_INET, &g->vip4, 32);
-	if (!rc && g->has6)
+		if (!rc || !add)
+			rc = kern_neigh_change(&d->kdev.rtnl, add, lan_ifindex, AF_INET, &g->vip4,
+					       g->mac);
+	}
+	if ((!rc || !add) && g->has6) {
 		rc = kern_route_change(&d->kdev.rtnl, add, lan_ifindex, AF_INET6, &g->vip6, 128);
+		if (!rc || !add)
+			rc = kern_neigh_change(&d->kdev.rtnl, add, lan_ifindex, AF_INET6,
+					       &g->vip6, g->mac);
+	}
 	if (rc)
 		log_warn("general node %s: %s its route on %s: %s", g->fqdn,
 			 add ? "adding" : "removing", d->cfg.adapter.lan, strerror(-rc));

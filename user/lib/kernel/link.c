@@ -133,3 +133,20 @@ int kern_route_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family
 	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
 	return kern_nl_talk(nl, nlh, NULL, NULL);
 }
+
+int kern_neigh_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+		      const void *addr, const uint8_t lladdr[6])
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct nlmsghdr *nlh = kern_nl_msg(buf, add ? RTM_NEWNEIGH : RTM_DELNEIGH,
+					   add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+
+	nd->ndm_family = (uint8_t)family;
+	nd->ndm_ifindex = (int)ifindex;
+	nd->ndm_state = NUD_PERMANENT;
+	mnl_attr_put(nlh, NDA_DST, family == AF_INET ? 4 : 16, addr);
+	if (add)
+		mnl_attr_put(nlh, NDA_LLADDR, 6, lladdr);
+	return kern_nl_talk(nl, nlh, NULL, NULL);
+}

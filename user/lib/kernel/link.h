@@ -40,4 +40,12 @@ int kern_addr_change_flags(struct kern_nl *nl, bool add, uint32_t ifindex, int f
 int kern_route_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
 		      const void *dst, uint8_t plen);
 
+/*
+ * Adds (NUD_PERMANENT) or deletes the neighbour entry addr -> lladdr (6
+ * bytes) on ifindex (`ip neigh replace ADDR lladdr MAC nud permanent dev
+ * IF`): ARP and NDP from the link cannot change a permanent entry.
+ */
+int kern_neigh_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+		      const void *addr, const uint8_t lladdr[6]);
+
 #endif
