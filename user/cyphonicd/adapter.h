@@ -65,6 +65,8 @@ struct cyd_config;
 /* Cross-field checks of [adapter]; 0 or -1 with "PATH:LINE: [adapter] key: why". */
 int cyd_adapter_config_check(const struct cyd_config *c, const char *path, char *err,
 			     size_t errlen);
+bool cyd_adapter_config_equal(const struct cyd_adapter_config *a,
+			      const struct cyd_adapter_config *b);
 
 enum cyd_gn_state {
 	CYD_GN_DOWN,		/* listed; no credential (yet), or not admitted */

@@ -115,6 +115,9 @@ static int write_conf(struct cyd_adapter *a, char *err, size_t errlen)
 	    "dhcp-hostsfile=%s\ndhcp-leasefile=%s/leases\ndhcp-authoritative\n"
 	    "# MAC admission: a MAC the hosts file does not list gets no lease\n"
 	    "dhcp-ignore=tag:!known\n"
+	    "# broadcast to unconfigured clients: a unicast reply would make dnsmasq\n"
+	    "# replace the permanent neighbour entry the adapter pins for the VIP\n"
+	    "dhcp-broadcast\n"
 	    "dhcp-option=option:domain-name,%s\ndhcp-option=option:domain-search,%s\n",
 	    c->lan, domain, host, port, dhcp_state.hosts, c->run_dir, domain, domain);
 	if (d->kdev.has_vip4) {

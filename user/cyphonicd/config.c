@@ -227,3 +227,12 @@ int cyd_adapter_config_check(const struct cyd_config *c, const char *path, char 
 			    "[adapter] dhcp: the LAN's DNS forwards the domain to the responder");
 	return 0;
 }
+
+bool cyd_adapter_config_equal(const struct cyd_adapter_config *a,
+			      const struct cyd_adapter_config *b)
+{
+	return a->enabled == b->enabled && a->dhcp == b->dhcp && a->sync_ms == b->sync_ms &&
+	       a->lease_ms == b->lease_ms && !strcmp(a->lan, b->lan) &&
+	       !strcmp(a->dnsmasq, b->dnsmasq) && !strcmp(a->run_dir, b->run_dir) &&
+	       !strcmp(a->nft, b->nft);
+}

@@ -185,7 +185,7 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	c.http_listen = d->cfg.http_listen;
 	c.dns_enabled = d->cfg.dns_enabled;
 	c.dns_listen = d->cfg.dns_listen;
-	if (memcmp(&c.adapter, &d->cfg.adapter, sizeof(c.adapter)))
+	if (!cyd_adapter_config_equal(&c.adapter, &d->cfg.adapter))
 		log_warn("reload: [adapter] changes only on restart");
 	c.adapter = d->cfg.adapter;
 	nms_changed = strcmp(c.nms_addr.text, d->cfg.nms_addr.text) ||
