@@ -337,6 +337,11 @@ static bool answer_lookup(struct cyd_tunnels *t, struct cyd_tun *u,
 		       ev->type == NMSC_EV_ERROR && ev->error != PROTO_E_NOT_FOUND);
 	if (!has4 && !has6)
 		return false;
+	/* An adapter's lookups come from its devices (through dnsmasq): a
+	 * tunnel from its own identity would serve none of them; each
+	 * device's own tunnel is made by its first packet. */
+	if (t->d->adapter.d)
+		return false;
 	u->family = has4 ? AF_INET : AF_INET6;
 	u->vip4 = m->peer_vip4;
 	u->vip6 = m->peer_vip6;
