@@ -67,6 +67,7 @@ const struct cyph_cfg_field cyd_config_fields[] = {
 	F("dns", "stub_listen", ADDR, stub_listen, false, "127.0.0.153:53", 0, 0,
 	  "loopback address on port 53 the responder also answers on in the resolv.conf set-up"),
 	CYPH_CFG_OPS_FIELDS(struct cyd_config, "127.0.0.1:9104"),
+	CYD_ADAPTER_CONFIG_FIELDS(struct cyd_config),
 };
 
 const size_t cyd_config_nfields = sizeof(cyd_config_fields) / sizeof(cyd_config_fields[0]);
@@ -205,7 +206,7 @@ int cyd_config_check(const struct cyd_config *c, const char *path, char *err,
 	if (c->state_dir[0] != '/')
 		return fail(err, errlen, path, "node", "state_dir", "'%s' is not an absolute path",
 			    c->state_dir);
-	return 0;
+	return cyd_adapter_config_check(c, path, err, errlen);
 }
 
 void cyd_config_as_server_name(const struct cyd_config *c, char *out, size_t len)
@@ -236,4 +237,40 @@ void cyd_config_nms_name(const struct cyd_config *c, const char *cred_fqdn,
 		snprintf(out, len, "nms.%s", c->domain);
 	else
 		snprintf(out, len, "nms.%s", dot ? dot + 1 : cred_fqdn);
+}
+
+int cyd_adapter_config_check(const struct cyd_config *c, const char *path, char *err,
+			     size_t errlen)
+{
+	const struct cyd_adapter_config *a = &c->adapter;
+
+	if (!a->enabled)
+		return 0;
+	if (!a->lan[0])
+		return fail(err, errlen, path, "adapter", "lan_interface",
+			    "required when [adapter] enabled = true");
+	if (!ifname_ok(a->lan) || !strcmp(a->lan, c->device))
+		return fail(err, errlen, path, "adapter", "lan_interface",
+			    "'%s' is not an interface name other than [node] device", a->lan);
+	if (a->run_dir[0] != '/')
+		return fail(err, errlen, path, "adapter", "run_dir", "'%s' is not an absolute path",
+			    a->run_dir);
+	if (a->dhcp && access(a->dnsmasq, X_OK))
+		return fail(err, errlen, path, "adapter", "dnsmasq", "%s: %s", a->dnsmasq,
+			    strerror(errno));
+	if (access(a->nft, X_OK))
+		return fail(err, errlen, path, "adapter", "nft", "%s: %s", a->nft, strerror(errno));
+	if (a->dhcp && !c->dns_enabled)
+		return fail(err, errlen, path, "dns", "enabled", "must be true on an adapter with "
+			    "[adapter] dhcp: the LAN's DNS forwards the domain to the responder");
+	return 0;
+}
+
+bool cyd_adapter_config_equal(const struct cyd_adapter_config *a,
+			      const struct cyd_adapter_config *b)
+{
+	return a->enabled == b->enabled && a->dhcp == b->dhcp && a->sync_ms == b->sync_ms &&
+	       a->lease_ms == b->lease_ms && !strcmp(a->lan, b->lan) &&
+	       !strcmp(a->dnsmasq, b->dnsmasq) && !strcmp(a->run_dir, b->run_dir) &&
+	       !strcmp(a->nft, b->nft);
 }

@@ -30,6 +30,7 @@
 #include "runtime/config.h"
 #include "runtime/daemon.h"
 #include "runtime/log.h"
+#include "adapter.h"
 
 /* ---- config.c ---- */
 
@@ -58,6 +59,7 @@ struct cyd_config {
 	enum cyph_log_level log_level;
 	bool http_enabled;
 	struct cyph_cfg_addr http_listen;
+	struct cyd_adapter_config adapter;
 };
 
 extern const struct cyph_cfg_field cyd_config_fields[];
@@ -96,6 +98,10 @@ int cyd_cred_obtain(const struct cyd_config *c, struct cyd_cred *out, char *err,
 int cyd_cred_login(const struct cyd_config *c, struct cyd_cred *out, char *err,
 		   size_t errlen);
 void cyd_cred_free(struct cyd_cred *cr);
+/* The certificate's fields into out (which already holds key and cert). */
+int cyd_cred_fill(struct cyd_cred *out, char *err, size_t errlen);
+/* The first line of file (the password) into pw. 0 or -1 with err. */
+int cyd_cred_password(const char *file, char *pw, size_t len, char *err, size_t errlen);
 /* When to renew a credential valid until not_after, fetched at now. */
 int64_t cyd_cred_renew_time(int64_t now, int64_t not_after, int64_t renew_before_s);
 
@@ -145,6 +151,7 @@ enum cyd_reg_state { CYD_UNREGISTERED, CYD_REGISTERING, CYD_REGISTERED };
 struct cyd;
 struct cyd_reg {
 	struct cyd *d;
+	const struct cyd_cred *cred;	/* the node's, or a general node's (adapter.c) */
 	struct nmsc nmsc;
 	int fd;				/* socket towards the NMS (fd4 or fd6) */
 	struct sockaddr_storage nms_sa;
@@ -159,6 +166,11 @@ struct cyd_reg {
 };
 
 int cyd_reg_start(struct cyd_reg *r, struct cyd *d, char *err, size_t errlen);
+/* The same for another identity this daemon serves (a general node). */
+int cyd_reg_start_as(struct cyd_reg *r, struct cyd *d, const struct cyd_cred *cred,
+		     char *err, size_t errlen);
+/* adapter.c: a general node's registration r changed state. */
+void cyd_adapter_reg_state(struct cyd_adapter *a, struct cyd_reg *r);
 /* New credential or new addresses: register again now. */
 void cyd_reg_restart(struct cyd_reg *r, bool full);
 /* The credential in d->cred was renewed: full REGISTER with it. */
@@ -197,8 +209,11 @@ struct cyd_tunnels {
 
 int cyd_tunnels_start(struct cyd_tunnels *t, struct cyd *d, char *err, size_t errlen);
 void cyd_tunnels_stop(struct cyd_tunnels *t);
-/* A ROUTE_RESP, or an ERROR, from the NMS (ignored unless it answers ours). */
-void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev);
+/* A ROUTE_RESP, or an ERROR, from the NMS to registration r (ignored unless it answers ours). */
+void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
+		       const struct nmsc_event *ev);
+/* A general node is cut off: its tunnels go. */
+void cyd_tunnels_forget(struct cyd_tunnels *t, const struct cyd_gn *g);
 /* A HANDSHAKE datagram from a peer. */
 void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t len,
 		       const struct sockaddr_storage *from, socklen_t flen);
@@ -208,7 +223,8 @@ void cyd_tunnels_revoked(struct cyd_tunnels *t);
 /* A DNS query for name waits: ask the NMS (answer through cyd_dns_answer). */
 void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name);
 /* A PEER_NOTIFY (already acknowledged): a peer punches or relays to us. */
-void cyd_tunnels_notify(struct cyd_tunnels *t, const struct nmsc_event *ev);
+void cyd_tunnels_notify(struct cyd_tunnels *t, const struct cyd_reg *r,
+			const struct nmsc_event *ev);
 /* A RELAY_CTRL datagram (BIND_ACK or ERROR from a TRS). */
 void cyd_relay_ctrl_input(struct cyd_tunnels *t, const uint8_t *pkt, size_t len);
 
@@ -301,6 +317,7 @@ struct cyd {
 	struct cyd_dns dns;
 	struct cyd_status status;
 	struct cyd_resolver resolver;
+	struct cyd_adapter adapter;
 	struct cyph_ca *ca;		/* [as] ca: NMS and peer certificates */
 	struct cyph_loop *loop;
 	struct cyph_http *http;

@@ -61,7 +61,8 @@ static void on_udp(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
 		if (n <= 0)
 			return;
 		if (buf[0] == CYPHONIC_MSG_SIGNAL && fd == d->reg.fd)
-			cyd_reg_input(&d->reg, buf, (size_t)n);
+			cyd_reg_input(cyd_adapter_signal_reg(&d->adapter, buf, (size_t)n) ?:
+				      &d->reg, buf, (size_t)n);
 		else if (buf[0] == CYPHONIC_MSG_HANDSHAKE)
 			cyd_tunnels_input(&d->tun, fd, buf, (size_t)n, &from, flen);
 		else if (buf[0] == CYPHONIC_MSG_RELAY_CTRL)
@@ -81,6 +82,7 @@ static void on_addr_event(struct cyph_loop *loop, int fd, uint32_t events, void 
 	if (cyd_location_events(&d->loc) && cyd_location_refresh(&d->loc) == 1) {
 		log_info("addresses changed: %u usable, re-registering", d->loc.n);
 		cyd_reg_location_changed(&d->reg, d->loc.changed_ms);
+		cyd_adapter_location_changed(&d->adapter, d->loc.changed_ms);
 	}
 }
 
@@ -206,6 +208,9 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	memcpy(c.resolver, d->cfg.resolver, sizeof(c.resolver));
 	memcpy(c.resolv_conf, d->cfg.resolv_conf, sizeof(c.resolv_conf));
 	c.stub_listen = d->cfg.stub_listen;
+	if (!cyd_adapter_config_equal(&c.adapter, &d->cfg.adapter))
+		log_warn("reload: [adapter] changes only on restart");
+	c.adapter = d->cfg.adapter;
 	nms_changed = strcmp(c.nms_addr.text, d->cfg.nms_addr.text) ||
 		      strcmp(c.nms_name, d->cfg.nms_name) || strcmp(c.domain, d->cfg.domain);
 	d->cfg = c;
@@ -217,6 +222,7 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 		if (cyd_reg_start(&d->reg, d, err, sizeof(err)))
 			log_err("reload: NMS: %s", err);
 	}
+	cyd_adapter_reload(&d->adapter);
 	cyd_metrics_reload(true);
 	log_info("configuration reloaded%s", nms_changed ? " (NMS settings changed)" : "");
 	cyph_sd_notify("READY=1");
@@ -315,6 +321,10 @@ static int setup(struct cyd *d)
 		log_err("state file: out of memory");
 		return -1;
 	}
+	if (cyd_adapter_start(&d->adapter, d, err, sizeof(err))) {
+		log_err("[adapter] %s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -325,6 +335,7 @@ static void teardown(struct cyd *d)
 	cyd_status_stop(&d->status, d);
 	cyd_resolver_down(&d->resolver, d);
 	cyd_dns_stop(&d->dns);
+	cyd_adapter_stop(&d->adapter);
 	cyd_tunnels_stop(&d->tun);
 	cyd_reg_stop(&d->reg);
 	if (d->http) {

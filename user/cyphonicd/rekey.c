@@ -76,7 +76,7 @@ void cyd_rekey_start(struct cyd_tunnels *t, struct cyd_tun *u)
 		return;	/* one handshake per tunnel at a time */
 	e2e_session_free(u->hs);
 	u->hs_ms = cyph_now_ms();
-	u->hs = e2e_connect(t->ctx, u->index, u->peer_index, &u->who, proto_now_ms(), &why);
+	u->hs = e2e_connect(cyd_tun_ctx(t, u), u->index, u->peer_index, &u->who, proto_now_ms(), &why);
 	if (!u->hs) {
 		log_err("rekey start: %s", e2e_result_name(why));
 		cyd_metrics_rekey(false);
@@ -99,7 +99,7 @@ bool cyd_rekey_accept(struct cyd_tunnels *t, struct cyd_tun *u, int fd, const ui
 	if (u->hs && e2e_session_state(u->hs) == E2E_ST_HANDSHAKE &&
 	    !e2e_session_is_initiator(u->hs))
 		return false;
-	e2e_accept(t->ctx, pkt, len, from, flen, u->index, &u->who, proto_now_ms(), &s, reply,
+	e2e_accept(cyd_tun_ctx(t, u), pkt, len, from, flen, u->index, &u->who, proto_now_ms(), &s, reply,
 		   &reply_len);
 	if (reply_len && u->relay)
 		cyd_tun_send(t, u, reply, reply_len);

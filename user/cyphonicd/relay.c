@@ -72,7 +72,7 @@ int cyd_relay_start(struct cyd_tunnels *t, struct cyd_tun *u, const struct proto
 	if (!r)
 		return -1;
 	r->fd = m->relay_ep.family == 4 ? t->d->kdev.fd4 : t->d->kdev.fd6;
-	if (r->fd < 0 || trsc_init(&r->c, t->d->cred.node_id, m, proto_now_ms())) {
+	if (r->fd < 0 || trsc_init(&r->c, u->gn ? cyd_gn_node_id(u->gn) : t->d->cred.node_id, m, proto_now_ms())) {
 		free(r);
 		return -1;
 	}

@@ -41,6 +41,17 @@
 #define NOTIFIED_WAIT_MS 20000	/* a notified record waits this long for its tunnel */
 
 
+struct e2e_ctx *cyd_tun_ctx(const struct cyd_tunnels *t, const struct cyd_tun *u)
+{
+	return u->gn ? cyd_gn_ctx(u->gn) : t->ctx;
+}
+
+/* The registration u's route requests go through. */
+static struct cyd_reg *tun_reg(const struct cyd_tunnels *t, const struct cyd_tun *u)
+{
+	return u->gn ? cyd_gn_reg(u->gn) : &t->d->reg;
+}
+
 /* The index the next tunnel gets: never 0 (and not reused for 2^32). */
 static uint32_t peek_index(const struct cyd_tunnels *t)
 {
@@ -119,7 +130,7 @@ static void replace_old(struct cyd_tunnels *t, struct cyd_tun *u, const struct c
 
 	for (o = t->list; o; o = next) {
 		next = o->next;
-		if (o != u && o->installed &&
+		if (o != u && o->installed && o->gn == u->gn &&
 		    ((peer->has_vip4 && o->who.has_vip4 && o->who.vip4.s_addr == peer->vip4.s_addr) ||
 		     (peer->has_vip6 && o->who.has_vip6 && !memcmp(&o->who.vip6, &peer->vip6, 16))))
 			cyd_tun_remove(t, o, "replaced by a new handshake");
@@ -176,15 +187,19 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 	char ep[ADDR_ENDPOINT_STRLEN], why[320];
 	int rc;
 
+	bool has4 = k->has_vip4, has6 = k->has_vip6;
+
 	if (!peer || e2e_session_keys(u->hs, &keys))
 		return;
 	kt.index = keys.local_index;
 	kt.peer_index = keys.peer_index;
-	kt.has4 = k->has_vip4 && peer->has_vip4;
-	kt.has6 = k->has_vip6 && peer->has_vip6;
 	kt.local4 = k->vip4;
-	kt.remote4 = peer->vip4;
 	kt.local6 = k->vip6;
+	if (u->gn)	/* a general node's tunnel carries its VIP */
+		cyd_gn_vips(u->gn, &kt.local4, &kt.local6, &has4, &has6);
+	kt.has4 = has4 && peer->has_vip4;
+	kt.has6 = has6 && peer->has_vip6;
+	kt.remote4 = peer->vip4;
 	kt.remote6 = peer->vip6;
 	memcpy(&kt.endpoint, &u->peer, u->peer_len);
 	kt.endpoint_len = u->peer_len;
@@ -278,13 +293,16 @@ static bool same_vip(const struct cyd_tun *u, const struct kern_cyph_needed *n)
 
 static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 {
-	struct cyd_reg *r = &t->d->reg;
+	/* From a general node's VIP (adapter): its own tunnel, its own route. */
+	struct cyd_gn *g = cyd_adapter_gn_by_vip(&t->d->adapter, n->family, &n->local4,
+						 &n->local6);
+	struct cyd_reg *r = g ? cyd_gn_reg(g) : &t->d->reg;
 	uint8_t buf[1024];
 	struct cyd_tun *u;
 	size_t len;
 
 	for (u = t->list; u; u = u->next)
-		if ((u->installed || u->hs || u->route_seq || u->punch || u->relay) &&
+		if ((u->installed || u->hs || u->route_seq || u->punch || u->relay) && u->gn == g &&
 		    same_vip(u, n))
 			return;	/* asked already, or the handshake is running */
 	if (r->state != CYD_REGISTERED) {
@@ -296,6 +314,7 @@ static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 	u = tun_new(t);
 	if (!u)
 		return;
+	u->gn = g;
 	u->family = n->family;
 	u->vip4 = n->remote4;
 	u->vip6 = n->remote6;
@@ -343,11 +362,16 @@ static bool answer_lookup(struct cyd_tunnels *t, struct cyd_tun *u,
 		       ev->type == NMSC_EV_ERROR && ev->error != PROTO_E_NOT_FOUND);
 	if (!has4 && !has6)
 		return false;
+	/* An adapter's lookups come from its devices (through dnsmasq): a
+	 * tunnel from its own identity would serve none of them; each
+	 * device's own tunnel is made by its first packet. */
+	if (t->d->adapter.d)
+		return false;
 	u->family = has4 ? AF_INET : AF_INET6;
 	u->vip4 = m->peer_vip4;
 	u->vip6 = m->peer_vip6;
 	for (o = t->list; o; o = o->next)
-		if (o != u && (o->installed || o->hs || o->punch || o->relay) &&
+		if (o != u && o->gn == u->gn && (o->installed || o->hs || o->punch || o->relay) &&
 		    o->family == u->family &&
 		    (u->family == AF_INET ? o->vip4.s_addr == u->vip4.s_addr :
 		     !memcmp(&o->vip6, &u->vip6, 16)))
@@ -428,7 +452,7 @@ static void connect_peer(struct cyd_tunnels *t, struct cyd_tun *u)
 	enum e2e_result why;
 
 	u->hs_ms = cyph_now_ms();
-	u->hs = e2e_connect(t->ctx, u->index, u->peer_index, &u->who, proto_now_ms(), &why);
+	u->hs = e2e_connect(cyd_tun_ctx(t, u), u->index, u->peer_index, &u->who, proto_now_ms(), &why);
 	if (!u->hs) {
 		log_err("handshake start: %s", e2e_result_name(why));
 		cyd_metrics_handshake(false);
@@ -449,7 +473,7 @@ void cyd_tun_path_ready(struct cyd_tunnels *t, struct cyd_tun *u)
 
 void cyd_tun_route_again(struct cyd_tunnels *t, struct cyd_tun *u, uint32_t flags)
 {
-	struct cyd_reg *r = &t->d->reg;
+	struct cyd_reg *r = tun_reg(t, u);
 	uint8_t buf[1024];
 
 	u->route_ns = cyph_metrics_now_ns();
@@ -461,14 +485,15 @@ void cyd_tun_route_again(struct cyd_tunnels *t, struct cyd_tun *u, uint32_t flag
 					flags, &u->route_seq));
 }
 
-void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev)
+void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
+		       const struct nmsc_event *ev)
 {
 	static const char *const modes[] = { "?", "direct", "punch", "relay" };
 	const struct proto_msg *m = &ev->msg;
 	struct cyd_tun *u;
 	int rc = -1;
 
-	for (u = t->list; u && u->route_seq != ev->echo_seq; u = u->next)
+	for (u = t->list; u && (u->route_seq != ev->echo_seq || tun_reg(t, u) != r); u = u->next)
 		;
 	if (!u || !ev->echo_seq)
 		return;
@@ -509,7 +534,8 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev)
 	}
 }
 
-void cyd_tunnels_notify(struct cyd_tunnels *t, const struct nmsc_event *ev)
+void cyd_tunnels_notify(struct cyd_tunnels *t, const struct cyd_reg *r,
+			const struct nmsc_event *ev)
 {
 	const struct proto_msg *m = &ev->msg;
 	struct cyd_tun *u, *next;
@@ -521,13 +547,15 @@ void cyd_tunnels_notify(struct cyd_tunnels *t, const struct nmsc_event *ev)
 	/* A RELAY after a failed punch replaces the punch attempt. */
 	for (u = t->list; u; u = next) {
 		next = u->next;
-		if (!u->initiator && !u->installed && !u->hs && u->who.id == m->peer_id)
+		if (!u->initiator && !u->installed && !u->hs && u->who.id == m->peer_id &&
+		    u->gn == cyd_adapter_gn_by_reg(&t->d->adapter, r))
 			tun_free(t, u);
 	}
 	u = tun_new(t);
 	if (!u)
 		return;
 	u->notify_id = m->notify_id;
+	u->gn = cyd_adapter_gn_by_reg(&t->d->adapter, r);	/* NULL: for this node */
 	u->setup_ms = cyph_now_ms();
 	u->give_up_ms = u->setup_ms + NOTIFIED_WAIT_MS;
 	u->who.id = m->peer_id;
@@ -592,7 +620,7 @@ static void accept_waiting(struct cyd_tunnels *t, struct cyd_tun *u, int fd,
 		memcpy(src + srclen, &session, sizeof(session));
 		srclen += sizeof(session);
 	}
-	rc = e2e_accept(t->ctx, pkt, len, src, srclen, u->index, &u->who, proto_now_ms(), &s,
+	rc = e2e_accept(cyd_tun_ctx(t, u), pkt, len, src, srclen, u->index, &u->who, proto_now_ms(), &s,
 			reply, &reply_len);
 	if (!u->relay) {	/* the punched path is where the ClientHello came from */
 		u->fd = fd;
@@ -617,9 +645,11 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 	uint8_t reply[E2E_DGRAM_MAX];
 	size_t reply_len = 0;
 	struct e2e_session *s = NULL;
+	struct cyd_gn *g = NULL;
 	enum e2e_result rc;
 	struct e2e_hdr h;
 	struct cyd_tun *u;
+	char sni[256];
 
 	if (t->ctx && len > 1 && (pkt[1] == PROTO_HS_PROBE || pkt[1] == PROTO_HS_PROBE_REPLY)) {
 		cyd_punch_input(t, fd, pkt, len, from, flen);
@@ -647,7 +677,9 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 	}
 	if (h.receiver || !e2e_is_client_hello(pkt, len))
 		return;
-	rc = e2e_accept(t->ctx, pkt, len, from, flen, peek_index(t), NULL, proto_now_ms(),
+	if (e2e_client_hello_sni(pkt, len, sni, sizeof(sni)))
+		g = cyd_adapter_gn_by_fqdn(&t->d->adapter, sni);
+	rc = e2e_accept(g ? cyd_gn_ctx(g) : t->ctx, pkt, len, from, flen, peek_index(t), NULL, proto_now_ms(),
 			&s, reply, &reply_len);
 	if (reply_len)
 		sendto(fd, reply, reply_len, 0, (const struct sockaddr *)from, flen);
@@ -662,6 +694,7 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 		return;
 	}
 	u->hs = s;
+	u->gn = g;
 	u->hs_ms = cyph_now_ms();
 	u->fd = fd;
 	memcpy(&u->peer, from, flen);
@@ -736,6 +769,20 @@ void cyd_tunnels_new_credential(struct cyd_tunnels *t)
 	if (t->ctx && e2e_ctx_set_credential(t->ctx, t->d->cred.key, t->d->cred.cert,
 					     t->d->cred.cert_len, err, sizeof(err)))
 		log_err("handshakes keep the old credential: %s", err);
+}
+
+void cyd_tunnels_forget(struct cyd_tunnels *t, const struct cyd_gn *g)
+{
+	struct cyd_tun *u, *next;
+
+	for (u = t->list; u; u = next) {
+		next = u->next;
+		if (u->gn != g)
+			continue;
+		if (u->installed)
+			cyd_tun_remove(t, u, "its general node was cut off");
+		tun_free(t, u);
+	}
 }
 
 void cyd_tunnels_stop(struct cyd_tunnels *t)

@@ -22,6 +22,7 @@ struct cyd_tun {
 	uint64_t notify_id;		/* the PEER_NOTIFY that made this record, 0: none */
 	uint64_t setup_ms;		/* monotonic: when the route was asked / notified */
 	uint64_t give_up_ms;		/* monotonic: a waiting record goes then, 0: none */
+	struct cyd_gn *gn;		/* the general node it is for (adapter), NULL: this node */
 	uint32_t index;			/* ours, the receiver index peers use */
 	struct e2e_session *hs;		/* NULL once the handshake lingered out */
 	bool installed, initiator;
@@ -49,6 +50,9 @@ struct cyd_tun {
 	int64_t hs_unix_ms;		/* when it ended */
 	uint32_t rekeys;
 };
+
+/* The e2e context of u's local identity: the node's, or its general node's. */
+struct e2e_ctx *cyd_tun_ctx(const struct cyd_tunnels *t, const struct cyd_tun *u);
 
 /* After any input or timer of u's handshake: install, send, or clean up. */
 void cyd_tun_progress(struct cyd_tunnels *t, struct cyd_tun *u);

@@ -35,6 +35,7 @@ cloud_enrol() {
 	cert = $D/ca.crt
 	key = $D/ca.key
 	crl = $D/crl.pem
+	policy = $D/policy.conf
 	[store]
 	path = $D/as.db
 	[vip]
