@@ -129,10 +129,16 @@ void cyd_relay_ctrl_input(struct cyd_tunnels *t, const uint8_t *pkt, size_t len)
 	int rc = -1;
 
 	for (u = t->list; u; u = u->next)
-		if (u->relay && (rc = trsc_input(&u->relay->c, pkt, len)) >= 0)
+		if (u->relay && ((rc = trsc_input(&u->relay->c, pkt, len)) >= 0 ||
+				 rc == TRSC_CHALLENGED))
 			break;
 	if (!u) {
 		cyd_metrics_relay_ctrl_dropped();
+		return;
+	}
+	if (rc == TRSC_CHALLENGED) {
+		/* Return routability: the next BIND carries the echo; send it now. */
+		send_bind(u->relay);
 		return;
 	}
 	if (rc > 0) {
