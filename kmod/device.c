@@ -148,11 +148,14 @@ static void cyph_dev_setup(struct net_device *dev)
 	dev->min_mtu = IPV4_MIN_MTU;
 	dev->max_mtu = CYPH_INNER_MAX_LEN;
 	/*
-	 * LLTX: transmit needs no device lock (tunnels and keys are RCU). The
-	 * sockets belong to the namespace that created them, so the device
-	 * stays where it was created.
+	 * LLTX: transmit needs no device lock (tunnels and keys are RCU).
+	 * The device may move to another namespace (`ip link set DEV netns
+	 * NS`, how a container gets a tunnel): its UDP sockets stay in the
+	 * namespace that created them, which is the underlay's; what crosses
+	 * between the two is scrubbed on the way (tx: the tunnel core, rx:
+	 * cyph_rx_reset()).
 	 */
-	dev->features |= NETIF_F_LLTX | NETIF_F_NETNS_LOCAL;
+	dev->features |= NETIF_F_LLTX;
 	/*
 	 * Take GSO packets and leave checksums to us: a 64 KiB TCP burst
 	 * crosses the stack once, is segmented once in ndo_start_xmit, and
