@@ -111,6 +111,36 @@ static void cyph_dev_no_linklocal(struct net_device *dev)
 #endif
 }
 
+/*
+ * A device gets a new IPv6 state when registered, and again in each
+ * namespace it moves to (NETDEV_REGISTER there): start each without a
+ * link-local address. Runs after addrconf's notifier, which creates it.
+ */
+static int cyph_netdev_event(struct notifier_block *nb, unsigned long event,
+			     void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	if (event == NETDEV_REGISTER && cyph_is_device(dev))
+		cyph_dev_no_linklocal(dev);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block cyph_netdev_notifier = {
+	.notifier_call = cyph_netdev_event,
+	.priority = ADDRCONF_NOTIFY_PRIORITY - 1,
+};
+
+int cyph_device_init(void)
+{
+	return register_netdevice_notifier(&cyph_netdev_notifier);
+}
+
+void cyph_device_exit(void)
+{
+	unregister_netdevice_notifier(&cyph_netdev_notifier);
+}
+
 static int cyph_newlink(struct net *src_net, struct net_device *dev,
 			struct nlattr *tb[], struct nlattr *data[],
 			struct netlink_ext_ack *extack)
@@ -120,7 +150,6 @@ static int cyph_newlink(struct net *src_net, struct net_device *dev,
 	err = register_netdevice(dev);
 	if (err)
 		return err;
-	cyph_dev_no_linklocal(dev);
 	pr_debug("cyphonic: %s created\n", dev->name);
 	return 0;
 }
