@@ -186,6 +186,12 @@ static void cyph_dev_setup(struct net_device *dev)
 	 */
 	dev->features |= NETIF_F_LLTX;
 	/*
+	 * Keep the route on packets handed to us: a packet no tunnel will
+	 * carry is answered with an ICMP error, which needs it. A packet
+	 * going into a tunnel lets go of it at once (cyph_tx_tunnel()).
+	 */
+	netif_keep_dst(dev);
+	/*
 	 * Take GSO packets and leave checksums to us: a 64 KiB TCP burst
 	 * crosses the stack once, is segmented once in ndo_start_xmit, and
 	 * its checksums are computed by the crypt workers in parallel.

@@ -568,6 +568,19 @@ static int cyph_nl_parse_vips(struct nlattr **tb, struct cyph_tunnel_cfg *cfg,
 	return 0;
 }
 
+/* Parse the request's TUNNEL nest into @tb; it must be there. */
+static int cyph_nl_tunnel_nest(struct genl_info *info, struct nlattr **tb)
+{
+	struct nlattr *nest = info->attrs[CYPHONIC_A_TUNNEL];
+
+	if (!nest) {
+		NL_SET_ERR_MSG(info->extack, "the TUNNEL nest is missing");
+		return -EINVAL;
+	}
+	return nla_parse_nested(tb, CYPHONIC_TUNNEL_A_MAX, nest,
+				cyph_tunnel_policy, info->extack);
+}
+
 /*
  * Parse the TUNNEL nest of NEW (@new) or SET. For other commands only
  * INDEX is read, with cyph_nl_tunnel_index().
@@ -581,12 +594,7 @@ static int cyph_nl_parse_tunnel(struct genl_info *info,
 	int err;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (!nest) {
-		NL_SET_ERR_MSG(extack, "the TUNNEL nest is missing");
-		return -EINVAL;
-	}
-	err = nla_parse_nested(tb, CYPHONIC_TUNNEL_A_MAX, nest,
-			       cyph_tunnel_policy, extack);
+	err = cyph_nl_tunnel_nest(info, tb);
 	if (err)
 		return err;
 	if (!tb[CYPHONIC_TUNNEL_A_INDEX]) {
@@ -618,12 +626,7 @@ static int cyph_nl_tunnel_index(struct genl_info *info, u32 *index)
 	struct nlattr *tb[CYPHONIC_TUNNEL_A_MAX + 1];
 	int err;
 
-	if (!nest) {
-		NL_SET_ERR_MSG(info->extack, "the TUNNEL nest is missing");
-		return -EINVAL;
-	}
-	err = nla_parse_nested(tb, CYPHONIC_TUNNEL_A_MAX, nest,
-			       cyph_tunnel_policy, info->extack);
+	err = cyph_nl_tunnel_nest(info, tb);
 	if (err)
 		return err;
 	if (!tb[CYPHONIC_TUNNEL_A_INDEX]) {
@@ -803,12 +806,7 @@ static int cyph_nl_tunnel_unreachable(struct sk_buff *skb,
 	bool has4, has6;
 	int err, i;
 
-	if (!nest) {
-		NL_SET_ERR_MSG(extack, "the TUNNEL nest is missing");
-		return -EINVAL;
-	}
-	err = nla_parse_nested(tb, CYPHONIC_TUNNEL_A_MAX, nest,
-			       cyph_tunnel_policy, extack);
+	err = cyph_nl_tunnel_nest(info, tb);
 	if (err)
 		return err;
 	for (i = 0; i <= CYPHONIC_TUNNEL_A_MAX; i++) {

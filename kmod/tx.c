@@ -92,6 +92,12 @@ void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 	struct cyph_key *key;
 	int err;
 
+	/*
+	 * The inner route is of no use from here on (the device keeps it
+	 * only for ICMP errors): drop it before segmentation would copy it
+	 * into every segment, and before the packet waits in the pipeline.
+	 */
+	skb_dst_drop(skb);
 	key = cyph_keyring_primary(&t->keys);
 	if (unlikely(!key)) {
 		why = CYPHONIC_STAT_TX_DROP_NO_KEY;

@@ -190,13 +190,6 @@ kill $mon_pid 2> /dev/null
 wait $mon_pid 2> /dev/null
 
 # Deleting the namespace destroys the device (seen by dynamic debug).
-ddebug() {
-	local c
-	for c in /proc/dynamic_debug/control /sys/kernel/debug/dynamic_debug/control; do
-		[ -w "$c" ] && echo "module cyphonic $1" > "$c" 2> /dev/null && return 0
-	done
-	return 1
-}
 destroyed() { dmesg | sed -n "/$1/,\$p" | grep -q 'cyphonic: cyphc destroyed'; }
 marker="parity: netns del $$ $(date +%s%N)"
 if ddebug +p; then
@@ -210,17 +203,6 @@ else
 	ip netns del $CTR
 	t_skip "deleting the namespace destroys the moved device" "no dynamic debug"
 fi
-# udp_bound NS PORT: some UDP socket in NS is bound to PORT (/proc, no exec)
-udp_bound() {
-	local hex l f
-	printf -v hex '%04X' "$2"
-	for f in udp udp6; do
-		while read -r -a l; do
-			[[ ${l[1]} == *":$hex" ]] && return 0
-		done < "/proc/${ANCHOR[$1]}/net/$f"
-	done
-	return 1
-}
 port_free() { ! udp_bound "$@"; }
 t_check "it let go of its sockets: the port is free again in the birth namespace" \
 	wait_until 10 port_free $NS_A $PCA
