@@ -377,12 +377,6 @@ static int cyph_send4(struct net_device *dev, struct sock *sk,
 		}
 		dst_cache_set_ip4(cache, &rt->dst, fl4.saddr);
 	}
-	/*
-	 * No skb->dev: the tunnel core would count the sealed length (tag
-	 * included) in the device's TX counters; the caller counts the inner
-	 * packet, the length the peer's RX counters see.
-	 */
-	skb->dev = NULL;
 	udp_tunnel_xmit_skb(rt, sk, skb, fl4.saddr, fl4.daddr, 0,
 			    ip4_dst_hoplimit(&rt->dst), 0, fl4.fl4_sport,
 			    fl4.fl4_dport, !net_eq(sock_net(sk), dev_net(dev)),
@@ -445,10 +439,7 @@ static int cyph_send6(struct net_device *dev, struct sock *sk,
 		}
 		dst_cache_set_ip6(cache, dst_e, &fl6.saddr);
 	}
-	/*
-	 * Consumes the skb; failures past this point are counted by the
-	 * stack. No device, as for IPv4: the caller counts the inner length.
-	 */
+	/* Consumes the skb; failures past this point are counted by the stack. */
 	udp_tunnel6_xmit_skb(dst_e, sk, skb, NULL, &fl6.saddr, &fl6.daddr, 0,
 			     ip6_dst_hoplimit(dst_e), 0, fl6.fl6_sport,
 			     fl6.fl6_dport, udp_get_no_check6_tx(sk));
@@ -458,7 +449,7 @@ static int cyph_send6(struct net_device *dev, struct sock *sk,
 /**
  * cyph_sock_send() - send an encapsulated packet to an underlay address
  * @cd: device
- * @skb: UDP payload; consumed on success only
+ * @skb: UDP payload; consumed on success only (its skb->dev is cleared)
  * @dst: destination; its family selects the socket
  * @src: the source to send from (none: routing picks); cleared here if
  *	 that address is no longer local
@@ -475,6 +466,14 @@ int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
 	struct cyph_sock *cs;
 	int err = -ENOTCONN;
 
+	/*
+	 * The packet is sent as the socket's own, from no device: the tunnel
+	 * core would otherwise count its sealed length (tag included) in
+	 * the device's TX counters, where the caller counts the inner length
+	 * the peer's RX counters see; and after a move to another namespace
+	 * the device is none of the socket namespace's business.
+	 */
+	skb->dev = NULL;
 	rcu_read_lock();
 	if (dst->sa.sa_family == AF_INET) {
 		cs = rcu_dereference(cd->sock4);

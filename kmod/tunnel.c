@@ -232,9 +232,11 @@ void cyph_tunnel_roam(struct cyph_tunnel *t, const union cyph_sockaddr *peer,
 	if (likely(!moved && cyph_src_equal(peer->sa.sa_family, &src, local)))
 		return;
 	write_seqlock_bh(&t->ep_lock);
-	t->endpoint = *peer;
+	if (moved) {
+		t->endpoint = *peer;
+		t->relay = 0;
+	}
 	t->src = *local;
-	t->relay = 0;
 	cyph_tunnel_forget_routes(t);
 	write_sequnlock_bh(&t->ep_lock);
 	if (moved)

@@ -615,7 +615,8 @@ static void tunnel_endpoint_roam(struct kunit *test)
 
 /*
  * The reply source follows the outer destination of what the peer sends,
- * without an endpoint event when only it changed; the TX stage forgets it
+ * without an endpoint event (nor leaving relay mode) when only it changed;
+ * the TX stage forgets it
  * only if it is still the one it tried; a new endpoint from user space
  * forgets it too.
  */
@@ -635,6 +636,8 @@ static void tunnel_reply_source(struct kunit *test)
 	cfg.endpoint.sin.sin_family = AF_INET;
 	cfg.endpoint.sin.sin_addr.s_addr = htonl(0xc0000201);
 	cfg.endpoint.sin.sin_port = htons(5000);
+	cfg.has_relay = true;
+	cfg.relay = 55;
 	KUNIT_ASSERT_EQ(test, tnew(cd, &cfg, NULL), 0);
 	t = cyph_tunnel_get_by_index(cd, 8);
 	KUNIT_ASSERT_NOT_NULL(test, t);
@@ -648,6 +651,8 @@ static void tunnel_reply_source(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, cyph_src_equal(AF_INET, &got, &a));
 	KUNIT_EXPECT_TRUE(test, cyph_sockaddr_equal(&ep, &cfg.endpoint));
 	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.ntf_endpoint), 0);
+	/* The same source (the relay) keeps relay mode. */
+	KUNIT_EXPECT_EQ(test, relay, 55U);
 
 	/* A stale forget (the peer moved to b meanwhile) changes nothing. */
 	cyph_tunnel_roam(t, &cfg.endpoint, &b);
