@@ -562,6 +562,27 @@ static void tunnel_keys_flush_staging(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, err, -ENOENT);
 }
 
+/* Tunnel @index (see tcfg()) to 192.0.2.1:5000 over relay 55, referenced. */
+static struct cyph_tunnel *relayed_tunnel(struct kunit *test,
+					  struct cyph_device *cd,
+					  struct cyph_tunnel_cfg *cfg,
+					  u32 index, u32 host)
+{
+	struct cyph_tunnel *t;
+
+	tcfg(cfg, index, host, true, false);
+	cfg->has_endpoint = true;
+	cfg->endpoint.sin.sin_family = AF_INET;
+	cfg->endpoint.sin.sin_addr.s_addr = htonl(0xc0000201);
+	cfg->endpoint.sin.sin_port = htons(5000);
+	cfg->has_relay = true;
+	cfg->relay = 55;
+	KUNIT_ASSERT_EQ(test, tnew(cd, cfg, NULL), 0);
+	t = cyph_tunnel_get_by_index(cd, index);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	return t;
+}
+
 /* Roaming follows the peer's new address once, and leaves relay mode. */
 static void tunnel_endpoint_roam(struct kunit *test)
 {
@@ -580,16 +601,7 @@ static void tunnel_endpoint_roam(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, cyph_tunnel_has_endpoint(t));
 	cyph_tunnel_put(t);
 
-	tcfg(&cfg, 7, 2, true, false);
-	cfg.has_endpoint = true;
-	cfg.endpoint.sin.sin_family = AF_INET;
-	cfg.endpoint.sin.sin_addr.s_addr = htonl(0xc0000201);
-	cfg.endpoint.sin.sin_port = htons(5000);
-	cfg.has_relay = true;
-	cfg.relay = 55;
-	KUNIT_ASSERT_EQ(test, tnew(cd, &cfg, NULL), 0);
-	t = cyph_tunnel_get_by_index(cd, 7);
-	KUNIT_ASSERT_NOT_NULL(test, t);
+	t = relayed_tunnel(test, cd, &cfg, 7, 2);
 	KUNIT_EXPECT_TRUE(test, cyph_tunnel_has_endpoint(t));
 	cyph_tunnel_endpoint(t, &ep, NULL, &relay);
 	KUNIT_EXPECT_TRUE(test, cyph_sockaddr_equal(&ep, &cfg.endpoint));
@@ -631,16 +643,7 @@ static void tunnel_reply_source(struct kunit *test)
 	u32 relay;
 	int err;
 
-	tcfg(&cfg, 8, 3, true, false);
-	cfg.has_endpoint = true;
-	cfg.endpoint.sin.sin_family = AF_INET;
-	cfg.endpoint.sin.sin_addr.s_addr = htonl(0xc0000201);
-	cfg.endpoint.sin.sin_port = htons(5000);
-	cfg.has_relay = true;
-	cfg.relay = 55;
-	KUNIT_ASSERT_EQ(test, tnew(cd, &cfg, NULL), 0);
-	t = cyph_tunnel_get_by_index(cd, 8);
-	KUNIT_ASSERT_NOT_NULL(test, t);
+	t = relayed_tunnel(test, cd, &cfg, 8, 3);
 	cyph_tunnel_endpoint(t, &ep, &got, &relay);
 	KUNIT_EXPECT_EQ(test, got.addr.ip4, 0U);
 
