@@ -34,12 +34,30 @@ union cyph_sockaddr {
 	struct sockaddr_in6 sin6;
 };
 
+/*
+ * The local underlay address a peer's packets arrived at: our source
+ * address when answering it (WireGuard's endpoint "src"), so that a
+ * multi-homed host answers from the address the peer contacted. Zero (or
+ * ::) means none: routing picks. The family is the endpoint's.
+ */
+struct cyph_src {
+	union cyph_vip addr;
+	int ifindex;		/* IPv6 link-local: the interface, else 0 */
+};
+
 static inline bool cyph_vip_equal(sa_family_t family, const union cyph_vip *a,
 				  const union cyph_vip *b)
 {
 	if (family == AF_INET)
 		return a->ip4 == b->ip4;
 	return ipv6_addr_equal(&a->ip6, &b->ip6);
+}
+
+static inline bool cyph_src_equal(sa_family_t family, const struct cyph_src *a,
+				  const struct cyph_src *b)
+{
+	return cyph_vip_equal(family, &a->addr, &b->addr) &&
+	       a->ifindex == b->ifindex;
 }
 
 static inline u32 cyph_vip_hash(sa_family_t family, const union cyph_vip *vip)

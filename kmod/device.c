@@ -112,6 +112,36 @@ static void cyph_dev_no_linklocal(struct net_device *dev)
 #endif
 }
 
+/*
+ * A device gets a new IPv6 state when registered, and again in each
+ * namespace it moves to (NETDEV_REGISTER there): start each without a
+ * link-local address. Runs after addrconf's notifier, which creates it.
+ */
+static int cyph_netdev_event(struct notifier_block *nb, unsigned long event,
+			     void *ptr)
+{
+	struct net_device *dev = netdev_notifier_info_to_dev(ptr);
+
+	if (event == NETDEV_REGISTER && cyph_is_device(dev))
+		cyph_dev_no_linklocal(dev);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block cyph_netdev_notifier = {
+	.notifier_call = cyph_netdev_event,
+	.priority = ADDRCONF_NOTIFY_PRIORITY - 1,
+};
+
+int cyph_device_init(void)
+{
+	return register_netdevice_notifier(&cyph_netdev_notifier);
+}
+
+void cyph_device_exit(void)
+{
+	unregister_netdevice_notifier(&cyph_netdev_notifier);
+}
+
 static int cyph_newlink(struct net *src_net, struct net_device *dev,
 			struct nlattr *tb[], struct nlattr *data[],
 			struct netlink_ext_ack *extack)
@@ -122,7 +152,6 @@ static int cyph_newlink(struct net *src_net, struct net_device *dev,
 	err = register_netdevice(dev);
 	if (err)
 		return err;
-	cyph_dev_no_linklocal(dev);
 	cyph_aead_warm(cd->cipher);
 	pr_debug("cyphonic: %s created\n", dev->name);
 	return 0;
@@ -151,11 +180,20 @@ static void cyph_dev_setup(struct net_device *dev)
 	dev->min_mtu = IPV4_MIN_MTU;
 	dev->max_mtu = CYPH_INNER_MAX_LEN;
 	/*
-	 * LLTX: transmit needs no device lock (tunnels and keys are RCU). The
-	 * sockets belong to the namespace that created them, so the device
-	 * stays where it was created.
+	 * LLTX: transmit needs no device lock (tunnels and keys are RCU).
+	 * The device may move to another namespace (`ip link set DEV netns
+	 * NS`, how a container gets a tunnel): its UDP sockets stay in the
+	 * namespace that created them, which is the underlay's; what crosses
+	 * between the two is scrubbed on the way (tx: the tunnel core, rx:
+	 * cyph_rx_reset()).
 	 */
-	dev->features |= NETIF_F_LLTX | NETIF_F_NETNS_LOCAL;
+	dev->features |= NETIF_F_LLTX;
+	/*
+	 * Keep the route on packets handed to us: a packet no tunnel will
+	 * carry is answered with an ICMP error, which needs it. A packet
+	 * going into a tunnel lets go of it at once (cyph_tx_tunnel()).
+	 */
+	netif_keep_dst(dev);
 	/*
 	 * Take GSO packets and leave checksums to us: a 64 KiB TCP burst
 	 * crosses the stack once, is segmented once in ndo_start_xmit, and

@@ -61,6 +61,9 @@ struct cyph_device {
 
 extern struct rtnl_link_ops cyph_link_ops;
 
+int cyph_device_init(void);
+void cyph_device_exit(void);
+
 static inline bool cyph_is_device(const struct net_device *dev)
 {
 	return dev->rtnl_link_ops == &cyph_link_ops;

@@ -27,9 +27,12 @@ static int __init cyph_mod_init(void)
 	err = cyph_pipeline_init();
 	if (err)
 		goto err_keys;
-	err = rtnl_link_register(&cyph_link_ops);
+	err = cyph_device_init();
 	if (err)
 		goto err_pipeline;
+	err = rtnl_link_register(&cyph_link_ops);
+	if (err)
+		goto err_device;
 	err = cyph_genl_init();
 	if (err)
 		goto err_link;
@@ -37,6 +40,8 @@ static int __init cyph_mod_init(void)
 
 err_link:
 	rtnl_link_unregister(&cyph_link_ops);
+err_device:
+	cyph_device_exit();
 err_pipeline:
 	cyph_pipeline_exit();
 err_keys:
@@ -51,6 +56,7 @@ static void __exit cyph_mod_exit(void)
 	 * may still send events on the family, which must outlive them.
 	 */
 	rtnl_link_unregister(&cyph_link_ops);
+	cyph_device_exit();
 	cyph_genl_exit();
 	cyph_aead_warm_cancel();
 	cyph_pipeline_exit();

@@ -274,7 +274,7 @@ static int cyph_nl_put_tunnel_ep(struct sk_buff *msg, struct cyph_tunnel *t)
 	union cyph_sockaddr ep;
 	u32 relay;
 
-	cyph_tunnel_endpoint(t, &ep, &relay);
+	cyph_tunnel_endpoint(t, &ep, NULL, &relay);
 	if (cyph_nl_put_endpoint(msg, &ep) ||
 	    nla_put_u32(msg, CYPHONIC_TUNNEL_A_RELAY, relay))
 		return -EMSGSIZE;
@@ -569,6 +569,19 @@ static int cyph_nl_parse_vips(struct nlattr **tb, struct cyph_tunnel_cfg *cfg,
 	return 0;
 }
 
+/* Parse the request's TUNNEL nest into @tb; it must be there. */
+static int cyph_nl_tunnel_nest(struct genl_info *info, struct nlattr **tb)
+{
+	struct nlattr *nest = info->attrs[CYPHONIC_A_TUNNEL];
+
+	if (!nest) {
+		NL_SET_ERR_MSG(info->extack, "the TUNNEL nest is missing");
+		return -EINVAL;
+	}
+	return nla_parse_nested(tb, CYPHONIC_TUNNEL_A_MAX, nest,
+				cyph_tunnel_policy, info->extack);
+}
+
 /*
  * Parse the TUNNEL nest of NEW (@new) or SET. For other commands only
  * INDEX is read, with cyph_nl_tunnel_index().
@@ -582,12 +595,7 @@ static int cyph_nl_parse_tunnel(struct genl_info *info,
 	int err;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (!nest) {
-		NL_SET_ERR_MSG(extack, "the TUNNEL nest is missing");
-		return -EINVAL;
-	}
-	err = nla_parse_nested(tb, CYPHONIC_TUNNEL_A_MAX, nest,
-			       cyph_tunnel_policy, extack);
+	err = cyph_nl_tunnel_nest(info, tb);
 	if (err)
 		return err;
 	if (!tb[CYPHONIC_TUNNEL_A_INDEX]) {
@@ -619,12 +627,7 @@ static int cyph_nl_tunnel_index(struct genl_info *info, u32 *index)
 	struct nlattr *tb[CYPHONIC_TUNNEL_A_MAX + 1];
 	int err;
 
-	if (!nest) {
-		NL_SET_ERR_MSG(info->extack, "the TUNNEL nest is missing");
-		return -EINVAL;
-	}
-	err = nla_parse_nested(tb, CYPHONIC_TUNNEL_A_MAX, nest,
-			       cyph_tunnel_policy, info->extack);
+	err = cyph_nl_tunnel_nest(info, tb);
 	if (err)
 		return err;
 	if (!tb[CYPHONIC_TUNNEL_A_INDEX]) {
@@ -790,6 +793,46 @@ static int cyph_nl_key_swap(struct sk_buff *skb, struct genl_info *info)
 
 	err = cyph_nl_tunnel_index(info, &index);
 	return err ?: cyph_tunnel_swap(info->user_ptr[0], index, info->extack);
+}
+
+/*
+ * TUNNEL { LOCAL4, REMOTE4 } or TUNNEL { LOCAL6, REMOTE6 }: no tunnel can
+ * be made for the pair; staging.c refuses its packets for a while.
+ */
+static int cyph_nl_tunnel_unreachable(struct sk_buff *skb,
+				      struct genl_info *info)
+{
+	struct nlattr *nest = info->attrs[CYPHONIC_A_TUNNEL];
+	struct netlink_ext_ack *extack = info->extack;
+	struct nlattr *tb[CYPHONIC_TUNNEL_A_MAX + 1];
+	struct cyph_pair pair4, pair6;
+	bool has4, has6;
+	int err, i;
+
+	err = cyph_nl_tunnel_nest(info, tb);
+	if (err)
+		return err;
+	for (i = 0; i <= CYPHONIC_TUNNEL_A_MAX; i++) {
+		if (tb[i] && i != CYPHONIC_TUNNEL_A_LOCAL4 &&
+		    i != CYPHONIC_TUNNEL_A_REMOTE4 &&
+		    i != CYPHONIC_TUNNEL_A_LOCAL6 &&
+		    i != CYPHONIC_TUNNEL_A_REMOTE6) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[i],
+					    "TUNNEL_UNREACHABLE takes one VIP pair only");
+			return -EINVAL;
+		}
+	}
+	err = cyph_nl_parse_pair(tb, AF_INET, &pair4, &has4, nest, extack) ?:
+	      cyph_nl_parse_pair(tb, AF_INET6, &pair6, &has6, nest, extack);
+	if (err)
+		return err;
+	if (has4 == has6) {
+		NL_SET_ERR_MSG_ATTR(extack, nest,
+				    "give one pair: LOCAL4+REMOTE4 or LOCAL6+REMOTE6");
+		return -EINVAL;
+	}
+	return cyph_staging_unreachable(info->user_ptr[0],
+					has4 ? &pair4 : &pair6, extack);
 }
 
 static int cyph_nl_tunnel_get(struct sk_buff *skb, struct genl_info *info)
@@ -1005,6 +1048,11 @@ static const struct genl_small_ops cyph_genl_ops[] = {
 	{
 		.cmd = CYPHONIC_CMD_KEY_SWAP,
 		.doit = cyph_nl_key_swap,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CYPHONIC_CMD_TUNNEL_UNREACHABLE,
+		.doit = cyph_nl_tunnel_unreachable,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

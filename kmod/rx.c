@@ -49,6 +49,31 @@ static void cyph_rx_outer_source(const struct sk_buff *skb,
 	}
 }
 
+/*
+ * The outer destination: the local address the peer sent to, and for an
+ * IPv6 link-local one the interface it arrived on. A multicast or
+ * broadcast destination is no address to answer from.
+ */
+static void cyph_rx_outer_dest(const struct sk_buff *skb,
+			       struct cyph_src *local)
+{
+	memset(local, 0, sizeof(*local));
+	if (ip_hdr(skb)->version == 4) {
+		__be32 daddr = ip_hdr(skb)->daddr;
+
+		if (!ipv4_is_multicast(daddr) && !ipv4_is_lbcast(daddr))
+			local->addr.ip4 = daddr;
+	} else {
+		const struct in6_addr *daddr = &ipv6_hdr(skb)->daddr;
+
+		if (ipv6_addr_is_multicast(daddr))
+			return;
+		local->addr.ip6 = *daddr;
+		local->ifindex = ipv6_iface_scope_id(daddr,
+						     cyph_cb((struct sk_buff *)skb)->iif);
+	}
+}
+
 /* Check the decrypted inner packet, trim padding, return its VIP pair. */
 static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair)
 {
@@ -107,6 +132,7 @@ void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 	enum cyphonic_stat why = cyph_cb(skb)->why;
 	struct cyph_key *key = cyph_cb(skb)->key;
 	union cyph_sockaddr src;
+	struct cyph_src local;
 	struct cyph_pair pair;
 
 	if (unlikely(why != CYPH_OK))
@@ -119,7 +145,8 @@ void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 	cyph_keyring_promote(&t->keys, key);
 	WRITE_ONCE(t->last_rx, get_jiffies_64());
 	cyph_rx_outer_source(skb, &src);
-	cyph_tunnel_roam(t, &src);
+	cyph_rx_outer_dest(skb, &local);
+	cyph_tunnel_roam(t, &src, &local);
 
 	__skb_pull(skb, CYPH_DATA_HDR_LEN);
 	if (pskb_trim(skb, skb->len - CYPHONIC_TAG_LEN) ||

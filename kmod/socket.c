@@ -15,6 +15,7 @@
 #include <linux/file.h>
 #include <linux/slab.h>
 #include <linux/udp.h>
+#include <net/addrconf.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
 #include <net/ip6_route.h>
@@ -309,33 +310,68 @@ void cyph_sock_release_all(struct cyph_device *cd)
 	cyph_sock_detach(cd, AF_INET6);
 }
 
-/* Refuse routes back into a cyphonic device: that would loop forever. */
-static bool cyph_route_loops(const struct net_device *out)
+/*
+ * A route out through the device itself would feed every packet back in,
+ * once more encapsulated, forever: refuse it (as WireGuard does). A route
+ * through another cyphonic device is a tunnel inside a tunnel, allowed.
+ */
+static bool cyph_route_loops(const struct net_device *dev,
+			     const struct net_device *out)
 {
-	return cyph_is_device(out);
+	return out == dev;
 }
 
-static int cyph_send4(struct net_device *dev, struct sock *sk,
-		      struct sk_buff *skb, const struct sockaddr_in *dst,
-		      struct dst_cache *cache)
+static void cyph_flow4(struct flowi4 *fl4, struct sock *sk,
+		       const struct sockaddr_in *dst, __be32 saddr)
 {
-	struct flowi4 fl4 = {
+	*fl4 = (struct flowi4){
 		.daddr = dst->sin_addr.s_addr,
-		.saddr = inet_sk(sk)->inet_saddr,
+		.saddr = inet_sk(sk)->inet_saddr ?: saddr,
 		.flowi4_oif = sk->sk_bound_dev_if,
 		.flowi4_mark = sk->sk_mark,
 		.flowi4_proto = IPPROTO_UDP,
 		.fl4_sport = inet_sk(sk)->inet_sport,
 		.fl4_dport = dst->sin_port,
 	};
+}
+
+/*
+ * Route from the address the peer contacted. Once that address is gone
+ * the lookup fails (-ENETUNREACH for a source that is no longer local):
+ * forget it and let routing pick, as WireGuard does with its endpoint's
+ * source. The caller's route cache holds no route for the old source (an
+ * address deletion invalidates cached routes).
+ */
+static struct rtable *cyph_route4(struct sock *sk, struct flowi4 *fl4,
+				  const struct sockaddr_in *dst,
+				  struct cyph_src *src)
+{
 	struct rtable *rt;
 
+	cyph_flow4(fl4, sk, dst, src->addr.ip4);
+	rt = ip_route_output_flow(sock_net(sk), fl4, sk);
+	if (IS_ERR(rt) && src->addr.ip4 && !inet_sk(sk)->inet_saddr) {
+		src->addr.ip4 = 0;
+		cyph_flow4(fl4, sk, dst, 0);
+		rt = ip_route_output_flow(sock_net(sk), fl4, sk);
+	}
+	return rt;
+}
+
+static int cyph_send4(struct net_device *dev, struct sock *sk,
+		      struct sk_buff *skb, const struct sockaddr_in *dst,
+		      struct cyph_src *src, struct dst_cache *cache)
+{
+	struct flowi4 fl4;
+	struct rtable *rt;
+
+	cyph_flow4(&fl4, sk, dst, src->addr.ip4);
 	rt = dst_cache_get_ip4(cache, &fl4.saddr);
 	if (!rt) {
-		rt = ip_route_output_flow(sock_net(sk), &fl4, sk);
+		rt = cyph_route4(sk, &fl4, dst, src);
 		if (IS_ERR(rt))
 			return PTR_ERR(rt);
-		if (cyph_route_loops(rt->dst.dev)) {
+		if (cyph_route_loops(dev, rt->dst.dev)) {
 			ip_rt_put(rt);
 			return -ELOOP;
 		}
@@ -348,35 +384,63 @@ static int cyph_send4(struct net_device *dev, struct sock *sk,
 	return 0;
 }
 
-static int cyph_send6(struct net_device *dev, struct sock *sk,
-		      struct sk_buff *skb, const struct sockaddr_in6 *dst,
-		      struct dst_cache *cache)
+#if IS_ENABLED(CONFIG_IPV6)
+/* A remembered IPv6 source that is no longer local is forgotten. */
+static void cyph_src6_check(struct sock *sk, struct cyph_src *src)
 {
-	struct flowi6 fl6 = {
+	if (!ipv6_addr_any(&src->addr.ip6) &&
+	    !ipv6_chk_addr(sock_net(sk), &src->addr.ip6, NULL, 0))
+		memset(src, 0, sizeof(*src));
+}
+#else
+static void cyph_src6_check(struct sock *sk, struct cyph_src *src)
+{
+}
+#endif
+
+static void cyph_flow6(struct flowi6 *fl6, struct sock *sk,
+		       const struct sockaddr_in6 *dst,
+		       const struct cyph_src *src)
+{
+	bool bound = !ipv6_addr_any(&sk->sk_v6_rcv_saddr);
+
+	*fl6 = (struct flowi6){
 		.daddr = dst->sin6_addr,
-		.saddr = sk->sk_v6_rcv_saddr,
-		.flowi6_oif = sk->sk_bound_dev_if ?: dst->sin6_scope_id,
+		.saddr = bound ? sk->sk_v6_rcv_saddr : src->addr.ip6,
+		.flowi6_oif = sk->sk_bound_dev_if ?: dst->sin6_scope_id ?:
+			      (bound ? 0 : src->ifindex),
 		.flowi6_mark = sk->sk_mark,
 		.flowi6_proto = IPPROTO_UDP,
 		.fl6_sport = inet_sk(sk)->inet_sport,
 		.fl6_dport = dst->sin6_port,
 	};
-	struct dst_entry *dst_e;
+}
 
+static int cyph_send6(struct net_device *dev, struct sock *sk,
+		      struct sk_buff *skb, const struct sockaddr_in6 *dst,
+		      struct cyph_src *src, struct dst_cache *cache)
+{
+	struct dst_entry *dst_e;
+	struct flowi6 fl6;
+
+	cyph_flow6(&fl6, sk, dst, src);
 	dst_e = dst_cache_get_ip6(cache, &fl6.saddr);
 	if (!dst_e) {
+		/* The route lookup does not check that a given source is ours. */
+		cyph_src6_check(sk, src);
+		cyph_flow6(&fl6, sk, dst, src);
 		dst_e = ipv6_stub->ipv6_dst_lookup_flow(sock_net(sk), sk, &fl6,
 							NULL);
 		if (IS_ERR(dst_e))
 			return PTR_ERR(dst_e);
-		if (cyph_route_loops(dst_e->dev)) {
+		if (cyph_route_loops(dev, dst_e->dev)) {
 			dst_release(dst_e);
 			return -ELOOP;
 		}
 		dst_cache_set_ip6(cache, dst_e, &fl6.saddr);
 	}
 	/* Consumes the skb; failures past this point are counted by the stack. */
-	udp_tunnel6_xmit_skb(dst_e, sk, skb, dev, &fl6.saddr, &fl6.daddr, 0,
+	udp_tunnel6_xmit_skb(dst_e, sk, skb, NULL, &fl6.saddr, &fl6.daddr, 0,
 			     ip6_dst_hoplimit(dst_e), 0, fl6.fl6_sport,
 			     fl6.fl6_dport, udp_get_no_check6_tx(sk));
 	return 0;
@@ -385,29 +449,41 @@ static int cyph_send6(struct net_device *dev, struct sock *sk,
 /**
  * cyph_sock_send() - send an encapsulated packet to an underlay address
  * @cd: device
- * @skb: UDP payload; consumed on success only
+ * @skb: UDP payload; consumed on success only (its skb->dev is cleared)
  * @dst: destination; its family selects the socket
- * @cache: the tunnel's route cache for @dst, used on one CPU at a time
+ * @src: the source to send from (none: routing picks); cleared here if
+ *	 that address is no longer local
+ * @cache: the tunnel's route cache for @dst and @src, used on one CPU at a
+ *	   time
  *
- * Return: 0, -ENOTCONN if the device has no socket of that family, or
- * another errno if no route was found.
+ * Return: 0, -ENOTCONN if the device has no socket of that family, -ELOOP
+ * if the route leads back into @cd, or another errno if no route was found.
  */
 int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
-		   const union cyph_sockaddr *dst, struct dst_cache *cache)
+		   const union cyph_sockaddr *dst, struct cyph_src *src,
+		   struct dst_cache *cache)
 {
 	struct cyph_sock *cs;
 	int err = -ENOTCONN;
 
+	/*
+	 * The packet is sent as the socket's own, from no device: the tunnel
+	 * core would otherwise count its sealed length (tag included) in
+	 * the device's TX counters, where the caller counts the inner length
+	 * the peer's RX counters see; and after a move to another namespace
+	 * the device is none of the socket namespace's business.
+	 */
+	skb->dev = NULL;
 	rcu_read_lock();
 	if (dst->sa.sa_family == AF_INET) {
 		cs = rcu_dereference(cd->sock4);
 		if (cs)
-			err = cyph_send4(cd->dev, cs->sk, skb, &dst->sin,
+			err = cyph_send4(cd->dev, cs->sk, skb, &dst->sin, src,
 					 cache);
 	} else if (dst->sa.sa_family == AF_INET6) {
 		cs = rcu_dereference(cd->sock6);
 		if (cs)
-			err = cyph_send6(cd->dev, cs->sk, skb, &dst->sin6,
+			err = cyph_send6(cd->dev, cs->sk, skb, &dst->sin6, src,
 					 cache);
 	}
 	rcu_read_unlock();

@@ -36,7 +36,8 @@ void cyph_sock_install(struct cyph_device *cd, sa_family_t family,
 void cyph_sock_release_all(struct cyph_device *cd);
 void cyph_sock_detach(struct cyph_device *cd, sa_family_t family);
 int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
-		   const union cyph_sockaddr *dst, struct dst_cache *cache);
+		   const union cyph_sockaddr *dst, struct cyph_src *src,
+		   struct dst_cache *cache);
 u16 cyph_sock_port(struct cyph_device *cd, sa_family_t family);
 
 #endif /* _CYPH_SOCKET_H */

@@ -6,10 +6,17 @@
  * by a timer, so a flood of packets to unknown peers costs a fixed amount
  * of memory whatever their size. A GSO packet is segmented first: a 64 KiB
  * burst is charged for what it holds and staged as far as there is room.
+ *
+ * A packet that can never be delivered (staged until the timeout, from no
+ * local identity, or for a pair user space declared unreachable) is
+ * answered with an ICMP host (ICMPv6 address) unreachable, so that its
+ * sender fails fast instead of waiting for its own timeout.
  */
 
+#include <linux/icmpv6.h>
 #include <linux/jiffies.h>
 #include <linux/slab.h>
+#include <net/icmp.h>
 
 #include "device.h"
 #include "events.h"
@@ -24,6 +31,9 @@ struct cyph_staged {
 	struct sk_buff_head queue;
 	unsigned int bytes;		/* truesize of the queue */
 	unsigned long last_ntf;		/* jiffies of the last event */
+	/* user space said no tunnel can be made: refuse until @until */
+	bool unreachable;
+	unsigned long until;
 };
 
 struct cyph_staged_cb {
@@ -96,6 +106,34 @@ static void cyph_staged_free(struct cyph_staging *st, struct cyph_staged *s,
 	kfree(s);
 }
 
+static bool cyph_staged_refused(struct cyph_staged *s)
+{
+	if (s->unreachable && time_after_eq(jiffies, s->until))
+		s->unreachable = false;
+	return s->unreachable;
+}
+
+/*
+ * Drop an undeliverable packet, telling its sender. The packet still has
+ * the route it came with (staging keeps it for this), which ICMP needs to
+ * pick the error's source; the ICMP code rate-limits what it sends.
+ */
+static void cyph_staging_reject(struct cyph_device *cd, struct sk_buff *skb,
+				enum cyphonic_stat why)
+{
+	bool sent = true;
+
+	if (skb->protocol == htons(ETH_P_IP))
+		icmp_ndo_send(skb, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, 0);
+	else if (skb->protocol == htons(ETH_P_IPV6))
+		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH, 0);
+	else
+		sent = false;
+	if (sent)
+		cyph_count(cd, NULL, CYPHONIC_STAT_TX_ICMP_UNREACHABLE, 1);
+	cyph_drop(cd, NULL, why, skb);
+}
+
 static bool cyph_staged_ntf_due(struct cyph_staged *s)
 {
 	if (time_before(jiffies, s->last_ntf + CYPH_STAGED_NTF_INTERVAL))
@@ -120,16 +158,20 @@ static int cyph_staging_queue(struct cyph_staging *st, struct sk_buff *skb,
 		*notify = __ratelimit(&st->full_ntf);
 		return -ENOSPC;
 	}
+	if (cyph_staged_refused(s))
+		return -EHOSTUNREACH;
 	*notify = cyph_staged_ntf_due(s);
 	if (s->bytes + skb->truesize > CYPHONIC_STAGED_PAIR_BYTES ||
 	    st->bytes + skb->truesize > CYPHONIC_STAGED_BYTES)
 		return -ENOSPC;
 	/*
-	 * The route is looked up again when the packet finally goes, and a
-	 * packet that may wait for seconds must not hold its sender's send
-	 * buffer (ping's is a few packets small).
+	 * A packet that may wait for seconds must not hold its sender's send
+	 * buffer (ping's is a few packets small). Its route stays, with a
+	 * reference of its own, for the ICMP error if no tunnel comes; it is
+	 * looked up again when the packet finally goes.
 	 */
-	skb_dst_drop(skb);
+	if (!skb_dst_force(skb))
+		skb_dst_drop(skb);
 	skb_orphan(skb);
 	CYPH_STAGED_CB(skb)->since = jiffies;
 	__skb_queue_tail(&s->queue, skb);
@@ -160,6 +202,8 @@ static void cyph_staging_stage_one(struct cyph_device *cd, struct sk_buff *skb,
 
 	if (t)
 		cyph_tx_tunnel(t, skb);
+	else if (err == -EHOSTUNREACH)
+		cyph_staging_reject(cd, skb, CYPHONIC_STAT_TX_DROP_UNREACHABLE);
 	else if (err)
 		cyph_drop(cd, NULL, CYPHONIC_STAT_TX_DROP_STAGED_FULL, skb);
 	if (notify)
@@ -184,7 +228,8 @@ void cyph_staging_stage(struct cyph_device *cd, struct sk_buff *skb,
 	local = cyph_local_find(cd, pair->family, &pair->local);
 	rcu_read_unlock();
 	if (!local) {
-		cyph_drop(cd, NULL, CYPHONIC_STAT_TX_DROP_NO_TUNNEL, skb);
+		/* No tunnel can carry it: tunnels start at local identities. */
+		cyph_staging_reject(cd, skb, CYPHONIC_STAT_TX_DROP_NO_TUNNEL);
 		return;
 	}
 	if (!skb_is_gso(skb)) {
@@ -233,8 +278,12 @@ static void cyph_staging_expire(struct timer_list *timer)
 			__skb_queue_tail(&dead, skb);
 		}
 		if (!skb) {
-			cyph_staged_free(st, s, &dead);
-			continue;
+			/* Empty: kept only to refuse packets for a while. */
+			if (!cyph_staged_refused(s)) {
+				cyph_staged_free(st, s, &dead);
+				continue;
+			}
+			exp = s->until;
 		}
 		if (!rearm || time_before(exp, next))
 			next = exp;
@@ -245,7 +294,62 @@ static void cyph_staging_expire(struct timer_list *timer)
 	spin_unlock(&st->lock);
 
 	while ((skb = __skb_dequeue(&dead)))
-		cyph_drop(cd, NULL, CYPHONIC_STAT_TX_DROP_STAGED_TIMEOUT, skb);
+		cyph_staging_reject(cd, skb,
+				    CYPHONIC_STAT_TX_DROP_STAGED_TIMEOUT);
+}
+
+/**
+ * cyph_staging_unreachable() - user space cannot make a tunnel for a pair
+ * @cd: device
+ * @pair: (local VIP, remote VIP)
+ * @extack: error reporting
+ *
+ * Packets staged for @pair are rejected now, and new ones for
+ * CYPHONIC_STAGED_TIMEOUT_MS (TX_DROP_UNREACHABLE, with an ICMP error);
+ * the next packet after that is staged and notified again.
+ *
+ * Return: 0, -ENOENT if @pair's local VIP is no local identity's, or
+ * -ENOSPC if the staging table has no room for the pair.
+ */
+int cyph_staging_unreachable(struct cyph_device *cd,
+			     const struct cyph_pair *pair,
+			     struct netlink_ext_ack *extack)
+{
+	struct cyph_staging *st = &cd->staging;
+	struct cyph_staged *s;
+	struct sk_buff_head dead;
+	struct sk_buff *skb;
+	bool local;
+
+	rcu_read_lock();
+	local = cyph_local_find(cd, pair->family, &pair->local);
+	rcu_read_unlock();
+	if (!local) {
+		NL_SET_ERR_MSG(extack, "the local VIP is no local identity's");
+		return -ENOENT;
+	}
+	__skb_queue_head_init(&dead);
+	spin_lock_bh(&st->lock);
+	s = cyph_staged_find(st, pair) ?: cyph_staged_new(st, pair);
+	if (!s) {
+		spin_unlock_bh(&st->lock);
+		NL_SET_ERR_MSG(extack, "the staging table is full");
+		return -ENOSPC;
+	}
+	s->unreachable = true;
+	s->until = jiffies + CYPH_STAGED_TIMEOUT;
+	st->bytes -= s->bytes;
+	s->bytes = 0;
+	skb_queue_splice_tail_init(&s->queue, &dead);
+	if (!timer_pending(&st->timer))
+		mod_timer(&st->timer, s->until);
+	spin_unlock_bh(&st->lock);
+
+	local_bh_disable();
+	while ((skb = __skb_dequeue(&dead)))
+		cyph_staging_reject(cd, skb, CYPHONIC_STAT_TX_DROP_UNREACHABLE);
+	local_bh_enable();
+	return 0;
 }
 
 static void cyph_staging_take(struct cyph_staging *st,

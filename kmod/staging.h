@@ -6,6 +6,7 @@
 #define _CYPH_STAGING_H
 
 #include <linux/hashtable.h>
+#include <linux/netlink.h>
 #include <linux/ratelimit.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
@@ -31,6 +32,9 @@ struct cyph_staging {
 void cyph_staging_init(struct cyph_staging *st);
 void cyph_staging_stage(struct cyph_device *cd, struct sk_buff *skb,
 			const struct cyph_pair *pair);
+int cyph_staging_unreachable(struct cyph_device *cd,
+			     const struct cyph_pair *pair,
+			     struct netlink_ext_ack *extack);
 void cyph_staging_flush(struct cyph_device *cd, struct cyph_tunnel *t);
 void cyph_staging_purge(struct cyph_device *cd);
 

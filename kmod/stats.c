@@ -55,6 +55,8 @@ bool cyph_stat_per_tunnel(enum cyphonic_stat stat)
 	case CYPHONIC_STAT_TX_DROP_STAGED_FULL:
 	case CYPHONIC_STAT_TX_DROP_STAGED_TIMEOUT:
 	case CYPHONIC_STAT_TX_DROP_BAD_INNER:
+	case CYPHONIC_STAT_TX_DROP_UNREACHABLE:
+	case CYPHONIC_STAT_TX_ICMP_UNREACHABLE:
 		return false;
 	default:
 		return true;
@@ -109,6 +111,8 @@ static const struct cyph_drop_info cyph_drops[__CYPHONIC_STAT_MAX] = {
 	CYPH_TX(TX_DROP_KEY_EXHAUSTED, "tx_drop_key_exhausted", NOT_SPECIFIED),
 	CYPH_TX(TX_DROP_KEY_EXPIRED, "tx_drop_key_expired", NOT_SPECIFIED),
 	CYPH_TX(TX_DROP_NO_SOCKET, "tx_drop_no_socket", NO_SOCKET),
+	CYPH_TX(TX_DROP_ROUTE_LOOP, "tx_drop_route_loop", IP_OUTNOROUTES),
+	CYPH_TX(TX_DROP_UNREACHABLE, "tx_drop_unreachable", NEIGH_FAILED),
 };
 
 /* The kernel's drop reason for one of ours (NOT_SPECIFIED if none). */

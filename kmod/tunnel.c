@@ -156,19 +156,23 @@ struct dst_cache *cyph_tunnel_route(struct cyph_tunnel *t, sa_family_t family)
  * cyph_tunnel_endpoint() - a consistent snapshot of endpoint and relay
  * @t: tunnel
  * @ep: the endpoint
+ * @src: the local address to send from (see struct cyph_src), or NULL
  * @relay: its relay session, 0 for direct
  *
  * Return: a cookie for cyph_tunnel_endpoint_end(), which the TX serial
  * stage (the only user of the route caches) calls once it has sent to @ep.
  */
 unsigned int cyph_tunnel_endpoint(struct cyph_tunnel *t,
-				  union cyph_sockaddr *ep, u32 *relay)
+				  union cyph_sockaddr *ep,
+				  struct cyph_src *src, u32 *relay)
 {
 	unsigned int seq;
 
 	do {
 		seq = read_seqbegin(&t->ep_lock);
 		*ep = t->endpoint;
+		if (src)
+			*src = t->src;
 		*relay = t->relay;
 	} while (read_seqretry(&t->ep_lock, seq));
 	return seq;
@@ -185,7 +189,7 @@ bool cyph_tunnel_has_endpoint(struct cyph_tunnel *t)
 	union cyph_sockaddr ep;
 	u32 relay;
 
-	cyph_tunnel_endpoint(t, &ep, &relay);
+	cyph_tunnel_endpoint(t, &ep, NULL, &relay);
 	return ep.sa.sa_family != AF_UNSPEC;
 }
 
@@ -193,8 +197,11 @@ static void cyph_tunnel_set_endpoint(struct cyph_tunnel *t,
 				     const struct cyph_tunnel_cfg *cfg)
 {
 	write_seqlock_bh(&t->ep_lock);
-	if (cfg->has_endpoint)
+	if (cfg->has_endpoint) {
 		t->endpoint = cfg->endpoint;
+		/* Which of our addresses it will contact is not known yet. */
+		memset(&t->src, 0, sizeof(t->src));
+	}
 	if (cfg->has_relay)
 		t->relay = cfg->relay;
 	cyph_tunnel_forget_routes(t);
@@ -204,26 +211,53 @@ static void cyph_tunnel_set_endpoint(struct cyph_tunnel *t,
 /**
  * cyph_tunnel_roam() - follow the peer to the source of its latest packet
  * @t: tunnel
- * @src: outer source of an authenticated, non-replayed packet
+ * @peer: outer source of an authenticated, non-replayed packet
+ * @local: its outer destination, the local address the peer contacted:
+ *	   from now on the source of what we send to the peer
  *
  * While relaying, the endpoint is the relay, so a packet from any other
  * source came straight from the peer: the direct path works, leave relay
- * mode.
+ * mode. Context: the tunnel's RX serial stage.
  */
-void cyph_tunnel_roam(struct cyph_tunnel *t, const union cyph_sockaddr *src)
+void cyph_tunnel_roam(struct cyph_tunnel *t, const union cyph_sockaddr *peer,
+		      const struct cyph_src *local)
 {
 	union cyph_sockaddr cur;
+	struct cyph_src src;
+	bool moved;
 	u32 relay;
 
-	cyph_tunnel_endpoint(t, &cur, &relay);
-	if (likely(cyph_sockaddr_equal(&cur, src)))
+	cyph_tunnel_endpoint(t, &cur, &src, &relay);
+	moved = !cyph_sockaddr_equal(&cur, peer);
+	if (likely(!moved && cyph_src_equal(peer->sa.sa_family, &src, local)))
 		return;
 	write_seqlock_bh(&t->ep_lock);
-	t->endpoint = *src;
-	t->relay = 0;
+	if (moved) {
+		t->endpoint = *peer;
+		t->relay = 0;
+	}
+	t->src = *local;
 	cyph_tunnel_forget_routes(t);
 	write_sequnlock_bh(&t->ep_lock);
-	cyph_ntf_endpoint(t, src, 0);
+	if (moved)
+		cyph_ntf_endpoint(t, peer, 0);
+}
+
+/**
+ * cyph_tunnel_forget_src() - the local address the peer contacted is gone
+ * @t: tunnel
+ * @old: the source the TX serial stage tried, from its endpoint snapshot
+ *
+ * Routing picks the source from now on, until the peer's next packet
+ * (unless the peer moved on meanwhile and the source is already another).
+ * The route cache already holds the route looked up without a source.
+ */
+void cyph_tunnel_forget_src(struct cyph_tunnel *t, const struct cyph_src *old)
+{
+	write_seqlock_bh(&t->ep_lock);
+	if (cyph_src_equal(t->endpoint.sa.sa_family, &t->src, old))
+		memset(&t->src, 0, sizeof(t->src));
+	write_sequnlock_bh(&t->ep_lock);
 }
 
 /**

@@ -51,9 +51,10 @@ struct cyph_tunnel {
 	struct cyph_pair pair4;		/* (local VIP, remote VIP) */
 	struct cyph_pair pair6;
 
-	seqlock_t ep_lock;		/* endpoint and relay change together */
+	seqlock_t ep_lock;		/* endpoint, relay, src change together */
 	union cyph_sockaddr endpoint;
 	u32 relay;			/* relay session id, 0: direct */
+	struct cyph_src src;		/* our address the peer contacted */
 	/* routes to the endpoint, per family; only the TX serial stage uses them */
 	struct dst_cache route4;
 	struct dst_cache route6;
@@ -92,11 +93,14 @@ struct cyph_tunnel *cyph_tunnel_get_by_pair(struct cyph_device *cd,
 void cyph_tunnel_put(struct cyph_tunnel *t);
 
 unsigned int cyph_tunnel_endpoint(struct cyph_tunnel *t,
-				  union cyph_sockaddr *ep, u32 *relay);
+				  union cyph_sockaddr *ep,
+				  struct cyph_src *src, u32 *relay);
 void cyph_tunnel_endpoint_end(struct cyph_tunnel *t, unsigned int seq);
 struct dst_cache *cyph_tunnel_route(struct cyph_tunnel *t, sa_family_t family);
 bool cyph_tunnel_has_endpoint(struct cyph_tunnel *t);
-void cyph_tunnel_roam(struct cyph_tunnel *t, const union cyph_sockaddr *src);
+void cyph_tunnel_roam(struct cyph_tunnel *t, const union cyph_sockaddr *peer,
+		      const struct cyph_src *local);
+void cyph_tunnel_forget_src(struct cyph_tunnel *t, const struct cyph_src *old);
 bool cyph_tunnel_owns(const struct cyph_tunnel *t, const struct cyph_pair *pair);
 
 #endif /* _CYPH_TUNNEL_H */

@@ -92,6 +92,12 @@ void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 	struct cyph_key *key;
 	int err;
 
+	/*
+	 * The inner route is of no use from here on (the device keeps it
+	 * only for ICMP errors): drop it before segmentation would copy it
+	 * into every segment, and before the packet waits in the pipeline.
+	 */
+	skb_dst_drop(skb);
 	key = cyph_keyring_primary(&t->keys);
 	if (unlikely(!key)) {
 		why = CYPHONIC_STAT_TX_DROP_NO_KEY;
@@ -252,9 +258,13 @@ static void cyph_tx_reset(struct sk_buff *skb)
 }
 
 static void cyph_tx_send(struct cyph_tunnel *t, struct sk_buff *skb,
-			 const union cyph_sockaddr *ep, u32 relay)
+			 const union cyph_sockaddr *ep, struct cyph_src *src,
+			 u32 relay)
 {
-	/* The tunnel's tx_bytes count the inner packet, as before sealing. */
+	/*
+	 * Every TX counter, the device's included, counts the inner packet
+	 * as before sealing: what the peer's RX counters count on arrival.
+	 */
 	unsigned int len = skb->len - CYPH_DATA_MIN_LEN;
 	enum cyphonic_stat why = cyph_cb(skb)->why;
 	int err;
@@ -269,13 +279,15 @@ static void cyph_tx_send(struct cyph_tunnel *t, struct sk_buff *skb,
 	if (relay)
 		cyph_relay_hdr_init(skb_push(skb, CYPH_RELAY_HDR_LEN), relay);
 	cyph_tx_reset(skb);
-	err = cyph_sock_send(t->cd, skb, ep,
+	err = cyph_sock_send(t->cd, skb, ep, src,
 			     cyph_tunnel_route(t, ep->sa.sa_family));
 	if (unlikely(err)) {
 		why = err == -ENOTCONN ? CYPHONIC_STAT_TX_DROP_NO_SOCKET :
-					 CYPHONIC_STAT_TX_DROP_SEND_ERROR;
+		      err == -ELOOP ? CYPHONIC_STAT_TX_DROP_ROUTE_LOOP :
+				      CYPHONIC_STAT_TX_DROP_SEND_ERROR;
 		goto drop;
 	}
+	dev_sw_netstats_tx_add(t->cd->dev, 1, len);
 	cyph_count(t->cd, t, CYPHONIC_STAT_TX_PACKETS, 1);
 	cyph_count(t->cd, t, CYPHONIC_STAT_TX_BYTES, len);
 	return;
@@ -294,18 +306,23 @@ drop:
  */
 void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
 {
+	struct cyph_src src, tried;
 	struct sk_buff *skb, *next;
 	union cyph_sockaddr ep;
 	unsigned int seq;
 	u32 relay;
 
 	cyph_key_put(cyph_cb(head)->key);
-	seq = cyph_tunnel_endpoint(t, &ep, &relay);
+	seq = cyph_tunnel_endpoint(t, &ep, &src, &relay);
+	tried = src;
 	skb_list_walk_safe(head, skb, next) {
 		skb_mark_not_on_list(skb);
-		cyph_tx_send(t, skb, &ep, relay);
+		cyph_tx_send(t, skb, &ep, &src, relay);
 	}
 	cyph_tunnel_endpoint_end(t, seq);
+	/* The sender found the address the peer contacted gone. */
+	if (unlikely(!cyph_src_equal(ep.sa.sa_family, &src, &tried)))
+		cyph_tunnel_forget_src(t, &tried);
 	/* The unit's reference; the caller holds its own. */
 	cyph_tunnel_put(t);
 }

@@ -272,12 +272,87 @@ static void staging_not_local(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cd->staging.bytes, 0U);
 }
 
+/* Stage an IPv4 packet from the identity to 11.0.0.@host. */
+static void stage_ip(struct kunit *test, struct cyph_device *cd,
+		     const struct cyph_pair *pair)
+{
+	struct sk_buff *skb = alloc_skb(64, GFP_KERNEL);
+	struct iphdr *iph;
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	iph = skb_put_zero(skb, sizeof(*iph) + 8);
+	skb_reset_network_header(skb);
+	iph->version = 4;
+	iph->ihl = 5;
+	iph->ttl = 64;
+	iph->protocol = IPPROTO_UDP;
+	iph->tot_len = htons(skb->len);
+	iph->saddr = pair->local.ip4;
+	iph->daddr = pair->remote.ip4;
+	skb->protocol = htons(ETH_P_IP);
+	skb->dev = cd->dev;
+	local_bh_disable();
+	cyph_staging_stage(cd, skb, pair);
+	local_bh_enable();
+}
+
+/*
+ * User space says no tunnel can be made: the pair's staged packets go at
+ * once, each with an ICMP error, and so does every new one for a while,
+ * without an event; then the mark expires with the pair's entry.
+ */
+static void staging_unreachable(struct kunit *test)
+{
+	struct netlink_ext_ack extack = {};
+	struct cyph_device *cd = test->priv;
+	struct cyph_pair p, other;
+
+	pair_to(&p, 5);
+	stage_ip(test, cd, &p);
+	stage_ip(test, cd, &p);
+	stage_ip(test, cd, &p);
+	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.ntf_tunnel_needed), 1);
+	KUNIT_EXPECT_GT(test, cd->staging.bytes, 0U);
+
+	KUNIT_EXPECT_EQ(test, cyph_staging_unreachable(cd, &p, &extack), 0);
+	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_DROP_UNREACHABLE), 3ULL);
+	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_ICMP_UNREACHABLE), 3ULL);
+	KUNIT_EXPECT_EQ(test, cd->staging.bytes, 0U);
+	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 1U);
+
+	/* Refused at once, not staged, no new event (even a second later). */
+	msleep(1100);
+	stage_ip(test, cd, &p);
+	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_DROP_UNREACHABLE), 4ULL);
+	KUNIT_EXPECT_EQ(test, cd->staging.bytes, 0U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.ntf_tunnel_needed), 1);
+
+	/* Other pairs are not affected. */
+	pair_to(&other, 6);
+	stage_ip(test, cd, &other);
+	KUNIT_EXPECT_GT(test, cd->staging.bytes, 0U);
+
+	/* Only for a local identity's VIP. */
+	other.local.ip4 = htonl(0x0a000063);
+	KUNIT_EXPECT_EQ(test, cyph_staging_unreachable(cd, &other, &extack),
+			-ENOENT);
+
+	/* After the timeout the mark and its entry are gone: staged again. */
+	msleep(CYPHONIC_STAGED_TIMEOUT_MS + 500);
+	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 0U);
+	stage_ip(test, cd, &p);
+	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_DROP_UNREACHABLE), 4ULL);
+	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 1U);
+	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.ntf_tunnel_needed), 3);
+}
+
 static struct kunit_case staging_cases[] = {
 	KUNIT_CASE(staging_pair_bytes),
 	KUNIT_CASE(staging_device_bytes),
 	KUNIT_CASE(staging_gso_segmented),
 	KUNIT_CASE(staging_not_local),
 	KUNIT_CASE(staging_expiry_bytes),
+	KUNIT_CASE(staging_unreachable),
 	{}
 };
 

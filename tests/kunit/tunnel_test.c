@@ -562,11 +562,33 @@ static void tunnel_keys_flush_staging(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, err, -ENOENT);
 }
 
+/* Tunnel @index (see tcfg()) to 192.0.2.1:5000 over relay 55, referenced. */
+static struct cyph_tunnel *relayed_tunnel(struct kunit *test,
+					  struct cyph_device *cd,
+					  struct cyph_tunnel_cfg *cfg,
+					  u32 index, u32 host)
+{
+	struct cyph_tunnel *t;
+
+	tcfg(cfg, index, host, true, false);
+	cfg->has_endpoint = true;
+	cfg->endpoint.sin.sin_family = AF_INET;
+	cfg->endpoint.sin.sin_addr.s_addr = htonl(0xc0000201);
+	cfg->endpoint.sin.sin_port = htons(5000);
+	cfg->has_relay = true;
+	cfg->relay = 55;
+	KUNIT_ASSERT_EQ(test, tnew(cd, cfg, NULL), 0);
+	t = cyph_tunnel_get_by_index(cd, index);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	return t;
+}
+
 /* Roaming follows the peer's new address once, and leaves relay mode. */
 static void tunnel_endpoint_roam(struct kunit *test)
 {
 	struct cyph_device *cd = ((struct tenv *)test->priv)->cd;
 	union cyph_sockaddr ep, src = {};
+	const struct cyph_src none = {};
 	struct cyph_tunnel_cfg cfg;
 	struct cyph_tunnel *t;
 	u32 relay;
@@ -579,36 +601,81 @@ static void tunnel_endpoint_roam(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, cyph_tunnel_has_endpoint(t));
 	cyph_tunnel_put(t);
 
-	tcfg(&cfg, 7, 2, true, false);
-	cfg.has_endpoint = true;
-	cfg.endpoint.sin.sin_family = AF_INET;
-	cfg.endpoint.sin.sin_addr.s_addr = htonl(0xc0000201);
-	cfg.endpoint.sin.sin_port = htons(5000);
-	cfg.has_relay = true;
-	cfg.relay = 55;
-	KUNIT_ASSERT_EQ(test, tnew(cd, &cfg, NULL), 0);
-	t = cyph_tunnel_get_by_index(cd, 7);
-	KUNIT_ASSERT_NOT_NULL(test, t);
+	t = relayed_tunnel(test, cd, &cfg, 7, 2);
 	KUNIT_EXPECT_TRUE(test, cyph_tunnel_has_endpoint(t));
-	cyph_tunnel_endpoint(t, &ep, &relay);
+	cyph_tunnel_endpoint(t, &ep, NULL, &relay);
 	KUNIT_EXPECT_TRUE(test, cyph_sockaddr_equal(&ep, &cfg.endpoint));
 	KUNIT_EXPECT_EQ(test, relay, 55U);
 
 	/* Same source: nothing changes, no event. */
-	cyph_tunnel_roam(t, &cfg.endpoint);
+	cyph_tunnel_roam(t, &cfg.endpoint, &none);
 	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.ntf_endpoint), 0);
 
 	src.sin6.sin6_family = AF_INET6;
 	v6(&src.sin6.sin6_addr, 0x2001, 7);
 	src.sin6.sin6_port = htons(6000);
-	cyph_tunnel_roam(t, &src);
-	cyph_tunnel_endpoint(t, &ep, &relay);
+	cyph_tunnel_roam(t, &src, &none);
+	cyph_tunnel_endpoint(t, &ep, NULL, &relay);
 	KUNIT_EXPECT_TRUE(test, cyph_sockaddr_equal(&ep, &src));
 	KUNIT_EXPECT_EQ(test, relay, 0U);
 	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.ntf_endpoint), 1);
 	KUNIT_EXPECT_PTR_EQ(test, cyph_stub_calls.last_tunnel, t);
 	KUNIT_EXPECT_TRUE(test, cyph_sockaddr_equal(&cyph_stub_calls.last_endpoint,
 						    &src));
+	cyph_tunnel_put(t);
+}
+
+/*
+ * The reply source follows the outer destination of what the peer sends,
+ * without an endpoint event (nor leaving relay mode) when only it changed;
+ * the TX stage forgets it
+ * only if it is still the one it tried; a new endpoint from user space
+ * forgets it too.
+ */
+static void tunnel_reply_source(struct kunit *test)
+{
+	struct cyph_device *cd = ((struct tenv *)test->priv)->cd;
+	struct cyph_src a = {}, b = {}, got;
+	struct cyph_tunnel_cfg cfg;
+	struct netlink_ext_ack extack = {};
+	union cyph_sockaddr ep;
+	struct cyph_tunnel *t;
+	u32 relay;
+	int err;
+
+	t = relayed_tunnel(test, cd, &cfg, 8, 3);
+	cyph_tunnel_endpoint(t, &ep, &got, &relay);
+	KUNIT_EXPECT_EQ(test, got.addr.ip4, 0U);
+
+	a.addr.ip4 = htonl(0xc6336402);	/* 198.51.100.2 */
+	b.addr.ip4 = htonl(0xc6336403);
+	cyph_tunnel_roam(t, &cfg.endpoint, &a);
+	cyph_tunnel_endpoint(t, &ep, &got, &relay);
+	KUNIT_EXPECT_TRUE(test, cyph_src_equal(AF_INET, &got, &a));
+	KUNIT_EXPECT_TRUE(test, cyph_sockaddr_equal(&ep, &cfg.endpoint));
+	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.ntf_endpoint), 0);
+	/* The same source (the relay) keeps relay mode. */
+	KUNIT_EXPECT_EQ(test, relay, 55U);
+
+	/* A stale forget (the peer moved to b meanwhile) changes nothing. */
+	cyph_tunnel_roam(t, &cfg.endpoint, &b);
+	cyph_tunnel_forget_src(t, &a);
+	cyph_tunnel_endpoint(t, &ep, &got, &relay);
+	KUNIT_EXPECT_TRUE(test, cyph_src_equal(AF_INET, &got, &b));
+	cyph_tunnel_forget_src(t, &b);
+	cyph_tunnel_endpoint(t, &ep, &got, &relay);
+	KUNIT_EXPECT_EQ(test, got.addr.ip4, 0U);
+
+	cyph_tunnel_roam(t, &cfg.endpoint, &a);
+	cfg.endpoint.sin.sin_port = htons(5001);
+	mutex_lock(&cd->lock);
+	err = cyph_tunnel_set(cd, &(struct cyph_tunnel_cfg){
+		.index = 8, .has_endpoint = true, .endpoint = cfg.endpoint,
+	}, &extack);
+	mutex_unlock(&cd->lock);
+	KUNIT_EXPECT_EQ(test, err, 0);
+	cyph_tunnel_endpoint(t, &ep, &got, &relay);
+	KUNIT_EXPECT_EQ(test, got.addr.ip4, 0U);
 	cyph_tunnel_put(t);
 }
 
@@ -648,6 +715,7 @@ static struct kunit_case tunnel_cases[] = {
 	KUNIT_CASE(tunnel_owns),
 	KUNIT_CASE(tunnel_keys_flush_staging),
 	KUNIT_CASE(tunnel_endpoint_roam),
+	KUNIT_CASE(tunnel_reply_source),
 	KUNIT_CASE(tunnel_del_with_local),
 	{}
 };

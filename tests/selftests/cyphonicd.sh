@@ -25,17 +25,6 @@ trap cleanup EXIT
 
 W=$W4A	# the cloud's address, as site-a sees it (wan's a0)
 grep_log() { grep -q -- "$1" "$D/alice.log"; }
-# udp_bound NS PORT: some UDP socket of NS is bound to PORT (v4 or v6)
-udp_bound() {
-	local hex f l
-	printf -v hex '%04X' "$2"
-	for f in udp udp6; do
-		while read -r -a l; do
-			[[ ${l[1]} == *":$hex" ]] && return 0
-		done < "/proc/${ANCHOR[$1]}/net/$f"
-	done
-	return 1
-}
 dev_port() { jpick "$(show_json "$1")" "\"port$2\":([0-9]+)"; }
 no_udp() { ! udp_bound "$@"; }
 no_link() { ! ip -n "$1" link show "$2" > /dev/null 2>&1; }

@@ -287,6 +287,28 @@ link_rx_packets() {
 	return 1
 }
 
+# udp_bound NS PORT: some UDP socket of NS is bound to PORT (v4 or v6)
+udp_bound() {
+	local hex f l
+	printf -v hex '%04X' "$2"
+	for f in udp udp6; do
+		while read -r -a l; do
+			[[ ${l[1]} == *":$hex" ]] && return 0
+		done < "/proc/${ANCHOR[$1]}/net/$f"
+	done
+	return 1
+}
+
+# ddebug +p|-p: the module's dynamic debug messages (its "DEV created" /
+# "DEV destroyed" lines) on or off; fails if dynamic debug is unavailable
+ddebug() {
+	local c
+	for c in /proc/dynamic_debug/control /sys/kernel/debug/dynamic_debug/control; do
+		[ -w "$c" ] && echo "module cyphonic $1" > "$c" 2> /dev/null && return 0
+	done
+	return 1
+}
+
 # iperf_last FILE KEY: the last number after "KEY": in iperf3's JSON (the
 # end summary comes last), e.g. bytes of sum_received for TCP.
 iperf_last() {

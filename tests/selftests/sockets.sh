@@ -21,14 +21,6 @@ holder() {
 port4() { jpick "$(show_json "$1")" '"port4":([0-9]+)'; }
 port4_is() { [ "$(port4 "$1")" = "$2" ]; }
 no_holder() { ! holder "$1" > /dev/null; }
-# dynamic debug shows the module's "created"/"destroyed" lines, if available
-ddebug() {
-	local c
-	for c in /proc/dynamic_debug/control /sys/kernel/debug/dynamic_debug/control; do
-		[ -w "$c" ] && echo "module cyphonic $1" > "$c" 2> /dev/null && return 0
-	done
-	return 1
-}
 destroyed_since() { dmesg | sed -n "/$1/,\$p" | grep -c 'cyphonic: cyph0 destroyed'; }
 # both_destroyed MARKER: evaluated anew on each try of wait_until
 both_destroyed() { [ "$(destroyed_since "$1")" -ge 2 ]; }

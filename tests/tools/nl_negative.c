@@ -664,6 +664,33 @@ static void b_tunnel_priv(struct nl_msg *m)
 {
 	nla_nest_end(m, tunnel(m, MISSING_INDEX, FIX_L4, "10.97.0.3"));
 }
+/* TUNNEL { LOCAL4 l4, REMOTE4 r4 }: TUNNEL_UNREACHABLE's only form */
+static struct nlattr *vip_pair(struct nl_msg *m, const char *l4, const char *r4)
+{
+	struct nlattr *t;
+
+	put_dev(m);
+	t = nla_nest_start(m, CYPHONIC_A_TUNNEL);
+	put_ip4(m, CYPHONIC_TUNNEL_A_LOCAL4, l4);
+	put_ip4(m, CYPHONIC_TUNNEL_A_REMOTE4, r4);
+	return t;
+}
+static void b_unreach_not_local(struct nl_msg *m)
+{
+	nla_nest_end(m, vip_pair(m, "10.98.0.1", "10.98.0.2"));
+}
+static void b_unreach_two_pairs(struct nl_msg *m)
+{
+	struct nlattr *t = vip_pair(m, FIX_L4, "10.97.0.3");
+
+	put_ip6(m, CYPHONIC_TUNNEL_A_LOCAL6, FIX_L6);
+	put_ip6(m, CYPHONIC_TUNNEL_A_REMOTE6, "fd97::3");
+	nla_nest_end(m, t);
+}
+static void b_unreach_priv(struct nl_msg *m)
+{
+	nla_nest_end(m, vip_pair(m, FIX_L4, "10.97.0.3"));
+}
 static void b_del_fixture(struct nl_msg *m)
 {
 	nla_nest_end(m, tunnel(m, FIX_INDEX, NULL, NULL));
@@ -737,6 +764,10 @@ static const struct tcase cases[] = {
 	{ "FD4 not open", CYPHONIC_CMD_DEV_SET, 0, b_fd4_closed, E(EBADF), true },
 	{ "FD4 of an AF_INET6 UDP socket", CYPHONIC_CMD_DEV_SET, 0, b_fd4_v6, E(EINVAL, EAFNOSUPPORT), true },
 	{ "FD6 of an AF_INET UDP socket", CYPHONIC_CMD_DEV_SET, 0, b_fd6_v4, E(EINVAL, EAFNOSUPPORT), true },
+	{ "TUNNEL_UNREACHABLE with an INDEX", CYPHONIC_CMD_TUNNEL_UNREACHABLE, 0, b_tunnel_priv, E(EINVAL), true },
+	{ "TUNNEL_UNREACHABLE without a pair", CYPHONIC_CMD_TUNNEL_UNREACHABLE, 0, b_dev_only, E(EINVAL), true },
+	{ "TUNNEL_UNREACHABLE with two pairs", CYPHONIC_CMD_TUNNEL_UNREACHABLE, 0, b_unreach_two_pairs, E(EINVAL), true },
+	{ "TUNNEL_UNREACHABLE of no local identity", CYPHONIC_CMD_TUNNEL_UNREACHABLE, 0, b_unreach_not_local, E(ENOENT), true },
 	/* Refused by the genetlink core, which sets no extack message. */
 	{ "unknown command", CYPHONIC_CMD_MAX + 1, 0, b_dev_only, E(EOPNOTSUPP), false },
 	{ "notification sent as request", CYPHONIC_CMD_TUNNEL_NEEDED_NTF, 0, b_dev_only, E(EOPNOTSUPP), false },
@@ -753,6 +784,7 @@ static const struct tcase priv_cases[] = {
 	{ "TUNNEL_GET dump", CYPHONIC_CMD_TUNNEL_GET, NLM_F_DUMP, b_dev_only, E(EPERM), false },
 	{ "TUNNEL_DEL", CYPHONIC_CMD_TUNNEL_DEL, 0, b_del_fixture, E(EPERM), false },
 	{ "KEY_SWAP", CYPHONIC_CMD_KEY_SWAP, 0, b_del_fixture, E(EPERM), false },
+	{ "TUNNEL_UNREACHABLE", CYPHONIC_CMD_TUNNEL_UNREACHABLE, 0, b_unreach_priv, E(EPERM), false },
 };
 
 static const char *errname(int e)

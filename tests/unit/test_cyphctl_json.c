@@ -105,7 +105,7 @@ static void test_stat_names(void)
 	}
 	TAP_CHECK(named == CYPHONIC_STAT_MAX, "every counter has a name");
 	TAP_CHECK(unique, "counter names are unique");
-	TAP_CHECK(drops == 23, "23 drop counters (%u)", drops);
+	TAP_CHECK(drops == 25, "25 drop counters (%u)", drops);
 	TAP_CHECK(!strcmp(stat_name(CYPHONIC_STAT_RX_DROP_AUTH), "rx_drop_auth"),
 		  "rx_drop_auth name");
 	TAP_CHECK(!stat_is_drop(CYPHONIC_STAT_RX_CONTROL), "rx_control is no drop");
@@ -121,7 +121,8 @@ static const char *const want_names[CYPHONIC_STAT_MAX + 1] = {
 	"tx_drop_no_endpoint", "tx_drop_bad_inner", "tx_drop_queue_full",
 	"tx_drop_send_error", "tx_drop_key_exhausted", "tx_drop_key_expired",
 	"rx_drop_key_expired", "tx_drop_no_socket", "rx_drop_too_long",
-	"tx_drop_queue_share", "rx_drop_queue_share",
+	"tx_drop_queue_share", "rx_drop_queue_share", "tx_drop_route_loop",
+	"tx_drop_unreachable", "tx_icmp_unreachable",
 };
 
 /* The stats object with every counter 0 except one. */

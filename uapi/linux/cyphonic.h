@@ -112,6 +112,18 @@
  *            TX_LIMIT, RETIRED_MS }..., LAST_RX_MS, STATS }
  *   Key material is never returned.
  *
+ * CYPHONIC_CMD_TUNNEL_UNREACHABLE (do)
+ *   TUNNEL { LOCAL4, REMOTE4 } or TUNNEL { LOCAL6, REMOTE6 }: user space
+ *   found that no tunnel can be made for this pair (the answer to a
+ *   TUNNEL_NEEDED_NTF it cannot satisfy, e.g. the route direction failed).
+ *   The packets staged for the pair are dropped at once with an ICMP (v6:
+ *   ICMPv6) host/address unreachable to their sender (TX_DROP_UNREACHABLE,
+ *   TX_ICMP_UNREACHABLE), and for CYPHONIC_STAGED_TIMEOUT_MS so is every
+ *   new packet for the pair, without staging or TUNNEL_NEEDED_NTF; after
+ *   that the next packet is staged and notified again (a retry). A tunnel
+ *   for the pair (TUNNEL_NEW) lifts it at once. -ENOENT if the local VIP is
+ *   no local identity's, -ENOSPC if the staging table is full.
+ *
  * CYPHONIC_CMD_KEY_SWAP (do)
  *   TUNNEL { INDEX }: the next key becomes primary (TX switches to it) and
  *   the old primary stays as next, retired, for packets still in flight. The
@@ -141,7 +153,11 @@
  *   are staged (GSO packets segmented first; CYPHONIC_STAGED_PAIR_BYTES of
  *   skb memory per pair, CYPHONIC_STAGED_BYTES and CYPHONIC_STAGED_PAIRS
  *   pairs per device, for CYPHONIC_STAGED_TIMEOUT_MS) and sent when a tunnel
- *   for the pair gets a key; the rest are dropped and counted.
+ *   for the pair gets a key; the rest are dropped and counted. A packet
+ *   still staged at the timeout is dropped (TX_DROP_STAGED_TIMEOUT) with an
+ *   ICMP host (ICMPv6 address) unreachable to its sender, so applications
+ *   fail fast; so is a packet whose source VIP is no local identity's
+ *   (TX_DROP_NO_TUNNEL). See also TUNNEL_UNREACHABLE.
  *
  * CYPHONIC_CMD_KEY_LIMIT_NTF
  *   IFINDEX, TUNNEL { INDEX, KEY { SLOT, ID, TX_COUNTER, AGE_MS, TX_LIMIT } }
@@ -261,6 +277,7 @@ enum cyphonic_cmd {
 	CYPHONIC_CMD_KEY_LIMIT_NTF,
 	CYPHONIC_CMD_ENDPOINT_NTF,
 	CYPHONIC_CMD_KEY_PROMOTED_NTF,
+	CYPHONIC_CMD_TUNNEL_UNREACHABLE,
 	__CYPHONIC_CMD_MAX
 };
 #define CYPHONIC_CMD_MAX (__CYPHONIC_CMD_MAX - 1)
@@ -387,6 +404,9 @@ enum cyphonic_stat {
 	CYPHONIC_STAT_RX_DROP_TOO_LONG,	  /* DATA longer than any inner packet */
 	CYPHONIC_STAT_TX_DROP_QUEUE_SHARE, /* tunnel over its share of the queue */
 	CYPHONIC_STAT_RX_DROP_QUEUE_SHARE, /* tunnel over its share of the queue */
+	CYPHONIC_STAT_TX_DROP_ROUTE_LOOP, /* endpoint routed via this device */
+	CYPHONIC_STAT_TX_DROP_UNREACHABLE, /* user space: no tunnel can be made */
+	CYPHONIC_STAT_TX_ICMP_UNREACHABLE, /* ICMP errors sent for undeliverable */
 	__CYPHONIC_STAT_MAX
 };
 #define CYPHONIC_STAT_MAX (__CYPHONIC_STAT_MAX - 1)

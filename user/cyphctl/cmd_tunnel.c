@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* `cyphctl tunnel add|set|swap|del`: tunnels and their keys. */
+/*
+ * `cyphctl tunnel add|set|swap|del`: tunnels and their keys;
+ * `cyphctl tunnel unreachable`: no tunnel can be made for a VIP pair.
+ */
 #include <string.h>
 
 #include "commands.h"
@@ -33,12 +36,16 @@ static const char *const set_kws[] = {
 	"tx-key-file", "rx-key", "rx-key-file", NULL,
 };
 static const char *const index_kws[] = { "index", NULL };
+static const char *const pair_kws[] = {
+	"local4", "remote4", "local6", "remote6", NULL,
+};
 
 static const struct subcommand subcommands[] = {
 	{ "add", CYPHONIC_CMD_TUNNEL_NEW, add_kws },
 	{ "set", CYPHONIC_CMD_TUNNEL_SET, set_kws },
 	{ "swap", CYPHONIC_CMD_KEY_SWAP, index_kws },
 	{ "del", CYPHONIC_CMD_TUNNEL_DEL, index_kws },
+	{ "unreachable", CYPHONIC_CMD_TUNNEL_UNREACHABLE, pair_kws },
 	{ NULL, 0, NULL },
 };
 
@@ -113,6 +120,14 @@ static int check_args(const struct subcommand *sub, const struct tunnel_args *a)
 {
 	const char *cmd = sub->name;
 
+	if (sub->cmd == CYPHONIC_CMD_TUNNEL_UNREACHABLE) {
+		if (check_pair(cmd, a, "local4", "remote4") ||
+		    check_pair(cmd, a, "local6", "remote6"))
+			return -1;
+		if (seen(a, "local4") == seen(a, "local6"))
+			return cmd_error(cmd, "one VIP pair is required (local4 and remote4, or local6 and remote6)");
+		return 0;
+	}
 	if (!seen(a, "index"))
 		return cmd_error(cmd, "index is required");
 	if (has_key(a) &&
@@ -159,7 +174,8 @@ static int put_tunnel(struct nl_msg *msg, const struct tunnel_args *a)
 {
 	struct nlattr *t = nla_nest_start(msg, CYPHONIC_A_TUNNEL);
 
-	if (!t || nla_put_u32(msg, CYPHONIC_TUNNEL_A_INDEX, a->index) ||
+	if (!t || (seen(a, "index") &&
+		   nla_put_u32(msg, CYPHONIC_TUNNEL_A_INDEX, a->index)) ||
 	    (seen(a, "peer-index") &&
 	     nla_put_u32(msg, CYPHONIC_TUNNEL_A_PEER_INDEX, a->peer_index)) ||
 	    PUT_IF(msg, a, "local4", CYPHONIC_TUNNEL_A_LOCAL4, a->local4) ||
@@ -182,6 +198,7 @@ static const char *const cmd_names[] = {
 	[CYPHONIC_CMD_TUNNEL_SET] = "TUNNEL_SET",
 	[CYPHONIC_CMD_KEY_SWAP] = "KEY_SWAP",
 	[CYPHONIC_CMD_TUNNEL_DEL] = "TUNNEL_DEL",
+	[CYPHONIC_CMD_TUNNEL_UNREACHABLE] = "TUNNEL_UNREACHABLE",
 };
 
 static int send_tunnel(struct cy_nl *nl, const struct subcommand *sub,
@@ -236,6 +253,7 @@ int cmd_tunnel(int argc, char **argv)
 {
 	static const char *const full_names[] = {
 		"tunnel add", "tunnel set", "tunnel swap", "tunnel del",
+		"tunnel unreachable",
 	};
 	struct tunnel_args a;
 	struct subcommand sub;
@@ -248,7 +266,7 @@ int cmd_tunnel(int argc, char **argv)
 		if (!strcmp(argv[0], subcommands[i].name))
 			break;
 	if (!subcommands[i].name) {
-		cmd_error("tunnel", "unknown subcommand \"%s\" (expected add, set, swap or del)",
+		cmd_error("tunnel", "unknown subcommand \"%s\" (expected add, set, swap, del or unreachable)",
 			  argv[0]);
 		return usage_error("tunnel");
 	}

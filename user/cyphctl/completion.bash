@@ -78,7 +78,7 @@ _cyphctl()
 	tunnel)
 		sub=${COMP_WORDS[2]}
 		if ((COMP_CWORD == 2)); then
-			COMPREPLY=($(compgen -W 'add set swap del' -- "$cur"))
+			COMPREPLY=($(compgen -W 'add set swap del unreachable' -- "$cur"))
 		elif ((COMP_CWORD == 3)); then
 			COMPREPLY=($(compgen -W "$(_cyphctl_devices)" -- "$cur"))
 		else
@@ -88,6 +88,7 @@ _cyphctl()
 			set) _cyphctl_kw 4 index endpoint relay slot key-id tx-key \
 				tx-key-file rx-key rx-key-file ;;
 			swap | del) _cyphctl_kw 4 index ;;
+			unreachable) _cyphctl_kw 4 local4 remote4 local6 remote6 ;;
 			esac
 		fi ;;
 	monitor)

@@ -52,7 +52,8 @@ const struct command commands[] = {
 	  "cyphctl tunnel set DEV index N [endpoint E] [relay ID|none]\n"
 	  "                  [slot primary|next key-id K tx-key .. rx-key ..]\n"
 	  "cyphctl tunnel swap DEV index N\n"
-	  "cyphctl tunnel del DEV index N\n",
+	  "cyphctl tunnel del DEV index N\n"
+	  "cyphctl tunnel unreachable DEV local4 A remote4 A | local6 A remote6 A\n",
 	  "index N        our receiver index for the tunnel (non-zero, unique)\n"
 	  "peer-index N   the receiver index the peer chose\n"
 	  "local4/remote4, local6/remote6\n"
@@ -67,6 +68,10 @@ const struct command commands[] = {
 	  "swap           makes the next key primary (KEY_SWAP); refused when the\n"
 	  "               next slot holds a retired key (after a swap or the\n"
 	  "               kernel's own promotion)\n"
+	  "unreachable    no tunnel can be made for the VIP pair (what cyphonicd\n"
+	  "               does when it cannot answer a tunnel-needed event): its\n"
+	  "               staged packets, and new ones for 5 s, are dropped with\n"
+	  "               an ICMP host unreachable to their sender\n"
 	  "add installs a key in the primary slot. The kernel refuses a key the\n"
 	  "tunnel has used before, and TX == RX. Static keys are for tests only:\n"
 	  "a tunnel re-created with the same keys (e.g. after a reboot) repeats\n"

@@ -33,10 +33,13 @@ static const char *const names[CYPHONIC_STAT_MAX + 1] = {
 	[CYPHONIC_STAT_RX_DROP_TOO_LONG] = "rx_drop_too_long",
 	[CYPHONIC_STAT_TX_DROP_QUEUE_SHARE] = "tx_drop_queue_share",
 	[CYPHONIC_STAT_RX_DROP_QUEUE_SHARE] = "rx_drop_queue_share",
+	[CYPHONIC_STAT_TX_DROP_ROUTE_LOOP] = "tx_drop_route_loop",
+	[CYPHONIC_STAT_TX_DROP_UNREACHABLE] = "tx_drop_unreachable",
+	[CYPHONIC_STAT_TX_ICMP_UNREACHABLE] = "tx_icmp_unreachable",
 };
 
 /* A counter added to the header without a name here fails the build. */
-_Static_assert(CYPHONIC_STAT_MAX == 28, "update stats.c for new counters");
+_Static_assert(CYPHONIC_STAT_MAX == 31, "update stats.c for new counters");
 
 const char *stat_name(unsigned int stat)
 {
