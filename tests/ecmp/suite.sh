@@ -535,6 +535,50 @@ DURING=nms_drain3 relay 7 8 1 3 5 snms 1 3
 stream_check snms "NMS 3 (B's registration) is drained, withdraw first"
 check "shared: after NMS 3's drain, a route to B (registered there) is answered by another replica" \
 	grep -q '^ok route mode=relay' "$D/route-after.out"
+
+# A replica killed outright under load (issue 11 point 3): the load
+# generator's simulated nodes (one client host, 48 flows spread by the
+# edge's hash) run register + route sequences with the shared client
+# retry (user/lib/client/retry.h: a new request per try, backoff with
+# jitter, 10 s budget) while NMS replica 1 is SIGKILLed. Its flows get no
+# answer until the watcher withdraws its route; their retries then reach
+# a survivor, which knows every node from Redis. Target: 0 failed
+# sequences.
+nms_back3() {
+	rm -f "$D/hold-nms3"
+	nms_start 3
+	wait_for 30 nexthops_are "$NMS_VIP4" "${ALL[@]}"
+}
+check "shared: NMS 3 back, the NMS VIP multipath over 3 replicas again" nms_back3
+nms1_gone() { ! nexthops_contain 1; }
+lg_kill() {	# lg_kill RATE SECONDS
+	local lg t0 gone
+	nsenter --net=/run/netns/"$P-c1" "$B/cyphonic-loadgen" seq --nms "$NMS_VIP4:$NMS_PORT" \
+		--ca-cert "$D/ca.crt" --ca-key "$D/ca.key" --nms-cert "$D/nms.crt" --nodes 300 \
+		--socks 48 --window 512 --retry --tick --ramp "$1" --seconds "$2" \
+		> "$D/lg-kill.out" 2> "$D/lg-kill.err" &
+	lg=$!
+	wait_for 60 grep -q 'test=tick' "$D/lg-kill.out"
+	mark
+	wait_for 20 all_grown 2 "${ALL[@]}"	# every replica is taking sequences
+	t0=$(now_ms)
+	disown "${NMS_PID[1]}"
+	kill -KILL "${NMS_PID[1]}"
+	wait_for 30 nms1_gone
+	gone=$(($(now_ms) - t0))
+	wait "$lg"
+	LG_LINE=$(grep "test=seq_$1 " "$D/lg-kill.out")
+	echo "# figures: SIGKILL of NMS 1 under $1 sequences/s: route gone after ${gone} ms; $LG_LINE"
+	grep 'test=tick' "$D/lg-kill.out" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "=")
+		f[kv[1]] = kv[2] } printf "#   t=%s ok=%s fail=%s timeout=%s retries=%s p50_us=%s p99_us=%s\n",
+		f["t"], f["ops"], f["fail"], f["timeout"], f["retries"], f["p50_us"], f["p99_us"] }'
+}
+lg_kill 80 10
+field_of() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<< "$LG_LINE"; }
+check "kill: sequences ran through the SIGKILL ($(field_of seq_ok) ok)" \
+	test "$(field_of seq_ok)" -ge 200
+check "kill: 0 failed sequences after client retry (failed $(field_of seq_fail), retries $(field_of retries))" \
+	test "$(field_of seq_fail)" = 0 -a "$(field_of fail)" = 0 -a "$(field_of timeout)" = 0
 redis_stop 2> /dev/null
 
 if grep -Eq "Sanitizer|runtime error:" "$D"/nms*.log "$D"/trs*.log; then
