@@ -20,7 +20,8 @@ REPLICA_AS=64501
 # service VIPs (documentation ranges: never routed outside the namespaces)
 NMS_VIP4=192.0.2.53 NMS_VIP6=2001:db8:53::53
 TRS_VIP4=192.0.2.54 TRS_VIP6=2001:db8:53::54
-NMS_PORT=7100 TRS_PORT=7200
+AS_VIP4=192.0.2.55 AS_VIP6=2001:db8:53::55	# tests/bench/scale.sh
+NMS_PORT=7100 TRS_PORT=7200 AS_PORT=7443
 
 # nsenter, not `ip netns exec`: the latter also makes / a slave mount,
 # which fails where / is not a mount point (a chroot, as fresh-machine's).
@@ -79,6 +80,8 @@ topology_up() {
 		nsx_ip "$P-r$i" addr add "$TRS_VIP4/32" dev lo
 		nsx_ip "$P-r$i" addr add "$NMS_VIP6/128" dev lo nodad
 		nsx_ip "$P-r$i" addr add "$TRS_VIP6/128" dev lo nodad
+		nsx_ip "$P-r$i" addr add "$AS_VIP4/32" dev lo
+		nsx_ip "$P-r$i" addr add "$AS_VIP6/128" dev lo nodad
 	done
 	for ((i = 1; i <= NCLI; i++)); do
 		ns_add "c$i" || return 1
@@ -138,6 +141,8 @@ protocol static nms4 { disabled; ipv4; route $NMS_VIP4/32 blackhole; }
 protocol static nms6 { disabled; ipv6; route $NMS_VIP6/128 blackhole; }
 protocol static trs4 { disabled; ipv4; route $TRS_VIP4/32 blackhole; }
 protocol static trs6 { disabled; ipv6; route $TRS_VIP6/128 blackhole; }
+protocol static auth4 { disabled; ipv4; route $AS_VIP4/32 blackhole; }
+protocol static auth6 { disabled; ipv6; route $AS_VIP6/128 blackhole; }
 template bgp edge {
 	local as $REPLICA_AS;
 	neighbor as $EDGE_AS;

@@ -103,6 +103,30 @@ static void test_degenerate(void)
 	TAP_CHECK(d >= 0 && d <= 1, "zero policy: clamped to 1 ms steps (%lld)", (long long)d);
 }
 
+static void test_budget_ratio(void)
+{
+	struct cyph_retry_budget b = { .tokens = 0, .ratio = 0.25, .min_per_s = 10, .max = 50 };
+	int sent = 0, i;
+
+	/* 1000 first tries at one instant, every one wanting a retry */
+	for (i = 0; i < 1000; i++)
+		cyph_retry_budget_deposit(&b);
+	for (i = 0; i < 1000; i++)
+		sent += cyph_retry_budget_take(&b, 1000);
+	TAP_CHECK(sent == 50, "retry budget: 1000 requests at once: retries capped at max (%d)", sent);
+
+	b = (struct cyph_retry_budget){ .tokens = 0, .ratio = 0.25, .min_per_s = 10, .max = 1e9 };
+	for (i = 0; i < 1000; i++)
+		cyph_retry_budget_deposit(&b);
+	sent = 0;
+	for (i = 0; i < 1000; i++)
+		sent += cyph_retry_budget_take(&b, 1000);
+	TAP_CHECK(sent == 250, "retry budget: retries are 25%% of the first tries (%d of 1000)", sent);
+	TAP_CHECK(!cyph_retry_budget_take(&b, 1000), "retry budget: spent, no retry now");
+	TAP_CHECK(cyph_retry_budget_take(&b, 1100), "retry budget: min_per_s refills (one after 100 ms)");
+	TAP_CHECK(!cyph_retry_budget_take(&b, 1100), "retry budget: and only one");
+}
+
 static void test_classes(void)
 {
 	TAP_CHECK(cyph_nms_retryable(PROTO_E_DRAINING) && cyph_nms_retryable(PROTO_E_INTERNAL) &&
@@ -124,6 +148,7 @@ int main(void)
 	test_jitter();
 	test_budget();
 	test_degenerate();
+	test_budget_ratio();
 	test_classes();
 	return tap_done();
 }

@@ -94,6 +94,10 @@ static void *as_worker(void *arg)
 			continue;
 		}
 		lg_stats_add(&a->st, lg_now_ns() - t0);
+		if (a->o->reconnect) {	/* a node connects once per authentication */
+			cyph_asclient_close(c);
+			c = NULL;
+		}
 	}
 	cyph_asclient_close(c);
 	EVP_PKEY_free(k);

@@ -17,7 +17,8 @@ struct lg_opts {
 	pid_t pid;			/* daemon whose CPU is measured */
 	int nodes, threads, window, size, sessions, conns, socks;
 	bool retry;			/* client/retry.h backoff, not one try */
-	bool tick;			/* a "RESULT test=tick" line a second */
+	bool tick;
+	bool reconnect;			/* as: a new connection per authentication */			/* a "RESULT test=tick" line a second */
 	double rate, seconds;
 };
 

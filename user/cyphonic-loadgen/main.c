@@ -27,12 +27,14 @@ static void usage(FILE *f)
 		"usage: cyphonic-loadgen as|nms|seq|trs|idle|timers|issue [options]\n"
 		"  --as ADDR --as-ca PATH --name N --password P --threads T   (as)\n"
 		"  --as-name NAME  the name in the AS certificate (default 127.0.0.1)\n"
+		"  --reconnect     a new TLS connection per authentication (as)\n"
 		"  --as ADDR --as-ca PATH --conns N (default 10000)            (idle: open, then\n"
 		"                                     hold --seconds; --window handshakes at once)\n"
 		"  timers: cost of a timer re-arm at 1k, 10k, 100k timers, --seconds each\n"
 		"  --nms ADDR --ca-cert PATH --ca-key PATH --nms-cert PATH      (nms, trs, issue)\n"
 		"  --nodes N (nms, default 1000)  --sessions S --size BYTES (trs)\n"
-		"  seq: register+route sequences at each --ramp R1,R2,... (per second), --seconds each\n"
+		"  seq: register+route sequences at each --ramp R1,R2,... (per second, or max),\n"
+		"       --seconds each\n"
 		"  --retry     retry with backoff and jitter on another replica (client/retry.h)\n"
 		"  --tick      a RESULT test=tick line every second\n"
 		"  --socks N   UDP flows the simulated nodes share (nms, seq, trs; default 16)\n"
@@ -55,6 +57,7 @@ int main(int argc, char **argv)
 		{ "seconds", 1, NULL, 'd' }, { "conns", 1, NULL, 'x' }, { "help", 0, NULL, 'h' },
 		{ "socks", 1, NULL, 'F' }, { "retry", 0, NULL, 'R' }, { "tick", 0, NULL, 't' },
 		{ "ramp", 1, NULL, 'G' }, { "as-name", 1, NULL, 'M' },
+		{ "reconnect", 0, NULL, 'X' },
 		{ "version", 0, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	struct lg_opts o = { .as_name = "127.0.0.1", .nodes = 1000, .threads = 2, .window = 64, .size = 1200,
@@ -86,6 +89,7 @@ int main(int argc, char **argv)
 		case 't': o.tick = true; break;
 		case 'G': o.ramp = optarg; break;
 		case 'M': o.as_name = optarg; break;
+		case 'X': o.reconnect = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': cyph_version_print("cyphonic-loadgen"); return 0;
 		default: usage(stderr); return 2;

@@ -14,11 +14,14 @@
  * With --retry, an unanswered request (or one refused with an error a
  * retry may cure) is sent again as a new request, with the shared client
  * backoff (client/retry.h); it fails only when the budget is spent. Its
- * latency counts from the first try. --socks sets how many UDP flows the
+ * latency counts from the first try; retries are held to a fifth of the
+ * first tries (the retry budget), so an overloaded NMS is not buried
+ * under them. --socks sets how many UDP flows the
  * nodes share (behind ECMP, each flow is hashed to a replica).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <unistd.h>
 #include <poll.h>
 #include <stdio.h>
@@ -63,6 +66,8 @@ static uint64_t outstanding;
 static struct lg_stats st, tick;
 static bool retry_on;
 static const struct cyph_retry_policy retry_policy = CYPH_RETRY_DEFAULT;
+static struct cyph_retry_budget budget = CYPH_RETRY_BUDGET_DEFAULT;
+static uint64_t held;		/* retries the budget did not allow */
 
 enum phase { PH_FULL, PH_REFRESH, PH_ROUTE, PH_RELAY_SETUP, PH_BIND, PH_SEQ };
 
@@ -231,6 +236,7 @@ static void arm(struct lnode *l)
 
 	l->sent_ns = now;
 	if (retry_on) {
+		cyph_retry_budget_deposit(&budget);
 		cyph_retry_begin(&l->rt, &retry_policy, (int64_t)(now / 1000000),
 				 l->c.node_id * 0x9e3779b97f4a7c15ull ^ now);
 		w = cyph_retry_next(&l->rt, (int64_t)(now / 1000000));
@@ -243,6 +249,11 @@ static void expire(struct lnode *l, uint64_t now)
 {
 	int64_t w = retry_on ? cyph_retry_next(&l->rt, (int64_t)(now / 1000000)) : -1;
 
+	if (w >= 0 && !cyph_retry_budget_take(&budget, (int64_t)(now / 1000000))) {
+		held++;		/* no retry now: the first try's answer may still come */
+		l->deadline_ns = now + (uint64_t)w * 1000000;
+		return;
+	}
 	if (w < 0 || !send_req(l, req_phase(l))) {
 		failed(l, true);
 		return;
@@ -527,9 +538,10 @@ static void run_phase(const struct lg_opts *o, const char *name, enum phase ph,
 	}
 	if (o->tick)
 		report_tick(t0, lg_now_ns(), &last_tick, o->rate);
-	snprintf(extra, sizeof(extra), "retries=%llu seq_ok=%llu seq_fail=%llu offered=%.0f",
-		 (unsigned long long)st.retries, (unsigned long long)seq_ok,
-		 (unsigned long long)seq_fail, o->rate);
+	snprintf(extra, sizeof(extra), "retries=%llu held=%llu seq_ok=%llu seq_fail=%llu offered=%.0f",
+		 (unsigned long long)st.retries, (unsigned long long)held,
+		 (unsigned long long)seq_ok, (unsigned long long)seq_fail, o->rate);
+	held = 0;
 	lg_report(name, &st, (double)(lg_now_ns() - t0) / 1e9,
 		  lg_cpu_seconds(o->pid) - cpu0, extra);
 }
@@ -542,11 +554,11 @@ int lg_run_nms(const struct lg_opts *o)
 	/*
 	 * First registration of every node: the certificate is verified. It
 	 * ends when every node is registered; the cap (3x --seconds, at
-	 * least 30 s) only bounds a stuck NMS, so a slow machine still
+	 * least 30 s, at least 200 a second) only bounds a stuck NMS, so a slow machine still
 	 * registers them all and the later phases start from the same state.
 	 */
 	run_phase(o, "nms_register_first", PH_FULL,
-		  o->seconds * 3 > 30 ? o->seconds * 3 : 30, true, 1, false);
+		  fmax(fmax(o->seconds * 3, 30), o->nodes / 200.0), true, 1, false);
 	/* Full re-registrations: same certificate, new session keys. */
 	run_phase(o, "nms_register_full", PH_FULL, o->seconds, false, 1, false);
 	run_phase(o, "nms_register_refresh", PH_REFRESH, o->seconds, false, 1, false);
@@ -579,11 +591,17 @@ int lg_run_seq(const struct lg_opts *o)
 
 		q.rate = strtod(p, &e);
 		q.tick = o->tick;
-		if (e == p || q.rate <= 0) {
-			fprintf(stderr, "loadgen: --ramp: rates in requests/s, comma separated\n");
+		if (!strncmp(p, "max", 3)) {	/* as fast as --window allows */
+			q.rate = 0;
+			e = (char *)p + 3;
+		} else if (e == p || q.rate <= 0) {
+			fprintf(stderr, "loadgen: --ramp: sequences/s or max, comma separated\n");
 			return 2;
 		}
-		snprintf(name, sizeof(name), "seq_%.0f", q.rate);
+		if (q.rate > 0)
+			snprintf(name, sizeof(name), "seq_%.0f", q.rate);
+		else
+			snprintf(name, sizeof(name), "seq_max");
 		run_phase(&q, name, PH_SEQ, o->seconds, false, 1, false);
 		p = *e == ',' ? e + 1 : e;
 	}

@@ -46,6 +46,26 @@ int64_t cyph_retry_next(struct cyph_retry *r, int64_t now_ms)
 	return step < left ? step : left;
 }
 
+void cyph_retry_budget_deposit(struct cyph_retry_budget *b)
+{
+	b->tokens += b->ratio;
+	if (b->tokens > b->max)
+		b->tokens = b->max;
+}
+
+bool cyph_retry_budget_take(struct cyph_retry_budget *b, int64_t now_ms)
+{
+	if (b->last_ms && now_ms > b->last_ms)
+		b->tokens += b->min_per_s * (double)(now_ms - b->last_ms) / 1000.0;
+	b->last_ms = now_ms;
+	if (b->tokens > b->max)
+		b->tokens = b->max;
+	if (b->tokens < 1)
+		return false;
+	b->tokens -= 1;
+	return true;
+}
+
 bool cyph_nms_retryable(uint16_t proto_err)
 {
 	switch (proto_err) {

@@ -72,6 +72,27 @@ void cyph_retry_begin(struct cyph_retry *r, const struct cyph_retry_policy *p,
  */
 int64_t cyph_retry_next(struct cyph_retry *r, int64_t now_ms);
 
+/*
+ * A retry budget for a client with many requests in flight (an adapter's
+ * general nodes, the load generator): retries at most `ratio` of the
+ * first tries, plus `min_per_s`, with at most `max` saved up. Without it
+ * an overloaded replica whose answers come later than the first wait
+ * gets every request again, and again: the retries become the overload
+ * (congestion collapse). A try the budget refuses is not sent; the
+ * request waits for its next backoff step (its answer may still come).
+ */
+struct cyph_retry_budget {
+	double tokens, ratio, min_per_s, max;
+	int64_t last_ms;
+};
+
+#define CYPH_RETRY_BUDGET_DEFAULT { .tokens = 100, .ratio = 0.2, .min_per_s = 10, .max = 1000 }
+
+/* A first try was made (deposits ratio). */
+void cyph_retry_budget_deposit(struct cyph_retry_budget *b);
+/* May a retry be sent now? Takes a token when it may. */
+bool cyph_retry_budget_take(struct cyph_retry_budget *b, int64_t now_ms);
+
 /* An NMS/TRS error (PROTO_E_*) another try, perhaps elsewhere, may cure. */
 bool cyph_nms_retryable(uint16_t proto_err);
 /* An asclient result (-1 transport, or a cyph_as_err) worth a new connection. */
