@@ -297,8 +297,9 @@ static void answered(struct lnode *l)
 
 static void on_error(struct lnode *l, uint16_t code)
 {
-	if (retry_on && cur_ph == PH_SEQ && l->seq_step && code == PROTO_E_NOT_REGISTERED) {
-		/* the registration is gone: register again, as a node does */
+	if (retry_on && cur_ph == PH_SEQ && l->seq_step &&
+	    (code == PROTO_E_NOT_REGISTERED || code == PROTO_E_BAD_SIGNATURE)) {
+		/* the registration is gone (or has other keys): register again */
 		l->seq_step = 0;
 		if (send_req(l, PH_FULL)) {
 			st.retries++;

@@ -14,10 +14,11 @@
  * bytes again: the NMS claims every request's sequence number in the
  * shared store, so a copy that reached a replica before it died would be
  * refused as REPLAY by every replica):
- *   NMS REGISTER (full)  replaces the session keys: last writer wins; the
- *                        node accepts only the ACK of its latest REGISTER
- *                        (request hash), so a late ACK of an earlier try
- *                        cannot install other keys;
+ *   NMS REGISTER (full)  replaces the session keys; the node accepts only
+ *                        the ACK of its latest REGISTER (request hash), and
+ *                        the NMS refuses a full REGISTER older than the one
+ *                        that set the current keys, so an earlier try
+ *                        processed late cannot replace them;
  *   REGISTER (refresh), KEEPALIVE, DEREGISTER, NOTIFY_ACK   idempotent;
  *   ROUTE_REQ            not idempotent in effect (each answer grants a
  *                        new relay session or punch id, and notifies the
