@@ -135,46 +135,17 @@ openssl rand -hex 32 > "$D/relay.key"
 STORE="[store]
 redis = $CYPH_TEST_REDIS
 prefix = scale:"
-cat > "$D/nms.conf" <<EOC
-[nms]
-listen = $NMS_VIP4:$NMS_PORT
-listen6 = [$NMS_VIP6]:$NMS_PORT
-grace_period = 5s
+EXTRA_CONF="[log]
+level = warn"
 # one load generator address stands for many nodes: no per-node quotas
+# and no keepalives from it: registrations live long enough for the run
+nms_conf "lifetime = 30m
 register_rate = 0
 route_rate = 0
 relay_rate = 0
 notify_per_node = 0
-error_rate = 100000
-[identity]
-key = $D/nms.key
-cert = $D/nms.crt
-[ca]
-cert = $D/ca.crt
-[relay]
-endpoint4 = $TRS_VIP4:$TRS_PORT
-endpoint6 = [$TRS_VIP6]:$TRS_PORT
-key_file = $D/relay.key
-[http]
-listen = 127.0.0.1:9102
-[log]
-level = warn
-$STORE
-EOC
-cat > "$D/trs.conf" <<EOC
-[trs]
-listen = $TRS_VIP4:$TRS_PORT
-listen6 = [$TRS_VIP6]:$TRS_PORT
-threads = 1
-grace_period = 5s
-[relay]
-key_file = $D/relay.key
-[http]
-listen = 127.0.0.1:9103
-[log]
-level = warn
-$STORE
-EOC
+error_rate = 100000" > "$D/nms.conf"
+trs_conf > "$D/trs.conf"
 
 # ---- replica hosts ------------------------------------------------------------------
 declare -A PID
@@ -276,7 +247,7 @@ hold_nms() {	# hold_nms I...: withdraw those replicas' NMS routes (daemons keep 
 }
 nms_at() { nexthops_are "$NMS_VIP4" "$@"; }
 ratio_run() {	# ratio_run NAME REPLICAS...: the max sequence rate, CPU of those replicas
-	local name=$1 i c0=0 c1=0 l0 l1 line lg
+	local name=$1 i c0=0 c1=0 line lg
 	shift
 	# no retries here: the window (64 in flight) keeps the queue short,
 	# and a retry would measure the backoff, not the replicas
@@ -286,15 +257,13 @@ ratio_run() {	# ratio_run NAME REPLICAS...: the max sequence rate, CPU of those 
 	# CPU from the end of the set-up (every node registered once) on
 	wait_for 120 grep -q 'test=seq_setup' "$raw/ratio-$name.txt"
 	for i in "$@"; do c0=$(awk -v a="$c0" -v b="$(cpu_of "${PID[nms$i]}")" 'BEGIN { print a + b }'); done
-	l0=$(cpu_of "$lg")
 	wait_for $((RS + 30)) grep -q 'test=seq_max' "$raw/ratio-$name.txt"
 	for i in "$@"; do c1=$(awk -v a="$c1" -v b="$(cpu_of "${PID[nms$i]}")" 'BEGIN { print a + b }'); done
-	l1=$(cpu_of "$lg")
 	wait "$lg"
 	line=$(grep 'test=seq_max' "$raw/ratio-$name.txt")
 	RATE[$name]=$(field rate "$line")
 	CPUS[$name]=$(awk -v a="$c1" -v b="$c0" 'BEGIN { printf "%.2f", a - b }')
-	LGCPU[$name]=$(awk -v a="$l1" -v b="$l0" 'BEGIN { printf "%.2f", a - b }')
+	LGCPU[$name]=$(field lg_cpu "$line")
 	FAILS[$name]="$(field fail "$line")/$(field timeout "$line")"
 	P99[$name]=$(field p99_us "$line")
 }
@@ -311,7 +280,7 @@ say "$(printf '%-12s %12s %12s %10s %14s %14s %10s %12s' replicas 'requests/s' '
 for k in one three; do
 	n=1; [ $k = three ] && n=3
 	rq=$(awk -v r="${RATE[$k]}" 'BEGIN { print r }')
-	say "$(printf '%-12s %12s %12s %10s %14s %14s %10s' "$n" "$rq" "${CPUS[$k]}" "${FAILS[$k]}" \
+	say "$(printf '%-12s %12s %12s %10s %14s %14s %10s %12s' "$n" "$rq" "${CPUS[$k]}" "${FAILS[$k]}" \
 		"$(awk -v r="$rq" -v c="${CPUS[$k]}" -v s="$RS" 'BEGIN { if (c > 0) printf "%.0f", r * s / c; else print "-" }')" \
 		"$(awk -v r="$rq" -v n="$n" -v q="$CPU" 'BEGIN { printf "%.0f", r / (n * q) }')" "${P99[$k]}" \
 		"${LGCPU[$k]}")"
@@ -330,7 +299,7 @@ for i in 1 2 3 4; do for s in nms as; do rm -f "$D/m-$s$i"; done; done
 sleep 1.5	# (the sampler refills m-* with the current counters)
 declare -A BASE
 for i in 1 2 3; do BASE[nms$i]=$(mval nms$i); BASE[as$i]=$(mval as$i); done
-nsenter --net=/run/netns/"$P-c1" "$LG" seq "${nms_common[@]}" --nodes 4000 --socks 128 \
+nsenter --net=/run/netns/"$P-c1" "$LG" seq "${nms_common[@]}" --nodes 1000 --socks 128 \
 	--window 2048 --retry --tick --ramp "$STEPS" --seconds "$SS" > "$raw/events-nms.txt" 2>&1 &
 LGN=$!
 echo $LGN >> "$D/pids"
@@ -423,15 +392,20 @@ say "spread of NMS requests over 3 replicas (256 flows, 300 sequences/s, ${RS} s
 # ---- C: many registered nodes, Redis memory, a SIGKILL -----------------------------------
 if [ "$NODES" -gt 0 ]; then
 	for s in as nms trs; do for i in 1 2 4; do [ -d "$CG/$s$i" ] && cg_limit "$s$i" max; done; done
-	m0=$(rcli INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p' | tr -d '\r')
 	k0=$(rcli --scan --pattern 'scale:reg:*' | wc -l)
 	nsenter --net=/run/netns/"$P-c1" "$LG" nms "${nms_common[@]}" --nodes "$NODES" --socks 256 \
 		--window 256 --retry --seconds 6 > "$raw/nodes.txt" 2>&1 &
 	LGC=$!
 	echo $LGC >> "$D/pids"
 	wait_for 900 grep -q 'test=nms_register_first' "$raw/nodes.txt"
-	m1=$(rcli INFO memory | sed -n 's/^used_memory:\([0-9]*\).*/\1/p' | tr -d '\r')
 	k1=$(rcli --scan --pattern 'scale:reg:*' | wc -l)
+	# MEMORY USAGE of every key of the deployment (records, indexes,
+	# sequence counters, live replay claims), per registration
+	rcli --scan --pattern 'scale:*' | awk '{ print "MEMORY USAGE " $1 }' | rcli > "$D/memusage"
+	mem=$(awk '{ s += $1 } END { printf "%d", s }' "$D/memusage")
+	regmem=$(rcli --scan --pattern 'scale:reg:*' | awk '{ print "MEMORY USAGE " $1 }' | rcli |
+		awk '{ s += $1 } END { printf "%d", s }')
+	info=$(rcli INFO memory | tr -d '\r' | sed -n 's/^used_memory:\([0-9]*\)/\1/p')
 	# during the refreshes (the phase after full re-registrations): kill r1's NMS
 	wait_for 120 grep -q 'test=nms_register_full' "$raw/nodes.txt"
 	sleep 2
@@ -443,12 +417,13 @@ if [ "$NODES" -gt 0 ]; then
 	say ""
 	say "C. $NODES nodes registered through 3 NMS replicas (r1, r2, r4; CPU limits lifted for this part)"
 	say "    first registrations: $(field ops "$first") ok, $(( $(field fail "$first") + $(field timeout "$first") )) failed, $(field rate "$first")/s"
-	say "    Redis: $k1 registrations held (from $k0), used_memory +$(( (m1 - m0) / 1024 / 1024 )) MiB:" \
-		"$(awk -v d="$((m1 - m0))" -v n="$((k1 - k0))" 'BEGIN { if (n > 0) printf "%.0f", d / n }') bytes per registration (claims included)"
+	bytes=$(awk -v d="$mem" -v n="$k1" 'BEGIN { if (n > 0) printf "%.0f", d / n }')
+	say "    Redis: $k1 registrations held (from $k0); every key of the deployment $((mem / 1024 / 1024)) MiB" \
+		"(MEMORY USAGE), $bytes bytes per registration, of which the record $(awk -v d="$regmem" -v n="$k1" \
+		'BEGIN { if (n > 0) printf "%.0f", d / n }'); used_memory $((info / 1024 / 1024)) MiB"
 	say "    SIGKILL of NMS r1 during the refreshes: refreshes $(field ops "$refr") ok," \
 		"$(( $(field fail "$refr") + $(field timeout "$refr") )) failed, $(field retries "$refr") retries;" \
 		"registrations in Redis after: $k2 (lost: $((k1 - k2)))"
-	bytes=$(awk -v d="$((m1 - m0))" -v n="$((k1 - k0))" 'BEGIN { if (n > 0) printf "%.0f", d / n }')
 	say "    for 10M nodes: $(awk -v b="${bytes:-0}" 'BEGIN { printf "%.1f", b * 1e7 / 1e9 }') GB of Redis at this size per node"
 	grep RESULT "$raw/nodes.txt" | sed 's/^/    /' >> "$D/report"
 fi

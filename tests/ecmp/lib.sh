@@ -97,6 +97,51 @@ topology_down() {
 	done
 }
 
+# ---- daemon configuration (the ecmp suite's and bench-scale's) --------------
+
+# nms_conf [LINES]: an NMS replica bound to the VIPs; LINES go into [nms],
+# $EXTRA_CONF and $STORE (a [store] section) at the end
+nms_conf() {
+	cat <<EOC
+[nms]
+listen = $NMS_VIP4:$NMS_PORT
+listen6 = [$NMS_VIP6]:$NMS_PORT
+grace_period = 5s
+${1:-}
+[identity]
+key = $D/nms.key
+cert = $D/nms.crt
+[ca]
+cert = $D/ca.crt
+[relay]
+endpoint4 = $TRS_VIP4:$TRS_PORT
+endpoint6 = [$TRS_VIP6]:$TRS_PORT
+key_file = $D/relay.key
+[http]
+listen = 127.0.0.1:9102
+${EXTRA_CONF:-}
+${STORE:-}
+EOC
+}
+
+# trs_conf [LINES]: a TRS replica bound to the VIPs, the same way
+trs_conf() {
+	cat <<EOC
+[trs]
+listen = $TRS_VIP4:$TRS_PORT
+listen6 = [$TRS_VIP6]:$TRS_PORT
+threads = 1
+grace_period = 5s
+${1:-}
+[relay]
+key_file = $D/relay.key
+[http]
+listen = 127.0.0.1:9103
+${EXTRA_CONF:-}
+${STORE:-}
+EOC
+}
+
 # ---- BIRD ------------------------------------------------------------------
 
 bird_edge_conf() {

@@ -84,41 +84,12 @@ replica_spawn() {
 	echo $! >> "$D/pids"
 }
 nms_start() {	# nms_start I: the NMS of replica I, bound to the VIPs
-	cat > "$D/nms$1.conf" <<EOC
-[nms]
-listen = $NMS_VIP4:$NMS_PORT
-listen6 = [$NMS_VIP6]:$NMS_PORT
-grace_period = 5s
-[identity]
-key = $D/nms.key
-cert = $D/nms.crt
-[ca]
-cert = $D/ca.crt
-[relay]
-endpoint4 = $TRS_VIP4:$TRS_PORT
-endpoint6 = [$TRS_VIP6]:$TRS_PORT
-key_file = $D/relay.key
-[http]
-listen = 127.0.0.1:9102
-${STORE:-}
-EOC
+	nms_conf > "$D/nms$1.conf"
 	replica_spawn "$1" nms
 	NMS_PID[$1]=$!
 }
 trs_start() {
-	cat > "$D/trs$1.conf" <<EOC
-[trs]
-listen = $TRS_VIP4:$TRS_PORT
-listen6 = [$TRS_VIP6]:$TRS_PORT
-threads = 1
-idle_timeout = 20s
-grace_period = 5s
-[relay]
-key_file = $D/relay.key
-[http]
-listen = 127.0.0.1:9103
-${STORE:-}
-EOC
+	trs_conf "idle_timeout = 20s" > "$D/trs$1.conf"
 	replica_spawn "$1" trs
 	TRS_PID[$1]=$!
 }

@@ -478,7 +478,7 @@ static void run_phase(const struct lg_opts *o, const char *name, enum phase ph,
 		      double secs, bool once, int step, bool force_relay)
 {
 	uint64_t t0, end, next, now, last_scan, last_tick;
-	double cpu0;
+	double cpu0, self0;
 	int cursor = 0, started = 0, total = (n_nodes + step - 1) / step;
 	double gap = o->rate > 0 ? 1e9 / o->rate : 0;
 	char extra[160];
@@ -497,6 +497,7 @@ static void run_phase(const struct lg_opts *o, const char *name, enum phase ph,
 	t0 = next = last_scan = last_tick = lg_now_ns();
 	end = t0 + (uint64_t)(secs * 1e9);
 	cpu0 = lg_cpu_seconds(o->pid);
+	self0 = lg_cpu_seconds(getpid());
 	while ((now = lg_now_ns()) < end) {
 		int tries = 0;
 
@@ -539,9 +540,11 @@ static void run_phase(const struct lg_opts *o, const char *name, enum phase ph,
 	}
 	if (o->tick)
 		report_tick(t0, lg_now_ns(), &last_tick, o->rate);
-	snprintf(extra, sizeof(extra), "retries=%llu held=%llu seq_ok=%llu seq_fail=%llu offered=%.0f",
+	snprintf(extra, sizeof(extra),
+		 "retries=%llu held=%llu seq_ok=%llu seq_fail=%llu offered=%.0f lg_cpu=%.2f",
 		 (unsigned long long)st.retries, (unsigned long long)held,
-		 (unsigned long long)seq_ok, (unsigned long long)seq_fail, o->rate);
+		 (unsigned long long)seq_ok, (unsigned long long)seq_fail, o->rate,
+		 lg_cpu_seconds(getpid()) - self0);
 	held = 0;
 	lg_report(name, &st, (double)(lg_now_ns() - t0) / 1e9,
 		  lg_cpu_seconds(o->pid) - cpu0, extra);
@@ -585,6 +588,8 @@ int lg_run_seq(const struct lg_opts *o)
 		return 1;
 	q.rate = 0;
 	q.tick = false;
+	if (q.window > 256)	/* as fast as answered, not as fast as sent */
+		q.window = 256;
 	/* every node registered once, so route targets exist */
 	run_phase(&q, "seq_setup", PH_FULL, 60, true, 1, false);
 	while (p && *p) {
@@ -592,6 +597,7 @@ int lg_run_seq(const struct lg_opts *o)
 
 		q.rate = strtod(p, &e);
 		q.tick = o->tick;
+		q.window = o->window;
 		if (!strncmp(p, "max", 3)) {	/* as fast as --window allows */
 			q.rate = 0;
 			e = (char *)p + 3;
