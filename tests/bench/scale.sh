@@ -375,12 +375,12 @@ for i in 1 4; do rm -f "$D/m-nms$i"; done
 rm -f "$D/stop-sampler"
 sampler &
 echo $! >> "$D/pids"
-sleep 1.5
-for i in 1 4; do S0[$i]=$(mval nms$i); done
+rm -f "$D/m-nms2"	# r2 restarts: its counters start again at 0
 host_start 2
 wait_for 60 nms_at 1 2 4 || die "r2 not back"
+wait_for 10 test -s "$D/m-nms2"
 sleep 1.5
-S0[2]=$(mval nms2)
+for i in 1 2 4; do S0[$i]=$(mval nms$i); done
 nsx c1 "$LG" seq "${nms_common[@]}" --nodes 2000 --socks 256 --window 512 --retry \
 	--ramp 300 --seconds "$RS" > "$raw/spread.txt" 2>&1
 sleep 1.5
