@@ -56,7 +56,7 @@ BGP=$top/deploy/bgp
 # ---- cgroups: one per daemon, CPU-limited ----------------------------------------
 if grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2> /dev/null; then
 	CG=/sys/fs/cgroup/cyph-$P
-	mkdir -p "$CG" && echo +cpu > "$CG/cgroup.subtree_control" || die "cgroup v2: cannot enable cpu"
+	{ mkdir -p "$CG" && echo +cpu > "$CG/cgroup.subtree_control"; } || die "cgroup v2: cannot enable cpu"
 	cg_limit() { echo "$2 100000" > "$CG/$1/cpu.max"; }	# cg_limit NAME QUOTA_US|max
 elif [ -d /sys/fs/cgroup/cpu ]; then
 	CG=/sys/fs/cgroup/cpu/cyph-$P
@@ -94,6 +94,7 @@ for ((i = 1; i <= NREP; i++)); do
 done
 established() { [ "$(birdc_ns edge show protocols | grep -c Established)" -eq $((2 * NREP)) ]; }
 wait_for 60 established || die "BGP sessions did not come up"
+# shellcheck disable=SC2119	# no argument: a Unix socket only
 redis_start > /dev/null || die "redis"
 echo "$REDIS_PID" >> "$D/pids"
 pg_start 2> "$D/pg.err" || die "postgresql: $(cat "$D/pg.err")"
@@ -145,10 +146,12 @@ route_rate = 0
 relay_rate = 0
 notify_per_node = 0
 error_rate = 100000" > "$D/nms.conf"
+# shellcheck disable=SC2119	# no lines of its own
 trs_conf > "$D/trs.conf"
 
 # ---- replica hosts ------------------------------------------------------------------
 declare -A PID
+# shellcheck disable=SC2034	# read as ${!port_var}
 PORT_as=9101 PORT_nms=9102 PORT_trs=9103
 # BIRD's static protocol of a service's VIPs ("as" is a BIRD keyword)
 proto_of() { if [ "$1" = as ]; then echo auth; else echo "$1"; fi; }
@@ -364,7 +367,6 @@ grep 'test=tick' "$raw/events-nms.txt" | awk '{ for (i = 1; i <= NF; i++) { spli
 	n++; printf "    %3d %6s %4d %4s %7s %8s\n", n, f["ops"], f["fail"] + f["timeout"], f["retries"], f["p50_us"], f["p99_us"] }' |
 	tee -a "$D/report"
 say "requests per replica during B (the replicas' own counters; r2 drained, r3 killed, r4 added):"
-spread=""
 for i in 1 2 3 4; do
 	n=$(( $(mval nms$i) - ${BASE[nms$i]:-0} )); a=$(( $(mval as$i) - ${BASE[as$i]:-0} ))
 	say "    r$i: NMS $n, AS $a"
@@ -380,12 +382,12 @@ host_start 2
 wait_for 60 nms_at 1 2 4 || die "r2 not back"
 wait_for 10 test -s "$D/m-nms2"
 sleep 1.5
-for i in 1 2 4; do S0[$i]=$(mval nms$i); done
+for i in 1 2 4; do S0[i]=$(mval nms$i); done
 nsx c1 "$LG" seq "${nms_common[@]}" --nodes 2000 --socks 256 --window 512 --retry \
 	--ramp 300 --seconds "$RS" > "$raw/spread.txt" 2>&1
 sleep 1.5
 tot=0; line=""
-for i in 1 2 4; do S[$i]=$(( $(mval nms$i) - S0[i] )); tot=$((tot + S[i])); done
+for i in 1 2 4; do S[i]=$(( $(mval nms$i) - S0[i] )); tot=$((tot + S[i])); done
 for i in 1 2 4; do line+=" r$i=${S[i]} ($(awk -v s="${S[i]}" -v t="$tot" 'BEGIN { if (t) printf "%+.1f", 100 * (s / (t / 3) - 1) }')%)"; done
 say "spread of NMS requests over 3 replicas (256 flows, 300 sequences/s, ${RS} s):$line (target within +-15%)"
 
@@ -409,7 +411,6 @@ if [ "$NODES" -gt 0 ]; then
 	# during the refreshes (the phase after full re-registrations): kill r1's NMS
 	wait_for 120 grep -q 'test=nms_register_full' "$raw/nodes.txt"
 	sleep 2
-	kt=$(now_ms)
 	disown "${PID[nms1]}"; kill -KILL "${PID[nms1]}"
 	wait "$LGC"
 	k2=$(rcli --scan --pattern 'scale:reg:*' | wc -l)

@@ -84,6 +84,7 @@ replica_spawn() {
 	echo $! >> "$D/pids"
 }
 nms_start() {	# nms_start I: the NMS of replica I, bound to the VIPs
+	# shellcheck disable=SC2119	# no lines of its own
 	nms_conf > "$D/nms$1.conf"
 	replica_spawn "$1" nms
 	NMS_PID[$1]=$!
