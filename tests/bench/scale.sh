@@ -86,14 +86,8 @@ say() { echo "$*" | tee -a "$D/report"; }
 
 # ---- topology, stores, PKI --------------------------------------------------------
 topology_up || die "topology"
-bird_edge_conf > "$D/edge.conf"
-bird_start edge "$D/edge.conf"
-for ((i = 1; i <= NREP; i++)); do
-	bird_replica_conf "$i" > "$D/r$i.conf"
-	bird_start "r$i" "$D/r$i.conf"
-done
-established() { [ "$(birdc_ns edge show protocols | grep -c Established)" -eq $((2 * NREP)) ]; }
-wait_for 60 established || die "BGP sessions did not come up"
+bgp_up
+wait_for 60 bgp_established || die "BGP sessions did not come up"
 # shellcheck disable=SC2119	# no argument: a Unix socket only
 redis_start > /dev/null || die "redis"
 echo "$REDIS_PID" >> "$D/pids"

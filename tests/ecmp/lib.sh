@@ -217,6 +217,19 @@ bird_start() {	# bird_start NS CONF: BIRD in the foreground, in the background
 	echo $! >> "$D/pids"
 }
 
+# bgp_up: BIRD on the edge and on every replica host (configs in $D)
+bgp_up() {
+	local i
+	bird_edge_conf > "$D/edge.conf"
+	bird_start edge "$D/edge.conf"
+	for ((i = 1; i <= NREP; i++)); do
+		bird_replica_conf "$i" > "$D/r$i.conf"
+		bird_start "r$i" "$D/r$i.conf"
+	done
+}
+# bgp_established: the edge has a session per replica and family
+bgp_established() { [ "$(birdc_ns edge show protocols | grep -c Established)" -eq $((2 * NREP)) ]; }
+
 # edge_nexthops PREFIX [-6]: the next hops of the edge's route to PREFIX
 edge_nexthops() {
 	nsx edge ip ${2:+"$2"} route show "$1" 2>/dev/null | grep -Eo 'via [0-9a-f.:]+' | awk '{ print $2 }' | sort

@@ -53,14 +53,8 @@ trap 'exit 1' TERM INT
 # ---- topology and BGP ---------------------------------------------------------
 
 check "topology: edge, $NREP replicas, $NCLI clients (veth, namespaces)" topology_up
-bird_edge_conf > "$D/edge.conf"
-bird_start edge "$D/edge.conf"
-for ((i = 1; i <= NREP; i++)); do
-	bird_replica_conf "$i" > "$D/r$i.conf"
-	bird_start "r$i" "$D/r$i.conf"
-done
-established() { [ "$(birdc_ns edge show protocols | grep -c Established)" -eq $((2 * NREP)) ]; }
-check "bgp: the edge has an eBGP session per replica and family" wait_for 60 established
+bgp_up
+check "bgp: the edge has an eBGP session per replica and family" wait_for 60 bgp_established
 
 # ---- PKI and the daemons ----------------------------------------------------------
 
