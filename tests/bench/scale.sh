@@ -13,7 +13,7 @@
 #      gets answers, through 1 NMS replica, then through 3 (the others'
 #      routes withdrawn, then announced): the ratio and per-core rates;
 #   B  events under a ramped load: sequences (NMS) at SCALE_STEPS per
-#      second and authentications (AS, a new TLS connection each) at a
+#      second (default: 15/30/45/60% of A's 3-replica maximum) and authentications (AS, a new TLS connection each) at a
 #      tenth of that, SCALE_STEP_SECONDS per step; after step 1 host r4
 #      is added (scale-out), after step 2 host r2 is drained (BGP withdraw
 #      first, then SIGTERM: deploy/bgp/cyphonic-bgp-drain), after step 3
@@ -25,7 +25,9 @@
 #      refreshes: none lost (every refresh answered).
 #
 # Bounded: every wait has a limit, the load generator runs for the given
-# steps; about 4-6 minutes with the defaults. Traffic stays between the
+# steps; parts A and B take about 3-4 minutes, part C about one second
+# per 200 nodes at best (20000: 5 minutes on a loaded 2-core machine;
+# SCALE_NODES=0 skips it). Traffic stays between the
 # test's namespaces. Needs root, bird2, redis-server, postgresql.
 # Results: build/bench-scale.txt (and the raw lines in build/bench-scale/).
 set -u
