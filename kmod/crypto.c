@@ -9,8 +9,10 @@
  * counted, so memory stays bounded.
  */
 
+#include <linux/bitops.h>
 #include <linux/bottom_half.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "crypto.h"
 #include "wire.h"
@@ -59,6 +61,51 @@ struct crypto_aead *cyph_aead_alloc(enum cyphonic_cipher cipher, const u8 *key)
 err:
 	crypto_free_aead(tfm);
 	return ERR_PTR(err);
+}
+
+/*
+ * The first transform of a cipher loads its modules and self-tests the
+ * template, which took ~10 s in a TCG guest. Doing it when a device is
+ * created (or changes cipher), off RTNL in a work item, keeps that wait
+ * out of the first tunnel's setup, where it held up the peer's handshake.
+ */
+static unsigned long cyph_warm_pending;	/* bit per enum cyphonic_cipher */
+
+static void cyph_aead_warm_fn(struct work_struct *work)
+{
+	struct crypto_aead *tfm;
+	int cipher;
+
+	for (cipher = CYPHONIC_CIPHER_UNSPEC + 1; cipher <= CYPHONIC_CIPHER_MAX;
+	     cipher++) {
+		if (!test_and_clear_bit(cipher, &cyph_warm_pending))
+			continue;
+		tfm = crypto_alloc_aead(cyph_cipher_names[cipher], 0, 0);
+		if (!IS_ERR(tfm))
+			crypto_free_aead(tfm);
+	}
+}
+
+static DECLARE_WORK(cyph_aead_warm_work, cyph_aead_warm_fn);
+
+/**
+ * cyph_aead_warm() - get a cipher ready before its first tunnel needs it
+ * @cipher: a valid enum cyphonic_cipher
+ *
+ * Context: any; the work runs later in process context.
+ */
+void cyph_aead_warm(enum cyphonic_cipher cipher)
+{
+	if (cipher <= CYPHONIC_CIPHER_UNSPEC || cipher > CYPHONIC_CIPHER_MAX)
+		return;
+	set_bit(cipher, &cyph_warm_pending);
+	queue_work(system_unbound_wq, &cyph_aead_warm_work);
+}
+
+/* Module exit: no warm-up may run past it. */
+void cyph_aead_warm_cancel(void)
+{
+	cancel_work_sync(&cyph_aead_warm_work);
 }
 
 /*

@@ -28,6 +28,8 @@ struct cyph_crypt_req {
 	u8 iv[CYPHONIC_NONCE_LEN];
 };
 
+void cyph_aead_warm(enum cyphonic_cipher cipher);
+void cyph_aead_warm_cancel(void);
 struct crypto_aead *cyph_aead_alloc(enum cyphonic_cipher cipher,
 				    const u8 *key);
 struct cyph_crypt_req *cyph_crypt_req_alloc(struct crypto_aead *tfm, int nsg);

@@ -16,6 +16,7 @@
 #include <net/addrconf.h>
 #include <net/ip.h>
 
+#include "crypto.h"
 #include "device.h"
 #include "local.h"
 #include "rx.h"
@@ -115,12 +116,14 @@ static int cyph_newlink(struct net *src_net, struct net_device *dev,
 			struct nlattr *tb[], struct nlattr *data[],
 			struct netlink_ext_ack *extack)
 {
+	struct cyph_device *cd = netdev_priv(dev);
 	int err;
 
 	err = register_netdevice(dev);
 	if (err)
 		return err;
 	cyph_dev_no_linklocal(dev);
+	cyph_aead_warm(cd->cipher);
 	pr_debug("cyphonic: %s created\n", dev->name);
 	return 0;
 }

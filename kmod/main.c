@@ -11,6 +11,7 @@
 #include <net/genetlink.h>
 #include <net/rtnetlink.h>
 
+#include "crypto.h"
 #include "device.h"
 #include "keys.h"
 #include "netlink.h"
@@ -51,6 +52,7 @@ static void __exit cyph_mod_exit(void)
 	 */
 	rtnl_link_unregister(&cyph_link_ops);
 	cyph_genl_exit();
+	cyph_aead_warm_cancel();
 	cyph_pipeline_exit();
 	/* Tunnel frees and key frees are queued behind RCU: let them run. */
 	rcu_barrier();

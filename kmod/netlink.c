@@ -15,6 +15,7 @@
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
+#include "crypto.h"
 #include "device.h"
 #include "keys.h"
 #include "local.h"
@@ -724,8 +725,10 @@ static int cyph_nl_dev_set(struct sk_buff *skb, struct genl_info *info)
 	      cyph_nl_dev_set_socks(cd, info);
 	if (err)
 		return err;
-	if (cipher)
+	if (cipher) {
 		WRITE_ONCE(cd->cipher, nla_get_u8(cipher));
+		cyph_aead_warm(cd->cipher);
+	}
 	if (workers)
 		WRITE_ONCE(cd->workers, nla_get_u32(workers));
 	if (max_tunnels)

@@ -57,6 +57,8 @@ route_rate = 0
 relay_rate = 0
 notify_per_node = 0
 register_rate = 0
+# the raw cost of a registration; bench-abuse measures the cookie
+cookie_load = 1000000
 [identity]
 key = $D/nms.key
 cert = $D/nms.crt

@@ -106,7 +106,7 @@ check "TRS counts relayed bytes" retry 10 metric_ge $TRSH 'cyphonic_trs_relayed_
 # Coordinated hole punching: erin and frank both claim LAN addresses behind
 # endpoint-independent NATs (NAT type 2) and are seen from different public
 # addresses (127.0.0.2 and 127.0.0.1): the NMS tells both to probe at once.
-node erin --nms 127.0.0.1:$NMS --local 127.0.0.2:0 --report 10.1.0.5:4000 --nat 2 serve 6 \
+node erin --nms 127.0.0.1:$NMS --local 127.0.0.2:0 --report 10.1.0.5:4000 --nat 2 serve 20 \
 	> "$D/erin.out" 2>&1 & pids+=($!)
 wait_line "$D/erin.out" '^ok registered'
 node frank --nms 127.0.0.1:$NMS --report 10.2.0.5:4000 --nat 2 call erin.cyphonic.test 0 \

@@ -6,7 +6,13 @@
 # expiry is exported; a REGISTER captured before a SIGKILL and restart is
 # refused after it (boot epoch of the in-process store), while a fresh
 # registration works; per-node quotas against a route flood; per-source
-# budget against a REGISTER flood; implausible reported addresses dropped.
+# budget against a REGISTER flood; implausible reported addresses dropped;
+# under load the address-bound cookie before any signature work (a flood
+# from 250 source addresses costs no signature check, a cookie from
+# another address is refused); a diverted message re-sent from another
+# address does not move the node (return routability) while a real move
+# is proven and followed; the access policy: a denied pair looks exactly
+# like an unknown target.
 # Prints TAP; exits non-zero when a check failed.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,8 +21,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 t_begin t_nmsabuse bin/cyphonic-as bin/cyphonic-admin bin/cyphonic-nms tools/cyph_node
 
 echo "TAP version 13"
-as_setup nms alice bob
+as_setup nms alice bob carol
 read -r NMS NMSH TRS < <(free_ports 3)
+COOKIE_LOAD=100000	# the cookie gets its own section below
 openssl rand -hex 32 > "$D/relay.key"
 nms_conf() {	# nms_conf KEY CERT
 	cat <<CONF
@@ -24,6 +31,7 @@ nms_conf() {	# nms_conf KEY CERT
 listen = 127.0.0.1:$NMS
 lifetime = 20s
 keepalive = 5s
+cookie_load = $COOKIE_LOAD
 [identity]
 key = $1
 cert = $2
@@ -117,6 +125,96 @@ check "kernel receive-queue drops exported ($(metric $NMSH cyphonic_nms_udp_rx_d
 	bash -c "curl -sf http://127.0.0.1:$NMSH/metrics | grep -q '^cyphonic_nms_udp_rx_dropped_total '"
 node bob --nms 127.0.0.1:$NMS --local 127.0.0.2:0 register > "$D/bob5.out" 2>&1
 check "a node at another address registers meanwhile" grep -q '^ok registered' "$D/bob5.out"
+
+# Under load (cookie_load 0: always) a full REGISTER must first echo a
+# cookie bound to its source address, before any certificate or
+# signature work.
+COOKIE_LOAD=0
+nms_conf "$D/nms.key" "$D/nms.crt" > "$D/nms.conf"
+kill -HUP $NMS_PID
+check "NMS reloaded with cookie_load = 0" \
+	retry 10 metric_ge $NMSH 'cyphonic_nms_reloads_total{result="ok"}' 1
+node carol --nms 127.0.0.1:$NMS --save-register "$D/carol.reg" register > "$D/carol.out" 2>&1
+check "under load a REGISTER gets a COOKIE first, and the echo registers" \
+	bash -c "grep -q '^ok cookie' '$D/carol.out' && grep -q '^ok registered' '$D/carol.out'"
+check "COOKIE answers counted" retry 10 metric_ge $NMSH cyphonic_nms_cookies_sent_total 1
+# carol.reg is the REGISTER that carried the cookie (the one saved last).
+python3 -c 'import socket, sys
+d = open(sys.argv[1], "rb").read()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.3", 0))
+s.sendto(d, ("127.0.0.1", int(sys.argv[2])))' "$D/carol.reg" "$NMS"
+check "the same cookie from another source address is refused" \
+	retry 10 metric_ge $NMSH cyphonic_nms_cookie_refused_total 1
+verified() {	# full REGISTERs that reached a signature check (any outcome but the cookie's)
+	curl -sf http://127.0.0.1:$NMSH/metrics |
+		awk '/^cyphonic_nms_requests_total\{type="register",result="(replay|ok|bad_signature|bad_cert|id_mismatch)"\}/ { s += $2 } END { print s + 0 }'
+}
+cookies0=$(metric $NMSH cyphonic_nms_cookies_sent_total)
+verified0=$(verified)
+# 2000 validly framed REGISTERs (a signed capture) from 250 source addresses.
+python3 -c 'import socket, sys
+d = open(sys.argv[1], "rb").read()
+socks = []
+for i in range(250):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.%d.%d" % (10 + i // 200, 1 + i % 200), 0))
+    socks.append(s)
+for i in range(2000):
+    socks[i % 250].sendto(d, ("127.0.0.1", int(sys.argv[2])))' "$D/alice3.reg" "$NMS"
+check "a REGISTER flood from 250 addresses is answered with cookies" \
+	retry 10 metric_ge $NMSH cyphonic_nms_cookies_sent_total $((cookies0 + 1000))
+echo "# cookie flood: $(( $(metric $NMSH cyphonic_nms_cookies_sent_total) - cookies0 )) cookies for 2000 REGISTERs, $(( $(verified) - verified0 )) signature checks"
+check "... and costs no signature check ($(( $(verified) - verified0 )))" \
+	test "$(verified)" -eq "$verified0"
+COOKIE_LOAD=100000
+nms_conf "$D/nms.key" "$D/nms.crt" > "$D/nms.conf"
+kill -HUP $NMS_PID
+check "NMS reloaded with cookies only under load" \
+	retry 10 metric_ge $NMSH 'cyphonic_nms_reloads_total{result="ok"}' 2
+
+# Return routability: a KEEPALIVE diverted in flight and re-sent from
+# another address authenticates, but the node's endpoint stays.
+node alice --nms 127.0.0.1:$NMS serve 8 > "$D/alice-rr.out" 2>&1 & pids+=($!)
+wait_line "$D/alice-rr.out" '^ok registered'
+alice_ep=$(sed -n 's/^ok registered .*observed=\([^ ]*\).*/\1/p' "$D/alice-rr.out")
+node carol --nms 127.0.0.1:$NMS --no-keepalive divert "$D/carol.ka" > "$D/carol-d.out" 2>&1
+check "a fresh KEEPALIVE diverted (never delivered)" grep -q '^ok diverted' "$D/carol-d.out"
+roamed0=$(metric $NMSH cyphonic_nms_roamed_total)
+python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.9", 0))
+s.sendto(open(sys.argv[1], "rb").read(), ("127.0.0.1", int(sys.argv[2])))' "$D/carol.ka" "$NMS"
+check "the diverted message from another address is challenged" \
+	retry 10 metric_ge $NMSH cyphonic_nms_roam_challenged_total 1
+check "... and the endpoint does not move there" \
+	test "$(metric $NMSH cyphonic_nms_roamed_total)" -eq "$roamed0"
+node bob --nms 127.0.0.1:$NMS --local 127.0.0.2:0 call carol.cyphonic.test 0 > "$D/bob-rr.out" 2>&1
+check "a peer is still directed to the node (route given)" grep -q '^ok route' "$D/bob-rr.out"
+node carol --nms 127.0.0.1:$NMS roam 127.0.0.4:0 > "$D/carol-roam.out" 2>&1
+check "a real move is proven and followed ($(sed -n 's/^ok roamed //p' "$D/carol-roam.out"))" \
+	grep -q '^ok roamed observed=127.0.0.4:' "$D/carol-roam.out"
+check "... counted" retry 10 metric_ge $NMSH cyphonic_nms_roam_proven_total 1
+
+# Access policy: carol in group cams, reached only by staff (alice); the
+# default rule "nodes nodes" is taken away, so bob reaches no one.
+$B/cyphonic-admin -c "$D/as.conf" group add carol cams > "$D/pol.out" 2>&1
+$B/cyphonic-admin -c "$D/as.conf" group add alice staff >> "$D/pol.out" 2>&1
+$B/cyphonic-admin -c "$D/as.conf" rule add staff cams >> "$D/pol.out" 2>&1
+$B/cyphonic-admin -c "$D/as.conf" rule del nodes nodes >> "$D/pol.out" 2>&1
+check "admin: groups and rules written to the policy file (defaults first)" \
+	bash -c "grep -q '^rule staff cams' '$D/policy.conf' && grep -q '^rule nodes adapters' '$D/policy.conf' && ! grep -q '^rule nodes nodes' '$D/policy.conf'"
+check "admin: carol's certificate policy ($($B/cyphonic-admin -c "$D/as.conf" policy carol))" \
+	bash -c "$B/cyphonic-admin -c $D/as.conf policy carol | grep -q 'g=nodes,cams;r=adapters$'"
+node carol --nms 127.0.0.1:$NMS serve 8 > "$D/carol-p.out" 2>&1 & pids+=($!)
+wait_line "$D/carol-p.out" '^ok registered'
+node alice --nms 127.0.0.1:$NMS call carol.cyphonic.test 0 > "$D/alice-p.out" 2>&1
+check "staff -> cams allowed: alice gets a route to carol" grep -q '^ok route' "$D/alice-p.out"
+node bob --nms 127.0.0.1:$NMS --local 127.0.0.2:0 call carol.cyphonic.test 0 > "$D/bob-p.out" 2>&1
+node bob --nms 127.0.0.1:$NMS --local 127.0.0.2:0 call nobody.cyphonic.test 0 > "$D/bob-u.out" 2>&1
+check "bob (nodes only) is refused carol: the same answer as for an unknown node" \
+	bash -c "grep -q '^error route not_found' '$D/bob-p.out' && diff <(cut -d' ' -f1-3 '$D/bob-p.out') <(cut -d' ' -f1-3 '$D/bob-u.out')"
+check "policy denials counted" retry 10 metric_ge $NMSH cyphonic_nms_policy_denied_total 1
 
 kill -TERM $NMS_PID
 wait $NMS_PID; rc=$?

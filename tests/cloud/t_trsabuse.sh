@@ -3,7 +3,8 @@
 # TRS under the attacks of issue 12, on loopback with the real daemons:
 # a second TRS on the same port, BINDs captured and replayed by a stranger
 # after both ends closed, relaying past the grant's expiry, a revoked
-# node's session, and a relay-key change (the old key accepted for
+# node's session, a BIND "from" a victim's address (return routability),
+# and a relay-key change (the old key accepted for
 # [relay] key_overlap, then no longer). Prints TAP; exits non-zero when a
 # check failed.
 set -u
@@ -20,7 +21,7 @@ unanswered_ge() {	# unanswered_ge FILE N: at least N of the stream's echoes (10 
 }
 
 echo "TAP version 13"
-as_setup nms alice bob carol dave erin frank
+as_setup nms alice bob carol dave erin frank gina
 read -r NMS NMSH TRS TRSH TRSH2 < <(free_ports 5)
 openssl rand -hex 32 > "$D/relay.key"
 cp "$D/relay.key" "$D/trs-relay.key"
@@ -51,7 +52,7 @@ idle_timeout = 4s
 grace_period = 1s
 [relay]
 key_file = $D/trs-relay.key
-key_overlap = 8s
+key_overlap = 20s
 [ca]
 cert = $D/ca.crt
 crl = $D/crl.pem
@@ -77,7 +78,7 @@ check "a second TRS on the same port exits non-zero (rc $rc)" test $rc -ne 0 -a 
 check "and says the port is taken" grep -q 'already bound by another process' "$D/trs2.log"
 
 # Captured BINDs replayed by a stranger after both ends closed.
-node bob --nms 127.0.0.1:$NMS serve 4 --save-bind "$D/bob.bind" --close > "$D/bob.out" 2>&1 &
+node bob --nms 127.0.0.1:$NMS serve 6 --save-bind "$D/bob.bind" --close > "$D/bob.out" 2>&1 &
 BOB=$!; pids+=($BOB)
 wait_line "$D/bob.out" '^ok registered'
 node alice --force-relay --nms 127.0.0.1:$NMS --save-bind "$D/alice.bind" --close call bob.cyphonic.test 3 \
@@ -90,6 +91,20 @@ check "the closed session is kept as a tombstone" \
 "$T/cyph_node" replay 127.0.0.1:$TRS "$D/alice.bind" "$D/bob.bind" > "$D/replay.out" 2>&1
 check "replayed BINDs refused after both ends closed, nothing relayed ($(cat "$D/replay.out"))" \
 	grep -q '^ok replay bind0=replay bind1=replay relayed=0/5' "$D/replay.out"
+
+# Return routability: a node holding a valid grant binds its end "from" a
+# victim's address (a socket it never reads); the TRS only sends the
+# victim its 80-byte challenges and never binds the end there, so its
+# colluding peer cannot make it stream at the victim.
+node gina --nms 127.0.0.1:$NMS serve 6 > "$D/gina.out" 2>&1 & pids+=($!)
+wait_line "$D/gina.out" '^ok registered'
+challenged0=$(metric $TRSH cyphonic_trs_bind_challenged_total)
+node alice --force-relay --nms 127.0.0.1:$NMS --bind-via 127.0.0.7:0 --timeout 3000 \
+	call gina.cyphonic.test 3 > "$D/alice-v.out" 2>&1
+check "a BIND from a victim's address never binds the end ($(grep -h '^victim\|^error' "$D/alice-v.out" | tr '\n' ' '))" \
+	bash -c "grep -q '^error bind timeout' '$D/alice-v.out' && grep -qE '^victim received ctrl=[1-9][0-9]* data=0' '$D/alice-v.out'"
+check "... each answered with a challenge, counted" \
+	retry 10 metric_ge $TRSH cyphonic_trs_bind_challenged_total $((challenged0 + 2))
 
 # Forwarding stops at the grant's expiry (session_ttl 10 s), and a revoked
 # node's session stops at once: two streams side by side.
@@ -115,19 +130,20 @@ check "packets past the grant counted (grant_expired)" \
 	retry 10 metric_ge $TRSH 'cyphonic_trs_dropped_packets_total{reason="grant_expired"}' 1
 
 # Relay-key rotation: the TRS takes a new key; grants the NMS still issues
-# under the old one bind during key_overlap (8 s), and not after it.
+# under the old one bind during key_overlap (20 s: enough for a login,
+# a route and a bind on a loaded machine), and not after it.
 openssl rand -hex 32 > "$D/trs-relay.key"
 kill -HUP $TRS_PID
 check "TRS reloaded the new key" retry 10 metric_ge $TRSH 'cyphonic_trs_reloads_total{result="ok"}' 1
 hup=$(date +%s)
-node bob --nms 127.0.0.1:$NMS serve 4 > "$D/bob2.out" 2>&1 & pids+=($!)
+node bob --nms 127.0.0.1:$NMS serve 15 > "$D/bob2.out" 2>&1 & pids+=($!)
 wait_line "$D/bob2.out" '^ok registered'
 node alice --force-relay --nms 127.0.0.1:$NMS call bob.cyphonic.test 2 > "$D/alice2.out" 2>&1
 check "within the overlap a grant under the old key works (took $(( $(date +%s) - hup )) s)" \
 	grep -q '^ok echo 2/2' "$D/alice2.out"
 check "old-key requests counted" \
 	retry 10 metric_ge $TRSH 'cyphonic_trs_previous_key_requests_total' 1
-while [ $(( $(date +%s) - hup )) -le 9 ]; do sleep 0.5; done
+while [ $(( $(date +%s) - hup )) -le 21 ]; do sleep 0.5; done
 node alice --force-relay --nms 127.0.0.1:$NMS --timeout 3000 call bob.cyphonic.test 1 > "$D/alice3.out" 2>&1
 check "after the overlap the old key is refused ($(tail -n 1 "$D/alice3.out"))" \
 	grep -q '^error bind' "$D/alice3.out"

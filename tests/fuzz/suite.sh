@@ -26,7 +26,7 @@ mkdir -p "$seeds" "$seeds/dns"
 "$top/build/tools/proto_seeds" "$seeds"
 "$top/build/tools/dns_seeds" "$seeds/dns"
 # the AS frame, config and HTTP parsers: a few valid inputs each
-mkdir -p "$seeds/as" "$seeds/config" "$seeds/http"
+mkdir -p "$seeds/as" "$seeds/config" "$seeds/http" "$seeds/policy"
 printf '\0\0\0\x2e\x01\x10\0\0\0\0\0\x01\0\x01\0\x05alice\0\x02\0\x01x\0\x03\0\x20%032d' 0 \
 	> "$seeds/as/auth"
 printf '\0\0\0\x08\x01\x20\0\0\0\0\0\x02' > "$seeds/as/gnlist"
@@ -34,6 +34,8 @@ cp "$top"/deploy/config/*.conf "$seeds/config/"
 printf 'as.workers=3\n[as]\nlisten = 127.0.0.1:7443\ndomain = x.test\n' > "$seeds/config/set"
 printf 'GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n' > "$seeds/http/get"
 printf 'HEAD /healthz?x=1 HTTP/1.0\n\n' > "$seeds/http/head"
+printf 'g=nodes,staff;r=cams,*' > "$seeds/policy/ext"
+printf '# p\nrule nodes nodes\nrule staff cams\nmember alice staff\n' > "$seeds/policy/file"
 status=0
 for bin in "$out"/fuzz_*; do
 	[ -x "$bin" ] || continue
@@ -44,6 +46,7 @@ for bin in "$out"/fuzz_*; do
 	fuzz_asframe) seed=$seeds/as ;;
 	fuzz_config) seed=$seeds/config ;;
 	fuzz_http) seed=$seeds/http ;;
+	fuzz_policy) seed=$seeds/policy ;;
 	*) seed=$seeds/raw ;;
 	esac
 	corpus=$out/corpus/$name

@@ -58,12 +58,7 @@ t_check "cloud: NMS up" cloud_nms
 # after 12 s.
 fast=$(printf '[node]\nrekey_after = 5s\nidle_timeout = 12s')
 NODE_LOG_LEVEL=debug
-node_conf "$D/alice.conf" alice $W4A "$fast"
-node_conf "$D/bob.conf" bob $W4B "$fast"
-node_start $NS_A alice
-A_PID=$NODE_PID
-node_start $NS_B bob
-B_PID=$NODE_PID
+nodes_up "$fast"
 for n in alice bob; do
 	registered $n || t_abort "$n registered at the NMS"
 	t_ok "$n registered at the NMS"

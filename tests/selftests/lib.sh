@@ -50,6 +50,7 @@ t_check() {
 	else
 		t_fail "$name" "command: $*"
 		[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/#   /'
+		return 1
 	fi
 }
 # t_expect NAME ACTUAL OP EXPECTED: numeric comparison (-eq, -gt, -ge ...).

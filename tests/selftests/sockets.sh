@@ -30,6 +30,8 @@ ddebug() {
 	return 1
 }
 destroyed_since() { dmesg | sed -n "/$1/,\$p" | grep -c 'cyphonic: cyph0 destroyed'; }
+# both_destroyed MARKER: evaluated anew on each try of wait_until
+both_destroyed() { [ "$(destroyed_since "$1")" -ge 2 ]; }
 
 setup 4 || t_abort "setup failed"
 t_check "tunnel works" ina ping -c 2 -i 0.2 -W 5 $VB4
@@ -58,8 +60,13 @@ marker="sockets: netns del $$ $(date +%s%N)"
 if ddebug +p; then
 	echo "$marker" > /dev/kmsg
 	topo_down
-	t_check "deleting the namespaces destroys both devices (no ip link del)" \
-		wait_until 30 test "$(destroyed_since "$marker")" -ge 2
+	if ! t_check "deleting the namespaces destroys both devices (no ip link del)" \
+		wait_until 30 both_destroyed "$marker"; then
+		diag "kernel messages since the deletion:"
+		dmesg | sed -n "/$marker/,\$p" | tail -40 | sed 's/^/#   /'
+		diag "namespaces: $(ls /run/netns 2> /dev/null | tr '\n' ' ')"
+		diag "cyphonic refcount: $(cat /sys/module/cyphonic/refcnt 2> /dev/null)"
+	fi
 	ddebug -p
 else
 	topo_down

@@ -137,6 +137,43 @@ static void send_ep(const struct proto_ep *ep, const uint8_t *p, size_t n)
 	send_to((struct sockaddr *)&ss, len, p, n);
 }
 
+/*
+ * --bind-via ADDR: BINDs leave from a socket at ADDR that is never read,
+ * as a colluding node "spoofing" a victim's address would send them; the
+ * victim's view is reported at the end (victim_report).
+ */
+static int via_fd = -1;
+
+static void send_bind(const uint8_t *p, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = proto_ep_to_sa(&relay.relay, &ss);
+
+	if (via_fd < 0)
+		send_ep(&relay.relay, p, n);
+	else if (n && sendto(via_fd, p, n, 0, (struct sockaddr *)&ss, len) < 0)
+		perror("sendto");
+}
+
+/* What reached the "victim": RELAY_CTRL (challenges) and relayed packets. */
+static void victim_report(void)
+{
+	uint8_t buf[4096];
+	ssize_t n;
+	int ctrl = 0, data = 0;
+
+	if (via_fd < 0)
+		return;
+	while ((n = recv(via_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		if (buf[0] == CYPHONIC_MSG_RELAY_CTRL)
+			ctrl++;
+		else
+			data++;
+	}
+	printf("victim received ctrl=%d data=%d\n", ctrl, data);
+	fflush(stdout);
+}
+
 /* ---- credentials ----------------------------------------------------------- */
 
 static void credential(void)
@@ -208,7 +245,7 @@ static void handle_notify(const struct nmsc_event *ev)
 		trsc_init(&relay, C.node_id, &ev->msg, proto_now_ms());
 		n = trsc_bind(&relay, buf, proto_now_ms());
 		save_bind(buf, n);
-		send_ep(&relay.relay, buf, n);
+		send_bind(buf, n);
 		printf("ok notify mode=relay peer=%llu session=%u end=%u\n",
 		       (unsigned long long)ev->msg.peer_id, relay.session, relay.end);
 		fflush(stdout);
@@ -239,10 +276,22 @@ static void pump(int ms)
 		}
 		last_ev = ev;
 		got_ev = true;
+		if (ev.challenged) {	/* prove a new address at once */
+			m = nmsc_keepalive(&C, out, sizeof(out), proto_now_ms(), NULL);
+			send_nms(out, m);
+			printf("ok challenged\n");
+			fflush(stdout);
+		}
 		return;
 	case CYPHONIC_MSG_RELAY_CTRL: {
 		int rc = trsc_input(&relay, buf, (size_t)n);
 
+		if (rc == TRSC_CHALLENGED) {	/* prove our address: BIND again, with the echo */
+			m = trsc_bind(&relay, out, proto_now_ms());
+			save_bind(out, m);
+			send_bind(out, m);
+			return;
+		}
 		if (rc > 0)
 			die("bind", proto_err_name((unsigned)rc));
 		if (rc == 0 && !relay_bound) {
@@ -310,6 +359,12 @@ static struct nmsc_event *transact(const char *stage,
 		got_ev = false;
 		while (proto_now_ms() < next) {
 			pump((int)(next - proto_now_ms()));
+			if (got_ev && last_ev.echo_seq == seq &&
+			    last_ev.type == NMSC_EV_COOKIE) {
+				printf("ok cookie\n");	/* NMS under load */
+				fflush(stdout);
+				break;		/* again at once, with it */
+			}
 			if (got_ev && last_ev.echo_seq == seq) {
 				if (last_ev.type == NMSC_EV_ERROR)
 					die(stage, proto_err_name(last_ev.error));
@@ -466,12 +521,14 @@ static void call(int count)
 		size_t bn = trsc_bind(&relay, bind, proto_now_ms());
 
 		save_bind(bind, bn);
-		send_ep(&relay.relay, bind, bn);
+		send_bind(bind, bn);
 		for (int i = 0; i < 5 && !relay_bound; i++)
 			pump(100);
 	}
-	if (!relay_bound)
+	if (!relay_bound) {
+		victim_report();
 		die("bind", "timeout");
+	}
 	/* Until the peer has bound too, the TRS drops; keep trying. */
 	memset(pkt, 0, sizeof(pkt));
 	pkt[0] = CYPHONIC_MSG_DATA;
@@ -589,6 +646,56 @@ static void flood(int count)
 	       other);
 }
 
+/*
+ * An on-path attacker's catch: a fresh KEEPALIVE built and written to
+ * file, never sent, so the NMS has not seen its sequence number. The test
+ * then sends it from another address (return routability, issue 12).
+ */
+static void divert(const char *file)
+{
+	uint8_t buf[512];
+	size_t n = nmsc_keepalive(&C, buf, sizeof(buf), proto_now_ms(), NULL);
+	FILE *f = fopen(file, "wb");
+
+	if (!n || !f || fwrite(buf, 1, n, f) != n)
+		die("divert", "cannot write");
+	fclose(f);
+	printf("ok diverted\n");
+}
+
+/*
+ * Moves to a new local address (a NAT rebinding, a new network): a
+ * refresh REGISTER from there is answered with a challenge, the echo in a
+ * KEEPALIVE proves the address; the next KEEPALIVE_ACK reports it.
+ */
+static void roam(const char *local)
+{
+	char err[256], a[64];
+	int nfd = proto_udp_bind_str(local, false, err, sizeof(err));
+	int64_t end = proto_now_ms() + o.timeout_ms;
+
+	if (nfd < 0)
+		die("socket", err);
+	close(fd);
+	fd = nfd;
+	transact("register", b_register);	/* pump() answers the challenge */
+	while (proto_now_ms() < end) {
+		struct nmsc_event *ev = transact("keepalive", b_keepalive);
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		struct proto_ep self;
+
+		getsockname(fd, (struct sockaddr *)&ss, &len);
+		proto_ep_from_sa(&self, (struct sockaddr *)&ss);
+		if (!ev->challenged && proto_ep_equal(&C.observed, &self)) {
+			proto_ep_format(&C.observed, a, sizeof(a));
+			printf("ok roamed observed=%s\n", a);
+			return;
+		}
+	}
+	die("roam", "timeout");
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -602,7 +709,7 @@ int main(int argc, char **argv)
 		{ "nms-after", 1, NULL, 'M' }, { "save-register", 1, NULL, 'S' },
 		{ "trs-alt", 1, NULL, 'X' }, { "failover-ms", 1, NULL, 'F' },
 		{ "stream", 1, NULL, 's' }, { "save-bind", 1, NULL, 'B' },
-		{ "close", 0, NULL, 'Z' },
+		{ "close", 0, NULL, 'Z' }, { "bind-via", 1, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	char err[512];
@@ -634,6 +741,11 @@ int main(int argc, char **argv)
 		case 's': o.stream_s = atoi(optarg); break;
 		case 'B': o.save_bind = optarg; break;
 		case 'Z': o.close_end = true; break;
+		case 'V':
+			via_fd = proto_udp_bind_str(optarg, false, err, sizeof(err));
+			if (via_fd < 0)
+				die("--bind-via", err);
+			break;
 		default:
 			fprintf(stderr, "usage: %s [options] enrol|register|serve SECONDS|"
 				"call TARGET COUNT\n", argv[0]);
@@ -676,6 +788,10 @@ int main(int argc, char **argv)
 	} else if (!strcmp(argv[optind], "keepalive")) {
 		transact("keepalive", b_keepalive);
 		printf("ok keepalive\n");
+	} else if (!strcmp(argv[optind], "divert") && optind + 1 < argc) {
+		divert(argv[optind + 1]);
+	} else if (!strcmp(argv[optind], "roam") && optind + 1 < argc) {
+		roam(argv[optind + 1]);
 	} else {
 		die("usage", "unknown command");
 	}

@@ -104,6 +104,28 @@ static void f_error(struct proto_buf *b)
 	proto_tlv_str(b, PROTO_T_ERROR_TEXT, "target not registered");
 }
 
+/* The NMS's COOKIE (auth NONE) and a KEEPALIVE_ACK carrying a CHALLENGE. */
+static size_t cookie_msg(uint8_t *out)
+{
+	struct proto_hdr h = { .op = PROTO_OP_COOKIE, .auth = PROTO_AUTH_NONE, .node_id = 1,
+			       .seq = 6, .ts_ms = 1700000000000LL };
+	uint8_t cookie[PROTO_COOKIE_LEN] = { 1, 2, 3 };
+	struct proto_buf b;
+
+	proto_msg_begin(&b, out, 2048, &h);
+	proto_tlv_bytes(&b, PROTO_T_COOKIE, cookie, sizeof(cookie));
+	proto_tlv_u64(&b, PROTO_T_ECHO_SEQ, 101);
+	return proto_msg_finish(&b);
+}
+
+static void f_challenge(struct proto_buf *b)
+{
+	uint8_t ch[PROTO_CHALLENGE_LEN] = { 9, 8, 7 };
+
+	f_ka_ack(b);
+	proto_tlv_bytes(b, PROTO_T_CHALLENGE, ch, sizeof(ch));
+}
+
 int main(int argc, char **argv)
 {
 	EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
@@ -142,6 +164,8 @@ int main(int argc, char **argv)
 	put("signal-route-resp", -1, buf, reply(buf, PROTO_OP_ROUTE_RESP, f_route));
 	put("signal-notify", -1, buf, reply(buf, PROTO_OP_PEER_NOTIFY, f_punch));
 	put("signal-error", -1, buf, reply(buf, PROTO_OP_ERROR, f_error));
+	put("signal-cookie", -1, buf, cookie_msg(buf));
+	put("signal-challenge", -1, buf, reply(buf, PROTO_OP_KEEPALIVE_ACK, f_challenge));
 	n = trsc_bind(&t, buf, 1700000000000LL);
 	put("relay-bind", 0, buf, n);
 	n = trsc_close(&t, buf, 1700000000000LL);

@@ -2,7 +2,7 @@
 CFLAGS_test_cyphctl_parse += -I$(TOP)/user/cyphctl
 SRCS_test_cyphctl_parse := $(TOP)/user/cyphctl/parse.c
 CFLAGS_test_cyphctl_json += -I$(TOP)/user/cyphctl $(shell pkg-config --cflags libnl-genl-3.0)
-SRCS_test_cyphctl_json := $(TOP)/user/cyphctl/show_json.c $(TOP)/user/cyphctl/stats.c $(TOP)/user/cyphctl/parse.c
+SRCS_test_cyphctl_json := $(TOP)/user/cyphctl/show_json.c $(TOP)/user/cyphctl/daemon.c $(TOP)/user/cyphctl/stats.c $(TOP)/user/cyphctl/parse.c
 # The pattern rule's dependency file only covers the last source: list ours.
 $(OUT)/test/test_cyphctl_parse: $(SRCS_test_cyphctl_parse) $(wildcard $(TOP)/user/cyphctl/*.h)
 $(OUT)/test/test_cyphctl_json: $(SRCS_test_cyphctl_json) $(wildcard $(TOP)/user/cyphctl/*.h)
@@ -10,7 +10,7 @@ CFLAGS_test_cyphctl_udp += -I$(TOP)/user/cyphctl
 SRCS_test_cyphctl_udp := $(TOP)/user/cyphctl/udp.c $(TOP)/user/cyphctl/parse.c
 $(OUT)/test/test_cyphctl_udp: $(SRCS_test_cyphctl_udp) $(wildcard $(TOP)/user/cyphctl/*.h)
 # cloud signaling (CLOUD-PROTO): the NMS and TRS engines under test.
-NMS_CORE_SRCS := $(TOP)/user/cyphonic-nms/nms_core.c $(TOP)/user/cyphonic-nms/nms_route.c $(TOP)/user/cyphonic-nms/nms_addr.c $(TOP)/user/cyphonic-nms/nms_quota.c $(TOP)/user/cyphonic-nms/nms_store_mem.c $(TOP)/user/cyphonic-nms/nms_store_redis.c
+NMS_CORE_SRCS := $(TOP)/user/cyphonic-nms/nms_core.c $(TOP)/user/cyphonic-nms/nms_cookie.c $(TOP)/user/cyphonic-nms/nms_route.c $(TOP)/user/cyphonic-nms/nms_addr.c $(TOP)/user/cyphonic-nms/nms_quota.c $(TOP)/user/cyphonic-nms/nms_store_mem.c $(TOP)/user/cyphonic-nms/nms_store_redis.c
 TRS_CORE_SRCS := $(TOP)/user/cyphonic-trs/trs_core.c
 CFLAGS_test_nms += -I$(TOP)/user/cyphonic-nms
 SRCS_test_nms := $(NMS_CORE_SRCS)
@@ -44,5 +44,6 @@ $(OUT)/test/test_trs_sync: $(SRCS_test_trs_sync) $(wildcard $(TOP)/user/cyphonic
 # cyphonicd (user/cyphonicd): configuration and credential logic, and the
 # kernel/ address parsing it relies on (libmnl).
 CFLAGS_test_cyphonicd += -I$(TOP)/user/cyphonicd
-SRCS_test_cyphonicd := $(TOP)/user/cyphonicd/config.c $(TOP)/user/cyphonicd/credential.c
+SRCS_test_cyphonicd := $(TOP)/user/cyphonicd/config.c $(TOP)/user/cyphonicd/credential.c \
+	$(TOP)/user/cyphonicd/resolvconf.c
 $(OUT)/test/test_cyphonicd: $(SRCS_test_cyphonicd) $(wildcard $(TOP)/user/cyphonicd/*.h)

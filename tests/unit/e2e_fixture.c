@@ -55,9 +55,17 @@ void e2e_pki_fini(struct e2e_pki *p)
 int e2e_node_issue(struct e2e_pki *p, struct e2e_node *n, uint64_t nid,
 		   int64_t issued_at, int64_t lifetime_s)
 {
+	return e2e_node_issue_policy(p, n, nid, issued_at, lifetime_s, NULL);
+}
+
+int e2e_node_issue_policy(struct e2e_pki *p, struct e2e_node *n, uint64_t nid,
+			  int64_t issued_at, int64_t lifetime_s, const char *policy)
+{
 	char err[512], ip[64];
 
 	memset(n, 0, sizeof(*n));
+	if (policy)
+		snprintf(n->id.policy_text, sizeof(n->id.policy_text), "%s", policy);
 	n->id.id = nid;
 	n->id.role = CYPH_ROLE_NODE;
 	snprintf(n->id.fqdn, sizeof(n->id.fqdn), "n%llu.e2e.test", (unsigned long long)nid);

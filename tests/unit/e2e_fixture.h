@@ -36,6 +36,9 @@ void e2e_pki_fini(struct e2e_pki *p);
  */
 int e2e_node_issue(struct e2e_pki *p, struct e2e_node *n, uint64_t nid,
 		   int64_t issued_at, int64_t lifetime_s);
+/* The same with an access policy text ("g=...;r=...", pki/policy.h). */
+int e2e_node_issue_policy(struct e2e_pki *p, struct e2e_node *n, uint64_t nid,
+			  int64_t issued_at, int64_t lifetime_s, const char *policy);
 void e2e_node_free(struct e2e_node *n);
 
 /*

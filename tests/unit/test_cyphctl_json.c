@@ -144,6 +144,7 @@ static void test_show_json(void)
 	struct cy_tunnel t[2] = { 0 };
 	struct cy_local l[2] = { 0 };
 	struct cy_device d = { 0 };
+	struct nodestate_tunnel dt = { 0 };
 	struct cy_model m = { .devs = &d, .ndevs = 1 };
 	struct sockaddr_in *sin = (struct sockaddr_in *)&t[0].endpoint;
 	char want[8192], st_dev[2048], st_t0[2048], st_t1[2048];
@@ -190,6 +191,20 @@ static void test_show_json(void)
 	inet_pton(AF_INET6, "fd00::2", &t[1].remote6);
 	d.tunnels = t;
 	d.ntunnels = 2;
+	/* cyphonicd's view: tunnel 1 is its, 7 is not (a static one) */
+	d.daemon = CY_DAEMON_LIVE;
+	d.ds.h.pid = 42;
+	strcpy(d.ds.h.node, "alice.cyph.test");
+	d.ds.t = &dt;
+	d.ds.n = 1;
+	dt.index = 1;
+	strcpy(dt.path, "relayed");
+	strcpy(dt.peer, "bob.cyph.test");
+	dt.initiator = true;
+	dt.handshake_unix_ms = INT64_MAX / 2;	/* in the future: age 0 */
+	dt.route_ms = 12;
+	dt.handshake_ms = 480;
+	dt.rekeys = 3;
 
 	stats_json(st_dev, sizeof(st_dev), CYPHONIC_STAT_RX_DROP_AUTH, 3);
 	stats_json(st_t0, sizeof(st_t0), CYPHONIC_STAT_TX_PACKETS, 5);
@@ -197,6 +212,7 @@ static void test_show_json(void)
 	snprintf(want, sizeof(want),
 		 "{\"devices\":[{\"name\":\"cyph\\\"0\",\"ifindex\":5,\"port4\":51820,\"port6\":0,"
 		 "\"cipher\":\"chacha20-poly1305\",\"workers\":2,\"max_tunnels\":1024,\"max_locals\":256,\"stats\":%s,"
+		 "\"daemon\":{\"state\":\"running\",\"pid\":42,\"node\":\"alice.cyph.test\",\"malformed_lines\":0},"
 		 "\"locals\":[{\"vip4\":\"10.0.0.1\"},{\"vip6\":\"fd00::1\"}],"
 		 "\"tunnels\":[{\"index\":1,\"peer_index\":2,\"local4\":\"10.0.0.1\","
 		 "\"remote4\":\"10.0.0.2\",\"endpoint\":\"192.0.2.1:51820\",\"relay\":0,"
@@ -204,9 +220,12 @@ static void test_show_json(void)
 		 "\"tx_limit\":8388608},"
 		 "{\"slot\":\"next\",\"key_id\":1,\"age_ms\":7,\"tx_counter\":0,\"rx_counter\":0,"
 		 "\"tx_limit\":8388608,\"retired_ms\":3}],"
-		 "\"last_rx_ms\":99,\"stats\":%s},"
+		 "\"last_rx_ms\":99,\"daemon\":{\"path\":\"relayed\",\"peer\":\"bob.cyph.test\","
+		 "\"role\":\"initiator\",\"last_handshake_unix_ms\":4611686018427387903,"
+		 "\"last_handshake_age_ms\":0,\"handshake_ms\":480,\"route_direction_ms\":12,"
+		 "\"rekeys\":3},\"stats\":%s},"
 		 "{\"index\":7,\"peer_index\":0,\"local6\":\"fd00::1\",\"remote6\":\"fd00::2\","
-		 "\"endpoint\":null,\"relay\":9,\"keys\":[],\"last_rx_ms\":null,\"stats\":%s}]}]}\n",
+		 "\"endpoint\":null,\"relay\":9,\"keys\":[],\"last_rx_ms\":null,\"daemon\":null,\"stats\":%s}]}]}\n",
 		 st_dev, st_t0, st_t1);
 	f = open_memstream(&got, &len);
 	TAP_CHECK(show_json(f, &m) == 0, "show_json succeeds");

@@ -159,6 +159,45 @@ static void test_config(void)
 		  "upper-case node name refused (%s)", err);
 }
 
+/* [adapter]: off by default; when on, the LAN interface and its programs. */
+static void test_adapter_config(void)
+{
+	struct cyd_config c;
+	char err[1024];
+
+	TAP_CHECK(!load("", &c, err, sizeof(err)) && !c.adapter.enabled && c.adapter.dhcp &&
+		  c.adapter.sync_ms == 30000 && c.adapter.lease_ms == 3600000 &&
+		  !strcmp(c.adapter.nft, "/usr/sbin/nft"),
+		  "adapter off by default; sync 30 s, lease 1 h (%s)", err);
+	TAP_CHECK(load("[adapter]\nenabled = true\n", &c, err, sizeof(err)) &&
+		  err_is(err, 0, "[adapter] lan_interface: required"),
+		  "enabled without lan_interface: refused (%s)", err);
+	TAP_CHECK(load("[adapter]\nenabled = true\nlan_interface = cyph0\n", &c, err,
+		       sizeof(err)) && err_is(err, 11, "[adapter] lan_interface: 'cyph0'"),
+		  "the overlay device is no LAN: refused at its line (%s)", err);
+	TAP_CHECK(load("[adapter]\nenabled = true\nlan_interface = lan0\n"
+		       "dnsmasq = /nonexistent/dnsmasq\n", &c, err, sizeof(err)) &&
+		  err_is(err, 12, "[adapter] dnsmasq: /nonexistent/dnsmasq"),
+		  "a dnsmasq that cannot run: refused at its line (%s)", err);
+	TAP_CHECK(!load("[adapter]\nenabled = true\nlan_interface = lan0\ndhcp = false\n"
+			"nft = /bin/true\n", &c, err, sizeof(err)),
+		  "without DHCP dnsmasq is not needed (%s)", err);
+	TAP_CHECK(load("[adapter]\nenabled = true\nlan_interface = lan0\ndhcp = false\n"
+		       "run_dir = rel\nnft = /bin/true\n", &c, err, sizeof(err)) &&
+		  err_is(err, 13, "[adapter] run_dir: 'rel' is not an absolute path"),
+		  "relative run_dir refused (%s)", err);
+	TAP_CHECK(load("[adapter]\nenabled = true\nlan_interface = lan0\ndhcp = false\n"
+		       "nft = /nonexistent/nft\n", &c, err, sizeof(err)) &&
+		  err_is(err, 13, "[adapter] nft: /nonexistent/nft"),
+		  "an nft that cannot run: refused (%s)", err);
+	TAP_CHECK(load("[adapter]\nsync_interval = 500ms\n", &c, err, sizeof(err)) &&
+		  err_is(err, 10, "[adapter] sync_interval"), "sync_interval below 1 s (%s)", err);
+	TAP_CHECK(load("[dns]\nenabled = false\n[adapter]\nenabled = true\nlan_interface = lan0\n"
+		       "dnsmasq = /bin/true\nnft = /bin/true\n", &c, err, sizeof(err)) &&
+		  err_is(err, 10, "[dns] enabled: must be true on an adapter"),
+		  "DHCP on the LAN needs the DNS responder (%s)", err);
+}
+
 static void test_renewal(void)
 {
 	/* 1 h credential, renew 15 min before. */
@@ -219,6 +258,34 @@ static void test_addrs(void)
 	TAP_CHECK(kern_addr_parse((struct nlmsghdr *)buf, &a) == 0, "other messages ignored");
 }
 
+/* resolv.conf edits of the resolv.conf set-up (resolvconf.c) */
+static void test_resolv_conf(void)
+{
+	static const char *const orig =
+		"# from DHCP\nsearch example.org\nnameserver 192.0.2.53\nnameserver 192.0.2.54\noptions edns0";
+	static const char *const want =
+		"# from DHCP\nsearch example.org\n"
+		"# added by cyphonicd: its DNS responder, for the overlay on cyph0\nnameserver 127.0.0.153\n"
+		"nameserver 192.0.2.53\nnameserver 192.0.2.54\noptions edns0\n";
+	char *a, *b, *c, *e;
+
+	a = cyd_resolv_conf_edit(orig, "127.0.0.153", "cyph0");
+	TAP_CHECK(a && !strcmp(a, want), "resolv.conf: ours first among the nameservers, behind the marker");
+	b = cyd_resolv_conf_edit(a, "127.0.0.153", "cyph0");
+	TAP_CHECK(b && !strcmp(b, want), "resolv.conf: a second start (after a crash) replaces, never doubles");
+	c = cyd_resolv_conf_edit(b, NULL, "cyph0");
+	TAP_CHECK(c && !strcmp(c, "# from DHCP\nsearch example.org\nnameserver 192.0.2.53\n"
+			    "nameserver 192.0.2.54\noptions edns0\n"),
+		  "resolv.conf: at exit only our two lines go");
+	e = cyd_resolv_conf_edit("", "127.0.0.153", "d");
+	TAP_CHECK(e && !strcmp(e, "# added by cyphonicd: its DNS responder, for the overlay on d\nnameserver 127.0.0.153\n"),
+		  "resolv.conf: an empty (or missing) file gets our nameserver");
+	free(a);
+	free(b);
+	free(c);
+	free(e);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -230,8 +297,10 @@ int main(void)
 	write_file(cafile, "readable\n");
 	cyph_log_init("test_cyphonicd", CYPH_LOG_ERR);
 	test_config();
+	test_adapter_config();
 	test_renewal();
 	test_addrs();
+	test_resolv_conf();
 	unlink(conf);
 	unlink(pwfile);
 	unlink(cafile);

@@ -7,6 +7,7 @@
  * (short RTOs); no assertion depends on how long anything took.
  */
 #include "e2e/e2e.h"
+#include "e2e/internal.h"	/* ctx->self_policy: an initiator that cheats */
 #include "e2e_fixture.h"
 #include "tap.h"
 
@@ -361,6 +362,8 @@ static void test_loss_reorder(void)
 }
 
 /* a with cred an (trusting ta) to b with cred bn (trusting tb). */
+static bool cheat_policy;
+
 static void failing(const struct e2e_node *an, struct e2e_pki *ta, const struct e2e_node *bn,
 		    struct e2e_pki *tb, const struct e2e_expect *a_expects,
 		    const struct e2e_expect *b_expects, enum e2e_result *ra, enum e2e_result *rb,
@@ -370,6 +373,9 @@ static void failing(const struct e2e_node *an, struct e2e_pki *ta, const struct 
 	struct end a, b;
 	struct link ab, ba;
 	struct e2e_keys k;
+
+	if (cheat_policy && ca)
+		ca->self_policy.reach_all = true;	/* a modified initiator */
 
 	end_init(&a, ca, 21, "A");
 	end_init(&b, cb, 22, "B");
@@ -390,6 +396,40 @@ static void failing(const struct e2e_node *an, struct e2e_pki *ta, const struct 
 	end_reset(&b);
 	e2e_ctx_free(ca);
 	e2e_ctx_free(cb);
+}
+
+/* The access policy in the two certificates (pki/policy.h). */
+static void test_policy_refusals(void)
+{
+	struct e2e_node guest, cam;
+	struct e2e_expect ex_b, ex_cam;
+	enum e2e_result ra, rb;
+	bool keys;
+	int64_t now = time(NULL);
+
+	if (e2e_node_issue_policy(&pki, &guest, 81, now, 3600, "g=guests;r=guests") ||
+	    e2e_node_issue_policy(&pki, &cam, 82, now, 3600, "g=cams;r="))
+		return;
+	e2e_expect_node(&nb, &ex_b);
+	e2e_expect_node(&cam, &ex_cam);
+	failing(&guest, &pki, &nb, &pki, &ex_b, NULL, &ra, &rb, &keys, NULL);
+	TAP_CHECK(ra == E2E_FAIL_POLICY && !keys,
+		  "policy: a guest does not start a handshake to a node it may not reach (%s / %s)",
+		  e2e_result_name(ra), e2e_result_name(rb));
+	cheat_policy = true;
+	failing(&guest, &pki, &nb, &pki, &ex_b, NULL, &ra, &rb, &keys, NULL);
+	cheat_policy = false;
+	TAP_CHECK(rb == E2E_FAIL_POLICY && !keys,
+		  "policy: a modified initiator is refused by the responder (%s / %s)",
+		  e2e_result_name(ra), e2e_result_name(rb));
+	failing(&na, &pki, &cam, &pki, &ex_cam, NULL, &ra, &rb, &keys, NULL);
+	TAP_CHECK(ra == E2E_FAIL_POLICY && !keys,
+		  "policy: nodes do not reach a group no rule names (%s)", e2e_result_name(ra));
+	failing(&cam, &pki, &nb, &pki, &ex_b, NULL, &ra, &rb, &keys, NULL);
+	TAP_CHECK(ra == E2E_FAIL_POLICY && !keys, "policy: a camera reaches nothing (%s)",
+		  e2e_result_name(ra));
+	e2e_node_free(&guest);
+	e2e_node_free(&cam);
 }
 
 static void test_refusals(void)
@@ -452,6 +492,7 @@ static void test_refusals(void)
 	e2e_node_free(&stranger);
 	e2e_node_free(&expired);
 	e2e_node_free(&revoked);
+	test_policy_refusals();
 }
 
 static void test_tamper(void)

@@ -130,6 +130,23 @@ static bool finish(struct e2e_session *a, struct e2e_session *b)
 	return e2e_session_state(a) == E2E_ST_DONE && e2e_session_state(b) == E2E_ST_DONE;
 }
 
+/* The initiator names its target (SNI); an adapter picks the identity by it. */
+static void test_sni(const uint8_t *ch, size_t chlen)
+{
+	char name[256], tiny[4];
+	bool cut_ok = true;
+
+	TAP_CHECK(e2e_client_hello_sni(ch, chlen, name, sizeof(name)) &&
+		  !strcmp(name, nb.id.fqdn), "the ClientHello names the expected peer (SNI %s)",
+		  name);
+	TAP_CHECK(!e2e_client_hello_sni(ch, chlen, tiny, sizeof(tiny)),
+		  "a name longer than the buffer is refused, not cut");
+	for (size_t n = PROTO_HS_HDR_LEN + E2E_DTLS_RECORD_HDR + 12; n < chlen; n++)
+		if (e2e_client_hello_sni(ch, n, name, sizeof(name)))
+			cut_ok = false;
+	TAP_CHECK(cut_ok, "no truncation of the ClientHello yields a name");
+}
+
 static void test_cookie_door(void)
 {
 	struct e2e_ctx *ca = ctx_for(&na, &cfg), *cb = ctx_for(&nb, &cfg);
@@ -147,6 +164,7 @@ static void test_cookie_door(void)
 	e2e_ctx_set_under_load(cb, true);
 	a = hello(ca, 0x51, ch, &chlen);
 	TAP_CHECK(a && chlen && e2e_is_client_hello(ch, chlen), "initiator sends a ClientHello");
+	test_sni(ch, chlen);
 
 	/* a flood of ClientHellos without cookies from many sources */
 	for (int i = 0; i < 300; i++) {

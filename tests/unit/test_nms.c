@@ -19,6 +19,8 @@
 #include "client/nmsclient.h"
 #include "client/trsclient.h"
 #include "kv/kvclient.h"
+#include "nms_cookie.h"
+#include "pki/cred.h"
 #include "tap.h"
 
 /* ---- fake certificates: "FAKE" id pubkey vip4 vip6 status fqdn ----------- */
@@ -47,6 +49,20 @@ static size_t fake_cert(uint8_t *out, uint64_t id, EVP_PKEY *key,
 	return b.len;
 }
 
+/* Access policy of the fake certificates: a node's default unless set here. */
+static struct { uint64_t id; const char *text; } policies[8];
+
+static void policy_of(uint64_t id, struct cyph_policy *out)
+{
+	const char *t = cyph_policy_default_text(CYPH_ROLE_NODE);
+	size_t i;
+
+	for (i = 0; i < sizeof(policies) / sizeof(policies[0]); i++)
+		if (policies[i].id == id)
+			t = policies[i].text;
+	cyph_policy_parse(t, strlen(t), out);
+}
+
 static int fake_verify(void *arg, const uint8_t *der, size_t len, int64_t now,
 		       struct nms_ident *out, char *err, size_t errlen)
 {
@@ -64,6 +80,8 @@ static int fake_verify(void *arg, const uint8_t *der, size_t len, int64_t now,
 	out->has_vip6 = !IN6_IS_ADDR_UNSPECIFIED(&out->vip6);
 	memcpy(out->fqdn, der + 65, len - 65);
 	out->not_after = 4000000000LL;
+	out->role = CYPH_ROLE_NODE;
+	policy_of(out->id, &out->policy);
 	if (der[64] == 1)
 		return PROTO_E_CERT_EXPIRED;
 	if (der[64] == 2 || out->id == revoked_id)
@@ -207,6 +225,7 @@ static void setup(void)
 	cfg.notify_rto_ms = 500;
 	cfg.notify_tries = 3;
 	cfg.error_rate = 100;
+	cfg.cookie_load = 1000000;	/* cookies: their own test */
 	cfg.relay4 = ep("127.0.0.1", 7000);
 	cfg.relay6 = ep("::1", 7000);
 	memset(cfg.relay_key, 0x5a, 32);
@@ -289,9 +308,17 @@ static void test_register(void)
 	TAP_CHECK(buf[3] == PROTO_AUTH_MAC, "second REGISTER is a MACed refresh");
 	a.from = ep("198.51.100.7", 5000);
 	TAP_CHECK(deliver(&a, buf, len) == 0 && !feed(&a, 0, &ev) &&
-		  ev.type == NMSC_EV_REGISTERED && a.c.observed.port == 5000,
-		  "refresh from a new address moves the registration");
-	TAP_CHECK(nms_stats(nms)->roamed == 1 && nms_stats(nms)->refreshed == 1, "roaming counted");
+		  ev.type == NMSC_EV_REGISTERED && ev.challenged && a.c.observed.port == 5000,
+		  "refresh from a new address is answered there with a challenge");
+	TAP_CHECK(nms_stats(nms)->roamed == 0 && nms_stats(nms)->rr_challenged == 1 &&
+		  store->ops->get(store, 1)->observed.port == 4000,
+		  "the registration stays at the proven address until the echo");
+	len = nmsc_keepalive(&a.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(deliver(&a, buf, len) == 0 && !feed(&a, 0, &ev) && !ev.challenged &&
+		  store->ops->get(store, 1)->observed.port == 5000,
+		  "the keepalive echoing the challenge moves the registration");
+	TAP_CHECK(nms_stats(nms)->roamed == 1 && nms_stats(nms)->rr_moved == 1 &&
+		  nms_stats(nms)->refreshed == 1, "roaming counted");
 
 	/* Corrupt MAC. */
 	len = nmsc_keepalive(&a.c, buf, sizeof(buf), now, NULL);
@@ -836,6 +863,122 @@ static void test_quotas(void)
 	node_free(&e);
 }
 
+/*
+ * Under load a full REGISTER without the cookie of its source address is
+ * answered with COOKIE before any certificate or signature work; the
+ * client echoes it; a cookie from another address is worth nothing.
+ */
+static void test_cookies(void)
+{
+	struct node a, spoof;
+	uint8_t buf[2048], first[2048];
+	struct nmsc_event ev;
+	size_t len, first_len;
+	const struct nms_stats *st;
+	struct nms_cookies ck;
+	int i;
+	bool ok = true;
+
+	fresh();
+	cfg.cookie_load = 0;		/* always under load */
+	nms_set_config(nms, &cfg);
+	node_init(&a, 41, "ck.test", "10.77.0.41", NULL, 0, ep("192.0.2.41", 4100));
+	first_len = nmsc_register(&a.c, first, sizeof(first), now, NULL);
+	i = deliver(&a, first, first_len);
+	TAP_CHECK(i == PROTO_E_RATE_LIMITED && n_out == 1 && out[0].pkt[2] == PROTO_OP_COOKIE &&
+		  out[0].len == 64 && out[0].len < first_len,
+		  "under load: a REGISTER without a cookie gets a 64-byte COOKIE (%zu, request %zu)",
+		  n_out ? out[0].len : 0, first_len);
+	st = nms_stats(nms);
+	TAP_CHECK(st->cookies_sent == 1 && st->cert_cached == 0 && nms_active(nms) == 0,
+		  "no certificate or signature work, nothing registered");
+	TAP_CHECK(!feed(&a, 0, &ev) && ev.type == NMSC_EV_COOKIE && a.c.has_cookie,
+		  "the client takes the COOKIE answering its pending REGISTER");
+	TAP_CHECK(feed(&a, 0, &ev) == PROTO_E_REPLAY, "the same COOKIE again is not an answer");
+	len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(deliver(&a, buf, len) == 0 && !feed(&a, 0, &ev) && ev.type == NMSC_EV_REGISTERED,
+		  "the REGISTER echoing it registers the node");
+
+	/* The same cookie-bearing datagram from another address: refused. */
+	node_init(&spoof, 41, "ck.test", "10.77.0.41", NULL, 0, ep("203.0.113.9", 4100));
+	nmsc_reset(&a.c);
+	len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(deliver(&spoof, buf, len) == PROTO_E_RATE_LIMITED && n_out == 1 &&
+		  out[0].pkt[2] == PROTO_OP_COOKIE && nms_stats(nms)->cookie_refused == 1,
+		  "the cookie is bound to its source address");
+	spoof.from = ep("192.0.2.41", 4101);
+	TAP_CHECK(deliver(&spoof, buf, len) == PROTO_E_RATE_LIMITED,
+		  "... and port");
+	TAP_CHECK(deliver(&a, buf, len) == 0, "from its own address it is accepted");
+
+	/* A COOKIE that answers nothing pending is ignored by the client. */
+	memcpy(buf, out[0].pkt, out[0].len);
+	TAP_CHECK(nmsc_input(&a.c, buf, out[0].len, now, 30000, &ev) != 0 ||
+		  ev.type != NMSC_EV_COOKIE, "a COOKIE answering no pending REGISTER is ignored");
+
+	/* Load: more than `load` full REGISTERs in this or the last second. */
+	nms_cookies_init(&ck, 1000);
+	for (i = 0; i < 3; i++)
+		ok &= !nms_cookies_loaded(&ck, 3, 1000 + i);
+	TAP_CHECK(ok && nms_cookies_loaded(&ck, 3, 1500), "the 4th REGISTER in a second is under load");
+	TAP_CHECK(nms_cookies_loaded(&ck, 3, 2100), "... and the next second still is");
+	TAP_CHECK(!nms_cookies_loaded(&ck, 3, 3200), "a quiet second ends it");
+	TAP_CHECK(nms_cookies_loaded(&ck, 0, 3300), "load 0: always");
+	node_free(&a);
+	node_free(&spoof);
+	cfg.cookie_load = 1000000;
+	fresh();
+}
+
+/*
+ * Access policy: route direction only for pairs the certificates' groups
+ * allow; a denied pair gets exactly the answer of an unknown target.
+ */
+static void test_policy(void)
+{
+	struct node cam, staff, guest;
+	struct nmsc_event ev;
+	uint8_t denied[2048], unknown[2048];
+	size_t denied_len, unknown_len;
+	int rc;
+
+	fresh();
+	policies[0].id = 51;
+	policies[0].text = "g=cams;r=";
+	policies[1].id = 52;
+	policies[1].text = "g=staff;r=cams,staff";
+	policies[2].id = 53;
+	policies[2].text = "g=guests;r=guests";
+	node_init(&cam, 51, "cam.test", "10.77.0.51", NULL, 0, ep("192.0.2.51", 4000));
+	node_init(&staff, 52, "staff.test", "10.77.0.52", NULL, 0, ep("192.0.2.52", 4000));
+	node_init(&guest, 53, "guest.test", "10.77.0.53", NULL, 0, ep("192.0.2.53", 4000));
+	TAP_CHECK(!do_register(&cam) && !do_register(&staff) && !do_register(&guest),
+		  "policy: three nodes in three groups registered");
+	TAP_CHECK(route(&staff, "cam.test", 0, &ev) == 0 && ev.type == NMSC_EV_ROUTE &&
+		  ev.msg.peer_id == 51, "staff -> cams is allowed: route given");
+	rc = route(&guest, "cam.test", 0, &ev);
+	denied_len = n_out ? out[0].len : 0;
+	memcpy(denied, out[0].pkt, denied_len);
+	TAP_CHECK(rc == PROTO_E_NOT_FOUND && !feed(&guest, 0, &ev) && ev.type == NMSC_EV_ERROR &&
+		  ev.error == PROTO_E_NOT_FOUND, "guests -> cams is denied: NOT_FOUND");
+	rc = route(&guest, "nobody.test", 0, &ev);
+	unknown_len = n_out ? out[0].len : 0;
+	memcpy(unknown, out[0].pkt, unknown_len);
+	TAP_CHECK(rc == PROTO_E_NOT_FOUND && unknown_len == denied_len &&
+		  !memcmp(denied + 2, unknown + 2, 2) &&
+		  !memcmp(denied + PROTO_SIG_HDR_LEN, unknown + PROTO_SIG_HDR_LEN,
+			  denied_len - PROTO_SIG_HDR_LEN - 2 * PROTO_MAC_LEN),
+		  "... the same answer as for an unknown node (op, length, error TLVs)");
+	TAP_CHECK(route(&cam, "staff.test", 0, &ev) == PROTO_E_NOT_FOUND,
+		  "cams reach nothing: the camera cannot ask for a route to staff");
+	TAP_CHECK(nms_stats(nms)->policy_denied == 2, "denials counted");
+	node_free(&cam);
+	node_free(&staff);
+	node_free(&guest);
+	memset(policies, 0, sizeof(policies));
+	fresh();
+}
+
 static void run_engine_cases(void)
 {
 	now = 1700000000000LL;
@@ -846,6 +989,8 @@ static void run_engine_cases(void)
 	test_routes();
 	test_quotas();
 	test_tombstone_and_drain();
+	test_cookies();
+	test_policy();
 }
 
 int main(void)

@@ -52,7 +52,12 @@ static int bind_from(struct trsc *t, const struct proto_ep *from, int *acked)
 
 	trsc_bind(t, req, now);
 	rc = trs_ctrl(&trs, req, sizeof(req), from, now, rep, &rl, &unauth);
-	*acked = rl ? trsc_input(t, rep, rl) : -2;
+	*acked = rl ? trsc_input(t, rep, rl) : -3;
+	if (*acked == TRSC_CHALLENGED) {	/* a new address: the echo proves it */
+		trsc_bind(t, req, now);
+		rc = trs_ctrl(&trs, req, sizeof(req), from, now, rep, &rl, &unauth);
+		*acked = rl ? trsc_input(t, rep, rl) : -3;
+	}
 	return rc;
 }
 
@@ -328,6 +333,66 @@ static void test_concurrency(void)
 		  "(%llu forwarded), table consistent", (unsigned long long)atomic_load(&forwarded));
 }
 
+/*
+ * Return routability (issue 12): two colluding nodes, each with a valid
+ * grant, bind one end "from" a victim's address; the TRS must not stream
+ * at the victim. The victim never sees the challenge, so the end never
+ * binds there; a real node echoes it and binds one round trip later.
+ */
+static void test_return_routability(void)
+{
+	struct trsc a, b, stolen;
+	struct proto_ep a_ep = ep("192.0.2.71", 4000), b_ep = ep("192.0.2.72", 4000),
+			victim = ep("198.51.100.99", 53), to;
+	uint64_t expiry = (uint64_t)(now / 1000) + 600;
+	uint8_t req[PROTO_RC_LEN], rep[PROTO_RC_LEN];
+	uint64_t challenged = atomic_load(&trs.rr_challenged);
+	size_t rl;
+	bool unauth;
+	int rc, ack;
+
+	grant(&a, 0x7100, 0, 71, expiry);
+	grant(&b, 0x7100, 1, 72, expiry);
+	trsc_bind(&a, req, now);
+	rc = trs_ctrl(&trs, req, sizeof(req), &a_ep, now, rep, &rl, &unauth);
+	TAP_CHECK(rc == PROTO_E_CHALLENGE && rl == PROTO_RC_LEN && !unauth &&
+		  trsc_input(&a, rep, rl) == TRSC_CHALLENGED && a.proof &&
+		  !trs_snapshot(&trs, 0x7100, &(struct trs_snap){ 0 }),
+		  "a first BIND gets an authenticated CHALLENGE and binds nothing");
+	trsc_bind(&a, req, now);
+	TAP_CHECK(trs_ctrl(&trs, req, sizeof(req), &a_ep, now, rep, &rl, &unauth) == 0 &&
+		  trsc_input(&a, rep, rl) == 0, "the BIND echoing it binds the end");
+
+	/* The colluder binds end 1 "from" the victim: challenged, never bound. */
+	trsc_bind(&b, req, now);
+	TAP_CHECK(trs_ctrl(&trs, req, sizeof(req), &victim, now, rep, &rl, &unauth) ==
+		  PROTO_E_CHALLENGE, "a BIND from a spoofed source is challenged");
+	b.proof = 0x123456789abcULL;	/* a guess */
+	trsc_bind(&b, req, now);
+	TAP_CHECK(trs_ctrl(&trs, req, sizeof(req), &victim, now, rep, &rl, &unauth) ==
+		  PROTO_E_CHALLENGE && fwd(&a_ep, 0x7100, 1000, &to) == TRS_DROP_PEER_UNBOUND,
+		  "a guessed echo binds nothing: nothing is sent to the victim");
+
+	/* A challenge earned at the colluder's own address is no good at the victim's. */
+	b.proof = 0;
+	rc = bind_from(&b, &b_ep, &ack);
+	TAP_CHECK(rc == 0 && fwd(&a_ep, 0x7100, 10, &to) == -1 && proto_ep_equal(&to, &b_ep),
+		  "end 1 binds at its own address after the echo");
+	trsc_bind(&b, req, now);	/* carries b_ep's proof */
+	TAP_CHECK(trs_ctrl(&trs, req, sizeof(req), &victim, now, rep, &rl, &unauth) ==
+		  PROTO_E_CHALLENGE && fwd(&a_ep, 0x7100, 10, &to) == -1 &&
+		  proto_ep_equal(&to, &b_ep),
+		  "the proof is bound to its address: the end does not move to the victim");
+	stolen = b;
+	stolen.proof = 0;
+	trsc_bind(&stolen, req, now);
+	TAP_CHECK(trs_ctrl(&trs, req, sizeof(req), &b_ep, now, rep, &rl, &unauth) == 0,
+		  "a refresh from the proven address needs no echo");
+	TAP_CHECK(atomic_load(&trs.rr_challenged) - challenged == 5,
+		  "challenges counted (%llu)",
+		  (unsigned long long)(atomic_load(&trs.rr_challenged) - challenged));
+}
+
 int main(void)
 {
 	memset(&cfg, 0, sizeof(cfg));
@@ -338,6 +403,7 @@ int main(void)
 	test_bind_forward();
 	test_grant_limits();
 	test_hostile_ctrl();
+	test_return_routability();
 	test_concurrency();
 	trs_destroy(&trs);
 	return tap_done();

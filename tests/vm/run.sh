@@ -86,6 +86,13 @@ main() {
 	if [ -f "$ko" ]; then
 		cp "$ko" "$io/cyphonic.ko"
 		moddir=$("$here/moddep.sh" "$kver" "$io/cyphonic.ko") || die "depmod for $ko failed"
+		# The cache is shared by every checkout on this machine and pruned
+		# by their runs: a guest reading it while another run prunes it
+		# finds no modules at all (modprobe: "not found"). So the guest
+		# gets this run's own copy (a local copy here; the guest reads it
+		# in the shared directory, mounted at /run/vmio, see guest-init.sh).
+		cp -r "$moddir" "$io/moddep" || die "copying $moddir failed"
+		moddir=/run/vmio/moddep
 	fi
 
 	# The guest's view of what to run: bash-quoted, sourced by guest-init.sh.

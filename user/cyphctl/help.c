@@ -12,6 +12,11 @@ const struct command commands[] = {
 	  "identities, and each tunnel with its VIPs, endpoint, relay session,\n"
 	  "keys (slot, key id, age, tx/rx counters; never key material), time\n"
 	  "since the last authenticated packet and its counters.\n"
+	  "Where cyphonicd manages the device, also its view (from its state\n"
+	  "file in /run/cyphonic, or $CYPHONIC_RUNTIME_DIR): each tunnel's\n"
+	  "path (direct, punched, relayed), peer name, last handshake and how\n"
+	  "long route direction and the handshake took; without a daemon it\n"
+	  "says so.\n"
 	  "--json prints one JSON document with every counter (see\n"
 	  "docs/cyphctl.md for its shape).\n" },
 	{ "set", cmd_set,

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "nl.h"
+#include "nodestate/statefile.h"
 #include "stats.h"
 
 struct cy_key {
@@ -44,8 +45,19 @@ struct cy_local {
 	struct in6_addr vip6;
 };
 
+/* What cyphonicd's state file says about a device (daemon.c). */
+enum cy_daemon {
+	CY_DAEMON_NONE,		/* no state file: no daemon manages the device */
+	CY_DAEMON_LIVE,		/* written by a running daemon for this device */
+	CY_DAEMON_STALE,	/* its writer is gone, or it is about another device */
+	CY_DAEMON_BAD,		/* unreadable or malformed */
+};
+
 struct cy_device {
 	uint32_t ifindex, workers;
+	enum cy_daemon daemon;
+	struct nodestate ds;		/* CY_DAEMON_LIVE only */
+	char ds_path[4200];
 	uint32_t max_tunnels, max_locals;	/* 0: kernel did not say */
 	char name[IF_NAMESIZE];
 	uint16_t port4, port6;

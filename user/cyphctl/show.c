@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "runtime/addr.h"
+#include "daemon.h"
 #include "parse.h"
 
 #define SHOW_USAGE "usage: cyphctl show [DEV] [--json]"
@@ -131,7 +132,8 @@ static void print_key(FILE *f, const struct cy_key *k)
 	fputc('\n', f);
 }
 
-static void print_tunnel(FILE *f, const struct cy_tunnel *t)
+static void print_tunnel(FILE *f, const struct cy_device *d,
+			 const struct cy_tunnel *t)
 {
 	char ep[ADDR_ENDPOINT_STRLEN];
 	unsigned int i;
@@ -152,6 +154,7 @@ static void print_tunnel(FILE *f, const struct cy_tunnel *t)
 		fprintf(f, "  relay: session %" PRIu32 "\n", t->relay);
 	else
 		fprintf(f, "  relay: none (direct)\n");
+	daemon_print_tunnel(f, d, t->index, print_ms);
 	for (i = 0; i < t->nkeys; i++)
 		print_key(f, &t->keys[i]);
 	if (!t->nkeys)
@@ -193,9 +196,10 @@ static void print_device(FILE *f, const struct cy_device *d)
 		fprintf(f, "  local identities: %zu of at most %" PRIu32 "\n",
 			d->nlocals, d->max_locals);
 	print_counters(f, "  ", &d->stats);
+	daemon_print_device(f, d);
 	print_locals(f, d);
 	for (i = 0; i < d->ntunnels; i++)
-		print_tunnel(f, &d->tunnels[i]);
+		print_tunnel(f, d, &d->tunnels[i]);
 }
 
 void show_human(FILE *f, const struct cy_model *m)
@@ -246,12 +250,16 @@ int cmd_show(int argc, char **argv)
 	}
 	err = model_load(&nl, ifindex, &m);
 	cy_nl_close(&nl);
+	if (!err)
+		daemon_attach(&m);
 	if (!err) {
 		if (json)
 			err = show_json(stdout, &m);
 		else
 			show_human(stdout, &m);
 	}
+	if (!err)
+		daemon_detach(&m);
 	model_free(&m);
 	if (fflush(stdout) || ferror(stdout))
 		return cmd_error("show", "cannot write output"), 1;

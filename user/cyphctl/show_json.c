@@ -10,6 +10,7 @@
 
 #include "runtime/addr.h"
 #include "runtime/json_out.h"
+#include "daemon.h"
 #include "parse.h"
 
 static void put_stats(struct json_out *j, const struct cy_stats *st)
@@ -97,7 +98,64 @@ static void put_endpoint(struct json_out *j, const struct cy_tunnel *t)
 		json_null(j);
 }
 
-static void put_tunnel(struct json_out *j, const struct cy_tunnel *t)
+/* cyphonicd's view of the tunnel; null when no live daemon knows it. */
+static void put_tunnel_daemon(struct json_out *j, const struct cy_device *d,
+			      const struct cy_tunnel *t)
+{
+	const struct nodestate_tunnel *n = daemon_tunnel(d, t->index);
+
+	json_key(j, "daemon");
+	if (!n) {
+		json_null(j);
+		return;
+	}
+	json_obj_begin(j);
+	json_key(j, "path");
+	json_str(j, n->path);
+	json_key(j, "peer");
+	json_str(j, n->peer);
+	json_key(j, "role");
+	json_str(j, n->initiator ? "initiator" : "responder");
+	json_key(j, "last_handshake_unix_ms");
+	json_u64(j, (uint64_t)n->handshake_unix_ms);
+	json_key(j, "last_handshake_age_ms");
+	json_u64(j, daemon_age_ms(n->handshake_unix_ms));
+	json_key(j, "handshake_ms");
+	json_u64(j, (uint64_t)n->handshake_ms);
+	json_key(j, "route_direction_ms");
+	if (n->route_ms >= 0)
+		json_u64(j, (uint64_t)n->route_ms);
+	else
+		json_null(j);
+	json_key(j, "rekeys");
+	json_u64(j, n->rekeys);
+	json_obj_end(j);
+}
+
+static void put_device_daemon(struct json_out *j, const struct cy_device *d)
+{
+	static const char *const names[] = {
+		[CY_DAEMON_NONE] = "none", [CY_DAEMON_LIVE] = "running",
+		[CY_DAEMON_STALE] = "stale", [CY_DAEMON_BAD] = "malformed",
+	};
+
+	json_key(j, "daemon");
+	json_obj_begin(j);
+	json_key(j, "state");
+	json_str(j, names[d->daemon]);
+	if (d->daemon == CY_DAEMON_LIVE) {
+		json_key(j, "pid");
+		json_u64(j, (uint64_t)d->ds.h.pid);
+		json_key(j, "node");
+		json_str(j, d->ds.h.node);
+		json_key(j, "malformed_lines");
+		json_u64(j, d->ds.malformed);
+	}
+	json_obj_end(j);
+}
+
+static void put_tunnel(struct json_out *j, const struct cy_device *d,
+		       const struct cy_tunnel *t)
 {
 	json_obj_begin(j);
 	json_key(j, "index");
@@ -117,6 +175,7 @@ static void put_tunnel(struct json_out *j, const struct cy_tunnel *t)
 		json_u64(j, t->last_rx_ms);
 	else
 		json_null(j);
+	put_tunnel_daemon(j, d, t);
 	put_stats(j, &t->stats);
 	json_obj_end(j);
 }
@@ -143,11 +202,12 @@ static void put_device(struct json_out *j, const struct cy_device *d)
 	json_key(j, "max_locals");
 	json_u64(j, d->max_locals);
 	put_stats(j, &d->stats);
+	put_device_daemon(j, d);
 	put_locals(j, d);
 	json_key(j, "tunnels");
 	json_arr_begin(j);
 	for (i = 0; i < d->ntunnels; i++)
-		put_tunnel(j, &d->tunnels[i]);
+		put_tunnel(j, d, &d->tunnels[i]);
 	json_arr_end(j);
 	json_obj_end(j);
 }

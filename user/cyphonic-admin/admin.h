@@ -32,5 +32,6 @@ int cmd_init_ca(struct admin *a, int argc, char **argv);
 int cmd_node(struct admin *a, int argc, char **argv, uint8_t role);
 int cmd_general_node(struct admin *a, int argc, char **argv);
 int cmd_revoke(struct admin *a, int argc, char **argv);
+int cmd_policy(struct admin *a, int argc, char **argv);
 
 #endif

@@ -30,7 +30,14 @@ static void usage(FILE *f, const char *prog)
 		"  general-node add ADAPTER NAME --mac MAC --method basic|mac|8021x\n"
 		"           --ip-mode ipv4|ipv6 [--password P | --password-file F]\n"
 		"  general-node list ADAPTER | general-node del WHO\n"
-		"  revoke WHO | revoke --serial HEX       revoke and rewrite the CRL\n\n"
+		"  revoke WHO | revoke --serial HEX       revoke and rewrite the CRL\n"
+		"  rule add|del SRC DST                   members of group SRC may reach DST (or *)\n"
+		"  group add|del WHO GROUP                put WHO in GROUP (or take it out)\n"
+		"  policy [WHO]                           the rules and memberships, or WHO's\n"
+		"                                         groups and reach as its certificate has them\n"
+		"Access policy ([ca] policy file): every principal is in its role's group\n"
+		"(nodes, adapters, general); without a file nodes and adapters reach each\n"
+		"other and general nodes nothing. Changes apply to new certificates.\n\n"
 		"WHO (and ADAPTER) is id:N (a node id), name:X, or a plain name X; a plain\n"
 		"number is refused as ambiguous. NAME is a DNS label, not all digits; a\n"
 		"general node's MAC must be unicast.\n"
@@ -146,6 +153,8 @@ static int dispatch(struct admin *a, int argc, char **argv)
 		return cmd_general_node(a, argc, argv);
 	if (!strcmp(cmd, "revoke"))
 		return cmd_revoke(a, argc, argv);
+	if (!strcmp(cmd, "rule") || !strcmp(cmd, "group") || !strcmp(cmd, "policy"))
+		return cmd_policy(a, argc, argv);
 	admin_err(a, "unknown command '%s' (try --help)", cmd);
 	return 2;
 }

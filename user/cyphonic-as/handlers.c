@@ -4,6 +4,7 @@
  * signing are slow on purpose); the store is shared under st->lock.
  */
 #include "as.h"
+#include "ascommon/policyfile.h"
 #include "pki/ca.h"
 #include "pki/cred.h"
 #include "pki/pwhash.h"
@@ -57,6 +58,31 @@ static int lookup_id(struct as_state *st, uint64_t id, struct cyph_principal *p)
 	return rc;
 }
 
+/*
+ * p's groups and reach from the access policy file, read at every issue
+ * (it is small; a change applies to the next certificate without a
+ * reload). A file that does not parse refuses issuing rather than
+ * falling back to a policy the operator did not write.
+ */
+static int policy_text(const char *path, const struct cyph_principal *p, char *text,
+		       size_t cap)
+{
+	struct cyph_policy_file pf;
+	char err[512];
+	bool exists;
+	int rc;
+
+	if (cyph_policy_file_load(path, &pf, &exists, err, sizeof(err))) {
+		log_err("access policy: %s", err);
+		return -1;
+	}
+	rc = cyph_policy_text_for(&pf, p->name, p->role, text, cap, err, sizeof(err));
+	if (rc)
+		log_err("access policy: %s", err);
+	cyph_policy_file_free(&pf);
+	return rc;
+}
+
 /* Issues a certificate for p and writes the *_RESP frame. */
 static void issue(struct as_request *r, const struct cyph_principal *p,
 		  const uint8_t pubkey[32], uint8_t resp_type)
@@ -69,14 +95,19 @@ static void issue(struct as_request *r, const struct cyph_principal *p,
 	int64_t now = time(NULL), life;
 	uint8_t *der = NULL;
 	size_t len = 0;
-	char err[512];
+	char err[512], policy_path[sizeof(r->st->cfg.policy)];
 	int rc;
 
 	memcpy(id.fqdn, p->fqdn, sizeof(id.fqdn));
 	memcpy(id.pubkey, pubkey, 32);
 	pthread_mutex_lock(&r->st->lock);
 	life = r->st->cfg.cert_lifetime_ms / 1000;
+	snprintf(policy_path, sizeof(policy_path), "%s", r->st->cfg.policy);
 	pthread_mutex_unlock(&r->st->lock);
+	if (policy_text(policy_path, p, id.policy_text, sizeof(id.policy_text))) {
+		fail(r, CYPH_AS_E_INTERNAL, "access policy unusable");
+		goto out;
+	}
 	if (cyph_ca_issue(pki->signer, &id, now, life, &der, &len, err, sizeof(err))) {
 		log_err("%s", err);
 		fail(r, CYPH_AS_E_INTERNAL, "cannot issue certificate");

@@ -15,10 +15,10 @@ struct lg_opts {
 	const char *ca_cert, *ca_key, *nms_cert;	/* issuing, NMS key pin */
 	const char *ramp;		/* seq: rates, comma separated */
 	pid_t pid;			/* daemon whose CPU is measured */
-	int nodes, threads, window, size, sessions, conns, socks;
+	int nodes, threads, window, size, sessions, conns, sources, socks;
 	bool retry;			/* client/retry.h backoff, not one try */
-	bool tick;
-	bool reconnect;			/* as: a new connection per authentication */			/* a "RESULT test=tick" line a second */
+	bool tick;			/* a "RESULT test=tick" line a second */
+	bool reconnect;			/* as: a new connection per authentication */
 	double rate, seconds;
 };
 
@@ -44,6 +44,7 @@ int lg_run_as(const struct lg_opts *o);
 int lg_run_nms(const struct lg_opts *o);	/* registrations + routes */
 int lg_run_seq(const struct lg_opts *o);	/* register+route sequences, ramped */
 int lg_run_trs(const struct lg_opts *o);	/* relayed packets */
+int lg_run_flood(const struct lg_opts *o);	/* keepalives under a REGISTER flood */
 int lg_run_idle(const struct lg_opts *o);	/* hold idle AS connections */
 int lg_run_timers(const struct lg_opts *o);	/* event loop re-arm cost */
 int lg_issue(const struct lg_opts *o, const char *name, uint64_t id,

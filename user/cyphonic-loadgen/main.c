@@ -24,7 +24,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: cyphonic-loadgen as|nms|seq|trs|idle|timers|issue [options]\n"
+		"usage: cyphonic-loadgen as|nms|seq|trs|flood|idle|timers|issue [options]\n"
 		"  --as ADDR --as-ca PATH --name N --password P --threads T   (as)\n"
 		"  --as-name NAME  the name in the AS certificate (default 127.0.0.1)\n"
 		"  --reconnect     a new TLS connection per authentication (as)\n"
@@ -38,6 +38,8 @@ static void usage(FILE *f)
 		"  --retry     retry with backoff and jitter on another replica (client/retry.h)\n"
 		"  --tick      a RESULT test=tick line every second\n"
 		"  --socks N   UDP flows the simulated nodes share (nms, seq, trs; default 16)\n"
+		"  flood: --nodes N keepalive (50) while --rate R badly signed REGISTERs/s\n"
+		"         (50000) come from --sources K addresses in 127.1/16 (512)\n"
 		"  --seconds S (default 5)  --rate R (0 = max)  --window W (default 64)\n"
 		"  --pid PID   measure this daemon's CPU time (/proc/PID/stat)\n"
 		"  issue NAME ID CERT_OUT KEY_OUT\n"
@@ -57,11 +59,13 @@ int main(int argc, char **argv)
 		{ "seconds", 1, NULL, 'd' }, { "conns", 1, NULL, 'x' }, { "help", 0, NULL, 'h' },
 		{ "socks", 1, NULL, 'F' }, { "retry", 0, NULL, 'R' }, { "tick", 0, NULL, 't' },
 		{ "ramp", 1, NULL, 'G' }, { "as-name", 1, NULL, 'M' },
-		{ "reconnect", 0, NULL, 'X' },
+		{ "reconnect", 0, NULL, 'X' }, { "sources", 1, NULL, 'Q' },
 		{ "version", 0, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
-	struct lg_opts o = { .as_name = "127.0.0.1", .nodes = 1000, .threads = 2, .window = 64, .size = 1200,
-			     .sessions = 16, .seconds = 5, .conns = 10000, .socks = 16 };
+	struct lg_opts o = { .as_name = "127.0.0.1", .nodes = 1000, .threads = 2, .window = 64,
+			     .size = 1200, .sessions = 16, .seconds = 5, .conns = 10000,
+			     .socks = 16, .sources = 512 };
+	bool explicit_nodes = false, explicit_rate = false;
 	const char *mode;
 	int c;
 
@@ -76,12 +80,12 @@ int main(int argc, char **argv)
 		case 'k': o.ca_key = optarg; break;
 		case 'C': o.nms_cert = optarg; break;
 		case 'P': o.pid = atoi(optarg); break;
-		case 'N': o.nodes = atoi(optarg); break;
+		case 'N': o.nodes = atoi(optarg); explicit_nodes = true; break;
 		case 'T': o.threads = atoi(optarg); break;
 		case 'w': o.window = atoi(optarg); break;
 		case 's': o.size = atoi(optarg); break;
 		case 'S': o.sessions = atoi(optarg); break;
-		case 'r': o.rate = atof(optarg); break;
+		case 'r': o.rate = atof(optarg); explicit_rate = true; break;
 		case 'd': o.seconds = atof(optarg); break;
 		case 'x': o.conns = atoi(optarg); break;
 		case 'F': o.socks = atoi(optarg); break;
@@ -90,6 +94,7 @@ int main(int argc, char **argv)
 		case 'G': o.ramp = optarg; break;
 		case 'M': o.as_name = optarg; break;
 		case 'X': o.reconnect = true; break;
+		case 'Q': o.sources = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': cyph_version_print("cyphonic-loadgen"); return 0;
 		default: usage(stderr); return 2;
@@ -114,6 +119,17 @@ int main(int argc, char **argv)
 		return lg_run_seq(&o);
 	if (!strcmp(mode, "trs") && o.nms && o.ca_cert && o.ca_key && o.nms_cert)
 		return lg_run_trs(&o);
+	if (!strcmp(mode, "flood") && o.nms && o.ca_cert && o.ca_key && o.nms_cert) {
+		if (!explicit_nodes)
+			o.nodes = 50;
+		if (!explicit_rate)
+			o.rate = 50000;
+		if (o.sources < 1 || o.sources > 60000) {
+			fprintf(stderr, "loadgen: --sources 1..60000\n");
+			return 2;
+		}
+		return lg_run_flood(&o);
+	}
 	if (!strcmp(mode, "idle") && o.as && o.as_ca)
 		return lg_run_idle(&o);
 	if (!strcmp(mode, "timers"))

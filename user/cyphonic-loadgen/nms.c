@@ -331,6 +331,13 @@ static void on_signal(struct lnode *l, const uint8_t *pkt, size_t len)
 	}
 	if (!l->pending || ev.echo_seq != l->pending)
 		return;
+	if (ev.type == NMSC_EV_COOKIE) {	/* NMS under load: again, timed from the first */
+		uint8_t reg[4096];
+
+		send_to(l->sock, (struct sockaddr *)&nms_sa, nms_len, reg,
+			nmsc_register(&l->c, reg, sizeof(reg), proto_now_ms(), &l->pending));
+		return;
+	}
 	if (ev.type == NMSC_EV_ERROR) {
 		on_error(l, ev.error);
 		return;
@@ -343,8 +350,14 @@ static void on_signal(struct lnode *l, const uint8_t *pkt, size_t len)
 static void on_ctrl(const uint8_t *pkt, size_t len)
 {
 	struct lnode *l = node_of(pkt, len, 8);
+	uint8_t bind[PROTO_RC_LEN];
+	int rc = l && l->has_relay ? trsc_input(&l->relay, pkt, len) : -1;
 
-	if (l && l->has_relay && trsc_input(&l->relay, pkt, len) == 0 && !l->bound) {
+	if (rc == TRSC_CHALLENGED) {	/* return routability: again, with the echo */
+		send_ep(l->sock, &l->relay.relay, bind, trsc_bind(&l->relay, bind, proto_now_ms()));
+		return;
+	}
+	if (rc == 0 && !l->bound) {
 		l->bound = true;
 		if (l->pending)
 			answered(l);

@@ -49,6 +49,15 @@ const struct cyph_cfg_field nmsd_config_fields[] = {
 	  "full (signed) REGISTERs per second and source address, dropped above (0: unlimited)"),
 	F("nms", "register_burst", INT, register_burst, false, "200", 1, 1000000,
 	  "full REGISTERs one source address may send at once"),
+	/*
+	 * A node registers once per lifetime and refreshes with MACs, so a
+	 * healthy NMS sees few full REGISTERs; above this rate (a flood, or
+	 * every node at once after a restart) each must first echo a cookie
+	 * bound to its source address: one round trip more for nodes,
+	 * nothing but an HMAC for a flood from spoofed sources.
+	 */
+	F("nms", "cookie_load", INT, cookie_load, false, "200", 0, 1000000,
+	  "full REGISTERs per second above which each must echo an address-bound cookie (0: always)"),
 	F("nms", "grace_period", DURATION_MS, grace_ms, false, "5s", 0, 3600000,
 	  "SIGTERM: time pending notifications get before exit"),
 	F("identity", "key", PATH, key, true, NULL, 0, 0,
@@ -127,6 +136,7 @@ int nmsd_config_apply(const struct nmsd_config *c, const char *path,
 	out->notify_per_node = (uint32_t)c->notify_per_node;
 	out->register_rate = (uint32_t)c->register_rate;
 	out->register_burst = (uint32_t)c->register_burst;
+	out->cookie_load = (uint32_t)c->cookie_load;
 	ep_of(&c->relay4, &out->relay4);
 	ep_of(&c->relay6, &out->relay6);
 	if (out->relay4.family == 6 || out->relay6.family == 4) {

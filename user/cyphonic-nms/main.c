@@ -84,6 +84,7 @@ static int verify_cert(void *arg, const uint8_t *der, size_t len, int64_t now,
 	out->has_vip6 = id.has_vip6;
 	memcpy(out->pubkey, id.pubkey, 32);
 	out->not_after = id.not_after;
+	out->policy = id.policy;
 	return PROTO_E_OK;
 }
 

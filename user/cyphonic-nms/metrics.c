@@ -21,7 +21,8 @@ static struct {
 		*cert_cached, *notify_sent, *notify_retrans, *notify_lost, *notify_untracked,
 		*notify_adopted, *errors_sent,
 		*errors_suppressed, *reload_ok, *reload_failed, *send_dropped, *before_boot,
-		*addrs_dropped, *quota[4];
+		*addrs_dropped, *quota[4], *cookies_sent, *cookie_refused, *rr_challenged,
+		*rr_moved, *policy_denied;
 	struct cyph_gauge *active, *pending, *draining, *identity;
 	struct cyph_counter *rx_drops;
 } m;
@@ -81,6 +82,16 @@ int nmsd_metrics_init(void)
 		"requests answered RATE_LIMITED by a per-node quota", "quota=\"notify\"");
 	m.quota[3] = cyph_counter_new("cyphonic_nms_quota_exceeded_total",
 		"requests answered RATE_LIMITED by a per-node quota", "quota=\"source\"");
+	m.cookies_sent = C("cookies_sent_total",
+			   "COOKIE answers to full REGISTERs without a valid cookie, under load");
+	m.cookie_refused = C("cookie_refused_total",
+			     "full REGISTERs whose cookie was wrong, stale or for another address");
+	m.rr_challenged = C("roam_challenged_total",
+			    "authenticated messages from a new address not yet proven (challenged)");
+	m.rr_moved = C("roam_proven_total",
+		       "observed endpoints moved after the new address echoed its challenge");
+	m.policy_denied = C("policy_denied_total",
+			    "route requests the access policy refused (answered NOT_FOUND)");
 	m.addrs_dropped = C("reported_addrs_dropped_total",
 			    "reported addresses not passed to peers (loopback, multicast, ...)");
 	m.send_dropped = C("send_dropped_total", "replies not sent (socket full or error)");
@@ -137,6 +148,11 @@ void nmsd_metrics_sync(const struct nms *n, bool draining, uint64_t send_dropped
 	set(m.quota[1], s->quota_relay);
 	set(m.quota[2], s->quota_notify);
 	set(m.quota[3], s->quota_source);
+	set(m.cookies_sent, s->cookies_sent);
+	set(m.cookie_refused, s->cookie_refused);
+	set(m.rr_challenged, s->rr_challenged);
+	set(m.rr_moved, s->rr_moved);
+	set(m.policy_denied, s->policy_denied);
 	set(m.send_dropped, send_dropped);
 	cyph_gauge_set(m.active, (int64_t)nms_active(n));
 	cyph_gauge_set(m.pending, (int64_t)nms_pending_notifies(n));

@@ -30,6 +30,7 @@ struct nms_config {
 	uint32_t relay_rate, relay_burst;	/* relay grants per second */
 	uint32_t notify_per_node;	/* notification slots one node's requests hold */
 	uint32_t register_rate, register_burst;	/* full REGISTERs per source address */
+	uint32_t cookie_load;		/* full REGISTERs/s above which a cookie is needed (0: always) */
 };
 
 /*
@@ -59,6 +60,11 @@ struct nms_stats {
 	uint64_t addrs_dropped;		/* implausible reported addresses */
 	uint64_t quota_route, quota_relay, quota_notify;	/* RATE_LIMITED by quota */
 	uint64_t quota_source;		/* full REGISTERs over their source's budget */
+	uint64_t cookies_sent;		/* COOKIE answers (full REGISTER under load) */
+	uint64_t cookie_refused;	/* full REGISTERs with a wrong or stale cookie */
+	uint64_t rr_challenged;		/* messages from an unproven new address */
+	uint64_t rr_moved;		/* observed endpoint moved after the echo */
+	uint64_t policy_denied;		/* routes the access policy refused */
 };
 
 struct nms;

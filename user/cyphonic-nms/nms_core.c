@@ -5,8 +5,10 @@
  *
  * Order of checks for every datagram, cheapest first, so that garbage
  * costs little: framing and TLVs, timestamp window, then either the full
- * REGISTER path (certificate, Ed25519 signature, replay window, X25519)
- * or the session path (registration lookup, HMAC, replay window). Errors
+ * REGISTER path (under load the address-bound cookie, the per-source
+ * budget, then certificate, Ed25519 signature, replay window, X25519) or
+ * the session path (registration lookup, HMAC, replay window; a new
+ * source address is challenged before the node's endpoint moves there). Errors
  * to a node with a verified session are MACed; all others are signed by
  * the NMS and rate-limited, because they answer unauthenticated input.
  */
@@ -14,6 +16,7 @@
 #include <string.h>
 #include <openssl/crypto.h>
 #include "nms.h"
+#include "nms_cookie.h"
 #include "nms_quota.h"
 #include "wire/proto_crypto.h"
 
@@ -38,10 +41,12 @@ struct nms {
 	size_t n_pending;
 	struct nms_quota_slot *quota;	/* NMS_QUOTA_SLOTS */
 	struct nms_source_slot *sources;	/* NMS_SOURCE_SLOTS */
+	struct nms_cookies cookies;	/* cookies and return-routability challenges */
 	struct nms_stats stats;
 	int64_t now_ms;			/* of the datagram being handled */
 	int64_t last_scan_ms;		/* last expiry scan */
 	uint32_t crl_gen;		/* nms_recheck() calls, from 1 */
+	bool challenge;			/* MACed answers to this datagram carry a challenge */
 };
 
 /* ---- what a shared store keeps (nms_store.h; NULL ops: in the record) ---- */
@@ -115,7 +120,7 @@ struct nms *nms_new(const struct nms_config *cfg, struct nms_store *store,
 	n->pending = calloc(MAX_PENDING, sizeof(*n->pending));
 	n->quota = calloc(NMS_QUOTA_SLOTS, sizeof(*n->quota));
 	n->sources = calloc(NMS_SOURCE_SLOTS, sizeof(*n->sources));
-	if (!n->pending || !n->quota || !n->sources) {
+	if (!n->pending || !n->quota || !n->sources || nms_cookies_init(&n->cookies, 0)) {
 		free(n->pending);
 		free(n->quota);
 		free(n->sources);
@@ -145,6 +150,7 @@ void nms_free(struct nms *n)
 	free(n->cert);
 	EVP_PKEY_free(n->key);
 	OPENSSL_cleanse(&n->cfg, sizeof(n->cfg));
+	OPENSSL_cleanse(&n->cookies, sizeof(n->cookies));
 	free(n);
 }
 
@@ -214,7 +220,15 @@ static void reply_begin(struct nms *n, struct proto_buf *b, uint8_t *mem,
 static size_t reply_send(struct nms *n, struct proto_buf *b, struct nms_reg *r,
 			 const struct proto_ep *to)
 {
-	size_t len = proto_msg_finish(b);
+	size_t len;
+
+	if (r && n->challenge && b->p[2] != PROTO_OP_ERROR) {
+		uint8_t ch[PROTO_CHALLENGE_LEN];
+
+		nms_proof_make(&n->cookies, NMS_PROOF_CHALLENGE, to, r->ident.id, ch);
+		proto_tlv_bytes(b, PROTO_T_CHALLENGE, ch, sizeof(ch));
+	}
+	len = proto_msg_finish(b);
 
 	if (!len)
 		return 0;
@@ -595,6 +609,15 @@ static int route(struct nms *n, struct nms_reg *r, const struct proto_msg *m,
 	dst = find_target(n, m);
 	if (!dst || dst == r || !still_valid(n, dst))
 		return reply_error(n, m, r, from, PROTO_E_NOT_FOUND);
+	/*
+	 * The access policy (the groups in both certificates): a pair it
+	 * does not allow gets exactly the answer of an unknown target, so
+	 * nothing tells a node who is online beyond what it may reach.
+	 */
+	if (!cyph_policy_allows(&r->ident.policy, &dst->ident.policy)) {
+		n->stats.policy_denied++;
+		return reply_error(n, m, r, from, PROTO_E_NOT_FOUND);
+	}
 	rc = nms_route_decide(r, dst, m->route_flags, have_relay, &rt);
 	if (rc == PROTO_E_OK && rt.mode == PROTO_MODE_RELAY &&
 	    (!relay_for(n, r) || !relay_for(n, dst)))
@@ -660,6 +683,32 @@ static int keepalive(struct nms *n, struct nms_reg *r,
 	return reply_send(n, &b, r, from) ? PROTO_E_OK : PROTO_E_INTERNAL;
 }
 
+/*
+ * An authenticated message from a new source address. The MAC proves the
+ * node sent it, not that it lives there: a captured message re-sent with
+ * a spoofed source would otherwise point the node's peers (and the NMS's
+ * notifications) at a victim. So the endpoint moves only when the message
+ * echoes the challenge the NMS sent to that address (return routability);
+ * otherwise the answer goes there with a challenge. True when moved.
+ */
+static bool roam(struct nms *n, struct nms_reg *r, const struct proto_msg *m,
+		 const struct proto_ep *from)
+{
+	if (!PROTO_HAS(m, PROTO_T_CHALLENGE) ||
+	    !nms_proof_check(&n->cookies, NMS_PROOF_CHALLENGE, from, r->ident.id,
+			     m->challenge)) {
+		n->stats.rr_challenged++;
+		return false;
+	}
+	r->observed = *from;
+	r->families = nms_reg_families(r);
+	n->stats.roamed++;
+	n->stats.rr_moved++;
+	if (m->hdr.op != PROTO_OP_REGISTER && m->hdr.op != PROTO_OP_KEEPALIVE)
+		save(n, r);	/* those two save in their handlers */
+	return true;
+}
+
 static int session_msg(struct nms *n, const struct proto_msg *m,
 		       const uint8_t *pkt, const struct proto_ep *from)
 {
@@ -673,17 +722,11 @@ static int session_msg(struct nms *n, const struct proto_msg *m,
 		return reply_error(n, m, NULL, from, PROTO_E_REVOKED);
 	if (!replay_ok(n, r, r->ident.id, m->hdr.seq, true))
 		return reply_error(n, m, r, from, PROTO_E_REPLAY);
-	if (!proto_ep_equal(&r->observed, from)) {
-		/* Roaming: the latest authenticated source wins. */
-		r->observed = *from;
-		r->families = nms_reg_families(r);
-		n->stats.roamed++;
-		if (m->hdr.op != PROTO_OP_REGISTER && m->hdr.op != PROTO_OP_KEEPALIVE)
-			save(n, r);	/* those two save below */
-	}
+	if (!proto_ep_equal(&r->observed, from) && !roam(n, r, m, from))
+		n->challenge = true;	/* the answer carries one; the endpoint stays */
 	switch (m->hdr.op) {
 	case PROTO_OP_REGISTER:
-		set_location(n, r, m, from);
+		set_location(n, r, m, &r->observed);
 		save(n, r);
 		n->stats.refreshed++;
 		return send_register_ack(n, r, m, from, NULL, NULL);
@@ -700,6 +743,40 @@ static int session_msg(struct nms *n, const struct proto_msg *m,
 		return PROTO_E_OK;
 	}
 	return reply_error(n, m, r, from, PROTO_E_BAD_OP);
+}
+
+/*
+ * The cookie of a full REGISTER under load. Without a valid one the
+ * sender gets a COOKIE (unauthenticated, smaller than the request: no
+ * amplification) and must send the REGISTER again with it.
+ */
+static bool cookie_ok(struct nms *n, const struct proto_msg *m, const struct proto_ep *from)
+{
+	uint8_t mem[128];
+	struct proto_buf b;
+	struct proto_hdr h = {
+		.op = PROTO_OP_COOKIE, .auth = PROTO_AUTH_NONE, .node_id = m->hdr.node_id,
+		.seq = ++n->sig_seq, .ts_ms = n->now_ms,
+	};
+	uint8_t cookie[PROTO_COOKIE_LEN];
+	size_t len;
+
+	if (PROTO_HAS(m, PROTO_T_COOKIE)) {
+		if (nms_proof_check(&n->cookies, NMS_PROOF_COOKIE, from, m->hdr.node_id,
+				    m->cookie))
+			return true;
+		n->stats.cookie_refused++;
+	}
+	nms_proof_make(&n->cookies, NMS_PROOF_COOKIE, from, m->hdr.node_id, cookie);
+	proto_msg_begin(&b, mem, sizeof(mem), &h);
+	proto_tlv_bytes(&b, PROTO_T_COOKIE, cookie, sizeof(cookie));
+	proto_tlv_u64(&b, PROTO_T_ECHO_SEQ, m->hdr.seq);
+	len = proto_msg_finish(&b);
+	if (len) {
+		n->send(n->send_arg, from, mem, len);
+		n->stats.cookies_sent++;
+	}
+	return false;
 }
 
 static bool from_node(uint8_t op)
@@ -731,6 +808,14 @@ static int input(struct nms *n, const uint8_t *pkt, size_t len,
 		return reply_error(n, m, NULL, from, PROTO_E_STALE);
 	}
 	if (m->hdr.op == PROTO_OP_REGISTER && m->hdr.auth == PROTO_AUTH_SIG) {
+		/*
+		 * Under load, the cookie comes first: a spoofed source never
+		 * sees one, so it costs an HMAC and never uses up the budget
+		 * of the address it pretends to be.
+		 */
+		if (nms_cookies_loaded(&n->cookies, n->cfg.cookie_load, n->now_ms) &&
+		    !cookie_ok(n, m, from))
+			return PROTO_E_RATE_LIMITED;
 		/* Before any certificate or signature work; no reply: none is cheap. */
 		if (!nms_bucket_take(nms_source_bucket(n->sources, from), n->cfg.register_rate,
 				     n->cfg.register_burst, n->now_ms)) {
@@ -750,6 +835,7 @@ int nms_input(struct nms *n, const uint8_t *pkt, size_t len,
 
 	n->now_ms = now_ms;
 	n->store->now_ms = now_ms;
+	n->challenge = false;
 	rc = input(n, pkt, len, from, &m);
 	if (m.hdr.op >= 1 && m.hdr.op <= PROTO_OP_MAX && rc >= 0 &&
 	    rc < PROTO_E_COUNT)
@@ -828,6 +914,7 @@ void nms_tick(struct nms *n, int64_t now_ms)
 
 	n->now_ms = now_ms;
 	s->now_ms = now_ms;
+	nms_cookies_tick(&n->cookies, now_ms);
 	/* A full scan of the table at most once a second. */
 	if (now_ms - n->last_scan_ms >= 1000 || now_ms < n->last_scan_ms) {
 		n->last_scan_ms = now_ms;

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include "pki/policy.h"
 #include "wire/proto.h"
 #include "wire/proto_crypto.h"
 
@@ -30,6 +31,7 @@ struct nms_ident {
 	bool has_vip4, has_vip6;
 	uint8_t pubkey[32];
 	int64_t not_after;	/* Unix seconds */
+	struct cyph_policy policy;	/* groups and reach (access policy) */
 };
 
 #define NMS_FAM4 0x1

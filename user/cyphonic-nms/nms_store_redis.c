@@ -32,7 +32,7 @@
 #include "nms_store.h"
 #include "runtime/log.h"
 
-#define BLOB_MAGIC 0x4e4d5302u	/* "NMS" v2: another layout is ignored */
+#define BLOB_MAGIC 0x4e4d5303u	/* "NMS" v3 (policy in ident, reg_seq): another layout is ignored */
 #define KEY_MAX 320
 #define PEND_TTL_MS 120000
 #define ADOPT_NODES 64

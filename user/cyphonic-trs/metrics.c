@@ -25,7 +25,8 @@ static struct {
 	struct cyph_counter *pkts, *bytes, *drops[TRS_DROP_COUNT];
 	struct cyph_counter *ctrl[PROTO_RC_CLOSE + 1][PROTO_E_COUNT];
 	struct cyph_counter *ctrl_malformed, *created, *expired, *closed;
-	struct cyph_counter *reload_ok, *reload_failed, *revoked_ends, *prev_key_binds, *rx_drops;
+	struct cyph_counter *reload_ok, *reload_failed, *revoked_ends, *prev_key_binds, *rx_drops,
+		*rr_challenged;
 	struct cyph_gauge *sessions, *tombstones, *draining;
 	struct cyph_histogram *ctrl_lat;
 	struct cyph_counter *sync[5];
@@ -78,6 +79,8 @@ int trsd_metrics_init(void)
 		"ended sessions whose BIND sequence windows are kept for max_skew", NULL);
 	m.revoked_ends = cyph_counter_new("cyphonic_trs_revoked_ends_total",
 		"session ends unbound because the CRL lists their node", NULL);
+	m.rr_challenged = cyph_counter_new("cyphonic_trs_bind_challenged_total",
+		"BINDs from an address not proven yet, answered with a challenge", NULL);
 	m.prev_key_binds = cyph_counter_new("cyphonic_trs_previous_key_requests_total",
 		"BIND/CLOSE accepted under the relay key before the last change", NULL);
 	m.draining = cyph_gauge_new("cyphonic_trs_draining", "1 while draining", NULL);
@@ -132,6 +135,7 @@ void trsd_metrics_sync(struct trs *t, const struct trsd_worker *w, size_t n,
 	cyph_gauge_set(m.tombstones, (int64_t)trs_tombstones(t));
 	set(m.revoked_ends, atomic_load(&t->revoked_ends));
 	set(m.prev_key_binds, atomic_load(&t->prev_key_binds));
+	set(m.rr_challenged, atomic_load(&t->rr_challenged));
 	for (i = 0; i < n; i++)
 		rx_drops += proto_udp_rx_drops(w[i].fd4) + proto_udp_rx_drops(w[i].fd6);
 	set(m.rx_drops, rx_drops);

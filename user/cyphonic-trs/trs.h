@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include "e2e/cookie.h"
 #include "wire/proto.h"
 #include "wire/proto_crypto.h"
 
@@ -113,6 +114,11 @@ struct trs {
 	/* under cfg_lock: the key before the last change, until prev_until_ms */
 	uint8_t prev_key[PROTO_KEY_LEN];
 	int64_t prev_until_ms;
+	/*
+	 * under cfg_lock: the secret of the return-routability challenges
+	 * (trs_ctrl), rotated by trs_expire
+	 */
+	struct e2e_cookie_jar rr;
 	uint64_t *revoked;		/* sorted node ids from the CRL */
 	size_t n_revoked;
 	struct trs_shard shards[TRS_SHARDS];
@@ -122,6 +128,7 @@ struct trs {
 	_Atomic bool draining;
 	_Atomic uint64_t created, expired, closed;
 	_Atomic uint64_t revoked_ends, prev_key_binds;
+	_Atomic uint64_t rr_challenged;	/* BINDs from an address not yet proven */
 };
 
 int trs_init(struct trs *t, const struct trs_config *cfg);

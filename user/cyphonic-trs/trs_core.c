@@ -9,6 +9,11 @@
 #include "trs.h"
 #include "client/trsclient.h"
 
+/* Challenges verify for one to two of these periods. */
+#define TRS_RR_ROTATE_MS 120000
+#define TRS_RR_BYTES 6		/* the 48-bit proof field of RELAY_CTRL */
+#define RR_SUBJ_MAX (3 + 16 + 1 + 8)
+
 static uint64_t mix32(uint32_t x)
 {
 	uint64_t h = x * 0x9e3779b97f4a7c15ULL;
@@ -43,6 +48,8 @@ int trs_init(struct trs *t, const struct trs_config *cfg)
 	t->cfg = *cfg;
 	atomic_store(&t->tomb_ms, cfg->skew_ms + 1000);
 	pthread_rwlock_init(&t->cfg_lock, NULL);
+	if (e2e_cookie_init(&t->rr, TRS_RR_ROTATE_MS, 0))
+		return -1;
 	for (i = 0; i < TRS_SHARDS; i++) {
 		pthread_rwlock_init(&t->shards[i].lock, NULL);
 		t->shards[i].nb = 64;
@@ -81,6 +88,7 @@ void trs_destroy(struct trs *t)
 	free(t->revoked);
 	OPENSSL_cleanse(&t->cfg, sizeof(t->cfg));
 	OPENSSL_cleanse(t->prev_key, sizeof(t->prev_key));
+	OPENSSL_cleanse(&t->rr, sizeof(t->rr));
 }
 
 void trs_set_config(struct trs *t, const struct trs_config *cfg, int64_t now_ms)
@@ -210,6 +218,59 @@ static bool node_revoked(const struct trs *t, uint64_t node)
 
 /* ---- control ------------------------------------------------------------------ */
 
+/*
+ * Return routability (issue 12 point 3). A BIND's MAC proves the node
+ * holds the grant, not that it receives at the BIND's source address: two
+ * colluding nodes could bind one end "from" a victim and have the TRS
+ * stream at it. So the TRS forwards to an address only after a BIND from
+ * it echoed the challenge the TRS sent there: a 48-bit HMAC of address,
+ * session, end and node under a rotating secret (stateless; guessing it
+ * takes ~2^47 BINDs). Called with cfg_lock held.
+ */
+/* What a challenge is bound to: address, port, end and node (the session is the "sender"). */
+static size_t rr_subject(const struct proto_rc *rc, const struct proto_ep *from, uint8_t *subj)
+{
+	size_t n = 0, alen = from->family == 6 ? 16 : 4;
+	int i;
+
+	subj[n++] = from->family;
+	subj[n++] = (uint8_t)(from->port >> 8);
+	subj[n++] = (uint8_t)from->port;
+	memcpy(subj + n, from->family == 6 ? (const void *)&from->v6 : (const void *)&from->v4,
+	       alen);
+	n += alen;
+	subj[n++] = rc->end;
+	for (i = 0; i < 8; i++)
+		subj[n++] = (uint8_t)(rc->node_id >> (56 - 8 * i));
+	return n;
+}
+
+static uint64_t rr_proof(const struct trs *t, const struct proto_rc *rc,
+			 const struct proto_ep *from)
+{
+	uint8_t subj[RR_SUBJ_MAX], c[E2E_COOKIE_LEN];
+	uint64_t v = 0;
+	int i;
+
+	e2e_cookie_make(&t->rr, subj, rr_subject(rc, from, subj), rc->session, c);
+	for (i = 0; i < TRS_RR_BYTES; i++)
+		v = v << 8 | c[i];
+	return v;
+}
+
+static bool rr_ok(const struct trs *t, const struct proto_rc *rc, const struct proto_ep *from)
+{
+	uint8_t subj[RR_SUBJ_MAX], echo[TRS_RR_BYTES];
+	int i;
+
+	if (!rc->proof)
+		return false;
+	for (i = 0; i < TRS_RR_BYTES; i++)
+		echo[i] = (uint8_t)(rc->proof >> (8 * (TRS_RR_BYTES - 1 - i)));
+	return e2e_cookie_check_prefix(&t->rr, subj, rr_subject(rc, from, subj), rc->session,
+				       echo, TRS_RR_BYTES);
+}
+
 static size_t answer(const struct proto_rc *req, uint8_t op, int code,
 		     uint32_t idle_s, const uint8_t secret[32], int64_t now_ms,
 		     uint8_t out[PROTO_RC_LEN])
@@ -224,13 +285,30 @@ static size_t answer(const struct proto_rc *req, uint8_t op, int code,
 	return PROTO_RC_LEN;
 }
 
-/* Binds (or refreshes) one end; called with the shard write-locked. */
+/*
+ * Binds (or refreshes) one end; called with the shard write-locked.
+ * proven: the BIND echoed the challenge of its source address. Without
+ * that, only a refresh from the end's current address is taken; anything
+ * else changes nothing and gets CHALLENGE.
+ */
 static int bind_end(struct trs *t, struct trs_shard *s, const struct proto_rc *rc,
-		    const struct proto_ep *from, int64_t now_ms)
+		    const struct proto_ep *from, int64_t now_ms, bool proven)
 {
 	struct trs_session *x = find(s, rc->session);
 	struct trs_end *e;
 
+	if (!proven) {
+		if (x && x->expiry != rc->expiry)
+			return PROTO_E_CONFLICT;
+		e = x ? &x->end[rc->end] : NULL;
+		if (e && e->node_id == rc->node_id && rc->seq <= e->last_seq)
+			return PROTO_E_REPLAY;	/* a captured BIND, from anywhere */
+		if (!e || !e->bound || x->tomb_until_ms || e->node_id != rc->node_id ||
+		    !proto_ep_equal(&e->ep, from)) {
+			atomic_fetch_add(&t->rr_challenged, 1);
+			return PROTO_E_CHALLENGE;
+		}
+	}
 	if (!x) {
 		if (atomic_load(&t->draining))
 			return PROTO_E_DRAINING;
@@ -315,7 +393,8 @@ int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
 	uint8_t secret[32], mac[32];
 	int64_t skew;
 	uint32_t idle_s;
-	bool revoked, prev_key = false;
+	bool revoked, proven, prev_key = false;
+	uint64_t proof;
 	int code;
 
 	*reply_len = 0;
@@ -339,6 +418,8 @@ int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
 	skew = t->cfg.skew_ms;
 	idle_s = t->cfg.idle_s;
 	revoked = node_revoked(t, rc.node_id);
+	proven = rc.op == PROTO_RC_BIND && rr_ok(t, &rc, from);
+	proof = rc.op == PROTO_RC_BIND && !proven ? rr_proof(t, &rc, from) : 0;
 	pthread_rwlock_unlock(&t->cfg_lock);
 	if (!proto_ct_equal(mac, rc.mac, 32)) {
 		code = PROTO_E_BAD_SIGNATURE;
@@ -351,22 +432,23 @@ int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
 	} else if (rc.op == PROTO_RC_BIND && revoked) {
 		code = PROTO_E_REVOKED;
 	} else {
-		if (prev_key)
-			atomic_fetch_add(&t->prev_key_binds, 1);
 		s = shard_of(t, rc.session);
 		pthread_rwlock_wrlock(&s->lock);
-		code = rc.op == PROTO_RC_BIND ? bind_end(t, s, &rc, from, now_ms)
+		code = rc.op == PROTO_RC_BIND ? bind_end(t, s, &rc, from, now_ms, proven)
 					      : close_end(t, s, &rc, now_ms);
 		if (code == PROTO_E_OK && t->hooks.changed)
 			snap_locked(s, &rc, &snap);
 		pthread_rwlock_unlock(&s->lock);
 		if (code == PROTO_E_OK && t->hooks.changed)
 			t->hooks.changed(t->hooks.arg, &snap);
+		if (code == PROTO_E_OK && prev_key)
+			atomic_fetch_add(&t->prev_key_binds, 1);
 	}
 	if (code == PROTO_E_OK && rc.op == PROTO_RC_CLOSE) {
 		OPENSSL_cleanse(secret, sizeof(secret));
 		return code;	/* CLOSE is not acknowledged */
 	}
+	rc.proof = code == PROTO_E_CHALLENGE ? proof : 0;
 	*reply_len = answer(&rc, code ? PROTO_RC_ERROR : PROTO_RC_BIND_ACK,
 			    code, code ? 0 : idle_s, secret, now_ms, reply);
 	OPENSSL_cleanse(secret, sizeof(secret));
@@ -458,8 +540,9 @@ size_t trs_expire(struct trs *t, int64_t now_ms)
 	int64_t idle_ms;
 	size_t i, b, n = 0;
 
-	pthread_rwlock_rdlock(&t->cfg_lock);
+	pthread_rwlock_wrlock(&t->cfg_lock);
 	idle_ms = (int64_t)t->cfg.idle_s * 1000;
+	(void)e2e_cookie_tick(&t->rr, now_ms);	/* an RNG failure keeps the old secret */
 	pthread_rwlock_unlock(&t->cfg_lock);
 	for (i = 0; i < TRS_SHARDS; i++) {
 		struct trs_shard *s = &t->shards[i];

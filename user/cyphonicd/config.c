@@ -22,6 +22,9 @@ const struct cyph_cfg_field cyd_config_fields[] = {
 	  "AS TLS address, host:port"),
 	F("as", "ca", PATH, as_ca, true, NULL, 0, 0,
 	  "AS CA certificate (PEM): verifies the AS, the NMS and peers"),
+	F("as", "crl", PATH, crl, false, NULL, 0, 0,
+	  "the AS's CRL (PEM, as.conf [ca] crl, copied or shared): peers it lists get no "
+	  "tunnel, their tunnels go; re-read when it changes (default: none)"),
 	F("as", "server_name", STR, as_server_name, false, NULL, 0, 0,
 	  "name or IP expected in the AS certificate (default: the host of address)"),
 	F("as", "name", STR, name, true, NULL, 0, 0,
@@ -40,6 +43,8 @@ const struct cyph_cfg_field cyd_config_fields[] = {
 	  "UDP port of the node's IPv4 and IPv6 sockets (0: any)"),
 	F("node", "state_dir", PATH, state_dir, false, "/var/lib/cyphonic/node", 0, 0,
 	  "where the credential (node.crt, node.key) is kept"),
+	F("node", "runtime_dir", PATH, runtime_dir, false, "/run/cyphonic", 0, 0,
+	  "where the state file cyphctl show reads is kept (DEVICE.NETNS.state)"),
 	F("node", "domain", STR, domain, false, NULL, 0, 0,
 	  "CYPHONIC DNS domain (default: from the credential's FQDN)"),
 	F("node", "prefix4", INT, prefix4, false, "16", 8, 32,
@@ -54,7 +59,15 @@ const struct cyph_cfg_field cyd_config_fields[] = {
 	  "answer the CYPHONIC domain (peers' names looked up at the NMS on demand)"),
 	F("dns", "listen", ADDR, dns_listen, false, "127.0.0.1:5354", 0, 0,
 	  "UDP and TCP address of the DNS responder (loopback only)"),
+	F("dns", "resolver", STR, resolver, false, "auto", 0, 0,
+	  "point the host's resolver at the responder for the domain: auto (resolved "
+	  "when it runs, else resolv.conf), resolved, resolv.conf, none; undone at exit"),
+	F("dns", "resolv_conf", PATH, resolv_conf, false, "/etc/resolv.conf", 0, 0,
+	  "the file the resolv.conf set-up edits (first nameserver: stub_listen)"),
+	F("dns", "stub_listen", ADDR, stub_listen, false, "127.0.0.153:53", 0, 0,
+	  "loopback address on port 53 the responder also answers on in the resolv.conf set-up"),
 	CYPH_CFG_OPS_FIELDS(struct cyd_config, "127.0.0.1:9104"),
+	CYD_ADAPTER_CONFIG_FIELDS(struct cyd_config),
 };
 
 const size_t cyd_config_nfields = sizeof(cyd_config_fields) / sizeof(cyd_config_fields[0]);
@@ -120,6 +133,13 @@ static bool loopback(const struct cyph_cfg_addr *a)
 	return a->ss.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
 }
 
+static unsigned int port_of(const struct cyph_cfg_addr *a)
+{
+	if (a->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+}
+
 /* The password file must hold a non-empty first line. */
 static int password_ok(const char *file, const char **why)
 {
@@ -148,6 +168,8 @@ int cyd_config_check(const struct cyd_config *c, const char *path, char *err,
 			    "(a-z, 0-9, '-', at most 63)", c->name);
 	if (access(c->as_ca, R_OK))
 		return fail(err, errlen, path, "as", "ca", "%s: %s", c->as_ca, strerror(errno));
+	if (c->crl[0] && access(c->crl, R_OK))
+		return fail(err, errlen, path, "as", "crl", "%s: %s", c->crl, strerror(errno));
 	if (password_ok(c->password_file, &why))
 		return fail(err, errlen, path, "as", "password_file", "%s: %s",
 			    c->password_file, why);
@@ -164,10 +186,27 @@ int cyd_config_check(const struct cyd_config *c, const char *path, char *err,
 	if (c->dns_enabled && !loopback(&c->dns_listen))
 		return fail(err, errlen, path, "dns", "listen", "%s is not a loopback address "
 			    "(127.0.0.0/8 or ::1)", c->dns_listen.text);
+	if (strcmp(c->resolver, "auto") && strcmp(c->resolver, "resolved") &&
+	    strcmp(c->resolver, "resolv.conf") && strcmp(c->resolver, "none"))
+		return fail(err, errlen, path, "dns", "resolver",
+			    "'%s': auto, resolved, resolv.conf or none", c->resolver);
+	if (!c->dns_enabled && strcmp(c->resolver, "none") && cyph_cfg_key_line(path, "dns", "resolver"))
+		return fail(err, errlen, path, "dns", "resolver",
+			    "needs [dns] enabled = true (or resolver = none)");
+	if (c->dns_enabled && strcmp(c->resolver, "none") && strcmp(c->resolver, "resolved") &&
+	    (!loopback(&c->stub_listen) || port_of(&c->stub_listen) != 53))
+		return fail(err, errlen, path, "dns", "stub_listen", "%s: resolv.conf names servers "
+			    "without a port: a loopback address on port 53", c->stub_listen.text);
+	if (c->resolv_conf[0] != '/')
+		return fail(err, errlen, path, "dns", "resolv_conf", "'%s' is not an absolute path",
+			    c->resolv_conf);
+	if (c->runtime_dir[0] != '/')
+		return fail(err, errlen, path, "node", "runtime_dir", "'%s' is not an absolute path",
+			    c->runtime_dir);
 	if (c->state_dir[0] != '/')
 		return fail(err, errlen, path, "node", "state_dir", "'%s' is not an absolute path",
 			    c->state_dir);
-	return 0;
+	return cyd_adapter_config_check(c, path, err, errlen);
 }
 
 void cyd_config_as_server_name(const struct cyd_config *c, char *out, size_t len)
@@ -198,4 +237,40 @@ void cyd_config_nms_name(const struct cyd_config *c, const char *cred_fqdn,
 		snprintf(out, len, "nms.%s", c->domain);
 	else
 		snprintf(out, len, "nms.%s", dot ? dot + 1 : cred_fqdn);
+}
+
+int cyd_adapter_config_check(const struct cyd_config *c, const char *path, char *err,
+			     size_t errlen)
+{
+	const struct cyd_adapter_config *a = &c->adapter;
+
+	if (!a->enabled)
+		return 0;
+	if (!a->lan[0])
+		return fail(err, errlen, path, "adapter", "lan_interface",
+			    "required when [adapter] enabled = true");
+	if (!ifname_ok(a->lan) || !strcmp(a->lan, c->device))
+		return fail(err, errlen, path, "adapter", "lan_interface",
+			    "'%s' is not an interface name other than [node] device", a->lan);
+	if (a->run_dir[0] != '/')
+		return fail(err, errlen, path, "adapter", "run_dir", "'%s' is not an absolute path",
+			    a->run_dir);
+	if (a->dhcp && access(a->dnsmasq, X_OK))
+		return fail(err, errlen, path, "adapter", "dnsmasq", "%s: %s", a->dnsmasq,
+			    strerror(errno));
+	if (access(a->nft, X_OK))
+		return fail(err, errlen, path, "adapter", "nft", "%s: %s", a->nft, strerror(errno));
+	if (a->dhcp && !c->dns_enabled)
+		return fail(err, errlen, path, "dns", "enabled", "must be true on an adapter with "
+			    "[adapter] dhcp: the LAN's DNS forwards the domain to the responder");
+	return 0;
+}
+
+bool cyd_adapter_config_equal(const struct cyd_adapter_config *a,
+			      const struct cyd_adapter_config *b)
+{
+	return a->enabled == b->enabled && a->dhcp == b->dhcp && a->sync_ms == b->sync_ms &&
+	       a->lease_ms == b->lease_ms && !strcmp(a->lan, b->lan) &&
+	       !strcmp(a->dnsmasq, b->dnsmasq) && !strcmp(a->run_dir, b->run_dir) &&
+	       !strcmp(a->nft, b->nft);
 }

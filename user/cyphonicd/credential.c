@@ -40,8 +40,7 @@ void cyd_cred_free(struct cyd_cred *cr)
 	memset(cr, 0, sizeof(*cr));
 }
 
-/* The certificate's fields into out (which already holds key and cert). */
-static int fill(struct cyd_cred *out, char *err, size_t errlen)
+int cyd_cred_fill(struct cyd_cred *out, char *err, size_t errlen)
 {
 	struct cyph_node_id id;
 
@@ -71,7 +70,7 @@ static int load_stored(const struct cyd_config *c, struct cyd_cred *out)
 		return -1;
 	out->key = cyph_key_load(kp, err, sizeof(err));
 	if (!out->key || cyph_cert_load(cp, &out->cert, &out->cert_len, err, sizeof(err)) ||
-	    fill(out, err, sizeof(err))) {
+	    cyd_cred_fill(out, err, sizeof(err))) {
 		log_warn("stored credential in %s unusable (%s): logging in again",
 			 c->state_dir, err);
 		goto drop;
@@ -91,8 +90,7 @@ drop:
 	return -1;
 }
 
-static int read_password(const char *file, char *pw, size_t len, char *err,
-			 size_t errlen)
+int cyd_cred_password(const char *file, char *pw, size_t len, char *err, size_t errlen)
 {
 	FILE *f = fopen(file, "re");
 
@@ -107,12 +105,27 @@ static int read_password(const char *file, char *pw, size_t len, char *err,
 	return 0;
 }
 
+/* mkdir -p: parents 0755 (/var/lib/cyphonic on a host without the package) */
+static int make_dirs(const char *dir)
+{
+	char p[CYPH_CFG_PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", dir);
+	for (char *s = strchr(p + 1, '/'); s; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0755) && errno != EEXIST)
+			return -1;
+		*s = '/';
+	}
+	return mkdir(p, 0700) && errno != EEXIST ? -1 : 0;
+}
+
 static int save(const struct cyd_config *c, const struct cyd_cred *cr, char *err,
 		size_t errlen)
 {
 	char kp[CYPH_CFG_PATH_MAX + 16], cp[CYPH_CFG_PATH_MAX + 16];
 
-	if (mkdir(c->state_dir, 0700) && errno != EEXIST) {
+	if (make_dirs(c->state_dir)) {
 		snprintf(err, errlen, "%s: %s", c->state_dir, strerror(errno));
 		return -1;
 	}
@@ -140,7 +153,7 @@ int cyd_cred_login(const struct cyd_config *c, struct cyd_cred *out, char *err,
 	memset(out, 0, sizeof(*out));
 	memset(&ac, 0, sizeof(ac));
 	cyd_config_as_server_name(c, server, sizeof(server));
-	if (read_password(c->password_file, pw, sizeof(pw), err, errlen))
+	if (cyd_cred_password(c->password_file, pw, sizeof(pw), err, errlen))
 		return -1;
 	out->key = cyph_key_generate();
 	if (!out->key || cyph_key_public(out->key, pub)) {
@@ -159,7 +172,7 @@ int cyd_cred_login(const struct cyd_config *c, struct cyd_cred *out, char *err,
 	out->cert_len = ac.cert_len;
 	ac.cert = NULL;
 	cyph_as_credential_free(&ac);
-	if (fill(out, err, errlen) || save(c, out, err, errlen))
+	if (cyd_cred_fill(out, err, errlen) || save(c, out, err, errlen))
 		goto fail;
 	out->renew_at = cyd_cred_renew_time(time(NULL), out->not_after,
 					    c->renew_before_ms / 1000);

@@ -9,7 +9,11 @@
  *	location.c	the host's addresses (rtnetlink dump + monitor)
  *	registration.c	NMS registration, keepalive, re-registration
  *	tunnels.c	tunnels on demand: route direction, DTLS, TUNNEL_NEW
+ *	punch.c		hole punching (PUNCH), and the probes relay.c sends too
+ *	relay.c		the relay path (RELAY): TRS binding, wrapping
  *	dns.c		the DNS responder for the domain, lookups on demand
+ *	resolver.c	the host's resolver pointed at that responder
+ *	status.c	the state file cyphctl show reads (user/lib/nodestate)
  *	metrics.c	/metrics
  *	main.c		event loop, signals, start and teardown order
  */
@@ -27,12 +31,14 @@
 #include "runtime/config.h"
 #include "runtime/daemon.h"
 #include "runtime/log.h"
+#include "adapter.h"
 
 /* ---- config.c ---- */
 
 struct cyd_config {
 	struct cyph_cfg_addr as_addr;
 	cyph_cfg_path as_ca;
+	cyph_cfg_path crl;		/* "" = none */
 	cyph_cfg_str as_server_name;	/* "" = host part of as_addr */
 	cyph_cfg_str name;
 	cyph_cfg_path password_file;
@@ -42,14 +48,19 @@ struct cyd_config {
 	cyph_cfg_str device;
 	long long port;
 	cyph_cfg_path state_dir;
+	cyph_cfg_path runtime_dir;	/* the state file for cyphctl */
 	cyph_cfg_str domain;		/* "" = from the credential's FQDN */
 	long long prefix4, prefix6;	/* VIP prefix lengths on the device */
 	long long rekey_after_ms, idle_timeout_ms;
 	bool dns_enabled;
 	struct cyph_cfg_addr dns_listen;
+	cyph_cfg_str resolver;		/* auto, resolved, resolv.conf, none */
+	cyph_cfg_path resolv_conf;
+	struct cyph_cfg_addr stub_listen;
 	enum cyph_log_level log_level;
 	bool http_enabled;
 	struct cyph_cfg_addr http_listen;
+	struct cyd_adapter_config adapter;
 };
 
 extern const struct cyph_cfg_field cyd_config_fields[];
@@ -88,6 +99,10 @@ int cyd_cred_obtain(const struct cyd_config *c, struct cyd_cred *out, char *err,
 int cyd_cred_login(const struct cyd_config *c, struct cyd_cred *out, char *err,
 		   size_t errlen);
 void cyd_cred_free(struct cyd_cred *cr);
+/* The certificate's fields into out (which already holds key and cert). */
+int cyd_cred_fill(struct cyd_cred *out, char *err, size_t errlen);
+/* The first line of file (the password) into pw. 0 or -1 with err. */
+int cyd_cred_password(const char *file, char *pw, size_t len, char *err, size_t errlen);
 /* When to renew a credential valid until not_after, fetched at now. */
 int64_t cyd_cred_renew_time(int64_t now, int64_t not_after, int64_t renew_before_s);
 
@@ -137,6 +152,7 @@ enum cyd_reg_state { CYD_UNREGISTERED, CYD_REGISTERING, CYD_REGISTERED };
 struct cyd;
 struct cyd_reg {
 	struct cyd *d;
+	const struct cyd_cred *cred;	/* the node's, or a general node's (adapter.c) */
 	struct nmsc nmsc;
 	int fd;				/* socket towards the NMS (fd4 or fd6) */
 	struct sockaddr_storage nms_sa;
@@ -151,6 +167,11 @@ struct cyd_reg {
 };
 
 int cyd_reg_start(struct cyd_reg *r, struct cyd *d, char *err, size_t errlen);
+/* The same for another identity this daemon serves (a general node). */
+int cyd_reg_start_as(struct cyd_reg *r, struct cyd *d, const struct cyd_cred *cred,
+		     char *err, size_t errlen);
+/* adapter.c: a general node's registration r changed state. */
+void cyd_adapter_reg_state(struct cyd_adapter *a, struct cyd_reg *r);
 /* New credential or new addresses: register again now. */
 void cyd_reg_restart(struct cyd_reg *r, bool full);
 /* The credential in d->cred was renewed: full REGISTER with it. */
@@ -164,6 +185,16 @@ void cyd_reg_stop(struct cyd_reg *r);
 void cyd_reg_send(struct cyd_reg *r, const uint8_t *p, size_t n);
 
 /* ---- tunnels.c ---- */
+
+/* How a tunnel reaches its peer (shown by cyphctl show, counted in /metrics). */
+enum cyd_path {
+	CYD_PATH_DIRECT,	/* to the endpoint the NMS directed, no probing */
+	CYD_PATH_PUNCHED,	/* to the endpoint a hole-punch probe answered from */
+	CYD_PATH_RELAYED,	/* through the TRS (relay header, session id) */
+	CYD_PATH_COUNT,
+};
+
+const char *cyd_path_name(enum cyd_path p);
 
 struct cyd_tun;
 struct e2e_ctx;
@@ -179,14 +210,24 @@ struct cyd_tunnels {
 
 int cyd_tunnels_start(struct cyd_tunnels *t, struct cyd *d, char *err, size_t errlen);
 void cyd_tunnels_stop(struct cyd_tunnels *t);
-/* A ROUTE_RESP, or an ERROR, from the NMS (ignored unless it answers ours). */
-void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev);
+/* A ROUTE_RESP, or an ERROR, from the NMS to registration r (ignored unless it answers ours). */
+void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
+		       const struct nmsc_event *ev);
+/* A general node is cut off: its tunnels go. */
+void cyd_tunnels_forget(struct cyd_tunnels *t, const struct cyd_gn *g);
 /* A HANDSHAKE datagram from a peer. */
 void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t len,
 		       const struct sockaddr_storage *from, socklen_t flen);
 void cyd_tunnels_new_credential(struct cyd_tunnels *t);
+/* The CRL changed: tunnels to peers it revokes are removed. */
+void cyd_tunnels_revoked(struct cyd_tunnels *t);
 /* A DNS query for name waits: ask the NMS (answer through cyd_dns_answer). */
 void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name);
+/* A PEER_NOTIFY (already acknowledged): a peer punches or relays to us. */
+void cyd_tunnels_notify(struct cyd_tunnels *t, const struct cyd_reg *r,
+			const struct nmsc_event *ev);
+/* A RELAY_CTRL datagram (BIND_ACK or ERROR from a TRS). */
+void cyd_relay_ctrl_input(struct cyd_tunnels *t, const uint8_t *pkt, size_t len);
 
 /* ---- dns.c ---- */
 
@@ -194,9 +235,11 @@ struct dns_names;
 struct dns_responder;
 struct dns_server;
 struct cyd_dns {
+	struct cyd *d;
 	struct dns_names *names;
 	struct dns_responder *resp;
 	struct dns_server *srv;
+	struct dns_server *stub;	/* the resolv.conf set-up's port-53 listener */
 };
 
 int cyd_dns_start(struct cyd_dns *s, struct cyd *d, char *err, size_t errlen);
@@ -204,6 +247,44 @@ int cyd_dns_start(struct cyd_dns *s, struct cyd *d, char *err, size_t errlen);
 void cyd_dns_answer(struct cyd_dns *s, const char *name, const struct in_addr *vip4,
 		    const struct in6_addr *vip6, bool failed);
 void cyd_dns_stop(struct cyd_dns *s);
+/* The same responder on a second address (resolver.c, resolv.conf mode). */
+int cyd_dns_stub(struct cyd_dns *s, const struct cyph_cfg_addr *a, char *err, size_t errlen);
+/* The CYPHONIC domain: [node] domain, or from the node's FQDN. */
+void cyd_dns_domain(const struct cyd *d, char *out, size_t len);
+
+/* ---- resolver.c ---- */
+
+enum cyd_resolver_mode { CYD_RES_NONE, CYD_RES_RESOLVED, CYD_RES_RESOLV_CONF };
+
+struct cyd_resolver {
+	enum cyd_resolver_mode mode;	/* what was set up, to undo at exit */
+	char file[4096];		/* resolv.conf edited (its real path) */
+};
+
+/* Points the host's resolver at the responder for the domain ([dns] resolver). */
+void cyd_resolver_up(struct cyd_resolver *r, struct cyd *d);
+void cyd_resolver_down(struct cyd_resolver *r, struct cyd *d);
+/*
+ * --resolver-setup=up|down: only the resolv.conf edit, for a unit whose
+ * daemon may not write the file (ExecStartPost=+, ExecStopPost=+). 0 or 1.
+ */
+int cyd_resolver_setup(const struct cyd_config *c, bool up);
+/* resolv.conf text without our lines, with them when server is non-NULL. */
+char *cyd_resolv_conf_edit(const char *text, const char *server, const char *device);
+
+/* ---- status.c ---- */
+
+struct cyd_status {
+	char path[4200];
+	char *last;			/* the text last written, NULL: none */
+	struct cyph_timer *tick;
+	bool warned;
+};
+
+/* Writes the state file now and whenever the tunnels change. */
+int cyd_status_start(struct cyd_status *s, struct cyd *d);
+/* Removes the file. */
+void cyd_status_stop(struct cyd_status *s, struct cyd *d);
 
 /* ---- metrics.c ---- */
 
@@ -215,9 +296,14 @@ void cyd_metrics_credential(bool ok, int64_t not_after);
 void cyd_metrics_reload(bool ok);
 void cyd_metrics_signal_dropped(void);
 void cyd_metrics_handshake(bool ok);
-void cyd_metrics_tunnels_direct(int delta);
+void cyd_metrics_tunnels(enum cyd_path path, int delta);
+void cyd_metrics_punch(bool ok);
+void cyd_metrics_relay_bind(bool ok);
+void cyd_metrics_probe_dropped(void);
+void cyd_metrics_relay_ctrl_dropped(void);
 void cyd_metrics_route_latency(uint64_t start_ns);
 void cyd_metrics_rekey(bool ok);
+void cyd_metrics_peer_revoked(void);
 
 /* ---- main.c ---- */
 
@@ -230,6 +316,9 @@ struct cyd {
 	struct cyd_reg reg;
 	struct cyd_tunnels tun;
 	struct cyd_dns dns;
+	struct cyd_status status;
+	struct cyd_resolver resolver;
+	struct cyd_adapter adapter;
 	struct cyph_ca *ca;		/* [as] ca: NMS and peer certificates */
 	struct cyph_loop *loop;
 	struct cyph_http *http;

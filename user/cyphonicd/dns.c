@@ -22,7 +22,7 @@ static void on_miss(void *arg, const char *name)
 	cyd_tunnels_lookup(&d->tun, name);
 }
 
-static void domain_of(const struct cyd *d, char *out, size_t len)
+void cyd_dns_domain(const struct cyd *d, char *out, size_t len)
 {
 	const char *dot = strchr(d->cred.fqdn, '.');
 
@@ -38,7 +38,7 @@ int cyd_dns_start(struct cyd_dns *s, struct cyd *d, char *err, size_t errlen)
 	memset(s, 0, sizeof(*s));
 	if (!d->cfg.dns_enabled)
 		return 0;
-	domain_of(d, domain, sizeof(domain));
+	cyd_dns_domain(d, domain, sizeof(domain));
 	rc.domain = domain;
 	memcpy(&sc.addr, &d->cfg.dns_listen.ss, d->cfg.dns_listen.len);
 	s->names = dns_names_new(4096);
@@ -53,9 +53,27 @@ int cyd_dns_start(struct cyd_dns *s, struct cyd *d, char *err, size_t errlen)
 	if (!s->srv)
 		return -1;
 	dns_server_on_miss(s->srv, on_miss, d);
+	s->d = d;
 	dns_names_set(s->names, d->cred.fqdn, d->cred.has_vip4 ? &d->cred.vip4 : NULL,
 		      d->cred.has_vip6 ? &d->cred.vip6 : NULL, PEER_TTL);
 	log_info("DNS for %s on %s", domain, d->cfg.dns_listen.text);
+	return 0;
+}
+
+int cyd_dns_stub(struct cyd_dns *s, const struct cyph_cfg_addr *a, char *err, size_t errlen)
+{
+	struct dns_server_cfg sc = { .addrlen = a->len };
+
+	if (!s->srv) {
+		snprintf(err, errlen, "[dns] is not enabled");
+		return -1;
+	}
+	memcpy(&sc.addr, &a->ss, a->len);
+	s->stub = dns_server_new(s->d->loop, &sc, s->resp, err, errlen);
+	if (!s->stub)
+		return -1;
+	dns_server_on_miss(s->stub, on_miss, s->d);
+	log_info("DNS also on %s (for %s)", a->text, s->d->cfg.resolv_conf);
 	return 0;
 }
 
@@ -66,16 +84,21 @@ void cyd_dns_answer(struct cyd_dns *s, const char *name, const struct in_addr *v
 		return;
 	if (failed) {
 		dns_server_lookup_failed(s->srv, name);
+		if (s->stub)
+			dns_server_lookup_failed(s->stub, name);
 		return;
 	}
 	/* Without an address the name stays out of the table: NXDOMAIN. */
 	if (vip4 || vip6)
 		dns_names_set(s->names, name, vip4, vip6, PEER_TTL);
 	dns_server_resolved(s->srv, name);
+	if (s->stub)
+		dns_server_resolved(s->stub, name);
 }
 
 void cyd_dns_stop(struct cyd_dns *s)
 {
+	dns_server_free(s->stub);
 	dns_server_free(s->srv);
 	dns_responder_free(s->resp);
 	dns_names_free(s->names);

@@ -61,12 +61,14 @@ static void on_udp(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
 		if (n <= 0)
 			return;
 		if (buf[0] == CYPHONIC_MSG_SIGNAL && fd == d->reg.fd)
-			cyd_reg_input(&d->reg, buf, (size_t)n);
+			cyd_reg_input(cyd_adapter_signal_reg(&d->adapter, buf, (size_t)n) ?:
+				      &d->reg, buf, (size_t)n);
 		else if (buf[0] == CYPHONIC_MSG_HANDSHAKE)
 			cyd_tunnels_input(&d->tun, fd, buf, (size_t)n, &from, flen);
+		else if (buf[0] == CYPHONIC_MSG_RELAY_CTRL)
+			cyd_relay_ctrl_input(&d->tun, buf, (size_t)n);
 		else
-			log_debug("ignored a type %u datagram (punching and relays are not built yet)",
-				  buf[0]);
+			log_debug("ignored a type %u datagram", buf[0]);
 	}
 }
 
@@ -80,6 +82,7 @@ static void on_addr_event(struct cyph_loop *loop, int fd, uint32_t events, void 
 	if (cyd_location_events(&d->loc) && cyd_location_refresh(&d->loc) == 1) {
 		log_info("addresses changed: %u usable, re-registering", d->loc.n);
 		cyd_reg_location_changed(&d->reg, d->loc.changed_ms);
+		cyd_adapter_location_changed(&d->adapter, d->loc.changed_ms);
 	}
 }
 
@@ -124,6 +127,19 @@ static void renew_done(void *arg)
 	free(job);
 }
 
+/* Once a second: a changed CRL is re-read, and revoked peers lose their tunnels. */
+static void crl_poll(struct cyd *d)
+{
+	int rc = d->ca ? cyph_ca_crl_refresh(d->ca) : 0;
+
+	if (rc == 1) {
+		log_info("CRL reloaded: %zu revoked", cyph_ca_crl_count(d->ca));
+		cyd_tunnels_revoked(&d->tun);
+	} else if (rc < 0) {
+		log_warn("CRL reload failed, keeping the old one: %s", cyph_ca_error(d->ca));
+	}
+}
+
 static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 {
 	struct cyd *d = arg;
@@ -131,6 +147,7 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 
 	(void)loop;
 	(void)t;
+	crl_poll(d);
 	if (d->renewing || d->stopping || time(NULL) < d->cred.renew_at)
 		return;
 	job = calloc(1, sizeof(*job));
@@ -165,17 +182,22 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 		return;
 	}
 	if (strcmp(c.device, d->cfg.device) || c.port != d->cfg.port ||
-	    strcmp(c.state_dir, d->cfg.state_dir) || c.prefix4 != d->cfg.prefix4 ||
+	    strcmp(c.state_dir, d->cfg.state_dir) ||
+	    strcmp(c.runtime_dir, d->cfg.runtime_dir) || c.prefix4 != d->cfg.prefix4 ||
 	    c.prefix6 != d->cfg.prefix6 || c.http_enabled != d->cfg.http_enabled ||
 	    c.dns_enabled != d->cfg.dns_enabled || strcmp(c.dns_listen.text, d->cfg.dns_listen.text) ||
+	    strcmp(c.resolver, d->cfg.resolver) || strcmp(c.resolv_conf, d->cfg.resolv_conf) ||
+	    strcmp(c.stub_listen.text, d->cfg.stub_listen.text) ||
 	    strcmp(c.http_listen.text, d->cfg.http_listen.text) || strcmp(c.name, d->cfg.name) ||
-	    strcmp(c.as_ca, d->cfg.as_ca))
-		log_warn("reload: [node] device/port/state_dir/prefix*, [as] name and ca, "
-			 "[dns] and [http] change only on restart");
+	    strcmp(c.as_ca, d->cfg.as_ca) || strcmp(c.crl, d->cfg.crl))
+		log_warn("reload: [node] device/port/state_dir/runtime_dir/prefix*, [as] name and ca, "
+			 "[as] crl, [dns] and [http] change only on restart");
 	memcpy(c.device, d->cfg.device, sizeof(c.device));
 	memcpy(c.state_dir, d->cfg.state_dir, sizeof(c.state_dir));
+	memcpy(c.runtime_dir, d->cfg.runtime_dir, sizeof(c.runtime_dir));
 	memcpy(c.name, d->cfg.name, sizeof(c.name));
 	memcpy(c.as_ca, d->cfg.as_ca, sizeof(c.as_ca));
+	memcpy(c.crl, d->cfg.crl, sizeof(c.crl));
 	c.port = d->cfg.port;
 	c.prefix4 = d->cfg.prefix4;
 	c.prefix6 = d->cfg.prefix6;
@@ -183,6 +205,12 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 	c.http_listen = d->cfg.http_listen;
 	c.dns_enabled = d->cfg.dns_enabled;
 	c.dns_listen = d->cfg.dns_listen;
+	memcpy(c.resolver, d->cfg.resolver, sizeof(c.resolver));
+	memcpy(c.resolv_conf, d->cfg.resolv_conf, sizeof(c.resolv_conf));
+	c.stub_listen = d->cfg.stub_listen;
+	if (!cyd_adapter_config_equal(&c.adapter, &d->cfg.adapter))
+		log_warn("reload: [adapter] changes only on restart");
+	c.adapter = d->cfg.adapter;
 	nms_changed = strcmp(c.nms_addr.text, d->cfg.nms_addr.text) ||
 		      strcmp(c.nms_name, d->cfg.nms_name) || strcmp(c.domain, d->cfg.domain);
 	d->cfg = c;
@@ -194,6 +222,7 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 		if (cyd_reg_start(&d->reg, d, err, sizeof(err)))
 			log_err("reload: NMS: %s", err);
 	}
+	cyd_adapter_reload(&d->adapter);
 	cyd_metrics_reload(true);
 	log_info("configuration reloaded%s", nms_changed ? " (NMS settings changed)" : "");
 	cyph_sd_notify("READY=1");
@@ -248,6 +277,11 @@ static int setup(struct cyd *d)
 		log_err("[as] ca: %s", err);
 		return -1;
 	}
+	/* The handshakes check peers against it (e2e verify, the same CA). */
+	if (d->cfg.crl[0] && cyph_ca_load_crl(d->ca, d->cfg.crl)) {
+		log_err("[as] crl: %s", cyph_ca_error(d->ca));
+		return -1;
+	}
 	if (cyd_kdev_up(&d->kdev, &d->cfg, &d->cred, err, sizeof(err))) {
 		log_err("%s", err);
 		return -1;
@@ -282,6 +316,15 @@ static int setup(struct cyd *d)
 		log_err("[dns] listen: %s", err);
 		return -1;
 	}
+	cyd_resolver_up(&d->resolver, d);
+	if (cyd_status_start(&d->status, d)) {
+		log_err("state file: out of memory");
+		return -1;
+	}
+	if (cyd_adapter_start(&d->adapter, d, err, sizeof(err))) {
+		log_err("[adapter] %s", err);
+		return -1;
+	}
 	return 0;
 }
 
@@ -289,7 +332,10 @@ static void teardown(struct cyd *d)
 {
 	/* DNS and tunnels first: lookups wait on routes, handshakes use the
 	 * credential and the CA. */
+	cyd_status_stop(&d->status, d);
+	cyd_resolver_down(&d->resolver, d);
 	cyd_dns_stop(&d->dns);
+	cyd_adapter_stop(&d->adapter);
 	cyd_tunnels_stop(&d->tun);
 	cyd_reg_stop(&d->reg);
 	if (d->http) {
@@ -308,17 +354,53 @@ static void teardown(struct cyd *d)
 	cyph_daemon_args_free(&d->args);
 }
 
+/*
+ * --resolver-setup=up|down (taken out of argv before the common parser):
+ * only the resolv.conf edit, run as root by the unit around an
+ * unprivileged daemon. 0: not given, 1 up, 2 down, -1 bad value.
+ */
+static int take_resolver_setup(int *argc, char **argv)
+{
+	int i, v = 0;
+
+	for (i = 1; i < *argc; i++)
+		if (!strncmp(argv[i], "--resolver-setup=", 17))
+			break;
+	if (i == *argc)
+		return 0;
+	if (!strcmp(argv[i] + 17, "up"))
+		v = 1;
+	else if (!strcmp(argv[i] + 17, "down"))
+		v = 2;
+	else
+		v = -1;
+	memmove(&argv[i], &argv[i + 1], (size_t)(*argc - i) * sizeof(*argv));
+	(*argc)--;
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	struct cyd *d = &D;
-	int rc;
+	int rc, setup_only;
 
 	d->kdev.fd4 = d->kdev.fd6 = -1;
+	setup_only = take_resolver_setup(&argc, argv);
+	if (setup_only < 0) {
+		fprintf(stderr, "cyphonicd: --resolver-setup=up or --resolver-setup=down\n");
+		return 2;
+	}
 	rc = cyph_daemon_begin(argc, argv, "cyphonicd",
 		"CYPHONIC node daemon: joins this host to the overlay",
 		cyd_config_fields, cyd_config_nfields, &d->args, load_initial, d);
 	if (rc >= 0)
 		return rc;
+	if (setup_only) {
+		cyph_log_set_level(d->cfg.log_level);
+		rc = cyd_resolver_setup(&d->cfg, setup_only == 1);
+		cyph_daemon_args_free(&d->args);
+		return rc;
+	}
 	cyph_log_set_level(d->cfg.log_level);
 	signal(SIGPIPE, SIG_IGN);	/* the AS client writes with write(2) */
 	if (setup(d)) {

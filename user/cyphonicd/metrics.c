@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * cyphonicd /metrics. Every series the node is meant to expose exists from
- * the start, also those whose source is not built yet (punched and relayed
- * tunnels): they stay 0, so dashboards and alerts can be written now, and
- * a 0 there is true today.
+ * cyphonicd /metrics. Every series exists from the start (a path with no
+ * tunnel reads 0), so dashboards and alerts can be written before the
+ * first tunnel.
  */
 #include <stdio.h>
 #include "runtime/metrics.h"
@@ -15,15 +14,30 @@ static const char *const state_names[] = {
 	[CYD_REGISTERED] = "registered",
 };
 
-static const char *const paths[] = { "direct", "punched", "relayed" };
+static const char *const paths[CYD_PATH_COUNT] = { "direct", "punched", "relayed" };
+
+const char *cyd_path_name(enum cyd_path p)
+{
+	return (unsigned int)p < CYD_PATH_COUNT ? paths[p] : "?";
+}
 
 static struct {
 	struct cyph_gauge *state[3], *tunnels[3], *cred_expiry;
 	struct cyph_counter *reg_ok, *reg_retx, *handshake_ok, *handshake_failed;
 	struct cyph_counter *reload_ok, *reload_failed, *cred_ok, *cred_failed;
-	struct cyph_counter *signal_dropped, *rereg, *rekey_ok, *rekey_failed;
+	struct cyph_counter *signal_dropped, *rereg, *rekey_ok, *rekey_failed, *revoked;
+	struct cyph_counter *punch_ok, *punch_failed, *bind_ok, *bind_failed, *probe_dropped;
+	struct cyph_counter *relay_ctrl_dropped;
 	struct cyph_histogram *route_lat, *rereg_lat;
 } m;
+
+/* A counter pair NAME{result="ok"} and NAME{result="failed"}. */
+static void by_result(struct cyph_counter **ok, struct cyph_counter **failed, const char *name,
+		      const char *help)
+{
+	*ok = cyph_counter_new(name, help, "result=\"ok\"");
+	*failed = cyph_counter_new(name, help, "result=\"failed\"");
+}
 
 int cyd_metrics_init(void)
 {
@@ -36,7 +50,7 @@ int cyd_metrics_init(void)
 			"1 for the node's current NMS registration state", labels);
 		snprintf(labels, sizeof(labels), "path=\"%s\"", paths[i]);
 		m.tunnels[i] = cyph_gauge_new("cyphonicd_tunnels",
-			"tunnels by path (punched and relayed: not built yet)", labels);
+			"installed tunnels by path", labels);
 	}
 	m.reg_ok = cyph_counter_new("cyphonicd_registrations_total",
 		"REGISTER exchanges by result", "result=\"ok\"");
@@ -46,20 +60,24 @@ int cyd_metrics_init(void)
 		"re-registrations after an address change", NULL);
 	m.rereg_lat = cyph_histogram_new("cyphonicd_reregistration_seconds",
 		"address change event to the NMS's REGISTER_ACK", NULL, NULL, 0);
-	m.handshake_ok = cyph_counter_new("cyphonicd_handshakes_total",
-		"end-to-end handshakes by result", "result=\"ok\"");
-	m.handshake_failed = cyph_counter_new("cyphonicd_handshakes_total",
-		"end-to-end handshakes by result", "result=\"failed\"");
-	m.rekey_ok = cyph_counter_new("cyphonicd_rekeys_total",
-		"tunnel rekeys (new handshake, next slot) by result", "result=\"ok\"");
-	m.rekey_failed = cyph_counter_new("cyphonicd_rekeys_total",
-		"tunnel rekeys (new handshake, next slot) by result", "result=\"failed\"");
+	by_result(&m.handshake_ok, &m.handshake_failed, "cyphonicd_handshakes_total",
+		  "end-to-end handshakes by result");
+	by_result(&m.rekey_ok, &m.rekey_failed, "cyphonicd_rekeys_total",
+		  "tunnel rekeys (new handshake, next slot) by result");
+	m.revoked = cyph_counter_new("cyphonicd_tunnels_revoked_total",
+		"tunnels removed because the CRL revoked the peer", NULL);
 	m.route_lat = cyph_histogram_new("cyphonicd_route_direction_seconds",
 		"ROUTE_REQ to ROUTE_RESP", NULL, NULL, 0);
-	m.cred_ok = cyph_counter_new("cyphonicd_credential_logins_total",
-		"AS logins by result", "result=\"ok\"");
-	m.cred_failed = cyph_counter_new("cyphonicd_credential_logins_total",
-		"AS logins by result", "result=\"failed\"");
+	by_result(&m.punch_ok, &m.punch_failed, "cyphonicd_punches_total",
+		  "hole punches by result (failed: no authentic probe in time)");
+	by_result(&m.bind_ok, &m.bind_failed, "cyphonicd_relay_binds_total",
+		  "relay sessions bound at the TRS by result");
+	m.probe_dropped = cyph_counter_new("cyphonicd_probes_dropped_total",
+		"hole-punch / relay probes that matched no attempt or failed their MAC", NULL);
+	m.relay_ctrl_dropped = cyph_counter_new("cyphonicd_relay_ctrl_dropped_total",
+		"RELAY_CTRL datagrams that matched no relay session or failed their MAC", NULL);
+	by_result(&m.cred_ok, &m.cred_failed, "cyphonicd_credential_logins_total",
+		  "AS logins by result");
 	m.cred_expiry = cyph_gauge_new("cyphonicd_credential_expiry_seconds",
 		"notAfter of the node's certificate, Unix seconds", NULL);
 	m.reload_ok = cyph_counter_new("cyphonicd_reloads_total", "SIGHUP reloads",
@@ -110,9 +128,30 @@ void cyd_metrics_handshake(bool ok)
 	cyph_counter_inc(ok ? m.handshake_ok : m.handshake_failed);
 }
 
-void cyd_metrics_tunnels_direct(int delta)
+void cyd_metrics_tunnels(enum cyd_path path, int delta)
 {
-	cyph_gauge_add(m.tunnels[0], delta);
+	if ((unsigned int)path < CYD_PATH_COUNT)
+		cyph_gauge_add(m.tunnels[path], delta);
+}
+
+void cyd_metrics_punch(bool ok)
+{
+	cyph_counter_inc(ok ? m.punch_ok : m.punch_failed);
+}
+
+void cyd_metrics_relay_bind(bool ok)
+{
+	cyph_counter_inc(ok ? m.bind_ok : m.bind_failed);
+}
+
+void cyd_metrics_probe_dropped(void)
+{
+	cyph_counter_inc(m.probe_dropped);
+}
+
+void cyd_metrics_relay_ctrl_dropped(void)
+{
+	cyph_counter_inc(m.relay_ctrl_dropped);
 }
 
 void cyd_metrics_route_latency(uint64_t start_ns)
@@ -123,4 +162,9 @@ void cyd_metrics_route_latency(uint64_t start_ns)
 void cyd_metrics_rekey(bool ok)
 {
 	cyph_counter_inc(ok ? m.rekey_ok : m.rekey_failed);
+}
+
+void cyd_metrics_peer_revoked(void)
+{
+	cyph_counter_inc(m.revoked);
 }

@@ -50,7 +50,10 @@ void cyd_reg_send(struct cyd_reg *r, const uint8_t *p, size_t n)
 static void set_state(struct cyd_reg *r, enum cyd_reg_state s)
 {
 	r->state = s;
-	cyd_metrics_state(s);
+	if (r == &r->d->reg)
+		cyd_metrics_state(s);
+	else
+		cyd_adapter_reg_state(&r->d->adapter, r);
 }
 
 static void on_retx(struct cyph_loop *loop, struct cyph_timer *t, void *arg);
@@ -155,12 +158,13 @@ static void notify(struct cyd_reg *r, const struct nmsc_event *ev)
 {
 	uint8_t buf[512];
 
-	/* Direct tunnels need nothing from the target; punching and relays
-	 * are not built yet: acknowledge so the NMS stops retransmitting. */
+	/* Acknowledged first, so the NMS stops retransmitting; then our side
+	 * of the punch or the relay starts (tunnels.c). */
 	log_info("peer %llu is routing to us (mode %u)",
 		 (unsigned long long)ev->msg.peer_id, ev->msg.mode);
 	cyd_reg_send(r, buf, nmsc_notify_ack(&r->nmsc, buf, sizeof(buf), proto_now_ms(),
 					 ev->msg.notify_id));
+	cyd_tunnels_notify(&r->d->tun, r, ev);
 }
 
 void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len)
@@ -186,14 +190,22 @@ void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len)
 		notify(r, &ev);
 		break;
 	case NMSC_EV_ROUTE:
-		cyd_tunnels_route(&r->d->tun, &ev);
+		cyd_tunnels_route(&r->d->tun, r, &ev);
 		break;
 	case NMSC_EV_ERROR:
-		cyd_tunnels_route(&r->d->tun, &ev);
+		cyd_tunnels_route(&r->d->tun, r, &ev);
 		log_warn("NMS error: %s", proto_err_name(ev.error));
 		if (ev.error == PROTO_E_NOT_REGISTERED)
 			cyd_reg_restart(r, true);
 		break;
+	case NMSC_EV_COOKIE:	/* NMS under load: again at once, with its cookie */
+		send_register(r);
+		break;
+	}
+	if (ev.challenged) {	/* a new address: prove it, the echo rides on this */
+		uint8_t buf[512];
+
+		cyd_reg_send(r, buf, nmsc_keepalive(&r->nmsc, buf, sizeof(buf), proto_now_ms(), NULL));
 	}
 }
 
@@ -219,11 +231,18 @@ void cyd_reg_location_changed(struct cyd_reg *r, uint64_t event_ms)
 
 int cyd_reg_start(struct cyd_reg *r, struct cyd *d, char *err, size_t errlen)
 {
+	return cyd_reg_start_as(r, d, &d->cred, err, errlen);
+}
+
+int cyd_reg_start_as(struct cyd_reg *r, struct cyd *d, const struct cyd_cred *cred,
+		     char *err, size_t errlen)
+{
 	const struct cyph_cfg_addr *a = &d->cfg.nms_addr;
 	char nms_name[300];
 
 	memset(r, 0, sizeof(*r));
 	r->d = d;
+	r->cred = cred;
 	retx_reset(r);
 	r->fd = a->ss.ss_family == AF_INET ? d->kdev.fd4 : d->kdev.fd6;
 	if (r->fd < 0) {
@@ -233,8 +252,8 @@ int cyd_reg_start(struct cyd_reg *r, struct cyd *d, char *err, size_t errlen)
 	}
 	memcpy(&r->nms_sa, &a->ss, a->len);
 	r->nms_len = a->len;
-	cyd_config_nms_name(&d->cfg, d->cred.fqdn, nms_name, sizeof(nms_name));
-	nmsc_init(&r->nmsc, d->cred.node_id, d->cred.key, d->cred.cert, d->cred.cert_len,
+	cyd_config_nms_name(&d->cfg, r->cred->fqdn, nms_name, sizeof(nms_name));
+	nmsc_init(&r->nmsc, r->cred->node_id, r->cred->key, r->cred->cert, r->cred->cert_len,
 		  proto_now_ms());
 	nmsc_trust_ca(&r->nmsc, d->ca, nms_name);
 	nmsc_set_location(&r->nmsc, d->loc.eps, d->loc.n, 0);
@@ -265,8 +284,8 @@ void cyd_reg_new_credential(struct cyd_reg *r)
 	char nms_name[300];
 	struct cyd *d = r->d;
 
-	cyd_config_nms_name(&d->cfg, d->cred.fqdn, nms_name, sizeof(nms_name));
-	nmsc_init(&r->nmsc, d->cred.node_id, d->cred.key, d->cred.cert, d->cred.cert_len,
+	cyd_config_nms_name(&d->cfg, r->cred->fqdn, nms_name, sizeof(nms_name));
+	nmsc_init(&r->nmsc, r->cred->node_id, r->cred->key, r->cred->cert, r->cred->cert_len,
 		  proto_now_ms());
 	nmsc_trust_ca(&r->nmsc, d->ca, nms_name);
 	nmsc_set_location(&r->nmsc, d->loc.eps, d->loc.n, 0);

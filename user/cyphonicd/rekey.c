@@ -61,6 +61,7 @@ void cyd_rekey_install(struct cyd_tunnels *t, struct cyd_tun *u)
 	}
 	u->key_id = id;
 	u->keyed_ms = cyph_now_ms();
+	cyd_status_keyed(u, true);
 	cyd_metrics_rekey(true);
 	log_info("tunnel %u to %s rekeyed: key id %u%s, handshake %llu ms", u->index,
 		 u->who.fqdn, id, swap ? ", swapped" : ", promoted on the peer's first packet",
@@ -75,7 +76,7 @@ void cyd_rekey_start(struct cyd_tunnels *t, struct cyd_tun *u)
 		return;	/* one handshake per tunnel at a time */
 	e2e_session_free(u->hs);
 	u->hs_ms = cyph_now_ms();
-	u->hs = e2e_connect(t->ctx, u->index, u->peer_index, &u->who, proto_now_ms(), &why);
+	u->hs = e2e_connect(cyd_tun_ctx(t, u), u->index, u->peer_index, &u->who, proto_now_ms(), &why);
 	if (!u->hs) {
 		log_err("rekey start: %s", e2e_result_name(why));
 		cyd_metrics_rekey(false);
@@ -98,9 +99,11 @@ bool cyd_rekey_accept(struct cyd_tunnels *t, struct cyd_tun *u, int fd, const ui
 	if (u->hs && e2e_session_state(u->hs) == E2E_ST_HANDSHAKE &&
 	    !e2e_session_is_initiator(u->hs))
 		return false;
-	e2e_accept(t->ctx, pkt, len, from, flen, u->index, &u->who, proto_now_ms(), &s, reply,
+	e2e_accept(cyd_tun_ctx(t, u), pkt, len, from, flen, u->index, &u->who, proto_now_ms(), &s, reply,
 		   &reply_len);
-	if (reply_len)
+	if (reply_len && u->relay)
+		cyd_tun_send(t, u, reply, reply_len);
+	else if (reply_len)
 		sendto(fd, reply, reply_len, 0, (const struct sockaddr *)from, flen);
 	if (!s)
 		return true;

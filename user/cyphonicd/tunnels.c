@@ -1,22 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
- * Tunnels on demand (issue 9 point 2), the direct path: the kernel reports
+ * Tunnels on demand (issue 9 point 2): the kernel reports
  * "tunnel needed" for a VIP (its first packets wait, staged), or a program
  * resolves a peer's name through the daemon's DNS (dns.c), and the daemon
- * asks the NMS for route direction, runs the end-to-end DTLS key
- * agreement (user/lib/e2e) with the directed peer over the node's own
- * socket, and installs the tunnel and its keys (TUNNEL_NEW), which sends
- * the staged packets. The peer's daemon answers as responder and installs
- * its side the same way.
+ * asks the NMS for route direction, finds the path the NMS directs to
+ * (DIRECT: the peer's endpoint; PUNCH: punch.c; RELAY: relay.c), runs the
+ * end-to-end DTLS key agreement (user/lib/e2e) with the directed peer
+ * over it from the node's own socket, and installs the tunnel and its
+ * keys (TUNNEL_NEW), which sends the staged packets. The peer's daemon
+ * answers as responder and installs its side the same way; for PUNCH and
+ * RELAY the NMS tells it first (PEER_NOTIFY), and it waits for a
+ * ClientHello naming the index it probed with.
  *
  * Rekeying: rekey.c.
  *
  * A tunnel that received nothing for [node] idle_timeout is removed (the
  * next packet makes a new one); a new handshake with a peer we have a
  * tunnel with replaces the old tunnel.
- *
- * Not built here yet: hole punching and the relay (a PUNCH or RELAY
- * direction is logged and dropped).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +27,7 @@
 #include <arpa/inet.h>
 #include <linux/cyphonic.h>
 #include "e2e/frame.h"
+#include "pki/cred.h"
 #include "e2e/session.h"
 #include "runtime/addr.h"
 #include "runtime/evloop.h"
@@ -37,7 +38,19 @@
 
 #define TICK_MS 50
 #define ROUTE_TIMEOUT_MS 5000	/* the NMS retransmits nothing for us: give up */
+#define NOTIFIED_WAIT_MS 20000	/* a notified record waits this long for its tunnel */
 
+
+struct e2e_ctx *cyd_tun_ctx(const struct cyd_tunnels *t, const struct cyd_tun *u)
+{
+	return u->gn ? cyd_gn_ctx(u->gn) : t->ctx;
+}
+
+/* The registration u's route requests go through. */
+static struct cyd_reg *tun_reg(const struct cyd_tunnels *t, const struct cyd_tun *u)
+{
+	return u->gn ? cyd_gn_reg(u->gn) : &t->d->reg;
+}
 
 /* The index the next tunnel gets: never 0 (and not reused for 2^32). */
 static uint32_t peek_index(const struct cyd_tunnels *t)
@@ -68,31 +81,42 @@ static void tun_free(struct cyd_tunnels *t, struct cyd_tun *u)
 			break;
 		}
 	e2e_session_free(u->hs);
+	cyd_punch_free(u);
+	cyd_relay_free(t, u);
 	free(u);
 }
 
-static void flush(struct cyd_tun *u)
+void cyd_tun_send(struct cyd_tunnels *t, struct cyd_tun *u, const uint8_t *p, size_t n)
+{
+	if (u->relay)
+		cyd_relay_send(t, u, p, n);
+	else if (sendto(u->fd, p, n, 0, (struct sockaddr *)&u->peer, u->peer_len) < 0)
+		log_debug("handshake to peer: %s", strerror(errno));
+}
+
+static void flush(struct cyd_tunnels *t, struct cyd_tun *u)
 {
 	uint8_t buf[E2E_DGRAM_MAX];
 	size_t n;
 
 	while (u->hs && (n = e2e_session_output(u->hs, buf, sizeof(buf))))
-		if (sendto(u->fd, buf, n, 0, (struct sockaddr *)&u->peer, u->peer_len) < 0)
-			log_debug("handshake to peer: %s", strerror(errno));
+		cyd_tun_send(t, u, buf, n);
 }
 
 /*
  * Takes the tunnel out of the kernel now; the record goes at the next
  * sweep (callers may be walking the list).
  */
-static void remove_tunnel(struct cyd_tunnels *t, struct cyd_tun *u, const char *why)
+void cyd_tun_remove(struct cyd_tunnels *t, struct cyd_tun *u, const char *why)
 {
 	log_info("tunnel %u to %s removed: %s", u->index, u->who.fqdn, why);
 	kern_cyph_tunnel_del(&t->d->kdev.genl, t->d->kdev.ifindex, u->index);
-	cyd_metrics_tunnels_direct(-1);
+	cyd_metrics_tunnels(u->path, -1);
 	u->installed = false;
 	e2e_session_free(u->hs);
 	u->hs = NULL;
+	cyd_punch_free(u);
+	cyd_relay_free(t, u);
 }
 
 /*
@@ -106,10 +130,10 @@ static void replace_old(struct cyd_tunnels *t, struct cyd_tun *u, const struct c
 
 	for (o = t->list; o; o = next) {
 		next = o->next;
-		if (o != u && o->installed &&
+		if (o != u && o->installed && o->gn == u->gn &&
 		    ((peer->has_vip4 && o->who.has_vip4 && o->who.vip4.s_addr == peer->vip4.s_addr) ||
 		     (peer->has_vip6 && o->who.has_vip6 && !memcmp(&o->who.vip6, &peer->vip6, 16))))
-			remove_tunnel(t, o, "replaced by a new handshake");
+			cyd_tun_remove(t, o, "replaced by a new handshake");
 	}
 }
 
@@ -137,7 +161,8 @@ static void sweep(struct cyd_tunnels *t)
 			tun_free(t, u);
 			continue;
 		}
-		if (!u->installed && !u->hs && !u->route_seq) {
+		if (!u->installed && !u->hs && !u->route_seq &&
+		    ((!u->punch && !u->relay) || (u->give_up_ms && now >= u->give_up_ms))) {
 			tun_free(t, u);
 			continue;
 		}
@@ -147,7 +172,7 @@ static void sweep(struct cyd_tunnels *t)
 		if (rx < 0)	/* nothing received yet: idle since it was made */
 			rx = (int64_t)(now - u->installed_ms);
 		if (rx >= d->cfg.idle_timeout_ms) {
-			remove_tunnel(t, u, "idle");
+			cyd_tun_remove(t, u, "idle");
 			tun_free(t, u);
 		}
 	}
@@ -162,18 +187,23 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 	char ep[ADDR_ENDPOINT_STRLEN], why[320];
 	int rc;
 
+	bool has4 = k->has_vip4, has6 = k->has_vip6;
+
 	if (!peer || e2e_session_keys(u->hs, &keys))
 		return;
 	kt.index = keys.local_index;
 	kt.peer_index = keys.peer_index;
-	kt.has4 = k->has_vip4 && peer->has_vip4;
-	kt.has6 = k->has_vip6 && peer->has_vip6;
 	kt.local4 = k->vip4;
-	kt.remote4 = peer->vip4;
 	kt.local6 = k->vip6;
+	if (u->gn)	/* a general node's tunnel carries its VIP */
+		cyd_gn_vips(u->gn, &kt.local4, &kt.local6, &has4, &has6);
+	kt.has4 = has4 && peer->has_vip4;
+	kt.has6 = has6 && peer->has_vip6;
+	kt.remote4 = peer->vip4;
 	kt.remote6 = peer->vip6;
 	memcpy(&kt.endpoint, &u->peer, u->peer_len);
 	kt.endpoint_len = u->peer_len;
+	kt.relay = cyd_relay_session(u);
 	kt.tx = keys.tx;
 	kt.rx = keys.rx;
 	replace_old(t, u, peer);
@@ -190,6 +220,7 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 	u->peer_index = kt.peer_index;
 	u->key_id = kt.key_id;
 	u->keyed_ms = u->installed_ms = cyph_now_ms();
+	cyd_status_keyed(u, false);
 	u->who.id = peer->id;
 	snprintf(u->who.fqdn, sizeof(u->who.fqdn), "%s", peer->fqdn);
 	u->who.vip4 = peer->vip4;
@@ -201,10 +232,12 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 	u->vip4 = peer->vip4;
 	u->vip6 = peer->vip6;
 	cyd_metrics_handshake(true);
-	cyd_metrics_tunnels_direct(1);
-	log_info("tunnel %u/%u to %s up: direct via %s, %s, handshake %llu ms", kt.index,
-		 kt.peer_index, peer->fqdn, ep, u->initiator ? "initiator" : "responder",
-		 (unsigned long long)(cyph_now_ms() - u->hs_ms));
+	cyd_metrics_tunnels(u->path, 1);
+	log_info("tunnel %u/%u to %s up: %s via %s%s, %s, handshake %llu ms, setup %llu ms",
+		 kt.index, kt.peer_index, peer->fqdn, cyd_path_name(u->path), ep,
+		 kt.relay ? " (relay session)" : "", u->initiator ? "initiator" : "responder",
+		 (unsigned long long)(cyph_now_ms() - u->hs_ms),
+		 (unsigned long long)(cyph_now_ms() - (u->setup_ms ? u->setup_ms : u->hs_ms)));
 }
 
 /* After any input or timer of u's handshake: send, install, or clean up. */
@@ -218,7 +251,7 @@ void cyd_tun_progress(struct cyd_tunnels *t, struct cyd_tun *u)
 		cyd_rekey_install(t, u);
 	else if (st == E2E_ST_DONE && !u->installed)
 		install(t, u);
-	flush(u);
+	flush(t, u);
 	if (st == E2E_ST_FAILED && u->hs_rekey) {
 		/* A failed rekey keeps the tunnel on its key; retry soon. */
 		log_warn("rekey of tunnel %u failed: %s", u->index,
@@ -234,7 +267,7 @@ void cyd_tun_progress(struct cyd_tunnels *t, struct cyd_tun *u)
 		cyd_metrics_handshake(false);
 		if (u->installed) {
 			kern_cyph_tunnel_del(&t->d->kdev.genl, t->d->kdev.ifindex, u->index);
-			cyd_metrics_tunnels_direct(-1);
+			cyd_metrics_tunnels(u->path, -1);
 		}
 		tun_free(t, u);
 	} else if (st == E2E_ST_CLOSED) {
@@ -245,22 +278,32 @@ void cyd_tun_progress(struct cyd_tunnels *t, struct cyd_tun *u)
 	}
 }
 
+/*
+ * Either VIP of the peer: one tunnel carries both families, and a name
+ * lookup learns both before the handshake, so `ping peer.<domain>` going
+ * out over IPv6 must not start a second handshake next to the one the
+ * lookup began for IPv4. An unknown VIP is all zeroes, never a VIP.
+ */
 static bool same_vip(const struct cyd_tun *u, const struct kern_cyph_needed *n)
 {
 	if (n->family == AF_INET)
-		return u->family == AF_INET && u->vip4.s_addr == n->remote4.s_addr;
-	return u->family == AF_INET6 && !memcmp(&u->vip6, &n->remote6, 16);
+		return u->vip4.s_addr && u->vip4.s_addr == n->remote4.s_addr;
+	return !IN6_IS_ADDR_UNSPECIFIED(&u->vip6) && !memcmp(&u->vip6, &n->remote6, 16);
 }
 
 static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 {
-	struct cyd_reg *r = &t->d->reg;
+	/* From a general node's VIP (adapter): its own tunnel, its own route. */
+	struct cyd_gn *g = cyd_adapter_gn_by_vip(&t->d->adapter, n->family, &n->local4,
+						 &n->local6);
+	struct cyd_reg *r = g ? cyd_gn_reg(g) : &t->d->reg;
 	uint8_t buf[1024];
 	struct cyd_tun *u;
 	size_t len;
 
 	for (u = t->list; u; u = u->next)
-		if ((u->installed || u->hs || u->route_seq) && same_vip(u, n))
+		if ((u->installed || u->hs || u->route_seq || u->punch || u->relay) && u->gn == g &&
+		    same_vip(u, n))
 			return;	/* asked already, or the handshake is running */
 	if (r->state != CYD_REGISTERED) {
 		log_info("tunnel needed, but not registered at the NMS yet");
@@ -271,12 +314,13 @@ static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 	u = tun_new(t);
 	if (!u)
 		return;
+	u->gn = g;
 	u->family = n->family;
 	u->vip4 = n->remote4;
 	u->vip6 = n->remote6;
 	u->initiator = true;
 	u->route_ns = cyph_metrics_now_ns();
-	u->route_ms = cyph_now_ms();
+	u->route_ms = u->setup_ms = cyph_now_ms();
 	len = nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(), NULL,
 			 n->family == AF_INET ? &n->remote4 : NULL,
 			 n->family == AF_INET6 ? &n->remote6 : NULL, 0, &u->route_seq);
@@ -299,7 +343,7 @@ void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name)
 	snprintf(u->fqdn, sizeof(u->fqdn), "%s", name);
 	u->initiator = true;
 	u->route_ns = cyph_metrics_now_ns();
-	u->route_ms = cyph_now_ms();
+	u->route_ms = u->setup_ms = cyph_now_ms();
 	cyd_reg_send(r, buf, nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(), name,
 					NULL, NULL, 0, &u->route_seq));
 }
@@ -318,11 +362,17 @@ static bool answer_lookup(struct cyd_tunnels *t, struct cyd_tun *u,
 		       ev->type == NMSC_EV_ERROR && ev->error != PROTO_E_NOT_FOUND);
 	if (!has4 && !has6)
 		return false;
+	/* An adapter's lookups come from its devices (through dnsmasq): a
+	 * tunnel from its own identity would serve none of them; each
+	 * device's own tunnel is made by its first packet. */
+	if (t->d->adapter.d)
+		return false;
 	u->family = has4 ? AF_INET : AF_INET6;
 	u->vip4 = m->peer_vip4;
 	u->vip6 = m->peer_vip6;
 	for (o = t->list; o; o = o->next)
-		if (o != u && (o->installed || o->hs) && o->family == u->family &&
+		if (o != u && o->gn == u->gn && (o->installed || o->hs || o->punch || o->relay) &&
+		    o->family == u->family &&
 		    (u->family == AF_INET ? o->vip4.s_addr == u->vip4.s_addr :
 		     !memcmp(&o->vip6, &u->vip6, 16)))
 			return false;	/* a tunnel exists or is being made */
@@ -381,54 +431,150 @@ static int pick_endpoint(struct cyd_tunnels *t, const struct proto_msg *m, struc
 	return -1;
 }
 
-void cyd_tunnels_route(struct cyd_tunnels *t, const struct nmsc_event *ev)
+/* The identity the NMS directed to: the peer must prove it in the handshake. */
+static void expect_directed(struct cyd_tun *u, const struct proto_msg *m)
+{
+	struct e2e_expect *w = &u->who;
+
+	memset(w, 0, sizeof(*w));
+	w->id = m->peer_id;
+	snprintf(w->fqdn, sizeof(w->fqdn), "%s", u->fqdn[0] ? u->fqdn :
+		 PROTO_HAS(m, PROTO_T_PEER_FQDN) ? m->peer_fqdn : "");
+	w->vip4 = u->vip4;
+	w->vip6 = u->vip6;
+	w->has_vip4 = u->family == AF_INET;
+	w->has_vip6 = u->family == AF_INET6;
+}
+
+/* Starts the initiator's handshake over u's path. */
+static void connect_peer(struct cyd_tunnels *t, struct cyd_tun *u)
+{
+	enum e2e_result why;
+
+	u->hs_ms = cyph_now_ms();
+	u->hs = e2e_connect(cyd_tun_ctx(t, u), u->index, u->peer_index, &u->who, proto_now_ms(), &why);
+	if (!u->hs) {
+		log_err("handshake start: %s", e2e_result_name(why));
+		cyd_metrics_handshake(false);
+		u->give_up_ms = cyph_now_ms();	/* the sweep frees the record */
+		cyd_punch_free(u);
+		cyd_relay_free(t, u);
+		return;
+	}
+	cyd_tun_progress(t, u);
+}
+
+void cyd_tun_path_ready(struct cyd_tunnels *t, struct cyd_tun *u)
+{
+	if (u->initiator && !u->hs && !u->installed)
+		connect_peer(t, u);
+	/* A responder waits for the ClientHello naming u->index. */
+}
+
+void cyd_tun_route_again(struct cyd_tunnels *t, struct cyd_tun *u, uint32_t flags)
+{
+	struct cyd_reg *r = tun_reg(t, u);
+	uint8_t buf[1024];
+
+	u->route_ns = cyph_metrics_now_ns();
+	u->route_ms = cyph_now_ms();
+	cyd_reg_send(r, buf, nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(),
+					u->fqdn[0] ? u->fqdn : NULL,
+					u->family == AF_INET && !u->fqdn[0] ? &u->vip4 : NULL,
+					u->family == AF_INET6 && !u->fqdn[0] ? &u->vip6 : NULL,
+					flags, &u->route_seq));
+}
+
+void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
+		       const struct nmsc_event *ev)
 {
 	static const char *const modes[] = { "?", "direct", "punch", "relay" };
-	struct e2e_expect expect = { .id = ev->msg.peer_id };
-	enum e2e_result why;
+	const struct proto_msg *m = &ev->msg;
 	struct cyd_tun *u;
+	int rc = -1;
 
-	for (u = t->list; u && u->route_seq != ev->echo_seq; u = u->next)
+	for (u = t->list; u && (u->route_seq != ev->echo_seq || tun_reg(t, u) != r); u = u->next)
 		;
 	if (!u || !ev->echo_seq)
 		return;
 	u->route_seq = 0;
 	cyd_metrics_route_latency(u->route_ns);
 	log_debug("route for tunnel %u: %s", u->index, ev->type == NMSC_EV_ERROR ?
-		  proto_err_name(ev->error) : "answered");
-	if (u->fqdn[0] && !answer_lookup(t, u, ev)) {
+		  proto_err_name(ev->error) : modes[m->mode <= 3 ? m->mode : 0]);
+	if (u->fqdn[0] && !u->looked_up && !answer_lookup(t, u, ev)) {
 		tun_free(t, u);
 		return;
 	}
-	if (ev->type == NMSC_EV_ERROR || ev->msg.mode != PROTO_MODE_DIRECT) {
-		log_warn("route to %s: %s: only direct tunnels are built yet",
-			 u->family == AF_INET ? inet_ntoa(u->vip4) : "an IPv6 VIP",
-			 ev->type == NMSC_EV_ERROR ? proto_err_name(ev->error) :
-			 modes[ev->msg.mode <= 3 ? ev->msg.mode : 0]);
+	u->looked_up = true;
+	if (ev->type == NMSC_EV_ERROR) {
+		log_warn("route to %s: %s", u->family == AF_INET ? inet_ntoa(u->vip4) :
+			 "an IPv6 VIP", proto_err_name(ev->error));
 		tun_free(t, u);
 		return;
 	}
-	if (pick_endpoint(t, &ev->msg, u)) {
-		log_warn("route to node %llu: no endpoint in a family this node has",
-			 (unsigned long long)ev->msg.peer_id);
-		tun_free(t, u);
-		return;
+	expect_directed(u, m);
+	switch (m->mode) {
+	case PROTO_MODE_DIRECT:
+		u->path = CYD_PATH_DIRECT;
+		rc = pick_endpoint(t, m, u);
+		if (!rc)
+			connect_peer(t, u);
+		break;
+	case PROTO_MODE_PUNCH:
+		rc = cyd_punch_start(t, u, m);
+		break;
+	case PROTO_MODE_RELAY:
+		rc = cyd_relay_start(t, u, m);
+		break;
 	}
-	/* The peer must prove the identity the NMS directed us to. */
-	snprintf(expect.fqdn, sizeof(expect.fqdn), "%s", u->fqdn);
-	expect.vip4 = u->vip4;
-	expect.vip6 = u->vip6;
-	expect.has_vip4 = u->family == AF_INET;
-	expect.has_vip6 = u->family == AF_INET6;
-	u->hs_ms = cyph_now_ms();
-	u->hs = e2e_connect(t->ctx, u->index, 0, &expect, proto_now_ms(), &why);
-	if (!u->hs) {
-		log_err("handshake start: %s", e2e_result_name(why));
-		cyd_metrics_handshake(false);
+	if (rc) {
+		log_warn("route to node %llu (%s): no endpoint in a family this node has",
+			 (unsigned long long)m->peer_id, modes[m->mode <= 3 ? m->mode : 0]);
 		tun_free(t, u);
-		return;
 	}
-	cyd_tun_progress(t, u);
+}
+
+void cyd_tunnels_notify(struct cyd_tunnels *t, const struct cyd_reg *r,
+			const struct nmsc_event *ev)
+{
+	const struct proto_msg *m = &ev->msg;
+	struct cyd_tun *u, *next;
+	int rc;
+
+	for (u = t->list; u; u = u->next)
+		if (u->notify_id == m->notify_id)
+			return;	/* a retransmission */
+	/* A RELAY after a failed punch replaces the punch attempt. */
+	for (u = t->list; u; u = next) {
+		next = u->next;
+		if (!u->initiator && !u->installed && !u->hs && u->who.id == m->peer_id &&
+		    u->gn == cyd_adapter_gn_by_reg(&t->d->adapter, r))
+			tun_free(t, u);
+	}
+	u = tun_new(t);
+	if (!u)
+		return;
+	u->notify_id = m->notify_id;
+	u->gn = cyd_adapter_gn_by_reg(&t->d->adapter, r);	/* NULL: for this node */
+	u->setup_ms = cyph_now_ms();
+	u->give_up_ms = u->setup_ms + NOTIFIED_WAIT_MS;
+	u->who.id = m->peer_id;
+	if (PROTO_HAS(m, PROTO_T_PEER_FQDN))
+		snprintf(u->who.fqdn, sizeof(u->who.fqdn), "%s", m->peer_fqdn);
+	u->who.has_vip4 = PROTO_HAS(m, PROTO_T_PEER_VIP4);
+	u->who.has_vip6 = PROTO_HAS(m, PROTO_T_PEER_VIP6);
+	u->who.vip4 = m->peer_vip4;
+	u->who.vip6 = m->peer_vip6;
+	u->family = u->who.has_vip4 ? AF_INET : AF_INET6;
+	u->vip4 = m->peer_vip4;
+	u->vip6 = m->peer_vip6;
+	rc = m->mode == PROTO_MODE_PUNCH ? cyd_punch_start(t, u, m) :
+	     m->mode == PROTO_MODE_RELAY ? cyd_relay_start(t, u, m) : -1;
+	if (rc) {
+		log_warn("peer %llu routes to us (mode %u): no path from here",
+			 (unsigned long long)m->peer_id, m->mode);
+		tun_free(t, u);
+	}
 }
 
 static struct cyd_tun *claim(struct cyd_tunnels *t, const struct e2e_hdr *h,
@@ -449,16 +595,66 @@ static struct cyd_tun *claim(struct cyd_tunnels *t, const struct e2e_hdr *h,
 	return NULL;
 }
 
+/*
+ * The ClientHello of a punched or relayed attempt, naming the index we
+ * probed with: the peer must be the one the NMS notified us of.
+ */
+static void accept_waiting(struct cyd_tunnels *t, struct cyd_tun *u, int fd,
+			   const uint8_t *pkt, size_t len, const struct sockaddr_storage *from,
+			   socklen_t flen)
+{
+	uint8_t reply[E2E_DGRAM_MAX], src[sizeof(struct sockaddr_in6) + sizeof(uint32_t)];
+	uint32_t session = cyd_relay_session(u);
+	size_t reply_len = 0;
+	size_t srclen = flen < sizeof(struct sockaddr_in6) ? flen : sizeof(struct sockaddr_in6);
+	struct e2e_session *s = NULL;
+	enum e2e_result rc;
+
+	/*
+	 * Every relayed ClientHello comes from the TRS: the per-source budget
+	 * counts the relay session too, so peers relayed by one TRS do not
+	 * share one bucket.
+	 */
+	memcpy(src, from, srclen);
+	if (session) {
+		memcpy(src + srclen, &session, sizeof(session));
+		srclen += sizeof(session);
+	}
+	rc = e2e_accept(cyd_tun_ctx(t, u), pkt, len, src, srclen, u->index, &u->who, proto_now_ms(), &s,
+			reply, &reply_len);
+	if (!u->relay) {	/* the punched path is where the ClientHello came from */
+		u->fd = fd;
+		memcpy(&u->peer, from, flen);
+		u->peer_len = flen;
+	}
+	if (reply_len)
+		cyd_tun_send(t, u, reply, reply_len);
+	if (!s) {
+		if (rc != E2E_COOKIE_SENT)
+			log_debug("handshake start refused: %s", e2e_result_name(rc));
+		return;
+	}
+	u->hs = s;
+	u->hs_ms = cyph_now_ms();
+	cyd_tun_progress(t, u);
+}
+
 void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t len,
 		       const struct sockaddr_storage *from, socklen_t flen)
 {
 	uint8_t reply[E2E_DGRAM_MAX];
 	size_t reply_len = 0;
 	struct e2e_session *s = NULL;
+	struct cyd_gn *g = NULL;
 	enum e2e_result rc;
 	struct e2e_hdr h;
 	struct cyd_tun *u;
+	char sni[256];
 
+	if (t->ctx && len > 1 && (pkt[1] == PROTO_HS_PROBE || pkt[1] == PROTO_HS_PROBE_REPLY)) {
+		cyd_punch_input(t, fd, pkt, len, from, flen);
+		return;
+	}
 	if (!t->ctx || !e2e_hdr_parse(pkt, len, &h))
 		return;
 	if (h.receiver && e2e_is_client_hello(pkt, len)) {
@@ -466,6 +662,12 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 			;
 		if (u && cyd_rekey_accept(t, u, fd, pkt, len, from, flen))
 			return;
+		for (u = t->list; u && u->index != h.receiver; u = u->next)
+			;
+		if (u && !u->initiator && !u->installed && !u->hs && (u->punch || u->relay)) {
+			accept_waiting(t, u, fd, pkt, len, from, flen);
+			return;
+		}
 	}
 	u = claim(t, &h, from, flen);
 	if (u) {
@@ -475,7 +677,9 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 	}
 	if (h.receiver || !e2e_is_client_hello(pkt, len))
 		return;
-	rc = e2e_accept(t->ctx, pkt, len, from, flen, peek_index(t), NULL, proto_now_ms(),
+	if (e2e_client_hello_sni(pkt, len, sni, sizeof(sni)))
+		g = cyd_adapter_gn_by_fqdn(&t->d->adapter, sni);
+	rc = e2e_accept(g ? cyd_gn_ctx(g) : t->ctx, pkt, len, from, flen, peek_index(t), NULL, proto_now_ms(),
 			&s, reply, &reply_len);
 	if (reply_len)
 		sendto(fd, reply, reply_len, 0, (const struct sockaddr *)from, flen);
@@ -490,6 +694,7 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 		return;
 	}
 	u->hs = s;
+	u->gn = g;
 	u->hs_ms = cyph_now_ms();
 	u->fd = fd;
 	memcpy(&u->peer, from, flen);
@@ -507,6 +712,12 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *tm, void *arg)
 	(void)tm;
 	for (u = t->list; u; u = next) {
 		next = u->next;
+		if (u->relay)
+			cyd_relay_tick(t, u);
+		if (u->punch && !cyd_punch_tick(t, u)) {
+			tun_free(t, u);
+			continue;
+		}
 		if (u->hs && e2e_session_next_timer(u->hs, now) == 0) {
 			e2e_session_timer(u->hs, now);
 			cyd_tun_progress(t, u);
@@ -535,6 +746,22 @@ int cyd_tunnels_start(struct cyd_tunnels *t, struct cyd *d, char *err, size_t er
 	return 0;
 }
 
+void cyd_tunnels_revoked(struct cyd_tunnels *t)
+{
+	uint64_t *ids = NULL;
+	size_t n = cyph_ca_revoked_nodes(t->d->ca, &ids);
+	struct cyd_tun *u;
+
+	for (u = t->list; u && n; u = u->next)
+		for (size_t i = 0; i < n; i++)
+			if (u->installed && u->who.id == ids[i]) {
+				cyd_tun_remove(t, u, "the peer's credential was revoked");
+				cyd_metrics_peer_revoked();
+				break;
+			}
+	free(ids);
+}
+
 void cyd_tunnels_new_credential(struct cyd_tunnels *t)
 {
 	char err[256];
@@ -542,6 +769,20 @@ void cyd_tunnels_new_credential(struct cyd_tunnels *t)
 	if (t->ctx && e2e_ctx_set_credential(t->ctx, t->d->cred.key, t->d->cred.cert,
 					     t->d->cred.cert_len, err, sizeof(err)))
 		log_err("handshakes keep the old credential: %s", err);
+}
+
+void cyd_tunnels_forget(struct cyd_tunnels *t, const struct cyd_gn *g)
+{
+	struct cyd_tun *u, *next;
+
+	for (u = t->list; u; u = next) {
+		next = u->next;
+		if (u->gn != g)
+			continue;
+		if (u->installed)
+			cyd_tun_remove(t, u, "its general node was cut off");
+		tun_free(t, u);
+	}
 }
 
 void cyd_tunnels_stop(struct cyd_tunnels *t)

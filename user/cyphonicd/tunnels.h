@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What tunnels.c and rekey.c share: one tunnel of the daemon. */
+/* What tunnels.c, rekey.c, punch.c and relay.c share: one tunnel of the daemon. */
 #ifndef CYPHONICD_TUNNELS_H
 #define CYPHONICD_TUNNELS_H
 
@@ -10,8 +10,19 @@
 #include "e2e/session.h"
 #include "cyphonicd.h"
 
+struct cyd_punch;
+struct cyd_relay;
+
 struct cyd_tun {
 	struct cyd_tun *next;
+	enum cyd_path path;		/* how it reaches (or will reach) the peer */
+	struct cyd_punch *punch;	/* probing for a path, NULL: not */
+	struct cyd_relay *relay;	/* the TRS session the path goes through, or NULL */
+	bool looked_up;			/* the DNS query of fqdn was answered */
+	uint64_t notify_id;		/* the PEER_NOTIFY that made this record, 0: none */
+	uint64_t setup_ms;		/* monotonic: when the route was asked / notified */
+	uint64_t give_up_ms;		/* monotonic: a waiting record goes then, 0: none */
+	struct cyd_gn *gn;		/* the general node it is for (adapter), NULL: this node */
 	uint32_t index;			/* ours, the receiver index peers use */
 	struct e2e_session *hs;		/* NULL once the handshake lingered out */
 	bool installed, initiator;
@@ -33,10 +44,53 @@ struct cyd_tun {
 	uint64_t installed_ms;		/* monotonic, when it was installed */
 	bool hs_rekey;			/* hs is a rekey of this installed tunnel */
 	bool rekeying;			/* ... whose keys are not installed yet */
+	/* for cyphctl show (status.c) */
+	int64_t route_took_ms;		/* route request to its answer, -1: none */
+	uint64_t hs_took_ms;		/* the last handshake's duration */
+	int64_t hs_unix_ms;		/* when it ended */
+	uint32_t rekeys;
 };
+
+/* The e2e context of u's local identity: the node's, or its general node's. */
+struct e2e_ctx *cyd_tun_ctx(const struct cyd_tunnels *t, const struct cyd_tun *u);
 
 /* After any input or timer of u's handshake: install, send, or clean up. */
 void cyd_tun_progress(struct cyd_tunnels *t, struct cyd_tun *u);
+/* Sends a HANDSHAKE datagram to u's peer over u's path (wrapped for a relay). */
+void cyd_tun_send(struct cyd_tunnels *t, struct cyd_tun *u, const uint8_t *p, size_t n);
+/*
+ * punch.c / relay.c found the path (u->fd, u->peer, u->peer_index): the
+ * initiator starts the DTLS handshake, the responder waits for it.
+ */
+void cyd_tun_path_ready(struct cyd_tunnels *t, struct cyd_tun *u);
+/* Asks the NMS for the route again (flags: PROTO_RF_*). */
+void cyd_tun_route_again(struct cyd_tunnels *t, struct cyd_tun *u, uint32_t flags);
+/* Takes u's tunnel out of the kernel; the record goes at the next sweep. */
+void cyd_tun_remove(struct cyd_tunnels *t, struct cyd_tun *u, const char *why);
+
+/* punch.c: probes to the endpoints of a PUNCH direction, or through a relay */
+int cyd_punch_start(struct cyd_tunnels *t, struct cyd_tun *u, const struct proto_msg *m);
+/* Probes through u's bound relay session (id and key from the session). */
+int cyd_punch_start_relay(struct cyd_tunnels *t, struct cyd_tun *u, uint64_t id,
+			  const uint8_t key[32]);
+/* A PROBE / PROBE_REPLY datagram (any source); dropped and counted if no attempt's. */
+void cyd_punch_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t len,
+		     const struct sockaddr_storage *from, socklen_t flen);
+/* Timer: probes again, or gives up (false: the caller frees u). */
+bool cyd_punch_tick(struct cyd_tunnels *t, struct cyd_tun *u);
+void cyd_punch_free(struct cyd_tun *u);
+
+/* relay.c: the TRS session of a RELAY direction */
+int cyd_relay_start(struct cyd_tunnels *t, struct cyd_tun *u, const struct proto_msg *m);
+void cyd_relay_send(struct cyd_tunnels *t, struct cyd_tun *u, const uint8_t *p, size_t n);
+/* Timer: BIND retransmission and refresh, grant expiry. */
+void cyd_relay_tick(struct cyd_tunnels *t, struct cyd_tun *u);
+/* CLOSE at the TRS (best effort) and forget the session. */
+void cyd_relay_free(struct cyd_tunnels *t, struct cyd_tun *u);
+uint32_t cyd_relay_session(const struct cyd_tun *u);
+
+/* status.c: u got keys from its handshake (rekey: a rekey's). */
+void cyd_status_keyed(struct cyd_tun *u, bool rekey);
 
 /* rekey.c */
 bool cyd_rekey_due(const struct cyd_tunnels *t, const struct cyd_tun *u);

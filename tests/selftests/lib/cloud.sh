@@ -3,7 +3,9 @@
 # in the sites, for the cyphonicd scenarios (sourced after ../lib.sh).
 # Everything lives in $D (the scenario's scratch directory). The AS and
 # the NMS listen on every wan address: site-a reaches them at $W4A,
-# site-b at $W4B.
+# site-b at $W4B. Optional: CLOUD_AS_LISTEN (default 0.0.0.0:7443; [::]:7443
+# takes both families), CLOUD_NMS_LISTEN6 (the NMS's IPv6 listen address),
+# CLOUD_NMS_EXTRA (more sections of nms.conf, e.g. cloud_relay_conf's).
 
 CLOUD_KDF=(--kdf-iterations 2000)	# fast password hashes for the test
 
@@ -14,13 +16,14 @@ metric() {
 metric_ge() { local v; v=$(metric "$@"); [ -n "$v" ] && [ "${v%.*}" -ge "$4" ]; }
 alive() { kill -0 "$1" 2> /dev/null; }
 
-# cloud_enrol NODE...: CA, the NMS's principal and NODEs (password NODE.pw)
+# cloud_enrol NODE...: CA, the NMS's principal and NODEs (password NODE.pw);
+# the domain is $CLOUD_DOMAIN (default cyph.test)
 cloud_enrol() {
 	local n
 	cat > "$D/as.conf" <<-EOC
 	[as]
-	listen = 0.0.0.0:7443
-	domain = cyph.test
+	listen = ${CLOUD_AS_LISTEN:-0.0.0.0:7443}
+	domain = ${CLOUD_DOMAIN:-cyph.test}
 	# node passwords are hashed cheaply (CLOUD_KDF): so is the constant-cost
 	# padding (default 600000 iterations, many seconds under TCG)
 	password_check_cost = 2000
@@ -32,6 +35,7 @@ cloud_enrol() {
 	cert = $D/ca.crt
 	key = $D/ca.key
 	crl = $D/crl.pem
+	policy = $D/policy.conf
 	[store]
 	path = $D/as.db
 	[vip]
@@ -57,21 +61,24 @@ cloud_as() {
 	wait_until 60 nsx $NS_W curl -sf http://127.0.0.1:9101/healthz
 }
 
+# ca_http PORT: the [ca] and [http] sections of a cloud service's config
+ca_http() {
+	printf '[ca]\ncert = %s\ncrl = %s\n[http]\nlisten = 127.0.0.1:%s\n' "$D/ca.crt" "$D/crl.pem" "$1"
+}
+
 # cloud_nms: the NMS's credential from the AS, then the NMS (NMS_PID)
 cloud_nms() {
 	cat > "$D/nms.conf" <<-EOC
 	[nms]
 	listen = 0.0.0.0:7100
+	${CLOUD_NMS_LISTEN6:+listen6 = $CLOUD_NMS_LISTEN6}
 	lifetime = 6s
 	keepalive = 2s
 	[identity]
 	key = $D/nms.key
 	cert = $D/nms.crt
-	[ca]
-	cert = $D/ca.crt
-	crl = $D/crl.pem
-	[http]
-	listen = 127.0.0.1:9102
+	$(ca_http 9102)
+	${CLOUD_NMS_EXTRA:-}
 	EOC
 	nsx $NS_W cyph_node --as 127.0.0.1:7443 --as-ca "$D/ca.crt" --name nms \
 		--password pw-nms --save-cert "$D/nms.crt" --save-key "$D/nms.key" enrol \
@@ -79,6 +86,32 @@ cloud_nms() {
 	nsenter --net=/run/netns/$NS_W -- cyphonic-nms -c "$D/nms.conf" > "$D/nms.log" 2>&1 &
 	NMS_PID=$!
 	wait_until 60 nsx $NS_W curl -sf http://127.0.0.1:9102/healthz
+}
+
+# cloud_relay_conf ENDPOINT4 ENDPOINT6: writes the relay key the NMS and the
+# TRS share, and prints the NMS's [relay] section (use as CLOUD_NMS_EXTRA)
+cloud_relay_conf() {
+	[ -s "$D/relay.key" ] || { openssl rand -hex 32 > "$D/relay.key" && chmod 600 "$D/relay.key"; } ||
+		return 1
+	printf '[relay]\nendpoint4 = %s\nendpoint6 = %s\nkey_file = %s\n' "$1" "$2" "$D/relay.key"
+}
+
+# cloud_trs [IDLE]: the TRS on both families, port 7200 (TRS_PID), its
+# sessions removed after IDLE (default 60s) without traffic or bind
+cloud_trs() {
+	cat > "$D/trs.conf" <<-EOC
+	[trs]
+	listen = 0.0.0.0:7200
+	listen6 = [::]:7200
+	threads = 1
+	idle_timeout = ${1:-60s}
+	[relay]
+	key_file = $D/relay.key
+	$(ca_http 9103)
+	EOC
+	nsenter --net=/run/netns/$NS_W -- cyphonic-trs -c "$D/trs.conf" > "$D/trs.log" 2>&1 &
+	TRS_PID=$!
+	wait_until 60 nsx $NS_W curl -sf http://127.0.0.1:9103/healthz
 }
 
 # node_conf FILE NODE CLOUD_ADDR [extra lines]: a cyphonicd configuration
@@ -109,6 +142,18 @@ node_conf() {
 node_start() {
 	nsenter --net="/run/netns/$1" -- cyphonicd -c "$D/$2.conf" > "$D/$2.log" 2>&1 &
 	NODE_PID=$!
+}
+
+# nodes_up [EXTRA]: alice in site-a and bob in site-b, each with its
+# node_conf (reaching the cloud at $W4A / $W4B) plus EXTRA lines, started;
+# sets A_PID and B_PID
+nodes_up() {
+	node_conf "$D/alice.conf" alice $W4A "${1:-}"
+	node_conf "$D/bob.conf" bob $W4B "${1:-}"
+	node_start $NS_A alice
+	A_PID=$NODE_PID
+	node_start $NS_B bob
+	B_PID=$NODE_PID
 }
 
 # node_stop PID: SIGTERM, wait up to 20 s; NODE_RC = exit status or "timeout"

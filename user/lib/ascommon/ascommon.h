@@ -6,6 +6,7 @@
  *	asconfig.h	the AS configuration schema and struct
  *	crlpub.h	publishing the CRL from the registry
  *	names.h		names, id:/name: selectors and MACs cyphonic-admin accepts
+ *	policyfile.h	the access policy (groups, rules) the AS writes into certificates
  *
  * May include: runtime, pki, stores
  *
@@ -17,4 +18,5 @@
 #include "asconfig.h"
 #include "crlpub.h"
 #include "names.h"
+#include "policyfile.h"
 #endif

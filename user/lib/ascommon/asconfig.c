@@ -61,6 +61,10 @@ const struct cyph_cfg_field cyph_as_config_fields[] = {
 	  "lifetime of issued node certificates"),
 	F("ca", "crl", PATH, crl, true, NULL, 0, 0,
 	  "CRL file written on every revocation (NMS/TRS read it)"),
+	F("ca", "policy", PATH, policy, false, NULL, 0, 0,
+	  "access policy file (groups and rules; cyphonic-admin rule/group) written into "
+	  "certificates; unset or missing: nodes and adapters reach each other, general nodes "
+	  "nothing"),
 	F("ca", "crl_validity", DURATION_MS, crl_validity_ms, false, "7d", 60000, 31536000000LL,
 	  "nextUpdate of the CRL"),
 	F("store", "path", PATH, store, false, NULL, 0, 0,

@@ -27,6 +27,7 @@ struct cyph_as_config {
 	cyph_cfg_str tls_sans;
 	bool tls_auto;
 	cyph_cfg_path ca_cert, ca_key, crl;
+	cyph_cfg_path policy;		/* [ca] policy: access policy file */
 	bool ca_create;
 	long long cert_lifetime_ms;
 	long long crl_validity_ms;

@@ -65,7 +65,13 @@ static void begin(struct nmsc *c, struct proto_buf *b, uint8_t *out,
 
 static size_t finish_mac(struct nmsc *c, struct proto_buf *b)
 {
-	size_t len = proto_msg_finish(b);
+	size_t len;
+
+	if (c->has_challenge) {	/* once: a later address needs a new one */
+		proto_tlv_bytes(b, PROTO_T_CHALLENGE, c->challenge, sizeof(c->challenge));
+		c->has_challenge = false;
+	}
+	len = proto_msg_finish(b);
 
 	if (!len || proto_mac_append(b->p, len, b->cap, c->keys.n2s))
 		return 0;
@@ -91,6 +97,8 @@ size_t nmsc_register(struct nmsc *c, uint8_t *out, size_t cap,
 		proto_x25519_keypair(c->eph_priv, pub);
 		proto_tlv_bytes(&b, PROTO_T_CERT, c->cert, c->cert_len);
 		proto_tlv_bytes(&b, PROTO_T_EPHEMERAL, pub, 32);
+		if (c->has_cookie)
+			proto_tlv_bytes(&b, PROTO_T_COOKIE, c->cookie, sizeof(c->cookie));
 	}
 	for (i = 0; i < c->n_addrs; i++)
 		proto_tlv_ep(&b, PROTO_T_ADDR, &c->addrs[i]);
@@ -247,6 +255,26 @@ static void unseal(struct nmsc *c, struct proto_msg *m)
 			   m->punch_secret, m->punch_secret);
 }
 
+/*
+ * COOKIE is unauthenticated (the NMS answers a flood with it before any
+ * signature work): it is taken only as the answer to the pending full
+ * REGISTER and only changes what the next one echoes. A forged cookie
+ * costs one more round trip; the same cookie twice is not an answer
+ * (the NMS refused it: no loop).
+ */
+static int cookie_input(struct nmsc *c, const struct proto_msg *m, struct nmsc_event *ev)
+{
+	if (m->hdr.op != PROTO_OP_COOKIE || !c->reg_seq || m->echo_seq != c->reg_seq)
+		return PROTO_E_REPLAY;
+	if (c->has_cookie && proto_ct_equal(c->cookie, m->cookie, sizeof(c->cookie)))
+		return PROTO_E_REPLAY;
+	memcpy(c->cookie, m->cookie, sizeof(c->cookie));
+	c->has_cookie = true;
+	ev->type = NMSC_EV_COOKIE;
+	ev->echo_seq = m->echo_seq;
+	return 0;
+}
+
 int nmsc_input(struct nmsc *c, const uint8_t *pkt, size_t len,
 	       int64_t now_ms, int64_t skew_ms, struct nmsc_event *ev)
 {
@@ -261,6 +289,8 @@ int nmsc_input(struct nmsc *c, const uint8_t *pkt, size_t len,
 		return PROTO_E_ID_MISMATCH;
 	if (!proto_ts_fresh(m->hdr.ts_ms, now_ms, skew_ms))
 		return PROTO_E_STALE;
+	if (m->hdr.auth == PROTO_AUTH_NONE)
+		return cookie_input(c, m, ev);
 	if (m->hdr.auth == PROTO_AUTH_SIG) {
 		rc = signed_input(c, pkt, m, now_ms, ev);
 		if (rc >= 0)
@@ -275,6 +305,10 @@ int nmsc_input(struct nmsc *c, const uint8_t *pkt, size_t len,
 			return PROTO_E_REPLAY;
 	}
 	ev->echo_seq = m->echo_seq;
+	if (PROTO_HAS(m, PROTO_T_CHALLENGE)) {	/* authenticated: MAC or signature */
+		memcpy(c->challenge, m->challenge, sizeof(c->challenge));
+		c->has_challenge = ev->challenged = true;
+	}
 	switch (m->hdr.op) {
 	case PROTO_OP_REGISTER_ACK:
 		ev->type = NMSC_EV_REGISTERED;

@@ -45,6 +45,13 @@ struct nmsc {
 	uint64_t reg_seq;		/* seq of the pending full REGISTER */
 	struct proto_ep observed;
 	uint32_t lifetime_s, keepalive_s;
+
+	/* proofs of address the NMS asked for (docs/protocol.md 5.8) */
+	/* echoed in full REGISTERs; kept (valid for minutes, this address only) */
+	uint8_t cookie[PROTO_COOKIE_LEN];
+	bool has_cookie;
+	uint8_t challenge[PROTO_CHALLENGE_LEN];	/* echoed once in the next MACed request */
+	bool has_challenge;
 };
 
 enum nmsc_event_type {
@@ -53,12 +60,19 @@ enum nmsc_event_type {
 	NMSC_EV_ROUTE,			/* answer to our ROUTE_REQ */
 	NMSC_EV_NOTIFY,			/* a peer routes to us: ack it */
 	NMSC_EV_ERROR,
+	NMSC_EV_COOKIE,			/* NMS under load: send the REGISTER again now */
 };
 
 struct nmsc_event {
 	enum nmsc_event_type type;
 	uint64_t echo_seq;		/* request answered (not NOTIFY) */
 	uint16_t error;			/* PROTO_E_* for NMSC_EV_ERROR */
+	/*
+	 * The NMS saw us at a new address and will move our endpoint there
+	 * only when a request from it echoes the challenge: send one (a
+	 * KEEPALIVE) now, the builders add the echo.
+	 */
+	bool challenged;
 	/* ROUTE / NOTIFY: the decoded message, secrets already unsealed */
 	struct proto_msg msg;
 };

@@ -36,7 +36,7 @@ static size_t ctrl(struct trsc *t, uint8_t op, uint8_t out[PROTO_RC_LEN],
 	struct proto_rc rc = {
 		.op = op, .end = t->end, .session = t->session,
 		.node_id = t->node_id, .expiry = t->expiry, .seq = ++t->seq,
-		.ts_ms = now_ms,
+		.ts_ms = now_ms, .proof = op == PROTO_RC_BIND ? t->proof : 0,
 	};
 
 	trs_rc_seal(&rc, t->secret, out);
@@ -70,6 +70,10 @@ int trsc_input(struct trsc *t, const uint8_t *pkt, size_t len)
 	if (rc.op == PROTO_RC_BIND_ACK) {
 		t->idle_s = rc.idle_s;
 		return 0;
+	}
+	if (rc.op == PROTO_RC_ERROR && rc.code == PROTO_E_CHALLENGE) {
+		t->proof = rc.proof;	/* MACed: only the TRS could send it */
+		return TRSC_CHALLENGED;
 	}
 	return rc.op == PROTO_RC_ERROR ? rc.code : -1;
 }

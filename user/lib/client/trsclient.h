@@ -19,7 +19,11 @@ struct trsc {
 	uint64_t seq;
 	struct proto_ep relay;	/* where to send */
 	uint32_t idle_s;	/* from BIND_ACK: refresh well before */
+	uint64_t proof;		/* the TRS's challenge for our address, echoed in BINDs */
 };
+
+/* trsc_input(): the TRS wants our address proven; trsc_bind() again now. */
+#define TRSC_CHALLENGED (-2)
 
 /* From a decoded ROUTE_RESP / PEER_NOTIFY in relay mode. */
 int trsc_init(struct trsc *t, uint64_t node_id, const struct proto_msg *m,
@@ -28,7 +32,9 @@ size_t trsc_bind(struct trsc *t, uint8_t out[PROTO_RC_LEN], int64_t now_ms);
 size_t trsc_close(struct trsc *t, uint8_t out[PROTO_RC_LEN], int64_t now_ms);
 /*
  * Authenticates a RELAY_CTRL answer. Returns 0 for a BIND_ACK, the error
- * code for an authentic ERROR, or -1 for anything else (ignore it).
+ * code for an authentic ERROR, TRSC_CHALLENGED for an authentic ERROR
+ * CHALLENGE (return routability, docs/protocol.md 7.2: the next BIND
+ * carries the echo), or -1 for anything else (ignore it).
  */
 int trsc_input(struct trsc *t, const uint8_t *pkt, size_t len);
 /* relay header + inner packet into out; 0 if it does not fit. */

@@ -28,5 +28,12 @@ void e2e_cookie_make(const struct e2e_cookie_jar *j, const void *src, size_t src
 		     uint32_t sender, uint8_t out[E2E_COOKIE_LEN]);
 bool e2e_cookie_check(const struct e2e_cookie_jar *j, const void *src, size_t srclen,
 		      uint32_t sender, const uint8_t *cookie, size_t len);
+/*
+ * The first n (1..E2E_COOKIE_LEN) bytes of a cookie, for protocols whose
+ * field for it is fixed and shorter (the TRS's 48-bit challenge): n comes
+ * from the protocol, never from the packet.
+ */
+bool e2e_cookie_check_prefix(const struct e2e_cookie_jar *j, const void *src, size_t srclen,
+			     uint32_t sender, const uint8_t *cookie, size_t n);
 
 #endif

@@ -196,6 +196,18 @@ static SSL_CTX *make_ssl_ctx(struct e2e_ctx *ctx, char *err, size_t errlen)
 	return c;
 }
 
+/* Our groups and reach, for the policy check of every peer (verify.c). */
+static int own_policy(struct e2e_ctx *ctx, const uint8_t *der, size_t len, char *err,
+		      size_t errlen)
+{
+	struct cyph_node_id id;
+
+	if (cyph_cred_parse(der, len, &id, err, errlen))
+		return -1;
+	ctx->self_policy = id.policy;
+	return 0;
+}
+
 struct e2e_ctx *e2e_ctx_new(const struct e2e_config *cfg, struct cyph_ca *ca, EVP_PKEY *key,
 			    const uint8_t *cert_der, size_t cert_len, int64_t now_ms,
 			    char *err, size_t errlen)
@@ -232,7 +244,8 @@ struct e2e_ctx *e2e_ctx_new(const struct e2e_config *cfg, struct cyph_ca *ca, EV
 	ctx->listen_addr = BIO_ADDR_new();
 	ctx->ssl_ctx = make_ssl_ctx(ctx, err, errlen);
 	if (!ctx->listen_addr || !ctx->ssl_ctx ||
-	    use_credential(ctx->ssl_ctx, key, cert_der, cert_len, err, errlen))
+	    use_credential(ctx->ssl_ctx, key, cert_der, cert_len, err, errlen) ||
+	    own_policy(ctx, cert_der, cert_len, err, errlen))
 		goto fail;
 	return ctx;
 fail:
@@ -256,7 +269,9 @@ void e2e_ctx_free(struct e2e_ctx *ctx)
 int e2e_ctx_set_credential(struct e2e_ctx *ctx, EVP_PKEY *key, const uint8_t *cert_der,
 			   size_t cert_len, char *err, size_t errlen)
 {
-	return use_credential(ctx->ssl_ctx, key, cert_der, cert_len, err, errlen);
+	if (use_credential(ctx->ssl_ctx, key, cert_der, cert_len, err, errlen))
+		return -1;
+	return own_policy(ctx, cert_der, cert_len, err, errlen);
 }
 
 void e2e_ctx_set_under_load(struct e2e_ctx *ctx, bool on)

@@ -40,4 +40,14 @@ bool e2e_hdr_parse(const uint8_t *dgram, size_t len, struct e2e_hdr *h);
  */
 bool e2e_is_client_hello(const uint8_t *dgram, size_t len);
 
+/*
+ * The server name (SNI, RFC 6066) of a ClientHello datagram, which an
+ * initiator sets to the FQDN it was directed to: an adapter, one port for
+ * itself and its general nodes, answers with that identity's credential.
+ * true with the name in out (NUL-terminated, lower case as sent), false
+ * when there is none or the record is malformed or fragmented. Call after
+ * e2e_is_client_hello() returned true. Reads only within len.
+ */
+bool e2e_client_hello_sni(const uint8_t *dgram, size_t len, char *out, size_t cap);
+
 #endif

@@ -17,6 +17,7 @@ struct e2e_ctx {
 	struct e2e_config cfg;
 	SSL_CTX *ssl_ctx;
 	struct cyph_ca *ca;
+	struct cyph_policy self_policy;	/* from our own certificate */
 	struct e2e_budget *budget;
 	struct e2e_cookie_jar jar;
 	bool under_load;

@@ -19,6 +19,7 @@ static const char *const names[E2E_RESULT_COUNT] = {
 	[E2E_FAIL_PROTOCOL] = "fail_protocol",
 	[E2E_FAIL_TIMEOUT] = "fail_timeout",
 	[E2E_FAIL_INTERNAL] = "fail_internal",
+	[E2E_FAIL_POLICY] = "fail_policy",
 };
 
 const char *e2e_result_name(enum e2e_result r)

@@ -25,6 +25,7 @@ enum e2e_result {
 	E2E_FAIL_PROTOCOL,	/* DTLS failure: bad signature or MAC, tampering */
 	E2E_FAIL_TIMEOUT,	/* no completion within the handshake timeout */
 	E2E_FAIL_INTERNAL,	/* out of memory, OpenSSL misuse */
+	E2E_FAIL_POLICY,	/* valid peer the access policy does not allow (pki/policy.h) */
 	E2E_RESULT_COUNT
 };
 

@@ -82,6 +82,12 @@ struct e2e_session *e2e_connect(struct e2e_ctx *ctx, uint32_t local_index, uint3
 	if (!local_index || !expect || expect_empty(expect))
 		return NULL;	/* an initiator always knows whom it was directed to */
 	ssl = e2e_ssl_new(ctx, false, NULL);
+	/* The target's name as SNI: an adapter answering for many identities
+	 * on one port picks the credential by it (e2e_client_hello_sni). */
+	if (ssl && expect->fqdn[0] && !SSL_set_tlsext_host_name(ssl, expect->fqdn)) {
+		SSL_free(ssl);
+		return NULL;
+	}
 	if (!ssl || !(s = e2e_session_new(ctx, ssl, true, local_index, peer_index, expect, now_ms)))
 		return NULL;
 	if (e2e_session_step(s, now_ms) != E2E_PENDING) {

@@ -3,8 +3,9 @@
  * The peer's certificates (e2e): [handshake certificate, node certificate]
  * (hskey.c). The node certificate is verified by pki (chain to the AS CA,
  * validity, CRL, cyphonic SANs) in place of OpenSSL's own chain check, the
- * handshake certificate must be signed by it, and the identity must be
- * the one the caller expects.
+ * handshake certificate must be signed by it, the identity must be the
+ * one the caller expects, and the access policy in the two node
+ * certificates must let the initiator reach the responder.
  */
 #include "internal.h"
 
@@ -75,6 +76,10 @@ int e2e_verify_cb(X509_STORE_CTX *xs, void *arg)
 		return refuse(xs, s, E2E_FAIL_BAD_CERT, X509_V_ERR_CERT_SIGNATURE_FAILURE);
 	if (s->has_expect && !matches(&s->expect, &id))
 		return refuse(xs, s, E2E_FAIL_PEER_MISMATCH, X509_V_ERR_HOSTNAME_MISMATCH);
+	/* The access policy: the side that starts must be allowed to reach the other. */
+	if (!(s->initiator ? cyph_policy_allows(&ctx->self_policy, &id.policy)
+			   : cyph_policy_allows(&id.policy, &ctx->self_policy)))
+		return refuse(xs, s, E2E_FAIL_POLICY, X509_V_ERR_APPLICATION_VERIFICATION);
 	s->peer = id;
 	s->peer_known = true;
 	X509_STORE_CTX_set_error(xs, X509_V_OK);

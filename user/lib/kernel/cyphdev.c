@@ -146,6 +146,8 @@ int kern_cyph_tunnel_new(struct kern_cyph *c, uint32_t ifindex, const struct ker
 	}
 	if (t->endpoint_len)
 		mnl_attr_put(nlh, CYPHONIC_TUNNEL_A_ENDPOINT, t->endpoint_len, &t->endpoint);
+	if (t->relay)
+		mnl_attr_put_u32(nlh, CYPHONIC_TUNNEL_A_RELAY, t->relay);
 	put_key(nlh, CYPHONIC_KEY_SLOT_PRIMARY, t->key_id, t->tx, t->rx);
 	mnl_attr_nest_end(nlh, tun);
 	rc = kern_nl_talk(&c->nl, nlh, NULL, NULL);

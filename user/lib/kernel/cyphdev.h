@@ -45,6 +45,7 @@ struct kern_tunnel {
 	struct in6_addr local6, remote6;
 	struct sockaddr_storage endpoint;
 	socklen_t endpoint_len;		/* 0: no endpoint yet */
+	uint32_t relay;			/* relay session at the endpoint (a TRS), 0: direct */
 	uint8_t key_id;
 	const uint8_t *tx, *rx;		/* CYPHONIC_KEY_LEN bytes each */
 };

@@ -89,6 +89,12 @@ int kern_link_kind(struct kern_nl *nl, uint32_t ifindex, char *kind, size_t len)
 int kern_addr_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
 		     const void *addr, uint8_t plen)
 {
+	return kern_addr_change_flags(nl, add, ifindex, family, addr, plen, 0);
+}
+
+int kern_addr_change_flags(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+			   const void *addr, uint8_t plen, uint32_t flags)
+{
 	char buf[KERN_NL_BUFSIZE];
 	struct nlmsghdr *nlh = kern_nl_msg(buf, add ? RTM_NEWADDR : RTM_DELADDR,
 					   add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
@@ -100,8 +106,47 @@ int kern_addr_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
 	ifa->ifa_index = ifindex;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	if (family == AF_INET6)
-		ifa->ifa_flags = IFA_F_NODAD;
+		flags |= IFA_F_NODAD;
+	ifa->ifa_flags = (uint8_t)flags;
 	mnl_attr_put(nlh, IFA_LOCAL, alen, addr);
 	mnl_attr_put(nlh, IFA_ADDRESS, alen, addr);
+	if (flags > 0xff)
+		mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
+	return kern_nl_talk(nl, nlh, NULL, NULL);
+}
+
+int kern_route_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+		      const void *dst, uint8_t plen)
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct nlmsghdr *nlh = kern_nl_msg(buf, add ? RTM_NEWROUTE : RTM_DELROUTE,
+					   add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	struct rtmsg *rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+
+	rt->rtm_family = (uint8_t)family;
+	rt->rtm_dst_len = plen;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_protocol = RTPROT_STATIC;
+	rt->rtm_scope = RT_SCOPE_LINK;
+	rt->rtm_type = RTN_UNICAST;
+	mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, dst);
+	mnl_attr_put_u32(nlh, RTA_OIF, ifindex);
+	return kern_nl_talk(nl, nlh, NULL, NULL);
+}
+
+int kern_neigh_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+		      const void *addr, const uint8_t lladdr[6])
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct nlmsghdr *nlh = kern_nl_msg(buf, add ? RTM_NEWNEIGH : RTM_DELNEIGH,
+					   add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	struct ndmsg *nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+
+	nd->ndm_family = (uint8_t)family;
+	nd->ndm_ifindex = (int)ifindex;
+	nd->ndm_state = NUD_PERMANENT;
+	mnl_attr_put(nlh, NDA_DST, family == AF_INET ? 4 : 16, addr);
+	if (add)
+		mnl_attr_put(nlh, NDA_LLADDR, 6, lladdr);
 	return kern_nl_talk(nl, nlh, NULL, NULL);
 }

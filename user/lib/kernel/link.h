@@ -28,5 +28,24 @@ int kern_link_kind(struct kern_nl *nl, uint32_t ifindex, char *kind, size_t len)
  */
 int kern_addr_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
 		     const void *addr, uint8_t plen);
+/* The same with IFA_F_* flags, e.g. IFA_F_NOPREFIXROUTE (no route for the prefix). */
+int kern_addr_change_flags(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+			   const void *addr, uint8_t plen, uint32_t flags);
+
+/*
+ * Adds or deletes the on-link route dst/plen via ifindex in the main
+ * table (`ip route add|del DST/PLEN dev IF`), protocol static. An
+ * adapter routes each general node's VIP to its LAN this way.
+ */
+int kern_route_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+		      const void *dst, uint8_t plen);
+
+/*
+ * Adds (NUD_PERMANENT) or deletes the neighbour entry addr -> lladdr (6
+ * bytes) on ifindex (`ip neigh replace ADDR lladdr MAC nud permanent dev
+ * IF`): ARP and NDP from the link cannot change a permanent entry.
+ */
+int kern_neigh_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
+		      const void *addr, const uint8_t lladdr[6]);
 
 #endif

@@ -209,6 +209,8 @@ static int build_leaf(struct cyph_ca_signer *s, X509 *x, struct cyph_node_id *id
 	    add_ext(x, s->cert, NID_key_usage, "critical,digitalSignature") ||
 	    add_ext(x, s->cert, NID_authority_key_identifier, "keyid") ||
 	    add_ext(x, s->cert, NID_subject_alt_name, san) ||
+	    cyph_policy_ext_add(x, id->policy_text[0] ? id->policy_text
+						      : cyph_policy_default_text(id->role)) ||
 	    !X509_sign(x, s->key, NULL))
 		return -1;
 	id->serial_len = 16;

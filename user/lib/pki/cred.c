@@ -301,6 +301,21 @@ static int parse_sans(X509 *x, struct cyph_node_id *out, char *err, size_t errle
 	return rc;
 }
 
+/* The access policy extension, or the role's default without one. */
+static int parse_policy(X509 *x, struct cyph_node_id *out, char *err, size_t errlen)
+{
+	int rc = cyph_policy_ext_get(x, out->policy_text, sizeof(out->policy_text));
+
+	if (rc < 0)
+		return cyph_fail(err, errlen, "malformed access policy extension");
+	if (!rc)
+		snprintf(out->policy_text, sizeof(out->policy_text), "%s",
+			 cyph_policy_default_text(out->role));
+	if (cyph_policy_parse(out->policy_text, strlen(out->policy_text), &out->policy))
+		return cyph_fail(err, errlen, "malformed access policy \"%s\"", out->policy_text);
+	return 0;
+}
+
 static int parse_x509(X509 *x, struct cyph_node_id *out, char *err, size_t errlen)
 {
 	const ASN1_INTEGER *ser = X509_get0_serialNumber(x);
@@ -317,7 +332,9 @@ static int parse_x509(X509 *x, struct cyph_node_id *out, char *err, size_t errle
 		return cyph_fail(err, errlen, "bad serial number");
 	out->serial_len = (size_t)ASN1_STRING_length(ser);
 	memcpy(out->serial, ASN1_STRING_get0_data(ser), out->serial_len);
-	return parse_sans(x, out, err, errlen);
+	if (parse_sans(x, out, err, errlen))
+		return -1;
+	return parse_policy(x, out, err, errlen);
 }
 
 static X509 *decode(const uint8_t *der, size_t len, char *err, size_t errlen)

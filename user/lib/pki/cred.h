@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "policy.h"
 
 enum cyph_role {
 	CYPH_ROLE_NONE = 0,
@@ -44,6 +45,12 @@ struct cyph_node_id {
 	int64_t not_after;	/* Unix seconds */
 	uint8_t serial[20];
 	size_t serial_len;
+	/*
+	 * Access policy (policy.h): the text the certificate carries (or, to
+	 * issue, "" for the role's default) and its parsed form.
+	 */
+	char policy_text[CYPH_POLICY_TEXT_MAX + 1];
+	struct cyph_policy policy;
 };
 
 /* "node" / "adapter" / "general" <-> enum; NULL / CYPH_ROLE_NONE if unknown. */

@@ -7,6 +7,7 @@
  *	ca.h		the AS certificate authority: create, issue, write CRLs
  *	tls.h		TLS 1.3 server and client contexts
  *	pwhash.h	PBKDF2-SHA256 password hashes
+ *	policy.h	access policy (groups, reach) carried in node certificates
  *
  * May include: runtime
  *
@@ -17,6 +18,7 @@
 #define CYPHONIC_LIB_PKI_H
 #include "ca.h"
 #include "cred.h"
+#include "policy.h"
 #include "pwhash.h"
 #include "tls.h"
 #endif

@@ -67,6 +67,7 @@ const char *proto_op_name(unsigned int op)
 		[PROTO_OP_NOTIFY_ACK] = "notify_ack",
 		[PROTO_OP_DEREGISTER] = "deregister",
 		[PROTO_OP_ERROR] = "error",
+		[PROTO_OP_COOKIE] = "cookie",
 	};
 	return op >= 1 && op <= PROTO_OP_MAX ? names[op] : "unknown";
 }
@@ -89,22 +90,24 @@ struct op_rule {
 static const struct op_rule rules[PROTO_OP_MAX + 1] = {
 	[PROTO_OP_REGISTER] = {
 		B(PROTO_T_CERT) | B(PROTO_T_EPHEMERAL) | B(PROTO_T_ADDR) |
-		B(PROTO_T_NAT), 0, 6, true },
+		B(PROTO_T_NAT) | B(PROTO_T_COOKIE) | B(PROTO_T_CHALLENGE), 0, 6, true },
 	[PROTO_OP_REGISTER_ACK] = {
 		B(PROTO_T_EPHEMERAL) | B(PROTO_T_CERT) | B(PROTO_T_REQ_HASH) |
 		B(PROTO_T_ECHO_SEQ) | B(PROTO_T_OBSERVED) |
-		B(PROTO_T_LIFETIME) | B(PROTO_T_KEEPALIVE) | B(PROTO_T_ROLE),
+		B(PROTO_T_LIFETIME) | B(PROTO_T_KEEPALIVE) | B(PROTO_T_ROLE) |
+		B(PROTO_T_CHALLENGE),
 		B(PROTO_T_ECHO_SEQ) | B(PROTO_T_OBSERVED) |
 		B(PROTO_T_LIFETIME) | B(PROTO_T_KEEPALIVE), 6, false },
-	[PROTO_OP_KEEPALIVE] = { 0, 0, 4, true },
+	[PROTO_OP_KEEPALIVE] = { B(PROTO_T_CHALLENGE), 0, 4, true },
 	[PROTO_OP_KEEPALIVE_ACK] = {
-		B(PROTO_T_ECHO_SEQ) | B(PROTO_T_OBSERVED),
+		B(PROTO_T_ECHO_SEQ) | B(PROTO_T_OBSERVED) | B(PROTO_T_CHALLENGE),
 		B(PROTO_T_ECHO_SEQ) | B(PROTO_T_OBSERVED), 4, false },
 	[PROTO_OP_ROUTE_REQ] = {
 		B(PROTO_T_TARGET_FQDN) | B(PROTO_T_TARGET_VIP4) |
-		B(PROTO_T_TARGET_VIP6) | B(PROTO_T_ROUTE_FLAGS), 0, 4, true },
+		B(PROTO_T_TARGET_VIP6) | B(PROTO_T_ROUTE_FLAGS) |
+		B(PROTO_T_CHALLENGE), 0, 4, true },
 	[PROTO_OP_ROUTE_RESP] = {
-		ROUTE_INFO | B(PROTO_T_ECHO_SEQ),
+		ROUTE_INFO | B(PROTO_T_ECHO_SEQ) | B(PROTO_T_CHALLENGE),
 		B(PROTO_T_ECHO_SEQ) | B(PROTO_T_MODE) | B(PROTO_T_PEER_ID),
 		4, false },
 	[PROTO_OP_PEER_NOTIFY] = {
@@ -112,12 +115,16 @@ static const struct op_rule rules[PROTO_OP_MAX + 1] = {
 		B(PROTO_T_NOTIFY_ID) | B(PROTO_T_MODE) | B(PROTO_T_PEER_ID),
 		4, false },
 	[PROTO_OP_NOTIFY_ACK] = {
-		B(PROTO_T_NOTIFY_ID), B(PROTO_T_NOTIFY_ID), 4, true },
+		B(PROTO_T_NOTIFY_ID) | B(PROTO_T_CHALLENGE), B(PROTO_T_NOTIFY_ID), 4, true },
 	[PROTO_OP_DEREGISTER] = { 0, 0, 4, true },
 	[PROTO_OP_ERROR] = {
 		B(PROTO_T_ERROR_CODE) | B(PROTO_T_ERROR_TEXT) |
 		B(PROTO_T_ECHO_SEQ) | B(PROTO_T_CERT),
 		B(PROTO_T_ERROR_CODE) | B(PROTO_T_ECHO_SEQ), 6, false },
+	/* Unauthenticated: it only asks for the request again with the cookie. */
+	[PROTO_OP_COOKIE] = {
+		B(PROTO_T_COOKIE) | B(PROTO_T_ECHO_SEQ),
+		B(PROTO_T_COOKIE) | B(PROTO_T_ECHO_SEQ), 8, false },
 };
 
 /* ---- byte order ------------------------------------------------------------ */
@@ -331,6 +338,11 @@ static size_t auth_len(uint8_t auth)
 	       auth == PROTO_AUTH_MAC ? PROTO_MAC_LEN : 0;
 }
 
+static bool auth_known(uint8_t auth)
+{
+	return auth == PROTO_AUTH_SIG || auth == PROTO_AUTH_MAC || auth == PROTO_AUTH_NONE;
+}
+
 int proto_hdr_parse(const uint8_t *pkt, size_t len, struct proto_hdr *h,
 		    const uint8_t **body, size_t *signed_len)
 {
@@ -349,7 +361,7 @@ int proto_hdr_parse(const uint8_t *pkt, size_t len, struct proto_hdr *h,
 	if (h->op < 1 || h->op > PROTO_OP_MAX)
 		return PROTO_E_BAD_OP;
 	tag = auth_len(h->auth);
-	if (!tag || !(rules[h->op].auths & (1u << h->auth)))
+	if (!auth_known(h->auth) || !(rules[h->op].auths & (1u << h->auth)))
 		return PROTO_E_MALFORMED;
 	if (proto_get_u16(pkt + 6) != 0 || h->body_len > PROTO_MAX_BODY)
 		return PROTO_E_MALFORMED;
@@ -516,6 +528,14 @@ static int parse_tlv(struct proto_msg *m, uint16_t t, const uint8_t *v,
 		NEED(n == 1);
 		m->role = v[0];
 		return 0;
+	case PROTO_T_COOKIE:
+		NEED(n == PROTO_COOKIE_LEN);
+		memcpy(m->cookie, v, n);
+		return 0;
+	case PROTO_T_CHALLENGE:
+		NEED(n == PROTO_CHALLENGE_LEN);
+		memcpy(m->challenge, v, n);
+		return 0;
 	}
 	return -1;
 }
@@ -667,8 +687,13 @@ void proto_rc_encode(const struct proto_rc *rc, uint8_t out[PROTO_RC_LEN])
 	proto_put_u64(&b, rc->seq);
 	proto_put_u64(&b, (uint64_t)rc->ts_ms);
 	proto_put_u16(&b, rc->code);
-	proto_put_u16(&b, 0);
-	proto_put_u32(&b, rc->idle_s);
+	if (rc->op == PROTO_RC_BIND || rc->op == PROTO_RC_ERROR) {
+		proto_put_u16(&b, (uint16_t)(rc->proof >> 32));
+		proto_put_u32(&b, (uint32_t)rc->proof);
+	} else {
+		proto_put_u16(&b, 0);
+		proto_put_u32(&b, rc->idle_s);
+	}
 	proto_put_bytes(&b, rc->mac, PROTO_MAC_LEN);
 }
 
@@ -688,9 +713,16 @@ int proto_rc_parse(const uint8_t *pkt, size_t len, struct proto_rc *rc)
 	rc->seq = proto_get_u64(pkt + 24);
 	rc->ts_ms = (int64_t)proto_get_u64(pkt + 32);
 	rc->code = proto_get_u16(pkt + 40);
-	rc->idle_s = proto_get_u32(pkt + 44);
+	rc->idle_s = 0;
+	rc->proof = 0;
+	if (rc->op == PROTO_RC_BIND || rc->op == PROTO_RC_ERROR)
+		rc->proof = (uint64_t)proto_get_u16(pkt + 42) << 32 | proto_get_u32(pkt + 44);
+	else if (proto_get_u16(pkt + 42))
+		return PROTO_E_MALFORMED;
+	else if (rc->op == PROTO_RC_BIND_ACK)
+		rc->idle_s = proto_get_u32(pkt + 44);
 	memcpy(rc->mac, pkt + PROTO_RC_SIGNED_LEN, PROTO_MAC_LEN);
-	if (rc->end > 1 || rc->session == 0 || proto_get_u16(pkt + 42))
+	if (rc->end > 1 || rc->session == 0)
 		return PROTO_E_MALFORMED;
 	if ((rc->op == PROTO_RC_ERROR) != (rc->code != 0))
 		return PROTO_E_MALFORMED;

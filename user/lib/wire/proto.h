@@ -42,12 +42,14 @@ enum proto_op {
 	PROTO_OP_NOTIFY_ACK = 8,	/* node -> NMS */
 	PROTO_OP_DEREGISTER = 9,	/* node -> NMS */
 	PROTO_OP_ERROR = 10,		/* NMS -> node */
-	PROTO_OP_MAX = PROTO_OP_ERROR
+	PROTO_OP_COOKIE = 11,		/* NMS -> node: echo this cookie (under load) */
+	PROTO_OP_MAX = PROTO_OP_COOKIE
 };
 
 enum proto_auth {
 	PROTO_AUTH_SIG = 1,	/* Ed25519 over header+body, 64 bytes */
 	PROTO_AUTH_MAC = 2,	/* HMAC-SHA256 session key, 32 bytes */
+	PROTO_AUTH_NONE = 3,	/* no tag: only COOKIE, which grants nothing */
 };
 
 /* Decoded SIGNAL header (host order). */
@@ -97,13 +99,17 @@ enum proto_tlv {
 	PROTO_T_ERROR_TEXT = 29,	/* string, diagnostic only */
 	PROTO_T_NOTIFY_ID = 30,		/* u64, PEER_NOTIFY id to acknowledge */
 	PROTO_T_ROLE = 31,		/* u8, role from the certificate */
-	PROTO_T_MAX = PROTO_T_ROLE
+	PROTO_T_COOKIE = 32,		/* 16: address-bound cookie (COOKIE, REGISTER) */
+	PROTO_T_CHALLENGE = 33,		/* 16: return-routability challenge / echo */
+	PROTO_T_MAX = PROTO_T_CHALLENGE
 };
 
 #define PROTO_MAX_ADDRS 8	/* ADDR / PEER_ENDPOINT repetitions */
 #define PROTO_MAX_CERT 4096
 #define PROTO_MAX_FQDN 253
 #define PROTO_MAX_TEXT 200
+#define PROTO_COOKIE_LEN 16
+#define PROTO_CHALLENGE_LEN 16
 
 enum proto_nat {
 	PROTO_NAT_UNKNOWN = 0,
@@ -145,7 +151,8 @@ enum proto_mode {
 	X(CONFLICT,		17, "relay session id in use")		\
 	X(ID_MISMATCH,		18, "node id does not match certificate")	\
 	X(INTERNAL,		19, "internal error")				\
-	X(FULL,			20, "table full")
+	X(FULL,			20, "table full")					\
+	X(CHALLENGE,		21, "address not proven yet: echo the challenge")
 
 enum proto_err {
 #define PROTO_ERR_ENUM(name, val, text) PROTO_E_##name = val,
@@ -258,6 +265,8 @@ struct proto_msg {
 	char error_text[PROTO_MAX_TEXT + 1];
 	uint64_t notify_id;
 	uint8_t role;
+	uint8_t cookie[PROTO_COOKIE_LEN];
+	uint8_t challenge[PROTO_CHALLENGE_LEN];
 
 	const uint8_t *auth_tag;	/* signature or MAC, in the packet */
 	size_t signed_len;		/* bytes covered by auth_tag */
@@ -300,8 +309,15 @@ struct proto_rc {
 	int64_t ts_ms;
 	uint16_t code;		/* PROTO_E_* in ERROR */
 	uint32_t idle_s;	/* in BIND_ACK: idle timeout */
+	/*
+	 * 48 bits at offset 42 in BIND and ERROR: the return-routability
+	 * challenge the TRS sends (ERROR CHALLENGE) and the BIND echoes.
+	 */
+	uint64_t proof;
 	uint8_t mac[PROTO_MAC_LEN];
 };
+
+#define PROTO_RC_PROOF_MASK 0xffffffffffffULL
 
 void proto_rc_encode(const struct proto_rc *rc, uint8_t out[PROTO_RC_LEN]);
 /* 0 or PROTO_E_MALFORMED / PROTO_E_VERSION / PROTO_E_BAD_OP. */

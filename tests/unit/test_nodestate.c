@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+/*
+ * user/lib/nodestate: the state file cyphonicd writes for cyphctl show.
+ * Round trip of the format, malformed lines skipped and counted, a bad
+ * header refused, the file name, and a dead writer recognised.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nodestate/statefile.h"
+#include "tap.h"
+
+static void round_trip(void)
+{
+	struct nodestate_header h = { .pid = 1234, .ifindex = 5 };
+	struct nodestate_tunnel t[2] = {
+		{ .index = 7, .path = "direct", .peer = "bob.cyph.test", .initiator = true,
+		  .handshake_unix_ms = 1764720000123, .route_ms = 12, .handshake_ms = 480,
+		  .rekeys = 2 },
+		{ .index = 9, .path = "relayed", .peer = "carol.cyph.test",
+		  .handshake_unix_ms = 1764720000456, .route_ms = -1, .handshake_ms = 31 },
+	};
+	struct nodestate s;
+	char buf[1024];
+	size_t need;
+
+	strcpy(h.device, "cyph0");
+	strcpy(h.node, "alice.cyph.test");
+	need = nodestate_format(NULL, 0, &h, t, 2);
+	TAP_CHECK(need > 0 && need < sizeof(buf), "format: length asked first (%zu)", need);
+	TAP_CHECK(nodestate_format(buf, sizeof(buf), &h, t, 2) == need, "format: same length written");
+	TAP_CHECK(!strncmp(buf, "cyphonicd 1 pid 1234 ifindex 5 device cyph0 node alice.cyph.test\n"
+			   "tunnel 7 path direct peer bob.cyph.test role initiator", 118),
+		  "format: header and first tunnel as documented");
+	TAP_CHECK(strstr(buf, "route_ms - handshake_ms 31 rekeys 0\n") != NULL,
+		  "format: a responder's route is '-'");
+	TAP_CHECK(nodestate_parse(buf, &s) == 0, "parse: ok");
+	TAP_CHECK(s.h.pid == 1234 && s.h.ifindex == 5 && !strcmp(s.h.device, "cyph0") &&
+		  !strcmp(s.h.node, "alice.cyph.test"), "parse: header");
+	TAP_CHECK(s.n == 2 && s.malformed == 0, "parse: two tunnels");
+	TAP_CHECK(s.n == 2 && !memcmp(&s.t[0], &t[0], sizeof(t[0])) &&
+		  !memcmp(&s.t[1], &t[1], sizeof(t[1])), "parse: tunnels as written");
+	TAP_CHECK(nodestate_find(&s, 9) == &s.t[1] && !nodestate_find(&s, 8), "find by index");
+	nodestate_free(&s);
+}
+
+static void malformed(void)
+{
+	static const char *const bad_lines[] = {
+		"tunnel 7 path sideways peer b role initiator handshake_unix_ms 1 route_ms 1 handshake_ms 1 rekeys 0\n",
+		"tunnel 7 path direct peer b role boss handshake_unix_ms 1 route_ms 1 handshake_ms 1 rekeys 0\n",
+		"tunnel 7 path direct peer b role initiator handshake_unix_ms 1 route_ms x1 handshake_ms 1 rekeys 0\n",
+		"tunnel 7 path direct peer b role initiator handshake_unix_ms 1 route_ms 1 handshake_ms -4 rekeys 0\n",
+		"tunnel 7 path direct peer b role initiator handshake_unix_ms 1 route_ms 1 handshake_ms 1 rekeys 0 extra\n",
+		"tunnel 7 path direct\n",
+		"garbage\n",
+	};
+	char text[4096];
+	struct nodestate s;
+	size_t i;
+
+	strcpy(text, "cyphonicd 1 pid 1 ifindex 2 device d node n\n");
+	for (i = 0; i < sizeof(bad_lines) / sizeof(bad_lines[0]); i++)
+		strcat(text, bad_lines[i]);
+	strcat(text, "tunnel 3 path punched peer p role responder handshake_unix_ms 1 route_ms - handshake_ms 2 rekeys 0");
+	TAP_CHECK(nodestate_parse(text, &s) == 0, "malformed lines: the file still parses");
+	TAP_CHECK(s.n == 1 && s.t[0].index == 3 && !strcmp(s.t[0].path, "punched"),
+		  "malformed lines: the good tunnel kept (no final newline needed)");
+	TAP_CHECK(s.malformed == i, "malformed lines: %zu skipped and counted", s.malformed);
+	nodestate_free(&s);
+	TAP_CHECK(nodestate_parse("cyphonicd 2 pid 1 ifindex 2 device d node n\n", &s) == -1,
+		  "another format version is refused");
+	TAP_CHECK(nodestate_parse("tunnel 3 path direct\n", &s) == -1, "no header: refused");
+	TAP_CHECK(nodestate_parse("cyphonicd 1 pid 0 ifindex 2 device d node n\n", &s) == -1,
+		  "pid 0: refused");
+	TAP_CHECK(nodestate_parse("", &s) == -1, "empty: refused");
+}
+
+static void files(void)
+{
+	struct nodestate_header h = { .ifindex = 4 };
+	char dir[] = "/tmp/nodestate.XXXXXX", path[4200], buf[256];
+	struct nodestate s;
+	FILE *f;
+	pid_t child;
+
+	TAP_CHECK(nodestate_netns() != 0, "own network namespace inode");
+	TAP_CHECK(!nodestate_path(path, sizeof(path), "/run/x", "cyph0", 4026531992ULL) &&
+		  !strcmp(path, "/run/x/cyph0.4026531992.state"), "file name DIR/DEV.NETNS.state");
+	setenv("CYPHONIC_RUNTIME_DIR", "/tmp/y", 1);
+	TAP_CHECK(!nodestate_path(path, sizeof(path), NULL, "c", 1) &&
+		  !strcmp(path, "/tmp/y/c.1.state"), "CYPHONIC_RUNTIME_DIR overrides the default");
+	unsetenv("CYPHONIC_RUNTIME_DIR");
+	TAP_CHECK(!nodestate_path(path, sizeof(path), NULL, "c", 1) &&
+		  !strcmp(path, NODESTATE_DIR "/c.1.state"), "default directory " NODESTATE_DIR);
+	if (!mkdtemp(dir)) {
+		TAP_CHECK(0, "mkdtemp");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/cyph0.1.state", dir);
+	errno = 0;
+	TAP_CHECK(nodestate_read(path, &s) == -1 && errno == ENOENT, "no file: ENOENT (no daemon)");
+	h.pid = (int)getpid();
+	strcpy(h.device, "cyph0");
+	strcpy(h.node, "a.b");
+	nodestate_format(buf, sizeof(buf), &h, NULL, 0);
+	f = fopen(path, "w");
+	fputs(buf, f);
+	fclose(f);
+	TAP_CHECK(nodestate_read(path, &s) == 0 && s.n == 0, "read: header only");
+	TAP_CHECK(nodestate_live(&s, 4), "a running writer, its device: live");
+	TAP_CHECK(!nodestate_live(&s, 5), "another ifindex: not live");
+	nodestate_free(&s);
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	waitpid(child, NULL, 0);
+	h.pid = (int)child;
+	nodestate_format(buf, sizeof(buf), &h, NULL, 0);
+	f = fopen(path, "w");
+	fputs(buf, f);
+	fclose(f);
+	TAP_CHECK(nodestate_read(path, &s) == 0 && !nodestate_live(&s, 4),
+		  "a writer that exited: stale");
+	nodestate_free(&s);
+	f = fopen(path, "w");
+	fputs("nonsense\n", f);
+	fclose(f);
+	errno = 0;
+	TAP_CHECK(nodestate_read(path, &s) == -1 && errno == EINVAL, "malformed file: EINVAL");
+	unlink(path);
+	rmdir(dir);
+}
+
+int main(void)
+{
+	round_trip();
+	malformed();
+	files();
+	return tap_done();
+}

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+/*
+ * DHCP and DNS for the LAN through a real dnsmasq that cyphonicd writes
+ * the configuration of and supervises ([adapter] dhcp):
+ *
+ *   run_dir/dnsmasq.conf  written once at start: the LAN interface only,
+ *       static DHCPv4 (and stateful DHCPv6) ranges over the overlay
+ *       prefix, router and DNS server = the adapter's VIP, the CYPHONIC
+ *       domain forwarded to the daemon's DNS responder, and no lease for
+ *       a MAC the hosts file does not list (MAC admission);
+ *   run_dir/hosts         one line per admitted general node, MAC -> VIP
+ *       and name; rewritten (atomically) after every sync that changed
+ *       it, then dnsmasq gets SIGHUP, which re-reads it and keeps the
+ *       leases it gave;
+ *   run_dir/leases        dnsmasq's lease database.
+ *
+ * dnsmasq runs in the foreground as our child; a pidfd on the loop says
+ * when it exits, and it is started again after a backoff (1 s doubling to
+ * 30 s, reset once it has run for a minute). SIGTERM stops it at exit.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include "runtime/evloop.h"
+#include "adapter_int.h"
+
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 30000
+#define STABLE_MS 60000
+
+struct cyd_adapter_dhcp {
+	pid_t pid;
+	int pidfd;
+	uint64_t started_ms;
+	uint64_t backoff_ms;
+	struct cyph_timer *restart;
+	char conf[CYPH_CFG_PATH_MAX + 32], hosts[CYPH_CFG_PATH_MAX + 32];
+	char *hosts_text;		/* what the hosts file holds now */
+	unsigned int restarts;
+};
+
+static struct cyd_adapter_dhcp dhcp_state;
+
+static void domain_of(const struct cyd *d, char *out, size_t len)
+{
+	const char *dot = strchr(d->cred.fqdn, '.');
+
+	snprintf(out, len, "%s", d->cfg.domain[0] ? d->cfg.domain : dot ? dot + 1 : "");
+}
+
+/* Writes text to path through a temporary file and rename (readers never see half). */
+static int write_file(const char *path, const char *text)
+{
+	char tmp[CYPH_CFG_PATH_MAX + 48];
+	FILE *f;
+	int ok;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -1;
+	ok = fputs(text, f) >= 0;
+	ok = !fclose(f) && ok;
+	if (!ok || chmod(tmp, 0644) || rename(tmp, path)) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The daemon's DNS responder ([dns] listen) as dnsmasq's server=/DOMAIN/HOST#PORT. */
+static void responder(const struct cyd *d, char *host, size_t len, unsigned int *port)
+{
+	const struct sockaddr_storage *ss = &d->cfg.dns_listen.ss;
+	const struct sockaddr_in *in = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET6) {
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, (socklen_t)len);
+		*port = ntohs(in6->sin6_port);
+	} else {
+		inet_ntop(AF_INET, &in->sin_addr, host, (socklen_t)len);
+		*port = ntohs(in->sin_port);
+	}
+}
+
+static int write_conf(struct cyd_adapter *a, char *err, size_t errlen)
+{
+	const struct cyd *d = a->d;
+	const struct cyd_adapter_config *c = &d->cfg.adapter;
+	char domain[256], net[INET6_ADDRSTRLEN], me[INET6_ADDRSTRLEN], buf[4096];
+	char host[INET6_ADDRSTRLEN];
+	unsigned int port;
+	struct in_addr n4, m4;
+	struct in6_addr n6;
+	size_t off = 0;
+	long long lease_s = c->lease_ms / 1000;
+
+	domain_of(d, domain, sizeof(domain));
+#define OUT(...) (off += (size_t)snprintf(buf + off, off < sizeof(buf) ? sizeof(buf) - off : 0, \
+					  __VA_ARGS__))
+	responder(d, host, sizeof(host), &port);
+	OUT("# written by cyphonicd at start ([adapter] in its configuration); do not edit\n"
+	    "keep-in-foreground\nlog-facility=-\nlog-dhcp\nno-hosts\nno-resolv\n"
+	    "interface=%s\nexcept-interface=lo\nbind-dynamic\n"
+	    "server=/%s/%s#%u\n"
+	    "dhcp-hostsfile=%s\ndhcp-leasefile=%s/leases\ndhcp-authoritative\n"
+	    "# MAC admission: a MAC the hosts file does not list gets no lease\n"
+	    "dhcp-ignore=tag:!known\n"
+	    "# broadcast to unconfigured clients: a unicast reply would make dnsmasq\n"
+	    "# replace the permanent neighbour entry the adapter pins for the VIP\n"
+	    "dhcp-broadcast\n"
+	    "dhcp-option=option:domain-name,%s\ndhcp-option=option:domain-search,%s\n",
+	    c->lan, domain, host, port, dhcp_state.hosts, c->run_dir, domain, domain);
+	if (d->kdev.has_vip4) {
+		m4.s_addr = htonl(d->kdev.plen4 ? ~0U << (32 - d->kdev.plen4) : 0);
+		n4.s_addr = d->kdev.vip4.s_addr & m4.s_addr;
+		inet_ntop(AF_INET, &n4, net, sizeof(net));
+		inet_ntop(AF_INET, &d->kdev.vip4, me, sizeof(me));
+		OUT("dhcp-range=set:v4,%s,static,", net);
+		inet_ntop(AF_INET, &m4, net, sizeof(net));
+		OUT("%s,%llds\ndhcp-option=tag:v4,option:router,%s\n"
+		    "dhcp-option=tag:v4,option:dns-server,%s\n", net, lease_s, me, me);
+	}
+	if (d->kdev.has_vip6) {
+		n6 = d->kdev.vip6;
+		for (int i = 0; i < 16; i++) {
+			int bits = (int)d->kdev.plen6 - 8 * i;
+
+			n6.s6_addr[i] &= bits >= 8 ? 0xff : bits <= 0 ? 0 : (uint8_t)(0xff << (8 - bits));
+		}
+		inet_ntop(AF_INET6, &n6, net, sizeof(net));
+		inet_ntop(AF_INET6, &d->kdev.vip6, me, sizeof(me));
+		/* off-link: every VIP6, on the LAN or not, goes through the adapter */
+		OUT("enable-ra\ndhcp-range=set:v6,%s,static,off-link,%u,%llds\n"
+		    "dhcp-option=tag:v6,option6:dns-server,[%s]\n"
+		    "dhcp-option=tag:v6,option6:domain-search,%s\n",
+		    net, (unsigned int)d->kdev.plen6, lease_s, me, domain);
+	}
+#undef OUT
+	if (off >= sizeof(buf) || write_file(dhcp_state.conf, buf)) {
+		snprintf(err, errlen, "%s: %s", dhcp_state.conf,
+			 off >= sizeof(buf) ? "too long" : strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The hosts file's text for the admitted general nodes (malloc'd). */
+static char *hosts_text(const struct cyd_adapter *a)
+{
+	char addr[INET6_ADDRSTRLEN], *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	for (const struct cyd_gn *g = a->list; g; g = g->next) {
+		if (!g->ctx)	/* not admitted: no lease */
+			continue;
+		if (g->has4) {
+			inet_ntop(AF_INET, &g->vip4, addr, sizeof(addr));
+			fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x,%s,%s\n", g->mac[0], g->mac[1],
+				g->mac[2], g->mac[3], g->mac[4], g->mac[5], addr, g->name);
+		}
+		if (g->has6) {
+			inet_ntop(AF_INET6, &g->vip6, addr, sizeof(addr));
+			fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x,[%s],%s\n", g->mac[0], g->mac[1],
+				g->mac[2], g->mac[3], g->mac[4], g->mac[5], addr, g->name);
+		}
+	}
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static void on_exit_fd(struct cyph_loop *loop, int fd, uint32_t events, void *arg);
+
+static void spawn(struct cyd_adapter *a)
+{
+	struct cyd_adapter_dhcp *s = a->dhcp;
+	const struct cyd_adapter_config *c = &a->d->cfg.adapter;
+	char conf_arg[CYPH_CFG_PATH_MAX + 48];
+	pid_t pid;
+
+	snprintf(conf_arg, sizeof(conf_arg), "--conf-file=%s", s->conf);
+	pid = fork();
+	if (pid < 0) {
+		log_err("[adapter] dnsmasq: fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		sigset_t all;
+
+		/* the loop blocked signals for its signalfd: undo for dnsmasq */
+		sigemptyset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
+		execl(c->dnsmasq, "dnsmasq", conf_arg, (char *)NULL);
+		_exit(127);
+	}
+	s->pid = pid;
+	s->started_ms = cyph_now_ms();
+	s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (s->pidfd < 0 || cyph_loop_add_fd(a->d->loop, s->pidfd, EPOLLIN, on_exit_fd, a))
+		log_err("[adapter] dnsmasq: cannot watch pid %d: %s", pid, strerror(errno));
+	log_info("[adapter] dnsmasq started (pid %d, %s)", pid, s->conf);
+}
+
+static void on_restart(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
+{
+	struct cyd_adapter *a = arg;
+
+	(void)loop;
+	(void)t;
+	a->dhcp->restart = NULL;	/* one-shot */
+	spawn(a);
+}
+
+static void reap(struct cyd_adapter *a)
+{
+	struct cyd_adapter_dhcp *s = a->dhcp;
+	int status = 0;
+
+	if (s->pidfd >= 0) {
+		cyph_loop_del_fd(a->d->loop, s->pidfd);
+		close(s->pidfd);
+	}
+	s->pidfd = -1;
+	if (s->pid > 0)
+		waitpid(s->pid, &status, 0);
+	s->pid = 0;
+}
+
+static void on_exit_fd(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct cyd_adapter *a = arg;
+	struct cyd_adapter_dhcp *s = a->dhcp;
+	uint64_t ran = cyph_now_ms() - s->started_ms;
+	int status = 0;
+	pid_t pid = s->pid;
+
+	(void)loop;
+	(void)fd;
+	(void)events;
+	cyph_loop_del_fd(a->d->loop, s->pidfd);
+	close(s->pidfd);
+	s->pidfd = -1;
+	waitpid(pid, &status, 0);
+	s->pid = 0;
+	if (ran >= STABLE_MS)
+		s->backoff_ms = BACKOFF_FIRST_MS;
+	s->restarts++;
+	log_err("[adapter] dnsmasq (pid %d) %s %d: restarting in %llu ms", pid,
+		WIFSIGNALED(status) ? "killed by signal" : "exited with",
+		WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+		(unsigned long long)s->backoff_ms);
+	s->restart = cyph_loop_add_timer(a->d->loop, s->backoff_ms, false, on_restart, a);
+	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+}
+
+void cyd_adapter_dhcp_update(struct cyd_adapter *a)
+{
+	struct cyd_adapter_dhcp *s = a->dhcp;
+	char *text;
+
+	if (!s || !(text = hosts_text(a)))
+		return;
+	if (s->hosts_text && !strcmp(text, s->hosts_text)) {
+		free(text);
+		return;
+	}
+	if (write_file(s->hosts, text)) {
+		log_err("[adapter] %s: %s", s->hosts, strerror(errno));
+		free(text);
+		return;
+	}
+	free(s->hosts_text);
+	s->hosts_text = text;
+	/* dnsmasq re-reads the hosts file on SIGHUP and keeps its leases */
+	if (s->pid > 0 && kill(s->pid, SIGHUP))
+		log_warn("[adapter] dnsmasq: SIGHUP: %s", strerror(errno));
+	log_info("[adapter] DHCP hosts updated (%s)", s->hosts);
+}
+
+unsigned int cyd_adapter_dhcp_restarts(const struct cyd_adapter *a)
+{
+	return a->dhcp ? a->dhcp->restarts : 0;
+}
+
+int cyd_adapter_dhcp_start(struct cyd_adapter *a, char *err, size_t errlen)
+{
+	struct cyd_adapter_dhcp *s = &dhcp_state;
+	const struct cyd_adapter_config *c = &a->d->cfg.adapter;
+
+	if (!c->dhcp)
+		return 0;
+	memset(s, 0, sizeof(*s));
+	s->pidfd = -1;
+	s->backoff_ms = BACKOFF_FIRST_MS;
+	snprintf(s->conf, sizeof(s->conf), "%s/dnsmasq.conf", c->run_dir);
+	snprintf(s->hosts, sizeof(s->hosts), "%s/hosts", c->run_dir);
+	if (mkdir(c->run_dir, 0755) && errno != EEXIST) {
+		snprintf(err, errlen, "run_dir %s: %s", c->run_dir, strerror(errno));
+		return -1;
+	}
+	a->dhcp = s;
+	if (write_conf(a, err, errlen) || write_file(s->hosts, "")) {
+		if (!err[0])
+			snprintf(err, errlen, "%s: %s", s->hosts, strerror(errno));
+		a->dhcp = NULL;
+		return -1;
+	}
+	s->hosts_text = strdup("");
+	spawn(a);
+	return s->pid > 0 ? 0 : (snprintf(err, errlen, "dnsmasq: cannot start"), -1);
+}
+
+void cyd_adapter_dhcp_stop(struct cyd_adapter *a)
+{
+	struct cyd_adapter_dhcp *s = a->dhcp;
+
+	if (!s)
+		return;
+	if (s->restart)
+		cyph_loop_del_timer(a->d->loop, s->restart);
+	s->restart = NULL;
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		reap(a);
+	}
+	free(s->hosts_text);
+	s->hosts_text = NULL;
+	a->dhcp = NULL;
+}

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: MIT
+/*
+ * "No device can be another" (issue 10 point 4), with nftables: the
+ * daemon loads its own table (inet cyphonic_adapter) through the nft
+ * program and deletes it at exit. On the LAN interface:
+ *
+ *   forward: a packet is let through only when its source MAC and source
+ *            IP are an admitted general node's pair (sets gn4, gn6);
+ *            else it is dropped and counted: unknown_mac (no admitted
+ *            node has that MAC: unadmitted devices reach nothing beyond
+ *            the adapter) or spoofed_source (an admitted MAC with another
+ *            source address);
+ *   input:   the adapter itself answers DHCP, DNS and ICMP from the LAN;
+ *            anything else to it is dropped and counted (to_adapter).
+ *
+ * The sets are replaced in one nft transaction after every sync, and the
+ * named counters are read every COUNTERS_MS for /metrics.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/wait.h>
+#include "runtime/evloop.h"
+#include "runtime/metrics.h"
+#include "adapter_int.h"
+
+#define TABLE "cyphonic_adapter"
+#define COUNTERS_MS 2000
+
+static const char *const reasons[] = { "unknown_mac", "spoofed_source", "to_adapter" };
+#define N_REASONS (sizeof(reasons) / sizeof(reasons[0]))
+
+static struct {
+	bool loaded;
+	struct cyph_gauge *drops[N_REASONS];
+	struct cyph_timer *timer;
+} nft;
+
+/*
+ * Runs `nft ARG...` with in on its stdin (NULL: none) and, when out is
+ * not NULL, its stdout into out. Returns the exit status, -1 when it
+ * could not run.
+ */
+static int run_nft(const char *bin, const char *arg1, const char *in, char *out, size_t cap)
+{
+	int pin[2] = { -1, -1 }, pout[2] = { -1, -1 }, status = -1;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(pin, O_CLOEXEC) || pipe2(pout, O_CLOEXEC))
+		goto out;
+	pid = fork();
+	if (pid < 0)
+		goto out;
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		dup2(pin[0], 0);
+		dup2(pout[1], 1);
+		execl(bin, "nft", arg1, (char *)NULL);
+		_exit(127);
+	}
+	close(pin[0]);
+	close(pout[1]);
+	pin[0] = pout[1] = -1;
+	if (in && write(pin[1], in, strlen(in)) != (ssize_t)strlen(in))
+		log_warn("[adapter] nft: writing its input: %s", strerror(errno));
+	close(pin[1]);
+	pin[1] = -1;
+	while ((n = read(pout[0], out ? out + got : (char[256]){ 0 },
+			 out ? cap - 1 - got : 256)) > 0)
+		if (out && (got += (size_t)n) >= cap - 1)
+			break;
+	if (out)
+		out[got] = '\0';
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		status = -1;
+	else
+		status = WEXITSTATUS(status);
+out:
+	for (int i = 0; i < 2; i++) {
+		if (pin[i] >= 0)
+			close(pin[i]);
+		if (pout[i] >= 0)
+			close(pout[i]);
+	}
+	return status;
+}
+
+/* The set elements of the admitted nodes: "MAC . VIP, ..." per family. */
+static void elements(const struct cyd_adapter *a, FILE *f, int family)
+{
+	char addr[INET6_ADDRSTRLEN];
+	bool first = true;
+
+	for (const struct cyd_gn *g = a->list; g; g = g->next) {
+		if (!g->ctx || (family == AF_INET ? !g->has4 : !g->has6))
+			continue;
+		inet_ntop(family, family == AF_INET ? (const void *)&g->vip4 : &g->vip6, addr,
+			  sizeof(addr));
+		fprintf(f, "%s%02x:%02x:%02x:%02x:%02x:%02x . %s", first ? "" : ", ", g->mac[0],
+			g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5], addr);
+		first = false;
+	}
+}
+
+static void macs(const struct cyd_adapter *a, FILE *f)
+{
+	bool first = true;
+
+	for (const struct cyd_gn *g = a->list; g; g = g->next) {
+		if (!g->ctx)
+			continue;
+		fprintf(f, "%s%02x:%02x:%02x:%02x:%02x:%02x", first ? "" : ", ", g->mac[0],
+			g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
+		first = false;
+	}
+}
+
+/* The transaction that replaces the sets' contents with the admitted nodes. */
+static void put_sets(const struct cyd_adapter *a, FILE *f)
+{
+	fputs("flush set inet " TABLE " gn4\nflush set inet " TABLE " gn6\n"
+	      "flush set inet " TABLE " macs\n", f);
+	if (!a->list)
+		return;
+	fputs("add element inet " TABLE " gn4 { ", f);
+	elements(a, f, AF_INET);
+	fputs(" }\nadd element inet " TABLE " gn6 { ", f);
+	elements(a, f, AF_INET6);
+	fputs(" }\nadd element inet " TABLE " macs { ", f);
+	macs(a, f);
+	fputs(" }\n", f);
+}
+
+/* An empty "add element ... {  }" is a syntax error: drop those lines. */
+static void drop_empty(char *s)
+{
+	char *line = s, *end;
+
+	while ((end = strchr(line, '\n'))) {
+		if (strstr(line, "{  }") && strstr(line, "{  }") < end)
+			memmove(line, end + 1, strlen(end + 1) + 1);
+		else
+			line = end + 1;
+	}
+}
+
+static void ruleset(const struct cyd_adapter *a, FILE *f)
+{
+	const char *lan = a->d->cfg.adapter.lan;
+
+	fprintf(f,
+		"table inet " TABLE " {\n"
+		"  counter unknown_mac { }\n  counter spoofed_source { }\n"
+		"  counter to_adapter { }\n"
+		"  set gn4 { type ether_addr . ipv4_addr; }\n"
+		"  set gn6 { type ether_addr . ipv6_addr; }\n"
+		"  set macs { type ether_addr; }\n"
+		"  chain forward {\n"
+		"    type filter hook forward priority filter - 10; policy accept;\n"
+		"    iifname != \"%s\" accept\n"
+		"    ether saddr . ip saddr @gn4 accept\n"
+		"    ether saddr . ip6 saddr @gn6 accept\n"
+		"    ether saddr != @macs counter name unknown_mac drop\n"
+		"    counter name spoofed_source drop\n"
+		"  }\n"
+		"  chain input {\n"
+		"    type filter hook input priority filter - 10; policy accept;\n"
+		"    iifname != \"%s\" accept\n"
+		"    ct state established,related accept\n"
+		"    udp dport { 53, 67, 547 } accept\n"
+		"    tcp dport 53 accept\n"
+		"    meta l4proto { icmp, ipv6-icmp } accept\n"
+		"    counter name to_adapter drop\n"
+		"  }\n"
+		"}\n", lan, lan);
+}
+
+static int load(const struct cyd_adapter *a, bool with_table)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int rc;
+
+	if (!f)
+		return -1;
+	if (with_table) {
+		/* "add table" then "delete table": a leftover from a crash goes */
+		fputs("add table inet " TABLE "\ndelete table inet " TABLE "\n", f);
+		ruleset(a, f);
+	}
+	put_sets(a, f);
+	if (fclose(f)) {
+		free(text);
+		return -1;
+	}
+	drop_empty(text);
+	rc = run_nft(a->d->cfg.adapter.nft, "-f-", text, NULL, 0);
+	free(text);
+	return rc;
+}
+
+/* Reads the named counters' packet counts into the gauges. */
+static void read_counters(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
+{
+	struct cyd_adapter *a = arg;
+	char out[4096], *p;
+
+	(void)loop;
+	(void)t;
+	if (run_nft(a->d->cfg.adapter.nft, "list counters table inet " TABLE, NULL, out,
+		    sizeof(out)))
+		return;
+	for (size_t i = 0; i < N_REASONS; i++) {
+		char key[64];
+		uint64_t packets;
+
+		snprintf(key, sizeof(key), "counter %s {", reasons[i]);
+		p = strstr(out, key);
+		if (p && (p = strstr(p, "packets ")) && sscanf(p, "packets %" SCNu64, &packets) == 1)
+			cyph_gauge_set(nft.drops[i], (int64_t)packets);
+	}
+}
+
+int cyd_adapter_nft_start(struct cyd_adapter *a, char *err, size_t errlen)
+{
+	char labels[48];
+
+	for (size_t i = 0; i < N_REASONS; i++) {
+		if (nft.drops[i])
+			continue;
+		snprintf(labels, sizeof(labels), "reason=\"%s\"", reasons[i]);
+		nft.drops[i] = cyph_gauge_new("cyphonicd_lan_dropped_packets",
+			"LAN packets the adapter's nftables guard dropped, by reason", labels);
+	}
+	if (load(a, true)) {
+		snprintf(err, errlen, "nftables table inet %s on %s could not be loaded (%s)",
+			 TABLE, a->d->cfg.adapter.lan, a->d->cfg.adapter.nft);
+		return -1;
+	}
+	nft.loaded = true;
+	nft.timer = cyph_loop_add_timer(a->d->loop, COUNTERS_MS, true, read_counters, a);
+	log_info("[adapter] nftables guard on %s: table inet %s", a->d->cfg.adapter.lan, TABLE);
+	return 0;
+}
+
+void cyd_adapter_nft_update(struct cyd_adapter *a)
+{
+	if (nft.loaded && load(a, false))
+		log_err("[adapter] nftables: updating the admitted sets failed");
+}
+
+void cyd_adapter_nft_stop(struct cyd_adapter *a)
+{
+	if (nft.timer)
+		cyph_loop_del_timer(a->d->loop, nft.timer);
+	nft.timer = NULL;
+	if (nft.loaded && run_nft(a->d->cfg.adapter.nft, "-f-",
+				  "delete table inet " TABLE "\n", NULL, 0))
+		log_warn("[adapter] nftables: deleting table inet %s failed", TABLE);
+	nft.loaded = false;
+}
