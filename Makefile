@@ -6,6 +6,7 @@
 #   make deps       install the Debian packages that build/test/demo need
 #   make bench-cloud  signaling benchmark of the cloud services on loopback
 #   make bench-evloop timer re-arm cost; 10k idle TLS connections on the AS
+#   make bench-scale  replicas behind BGP ECMP under ramped load, scale events (root)
 #   make bench-abuse  the services under issue 12's attacks (tests/bench/abuse-*.sh)
 #   make bench      data-plane throughput benchmark in a VM (cyphonic vs
 #                   WireGuard vs veth; BENCH_QUICK=1 for a short smoke run)
@@ -68,7 +69,7 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 DKMS_SRCDIR ?= /usr/src
 
-.PHONY: all module user deps check test demo bench bench-profile bench-cloud bench-evloop bench-abuse clean
+.PHONY: all module user deps check test demo bench bench-profile bench-cloud bench-evloop bench-scale bench-abuse clean
 .PHONY: install install-module install-user dkms-tree dkms-install
 
 all: module user
@@ -104,6 +105,10 @@ bench-profile: deps
 bench-cloud: deps
 	$(MAKE) user
 	tests/bench/cloud.sh
+
+bench-scale: deps
+	$(MAKE) -C user -j2 progs
+	tests/bench/scale.sh
 
 bench-evloop: deps
 	$(MAKE) user

@@ -20,7 +20,8 @@ REPLICA_AS=64501
 # service VIPs (documentation ranges: never routed outside the namespaces)
 NMS_VIP4=192.0.2.53 NMS_VIP6=2001:db8:53::53
 TRS_VIP4=192.0.2.54 TRS_VIP6=2001:db8:53::54
-NMS_PORT=7100 TRS_PORT=7200
+AS_VIP4=192.0.2.55 AS_VIP6=2001:db8:53::55	# tests/bench/scale.sh
+NMS_PORT=7100 TRS_PORT=7200 AS_PORT=7443
 
 # nsenter, not `ip netns exec`: the latter also makes / a slave mount,
 # which fails where / is not a mount point (a chroot, as fresh-machine's).
@@ -79,6 +80,8 @@ topology_up() {
 		nsx_ip "$P-r$i" addr add "$TRS_VIP4/32" dev lo
 		nsx_ip "$P-r$i" addr add "$NMS_VIP6/128" dev lo nodad
 		nsx_ip "$P-r$i" addr add "$TRS_VIP6/128" dev lo nodad
+		nsx_ip "$P-r$i" addr add "$AS_VIP4/32" dev lo
+		nsx_ip "$P-r$i" addr add "$AS_VIP6/128" dev lo nodad
 	done
 	for ((i = 1; i <= NCLI; i++)); do
 		ns_add "c$i" || return 1
@@ -92,6 +95,51 @@ topology_down() {
 		ip netns pids "$n" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
 		ip netns del "$n"
 	done
+}
+
+# ---- daemon configuration (the ecmp suite's and bench-scale's) --------------
+
+# nms_conf [LINES]: an NMS replica bound to the VIPs; LINES go into [nms],
+# $EXTRA_CONF and $STORE (a [store] section) at the end
+nms_conf() {
+	cat <<EOC
+[nms]
+listen = $NMS_VIP4:$NMS_PORT
+listen6 = [$NMS_VIP6]:$NMS_PORT
+grace_period = 5s
+${1:-}
+[identity]
+key = $D/nms.key
+cert = $D/nms.crt
+[ca]
+cert = $D/ca.crt
+[relay]
+endpoint4 = $TRS_VIP4:$TRS_PORT
+endpoint6 = [$TRS_VIP6]:$TRS_PORT
+key_file = $D/relay.key
+[http]
+listen = 127.0.0.1:9102
+${EXTRA_CONF:-}
+${STORE:-}
+EOC
+}
+
+# trs_conf [LINES]: a TRS replica bound to the VIPs, the same way
+trs_conf() {
+	cat <<EOC
+[trs]
+listen = $TRS_VIP4:$TRS_PORT
+listen6 = [$TRS_VIP6]:$TRS_PORT
+threads = 1
+grace_period = 5s
+${1:-}
+[relay]
+key_file = $D/relay.key
+[http]
+listen = 127.0.0.1:9103
+${EXTRA_CONF:-}
+${STORE:-}
+EOC
 }
 
 # ---- BIRD ------------------------------------------------------------------
@@ -138,6 +186,8 @@ protocol static nms4 { disabled; ipv4; route $NMS_VIP4/32 blackhole; }
 protocol static nms6 { disabled; ipv6; route $NMS_VIP6/128 blackhole; }
 protocol static trs4 { disabled; ipv4; route $TRS_VIP4/32 blackhole; }
 protocol static trs6 { disabled; ipv6; route $TRS_VIP6/128 blackhole; }
+protocol static auth4 { disabled; ipv4; route $AS_VIP4/32 blackhole; }
+protocol static auth6 { disabled; ipv6; route $AS_VIP6/128 blackhole; }
 template bgp edge {
 	local as $REPLICA_AS;
 	neighbor as $EDGE_AS;
@@ -166,6 +216,19 @@ bird_start() {	# bird_start NS CONF: BIRD in the foreground, in the background
 		> "$D/bird-$1.out" 2>&1 &
 	echo $! >> "$D/pids"
 }
+
+# bgp_up: BIRD on the edge and on every replica host (configs in $D)
+bgp_up() {
+	local i
+	bird_edge_conf > "$D/edge.conf"
+	bird_start edge "$D/edge.conf"
+	for ((i = 1; i <= NREP; i++)); do
+		bird_replica_conf "$i" > "$D/r$i.conf"
+		bird_start "r$i" "$D/r$i.conf"
+	done
+}
+# bgp_established: the edge has a session per replica and family
+bgp_established() { [ "$(birdc_ns edge show protocols | grep -c Established)" -eq $((2 * NREP)) ]; }
 
 # edge_nexthops PREFIX [-6]: the next hops of the edge's route to PREFIX
 edge_nexthops() {

@@ -53,14 +53,8 @@ trap 'exit 1' TERM INT
 # ---- topology and BGP ---------------------------------------------------------
 
 check "topology: edge, $NREP replicas, $NCLI clients (veth, namespaces)" topology_up
-bird_edge_conf > "$D/edge.conf"
-bird_start edge "$D/edge.conf"
-for ((i = 1; i <= NREP; i++)); do
-	bird_replica_conf "$i" > "$D/r$i.conf"
-	bird_start "r$i" "$D/r$i.conf"
-done
-established() { [ "$(birdc_ns edge show protocols | grep -c Established)" -eq $((2 * NREP)) ]; }
-check "bgp: the edge has an eBGP session per replica and family" wait_for 60 established
+bgp_up
+check "bgp: the edge has an eBGP session per replica and family" wait_for 60 bgp_established
 
 # ---- PKI and the daemons ----------------------------------------------------------
 
@@ -84,41 +78,13 @@ replica_spawn() {
 	echo $! >> "$D/pids"
 }
 nms_start() {	# nms_start I: the NMS of replica I, bound to the VIPs
-	cat > "$D/nms$1.conf" <<EOC
-[nms]
-listen = $NMS_VIP4:$NMS_PORT
-listen6 = [$NMS_VIP6]:$NMS_PORT
-grace_period = 5s
-[identity]
-key = $D/nms.key
-cert = $D/nms.crt
-[ca]
-cert = $D/ca.crt
-[relay]
-endpoint4 = $TRS_VIP4:$TRS_PORT
-endpoint6 = [$TRS_VIP6]:$TRS_PORT
-key_file = $D/relay.key
-[http]
-listen = 127.0.0.1:9102
-${STORE:-}
-EOC
+	# shellcheck disable=SC2119	# no lines of its own
+	nms_conf > "$D/nms$1.conf"
 	replica_spawn "$1" nms
 	NMS_PID[$1]=$!
 }
 trs_start() {
-	cat > "$D/trs$1.conf" <<EOC
-[trs]
-listen = $TRS_VIP4:$TRS_PORT
-listen6 = [$TRS_VIP6]:$TRS_PORT
-threads = 1
-idle_timeout = 20s
-grace_period = 5s
-[relay]
-key_file = $D/relay.key
-[http]
-listen = 127.0.0.1:9103
-${STORE:-}
-EOC
+	trs_conf "idle_timeout = 20s" > "$D/trs$1.conf"
 	replica_spawn "$1" trs
 	TRS_PID[$1]=$!
 }
@@ -535,6 +501,50 @@ DURING=nms_drain3 relay 7 8 1 3 5 snms 1 3
 stream_check snms "NMS 3 (B's registration) is drained, withdraw first"
 check "shared: after NMS 3's drain, a route to B (registered there) is answered by another replica" \
 	grep -q '^ok route mode=relay' "$D/route-after.out"
+
+# A replica killed outright under load (issue 11 point 3): the load
+# generator's simulated nodes (one client host, 48 flows spread by the
+# edge's hash) run register + route sequences with the shared client
+# retry (user/lib/client/retry.h: a new request per try, backoff with
+# jitter, 10 s budget) while NMS replica 1 is SIGKILLed. Its flows get no
+# answer until the watcher withdraws its route; their retries then reach
+# a survivor, which knows every node from Redis. Target: 0 failed
+# sequences.
+nms_back3() {
+	rm -f "$D/hold-nms3"
+	nms_start 3
+	wait_for 30 nexthops_are "$NMS_VIP4" "${ALL[@]}"
+}
+check "shared: NMS 3 back, the NMS VIP multipath over 3 replicas again" nms_back3
+nms1_gone() { ! nexthops_contain 1; }
+lg_kill() {	# lg_kill RATE SECONDS
+	local lg t0 gone
+	nsenter --net=/run/netns/"$P-c1" "$B/cyphonic-loadgen" seq --nms "$NMS_VIP4:$NMS_PORT" \
+		--ca-cert "$D/ca.crt" --ca-key "$D/ca.key" --nms-cert "$D/nms.crt" --nodes 300 \
+		--socks 48 --window 512 --retry --tick --ramp "$1" --seconds "$2" \
+		> "$D/lg-kill.out" 2> "$D/lg-kill.err" &
+	lg=$!
+	wait_for 60 grep -q 'test=tick' "$D/lg-kill.out"
+	mark
+	wait_for 20 all_grown 2 "${ALL[@]}"	# every replica is taking sequences
+	t0=$(now_ms)
+	disown "${NMS_PID[1]}"
+	kill -KILL "${NMS_PID[1]}"
+	wait_for 30 nms1_gone
+	gone=$(($(now_ms) - t0))
+	wait "$lg"
+	LG_LINE=$(grep "test=seq_$1 " "$D/lg-kill.out")
+	echo "# figures: SIGKILL of NMS 1 under $1 sequences/s: route gone after ${gone} ms; $LG_LINE"
+	grep 'test=tick' "$D/lg-kill.out" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "=")
+		f[kv[1]] = kv[2] } printf "#   t=%s ok=%s fail=%s timeout=%s retries=%s p50_us=%s p99_us=%s\n",
+		f["t"], f["ops"], f["fail"], f["timeout"], f["retries"], f["p50_us"], f["p99_us"] }'
+}
+lg_kill 80 10
+field_of() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<< "$LG_LINE"; }
+check "kill: sequences ran through the SIGKILL ($(field_of seq_ok) ok)" \
+	test "$(field_of seq_ok)" -ge 200
+check "kill: 0 failed sequences after client retry (failed $(field_of seq_fail), retries $(field_of retries))" \
+	test "$(field_of seq_fail)" = 0 -a "$(field_of fail)" = 0 -a "$(field_of timeout)" = 0
 redis_stop 2> /dev/null
 
 if grep -Eq "Sanitizer|runtime error:" "$D"/nms*.log "$D"/trs*.log; then

@@ -284,6 +284,26 @@ static void test_register(void)
 	TAP_CHECK(nms_stats(nms)->req[PROTO_OP_KEEPALIVE][PROTO_E_REPLAY] == 1,
 		  "replay counted per op and reason");
 
+	/*
+	 * A client retry whose first try is processed after the retry (a
+	 * queue, a slow replica): the older REGISTER must not replace the
+	 * keys the node got from the newer one.
+	 */
+	{
+		uint8_t old[2048];
+		size_t old_len;
+
+		nmsc_reset(&a.c);
+		old_len = nmsc_register(&a.c, old, sizeof(old), now, NULL);
+		nmsc_reset(&a.c);
+		TAP_CHECK(do_register(&a) == 0, "retry: the newer REGISTER registers");
+		TAP_CHECK(deliver(&a, old, old_len) == PROTO_E_REPLAY,
+			  "retry: the older try, processed late, is refused (REPLAY)");
+		len = nmsc_keepalive(&a.c, buf, sizeof(buf), now, NULL);
+		TAP_CHECK(deliver(&a, buf, len) == 0 && n_out == 1 && !feed(&a, 0, &ev) &&
+			  ev.type == NMSC_EV_KEEPALIVE, "retry: the node's keys are still the NMS's");
+	}
+
 	len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);
 	TAP_CHECK(buf[3] == PROTO_AUTH_MAC, "second REGISTER is a MACed refresh");
 	a.from = ep("198.51.100.7", 5000);

@@ -3,11 +3,17 @@
  * AS load: `threads` clients, each on its own TLS connection, authenticate
  * the same principal back to back for `seconds`. The AS cost is dominated
  * by the password KDF (its iteration count is set when the node is added).
+ * With --retry a failed authentication (transport, or an AS draining) is
+ * tried again on a new connection, a new flow that ECMP hashes afresh,
+ * after the shared client backoff; it counts as failed only when the
+ * budget is spent.
  */
 #include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 #include "client/asclient.h"
+#include "client/retry.h"
 #include "pki/cred.h"
 #include "lg.h"
 
@@ -18,33 +24,80 @@ struct as_thread {
 	pthread_t t;
 };
 
+static void wait_ms(int64_t ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts))
+		;
+}
+
+/* One authentication, retried per --retry; 0 or the last error. */
+static int auth_once(struct as_thread *a, const struct cyph_asclient_opts *ao,
+		     struct cyph_asclient **c, const uint8_t pub[32], char *err, size_t errlen)
+{
+	static const struct cyph_retry_policy pol = CYPH_RETRY_DEFAULT;
+	struct cyph_retry rt;
+	int rc;
+
+	cyph_retry_begin(&rt, &pol, (int64_t)(lg_now_ns() / 1000000), (uintptr_t)a ^ lg_now_ns());
+	for (;;) {
+		struct cyph_as_credential cr;
+		int64_t w;
+
+		if (!*c)
+			*c = cyph_asclient_connect(ao, err, errlen);
+		rc = *c ? cyph_asclient_auth(*c, a->o->name, a->o->password, pub, &cr,
+					    err, errlen) : -1;
+		if (!rc) {
+			cyph_as_credential_free(&cr);
+			return 0;
+		}
+		/* a connection that failed once is not trusted again */
+		cyph_asclient_close(*c);
+		*c = NULL;
+		if (!a->o->retry || !cyph_as_retryable(rc))
+			return rc;
+		w = cyph_retry_next(&rt, (int64_t)(lg_now_ns() / 1000000));
+		if (w < 0)
+			return rc;
+		a->st.retries++;
+		wait_ms(w);
+	}
+}
+
 static void *as_worker(void *arg)
 {
 	struct as_thread *a = arg;
-	struct cyph_asclient_opts ao = { .addr = a->o->as, .server_name = "127.0.0.1",
+	struct cyph_asclient_opts ao = { .addr = a->o->as, .server_name = a->o->as_name,
 					 .ca_path = a->o->as_ca, .timeout_ms = 30000 };
 	EVP_PKEY *k = cyph_key_generate();
+	uint64_t gap = a->o->rate > 0 ? (uint64_t)(1e9 * a->o->threads / a->o->rate) : 0;
+	uint64_t next = lg_now_ns();
+	struct cyph_asclient *c = NULL;
 	uint8_t pub[32];
 	char err[512];
-	struct cyph_asclient *c = cyph_asclient_connect(&ao, err, sizeof(err));
 
 	cyph_key_public(k, pub);
-	if (!c) {
-		fprintf(stderr, "as: %s\n", err);
-		a->st.fail++;
-		EVP_PKEY_free(k);
-		return NULL;
-	}
 	while (lg_now_ns() < a->end_ns) {
-		struct cyph_as_credential cr;
 		uint64_t t0 = lg_now_ns();
 
-		if (cyph_asclient_auth(c, a->o->name, a->o->password, pub, &cr, err, sizeof(err))) {
+		if (gap && t0 < next) {	/* paced: --rate over all threads */
+			wait_ms((int64_t)((next - t0) / 1000000) + 1);
+			continue;
+		}
+		next = (gap && next + gap > t0 - 1000000000ULL ? next : t0) + gap;
+		if (auth_once(a, &ao, &c, pub, err, sizeof(err))) {
+			if (!a->st.fail)
+				fprintf(stderr, "as: %s\n", err);
 			a->st.fail++;
 			continue;
 		}
 		lg_stats_add(&a->st, lg_now_ns() - t0);
-		cyph_as_credential_free(&cr);
+		if (a->o->reconnect) {	/* a node connects once per authentication */
+			cyph_asclient_close(c);
+			c = NULL;
+		}
 	}
 	cyph_asclient_close(c);
 	EVP_PKEY_free(k);
@@ -57,6 +110,7 @@ int lg_run_as(const struct lg_opts *o)
 	struct lg_stats all = { 0 };
 	int n = o->threads > 64 ? 64 : o->threads, i;
 	double cpu0 = lg_cpu_seconds(o->pid), secs;
+	char extra[96];
 	uint64_t t0 = lg_now_ns();
 
 	for (i = 0; i < n; i++) {
@@ -70,9 +124,12 @@ int lg_run_as(const struct lg_opts *o)
 		for (size_t j = 0; j < th[i].st.n; j++)
 			lg_stats_add(&all, th[i].st.lat[j]);
 		all.fail += th[i].st.fail;
+		all.retries += th[i].st.retries;
 		free(th[i].st.lat);
 	}
 	secs = (double)(lg_now_ns() - t0) / 1e9;
-	lg_report("as_auth", &all, secs, lg_cpu_seconds(o->pid) - cpu0, NULL);
+	snprintf(extra, sizeof(extra), "retries=%llu offered=%.0f",
+		 (unsigned long long)all.retries, o->rate);
+	lg_report("as_auth", &all, secs, lg_cpu_seconds(o->pid) - cpu0, extra);
 	return 0;
 }

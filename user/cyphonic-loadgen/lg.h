@@ -10,10 +10,15 @@
 
 struct lg_opts {
 	const char *as, *as_ca, *name, *password;	/* as mode */
+	const char *as_name;		/* expected in the AS certificate */
 	const char *nms, *trs_note;			/* nms/trs modes */
 	const char *ca_cert, *ca_key, *nms_cert;	/* issuing, NMS key pin */
+	const char *ramp;		/* seq: rates, comma separated */
 	pid_t pid;			/* daemon whose CPU is measured */
-	int nodes, threads, window, size, sessions, conns, sources;
+	int nodes, threads, window, size, sessions, conns, sources, socks;
+	bool retry;			/* client/retry.h backoff, not one try */
+	bool tick;			/* a "RESULT test=tick" line a second */
+	bool reconnect;			/* as: a new connection per authentication */
 	double rate, seconds;
 };
 
@@ -21,7 +26,7 @@ struct lg_opts {
 struct lg_stats {
 	uint64_t *lat;
 	size_t n, cap;
-	uint64_t ok, fail, timeout;
+	uint64_t ok, fail, timeout, retries;
 };
 
 void lg_stats_add(struct lg_stats *s, uint64_t ns);
@@ -37,6 +42,7 @@ double lg_cpu_seconds(pid_t pid);
 
 int lg_run_as(const struct lg_opts *o);
 int lg_run_nms(const struct lg_opts *o);	/* registrations + routes */
+int lg_run_seq(const struct lg_opts *o);	/* register+route sequences, ramped */
 int lg_run_trs(const struct lg_opts *o);	/* relayed packets */
 int lg_run_flood(const struct lg_opts *o);	/* keepalives under a REGISTER flood */
 int lg_run_idle(const struct lg_opts *o);	/* hold idle AS connections */

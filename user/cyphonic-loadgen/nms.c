@@ -10,8 +10,19 @@
  * sides), refresh registrations (MAC), route directions; then, for the
  * TRS, relay sessions are set up through the NMS and packets are pumped
  * through them.
+ *
+ * With --retry, an unanswered request (or one refused with an error a
+ * retry may cure) is sent again as a new request, with the shared client
+ * backoff (client/retry.h); it fails only when the budget is spent. Its
+ * latency counts from the first try; retries are held to a fifth of the
+ * first tries (the retry budget), so an overloaded NMS is not buried
+ * under them. --socks sets how many UDP flows the
+ * nodes share (behind ECMP, each flow is hashed to a replica).
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
+#include <unistd.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,8 +34,9 @@
 #include "client/nmsclient.h"
 #include "wire/proto_udp.h"
 #include "client/trsclient.h"
+#include "client/retry.h"
 
-#define NSOCK 16
+#define MAX_SOCKS 1024
 #define ID_BASE 100000
 #define BATCH 64
 
@@ -35,22 +47,64 @@ struct lnode {
 	size_t cert_len;
 	char fqdn[64];
 	int sock;
-	uint64_t pending, sent_ns;
+	uint64_t pending, sent_ns;	/* sent_ns: the first try's */
+	uint64_t deadline_ns;		/* next try (or failure) when unanswered */
+	struct cyph_retry rt;
+	int target;			/* route requests: the target's index */
+	uint8_t seq_step;		/* seq mode: 0 register, 1 route */
 	struct trsc relay;
 	bool has_relay, bound;
 };
 
 static struct lnode *nodes;
 static int n_nodes;
-static int socks[NSOCK];
+static int nsock = 16;
+static int socks[MAX_SOCKS];
 static struct sockaddr_storage nms_sa;
 static socklen_t nms_len;
 static uint64_t outstanding;
-static struct lg_stats st;
+static struct lg_stats st, tick;
+static bool retry_on;
+static const struct cyph_retry_policy retry_policy = CYPH_RETRY_DEFAULT;
+static struct cyph_retry_budget budget = CYPH_RETRY_BUDGET_DEFAULT;
+static uint64_t held;		/* retries the budget did not allow */
 
-enum phase { PH_FULL, PH_REFRESH, PH_ROUTE, PH_RELAY_SETUP, PH_BIND };
+enum phase { PH_FULL, PH_REFRESH, PH_ROUTE, PH_RELAY_SETUP, PH_BIND, PH_SEQ };
 
 /* ---- setup ----------------------------------------------------------------- */
+
+/*
+ * A UDP socket on the address the route to the NMS leaves from (loopback
+ * for a local NMS, the client host's own address behind an edge router),
+ * so the location a node reports is its real one.
+ */
+static int open_flow(char *err, size_t errlen)
+{
+	static char local[INET6_ADDRSTRLEN + 8];
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char ip[INET6_ADDRSTRLEN];
+	int fd;
+
+	if (!local[0]) {	/* once: ask the routing table with a connect */
+		fd = socket(nms_sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&nms_sa, nms_len) ||
+		    getsockname(fd, (struct sockaddr *)&ss, &sl)) {
+			snprintf(err, errlen, "no route to the NMS: %s", strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
+		if (ss.ss_family == AF_INET6)
+			snprintf(local, sizeof(local), "[%s]:0", inet_ntop(AF_INET6,
+				 &((struct sockaddr_in6 *)&ss)->sin6_addr, ip, sizeof(ip)));
+		else
+			snprintf(local, sizeof(local), "%s:0", inet_ntop(AF_INET,
+				 &((struct sockaddr_in *)&ss)->sin_addr, ip, sizeof(ip)));
+	}
+	return proto_udp_bind_str(local, false, err, errlen);
+}
 
 static int setup(const struct lg_opts *o, int n)
 {
@@ -71,8 +125,9 @@ static int setup(const struct lg_opts *o, int n)
 	}
 	memcpy(nms_pub, nid.pubkey, 32);
 	free(nms_der);
-	for (i = 0; i < NSOCK; i++) {
-		socks[i] = proto_udp_bind_str("127.0.0.1:0", false, err, sizeof(err));
+	nsock = o->socks < 1 ? 16 : o->socks > MAX_SOCKS ? MAX_SOCKS : o->socks;
+	for (i = 0; i < nsock; i++) {
+		socks[i] = open_flow(err, sizeof(err));
 		if (socks[i] < 0) {
 			fprintf(stderr, "socket: %s\n", err);
 			return -1;
@@ -98,7 +153,7 @@ static int setup(const struct lg_opts *o, int n)
 			fprintf(stderr, "issue: %s\n", err);
 			return -1;
 		}
-		l->sock = socks[i % NSOCK];
+		l->sock = socks[i % nsock];
 		nmsc_init(&l->c, id.id, l->key, l->cert, l->cert_len, proto_now_ms());
 		nmsc_trust_key(&l->c, nms_pub);
 		getsockname(l->sock, (struct sockaddr *)&ss, &sl);
@@ -138,15 +193,124 @@ static struct lnode *node_of(const uint8_t *pkt, size_t len, size_t off)
 	return &nodes[id - ID_BASE];
 }
 
-static void done(struct lnode *l, bool ok)
+static enum phase cur_ph;		/* the phase running (retries, sequences) */
+static bool cur_force_relay;
+static uint64_t seq_ok, seq_fail;	/* seq phase: whole sequences */
+
+static bool send_req(struct lnode *l, enum phase ph);
+
+/* The request a node has in flight belongs to this phase. */
+static enum phase req_phase(const struct lnode *l)
 {
-	if (ok)
-		lg_stats_add(&st, lg_now_ns() - l->sent_ns);
-	else
-		st.fail++;
+	if (cur_ph != PH_SEQ)
+		return cur_ph;
+	return l->seq_step ? PH_ROUTE : PH_FULL;
+}
+
+static void finish(struct lnode *l)
+{
 	l->pending = 0;
 	if (outstanding)
 		outstanding--;
+}
+
+static void failed(struct lnode *l, bool timeout)
+{
+	if (timeout) {
+		st.timeout++;
+		tick.timeout++;
+	} else {
+		st.fail++;
+		tick.fail++;
+	}
+	if (cur_ph == PH_SEQ)
+		seq_fail++;
+	finish(l);
+}
+
+/* A new request's first try was just sent: when to try again or give up. */
+static void arm(struct lnode *l)
+{
+	uint64_t now = lg_now_ns();
+	int64_t w = 1000;	/* without --retry: failed after a second */
+
+	l->sent_ns = now;
+	if (retry_on) {
+		cyph_retry_budget_deposit(&budget);
+		cyph_retry_begin(&l->rt, &retry_policy, (int64_t)(now / 1000000),
+				 l->c.node_id * 0x9e3779b97f4a7c15ull ^ now);
+		w = cyph_retry_next(&l->rt, (int64_t)(now / 1000000));
+	}
+	l->deadline_ns = now + (uint64_t)w * 1000000;
+}
+
+/* Unanswered until its deadline: a new try after the backoff, or failed. */
+static void expire(struct lnode *l, uint64_t now)
+{
+	int64_t w = retry_on ? cyph_retry_next(&l->rt, (int64_t)(now / 1000000)) : -1;
+
+	if (w >= 0 && !cyph_retry_budget_take(&budget, (int64_t)(now / 1000000))) {
+		held++;		/* no retry now: the first try's answer may still come */
+		l->deadline_ns = now + (uint64_t)w * 1000000;
+		return;
+	}
+	if (w < 0 || !send_req(l, req_phase(l))) {
+		failed(l, true);
+		return;
+	}
+	st.retries++;
+	tick.retries++;
+	l->deadline_ns = now + (uint64_t)w * 1000000;
+}
+
+/* A registered node other than l, for route requests (NOT_FOUND is not load). */
+static int pick_target(const struct lnode *l)
+{
+	int t = rand() % n_nodes, tries = 0;
+
+	while ((&nodes[t] == l || !nodes[t].c.registered) && tries++ < 64)
+		t = (t + 1) % n_nodes;
+	return t;
+}
+
+static void answered(struct lnode *l)
+{
+	uint64_t ns = lg_now_ns() - l->sent_ns;
+
+	lg_stats_add(&st, ns);
+	lg_stats_add(&tick, ns);
+	if (cur_ph == PH_SEQ && !l->seq_step) {
+		/* registered: the sequence goes on with a route direction */
+		l->seq_step = 1;
+		l->target = pick_target(l);
+		if (send_req(l, PH_ROUTE)) {
+			arm(l);
+			return;
+		}
+		failed(l, false);
+		return;
+	}
+	if (cur_ph == PH_SEQ)
+		seq_ok++;
+	finish(l);
+}
+
+static void on_error(struct lnode *l, uint16_t code)
+{
+	if (retry_on && cur_ph == PH_SEQ && l->seq_step &&
+	    (code == PROTO_E_NOT_REGISTERED || code == PROTO_E_BAD_SIGNATURE)) {
+		/* the registration is gone (or has other keys): register again */
+		l->seq_step = 0;
+		if (send_req(l, PH_FULL)) {
+			st.retries++;
+			tick.retries++;
+			return;		/* within the same budget */
+		}
+	}
+	/* a retry may cure it: the deadline sends one, after the backoff */
+	if (retry_on && cyph_nms_retryable(code))
+		return;
+	failed(l, false);
 }
 
 static void on_signal(struct lnode *l, const uint8_t *pkt, size_t len)
@@ -174,9 +338,13 @@ static void on_signal(struct lnode *l, const uint8_t *pkt, size_t len)
 			nmsc_register(&l->c, reg, sizeof(reg), proto_now_ms(), &l->pending));
 		return;
 	}
+	if (ev.type == NMSC_EV_ERROR) {
+		on_error(l, ev.error);
+		return;
+	}
 	if (ev.type == NMSC_EV_ROUTE && ev.msg.mode == PROTO_MODE_RELAY && !l->has_relay)
 		l->has_relay = !trsc_init(&l->relay, l->c.node_id, &ev.msg, proto_now_ms());
-	done(l, ev.type != NMSC_EV_ERROR);
+	answered(l);
 }
 
 static void on_ctrl(const uint8_t *pkt, size_t len)
@@ -192,7 +360,7 @@ static void on_ctrl(const uint8_t *pkt, size_t len)
 	if (rc == 0 && !l->bound) {
 		l->bound = true;
 		if (l->pending)
-			done(l, true);
+			answered(l);
 	}
 }
 
@@ -218,14 +386,14 @@ static void receive(int timeout_ms)
 	static struct mmsghdr m[BATCH];
 	static struct iovec iov[BATCH];
 	static uint8_t buf[BATCH][2048];
-	struct pollfd p[NSOCK];
+	static struct pollfd p[MAX_SOCKS];
 	int i, j, n;
 
-	for (i = 0; i < NSOCK; i++)
+	for (i = 0; i < nsock; i++)
 		p[i] = (struct pollfd){ .fd = socks[i], .events = POLLIN };
-	if (poll(p, NSOCK, timeout_ms) <= 0)
+	if (poll(p, (nfds_t)nsock, timeout_ms) <= 0)
 		return;
-	for (i = 0; i < NSOCK; i++) {
+	for (i = 0; i < nsock; i++) {
 		if (!(p[i].revents & POLLIN))
 			continue;
 		for (j = 0; j < BATCH; j++) {
@@ -252,7 +420,8 @@ static void receive(int timeout_ms)
 
 /* ---- request phases ---------------------------------------------------------- */
 
-static bool start(struct lnode *l, enum phase ph, bool force_relay)
+/* Builds and sends one try of l's request in phase ph; false if none. */
+static bool send_req(struct lnode *l, enum phase ph)
 {
 	uint8_t buf[4096];
 	size_t n = 0;
@@ -260,6 +429,7 @@ static bool start(struct lnode *l, enum phase ph, bool force_relay)
 
 	switch (ph) {
 	case PH_FULL:
+	case PH_SEQ:
 		nmsc_reset(&l->c);	/* always a full registration */
 		n = nmsc_register(&l->c, buf, sizeof(buf), now, &l->pending);
 		break;
@@ -268,53 +438,63 @@ static bool start(struct lnode *l, enum phase ph, bool force_relay)
 			return false;	/* a full one would be measured */
 		n = nmsc_register(&l->c, buf, sizeof(buf), now, &l->pending);
 		break;
-	case PH_ROUTE: {
-		int t = rand() % n_nodes, tries = 0;
-
-		/* A registered target other than l (NOT_FOUND is not load). */
-		while ((&nodes[t] == l || !nodes[t].c.registered) && tries++ < 64)
-			t = (t + 1) % n_nodes;
-		n = nmsc_route(&l->c, buf, sizeof(buf), now, nodes[t].fqdn, NULL, NULL,
-			       force_relay ? PROTO_RF_FORCE_RELAY : 0, &l->pending);
+	case PH_ROUTE:
+		n = nmsc_route(&l->c, buf, sizeof(buf), now, nodes[l->target].fqdn, NULL, NULL,
+			       cur_force_relay ? PROTO_RF_FORCE_RELAY : 0, &l->pending);
 		break;
-	}
-	case PH_RELAY_SETUP: {
-		struct lnode *peer = l + 1;	/* pairs (2k, 2k+1) */
-
-		n = nmsc_route(&l->c, buf, sizeof(buf), now, peer->fqdn, NULL, NULL,
+	case PH_RELAY_SETUP:	/* pairs (2k, 2k+1) */
+		n = nmsc_route(&l->c, buf, sizeof(buf), now, l[1].fqdn, NULL, NULL,
 			       PROTO_RF_FORCE_RELAY, &l->pending);
 		break;
-	}
 	case PH_BIND:
 		if (!l->has_relay)
 			return false;
 		n = trsc_bind(&l->relay, buf, now);
 		l->pending = 1;
-		l->sent_ns = lg_now_ns();
-		outstanding++;
 		send_ep(l->sock, &l->relay.relay, buf, n);
 		return true;
 	}
 	if (!n)
 		return false;
-	l->sent_ns = lg_now_ns();
-	outstanding++;
 	send_to(l->sock, (struct sockaddr *)&nms_sa, nms_len, buf, n);
 	return true;
 }
 
+static bool start(struct lnode *l, enum phase ph)
+{
+	l->seq_step = 0;
+	if (ph == PH_ROUTE)
+		l->target = pick_target(l);
+	if (!send_req(l, ph))
+		return false;
+	arm(l);
+	outstanding++;
+	return true;
+}
+
+/* One "RESULT test=tick ..." line: the second just past. */
+static void report_tick(uint64_t t0, uint64_t now, uint64_t *last, double rate)
+{
+	char extra[160];
+
+	snprintf(extra, sizeof(extra), "t=%.1f offered=%.0f retries=%llu",
+		 (double)(now - t0) / 1e9, rate, (unsigned long long)tick.retries);
+	lg_report("tick", &tick, (double)(now - *last) / 1e9, -1, extra);
+	*last = now;
+}
+
 /*
  * Runs one phase for `secs` (or until every node did it once when once is
- * set) and prints its RESULT line.
+ * set) and prints its RESULT line (with --tick, a tick line a second).
  */
 static void run_phase(const struct lg_opts *o, const char *name, enum phase ph,
 		      double secs, bool once, int step, bool force_relay)
 {
-	uint64_t t0 = lg_now_ns(), end = t0 + (uint64_t)(secs * 1e9), next = t0, now;
-	uint64_t last_scan = t0;
-	double cpu0 = lg_cpu_seconds(o->pid);
+	uint64_t t0, end, next, now, last_scan, last_tick;
+	double cpu0, self0;
 	int cursor = 0, started = 0, total = (n_nodes + step - 1) / step;
 	double gap = o->rate > 0 ? 1e9 / o->rate : 0;
+	char extra[160];
 
 	/* Answers to the previous phase still in flight do not count here. */
 	for (int i = 0; i < 50 && outstanding; i++)
@@ -322,10 +502,15 @@ static void run_phase(const struct lg_opts *o, const char *name, enum phase ph,
 	for (int i = 0; i < n_nodes; i++)
 		nodes[i].pending = 0;
 	lg_stats_reset(&st);	/* late answers of the previous phase added samples */
+	lg_stats_reset(&tick);
 	outstanding = 0;
-	t0 = next = lg_now_ns();
+	seq_ok = seq_fail = 0;
+	cur_ph = ph;
+	cur_force_relay = force_relay;
+	t0 = next = last_scan = last_tick = lg_now_ns();
 	end = t0 + (uint64_t)(secs * 1e9);
 	cpu0 = lg_cpu_seconds(o->pid);
+	self0 = lg_cpu_seconds(getpid());
 	while ((now = lg_now_ns()) < end) {
 		int tries = 0;
 
@@ -336,49 +521,110 @@ static void run_phase(const struct lg_opts *o, const char *name, enum phase ph,
 			cursor = (cursor + step) % n_nodes;
 			if (l->pending)
 				continue;
-			if (start(l, ph, force_relay)) {
+			if (start(l, ph)) {
 				started++;
 				next = gap > 0 ? next + (uint64_t)gap : now;
 			}
 		}
+		/* paced: an offered rate the window cannot keep is not made up later */
+		if (gap > 0 && now > next + 1000000000ULL)
+			next = now;
 		if (once && started >= total && !outstanding)
 			break;
 		receive(1);
-		/* Time out requests older than a second (every ~100 ms). */
-		if (now - last_scan > 100000000ULL) {
+		/* Retries and failures of unanswered requests (every ~20 ms). */
+		if (now - last_scan > 20000000ULL) {
 			last_scan = now = lg_now_ns();
-			for (int i = 0; i < n_nodes; i++) {
-				if (nodes[i].pending && now > nodes[i].sent_ns &&
-				    now - nodes[i].sent_ns > 1000000000ULL) {
-					nodes[i].pending = 0;
-					if (outstanding)
-						outstanding--;
-					st.timeout++;
-				}
-			}
+			for (int i = 0; i < n_nodes; i++)
+				if (nodes[i].pending && now >= nodes[i].deadline_ns)
+					expire(&nodes[i], now);
 		}
+		if (o->tick && now - last_tick >= 1000000000ULL)
+			report_tick(t0, now, &last_tick, o->rate);
 	}
+	/* Sequences still in flight at the end get their answers or budget. */
+	while (retry_on && outstanding && (now = lg_now_ns()) < end + 15000000000ULL) {
+		receive(5);
+		for (int i = 0; i < n_nodes; i++)
+			if (nodes[i].pending && now >= nodes[i].deadline_ns)
+				expire(&nodes[i], now);
+		if (o->tick && now - last_tick >= 1000000000ULL)
+			report_tick(t0, now, &last_tick, 0);
+	}
+	if (o->tick)
+		report_tick(t0, lg_now_ns(), &last_tick, o->rate);
+	snprintf(extra, sizeof(extra),
+		 "retries=%llu held=%llu seq_ok=%llu seq_fail=%llu offered=%.0f lg_cpu=%.2f",
+		 (unsigned long long)st.retries, (unsigned long long)held,
+		 (unsigned long long)seq_ok, (unsigned long long)seq_fail, o->rate,
+		 lg_cpu_seconds(getpid()) - self0);
+	held = 0;
 	lg_report(name, &st, (double)(lg_now_ns() - t0) / 1e9,
-		  lg_cpu_seconds(o->pid) - cpu0, NULL);
+		  lg_cpu_seconds(o->pid) - cpu0, extra);
 }
 
 int lg_run_nms(const struct lg_opts *o)
 {
+	retry_on = o->retry;
 	if (setup(o, o->nodes))
 		return 1;
 	/*
 	 * First registration of every node: the certificate is verified. It
 	 * ends when every node is registered; the cap (3x --seconds, at
-	 * least 30 s) only bounds a stuck NMS, so a slow machine still
+	 * least 30 s, at least 200 a second) only bounds a stuck NMS, so a slow machine still
 	 * registers them all and the later phases start from the same state.
 	 */
 	run_phase(o, "nms_register_first", PH_FULL,
-		  o->seconds * 3 > 30 ? o->seconds * 3 : 30, true, 1, false);
+		  fmax(fmax(o->seconds * 3, 30), o->nodes / 200.0), true, 1, false);
 	/* Full re-registrations: same certificate, new session keys. */
 	run_phase(o, "nms_register_full", PH_FULL, o->seconds, false, 1, false);
 	run_phase(o, "nms_register_refresh", PH_REFRESH, o->seconds, false, 1, false);
 	run_phase(o, "nms_route_direct", PH_ROUTE, o->seconds, false, 1, false);
 	run_phase(o, "nms_route_relay", PH_ROUTE, o->seconds, false, 1, true);
+	return 0;
+}
+
+/*
+ * Signaling sequences (a full registration, then a route direction) at
+ * each rate of --ramp in turn, --seconds each: "RESULT test=seq_R ..."
+ * per step, with seq_ok/seq_fail; with --retry a sequence fails only when
+ * one of its requests spent its retry budget or met a final error.
+ */
+int lg_run_seq(const struct lg_opts *o)
+{
+	struct lg_opts q = *o;
+	const char *p = o->ramp;
+	char name[48];
+
+	retry_on = o->retry;
+	if (setup(o, o->nodes))
+		return 1;
+	q.rate = 0;
+	q.tick = false;
+	if (q.window > 256)	/* as fast as answered, not as fast as sent */
+		q.window = 256;
+	/* every node registered once, so route targets exist */
+	run_phase(&q, "seq_setup", PH_FULL, 60, true, 1, false);
+	while (p && *p) {
+		char *e;
+
+		q.rate = strtod(p, &e);
+		q.tick = o->tick;
+		q.window = o->window;
+		if (!strncmp(p, "max", 3)) {	/* as fast as --window allows */
+			q.rate = 0;
+			e = (char *)p + 3;
+		} else if (e == p || q.rate <= 0) {
+			fprintf(stderr, "loadgen: --ramp: sequences/s or max, comma separated\n");
+			return 2;
+		}
+		if (q.rate > 0)
+			snprintf(name, sizeof(name), "seq_%.0f", q.rate);
+		else
+			snprintf(name, sizeof(name), "seq_max");
+		run_phase(&q, name, PH_SEQ, o->seconds, false, 1, false);
+		p = *e == ',' ? e + 1 : e;
+	}
 	return 0;
 }
 

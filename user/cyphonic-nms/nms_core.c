@@ -399,6 +399,13 @@ static int register_full(struct nms *n, const struct proto_msg *m,
 		return reply_error(n, m, NULL, from, PROTO_E_BAD_SIGNATURE);
 	if (!replay_ok(n, r, m->hdr.node_id, m->hdr.seq, false))
 		return reply_error(n, m, NULL, from, PROTO_E_REPLAY);
+	/*
+	 * An older try of a registration the node has since redone (a
+	 * client retry, delayed in a queue or at a replica that answered
+	 * late): installing its keys would replace the node's current ones.
+	 */
+	if (r && r->active && m->hdr.seq <= r->reg_seq)
+		return reply_error(n, m, NULL, from, PROTO_E_REPLAY);
 	proto_x25519_keypair(priv, pub);
 	rc = proto_x25519_shared(priv, m->ephemeral, shared);
 	OPENSSL_cleanse(priv, sizeof(priv));
@@ -418,6 +425,7 @@ static int register_full(struct nms *n, const struct proto_msg *m,
 	r->active = true;
 	r->checked_gen = n->crl_gen;
 	r->tx_seq = 0;
+	r->reg_seq = m->hdr.seq;
 	set_location(n, r, m, from);
 	if (!r->cert || r->cert_len != m->cert_len ||
 	    memcmp(r->cert, m->cert, m->cert_len)) {

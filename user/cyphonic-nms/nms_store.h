@@ -43,6 +43,7 @@ struct nms_reg {
 	struct proto_keys keys;
 	struct proto_replay rx;		/* node -> NMS sequence window */
 	uint64_t tx_seq;		/* last NMS -> node sequence */
+	uint64_t reg_seq;		/* the full REGISTER that set keys */
 	struct proto_ep observed;	/* source of the latest auth'd message */
 	struct proto_ep addrs[PROTO_MAX_ADDRS];
 	unsigned int n_addrs;

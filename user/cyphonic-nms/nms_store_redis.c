@@ -32,7 +32,7 @@
 #include "nms_store.h"
 #include "runtime/log.h"
 
-#define BLOB_MAGIC 0x4e4d5302u	/* "NMS" v2 (policy in ident): another layout is ignored */
+#define BLOB_MAGIC 0x4e4d5303u	/* "NMS" v3 (policy in ident, reg_seq): another layout is ignored */
 #define KEY_MAX 320
 #define PEND_TTL_MS 120000
 #define ADOPT_NODES 64
@@ -44,6 +44,7 @@ struct blob {
 	struct proto_ep observed;
 	struct proto_ep addrs[PROTO_MAX_ADDRS];
 	int64_t expires_ms;
+	uint64_t reg_seq;
 	uint32_t n_addrs;
 	uint8_t active, nat, families;
 };
@@ -104,6 +105,7 @@ static bool decode(struct nms_reg *r, const char *data, size_t len)
 	memcpy(r->addrs, b.addrs, sizeof(r->addrs));
 	r->n_addrs = b.n_addrs;
 	r->expires_ms = b.expires_ms;
+	r->reg_seq = b.reg_seq;
 	r->active = b.active;
 	r->nat = b.nat;
 	r->families = b.families;
@@ -183,6 +185,7 @@ static void store(struct redis_store *s, struct nms_reg *r)
 	b.observed = r->observed;
 	memcpy(b.addrs, r->addrs, sizeof(b.addrs));
 	b.expires_ms = r->expires_ms;
+	b.reg_seq = r->reg_seq;
 	b.n_addrs = r->n_addrs;
 	b.active = r->active;
 	b.nat = r->nat;

@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <openssl/evp.h>
 #include "client/nmsclient.h"
+#include "client/retry.h"
 #include "kernel/cyphdev.h"
 #include "kernel/nlsock.h"
 #include "runtime/config.h"
@@ -158,7 +159,7 @@ struct cyd_reg {
 	socklen_t nms_len;
 	enum cyd_reg_state state;
 	uint64_t pending_seq;		/* REGISTER awaiting its ACK, 0: none */
-	uint32_t rto_ms;
+	struct cyph_retry rt;		/* REGISTER retransmissions */
 	uint64_t last_heard_ms;		/* monotonic, last authentic NMS message */
 	uint64_t change_ms;		/* address change awaiting re-registration */
 	struct cyph_timer *retx, *keepalive;

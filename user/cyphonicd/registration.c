@@ -9,21 +9,37 @@
  *   refresh REGISTER at once; NOT_REGISTERED, or lifetime - keepalive
  *   without any answer, starts a full REGISTER again.
  *
- * Requests are retransmitted after 300 ms, doubling up to 5 s, for ever:
- * a node without an NMS keeps trying (and /metrics says so).
+ * Requests are retransmitted after 300 ms, doubling up to 5 s, with
+ * jitter (client/retry.h: a node fleet that lost its NMS replica does not
+ * come back in lockstep), for ever: a node without an NMS keeps trying
+ * (and /metrics says so). Each retransmission is a new REGISTER (new
+ * sequence number): behind ECMP it reaches another replica once the dead
+ * one's route is withdrawn, and no replica refuses it as a replay.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/socket.h>
 #include "pki/cred.h"
 #include "runtime/evloop.h"
 #include "wire/proto_udp.h"
 #include "cyphonicd.h"
 
-#define RTO_FIRST_MS 300
-#define RTO_MAX_MS 5000
 #define SKEW_MS 30000
+#define RETX_AFRESH 6		/* unanswered refreshes before a full REGISTER (~10 s) */
+
+static const struct cyph_retry_policy reg_retry = {
+	.first_ms = 300, .max_ms = 5000, .budget_ms = 60000,
+};
+
+/* A new backoff cycle: after an answer, a restart, or a spent budget. */
+static void retx_reset(struct cyd_reg *r)
+{
+	uint64_t now = cyph_now_ms();
+
+	cyph_retry_begin(&r->rt, &reg_retry, (int64_t)now, now ^ r->nmsc.node_id ^ (uint64_t)getpid());
+}
 
 void cyd_reg_send(struct cyd_reg *r, const uint8_t *p, size_t n)
 {
@@ -45,6 +61,7 @@ static void on_retx(struct cyph_loop *loop, struct cyph_timer *t, void *arg);
 static void send_register(struct cyd_reg *r)
 {
 	uint8_t buf[PROTO_RC_LEN + 4096];
+	int64_t wait;
 	size_t n;
 
 	n = nmsc_register(&r->nmsc, buf, sizeof(buf), proto_now_ms(), &r->pending_seq);
@@ -57,7 +74,12 @@ static void send_register(struct cyd_reg *r)
 		set_state(r, CYD_REGISTERING);
 	if (r->retx)
 		cyph_loop_del_timer(r->d->loop, r->retx);
-	r->retx = cyph_loop_add_timer(r->d->loop, r->rto_ms, false, on_retx, r);
+	wait = cyph_retry_next(&r->rt, (int64_t)cyph_now_ms());
+	if (wait < 0) {		/* never give up: a new cycle */
+		retx_reset(r);
+		wait = cyph_retry_next(&r->rt, (int64_t)cyph_now_ms());
+	}
+	r->retx = cyph_loop_add_timer(r->d->loop, (uint64_t)wait, false, on_retx, r);
 }
 
 static void on_retx(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
@@ -68,13 +90,12 @@ static void on_retx(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 	(void)t;
 	r->retx = NULL;		/* one-shot: freed after this callback */
 	cyd_metrics_register(false);
-	if (r->rto_ms >= RTO_MAX_MS && r->nmsc.registered) {
+	if (r->rt.tries >= RETX_AFRESH && r->nmsc.registered) {
 		/* Refreshes unanswered for seconds: the NMS may have lost us. */
 		log_warn("NMS does not answer: registering afresh");
 		nmsc_reset(&r->nmsc);
 		set_state(r, CYD_REGISTERING);
 	}
-	r->rto_ms = r->rto_ms * 2 > RTO_MAX_MS ? RTO_MAX_MS : r->rto_ms * 2;
 	send_register(r);
 }
 
@@ -114,7 +135,7 @@ static void registered(struct cyd_reg *r)
 		cyph_loop_del_timer(r->d->loop, r->retx);
 	r->retx = NULL;
 	r->pending_seq = 0;
-	r->rto_ms = RTO_FIRST_MS;
+	retx_reset(r);
 	proto_ep_format(&r->nmsc.observed, r->observed, sizeof(r->observed));
 	set_state(r, CYD_REGISTERED);
 	cyd_metrics_register(true);
@@ -194,7 +215,7 @@ void cyd_reg_restart(struct cyd_reg *r, bool full)
 		nmsc_reset(&r->nmsc);
 		set_state(r, CYD_REGISTERING);
 	}
-	r->rto_ms = RTO_FIRST_MS;
+	retx_reset(r);
 	send_register(r);
 }
 
@@ -222,7 +243,7 @@ int cyd_reg_start_as(struct cyd_reg *r, struct cyd *d, const struct cyd_cred *cr
 	memset(r, 0, sizeof(*r));
 	r->d = d;
 	r->cred = cred;
-	r->rto_ms = RTO_FIRST_MS;
+	retx_reset(r);
 	r->fd = a->ss.ss_family == AF_INET ? d->kdev.fd4 : d->kdev.fd6;
 	if (r->fd < 0) {
 		snprintf(err, errlen, "[nms] address: %s: the node has no %s socket", a->text,

@@ -5,6 +5,7 @@
  *	asclient.h	blocking AS client over TLS (tests, load generator, node)
  *	nmsclient.h	NMS requests and replies, no I/O
  *	trsclient.h	TRS relay bind/close and packet wrapping, no I/O
+ *	retry.h		backoff with jitter, and what may be retried
  *
  * May include: runtime, pki, stores, wire
  *
@@ -17,4 +18,5 @@
 #include "asclient.h"
 #include "nmsclient.h"
 #include "trsclient.h"
+#include "retry.h"
 #endif
