@@ -42,6 +42,7 @@ m_are() {
 	done
 }
 dstat_is() { [ "$(dstat "$1" "$2")" = "$3" ]; }
+dstat_ge() { [ "$(dstat "$1" "$2")" -ge "$3" ]; }
 # dns NS NAME [TYPE]: the answer of NS's cyphonicd DNS responder
 dns() { nsx "$1" dig +short +time=10 +tries=1 -p 5354 @127.0.0.1 "$2" "${3:-A}"; }
 registered() {
@@ -96,6 +97,14 @@ t_check "no handshake failed on either side" bash -c \
 	"$(declare -f m_are metric nsx); m_are $NS_A 'cyphonicd_handshakes_total{result=\"failed\"}' 0 && m_are $NS_B 'cyphonicd_handshakes_total{result=\"failed\"}' 0"
 t_check "kernel: no staged packet timed out on alice" dstat_is $NS_A tx_drop_staged_timeout 0
 t_check "kernel: nothing dropped for want of a key on alice" dstat_is $NS_A tx_drop_no_key 0
+
+# A VIP no node has: the NMS answers NOT_FOUND, the daemon tells the kernel
+# (TUNNEL_UNREACHABLE) and ping gets an ICMP error instead of silence.
+out=$(nsx $NS_A ping -c 1 -W 15 10.77.250.250 2>&1)
+t_check "a VIP nobody has: ping gets Destination Host Unreachable" \
+	grep -q 'Unreachable' <<< "$out"
+t_check "kernel: the ICMP error is counted (tx_icmp_unreachable)" \
+	dstat_ge $NS_A tx_icmp_unreachable 1
 
 # ---- rekeying without loss ----
 out=$(nsx $NS_A ping -c 60 -i 0.25 -W 2 -q "$VB" 2>&1)

@@ -138,6 +138,34 @@ static void replace_old(struct cyd_tunnels *t, struct cyd_tun *u, const struct c
 }
 
 /*
+ * Traffic asked for u (a "tunnel needed" event) and no tunnel can be made:
+ * the kernel answers the staged packets and the next ones with an ICMP
+ * error at once, so applications fail fast instead of waiting out the
+ * staging window. Lookups by name have no staged traffic.
+ */
+static void unreachable(struct cyd_tunnels *t, const struct cyd_tun *u)
+{
+	struct cyd_kdev *k = &t->d->kdev;
+	struct in_addr l4 = k->vip4;
+	struct in6_addr l6 = k->vip6;
+	bool has4 = k->has_vip4, has6 = k->has_vip6;
+	int rc;
+
+	if (u->fqdn[0] || !u->initiator)
+		return;
+	if (u->gn)
+		cyd_gn_vips(u->gn, &l4, &l6, &has4, &has6);
+	if (u->family == AF_INET ? !has4 : !has6)
+		return;
+	rc = kern_cyph_unreachable(&k->genl, k->ifindex, u->family,
+				   u->family == AF_INET ? (const void *)&l4 : (const void *)&l6,
+				   u->family == AF_INET ? (const void *)&u->vip4 :
+							  (const void *)&u->vip6);
+	if (rc)
+		log_debug("TUNNEL_UNREACHABLE: %s", strerror(-rc));
+}
+
+/*
  * Once a second: tunnels that received nothing for [node] idle_timeout go,
  * route requests the NMS never answered are given up, and records of
  * removed tunnels are freed.
@@ -156,6 +184,7 @@ static void sweep(struct cyd_tunnels *t)
 		next = u->next;
 		if (u->route_seq && now - u->route_ms > ROUTE_TIMEOUT_MS) {
 			log_warn("no route direction from the NMS in %d ms", ROUTE_TIMEOUT_MS);
+			unreachable(t, u);
 			if (u->fqdn[0])
 				cyd_dns_answer(&d->dns, u->fqdn, NULL, NULL, true);
 			tun_free(t, u);
@@ -509,6 +538,7 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
 	if (ev->type == NMSC_EV_ERROR) {
 		log_warn("route to %s: %s", u->family == AF_INET ? inet_ntoa(u->vip4) :
 			 "an IPv6 VIP", proto_err_name(ev->error));
+		unreachable(t, u);
 		tun_free(t, u);
 		return;
 	}
@@ -530,6 +560,7 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
 	if (rc) {
 		log_warn("route to node %llu (%s): no endpoint in a family this node has",
 			 (unsigned long long)m->peer_id, modes[m->mode <= 3 ? m->mode : 0]);
+		unreachable(t, u);
 		tun_free(t, u);
 	}
 }

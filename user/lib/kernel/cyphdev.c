@@ -183,6 +183,22 @@ int kern_cyph_tunnel_del(struct kern_cyph *c, uint32_t ifindex, uint32_t index)
 	return tunnel_cmd(c, CYPHONIC_CMD_TUNNEL_DEL, ifindex, index, NULL, NULL);
 }
 
+int kern_cyph_unreachable(struct kern_cyph *c, uint32_t ifindex, int family,
+			  const void *local, const void *remote)
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct nlmsghdr *nlh = req(c, buf, CYPHONIC_CMD_TUNNEL_UNREACHABLE, ifindex);
+	struct nlattr *tun = mnl_attr_nest_start(nlh, CYPHONIC_A_TUNNEL);
+	size_t len = family == AF_INET ? sizeof(struct in_addr) : sizeof(struct in6_addr);
+
+	mnl_attr_put(nlh, family == AF_INET ? CYPHONIC_TUNNEL_A_LOCAL4 : CYPHONIC_TUNNEL_A_LOCAL6,
+		     len, local);
+	mnl_attr_put(nlh, family == AF_INET ? CYPHONIC_TUNNEL_A_REMOTE4 : CYPHONIC_TUNNEL_A_REMOTE6,
+		     len, remote);
+	mnl_attr_nest_end(nlh, tun);
+	return kern_nl_talk(&c->nl, nlh, NULL, NULL);
+}
+
 static int on_tunnel(const struct nlmsghdr *nlh, void *arg)
 {
 	int64_t *ms = arg;

@@ -53,6 +53,13 @@ struct kern_tunnel {
 /* TUNNEL_NEW; the request buffer, which holds the keys, is wiped. */
 int kern_cyph_tunnel_new(struct kern_cyph *c, uint32_t ifindex, const struct kern_tunnel *t);
 int kern_cyph_tunnel_del(struct kern_cyph *c, uint32_t ifindex, uint32_t index);
+/*
+ * TUNNEL_UNREACHABLE: no tunnel can be made for this VIP pair (family
+ * AF_INET or AF_INET6, addresses in network order): the kernel drops what
+ * it staged for it with an ICMP error and refuses new packets for a while.
+ */
+int kern_cyph_unreachable(struct kern_cyph *c, uint32_t ifindex, int family,
+			  const void *local, const void *remote);
 /* TUNNEL_SET KEY into slot (enum cyphonic_key_slot); the buffer is wiped. */
 int kern_cyph_tunnel_key(struct kern_cyph *c, uint32_t ifindex, uint32_t index,
 			 uint8_t slot, uint8_t key_id, const uint8_t *tx, const uint8_t *rx);
