@@ -221,12 +221,12 @@ static void test_show_json(void)
 		 "\"tx_limit\":8388608},"
 		 "{\"slot\":\"next\",\"key_id\":1,\"age_ms\":7,\"tx_counter\":0,\"rx_counter\":0,"
 		 "\"tx_limit\":8388608,\"retired_ms\":3}],"
-		 "\"last_rx_ms\":99,\"daemon\":{\"path\":\"relayed\",\"peer\":\"bob.cyph.test\","
+		 "\"last_rx_ms\":99,\"stats\":%s,\"daemon\":{\"path\":\"relayed\",\"peer\":\"bob.cyph.test\","
 		 "\"role\":\"initiator\",\"last_handshake_unix_ms\":4611686018427387903,"
 		 "\"last_handshake_age_ms\":0,\"handshake_ms\":480,\"route_direction_ms\":12,"
-		 "\"rekeys\":3},\"stats\":%s},"
+		 "\"rekeys\":3}},"
 		 "{\"index\":7,\"peer_index\":0,\"local6\":\"fd00::1\",\"remote6\":\"fd00::2\","
-		 "\"endpoint\":null,\"relay\":9,\"keys\":[],\"last_rx_ms\":null,\"daemon\":null,\"stats\":%s}]}]}\n",
+		 "\"endpoint\":null,\"relay\":9,\"keys\":[],\"last_rx_ms\":null,\"stats\":%s,\"daemon\":null}]}]}\n",
 		 st_dev, st_t0, st_t1);
 	f = open_memstream(&got, &len);
 	TAP_CHECK(show_json(f, &m) == 0, "show_json succeeds");

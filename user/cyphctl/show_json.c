@@ -175,8 +175,9 @@ static void put_tunnel(struct json_out *j, const struct cy_device *d,
 		json_u64(j, t->last_rx_ms);
 	else
 		json_null(j);
-	put_tunnel_daemon(j, d, t);
+	/* stats right after last_rx_ms: scripts (tests/selftests/lib.sh) match that */
 	put_stats(j, &t->stats);
+	put_tunnel_daemon(j, d, t);
 	json_obj_end(j);
 }
 
