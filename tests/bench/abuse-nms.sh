@@ -16,24 +16,13 @@
 # something failed to run (the figures are reported, not judged: timings
 # on a shared machine are not pass/fail).
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-B=$top/build/bin
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh" bench-abuse-nms
 secs=${BENCH_SECONDS:-8}
 runs=${BENCH_RUNS:-3}
 pps=${FLOOD_PPS:-50000}
 out=$top/build/bench-abuse-nms.txt
-D=$(mktemp -d /tmp/cyph-bench-abuse.XXXXXX)
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$D"
-}
-trap cleanup EXIT
-die() { echo "bench-abuse-nms: $*" >&2; exit 1; }
 
-make -s -C "$top/user" progs > "$D/build.log" 2>&1 || { cat "$D/build.log"; die "build failed"; }
 base=$((20000 + RANDOM % 30000))
 NMS=$base NMSH=$((base + 1))
 cat > "$D/as.conf" <<CONF

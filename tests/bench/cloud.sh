@@ -8,22 +8,11 @@
 # request latency percentiles. Bounded: BENCH_SECONDS (default 4) per
 # measurement, about 45 s in total. Loopback only.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-B=$top/build/bin
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh" bench-cloud
 secs=${BENCH_SECONDS:-4}
-D=$(mktemp -d /tmp/cyph-bench.XXXXXX)
 out=$top/build/bench-cloud.txt
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$D"
-}
-trap cleanup EXIT
-die() { echo "bench-cloud: $*" >&2; exit 1; }
 
-make -s -C "$top/user" progs > "$D/build.log" 2>&1 || { cat "$D/build.log"; die "build failed"; }
 base=$((20000 + RANDOM % 30000))
 AS=$base NMS=$((base + 2)) TRS=$((base + 4))
 cat > "$D/as.conf" <<CONF

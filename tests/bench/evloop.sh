@@ -20,26 +20,15 @@
 # The AS's limits come from its config (max_connections, idle_timeout); the
 # open-file limit is raised to the hard limit for the AS and the generator.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-B=$top/build/bin
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh" bench-evloop
 LG=$B/cyphonic-loadgen
 rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNS:-10000}
 lat_secs=${BENCH_SECONDS:-2}
 idle_secs=${BENCH_IDLE_SECONDS:-3}
-D=$(mktemp -d /tmp/cyph-bench-evloop.XXXXXX)
-pids=()
-cleanup() {
-	local p
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$D"
-}
-trap cleanup EXIT
-die() { echo "bench-evloop: $*" >&2; exit 1; }
 step() { [ -z "${BENCH_VERBOSE:-}" ] || echo "bench-evloop: $(date +%T) $*" >&2; }
 
-make -s -C "$top/user" progs > "$D/build.log" 2>&1 || { cat "$D/build.log"; die "build failed"; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 [ "$(ulimit -n)" -ge $((conns + 100)) ] ||
 	die "open-file limit $(ulimit -n) < $((conns + 100)); raise the hard limit (ulimit -Hn)"
