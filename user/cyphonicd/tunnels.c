@@ -569,6 +569,8 @@ void cyd_tunnels_notify(struct cyd_tunnels *t, const struct cyd_reg *r,
 			const struct nmsc_event *ev)
 {
 	const struct proto_msg *m = &ev->msg;
+	/* the general node the notify is for (its registration), NULL: this node */
+	struct cyd_gn *g = cyd_adapter_gn_by_reg(&t->d->adapter, r);
 	struct cyd_tun *u, *next;
 	int rc;
 
@@ -579,14 +581,14 @@ void cyd_tunnels_notify(struct cyd_tunnels *t, const struct cyd_reg *r,
 	for (u = t->list; u; u = next) {
 		next = u->next;
 		if (!u->initiator && !u->installed && !u->hs && u->who.id == m->peer_id &&
-		    u->gn == cyd_adapter_gn_by_reg(&t->d->adapter, r))
+		    u->gn == g)
 			tun_free(t, u);
 	}
 	u = tun_new(t);
 	if (!u)
 		return;
 	u->notify_id = m->notify_id;
-	u->gn = cyd_adapter_gn_by_reg(&t->d->adapter, r);	/* NULL: for this node */
+	u->gn = g;
 	u->setup_ms = cyph_now_ms();
 	u->give_up_ms = u->setup_ms + NOTIFIED_WAIT_MS;
 	u->who.id = m->peer_id;
