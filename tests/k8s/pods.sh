@@ -94,6 +94,9 @@ check "nms: a node registers with the NMS pod and checks its signed answer (iden
 # 0 within terminationGracePeriodSeconds. The AS is deleted with a request
 # in flight (a deliberately slow password hash) and without the preStop
 # wait, so the request is still running at SIGTERM: the drain finishes it.
+# The hash costs about 0.5 s on a quiet machine: long enough to be seen
+# running (password_checks_pending 1) when SIGTERM is sent, short enough
+# to end within the 10 s grace even on a machine ten times slower.
 deleted() {	# deleted NAME RC DRAIN_MS UNREADY_MS
 	local tgps period
 	tgps=$(. "$K8S_TMP/pods/$1/plan.sh"; echo "$P_TGPS")
@@ -105,16 +108,23 @@ deleted() {	# deleted NAME RC DRAIN_MS UNREADY_MS
 		test "$4" -ge 0 -a "$4" -lt $((period * 1000))
 }
 pod_exec as-slow as "$rootfs" /usr/sbin/cyphonic-admin -c /etc/cyphonic/as.conf \
-	node add slow --password slow-pw --kdf-iterations 3000000
+	node add slow --password slow-pw --kdf-iterations 1500000
 ns "$tools/as-client" -a 127.0.0.1:7443 -n "as.$domain" -C "$ca" -t 120000 auth slow slow-pw \
 	> "$K8S_TMP/slow.out" 2>&1 &
 slow=$!
-for ((i = 0; i < 200; i++)); do
-	ns curl -s -m 2 http://127.0.0.1:9101/metrics | grep -q '^cyphonic_as_connections 1$' && break
-	sleep 0.05
+hashing=no
+for ((i = 0; i < 400; i++)); do
+	if ns curl -s -m 2 http://127.0.0.1:9101/metrics |
+		grep -q '^cyphonic_as_password_checks_pending 1$'; then
+		hashing=yes
+		break
+	fi
+	sleep 0.02
 done
 pod_delete as 0
 wait "$slow"
+check "as: the slow login's password check was running when SIGTERM was sent (seen: $hashing)" \
+	test "$hashing" = yes
 check "as: the request in flight at SIGTERM completes ($(head -c 60 "$K8S_TMP/slow.out"))" \
 	grep -q '^ok id=' "$K8S_TMP/slow.out"
 deleted as "$POD_RC" "$POD_DRAIN_MS" "$POD_UNREADY_MS"
