@@ -73,9 +73,10 @@ run() {	# run LABEL COOKIE_LOAD RATE
 		--pid $NMS_PID 2>> "$D/flood.err" | grep '^RESULT')
 	[ -n "$line" ] || { cat "$D/flood.err" "$D/nms.log" >&2; die "$label: no result"; }
 	sleep 0.3	# metrics are synchronised every 200 ms
-	printf '  %-26s %s cookies=%s source_dropped=%s sig_checked=%s rx_dropped=%s\n' "$label" \
+	printf '  %-26s %s cookies=%s cookies_suppressed=%s source_dropped=%s sig_checked=%s rx_dropped=%s\n' "$label" \
 		"$(sed 's/^RESULT test=[^ ]* //; s/ secs=[^ ]*//; s/ rate=[^ ]*//; s/ p90_us=[^ ]*//; s/ per_core=[^ ]*//' <<< "$line")" \
 		"$(metric cyphonic_nms_cookies_sent_total)" \
+		"$(metric cyphonic_nms_cookies_suppressed_total)" \
 		"$(metric 'cyphonic_nms_quota_exceeded_total{quota="source"}')" \
 		"$(metric 'cyphonic_nms_requests_total{type="register",result="bad_signature"}')" \
 		"$(metric cyphonic_nms_udp_rx_dropped_total)"

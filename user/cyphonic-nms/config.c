@@ -58,6 +58,8 @@ const struct cyph_cfg_field nmsd_config_fields[] = {
 	 */
 	F("nms", "cookie_load", INT, cookie_load, false, "200", 0, 1000000,
 	  "full REGISTERs per second above which each must echo an address-bound cookie (0: always)"),
+	F("nms", "cookie_rate", INT, cookie_rate, false, "8", 0, 1000000,
+	  "COOKIE answers per second and source address, twice that at once (0: unlimited)"),
 	F("nms", "grace_period", DURATION_MS, grace_ms, false, "5s", 0, 3600000,
 	  "SIGTERM: time pending notifications get before exit"),
 	F("identity", "key", PATH, key, true, NULL, 0, 0,
@@ -137,6 +139,7 @@ int nmsd_config_apply(const struct nmsd_config *c, const char *path,
 	out->register_rate = (uint32_t)c->register_rate;
 	out->register_burst = (uint32_t)c->register_burst;
 	out->cookie_load = (uint32_t)c->cookie_load;
+	out->cookie_rate = (uint32_t)c->cookie_rate;
 	ep_of(&c->relay4, &out->relay4);
 	ep_of(&c->relay6, &out->relay6);
 	if (out->relay4.family == 6 || out->relay6.family == 4) {

@@ -21,7 +21,7 @@ static struct {
 		*cert_cached, *notify_sent, *notify_retrans, *notify_lost, *notify_untracked,
 		*notify_adopted, *errors_sent,
 		*errors_suppressed, *reload_ok, *reload_failed, *send_dropped, *before_boot,
-		*addrs_dropped, *quota[4], *cookies_sent, *cookie_refused, *rr_challenged,
+		*addrs_dropped, *quota[4], *cookies_sent, *cookies_suppressed, *cookie_refused, *rr_challenged,
 		*rr_moved, *policy_denied;
 	struct cyph_gauge *active, *pending, *draining, *identity;
 	struct cyph_counter *rx_drops;
@@ -84,6 +84,8 @@ int nmsd_metrics_init(void)
 		"requests answered RATE_LIMITED by a per-node quota", "quota=\"source\"");
 	m.cookies_sent = C("cookies_sent_total",
 			   "COOKIE answers to full REGISTERs without a valid cookie, under load");
+	m.cookies_suppressed = C("cookies_suppressed_total",
+				 "COOKIE answers not sent: over the source address's budget ([nms] cookie_rate)");
 	m.cookie_refused = C("cookie_refused_total",
 			     "full REGISTERs whose cookie was wrong, stale or for another address");
 	m.rr_challenged = C("roam_challenged_total",
@@ -149,6 +151,7 @@ void nmsd_metrics_sync(const struct nms *n, bool draining, uint64_t send_dropped
 	set(m.quota[2], s->quota_notify);
 	set(m.quota[3], s->quota_source);
 	set(m.cookies_sent, s->cookies_sent);
+	set(m.cookies_suppressed, s->cookies_suppressed);
 	set(m.cookie_refused, s->cookie_refused);
 	set(m.rr_challenged, s->rr_challenged);
 	set(m.rr_moved, s->rr_moved);

@@ -31,6 +31,7 @@ struct nms_config {
 	uint32_t notify_per_node;	/* notification slots one node's requests hold */
 	uint32_t register_rate, register_burst;	/* full REGISTERs per source address */
 	uint32_t cookie_load;		/* full REGISTERs/s above which a cookie is needed (0: always) */
+	uint32_t cookie_rate;		/* COOKIE answers per second and source address (0: unlimited) */
 };
 
 /*
@@ -61,6 +62,7 @@ struct nms_stats {
 	uint64_t quota_route, quota_relay, quota_notify;	/* RATE_LIMITED by quota */
 	uint64_t quota_source;		/* full REGISTERs over their source's budget */
 	uint64_t cookies_sent;		/* COOKIE answers (full REGISTER under load) */
+	uint64_t cookies_suppressed;	/* COOKIE answers over their source's budget */
 	uint64_t cookie_refused;	/* full REGISTERs with a wrong or stale cookie */
 	uint64_t rr_challenged;		/* messages from an unproven new address */
 	uint64_t rr_moved;		/* observed endpoint moved after the echo */

@@ -767,6 +767,16 @@ static bool cookie_ok(struct nms *n, const struct proto_msg *m, const struct pro
 			return true;
 		n->stats.cookie_refused++;
 	}
+	/*
+	 * A node needs one cookie per address for minutes (the secret's
+	 * rotation); beyond a few a second, its source is flooding, and the
+	 * answer would cost a send and hit whoever owns the address.
+	 */
+	if (!nms_bucket_take(&nms_source_slot(n->sources, from)->cookie, n->cfg.cookie_rate,
+			     2 * n->cfg.cookie_rate, n->now_ms)) {
+		n->stats.cookies_suppressed++;
+		return false;
+	}
 	nms_proof_make(&n->cookies, NMS_PROOF_COOKIE, from, m->hdr.node_id, cookie);
 	proto_msg_begin(&b, mem, sizeof(mem), &h);
 	proto_tlv_bytes(&b, PROTO_T_COOKIE, cookie, sizeof(cookie));
@@ -817,7 +827,7 @@ static int input(struct nms *n, const uint8_t *pkt, size_t len,
 		    !cookie_ok(n, m, from))
 			return PROTO_E_RATE_LIMITED;
 		/* Before any certificate or signature work; no reply: none is cheap. */
-		if (!nms_bucket_take(nms_source_bucket(n->sources, from), n->cfg.register_rate,
+		if (!nms_bucket_take(&nms_source_slot(n->sources, from)->reg, n->cfg.register_rate,
 				     n->cfg.register_burst, n->now_ms)) {
 			n->stats.quota_source++;
 			return PROTO_E_RATE_LIMITED;

@@ -16,7 +16,7 @@ struct nmsd_config {
 	long long max_registrations, error_rate;
 	long long notify_rto_ms, notify_tries;
 	long long route_rate, route_burst, relay_rate, relay_burst, notify_per_node;
-	long long register_rate, register_burst, cookie_load;
+	long long register_rate, register_burst, cookie_load, cookie_rate;
 	long long grace_ms;
 	cyph_cfg_path key, cert;
 	cyph_cfg_path ca_cert, crl;
