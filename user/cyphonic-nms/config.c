@@ -60,6 +60,15 @@ const struct cyph_cfg_field nmsd_config_fields[] = {
 	  "full REGISTERs per second above which each must echo an address-bound cookie (0: always)"),
 	F("nms", "cookie_rate", INT, cookie_rate, false, "8", 0, 1000000,
 	  "COOKIE answers per second and source address, twice that at once (0: unlimited)"),
+	/*
+	 * Certificate and signature checks of full REGISTERs (a few hundred
+	 * microseconds each) on worker threads, so that a flood of them
+	 * neither stalls keepalives on the loop nor waits for one core.
+	 */
+	F("nms", "verify_workers", INT, verify_workers, false, "-1", -1, 256,
+	  "threads checking certificates and signatures of full REGISTERs (-1: one per CPU; 0: on the event loop)"),
+	F("nms", "verify_queue", INT, verify_queue, false, "256", 1, 1000000,
+	  "full REGISTERs queued or being checked at most; more are dropped and counted"),
 	F("nms", "grace_period", DURATION_MS, grace_ms, false, "5s", 0, 3600000,
 	  "SIGTERM: time pending notifications get before exit"),
 	F("identity", "key", PATH, key, true, NULL, 0, 0,

@@ -4,12 +4,16 @@
  * (evloop.h) drives the UDP sockets (IPv4 and/or IPv6, batched with
  * recvmmsg/sendmmsg), the protocol engine (nms_core.c), the health and
  * metrics endpoint, the CRL poll, SIGHUP reloads and the SIGTERM drain.
+ * Certificate and signature checks of full REGISTERs run on a bounded
+ * worker pool (workq.h), so that a flood of them costs the loop a copy
+ * and a queue slot each, and keepalives keep their turn.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <linux/cyphonic.h>
 #include "kv/kvclient.h"
@@ -17,6 +21,7 @@
 #include "runtime/daemon.h"
 #include "runtime/evloop.h"
 #include "runtime/http.h"
+#include "runtime/workq.h"
 #include "nmsd.h"
 #include "wire/proto_udp.h"
 
@@ -42,6 +47,8 @@ struct nmsd {
 	struct nms_store *store;
 	struct nms *nms;
 	struct cyph_ca *ca;
+	struct cyph_workq *wq;		/* full REGISTERs' checks */
+	size_t wq_max;			/* jobs queued or running at most */
 	/* rx */
 	struct mmsghdr rx[BATCH];
 	struct iovec rx_iov[BATCH];
@@ -60,13 +67,14 @@ static struct nmsd D;
 
 /* ---- engine callbacks ------------------------------------------------------- */
 
-static int verify_cert(void *arg, const uint8_t *der, size_t len, int64_t now,
+/* With a given CA: a worker's counted reference (nms_job), any thread. */
+static int verify_with(void *arg, const uint8_t *der, size_t len, int64_t now,
 		       struct nms_ident *out, char *err, size_t errlen)
 {
-	struct nmsd *d = arg;
+	struct cyph_ca *ca = arg;
 	struct cyph_node_id id;
 
-	if (cyph_cred_verify(d->ca, der, len, now, &id, err, errlen)) {
+	if (cyph_cred_verify(ca, der, len, now, &id, err, errlen)) {
 		log_debug("certificate refused: %s", err);
 		if (strstr(err, "revoked"))
 			return PROTO_E_REVOKED;
@@ -86,6 +94,15 @@ static int verify_cert(void *arg, const uint8_t *der, size_t len, int64_t now,
 	out->not_after = id.not_after;
 	out->policy = id.policy;
 	return PROTO_E_OK;
+}
+
+/* With the current CA: the loop's thread. */
+static int verify_cert(void *arg, const uint8_t *der, size_t len, int64_t now,
+		       struct nms_ident *out, char *err, size_t errlen)
+{
+	struct nmsd *d = arg;
+
+	return verify_with(d->ca, der, len, now, out, err, errlen);
 }
 
 static void flush(struct nmsd *d, int fam)
@@ -119,6 +136,56 @@ static void queue_send(void *arg, const struct proto_ep *to, const uint8_t *pkt,
 	m->msg_hdr.msg_namelen = proto_ep_to_sa(to, &s->to);
 	m->msg_hdr.msg_iov = &s->iov;
 	m->msg_hdr.msg_iovlen = 1;
+}
+
+/* ---- the worker pool ------------------------------------------------------------ */
+
+static void job_work(void *arg)
+{
+	/*
+	 * Workers yield to the loop: under a flood of REGISTERs on few cores,
+	 * keepalives (the loop) go first and the queue bound sheds the rest.
+	 */
+	static _Thread_local bool niced;
+
+	if (!niced) {
+		niced = true;
+		setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
+	}
+	nms_job_work(arg);
+}
+
+static void job_done(void *arg)
+{
+	struct nms_job *j = arg;
+	struct cyph_ca *ca = j->verify_arg;
+
+	nms_job_done(D.nms, j, proto_now_ms());
+	cyph_ca_free(ca);	/* the job's reference */
+	if (D.n_tx[0])
+		flush(&D, 0);
+	if (D.n_tx[1])
+		flush(&D, 1);
+}
+
+/*
+ * A full REGISTER past the cheap checks. The job verifies with the CA of
+ * now, which a SIGHUP may replace before it runs: it holds a reference
+ * (and the engine re-checks at done time if the CRL generation moved).
+ */
+static bool offload(void *arg, struct nms_job *j)
+{
+	struct nmsd *d = arg;
+
+	if (cyph_workq_pending(d->wq) >= d->wq_max)
+		return false;
+	j->verify = verify_with;
+	j->verify_arg = cyph_ca_ref(d->ca);
+	if (cyph_workq_submit(d->wq, job_work, job_done, j)) {
+		cyph_ca_free(j->verify_arg);
+		return false;
+	}
+	return true;
 }
 
 /* ---- I/O ------------------------------------------------------------------------ */
@@ -267,6 +334,8 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 	if (d->cert_not_after)
 		nmsd_metrics_identity(d->cert_not_after - proto_now_ms() / 1000);
 	nmsd_metrics_rx_drops(proto_udp_rx_drops(d->fd4) + proto_udp_rx_drops(d->fd6));
+	if (d->wq)
+		nmsd_metrics_verify_queue(cyph_workq_pending(d->wq));
 	flush(d, 0);
 	flush(d, 1);
 	nmsd_metrics_sync(d->nms, d->draining, d->tx_dropped);
@@ -388,6 +457,20 @@ static int setup(struct nmsd *d)
 		log_err("not starting: %s", err);
 		return -1;
 	}
+	if (d->cfg.verify_workers) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		unsigned int nw = d->cfg.verify_workers > 0 ? (unsigned int)d->cfg.verify_workers
+							    : (unsigned int)(cpus > 0 ? cpus : 1);
+
+		d->wq = cyph_workq_new(d->loop, nw);
+		if (!d->wq) {
+			log_err("worker threads: %s", strerror(errno));
+			return -1;
+		}
+		d->wq_max = (size_t)d->cfg.verify_queue;
+		nms_set_offload(d->nms, offload, d);
+		log_info("signature checks on %u worker threads (queue %zu)", nw, d->wq_max);
+	}
 	d->fd4 = open_socket(&d->cfg.listen4, "[nms] listen");
 	d->fd6 = open_socket(&d->cfg.listen6, "[nms] listen6");
 	if ((d->fd4 >= 0 && cyph_loop_add_fd(d->loop, d->fd4, EPOLLIN, on_udp, d)) ||
@@ -435,6 +518,7 @@ int main(int argc, char **argv)
 		 d->cfg.relay4.len && d->cfg.relay6.len ? " " : "",
 		 d->cfg.relay6.len ? d->cfg.relay6.text : (d->cfg.relay4.len ? "" : "none"));
 	rc = cyph_loop_run(d->loop);
+	cyph_workq_free(d->wq);	/* finishes the queued REGISTERs first */
 	nmsd_metrics_sync(d->nms, d->draining, d->tx_dropped);
 	log_info("stopped%s: %zu registrations, %zu notifications pending",
 		 d->drain.timed_out ? " (grace period over)" : "",

@@ -22,8 +22,8 @@ static struct {
 		*notify_adopted, *errors_sent,
 		*errors_suppressed, *reload_ok, *reload_failed, *send_dropped, *before_boot,
 		*addrs_dropped, *quota[4], *cookies_sent, *cookies_suppressed, *cookie_refused, *rr_challenged,
-		*rr_moved, *policy_denied;
-	struct cyph_gauge *active, *pending, *draining, *identity;
+		*rr_moved, *policy_denied, *verify_queued, *verify_dropped;
+	struct cyph_gauge *active, *pending, *draining, *identity, *verify_depth;
 	struct cyph_counter *rx_drops;
 } m;
 
@@ -94,6 +94,12 @@ int nmsd_metrics_init(void)
 		       "observed endpoints moved after the new address echoed its challenge");
 	m.policy_denied = C("policy_denied_total",
 			    "route requests the access policy refused (answered NOT_FOUND)");
+	m.verify_queued = C("verify_queued_total",
+			    "full REGISTERs whose certificate and signature went to a worker thread");
+	m.verify_dropped = C("verify_dropped_total",
+			     "full REGISTERs dropped unchecked: the worker queue was full");
+	m.verify_depth = cyph_gauge_new("cyphonic_nms_verify_queue",
+		"full REGISTERs queued for or being checked by worker threads", NULL);
 	m.addrs_dropped = C("reported_addrs_dropped_total",
 			    "reported addresses not passed to peers (loopback, multicast, ...)");
 	m.send_dropped = C("send_dropped_total", "replies not sent (socket full or error)");
@@ -156,6 +162,8 @@ void nmsd_metrics_sync(const struct nms *n, bool draining, uint64_t send_dropped
 	set(m.rr_challenged, s->rr_challenged);
 	set(m.rr_moved, s->rr_moved);
 	set(m.policy_denied, s->policy_denied);
+	set(m.verify_queued, s->verify_queued);
+	set(m.verify_dropped, s->verify_dropped);
 	set(m.send_dropped, send_dropped);
 	cyph_gauge_set(m.active, (int64_t)nms_active(n));
 	cyph_gauge_set(m.pending, (int64_t)nms_pending_notifies(n));
@@ -181,4 +189,9 @@ void nmsd_metrics_rx_drops(uint64_t n)
 void nmsd_metrics_identity(int64_t seconds_left)
 {
 	cyph_gauge_set(m.identity, seconds_left);
+}
+
+void nmsd_metrics_verify_queue(size_t depth)
+{
+	cyph_gauge_set(m.verify_depth, (int64_t)depth);
 }
