@@ -58,7 +58,13 @@ const struct cyph_cfg_field nmsd_config_fields[] = {
 	 */
 	F("nms", "cookie_load", INT, cookie_load, false, "200", 0, 1000000,
 	  "full REGISTERs per second above which each must echo an address-bound cookie (0: always)"),
-	F("nms", "cookie_rate", INT, cookie_rate, false, "8", 0, 1000000,
+	/*
+	 * As generous as register_rate: after an NMS restart every node
+	 * behind one NAT needs a cookie at once. A flood from few addresses
+	 * is held to it; one from many (spoofed) addresses costs one small
+	 * answer per datagram up to this rate per address.
+	 */
+	F("nms", "cookie_rate", INT, cookie_rate, false, "50", 0, 1000000,
 	  "COOKIE answers per second and source address, twice that at once (0: unlimited)"),
 	/*
 	 * Certificate and signature checks of full REGISTERs (a few hundred

@@ -43,7 +43,8 @@ struct nmsd {
 	struct cyph_http *http;
 	struct cyph_drain drain;
 	bool draining;
-	int fd4, fd6;
+	int fd4, fd6;			/* session messages (all, when reg* are -1) */
+	int reg4, reg6;			/* full REGISTERs (proto_udp_bind_split) */
 	struct nms_store *store;
 	struct nms *nms;
 	struct cyph_ca *ca;
@@ -190,42 +191,71 @@ static bool offload(void *arg, struct nms_job *j)
 
 /* ---- I/O ------------------------------------------------------------------------ */
 
+/* One recvmmsg batch from fd through the engine; returns the count. */
+static int rx_batch(struct nmsd *d, int fd)
+{
+	int i, n;
+
+	for (i = 0; i < BATCH; i++) {
+		d->rx_iov[i].iov_base = d->rx_buf[i];
+		d->rx_iov[i].iov_len = PKT_MAX;
+		d->rx[i].msg_hdr.msg_name = &d->rx_from[i];
+		d->rx[i].msg_hdr.msg_namelen = sizeof(d->rx_from[i]);
+		d->rx[i].msg_hdr.msg_iov = &d->rx_iov[i];
+		d->rx[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(fd, d->rx, BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	int64_t now = proto_now_ms();
+
+	for (i = 0; i < n; i++) {
+		struct proto_ep from;
+		uint64_t t0 = cyph_metrics_now_ns();
+		const uint8_t *p = d->rx_buf[i];
+		size_t len = d->rx[i].msg_len;
+
+		if (proto_ep_from_sa(&from, (struct sockaddr *)&d->rx_from[i]))
+			continue;
+		nms_input(d->nms, p, len, &from, now);
+		if (len > 2 && p[0] == CYPHONIC_MSG_SIGNAL)
+			nmsd_metrics_latency(p[2], t0);
+	}
+	flush(d, 0);
+	flush(d, 1);
+	return n;
+}
+
+/* Up to 16 full batches, then timers get their turn. */
+static void drain_fd(struct nmsd *d, int fd)
+{
+	int rounds = 0;
+
+	while (rx_batch(d, fd) == BATCH && ++rounds < 16)
+		;
+}
+
+/* Session messages (and everything else when the port is not split). */
 static void on_udp(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
 {
+	(void)loop;
+	(void)events;
+	drain_fd(arg, fd);
+}
+
+/*
+ * The full-REGISTER socket of a split port (proto_udp_bind_split): one
+ * batch at a time, each after the session socket of its family is
+ * drained, so a flood here never delays a keepalive more than one batch.
+ */
+static void on_udp_register(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
+{
 	struct nmsd *d = arg;
-	int i, n, rounds = 0;
 
 	(void)loop;
 	(void)events;
-	do {
-		for (i = 0; i < BATCH; i++) {
-			d->rx_iov[i].iov_base = d->rx_buf[i];
-			d->rx_iov[i].iov_len = PKT_MAX;
-			d->rx[i].msg_hdr.msg_name = &d->rx_from[i];
-			d->rx[i].msg_hdr.msg_namelen = sizeof(d->rx_from[i]);
-			d->rx[i].msg_hdr.msg_iov = &d->rx_iov[i];
-			d->rx[i].msg_hdr.msg_iovlen = 1;
-		}
-		n = recvmmsg(fd, d->rx, BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
-		int64_t now = proto_now_ms();
-
-		for (i = 0; i < n; i++) {
-			struct proto_ep from;
-			uint64_t t0 = cyph_metrics_now_ns();
-			const uint8_t *p = d->rx_buf[i];
-			size_t len = d->rx[i].msg_len;
-
-			if (proto_ep_from_sa(&from, (struct sockaddr *)&d->rx_from[i]))
-				continue;
-			nms_input(d->nms, p, len, &from, now);
-			if (len > 2 && p[0] == CYPHONIC_MSG_SIGNAL)
-				nmsd_metrics_latency(p[2], t0);
-		}
-		flush(d, 0);
-		flush(d, 1);
-	} while (n == BATCH && ++rounds < 16);	/* let timers run too */
+	drain_fd(d, fd == d->reg6 ? d->fd6 : d->fd4);
+	rx_batch(d, fd);
 }
 
 /* ---- identity, CA, config ------------------------------------------------------ */
@@ -333,7 +363,8 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 	nms_tick(d->nms, proto_now_ms());
 	if (d->cert_not_after)
 		nmsd_metrics_identity(d->cert_not_after - proto_now_ms() / 1000);
-	nmsd_metrics_rx_drops(proto_udp_rx_drops(d->fd4) + proto_udp_rx_drops(d->fd6));
+	nmsd_metrics_rx_drops(proto_udp_rx_drops(d->fd4) + proto_udp_rx_drops(d->fd6),
+			      proto_udp_rx_drops(d->reg4) + proto_udp_rx_drops(d->reg6));
 	if (d->wq)
 		nmsd_metrics_verify_queue(cyph_workq_pending(d->wq));
 	flush(d, 0);
@@ -382,20 +413,33 @@ static void on_term(struct cyph_loop *loop, int signo, void *arg)
 
 /* ---- start-up ------------------------------------------------------------------- */
 
-static int open_socket(const struct cyph_cfg_addr *a, const char *what)
+/*
+ * The port's sockets: a split pair (session messages, full REGISTERs) when
+ * the kernel takes the steering program, else one socket (*reg = -1).
+ */
+static int open_socket(const struct cyph_cfg_addr *a, const char *what, int *reg)
 {
 	char err[256];
-	int fd;
+	int fds[2];
 
+	*reg = -1;
 	if (!a->len)
 		return -1;
-	fd = proto_udp_bind((const struct sockaddr *)&a->ss, a->len, false, err, sizeof(err));
-	if (fd < 0) {
+	if (!proto_udp_bind_split((const struct sockaddr *)&a->ss, a->len, fds, err,
+				  sizeof(err))) {
+		*reg = fds[1];
+		log_info("listening on udp %s (port %u; full REGISTERs on a queue of their own)",
+			 a->text, proto_udp_port(fds[0]));
+		return fds[0];
+	}
+	log_warn("%s: no separate queue for full REGISTERs (%s)", what, err);
+	fds[0] = proto_udp_bind((const struct sockaddr *)&a->ss, a->len, false, err, sizeof(err));
+	if (fds[0] < 0) {
 		log_err("%s: %s", what, err);
 		exit(1);
 	}
-	log_info("listening on udp %s (port %u)", a->text, proto_udp_port(fd));
-	return fd;
+	log_info("listening on udp %s (port %u)", a->text, proto_udp_port(fds[0]));
+	return fds[0];
 }
 
 /* Redis when [store] redis is set (replicas), else in this process. */
@@ -471,10 +515,12 @@ static int setup(struct nmsd *d)
 		nms_set_offload(d->nms, offload, d);
 		log_info("signature checks on %u worker threads (queue %zu)", nw, d->wq_max);
 	}
-	d->fd4 = open_socket(&d->cfg.listen4, "[nms] listen");
-	d->fd6 = open_socket(&d->cfg.listen6, "[nms] listen6");
+	d->fd4 = open_socket(&d->cfg.listen4, "[nms] listen", &d->reg4);
+	d->fd6 = open_socket(&d->cfg.listen6, "[nms] listen6", &d->reg6);
 	if ((d->fd4 >= 0 && cyph_loop_add_fd(d->loop, d->fd4, EPOLLIN, on_udp, d)) ||
 	    (d->fd6 >= 0 && cyph_loop_add_fd(d->loop, d->fd6, EPOLLIN, on_udp, d)) ||
+	    (d->reg4 >= 0 && cyph_loop_add_fd(d->loop, d->reg4, EPOLLIN, on_udp_register, d)) ||
+	    (d->reg6 >= 0 && cyph_loop_add_fd(d->loop, d->reg6, EPOLLIN, on_udp_register, d)) ||
 	    cyph_loop_on_signal(d->loop, SIGTERM, on_term, d) ||
 	    cyph_loop_on_signal(d->loop, SIGINT, on_term, d) ||
 	    cyph_loop_on_signal(d->loop, SIGHUP, on_hup, d) ||

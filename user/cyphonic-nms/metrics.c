@@ -24,7 +24,7 @@ static struct {
 		*addrs_dropped, *quota[4], *cookies_sent, *cookies_suppressed, *cookie_refused, *rr_challenged,
 		*rr_moved, *policy_denied, *verify_queued, *verify_dropped;
 	struct cyph_gauge *active, *pending, *draining, *identity, *verify_depth;
-	struct cyph_counter *rx_drops;
+	struct cyph_counter *rx_drops, *rx_reg_drops;
 } m;
 
 #define C(name, help) cyph_counter_new("cyphonic_nms_" name, help, NULL)
@@ -113,6 +113,8 @@ int nmsd_metrics_init(void)
 	m.draining = cyph_gauge_new("cyphonic_nms_draining", "1 while draining", NULL);
 	m.rx_drops = C("udp_rx_dropped_total",
 		       "datagrams the kernel dropped at the NMS's full receive queues");
+	m.rx_reg_drops = C("udp_rx_register_dropped_total",
+			   "of those, full REGISTERs dropped at their own queue (a split port)");
 	m.identity = cyph_gauge_new("cyphonic_nms_identity_expiry_seconds",
 		"seconds until the NMS certificate expires (negative: expired)", NULL);
 	return m.draining ? 0 : -1;
@@ -181,9 +183,10 @@ void nmsd_metrics_reload(bool ok)
 	cyph_counter_inc(ok ? m.reload_ok : m.reload_failed);
 }
 
-void nmsd_metrics_rx_drops(uint64_t n)
+void nmsd_metrics_rx_drops(uint64_t session, uint64_t reg)
 {
-	set(m.rx_drops, n);
+	set(m.rx_drops, session + reg);
+	set(m.rx_reg_drops, reg);
 }
 
 void nmsd_metrics_identity(int64_t seconds_left)

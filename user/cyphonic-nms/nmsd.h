@@ -46,8 +46,11 @@ void nmsd_metrics_reload(bool ok);
 void nmsd_metrics_identity(int64_t seconds_left);
 /* Full REGISTERs queued for or on the worker threads. */
 void nmsd_metrics_verify_queue(size_t depth);
-/* Datagrams the kernel dropped at the NMS's full receive queues. */
-void nmsd_metrics_rx_drops(uint64_t n);
+/*
+ * Datagrams the kernel dropped at the NMS's full receive queues: the
+ * session sockets' and the full-REGISTER sockets' (a split port).
+ */
+void nmsd_metrics_rx_drops(uint64_t session, uint64_t reg);
 
 /*
  * Checks the NMS credential (identity.c): cert issued by the CA, valid at
