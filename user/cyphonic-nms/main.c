@@ -61,6 +61,7 @@ struct nmsd {
 	unsigned int n_tx[2];
 	uint64_t tx_dropped;
 	int64_t cert_not_after;		/* 0: no [identity] cert */
+	bool warned_expiry;		/* logged that it is near; reset by a reload */
 	int64_t boot_ms;		/* in-process store: nothing older is fresh */
 };
 
@@ -284,8 +285,10 @@ static int load_identity(struct nmsd *d, struct nms *n, struct cyph_ca *ca, char
 	free(cert);
 	if (rc)
 		snprintf(err, errlen, "out of memory");
-	else
+	else {
 		d->cert_not_after = not_after;
+		d->warned_expiry = false;
+	}
 	return rc;
 }
 
@@ -354,6 +357,27 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 
 /* ---- timers and drain ------------------------------------------------------------ */
 
+/*
+ * The NMS does not renew its own certificate: an operator job does, and
+ * sends SIGHUP (docs/protocol.md 12). Until then its time left is a
+ * metric, a warning when RENEW_WARN_S remain, and at expiry /readyz says
+ * not ready (nodes would refuse every REGISTER_ACK it signs) until a
+ * reload brings a valid one.
+ */
+#define RENEW_WARN_S 600
+
+static void identity_watch(struct nmsd *d, int64_t left)
+{
+	nmsd_metrics_identity(left);
+	if (left <= RENEW_WARN_S && !d->warned_expiry) {
+		log_warn("[identity] cert %s: renew it and send SIGHUP",
+			 left > 0 ? "expires in less than 10 minutes" : "has expired");
+		d->warned_expiry = true;
+	}
+	if (d->http && !d->draining)
+		cyph_http_set_ready(d->http, left > 0);
+}
+
 static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 {
 	struct nmsd *d = arg;
@@ -362,7 +386,7 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 	(void)t;
 	nms_tick(d->nms, proto_now_ms());
 	if (d->cert_not_after)
-		nmsd_metrics_identity(d->cert_not_after - proto_now_ms() / 1000);
+		identity_watch(d, d->cert_not_after - proto_now_ms() / 1000);
 	nmsd_metrics_rx_drops(proto_udp_rx_drops(d->fd4) + proto_udp_rx_drops(d->fd6),
 			      proto_udp_rx_drops(d->reg4) + proto_udp_rx_drops(d->reg6));
 	if (d->wq)
