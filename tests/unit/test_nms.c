@@ -1095,7 +1095,8 @@ static void test_cookie_rate(void)
 
 	fresh();
 	cfg.cookie_load = 0;
-	cfg.cookie_rate = 1;		/* 2 at once */
+	cfg.cookie_rate = 1;
+	cfg.cookie_burst = 2;
 	nms_set_config(nms, &cfg);
 	node_init(&a, 71, "cr.test", "10.77.0.71", NULL, 0, ep("192.0.2.71", 4000));
 	for (i = 0; i < 5; i++) {
@@ -1119,6 +1120,7 @@ static void test_cookie_rate(void)
 	node_free(&a);
 	cfg.cookie_load = 1000000;
 	cfg.cookie_rate = 0;
+	cfg.cookie_burst = 0;
 	fresh();
 }
 

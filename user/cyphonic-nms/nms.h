@@ -31,7 +31,7 @@ struct nms_config {
 	uint32_t notify_per_node;	/* notification slots one node's requests hold */
 	uint32_t register_rate, register_burst;	/* full REGISTERs per source address */
 	uint32_t cookie_load;		/* full REGISTERs/s above which a cookie is needed (0: always) */
-	uint32_t cookie_rate;		/* COOKIE answers per second and source address (0: unlimited) */
+	uint32_t cookie_rate, cookie_burst;	/* COOKIE answers per source address (rate 0: unlimited) */
 };
 
 /*

@@ -836,7 +836,7 @@ static bool cookie_ok(struct nms *n, const struct proto_msg *m, const struct pro
 	 * answer would cost a send and hit whoever owns the address.
 	 */
 	if (!nms_bucket_take(&nms_source_slot(n->sources, from)->cookie, n->cfg.cookie_rate,
-			     2 * n->cfg.cookie_rate, n->now_ms)) {
+			     n->cfg.cookie_burst, n->now_ms)) {
 		n->stats.cookies_suppressed++;
 		return false;
 	}
