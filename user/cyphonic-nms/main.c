@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <unistd.h>
 #include <linux/cyphonic.h>
 #include "kv/kvclient.h"
@@ -142,18 +141,14 @@ static void queue_send(void *arg, const struct proto_ep *to, const uint8_t *pkt,
 
 /* ---- the worker pool ------------------------------------------------------------ */
 
+/*
+ * Workers run at the loop's priority: the loop needs a tenth of a core
+ * under a flood and sleeps between batches, so the scheduler lets it in
+ * ahead of busy workers anyway; a lower priority only starved the checks
+ * behind every other process on a shared machine.
+ */
 static void job_work(void *arg)
 {
-	/*
-	 * Workers yield to the loop: under a flood of REGISTERs on few cores,
-	 * keepalives (the loop) go first and the queue bound sheds the rest.
-	 */
-	static _Thread_local bool niced;
-
-	if (!niced) {
-		niced = true;
-		setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
-	}
 	nms_job_work(arg);
 }
 
