@@ -37,6 +37,8 @@ int proto_udp_bind_split(const struct sockaddr *sa, socklen_t len, int fds[2], c
 		BPF_STMT(BPF_RET | BPF_K, 0),
 	};
 	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
+	struct sockaddr_storage bound;
+	socklen_t blen = sizeof(bound);
 	int probe;
 
 	fds[0] = fds[1] = -1;
@@ -58,7 +60,12 @@ int proto_udp_bind_split(const struct sockaddr *sa, socklen_t len, int fds[2], c
 		snprintf(err, errlen, "SO_ATTACH_REUSEPORT_CBPF: %s", strerror(errno));
 		goto fail;
 	}
-	fds[1] = proto_udp_bind(sa, len, true, err, errlen);
+	/* The port the first one got (sa may ask for any: port 0). */
+	if (getsockname(fds[0], (struct sockaddr *)&bound, &blen)) {
+		snprintf(err, errlen, "getsockname: %s", strerror(errno));
+		goto fail;
+	}
+	fds[1] = proto_udp_bind((struct sockaddr *)&bound, blen, true, err, errlen);
 	if (fds[1] < 0)
 		goto fail;
 	return 0;
