@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The AS part of `make bench-abuse` (issue 12's targets), loopback only,
-# about 30 s: runs tests/cloud/part_asabuse.sh on its own and prints the
+# about 2.5 min (the guessing rounds last a minute each): runs tests/cloud/part_asabuse.sh on its own and prints the
 # figures it measured (slowloris hold times, connections one address
 # gets, legitimate login latency under attack, password checks that
 # guessing got through, KDF timing of cheap hashes and unknown names).
@@ -11,7 +11,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 out=$top/build/bench-abuse-as.txt
 mkdir -p "$top/build"
 log=$(mktemp)
-CLOUD_PARTS=asabuse "$top/tests/cloud/suite.sh" > "$log" 2>&1
+# the guessing rounds for a full minute: the issue's bound is per minute
+ABUSE_GUESS_SECONDS=${ABUSE_GUESS_SECONDS:-60} CLOUD_PARTS=asabuse \
+	"$top/tests/cloud/suite.sh" > "$log" 2>&1
 rc=$?
 {
 	echo "AS under attack (tests/cloud/part_asabuse.sh, $(date -u +%FT%TZ)):"

@@ -66,19 +66,23 @@ metric() {
 run() {	# run LABEL COOKIE_LOAD RATE
 	local label=$1 line
 	nms_conf "$2" > "$D/nms.conf"
-	"$B/cyphonic-nms" -c "$D/nms.conf" 2> "$D/nms.log" & NMS_PID=$!; pids+=($NMS_PID)
+	# stdout not into the pipe to tee: a die() here must not leave tee waiting
+	"$B/cyphonic-nms" -c "$D/nms.conf" > /dev/null 2> "$D/nms.log" & NMS_PID=$!; pids+=($NMS_PID)
 	for _ in $(seq 50); do curl -sf "http://127.0.0.1:$NMSH/healthz" > /dev/null && break; sleep 0.1; done
 	line=$("$B/cyphonic-loadgen" flood --nms 127.0.0.1:$NMS --ca-cert "$D/ca.crt" \
 		--ca-key "$D/ca.key" --nms-cert "$D/nms.crt" --rate "$3" --seconds "$secs" \
 		--pid $NMS_PID 2>> "$D/flood.err" | grep '^RESULT')
-	[ -n "$line" ] || { cat "$D/flood.err" "$D/nms.log" >&2; die "$label: no result"; }
+	[ -n "$line" ] || { cat "$D/flood.err" "$D/nms.log" >&2; kill $NMS_PID; die "$label: no result"; }
 	sleep 0.3	# metrics are synchronised every 200 ms
-	printf '  %-26s %s cookies=%s source_dropped=%s sig_checked=%s rx_dropped=%s\n' "$label" \
+	printf '  %-26s %s cookies=%s cookies_suppressed=%s source_dropped=%s sig_checked=%s verify_dropped=%s rx_dropped=%s rx_register_dropped=%s\n' "$label" \
 		"$(sed 's/^RESULT test=[^ ]* //; s/ secs=[^ ]*//; s/ rate=[^ ]*//; s/ p90_us=[^ ]*//; s/ per_core=[^ ]*//' <<< "$line")" \
 		"$(metric cyphonic_nms_cookies_sent_total)" \
+		"$(metric cyphonic_nms_cookies_suppressed_total)" \
 		"$(metric 'cyphonic_nms_quota_exceeded_total{quota="source"}')" \
 		"$(metric 'cyphonic_nms_requests_total{type="register",result="bad_signature"}')" \
-		"$(metric cyphonic_nms_udp_rx_dropped_total)"
+		"$(metric cyphonic_nms_verify_dropped_total)" \
+		"$(metric cyphonic_nms_udp_rx_dropped_total)" \
+		"$(metric cyphonic_nms_udp_rx_register_dropped_total)"
 	kill $NMS_PID
 	wait $NMS_PID 2>/dev/null
 }

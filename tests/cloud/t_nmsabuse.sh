@@ -9,7 +9,8 @@
 # budget against a REGISTER flood; implausible reported addresses dropped;
 # under load the address-bound cookie before any signature work (a flood
 # from 250 source addresses costs no signature check, a cookie from
-# another address is refused); a diverted message re-sent from another
+# another address is refused); full REGISTERs on a queue of their own and
+# checked on worker threads, the port not shared with a second NMS; a diverted message re-sent from another
 # address does not move the node (return routability) while a real move
 # is proven and followed; the access policy: a denied pair looks exactly
 # like an unknown target.
@@ -85,6 +86,21 @@ node bob --nms 127.0.0.1:$NMS call alice.cyphonic.test 0 > "$D/bob.out" 2>&1
 check "the replayed node is not routable (not_found)" grep -q '^error route not_found' "$D/bob.out"
 node alice --nms 127.0.0.1:$NMS register > "$D/alice2.out" 2>&1
 check "a fresh registration after the restart works" grep -q '^ok registered' "$D/alice2.out"
+
+# Full REGISTERs on a receive queue of their own, checked on worker
+# threads; the port is not shared with a second NMS.
+check "full REGISTERs get a queue of their own (split port)" \
+	grep -q 'full REGISTERs on a queue of their own' "$D/nms.log"
+check "... and their checks run on worker threads" \
+	retry 10 metric_ge $NMSH cyphonic_nms_verify_queued_total 1
+check "... none dropped at the worker queue" \
+	test "$(metric $NMSH cyphonic_nms_verify_dropped_total)" -eq 0
+read -r NMSH2 < <(free_ports 1)
+sed "s/127.0.0.1:$NMSH/127.0.0.1:$NMSH2/" "$D/nms.conf" > "$D/second.conf"
+timeout 30 $B/cyphonic-nms -c "$D/second.conf" > "$D/second.log" 2>&1; rc=$?
+check "a second NMS on the same port is refused (rc $rc)" test $rc -ne 0 -a $rc -ne 124
+check "... by its bind ($(grep -o 'bind [^:]*:[0-9]*: .*' "$D/second.log" | head -n 1))" \
+	grep -q 'Address already in use' "$D/second.log"
 
 # One registered node floods route requests (forced relays): per-node
 # quotas answer RATE_LIMITED (defaults: route burst 100, relay burst 20,

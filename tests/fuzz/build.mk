@@ -18,7 +18,7 @@ FUZZ_BINS := $(patsubst $(TOP)/tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
 FUZZ_CODE := $(LIB_SRCS) $(TOP)/user/cyphonic-nms/nms_core.c \
 	$(TOP)/user/cyphonic-nms/nms_route.c $(TOP)/user/cyphonic-nms/nms_store_mem.c \
 	$(TOP)/user/cyphonic-nms/nms_addr.c $(TOP)/user/cyphonic-nms/nms_quota.c \
-	$(TOP)/user/cyphonic-nms/nms_cookie.c \
+	$(TOP)/user/cyphonic-nms/nms_cookie.c $(TOP)/user/cyphonic-nms/nms_job.c \
 	$(TOP)/user/cyphonic-trs/trs_core.c
 FUZZ_OBJS := $(patsubst $(TOP)/user/%.c,$(FUZZ_OUT)/obj/%.o,$(FUZZ_CODE))
 

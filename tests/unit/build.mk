@@ -10,7 +10,7 @@ CFLAGS_test_cyphctl_udp += -I$(TOP)/user/cyphctl
 SRCS_test_cyphctl_udp := $(TOP)/user/cyphctl/udp.c $(TOP)/user/cyphctl/parse.c
 $(OUT)/test/test_cyphctl_udp: $(SRCS_test_cyphctl_udp) $(wildcard $(TOP)/user/cyphctl/*.h)
 # cloud signaling (CLOUD-PROTO): the NMS and TRS engines under test.
-NMS_CORE_SRCS := $(TOP)/user/cyphonic-nms/nms_core.c $(TOP)/user/cyphonic-nms/nms_cookie.c $(TOP)/user/cyphonic-nms/nms_route.c $(TOP)/user/cyphonic-nms/nms_addr.c $(TOP)/user/cyphonic-nms/nms_quota.c $(TOP)/user/cyphonic-nms/nms_store_mem.c $(TOP)/user/cyphonic-nms/nms_store_redis.c
+NMS_CORE_SRCS := $(TOP)/user/cyphonic-nms/nms_core.c $(TOP)/user/cyphonic-nms/nms_job.c $(TOP)/user/cyphonic-nms/nms_cookie.c $(TOP)/user/cyphonic-nms/nms_route.c $(TOP)/user/cyphonic-nms/nms_addr.c $(TOP)/user/cyphonic-nms/nms_quota.c $(TOP)/user/cyphonic-nms/nms_store_mem.c $(TOP)/user/cyphonic-nms/nms_store_redis.c
 TRS_CORE_SRCS := $(TOP)/user/cyphonic-trs/trs_core.c
 CFLAGS_test_nms += -I$(TOP)/user/cyphonic-nms
 SRCS_test_nms := $(NMS_CORE_SRCS)

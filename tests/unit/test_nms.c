@@ -14,6 +14,7 @@
  * driven through the real node client.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <string.h>
 #include "nms.h"
 #include "client/nmsclient.h"
@@ -979,6 +980,150 @@ static void test_policy(void)
 	fresh();
 }
 
+/*
+ * Full REGISTERs on worker threads (nms.h, nms_job): the engine does the
+ * cheap checks, the job's work runs on another thread, the registration
+ * is finished when the job comes back; a full queue drops and counts.
+ */
+#define TEST_QMAX 2
+static struct nms_job *queued[TEST_QMAX];
+static int n_queued;
+
+static bool test_offload_fn(void *arg, struct nms_job *j)
+{
+	(void)arg;
+	if (n_queued == TEST_QMAX)
+		return false;
+	queued[n_queued++] = j;
+	return true;
+}
+
+static void *work_thread(void *arg)
+{
+	nms_job_work(arg);
+	return NULL;
+}
+
+/* Runs queued job i on a thread of its own, then hands it back. */
+static int run_job(int i)
+{
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, work_thread, queued[i]))
+		return -1;
+	pthread_join(t, NULL);
+	n_out = 0;
+	return nms_job_done(nms, queued[i], now);
+}
+
+static void test_offload(void)
+{
+	struct node a, b, c;
+	uint8_t buf[2048];
+	struct nmsc_event ev;
+	size_t len;
+	const struct nms_stats *st;
+	int rc;
+
+	fresh();
+	nms_set_offload(nms, test_offload_fn, NULL);
+	n_queued = 0;
+	st = nms_stats(nms);
+	node_init(&a, 61, "off-a.test", "10.77.0.61", NULL, 0, ep("192.0.2.61", 4000));
+	node_init(&b, 62, "off-b.test", "10.77.0.62", NULL, 0, ep("192.0.2.62", 4000));
+	node_init(&c, 63, "off-c.test", "10.77.0.63", NULL, 0, ep("192.0.2.63", 4000));
+	len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);
+	rc = deliver(&a, buf, len);
+	TAP_CHECK(rc == NMS_QUEUED && n_out == 0 && n_queued == 1 && nms_active(nms) == 0 &&
+		  st->verify_queued == 1, "offload: a full REGISTER is handed over, not answered yet");
+	TAP_CHECK(st->req[PROTO_OP_REGISTER][PROTO_E_OK] == 0, "offload: not counted before done");
+	/* A corrupted signature, and a third REGISTER for a full queue. */
+	len = nmsc_register(&b.c, buf, sizeof(buf), now, NULL);
+	buf[len - 3] ^= 0x5a;
+	TAP_CHECK(deliver(&b, buf, len) == NMS_QUEUED && n_queued == 2,
+		  "offload: a badly signed REGISTER is handed over too");
+	len = nmsc_register(&c.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(deliver(&c, buf, len) == PROTO_E_RATE_LIMITED && n_out == 0 &&
+		  st->verify_dropped == 1, "offload: queue full: dropped unanswered and counted");
+	rc = run_job(0);
+	TAP_CHECK(rc == PROTO_E_OK && n_out == 1 && !feed(&a, 0, &ev) &&
+		  ev.type == NMSC_EV_REGISTERED && nms_active(nms) == 1 &&
+		  st->req[PROTO_OP_REGISTER][PROTO_E_OK] == 1,
+		  "offload: checked on another thread, registered on return, counted once");
+	rc = run_job(1);
+	TAP_CHECK(rc == PROTO_E_BAD_SIGNATURE && n_out == 1 &&
+		  st->req[PROTO_OP_REGISTER][PROTO_E_BAD_SIGNATURE] == 1 && nms_active(nms) == 1,
+		  "offload: the bad signature is refused on return (signed error)");
+	len = nmsc_keepalive(&a.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(deliver(&a, buf, len) == 0 && n_out == 1 && !feed(&a, 0, &ev) &&
+		  ev.type == NMSC_EV_KEEPALIVE, "offload: the session works on the loop");
+
+	/* A CRL change while the job is out: checked again on return. */
+	n_queued = 0;
+	nmsc_reset(&c.c);
+	len = nmsc_register(&c.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(deliver(&c, buf, len) == NMS_QUEUED, "offload: a REGISTER of a node about to be revoked");
+	revoked_id = 63;
+	nms_recheck(nms, now);
+	rc = run_job(0);
+	TAP_CHECK(rc == PROTO_E_REVOKED && nms_active(nms) == 1,
+		  "offload: revoked while queued: refused on return");
+	revoked_id = 0;
+
+	/* The same REGISTER twice in flight (a retry): one registration. */
+	n_queued = 0;
+	nmsc_reset(&b.c);
+	len = nmsc_register(&b.c, buf, sizeof(buf), now, NULL);
+	deliver(&b, buf, len);
+	deliver(&b, buf, len);
+	TAP_CHECK(n_queued == 2 && run_job(0) == PROTO_E_OK && run_job(1) == PROTO_E_REPLAY,
+		  "offload: a duplicate in flight is a replay on return");
+	nms_set_offload(nms, NULL, NULL);
+	node_free(&a);
+	node_free(&b);
+	node_free(&c);
+	fresh();
+}
+
+/* COOKIE answers per source address are budgeted ([nms] cookie_rate). */
+static void test_cookie_rate(void)
+{
+	struct node a;
+	uint8_t buf[2048];
+	size_t len;
+	int i, cookies = 0;
+
+	fresh();
+	cfg.cookie_load = 0;
+	cfg.cookie_rate = 1;
+	cfg.cookie_burst = 2;
+	nms_set_config(nms, &cfg);
+	node_init(&a, 71, "cr.test", "10.77.0.71", NULL, 0, ep("192.0.2.71", 4000));
+	for (i = 0; i < 5; i++) {
+		nmsc_reset(&a.c);
+		len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);
+		if (deliver(&a, buf, len) == PROTO_E_RATE_LIMITED && n_out == 1 &&
+		    out[0].pkt[2] == PROTO_OP_COOKIE)
+			cookies++;
+	}
+	TAP_CHECK(cookies == 2 && nms_stats(nms)->cookies_suppressed == 3,
+		  "cookie_rate 1: 2 COOKIEs of 5 to one address, 3 suppressed (%d)", cookies);
+	a.from = ep("192.0.2.72", 4000);
+	len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(deliver(&a, buf, len) == PROTO_E_RATE_LIMITED && n_out == 1,
+		  "... another address has its own budget");
+	now += 1000;
+	a.from = ep("192.0.2.71", 4000);
+	len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);
+	TAP_CHECK(deliver(&a, buf, len) == PROTO_E_RATE_LIMITED && n_out == 1,
+		  "... and a second later the first has one again");
+	node_free(&a);
+	cfg.cookie_load = 1000000;
+	cfg.cookie_rate = 0;
+	cfg.cookie_burst = 0;
+	fresh();
+}
+
 static void run_engine_cases(void)
 {
 	now = 1700000000000LL;
@@ -990,6 +1135,8 @@ static void run_engine_cases(void)
 	test_quotas();
 	test_tombstone_and_drain();
 	test_cookies();
+	test_cookie_rate();
+	test_offload();
 	test_policy();
 }
 

@@ -5,11 +5,14 @@
  * kernel refused, so one bad destination could silence the replies to
  * every other node in the same batch. proto_udp_rx_drops(): the kernel's
  * receive-queue drops (issue 12: not in the metrics before).
+ * proto_udp_bind_split(): full signed REGISTERs on a socket of their own.
  */
 #include <arpa/inet.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/cyphonic.h>
+#include "wire/proto.h"
 #include "wire/proto_udp.h"
 #include "tap.h"
 
@@ -27,6 +30,59 @@ static int recv_all(int fd, int want)
 		got++;
 	}
 	return got;
+}
+
+/* The split pair: which socket each kind of datagram reaches. */
+static void test_split(int tx)
+{
+	struct sockaddr_in any = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	static const struct {
+		uint8_t b[4];
+		size_t len;
+		int want;
+		const char *what;
+	} cases[] = {
+		{ { CYPHONIC_MSG_SIGNAL, 1, PROTO_OP_REGISTER, PROTO_AUTH_SIG }, 4, 1, "full REGISTER" },
+		{ { CYPHONIC_MSG_SIGNAL, 1, PROTO_OP_REGISTER, PROTO_AUTH_MAC }, 4, 0, "MACed REGISTER" },
+		{ { CYPHONIC_MSG_SIGNAL, 1, PROTO_OP_KEEPALIVE, PROTO_AUTH_MAC }, 4, 0, "KEEPALIVE" },
+		{ { CYPHONIC_MSG_RELAY_CTRL, 1, PROTO_OP_REGISTER, PROTO_AUTH_SIG }, 4, 0, "other type" },
+		{ { CYPHONIC_MSG_SIGNAL, 1, PROTO_OP_REGISTER }, 3, 0, "too short to say" },
+	};
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	char err[128] = "";
+	int fds[2], second[2];
+	size_t i;
+
+	/* Port 0: both sockets must still share the one the first one got. */
+	TAP_CHECK(!proto_udp_bind_split((struct sockaddr *)&any, sizeof(any), fds, err,
+					sizeof(err)), "split bind: %s", err);
+	if (fds[0] < 0)
+		return;
+	TAP_CHECK(proto_udp_port(fds[0]) == proto_udp_port(fds[1]) && proto_udp_port(fds[0]),
+		  "split bind: one port (%u, %u)", proto_udp_port(fds[0]), proto_udp_port(fds[1]));
+	to.sin_port = htons(proto_udp_port(fds[0]));
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct pollfd p[2] = { { .fd = fds[0], .events = POLLIN },
+				       { .fd = fds[1], .events = POLLIN } };
+		char buf[16];
+		int got = -1;
+
+		sendto(tx, cases[i].b, cases[i].len, 0, (struct sockaddr *)&to, sizeof(to));
+		if (poll(p, 2, 5000) > 0)
+			got = (p[1].revents & POLLIN) ? 1 : (p[0].revents & POLLIN) ? 0 : -1;
+		if (got >= 0)
+			recv(fds[got], buf, sizeof(buf), 0);
+		TAP_CHECK(got == cases[i].want, "split: %s reaches socket %d (%d)", cases[i].what,
+			  cases[i].want, got);
+	}
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	TAP_CHECK(proto_udp_bind_split((struct sockaddr *)&to, sizeof(to), second, err,
+				       sizeof(err)) == -1 && second[0] == -1 && second[1] == -1,
+		  "split bind on a port in use is refused (%s)", err);
+	close(fds[0]);
+	close(fds[1]);
 }
 
 int main(void)
@@ -82,6 +138,7 @@ int main(void)
 			  "receive-queue drops reported (%llu of 200 unread datagrams)",
 			  (unsigned long long)(proto_udp_rx_drops(rx) - before));
 	}
+	test_split(tx);
 	close(rx);
 	close(tx);
 	return tap_done();

@@ -58,6 +58,25 @@ const struct cyph_cfg_field nmsd_config_fields[] = {
 	 */
 	F("nms", "cookie_load", INT, cookie_load, false, "200", 0, 1000000,
 	  "full REGISTERs per second above which each must echo an address-bound cookie (0: always)"),
+	/*
+	 * By default as generous as register_rate/register_burst: after an
+	 * NMS restart every node behind one NAT needs a cookie at once, and
+	 * a source gets no more answers than REGISTERs it may send. A flood
+	 * from few addresses is held to it; one from many (spoofed) addresses
+	 * costs one small answer per datagram up to it per address.
+	 */
+	F("nms", "cookie_rate", INT, cookie_rate, false, "-1", -1, 1000000,
+	  "COOKIE answers per second and source address, twice that at once "
+	  "(-1: register_rate and register_burst; 0: unlimited)"),
+	/*
+	 * Certificate and signature checks of full REGISTERs (a few hundred
+	 * microseconds each) on worker threads, so that a flood of them
+	 * neither stalls keepalives on the loop nor waits for one core.
+	 */
+	F("nms", "verify_workers", INT, verify_workers, false, "-1", -1, 256,
+	  "threads checking certificates and signatures of full REGISTERs (-1: one per CPU; 0: on the event loop)"),
+	F("nms", "verify_queue", INT, verify_queue, false, "4096", 1, 1000000,
+	  "full REGISTERs queued or being checked at most; more are dropped and counted"),
 	F("nms", "grace_period", DURATION_MS, grace_ms, false, "5s", 0, 3600000,
 	  "SIGTERM: time pending notifications get before exit"),
 	F("identity", "key", PATH, key, true, NULL, 0, 0,
@@ -137,6 +156,13 @@ int nmsd_config_apply(const struct nmsd_config *c, const char *path,
 	out->register_rate = (uint32_t)c->register_rate;
 	out->register_burst = (uint32_t)c->register_burst;
 	out->cookie_load = (uint32_t)c->cookie_load;
+	if (c->cookie_rate < 0) {
+		out->cookie_rate = out->register_rate;
+		out->cookie_burst = out->register_burst;
+	} else {
+		out->cookie_rate = (uint32_t)c->cookie_rate;
+		out->cookie_burst = 2 * out->cookie_rate;
+	}
 	ep_of(&c->relay4, &out->relay4);
 	ep_of(&c->relay6, &out->relay6);
 	if (out->relay4.family == 6 || out->relay6.family == 4) {

@@ -4,6 +4,9 @@
  * (evloop.h) drives the UDP sockets (IPv4 and/or IPv6, batched with
  * recvmmsg/sendmmsg), the protocol engine (nms_core.c), the health and
  * metrics endpoint, the CRL poll, SIGHUP reloads and the SIGTERM drain.
+ * Certificate and signature checks of full REGISTERs run on a bounded
+ * worker pool (workq.h), so that a flood of them costs the loop a copy
+ * and a queue slot each, and keepalives keep their turn.
  */
 #include <errno.h>
 #include <signal.h>
@@ -17,6 +20,7 @@
 #include "runtime/daemon.h"
 #include "runtime/evloop.h"
 #include "runtime/http.h"
+#include "runtime/workq.h"
 #include "nmsd.h"
 #include "wire/proto_udp.h"
 
@@ -38,10 +42,13 @@ struct nmsd {
 	struct cyph_http *http;
 	struct cyph_drain drain;
 	bool draining;
-	int fd4, fd6;
+	int fd4, fd6;			/* session messages (all, when reg* are -1) */
+	int reg4, reg6;			/* full REGISTERs (proto_udp_bind_split) */
 	struct nms_store *store;
 	struct nms *nms;
 	struct cyph_ca *ca;
+	struct cyph_workq *wq;		/* full REGISTERs' checks */
+	size_t wq_max;			/* jobs queued or running at most */
 	/* rx */
 	struct mmsghdr rx[BATCH];
 	struct iovec rx_iov[BATCH];
@@ -53,6 +60,7 @@ struct nmsd {
 	unsigned int n_tx[2];
 	uint64_t tx_dropped;
 	int64_t cert_not_after;		/* 0: no [identity] cert */
+	bool warned_expiry;		/* logged that it is near; reset by a reload */
 	int64_t boot_ms;		/* in-process store: nothing older is fresh */
 };
 
@@ -60,13 +68,14 @@ static struct nmsd D;
 
 /* ---- engine callbacks ------------------------------------------------------- */
 
-static int verify_cert(void *arg, const uint8_t *der, size_t len, int64_t now,
+/* With a given CA: a worker's counted reference (nms_job), any thread. */
+static int verify_with(void *arg, const uint8_t *der, size_t len, int64_t now,
 		       struct nms_ident *out, char *err, size_t errlen)
 {
-	struct nmsd *d = arg;
+	struct cyph_ca *ca = arg;
 	struct cyph_node_id id;
 
-	if (cyph_cred_verify(d->ca, der, len, now, &id, err, errlen)) {
+	if (cyph_cred_verify(ca, der, len, now, &id, err, errlen)) {
 		log_debug("certificate refused: %s", err);
 		if (strstr(err, "revoked"))
 			return PROTO_E_REVOKED;
@@ -86,6 +95,15 @@ static int verify_cert(void *arg, const uint8_t *der, size_t len, int64_t now,
 	out->not_after = id.not_after;
 	out->policy = id.policy;
 	return PROTO_E_OK;
+}
+
+/* With the current CA: the loop's thread. */
+static int verify_cert(void *arg, const uint8_t *der, size_t len, int64_t now,
+		       struct nms_ident *out, char *err, size_t errlen)
+{
+	struct nmsd *d = arg;
+
+	return verify_with(d->ca, der, len, now, out, err, errlen);
 }
 
 static void flush(struct nmsd *d, int fam)
@@ -121,44 +139,119 @@ static void queue_send(void *arg, const struct proto_ep *to, const uint8_t *pkt,
 	m->msg_hdr.msg_iovlen = 1;
 }
 
-/* ---- I/O ------------------------------------------------------------------------ */
+/* ---- the worker pool ------------------------------------------------------------ */
 
-static void on_udp(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
+/*
+ * Workers run at the loop's priority: the loop needs a tenth of a core
+ * under a flood and sleeps between batches, so the scheduler lets it in
+ * ahead of busy workers anyway; a lower priority only starved the checks
+ * behind every other process on a shared machine.
+ */
+static void job_work(void *arg)
+{
+	nms_job_work(arg);
+}
+
+static void job_done(void *arg)
+{
+	struct nms_job *j = arg;
+	struct cyph_ca *ca = j->verify_arg;
+
+	nms_job_done(D.nms, j, proto_now_ms());
+	cyph_ca_free(ca);	/* the job's reference */
+	if (D.n_tx[0])
+		flush(&D, 0);
+	if (D.n_tx[1])
+		flush(&D, 1);
+}
+
+/*
+ * A full REGISTER past the cheap checks. The job verifies with the CA of
+ * now, which a SIGHUP may replace before it runs: it holds a reference
+ * (and the engine re-checks at done time if the CRL generation moved).
+ */
+static bool offload(void *arg, struct nms_job *j)
 {
 	struct nmsd *d = arg;
-	int i, n, rounds = 0;
+
+	if (cyph_workq_pending(d->wq) >= d->wq_max)
+		return false;
+	j->verify = verify_with;
+	j->verify_arg = cyph_ca_ref(d->ca);
+	if (cyph_workq_submit(d->wq, job_work, job_done, j)) {
+		cyph_ca_free(j->verify_arg);
+		return false;
+	}
+	return true;
+}
+
+/* ---- I/O ------------------------------------------------------------------------ */
+
+/* One recvmmsg batch from fd through the engine; returns the count. */
+static int rx_batch(struct nmsd *d, int fd)
+{
+	int i, n;
+
+	for (i = 0; i < BATCH; i++) {
+		d->rx_iov[i].iov_base = d->rx_buf[i];
+		d->rx_iov[i].iov_len = PKT_MAX;
+		d->rx[i].msg_hdr.msg_name = &d->rx_from[i];
+		d->rx[i].msg_hdr.msg_namelen = sizeof(d->rx_from[i]);
+		d->rx[i].msg_hdr.msg_iov = &d->rx_iov[i];
+		d->rx[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(fd, d->rx, BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return 0;
+	int64_t now = proto_now_ms();
+
+	for (i = 0; i < n; i++) {
+		struct proto_ep from;
+		uint64_t t0 = cyph_metrics_now_ns();
+		const uint8_t *p = d->rx_buf[i];
+		size_t len = d->rx[i].msg_len;
+
+		if (proto_ep_from_sa(&from, (struct sockaddr *)&d->rx_from[i]))
+			continue;
+		nms_input(d->nms, p, len, &from, now);
+		if (len > 2 && p[0] == CYPHONIC_MSG_SIGNAL)
+			nmsd_metrics_latency(p[2], t0);
+	}
+	flush(d, 0);
+	flush(d, 1);
+	return n;
+}
+
+/* Up to 16 full batches, then timers get their turn. */
+static void drain_fd(struct nmsd *d, int fd)
+{
+	int rounds = 0;
+
+	while (rx_batch(d, fd) == BATCH && ++rounds < 16)
+		;
+}
+
+/* Session messages (and everything else when the port is not split). */
+static void on_udp(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
+{
+	(void)loop;
+	(void)events;
+	drain_fd(arg, fd);
+}
+
+/*
+ * The full-REGISTER socket of a split port (proto_udp_bind_split): one
+ * batch at a time, each after the session socket of its family is
+ * drained, so a flood here never delays a keepalive more than one batch.
+ */
+static void on_udp_register(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct nmsd *d = arg;
 
 	(void)loop;
 	(void)events;
-	do {
-		for (i = 0; i < BATCH; i++) {
-			d->rx_iov[i].iov_base = d->rx_buf[i];
-			d->rx_iov[i].iov_len = PKT_MAX;
-			d->rx[i].msg_hdr.msg_name = &d->rx_from[i];
-			d->rx[i].msg_hdr.msg_namelen = sizeof(d->rx_from[i]);
-			d->rx[i].msg_hdr.msg_iov = &d->rx_iov[i];
-			d->rx[i].msg_hdr.msg_iovlen = 1;
-		}
-		n = recvmmsg(fd, d->rx, BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			break;
-		int64_t now = proto_now_ms();
-
-		for (i = 0; i < n; i++) {
-			struct proto_ep from;
-			uint64_t t0 = cyph_metrics_now_ns();
-			const uint8_t *p = d->rx_buf[i];
-			size_t len = d->rx[i].msg_len;
-
-			if (proto_ep_from_sa(&from, (struct sockaddr *)&d->rx_from[i]))
-				continue;
-			nms_input(d->nms, p, len, &from, now);
-			if (len > 2 && p[0] == CYPHONIC_MSG_SIGNAL)
-				nmsd_metrics_latency(p[2], t0);
-		}
-		flush(d, 0);
-		flush(d, 1);
-	} while (n == BATCH && ++rounds < 16);	/* let timers run too */
+	drain_fd(d, fd == d->reg6 ? d->fd6 : d->fd4);
+	rx_batch(d, fd);
 }
 
 /* ---- identity, CA, config ------------------------------------------------------ */
@@ -187,8 +280,10 @@ static int load_identity(struct nmsd *d, struct nms *n, struct cyph_ca *ca, char
 	free(cert);
 	if (rc)
 		snprintf(err, errlen, "out of memory");
-	else
+	else {
 		d->cert_not_after = not_after;
+		d->warned_expiry = false;
+	}
 	return rc;
 }
 
@@ -257,6 +352,27 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 
 /* ---- timers and drain ------------------------------------------------------------ */
 
+/*
+ * The NMS does not renew its own certificate: an operator job does, and
+ * sends SIGHUP (docs/protocol.md 12). Until then its time left is a
+ * metric, a warning when RENEW_WARN_S remain, and at expiry /readyz says
+ * not ready (nodes would refuse every REGISTER_ACK it signs) until a
+ * reload brings a valid one.
+ */
+#define RENEW_WARN_S 600
+
+static void identity_watch(struct nmsd *d, int64_t left)
+{
+	nmsd_metrics_identity(left);
+	if (left <= RENEW_WARN_S && !d->warned_expiry) {
+		log_warn("[identity] cert %s: renew it and send SIGHUP",
+			 left > 0 ? "expires in less than 10 minutes" : "has expired");
+		d->warned_expiry = true;
+	}
+	if (d->http && !d->draining)
+		cyph_http_set_ready(d->http, left > 0);
+}
+
 static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 {
 	struct nmsd *d = arg;
@@ -265,8 +381,11 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 	(void)t;
 	nms_tick(d->nms, proto_now_ms());
 	if (d->cert_not_after)
-		nmsd_metrics_identity(d->cert_not_after - proto_now_ms() / 1000);
-	nmsd_metrics_rx_drops(proto_udp_rx_drops(d->fd4) + proto_udp_rx_drops(d->fd6));
+		identity_watch(d, d->cert_not_after - proto_now_ms() / 1000);
+	nmsd_metrics_rx_drops(proto_udp_rx_drops(d->fd4) + proto_udp_rx_drops(d->fd6),
+			      proto_udp_rx_drops(d->reg4) + proto_udp_rx_drops(d->reg6));
+	if (d->wq)
+		nmsd_metrics_verify_queue(cyph_workq_pending(d->wq));
 	flush(d, 0);
 	flush(d, 1);
 	nmsd_metrics_sync(d->nms, d->draining, d->tx_dropped);
@@ -313,20 +432,33 @@ static void on_term(struct cyph_loop *loop, int signo, void *arg)
 
 /* ---- start-up ------------------------------------------------------------------- */
 
-static int open_socket(const struct cyph_cfg_addr *a, const char *what)
+/*
+ * The port's sockets: a split pair (session messages, full REGISTERs) when
+ * the kernel takes the steering program, else one socket (*reg = -1).
+ */
+static int open_socket(const struct cyph_cfg_addr *a, const char *what, int *reg)
 {
 	char err[256];
-	int fd;
+	int fds[2];
 
+	*reg = -1;
 	if (!a->len)
 		return -1;
-	fd = proto_udp_bind((const struct sockaddr *)&a->ss, a->len, false, err, sizeof(err));
-	if (fd < 0) {
+	if (!proto_udp_bind_split((const struct sockaddr *)&a->ss, a->len, fds, err,
+				  sizeof(err))) {
+		*reg = fds[1];
+		log_info("listening on udp %s (port %u; full REGISTERs on a queue of their own)",
+			 a->text, proto_udp_port(fds[0]));
+		return fds[0];
+	}
+	log_warn("%s: no separate queue for full REGISTERs (%s)", what, err);
+	fds[0] = proto_udp_bind((const struct sockaddr *)&a->ss, a->len, false, err, sizeof(err));
+	if (fds[0] < 0) {
 		log_err("%s: %s", what, err);
 		exit(1);
 	}
-	log_info("listening on udp %s (port %u)", a->text, proto_udp_port(fd));
-	return fd;
+	log_info("listening on udp %s (port %u)", a->text, proto_udp_port(fds[0]));
+	return fds[0];
 }
 
 /* Redis when [store] redis is set (replicas), else in this process. */
@@ -388,10 +520,26 @@ static int setup(struct nmsd *d)
 		log_err("not starting: %s", err);
 		return -1;
 	}
-	d->fd4 = open_socket(&d->cfg.listen4, "[nms] listen");
-	d->fd6 = open_socket(&d->cfg.listen6, "[nms] listen6");
+	if (d->cfg.verify_workers) {
+		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		unsigned int nw = d->cfg.verify_workers > 0 ? (unsigned int)d->cfg.verify_workers
+							    : (unsigned int)(cpus > 0 ? cpus : 1);
+
+		d->wq = cyph_workq_new(d->loop, nw);
+		if (!d->wq) {
+			log_err("worker threads: %s", strerror(errno));
+			return -1;
+		}
+		d->wq_max = (size_t)d->cfg.verify_queue;
+		nms_set_offload(d->nms, offload, d);
+		log_info("signature checks on %u worker threads (queue %zu)", nw, d->wq_max);
+	}
+	d->fd4 = open_socket(&d->cfg.listen4, "[nms] listen", &d->reg4);
+	d->fd6 = open_socket(&d->cfg.listen6, "[nms] listen6", &d->reg6);
 	if ((d->fd4 >= 0 && cyph_loop_add_fd(d->loop, d->fd4, EPOLLIN, on_udp, d)) ||
 	    (d->fd6 >= 0 && cyph_loop_add_fd(d->loop, d->fd6, EPOLLIN, on_udp, d)) ||
+	    (d->reg4 >= 0 && cyph_loop_add_fd(d->loop, d->reg4, EPOLLIN, on_udp_register, d)) ||
+	    (d->reg6 >= 0 && cyph_loop_add_fd(d->loop, d->reg6, EPOLLIN, on_udp_register, d)) ||
 	    cyph_loop_on_signal(d->loop, SIGTERM, on_term, d) ||
 	    cyph_loop_on_signal(d->loop, SIGINT, on_term, d) ||
 	    cyph_loop_on_signal(d->loop, SIGHUP, on_hup, d) ||
@@ -435,6 +583,7 @@ int main(int argc, char **argv)
 		 d->cfg.relay4.len && d->cfg.relay6.len ? " " : "",
 		 d->cfg.relay6.len ? d->cfg.relay6.text : (d->cfg.relay4.len ? "" : "none"));
 	rc = cyph_loop_run(d->loop);
+	cyph_workq_free(d->wq);	/* finishes the queued REGISTERs first */
 	nmsd_metrics_sync(d->nms, d->draining, d->tx_dropped);
 	log_info("stopped%s: %zu registrations, %zu notifications pending",
 		 d->drain.timed_out ? " (grace period over)" : "",

@@ -21,10 +21,10 @@ static struct {
 		*cert_cached, *notify_sent, *notify_retrans, *notify_lost, *notify_untracked,
 		*notify_adopted, *errors_sent,
 		*errors_suppressed, *reload_ok, *reload_failed, *send_dropped, *before_boot,
-		*addrs_dropped, *quota[4], *cookies_sent, *cookie_refused, *rr_challenged,
-		*rr_moved, *policy_denied;
-	struct cyph_gauge *active, *pending, *draining, *identity;
-	struct cyph_counter *rx_drops;
+		*addrs_dropped, *quota[4], *cookies_sent, *cookies_suppressed, *cookie_refused, *rr_challenged,
+		*rr_moved, *policy_denied, *verify_queued, *verify_dropped;
+	struct cyph_gauge *active, *pending, *draining, *identity, *verify_depth;
+	struct cyph_counter *rx_drops, *rx_reg_drops;
 } m;
 
 #define C(name, help) cyph_counter_new("cyphonic_nms_" name, help, NULL)
@@ -84,6 +84,8 @@ int nmsd_metrics_init(void)
 		"requests answered RATE_LIMITED by a per-node quota", "quota=\"source\"");
 	m.cookies_sent = C("cookies_sent_total",
 			   "COOKIE answers to full REGISTERs without a valid cookie, under load");
+	m.cookies_suppressed = C("cookies_suppressed_total",
+				 "COOKIE answers not sent: over the source address's budget ([nms] cookie_rate)");
 	m.cookie_refused = C("cookie_refused_total",
 			     "full REGISTERs whose cookie was wrong, stale or for another address");
 	m.rr_challenged = C("roam_challenged_total",
@@ -92,6 +94,12 @@ int nmsd_metrics_init(void)
 		       "observed endpoints moved after the new address echoed its challenge");
 	m.policy_denied = C("policy_denied_total",
 			    "route requests the access policy refused (answered NOT_FOUND)");
+	m.verify_queued = C("verify_queued_total",
+			    "full REGISTERs whose certificate and signature went to a worker thread");
+	m.verify_dropped = C("verify_dropped_total",
+			     "full REGISTERs dropped unchecked: the worker queue was full");
+	m.verify_depth = cyph_gauge_new("cyphonic_nms_verify_queue",
+		"full REGISTERs queued for or being checked by worker threads", NULL);
 	m.addrs_dropped = C("reported_addrs_dropped_total",
 			    "reported addresses not passed to peers (loopback, multicast, ...)");
 	m.send_dropped = C("send_dropped_total", "replies not sent (socket full or error)");
@@ -105,6 +113,8 @@ int nmsd_metrics_init(void)
 	m.draining = cyph_gauge_new("cyphonic_nms_draining", "1 while draining", NULL);
 	m.rx_drops = C("udp_rx_dropped_total",
 		       "datagrams the kernel dropped at the NMS's full receive queues");
+	m.rx_reg_drops = C("udp_rx_register_dropped_total",
+			   "of those, full REGISTERs dropped at their own queue (a split port)");
 	m.identity = cyph_gauge_new("cyphonic_nms_identity_expiry_seconds",
 		"seconds until the NMS certificate expires (negative: expired)", NULL);
 	return m.draining ? 0 : -1;
@@ -149,10 +159,13 @@ void nmsd_metrics_sync(const struct nms *n, bool draining, uint64_t send_dropped
 	set(m.quota[2], s->quota_notify);
 	set(m.quota[3], s->quota_source);
 	set(m.cookies_sent, s->cookies_sent);
+	set(m.cookies_suppressed, s->cookies_suppressed);
 	set(m.cookie_refused, s->cookie_refused);
 	set(m.rr_challenged, s->rr_challenged);
 	set(m.rr_moved, s->rr_moved);
 	set(m.policy_denied, s->policy_denied);
+	set(m.verify_queued, s->verify_queued);
+	set(m.verify_dropped, s->verify_dropped);
 	set(m.send_dropped, send_dropped);
 	cyph_gauge_set(m.active, (int64_t)nms_active(n));
 	cyph_gauge_set(m.pending, (int64_t)nms_pending_notifies(n));
@@ -170,12 +183,18 @@ void nmsd_metrics_reload(bool ok)
 	cyph_counter_inc(ok ? m.reload_ok : m.reload_failed);
 }
 
-void nmsd_metrics_rx_drops(uint64_t n)
+void nmsd_metrics_rx_drops(uint64_t session, uint64_t reg)
 {
-	set(m.rx_drops, n);
+	set(m.rx_drops, session + reg);
+	set(m.rx_reg_drops, reg);
 }
 
 void nmsd_metrics_identity(int64_t seconds_left)
 {
 	cyph_gauge_set(m.identity, seconds_left);
+}
+
+void nmsd_metrics_verify_queue(size_t depth)
+{
+	cyph_gauge_set(m.verify_depth, (int64_t)depth);
 }

@@ -31,6 +31,7 @@ struct nms_config {
 	uint32_t notify_per_node;	/* notification slots one node's requests hold */
 	uint32_t register_rate, register_burst;	/* full REGISTERs per source address */
 	uint32_t cookie_load;		/* full REGISTERs/s above which a cookie is needed (0: always) */
+	uint32_t cookie_rate, cookie_burst;	/* COOKIE answers per source address (rate 0: unlimited) */
 };
 
 /*
@@ -61,13 +62,52 @@ struct nms_stats {
 	uint64_t quota_route, quota_relay, quota_notify;	/* RATE_LIMITED by quota */
 	uint64_t quota_source;		/* full REGISTERs over their source's budget */
 	uint64_t cookies_sent;		/* COOKIE answers (full REGISTER under load) */
+	uint64_t cookies_suppressed;	/* COOKIE answers over their source's budget */
 	uint64_t cookie_refused;	/* full REGISTERs with a wrong or stale cookie */
 	uint64_t rr_challenged;		/* messages from an unproven new address */
 	uint64_t rr_moved;		/* observed endpoint moved after the echo */
 	uint64_t policy_denied;		/* routes the access policy refused */
+	uint64_t verify_queued;		/* full REGISTERs handed to worker threads */
+	uint64_t verify_dropped;	/* full REGISTERs dropped: worker queue full */
 };
 
 struct nms;
+
+/*
+ * Full REGISTERs on worker threads (issue 12). The certificate chain, the
+ * Ed25519 signature and the X25519 agreement are what a REGISTER from an
+ * unauthenticated sender costs. With an offload function set, nms_input()
+ * does only the cheap checks (framing, timestamp, cookie, per-source
+ * budget) and hands the rest to offload() as a job; a worker runs
+ * nms_job_work(); the engine's thread then passes the job back to
+ * nms_job_done(), which finishes the registration against the state of
+ * that moment (replay window, store, CRL generation). offload() returns
+ * false when its bounded queue is full: the REGISTER is dropped and
+ * counted (verify_dropped), as the kernel would drop it. Without an
+ * offload function the work is done inline (unit tests, fuzzers).
+ */
+struct nms_job {
+	/*
+	 * Set by the engine. offload() may replace verify_arg (with a counted
+	 * reference to a CA that a reload may replace meanwhile, say).
+	 */
+	nms_verify_fn verify;
+	void *verify_arg;
+	struct proto_ep from;
+	int64_t now_ms;			/* arrival */
+	uint32_t crl_gen;		/* the engine's at hand-off */
+	bool cached;			/* certificate known: id set, chain not re-checked */
+	struct nms_ident id;
+	/* Set by nms_job_work(). */
+	int rc;				/* PROTO_E_OK or why the REGISTER is refused */
+	uint8_t eph_pub[32], shared[32], req_hash[32];
+	size_t len;
+	uint8_t pkt[];			/* the datagram */
+};
+typedef bool (*nms_offload_fn)(void *arg, struct nms_job *job);
+
+/* nms_input()'s result for a REGISTER handed to offload(): not known yet. */
+#define NMS_QUEUED (-2)
 
 struct nms *nms_new(const struct nms_config *cfg, struct nms_store *store,
 		    nms_verify_fn verify, void *verify_arg,
@@ -77,12 +117,23 @@ void nms_free(struct nms *n);
 int nms_set_identity(struct nms *n, EVP_PKEY *key, const uint8_t *cert,
 		     size_t cert_len);
 void nms_set_config(struct nms *n, const struct nms_config *cfg);
+void nms_set_offload(struct nms *n, nms_offload_fn fn, void *arg);
+/* Any thread: reads the job and the verifier, nothing of the engine. */
+void nms_job_work(struct nms_job *job);
+/*
+ * The engine's thread: finishes the job's registration (answers, counts
+ * its result as nms_input() would) and frees the job. Returns the result.
+ */
+int nms_job_done(struct nms *n, struct nms_job *job, int64_t now_ms);
+/* Frees a job that will never be done (its secrets wiped). */
+void nms_job_free(struct nms_job *job);
 /* Refuse new registrations (DRAINING); existing ones keep working. */
 void nms_set_draining(struct nms *n, bool draining);
 
 /*
  * Handles one datagram from `from`. now_ms is Unix epoch milliseconds.
- * Returns the result (PROTO_E_OK or the reason it was rejected).
+ * Returns the result (PROTO_E_OK or the reason it was rejected), or
+ * NMS_QUEUED for a full REGISTER handed to offload().
  */
 int nms_input(struct nms *n, const uint8_t *pkt, size_t len,
 	      const struct proto_ep *from, int64_t now_ms);

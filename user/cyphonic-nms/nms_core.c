@@ -6,7 +6,8 @@
  * Order of checks for every datagram, cheapest first, so that garbage
  * costs little: framing and TLVs, timestamp window, then either the full
  * REGISTER path (under load the address-bound cookie, the per-source
- * budget, then certificate, Ed25519 signature, replay window, X25519) or
+ * budget, then certificate, Ed25519 signature and X25519 on a worker
+ * thread when the daemon offloads them (nms_job.c), replay window) or
  * the session path (registration lookup, HMAC, replay window; a new
  * source address is challenged before the node's endpoint moves there). Errors
  * to a node with a verified session are MACed; all others are signed by
@@ -28,6 +29,8 @@ struct nms {
 	struct nms_store *store;
 	nms_verify_fn verify;
 	void *verify_arg;
+	nms_offload_fn offload;		/* full REGISTERs' expensive half; NULL: inline */
+	void *offload_arg;
 	nms_send_fn send;
 	void *send_arg;
 	EVP_PKEY *key;
@@ -371,32 +374,32 @@ static bool cert_cached(const struct nms *n, const struct nms_reg *r,
 	       !memcmp(r->cert, m->cert, m->cert_len);
 }
 
-static int register_full(struct nms *n, const struct proto_msg *m,
-			 const uint8_t *pkt, size_t len,
-			 const struct proto_ep *from)
+/*
+ * The registration itself, on the engine's thread, once the job's
+ * expensive checks are done (inline or on a worker): everything that
+ * reads or writes state, against the state of now.
+ */
+static int register_finish(struct nms *n, struct nms_job *j, const struct proto_msg *m)
 {
-	struct nms_ident id;
+	const struct proto_ep *from = &j->from;
 	struct nms_reg *r;
-	uint8_t priv[32], pub[32], shared[32], req_hash[32];
 	char err[256];
 	int rc;
 
+	if (j->rc)
+		return reply_error(n, m, NULL, from, j->rc);
 	if (n->draining)
 		return reply_error(n, m, NULL, from, PROTO_E_DRAINING);
-	r = n->store->ops->get(n->store, m->hdr.node_id);
-	if (cert_cached(n, r, m)) {
-		id = r->ident;
-		n->stats.cert_cached++;
-	} else {
-		rc = n->verify(n->verify_arg, m->cert, m->cert_len,
-			       n->now_ms / 1000, &id, err, sizeof(err));
+	/* A CRL (or CA) changed while the job was out: its check may predate it. */
+	if (j->crl_gen != n->crl_gen) {
+		struct nms_ident again;
+
+		rc = n->verify(n->verify_arg, m->cert, m->cert_len, n->now_ms / 1000, &again, err,
+			       sizeof(err));
 		if (rc)
 			return reply_error(n, m, NULL, from, rc);
-		if (id.id != m->hdr.node_id)
-			return reply_error(n, m, NULL, from, PROTO_E_ID_MISMATCH);
 	}
-	if (!proto_ed25519_verify(id.pubkey, pkt, m->signed_len, m->auth_tag))
-		return reply_error(n, m, NULL, from, PROTO_E_BAD_SIGNATURE);
+	r = n->store->ops->get(n->store, m->hdr.node_id);
 	if (!replay_ok(n, r, m->hdr.node_id, m->hdr.seq, false))
 		return reply_error(n, m, NULL, from, PROTO_E_REPLAY);
 	/*
@@ -406,22 +409,15 @@ static int register_full(struct nms *n, const struct proto_msg *m,
 	 */
 	if (r && r->active && m->hdr.seq <= r->reg_seq)
 		return reply_error(n, m, NULL, from, PROTO_E_REPLAY);
-	proto_x25519_keypair(priv, pub);
-	rc = proto_x25519_shared(priv, m->ephemeral, shared);
-	OPENSSL_cleanse(priv, sizeof(priv));
-	if (rc)
-		return reply_error(n, m, NULL, from, PROTO_E_MALFORMED);
-	if (!replay_ok(n, NULL, id.id, m->hdr.seq, true))
+	if (!replay_ok(n, NULL, j->id.id, m->hdr.seq, true))
 		return reply_error(n, m, NULL, from, PROTO_E_REPLAY);
 	if (!r)
-		r = n->store->ops->create(n->store, id.id);
+		r = n->store->ops->create(n->store, j->id.id);
 	if (!r)
 		return reply_error(n, m, NULL, from, PROTO_E_FULL);
 	proto_replay_check(&r->rx, m->hdr.seq, true);
-	proto_sha256(pkt, len, req_hash);
-	proto_session_keys(shared, req_hash, id.id, &r->keys);
-	OPENSSL_cleanse(shared, sizeof(shared));
-	r->ident = id;
+	proto_session_keys(j->shared, j->req_hash, j->id.id, &r->keys);
+	r->ident = j->id;
 	r->active = true;
 	r->checked_gen = n->crl_gen;
 	r->tx_seq = 0;
@@ -437,7 +433,74 @@ static int register_full(struct nms *n, const struct proto_msg *m,
 	}
 	n->store->ops->update(n->store, r);
 	n->stats.registered++;
-	return send_register_ack(n, r, m, from, pub, req_hash);
+	return send_register_ack(n, r, m, from, j->eph_pub, j->req_hash);
+}
+
+/* The cheap half of a full REGISTER; the rest on a worker (or inline). */
+static int register_full(struct nms *n, const struct proto_msg *m,
+			 const uint8_t *pkt, size_t len,
+			 const struct proto_ep *from)
+{
+	struct nms_reg *r;
+	struct nms_job *j;
+	int rc;
+
+	if (n->draining)
+		return reply_error(n, m, NULL, from, PROTO_E_DRAINING);
+	j = calloc(1, sizeof(*j) + len);
+	if (!j)
+		return PROTO_E_INTERNAL;
+	j->verify = n->verify;
+	j->verify_arg = n->verify_arg;
+	j->from = *from;
+	j->now_ms = n->now_ms;
+	j->crl_gen = n->crl_gen;
+	j->len = len;
+	memcpy(j->pkt, pkt, len);
+	r = n->store->ops->get(n->store, m->hdr.node_id);
+	if (cert_cached(n, r, m)) {
+		j->cached = true;
+		j->id = r->ident;
+		n->stats.cert_cached++;
+	}
+	if (n->offload) {
+		if (!n->offload(n->offload_arg, j)) {
+			/* No reply: an answer is work, and the sender may be spoofed. */
+			n->stats.verify_dropped++;
+			nms_job_free(j);
+			return PROTO_E_RATE_LIMITED;
+		}
+		n->stats.verify_queued++;
+		return NMS_QUEUED;
+	}
+	nms_job_work(j);
+	rc = register_finish(n, j, m);
+	nms_job_free(j);
+	return rc;
+}
+
+void nms_set_offload(struct nms *n, nms_offload_fn fn, void *arg)
+{
+	n->offload = fn;
+	n->offload_arg = arg;
+}
+
+int nms_job_done(struct nms *n, struct nms_job *j, int64_t now_ms)
+{
+	struct proto_msg m;
+	int rc;
+
+	n->now_ms = now_ms;
+	n->store->now_ms = now_ms;
+	n->challenge = false;
+	/* The pointers of the first parse stayed on the other side. */
+	rc = proto_msg_parse(j->pkt, j->len, &m);
+	if (!rc)
+		rc = register_finish(n, j, &m);
+	if (rc >= 0 && rc < PROTO_E_COUNT)
+		n->stats.req[PROTO_OP_REGISTER][rc]++;
+	nms_job_free(j);
+	return rc;
 }
 
 /* ---- route direction ------------------------------------------------------------ */
@@ -767,6 +830,16 @@ static bool cookie_ok(struct nms *n, const struct proto_msg *m, const struct pro
 			return true;
 		n->stats.cookie_refused++;
 	}
+	/*
+	 * A node needs one cookie per address for minutes (the secret's
+	 * rotation); beyond a few a second, its source is flooding, and the
+	 * answer would cost a send and hit whoever owns the address.
+	 */
+	if (!nms_bucket_take(&nms_source_slot(n->sources, from)->cookie, n->cfg.cookie_rate,
+			     n->cfg.cookie_burst, n->now_ms)) {
+		n->stats.cookies_suppressed++;
+		return false;
+	}
 	nms_proof_make(&n->cookies, NMS_PROOF_COOKIE, from, m->hdr.node_id, cookie);
 	proto_msg_begin(&b, mem, sizeof(mem), &h);
 	proto_tlv_bytes(&b, PROTO_T_COOKIE, cookie, sizeof(cookie));
@@ -817,7 +890,7 @@ static int input(struct nms *n, const uint8_t *pkt, size_t len,
 		    !cookie_ok(n, m, from))
 			return PROTO_E_RATE_LIMITED;
 		/* Before any certificate or signature work; no reply: none is cheap. */
-		if (!nms_bucket_take(nms_source_bucket(n->sources, from), n->cfg.register_rate,
+		if (!nms_bucket_take(&nms_source_slot(n->sources, from)->reg, n->cfg.register_rate,
 				     n->cfg.register_burst, n->now_ms)) {
 			n->stats.quota_source++;
 			return PROTO_E_RATE_LIMITED;
@@ -837,6 +910,8 @@ int nms_input(struct nms *n, const uint8_t *pkt, size_t len,
 	n->store->now_ms = now_ms;
 	n->challenge = false;
 	rc = input(n, pkt, len, from, &m);
+	if (rc == NMS_QUEUED)
+		return rc;	/* counted by nms_job_done() */
 	if (m.hdr.op >= 1 && m.hdr.op <= PROTO_OP_MAX && rc >= 0 &&
 	    rc < PROTO_E_COUNT)
 		n->stats.req[m.hdr.op][rc]++;

@@ -40,7 +40,7 @@ struct nms_quota_slot *nms_quota_slot(struct nms_quota_slot *table, uint64_t id)
 	return s;
 }
 
-struct nms_bucket *nms_source_bucket(struct nms_source_slot *table, const struct proto_ep *from)
+struct nms_source_slot *nms_source_slot(struct nms_source_slot *table, const struct proto_ep *from)
 {
 	const uint8_t *a = from->family == 4 ? (const uint8_t *)&from->v4 : from->v6.s6_addr;
 	size_t len = from->family == 4 ? 4 : 16;
@@ -55,7 +55,7 @@ struct nms_bucket *nms_source_bucket(struct nms_source_slot *table, const struct
 		s->family = from->family;
 		memcpy(s->addr, a, len);
 	}
-	return &s->b;
+	return s;
 }
 
 struct nms_quota_slot *nms_quota_find(struct nms_quota_slot *table, uint64_t id)

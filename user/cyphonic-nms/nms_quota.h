@@ -44,17 +44,23 @@ struct nms_quota_slot *nms_quota_find(struct nms_quota_slot *table, uint64_t id)
  * check and a signature check each): one bucket per source IP address
  * (ports ignored: one host), in a table of NMS_SOURCE_SLOTS hashed by the
  * address, reset when another address takes the slot. It bounds what one
- * address costs; spoofed sources need the stateless cookie (not done).
+ * address costs; spoofed sources need the stateless cookie (nms_cookie.h).
+ * A second bucket bounds the COOKIE answers one address gets: a flood from
+ * spoofed sources would otherwise cost a send per datagram (on loopback
+ * three quarters of the NMS's time under a 50k/s flood went to sending
+ * COOKIEs) and reflect that many datagrams at the addresses it names.
  */
 #define NMS_SOURCE_SLOTS 4096
 
 struct nms_source_slot {
 	uint8_t family;
 	uint8_t addr[16];
-	struct nms_bucket b;
+	struct nms_bucket reg;		/* full REGISTERs */
+	struct nms_bucket cookie;	/* COOKIE answers */
 };
 
 struct proto_ep;
-struct nms_bucket *nms_source_bucket(struct nms_source_slot *table, const struct proto_ep *from);
+/* The slot of from's address, reset if it held another address. */
+struct nms_source_slot *nms_source_slot(struct nms_source_slot *table, const struct proto_ep *from);
 
 #endif

@@ -16,7 +16,8 @@ struct nmsd_config {
 	long long max_registrations, error_rate;
 	long long notify_rto_ms, notify_tries;
 	long long route_rate, route_burst, relay_rate, relay_burst, notify_per_node;
-	long long register_rate, register_burst, cookie_load;
+	long long register_rate, register_burst, cookie_load, cookie_rate;
+	long long verify_workers, verify_queue;
 	long long grace_ms;
 	cyph_cfg_path key, cert;
 	cyph_cfg_path ca_cert, crl;
@@ -43,8 +44,13 @@ void nmsd_metrics_latency(uint8_t op, uint64_t start_ns);
 void nmsd_metrics_reload(bool ok);
 /* Seconds until the NMS certificate expires (negative: expired). */
 void nmsd_metrics_identity(int64_t seconds_left);
-/* Datagrams the kernel dropped at the NMS's full receive queues. */
-void nmsd_metrics_rx_drops(uint64_t n);
+/* Full REGISTERs queued for or on the worker threads. */
+void nmsd_metrics_verify_queue(size_t depth);
+/*
+ * Datagrams the kernel dropped at the NMS's full receive queues: the
+ * session sockets' and the full-REGISTER sockets' (a split port).
+ */
+void nmsd_metrics_rx_drops(uint64_t session, uint64_t reg);
 
 /*
  * Checks the NMS credential (identity.c): cert issued by the CA, valid at

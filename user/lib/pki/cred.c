@@ -12,12 +12,14 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 struct cyph_ca {
+	atomic_uint refs;		/* cyph_ca_ref(); freed at 0 */
 	pthread_rwlock_t lock;
 	X509 *cert;
 	X509_STORE *store;
@@ -51,6 +53,8 @@ struct cyph_ca *cyph_ca_load(const char *path, char *err, size_t errlen)
 	struct cyph_ca *ca = calloc(1, sizeof(*ca));
 	BIO *b = BIO_new_file(path, "r");
 
+	if (ca)
+		atomic_init(&ca->refs, 1);
 	if (!ca || !b) {
 		cyph_ssl_fail(err, errlen, "%s: cannot open CA certificate", path);
 		goto fail;
@@ -82,9 +86,15 @@ fail:
 	return NULL;
 }
 
+struct cyph_ca *cyph_ca_ref(struct cyph_ca *ca)
+{
+	atomic_fetch_add_explicit(&ca->refs, 1, memory_order_relaxed);
+	return ca;
+}
+
 void cyph_ca_free(struct cyph_ca *ca)
 {
-	if (!ca)
+	if (!ca || atomic_fetch_sub_explicit(&ca->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	X509_CRL_free(ca->crl);
 	X509_STORE_free(ca->store);

@@ -62,6 +62,12 @@ uint8_t cyph_role_parse(const char *s);
 struct cyph_ca;
 
 struct cyph_ca *cyph_ca_load(const char *ca_cert_pem_path, char *err, size_t errlen);
+/*
+ * Another reference to ca, for a thread that verifies with it while its
+ * owner may replace it (a reload): cyph_ca_free() drops one reference and
+ * frees at the last. Verification and CRL reloads are safe from any thread.
+ */
+struct cyph_ca *cyph_ca_ref(struct cyph_ca *ca);
 void cyph_ca_free(struct cyph_ca *ca);
 
 /*

@@ -15,6 +15,15 @@
  */
 int proto_udp_bind(const struct sockaddr *sa, socklen_t len, bool reuseport,
 		   char *err, size_t errlen);
+/*
+ * Two sockets on sa for the NMS (proto_udp_split.c): full signed REGISTERs
+ * arrive at fds[1], all other datagrams at fds[0], each with its own
+ * receive queue, so that a REGISTER flood cannot make the kernel drop
+ * session messages. Refuses a port already in use (no silent sharing).
+ * Returns 0, or -1 with err and both fds -1.
+ */
+int proto_udp_bind_split(const struct sockaddr *sa, socklen_t len, int fds[2], char *err,
+			 size_t errlen);
 /* Same from "host:port" / "[v6]:port". */
 int proto_udp_bind_str(const char *addr, bool reuseport, char *err,
 		       size_t errlen);
