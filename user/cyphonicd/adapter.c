@@ -25,6 +25,7 @@
 #include <arpa/inet.h>
 #include "dns/names.h"
 #include "e2e/session.h"
+#include "nodestate/statefile.h"
 #include "runtime/evloop.h"
 #include "runtime/metrics.h"
 #include "runtime/workq.h"
@@ -152,6 +153,28 @@ struct cyd_reg *cyd_adapter_signal_reg(struct cyd_adapter *a, const uint8_t *pkt
 		if (g->reg_started && g->id == h.node_id)
 			return &g->reg;
 	return NULL;
+}
+
+size_t cyd_adapter_status(const struct cyd_adapter *a, struct nodestate_gnode **out)
+{
+	struct nodestate_gnode *v = a->n ? calloc(a->n, sizeof(*v)) : NULL;
+	const struct cyd_gn *g;
+	size_t i = 0;
+
+	*out = v;
+	for (g = a->list; v && g && i < a->n; g = g->next, i++) {
+		snprintf(v[i].name, sizeof(v[i].name), "%s", g->name);
+		snprintf(v[i].fqdn, sizeof(v[i].fqdn), "%s", g->fqdn);
+		snprintf(v[i].mac, sizeof(v[i].mac), "%02x:%02x:%02x:%02x:%02x:%02x", g->mac[0],
+			 g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
+		snprintf(v[i].method, sizeof(v[i].method), "%s", cyph_gn_method_name(g->method));
+		if (!(g->has4 ? inet_ntop(AF_INET, &g->vip4, v[i].vip, sizeof(v[i].vip)) :
+		      g->has6 ? inet_ntop(AF_INET6, &g->vip6, v[i].vip, sizeof(v[i].vip)) : NULL))
+			strcpy(v[i].vip, "-");
+		snprintf(v[i].state, sizeof(v[i].state), "%s", cyd_gn_state_name(g->state));
+		snprintf(v[i].why, sizeof(v[i].why), "%s", g->why);
+	}
+	return v ? i : 0;
 }
 
 void cyd_adapter_counts(const struct cyd_adapter *a, unsigned int out[CYD_GN_NSTATES])

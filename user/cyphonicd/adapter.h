@@ -119,6 +119,10 @@ void cyd_gn_vips(const struct cyd_gn *g, struct in_addr *v4, struct in6_addr *v6
 		 bool *has4, bool *has6);
 const char *cyd_gn_fqdn(const struct cyd_gn *g);
 
+struct nodestate_gnode;
+/* Each general node as the state file shows it (malloc'd in *out, count returned). */
+size_t cyd_adapter_status(const struct cyd_adapter *a, struct nodestate_gnode **out);
+
 /* Per-state counts for /metrics. */
 void cyd_adapter_counts(const struct cyd_adapter *a, unsigned int out[CYD_GN_NSTATES]);
 
