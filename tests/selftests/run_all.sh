@@ -52,8 +52,8 @@ run_one() {
 	out=$(mktemp)
 	start=$(date +%s%N)
 	to=$PER_TEST_TIMEOUT
-	# the adapter scenario runs a cloud, two daemons and four devices
-	[ "$name" = adapter ] && [ "$to" -lt 600 ] && to=600
+	# the adapter scenarios run a cloud, two daemons and three or four devices
+	case "$name" in adapter | adapter_admission) [ "$to" -lt 600 ] && to=600 ;; esac
 	timeout -k 10 "$to" bash "$t" > "$out" 2>&1
 	rc=$?
 	secs=$((($(date +%s%N) - start) / 100000000))

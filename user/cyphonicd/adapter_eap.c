@@ -16,9 +16,7 @@
  *   hostapd.eap_user  mode 0600: "* PEAP" (any outer identity), then one
  *                     MSCHAPV2 line per 802.1X general node (its name,
  *                     the NT hash); rewritten when the AS's list changes,
- *                     and hostapd restarted to read it (the devices
- *                     authenticate again: hostapd asks every station it
- *                     sees, and the daemon cuts nobody off for that);
+ *                     and hostapd restarted to read it;
  *   hostapd/LAN       hostapd's control socket.
  *
  * The daemon attaches to the control socket (ATTACH) and follows its
@@ -28,6 +26,12 @@
  * CTRL-EVENT-EAP-FAILURE MAC (wrong credentials: counted, stays down).
  * Until its session is authorized a device has no lease and the nftables
  * guard drops what it sends beyond the adapter.
+ *
+ * A restarted hostapd (new users file, or a crash) knows no session:
+ * after attaching again the daemon sends NEW_STA for every device it
+ * holds as authorized, which makes hostapd start EAP with it at once; the
+ * device authenticates again (AP-STA-CONNECTED: nothing changes) or
+ * fails (cut off).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -151,6 +155,20 @@ static int attach_once(void)
 		goto fail;
 	eap.fd = fd;
 	log_info("[adapter] attached to hostapd's control interface (%s)", hd.sun_path);
+	/* sessions the daemon holds, which a (re)started hostapd does not */
+	for (const struct cyd_gn *g = eap.a->list; g; g = g->next) {
+		char cmd[32];
+
+		if (g->method != CYPH_GN_8021X || !g->eap_ok)
+			continue;
+		snprintf(cmd, sizeof(cmd), "NEW_STA %02x:%02x:%02x:%02x:%02x:%02x", g->mac[0],
+			 g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
+		if (send(fd, cmd, strlen(cmd), 0) < 0)
+			log_warn("[adapter] hostapd: %s: %s", cmd, strerror(errno));
+		else
+			log_info("general node %s: asking for 802.1X again (hostapd restarted)",
+				 g->fqdn);
+	}
 	return 0;
 fail:
 	close(fd);
