@@ -40,7 +40,10 @@ gn() {
 }
 gn_is() { [ "$(gn "$1" state)" = "$2" ]; }
 portal() {	# portal DEV ARGS...: curl to the login page, prints the HTTP status
-	nsx "$1" curl -s -o "$D/portal.out" -w '%{http_code}' --max-time 40 "${@:2}"
+	# a retry only after no answer at all: the server closes a connection
+	# whose request is not in 5 s, which a loaded TCG guest can exceed
+	nsx "$1" curl -s -o "$D/portal.out" -w '%{http_code}' --max-time 40 --retry 2 \
+		--retry-all-errors "${@:2}"
 }
 
 # ---- topology: the LAN behind the adapter ----

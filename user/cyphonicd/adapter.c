@@ -383,6 +383,7 @@ static void apply_one(struct cyd_adapter *a, struct cyd_gn_result *r)
 		return;
 	g->seen = true;
 	if (r->rc == 0 && r->fresh) {
+		g->wait_why[0] = '\0';
 		admit(a, g, &r->cred);
 		login_answer(a, g, r, g->ctx ? 200 : 503, g->ctx ? "logged in: admitted\n" :
 			     "admitted by the AS, but the adapter failed to set the device up\n");
@@ -390,9 +391,10 @@ static void apply_one(struct cyd_adapter *a, struct cyd_gn_result *r)
 		   (r->rc == CYPH_AS_E_AUTH_FAILED || r->rc == CYPH_AS_E_RATE_LIMITED)) {
 		/* a wrong login is the device's mistake, not the AS blocking it */
 		cut_off(a, g);
-		set_state(g, CYD_GN_DOWN, r->rc == CYPH_AS_E_AUTH_FAILED ?
-			  "login refused: wrong user name or password" :
-			  "login refused for now: too many failures (the AS rate-limits)");
+		snprintf(g->wait_why, sizeof(g->wait_why), "%s", r->rc == CYPH_AS_E_AUTH_FAILED ?
+			 "login refused: wrong user name or password" :
+			 "login refused for now: too many failures");
+		set_state(g, CYD_GN_DOWN, g->wait_why);
 		login_answer(a, g, r, r->rc == CYPH_AS_E_AUTH_FAILED ? 403 : 429, r->rc ==
 			     CYPH_AS_E_AUTH_FAILED ? "wrong user name or password\n" :
 			     "too many failed logins: try again later\n");
@@ -402,7 +404,8 @@ static void apply_one(struct cyd_adapter *a, struct cyd_gn_result *r)
 		set_state(g, CYD_GN_BLOCKED, r->err);
 		login_answer(a, g, r, 403, "this device is blocked by the AS\n");
 	} else if (r->rc < 0 && !g->ctx) {
-		set_state(g, CYD_GN_DOWN, r->err);
+		/* an EAP failure or a refused login says more than "waiting for" */
+		set_state(g, CYD_GN_DOWN, !r->asked && g->wait_why[0] ? g->wait_why : r->err);
 		login_answer(a, g, r, 503, "the AS could not be asked: try again\n");
 	} else if (r->rc < 0) {
 		log_warn("general node %s: credential renewal failed, keeping the current one: %s",
@@ -483,9 +486,10 @@ void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev)
 	/* the session that admitted it is over: so is its admission */
 	if (g->ctx)
 		cut_off(a, g);
+	snprintf(g->wait_why, sizeof(g->wait_why), "%s", ev == CYD_EAP_ENDED ?
+		 "802.1X session ended" : "802.1X authentication failed (wrong credentials?)");
 	if (g->state != CYD_GN_BLOCKED)
-		set_state(g, CYD_GN_DOWN, ev == CYD_EAP_ENDED ? "802.1X session ended" :
-			  "802.1X authentication failed (wrong credentials?)");
+		set_state(g, CYD_GN_DOWN, g->wait_why);
 	cyd_adapter_nft_update(a);
 	cyd_adapter_dhcp_update(a);
 }

@@ -27,6 +27,8 @@ struct cyd_gn {
 	/* evidence of admission the AS is given (adapter_sync.c) */
 	char secret[40];		/* 802.1X: "nt:HEX" from the AS (pki/nthash.h) */
 	bool eap_ok;			/* 802.1X: hostapd authorized its session */
+	char wait_why[64];		/* why it waits, kept across syncs: an EAP
+					 * failure, a refused login ("": none) */
 	char login_user[CYPH_NAME_MAX];	/* basic: as typed at the portal */
 	char login_pw[CYPH_PW_MAX_LEN + 1];	/* basic: held while logged in (renewals) */
 	bool login_try;			/* basic: a login waits for the AS's answer */
