@@ -33,7 +33,7 @@ enrol "general-node add cam1 (mac)" general-node add gw1 cam1 --mac 02:00:00:00:
 enrol "general-node add plc1 (basic)" general-node add gw1 plc1 --mac 02:00:00:00:01:02 \
 	--method basic --ip-mode ipv6 --password plc1-pw "${KDF[@]}"
 enrol "general-node add sensor1 (802.1X)" general-node add gw1 sensor1 \
-	--mac 02:00:00:00:01:03 --method 8021x --ip-mode ipv4
+	--mac 02:00:00:00:01:03 --method 8021x --ip-mode ipv4 --password sensor1-pw
 
 admin_err() {	# admin_err NAME EXPECTED CMD...
 	local name=$1 want=$2 out; shift 2

@@ -19,6 +19,7 @@
 #   - SIGTERM removes the nftables table and stops dnsmasq.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib/cloud.sh"
+. "$(dirname "$0")/lib/adapter.sh"
 need ip cyphctl cyphonicd cyphonic-as cyphonic-admin cyphonic-nms cyph_node curl ping dig \
 	dnsmasq dhclient busybox nft
 t_begin
@@ -28,41 +29,11 @@ DEVS="cam1 cam2 cam3 rogue"
 G_PID= B_PID=
 declare -A MAC=([cam1]=02:00:5e:00:00:01 [cam2]=02:00:5e:00:00:02 [cam3]=02:00:5e:00:00:03
 	[rogue]=02:00:5e:00:00:99)
-cleanup() {
-	local p ns
-	for p in $G_PID $B_PID; do kill "$p" 2> /dev/null; done
-	for ns in $DEVS; do
-		p=$(ip netns pids "$ns" 2> /dev/null)
-		[ -n "$p" ] && kill $p 2> /dev/null
-	done
-	wait 2> /dev/null
-	for ns in $DEVS; do ip netns del "$ns" 2> /dev/null; done
-	topo_down
-	rm -rf "$D"
-}
-trap cleanup EXIT
-vip() { ip -n "$1" -"$2" -br addr show "${3:-cyph0}" 2> /dev/null | awk '{ sub("/.*", "", $3); print $3 }'; }
-log_has() { grep -q -- "$2" "$D/$1.log"; }
+trap adapter_cleanup EXIT
 dns() { nsx "$1" dig +short +time=10 +tries=1 -p 5354 @127.0.0.1 "$2" "${3:-A}"; }
-gn_metric() { metric $NS_A 9104 "cyphonicd_general_nodes{state=\"$1\"}"; }
-drops() { metric $NS_A 9104 "cyphonicd_lan_dropped_packets{reason=\"$1\"}"; }
-nft_count() {
-	nsx $NS_A nft list counter inet cyphonic_adapter "$1" 2> /dev/null |
-		awk '/packets/ { print $2 }'
-}
-gt0() { local v; v=$("$@"); [ -n "$v" ] && [ "$v" -gt 0 ]; }
 
 # ---- topology: the sites, and the LAN behind the adapter ----
-topo_up || t_abort "topology"
-ip -n $NS_A link add lan0 type bridge && ip -n $NS_A link set lan0 up || t_abort "lan0"
-for d in $DEVS; do
-	ip netns add "$d" && anchor "$d" &&
-		ip link add "p-$d" netns $NS_A type veth peer name eth0 netns "$d" &&
-		ip -n $NS_A link set "p-$d" master lan0 up &&
-		nsx "$d" sysctl -qw net.ipv6.conf.eth0.accept_dad=0 &&
-		ip -n "$d" link set eth0 address "${MAC[$d]}" &&
-		ip -n "$d" link set lo up && ip -n "$d" link set eth0 up || t_abort "device $d"
-done
+adapter_lan_up
 
 # ---- the cloud and the registry ----
 t_check "cloud: CA, nms and bob enrolled" cloud_enrol bob
@@ -177,7 +148,7 @@ nsx rogue ping -c 3 -i 0.2 -W 1 -q "$VB" > /dev/null 2>&1
 t_check "an unknown MAC with cam1's VIP reaches nothing" test $? -ne 0
 t_check "and is dropped and counted: unknown_mac" gt0 nft_count unknown_mac
 t_check "/metrics shows the drops by reason" wait_until 10 bash -c \
-	"$(declare -f metric nsx drops gt0); NS_A=$NS_A; gt0 drops spoofed_source && gt0 drops unknown_mac"
+	"$(declare -f metric nsx lan_drops gt0); NS_A=$NS_A; gt0 lan_drops spoofed_source && gt0 lan_drops unknown_mac"
 t_check "cam1 itself still reaches bob (its neighbour entry is permanent)" \
 	nsx cam1 ping -c 2 -i 0.3 -W 5 -q "$VB"
 t_check "the adapter's neighbour entry for cam1 is still cam1's MAC" bash -c \

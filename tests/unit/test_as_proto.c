@@ -137,17 +137,23 @@ static void test_gnodes_and_cred(void)
 
 	strcpy(g.name, "plc");
 	strcpy(g.fqdn, "plc.cyph.test");
+	strcpy(g.pwhash, "$pbkdf2-sha256$1000$c2FsdA==$a2V5");
 	g.vip6.s6_addr[15] = 3;
 	cyph_as_buf_init(&b, CYPH_AS_MAX_RESPONSE);
 	cyph_as_begin(&b, CYPH_AS_GN_LIST_RESP, 3);
 	cyph_as_put_gnode(&b, &g);
 	g.id = 6;
+	g.method = CYPH_GN_8021X;
+	strcpy(g.pwhash, "nt:8846f7eaee8fb117ad06bdd830b7586c");
 	cyph_as_put_gnode(&b, &g);
 	m = parse_buf(&b, &rc);
 	TAP_CHECK(!rc && !cyph_as_parse_gn_list(&m, collect, got, &why) && got[0].id == 5 &&
 		  got[1].id == 6 && !strcmp(got[1].name, "plc") && got[1].mac[5] == 9 &&
-		  got[1].method == CYPH_GN_BASIC && got[1].has_vip6 && got[1].vip6.s6_addr[15] == 3,
+		  got[1].method == CYPH_GN_8021X && got[1].has_vip6 && got[1].vip6.s6_addr[15] == 3,
 		  "general-node list round trip");
+	TAP_CHECK(!got[0].pwhash[0], "a basic node's PBKDF2 hash is never sent to the adapter");
+	TAP_CHECK(!strcmp(got[1].pwhash, "nt:8846f7eaee8fb117ad06bdd830b7586c"),
+		  "an 802.1X node's NT hash reaches its adapter (EAP_SECRET)");
 
 	strcpy(c.fqdn, "cam.cyph.test");
 	c.cert = cert;

@@ -146,6 +146,9 @@ static void test_show_json(void)
 	struct cy_local l[2] = { 0 };
 	struct cy_device d = { 0 };
 	struct nodestate_tunnel dt = { 0 };
+	struct nodestate_gnode dg = { .name = "cam1", .fqdn = "cam1.cyph.test",
+				      .mac = "02:00:5e:00:00:01", .method = "8021x", .vip = "-",
+				      .state = "down", .why = "waiting for 802.1X" };
 	struct cy_model m = { .devs = &d, .ndevs = 1 };
 	struct sockaddr_in *sin = (struct sockaddr_in *)&t[0].endpoint;
 	char want[8192], st_dev[2048], st_t0[2048], st_t1[2048];
@@ -198,6 +201,8 @@ static void test_show_json(void)
 	strcpy(d.ds.h.node, "alice.cyph.test");
 	d.ds.t = &dt;
 	d.ds.n = 1;
+	d.ds.g = &dg;
+	d.ds.ng = 1;
 	dt.index = 1;
 	strcpy(dt.path, "relayed");
 	strcpy(dt.peer, "bob.cyph.test");
@@ -213,7 +218,10 @@ static void test_show_json(void)
 	snprintf(want, sizeof(want),
 		 "{\"devices\":[{\"name\":\"cyph\\\"0\",\"ifindex\":5,\"port4\":51820,\"port6\":0,"
 		 "\"cipher\":\"chacha20-poly1305\",\"workers\":2,\"max_tunnels\":1024,\"max_locals\":256,\"stats\":%s,"
-		 "\"daemon\":{\"state\":\"running\",\"pid\":42,\"node\":\"alice.cyph.test\",\"malformed_lines\":0},"
+		 "\"daemon\":{\"state\":\"running\",\"pid\":42,\"node\":\"alice.cyph.test\",\"malformed_lines\":0,"
+		 "\"general_nodes\":[{\"name\":\"cam1\",\"fqdn\":\"cam1.cyph.test\","
+		 "\"mac\":\"02:00:5e:00:00:01\",\"method\":\"8021x\",\"vip\":null,\"state\":\"down\","
+		 "\"why\":\"waiting for 802.1X\"}]},"
 		 "\"locals\":[{\"vip4\":\"10.0.0.1\"},{\"vip6\":\"fd00::1\"}],"
 		 "\"tunnels\":[{\"index\":1,\"peer_index\":2,\"local4\":\"10.0.0.1\","
 		 "\"remote4\":\"10.0.0.2\",\"endpoint\":\"192.0.2.1:51820\",\"relay\":0,"

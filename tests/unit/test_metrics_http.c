@@ -2,6 +2,7 @@
 /* Health/metrics HTTP endpoint: answers, hostile requests, limits. */
 #include "runtime/evloop.h"
 #include "runtime/http.h"
+#include "runtime/httpreq.h"
 #include "runtime/metrics.h"
 #include "tap.h"
 
@@ -144,6 +145,83 @@ static void test_idle_and_limit(void)
 	TAP_CHECK(r && strstr(r, " 200 "), "slots freed after clients leave");
 }
 
+/* ---- an application (cyphonicd's login page): POST, bodies, held answers ---- */
+
+static uint64_t held_conn;
+static char seen_body[64];
+
+static int app(struct cyph_http *hh, const struct cyph_http_app_req *r, const char **ctype,
+	       char *text, size_t len, void *arg)
+{
+	(void)hh;
+	(void)ctype;
+	(void)arg;
+	if (!r->post) {
+		snprintf(text, len, "page %s\n", r->path);
+		return 200;
+	}
+	snprintf(seen_body, sizeof(seen_body), "%s", r->body);
+	if (!strcmp(r->path, "/hold")) {
+		held_conn = r->conn;
+		return 0;
+	}
+	return 403;
+}
+
+static void test_app(void)
+{
+	static const char big[] = "POST /x HTTP/1.1\r\nContent-Length: 100\r\n\r\n";
+	static const char hold[] = "POST /hold HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc";
+	char user[8], pw[16];
+	const char *r;
+	int fd;
+
+	cyph_http_set_app(h, app, NULL, 64);
+	r = get("GET /anything HTTP/1.1\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 200 ") && strstr(r, "page /anything"), "app: GET goes to it");
+	r = get("POST /x HTTP/1.1\r\nContent-Length: 7\r\n\r\nuser=ab");
+	TAP_CHECK(r && strstr(r, " 403 ") && !strcmp(seen_body, "user=ab"),
+		  "app: POST with its body (%s)", seen_body);
+	r = get("POST /x HTTP/1.1\r\n\r\nuser=ab");
+	TAP_CHECK(r && strstr(r, " 411 "), "app: POST without Content-Length: 411");
+	r = get(big);
+	TAP_CHECK(r && strstr(r, " 413 "), "app: a body over the bound: 413");
+	r = get("POST /x HTTP/1.1\r\nContent-Length: 1x\r\n\r\n");
+	TAP_CHECK(r && strstr(r, " 400 "), "app: a bad Content-Length: 400");
+	r = get("POST /x HTTP/1.1\r\nContent-Length: 1\r\ncontent-length: 1\r\n\r\na");
+	TAP_CHECK(r && strstr(r, " 400 "), "app: Content-Length twice: 400");
+	/* held: no answer until cyph_http_reply */
+	fd = connect_srv();
+	held_conn = 0;
+	send(fd, hold, strlen(hold), MSG_NOSIGNAL);
+	for (int i = 0; i < 200 && !held_conn; i++) {
+		cyph_http_on_readable(h);
+		poll(NULL, 0, 1);
+	}
+	TAP_CHECK(held_conn != 0, "app: a request held");
+	TAP_CHECK(!cyph_http_reply(h, held_conn + 256, 200, NULL, "x\n"),
+		  "app: a stale connection id is refused");
+	TAP_CHECK(cyph_http_reply(h, held_conn, 200, NULL, "later\n"), "app: answered later");
+	r = exchange_fd(fd, NULL, 0);
+	TAP_CHECK(r && strstr(r, " 200 ") && strstr(r, "later"), "app: the client gets it");
+	TAP_CHECK(!cyph_http_reply(h, held_conn, 200, NULL, "again\n"), "app: answered once only");
+	/* the form decoder */
+	TAP_CHECK(!cyph_http_form_field("user=a%20b+c&password=p%26w", 27, "user", user,
+					sizeof(user)) && !strcmp(user, "a b c"), "form: %%XX and +");
+	TAP_CHECK(!cyph_http_form_field("user=a%20b+c&password=p%26w", 27, "password", pw,
+					sizeof(pw)) && !strcmp(pw, "p&w"), "form: second field");
+	TAP_CHECK(cyph_http_form_field("user=a", 6, "password", pw, sizeof(pw)) == -1,
+		  "form: missing field");
+	TAP_CHECK(cyph_http_form_field("xuser=a", 7, "user", pw, sizeof(pw)) == -1,
+		  "form: a longer name does not match");
+	TAP_CHECK(cyph_http_form_field("user=%0a", 8, "user", user, sizeof(user)) == -2 &&
+		  cyph_http_form_field("user=%g1", 8, "user", user, sizeof(user)) == -2 &&
+		  cyph_http_form_field("user=%2", 7, "user", user, sizeof(user)) == -2 &&
+		  cyph_http_form_field("user=12345678", 13, "user", user, sizeof(user)) == -2,
+		  "form: control byte, bad or cut escape, too long: malformed");
+	cyph_http_set_app(h, NULL, NULL, 0);
+}
+
 int main(void)
 {
 	char err[256] = "";
@@ -160,6 +238,7 @@ int main(void)
 	test_endpoints();
 	test_hostile();
 	test_idle_and_limit();
+	test_app();
 	cyph_http_free(h);
 	cyph_metrics_reset();
 	return tap_done();

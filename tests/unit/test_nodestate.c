@@ -49,6 +49,38 @@ static void round_trip(void)
 	nodestate_free(&s);
 }
 
+static void gnodes(void)
+{
+	struct nodestate_header h = { .pid = 77, .ifindex = 3 };
+	struct nodestate_gnode g[2] = {
+		{ .name = "cam1", .fqdn = "cam1.cyph.test", .mac = "02:00:5e:00:00:01",
+		  .method = "mac", .vip = "10.77.0.5", .state = "up" },
+		{ .name = "cam4", .fqdn = "cam4.cyph.test", .mac = "02:00:5e:00:00:04",
+		  .method = "8021x", .vip = "-", .state = "down",
+		  .why = "waiting for 802.1X\nauthentication" },
+	};
+	struct nodestate s;
+	char buf[1024];
+	size_t off;
+
+	strcpy(h.device, "cyph0");
+	strcpy(h.node, "gw.cyph.test");
+	off = nodestate_format(buf, sizeof(buf), &h, NULL, 0);
+	off += nodestate_format_gnodes(buf + off, sizeof(buf) - off, g, 2);
+	TAP_CHECK(off < sizeof(buf) && strstr(buf, "gnode cam1 fqdn cam1.cyph.test mac "
+						   "02:00:5e:00:00:01 method mac vip 10.77.0.5 "
+						   "state up why -\n"), "gnode: format as documented");
+	TAP_CHECK(strstr(buf, "why waiting for 802.1X?authentication\n") != NULL,
+		  "gnode: a control character in why cannot break the line");
+	strcat(buf, "gnode cam9 fqdn x mac y\ngnode cam8 fqdn a mac b method c vip d state e why \n");
+	TAP_CHECK(nodestate_parse(buf, &s) == 0 && s.ng == 2 && s.n == 0, "gnode: two parsed");
+	TAP_CHECK(s.ng == 2 && !strcmp(s.g[0].name, "cam1") && !strcmp(s.g[0].why, "-") &&
+		  !strcmp(s.g[1].state, "down") && !strcmp(s.g[1].why,
+		  "waiting for 802.1X?authentication"), "gnode: fields as written");
+	TAP_CHECK(s.malformed == 2, "gnode: truncated and empty-why lines skipped and counted");
+	nodestate_free(&s);
+}
+
 static void malformed(void)
 {
 	static const char *const bad_lines[] = {
@@ -140,6 +172,7 @@ static void files(void)
 int main(void)
 {
 	round_trip();
+	gnodes();
 	malformed();
 	files();
 	return tap_done();

@@ -51,6 +51,24 @@ uint64_t daemon_age_ms(int64_t unix_ms)
 	return now > unix_ms ? (uint64_t)(now - unix_ms) : 0;
 }
 
+/* An adapter's general nodes: one line each, why when not up. */
+void daemon_print_gnodes(FILE *f, const struct cy_device *d)
+{
+	const struct nodestate_gnode *g;
+
+	if (!d->ds.ng)
+		return;
+	fprintf(f, "  general nodes: %zu\n", d->ds.ng);
+	for (size_t i = 0; i < d->ds.ng; i++) {
+		g = &d->ds.g[i];
+		fprintf(f, "    %s (%s) mac %s %s, vip %s: %s", g->name, g->fqdn, g->mac,
+			g->method, g->vip, g->state);
+		if (strcmp(g->why, "-"))
+			fprintf(f, " (%s)", g->why);
+		fputc('\n', f);
+	}
+}
+
 void daemon_print_device(FILE *f, const struct cy_device *d)
 {
 	switch (d->daemon) {
@@ -60,6 +78,7 @@ void daemon_print_device(FILE *f, const struct cy_device *d)
 		if (d->ds.malformed)
 			fprintf(f, "  daemon state: %zu malformed lines skipped\n",
 				d->ds.malformed);
+		daemon_print_gnodes(f, d);
 		break;
 	case CY_DAEMON_STALE:
 		fprintf(f, "  daemon: not running (stale state file %s)\n", d->ds_path);

@@ -20,6 +20,7 @@ const struct nodestate_tunnel *daemon_tunnel(const struct cy_device *d, uint32_t
 uint64_t daemon_age_ms(int64_t unix_ms);
 
 void daemon_print_device(FILE *f, const struct cy_device *d);
+void daemon_print_gnodes(FILE *f, const struct cy_device *d);
 /* print_ms prints a duration the way the rest of show does. */
 void daemon_print_tunnel(FILE *f, const struct cy_device *d, uint32_t index,
 			 void (*print_ms)(FILE *, uint64_t));

@@ -7,6 +7,7 @@
 #include "show.h"
 
 #include <arpa/inet.h>
+#include <string.h>
 
 #include "runtime/addr.h"
 #include "runtime/json_out.h"
@@ -132,6 +133,40 @@ static void put_tunnel_daemon(struct json_out *j, const struct cy_device *d,
 	json_obj_end(j);
 }
 
+/* An adapter's general nodes (empty for a plain node); "why" null when none. */
+static void put_gnodes(struct json_out *j, const struct cy_device *d)
+{
+	json_key(j, "general_nodes");
+	json_arr_begin(j);
+	for (size_t i = 0; i < d->ds.ng; i++) {
+		const struct nodestate_gnode *g = &d->ds.g[i];
+
+		json_obj_begin(j);
+		json_key(j, "name");
+		json_str(j, g->name);
+		json_key(j, "fqdn");
+		json_str(j, g->fqdn);
+		json_key(j, "mac");
+		json_str(j, g->mac);
+		json_key(j, "method");
+		json_str(j, g->method);
+		json_key(j, "vip");
+		if (strcmp(g->vip, "-"))
+			json_str(j, g->vip);
+		else
+			json_null(j);
+		json_key(j, "state");
+		json_str(j, g->state);
+		json_key(j, "why");
+		if (strcmp(g->why, "-"))
+			json_str(j, g->why);
+		else
+			json_null(j);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 static void put_device_daemon(struct json_out *j, const struct cy_device *d)
 {
 	static const char *const names[] = {
@@ -150,6 +185,7 @@ static void put_device_daemon(struct json_out *j, const struct cy_device *d)
 		json_str(j, d->ds.h.node);
 		json_key(j, "malformed_lines");
 		json_u64(j, d->ds.malformed);
+		put_gnodes(j, d);
 	}
 	json_obj_end(j);
 }

@@ -3,6 +3,7 @@
 #include "admin.h"
 #include "ascommon/names.h"
 #include "pki/cred.h"
+#include "pki/nthash.h"
 #include "pki/pwhash.h"
 
 #include <arpa/inet.h>
@@ -58,9 +59,15 @@ static int parse_add_opts(struct admin *a, int argc, char **argv, struct add_opt
 	return 0;
 }
 
-/* Hashes the password given by --password / --password-file into out. */
-static int hash_password(struct admin *a, const struct add_opts *o, char out[CYPH_PW_HASH_MAX])
+/*
+ * Hashes the password given by --password / --password-file into out:
+ * PBKDF2 (pwhash.h), or with nt the NT hash an 802.1X authenticator
+ * needs (nthash.h).
+ */
+static int hash_password_as(struct admin *a, const struct add_opts *o, bool nt,
+			    char out[CYPH_PW_HASH_MAX])
 {
+	uint8_t h[16];
 	char buf[CYPH_PW_MAX_LEN + 2];
 	const char *pw;
 	int rc;
@@ -78,11 +85,24 @@ static int hash_password(struct admin *a, const struct add_opts *o, char out[CYP
 		admin_err(a, "password must be 1..%d bytes", CYPH_PW_MAX_LEN);
 		return -1;
 	}
-	rc = cyph_pw_hash(pw, (unsigned int)o->iterations, out);
+	if (nt) {
+		rc = cyph_nt_hash(pw, h);
+		if (!rc)
+			cyph_nt_format(h, out);
+		OPENSSL_cleanse(h, sizeof(h));
+	} else {
+		rc = cyph_pw_hash(pw, (unsigned int)o->iterations, out);
+	}
 	OPENSSL_cleanse(buf, sizeof(buf));
 	if (rc)
-		admin_err(a, "hashing the password failed");
+		admin_err(a, nt ? "the password must be UTF-8 within U+FFFF (MSCHAPv2), "
+			  "and MD4 needs OpenSSL's legacy provider" : "hashing the password failed");
 	return rc;
+}
+
+static int hash_password(struct admin *a, const struct add_opts *o, char out[CYPH_PW_HASH_MAX])
+{
+	return hash_password_as(a, o, false, out);
 }
 
 static void print_vips(const struct cyph_principal *p)
@@ -246,10 +266,12 @@ static int gn_add(struct admin *a, int argc, char **argv)
 			  o.ip_mode ? o.ip_mode : "(missing)");
 		return 2;
 	}
-	if (p.method == CYPH_GN_BASIC ? hash_password(a, &o, p.pwhash) : !!(o.password ||
-									  o.password_file)) {
-		if (p.method != CYPH_GN_BASIC)
-			admin_err(a, "a password only applies to --method basic");
+	/* basic: PBKDF2, checked by the AS; 8021x: the NT hash its adapter's EAP server needs */
+	if (p.method != CYPH_GN_MAC ? hash_password_as(a, &o, p.method == CYPH_GN_8021X,
+						       p.pwhash) :
+	    !!(o.password || o.password_file)) {
+		if (p.method == CYPH_GN_MAC)
+			admin_err(a, "a password only applies to --method basic or 8021x");
 		return 2;
 	}
 	if (!cyph_admin_name_ok(argv[optind + 1])) {

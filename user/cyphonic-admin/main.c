@@ -28,7 +28,7 @@ static void usage(FILE *f, const char *prog)
 		"  node list | node del WHO\n"
 		"  adapter add NAME ... | adapter list | adapter del WHO\n"
 		"  general-node add ADAPTER NAME --mac MAC --method basic|mac|8021x\n"
-		"           --ip-mode ipv4|ipv6 [--password P | --password-file F]\n"
+		"           --ip-mode ipv4|ipv6 [--password P | --password-file F] (basic, 8021x)\n"
 		"  general-node list ADAPTER | general-node del WHO\n"
 		"  revoke WHO | revoke --serial HEX       revoke and rewrite the CRL\n"
 		"  rule add|del SRC DST                   members of group SRC may reach DST (or *)\n"

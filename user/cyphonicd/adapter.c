@@ -2,7 +2,9 @@
 /*
  * The general-node table of an adapter and each node's lifecycle:
  *
- *   listed by the AS ........................ DOWN
+ *   listed by the AS ........................ DOWN (basic and 802.1X: until
+ *       the device gave its evidence: a login at the portal, an 802.1X
+ *       session hostapd authorized; adapter_portal.c, adapter_eap.c)
  *   GN_AUTH gave its credential ............. ADMITTED: VIP as a local
  *       identity on the device, route to it on the LAN, REGISTER at the
  *       NMS with its credential, its own e2e context for its tunnels
@@ -18,6 +20,7 @@
  * (adapter_sync.c); its result is applied here, on the loop's thread.
  */
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,7 @@
 #include <arpa/inet.h>
 #include "dns/names.h"
 #include "e2e/session.h"
+#include "nodestate/statefile.h"
 #include "runtime/evloop.h"
 #include "runtime/metrics.h"
 #include "runtime/workq.h"
@@ -154,6 +158,28 @@ struct cyd_reg *cyd_adapter_signal_reg(struct cyd_adapter *a, const uint8_t *pkt
 	return NULL;
 }
 
+size_t cyd_adapter_status(const struct cyd_adapter *a, struct nodestate_gnode **out)
+{
+	struct nodestate_gnode *v = a->n ? calloc(a->n, sizeof(*v)) : NULL;
+	const struct cyd_gn *g;
+	size_t i = 0;
+
+	*out = v;
+	for (g = a->list; v && g && i < a->n; g = g->next, i++) {
+		snprintf(v[i].name, sizeof(v[i].name), "%s", g->name);
+		snprintf(v[i].fqdn, sizeof(v[i].fqdn), "%s", g->fqdn);
+		snprintf(v[i].mac, sizeof(v[i].mac), "%02x:%02x:%02x:%02x:%02x:%02x", g->mac[0],
+			 g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
+		snprintf(v[i].method, sizeof(v[i].method), "%s", cyph_gn_method_name(g->method));
+		if (!(g->has4 ? inet_ntop(AF_INET, &g->vip4, v[i].vip, sizeof(v[i].vip)) :
+		      g->has6 ? inet_ntop(AF_INET6, &g->vip6, v[i].vip, sizeof(v[i].vip)) : NULL))
+			strcpy(v[i].vip, "-");
+		snprintf(v[i].state, sizeof(v[i].state), "%s", cyd_gn_state_name(g->state));
+		snprintf(v[i].why, sizeof(v[i].why), "%s", g->why);
+	}
+	return v ? i : 0;
+}
+
 void cyd_adapter_counts(const struct cyd_adapter *a, unsigned int out[CYD_GN_NSTATES])
 {
 	memset(out, 0, sizeof(unsigned int) * CYD_GN_NSTATES);
@@ -204,6 +230,16 @@ static void cut_off(struct cyd_adapter *a, struct cyd_gn *g)
 	e2e_ctx_free(g->ctx);
 	g->ctx = NULL;
 	cyd_cred_free(&g->cred);
+	/* a basic node logs in again; an 802.1X session is hostapd's to end */
+	OPENSSL_cleanse(g->login_pw, sizeof(g->login_pw));
+	g->login_user[0] = '\0';
+}
+
+bool cyd_adapter_gn_leased(const struct cyd_gn *g)
+{
+	if (g->method == CYPH_GN_BASIC)
+		return g->state != CYD_GN_BLOCKED && g->a->d->cfg.adapter.portal;
+	return g->ctx != NULL;
 }
 
 /* A (new or renewed) credential: the node joins, or keeps going with it. */
@@ -260,6 +296,9 @@ static void gn_free(struct cyd_adapter *a, struct cyd_gn *g)
 	struct cyd_gn **p;
 
 	cut_off(a, g);
+	if (g->login_conn)
+		cyd_adapter_portal_answer(a, g->login_conn, 503, "this device left the AS's list\n");
+	OPENSSL_cleanse(g->secret, sizeof(g->secret));
 	for (p = &a->list; *p; p = &(*p)->next)
 		if (*p == g) {
 			*p = g->next;
@@ -287,6 +326,8 @@ static struct cyd_gn *gn_new(struct cyd_adapter *a, const struct cyph_principal 
 	g->vip6 = p->vip6;
 	g->has4 = p->has_vip4;
 	g->has6 = p->has_vip6;
+	if (g->method == CYPH_GN_8021X && strlen(p->pwhash) < sizeof(g->secret))
+		memcpy(g->secret, p->pwhash, strlen(p->pwhash) + 1);
 	g->state = CYD_GN_DOWN;
 	g->next = a->list;
 	a->list = g;
@@ -302,6 +343,7 @@ static struct cyd_gn *gn_new(struct cyd_adapter *a, const struct cyph_principal 
 static bool changed(const struct cyd_gn *g, const struct cyph_principal *p)
 {
 	return memcmp(g->mac, p->mac, 6) || g->method != p->method ||
+	       (g->method == CYPH_GN_8021X && strcmp(g->secret, p->pwhash)) ||
 	       strcmp(g->fqdn, p->fqdn) || g->has4 != p->has_vip4 || g->has6 != p->has_vip6 ||
 	       (g->has4 && g->vip4.s_addr != p->vip4.s_addr) ||
 	       (g->has6 && memcmp(&g->vip6, &p->vip6, 16));
@@ -314,6 +356,18 @@ static struct cyd_gn *find(struct cyd_adapter *a, uint64_t id)
 	for (g = a->list; g && g->id != id; g = g->next)
 		;
 	return g;
+}
+
+/* The portal's waiting login for g, answered once the AS was asked with it. */
+static void login_answer(struct cyd_adapter *a, struct cyd_gn *g, const struct cyd_gn_result *r,
+			 int status, const char *text)
+{
+	if (!g->login_try || !r->asked)
+		return;
+	g->login_try = false;
+	if (g->login_conn)
+		cyd_adapter_portal_answer(a, g->login_conn, status, text);
+	g->login_conn = 0;
 }
 
 static void apply_one(struct cyd_adapter *a, struct cyd_gn_result *r)
@@ -329,13 +383,30 @@ static void apply_one(struct cyd_adapter *a, struct cyd_gn_result *r)
 		return;
 	g->seen = true;
 	if (r->rc == 0 && r->fresh) {
+		g->wait_why[0] = '\0';
 		admit(a, g, &r->cred);
+		login_answer(a, g, r, g->ctx ? 200 : 503, g->ctx ? "logged in: admitted\n" :
+			     "admitted by the AS, but the adapter failed to set the device up\n");
+	} else if (r->rc > 0 && r->asked && g->method == CYPH_GN_BASIC &&
+		   (r->rc == CYPH_AS_E_AUTH_FAILED || r->rc == CYPH_AS_E_RATE_LIMITED)) {
+		/* a wrong login is the device's mistake, not the AS blocking it */
+		cut_off(a, g);
+		snprintf(g->wait_why, sizeof(g->wait_why), "%s", r->rc == CYPH_AS_E_AUTH_FAILED ?
+			 "login refused: wrong user name or password" :
+			 "login refused for now: too many failures");
+		set_state(g, CYD_GN_DOWN, g->wait_why);
+		login_answer(a, g, r, r->rc == CYPH_AS_E_AUTH_FAILED ? 403 : 429, r->rc ==
+			     CYPH_AS_E_AUTH_FAILED ? "wrong user name or password\n" :
+			     "too many failed logins: try again later\n");
 	} else if (r->rc > 0) {
 		/* The AS refused this node: it must not stay on the overlay. */
 		cut_off(a, g);
 		set_state(g, CYD_GN_BLOCKED, r->err);
+		login_answer(a, g, r, 403, "this device is blocked by the AS\n");
 	} else if (r->rc < 0 && !g->ctx) {
-		set_state(g, CYD_GN_DOWN, r->err);
+		/* an EAP failure or a refused login says more than "waiting for" */
+		set_state(g, CYD_GN_DOWN, !r->asked && g->wait_why[0] ? g->wait_why : r->err);
+		login_answer(a, g, r, 503, "the AS could not be asked: try again\n");
 	} else if (r->rc < 0) {
 		log_warn("general node %s: credential renewal failed, keeping the current one: %s",
 			 g->fqdn, r->err);
@@ -367,6 +438,9 @@ static void apply(struct cyd_adapter *a, struct cyd_adapter_sync *job)
 		next = g->next;
 		if (g->seen && g->lan_added)	/* pin route and neighbour again */
 			cyd_adapter_lan_gn(a, g, true);
+		/* a basic node not logged in yet reaches the login page at its VIP */
+		if (g->seen && !g->lan_added && cyd_adapter_gn_leased(g))
+			g->lan_added = !cyd_adapter_lan_gn(a, g, true);
 		if (!g->seen) {
 			log_info("general node %s (%s): removed from the AS, cut off", g->fqdn,
 				 g->name);
@@ -380,6 +454,80 @@ static void apply(struct cyd_adapter *a, struct cyd_adapter_sync *job)
 /* ---- the sync job ---- */
 
 static void start_sync(struct cyd_adapter *a);
+
+/* ---- evidence from the LAN: 802.1X sessions and portal logins ---- */
+
+static struct cyd_gn *by_mac(struct cyd_adapter *a, const uint8_t mac[6], uint8_t method)
+{
+	for (struct cyd_gn *g = a->list; g; g = g->next)
+		if (g->method == method && !memcmp(g->mac, mac, 6))
+			return g;
+	return NULL;
+}
+
+void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev)
+{
+	struct cyd_gn *g = a->d ? by_mac(a, mac, CYPH_GN_8021X) : NULL;
+
+	if (!g) {
+		log_info("[adapter] 802.1X: %s for %02x:%02x:%02x:%02x:%02x:%02x, no 802.1X "
+			 "general node of this adapter", ev == CYD_EAP_AUTHORIZED ? "authorized" :
+			 ev == CYD_EAP_ENDED ? "session ended" : "EAP failure", mac[0], mac[1],
+			 mac[2], mac[3], mac[4], mac[5]);
+		return;
+	}
+	if (ev == CYD_EAP_AUTHORIZED) {
+		log_info("general node %s: 802.1X session authorized, asking the AS", g->fqdn);
+		g->eap_ok = true;
+		start_sync(a);
+		return;
+	}
+	g->eap_ok = false;
+	/* the session that admitted it is over: so is its admission */
+	if (g->ctx)
+		cut_off(a, g);
+	snprintf(g->wait_why, sizeof(g->wait_why), "%s", ev == CYD_EAP_ENDED ?
+		 "802.1X session ended" : "802.1X authentication failed (wrong credentials?)");
+	if (g->state != CYD_GN_BLOCKED)
+		set_state(g, CYD_GN_DOWN, g->wait_why);
+	cyd_adapter_nft_update(a);
+	cyd_adapter_dhcp_update(a);
+}
+
+int cyd_adapter_login(struct cyd_adapter *a, int family, const void *src, const char *user,
+		      const char *pw, uint64_t conn, char *why, size_t whylen)
+{
+	struct cyd_gn *g = NULL;
+
+	for (struct cyd_gn *x = a->list; x && !g; x = x->next)
+		if (x->method == CYPH_GN_BASIC &&
+		    (family == AF_INET ? x->has4 && !memcmp(&x->vip4, src, 4) :
+		     x->has6 && !memcmp(&x->vip6, src, 16)))
+			g = x;
+	if (!g) {
+		snprintf(why, whylen, "this address is no device that logs in here\n");
+		return 404;
+	}
+	if (g->state == CYD_GN_BLOCKED) {
+		snprintf(why, whylen, "this device is blocked by the AS\n");
+		return 403;
+	}
+	if (g->ctx) {
+		snprintf(why, whylen, "already logged in\n");
+		return 200;
+	}
+	if (g->login_try) {
+		snprintf(why, whylen, "a login for this device is being checked\n");
+		return 409;
+	}
+	snprintf(g->login_user, sizeof(g->login_user), "%s", user);
+	snprintf(g->login_pw, sizeof(g->login_pw), "%s", pw);
+	g->login_try = true;
+	g->login_conn = conn;
+	log_info("general node %s: login at the portal, asking the AS", g->fqdn);
+	start_sync(a);
+	return 0;
+}
 
 static void sync_done(void *arg)
 {
@@ -395,6 +543,7 @@ static void sync_done(void *arg)
 		apply(a, job);
 		cyd_adapter_nft_update(a);
 		cyd_adapter_dhcp_update(a);
+		cyd_adapter_eap_update(a);
 	}
 	cyd_adapter_sync_free(job);
 	if (a->resync && !a->d->stopping) {
@@ -414,7 +563,10 @@ static void start_sync(struct cyd_adapter *a)
 		return;
 	}
 	job = calloc(1, sizeof(*job));
-	if (!job || (a->n && !(job->keep = calloc(a->n, sizeof(*job->keep))))) {
+	if (!job || (a->n && (!(job->keep = calloc(a->n, sizeof(*job->keep))) ||
+			      !(job->ev = calloc(a->n, sizeof(*job->ev)))))) {
+		if (job)
+			free(job->keep);
 		free(job);
 		return;
 	}
@@ -422,9 +574,18 @@ static void start_sync(struct cyd_adapter *a)
 	job->cfg = a->d->cfg;
 	job->now = now;
 	/* Credentials not due for renewal are kept: no GN_AUTH for them. */
-	for (g = a->list; g; g = g->next)
+	for (g = a->list; g; g = g->next) {
 		if (g->ctx && g->cred.renew_at > now)
 			job->keep[job->n_keep++] = g->id;
+		if (g->eap_ok || g->login_pw[0]) {
+			struct cyd_gn_evidence *e = &job->ev[job->n_ev++];
+
+			e->id = g->id;
+			e->eap_ok = g->eap_ok;
+			snprintf(e->user, sizeof(e->user), "%s", g->login_user);
+			snprintf(e->pw, sizeof(e->pw), "%s", g->login_pw);
+		}
+	}
 	a->syncing = true;
 	if (cyph_workq_submit(a->d->wq, cyd_adapter_sync_work, sync_done, job)) {
 		a->syncing = false;
@@ -456,7 +617,8 @@ int cyd_adapter_start(struct cyd_adapter *a, struct cyd *d, char *err, size_t er
 	a->d = d;
 	metrics_init();
 	if (cyd_adapter_lan_up(a, err, errlen) || cyd_adapter_nft_start(a, err, errlen) ||
-	    cyd_adapter_dhcp_start(a, err, errlen))
+	    cyd_adapter_dhcp_start(a, err, errlen) || cyd_adapter_eap_start(a, err, errlen) ||
+	    cyd_adapter_portal_start(a, err, errlen))
 		return -1;
 	a->timer = cyph_loop_add_timer(d->loop, (uint64_t)d->cfg.adapter.sync_ms, true,
 				       on_timer, a);
@@ -479,6 +641,8 @@ void cyd_adapter_stop(struct cyd_adapter *a)
 	a->timer = NULL;
 	while (a->list)
 		gn_free(a, a->list);
+	cyd_adapter_portal_stop(a);
+	cyd_adapter_eap_stop(a);
 	cyd_adapter_dhcp_stop(a);
 	cyd_adapter_nft_stop(a);
 	cyd_adapter_lan_down(a);

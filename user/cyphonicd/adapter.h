@@ -12,6 +12,9 @@
  *	adapter_lan.c	the LAN interface: addresses, routes, forwarding
  *	adapter_dhcp.c	dnsmasq: configuration and supervision
  *	adapter_nft.c	nftables: source VIP bound to the admitted MAC
+ *	adapter_eap.c	hostapd: 802.1X admission, its session events
+ *	adapter_portal.c the login page: basic admission
+ *	adapter_child.c	supervision of dnsmasq and hostapd
  *
  * Each general node has its own NMS registration (struct cyd_reg with its
  * credential) on the node's socket: the NMS tells them apart by the node
@@ -38,6 +41,11 @@ struct cyd_adapter_config {
 	cyph_cfg_path run_dir;		/* dnsmasq's files: config, hosts, leases */
 	cyph_cfg_path nft;		/* the nft program (the LAN guard) */
 	long long lease_ms;		/* DHCP lease time */
+	bool ieee8021x;			/* run hostapd: 802.1X admission on the LAN */
+	cyph_cfg_path hostapd;		/* the hostapd binary */
+	cyph_cfg_path eap_cert, eap_key;	/* the EAP server's certificate and key */
+	bool portal;			/* the login page: basic admission */
+	long long portal_port;
 };
 
 /* The [adapter] schema rows, inside cyd_config_fields[] (st: struct cyd_config). */
@@ -59,7 +67,19 @@ struct cyd_adapter_config {
 	CYPH_CFG_FIELD(st, "adapter", "nft", PATH, adapter.nft, false, "/usr/sbin/nft", 0, 0, \
 		       "the nft program: loads the LAN guard (table inet cyphonic_adapter)"), \
 	CYPH_CFG_FIELD(st, "adapter", "lease_time", DURATION_MS, adapter.lease_ms, false, \
-		       "1h", 120000, 604800000LL, "DHCP lease time")
+		       "1h", 120000, 604800000LL, "DHCP lease time"), \
+	CYPH_CFG_FIELD(st, "adapter", "ieee8021x", BOOL, adapter.ieee8021x, false, "false", 0, 0, \
+		       "run hostapd on lan_interface: 802.1X admission (PEAP-MSCHAPv2)"), \
+	CYPH_CFG_FIELD(st, "adapter", "hostapd", PATH, adapter.hostapd, false, \
+		       "/usr/sbin/hostapd", 0, 0, "the hostapd program (wired driver, EAP server)"), \
+	CYPH_CFG_FIELD(st, "adapter", "eap_server_cert", PATH, adapter.eap_cert, false, NULL, \
+		       0, 0, "PEM certificate of the EAP server (required with ieee8021x)"), \
+	CYPH_CFG_FIELD(st, "adapter", "eap_server_key", PATH, adapter.eap_key, false, NULL, \
+		       0, 0, "PEM private key of the EAP server (required with ieee8021x)"), \
+	CYPH_CFG_FIELD(st, "adapter", "portal", BOOL, adapter.portal, false, "false", 0, 0, \
+		       "serve the login page for basic admission on the adapter's LAN address"), \
+	CYPH_CFG_FIELD(st, "adapter", "portal_port", INT, adapter.portal_port, false, "8080", \
+		       1, 65535, "TCP port of the login page (HTTP to any port 80 goes there)")
 
 struct cyd_config;
 /* Cross-field checks of [adapter]; 0 or -1 with "PATH:LINE: [adapter] key: why". */
@@ -118,6 +138,10 @@ uint64_t cyd_gn_node_id(const struct cyd_gn *g);
 void cyd_gn_vips(const struct cyd_gn *g, struct in_addr *v4, struct in6_addr *v6,
 		 bool *has4, bool *has6);
 const char *cyd_gn_fqdn(const struct cyd_gn *g);
+
+struct nodestate_gnode;
+/* Each general node as the state file shows it (malloc'd in *out, count returned). */
+size_t cyd_adapter_status(const struct cyd_adapter *a, struct nodestate_gnode **out);
 
 /* Per-state counts for /metrics. */
 void cyd_adapter_counts(const struct cyd_adapter *a, unsigned int out[CYD_GN_NSTATES]);

@@ -14,9 +14,14 @@
  *       leases it gave;
  *   run_dir/leases        dnsmasq's lease database.
  *
- * dnsmasq runs in the foreground as our child; a pidfd on the loop says
- * when it exits, and it is started again after a backoff (1 s doubling to
- * 30 s, reset once it has run for a minute). SIGTERM stops it at exit.
+ * dnsmasq runs in the foreground as our supervised child (adapter_child.c:
+ * restarted after a backoff when it dies, SIGTERM at exit).
+ *
+ * Admission decides who is in the hosts file: a MAC or 802.1X node once
+ * admitted (for 802.1X: after its EAP success), a basic node as soon as
+ * it is listed, because it needs its address to reach the login page
+ * (adapter_portal.c); the nftables guard keeps it to that page until it
+ * logs in.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,24 +32,14 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include "runtime/evloop.h"
 #include "adapter_int.h"
 
-#define BACKOFF_FIRST_MS 1000
-#define BACKOFF_MAX_MS 30000
-#define STABLE_MS 60000
-
 struct cyd_adapter_dhcp {
-	pid_t pid;
-	int pidfd;
-	uint64_t started_ms;
-	uint64_t backoff_ms;
-	struct cyph_timer *restart;
+	struct cyd_child child;
 	char conf[CYPH_CFG_PATH_MAX + 32], hosts[CYPH_CFG_PATH_MAX + 32];
+	char conf_arg[CYPH_CFG_PATH_MAX + 48];
 	char *hosts_text;		/* what the hosts file holds now */
-	unsigned int restarts;
 };
 
 static struct cyd_adapter_dhcp dhcp_state;
@@ -164,7 +159,7 @@ static char *hosts_text(const struct cyd_adapter *a)
 	if (!f)
 		return NULL;
 	for (const struct cyd_gn *g = a->list; g; g = g->next) {
-		if (!g->ctx)	/* not admitted: no lease */
+		if (!cyd_adapter_gn_leased(g))	/* not admitted: no lease */
 			continue;
 		if (g->has4) {
 			inet_ntop(AF_INET, &g->vip4, addr, sizeof(addr));
@@ -182,90 +177,6 @@ static char *hosts_text(const struct cyd_adapter *a)
 		return NULL;
 	}
 	return text;
-}
-
-static void on_exit_fd(struct cyph_loop *loop, int fd, uint32_t events, void *arg);
-
-static void spawn(struct cyd_adapter *a)
-{
-	struct cyd_adapter_dhcp *s = a->dhcp;
-	const struct cyd_adapter_config *c = &a->d->cfg.adapter;
-	char conf_arg[CYPH_CFG_PATH_MAX + 48];
-	pid_t pid;
-
-	snprintf(conf_arg, sizeof(conf_arg), "--conf-file=%s", s->conf);
-	pid = fork();
-	if (pid < 0) {
-		log_err("[adapter] dnsmasq: fork: %s", strerror(errno));
-		return;
-	}
-	if (pid == 0) {
-		sigset_t all;
-
-		/* the loop blocked signals for its signalfd: undo for dnsmasq */
-		sigemptyset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
-		execl(c->dnsmasq, "dnsmasq", conf_arg, (char *)NULL);
-		_exit(127);
-	}
-	s->pid = pid;
-	s->started_ms = cyph_now_ms();
-	s->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (s->pidfd < 0 || cyph_loop_add_fd(a->d->loop, s->pidfd, EPOLLIN, on_exit_fd, a))
-		log_err("[adapter] dnsmasq: cannot watch pid %d: %s", pid, strerror(errno));
-	log_info("[adapter] dnsmasq started (pid %d, %s)", pid, s->conf);
-}
-
-static void on_restart(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
-{
-	struct cyd_adapter *a = arg;
-
-	(void)loop;
-	(void)t;
-	a->dhcp->restart = NULL;	/* one-shot */
-	spawn(a);
-}
-
-static void reap(struct cyd_adapter *a)
-{
-	struct cyd_adapter_dhcp *s = a->dhcp;
-	int status = 0;
-
-	if (s->pidfd >= 0) {
-		cyph_loop_del_fd(a->d->loop, s->pidfd);
-		close(s->pidfd);
-	}
-	s->pidfd = -1;
-	if (s->pid > 0)
-		waitpid(s->pid, &status, 0);
-	s->pid = 0;
-}
-
-static void on_exit_fd(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
-{
-	struct cyd_adapter *a = arg;
-	struct cyd_adapter_dhcp *s = a->dhcp;
-	uint64_t ran = cyph_now_ms() - s->started_ms;
-	int status = 0;
-	pid_t pid = s->pid;
-
-	(void)loop;
-	(void)fd;
-	(void)events;
-	cyph_loop_del_fd(a->d->loop, s->pidfd);
-	close(s->pidfd);
-	s->pidfd = -1;
-	waitpid(pid, &status, 0);
-	s->pid = 0;
-	if (ran >= STABLE_MS)
-		s->backoff_ms = BACKOFF_FIRST_MS;
-	s->restarts++;
-	log_err("[adapter] dnsmasq (pid %d) %s %d: restarting in %llu ms", pid,
-		WIFSIGNALED(status) ? "killed by signal" : "exited with",
-		WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
-		(unsigned long long)s->backoff_ms);
-	s->restart = cyph_loop_add_timer(a->d->loop, s->backoff_ms, false, on_restart, a);
-	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
 }
 
 void cyd_adapter_dhcp_update(struct cyd_adapter *a)
@@ -287,14 +198,8 @@ void cyd_adapter_dhcp_update(struct cyd_adapter *a)
 	free(s->hosts_text);
 	s->hosts_text = text;
 	/* dnsmasq re-reads the hosts file on SIGHUP and keeps its leases */
-	if (s->pid > 0 && kill(s->pid, SIGHUP))
-		log_warn("[adapter] dnsmasq: SIGHUP: %s", strerror(errno));
+	cyd_child_signal(&s->child, SIGHUP);
 	log_info("[adapter] DHCP hosts updated (%s)", s->hosts);
-}
-
-unsigned int cyd_adapter_dhcp_restarts(const struct cyd_adapter *a)
-{
-	return a->dhcp ? a->dhcp->restarts : 0;
 }
 
 int cyd_adapter_dhcp_start(struct cyd_adapter *a, char *err, size_t errlen)
@@ -305,8 +210,6 @@ int cyd_adapter_dhcp_start(struct cyd_adapter *a, char *err, size_t errlen)
 	if (!c->dhcp)
 		return 0;
 	memset(s, 0, sizeof(*s));
-	s->pidfd = -1;
-	s->backoff_ms = BACKOFF_FIRST_MS;
 	snprintf(s->conf, sizeof(s->conf), "%s/dnsmasq.conf", c->run_dir);
 	snprintf(s->hosts, sizeof(s->hosts), "%s/hosts", c->run_dir);
 	if (mkdir(c->run_dir, 0755) && errno != EEXIST) {
@@ -321,8 +224,18 @@ int cyd_adapter_dhcp_start(struct cyd_adapter *a, char *err, size_t errlen)
 		return -1;
 	}
 	s->hosts_text = strdup("");
-	spawn(a);
-	return s->pid > 0 ? 0 : (snprintf(err, errlen, "dnsmasq: cannot start"), -1);
+	if ((size_t)snprintf(s->conf_arg, sizeof(s->conf_arg), "--conf-file=%s", s->conf) >=
+	    sizeof(s->conf_arg)) {
+		snprintf(err, errlen, "run_dir %s: path too long", c->run_dir);
+		return -1;
+	}
+	s->child = (struct cyd_child){ .what = "dnsmasq", .path = c->dnsmasq,
+				       .argv = { "dnsmasq", s->conf_arg, NULL } };
+	if (cyd_child_start(&s->child, a->d->loop)) {
+		snprintf(err, errlen, "dnsmasq: cannot start");
+		return -1;
+	}
+	return 0;
 }
 
 void cyd_adapter_dhcp_stop(struct cyd_adapter *a)
@@ -331,13 +244,7 @@ void cyd_adapter_dhcp_stop(struct cyd_adapter *a)
 
 	if (!s)
 		return;
-	if (s->restart)
-		cyph_loop_del_timer(a->d->loop, s->restart);
-	s->restart = NULL;
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		reap(a);
-	}
+	cyd_child_stop(&s->child);
 	free(s->hosts_text);
 	s->hosts_text = NULL;
 	a->dhcp = NULL;

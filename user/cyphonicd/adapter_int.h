@@ -3,6 +3,7 @@
 #ifndef CYPHONICD_ADAPTER_INT_H
 #define CYPHONICD_ADAPTER_INT_H
 
+#include "pki/pwhash.h"
 #include "stores/store.h"
 #include "cyphonicd.h"
 
@@ -23,13 +24,26 @@ struct cyd_gn {
 	struct cyd_reg reg;
 	struct e2e_ctx *ctx;
 	bool reg_started, local_added, lan_added, seen;
+	/* evidence of admission the AS is given (adapter_sync.c) */
+	char secret[40];		/* 802.1X: "nt:HEX" from the AS (pki/nthash.h) */
+	bool eap_ok;			/* 802.1X: hostapd authorized its session */
+	char wait_why[64];		/* why it waits, kept across syncs: an EAP
+					 * failure, a refused login ("": none) */
+	char login_user[CYPH_NAME_MAX];	/* basic: as typed at the portal */
+	char login_pw[CYPH_PW_MAX_LEN + 1];	/* basic: held while logged in (renewals) */
+	bool login_try;			/* basic: a login waits for the AS's answer */
+	uint64_t login_conn;		/* the portal request to answer (0: none) */
 };
+
+/* A device that may have its lease: admitted, or a basic node (the login page). */
+bool cyd_adapter_gn_leased(const struct cyd_gn *g);
 
 /* One general node of a GN_LIST answer and what its GN_AUTH gave. */
 struct cyd_gn_result {
 	struct cyph_principal p;
 	int rc;				/* 0, an AS error code (> 0), -1 transport/local */
 	bool fresh;			/* cred is new (else the one held is kept) */
+	bool asked;			/* GN_AUTH was sent (with evidence, for basic/802.1X) */
 	struct cyd_cred cred;
 	char err[256];
 };
@@ -41,6 +55,14 @@ struct cyd_adapter_sync {
 	/* in: general nodes whose credential is good for now (no GN_AUTH) */
 	uint64_t *keep;
 	size_t n_keep;
+	/* in: the evidence held for basic and 802.1X nodes (by node id) */
+	struct cyd_gn_evidence {
+		uint64_t id;
+		bool eap_ok;
+		char user[CYPH_NAME_MAX];	/* basic: "" when none */
+		char pw[CYPH_PW_MAX_LEN + 1];
+	} *ev;
+	size_t n_ev;
 	/* out */
 	int rc;				/* of the adapter's login and the list */
 	char err[512];
@@ -56,6 +78,46 @@ void cyd_adapter_sync_free(struct cyd_adapter_sync *job);
 int cyd_adapter_lan_up(struct cyd_adapter *a, char *err, size_t errlen);
 void cyd_adapter_lan_down(struct cyd_adapter *a);
 int cyd_adapter_lan_gn(struct cyd_adapter *a, struct cyd_gn *g, bool add);
+
+/* adapter_child.c: a supervised helper program (dnsmasq, hostapd). */
+struct cyd_child {
+	const char *what;		/* for the log, and its argv[0] */
+	const char *path;		/* the program */
+	char *argv[4];			/* argv[0] = what */
+	void (*started)(struct cyd_child *c, void *arg);	/* after every start */
+	void *arg;
+	/* private */
+	struct cyph_loop *loop;
+	pid_t pid;
+	int pidfd;
+	uint64_t started_ms, backoff_ms;
+	struct cyph_timer *restart;
+	unsigned int restarts;
+};
+
+int cyd_child_start(struct cyd_child *c, struct cyph_loop *loop);
+void cyd_child_signal(struct cyd_child *c, int sig);
+/* SIGTERM, reap, start again at once (a configuration it only reads at start changed). */
+void cyd_child_restart(struct cyd_child *c);
+void cyd_child_stop(struct cyd_child *c);
+
+/* adapter_eap.c: hostapd (802.1X authenticator), its control interface events. */
+int cyd_adapter_eap_start(struct cyd_adapter *a, char *err, size_t errlen);
+void cyd_adapter_eap_update(struct cyd_adapter *a);
+void cyd_adapter_eap_stop(struct cyd_adapter *a);
+/* adapter.c: what hostapd said of the session of a MAC. */
+enum cyd_eap_event { CYD_EAP_AUTHORIZED, CYD_EAP_ENDED, CYD_EAP_FAILED };
+void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev);
+
+/* adapter_portal.c: the login page for basic admission. */
+int cyd_adapter_portal_start(struct cyd_adapter *a, char *err, size_t errlen);
+void cyd_adapter_portal_stop(struct cyd_adapter *a);
+/* Answers the login request conn: status 200, 403, 429 or 503 with text. */
+void cyd_adapter_portal_answer(struct cyd_adapter *a, uint64_t conn, int status,
+			       const char *text);
+/* adapter.c: a login for the basic node with VIP src; the answer comes later. */
+int cyd_adapter_login(struct cyd_adapter *a, int family, const void *src, const char *user,
+		      const char *pw, uint64_t conn, char *why, size_t whylen);
 
 /* adapter_dhcp.c: dnsmasq, its hosts file from the table. */
 int cyd_adapter_dhcp_start(struct cyd_adapter *a, char *err, size_t errlen);

@@ -6,12 +6,21 @@
  *
  *   forward: a packet is let through only when its source MAC and source
  *            IP are an admitted general node's pair (sets gn4, gn6);
- *            else it is dropped and counted: unknown_mac (no admitted
- *            node has that MAC: unadmitted devices reach nothing beyond
- *            the adapter) or spoofed_source (an admitted MAC with another
+ *            else it is dropped and counted: not_admitted (a listed
+ *            basic or 802.1X node's MAC before its login or authorized
+ *            802.1X session, or after it ended), unknown_mac (no node
+ *            has that MAC: unknown devices reach nothing beyond the
+ *            adapter) or spoofed_source (an admitted MAC with another
  *            source address);
- *   input:   the adapter itself answers DHCP, DNS and ICMP from the LAN;
- *            anything else to it is dropped and counted (to_adapter).
+ *   input:   the adapter itself answers DHCP, DNS and ICMP from the LAN,
+ *            and the login page ([adapter] portal_port); anything else
+ *            to it is dropped and counted (to_adapter);
+ *   prerouting (nat): a basic node not logged in yet that opens HTTP
+ *            (port 80) to anywhere is redirected to the login page.
+ *
+ * For 802.1X the MAC . VIP pair is in the sets only while hostapd's
+ * session for that MAC is authorized (adapter_eap.c): the source VIP is
+ * bound to the MAC and to its session on the LAN port.
  *
  * The sets are replaced in one nft transaction after every sync, and the
  * named counters are read every COUNTERS_MS for /metrics.
@@ -33,7 +42,8 @@
 #define TABLE "cyphonic_adapter"
 #define COUNTERS_MS 2000
 
-static const char *const reasons[] = { "unknown_mac", "spoofed_source", "to_adapter" };
+static const char *const reasons[] = { "unknown_mac", "spoofed_source", "to_adapter",
+				       "not_admitted" };
 #define N_REASONS (sizeof(reasons) / sizeof(reasons[0]))
 
 static struct {
@@ -126,13 +136,34 @@ static void macs(const struct cyd_adapter *a, FILE *f)
 	}
 }
 
+/* Listed basic and 802.1X nodes not admitted (now): portal only, or nothing. */
+static void pending(const struct cyd_adapter *a, FILE *f, bool basic_only)
+{
+	bool first = true;
+
+	for (const struct cyd_gn *g = a->list; g; g = g->next) {
+		if (g->ctx || g->method == CYPH_GN_MAC ||
+		    (basic_only && g->method != CYPH_GN_BASIC))
+			continue;
+		fprintf(f, "%s%02x:%02x:%02x:%02x:%02x:%02x", first ? "" : ", ", g->mac[0],
+			g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
+		first = false;
+	}
+}
+
 /* The transaction that replaces the sets' contents with the admitted nodes. */
 static void put_sets(const struct cyd_adapter *a, FILE *f)
 {
 	fputs("flush set inet " TABLE " gn4\nflush set inet " TABLE " gn6\n"
-	      "flush set inet " TABLE " macs\n", f);
+	      "flush set inet " TABLE " macs\nflush set inet " TABLE " pending\n"
+	      "flush set inet " TABLE " login\n", f);
 	if (!a->list)
 		return;
+	fputs("add element inet " TABLE " pending { ", f);
+	pending(a, f, false);
+	fputs(" }\nadd element inet " TABLE " login { ", f);
+	pending(a, f, true);
+	fputs(" }\n", f);
 	fputs("add element inet " TABLE " gn4 { ", f);
 	elements(a, f, AF_INET);
 	fputs(" }\nadd element inet " TABLE " gn6 { ", f);
@@ -157,20 +188,31 @@ static void drop_empty(char *s)
 
 static void ruleset(const struct cyd_adapter *a, FILE *f)
 {
-	const char *lan = a->d->cfg.adapter.lan;
+	const struct cyd_adapter_config *c = &a->d->cfg.adapter;
+	const char *lan = c->lan;
+	char portal[96] = "", redirect[CYPH_CFG_STR_MAX + 96] = "";
 
+	if (c->portal) {
+		snprintf(portal, sizeof(portal), "    tcp dport %lld accept\n", c->portal_port);
+		snprintf(redirect, sizeof(redirect),
+			 "    iifname \"%s\" ether saddr @login tcp dport 80 redirect to :%lld\n",
+			 lan, c->portal_port);
+	}
 	fprintf(f,
 		"table inet " TABLE " {\n"
 		"  counter unknown_mac { }\n  counter spoofed_source { }\n"
-		"  counter to_adapter { }\n"
+		"  counter to_adapter { }\n  counter not_admitted { }\n"
 		"  set gn4 { type ether_addr . ipv4_addr; }\n"
 		"  set gn6 { type ether_addr . ipv6_addr; }\n"
 		"  set macs { type ether_addr; }\n"
+		"  set pending { type ether_addr; }\n"
+		"  set login { type ether_addr; }\n"
 		"  chain forward {\n"
 		"    type filter hook forward priority filter - 10; policy accept;\n"
 		"    iifname != \"%s\" accept\n"
 		"    ether saddr . ip saddr @gn4 accept\n"
 		"    ether saddr . ip6 saddr @gn6 accept\n"
+		"    ether saddr @pending counter name not_admitted drop\n"
 		"    ether saddr != @macs counter name unknown_mac drop\n"
 		"    counter name spoofed_source drop\n"
 		"  }\n"
@@ -180,10 +222,15 @@ static void ruleset(const struct cyd_adapter *a, FILE *f)
 		"    ct state established,related accept\n"
 		"    udp dport { 53, 67, 547 } accept\n"
 		"    tcp dport 53 accept\n"
+		"%s"
 		"    meta l4proto { icmp, ipv6-icmp } accept\n"
 		"    counter name to_adapter drop\n"
 		"  }\n"
-		"}\n", lan, lan);
+		"  chain prerouting {\n"
+		"    type nat hook prerouting priority dstnat - 10; policy accept;\n"
+		"%s"
+		"  }\n"
+		"}\n", lan, lan, portal, redirect);
 }
 
 static int load(const struct cyd_adapter *a, bool with_table)

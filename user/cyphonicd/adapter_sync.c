@@ -10,8 +10,11 @@
  * Admission by MAC is the AS's match of the MAC registered under this
  * adapter; the LAN side enforces it (dnsmasq serves known MACs only, and
  * nftables binds each VIP to its MAC). Basic and 802.1X admission need
- * evidence from the device (a login, an EAP exchange) that the adapter
- * does not collect yet: such nodes stay DOWN, with that reason.
+ * evidence from the device, collected on the loop's thread and copied
+ * into the job: the login typed at the portal (USERNAME and PASSWORD,
+ * checked by the AS), or hostapd's authorized 802.1X session (EAP_RESULT
+ * = 1). A node without its evidence is not asked for: it stays DOWN,
+ * with that reason.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +54,51 @@ static bool kept(const struct cyd_adapter_sync *job, uint64_t id)
 	return false;
 }
 
+static const struct cyd_gn_evidence *evidence(const struct cyd_adapter_sync *job, uint64_t id)
+{
+	for (size_t i = 0; i < job->n_ev; i++)
+		if (job->ev[i].id == id)
+			return &job->ev[i];
+	return NULL;
+}
+
+/* The evidence the method needs into req: 0, or -1 with why the node waits. */
+static int put_evidence(const struct cyd_adapter_sync *job, struct cyd_gn_result *r,
+			struct cyph_as_gn_auth_req *req)
+{
+	const struct cyd_gn_evidence *e = evidence(job, r->p.id);
+
+	switch (r->p.method) {
+	case CYPH_GN_MAC:
+		return 0;
+	case CYPH_GN_8021X:
+		if (!job->cfg.adapter.ieee8021x)
+			snprintf(r->err, sizeof(r->err), "802.1X admission is off "
+				 "([adapter] ieee8021x = false)");
+		else if (!e || !e->eap_ok)
+			snprintf(r->err, sizeof(r->err), "waiting for 802.1X authentication");
+		else
+			return req->eap_result = 1, 0;
+		return -1;
+	case CYPH_GN_BASIC:
+		if (!job->cfg.adapter.portal) {
+			snprintf(r->err, sizeof(r->err), "basic admission is off "
+				 "([adapter] portal = false)");
+			return -1;
+		}
+		if (!e || !e->pw[0]) {
+			snprintf(r->err, sizeof(r->err), "waiting for a login at the portal");
+			return -1;
+		}
+		snprintf(req->username, sizeof(req->username), "%s", e->user);
+		snprintf(req->password, sizeof(req->password), "%s", e->pw);
+		req->has_username = true;
+		return 0;
+	}
+	snprintf(r->err, sizeof(r->err), "unknown admission method %u", r->p.method);
+	return -1;
+}
+
 static void gn_auth(struct cyph_asclient *as, const struct cyd_adapter_sync *job,
 		    struct cyd_gn_result *r)
 {
@@ -59,10 +107,8 @@ static void gn_auth(struct cyph_asclient *as, const struct cyd_adapter_sync *job
 	struct cyd_cred *c = &r->cred;
 
 	memset(&ac, 0, sizeof(ac));
-	if (r->p.method != CYPH_GN_MAC) {
+	if (put_evidence(job, r, &req)) {
 		r->rc = -1;
-		snprintf(r->err, sizeof(r->err), "admission method %s is not built yet "
-			 "(only mac)", cyph_gn_method_name(r->p.method));
 		return;
 	}
 	memcpy(req.mac, r->p.mac, 6);
@@ -70,9 +116,12 @@ static void gn_auth(struct cyph_asclient *as, const struct cyd_adapter_sync *job
 	if (!c->key || cyph_key_public(c->key, req.pubkey)) {
 		r->rc = -1;
 		snprintf(r->err, sizeof(r->err), "cannot generate a key");
+		OPENSSL_cleanse(req.password, sizeof(req.password));
 		return;
 	}
+	r->asked = true;
 	r->rc = cyph_asclient_gn_auth(as, &req, &ac, r->err, sizeof(r->err));
+	OPENSSL_cleanse(req.password, sizeof(req.password));
 	if (r->rc)
 		goto fail;
 	c->cert = ac.cert;
@@ -154,5 +203,8 @@ void cyd_adapter_sync_free(struct cyd_adapter_sync *job)
 	}
 	free(job->gns);
 	free(job->keep);
+	if (job->ev)
+		OPENSSL_cleanse(job->ev, job->n_ev * sizeof(*job->ev));
+	free(job->ev);
 	free(job);
 }

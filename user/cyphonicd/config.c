@@ -263,6 +263,18 @@ int cyd_adapter_config_check(const struct cyd_config *c, const char *path, char 
 	if (a->dhcp && !c->dns_enabled)
 		return fail(err, errlen, path, "dns", "enabled", "must be true on an adapter with "
 			    "[adapter] dhcp: the LAN's DNS forwards the domain to the responder");
+	if (a->ieee8021x && access(a->hostapd, X_OK))
+		return fail(err, errlen, path, "adapter", "hostapd", "%s: %s", a->hostapd,
+			    strerror(errno));
+	if (a->ieee8021x && (!a->eap_cert[0] || access(a->eap_cert, R_OK)))
+		return fail(err, errlen, path, "adapter", "eap_server_cert", "%s",
+			    a->eap_cert[0] ? strerror(errno) : "required when ieee8021x = true");
+	if (a->ieee8021x && (!a->eap_key[0] || access(a->eap_key, R_OK)))
+		return fail(err, errlen, path, "adapter", "eap_server_key", "%s",
+			    a->eap_key[0] ? strerror(errno) : "required when ieee8021x = true");
+	if ((a->ieee8021x || a->portal) && !a->dhcp)
+		return fail(err, errlen, path, "adapter", a->portal ? "portal" : "ieee8021x",
+			    "needs [adapter] dhcp = true: admission decides who gets a lease");
 	return 0;
 }
 
@@ -272,5 +284,8 @@ bool cyd_adapter_config_equal(const struct cyd_adapter_config *a,
 	return a->enabled == b->enabled && a->dhcp == b->dhcp && a->sync_ms == b->sync_ms &&
 	       a->lease_ms == b->lease_ms && !strcmp(a->lan, b->lan) &&
 	       !strcmp(a->dnsmasq, b->dnsmasq) && !strcmp(a->run_dir, b->run_dir) &&
-	       !strcmp(a->nft, b->nft);
+	       !strcmp(a->nft, b->nft) && a->ieee8021x == b->ieee8021x &&
+	       !strcmp(a->hostapd, b->hostapd) && !strcmp(a->eap_cert, b->eap_cert) &&
+	       !strcmp(a->eap_key, b->eap_key) && a->portal == b->portal &&
+	       a->portal_port == b->portal_port;
 }

@@ -84,16 +84,21 @@ static void write_now(struct cyd *d)
 	struct cyd_status *s = &d->status;
 	struct nodestate_header h = { .pid = (int)getpid(), .ifindex = d->kdev.ifindex };
 	struct nodestate_tunnel *v;
-	size_t n = collect(d, &v), need;
+	struct nodestate_gnode *g;
+	size_t n = collect(d, &v), ng = cyd_adapter_status(&d->adapter, &g), need, off;
 	char *buf, err[512];
 
 	snprintf(h.device, sizeof(h.device), "%.*s", IF_NAMESIZE - 1, d->cfg.device);
 	snprintf(h.node, sizeof(h.node), "%s", d->cred.fqdn);
-	need = nodestate_format(NULL, 0, &h, v, n) + 1;
+	/* an adapter's general nodes follow its tunnels */
+	need = nodestate_format(NULL, 0, &h, v, n) + nodestate_format_gnodes(NULL, 0, g, ng) + 1;
 	buf = malloc(need);
-	if (buf)
-		nodestate_format(buf, need, &h, v, n);
+	if (buf) {
+		off = nodestate_format(buf, need, &h, v, n);
+		nodestate_format_gnodes(buf + off, need - off, g, ng);
+	}
 	free(v);
+	free(g);
 	if (!buf)
 		return;
 	if (s->last && !strcmp(s->last, buf)) {

@@ -79,6 +79,63 @@ size_t nodestate_format(char *buf, size_t len, const struct nodestate_header *h,
 	return off;
 }
 
+size_t nodestate_format_gnodes(char *buf, size_t len, const struct nodestate_gnode *g, size_t n)
+{
+	size_t off = 0;
+	int w;
+
+	for (size_t i = 0; i < n; i++) {
+		char why[sizeof(g->why)];
+		size_t k;
+
+		/* the rest of the line: anything but a control character */
+		for (k = 0; g[i].why[k] && k < sizeof(why) - 1; k++)
+			why[k] = (g[i].why[k] < ' ' || g[i].why[k] == 0x7f) ? '?' : g[i].why[k];
+		why[k] = '\0';
+		w = snprintf(off < len ? buf + off : NULL, off < len ? len - off : 0,
+			     "gnode %s fqdn %s mac %s method %s vip %s state %s why %s\n",
+			     word(g[i].name), word(g[i].fqdn), word(g[i].mac), word(g[i].method),
+			     word(g[i].vip), word(g[i].state), k ? why : "-");
+		if (w > 0)
+			off += (size_t)w;
+	}
+	return off;
+}
+
+static int parse_gnode(const char *line, struct nodestate_gnode *g)
+{
+	int end = -1;
+	size_t k;
+
+	memset(g, 0, sizeof(*g));
+	if (sscanf(line, "gnode %63s fqdn %255s mac %17s method %7s vip %45s state %11s why %n",
+		   g->name, g->fqdn, g->mac, g->method, g->vip, g->state, &end) != 6 || end < 0 ||
+	    memchr(line, '\n', (size_t)end))	/* " %n" skipped past the line's end */
+		return -1;
+	for (k = 0; line[end + k] && line[end + k] != '\n' && k < sizeof(g->why) - 1; k++)
+		g->why[k] = line[end + k];
+	if (!k || (line[end + k] && line[end + k] != '\n'))
+		return -1;
+	return 0;
+}
+
+static int add_gnode(struct nodestate *out, const char *line, size_t *cap)
+{
+	struct nodestate_gnode g, *p;
+
+	if (parse_gnode(line, &g) || out->ng >= NODESTATE_MAX_GNODES)
+		return -1;
+	if (out->ng == *cap) {
+		*cap = *cap ? 2 * *cap : 8;
+		p = realloc(out->g, *cap * sizeof(*p));
+		if (!p)
+			return -2;
+		out->g = p;
+	}
+	out->g[out->ng++] = g;
+	return 0;
+}
+
 static int parse_header(const char *line, struct nodestate_header *h)
 {
 	int version, end = -1;
@@ -123,12 +180,22 @@ int nodestate_parse(const char *text, struct nodestate *out)
 {
 	const char *line = text, *nl;
 	struct nodestate_tunnel t;
-	size_t cap = 0;
+	size_t cap = 0, gcap = 0;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
 	if (parse_header(line, &out->h))
 		return -1;
 	while ((nl = strchr(line, '\n')) && *(line = nl + 1)) {
+		if (!strncmp(line, "gnode ", 6)) {
+			rc = add_gnode(out, line, &gcap);
+			if (rc == -2) {
+				nodestate_free(out);
+				return -1;
+			}
+			out->malformed += rc != 0;
+			continue;
+		}
 		if (parse_tunnel(line, &t) || out->n >= NODESTATE_MAX_TUNNELS) {
 			out->malformed++;
 			continue;
@@ -172,6 +239,7 @@ int nodestate_read(const char *path, struct nodestate *out)
 void nodestate_free(struct nodestate *s)
 {
 	free(s->t);
+	free(s->g);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -18,8 +18,14 @@
  *	tunnel INDEX path direct|punched|relayed peer FQDN role initiator|responder
  *	       handshake_unix_ms T route_ms R|- handshake_ms H rekeys N
  *
- * (each tunnel on one line). route_ms is "-" for a responder (it asked
- * for no route). Lines that do not parse are skipped and counted.
+ *	gnode NAME fqdn FQDN mac MAC method basic|mac|8021x vip VIP|-
+ *	      state down|admitted|up|blocked why TEXT
+ *
+ * (each tunnel and each general node on one line). route_ms is "-" for a
+ * responder (it asked for no route). gnode lines come from an adapter
+ * (docs/cyphonicd.md, "Adapter"): one per general node it serves, why
+ * (the rest of the line, "-" when none) says why it is not up. Lines that
+ * do not parse are skipped and counted.
  */
 #ifndef CYPHONIC_NODESTATE_STATEFILE_H
 #define CYPHONIC_NODESTATE_STATEFILE_H
@@ -52,10 +58,25 @@ struct nodestate_tunnel {
 	uint32_t rekeys;
 };
 
+/* One general node of an adapter. */
+struct nodestate_gnode {
+	char name[64];
+	char fqdn[NODESTATE_FQDN_MAX];
+	char mac[18];
+	char method[8];			/* basic, mac, 8021x */
+	char vip[46];			/* its VIP (its IP mode), "-" while none */
+	char state[12];			/* down, admitted, up, blocked */
+	char why[160];			/* "-": nothing to say */
+};
+
+#define NODESTATE_MAX_GNODES 65536
+
 struct nodestate {
 	struct nodestate_header h;
 	struct nodestate_tunnel *t;
 	size_t n;
+	struct nodestate_gnode *g;
+	size_t ng;
 	size_t malformed;		/* lines skipped */
 };
 
@@ -70,6 +91,8 @@ int nodestate_path(char *out, size_t len, const char *dir, const char *device,
  */
 size_t nodestate_format(char *buf, size_t len, const struct nodestate_header *h,
 			const struct nodestate_tunnel *t, size_t n);
+/* The gnode lines of n general nodes, appended after nodestate_format's text (same contract). */
+size_t nodestate_format_gnodes(char *buf, size_t len, const struct nodestate_gnode *g, size_t n);
 /* Parses text; 0, or -1 when the header line is missing or bad, or OOM. */
 int nodestate_parse(const char *text, struct nodestate *out);
 /* Reads and parses path: 0, -1 with errno (ENOENT: no daemon wrote it). */

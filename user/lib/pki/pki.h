@@ -7,6 +7,7 @@
  *	ca.h		the AS certificate authority: create, issue, write CRLs
  *	tls.h		TLS 1.3 server and client contexts
  *	pwhash.h	PBKDF2-SHA256 password hashes
+ *	nthash.h	NT hashes: the 802.1X (PEAP-MSCHAPv2) secret of a general node
  *	policy.h	access policy (groups, reach) carried in node certificates
  *
  * May include: runtime
@@ -18,6 +19,7 @@
 #define CYPHONIC_LIB_PKI_H
 #include "ca.h"
 #include "cred.h"
+#include "nthash.h"
 #include "policy.h"
 #include "pwhash.h"
 #include "tls.h"

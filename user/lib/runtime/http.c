@@ -17,6 +17,9 @@
 
 struct http_conn {
 	int fd;
+	uint64_t id;		/* generation << 8 | slot: what cyph_http_reply names */
+	bool held;		/* the application answers later */
+	struct sockaddr_storage peer;
 	uint64_t last_ms;
 	size_t in_len;
 	char in[CYPH_HTTP_MAX_REQUEST];
@@ -33,6 +36,10 @@ struct cyph_http {
 	void *hook_arg;
 	struct cyph_loop *loop;
 	struct cyph_timer *tick;
+	cyph_http_app_fn app;
+	void *app_arg;
+	size_t max_body;
+	uint64_t gen;
 };
 
 /* Tag for the listener in the internal epoll set. */
@@ -99,13 +106,23 @@ void cyph_http_set_hook(struct cyph_http *h, void (*hook)(struct cyph_http *, vo
 	h->hook_arg = arg;
 }
 
+void cyph_http_set_app(struct cyph_http *h, cyph_http_app_fn fn, void *arg, size_t max_body)
+{
+	h->app = fn;
+	h->app_arg = arg;
+	h->max_body = max_body;
+}
+
 static void accept_all(struct cyph_http *h)
 {
 	for (;;) {
 		struct epoll_event ev = { .events = EPOLLIN };
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
 		struct http_conn *c;
 		size_t i;
-		int fd = accept4(h->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(h->lfd, (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
 			return;
@@ -117,6 +134,8 @@ static void accept_all(struct cyph_http *h)
 			continue;
 		}
 		c->fd = fd;
+		c->peer = peer;
+		c->id = (++h->gen << 8) | i;
 		c->last_ms = cyph_now_ms();
 		ev.data.u64 = i;
 		if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, fd, &ev)) {
@@ -182,12 +201,86 @@ static void serve_path(struct cyph_http *h, struct http_conn *c, const char *pat
 	}
 }
 
+static bool conn_write(struct cyph_http *h, size_t i);
+
+static const char *reason_of(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 413: return "Content Too Large";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Error";
+	}
+}
+
+/*
+ * An application request whose headers (and body) are all in: 1 when
+ * answered or held, 0 when more body is needed.
+ */
+static int handle_app(struct cyph_http *h, struct http_conn *c, const struct cyph_http_req *r)
+{
+	struct cyph_http_app_req a = { .conn = c->id, .post = r->post, .head = r->head,
+				       .path = r->path, .peer = c->peer };
+	const char *ctype = "text/plain; charset=utf-8";
+	char text[4096] = "";
+	int code;
+
+	if (r->post && r->content_length < 0)
+		code = 411, snprintf(text, sizeof(text), "Content-Length required\n");
+	else if (r->post && (size_t)r->content_length > h->max_body)
+		code = 413, snprintf(text, sizeof(text), "body over %zu bytes\n", h->max_body);
+	else if (r->post && c->in_len < r->header_len + (size_t)r->content_length)
+		return 0;
+	else {
+		a.body = r->post ? c->in + r->header_len : "";
+		a.body_len = r->post ? (size_t)r->content_length : 0;
+		if (r->post)
+			c->in[r->header_len + a.body_len] = '\0';
+		code = h->app(h, &a, &ctype, text, sizeof(text), h->app_arg);
+	}
+	if (!code) {
+		c->held = true;
+		c->last_ms = cyph_now_ms();	/* CYPH_HTTP_HOLD_MS from now */
+		return 1;
+	}
+	respond(c, code, reason_of(code), ctype, text, r->head ? 0 : strlen(text));
+	return 1;
+}
+
+bool cyph_http_reply(struct cyph_http *h, uint64_t conn, int status, const char *ctype,
+		     const char *body)
+{
+	size_t i = conn & 0xff;
+	struct http_conn *c = i < CYPH_HTTP_MAX_CONNS ? h->conns[i] : NULL;
+
+	if (!c || c->id != conn || !c->held)
+		return false;
+	c->held = false;
+	respond(c, status, reason_of(status), ctype ? ctype : "text/plain; charset=utf-8", body,
+		strlen(body));
+	if (!c->out || !conn_write(h, i))
+		conn_close(h, i);
+	return true;
+}
+
 /* Answers a complete header block. */
 static void handle_request(struct cyph_http *h, struct http_conn *c)
 {
 	struct cyph_http_req r;
-	int rc = cyph_http_parse_request(c->in, c->in_len, &r);
+	int rc = cyph_http_parse_request2(c->in, c->in_len, h->app != NULL, &r);
 
+	if (!rc && h->app) {
+		handle_app(h, c, &r);
+		return;
+	}
 	if (rc) {
 		respond_text(c, rc, rc == 405 ? "Method Not Allowed" : "Bad Request",
 			     rc == 405 ? "method not allowed\n" : "bad request\n");
@@ -244,6 +337,11 @@ static bool conn_read(struct cyph_http *h, size_t i)
 		/* last_ms stays the accept time: trickled bytes do not extend it */
 		if (cyph_http_headers_complete(c->in, c->in_len)) {
 			handle_request(h, c);
+			if (c->held)
+				return true;
+			/* an application POST whose body is still coming */
+			if (!c->out && h->app)
+				continue;
 			return c->out ? conn_write(h, i) : false;
 		}
 	}
@@ -265,6 +363,14 @@ void cyph_http_on_readable(struct cyph_http *h)
 		}
 		if (tag >= CYPH_HTTP_MAX_CONNS || !(c = h->conns[tag]))
 			continue;
+		if (c->held) {	/* nothing more is read; a peer that closes is gone */
+			char scratch[256];
+			ssize_t n = recv(c->fd, scratch, sizeof(scratch), 0);
+
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+				conn_close(h, tag);
+			continue;
+		}
 		keep = c->out ? conn_write(h, tag) : conn_read(h, tag);
 		if (!keep)
 			conn_close(h, tag);
@@ -275,9 +381,14 @@ void cyph_http_tick(struct cyph_http *h)
 {
 	uint64_t now = cyph_now_ms();
 
-	for (size_t i = 0; i < CYPH_HTTP_MAX_CONNS; i++)
-		if (h->conns[i] && now - h->conns[i]->last_ms > CYPH_HTTP_IDLE_MS)
+	for (size_t i = 0; i < CYPH_HTTP_MAX_CONNS; i++) {
+		struct http_conn *c = h->conns[i];
+
+		if (c && c->held && now - c->last_ms > CYPH_HTTP_HOLD_MS)
+			cyph_http_reply(h, c->id, 504, NULL, "no answer in time: try again\n");
+		else if (c && !c->held && now - c->last_ms > CYPH_HTTP_IDLE_MS)
 			conn_close(h, i);
+	}
 }
 
 static void on_fd(struct cyph_loop *loop, int fd, uint32_t ev, void *arg)

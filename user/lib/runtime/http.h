@@ -29,10 +29,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #define CYPH_HTTP_MAX_CONNS 64
 #define CYPH_HTTP_MAX_REQUEST 8192
 #define CYPH_HTTP_IDLE_MS 5000
+#define CYPH_HTTP_HOLD_MS 30000		/* a held request is answered 504 after this */
 
 struct cyph_http;
 struct cyph_loop;
@@ -55,6 +57,32 @@ void cyph_http_detach(struct cyph_http *h);
 /* Ready/draining state for /readyz and /healthz. Starts not ready. */
 void cyph_http_set_ready(struct cyph_http *h, bool ready);
 void cyph_http_set_draining(struct cyph_http *h, bool draining);
+
+/*
+ * An application instead of the operations endpoints (cyphonicd's login
+ * page, docs/cyphonicd.md): every request goes to fn, POST included,
+ * with a body of at most max_body bytes (Content-Length required, else
+ * 411; larger: 413; max_body + headers must fit CYPH_HTTP_MAX_REQUEST).
+ * fn returns the status to answer at once, with the body it wrote into
+ * text (ctype defaults to text/plain), or 0 to hold the request and
+ * answer it later with cyph_http_reply(h, r->conn, ...) (a request not
+ * answered within CYPH_HTTP_HOLD_MS gets 504).
+ */
+struct cyph_http_app_req {
+	uint64_t conn;
+	bool post, head;
+	const char *path;		/* without the query string */
+	const char *body;		/* POST: body_len bytes, NUL after them */
+	size_t body_len;
+	struct sockaddr_storage peer;
+};
+
+typedef int (*cyph_http_app_fn)(struct cyph_http *h, const struct cyph_http_app_req *r,
+				const char **ctype, char *text, size_t textlen, void *arg);
+void cyph_http_set_app(struct cyph_http *h, cyph_http_app_fn fn, void *arg, size_t max_body);
+/* Answers a held request; false when it is gone (timed out, peer closed). */
+bool cyph_http_reply(struct cyph_http *h, uint64_t conn, int status, const char *ctype,
+		     const char *body);
 
 /* The bound port (useful with port 0 in tests). */
 uint16_t cyph_http_port(struct cyph_http *h);

@@ -2,8 +2,10 @@
 /* AS protocol framing and TLV codec (asproto.h). */
 #include "asproto.h"
 #include "pki/cred.h"
+#include "pki/nthash.h"
 
 #include <stdlib.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 static const char *const err_names[] = {
@@ -422,6 +424,7 @@ int cyph_as_parse_error(const struct cyph_as_msg *m, struct cyph_as_error *e, co
 
 static int parse_gnode(const uint8_t *p, size_t left, struct cyph_principal *g)
 {
+	uint8_t nt[16];
 	struct cyph_as_attr_v a;
 	int rc, bad;
 
@@ -438,9 +441,12 @@ static int parse_gnode(const uint8_t *p, size_t left, struct cyph_principal *g)
 			bad = get_fixed(&a, &g->method, 1);
 		else if (a.type == CYPH_AS_A_IP_MODE)
 			bad = get_fixed(&a, &g->ip_mode, 1);
+		else if (a.type == CYPH_AS_A_EAP_SECRET && !(bad = get_fixed(&a, nt, 16)))
+			cyph_nt_format(nt, g->pwhash);
 		if (bad)
 			return -1;
 	}
+	OPENSSL_cleanse(nt, sizeof(nt));
 	return rc < 0 || !g->id ? -1 : 0;
 }
 
@@ -490,6 +496,7 @@ void cyph_as_put_cred(struct cyph_as_buf *b, const struct cyph_as_cred *c)
 void cyph_as_put_gnode(struct cyph_as_buf *b, const struct cyph_principal *g)
 {
 	size_t off = cyph_as_nest_begin(b, CYPH_AS_A_GNODE);
+	uint8_t nt[16];
 
 	cyph_as_put_u64(b, CYPH_AS_A_NODE_ID, g->id);
 	cyph_as_put_str(b, CYPH_AS_A_NAME, g->name);
@@ -501,5 +508,9 @@ void cyph_as_put_gnode(struct cyph_as_buf *b, const struct cyph_principal *g)
 		cyph_as_put(b, CYPH_AS_A_VIP4, &g->vip4, 4);
 	if (g->has_vip6)
 		cyph_as_put(b, CYPH_AS_A_VIP6, &g->vip6, 16);
+	/* 802.1X: the authenticator on the adapter needs the NT hash; never a PBKDF2 hash */
+	if (g->method == CYPH_GN_8021X && cyph_nt_parse(g->pwhash, nt))
+		cyph_as_put(b, CYPH_AS_A_EAP_SECRET, nt, 16);
+	OPENSSL_cleanse(nt, sizeof(nt));
 	cyph_as_nest_end(b, off);
 }

@@ -63,6 +63,7 @@ enum cyph_as_attr {
 	CYPH_AS_A_ERR_MSG = 18,		/* string */
 	CYPH_AS_A_CA_CERT = 19,		/* DER X.509 of the AS CA */
 	CYPH_AS_A_VERSION = 20,		/* u8, highest version the server speaks */
+	CYPH_AS_A_EAP_SECRET = 21,	/* 16 bytes: NT hash, 802.1X GNODE (pki/nthash.h) */
 };
 
 enum cyph_as_err {

@@ -1,0 +1,253 @@
+#!/bin/bash
+# Admission of general nodes behind an adapter (issue 10 point 3, 4 for
+# 802.1X, 1's visibility): gw (site-a) runs cyphonicd in adapter mode on
+# the LAN bridge lan0 with 802.1X (hostapd's wired driver and integrated
+# EAP server, PEAP-MSCHAPv2) and the login page for basic admission; the
+# devices are namespaces running stock Debian programs only:
+#   cam4  802.1X with the right password (wpa_supplicant -D wired)
+#   cam5  802.1X with a wrong password
+#   plc1  basic admission: DHCP by busybox udhcpc, login with curl
+# bob (site-b) is a plain node; the cloud (AS, NMS) is in wan. Checks:
+#   - every node's state and reason in cyphctl show / --json and metrics;
+#   - before its 802.1X session, a device gets no lease and reaches nothing;
+#   - right credentials: authorized, admitted (up), lease, reaches bob;
+#   - wrong credentials: EAP failure counted, stays down, no lease,
+#     its packets dropped and counted (not_admitted);
+#   - an admitted 802.1X device sending as another VIP: spoofed_source;
+#   - the session ends (EAPOL-Logoff): cut off, dropped (not_admitted);
+#   - a new 802.1X node in the AS restarts hostapd: the adapter asks the
+#     authorized devices to authenticate again (NEW_STA), they stay up;
+#   - basic: a lease before login, but only the page is reachable (HTTP to
+#     anywhere is redirected to it); hostile input (413, 411, 400), wrong
+#     password 403, the per-address budget 429; right password admits it
+#     and it reaches bob like a MAC-matched device.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib/cloud.sh"
+. "$(dirname "$0")/lib/adapter.sh"
+need ip cyphctl cyphonicd cyphonic-as cyphonic-admin cyphonic-nms curl ping jq \
+	dnsmasq hostapd wpa_supplicant wpa_cli busybox nft openssl
+t_begin
+D=$(mktemp -d /tmp/adapter-adm.XXXXXX)
+chmod 755 "$D"
+DEVS="cam4 cam5 plc1"
+G_PID= B_PID=
+declare -A MAC=([cam4]=02:00:5e:00:00:04 [cam5]=02:00:5e:00:00:05 [plc1]=02:00:5e:00:00:06)
+trap adapter_cleanup EXIT
+# gn NAME FIELD: a general node's field in cyphctl show --json (state, why, vip)
+gn() {
+	nsx $NS_A cyphctl show cyph0 --json 2> /dev/null |
+		jq -r --arg n "$1" ".devices[0].daemon.general_nodes[] | select(.name == \$n) | .$2"
+}
+gn_is() { [ "$(gn "$1" state)" = "$2" ]; }
+portal() {	# portal DEV ARGS...: curl to the login page, prints the HTTP status
+	# a retry only after no answer at all: the server closes a connection
+	# whose request is not in 5 s, which a loaded TCG guest can exceed
+	nsx "$1" curl -s -o "$D/portal.out" -w '%{http_code}' --max-time 40 --retry 2 \
+		--retry-all-errors "${@:2}"
+}
+
+# ---- topology: the LAN behind the adapter ----
+# EAPOL goes to the PAE group address, which a bridge keeps to itself
+# unless group_fwd_mask bit 3 passes it on (to hostapd on lan0)
+adapter_lan_up group_fwd_mask 8
+
+# ---- the cloud, the registry, the EAP server's certificate ----
+t_check "cloud: CA, nms and bob enrolled" cloud_enrol bob
+echo gw-secret > "$D/gw.pw" && chmod 600 "$D/gw.pw"
+echo 'cam4 pass phrase' > "$D/cam4.gnpw"
+echo 'cam5 pass phrase' > "$D/cam5.gnpw"
+echo 'plc1-pw' > "$D/plc1.gnpw"
+adm() { cyphonic-admin -c "$D/as.conf" "$@" > /dev/null; }
+t_check "AS: adapter gw; cam4 cam5 (802.1X), plc1 (basic)" bash -c \
+	"$(declare -f adm); D=$D; adm adapter add gw --password-file $D/gw.pw ${CLOUD_KDF[*]} &&
+	 adm general-node add gw cam4 --mac ${MAC[cam4]} --method 8021x --ip-mode ipv4 --password-file $D/cam4.gnpw &&
+	 adm general-node add gw cam5 --mac ${MAC[cam5]} --method 8021x --ip-mode ipv4 --password-file $D/cam5.gnpw &&
+	 adm general-node add gw plc1 --mac ${MAC[plc1]} --method basic --ip-mode ipv4 --password-file $D/plc1.gnpw ${CLOUD_KDF[*]}"
+t_check "AS: 802.1X nodes hold an NT hash, not a PBKDF2 hash" bash -c \
+	"sqlite3 $D/as.db \"select pwhash from principals where name = 'cam4'\" 2> /dev/null | grep -q '^nt:[0-9a-f]\{32\}$' ||
+	 ! command -v sqlite3 > /dev/null"
+t_check "AS: policy rules nodes <-> general" bash -c \
+	"$(declare -f adm); D=$D; adm rule add nodes general && adm rule add general nodes"
+t_check "cloud: AS up" cloud_as
+t_check "cloud: NMS up" cloud_nms
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+	-subj /CN=gw-eap -keyout "$D/eap.key" -out "$D/eap.crt" 2> /dev/null
+t_check "EAP server certificate made" test -s "$D/eap.crt"
+
+cat > "$D/adapter.extra" <<EOC
+[adapter]
+enabled = true
+lan_interface = lan0
+sync_interval = 20s
+run_dir = $D/gw-run
+ieee8021x = true
+eap_server_cert = $D/eap.crt
+eap_server_key = $D/eap.key
+portal = true
+portal_port = 8080
+EOC
+node_conf "$D/gw.conf" gw $W4A "$(cat "$D/adapter.extra")"
+node_conf "$D/bob.conf" bob $W4B
+out=$(cyphonicd -c "$D/gw.conf" --check 2>&1)
+t_check "gw.conf passes --check" test $? -eq 0
+grep -v '^eap_server_key' "$D/gw.conf" > "$D/bad.conf"
+out=$(cyphonicd -c "$D/bad.conf" --check 2>&1)
+t_check "ieee8021x without eap_server_key: refused, naming the file and key" \
+	grep -q "bad.conf:[0-9]*: \[adapter\] eap_server_key: required" <<< "$out"
+node_start $NS_A gw
+G_PID=$NODE_PID
+node_start $NS_B bob
+B_PID=$NODE_PID
+t_check "gw and bob registered at the NMS" wait_until 120 bash -c \
+	"grep -q 'registered at the NMS as node' $D/gw.log && grep -q 'registered at the NMS as node' $D/bob.log"
+t_check "gw: hostapd runs, attached to its control interface" wait_until 30 log_has gw \
+	"attached to hostapd's control interface"
+t_check "gw: login page served" log_has gw "login page for basic admission"
+t_check "gw: 3 general nodes listed, all down" wait_until 30 test "$(gn_metric down)" = 3
+t_expect "cyphctl show --json: cam4 waits for 802.1X" "$(gn cam4 why)" = \
+	"waiting for 802.1X authentication"
+t_expect "cyphctl show --json: plc1 waits for a login" "$(gn plc1 why)" = \
+	"waiting for a login at the portal"
+t_check "cyphctl show lists the general nodes with state and reason" bash -c \
+	"nsenter --net=/run/netns/$NS_A -- cyphctl show cyph0 | grep -q 'cam4 (cam4.cyph.test) mac ${MAC[cam4]} 8021x, vip .*: down (waiting for 802.1X authentication)'"
+t_check "the EAP user file is private (0600) and holds NT hashes only" bash -c \
+	"[ \$(stat -c %a $D/gw-run/hostapd.eap_user) = 600 ] && grep -q '^\"cam4\" MSCHAPV2 hash:[0-9a-f]\{32\} \[2\]' $D/gw-run/hostapd.eap_user &&
+	 ! grep -q 'pass phrase\|plc1' $D/gw-run/hostapd.eap_user"
+VB=$(vip $NS_B 4) GW4=$(vip $NS_A 4)
+CAM4=$(gn cam4 vip) PLC1=$(gn plc1 vip)
+
+# ---- 802.1X: nothing before the session ----
+out=$(nsx cam4 busybox udhcpc -i eth0 -n -q -t 2 -T 1 -s /bin/true 2>&1)
+t_check "cam4 before 802.1X: no lease" test $? -ne 0
+
+# ---- 802.1X: right and wrong credentials ----
+wpa_conf() {	# wpa_conf DEV PASSWORD
+	cat > "$D/$1.wpa" <<-EOC
+	ctrl_interface=$D/$1-wpa
+	ap_scan=0
+	network={
+		key_mgmt=IEEE8021X
+		eap=PEAP
+		identity="$1"
+		password="$2"
+		ca_cert="$D/eap.crt"
+		phase2="auth=MSCHAPV2"
+		eapol_flags=0
+	}
+	EOC
+}
+wpa_conf cam4 'cam4 pass phrase'
+wpa_conf cam5 'not the pass phrase'
+for d in cam4 cam5; do
+	nsx $d wpa_supplicant -D wired -i eth0 -c "$D/$d.wpa" > "$D/$d.wpalog" 2>&1 &
+done
+t_check "cam4 (wpa_supplicant, right password): EAP success" wait_until 60 \
+	grep -q 'CTRL-EVENT-EAP-SUCCESS' "$D/cam4.wpalog"
+t_check "gw: cam4 authorized by hostapd and up (admitted on its behalf)" wait_until 60 gn_is cam4 up
+t_check "cam5 (wrong password): EAP failure" wait_until 60 \
+	grep -q 'CTRL-EVENT-EAP-FAILURE' "$D/cam5.wpalog"
+t_check "gw: cam5 stays down, reason 802.1X failed" wait_until 20 bash -c \
+	"$(declare -f gn nsx); NS_A=$NS_A; [ \"\$(gn cam5 state)\" = down ] && gn cam5 why | grep -q '802.1X authentication failed'"
+t_check "metrics: 802.1X sessions authorized and failed counted" wait_until 10 bash -c \
+	"$(declare -f metric nsx gt0); NS_A=$NS_A;
+	 gt0 metric $NS_A 9104 'cyphonicd_eap_sessions_total{event=\"authorized\"}' &&
+	 gt0 metric $NS_A 9104 'cyphonicd_eap_sessions_total{event=\"failed\"}'"
+t_check "cam4 gets its VIP by DHCP after 802.1X" wait_until 30 \
+	nsx cam4 busybox udhcpc -i eth0 -n -q -t 3 -T 1 -s "$(dirname "$0")/lib/udhcpc.script"
+t_expect "cam4's address is its VIP" "$(vip cam4 4 eth0)" = "$CAM4"
+nsx cam4 ping -c 1 -W 30 "$VB" > /dev/null 2>&1
+t_check "cam4 pings bob (its own tunnel)" nsx cam4 ping -c 3 -i 0.3 -W 20 -q "$VB"
+out=$(nsx cam5 busybox udhcpc -i eth0 -n -q -t 2 -T 1 -s /bin/true 2>&1)
+t_check "cam5 (failed 802.1X): no lease" test $? -ne 0
+ip -n cam5 addr add "$(gn cam5 vip)/16" dev eth0
+ip -n cam5 route add default via "$GW4"
+nsx cam5 ping -c 3 -i 0.2 -W 1 -q "$VB" > /dev/null 2>&1
+t_check "cam5 with its VIP set by hand reaches nothing" test $? -ne 0
+t_check "and is dropped and counted: not_admitted" gt0 nft_count not_admitted
+
+# ---- 802.1X: no device can be another; the session binds the VIP ----
+ip -n cam4 addr add "$PLC1/32" dev eth0
+nsx cam4 ping -c 3 -i 0.2 -W 1 -q -I "$PLC1" "$VB" > /dev/null 2>&1
+t_check "cam4 sending as plc1 gets no answer" test $? -ne 0
+t_check "and is dropped and counted: spoofed_source" gt0 nft_count spoofed_source
+ip -n cam4 addr del "$PLC1/32" dev eth0
+before=$(nft_count not_admitted)
+nsx cam4 wpa_cli -p "$D/cam4-wpa" -i eth0 logoff > /dev/null
+t_check "cam4 logs off: gw ends its admission (802.1X session ended)" wait_until 30 bash -c \
+	"$(declare -f gn nsx); NS_A=$NS_A; [ \"\$(gn cam4 state)\" = down ] && [ \"\$(gn cam4 why)\" = '802.1X session ended' ]"
+nsx cam4 ping -c 3 -i 0.3 -W 2 -q "$VB" > /dev/null 2>&1
+t_check "cam4 after its session: reaches bob no more" test $? -ne 0
+t_check "and is dropped and counted: not_admitted" test "$(nft_count not_admitted)" -gt "$before"
+nsx cam4 wpa_cli -p "$D/cam4-wpa" -i eth0 logon > /dev/null
+t_check "cam4 logs on again: up again" wait_until 60 gn_is cam4 up
+t_check "and reaches bob again" wait_until 30 nsx cam4 ping -c 1 -W 5 -q "$VB"
+# a new 802.1X node in the AS: hostapd restarts to read it, and the
+# adapter asks cam4 to authenticate again rather than trusting a session
+# the new hostapd does not know
+echo 'cam6 pass phrase' > "$D/cam6.gnpw"
+succ=$(grep -c 'CTRL-EVENT-EAP-SUCCESS' "$D/cam4.wpalog")
+t_check "AS: cam6 (802.1X) added" adm general-node add gw cam6 --mac 02:00:5e:00:00:07 \
+	--method 8021x --ip-mode ipv4 --password-file "$D/cam6.gnpw"
+kill -HUP "$G_PID"
+t_check "gw: hostapd restarted with cam6 in its users" wait_until 60 \
+	grep -q '^"cam6" MSCHAPV2' "$D/gw-run/hostapd.eap_user"
+t_check "gw: asks cam4 for 802.1X again (NEW_STA)" wait_until 60 log_has gw \
+	'cam4.cyph.test: asking for 802.1X again'
+t_check "cam4 authenticates again" wait_until 60 bash -c \
+	"[ \$(grep -c 'CTRL-EVENT-EAP-SUCCESS' $D/cam4.wpalog) -gt $succ ]"
+t_check "cam4 still up and reaching bob" bash -c \
+	"$(declare -f gn nsx); NS_A=$NS_A; [ \"\$(gn cam4 state)\" = up ] && nsx cam4 ping -c 2 -i 0.3 -W 5 -q $VB"
+
+# ---- basic: the login page ----
+t_check "plc1 gets its VIP by DHCP before login (to reach the page)" \
+	nsx plc1 busybox udhcpc -i eth0 -n -q -t 5 -T 1 -s "$(dirname "$0")/lib/udhcpc.script"
+t_expect "plc1's address is its VIP" "$(vip plc1 4 eth0)" = "$PLC1"
+nsx plc1 ping -c 2 -i 0.3 -W 2 -q "$VB" > /dev/null 2>&1
+t_check "plc1 before login reaches nothing beyond the adapter" test $? -ne 0
+t_expect "plc1: HTTP to anywhere shows the login page" "$(portal plc1 "http://$VB/")" = 200
+t_check "the page is the login form" grep -q 'action="/login"' "$D/portal.out"
+head -c 3000 /dev/zero | tr '\0' a > "$D/big"
+t_expect "a body over 2048 bytes: 413" \
+	"$(portal plc1 --data-binary @"$D/big" "http://$GW4:8080/login")" = 413
+t_expect "no fields: 400" "$(portal plc1 --data 'user=&password=' "http://$GW4:8080/login")" = 400
+t_expect "a control byte in a field: 400" \
+	"$(portal plc1 --data 'user=plc1%01&password=x' "http://$GW4:8080/login")" = 400
+t_expect "wrong password: 403" \
+	"$(portal plc1 --data 'user=plc1&password=wrong' "http://$GW4:8080/login")" = 403
+t_check "and says why" grep -q 'wrong user name or password' "$D/portal.out"
+t_expect "plc1 still down after the refusal" "$(gn plc1 state)" = down
+t_expect "right password: 200, admitted" \
+	"$(portal plc1 --data 'user=plc1&password=plc1-pw' "http://$GW4:8080/login")" = 200
+t_check "gw: plc1 up" wait_until 30 gn_is plc1 up
+nsx plc1 ping -c 1 -W 30 "$VB" > /dev/null 2>&1
+t_check "plc1 after login pings bob" nsx plc1 ping -c 3 -i 0.3 -W 20 -q "$VB"
+# the per-address budget (5 attempts, one more every 10 s): a burst of 8
+# at once, whatever the earlier attempts left, meets a 429
+for i in 1 2 3 4 5 6 7 8; do echo "url = \"http://$GW4:8080/login\""; done > "$D/burst"
+codes=$(nsx plc1 curl -s --parallel --parallel-max 8 -K "$D/burst" -o /dev/null \
+	--data 'user=plc1&password=plc1-pw' -w '%{http_code} ' --max-time 60)
+t_check "per-address budget: a burst of 8 logins meets 429 (got $codes)" grep -q 429 <<< "$codes"
+t_check "metrics: portal logins by result" bash -c \
+	"$(declare -f metric nsx gt0); NS_A=$NS_A;
+	 gt0 metric $NS_A 9104 'cyphonicd_portal_logins_total{result=\"admitted\"}' &&
+	 gt0 metric $NS_A 9104 'cyphonicd_portal_logins_total{result=\"refused\"}' &&
+	 gt0 metric $NS_A 9104 'cyphonicd_portal_logins_total{result=\"rate_limited\"}'"
+t_check "/metrics: drops by reason (not_admitted, spoofed_source)" wait_until 10 bash -c \
+	"$(declare -f metric nsx lan_drops gt0); NS_A=$NS_A; gt0 lan_drops not_admitted && gt0 lan_drops spoofed_source"
+t_check "gw: 2 up (cam4, plc1), 2 down (cam5, cam6)" wait_until 60 bash -c \
+	"$(declare -f metric nsx gn_metric); NS_A=$NS_A; [ \"\$(gn_metric up) \$(gn_metric down)\" = '2 2' ]"
+
+# ---- teardown ----
+node_stop "$G_PID"
+G_PID=
+t_expect "gw: SIGTERM, exit status" "$NODE_RC" = 0
+t_check "no hostapd left" bash -c "! pgrep -f '^hostapd $D/gw-run/hostapd.conf'"
+t_check "no nftables table left" bash -c "! nsenter --net=/run/netns/$NS_A -- nft list table inet cyphonic_adapter 2> /dev/null"
+if [ "$_t_fail" -gt 0 ]; then
+	for n in gw; do
+		diag "$n log:"
+		grep -v 'debug: NMS datagram\|keepalive' "$D/$n.log" | sed 's/^/#   /' | tail -n 80
+	done
+	for n in cam4 cam5; do [ -f "$D/$n.wpalog" ] && sed 's/^/#   /' "$D/$n.wpalog" | tail -n 15; done
+fi
+t_end

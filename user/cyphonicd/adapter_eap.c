@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+/*
+ * IEEE 802.1X admission ([adapter] ieee8021x): hostapd's wired driver
+ * with its integrated EAP server is the authenticator on the LAN
+ * interface, run and supervised by cyphonicd (adapter_child.c) as dnsmasq
+ * is. The method is PEAP-MSCHAPv2: the device proves its password inside
+ * a TLS tunnel to the adapter's EAP server certificate
+ * ([adapter] eap_server_cert/eap_server_key), and the adapter needs
+ * only the NT hash of that password, which the AS gives it for each of
+ * its 802.1X general nodes (EAP_SECRET, docs/as.md). Files in run_dir:
+ *
+ *   hostapd.conf      written at start: wired driver on lan_interface,
+ *                     EAP server, per-MAC sessions (use_pae_group_addr=0:
+ *                     answers go to the device's MAC, so several devices
+ *                     can share the LAN segment);
+ *   hostapd.eap_user  mode 0600: "* PEAP" (any outer identity), then one
+ *                     MSCHAPV2 line per 802.1X general node (its name,
+ *                     the NT hash); rewritten when the AS's list changes,
+ *                     and hostapd restarted to read it;
+ *   hostapd/LAN       hostapd's control socket.
+ *
+ * The daemon attaches to the control socket (ATTACH) and follows its
+ * events: AP-STA-CONNECTED MAC (the session is authorized: the node may
+ * be admitted, adapter.c asks the AS with EAP_RESULT = 1),
+ * AP-STA-DISCONNECTED MAC (the session ended: cut off), and
+ * CTRL-EVENT-EAP-FAILURE MAC (wrong credentials: counted, stays down).
+ * Until its session is authorized a device has no lease and the nftables
+ * guard drops what it sends beyond the adapter.
+ *
+ * A restarted hostapd (new users file, or a crash) knows no session:
+ * after attaching again the daemon sends NEW_STA for every device it
+ * holds as authorized, which makes hostapd start EAP with it at once; the
+ * device authenticates again (AP-STA-CONNECTED: nothing changes) or
+ * fails (cut off).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include "pki/nthash.h"
+#include "runtime/evloop.h"
+#include "runtime/metrics.h"
+#include "adapter_int.h"
+
+#define ATTACH_RETRY_MS 250
+#define ATTACH_TRIES 40
+
+static struct {
+	struct cyd_child child;
+	struct cyd_adapter *a;
+	char conf[CYPH_CFG_PATH_MAX + 32], users[CYPH_CFG_PATH_MAX + 32];
+	char ctrl_dir[CYPH_CFG_PATH_MAX + 32], local[CYPH_CFG_PATH_MAX + 32];
+	char *users_text;
+	int fd;				/* our end of the control interface */
+	struct cyph_timer *attach;
+	int tries;
+	struct cyph_counter *events[3];
+} eap = { .fd = -1 };
+
+static const char *const event_names[] = { "authorized", "ended", "failed" };
+
+static int write_private(const char *path, const char *text, mode_t mode)
+{
+	char tmp[CYPH_CFG_PATH_MAX + 48];
+	int fd, ok;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	ok = !close(fd) && ok;
+	if (!ok || rename(tmp, path)) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The eap_user text for the listed 802.1X nodes (malloc'd). */
+static char *users_text(const struct cyd_adapter *a)
+{
+	char *text = NULL, hex[CYPH_NT_STR_MAX];
+	size_t len = 0;
+	uint8_t nt[16];
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	fputs("# written by cyphonicd from the AS's general nodes; do not edit\n"
+	      "* PEAP\n", f);
+	for (const struct cyd_gn *g = a->list; g; g = g->next) {
+		if (g->method != CYPH_GN_8021X || g->state == CYD_GN_BLOCKED ||
+		    !cyph_nt_parse(g->secret, nt))
+			continue;
+		cyph_nt_format(nt, hex);
+		fprintf(f, "\"%s\" MSCHAPV2 hash:%s [2]\n", g->name, hex + 3);
+	}
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+static void on_ctrl(struct cyph_loop *loop, int fd, uint32_t events, void *arg);
+
+static void detach(void)
+{
+	if (eap.fd >= 0) {
+		cyph_loop_del_fd(eap.a->d->loop, eap.fd);
+		close(eap.fd);
+		unlink(eap.local);
+	}
+	eap.fd = -1;
+}
+
+/* One try to attach to hostapd's control socket: 0 when attached. */
+static int attach_once(void)
+{
+	struct sockaddr_un me = { .sun_family = AF_UNIX }, hd = { .sun_family = AF_UNIX };
+	char buf[16];
+	ssize_t n;
+	int fd;
+
+	detach();
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if ((size_t)snprintf(me.sun_path, sizeof(me.sun_path), "%s", eap.local) >=
+	    sizeof(me.sun_path) ||
+	    (size_t)snprintf(hd.sun_path, sizeof(hd.sun_path), "%s/%s", eap.ctrl_dir,
+			     eap.a->d->cfg.adapter.lan) >= sizeof(hd.sun_path)) {
+		errno = ENAMETOOLONG;	/* run_dir too long for a socket's name */
+		close(fd);
+		return -1;
+	}
+	unlink(eap.local);
+	if (bind(fd, (struct sockaddr *)&me, sizeof(me)) ||
+	    connect(fd, (struct sockaddr *)&hd, sizeof(hd)) || send(fd, "ATTACH", 6, 0) != 6)
+		goto fail;
+	/* hostapd answers at once; a short wait is enough on the loop's thread */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){ .tv_usec = 500000 },
+		   sizeof(struct timeval));
+	n = recv(fd, buf, sizeof(buf) - 1, 0);
+	if (n < 3 || strncmp(buf, "OK", 2))
+		goto fail;
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	if (cyph_loop_add_fd(eap.a->d->loop, fd, EPOLLIN, on_ctrl, eap.a))
+		goto fail;
+	eap.fd = fd;
+	log_info("[adapter] attached to hostapd's control interface (%s)", hd.sun_path);
+	/* sessions the daemon holds, which a (re)started hostapd does not */
+	for (const struct cyd_gn *g = eap.a->list; g; g = g->next) {
+		char cmd[32];
+
+		if (g->method != CYPH_GN_8021X || !g->eap_ok)
+			continue;
+		snprintf(cmd, sizeof(cmd), "NEW_STA %02x:%02x:%02x:%02x:%02x:%02x", g->mac[0],
+			 g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
+		if (send(fd, cmd, strlen(cmd), 0) < 0)
+			log_warn("[adapter] hostapd: %s: %s", cmd, strerror(errno));
+		else
+			log_info("general node %s: asking for 802.1X again (hostapd restarted)",
+				 g->fqdn);
+	}
+	return 0;
+fail:
+	close(fd);
+	unlink(eap.local);
+	return -1;
+}
+
+static void on_attach(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	(void)arg;
+	eap.attach = NULL;
+	if (!attach_once())
+		return;
+	if (++eap.tries >= ATTACH_TRIES) {
+		log_err("[adapter] hostapd's control interface %s/%s: %s: no 802.1X events",
+			eap.ctrl_dir, eap.a->d->cfg.adapter.lan, strerror(errno));
+		return;
+	}
+	eap.attach = cyph_loop_add_timer(eap.a->d->loop, ATTACH_RETRY_MS, false, on_attach, NULL);
+}
+
+/* adapter_child.c: hostapd (re)started; its control socket comes up soon. */
+static void started(struct cyd_child *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	detach();
+	eap.tries = 0;
+	if (!eap.attach)
+		eap.attach = cyph_loop_add_timer(eap.a->d->loop, ATTACH_RETRY_MS, false,
+						 on_attach, NULL);
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
+/* One event: "<LEVEL>NAME ARGS"; the three this file follows, others ignored. */
+static void event(struct cyd_adapter *a, char *msg)
+{
+	static const char *const names[] = { "AP-STA-CONNECTED ", "AP-STA-DISCONNECTED ",
+					      "CTRL-EVENT-EAP-FAILURE " };
+	char *p = msg[0] == '<' ? strchr(msg, '>') : NULL;
+	uint8_t mac[6];
+
+	p = p ? p + 1 : msg;
+	for (int i = 0; i < 3; i++) {
+		size_t n = strlen(names[i]);
+
+		if (strncmp(p, names[i], n) || parse_mac(p + n, mac))
+			continue;
+		cyph_counter_inc(eap.events[i]);
+		cyd_adapter_eap_event(a, mac, i);
+		return;
+	}
+}
+
+static void on_ctrl(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
+{
+	char buf[512];
+	ssize_t n;
+
+	(void)loop;
+	(void)events;
+	while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0) {
+		buf[n] = '\0';
+		event(arg, buf);
+	}
+}
+
+void cyd_adapter_eap_update(struct cyd_adapter *a)
+{
+	char *text;
+
+	if (!eap.a || !(text = users_text(a)))
+		return;
+	if (eap.users_text && !strcmp(text, eap.users_text)) {
+		free(text);
+		return;
+	}
+	if (write_private(eap.users, text, 0600)) {
+		log_err("[adapter] %s: %s", eap.users, strerror(errno));
+		free(text);
+		return;
+	}
+	free(eap.users_text);
+	eap.users_text = text;
+	log_info("[adapter] 802.1X users updated (%s): restarting hostapd to read them",
+		 eap.users);
+	cyd_child_restart(&eap.child);
+}
+
+static int write_conf(struct cyd_adapter *a)
+{
+	const struct cyd_adapter_config *c = &a->d->cfg.adapter;
+	char buf[4096];
+	int n;
+
+	n = snprintf(buf, sizeof(buf),
+		     "# written by cyphonicd at start ([adapter] ieee8021x); do not edit\n"
+		     "interface=%s\ndriver=wired\nctrl_interface=%s\n"
+		     "logger_stdout=-1\nlogger_stdout_level=2\nlogger_syslog=0\n"
+		     "ieee8021x=1\neapol_version=2\nuse_pae_group_addr=0\n"
+		     "eap_server=1\neap_user_file=%s\nserver_cert=%s\nprivate_key=%s\n",
+		     c->lan, eap.ctrl_dir, eap.users, c->eap_cert, c->eap_key);
+	return n < 0 || (size_t)n >= sizeof(buf) ? -1 : write_private(eap.conf, buf, 0600);
+}
+
+int cyd_adapter_eap_start(struct cyd_adapter *a, char *err, size_t errlen)
+{
+	const struct cyd_adapter_config *c = &a->d->cfg.adapter;
+	char labels[32];
+
+	if (!c->ieee8021x)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (eap.events[i])
+			continue;
+		snprintf(labels, sizeof(labels), "event=\"%s\"", event_names[i]);
+		eap.events[i] = cyph_counter_new("cyphonicd_eap_sessions_total",
+			"802.1X sessions on the LAN by event (hostapd's authorizations, ends, "
+			"EAP failures)", labels);
+	}
+	eap.a = a;
+	eap.fd = -1;
+	snprintf(eap.conf, sizeof(eap.conf), "%s/hostapd.conf", c->run_dir);
+	snprintf(eap.users, sizeof(eap.users), "%s/hostapd.eap_user", c->run_dir);
+	snprintf(eap.ctrl_dir, sizeof(eap.ctrl_dir), "%s/hostapd", c->run_dir);
+	snprintf(eap.local, sizeof(eap.local), "%s/cyphonicd-hostapd.sock", c->run_dir);
+	if ((mkdir(c->run_dir, 0755) && errno != EEXIST) || write_conf(a) ||
+	    !(eap.users_text = users_text(a)) || write_private(eap.users, eap.users_text, 0600)) {
+		snprintf(err, errlen, "[adapter] ieee8021x: %s: %s", c->run_dir, strerror(errno));
+		eap.a = NULL;
+		return -1;
+	}
+	eap.child = (struct cyd_child){ .what = "hostapd", .path = c->hostapd,
+					.argv = { "hostapd", eap.conf, NULL }, .started = started };
+	if (cyd_child_start(&eap.child, a->d->loop)) {
+		snprintf(err, errlen, "hostapd: cannot start");
+		eap.a = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void cyd_adapter_eap_stop(struct cyd_adapter *a)
+{
+	(void)a;
+	if (!eap.a)
+		return;
+	if (eap.attach)
+		cyph_loop_del_timer(eap.a->d->loop, eap.attach);
+	eap.attach = NULL;
+	detach();
+	cyd_child_stop(&eap.child);
+	free(eap.users_text);
+	eap.users_text = NULL;
+	eap.a = NULL;
+}
