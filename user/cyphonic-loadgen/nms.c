@@ -70,6 +70,7 @@ static bool retry_on;
 static const struct cyph_retry_policy retry_policy = CYPH_RETRY_DEFAULT;
 static struct cyph_retry_budget budget = CYPH_RETRY_BUDGET_DEFAULT;
 static uint64_t held;		/* retries the budget did not allow */
+static int64_t no_retry_ms = 1000;	/* --timeout */
 
 enum phase { PH_FULL, PH_REFRESH, PH_ROUTE, PH_RELAY_SETUP, PH_BIND, PH_SEQ };
 
@@ -138,6 +139,8 @@ static int setup(const struct lg_opts *o, int n)
 	nodes = calloc((size_t)n, sizeof(*nodes));
 	n_nodes = n;
 	id_base = ID_BASE + (uint64_t)o->first_id;
+	if (o->timeout_ms > 0)
+		no_retry_ms = o->timeout_ms;
 	for (i = 0; i < n; i++) {
 		struct lnode *l = &nodes[i];
 		struct cyph_node_id id = { .id = id_base + (uint64_t)i, .role = CYPH_ROLE_NODE,
@@ -235,7 +238,7 @@ static void failed(struct lnode *l, bool timeout)
 static void arm(struct lnode *l)
 {
 	uint64_t now = lg_now_ns();
-	int64_t w = 1000;	/* without --retry: failed after a second */
+	int64_t w = no_retry_ms;	/* without --retry: failed after --timeout */
 
 	l->sent_ns = now;
 	if (retry_on) {
