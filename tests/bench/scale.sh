@@ -172,6 +172,7 @@ level = warn"
 # one load generator address stands for many nodes: no per-node quotas
 # and no keepalives from it: registrations live long enough for the run
 nms_conf "lifetime = 30m
+cookie_load = ${SCALE_COOKIE_LOAD:-1000000}
 register_rate = 0
 route_rate = 0
 relay_rate = 0
