@@ -317,7 +317,7 @@ sum_thr() {	# sum_thr SVC I...: "periods throttled" of those daemons' groups
 LGP=()
 for ((k = 1; k <= LGS; k++)); do
 	nsenter --net=/run/netns/"$P-c$(( (k - 1) % NCLI + 1 ))" "$LG" seq "${nms_common[@]}" --nodes 2000 --first-id $(( (k - 1) * 2000 )) \
-		--socks 128 --window "$LGW" --timeout 2000 --ramp max --tick --seconds $(( (2 * RR + 1) * (RS + 7) + 60 )) \
+		--socks 128 --window "$LGW" --timeout 2000 --ramp max --tick --seconds $(( (2 * RR + 2) * (RS + 7) + 60 )) \
 		> "$raw/ratio-lg$k.txt" 2>&1 &
 	LGP+=($!)
 	echo $! >> "$D/pids"
@@ -326,8 +326,10 @@ for ((k = 1; k <= LGS; k++)); do
 	wait_for 180 grep -q 'test=tick' "$raw/ratio-lg$k.txt" || die "load generator $k did not start"
 done
 : > "$D/windows"
-for ((w = 0; w <= 2 * RR; w++)); do
-	if ((w % 2 == 0)); then
+# w = -1: a warm-up through r1 alone, not measured (r1 checks, once, the
+# certificates of the nodes that registered at r2 and r3 during the set-up)
+for ((w = -1; w <= 2 * RR; w++)); do
+	if ((w < 0 || w % 2 == 0)); then
 		n=1 serving=(1); hold_nms 2 3
 	else
 		n=3 serving=(1 2 3); rm -f "$D/hold-nms2" "$D/hold-nms3"
@@ -338,6 +340,7 @@ for ((w = 0; w <= 2 * RR; w++)); do
 	# generator's window frees by timeouts): the window opens after
 	# their 2 s timeout, so it measures the steady state
 	sleep 3
+	if ((w < 0)); then sleep "$RS"; continue; fi
 	npids=(); for i in "${serving[@]}"; do npids+=("${PID[nms$i]}"); done
 	ws=$(now_ms) c0=$(sum_cpu "${npids[@]}") l0=$(sum_cpu "${LGP[@]}") t0=$(sum_thr nms "${serving[@]}")
 	r0=$(cpu_of "$REDIS_PID") q0=$(sum_wait "${npids[@]}")
@@ -501,6 +504,7 @@ fi
 # ---- C: many registered nodes, Redis memory, a SIGKILL -----------------------------------
 if [ "$NODES" -gt 0 ] && part C; then
 	for s in as nms trs; do for i in 1 2 4; do [ -d "$CG/$s$i" ] && cg_limit "$s$i" max; done; done
+	cg_weight 5	# unlimited now: the weight of what runs (3 NMS, Redis, the generator)
 	k0=$(rcli --scan --pattern 'scale:reg:*' | wc -l)
 	nsenter --net=/run/netns/"$P-c1" "$LG" nms "${nms_common[@]}" --nodes "$NODES" --socks 256 \
 		--window 256 --retry --seconds 6 > "$raw/nodes.txt" 2>&1 &

@@ -172,11 +172,15 @@ static int setup(const struct lg_opts *o, int n)
 
 /* ---- I/O ------------------------------------------------------------------- */
 
+static uint64_t tick_sent, tick_recv;	/* datagrams this tick (the tick line) */
+
 static void send_to(int sock, const struct sockaddr *sa, socklen_t len,
 		    const uint8_t *p, size_t n)
 {
 	if (n && sendto(sock, p, n, 0, sa, len) < 0 && errno != EAGAIN)
 		perror("sendto");
+	else if (n)
+		tick_sent++;
 }
 
 static void send_ep(int sock, const struct proto_ep *ep, const uint8_t *p, size_t n)
@@ -407,6 +411,8 @@ static void receive(int timeout_ms)
 			m[j].msg_hdr = (struct msghdr){ .msg_iov = &iov[j], .msg_iovlen = 1 };
 		}
 		n = recvmmsg(socks[i], m, BATCH, MSG_DONTWAIT, NULL);
+		if (n > 0)
+			tick_recv += (uint64_t)n;
 		for (j = 0; j < n; j++) {
 			const uint8_t *pkt = buf[j];
 			size_t len = m[j].msg_len;
@@ -486,12 +492,16 @@ static bool start(struct lnode *l, enum phase ph)
 static void report_tick(uint64_t t0, uint64_t now, uint64_t *last, double rate)
 {
 	struct timespec wall;
-	char extra[160];
+	char extra[224];
 
 	clock_gettime(CLOCK_REALTIME, &wall);
-	snprintf(extra, sizeof(extra), "t=%.1f offered=%.0f retries=%llu wall_ms=%lld",
+	snprintf(extra, sizeof(extra),
+		 "t=%.1f offered=%.0f retries=%llu wall_ms=%lld sent=%llu recv=%llu inflight=%llu",
 		 (double)(now - t0) / 1e9, rate, (unsigned long long)tick.retries,
-		 (long long)wall.tv_sec * 1000 + wall.tv_nsec / 1000000);
+		 (long long)wall.tv_sec * 1000 + wall.tv_nsec / 1000000,
+		 (unsigned long long)tick_sent, (unsigned long long)tick_recv,
+		 (unsigned long long)outstanding);
+	tick_sent = tick_recv = 0;
 	lg_report("tick", &tick, (double)(now - *last) / 1e9, -1, extra);
 	*last = now;
 }
