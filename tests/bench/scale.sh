@@ -491,13 +491,13 @@ wait_for 60 nms_at 1 2 4 || die "r2 not back"
 wait_for 10 test -s "$D/m-nms2"
 sleep 1.5
 for i in 1 2 4; do S0[i]=$(mval nms$i); done
-nsx c1 "$LG" seq "${nms_common[@]}" --nodes 2000 --socks 256 --window 512 --retry \
+nsx c1 "$LG" seq "${nms_common[@]}" --nodes 4000 --socks 1024 --window 512 --retry \
 	--ramp 300 --seconds "$RS" > "$raw/spread.txt" 2>&1
 sleep 1.5
 tot=0; line=""
 for i in 1 2 4; do S[i]=$(( $(mval nms$i) - S0[i] )); tot=$((tot + S[i])); done
 for i in 1 2 4; do line+=" r$i=${S[i]} ($(awk -v s="${S[i]}" -v t="$tot" 'BEGIN { if (t) printf "%+.1f", 100 * (s / (t / 3) - 1) }')%)"; done
-say "spread of NMS requests over 3 replicas (256 flows, 300 sequences/s, ${RS} s):$line (target within +-15%)"
+say "spread of NMS requests over 3 replicas (1024 flows, 300 sequences/s, ${RS} s):$line (target within +-15%)"
 
 fi
 
