@@ -3,9 +3,16 @@
  * Client retry (user/lib/client/retry.c): the backoff doubles from
  * first_ms to max_ms, each wait lies between half the step and the step
  * (equal jitter), jitter differs between clients, the budget cuts the
- * last wait and ends the tries, and the error classes. Pure arithmetic on
- * given times: nothing here sleeps.
+ * last wait and ends the tries, and the error classes: pure arithmetic on
+ * given times. Then cyph_asclient_auth_retry() against a dead port (it
+ * sleeps its short backoff, ~500 ms; how many tries fit in it depends on
+ * the machine, so only "at least one retry" is checked).
  */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include "client/asclient.h"
 #include "client/retry.h"
 #include "wire/asproto.h"
 #include "wire/proto.h"
@@ -142,8 +149,43 @@ static void test_classes(void)
 		  "AS: a wrong password and a login lockout are not retried");
 }
 
+/*
+ * The AS authentication retried on new connections: against a port no
+ * AS listens on (a dead replica), every try is a new connect, refused,
+ * until the budget is spent; without a budget, one try.
+ */
+static void test_as_retry(void)
+{
+	static const struct cyph_retry_policy pol = { .first_ms = 5, .max_ms = 20, .budget_ms = 500 };
+	static const struct cyph_retry_policy once = { .first_ms = 1, .max_ms = 1, .budget_ms = 0 };
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sa);
+	char addr[64], err[256];
+	struct cyph_asclient_opts o = { .addr = addr, .server_name = "127.0.0.1",
+					.ca_path = "/dev/null", .timeout_ms = 1000 };
+	struct cyph_as_credential cr;
+	struct cyph_asclient *c = NULL;
+	uint8_t pub[32] = { 0 };
+	unsigned int retries = 0;
+	int fd = socket(AF_INET, SOCK_STREAM, 0), rc;
+
+	/* a port that was free a moment ago: bound, never listened on, closed */
+	bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	getsockname(fd, (struct sockaddr *)&sa, &sl);
+	close(fd);
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(sa.sin_port));
+	rc = cyph_asclient_auth_retry(&c, &o, &pol, "n", "pw", pub, &cr, &retries, err, sizeof(err));
+	TAP_CHECK(rc == -1 && !c && retries >= 1,
+		  "AS retry: a dead AS is tried again on new connections until the budget is spent"
+		  " (rc %d, %u retries: %s)", rc, retries, err);
+	retries = 0;
+	rc = cyph_asclient_auth_retry(&c, &o, &once, "n", "pw", pub, &cr, &retries, err, sizeof(err));
+	TAP_CHECK(rc == -1 && !c && retries == 0, "AS retry: no budget, one try (%u retries)", retries);
+}
+
 int main(void)
 {
+	test_as_retry();
 	test_doubling();
 	test_jitter();
 	test_budget();

@@ -32,38 +32,22 @@ static void wait_ms(int64_t ms)
 		;
 }
 
-/* One authentication, retried per --retry; 0 or the last error. */
+/* One authentication, retried per --retry (asclient.h); 0 or the last error. */
 static int auth_once(struct as_thread *a, const struct cyph_asclient_opts *ao,
 		     struct cyph_asclient **c, const uint8_t pub[32], char *err, size_t errlen)
 {
 	static const struct cyph_retry_policy pol = CYPH_RETRY_DEFAULT;
-	struct cyph_retry rt;
+	static const struct cyph_retry_policy once = { .first_ms = 1, .max_ms = 1, .budget_ms = 0 };
+	struct cyph_as_credential cr;
+	unsigned int retries = 0;
 	int rc;
 
-	cyph_retry_begin(&rt, &pol, (int64_t)(lg_now_ns() / 1000000), (uintptr_t)a ^ lg_now_ns());
-	for (;;) {
-		struct cyph_as_credential cr;
-		int64_t w;
-
-		if (!*c)
-			*c = cyph_asclient_connect(ao, err, errlen);
-		rc = *c ? cyph_asclient_auth(*c, a->o->name, a->o->password, pub, &cr,
-					    err, errlen) : -1;
-		if (!rc) {
-			cyph_as_credential_free(&cr);
-			return 0;
-		}
-		/* a connection that failed once is not trusted again */
-		cyph_asclient_close(*c);
-		*c = NULL;
-		if (!a->o->retry || !cyph_as_retryable(rc))
-			return rc;
-		w = cyph_retry_next(&rt, (int64_t)(lg_now_ns() / 1000000));
-		if (w < 0)
-			return rc;
-		a->st.retries++;
-		wait_ms(w);
-	}
+	rc = cyph_asclient_auth_retry(c, ao, a->o->retry ? &pol : &once, a->o->name,
+				      a->o->password, pub, &cr, &retries, err, errlen);
+	a->st.retries += retries;
+	if (!rc)
+		cyph_as_credential_free(&cr);
+	return rc;
 }
 
 static void *as_worker(void *arg)

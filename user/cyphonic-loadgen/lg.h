@@ -16,6 +16,8 @@ struct lg_opts {
 	const char *ramp;		/* seq: rates, comma separated */
 	pid_t pid;			/* daemon whose CPU is measured */
 	int nodes, threads, window, size, sessions, conns, sources, socks;
+	int first_id;			/* nms/seq/trs: node ids from 100000 + this */
+	int timeout_ms;			/* nms/seq/trs without --retry: failed after */
 	bool retry;			/* client/retry.h backoff, not one try */
 	bool tick;			/* a "RESULT test=tick" line a second */
 	bool reconnect;			/* as: a new connection per authentication */

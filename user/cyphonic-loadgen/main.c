@@ -38,6 +38,9 @@ static void usage(FILE *f)
 		"  --retry     retry with backoff and jitter on another replica (client/retry.h)\n"
 		"  --tick      a RESULT test=tick line every second\n"
 		"  --socks N   UDP flows the simulated nodes share (nms, seq, trs; default 16)\n"
+		"  --first-id K  simulated nodes are K.. K+N-1 (nms, seq, trs; default 0): for\n"
+		"              several generators against one NMS\n"
+		"  --timeout MS  without --retry, a request unanswered this long failed (1000)\n"
 		"  flood: --nodes N keepalive (50) while --rate R badly signed REGISTERs/s\n"
 		"         (50000) come from --sources K addresses in 127.1/16 (512)\n"
 		"  --seconds S (default 5)  --rate R (0 = max)  --window W (default 64)\n"
@@ -60,7 +63,7 @@ int main(int argc, char **argv)
 		{ "socks", 1, NULL, 'F' }, { "retry", 0, NULL, 'R' }, { "tick", 0, NULL, 't' },
 		{ "ramp", 1, NULL, 'G' }, { "as-name", 1, NULL, 'M' },
 		{ "reconnect", 0, NULL, 'X' }, { "sources", 1, NULL, 'Q' },
-		{ "version", 0, NULL, 'V' }, { NULL, 0, NULL, 0 },
+		{ "first-id", 1, NULL, 'I' }, { "timeout", 1, NULL, 'O' }, { "version", 0, NULL, 'V' }, { NULL, 0, NULL, 0 },
 	};
 	struct lg_opts o = { .as_name = "127.0.0.1", .nodes = 1000, .threads = 2, .window = 64,
 			     .size = 1200, .sessions = 16, .seconds = 5, .conns = 10000,
@@ -95,6 +98,8 @@ int main(int argc, char **argv)
 		case 'M': o.as_name = optarg; break;
 		case 'X': o.reconnect = true; break;
 		case 'Q': o.sources = atoi(optarg); break;
+		case 'I': o.first_id = atoi(optarg); break;
+		case 'O': o.timeout_ms = atoi(optarg); break;
 		case 'h': usage(stdout); return 0;
 		case 'V': cyph_version_print("cyphonic-loadgen"); return 0;
 		default: usage(stderr); return 2;
@@ -106,9 +111,9 @@ int main(int argc, char **argv)
 	}
 	mode = argv[optind];
 	if (o.nodes < 2 || o.window < 1 || o.sessions < 1 || o.threads < 1 || o.conns < 1 ||
-	    o.socks < 1 || o.socks > 1024) {
+	    o.socks < 1 || o.socks > 1024 || o.first_id < 0 || o.first_id > 100000000) {
 		fprintf(stderr, "loadgen: --nodes >= 2, --window/--sessions/--threads/--conns >= 1,"
-			" --socks 1..1024\n");
+			" --socks 1..1024, --first-id 0..100000000\n");
 		return 2;
 	}
 	if (!strcmp(mode, "as") && o.as && o.as_ca && o.name && o.password)

@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <linux/cyphonic.h>
 #include "runtime/addr.h"
 #include "pki/ca.h"
@@ -58,6 +59,7 @@ struct lnode {
 
 static struct lnode *nodes;
 static int n_nodes;
+static uint64_t id_base = ID_BASE;	/* + --first-id: generators side by side */
 static int nsock = 16;
 static int socks[MAX_SOCKS];
 static struct sockaddr_storage nms_sa;
@@ -68,6 +70,7 @@ static bool retry_on;
 static const struct cyph_retry_policy retry_policy = CYPH_RETRY_DEFAULT;
 static struct cyph_retry_budget budget = CYPH_RETRY_BUDGET_DEFAULT;
 static uint64_t held;		/* retries the budget did not allow */
+static int64_t no_retry_ms = 1000;	/* --timeout */
 
 enum phase { PH_FULL, PH_REFRESH, PH_ROUTE, PH_RELAY_SETUP, PH_BIND, PH_SEQ };
 
@@ -135,17 +138,20 @@ static int setup(const struct lg_opts *o, int n)
 	}
 	nodes = calloc((size_t)n, sizeof(*nodes));
 	n_nodes = n;
+	id_base = ID_BASE + (uint64_t)o->first_id;
+	if (o->timeout_ms > 0)
+		no_retry_ms = o->timeout_ms;
 	for (i = 0; i < n; i++) {
 		struct lnode *l = &nodes[i];
-		struct cyph_node_id id = { .id = ID_BASE + (uint64_t)i, .role = CYPH_ROLE_NODE,
+		struct cyph_node_id id = { .id = id_base + (uint64_t)i, .role = CYPH_ROLE_NODE,
 					   .has_vip4 = true };
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);
 		struct proto_ep self;
 
-		snprintf(l->fqdn, sizeof(l->fqdn), "lg%d.bench.test", i);
+		snprintf(l->fqdn, sizeof(l->fqdn), "lg%d.bench.test", o->first_id + i);
 		snprintf(id.fqdn, sizeof(id.fqdn), "%s", l->fqdn);
-		id.vip4.s_addr = htonl(0x0a500000u + (uint32_t)i);
+		id.vip4.s_addr = htonl(0x0a500000u + (uint32_t)(o->first_id + i));
 		l->key = cyph_key_generate();
 		if (!l->key || cyph_key_public(l->key, id.pubkey) ||
 		    cyph_ca_issue(s, &id, proto_now_ms() / 1000, 3600, &l->cert, &l->cert_len,
@@ -166,11 +172,15 @@ static int setup(const struct lg_opts *o, int n)
 
 /* ---- I/O ------------------------------------------------------------------- */
 
+static uint64_t tick_sent, tick_recv;	/* datagrams this tick (the tick line) */
+
 static void send_to(int sock, const struct sockaddr *sa, socklen_t len,
 		    const uint8_t *p, size_t n)
 {
 	if (n && sendto(sock, p, n, 0, sa, len) < 0 && errno != EAGAIN)
 		perror("sendto");
+	else if (n)
+		tick_sent++;
 }
 
 static void send_ep(int sock, const struct proto_ep *ep, const uint8_t *p, size_t n)
@@ -188,9 +198,9 @@ static struct lnode *node_of(const uint8_t *pkt, size_t len, size_t off)
 	if (len < off + 8)
 		return NULL;
 	id = proto_get_u64(pkt + off);
-	if (id < ID_BASE || id >= ID_BASE + (uint64_t)n_nodes)
+	if (id < id_base || id >= id_base + (uint64_t)n_nodes)
 		return NULL;
-	return &nodes[id - ID_BASE];
+	return &nodes[id - id_base];
 }
 
 static enum phase cur_ph;		/* the phase running (retries, sequences) */
@@ -232,7 +242,7 @@ static void failed(struct lnode *l, bool timeout)
 static void arm(struct lnode *l)
 {
 	uint64_t now = lg_now_ns();
-	int64_t w = 1000;	/* without --retry: failed after a second */
+	int64_t w = no_retry_ms;	/* without --retry: failed after --timeout */
 
 	l->sent_ns = now;
 	if (retry_on) {
@@ -401,6 +411,8 @@ static void receive(int timeout_ms)
 			m[j].msg_hdr = (struct msghdr){ .msg_iov = &iov[j], .msg_iovlen = 1 };
 		}
 		n = recvmmsg(socks[i], m, BATCH, MSG_DONTWAIT, NULL);
+		if (n > 0)
+			tick_recv += (uint64_t)n;
 		for (j = 0; j < n; j++) {
 			const uint8_t *pkt = buf[j];
 			size_t len = m[j].msg_len;
@@ -472,13 +484,24 @@ static bool start(struct lnode *l, enum phase ph)
 	return true;
 }
 
-/* One "RESULT test=tick ..." line: the second just past. */
+/*
+ * One "RESULT test=tick ..." line: the second just past. wall_ms (the
+ * realtime clock at its end) lets a script cut the ticks of several
+ * load generators into the windows it switched replicas at.
+ */
 static void report_tick(uint64_t t0, uint64_t now, uint64_t *last, double rate)
 {
-	char extra[160];
+	struct timespec wall;
+	char extra[224];
 
-	snprintf(extra, sizeof(extra), "t=%.1f offered=%.0f retries=%llu",
-		 (double)(now - t0) / 1e9, rate, (unsigned long long)tick.retries);
+	clock_gettime(CLOCK_REALTIME, &wall);
+	snprintf(extra, sizeof(extra),
+		 "t=%.1f offered=%.0f retries=%llu wall_ms=%lld sent=%llu recv=%llu inflight=%llu",
+		 (double)(now - t0) / 1e9, rate, (unsigned long long)tick.retries,
+		 (long long)wall.tv_sec * 1000 + wall.tv_nsec / 1000000,
+		 (unsigned long long)tick_sent, (unsigned long long)tick_recv,
+		 (unsigned long long)outstanding);
+	tick_sent = tick_recv = 0;
 	lg_report("tick", &tick, (double)(now - *last) / 1e9, -1, extra);
 	*last = now;
 }

@@ -55,6 +55,22 @@ int cyph_asclient_auth(struct cyph_asclient *c, const char *name, const char *pa
 		       const uint8_t pubkey[32], struct cyph_as_credential *out,
 		       char *err, size_t errlen);
 
+struct cyph_retry_policy;
+/*
+ * cyph_asclient_auth(), each failed try retried on a NEW connection (behind
+ * ECMP a new flow, so another replica once the failed one's route is gone)
+ * after the backoff of p (client/retry.h), while cyph_as_retryable() says
+ * another try may cure it. *c: a connection to use first, or NULL; on
+ * return the one that worked (the caller closes it), or NULL. Blocks for
+ * at most p->budget_ms plus one try. *retries (may be NULL) is increased
+ * per retry. Returns like cyph_asclient_auth(): the last try's result.
+ */
+int cyph_asclient_auth_retry(struct cyph_asclient **c, const struct cyph_asclient_opts *o,
+			     const struct cyph_retry_policy *p, const char *name,
+			     const char *password, const uint8_t pubkey[32],
+			     struct cyph_as_credential *out, unsigned int *retries,
+			     char *err, size_t errlen);
+
 /* *list is malloc'd (free()); role GENERAL entries with MAC/method/mode. */
 int cyph_asclient_gn_list(struct cyph_asclient *c, struct cyph_principal **list,
 			  size_t *n, char *err, size_t errlen);
