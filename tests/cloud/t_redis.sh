@@ -213,10 +213,12 @@ check "redis memory: $per_rp B per replay claim ($nrp live claims)" test "$per_r
 check "redis memory: $per_rs B per relay session ($nrs sessions)" test "$nrs" -ge 1 -a "$per_rs" -gt 0
 
 # The same at 1000 nodes: cyphonic-loadgen registers them at NMS A (and
-# then refreshes and routes, which adds claims and notifications).
+# then refreshes and routes, which adds claims and notifications). What
+# is checked is that all 1000 are held, not how fast: a loaded machine
+# answered the burst at p50 660 ms, so each request gets 10 s, not 1 s.
 m0=$(used_memory)
 "$B/cyphonic-loadgen" nms --nms 127.0.0.1:$NA --ca-cert "$D/ca.crt" --ca-key "$D/ca.key" \
-	--nms-cert "$D/nms.crt" --nodes 1000 --seconds 1 > "$D/lg.out" 2>&1
+	--nms-cert "$D/nms.crt" --nodes 1000 --seconds 1 --timeout 10000 > "$D/lg.out" 2>&1
 lg_rc=$?
 m1=$(used_memory)
 check "loadgen: 1000 nodes registered at NMS A, none failed (rc $lg_rc)" \
