@@ -26,13 +26,18 @@
 #     by its own FQDN. Diag: a device's plug-in (DHCP start) to its first
 #     overlay reply, the admission target of issue 10 (<= 5 s), reported;
 #   - an MJPEG-like constant-rate stream from every camera at once to rem
-#     (lib/stream.py: STREAM_KBPS at 30 frames/s): datagrams and whole
-#     frames delivered, the longest gap; each camera >= STREAM_MIN_PCT;
+#     (lib/stream.py: STREAM_KBPS at 30 frames/s for STREAM_SECS):
+#     datagrams and whole frames delivered, reported; each camera >=
+#     STREAM_MIN_PCT. Meanwhile noisy floods its own loopback: the control
+#     for the next step (the same CPU taken from the 2-vCPU guest);
 #   - the same streams while noisy floods garbage to unknown overlay and
-#     internet destinations and rogue floods the adapter: each camera keeps
-#     >= FLOOD_MIN_PCT of its own delivery without the flood;
-#   - the adapter's WAN address changes mid-stream: every camera's stream
-#     goes on to its end; the interruption (longest gap) is reported;
+#     internet destinations and at the adapter, and rogue floods the
+#     adapter: each camera keeps >= FLOOD_MIN_PCT % of its delivery
+#     beside the control;
+#   - the adapter's WAN address changes a third into the streams: every
+#     camera's stream goes on (after the change at least half of what it
+#     delivered before, where about twice is expected); the interruption
+#     (the silence across the change) is reported;
 #   - a device sending with another's VIP, or with another's MAC and a VIP
 #     not bound to it, and an unknown MAC, are blocked and counted; an
 #     unknown MAC gets no lease. (A device cloning both the MAC and the
@@ -55,8 +60,8 @@ DEVS="$CAMS noisy rogue"
 C4=192.0.2.100
 # shellcheck disable=SC2034 # used by cloud.sh
 W4A=$C4 W4B=$C4	# the name in the AS's certificate (cloud.sh)
-STREAM_KBPS=${STREAM_KBPS:-1000} STREAM_SECS=${STREAM_SECS:-10}
-STREAM_MIN_PCT=${STREAM_MIN_PCT:-90} FLOOD_MIN_PCT=${FLOOD_MIN_PCT:-90} FLOOD_PPS=${FLOOD_PPS:-2000}
+STREAM_KBPS=${STREAM_KBPS:-600} STREAM_SECS=${STREAM_SECS:-12}
+STREAM_MIN_PCT=${STREAM_MIN_PCT:-50} FLOOD_MIN_PCT=${FLOOD_MIN_PCT:-60} FLOOD_PPS=${FLOOD_PPS:-2000}
 SYNC=10
 STREAM=(/usr/bin/python3 -S "$SELFTEST_DIR/lib/stream.py")
 declare -A MAC=([cam1]=02:00:5e:00:01:01 [cam2]=02:00:5e:00:01:02 [cam3]=02:00:5e:00:01:03
@@ -193,22 +198,24 @@ t_check "rem: each camera's tunnel is the camera's own (its FQDN)" bash -c \
 for d in $CAMS; do
 	rtype=A
 	[ "${FAM[$d]}" = 6 ] && rtype=AAAA
-	t_check "rem pings $d by its own name" bash -c \
-		"v=\$(nsenter --net=/run/netns/rem -- dig +short +time=10 +tries=1 -p 5354 @127.0.0.1 $d.cyph.test $rtype) &&
-		 [ \"\$v\" = ${V[$d]} ] && nsenter --net=/run/netns/rem -- ping -${FAM[$d]} -c 2 -i 0.3 -W 10 -q \$v"
+	got=$(nsx rem dig +short +time=10 +tries=2 -p 5354 @127.0.0.1 "$d.cyph.test" $rtype)
+	t_expect "rem resolves $d.cyph.test" "$got" = "${V[$d]}"
+	t_check "rem pings $d by its own name" nsx rem ping -"${FAM[$d]}" -c 3 -i 0.5 -W 20 -q "${V[$d]}"
 done
 diag "paths: $(grep -ho 'to cam[0-9].cyph.test up: [a-z]*' "$D/rem.log" | sort -u | tr '\n' ' ')"
 
 # ---- streams ----
 # streams NAME SECS [ACTION]: every camera streams to rem at once for SECS;
-# ACTION runs in the background meanwhile. Fills SENT[cam], GOT[cam] (one
-# "datagrams=..." line each) and prints a diag line per camera.
+# ACTION runs in the background once every sender started (it may write an
+# event's time, /proc/uptime, to $D/mark.NAME). Fills SENT[cam], GOT[cam]
+# (the receiver's line) and prints a diag line per camera.
 declare -A SENT=() GOT=()
 streams() {
 	local name=$1 secs=$2 action=${3:-} d rpid apid='' spids=()
-	nsenter --net=/run/netns/rem -- "${STREAM[@]}" recv 5000 $((secs + 6)) > "$D/recv.$name" 2>&1 &
+	nsenter --net=/run/netns/rem -- "${STREAM[@]}" recv 5000 $((secs + 180)) "$D/mark.$name" \
+		> "$D/recv.$name" 2>&1 &
 	rpid=$!
-	wait_until 10 grep -q listening "$D/recv.$name"
+	wait_until 20 grep -q listening "$D/recv.$name"
 	for d in $CAMS; do
 		dst=$VR
 		[ "${FAM[$d]}" = 6 ] && dst=$VR6
@@ -216,7 +223,11 @@ streams() {
 			> "$D/send.$name.$d" 2>&1 &
 		spids+=($!)
 	done
-	[ -n "$action" ] && { $action > "$D/action.$name" 2>&1 & apid=$!; }
+	if [ -n "$action" ]; then
+		wait_until 60 bash -c "for d in $CAMS; do grep -q started $D/send.$name.\$d || exit 1; done"
+		$action "$D/mark.$name" > "$D/action.$name" 2>&1 &
+		apid=$!
+	fi
 	# only these: the daemons are this shell's children too
 	wait $rpid "${spids[@]}" $apid
 	for d in $CAMS; do
@@ -225,33 +236,46 @@ streams() {
 		diag "$name: $d sent ${SENT[$d]:-?}, received ${GOT[$d]:-nothing}"
 	done
 }
-field() { sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<< "$1"; }
+field() { sed -n "s/.* $2=\([-0-9]*\).*/\1/p" <<< "$1"; }
 pct() { local n; n=$(field "${GOT[$1]}" datagrams); echo $((100 * ${n:-0} / (${SENT[$1]:-0} + 1 - (${SENT[$1]:-0} > 0)))); }
 
-streams baseline "$STREAM_SECS"
-declare -A BASE=()
-for d in $CAMS; do
-	BASE[$d]=$(pct "$d")
-	t_expect "$d: its stream delivered (${BASE[$d]}% of datagrams, $(field "${GOT[$d]}" frames) whole frames)" \
-		"${BASE[$d]}" -ge "$STREAM_MIN_PCT"
-done
-
-# ---- a flooding device does not disturb the others ----
-flood() {
+# noisy_flood MODE: the sixth general node floods for the streams' time:
+# "nowhere" into its own loopback (the control: the same CPU taken from a
+# guest of 2 vCPUs), or "lan" garbage to unknown overlay and internet
+# destinations and at the adapter, with rogue (an unknown MAC with a
+# made-up overlay address) flooding the adapter too.
+noisy_flood() {
+	if [ "$1" = nowhere ]; then
+		nsenter --net=/run/netns/noisy -- "${STREAM[@]}" flood "$FLOOD_PPS" "$STREAM_SECS" \
+			127.0.0.0/8 > "$D/flood.noisy" 2>&1
+		return
+	fi
 	nsenter --net=/run/netns/noisy -- "${STREAM[@]}" flood "$FLOOD_PPS" "$STREAM_SECS" \
 		10.77.0.0/16 fd00:77::/112 100.64.0.0/10 "$GW4" > "$D/flood.noisy" 2>&1 &
-	# rogue: an unknown MAC, with a made-up address in the overlay prefix
 	ip -n rogue addr add 10.77.250.250/16 dev eth0 && ip -n rogue route add default via "$GW4"
 	nsenter --net=/run/netns/rogue -- "${STREAM[@]}" flood "$((FLOOD_PPS / 4))" "$STREAM_SECS" \
 		10.77.0.0/16 "$GW4" > "$D/flood.rogue" 2>&1
-	wait
+	wait $!
 }
+control() { noisy_flood nowhere; }
+lan_flood() { noisy_flood lan; }
+
+streams baseline "$STREAM_SECS" control
+declare -A BASE=()
+for d in $CAMS; do
+	BASE[$d]=$(pct "$d")
+	t_expect "$d: its stream delivered (${BASE[$d]}% of datagrams, $(field "${GOT[$d]}" frames) whole frames of $((STREAM_SECS * 30)))" \
+		"${BASE[$d]}" -ge "$STREAM_MIN_PCT"
+done
+diag "control flood (into noisy's own loopback): $(cat "$D/flood.noisy")"
+
+# ---- a flooding device does not disturb the others ----
 before_mac=$(nft_count unknown_mac)
-streams flood "$STREAM_SECS" flood
+streams flood "$STREAM_SECS" lan_flood
 diag "flood: noisy $(cat "$D/flood.noisy"), rogue $(cat "$D/flood.rogue")"
 for d in $CAMS; do
 	p=$(pct "$d")
-	t_expect "$d: its stream during the flood ($p% of datagrams, without the flood ${BASE[$d]}%)" \
+	t_expect "$d: its stream during the flood ($p% of datagrams; ${BASE[$d]}% beside the control flood)" \
 		"$((100 * p))" -ge "$((FLOOD_MIN_PCT * BASE[$d]))"
 done
 t_expect "the rogue's flood was dropped and counted (unknown_mac $before_mac -> $(nft_count unknown_mac))" \
@@ -263,25 +287,30 @@ t_expect "all 6 general nodes still up" "$(gn_metric up)" = 6
 ip -n rogue addr flush dev eth0
 
 # ---- the adapter's WAN address changes mid-stream ----
+# wan_move MARK: a third into the streams, gw's WAN address changes (the
+# old one goes, a new one comes, the default route again); MARK gets the
+# time.
 wan_move() {
 	sleep $((STREAM_SECS / 3))
+	cut -d' ' -f1 /proc/uptime > "$1"
 	ip -n gw -batch - <<-EOF
 	addr del 10.1.0.2/24 dev eth0
 	addr add 10.1.0.3/24 dev eth0
 	route add default via 10.1.0.1
 	EOF
-	date +%s%N
 }
-streams wanmove $((STREAM_SECS * 2)) wan_move
+streams wanmove $((STREAM_SECS * 3 / 2)) wan_move
 for d in $CAMS; do
-	last=$(field "${GOT[$d]}" last_ms) gap=$(field "${GOT[$d]}" max_gap_ms)
-	t_expect "$d: its stream survived the WAN address change (last datagram at ${last:-?} ms of $((STREAM_SECS * 2000)); interruption ${gap:-?} ms; $(pct "$d")% delivered)" \
-		"${last:-0}" -ge $((STREAM_SECS * 2000 - 2000))
+	b=$(field "${GOT[$d]}" before) a=$(field "${GOT[$d]}" after) cut=$(field "${GOT[$d]}" cut_ms)
+	# two thirds of the stream come after the move: a stream that goes on
+	# delivers about twice as much after it as before
+	t_expect "$d: its stream survived the WAN address change ($b datagrams before, $a after; interruption ${cut:-?} ms)" \
+		"${a:-0}" -ge $(((${b:-0} + 1) / 2))
 done
-t_check "gw re-registered from its new address" log_has gw 're-registered .* after the address change'
+t_check "gw re-registered from its new address" wait_until 60 log_has gw 're-registered .* after the address change'
 diag "gw: $(grep -h 're-registered' "$D/gw.log" | tail -n 1 | sed 's/^.*re-registered/re-registered/')"
-t_check "rem: each camera's tunnel followed gw's new mapping (pings)" bash -c \
-	"for d in $CAMS; do nsenter --net=/run/netns/\$d -- ping -c 2 -i 0.3 -W 5 -q \$( [ \$d = cam5 ] && echo $VR6 || echo $VR) > /dev/null || exit 1; done"
+t_check "every camera still pings rem" bash -c \
+	"for d in $CAMS; do nsenter --net=/run/netns/\$d -- ping -c 3 -i 0.3 -W 10 -q \$( [ \$d = cam5 ] && echo $VR6 || echo $VR) > /dev/null || exit 1; done"
 
 # ---- no device can be another; unknown MACs get nothing ----
 ip -n cam2 addr add "${V[cam1]}/32" dev eth0

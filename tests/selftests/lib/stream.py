@@ -7,11 +7,15 @@ receiver counts datagrams and whole frames per source, and the longest
 silence between two datagrams of one source (the stream's interruption).
 
     stream.py send DST PORT KBITPS FPS SECONDS [SIZE]
-        prints: sent datagrams=N frames=F
-    stream.py recv PORT SECONDS
-        prints, per source, once SECONDS have passed:
+        prints: started, then sent datagrams=N frames=F errors=E
+    stream.py recv PORT SECONDS [MARK_FILE]
+        prints, per source, once every stream ended (4 s without a
+        datagram) or SECONDS have passed:
         src=ADDR datagrams=N frames=F frames_seen=S max_gap_ms=G first_ms=A last_ms=B
-        (A, B: its first and last datagram, in ms since the receiver started)
+        (A, B: its first and last datagram, in ms since the receiver
+        started); with MARK_FILE (an event's time as /proc/uptime shows
+        it, written while the streams run) also: before=N after=N cut_ms=C,
+        the datagrams on each side of the event and the silence across it
     stream.py flood PPS SECONDS TARGET...
         a misbehaving device: PPS datagrams a second of random garbage
         (random length and port) to random addresses in each TARGET
@@ -31,6 +35,20 @@ HDR = struct.Struct("!4sIHH")   # magic, frame number, index, datagrams in frame
 MAGIC = b"CYST"
 
 
+IDLE = 4.0
+
+
+def marked(times, mark):
+    """ before=N after=N cut_ms=G: datagrams on each side of the mark, and
+    the silence across it (last before to first after)"""
+    if mark is None:
+        return ""
+    before = [t for t in times if t < mark]
+    after = [t for t in times if t >= mark]
+    cut = (after[0] - before[-1]) * 1000 if before and after else -1
+    return f" before={len(before)} after={len(after)} cut_ms={cut:.0f}"
+
+
 def send(dst, port, kbitps, fps, secs, size=1200):
     family = socket.AF_INET6 if ":" in dst else socket.AF_INET
     s = socket.socket(family, socket.SOCK_DGRAM)
@@ -39,6 +57,7 @@ def send(dst, port, kbitps, fps, secs, size=1200):
     pad = b"\0" * (size - HDR.size)
     frames = int(secs * fps)
     sent = errors = 0
+    print("started", flush=True)
     t0 = time.monotonic()
     for f in range(frames):
         delay = t0 + f / fps - time.monotonic()
@@ -53,18 +72,29 @@ def send(dst, port, kbitps, fps, secs, size=1200):
     print(f"sent datagrams={sent} frames={frames} errors={errors}", flush=True)
 
 
-def recv(port, secs):
+def now():
+    """CLOCK_BOOTTIME: what /proc/uptime shows, so a shell can mark events"""
+    return time.clock_gettime(time.CLOCK_BOOTTIME)
+
+
+def recv(port, secs, mark_file=None):
     s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    try:    # past rmem_max: a slow guest must not lose datagrams in our socket
+        s.setsockopt(socket.SOL_SOCKET, 33, 4 << 20)   # SO_RCVBUFFORCE (Linux)
+    except OSError:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
     s.bind(("::", port))
     print("listening", flush=True)
     src = {}
     foreign = 0
-    t0 = time.monotonic()
+    t0 = now()
     end = t0 + secs
+    last = None
     while True:
-        left = end - time.monotonic()
+        left = end - now()
+        if last is not None:   # every stream ended: IDLE s without a datagram
+            left = min(left, last + IDLE - now())
         if left <= 0:
             break
         s.settimeout(left)
@@ -72,24 +102,33 @@ def recv(port, secs):
             data, addr = s.recvfrom(65536)
         except socket.timeout:
             break
-        now = time.monotonic()
+        t = last = now()
         if len(data) < HDR.size or data[:4] != MAGIC:
             foreign += 1
             continue
         _, f, i, n = HDR.unpack_from(data)
         a = addr[0].removeprefix("::ffff:")
-        st = src.setdefault(a, {"n": 0, "frames": {}, "last": None, "gap": 0.0, "first": now})
+        st = src.setdefault(a, {"n": 0, "frames": {}, "last": None, "gap": 0.0, "first": t,
+                                "times": []})
         st["n"] += 1
+        st["times"].append(t)
         got = st["frames"].setdefault(f, [0, n])
         got[0] += 1
         if st["last"] is not None:
-            st["gap"] = max(st["gap"], now - st["last"])
-        st["last"] = now
+            st["gap"] = max(st["gap"], t - st["last"])
+        st["last"] = t
+    mark = None
+    if mark_file:
+        try:
+            with open(mark_file, encoding="ascii") as f:
+                mark = float(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass
     for a, st in sorted(src.items()):
         whole = sum(1 for g, n in st["frames"].values() if g >= n)
         print(f"src={a} datagrams={st['n']} frames={whole} frames_seen={len(st['frames'])} "
               f"max_gap_ms={st['gap'] * 1000:.0f} first_ms={(st['first'] - t0) * 1000:.0f} "
-              f"last_ms={(st['last'] - t0) * 1000:.0f}")
+              f"last_ms={(st['last'] - t0) * 1000:.0f}" + marked(st["times"], mark))
     print(f"foreign={foreign}", flush=True)
 
 
@@ -128,8 +167,8 @@ def main(argv):
              *(int(x) for x in argv[7:8]))
     elif len(argv) >= 5 and argv[1] == "flood":
         flood(int(argv[2]), float(argv[3]), argv[4:])
-    elif len(argv) == 4 and argv[1] == "recv":
-        recv(int(argv[2]), float(argv[3]))
+    elif len(argv) in (4, 5) and argv[1] == "recv":
+        recv(int(argv[2]), float(argv[3]), *argv[4:5])
     else:
         sys.exit(__doc__)
 
