@@ -250,8 +250,11 @@ noisy_flood() {
 			127.0.0.0/8 > "$D/flood.noisy" 2>&1
 		return
 	fi
+	# Unknown VIPs (10.77.128.0/17: none assigned) through the adapter, not
+	# resolved on the LAN one by one: a device may route as it likes.
+	ip -n noisy route replace 10.77.128.0/17 via "$GW4" dev eth0 onlink
 	nsenter --net=/run/netns/noisy -- "${STREAM[@]}" flood "$FLOOD_PPS" "$STREAM_SECS" \
-		10.77.0.0/16 fd00:77::/112 100.64.0.0/10 "$GW4" > "$D/flood.noisy" 2>&1 &
+		10.77.128.0/17 100.64.0.0/10 "$GW4" > "$D/flood.noisy" 2>&1 &
 	ip -n rogue addr add 10.77.250.250/16 dev eth0 && ip -n rogue route add default via "$GW4"
 	nsenter --net=/run/netns/rogue -- "${STREAM[@]}" flood "$((FLOOD_PPS / 4))" "$STREAM_SECS" \
 		10.77.0.0/16 "$GW4" > "$D/flood.rogue" 2>&1
