@@ -36,27 +36,17 @@ done
 [ -f "$top/kmod/cyphonic.ko" ] || die "kmod/cyphonic.ko not built (make)"
 [ -x "$top/build/bin/cyphctl" ] || die "build/bin/cyphctl not built (make)"
 
-out=$top/build/bench
-mkdir -p "$out"
-raw=$out/adapter.raw
 rev=$(git -C "$top" describe --always --dirty 2> /dev/null || echo unknown)
 runs=$(($(wc -w <<< "$BENCH_COUNTS") * 3))
 # Generous: each run is its duration plus up to a minute of starting N
-# iperf3 clients under TCG, and a few minutes of set-up.
-export VM_TIMEOUT=${VM_TIMEOUT:-$((600 + BENCH_ROUNDS * runs * (BENCH_SECONDS + 60)))}
+# iperf3 clients under TCG, and a few minutes of set-up (20 minutes once
+# on a host at load average 28).
+export VM_TIMEOUT=${VM_TIMEOUT:-$((900 + BENCH_ROUNDS * runs * (BENCH_SECONDS + 60)))}
 export VM_NAME=${VM_NAME:-bench-adapter}
 export VM_PASSENV="${VM_PASSENV:-} BENCH_ROUNDS BENCH_SECONDS BENCH_COUNTS"
 
 say "$BENCH_ROUNDS rounds x devices {$BENCH_COUNTS} x (cyphonic w=1, w=all, WireGuard), ${BENCH_SECONDS} s TCP per run; revision $rev"
-start=$(date +%s)
-"$top/tests/vm/run.sh" "$top/tests/bench/guest-adapter.sh" > "$raw"
-rc=$?
-wall=$(($(date +%s) - start))
-grep -q '^@@BENCH round=' "$raw" || die "no measurements (VM status $rc); console: build/vm-logs/$VM_NAME.log"
-/usr/bin/python3 "$top/tests/bench/adapter-report.py" "$raw" "$out/adapter.json" --rev "$rev" |
-	tee "$out/adapter.txt" || die "adapter-report.py failed on $raw"
-echo
-echo "JSON: $out/adapter.json (table: $out/adapter.txt, raw records: $raw)"
-echo "wall time: $wall s (VM status $rc)"
-[ "$rc" -eq 0 ] || die "the VM run failed (status $rc): the figures above may be incomplete"
+# shellcheck source=vm-bench.sh
+. "$top/tests/bench/vm-bench.sh"
+bench_in_vm guest-adapter.sh adapter-report.py adapter
 exit 0
