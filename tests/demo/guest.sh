@@ -12,6 +12,7 @@
 . "$(dirname "$0")/../selftests/lib.sh"
 . "$(dirname "$0")/../selftests/lib/cloud.sh"
 D=$(mktemp -d /tmp/cyphonic-demo.XXXXXX)
+chmod 755 "$D"	# gw's dnsmasq, once it dropped to nobody, re-reads its hosts file here
 SITES=("alice:$NS_A:$W4A" "bob:$NS_B:$W4B")
 PIDS=()
 CAMS="cam1 cam2 cam3"
