@@ -10,6 +10,7 @@
 #   make bench-abuse  the services under issue 12's attacks (tests/bench/abuse-*.sh)
 #   make bench      data-plane throughput benchmark in a VM (cyphonic vs
 #                   WireGuard vs veth; BENCH_QUICK=1 for a short smoke run)
+#   make bench-adapter  1/5/20 devices through one adapter: throughput, fairness (VM)
 #   make bench-profile  CPU work per packet (time by kind, context switches)
 #                   for veth, WireGuard and cyphonic in a VM
 #   make install    the module (/lib/modules/<kver>/updates/kmod/) and the rest
@@ -69,7 +70,7 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 DKMS_SRCDIR ?= /usr/src
 
-.PHONY: all module user deps check test demo bench bench-profile bench-cloud bench-evloop bench-scale bench-abuse clean
+.PHONY: all module user deps check test demo bench bench-adapter bench-profile bench-cloud bench-evloop bench-scale bench-abuse clean
 .PHONY: install install-module install-user dkms-tree dkms-install
 
 all: module user
@@ -97,6 +98,10 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	tests/bench/throughput.sh
+
+bench-adapter: deps
+	$(MAKE) all
+	tests/bench/adapter.sh
 
 bench-profile: deps
 	$(MAKE) all

@@ -42,9 +42,6 @@ done
 [ -f "$top/kmod/cyphonic.ko" ] || die "kmod/cyphonic.ko not built (make)"
 [ -x "$top/build/bin/cyphctl" ] || die "build/bin/cyphctl not built (make)"
 
-out=$top/build/bench
-mkdir -p "$out"
-raw=$out/throughput.raw
 rev=$(git -C "$top" describe --always --dirty 2> /dev/null || echo unknown)
 
 # Generous bound: 18 iperf3 runs and 6 pings per round, each run costing
@@ -55,16 +52,7 @@ export VM_NAME=${VM_NAME:-bench-throughput}
 export VM_PASSENV="${VM_PASSENV:-} BENCH_ROUNDS BENCH_SECONDS BENCH_PINGS BENCH_UDP_RATE BENCH_TCRYPT BENCH_TCRYPT_SEC"
 
 say "$BENCH_ROUNDS rounds x 6 configurations x (ping, TCP 1, TCP 4, UDP), ${BENCH_SECONDS} s per run; revision $rev"
-start=$(date +%s)
-"$top/tests/vm/run.sh" "$top/tests/bench/guest-throughput.sh" > "$raw"
-rc=$?
-wall=$(($(date +%s) - start))
-
-grep -q '^@@BENCH round=' "$raw" || die "no measurements (VM status $rc); console: build/vm-logs/$VM_NAME.log"
-/usr/bin/python3 "$top/tests/bench/report.py" "$raw" "$out/throughput.json" --rev "$rev" |
-	tee "$out/throughput.txt" || die "report.py failed on $raw"
-echo
-echo "JSON: $out/throughput.json (table: $out/throughput.txt, raw records: $raw)"
-echo "wall time: $wall s (VM status $rc)"
-[ "$rc" -eq 0 ] || die "the VM run failed (status $rc): the figures above may be incomplete"
+# shellcheck source=vm-bench.sh
+. "$top/tests/bench/vm-bench.sh"
+bench_in_vm guest-throughput.sh report.py throughput
 exit 0

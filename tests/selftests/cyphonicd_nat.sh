@@ -13,10 +13,7 @@
 #    |- r3 100.64.3.2 -- s1 10.3.0.2   symmetric (masquerade fully-random)
 #    `- r4 100.64.4.2 -- s2 10.4.0.2   symmetric
 #
-# Every router also filters like a home router: new connections from the
-# wan side are dropped (before conntrack confirms them, so a peer's early
-# probe leaves no entry that would steal the port of the node's own
-# mapping). Scenarios: NAT -> public (direct), public -> NAT (the NMS
+# Every router also filters like a home router (lib/nat.sh). Scenarios: NAT -> public (direct), public -> NAT (the NMS
 # directs a punch: the NAT side must open its mapping), EIM <-> EIM (hole
 # punched, the TRS relays nothing), symmetric <-> symmetric (the punch
 # fails, both fall back to the TRS), IPv4-only -> IPv6-only (through the
@@ -26,6 +23,7 @@
 # and the daemon's own setup figures; nothing is timed pass/fail.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib/cloud.sh"
+. "$(dirname "$0")/lib/nat.sh"
 need ip nft cyphctl cyphonicd cyphonic-as cyphonic-admin cyphonic-nms cyphonic-trs cyph_node \
 	curl ping tcpdump openssl
 t_begin
@@ -59,43 +57,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# link NS_L IF_L NS_R IF_R: a veth pair, both ends up
-link() {
-	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3" &&
-		ip -n "$1" link set "$2" up && ip -n "$3" link set "$4" up
-}
-# router N MODE: rN with its LAN site, NAT with MODE ("" or fully-random)
-router() {
-	local r=r$1 s=$2 mode=$3
-	link core "$r" "$r" wan && link "$r" lan "$s" eth0 || return 1
-	ip -n core addr add "100.64.$1.1/24" dev "$r" || return 1
-	ip -n "$r" -batch - <<-EOF || return 1
-	link set lo up
-	addr add 100.64.$1.2/24 dev wan
-	addr add 10.$1.0.1/24 dev lan
-	route add default via 100.64.$1.1
-	EOF
-	ip -n "$s" -batch - <<-EOF || return 1
-	link set lo up
-	addr add 10.$1.0.2/24 dev eth0
-	route add default via 10.$1.0.1
-	EOF
-	nsx "$r" sysctl -qw net.ipv4.ip_forward=1 || return 1
-	nsx "$r" nft -f - <<-EOF
-	table ip nat {
-		chain post {
-			type nat hook postrouting priority 100;
-			oifname "wan" masquerade $mode
-		}
-	}
-	table inet fw {
-		chain pre {
-			type filter hook prerouting priority -150;
-			iifname "wan" ct state new drop
-		}
-	}
-	EOF
-}
 nat_up() {
 	local ns
 	nat_down

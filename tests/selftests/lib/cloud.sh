@@ -5,7 +5,8 @@
 # the NMS listen on every wan address: site-a reaches them at $W4A,
 # site-b at $W4B. Optional: CLOUD_AS_LISTEN (default 0.0.0.0:7443; [::]:7443
 # takes both families), CLOUD_NMS_LISTEN6 (the NMS's IPv6 listen address),
-# CLOUD_NMS_EXTRA (more sections of nms.conf, e.g. cloud_relay_conf's).
+# CLOUD_NMS_EXTRA (more sections of nms.conf, e.g. cloud_relay_conf's),
+# CLOUD_NMS_LIFETIME and CLOUD_NMS_KEEPALIVE (6s, 2s: quick expiry tests).
 
 CLOUD_KDF=(--kdf-iterations 2000)	# fast password hashes for the test
 
@@ -72,8 +73,8 @@ cloud_nms() {
 	[nms]
 	listen = 0.0.0.0:7100
 	${CLOUD_NMS_LISTEN6:+listen6 = $CLOUD_NMS_LISTEN6}
-	lifetime = 6s
-	keepalive = 2s
+	lifetime = ${CLOUD_NMS_LIFETIME:-6s}
+	keepalive = ${CLOUD_NMS_KEEPALIVE:-2s}
 	[identity]
 	key = $D/nms.key
 	cert = $D/nms.crt

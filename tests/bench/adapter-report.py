@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Turn the records of tests/bench/guest-adapter.sh into the adapter
+benchmark's table (stdout) and a JSON document.
+
+    adapter-report.py RECORDS JSON_OUT [--rev REV]
+
+Per round, per count of devices N and per way across (cyphonic workers=1,
+workers=all, WireGuard as a subnet router): the aggregate throughput (sum
+over the N devices), the mean per device, the slowest device, and Jain's
+fairness index (sum x)^2 / (N sum x^2), 1 when every device got the same.
+Ratios are taken within a round (the same guest, minutes apart), then the
+median over rounds is shown with its min-max spread. A run where any
+client failed is left out and counted.
+
+The benchmark reports; the target lines say "met" or "missed" and the
+exit status does not depend on them.
+"""
+import json
+import statistics
+import sys
+
+CONFIGS = [("cy-1", "cyphonic w=1"), ("cy-all", "cyphonic w=all"),
+           ("wg", "WireGuard subnet router")]
+
+
+def parse(path):
+    runs, meta = {}, {}
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if not line.startswith("@@BENCH "):
+                continue
+            words = line.split()[1:]
+            if words and words[0] == "meta":
+                meta.update(w.split("=", 1) for w in words[1:] if "=" in w)
+                continue
+            rec = dict(w.split("=", 1) for w in words if "=" in w)
+            try:
+                key = (int(rec["round"]), int(rec["n"]), rec["cfg"])
+            except (KeyError, ValueError):
+                continue
+            run = runs.setdefault(key, {"bps": [], "errors": 0})
+            if "bps" in rec:
+                run["bps"].append(float(rec["bps"]))
+            else:
+                run["errors"] += 1
+    return runs, meta
+
+
+def jain(xs):
+    s2 = sum(x * x for x in xs)
+    return (sum(xs) ** 2) / (len(xs) * s2) if s2 > 0 else 0.0
+
+
+def spread(vals, fmt):
+    if not vals:
+        return "n/a"
+    med = statistics.median(vals)
+    if len(vals) == 1:
+        return fmt.format(med)
+    return f"{fmt.format(med)} [{fmt.format(min(vals))}-{fmt.format(max(vals))}]"
+
+
+def main(argv):
+    if len(argv) < 3:
+        sys.exit(__doc__)
+    rev = argv[argv.index("--rev") + 1] if "--rev" in argv else "unknown"
+    runs, meta = parse(argv[1])
+    counts = sorted({n for _, n, _ in runs})
+    rounds = sorted({r for r, _, _ in runs})
+    per = {}       # (n, cfg) -> round -> figures
+    failed = 0
+    for (r, n, c), run in runs.items():
+        if run["errors"] or len(run["bps"]) != n:
+            failed += 1
+            continue
+        xs = [b / 1e6 for b in run["bps"]]
+        per.setdefault((n, c), {})[r] = {
+            "aggregate_mbps": sum(xs), "per_device_mbps": sum(xs) / n,
+            "min_device_mbps": min(xs), "jain": jain(xs), "devices_mbps": xs}
+
+    def ratio(a, b):
+        """a/b within each round where both ran"""
+        return [a[r]["aggregate_mbps"] / b[r]["aggregate_mbps"]
+                for r in a if r in b and b[r]["aggregate_mbps"] > 0]
+
+    print(f"Adapter benchmark (revision {rev}; kernel {meta.get('kernel', '?')}, "
+          f"{meta.get('cpus', '?')} vCPUs under TCG, {len(rounds)} round(s) of "
+          f"{meta.get('seconds', '?')} s TCP per device)")
+    print("Median over rounds [min-max]. Mbit/s.\n")
+    hdr = f"{'devices':>7}  {'way':<24} {'aggregate':>22} {'per device':>20} {'slowest':>20} {'Jain':>18}"
+    print(hdr)
+    print("-" * len(hdr))
+    doc = {"rev": rev, "meta": meta, "failed_runs": failed, "results": [], "ratios": {}}
+    for n in counts:
+        for c, label in CONFIGS:
+            d = per.get((n, c), {})
+            if not d:
+                continue
+            col = {k: [v[k] for v in d.values()] for k in
+                   ("aggregate_mbps", "per_device_mbps", "min_device_mbps", "jain")}
+            print(f"{n:>7}  {label:<24} {spread(col['aggregate_mbps'], '{:.0f}'):>22} "
+                  f"{spread(col['per_device_mbps'], '{:.1f}'):>20} "
+                  f"{spread(col['min_device_mbps'], '{:.1f}'):>20} "
+                  f"{spread(col['jain'], '{:.3f}'):>18}")
+            doc["results"].append({"devices": n, "cfg": c, "rounds": d})
+    print("\nRatios of aggregates, within each round:")
+    rat = doc["ratios"]
+    for n in counts:
+        a1, aa, wg = (per.get((n, c), {}) for c in ("cy-1", "cy-all", "wg"))
+        rat[f"n{n}_all_over_1"] = ratio(aa, a1)
+        rat[f"n{n}_all_over_wg"] = ratio(aa, wg)
+        print(f"  {n:>2} devices: workers=all / workers=1 {spread(rat[f'n{n}_all_over_1'], '{:.2f}x')}"
+              f", workers=all / WireGuard {spread(rat[f'n{n}_all_over_wg'], '{:.2f}x')}")
+    lo, hi = (min(counts), max(counts)) if counts else (0, 0)
+    for c, label in CONFIGS:
+        if lo == hi:
+            break
+        rat[f"{c}_n{hi}_over_n{lo}"] = ratio(per.get((hi, c), {}), per.get((lo, c), {}))
+        print(f"  {label}: aggregate of {hi} devices / of {lo}: "
+              f"{spread(rat[f'{c}_n{hi}_over_n{lo}'], '{:.2f}x')}")
+    if failed:
+        print(f"\n{failed} run(s) left out: a client failed (see the raw records)")
+
+    def med(vals):
+        return statistics.median(vals) if vals else None
+
+    print("\nTargets of issue 10 (20 devices, cyphonic workers=all):")
+    big = per.get((hi, "cy-all"), {})
+    checks = [
+        ("Jain's index >= 0.95", med([v["jain"] for v in big.values()]), 0.95),
+        (f"aggregate of {hi} within 10% of {lo} device's", med(rat.get(f"cy-all_n{hi}_over_n{lo}", [])), 0.90),
+        ("workers=all >= 1.5x workers=1", med(rat.get(f"n{hi}_all_over_1", [])), 1.5),
+        ("workers=all >= WireGuard subnet router", med(rat.get(f"n{hi}_all_over_wg", [])), 1.0),
+    ]
+    doc["targets"] = []
+    for name, val, want in checks:
+        state = "n/a" if val is None else ("met" if val >= want else "missed")
+        shown = "n/a" if val is None else f"{val:.3f}"
+        print(f"  {name}: {shown} ({state})")
+        doc["targets"].append({"target": name, "value": val, "state": state})
+    with open(argv[2], "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=1)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Adapter benchmark (make bench-adapter): 1, 5 and 20 general nodes
+# streaming through one adapter at once, cyphonic workers=1 against
+# workers=all, beside in-kernel WireGuard as a plain subnet router, in one
+# QEMU guest (TCG, 2 vCPUs). The guest side is tests/bench/guest-adapter.sh;
+# tests/bench/adapter-report.py prints aggregate and per-device throughput
+# and Jain's fairness index (median over rounds, min-max spread), the
+# ratios the targets of issue 10 name, and writes build/bench/adapter.json
+# (table: adapter.txt, raw records: adapter.raw).
+#
+#   tests/bench/adapter.sh [--quick]
+#
+# Environment (defaults; --quick or BENCH_QUICK=1: 1 round of 2 s runs):
+#   BENCH_ROUNDS=3 BENCH_SECONDS=5 BENCH_COUNTS="1 5 20"
+# Admission to the first overlay packet needs the daemons, the cloud and a
+# DHCP client: the scenario tests/selftests/adapter_nat.sh measures it
+# (diag "plugged in to its first overlay reply").
+#
+# The benchmark reports; it fails only when the measurement broke.
+set -u -o pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+say() { echo "bench-adapter: $*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+[ "${1:-}" = --quick ] && BENCH_QUICK=1
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	: "${BENCH_ROUNDS:=1}" "${BENCH_SECONDS:=2}"
+fi
+export BENCH_ROUNDS=${BENCH_ROUNDS:-3} BENCH_SECONDS=${BENCH_SECONDS:-5}
+export BENCH_COUNTS=${BENCH_COUNTS:-1 5 20}
+for v in BENCH_ROUNDS BENCH_SECONDS; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
+done
+[[ $BENCH_COUNTS =~ ^[1-9][0-9]*( [1-9][0-9]*)*$ ]] || die "BENCH_COUNTS: positive integers, not '$BENCH_COUNTS'"
+[ -f "$top/kmod/cyphonic.ko" ] || die "kmod/cyphonic.ko not built (make)"
+[ -x "$top/build/bin/cyphctl" ] || die "build/bin/cyphctl not built (make)"
+
+rev=$(git -C "$top" describe --always --dirty 2> /dev/null || echo unknown)
+runs=$(($(wc -w <<< "$BENCH_COUNTS") * 3))
+# Generous: each run is its duration plus up to a minute of starting N
+# iperf3 clients under TCG, and a few minutes of set-up (20 minutes once
+# on a host at load average 28).
+export VM_TIMEOUT=${VM_TIMEOUT:-$((900 + BENCH_ROUNDS * runs * (BENCH_SECONDS + 60)))}
+export VM_NAME=${VM_NAME:-bench-adapter}
+export VM_PASSENV="${VM_PASSENV:-} BENCH_ROUNDS BENCH_SECONDS BENCH_COUNTS"
+
+say "$BENCH_ROUNDS rounds x devices {$BENCH_COUNTS} x (cyphonic w=1, w=all, WireGuard), ${BENCH_SECONDS} s TCP per run; revision $rev"
+# shellcheck source=vm-bench.sh
+. "$top/tests/bench/vm-bench.sh"
+bench_in_vm guest-adapter.sh adapter-report.py adapter
+exit 0

@@ -1,0 +1,212 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Guest side of the adapter benchmark (make bench-adapter); runs as root
+# inside the QEMU guest started by tests/bench/adapter.sh.
+#
+# site-a is the adapter: a LAN bridge lan0 with up to BENCH_DEVICES (20)
+# general nodes dev1..devN as namespaces, each with an iperf3 client;
+# site-b (tests/selftests/lib.sh topology) is the remote node with one
+# iperf3 server per device. Three ways across, set up side by side:
+#   cy-1, cy-all  the adapter's data plane: one cyphonic device each
+#                 (workers 1 / workers 0 = all CPUs) holding every device's
+#                 VIP as a local identity and one tunnel per device, with
+#                 its own keys, to the remote node (static tunnels: what
+#                 cyphonicd installs after the handshakes);
+#   wg            in-kernel WireGuard as a plain subnet router: one tunnel,
+#                 the remote peer's allowed-ips holding the whole LAN.
+# Each device has one address per way (10.77.1.i, 10.77.2.i, 10.66.0.i)
+# and a route to each far end from that address. For every round, every
+# count of devices in BENCH_COUNTS and every way (order rotated per
+# round), all N devices run an iperf3 TCP test at once for BENCH_SECONDS.
+#
+# Output: "@@BENCH round=R n=N cfg=C dev=I bps=X" per device and run
+# ("error=1" instead of bps when that client failed), meta records;
+# tests/bench/adapter-report.py turns them into the table.
+# shellcheck source=/dev/null  # lib.sh: topology, nsx, iperf helpers
+. "$(dirname "$0")/../selftests/lib.sh"
+# shellcheck source=wg.sh
+. "$(dirname "$0")/wg.sh"
+
+ROUNDS=${BENCH_ROUNDS:-3}
+SECS=${BENCH_SECONDS:-5}
+COUNTS=${BENCH_COUNTS:-1 5 20}
+MAXN=0
+for n in $COUNTS; do [ "$n" -gt "$MAXN" ] && MAXN=$n; done
+MTU=1420
+W=/tmp/bench-adapter
+mkdir -p $W
+CONFIGS=(cy-1 cy-all wg)
+declare -A FAR=([cy-1]=10.88.1.2 [cy-all]=10.88.2.2 [wg]=$WG4B)
+declare -A NET=([cy-1]=10.77.1 [cy-all]=10.77.2 [wg]=10.66.0)
+
+say() { echo "bench: $*" >&2; }
+die() { say "error: $*"; exit 1; }
+rec() { echo "@@BENCH $*"; }
+
+# Keys for every tunnel from one read of the kernel's RNG (each exec costs
+# a fraction of a second under TCG): key K is KEYS[K*64 .. K*64+63].
+KEYS=$(head -c $((32 * 4 * MAXN)) /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+key() { echo "${KEYS:$(($1 * 64)):64}"; }
+
+# cy_dev CFG DEV WORKERS N: one cyphonic device per side, MAXN identities
+# on the adapter, a tunnel per device (indices 100+i / 200+i).
+cy_dev() {
+	local dev=$2 workers=$3 n=$4 i net=${NET[$1]} far=${FAR[$1]} pa pb k
+	pa=$((41000 + n)) pb=$((42000 + n))
+	ip -n "$NS_A" link add "$dev" type cyphonic && ip -n "$NS_B" link add "$dev" type cyphonic ||
+		return 1
+	nsx "$NS_A" cyphctl set "$dev" listen-port $pa workers "$workers" &&
+		nsx "$NS_B" cyphctl set "$dev" listen-port $pb workers "$workers" &&
+		nsx "$NS_B" cyphctl local add "$dev" vip4 "$far" || return 1
+	for ((i = 1; i <= MAXN; i++)); do
+		k=$(((n - 1) * 2 * MAXN + 2 * (i - 1)))
+		nsx "$NS_A" cyphctl local add "$dev" vip4 "$net.$((10 + i))" &&
+			nsx "$NS_A" cyphctl tunnel add "$dev" index $((100 + i)) peer-index $((200 + i)) \
+				local4 "$net.$((10 + i))" remote4 "$far" endpoint "$B4:$pb" \
+				key-id 0 tx-key "$(key $k)" rx-key "$(key $((k + 1)))" 2>> $W/cyphctl.err &&
+			nsx "$NS_B" cyphctl tunnel add "$dev" index $((200 + i)) peer-index $((100 + i)) \
+				local4 "$far" remote4 "$net.$((10 + i))" endpoint "$A4:$pa" \
+				key-id 0 tx-key "$(key $((k + 1)))" rx-key "$(key $k)" 2>> $W/cyphctl.err ||
+			{ grep -v 'static keys are for testing' $W/cyphctl.err >&2; return 1; }
+	done
+	ip -n "$NS_A" -batch - <<-EOF || return 1
+	link set $dev mtu $MTU
+	link set $dev up
+	route add $far/32 dev $dev
+	EOF
+	ip -n "$NS_B" -batch - <<-EOF
+	link set $dev mtu $MTU
+	addr add $far/32 dev $dev
+	link set $dev up
+	route add $net.0/24 dev $dev
+	EOF
+}
+
+# WireGuard as a subnet router: wg.sh's pair, then the LAN behind site-a
+# in the remote peer's allowed-ips and routes.
+wg_subnet() {
+	local pa
+	wg_up || return 1
+	pa=$(wg pubkey < "$W/wga.key") || return 1
+	nsx "$NS_B" wg set wg0 peer "$pa" allowed-ips "$WG4A/32,${NET[wg]}.0/24" &&
+		ip -n "$NS_B" route add "${NET[wg]}.0/24" dev wg0
+}
+
+# The LAN: lan0 with the adapter's address in each way's subnet, devices
+# with one address per way, a route to each far end from that address.
+lan_up() {
+	local i d c
+	nsx "$NS_A" sysctl -qw net.ipv4.ip_forward=1 || return 1
+	ip -n "$NS_A" link add lan0 type bridge && ip -n "$NS_A" link set lan0 up || return 1
+	for c in "${CONFIGS[@]}"; do
+		ip -n "$NS_A" addr add "${NET[$c]}.1/24" dev lan0 || return 1
+	done
+	for ((i = 1; i <= MAXN; i++)); do
+		d=dev$i
+		ip netns add $d && anchor $d &&
+			ip link add "p-$d" netns "$NS_A" type veth peer name eth0 netns $d &&
+			ip -n "$NS_A" link set "p-$d" master lan0 up || return 1
+		{
+			echo "link set lo up"
+			echo "link set eth0 up"
+			for c in "${CONFIGS[@]}"; do
+				echo "addr add ${NET[$c]}.$((10 + i))/24 dev eth0"
+				echo "route add ${FAR[$c]}/32 via ${NET[$c]}.1 src ${NET[$c]}.$((10 + i))"
+			done
+		} | ip -n $d -batch - || return 1
+	done
+}
+
+cleanup() {
+	local i
+	for ((i = 1; i <= MAXN; i++)); do ip netns del "dev$i" 2> /dev/null; done
+	topo_down
+}
+
+# One iperf3 server per device in site-b (ports 5201..), each serving one
+# test at a time, restarted when a run failed.
+SRV_PIDS=()
+srv_up() {
+	local i
+	for ((i = 1; i <= MAXN; i++)); do
+		nsenter --net=/run/netns/"$NS_B" -- iperf3 -s -p $((5200 + i)) > /dev/null 2>&1 < /dev/null &
+		SRV_PIDS+=($!)
+	done
+	for ((i = 1; i <= MAXN; i++)); do
+		wait_until 30 listening "$NS_B" $((5200 + i)) || return 1
+	done
+}
+srv_down() {
+	kill "${SRV_PIDS[@]}" 2> /dev/null
+	wait "${SRV_PIDS[@]}" 2> /dev/null
+	SRV_PIDS=()
+}
+
+# jbps FILE: the receiver's bits/s from an iperf3 JSON report
+jbps() {
+	local j re='"bits_per_second":[[:space:]]*([-0-9.eE+]+)'
+	j=$(<"$1")
+	[[ $j == *'"sum_received"'* ]] || return 1
+	j=${j##*\"sum_received\"}
+	[[ $j =~ $re ]] && echo "${BASH_REMATCH[1]}"
+}
+
+# run ROUND N CFG: N devices at once, one record per device
+run() {
+	local r=$1 n=$2 c=$3 i pids=() bps bad=0
+	for ((i = 1; i <= n; i++)); do
+		timeout -k 5 $((SECS + 90)) nsenter --net=/run/netns/dev$i -- \
+			iperf3 -c "${FAR[$c]}" -p $((5200 + i)) -t "$SECS" -O 1 -J \
+			> "$W/$i.json" 2> /dev/null &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+	for ((i = 1; i <= n; i++)); do
+		if bps=$(jbps "$W/$i.json"); then
+			rec "round=$r n=$n cfg=$c dev=$i bps=$bps"
+		else
+			rec "round=$r n=$n cfg=$c dev=$i error=1"
+			bad=1
+		fi
+	done
+	if [ $bad = 1 ]; then
+		say "round $r n=$n $c: a client failed; restarting the servers"
+		srv_down
+		srv_up || die "iperf3 servers do not restart"
+	fi
+}
+
+main() {
+	local r n i k c start
+	start=$(date +%s)
+	rec "meta kernel=$(uname -r) cpus=$(nproc) rounds=$ROUNDS seconds=$SECS counts=${COUNTS// /,} mtu=$MTU"
+	modprobe -a aesni_intel ghash_clmulni_intel chacha_x86_64 poly1305_x86_64 \
+		chacha20poly1305 gcm wireguard 2> /dev/null
+	modprobe cyphonic || die "cannot load cyphonic.ko"
+	trap cleanup EXIT
+	say "topology, the adapter's LAN with $MAXN devices, WireGuard, 2 cyphonic devices"
+	topo_up || die "topology setup failed"
+	lan_up || die "LAN setup failed"
+	wg_subnet || die "WireGuard setup failed"
+	cy_dev cy-1 cy1 1 1 && cy_dev cy-all cyall 0 2 || die "cyphonic setup failed"
+	for ((i = 1; i <= MAXN; i++)); do
+		for c in "${CONFIGS[@]}"; do
+			nsx dev$i ping -q -c 1 -W 5 "${FAR[$c]}" > /dev/null ||
+				die "no ping from dev$i through $c (${FAR[$c]})"
+		done
+	done
+	rec "meta setup_s=$(($(date +%s) - start))"
+	srv_up || die "iperf3 servers do not start"
+	k=${#CONFIGS[@]}
+	for ((r = 1; r <= ROUNDS; r++)); do
+		for n in $COUNTS; do
+			say "round $r/$ROUNDS: $n device(s)"
+			for ((i = 0; i < k; i++)); do
+				run "$r" "$n" "${CONFIGS[(i + r - 1) % k]}"
+			done
+		done
+	done
+	rec "meta elapsed_s=$(($(date +%s) - start))"
+}
+
+main
