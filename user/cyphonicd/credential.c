@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <openssl/crypto.h>
 #include "client/asclient.h"
+#include "client/retry.h"
 #include "pki/cred.h"
 #include "cyphonicd.h"
 
@@ -139,6 +140,8 @@ static int save(const struct cyd_config *c, const struct cyd_cred *cr, char *err
 	return 0;
 }
 
+static const struct cyph_retry_policy as_retry = CYPH_RETRY_DEFAULT;
+
 int cyd_cred_login(const struct cyd_config *c, struct cyd_cred *out, char *err,
 		   size_t errlen)
 {
@@ -160,10 +163,14 @@ int cyd_cred_login(const struct cyd_config *c, struct cyd_cred *out, char *err,
 		snprintf(err, errlen, "cannot generate a key");
 		goto fail;
 	}
-	as = cyph_asclient_connect(&o, err, errlen);
-	if (!as)
-		goto fail;
-	rc = cyph_asclient_auth(as, c->name, pw, pub, &ac, err, errlen);
+	/*
+	 * A refused connection, a TLS failure or a busy AS is retried on a new
+	 * connection (behind ECMP another replica) with the shared backoff; a
+	 * wrong password or a lockout ends at once.
+	 */
+	as = NULL;
+	rc = cyph_asclient_auth_retry(&as, &o, &as_retry, c->name, pw, pub, &ac, NULL,
+				      err, errlen);
 	cyph_asclient_close(as);
 	if (rc)
 		goto fail;
