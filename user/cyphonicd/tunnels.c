@@ -37,7 +37,15 @@
 #include "tunnels.h"
 
 #define TICK_MS 50
-#define ROUTE_TIMEOUT_MS 5000	/* the NMS retransmits nothing for us: give up */
+/*
+ * Route requests are retried (a lost datagram, a dying NMS replica) with
+ * backoff and jitter, each try a new request (client/retry.h says why that
+ * is safe for ROUTE_REQ), for at most the kernel's staging window: after
+ * that the staged packets are gone anyway.
+ */
+static const struct cyph_retry_policy route_policy = {
+	.first_ms = 300, .max_ms = 2000, .budget_ms = 5000,
+};
 #define NOTIFIED_WAIT_MS 20000	/* a notified record waits this long for its tunnel */
 
 
@@ -83,6 +91,7 @@ static void tun_free(struct cyd_tunnels *t, struct cyd_tun *u)
 	e2e_session_free(u->hs);
 	cyd_punch_free(u);
 	cyd_relay_free(t, u);
+	free(u->hello);
 	free(u);
 }
 
@@ -99,8 +108,14 @@ static void flush(struct cyd_tunnels *t, struct cyd_tun *u)
 	uint8_t buf[E2E_DGRAM_MAX];
 	size_t n;
 
-	while (u->hs && (n = e2e_session_output(u->hs, buf, sizeof(buf))))
+	while (u->hs && (n = e2e_session_output(u->hs, buf, sizeof(buf)))) {
+		if (u->relay && u->initiator && !u->installed && !u->hello &&
+		    !u->hs_rekey && (u->hello = malloc(n))) {
+			memcpy(u->hello, buf, n);
+			u->hello_len = n;
+		}
 		cyd_tun_send(t, u, buf, n);
+	}
 }
 
 /*
@@ -182,8 +197,9 @@ static void sweep(struct cyd_tunnels *t)
 	t->idle_check_ms = now;
 	for (u = t->list; u; u = next) {
 		next = u->next;
-		if (u->route_seq && now - u->route_ms > ROUTE_TIMEOUT_MS) {
-			log_warn("no route direction from the NMS in %d ms", ROUTE_TIMEOUT_MS);
+		if (u->route_seq && !u->route_retry_ms) {
+			log_warn("no route direction from the NMS in %d ms (%u tries)",
+				 route_policy.budget_ms, u->route_rt.tries);
 			unreachable(t, u);
 			if (u->fqdn[0])
 				cyd_dns_answer(&d->dns, u->fqdn, NULL, NULL, true);
@@ -320,15 +336,55 @@ static bool same_vip(const struct cyd_tun *u, const struct kern_cyph_needed *n)
 	return !IN6_IS_ADDR_UNSPECIFIED(&u->vip6) && !memcmp(&u->vip6, &n->remote6, 16);
 }
 
+/* One try of u's route request; the first try starts its retry sequence. */
+static void route_send(struct cyd_tunnels *t, struct cyd_tun *u, bool first)
+{
+	struct cyd_reg *r = tun_reg(t, u);
+	uint64_t now = cyph_now_ms();
+	uint8_t buf[1024];
+	int64_t wait;
+
+	if (first) {
+		u->route_ns = cyph_metrics_now_ns();
+		u->route_ms = now;
+		cyph_retry_begin(&u->route_rt, &route_policy, (int64_t)now,
+				 ((uint64_t)u->index << 32) ^ (uint64_t)u->route_ns);
+	}
+	wait = cyph_retry_next(&u->route_rt, (int64_t)now);
+	u->route_retry_ms = now + (uint64_t)(wait > 0 ? wait : 0);
+	cyd_reg_send(r, buf, nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(),
+					u->fqdn[0] ? u->fqdn : NULL,
+					u->family == AF_INET && !u->fqdn[0] ? &u->vip4 : NULL,
+					u->family == AF_INET6 && !u->fqdn[0] ? &u->vip6 : NULL,
+					u->route_flags, &u->route_seq));
+}
+
+/*
+ * The tick: u's route request unanswered after its backoff step is sent
+ * again (a new request: the answer to the latest try is the one used).
+ * Once the budget is spent, route_retry_ms is 0 and the sweep gives up.
+ */
+static void route_retry(struct cyd_tunnels *t, struct cyd_tun *u, uint64_t now)
+{
+	if (!u->route_seq || !u->route_retry_ms || now < u->route_retry_ms)
+		return;
+	if ((int64_t)now - u->route_rt.start_ms >= route_policy.budget_ms) {
+		u->route_retry_ms = 0;
+		return;
+	}
+	log_info("tunnel %u: no route direction yet, asking the NMS again (try %u)", u->index,
+		 u->route_rt.tries + 1);
+	cyd_metrics_route_retry();
+	route_send(t, u, false);
+}
+
 static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 {
 	/* From a general node's VIP (adapter): its own tunnel, its own route. */
 	struct cyd_gn *g = cyd_adapter_gn_by_vip(&t->d->adapter, n->family, &n->local4,
 						 &n->local6);
 	struct cyd_reg *r = g ? cyd_gn_reg(g) : &t->d->reg;
-	uint8_t buf[1024];
 	struct cyd_tun *u;
-	size_t len;
 
 	for (u = t->list; u; u = u->next)
 		if ((u->installed || u->hs || u->route_seq || u->punch || u->relay) && u->gn == g &&
@@ -348,18 +404,13 @@ static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 	u->vip4 = n->remote4;
 	u->vip6 = n->remote6;
 	u->initiator = true;
-	u->route_ns = cyph_metrics_now_ns();
-	u->route_ms = u->setup_ms = cyph_now_ms();
-	len = nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(), NULL,
-			 n->family == AF_INET ? &n->remote4 : NULL,
-			 n->family == AF_INET6 ? &n->remote6 : NULL, 0, &u->route_seq);
-	cyd_reg_send(r, buf, len);
+	u->setup_ms = cyph_now_ms();
+	route_send(t, u, true);
 }
 
 void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name)
 {
 	struct cyd_reg *r = &t->d->reg;
-	uint8_t buf[1024];
 	struct cyd_tun *u;
 
 	for (u = t->list; u; u = u->next)
@@ -371,10 +422,8 @@ void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name)
 	}
 	snprintf(u->fqdn, sizeof(u->fqdn), "%s", name);
 	u->initiator = true;
-	u->route_ns = cyph_metrics_now_ns();
-	u->route_ms = u->setup_ms = cyph_now_ms();
-	cyd_reg_send(r, buf, nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(), name,
-					NULL, NULL, 0, &u->route_seq));
+	u->setup_ms = cyph_now_ms();
+	route_send(t, u, true);
 }
 
 /* A looked-up name: answer the DNS queries, and learn which VIP it is. */
@@ -500,18 +549,57 @@ void cyd_tun_path_ready(struct cyd_tunnels *t, struct cyd_tun *u)
 	/* A responder waits for the ClientHello naming u->index. */
 }
 
+/*
+ * Saves a round trip on the relay (docs/cyphonicd.md, "Setup round
+ * trips"): the initiator's ClientHello follows its first probe at once
+ * instead of waiting for the probe's answer. It names no receiver index
+ * yet; the responder matches it to its attempt by the sender index the
+ * probe just before it carried (cyd_tunnels_input), and checks the
+ * identity the NMS notified, as for any ClientHello of an attempt.
+ */
+void cyd_tun_relay_bound(struct cyd_tunnels *t, struct cyd_tun *u)
+{
+	if (u->initiator)
+		cyd_tun_path_ready(t, u);
+}
+
+void cyd_tun_hello_again(struct cyd_tunnels *t, struct cyd_tun *u)
+{
+	if (u->initiator && u->hello && u->hs && !u->installed &&
+	    !e2e_session_peer_index(u->hs) && e2e_session_state(u->hs) == E2E_ST_HANDSHAKE)
+		cyd_tun_send(t, u, u->hello, u->hello_len);
+}
+
+/*
+ * A ClientHello without a receiver index from a TRS we have a relay
+ * attempt at: the early ClientHello of cyd_tun_relay_bound, for the
+ * attempt whose probe named that sender. NULL, *from_relay set: it came
+ * through a relay, but for no attempt (its probe was lost): dropped, the
+ * initiator sends it again (never taken as a direct handshake, whose
+ * tunnel would point at the TRS without a relay session).
+ */
+static struct cyd_tun *relay_hello(struct cyd_tunnels *t, const struct e2e_hdr *h,
+				   const struct sockaddr_storage *from, socklen_t flen,
+				   bool *from_relay)
+{
+	struct cyd_tun *u;
+
+	*from_relay = false;
+	for (u = t->list; u; u = u->next) {
+		if (!u->relay || u->peer_len != flen || memcmp(&u->peer, from, flen))
+			continue;
+		*from_relay = true;
+		if (!u->initiator && !u->installed && !u->hs && u->peer_index &&
+		    u->peer_index == h->sender)
+			return u;
+	}
+	return NULL;
+}
+
 void cyd_tun_route_again(struct cyd_tunnels *t, struct cyd_tun *u, uint32_t flags)
 {
-	struct cyd_reg *r = tun_reg(t, u);
-	uint8_t buf[1024];
-
-	u->route_ns = cyph_metrics_now_ns();
-	u->route_ms = cyph_now_ms();
-	cyd_reg_send(r, buf, nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(),
-					u->fqdn[0] ? u->fqdn : NULL,
-					u->family == AF_INET && !u->fqdn[0] ? &u->vip4 : NULL,
-					u->family == AF_INET6 && !u->fqdn[0] ? &u->vip6 : NULL,
-					flags, &u->route_seq));
+	u->route_flags = flags;
+	route_send(t, u, true);
 }
 
 void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
@@ -526,6 +614,13 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
 		;
 	if (!u || !ev->echo_seq)
 		return;
+	if (ev->type == NMSC_EV_ERROR && cyph_nms_retryable(ev->error) &&
+	    (int64_t)cyph_now_ms() - u->route_rt.start_ms < route_policy.budget_ms) {
+		/* A replica draining or busy: the tick tries again after the step. */
+		log_info("route for tunnel %u: %s, trying again", u->index,
+			 proto_err_name(ev->error));
+		return;
+	}
 	u->route_seq = 0;
 	cyd_metrics_route_latency(u->route_ns);
 	log_debug("route for tunnel %u: %s", u->index, ev->type == NMSC_EV_ERROR ?
@@ -682,6 +777,7 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 	enum e2e_result rc;
 	struct e2e_hdr h;
 	struct cyd_tun *u;
+	bool via_relay;
 	char sni[256];
 
 	if (t->ctx && len > 1 && (pkt[1] == PROTO_HS_PROBE || pkt[1] == PROTO_HS_PROBE_REPLY)) {
@@ -709,6 +805,13 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 		return;
 	}
 	if (h.receiver || !e2e_is_client_hello(pkt, len))
+		return;
+	u = relay_hello(t, &h, from, flen, &via_relay);
+	if (u) {
+		accept_waiting(t, u, fd, pkt, len, from, flen);
+		return;
+	}
+	if (via_relay)
 		return;
 	if (e2e_client_hello_sni(pkt, len, sni, sizeof(sni)))
 		g = cyd_adapter_gn_by_fqdn(&t->d->adapter, sni);
@@ -745,6 +848,7 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *tm, void *arg)
 	(void)tm;
 	for (u = t->list; u; u = next) {
 		next = u->next;
+		route_retry(t, u, (uint64_t)cyph_now_ms());
 		if (u->relay)
 			cyd_relay_tick(t, u);
 		if (u->punch && !cyd_punch_tick(t, u)) {

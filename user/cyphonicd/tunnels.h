@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include "client/retry.h"
 #include "e2e/session.h"
 #include "cyphonicd.h"
 
@@ -30,9 +31,20 @@ struct cyd_tun {
 	char fqdn[256];			/* a DNS lookup waits for this route, "": none */
 	uint64_t route_ns, hs_ms;	/* when the route request / handshake began */
 	uint64_t route_ms;		/* monotonic, when the route request was sent */
+	struct cyph_retry route_rt;	/* its retries: backoff with jitter */
+	uint64_t route_retry_ms;	/* monotonic: the next try is due then */
+	uint32_t route_flags;		/* PROTO_RF_* of the request */
 	int family;			/* of the VIP that was needed */
 	struct in_addr vip4;
 	struct in6_addr vip6;
+	/*
+	 * relay initiator: its ClientHello, sent with its first probe before
+	 * the peer's index is known, kept to send again at once when the
+	 * peer's own probe shows it is bound (the first may have reached the
+	 * TRS before the peer's bind, and been dropped there)
+	 */
+	uint8_t *hello;
+	size_t hello_len;
 	int fd;				/* socket towards the peer */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
@@ -63,6 +75,14 @@ void cyd_tun_send(struct cyd_tunnels *t, struct cyd_tun *u, const uint8_t *p, si
  * initiator starts the DTLS handshake, the responder waits for it.
  */
 void cyd_tun_path_ready(struct cyd_tunnels *t, struct cyd_tun *u);
+/*
+ * relay.c: both ends' probes and the initiator's ClientHello go out
+ * together (the ClientHello before the peer's index is known).
+ */
+void cyd_tun_relay_bound(struct cyd_tunnels *t, struct cyd_tun *u);
+/* punch.c: the relayed peer's own PROBE came, so it is bound: the kept
+ * ClientHello again if the peer has not answered it yet. */
+void cyd_tun_hello_again(struct cyd_tunnels *t, struct cyd_tun *u);
 /* Asks the NMS for the route again (flags: PROTO_RF_*). */
 void cyd_tun_route_again(struct cyd_tunnels *t, struct cyd_tun *u, uint32_t flags);
 /* Takes u's tunnel out of the kernel; the record goes at the next sweep. */
