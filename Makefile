@@ -69,7 +69,7 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 DKMS_SRCDIR ?= /usr/src
 
-.PHONY: all module user deps check test demo bench bench-profile bench-cloud bench-evloop bench-scale bench-abuse clean
+.PHONY: all module user deps check test demo bench bench-node bench-profile bench-cloud bench-evloop bench-scale bench-abuse clean
 .PHONY: install install-module install-user dkms-tree dkms-install
 
 all: module user
@@ -97,6 +97,10 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	tests/bench/throughput.sh
+
+bench-node: deps
+	$(MAKE) all
+	tests/bench/node.sh
 
 bench-profile: deps
 	$(MAKE) all

@@ -3,23 +3,32 @@
 # The cyphonic demo, run inside the test VM by tests/demo/demo.sh.
 # Narrates every step; exits non-zero as soon as one fails.
 #
-# The whole system: the cloud (AS + NMS) in the wan namespace, and one
-# node per site running cyphonicd, which logs in, registers, answers the
-# overlay's names and makes tunnels on demand. The sites are listed once,
-# in SITES ("node:namespace:address of the cloud as the site sees it"):
-# a new site (behind a NAT router, or one reached only through the relay)
-# is its namespace set-up in site_up and one more entry there.
+# The whole system: the cloud (AS, NMS, TRS) in its own namespace behind
+# the internet's core router, and one node per site running cyphonicd,
+# which logs in, registers, answers the overlay's names and makes tunnels
+# on demand. Every site sits behind its own NAT router doing real NAT with
+# nftables (tests/selftests/lib/nat.sh): alice and bob behind two
+# different home routers (endpoint-independent mapping: their tunnel is
+# hole-punched), carol behind a symmetric NAT (a new random port per
+# destination: reached only through the relay). The sites are listed
+# once, in SITES ("node:namespace:address of the cloud as the site sees
+# it"); the underlay is built in demo_underlay.
 . "$(dirname "$0")/../selftests/lib.sh"
 . "$(dirname "$0")/../selftests/lib/cloud.sh"
+. "$(dirname "$0")/../selftests/lib/nat.sh"
 D=$(mktemp -d /tmp/cyphonic-demo.XXXXXX)
-SITES=("alice:$NS_A:$W4A" "bob:$NS_B:$W4B")
+NS_W=cloud
+NAT_NS="core r1 site-a r2 site-b r3 site-c"
+W4A=$C4 W4B=$C6	# the AS certificate's names (cloud.sh)
+SITES=("alice:site-a:$C4" "bob:site-b:$C4" "carol:site-c:$C4")
 PIDS=()
 finish() {
-	local p
-	for p in "${PIDS[@]}" ${AS_PID:-} ${NMS_PID:-}; do kill "$p" 2> /dev/null; done
+	local p s
+	for p in "${PIDS[@]}" ${AS_PID:-} ${NMS_PID:-} ${TRS_PID:-}; do kill "$p" 2> /dev/null; done
 	wait 2> /dev/null
-	topo_down
-	rm -rf "$D" /etc/netns/$NS_A /etc/netns/$NS_B
+	nat_down
+	for s in "${SITES[@]}"; do rm -rf "/etc/netns/$(cut -d: -f2 <<< "$s")"; done
+	rm -rf "$D"
 }
 trap finish EXIT
 
@@ -51,39 +60,59 @@ site() { IFS=: read -r NODE NS CLOUD <<< "$1"; }
 # edits it), as a separate host would have
 site_up() {
 	mkdir -p "/etc/netns/$1"
-	printf 'nameserver %s\n' "$W4A" > "/etc/netns/$1/resolv.conf"
+	printf 'nameserver %s\n' "$C4" > "/etc/netns/$1/resolv.conf"
+}
+# demo_underlay: the core router, the cloud's link, and the three sites
+# behind their NAT routers
+demo_underlay() {
+	nat_core && nat_router 1 site-a && nat_router 2 site-b &&
+		nat_router 3 site-c fully-random && nat_reach site-a site-b site-c
+}
+# demo_path NODE PEER: the path of NODE's tunnel to PEER, as its daemon logged it
+demo_path() {
+	grep -h "to $2.cyph.test up:" "$D/$1.log" | tail -n 1 | sed 's/^.* up: \([a-z]*\) via \([^ ]*\).*/\1 via \2/'
 }
 
 cat <<'TXT'
 cyphonic demo
 =============
 A CYPHONIC overlay in one VM: the cloud (AS: authentication, NMS: node
-management and route direction) in the "wan" namespace, and two sites,
-each a host running cyphonicd, the node daemon. Nobody configures a
-tunnel or a key: the nodes log in, register, and make an end-to-end
-encrypted tunnel (DTLS key agreement) the moment one names the other.
+management and route direction, TRS: the relay) in the "cloud" namespace,
+and three sites, each a host running cyphonicd, the node daemon, behind
+its own NAT router (real nftables NAT). Nobody configures a tunnel or a
+key: the nodes log in, register, and make an end-to-end encrypted tunnel
+(DTLS key agreement) the moment one names the other: hole-punched through
+the two home routers, through the relay for the symmetric NAT.
 
-  site-a (alice)                 wan                        site-b (bob)
-  eth0 192.0.2.2   ---------  router, AS, NMS  ---------   eth0 198.51.100.2
-  cyph0 <VIP from the AS>  ====== encrypted UDP tunnel ======  cyph0 <VIP>
+                      cloud 192.0.2.100: AS, NMS, TRS
+                                  |
+                     core (the internet's router)
+          /                       |                        \
+   r1 100.64.1.2            r2 100.64.2.2            r3 100.64.3.2
+   NAT (home router)        NAT (home router)        NAT, symmetric
+   site-a 10.1.0.2          site-b 10.2.0.2          site-c 10.3.0.2
+   alice                    bob                      carol
 TXT
 
-say "1. Build the underlay: three namespaces, two veth links, routing"
-topo_up || fail "underlay setup"
-run site-a ping -c 2 -i 0.3 198.51.100.2
+say "1. Build the underlay: the core router, the cloud, three sites behind NAT routers"
+demo_underlay || fail "underlay setup"
+run r3 nft list table ip nat
+run site-a ping -c 2 -i 0.3 $C4
 
-say "2. Start the cloud in wan: a CA, the AS, the NMS"
+say "2. Start the cloud: a CA, the AS, the NMS, the TRS (relay)"
 CLOUD_KDF=(--kdf-iterations 2000)	# cheap password hashes: the VM emulates its CPU
+CLOUD_NMS_EXTRA=$(cloud_relay_conf "$C4:7200" "[$C6]:7200") || fail "relay key"
 cloud_enrol || fail "CA and the NMS's credential"
 cloud_as || fail "AS"
 cloud_nms || fail "NMS"
-note "AS on TCP 7443, NMS on UDP 7100 (domain cyph.test, VIPs from 10.77.0.0/16, fd00:77::/64)"
+cloud_trs || fail "TRS"
+note "AS on TCP 7443, NMS on UDP 7100, TRS on UDP 7200 (domain cyph.test, VIPs from 10.77.0.0/16, fd00:77::/64)"
 
 say "3. Enrol one node per site at the AS"
 for s in "${SITES[@]}"; do
 	site "$s"
 	echo "$NODE-secret" > "$D/$NODE.pw" && chmod 600 "$D/$NODE.pw"
-	run wan cyphonic-admin -c "$D/as.conf" node add "$NODE" --password-file "$D/$NODE.pw" \
+	run cloud cyphonic-admin -c "$D/as.conf" node add "$NODE" --password-file "$D/$NODE.pw" \
 		"${CLOUD_KDF[@]}"
 done
 
@@ -108,23 +137,34 @@ note "each daemon points its host's resolver at its DNS responder:"
 run site-a cat /etc/resolv.conf
 
 say "5. Ping bob by name from alice: the first packet sets up the tunnel"
+note "both are behind NAT: the NMS directs a hole punch, both send probes"
 run site-a ping -c 4 -i 0.5 -W 20 bob.cyph.test
-note "$(grep -m1 'up: direct' "$D/alice.log" | sed 's/^[^:]*: [a-z]*: //')"
+note "alice -> bob: $(demo_path alice bob)"
 
-say "6. TCP throughput over the overlay for 5 seconds (iperf3, by name)"
+say "6. Ping carol by name from alice: carol's NAT is symmetric"
+note "the punch finds no path in 2 s; the NMS directs both to the TRS, which"
+note "relays the encrypted packets it cannot read"
+run site-a ping -c 4 -i 0.5 -W 20 carol.cyph.test
+note "alice -> carol: $(demo_path alice carol)"
+
+say "7. TCP throughput over the overlay for 5 seconds (iperf3, by name)"
 note "(this VM emulates its CPU in software, so absolute numbers are low)"
 iperf_server site-b || fail "iperf3 server"
 run site-a iperf3 -c bob.cyph.test -t 5 -f m
 wait "$IPERF_SERVER_PID"
+note "and through the relay, to carol:"
+iperf_server site-c || fail "iperf3 server"
+run site-a iperf3 -c carol.cyph.test -t 5 -f m
+wait "$IPERF_SERVER_PID"
 
-say "7. What each side shows: the kernel's tunnel and the daemon's view (path)"
+say "8. What each side shows: the kernel's tunnel and the daemon's view (path)"
 for s in "${SITES[@]}"; do
 	site "$s"
 	run "$NS" cyphctl show cyph0
 	echo
 done
 
-say "8. Stop the daemons: devices, addresses and resolver lines go with them"
+say "9. Stop the daemons: devices, addresses and resolver lines go with them"
 kill -TERM "${PIDS[@]}"
 wait "${PIDS[@]}"
 PIDS=()

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <linux/cyphonic.h>
 #include "e2e/frame.h"
@@ -47,6 +48,7 @@ static const struct cyph_retry_policy route_policy = {
 	.first_ms = 300, .max_ms = 2000, .budget_ms = 5000,
 };
 #define NOTIFIED_WAIT_MS 20000	/* a notified record waits this long for its tunnel */
+#define PEER_EXPIRY_REKEY_S 60	/* rekey this long before the peer's certificate ends */
 
 
 struct e2e_ctx *cyd_tun_ctx(const struct cyd_tunnels *t, const struct cyd_tun *u)
@@ -181,6 +183,36 @@ static void unreachable(struct cyd_tunnels *t, const struct cyd_tun *u)
 }
 
 /*
+ * A tunnel never outlives the credential its peer proved: shortly before
+ * the peer's certificate ends, a rekey (a full handshake) asks for its
+ * current one, which a peer that renewed presents (the tunnel goes on,
+ * with the new certificate's end); when the end comes without one, the
+ * tunnel is removed, logged and counted. False: u was removed.
+ */
+static bool peer_credential_valid(struct cyd_tunnels *t, struct cyd_tun *u)
+{
+	int64_t now = time(NULL);
+
+	if (!u->installed || !u->peer_not_after)
+		return true;
+	if (now >= u->peer_not_after) {
+		log_warn("tunnel %u: the credential of %s expired at %lld", u->index, u->who.fqdn,
+			 (long long)u->peer_not_after);
+		cyd_tun_remove(t, u, "the peer's credential expired");
+		cyd_metrics_peer_expired();
+		return false;
+	}
+	if (now >= u->peer_not_after - PEER_EXPIRY_REKEY_S && !u->expiry_rekeyed &&
+	    !u->rekeying) {
+		u->expiry_rekeyed = true;
+		log_info("tunnel %u: the credential of %s ends at %lld: rekeying for its new one",
+			 u->index, u->who.fqdn, (long long)u->peer_not_after);
+		cyd_rekey_start(t, u);
+	}
+	return true;
+}
+
+/*
  * Once a second: tunnels that received nothing for [node] idle_timeout go,
  * route requests the NMS never answered are given up, and records of
  * removed tunnels are freed.
@@ -197,7 +229,10 @@ static void sweep(struct cyd_tunnels *t)
 	t->idle_check_ms = now;
 	for (u = t->list; u; u = next) {
 		next = u->next;
-		if (u->route_seq && !u->route_retry_ms) {
+		if (u->route_seq && !u->route_retry_ms && u->installed) {
+			u->route_seq = 0;
+			cyd_relay_renew_gave_up(u);
+		} else if (u->route_seq && !u->route_retry_ms) {
 			log_warn("no route direction from the NMS in %d ms (%u tries)",
 				 route_policy.budget_ms, u->route_rt.tries);
 			unreachable(t, u);
@@ -208,6 +243,10 @@ static void sweep(struct cyd_tunnels *t)
 		}
 		if (!u->installed && !u->hs && !u->route_seq &&
 		    ((!u->punch && !u->relay) || (u->give_up_ms && now >= u->give_up_ms))) {
+			tun_free(t, u);
+			continue;
+		}
+		if (!peer_credential_valid(t, u)) {
 			tun_free(t, u);
 			continue;
 		}
@@ -272,6 +311,7 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 	u->who.vip6 = peer->vip6;
 	u->who.has_vip4 = peer->has_vip4;
 	u->who.has_vip6 = peer->has_vip6;
+	u->peer_not_after = peer->not_after;
 	/* A responder learns whom the tunnel is for only now. */
 	u->family = kt.has4 ? AF_INET : AF_INET6;
 	u->vip4 = peer->vip4;
@@ -623,6 +663,10 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
 	}
 	u->route_seq = 0;
 	cyd_metrics_route_latency(u->route_ns);
+	if (u->installed) {	/* the renewal of its relay grant */
+		cyd_relay_renew_answer(t, u, ev);
+		return;
+	}
 	log_debug("route for tunnel %u: %s", u->index, ev->type == NMSC_EV_ERROR ?
 		  proto_err_name(ev->error) : modes[m->mode <= 3 ? m->mode : 0]);
 	if (u->fqdn[0] && !u->looked_up && !answer_lookup(t, u, ev)) {
@@ -672,6 +716,13 @@ void cyd_tunnels_notify(struct cyd_tunnels *t, const struct cyd_reg *r,
 	for (u = t->list; u; u = u->next)
 		if (u->notify_id == m->notify_id)
 			return;	/* a retransmission */
+	/* A RELAY for a relayed tunnel late in its grant: the grant's renewal. */
+	for (u = t->list; m->mode == PROTO_MODE_RELAY && u; u = u->next)
+		if (u->who.id == m->peer_id && u->gn == g && cyd_relay_renewable(u) &&
+		    !cyd_relay_renew(t, u, m)) {
+			u->notify_id = m->notify_id;
+			return;
+		}
 	/* A RELAY after a failed punch replaces the punch attempt. */
 	for (u = t->list; u; u = next) {
 		next = u->next;

@@ -5,10 +5,11 @@
 Standard library only; runs inside a network namespace of the test VM.
 
   pkt.py capture --ifname IF --dport P --count N --out FILE [--timeout S]
-                 [--ready FILE] [--any-type]
+                 [--ready FILE] [--any-type | --type T]
       Capture incoming IPv4/IPv6 UDP packets to port P on IF (DATA packets
-      only unless --any-type) and write them, whole IP packets in hex, one
-      per line, to FILE. Exit 0 when N packets were captured.
+      only unless --any-type; type T only with --type, e.g. 4 for RELAY)
+      and write them, whole IP packets in hex, one per line, to FILE. Exit
+      0 when N packets were captured.
 
   pkt.py inject --ifname IF --dst-mac MAC --from FILE [mutations]
       Send the captured IP packets out of IF unchanged apart from the
@@ -141,7 +142,8 @@ def cmd_capture(args):
             continue
         if pkt.dport != args.dport:
             continue
-        if not args.any_type and (not pkt.payload or pkt.payload[0] != MSG_DATA):
+        want = MSG_DATA if args.type is None else args.type
+        if not args.any_type and (not pkt.payload or pkt.payload[0] != want):
             continue
         got.append(raw)
     with open(args.out, "w") as f:
@@ -192,6 +194,7 @@ def main():
     c.add_argument("--timeout", type=float, default=10)
     c.add_argument("--ready")
     c.add_argument("--any-type", action="store_true")
+    c.add_argument("--type", type=int)
 
     def mutations(p):
         p.add_argument("--from", dest="from_file")
