@@ -5,7 +5,10 @@
 # (tests/selftests/lib/nat.sh), then
 #
 # 1. tunnel setup, first packet to its delivered reply, per scenario:
-#      direct    e1 (EIM NAT) -> pub (public)
+#      direct    e1 (EIM NAT) -> pub (public), by VIP
+#      byname    e2 (EIM NAT) -> pub by name: the DNS lookup asks the NMS
+#                for the route and starts the handshake before the first
+#                packet exists (also timed from the DNS query)
 #      punched   e1 -> e2 (both EIM NAT)
 #      relayed   pub (IPv4 only) -> v6 (IPv6 only), through the TRS
 #      symmetric s1 -> s2 (symmetric NATs: 2 s punch, then the relay)
@@ -43,8 +46,8 @@ die() { echo "bench-node: $*" >&2; exit 1; }
 
 # scenario name, source, target, the source's link (its namespace and
 # the far side's namespace and interface) for the delay
-SCEN=("direct e1 pub e1:r1:lan" "punched e1 e2 e1:r1:lan" "relayed pub v6 pub:core:pub"
-	"symmetric s1 s2 -")
+SCEN=("direct e1 pub e1:r1:lan" "byname e2 pub e2:r2:lan" "punched e1 e2 e1:r1:lan"
+	"relayed pub v6 pub:core:pub" "symmetric s1 s2 -")
 
 nodes_restart() {
 	local n
@@ -94,11 +97,15 @@ for r in $(seq "$ROUNDS"); do
 		[ "$link" = - ] && [ "$d" != 0 ] && continue
 		IFS=: read -r l1 l2 l3 <<< "$link"
 		[ "$link" != - ] && delay "$l1" "$l2" "$l3" "$d"
-		ms=$(first_ms "$src" "${V[$dst]}")
+		t0=$(date +%s%N)
+		ip=${V[$dst]}
+		[ "$name" = byname ] && ip=$(nsx "$src" dig +short +time=20 +tries=1 @127.0.0.1 -p 5354 "$dst.cyph.test" A)
+		ms=$(first_ms "$src" "$ip")
+		total=$((($(date +%s%N) - t0) / 1000000))
 		[ "$link" != - ] && delay "$l1" "$l2" "$l3" 0
 		hs=$(grep -h "to $dst.cyph.test up:" "$D/$src.log" | tail -n 1 |
 			sed -n 's/.*handshake \([0-9]*\) ms, setup \([0-9]*\) ms.*/\1 \2/p')
-		echo "@@NODE setup scenario=$name round=$r delay=$d ms=$ms daemon_hs_setup=${hs// /,}"
+		echo "@@NODE setup scenario=$name round=$r delay=$d ms=$ms total_ms=$total daemon_hs_setup=${hs// /,}"
 	done
 done
 
