@@ -35,13 +35,9 @@ set -u
 ROUNDS=${BENCH_NODE_ROUNDS:-10}
 DELAY=${BENCH_NODE_DELAY_MS:-100}
 IPERF_S=${BENCH_NODE_IPERF_S:-10}
-D=$(mktemp -d /tmp/bench-node.XXXXXX)
-NS_W=cloud
+nat_begin bench-node
 NAT_NS="core pub v6 r1 e1 r2 e2 r3 s1 r4 s2"
 NODES="pub v6 e1 e2 s1 s2"
-W4A=$C4 W4B=$C6
-declare -A PID=() V=()
-trap 'nat_down; wait 2> /dev/null; rm -rf "$D"' EXIT
 die() { echo "bench-node: $*" >&2; exit 1; }
 
 # scenario name, source, target, the source's link (its namespace and

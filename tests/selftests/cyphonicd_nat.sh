@@ -30,18 +30,9 @@
 need ip nft cyphctl cyphonicd cyphonic-as cyphonic-admin cyphonic-nms cyphonic-trs cyph_node \
 	curl ping tcpdump openssl
 t_begin
-D=$(mktemp -d /tmp/cyphonicd-nat.XXXXXX)
-NS_W=cloud	# where cloud.sh runs the services
+nat_begin cyphonicd-nat
 NAT_NS="core pub v6 r1 e1 r2 e2 r3 s1 r4 s2"
 NODES="pub v6 e1 e2 s1 s2"
-W4A=$C4 W4B=$C6	# the names in the AS's certificate (cloud.sh)
-declare -A PID=()
-cleanup() {
-	nat_down
-	wait 2> /dev/null
-	rm -rf "$D"
-}
-trap cleanup EXIT
 
 nat_up() {
 	nat_core && nat_public pub 203.0.113 && nat_public6 v6 6 &&
@@ -74,7 +65,6 @@ for n in $NODES; do
 	registered "$n" || t_abort "$n registered at the NMS"
 done
 t_ok "all six nodes registered (behind their NATs, v6 over IPv6)"
-declare -A V=()
 for n in $NODES; do V[$n]=$(nat_vip "$n" 4); done
 V6_V6=$(nat_vip v6 6)
 diag "observed: $(grep -ho 'observed [^,]*' "$D"/{e1,e2,s1,s2}.log | tr '\n' ' ')"

@@ -55,7 +55,7 @@ run_one() {
 	# the adapter scenario runs a cloud, two daemons and four devices
 	[ "$name" = adapter ] && [ "$to" -lt 600 ] && to=600
 	# cyphonicd_relay waits out a relay grant and a credential's lifetime
-	[ "$name" = cyphonicd_relay ] && [ "$to" -lt 600 ] && to=600
+	[ "$name" = cyphonicd_relay ] && [ "$to" -lt 900 ] && to=900
 	timeout -k 10 "$to" bash "$t" > "$out" 2>&1
 	rc=$?
 	secs=$((($(date +%s%N) - start) / 100000000))

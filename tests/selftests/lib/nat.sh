@@ -18,6 +18,18 @@
 # sites) first.
 C4=192.0.2.100 C6=2001:db8:c::100
 
+# nat_begin NAME: the scratch directory D (removed at exit, after the
+# namespaces and every process in them), the cloud's namespace NS_W, the
+# names in the AS's certificate (cloud.sh), and per node PID (its daemon)
+# and V (its IPv4 VIP)
+nat_begin() {
+	D=$(mktemp -d "/tmp/$1.XXXXXX")
+	NS_W=cloud
+	W4A=$C4 W4B=$C6
+	declare -gA PID=() V=()
+	trap 'nat_down; wait 2> /dev/null; rm -rf "$D"' EXIT
+}
+
 # nat_down: every process in the namespaces killed, the namespaces deleted
 nat_down() {
 	local ns
