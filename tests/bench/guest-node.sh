@@ -107,11 +107,12 @@ done
 
 # ---- the daemon's CPU under a saturating iperf3 ----
 cpu_run() {
-	local name=$1 src=$2 dst=$3 t0 a0 b0 w a b hz
+	local name=$1 src=$2 dst=$3 t0 a0 b0 w a b hz sp mbit
 	hz=$(getconf CLK_TCK)
 	nsx "$src" ping -c 2 -i 0.2 -W 10 -q "${V[$dst]}" > /dev/null || { echo "@@NODE cpu scenario=$name error=no_tunnel"; return; }
-	nsx "$dst" iperf3 -s -1 -p 5201 > /dev/null 2>&1 &
-	sleep 1
+	nsenter --net="/run/netns/$dst" -- iperf3 -s -1 -p 5201 > /dev/null 2>&1 &
+	sp=$!
+	sleep 2
 	a0=$(cpu_ticks "${PID[$src]}")
 	b0=$(cpu_ticks "${PID[$dst]}")
 	t0=$(date +%s%N)
@@ -120,7 +121,8 @@ cpu_run() {
 	w=$((($(date +%s%N) - t0) / 1000000))
 	a=$(($(cpu_ticks "${PID[$src]}") - a0))
 	b=$(($(cpu_ticks "${PID[$dst]}") - b0))
-	wait
+	kill "$sp" 2> /dev/null
+	wait "$sp" 2> /dev/null
 	echo "@@NODE cpu scenario=$name wall_ms=$w mbit=${mbit:-?} src_cpu_ms=$((a * 1000 / hz)) dst_cpu_ms=$((b * 1000 / hz))"
 }
 cpu_run direct e1 pub
