@@ -144,8 +144,8 @@ int cyd_punch_start_relay(struct cyd_tunnels *t, struct cyd_tun *u, uint64_t id,
 }
 
 /* The first authentic probe: its source is the path. */
-static void found(struct cyd_tunnels *t, struct cyd_tun *u, int fd, uint8_t kind,
-		  uint32_t sender, const struct sockaddr_storage *from, socklen_t flen)
+static void found(struct cyd_tunnels *t, struct cyd_tun *u, int fd, uint32_t sender,
+		  const struct sockaddr_storage *from, socklen_t flen)
 {
 	struct cyd_punch *p = u->punch;
 	char ep[ADDR_ENDPOINT_STRLEN];
@@ -163,8 +163,6 @@ static void found(struct cyd_tunnels *t, struct cyd_tun *u, int fd, uint8_t kind
 		 u->index, p->via_relay ? "relay" : "punched", sender, ep,
 		 (unsigned long long)(cyph_now_ms() - p->start_ms), p->sent);
 	cyd_tun_path_ready(t, u);
-	if (p->via_relay && kind == PROTO_HS_PROBE)
-		cyd_tun_hello_again(t, u);
 }
 
 void cyd_punch_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t len,
@@ -194,9 +192,7 @@ void cyd_punch_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t l
 				       flen);
 		}
 		if (!p->found)
-			found(t, u, fd, kind, sender, from, flen);
-		else if (p->via_relay && kind == PROTO_HS_PROBE)
-			cyd_tun_hello_again(t, u);
+			found(t, u, fd, sender, from, flen);
 		return;
 	}
 	if (!cyd_relay_renew_probe(t, pkt, len))

@@ -7,8 +7,7 @@
  * (retransmitted 300 ms doubling, for at most BIND_GIVE_UP_MS), then
  * probes through the session (punch.c) until the other end answers: that
  * shows both ends are bound and tells each the other's tunnel index. The
- * source sends its DTLS ClientHello right behind its first probe (wrapped
- * in RELAY; tunnels.c, cyd_tun_relay_bound), and both install
+ * source then runs the DTLS handshake wrapped in RELAY, and both install
  * a tunnel whose endpoint is the TRS with the session id: the kernel puts
  * the relay header in front of every DATA packet (uapi
  * struct cyphonic_relay_hdr) and the TRS forwards the rest unchanged, so
@@ -239,8 +238,6 @@ void cyd_relay_ctrl_input(struct cyd_tunnels *t, const uint8_t *pkt, size_t len)
 		send_renew_probe(r, u, PROTO_HS_PROBE, cyph_now_ms());
 	} else if (cyd_punch_start_relay(t, u, r->c.session, key)) {
 		r->start_ms = 0;
-	} else {
-		cyd_tun_relay_bound(t, u);
 	}
 	explicit_bzero(key, sizeof(key));
 }

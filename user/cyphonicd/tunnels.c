@@ -93,7 +93,6 @@ static void tun_free(struct cyd_tunnels *t, struct cyd_tun *u)
 	e2e_session_free(u->hs);
 	cyd_punch_free(u);
 	cyd_relay_free(t, u);
-	free(u->hello);
 	free(u);
 }
 
@@ -110,14 +109,8 @@ static void flush(struct cyd_tunnels *t, struct cyd_tun *u)
 	uint8_t buf[E2E_DGRAM_MAX];
 	size_t n;
 
-	while (u->hs && (n = e2e_session_output(u->hs, buf, sizeof(buf)))) {
-		if (u->relay && u->initiator && !u->installed && !u->hello &&
-		    !u->hs_rekey && (u->hello = malloc(n))) {
-			memcpy(u->hello, buf, n);
-			u->hello_len = n;
-		}
+	while (u->hs && (n = e2e_session_output(u->hs, buf, sizeof(buf))))
 		cyd_tun_send(t, u, buf, n);
-	}
 }
 
 /*
@@ -589,53 +582,6 @@ void cyd_tun_path_ready(struct cyd_tunnels *t, struct cyd_tun *u)
 	/* A responder waits for the ClientHello naming u->index. */
 }
 
-/*
- * Saves a round trip on the relay (docs/cyphonicd.md, "Setup round
- * trips"): the initiator's ClientHello follows its first probe at once
- * instead of waiting for the probe's answer. It names no receiver index
- * yet; the responder matches it to its attempt by the sender index the
- * probe just before it carried (cyd_tunnels_input), and checks the
- * identity the NMS notified, as for any ClientHello of an attempt.
- */
-void cyd_tun_relay_bound(struct cyd_tunnels *t, struct cyd_tun *u)
-{
-	if (u->initiator)
-		cyd_tun_path_ready(t, u);
-}
-
-void cyd_tun_hello_again(struct cyd_tunnels *t, struct cyd_tun *u)
-{
-	if (u->initiator && u->hello && u->hs && !u->installed &&
-	    !e2e_session_peer_index(u->hs) && e2e_session_state(u->hs) == E2E_ST_HANDSHAKE)
-		cyd_tun_send(t, u, u->hello, u->hello_len);
-}
-
-/*
- * A ClientHello without a receiver index from a TRS we have a relay
- * attempt at: the early ClientHello of cyd_tun_relay_bound, for the
- * attempt whose probe named that sender. NULL, *from_relay set: it came
- * through a relay, but for no attempt (its probe was lost): dropped, the
- * initiator sends it again (never taken as a direct handshake, whose
- * tunnel would point at the TRS without a relay session).
- */
-static struct cyd_tun *relay_hello(struct cyd_tunnels *t, const struct e2e_hdr *h,
-				   const struct sockaddr_storage *from, socklen_t flen,
-				   bool *from_relay)
-{
-	struct cyd_tun *u;
-
-	*from_relay = false;
-	for (u = t->list; u; u = u->next) {
-		if (!u->relay || u->peer_len != flen || memcmp(&u->peer, from, flen))
-			continue;
-		*from_relay = true;
-		if (!u->initiator && !u->installed && !u->hs && u->peer_index &&
-		    u->peer_index == h->sender)
-			return u;
-	}
-	return NULL;
-}
-
 void cyd_tun_route_again(struct cyd_tunnels *t, struct cyd_tun *u, uint32_t flags)
 {
 	u->route_flags = flags;
@@ -828,7 +774,6 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 	enum e2e_result rc;
 	struct e2e_hdr h;
 	struct cyd_tun *u;
-	bool via_relay;
 	char sni[256];
 
 	if (t->ctx && len > 1 && (pkt[1] == PROTO_HS_PROBE || pkt[1] == PROTO_HS_PROBE_REPLY)) {
@@ -856,13 +801,6 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 		return;
 	}
 	if (h.receiver || !e2e_is_client_hello(pkt, len))
-		return;
-	u = relay_hello(t, &h, from, flen, &via_relay);
-	if (u) {
-		accept_waiting(t, u, fd, pkt, len, from, flen);
-		return;
-	}
-	if (via_relay)
 		return;
 	if (e2e_client_hello_sni(pkt, len, sni, sizeof(sni)))
 		g = cyd_adapter_gn_by_fqdn(&t->d->adapter, sni);

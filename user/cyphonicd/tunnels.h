@@ -40,14 +40,6 @@ struct cyd_tun {
 	int family;			/* of the VIP that was needed */
 	struct in_addr vip4;
 	struct in6_addr vip6;
-	/*
-	 * relay initiator: its ClientHello, sent with its first probe before
-	 * the peer's index is known, kept to send again at once when the
-	 * peer's own probe shows it is bound (the first may have reached the
-	 * TRS before the peer's bind, and been dropped there)
-	 */
-	uint8_t *hello;
-	size_t hello_len;
 	int fd;				/* socket towards the peer */
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
@@ -80,14 +72,6 @@ void cyd_tun_send(struct cyd_tunnels *t, struct cyd_tun *u, const uint8_t *p, si
  * initiator starts the DTLS handshake, the responder waits for it.
  */
 void cyd_tun_path_ready(struct cyd_tunnels *t, struct cyd_tun *u);
-/*
- * relay.c: both ends' probes and the initiator's ClientHello go out
- * together (the ClientHello before the peer's index is known).
- */
-void cyd_tun_relay_bound(struct cyd_tunnels *t, struct cyd_tun *u);
-/* punch.c: the relayed peer's own PROBE came, so it is bound: the kept
- * ClientHello again if the peer has not answered it yet. */
-void cyd_tun_hello_again(struct cyd_tunnels *t, struct cyd_tun *u);
 /* Asks the NMS for the route again (flags: PROTO_RF_*). */
 void cyd_tun_route_again(struct cyd_tunnels *t, struct cyd_tun *u, uint32_t flags);
 /* Takes u's tunnel out of the kernel; the record goes at the next sweep. */
