@@ -8,7 +8,8 @@
 #      direct    e1 (EIM NAT) -> pub (public), by VIP
 #      byname    e2 (EIM NAT) -> pub by name: the DNS lookup asks the NMS
 #                for the route and starts the handshake before the first
-#                packet exists (also timed from the DNS query)
+#                packet exists (total_ms, from the DNS query, is dominated
+#                by process start-up under TCG and not summarised)
 #      punched   e1 -> e2 (both EIM NAT)
 #      relayed   pub (IPv4 only) -> v6 (IPv6 only), through the TRS
 #      symmetric s1 -> s2 (symmetric NATs: 2 s punch, then the relay)

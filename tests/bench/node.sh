@@ -42,9 +42,6 @@ for line in open(raw):
     f = dict(kv.split("=", 1) for kv in line.split()[2:] if "=" in kv)
     if line.startswith("@@NODE setup"):
         setup.setdefault((f["scenario"], int(f["delay"])), []).append(f["ms"])
-        if f["scenario"] == "byname":
-            ms = f["total_ms"] if f["ms"] != "lost" else "lost"
-            setup.setdefault(("byname+dns", int(f["delay"])), []).append(ms)
     elif line.startswith("@@NODE cpu"):
         cpu.append(f)
 def stat(v):
@@ -58,7 +55,7 @@ def stat(v):
     return med, "%.0f [%.0f-%.0f] n=%d%s" % (med, ok[0], ok[-1], len(ok), ", %d lost" % lost if lost else "")
 print("\nTunnel setup, first packet to its delivered reply (guest ms: median [min-max] n)")
 print("%-10s %-28s %-28s %s" % ("path", "no added delay", "+%d ms each way" % delay, "round trips [spread]"))
-for name in ("direct", "byname", "byname+dns", "punched", "relayed", "symmetric"):
+for name in ("direct", "byname", "punched", "relayed", "symmetric"):
     m0, s0 = stat(setup.get((name, 0), []))
     m1, s1 = stat(setup.get((name, delay), [])) if (name, delay) in setup else (None, "-")
     rt = "%.1f" % ((m1 - m0) / (2 * delay)) if m0 is not None and m1 is not None else "-"

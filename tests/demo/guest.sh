@@ -68,6 +68,13 @@ demo_underlay() {
 	nat_core && nat_router 1 site-a && nat_router 2 site-b &&
 		nat_router 3 site-c fully-random && nat_reach site-a site-b site-c
 }
+# demo_iperf_server NS: iperf3 -s for one test in NS (IPERF_SERVER_PID),
+# once it listens
+demo_iperf_server() {
+	nsenter --net="/run/netns/$1" -- iperf3 -s -1 > /dev/null 2>&1 < /dev/null &
+	IPERF_SERVER_PID=$!
+	wait_until 20 bash -c "nsenter --net=/run/netns/$1 -- ss -ltnH 'sport = :5201' | grep -q ."
+}
 # demo_path NODE PEER: the path of NODE's tunnel to PEER, as its daemon logged it
 demo_path() {
 	grep -h "to $2.cyph.test up:" "$D/$1.log" | tail -n 1 | sed 's/^.* up: \([a-z]*\) via \([^ ]*\).*/\1 via \2/'
@@ -149,11 +156,11 @@ note "alice -> carol: $(demo_path alice carol)"
 
 say "7. TCP throughput over the overlay for 5 seconds (iperf3, by name)"
 note "(this VM emulates its CPU in software, so absolute numbers are low)"
-iperf_server site-b || fail "iperf3 server"
+demo_iperf_server site-b || fail "iperf3 server"
 run site-a iperf3 -c bob.cyph.test -t 5 -f m
 wait "$IPERF_SERVER_PID"
 note "and through the relay, to carol:"
-iperf_server site-c || fail "iperf3 server"
+demo_iperf_server site-c || fail "iperf3 server"
 run site-a iperf3 -c carol.cyph.test -t 5 -f m
 wait "$IPERF_SERVER_PID"
 
