@@ -77,7 +77,7 @@ demo_iperf_server() {
 }
 # demo_path NODE PEER: the path of NODE's tunnel to PEER, as its daemon logged it
 demo_path() {
-	grep -h "to $2.cyph.test up:" "$D/$1.log" | tail -n 1 | sed 's/^.* up: \([a-z]*\) via \([^ ]*\).*/\1 via \2/'
+	grep -h "to $2.cyph.test up:" "$D/$1.log" | tail -n 1 | sed 's/^.* up: \([a-z]*\) via \([^ ,]*\).*/\1 via \2/'
 }
 
 cat <<'TXT'
