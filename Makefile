@@ -70,7 +70,7 @@ TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 DKMS_SRCDIR ?= /usr/src
 
-.PHONY: all module user deps check test demo bench bench-adapter bench-profile bench-cloud bench-evloop bench-scale bench-abuse clean
+.PHONY: all module user deps check test demo bench bench-adapter bench-node bench-profile bench-cloud bench-evloop bench-scale bench-abuse clean
 .PHONY: install install-module install-user dkms-tree dkms-install
 
 all: module user
@@ -102,6 +102,10 @@ bench: deps
 bench-adapter: deps
 	$(MAKE) all
 	tests/bench/adapter.sh
+
+bench-node: deps
+	$(MAKE) all
+	tests/bench/node.sh
 
 bench-profile: deps
 	$(MAKE) all

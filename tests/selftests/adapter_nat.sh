@@ -57,7 +57,6 @@ NS_W=cloud
 SITES="core r1 gw r2 rem"
 CAMS="cam1 cam2 cam3 cam4 cam5"
 DEVS="$CAMS noisy rogue"
-C4=192.0.2.100
 # shellcheck disable=SC2034 # used by cloud.sh
 W4A=$C4 W4B=$C4	# the name in the AS's certificate (cloud.sh)
 STREAM_KBPS=${STREAM_KBPS:-600} STREAM_SECS=${STREAM_SECS:-12}
@@ -97,21 +96,10 @@ ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # ---- topology: the cloud, two NAT routers, the adapter's LAN ----
 nat_up() {
-	local ns d
-	for ns in $NS_W $SITES; do ip netns add "$ns" || return 1; done
-	for ns in gw rem; do anchor "$ns"; done
-	link core cloud $NS_W eth0 || return 1
-	ip -n $NS_W -batch - <<-EOF || return 1
-	link set lo up
-	addr add $C4/24 dev eth0
-	route add default via 192.0.2.1
-	EOF
-	nsx core sysctl -qw net.ipv4.ip_forward=1 || return 1
-	ip -n core -batch - <<-EOF || return 1
-	link set lo up
-	addr add 192.0.2.1/24 dev cloud
-	EOF
-	router 1 gw "" && router 2 rem "" 7300 || return 1
+	local d
+	NAT_NS=$SITES nat_core || return 1
+	for d in gw rem; do anchor "$d"; done
+	nat_router 1 gw "" && nat_router 2 rem "" 7300 || return 1
 	ip -n gw link add lan0 type bridge && ip -n gw link set lan0 up || return 1
 	for d in $DEVS; do
 		ip netns add "$d" &&
@@ -121,7 +109,7 @@ nat_up() {
 			ip -n "$d" link set eth0 address "${MAC[$d]}" &&
 			ip -n "$d" link set lo up && ip -n "$d" link set eth0 up || return 1
 	done
-	nsx gw ping -c 1 -W 5 -q $C4 > /dev/null && nsx rem ping -c 1 -W 5 -q $C4 > /dev/null
+	nat_reach gw rem
 }
 out=$(modprobe -a nfnetlink nf_tables nft_chain_nat nft_masq nft_ct bridge 2>&1) ||
 	t_abort "nftables modules: $out"

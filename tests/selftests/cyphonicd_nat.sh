@@ -13,7 +13,10 @@
 #    |- r3 100.64.3.2 -- s1 10.3.0.2   symmetric (masquerade fully-random)
 #    `- r4 100.64.4.2 -- s2 10.4.0.2   symmetric
 #
-# Every router also filters like a home router (lib/nat.sh). Scenarios: NAT -> public (direct), public -> NAT (the NMS
+# Every router also filters like a home router: new connections from the
+# wan side are dropped (before conntrack confirms them, so a peer's early
+# probe leaves no entry that would steal the port of the node's own
+# mapping). Scenarios: NAT -> public (direct), public -> NAT (the NMS
 # directs a punch: the NAT side must open its mapping), EIM <-> EIM (hole
 # punched, the TRS relays nothing), symmetric <-> symmetric (the punch
 # fails, both fall back to the TRS), IPv4-only -> IPv6-only (through the
@@ -27,123 +30,21 @@
 need ip nft cyphctl cyphonicd cyphonic-as cyphonic-admin cyphonic-nms cyphonic-trs cyph_node \
 	curl ping tcpdump openssl
 t_begin
-D=$(mktemp -d /tmp/cyphonicd-nat.XXXXXX)
-NS_W=cloud	# where cloud.sh runs the services
-SITES="core pub v6 r1 e1 r2 e2 r3 s1 r4 s2"
+nat_begin cyphonicd-nat
+NAT_NS="core pub v6 r1 e1 r2 e2 r3 s1 r4 s2"
 NODES="pub v6 e1 e2 s1 s2"
-C4=192.0.2.100 C6=2001:db8:c::100
-W4A=$C4 W4B=$C6	# the names in the AS's certificate (cloud.sh)
-declare -A PID=()
-nat_down() {
-	local ns
-	for ns in $SITES $NS_W; do
-		[ -e "/run/netns/$ns" ] || continue
-		# shellcheck disable=SC2046
-		kill $(ip netns pids "$ns") 2> /dev/null
-	done
-	sleep 0.3
-	for ns in $SITES $NS_W; do
-		[ -e "/run/netns/$ns" ] || continue
-		# shellcheck disable=SC2046
-		kill -9 $(ip netns pids "$ns") 2> /dev/null
-		ip netns del "$ns"
-	done
-	return 0
-}
-cleanup() {
-	nat_down
-	wait 2> /dev/null
-	rm -rf "$D"
-}
-trap cleanup EXIT
 
 nat_up() {
-	local ns
-	nat_down
-	for ns in $NS_W $SITES; do
-		ip netns add "$ns" || return 1
-	done
-	link core cloud $NS_W eth0 || return 1
-	ip -n $NS_W -batch - <<-EOF || return 1
-	link set lo up
-	addr add $C4/24 dev eth0
-	addr add $C6/64 dev eth0 nodad
-	route add default via 192.0.2.1
-	route add default via 2001:db8:c::1
-	EOF
-	nsx core sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 || return 1
-	link core pub pub eth0 && link core v6 v6 eth0 || return 1
-	ip -n core -batch - <<-EOF || return 1
-	link set lo up
-	addr add 192.0.2.1/24 dev cloud
-	addr add 2001:db8:c::1/64 dev cloud nodad
-	addr add 203.0.113.1/24 dev pub
-	addr add 2001:db8:6::1/64 dev v6 nodad
-	EOF
-	ip -n pub -batch - <<-EOF || return 1
-	link set lo up
-	addr add 203.0.113.2/24 dev eth0
-	route add default via 203.0.113.1
-	EOF
-	ip -n v6 -batch - <<-EOF || return 1
-	link set lo up
-	addr add 2001:db8:6::2/64 dev eth0 nodad
-	route add default via 2001:db8:6::1
-	EOF
-	router 1 e1 "" && router 2 e2 "" && router 3 s1 fully-random && router 4 s2 fully-random ||
-		return 1
-	for ns in pub e1 e2 s1 s2; do
-		nsx "$ns" ping -c 1 -W 5 -q $C4 > /dev/null || return 1
-	done
-	nsx v6 ping -6 -c 1 -W 5 -q $C6 > /dev/null
+	nat_core && nat_public pub 203.0.113 && nat_public6 v6 6 &&
+		nat_router 1 e1 && nat_router 2 e2 &&
+		nat_router 3 s1 fully-random && nat_router 4 s2 fully-random &&
+		nat_reach pub e1 e2 s1 s2 v6
 }
 
-vip() { ip -n "$1" -"$2" -br addr show cyph0 2> /dev/null | awk '{ sub("/.*", "", $3); print $3 }'; }
-log_has() { grep -q -- "$2" "$D/$1.log"; }
-trs_metric() { metric $NS_W 9103 "$1"; }
-relayed() { local v; v=$(trs_metric cyphonic_trs_relayed_packets_total); echo "${v:-0}"; }
-registered() {
-	wait_until 90 log_has "$1" 'registered at the NMS as node' && return 0
-	sed 's/^/#   /' "$D/$1.log" | tail -n 20
-	return 1
-}
-# first_reply NAME NS VIP: the first packet to a never-contacted VIP, and
-# its reply. One ping with a 20 s wait; when the kernel dropped the staged
-# packet (setup longer than its 5 s staging window), more pings, one a
-# second. Diag: ms from the first packet to the delivered reply.
-first_reply() {
-	local name=$1 ns=$2 ip=$3 out t0 i ms
-	t0=$(date +%s%N)
-	out=$(nsx "$ns" ping -c 1 -W 20 "$ip" 2>&1)
-	if grep -q ' 0% packet loss' <<< "$out"; then
-		ms=$(sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' <<< "$out")
-		diag "$name: first packet to its reply: $ms ms (the staged packet itself)"
-		return 0
-	fi
-	for i in $(seq 20); do
-		if nsx "$ns" ping -c 1 -W 1 -q "$ip" > /dev/null 2>&1; then
-			diag "$name: first packet to a delivered reply: $((($(date +%s%N) - t0) / 1000000)) ms" \
-				"(the staged packet was dropped; reply to ping $((i + 1)))"
-			return 0
-		fi
-	done
-	return 1
-}
 # t_first CHECK LABEL NS VIP: first_reply as a check, its diag shown
 t_first() {
 	if first_reply "$2" "$3" "$4"; then t_ok "$1"; else t_fail "$1"; fi
 }
-# setup_diag NODE PEER_FQDN: the daemon's own figures for that tunnel
-setup_diag() {
-	diag "  $1: $(grep -h "to $2 up:" "$D/$1.log" | tail -n 1 | sed 's/^.*tunnel //')"
-	grep -h -e 'path to the peer' -e 'bound at the TRS' -e 'no authentic probe' "$D/$1.log" |
-		sed "s/^.*tunnel /#   $1: tunnel /"
-}
-
-# nftables' modules up front: an autoload failing inside `nft` only says
-# "Protocol not supported".
-out=$(modprobe -a nfnetlink nf_tables nft_chain_nat nft_masq nft_ct 2>&1) ||
-	t_abort "nftables modules: $out"
 nat_up || t_abort "topology: sites behind nftables NAT routers"
 t_ok "topology: 6 sites, 4 NAT routers (2 endpoint-independent, 2 symmetric)"
 CLOUD_AS_LISTEN='[::]:7443' CLOUD_NMS_LISTEN6='[::]:7100'
@@ -164,9 +65,8 @@ for n in $NODES; do
 	registered "$n" || t_abort "$n registered at the NMS"
 done
 t_ok "all six nodes registered (behind their NATs, v6 over IPv6)"
-declare -A V=()
-for n in $NODES; do V[$n]=$(vip "$n" 4); done
-V6_V6=$(vip v6 6)
+for n in $NODES; do V[$n]=$(nat_vip "$n" 4); done
+V6_V6=$(nat_vip v6 6)
 diag "observed: $(grep -ho 'observed [^,]*' "$D"/{e1,e2,s1,s2}.log | tr '\n' ' ')"
 
 # ---- NAT -> public: direct ----
@@ -237,7 +137,7 @@ t_first "pub (IPv4 only) -> v6 (IPv6 only): the first ping is answered" \
 t_check "pub: relayed via the TRS's IPv4 address" log_has pub "to v6.cyph.test up: relayed via $C4:7200"
 t_check "v6: relayed via the TRS's IPv6 address" log_has v6 "to pub.cyph.test up: relayed via \[$C6\]:7200"
 t_check "pub -> v6: 10 pings" nsx pub ping -c 10 -i 0.1 -W 5 -q "${V[v6]}"
-t_check "v6 -> pub over the IPv6 VIPs too" nsx v6 ping -6 -c 3 -i 0.2 -W 5 -q "$(vip pub 6)"
+t_check "v6 -> pub over the IPv6 VIPs too" nsx v6 ping -6 -c 3 -i 0.2 -W 5 -q "$(nat_vip pub 6)"
 setup_diag pub v6.cyph.test
 t_check "pub /metrics: one tunnel per path" bash -c \
 	"$(declare -f metric nsx); [ \"\$(metric pub 9104 'cyphonicd_tunnels{path=\"direct\"}')\" = 1 ] && [ \"\$(metric pub 9104 'cyphonicd_tunnels{path=\"punched\"}')\" = 1 ] && [ \"\$(metric pub 9104 'cyphonicd_tunnels{path=\"relayed\"}')\" = 1 ]"

@@ -302,6 +302,9 @@ void cyd_metrics_relay_bind(bool ok);
 void cyd_metrics_probe_dropped(void);
 void cyd_metrics_relay_ctrl_dropped(void);
 void cyd_metrics_route_latency(uint64_t start_ns);
+void cyd_metrics_route_retry(void);
+void cyd_metrics_peer_expired(void);
+void cyd_metrics_relay_renewal(bool ok);
 void cyd_metrics_rekey(bool ok);
 void cyd_metrics_peer_revoked(void);
 

@@ -27,7 +27,8 @@ static struct {
 	struct cyph_counter *reload_ok, *reload_failed, *cred_ok, *cred_failed;
 	struct cyph_counter *signal_dropped, *rereg, *rekey_ok, *rekey_failed, *revoked;
 	struct cyph_counter *punch_ok, *punch_failed, *bind_ok, *bind_failed, *probe_dropped;
-	struct cyph_counter *relay_ctrl_dropped;
+	struct cyph_counter *relay_ctrl_dropped, *route_retry, *peer_expired;
+	struct cyph_counter *renew_ok, *renew_failed;
 	struct cyph_histogram *route_lat, *rereg_lat;
 } m;
 
@@ -68,10 +69,16 @@ int cyd_metrics_init(void)
 		"tunnels removed because the CRL revoked the peer", NULL);
 	m.route_lat = cyph_histogram_new("cyphonicd_route_direction_seconds",
 		"ROUTE_REQ to ROUTE_RESP", NULL, NULL, 0);
+	m.peer_expired = cyph_counter_new("cyphonicd_tunnels_peer_expired_total",
+		"tunnels removed because the peer's certificate ended (no renewed one shown)", NULL);
+	m.route_retry = cyph_counter_new("cyphonicd_route_retries_total",
+		"ROUTE_REQ tries after the first (no answer within the backoff step)", NULL);
 	by_result(&m.punch_ok, &m.punch_failed, "cyphonicd_punches_total",
 		  "hole punches by result (failed: no authentic probe in time)");
 	by_result(&m.bind_ok, &m.bind_failed, "cyphonicd_relay_binds_total",
 		  "relay sessions bound at the TRS by result");
+	by_result(&m.renew_ok, &m.renew_failed, "cyphonicd_relay_renewals_total",
+		  "relay grants renewed in place (the tunnel moved to a new session) by result");
 	m.probe_dropped = cyph_counter_new("cyphonicd_probes_dropped_total",
 		"hole-punch / relay probes that matched no attempt or failed their MAC", NULL);
 	m.relay_ctrl_dropped = cyph_counter_new("cyphonicd_relay_ctrl_dropped_total",
@@ -157,6 +164,21 @@ void cyd_metrics_relay_ctrl_dropped(void)
 void cyd_metrics_route_latency(uint64_t start_ns)
 {
 	cyph_histogram_since(m.route_lat, start_ns);
+}
+
+void cyd_metrics_relay_renewal(bool ok)
+{
+	cyph_counter_inc(ok ? m.renew_ok : m.renew_failed);
+}
+
+void cyd_metrics_peer_expired(void)
+{
+	cyph_counter_inc(m.peer_expired);
+}
+
+void cyd_metrics_route_retry(void)
+{
+	cyph_counter_inc(m.route_retry);
 }
 
 void cyd_metrics_rekey(bool ok)

@@ -195,7 +195,8 @@ void cyd_punch_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t l
 			found(t, u, fd, sender, from, flen);
 		return;
 	}
-	cyd_metrics_probe_dropped();
+	if (!cyd_relay_renew_probe(t, pkt, len))
+		cyd_metrics_probe_dropped();
 }
 
 bool cyd_punch_tick(struct cyd_tunnels *t, struct cyd_tun *u)

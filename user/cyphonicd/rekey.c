@@ -61,6 +61,11 @@ void cyd_rekey_install(struct cyd_tunnels *t, struct cyd_tun *u)
 	}
 	u->key_id = id;
 	u->keyed_ms = cyph_now_ms();
+	if (e2e_session_peer(u->hs) && e2e_session_peer(u->hs)->not_after != u->peer_not_after) {
+		/* the peer renewed its credential: the tunnel lives on with it */
+		u->peer_not_after = e2e_session_peer(u->hs)->not_after;
+		u->expiry_rekeyed = false;
+	}
 	cyd_status_keyed(u, true);
 	cyd_metrics_rekey(true);
 	log_info("tunnel %u to %s rekeyed: key id %u%s, handshake %llu ms", u->index,

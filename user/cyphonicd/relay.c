@@ -16,8 +16,20 @@
  *
  * While the tunnel lives the bind is refreshed every idle/3 (which also
  * keeps the NAT mapping to the TRS); removing the tunnel CLOSEs the end.
- * The grant ends at RELAY_EXPIRY (the TRS stops forwarding): the tunnel
- * is removed just before, and the next packet asks for a new route.
+ *
+ * The grant ends at RELAY_EXPIRY (the TRS stops forwarding). It is renewed
+ * in place, make before break: at 2/3 of its life the initiator asks the
+ * NMS for a relay again (FORCE_RELAY); the NMS grants a new session and
+ * notifies the peer, which takes it for the same tunnel when its own
+ * grant is past half its life (earlier, the notify is a new attempt: the
+ * peer restarted). Both ends bind the new session and probe through it
+ * with the tunnel's own indices; the first authentic probe or reply from
+ * the peer (it is bound) moves the kernel tunnel to the new session
+ * (TUNNEL_SET endpoint and relay session: same tunnel, same keys), and
+ * the old session is closed a few seconds later, so packets still on
+ * their way through it arrive. A renewal that fails is tried again; a
+ * grant that ends without one removes the tunnel just before, and the
+ * next packet asks for a new route.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -35,6 +47,9 @@
 #define BIND_RTO_MAX_MS 2400
 #define BIND_GIVE_UP_MS 5000
 #define EXPIRY_MARGIN_S 5
+#define RENEW_RETRY_MS 2000	/* a failed renewal is tried again after this */
+#define OLD_CLOSE_MS 3000	/* the replaced session is closed after this */
+#define RELAY_RENEW_PROBE_MS 5000	/* the peer answers through the new session by then */
 #define PROBE_LABEL "cyphonic relay probe v1"
 
 struct cyd_relay {
@@ -45,6 +60,10 @@ struct cyd_relay {
 	bool bound;
 	uint64_t start_ms, sent_ms;	/* monotonic: first BIND, last BIND */
 	uint32_t rto_ms;
+	int64_t bound_s;		/* Unix s, when it was bound: its renewal point */
+	uint64_t close_ms;		/* monotonic: a replaced session's CLOSE, 0: none */
+	uint64_t probe_ms;		/* monotonic: the last renewal probe */
+	uint8_t probe_key[32];		/* renewal probes through this session */
 };
 
 uint32_t cyd_relay_session(const struct cyd_tun *u)
@@ -62,23 +81,34 @@ static void send_bind(struct cyd_relay *r)
 		log_debug("BIND to the TRS: %s", strerror(errno));
 }
 
+/* The TRS session of a RELAY direction or notify, not bound yet. */
+static struct cyd_relay *relay_new(struct cyd_tunnels *t, struct cyd_tun *u,
+				   const struct proto_msg *m)
+{
+	struct cyd_relay *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->fd = m->relay_ep.family == 4 ? t->d->kdev.fd4 : t->d->kdev.fd6;
+	if (r->fd < 0 || trsc_init(&r->c, u->gn ? cyd_gn_node_id(u->gn) : t->d->cred.node_id, m, proto_now_ms())) {
+		free(r);
+		return NULL;
+	}
+	r->len = proto_ep_to_sa(&m->relay_ep, &r->sa);
+	r->rto_ms = BIND_RTO_FIRST_MS;
+	r->start_ms = cyph_now_ms();
+	return r;
+}
+
 int cyd_relay_start(struct cyd_tunnels *t, struct cyd_tun *u, const struct proto_msg *m)
 {
 	struct cyd_relay *r;
 	char ep[64];
 
 	cyd_relay_free(t, u);
-	r = calloc(1, sizeof(*r));
+	r = relay_new(t, u, m);
 	if (!r)
 		return -1;
-	r->fd = m->relay_ep.family == 4 ? t->d->kdev.fd4 : t->d->kdev.fd6;
-	if (r->fd < 0 || trsc_init(&r->c, u->gn ? cyd_gn_node_id(u->gn) : t->d->cred.node_id, m, proto_now_ms())) {
-		free(r);
-		return -1;
-	}
-	r->len = proto_ep_to_sa(&m->relay_ep, &r->sa);
-	r->rto_ms = BIND_RTO_FIRST_MS;
-	r->start_ms = cyph_now_ms();
 	u->relay = r;
 	u->path = CYD_PATH_RELAYED;
 	/* The tunnel's endpoint is the TRS; handshakes go there wrapped. */
@@ -122,62 +152,255 @@ static void probe_key(const struct trsc *c, uint8_t key[32])
 	proto_sha256(in, sizeof(in), key);
 }
 
-void cyd_relay_ctrl_input(struct cyd_tunnels *t, const uint8_t *pkt, size_t len)
+/* CLOSE at the TRS when bound (best effort), and forget the session. */
+static void relay_close(struct cyd_relay *r)
+{
+	uint8_t pkt[PROTO_RC_LEN];
+
+	if (!r)
+		return;
+	if (r->bound) {
+		trsc_close(&r->c, pkt, proto_now_ms());
+		sendto(r->fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&r->sa, r->len);
+	}
+	explicit_bzero(r, sizeof(*r));
+	free(r);
+}
+
+/* A renewal probe through session r (a PROBE or, answering one, a PROBE_REPLY). */
+static void send_renew_probe(struct cyd_relay *r, const struct cyd_tun *u, uint8_t kind,
+			     uint64_t nonce)
+{
+	uint8_t probe[PROTO_PROBE_LEN], buf[sizeof(struct cyphonic_relay_hdr) + PROTO_PROBE_LEN];
+	size_t len;
+
+	proto_probe_build(probe, kind, u->index, u->peer_index, r->c.session, nonce, r->probe_key);
+	r->probe_ms = cyph_now_ms();
+	len = trsc_wrap(&r->c, probe, sizeof(probe), buf, sizeof(buf));
+	if (len && sendto(r->fd, buf, len, 0, (const struct sockaddr *)&r->sa, r->len) < 0)
+		log_debug("renewal probe to the TRS: %s", strerror(errno));
+}
+
+/* The session (of any tunnel) a RELAY_CTRL datagram answers; *rc its result. */
+static struct cyd_relay *ctrl_owner(struct cyd_tunnels *t, const uint8_t *pkt, size_t len,
+				    struct cyd_tun **owner, int *rc)
 {
 	struct cyd_tun *u;
+
+	for (u = t->list; u; u = u->next) {
+		struct cyd_relay *c[2] = { u->relay, u->relay_next };
+
+		for (int i = 0; i < 2; i++)
+			if (c[i] && ((*rc = trsc_input(&c[i]->c, pkt, len)) >= 0 ||
+				     *rc == TRSC_CHALLENGED)) {
+				*owner = u;
+				return c[i];
+			}
+	}
+	return NULL;
+}
+
+void cyd_relay_ctrl_input(struct cyd_tunnels *t, const uint8_t *pkt, size_t len)
+{
+	struct cyd_tun *u = NULL;
+	struct cyd_relay *r;
 	uint8_t key[32];
 	int rc = -1;
 
-	for (u = t->list; u; u = u->next)
-		if (u->relay && ((rc = trsc_input(&u->relay->c, pkt, len)) >= 0 ||
-				 rc == TRSC_CHALLENGED))
-			break;
-	if (!u) {
+	r = ctrl_owner(t, pkt, len, &u, &rc);
+	if (!r) {
 		cyd_metrics_relay_ctrl_dropped();
 		return;
 	}
 	if (rc == TRSC_CHALLENGED) {
 		/* Return routability: the next BIND carries the echo; send it now. */
-		send_bind(u->relay);
+		send_bind(r);
 		return;
 	}
 	if (rc > 0) {
 		log_warn("tunnel %u: the TRS refused the bind of session %u: %s", u->index,
-			 u->relay->c.session, proto_err_name((unsigned int)rc));
-		if (!u->relay->bound)
-			u->relay->start_ms = 0;	/* the tick gives up */
+			 r->c.session, proto_err_name((unsigned int)rc));
+		if (!r->bound)
+			r->start_ms = 0;	/* the tick gives up */
 		return;
 	}
-	u->relay->rto_ms = BIND_RTO_FIRST_MS;
-	if (u->relay->bound)
+	r->rto_ms = BIND_RTO_FIRST_MS;
+	if (r->bound)
 		return;	/* a refresh */
-	u->relay->bound = true;
+	r->bound = true;
+	r->bound_s = proto_now_ms() / 1000;
 	cyd_metrics_relay_bind(true);
 	log_info("tunnel %u: bound at the TRS after %llu ms (idle timeout %u s)", u->index,
-		 (unsigned long long)(cyph_now_ms() - u->relay->start_ms), u->relay->c.idle_s);
-	probe_key(&u->relay->c, key);
-	if (cyd_punch_start_relay(t, u, u->relay->c.session, key))
-		u->relay->start_ms = 0;
+		 (unsigned long long)(cyph_now_ms() - r->start_ms), r->c.idle_s);
+	probe_key(&r->c, key);
+	if (r == u->relay_next) {	/* a renewal: probe with the tunnel's indices */
+		memcpy(r->probe_key, key, sizeof(key));
+		send_renew_probe(r, u, PROTO_HS_PROBE, cyph_now_ms());
+	} else if (cyd_punch_start_relay(t, u, r->c.session, key)) {
+		r->start_ms = 0;
+	}
 	explicit_bzero(key, sizeof(key));
+}
+
+/* ---- renewal in place ---- */
+
+int cyd_relay_renew(struct cyd_tunnels *t, struct cyd_tun *u, const struct proto_msg *m)
+{
+	struct cyd_relay *r = relay_new(t, u, m);
+
+	if (!r)
+		return -1;
+	relay_close(u->relay_next);
+	u->relay_next = r;
+	log_info("tunnel %u: renewing its relay grant: session %u -> %u (%s)", u->index,
+		 u->relay ? u->relay->c.session : 0, r->c.session,
+		 u->initiator ? "initiator" : "responder");
+	send_bind(r);
+	return 0;
+}
+
+bool cyd_relay_renewable(const struct cyd_tun *u)
+{
+	const struct cyd_relay *r = u->relay;
+	int64_t now_s = proto_now_ms() / 1000;
+
+	return u->installed && r && r->bound && !u->relay_next &&
+	       now_s >= r->bound_s + ((int64_t)r->c.expiry - r->bound_s) / 2;
+}
+
+static void renew_failed(struct cyd_tun *u, const char *why)
+{
+	log_warn("tunnel %u: relay grant not renewed: %s", u->index, why);
+	cyd_metrics_relay_renewal(false);
+	relay_close(u->relay_next);
+	u->relay_next = NULL;
+	u->renew_retry_ms = cyph_now_ms() + RENEW_RETRY_MS;
+}
+
+void cyd_relay_renew_answer(struct cyd_tunnels *t, struct cyd_tun *u, const struct nmsc_event *ev)
+{
+	if (ev->type == NMSC_EV_ERROR)
+		renew_failed(u, proto_err_name(ev->error));
+	else if (ev->msg.mode != PROTO_MODE_RELAY)
+		renew_failed(u, "the NMS directed another path");
+	else if (cyd_relay_renew(t, u, &ev->msg))
+		renew_failed(u, "no TRS endpoint in a family this node has");
+}
+
+void cyd_relay_renew_gave_up(struct cyd_tun *u)
+{
+	renew_failed(u, "no answer from the NMS");
+}
+
+/* The peer answered through the new session: the kernel tunnel moves to it. */
+static void switch_session(struct cyd_tunnels *t, struct cyd_tun *u)
+{
+	struct cyd_relay *n = u->relay_next, *o = u->relay;
+	struct cyd_kdev *k = &t->d->kdev;
+	char why[320];
+	int rc;
+
+	rc = kern_cyph_tunnel_relay(&k->genl, k->ifindex, u->index, &n->sa, n->len, n->c.session);
+	if (rc) {
+		renew_failed(u, kern_nl_strerror(&k->genl.nl, rc, why, sizeof(why)));
+		return;
+	}
+	relay_close(u->relay_old);
+	o->close_ms = cyph_now_ms() + OLD_CLOSE_MS;
+	u->relay_old = o;
+	u->relay = n;
+	u->relay_next = NULL;
+	u->fd = n->fd;
+	memcpy(&u->peer, &n->sa, n->len);
+	u->peer_len = n->len;
+	cyd_metrics_relay_renewal(true);
+	log_info("tunnel %u: relay grant renewed in place: session %u -> %u, until %llu", u->index,
+		 o->c.session, n->c.session, (unsigned long long)n->c.expiry);
+}
+
+bool cyd_relay_renew_probe(struct cyd_tunnels *t, const uint8_t *pkt, size_t len)
+{
+	uint32_t sender, receiver;
+	struct cyd_tun *u;
+	uint8_t kind;
+	uint64_t n;
+
+	for (u = t->list; u; u = u->next) {
+		struct cyd_relay *r = u->relay_next;
+
+		if (!r || !r->bound ||
+		    !proto_probe_check(pkt, len, r->c.session, r->probe_key, &kind, &sender,
+				       &receiver, &n))
+			continue;
+		if (sender != u->peer_index || (receiver && receiver != u->index))
+			return false;	/* authentic, but another attempt's: dropped */
+		if (kind == PROTO_HS_PROBE)
+			send_renew_probe(r, u, PROTO_HS_PROBE_REPLY, n);
+		switch_session(t, u);
+		return true;
+	}
+	return false;
+}
+
+/* The bind of r: retransmitted until bound (false: given up), then refreshed. */
+static bool bind_tick(struct cyd_relay *r, uint64_t now)
+{
+	uint32_t refresh;
+
+	if (!r->bound) {
+		if (!r->start_ms || now - r->start_ms >= BIND_GIVE_UP_MS)
+			return false;
+		if (now - r->sent_ms >= r->rto_ms) {
+			r->rto_ms = r->rto_ms * 2 < BIND_RTO_MAX_MS ? r->rto_ms * 2 : BIND_RTO_MAX_MS;
+			send_bind(r);
+		}
+		return true;
+	}
+	refresh = (r->c.idle_s ? r->c.idle_s : 60) * 1000 / 3;
+	if (now - r->sent_ms >= refresh)
+		send_bind(r);
+	return true;
+}
+
+/* The renewal's timers: start it at 2/3 of the grant, drive the new session. */
+static void renew_tick(struct cyd_tunnels *t, struct cyd_tun *u, uint64_t now)
+{
+	struct cyd_relay *r = u->relay, *n = u->relay_next;
+	int64_t now_s = proto_now_ms() / 1000;
+
+	if (u->relay_old && now >= u->relay_old->close_ms) {
+		relay_close(u->relay_old);
+		u->relay_old = NULL;
+	}
+	if (n) {
+		if (!bind_tick(n, now))
+			renew_failed(u, "no BIND_ACK from the TRS");
+		else if (n->bound && now - n->start_ms >= RELAY_RENEW_PROBE_MS)
+			renew_failed(u, "the peer did not answer through the new session");
+		else if (n->bound && now - n->probe_ms >= 200)
+			send_renew_probe(n, u, PROTO_HS_PROBE, now);
+		return;
+	}
+	if (u->installed && u->initiator && !u->route_seq && now >= u->renew_retry_ms &&
+	    now_s >= r->bound_s + ((int64_t)r->c.expiry - r->bound_s) * 2 / 3 &&
+	    now_s < (int64_t)r->c.expiry - EXPIRY_MARGIN_S) {
+		log_info("tunnel %u: relay session %u ends at %llu: asking the NMS for a new grant",
+			 u->index, r->c.session, (unsigned long long)r->c.expiry);
+		cyd_tun_route_again(t, u, PROTO_RF_FORCE_RELAY);
+	}
 }
 
 void cyd_relay_tick(struct cyd_tunnels *t, struct cyd_tun *u)
 {
 	struct cyd_relay *r = u->relay;
 	uint64_t now = cyph_now_ms();
-	uint32_t refresh;
 
 	if (!r->bound) {
-		if (!r->start_ms || now - r->start_ms >= BIND_GIVE_UP_MS) {
+		if (!bind_tick(r, now)) {
 			log_warn("tunnel %u: no BIND_ACK from the TRS: giving up", u->index);
 			cyd_metrics_relay_bind(false);
 			cyd_relay_free(t, u);
 			u->give_up_ms = now;	/* the sweep frees the record */
-			return;
-		}
-		if (now - r->sent_ms >= r->rto_ms) {
-			r->rto_ms = r->rto_ms * 2 < BIND_RTO_MAX_MS ? r->rto_ms * 2 : BIND_RTO_MAX_MS;
-			send_bind(r);
 		}
 		return;
 	}
@@ -188,24 +411,15 @@ void cyd_relay_tick(struct cyd_tunnels *t, struct cyd_tun *u)
 			u->give_up_ms = now;
 		return;
 	}
-	refresh = (r->c.idle_s ? r->c.idle_s : 60) * 1000 / 3;
-	if (now - r->sent_ms >= refresh)
-		send_bind(r);
+	bind_tick(r, now);
+	renew_tick(t, u, now);
 }
 
 void cyd_relay_free(struct cyd_tunnels *t, struct cyd_tun *u)
 {
-	struct cyd_relay *r = u->relay;
-	uint8_t pkt[PROTO_RC_LEN];
-
 	(void)t;
-	if (!r)
-		return;
-	if (r->bound) {
-		trsc_close(&r->c, pkt, proto_now_ms());
-		sendto(r->fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&r->sa, r->len);
-	}
-	explicit_bzero(r, sizeof(*r));
-	free(r);
-	u->relay = NULL;
+	relay_close(u->relay);
+	relay_close(u->relay_next);
+	relay_close(u->relay_old);
+	u->relay = u->relay_next = u->relay_old = NULL;
 }

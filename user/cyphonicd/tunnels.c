@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <arpa/inet.h>
 #include <linux/cyphonic.h>
 #include "e2e/frame.h"
@@ -37,8 +38,17 @@
 #include "tunnels.h"
 
 #define TICK_MS 50
-#define ROUTE_TIMEOUT_MS 5000	/* the NMS retransmits nothing for us: give up */
+/*
+ * Route requests are retried (a lost datagram, a dying NMS replica) with
+ * backoff and jitter, each try a new request (client/retry.h says why that
+ * is safe for ROUTE_REQ), for at most the kernel's staging window: after
+ * that the staged packets are gone anyway.
+ */
+static const struct cyph_retry_policy route_policy = {
+	.first_ms = 300, .max_ms = 2000, .budget_ms = 5000,
+};
 #define NOTIFIED_WAIT_MS 20000	/* a notified record waits this long for its tunnel */
+#define PEER_EXPIRY_REKEY_S 60	/* rekey this long before the peer's certificate ends */
 
 
 struct e2e_ctx *cyd_tun_ctx(const struct cyd_tunnels *t, const struct cyd_tun *u)
@@ -166,6 +176,36 @@ static void unreachable(struct cyd_tunnels *t, const struct cyd_tun *u)
 }
 
 /*
+ * A tunnel never outlives the credential its peer proved: shortly before
+ * the peer's certificate ends, a rekey (a full handshake) asks for its
+ * current one, which a peer that renewed presents (the tunnel goes on,
+ * with the new certificate's end); when the end comes without one, the
+ * tunnel is removed, logged and counted. False: u was removed.
+ */
+static bool peer_credential_valid(struct cyd_tunnels *t, struct cyd_tun *u)
+{
+	int64_t now = time(NULL);
+
+	if (!u->installed || !u->peer_not_after)
+		return true;
+	if (now >= u->peer_not_after) {
+		log_warn("tunnel %u: the credential of %s expired at %lld", u->index, u->who.fqdn,
+			 (long long)u->peer_not_after);
+		cyd_tun_remove(t, u, "the peer's credential expired");
+		cyd_metrics_peer_expired();
+		return false;
+	}
+	if (now >= u->peer_not_after - PEER_EXPIRY_REKEY_S && !u->expiry_rekeyed &&
+	    !u->rekeying) {
+		u->expiry_rekeyed = true;
+		log_info("tunnel %u: the credential of %s ends at %lld: rekeying for its new one",
+			 u->index, u->who.fqdn, (long long)u->peer_not_after);
+		cyd_rekey_start(t, u);
+	}
+	return true;
+}
+
+/*
  * Once a second: tunnels that received nothing for [node] idle_timeout go,
  * route requests the NMS never answered are given up, and records of
  * removed tunnels are freed.
@@ -182,8 +222,12 @@ static void sweep(struct cyd_tunnels *t)
 	t->idle_check_ms = now;
 	for (u = t->list; u; u = next) {
 		next = u->next;
-		if (u->route_seq && now - u->route_ms > ROUTE_TIMEOUT_MS) {
-			log_warn("no route direction from the NMS in %d ms", ROUTE_TIMEOUT_MS);
+		if (u->route_seq && !u->route_retry_ms && u->installed) {
+			u->route_seq = 0;
+			cyd_relay_renew_gave_up(u);
+		} else if (u->route_seq && !u->route_retry_ms) {
+			log_warn("no route direction from the NMS in %d ms (%u tries)",
+				 route_policy.budget_ms, u->route_rt.tries);
 			unreachable(t, u);
 			if (u->fqdn[0])
 				cyd_dns_answer(&d->dns, u->fqdn, NULL, NULL, true);
@@ -192,6 +236,10 @@ static void sweep(struct cyd_tunnels *t)
 		}
 		if (!u->installed && !u->hs && !u->route_seq &&
 		    ((!u->punch && !u->relay) || (u->give_up_ms && now >= u->give_up_ms))) {
+			tun_free(t, u);
+			continue;
+		}
+		if (!peer_credential_valid(t, u)) {
 			tun_free(t, u);
 			continue;
 		}
@@ -256,6 +304,7 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 	u->who.vip6 = peer->vip6;
 	u->who.has_vip4 = peer->has_vip4;
 	u->who.has_vip6 = peer->has_vip6;
+	u->peer_not_after = peer->not_after;
 	/* A responder learns whom the tunnel is for only now. */
 	u->family = kt.has4 ? AF_INET : AF_INET6;
 	u->vip4 = peer->vip4;
@@ -320,15 +369,55 @@ static bool same_vip(const struct cyd_tun *u, const struct kern_cyph_needed *n)
 	return !IN6_IS_ADDR_UNSPECIFIED(&u->vip6) && !memcmp(&u->vip6, &n->remote6, 16);
 }
 
+/* One try of u's route request; the first try starts its retry sequence. */
+static void route_send(struct cyd_tunnels *t, struct cyd_tun *u, bool first)
+{
+	struct cyd_reg *r = tun_reg(t, u);
+	uint64_t now = cyph_now_ms();
+	uint8_t buf[1024];
+	int64_t wait;
+
+	if (first) {
+		u->route_ns = cyph_metrics_now_ns();
+		u->route_ms = now;
+		cyph_retry_begin(&u->route_rt, &route_policy, (int64_t)now,
+				 ((uint64_t)u->index << 32) ^ (uint64_t)u->route_ns);
+	}
+	wait = cyph_retry_next(&u->route_rt, (int64_t)now);
+	u->route_retry_ms = now + (uint64_t)(wait > 0 ? wait : 0);
+	cyd_reg_send(r, buf, nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(),
+					u->fqdn[0] ? u->fqdn : NULL,
+					u->family == AF_INET && !u->fqdn[0] ? &u->vip4 : NULL,
+					u->family == AF_INET6 && !u->fqdn[0] ? &u->vip6 : NULL,
+					u->route_flags, &u->route_seq));
+}
+
+/*
+ * The tick: u's route request unanswered after its backoff step is sent
+ * again (a new request: the answer to the latest try is the one used).
+ * Once the budget is spent, route_retry_ms is 0 and the sweep gives up.
+ */
+static void route_retry(struct cyd_tunnels *t, struct cyd_tun *u, uint64_t now)
+{
+	if (!u->route_seq || !u->route_retry_ms || now < u->route_retry_ms)
+		return;
+	if ((int64_t)now - u->route_rt.start_ms >= route_policy.budget_ms) {
+		u->route_retry_ms = 0;
+		return;
+	}
+	log_info("tunnel %u: no route direction yet, asking the NMS again (try %u)", u->index,
+		 u->route_rt.tries + 1);
+	cyd_metrics_route_retry();
+	route_send(t, u, false);
+}
+
 static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 {
 	/* From a general node's VIP (adapter): its own tunnel, its own route. */
 	struct cyd_gn *g = cyd_adapter_gn_by_vip(&t->d->adapter, n->family, &n->local4,
 						 &n->local6);
 	struct cyd_reg *r = g ? cyd_gn_reg(g) : &t->d->reg;
-	uint8_t buf[1024];
 	struct cyd_tun *u;
-	size_t len;
 
 	for (u = t->list; u; u = u->next)
 		if ((u->installed || u->hs || u->route_seq || u->punch || u->relay) && u->gn == g &&
@@ -348,18 +437,13 @@ static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 	u->vip4 = n->remote4;
 	u->vip6 = n->remote6;
 	u->initiator = true;
-	u->route_ns = cyph_metrics_now_ns();
-	u->route_ms = u->setup_ms = cyph_now_ms();
-	len = nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(), NULL,
-			 n->family == AF_INET ? &n->remote4 : NULL,
-			 n->family == AF_INET6 ? &n->remote6 : NULL, 0, &u->route_seq);
-	cyd_reg_send(r, buf, len);
+	u->setup_ms = cyph_now_ms();
+	route_send(t, u, true);
 }
 
 void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name)
 {
 	struct cyd_reg *r = &t->d->reg;
-	uint8_t buf[1024];
 	struct cyd_tun *u;
 
 	for (u = t->list; u; u = u->next)
@@ -371,10 +455,8 @@ void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name)
 	}
 	snprintf(u->fqdn, sizeof(u->fqdn), "%s", name);
 	u->initiator = true;
-	u->route_ns = cyph_metrics_now_ns();
-	u->route_ms = u->setup_ms = cyph_now_ms();
-	cyd_reg_send(r, buf, nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(), name,
-					NULL, NULL, 0, &u->route_seq));
+	u->setup_ms = cyph_now_ms();
+	route_send(t, u, true);
 }
 
 /* A looked-up name: answer the DNS queries, and learn which VIP it is. */
@@ -502,16 +584,8 @@ void cyd_tun_path_ready(struct cyd_tunnels *t, struct cyd_tun *u)
 
 void cyd_tun_route_again(struct cyd_tunnels *t, struct cyd_tun *u, uint32_t flags)
 {
-	struct cyd_reg *r = tun_reg(t, u);
-	uint8_t buf[1024];
-
-	u->route_ns = cyph_metrics_now_ns();
-	u->route_ms = cyph_now_ms();
-	cyd_reg_send(r, buf, nmsc_route(&r->nmsc, buf, sizeof(buf), proto_now_ms(),
-					u->fqdn[0] ? u->fqdn : NULL,
-					u->family == AF_INET && !u->fqdn[0] ? &u->vip4 : NULL,
-					u->family == AF_INET6 && !u->fqdn[0] ? &u->vip6 : NULL,
-					flags, &u->route_seq));
+	u->route_flags = flags;
+	route_send(t, u, true);
 }
 
 void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
@@ -526,8 +600,19 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
 		;
 	if (!u || !ev->echo_seq)
 		return;
+	if (ev->type == NMSC_EV_ERROR && cyph_nms_retryable(ev->error) &&
+	    (int64_t)cyph_now_ms() - u->route_rt.start_ms < route_policy.budget_ms) {
+		/* A replica draining or busy: the tick tries again after the step. */
+		log_info("route for tunnel %u: %s, trying again", u->index,
+			 proto_err_name(ev->error));
+		return;
+	}
 	u->route_seq = 0;
 	cyd_metrics_route_latency(u->route_ns);
+	if (u->installed) {	/* the renewal of its relay grant */
+		cyd_relay_renew_answer(t, u, ev);
+		return;
+	}
 	log_debug("route for tunnel %u: %s", u->index, ev->type == NMSC_EV_ERROR ?
 		  proto_err_name(ev->error) : modes[m->mode <= 3 ? m->mode : 0]);
 	if (u->fqdn[0] && !u->looked_up && !answer_lookup(t, u, ev)) {
@@ -577,6 +662,13 @@ void cyd_tunnels_notify(struct cyd_tunnels *t, const struct cyd_reg *r,
 	for (u = t->list; u; u = u->next)
 		if (u->notify_id == m->notify_id)
 			return;	/* a retransmission */
+	/* A RELAY for a relayed tunnel late in its grant: the grant's renewal. */
+	for (u = t->list; m->mode == PROTO_MODE_RELAY && u; u = u->next)
+		if (u->who.id == m->peer_id && u->gn == g && cyd_relay_renewable(u) &&
+		    !cyd_relay_renew(t, u, m)) {
+			u->notify_id = m->notify_id;
+			return;
+		}
 	/* A RELAY after a failed punch replaces the punch attempt. */
 	for (u = t->list; u; u = next) {
 		next = u->next;
@@ -745,6 +837,7 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *tm, void *arg)
 	(void)tm;
 	for (u = t->list; u; u = next) {
 		next = u->next;
+		route_retry(t, u, (uint64_t)cyph_now_ms());
 		if (u->relay)
 			cyd_relay_tick(t, u);
 		if (u->punch && !cyd_punch_tick(t, u)) {

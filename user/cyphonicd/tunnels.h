@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include "client/retry.h"
 #include "e2e/session.h"
 #include "cyphonicd.h"
 
@@ -18,6 +19,9 @@ struct cyd_tun {
 	enum cyd_path path;		/* how it reaches (or will reach) the peer */
 	struct cyd_punch *punch;	/* probing for a path, NULL: not */
 	struct cyd_relay *relay;	/* the TRS session the path goes through, or NULL */
+	struct cyd_relay *relay_next;	/* its renewal being bound, or NULL (relay.c) */
+	struct cyd_relay *relay_old;	/* the session it replaced, closed soon, or NULL */
+	uint64_t renew_retry_ms;	/* monotonic: no grant renewal before then */
 	bool looked_up;			/* the DNS query of fqdn was answered */
 	uint64_t notify_id;		/* the PEER_NOTIFY that made this record, 0: none */
 	uint64_t setup_ms;		/* monotonic: when the route was asked / notified */
@@ -30,6 +34,9 @@ struct cyd_tun {
 	char fqdn[256];			/* a DNS lookup waits for this route, "": none */
 	uint64_t route_ns, hs_ms;	/* when the route request / handshake began */
 	uint64_t route_ms;		/* monotonic, when the route request was sent */
+	struct cyph_retry route_rt;	/* its retries: backoff with jitter */
+	uint64_t route_retry_ms;	/* monotonic: the next try is due then */
+	uint32_t route_flags;		/* PROTO_RF_* of the request */
 	int family;			/* of the VIP that was needed */
 	struct in_addr vip4;
 	struct in6_addr vip6;
@@ -42,6 +49,8 @@ struct cyd_tun {
 	uint8_t key_id;			/* of the primary key */
 	uint64_t keyed_ms;		/* monotonic, when it got its last key */
 	uint64_t installed_ms;		/* monotonic, when it was installed */
+	int64_t peer_not_after;		/* Unix s: the peer's certificate, as its last handshake showed */
+	bool expiry_rekeyed;		/* a rekey was started for that expiry already */
 	bool hs_rekey;			/* hs is a rekey of this installed tunnel */
 	bool rekeying;			/* ... whose keys are not installed yet */
 	/* for cyphctl show (status.c) */
@@ -85,8 +94,19 @@ int cyd_relay_start(struct cyd_tunnels *t, struct cyd_tun *u, const struct proto
 void cyd_relay_send(struct cyd_tunnels *t, struct cyd_tun *u, const uint8_t *p, size_t n);
 /* Timer: BIND retransmission and refresh, grant expiry. */
 void cyd_relay_tick(struct cyd_tunnels *t, struct cyd_tun *u);
-/* CLOSE at the TRS (best effort) and forget the session. */
+/* CLOSE at the TRS (best effort) and forget the sessions. */
 void cyd_relay_free(struct cyd_tunnels *t, struct cyd_tun *u);
+/*
+ * Renewal in place of an installed relayed tunnel's grant: the
+ * initiator's route answer, the responder's notify (when renewable: its
+ * grant past half its life), the initiator's route request given up, and
+ * a probe through a session being renewed (false: not one).
+ */
+void cyd_relay_renew_answer(struct cyd_tunnels *t, struct cyd_tun *u, const struct nmsc_event *ev);
+bool cyd_relay_renewable(const struct cyd_tun *u);
+int cyd_relay_renew(struct cyd_tunnels *t, struct cyd_tun *u, const struct proto_msg *m);
+void cyd_relay_renew_gave_up(struct cyd_tun *u);
+bool cyd_relay_renew_probe(struct cyd_tunnels *t, const uint8_t *pkt, size_t len);
 uint32_t cyd_relay_session(const struct cyd_tun *u);
 
 /* status.c: u got keys from its handshake (rekey: a rekey's). */

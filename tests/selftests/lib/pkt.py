@@ -4,11 +4,12 @@
 
 Standard library only; runs inside a network namespace of the test VM.
 
-  pkt.py capture --ifname IF --dport P --count N --out FILE [--timeout S]
-                 [--ready FILE] [--any-type]
-      Capture incoming IPv4/IPv6 UDP packets to port P on IF (DATA packets
-      only unless --any-type) and write them, whole IP packets in hex, one
-      per line, to FILE. Exit 0 when N packets were captured.
+  pkt.py capture --ifname IF (--dport P | --sport P) --count N --out FILE
+                 [--timeout S] [--ready FILE] [--any-type | --type T]
+      Capture incoming IPv4/IPv6 UDP packets to port P (or from port P) on
+      IF (DATA packets only unless --any-type; type T only with --type,
+      e.g. 4 for RELAY) and write them, whole IP packets in hex, one per
+      line, to FILE. Exit 0 when N packets were captured.
 
   pkt.py inject --ifname IF --dst-mac MAC --from FILE [mutations]
       Send the captured IP packets out of IF unchanged apart from the
@@ -139,9 +140,12 @@ def cmd_capture(args):
             pkt = UdpPacket(raw)
         except ValueError:
             continue
-        if pkt.dport != args.dport:
+        if args.dport is not None and pkt.dport != args.dport:
             continue
-        if not args.any_type and (not pkt.payload or pkt.payload[0] != MSG_DATA):
+        if args.sport is not None and pkt.sport != args.sport:
+            continue
+        want = MSG_DATA if args.type is None else args.type
+        if not args.any_type and (not pkt.payload or pkt.payload[0] != want):
             continue
         got.append(raw)
     with open(args.out, "w") as f:
@@ -186,12 +190,14 @@ def main():
 
     c = sub.add_parser("capture")
     c.add_argument("--ifname", required=True)
-    c.add_argument("--dport", type=int, required=True)
+    c.add_argument("--dport", type=int)
+    c.add_argument("--sport", type=int)
     c.add_argument("--count", type=int, required=True)
     c.add_argument("--out", required=True)
     c.add_argument("--timeout", type=float, default=10)
     c.add_argument("--ready")
     c.add_argument("--any-type", action="store_true")
+    c.add_argument("--type", type=int)
 
     def mutations(p):
         p.add_argument("--from", dest="from_file")
@@ -215,6 +221,8 @@ def main():
     mutations(s)
 
     args = ap.parse_args()
+    if args.cmd == "capture" and (args.dport is None) == (args.sport is None):
+        ap.error("capture needs exactly one of --dport and --sport")
     if args.cmd == "inject" and not args.from_file:
         ap.error("inject needs --from")
     if args.cmd == "send" and (args.from_file is None) == (args.payload is None):

@@ -242,6 +242,19 @@ int kern_cyph_tunnel_key(struct kern_cyph *c, uint32_t ifindex, uint32_t index,
 	return rc;
 }
 
+int kern_cyph_tunnel_relay(struct kern_cyph *c, uint32_t ifindex, uint32_t index,
+			   const struct sockaddr_storage *ep, socklen_t len, uint32_t relay)
+{
+	char buf[KERN_NL_BUFSIZE];
+	struct nlattr *tun;
+	struct nlmsghdr *nlh = tunnel_req(c, buf, CYPHONIC_CMD_TUNNEL_SET, ifindex, index, &tun);
+
+	mnl_attr_put(nlh, CYPHONIC_TUNNEL_A_ENDPOINT, len, ep);
+	mnl_attr_put_u32(nlh, CYPHONIC_TUNNEL_A_RELAY, relay);
+	mnl_attr_nest_end(nlh, tun);
+	return kern_nl_talk(&c->nl, nlh, NULL, NULL);
+}
+
 int kern_cyph_events_open(const struct kern_cyph *c, struct kern_nl *ev, char *err,
 			  size_t errlen)
 {

@@ -64,6 +64,12 @@ int kern_cyph_unreachable(struct kern_cyph *c, uint32_t ifindex, int family,
 int kern_cyph_tunnel_key(struct kern_cyph *c, uint32_t ifindex, uint32_t index,
 			 uint8_t slot, uint8_t key_id, const uint8_t *tx, const uint8_t *rx);
 /*
+ * TUNNEL_SET ENDPOINT and RELAY: the tunnel (its keys and counters kept)
+ * now goes through relay session relay at ep (a relay grant renewed).
+ */
+int kern_cyph_tunnel_relay(struct kern_cyph *c, uint32_t ifindex, uint32_t index,
+			   const struct sockaddr_storage *ep, socklen_t len, uint32_t relay);
+/*
  * TUNNEL_GET of one tunnel: milliseconds since its last authenticated
  * packet into *ms, or -1 when it has received none yet.
  */

@@ -1,0 +1,130 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# The node benchmark's guest side (tests/bench/node.sh boots the VM): the
+# cloud and six cyphonicd nodes behind real nftables NAT routers
+# (tests/selftests/lib/nat.sh), then
+#
+# 1. tunnel setup, first packet to its delivered reply, per scenario:
+#      direct    e1 (EIM NAT) -> pub (public), by VIP
+#      byname    e2 (EIM NAT) -> pub by name: the DNS lookup asks the NMS
+#                for the route and starts the handshake before the first
+#                packet exists (total_ms, from the DNS query, is dominated
+#                by process start-up under TCG and not summarised)
+#      punched   e1 -> e2 (both EIM NAT)
+#      relayed   pub (IPv4 only) -> v6 (IPv6 only), through the TRS
+#      symmetric s1 -> s2 (symmetric NATs: 2 s punch, then the relay)
+#    BENCH_NODE_ROUNDS rounds; every round restarts all daemons (so every
+#    tunnel is made afresh) and alternates the source's access link
+#    between no added delay and BENCH_NODE_DELAY_MS each way (tc netem on
+#    both directions of that one link). Every round trip the source takes
+#    part in crosses its link twice, whatever the other end (NMS, TRS,
+#    peer, or the peer through the TRS), so
+#      round trips = (median with delay - median without) / (2 x delay);
+#    what the source does not wait for (the NMS's notify to the target,
+#    the target's bind) is not counted, as it should not be. The
+#    symmetric pair is measured without delay only (its fixed 2 s punch
+#    timer would dominate).
+# 2. the daemon's CPU while iperf3 saturates a tunnel (direct e1 -> pub,
+#    relayed s1 -> s2): utime + stime of each end's cyphonicd from
+#    /proc/PID/stat over the run, against the run's wall time.
+#
+# Prints "@@NODE ..." records for tests/bench/node.sh, and the summary.
+set -u
+. "$(dirname "$0")/../selftests/lib.sh"
+. "$(dirname "$0")/../selftests/lib/cloud.sh"
+. "$(dirname "$0")/../selftests/lib/nat.sh"
+ROUNDS=${BENCH_NODE_ROUNDS:-10}
+DELAY=${BENCH_NODE_DELAY_MS:-100}
+IPERF_S=${BENCH_NODE_IPERF_S:-10}
+nat_begin bench-node
+NAT_NS="core pub v6 r1 e1 r2 e2 r3 s1 r4 s2"
+NODES="pub v6 e1 e2 s1 s2"
+die() { echo "bench-node: $*" >&2; exit 1; }
+
+# scenario name, source, target, the source's link (its namespace and
+# the far side's namespace and interface) for the delay
+SCEN=("direct e1 pub e1:r1:lan" "byname e2 pub e2:r2:lan" "punched e1 e2 e1:r1:lan"
+	"relayed pub v6 pub:core:pub" "symmetric s1 s2 -")
+
+nodes_restart() {
+	local n
+	for n in $NODES; do
+		[ -n "${PID[$n]:-}" ] && node_stop "${PID[$n]}"
+		: > "$D/$n.log"
+		nat_node_start "$n"
+	done
+	for n in $NODES; do
+		registered "$n" > /dev/null || die "$n did not register"
+	done
+}
+# delay NS FAR_NS FAR_IF MS: netem on both directions of a site's link (0: none)
+delay() {
+	local q=(qdisc replace) dl=(netem delay "${4}ms")
+	[ "$4" = 0 ] && q=(qdisc del) dl=()
+	nsx "$1" tc "${q[@]}" dev eth0 root "${dl[@]}" 2> /dev/null
+	nsx "$2" tc "${q[@]}" dev "$3" root "${dl[@]}" 2> /dev/null
+	return 0
+}
+# first_ms NS IP: ms from the first packet to its reply, or "lost"
+first_ms() {
+	local out
+	out=$(nsx "$1" ping -c 1 -W 20 "$2" 2>&1)
+	sed -n 's/.*time=\([0-9.]*\) ms.*/\1/p' <<< "$out" | grep . || echo lost
+}
+# cpu_ticks PID: utime + stime (clock ticks) from /proc/PID/stat
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+
+modprobe sch_netem 2> /dev/null
+nat_core && nat_public pub 203.0.113 && nat_public6 v6 6 && nat_router 1 e1 && nat_router 2 e2 &&
+	nat_router 3 s1 fully-random && nat_router 4 s2 fully-random &&
+	nat_reach pub e1 e2 s1 s2 v6 || die "topology"
+CLOUD_AS_LISTEN='[::]:7443' CLOUD_NMS_LISTEN6='[::]:7100'
+cloud_enrol $NODES > /dev/null || die "enrol"
+CLOUD_NMS_EXTRA=$(cloud_relay_conf "$C4:7200" "[$C6]:7200") || die "relay key"
+cloud_as && cloud_nms && cloud_trs || die "cloud"
+NODE_LOG_LEVEL=info
+
+echo "bench-node: $ROUNDS rounds, delay ${DELAY} ms each way on the source's link in every other round"
+for r in $(seq "$ROUNDS"); do
+	d=$((r % 2 ? 0 : DELAY))
+	nodes_restart
+	[ $r = 1 ] && for n in $NODES; do V[$n]=$(nat_vip "$n" 4); done
+	for s in "${SCEN[@]}"; do
+		read -r name src dst link <<< "$s"
+		[ "$link" = - ] && [ "$d" != 0 ] && continue
+		IFS=: read -r l1 l2 l3 <<< "$link"
+		[ "$link" != - ] && delay "$l1" "$l2" "$l3" "$d"
+		t0=$(date +%s%N)
+		ip=${V[$dst]}
+		[ "$name" = byname ] && ip=$(nsx "$src" dig +short +time=20 +tries=1 @127.0.0.1 -p 5354 "$dst.cyph.test" A)
+		ms=$(first_ms "$src" "$ip")
+		total=$((($(date +%s%N) - t0) / 1000000))
+		[ "$link" != - ] && delay "$l1" "$l2" "$l3" 0
+		hs=$(grep -h "to $dst.cyph.test up:" "$D/$src.log" | tail -n 1 |
+			sed -n 's/.*handshake \([0-9]*\) ms, setup \([0-9]*\) ms.*/\1 \2/p')
+		echo "@@NODE setup scenario=$name round=$r delay=$d ms=$ms total_ms=$total daemon_hs_setup=${hs// /,}"
+	done
+done
+
+# ---- the daemon's CPU under a saturating iperf3 ----
+cpu_run() {
+	local name=$1 src=$2 dst=$3 t0 a0 b0 w a b hz sp mbit
+	hz=$(getconf CLK_TCK)
+	nsx "$src" ping -c 2 -i 0.2 -W 10 -q "${V[$dst]}" > /dev/null || { echo "@@NODE cpu scenario=$name error=no_tunnel"; return; }
+	nsenter --net="/run/netns/$dst" -- iperf3 -s -1 -p 5201 > /dev/null 2>&1 &
+	sp=$!
+	sleep 2
+	a0=$(cpu_ticks "${PID[$src]}")
+	b0=$(cpu_ticks "${PID[$dst]}")
+	t0=$(date +%s%N)
+	mbit=$(nsx "$src" iperf3 -c "${V[$dst]}" -p 5201 -t "$IPERF_S" -f m 2>&1 |
+		awk '/receiver/ { print $7 }')
+	w=$((($(date +%s%N) - t0) / 1000000))
+	a=$(($(cpu_ticks "${PID[$src]}") - a0))
+	b=$(($(cpu_ticks "${PID[$dst]}") - b0))
+	kill "$sp" 2> /dev/null
+	wait "$sp" 2> /dev/null
+	echo "@@NODE cpu scenario=$name wall_ms=$w mbit=${mbit:-?} src_cpu_ms=$((a * 1000 / hz)) dst_cpu_ms=$((b * 1000 / hz))"
+}
+cpu_run direct e1 pub
+cpu_run relayed s1 s2
