@@ -120,14 +120,12 @@ static void cyph_rx_deliver(struct cyph_tunnel *t, struct sk_buff *skb)
 	cyph_count(cd, t, CYPHONIC_STAT_RX_BYTES, len);
 }
 
-/**
- * cyph_rx_release() - stage 3 for one packet, in arrival order
- * @t: tunnel
- * @skb: opened (or failed) packet; consumed with its references
- *
- * Context: the tunnel's RX serial stage (t->rx.release held, BH off).
+/*
+ * Stage 3 for one opened (or failed) packet, in arrival order; consumes
+ * it with its references. Context: the tunnel's RX serial stage
+ * (t->rx.release held, BH off).
  */
-void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
+static void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 {
 	enum cyphonic_stat why = cyph_cb(skb)->why;
 	struct cyph_key *key = cyph_cb(skb)->key;
@@ -190,11 +188,8 @@ static void cyph_rx_opened(struct cyph_crypt_req *req, int err)
 	cyph_rx_publish(skb);
 }
 
-/**
- * cyph_rx_crypt() - crypt worker: open one DATA packet
- * @skb: skb->data at the DATA header, its ring slot reserved
- */
-void cyph_rx_crypt(struct sk_buff *skb)
+/* Stage 2, a crypt worker: open one DATA packet (skb->data at its header). */
+static void cyph_rx_crypt(struct sk_buff *skb)
 {
 	struct cyph_key *key = cyph_cb(skb)->key;
 	struct cyph_crypt_req *req;
@@ -213,6 +208,19 @@ void cyph_rx_crypt(struct sk_buff *skb)
 	req->done = cyph_rx_opened;
 	cyph_decrypt(req);
 }
+
+/*
+ * The RX side of the pipeline. A unit is one datagram: many per lock
+ * hold, always in the serial work, so that a flow's packets meet in one
+ * GRO run.
+ */
+const struct cyph_stage_ops cyph_rx_ops = {
+	.dir = CYPH_RX,
+	.crypt = cyph_rx_crypt,
+	.release = cyph_rx_release,
+	.batch = 64,
+	.release_in_worker = false,
+};
 
 /*
  * Stage 1: take the tunnel's next RX slot and queue the packet. Owns the

@@ -219,14 +219,12 @@ static void cyph_tx_seal(struct sk_buff *head, struct sk_buff *skb)
 	cyph_encrypt(req);
 }
 
-/**
- * cyph_tx_crypt() - crypt worker: seal every segment of a unit
- * @head: unit head
- *
- * The unit is published when its last segment is sealed, which is here
- * for synchronous ciphers and in a completion for asynchronous ones.
+/*
+ * Stage 2, a crypt worker: seal every segment of a unit. The unit is
+ * published when its last segment is sealed, which is here for
+ * synchronous ciphers and in a completion for asynchronous ones.
  */
-void cyph_tx_crypt(struct sk_buff *head)
+static void cyph_tx_crypt(struct sk_buff *head)
 {
 	struct sk_buff *skb;
 
@@ -296,15 +294,12 @@ drop:
 	cyph_drop(t->cd, t, why, skb);
 }
 
-/**
- * cyph_tx_release() - stage 3: send (or drop, as marked) a unit, in order
- * @t: tunnel
- * @head: unit head; consumed with its references
- *
- * Context: the tunnel's TX serial stage (t->tx.release held, BH off), the
- * only user of the tunnel's route caches.
+/*
+ * Stage 3: send (or drop, as marked) a unit, in order; consumes it with
+ * its references. Context: the tunnel's TX serial stage (t->tx.release
+ * held, BH off), the only user of the tunnel's route caches.
  */
-void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
+static void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
 {
 	struct cyph_src src, tried;
 	struct sk_buff *skb, *next;
@@ -326,6 +321,19 @@ void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
 	/* The unit's reference; the caller holds its own. */
 	cyph_tunnel_put(t);
 }
+
+/*
+ * The TX side of the pipeline. A unit is a GSO burst: a few per lock hold
+ * keep the serial stage's latency low; the crypt worker that completes
+ * the oldest unit on the stage's CPU sends it at once.
+ */
+const struct cyph_stage_ops cyph_tx_ops = {
+	.dir = CYPH_TX,
+	.crypt = cyph_tx_crypt,
+	.release = cyph_tx_release,
+	.batch = 8,
+	.release_in_worker = true,
+};
 
 /**
  * cyph_xmit() - ndo_start_xmit
