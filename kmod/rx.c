@@ -82,9 +82,28 @@ static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair)
 	return len < 0 ? len : pskb_trim(skb, len);
 }
 
-/* Make the skb look freshly received on the cyphonic device. */
-static void cyph_rx_reset(struct cyph_device *cd, struct sk_buff *skb,
-			  sa_family_t family)
+/*
+ * The sender left the transport checksum to be completed (the DATA flag):
+ * find its place again, as the sender checked it would be found. Return
+ * false for a flagged packet of another shape.
+ */
+static bool cyph_rx_csum_partial(struct sk_buff *skb)
+{
+	u16 start, offset;
+
+	/* The AEAD made the packet linear (skb_cow_data()). */
+	if (cyph_inner_csum_loc(skb->data, skb_headlen(skb), &start, &offset))
+		return false;
+	return skb_partial_csum_set(skb, start, offset);
+}
+
+/*
+ * Make the skb look freshly received on the cyphonic device, its checksum
+ * state as the DATA flags say (@partial). Return false if the packet does
+ * not match them.
+ */
+static bool cyph_rx_reset(struct cyph_device *cd, struct sk_buff *skb,
+			  sa_family_t family, bool partial)
 {
 	memset(skb->cb, 0, sizeof(skb->cb));
 	skb_scrub_packet(skb, true);
@@ -92,17 +111,24 @@ static void cyph_rx_reset(struct cyph_device *cd, struct sk_buff *skb,
 	skb->protocol = family == AF_INET ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
 	skb->pkt_type = PACKET_HOST;
 	skb->encapsulation = 0;
+	skb_reset_mac_header(skb);
+	skb_reset_network_header(skb);
+	skb_reset_transport_header(skb);
 	/*
 	 * The AEAD vouches that these are the bytes the peer sent, and the
 	 * peer computed the checksums of what it originated, so GRO and the
 	 * transport need not read the payload again (as WireGuard does). A
 	 * packet the peer forwarded with a bad checksum keeps it unchecked.
+	 * One whose checksum the peer left pending (CSUM_PARTIAL) stays
+	 * pending: local delivery counts it as verified, and forwarding
+	 * completes it on the way out.
 	 */
-	skb->ip_summed = CHECKSUM_UNNECESSARY;
-	skb->csum_level = ~0;
-	skb_reset_mac_header(skb);
-	skb_reset_network_header(skb);
-	skb_reset_transport_header(skb);
+	if (!partial) {
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+		skb->csum_level = ~0;
+		return true;
+	}
+	return cyph_rx_csum_partial(skb);
 }
 
 static void cyph_rx_deliver(struct cyph_tunnel *t, struct sk_buff *skb)
@@ -132,6 +158,7 @@ static void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 	union cyph_sockaddr src;
 	struct cyph_src local;
 	struct cyph_pair pair;
+	bool partial;
 
 	if (unlikely(why != CYPH_OK))
 		goto drop;
@@ -146,6 +173,8 @@ static void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 	cyph_rx_outer_dest(skb, &local);
 	cyph_tunnel_roam(t, &src, &local);
 
+	partial = ((struct cyphonic_data_hdr *)skb->data)->flags &
+		  CYPHONIC_DATA_F_CSUM_PARTIAL;
 	__skb_pull(skb, CYPH_DATA_HDR_LEN);
 	if (pskb_trim(skb, skb->len - CYPHONIC_TAG_LEN) ||
 	    cyph_rx_inner(skb, &pair)) {
@@ -157,7 +186,10 @@ static void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 		why = CYPHONIC_STAT_RX_DROP_CRYPTOKEY;
 		goto drop;
 	}
-	cyph_rx_reset(t->cd, skb, pair.family);
+	if (unlikely(!cyph_rx_reset(t->cd, skb, pair.family, partial))) {
+		why = CYPHONIC_STAT_RX_DROP_BAD_INNER;
+		goto drop;
+	}
 	cyph_rx_deliver(t, skb);
 	goto out;
 

@@ -174,16 +174,38 @@ static void cyph_tx_sealed(struct cyph_crypt_req *req, int err)
 }
 
 /*
- * Make the segment writable with its checksum done, room for the headers
- * in front and the tag behind. Return the number of fragments or < 0.
+ * A checksum the stack left to us (CHECKSUM_PARTIAL) is not computed when
+ * the receiver can find its place again: the AEAD authenticates every
+ * byte, and the receiver hands the packet on as CHECKSUM_PARTIAL (see
+ * CYPHONIC_DATA_F_CSUM_PARTIAL). Return the DATA flag to set, or 0 once
+ * the checksum is done here.
  */
-static int cyph_tx_prepare(struct sk_buff *skb)
+static int cyph_tx_csum(struct sk_buff *skb)
+{
+	u16 start, offset;
+
+	if (skb->ip_summed != CHECKSUM_PARTIAL)
+		return 0;
+	if (!cyph_inner_csum_loc(skb->data, skb_headlen(skb), &start, &offset) &&
+	    skb_checksum_start_offset(skb) == start && skb->csum_offset == offset)
+		return CYPHONIC_DATA_F_CSUM_PARTIAL;
+	return skb_checksum_help(skb) ? -ENOMEM : 0;
+}
+
+/*
+ * Make the segment writable, its checksum done or left to the receiver
+ * (@flags), with room for the headers in front and the tag behind. Return
+ * the number of fragments or < 0.
+ */
+static int cyph_tx_prepare(struct sk_buff *skb, u8 *flags)
 {
 	struct sk_buff *trailer;
-	int nfrags;
+	int nfrags, csum;
 
-	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
-		return -ENOMEM;
+	csum = cyph_tx_csum(skb);
+	if (csum < 0)
+		return csum;
+	*flags = csum;
 	if (skb_cow_head(skb, CYPH_TX_HEADROOM))
 		return -ENOMEM;
 	nfrags = skb_cow_data(skb, CYPHONIC_TAG_LEN, &trailer);
@@ -199,9 +221,11 @@ static void cyph_tx_seal(struct sk_buff *head, struct sk_buff *skb)
 	struct cyph_tunnel *t = cyph_cb(head)->tunnel;
 	struct cyph_key *key = cyph_cb(head)->key;
 	struct cyph_crypt_req *req;
+	struct cyphonic_data_hdr *hdr;
+	u8 flags = 0;
 	int nfrags;
 
-	nfrags = cyph_tx_prepare(skb);
+	nfrags = cyph_tx_prepare(skb, &flags);
 	req = nfrags < 0 ? NULL : cyph_crypt_req_alloc(key->tx, nfrags);
 	if (unlikely(!req)) {
 		cyph_cb(skb)->why = CYPHONIC_STAT_TX_DROP_QUEUE_FULL;
@@ -210,8 +234,9 @@ static void cyph_tx_seal(struct sk_buff *head, struct sk_buff *skb)
 	}
 	skb_reset_inner_headers(skb);
 	skb_set_inner_network_header(skb, 0);
-	cyph_data_hdr_init(skb_push(skb, CYPH_DATA_HDR_LEN), key->id,
-			   t->peer_index, cyph_cb(skb)->counter);
+	hdr = skb_push(skb, CYPH_DATA_HDR_LEN);
+	cyph_data_hdr_init(hdr, key->id, t->peer_index, cyph_cb(skb)->counter);
+	hdr->flags |= flags;
 	req->skb = skb;
 	req->unit = head;
 	req->counter = cyph_cb(skb)->counter;
