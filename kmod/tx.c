@@ -161,6 +161,25 @@ static void cyph_tx_unit_put(struct sk_buff *head)
 		cyph_tx_publish(head);
 }
 
+/*
+ * Sealed out of place: the whole DATA packet is in the skb's head now. Let
+ * go of the fragments, which still hold the plaintext (pages that may be
+ * the sending socket's, kept for retransmission), and take the head's
+ * bytes in their place. The skb keeps its truesize and owner.
+ */
+static void cyph_tx_unfrag(struct sk_buff *skb, unsigned int len)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	int i;
+
+	for (i = 0; i < shinfo->nr_frags; i++)
+		skb_frag_unref(skb, i);
+	shinfo->nr_frags = 0;
+	skb->len -= skb->data_len;
+	skb->data_len = 0;
+	__skb_put(skb, len - skb->len);
+}
+
 static void cyph_tx_sealed(struct cyph_crypt_req *req, int err)
 {
 	struct sk_buff *head = req->unit;
@@ -169,6 +188,8 @@ static void cyph_tx_sealed(struct cyph_crypt_req *req, int err)
 		cyph_cb(req->skb)->why =
 			cyph_crypt_busy(err) ? CYPHONIC_STAT_TX_DROP_QUEUE_FULL :
 					       CYPHONIC_STAT_TX_DROP_SEND_ERROR;
+	else if (req->dst_len)
+		cyph_tx_unfrag(req->skb, req->dst_len);
 	cyph_crypt_req_free(req);
 	cyph_tx_unit_put(head);
 }
@@ -193,11 +214,43 @@ static int cyph_tx_csum(struct sk_buff *skb)
 }
 
 /*
- * Make the segment writable, its checksum done or left to the receiver
- * (@flags), with room for the headers in front and the tag behind. Return
- * the number of fragments or < 0.
+ * A segment whose payload is in page fragments (a GSO segment shares the
+ * pages of the sender's queue, which TCP keeps for retransmission) is
+ * sealed out of place: the AEAD reads the fragments and writes into the
+ * skb's own head, grown once to hold the whole DATA packet. That costs
+ * one allocation and no copy, where making the fragments private
+ * (skb_cow_data()) copies every byte before encrypting it. Fragment lists
+ * and zerocopy user pages take the in-place path.
  */
-static int cyph_tx_prepare(struct sk_buff *skb, u8 *flags)
+static bool cyph_tx_out_of_place(struct sk_buff *skb)
+{
+	return skb_shinfo(skb)->nr_frags && !skb_has_frag_list(skb) &&
+	       !skb_zcopy(skb);
+}
+
+/*
+ * Room in the head for the headers, the payload now in fragments, the tag.
+ * skb_tailroom() is 0 for a paged skb, so the head is grown whenever the
+ * fragments hold anything: a segment's head has room for its headers only.
+ */
+static int cyph_tx_grow_head(struct sk_buff *skb)
+{
+	int head = CYPH_TX_HEADROOM - skb_headroom(skb);
+	int tail = skb->data_len + CYPHONIC_TAG_LEN - skb_tailroom(skb);
+
+	if (head <= 0 && tail <= 0 && !skb_cloned(skb))
+		return 0;
+	return pskb_expand_head(skb, max(head, 0), max(tail, 0), GFP_ATOMIC);
+}
+
+/*
+ * Make the segment writable, its checksum done or left to the receiver
+ * (@flags), with room for the headers in front and the tag behind; set
+ * @dst_len to the sealed length (from the DATA header) for an out-of-place
+ * seal. Return the number of scatterlist entries of the skb, or < 0.
+ */
+static int cyph_tx_prepare(struct sk_buff *skb, u8 *flags,
+			   unsigned int *dst_len)
 {
 	struct sk_buff *trailer;
 	int nfrags, csum;
@@ -206,6 +259,13 @@ static int cyph_tx_prepare(struct sk_buff *skb, u8 *flags)
 	if (csum < 0)
 		return csum;
 	*flags = csum;
+	if (cyph_tx_out_of_place(skb)) {
+		if (cyph_tx_grow_head(skb))
+			return -ENOMEM;
+		*dst_len = CYPH_DATA_MIN_LEN + skb->len;
+		/* The head (DATA header included) and each fragment. */
+		return 1 + skb_shinfo(skb)->nr_frags;
+	}
 	if (skb_cow_head(skb, CYPH_TX_HEADROOM))
 		return -ENOMEM;
 	nfrags = skb_cow_data(skb, CYPHONIC_TAG_LEN, &trailer);
@@ -222,10 +282,11 @@ static void cyph_tx_seal(struct sk_buff *head, struct sk_buff *skb)
 	struct cyph_key *key = cyph_cb(head)->key;
 	struct cyph_crypt_req *req;
 	struct cyphonic_data_hdr *hdr;
+	unsigned int dst_len = 0;
 	u8 flags = 0;
 	int nfrags;
 
-	nfrags = cyph_tx_prepare(skb, &flags);
+	nfrags = cyph_tx_prepare(skb, &flags, &dst_len);
 	req = nfrags < 0 ? NULL : cyph_crypt_req_alloc(key->tx, nfrags);
 	if (unlikely(!req)) {
 		cyph_cb(skb)->why = CYPHONIC_STAT_TX_DROP_QUEUE_FULL;
@@ -240,6 +301,7 @@ static void cyph_tx_seal(struct sk_buff *head, struct sk_buff *skb)
 	req->skb = skb;
 	req->unit = head;
 	req->counter = cyph_cb(skb)->counter;
+	req->dst_len = dst_len;
 	req->done = cyph_tx_sealed;
 	cyph_encrypt(req);
 }
