@@ -15,6 +15,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/jiffies.h>
+#include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/ipv6.h>
 
@@ -82,6 +83,9 @@ static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair)
 	return len < 0 ? len : pskb_trim(skb, len);
 }
 
+/* IPv4 with options or IPv6, and a TCP or UDP header up to its checksum. */
+#define CYPH_CSUM_PULL	(60 + offsetof(struct tcphdr, check) + sizeof(__sum16))
+
 /*
  * The sender left the transport checksum to be completed (the DATA flag):
  * find its place again, as the sender checked it would be found. Return
@@ -89,10 +93,12 @@ static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair)
  */
 static bool cyph_rx_csum_partial(struct sk_buff *skb)
 {
+	unsigned int len = min_t(unsigned int, skb->len, CYPH_CSUM_PULL);
 	u16 start, offset;
 
-	/* The AEAD made the packet linear (skb_cow_data()). */
-	if (cyph_inner_csum_loc(skb->data, skb_headlen(skb), &start, &offset))
+	/* Linear already, unless the outer datagram came in IP fragments. */
+	if (!pskb_may_pull(skb, len) ||
+	    cyph_inner_csum_loc(skb->data, len, &start, &offset))
 		return false;
 	return skb_partial_csum_set(skb, start, offset);
 }

@@ -58,7 +58,8 @@ csum_errors() {
 
 setup 4 || t_abort "setup failed (see above)"
 KEY_AC=$(cyphctl genkey) && KEY_CA=$(cyphctl genkey) || t_abort "genkey"
-# C's VIPs are B's identities (an adapter's general node), reached through c0.
+# C's VIPs are B's identities (an adapter's general node), reached through
+# c0; C sends from them (a reply from the link address has no tunnel).
 ip netns add $NS_C && ip link add c0 netns $NS_B type veth peer name eth0 netns $NS_C ||
 	t_abort "namespace C"
 anchor $NS_C
@@ -77,8 +78,8 @@ addr add fd31::2/64 dev eth0 nodad
 addr add $VC4/32 dev eth0
 addr add $VC6/128 dev eth0 nodad
 link set eth0 up
-route add default via 172.31.0.1
-route add default via fd31::1
+route add default via 172.31.0.1 src $VC4
+route add default via fd31::1 src $VC6
 EOF
 inb cyphctl local add cyph0 vip4 $VC4 vip6 $VC6 &&
 	ina cyphctl tunnel add cyph0 index 3 peer-index 4 local4 $VA4 remote4 $VC4 \
