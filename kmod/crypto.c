@@ -110,7 +110,8 @@ void cyph_aead_warm_cancel(void)
 
 /*
  * One allocation per packet holds the request context, the scatterlist
- * (one entry per skb fragment) and the transform's request.
+ * (one entry per skb fragment, and one for an out-of-place destination)
+ * and the transform's request.
  */
 struct cyph_crypt_req *cyph_crypt_req_alloc(struct crypto_aead *tfm, int nsg)
 {
@@ -118,7 +119,7 @@ struct cyph_crypt_req *cyph_crypt_req_alloc(struct crypto_aead *tfm, int nsg)
 	size_t sg_off, aead_off, size;
 
 	sg_off = ALIGN(sizeof(*req), __alignof__(struct scatterlist));
-	aead_off = ALIGN(sg_off + nsg * sizeof(struct scatterlist),
+	aead_off = ALIGN(sg_off + (nsg + 1) * sizeof(struct scatterlist),
 			 CRYPTO_MINALIGN);
 	size = aead_off + sizeof(struct aead_request) + crypto_aead_reqsize(tfm);
 
@@ -127,6 +128,8 @@ struct cyph_crypt_req *cyph_crypt_req_alloc(struct crypto_aead *tfm, int nsg)
 		return NULL;
 	req->nsg = nsg;
 	req->sg = (void *)req + sg_off;
+	req->dst = req->sg + nsg;
+	req->dst_len = 0;
 	req->aead = (void *)req + aead_off;
 	aead_request_set_tfm(req->aead, tfm);
 	return req;
@@ -179,21 +182,30 @@ static int cyph_crypt_map(struct cyph_crypt_req *req)
 }
 
 /**
- * cyph_encrypt() - seal a DATA packet in place
- * @req: request; @req->skb holds header, plaintext and room for the tag
+ * cyph_encrypt() - seal a DATA packet
+ * @req: request; @req->skb holds header and plaintext, and in place (no
+ *	 @req->dst_len) room for the tag
  *
+ * Out of place, the header stays where it is (source and destination
+ * share it) and the rest lands behind it in the skb's linear room.
  * @req->done is called exactly once, now or from the completion callback.
  */
 void cyph_encrypt(struct cyph_crypt_req *req)
 {
+	unsigned int len = req->skb->len - CYPH_DATA_MIN_LEN;
+	struct scatterlist *dst = req->sg;
 	int err = cyph_crypt_map(req);
 
 	if (err) {
 		req->done(req, err);
 		return;
 	}
-	aead_request_set_crypt(req->aead, req->sg, req->sg,
-			       req->skb->len - CYPH_DATA_MIN_LEN, req->iv);
+	if (req->dst_len) {
+		sg_init_one(req->dst, req->skb->data, req->dst_len);
+		dst = req->dst;
+		len = req->dst_len - CYPH_DATA_MIN_LEN;
+	}
+	aead_request_set_crypt(req->aead, req->sg, dst, len, req->iv);
 	cyph_crypt_submit(req, true);
 }
 

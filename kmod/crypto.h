@@ -23,7 +23,14 @@ struct cyph_crypt_req {
 	u64 counter;
 	cyph_crypt_done_t done;
 	int nsg;
-	struct scatterlist *sg;
+	struct scatterlist *sg;		/* @nsg entries: the skb */
+	/*
+	 * Out of place when @dst_len is set (TX): the AEAD reads the skb
+	 * through @sg and writes header, ciphertext and tag, @dst_len bytes,
+	 * linearly from skb->data, through the one entry @dst.
+	 */
+	struct scatterlist *dst;
+	unsigned int dst_len;
 	struct aead_request *aead;
 	u8 iv[CYPHONIC_NONCE_LEN];
 };

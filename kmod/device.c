@@ -45,10 +45,10 @@ static int cyph_dev_init(struct net_device *dev)
 	err = gro_cells_init(&cd->gro_cells, dev);
 	if (err)
 		goto err_stats;
-	err = cyph_queue_init(&cd->tx_queue, cd, CYPH_TX, cyph_tx_crypt);
+	err = cyph_queue_init(&cd->tx_queue, cd, &cyph_tx_ops);
 	if (err)
 		goto err_gro;
-	err = cyph_queue_init(&cd->rx_queue, cd, CYPH_RX, cyph_rx_crypt);
+	err = cyph_queue_init(&cd->rx_queue, cd, &cyph_rx_ops);
 	if (err)
 		goto err_txq;
 	return 0;

@@ -17,9 +17,7 @@
 
 #include "device.h"
 #include "pipeline.h"
-#include "rx.h"
 #include "tunnel.h"
-#include "tx.h"
 
 static struct workqueue_struct *cyph_wq;
 
@@ -59,7 +57,7 @@ static atomic_t *cyph_queue_mine(struct cyph_queue *q, struct sk_buff *head)
 {
 	struct cyph_tunnel *t = cyph_cb(head)->tunnel;
 
-	return q->dir == CYPH_TX ? &t->tx.queued : &t->rx.queued;
+	return q->ops->dir == CYPH_TX ? &t->tx.queued : &t->rx.queued;
 }
 
 static void cyph_queue_work(struct work_struct *work)
@@ -71,13 +69,13 @@ static void cyph_queue_work(struct work_struct *work)
 	while ((head = ptr_ring_consume_bh(&q->ring))) {
 		/* Out of the queue; the unit still holds its tunnel. */
 		cyph_share_put(&q->share, cyph_queue_mine(q, head));
-		q->crypt(head);
+		q->ops->crypt(head);
 		cond_resched();
 	}
 }
 
 int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,
-		    enum cyph_dir dir, void (*crypt)(struct sk_buff *head))
+		    const struct cyph_stage_ops *ops)
 {
 	int cpu, err;
 
@@ -96,8 +94,7 @@ int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,
 		w->queue = q;
 	}
 	q->cd = cd;
-	q->dir = dir;
-	q->crypt = crypt;
+	q->ops = ops;
 	cyph_share_init(&q->share, CYPH_QUEUE_LEN);
 	atomic_set(&q->next, 0);
 	return 0;
@@ -147,7 +144,7 @@ int cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head)
 
 static unsigned int cyph_serial_cpu(const struct cyph_serial *s)
 {
-	return cyph_worker_cpu(s->tunnel->cd, s->tunnel->index + s->dir);
+	return cyph_worker_cpu(s->tunnel->cd, s->tunnel->index + s->ops->dir);
 }
 
 /*
@@ -174,18 +171,10 @@ static unsigned int cyph_serial_drain(struct cyph_serial *s,
 	void *item;
 
 	while (n < budget && (item = cyph_ring_pop(&s->ring))) {
-		if (s->dir == CYPH_TX)
-			cyph_tx_release(s->tunnel, item);
-		else
-			cyph_rx_release(s->tunnel, item);
+		s->ops->release(s->tunnel, item);
 		n++;
 	}
 	return n;
-}
-
-static unsigned int cyph_serial_batch(const struct cyph_serial *s)
-{
-	return s->dir == CYPH_TX ? CYPH_TX_BATCH : CYPH_RX_BATCH;
 }
 
 /**
@@ -203,7 +192,7 @@ void cyph_serial_work(struct work_struct *work)
 	for (budget = CYPH_SERIAL_BUDGET; budget; budget -= n) {
 		local_bh_disable();
 		spin_lock(&s->release);
-		n = cyph_serial_drain(s, min(budget, cyph_serial_batch(s)));
+		n = cyph_serial_drain(s, min(budget, s->ops->batch));
 		spin_unlock(&s->release);
 		local_bh_enable();
 		if (!n)
@@ -216,41 +205,44 @@ void cyph_serial_work(struct work_struct *work)
 	cyph_tunnel_put(s->tunnel);
 }
 
-/**
- * cyph_serial_publish() - hand a finished unit to the serial stage
- * @s: the tunnel's direction
- * @seq: the unit's ring slot
- * @item: the unit
- *
- * Context: any but hard interrupt. On TX, when this is the stage's CPU
- * and no one else is releasing, release right here: the unit (and any it
- * was holding up) leaves without waking another thread, still from the
- * one CPU that keeps the flow in order. Whoever finds the release lock
- * taken kicks the work instead, so no unit is left behind. RX always goes
- * through the work, whose batches let GRO merge a flow's packets.
- */
 /*
- * The TX stage, right here if this is its CPU and no one else is in it.
- * Return true if nothing that is ready was left for the work.
+ * The serial stage, right here if the direction allows it, this is its
+ * CPU and no one else is in it. Return true if nothing that is ready was
+ * left for the work.
  */
 static bool cyph_serial_release_here(struct cyph_serial *s)
 {
 	struct cyph_tunnel *t = s->tunnel;
 
-	if (s->dir != CYPH_TX || smp_processor_id() != cyph_serial_cpu(s) ||
+	if (!s->ops->release_in_worker ||
+	    smp_processor_id() != cyph_serial_cpu(s) ||
 	    !kref_get_unless_zero(&t->ref))
 		return false;
 	if (!spin_trylock(&s->release)) {
 		cyph_tunnel_put(t);
 		return false;
 	}
-	cyph_serial_drain(s, cyph_serial_batch(s));
+	cyph_serial_drain(s, s->ops->batch);
 	spin_unlock(&s->release);
 	cyph_tunnel_put(t);
 	/* The caller's RCU read lock keeps the ring readable. */
 	return !cyph_ring_ready(&s->ring);
 }
 
+/**
+ * cyph_serial_publish() - hand a finished unit to the serial stage
+ * @s: the tunnel's direction
+ * @seq: the unit's ring slot
+ * @item: the unit
+ *
+ * Context: any but hard interrupt. With ops->release_in_worker (TX), when
+ * this is the stage's CPU and no one else is releasing, release right
+ * here: the unit (and any it was holding up) leaves without waking another
+ * thread, still from the one CPU that keeps the flow in order. Whoever
+ * finds the release lock taken kicks the work instead, so no unit is left
+ * behind. Otherwise (RX) always through the work, whose batches let GRO
+ * merge a flow's packets.
+ */
 void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item)
 {
 	rcu_read_lock();

@@ -39,10 +39,8 @@ struct cyph_tunnel;
 #define CYPH_QUEUE_LEN		1024
 #define CYPH_TX_RING_LEN	512
 #define CYPH_RX_RING_LEN	1024
-/* Units the serial work releases per run, and per lock hold (TX, RX). */
+/* Units the serial work releases per run. */
 #define CYPH_SERIAL_BUDGET	128
-#define CYPH_TX_BATCH		8
-#define CYPH_RX_BATCH		64
 
 /* skb->cb->why of a packet that is fine so far. */
 #define CYPH_OK			__CYPHONIC_STAT_MAX
@@ -66,6 +64,27 @@ static inline struct cyph_cb *cyph_cb(struct sk_buff *skb)
 enum cyph_dir { CYPH_TX, CYPH_RX };
 
 /*
+ * What a direction plugs into the pipeline: its two stages and how its
+ * serial stage batches. The pipeline calls them and knows nothing else
+ * of TX or RX.
+ */
+struct cyph_stage_ops {
+	enum cyph_dir dir;
+	/* Stage 2, in a crypt worker: the unit ends in cyph_serial_publish(). */
+	void (*crypt)(struct sk_buff *head);
+	/* Stage 3, in order: consumes the unit and its references. */
+	void (*release)(struct cyph_tunnel *t, struct sk_buff *head);
+	/* Units released per hold of the release lock. */
+	unsigned int batch;
+	/*
+	 * Release right in the crypt worker that completes the oldest unit
+	 * when it runs on the stage's CPU (TX), instead of always waking the
+	 * serial work (RX, whose batches let GRO merge a flow's packets).
+	 */
+	bool release_in_worker;
+};
+
+/*
  * A device's crypt queue for one direction, drained by per-CPU workers,
  * each tunnel held to its share of it (share.c).
  */
@@ -80,8 +99,7 @@ struct cyph_queue {
 	struct cyph_device *cd;
 	atomic_t next;			/* round-robin over the worker CPUs */
 	struct cyph_share share;
-	enum cyph_dir dir;
-	void (*crypt)(struct sk_buff *head);
+	const struct cyph_stage_ops *ops;
 };
 
 /*
@@ -96,7 +114,7 @@ struct cyph_serial {
 	struct cyph_ring ring;
 	struct work_struct work;
 	struct cyph_tunnel *tunnel;
-	enum cyph_dir dir;
+	const struct cyph_stage_ops *ops;	/* the device queue's */
 	atomic_t queued;	/* units in the device's crypt queue */
 };
 
@@ -104,14 +122,14 @@ void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item);
 void cyph_serial_work(struct work_struct *work);
 
 static inline int cyph_serial_init(struct cyph_serial *s,
-				   struct cyph_tunnel *t, enum cyph_dir dir,
-				   unsigned int size)
+				   struct cyph_tunnel *t,
+				   const struct cyph_queue *q, unsigned int size)
 {
 	spin_lock_init(&s->produce);
 	spin_lock_init(&s->release);
 	INIT_WORK(&s->work, cyph_serial_work);
 	s->tunnel = t;
-	s->dir = dir;
+	s->ops = q->ops;
 	atomic_set(&s->queued, 0);
 	return cyph_ring_init(&s->ring, size, 0, GFP_KERNEL_ACCOUNT);
 }
@@ -126,7 +144,7 @@ int cyph_pipeline_init(void);
 void cyph_pipeline_exit(void);
 
 int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,
-		    enum cyph_dir dir, void (*crypt)(struct sk_buff *head));
+		    const struct cyph_stage_ops *ops);
 void cyph_queue_destroy(struct cyph_queue *q);
 int cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head);
 

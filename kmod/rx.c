@@ -15,6 +15,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/jiffies.h>
+#include <linux/tcp.h>
 #include <linux/udp.h>
 #include <net/ipv6.h>
 
@@ -82,9 +83,33 @@ static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair)
 	return len < 0 ? len : pskb_trim(skb, len);
 }
 
-/* Make the skb look freshly received on the cyphonic device. */
-static void cyph_rx_reset(struct cyph_device *cd, struct sk_buff *skb,
-			  sa_family_t family)
+/* IPv4 with options or IPv6, and a TCP or UDP header up to its checksum. */
+#define CYPH_CSUM_PULL	(60 + offsetof(struct tcphdr, check) + sizeof(__sum16))
+
+/*
+ * The sender left the transport checksum to be completed (the DATA flag):
+ * find its place again, as the sender checked it would be found. Return
+ * false for a flagged packet of another shape.
+ */
+static bool cyph_rx_csum_partial(struct sk_buff *skb)
+{
+	unsigned int len = min_t(unsigned int, skb->len, CYPH_CSUM_PULL);
+	u16 start, offset;
+
+	/* Linear already, unless the outer datagram came in IP fragments. */
+	if (!pskb_may_pull(skb, len) ||
+	    cyph_inner_csum_loc(skb->data, len, &start, &offset))
+		return false;
+	return skb_partial_csum_set(skb, start, offset);
+}
+
+/*
+ * Make the skb look freshly received on the cyphonic device, its checksum
+ * state as the DATA flags say (@partial). Return false if the packet does
+ * not match them.
+ */
+static bool cyph_rx_reset(struct cyph_device *cd, struct sk_buff *skb,
+			  sa_family_t family, bool partial)
 {
 	memset(skb->cb, 0, sizeof(skb->cb));
 	skb_scrub_packet(skb, true);
@@ -92,17 +117,24 @@ static void cyph_rx_reset(struct cyph_device *cd, struct sk_buff *skb,
 	skb->protocol = family == AF_INET ? htons(ETH_P_IP) : htons(ETH_P_IPV6);
 	skb->pkt_type = PACKET_HOST;
 	skb->encapsulation = 0;
+	skb_reset_mac_header(skb);
+	skb_reset_network_header(skb);
+	skb_reset_transport_header(skb);
 	/*
 	 * The AEAD vouches that these are the bytes the peer sent, and the
 	 * peer computed the checksums of what it originated, so GRO and the
 	 * transport need not read the payload again (as WireGuard does). A
 	 * packet the peer forwarded with a bad checksum keeps it unchecked.
+	 * One whose checksum the peer left pending (CSUM_PARTIAL) stays
+	 * pending: local delivery counts it as verified, and forwarding
+	 * completes it on the way out.
 	 */
-	skb->ip_summed = CHECKSUM_UNNECESSARY;
-	skb->csum_level = ~0;
-	skb_reset_mac_header(skb);
-	skb_reset_network_header(skb);
-	skb_reset_transport_header(skb);
+	if (!partial) {
+		skb->ip_summed = CHECKSUM_UNNECESSARY;
+		skb->csum_level = ~0;
+		return true;
+	}
+	return cyph_rx_csum_partial(skb);
 }
 
 static void cyph_rx_deliver(struct cyph_tunnel *t, struct sk_buff *skb)
@@ -120,20 +152,19 @@ static void cyph_rx_deliver(struct cyph_tunnel *t, struct sk_buff *skb)
 	cyph_count(cd, t, CYPHONIC_STAT_RX_BYTES, len);
 }
 
-/**
- * cyph_rx_release() - stage 3 for one packet, in arrival order
- * @t: tunnel
- * @skb: opened (or failed) packet; consumed with its references
- *
- * Context: the tunnel's RX serial stage (t->rx.release held, BH off).
+/*
+ * Stage 3 for one opened (or failed) packet, in arrival order; consumes
+ * it with its references. Context: the tunnel's RX serial stage
+ * (t->rx.release held, BH off).
  */
-void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
+static void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 {
 	enum cyphonic_stat why = cyph_cb(skb)->why;
 	struct cyph_key *key = cyph_cb(skb)->key;
 	union cyph_sockaddr src;
 	struct cyph_src local;
 	struct cyph_pair pair;
+	bool partial;
 
 	if (unlikely(why != CYPH_OK))
 		goto drop;
@@ -148,6 +179,8 @@ void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 	cyph_rx_outer_dest(skb, &local);
 	cyph_tunnel_roam(t, &src, &local);
 
+	partial = ((struct cyphonic_data_hdr *)skb->data)->flags &
+		  CYPHONIC_DATA_F_CSUM_PARTIAL;
 	__skb_pull(skb, CYPH_DATA_HDR_LEN);
 	if (pskb_trim(skb, skb->len - CYPHONIC_TAG_LEN) ||
 	    cyph_rx_inner(skb, &pair)) {
@@ -159,7 +192,10 @@ void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 		why = CYPHONIC_STAT_RX_DROP_CRYPTOKEY;
 		goto drop;
 	}
-	cyph_rx_reset(t->cd, skb, pair.family);
+	if (unlikely(!cyph_rx_reset(t->cd, skb, pair.family, partial))) {
+		why = CYPHONIC_STAT_RX_DROP_BAD_INNER;
+		goto drop;
+	}
 	cyph_rx_deliver(t, skb);
 	goto out;
 
@@ -190,11 +226,8 @@ static void cyph_rx_opened(struct cyph_crypt_req *req, int err)
 	cyph_rx_publish(skb);
 }
 
-/**
- * cyph_rx_crypt() - crypt worker: open one DATA packet
- * @skb: skb->data at the DATA header, its ring slot reserved
- */
-void cyph_rx_crypt(struct sk_buff *skb)
+/* Stage 2, a crypt worker: open one DATA packet (skb->data at its header). */
+static void cyph_rx_crypt(struct sk_buff *skb)
 {
 	struct cyph_key *key = cyph_cb(skb)->key;
 	struct cyph_crypt_req *req;
@@ -213,6 +246,19 @@ void cyph_rx_crypt(struct sk_buff *skb)
 	req->done = cyph_rx_opened;
 	cyph_decrypt(req);
 }
+
+/*
+ * The RX side of the pipeline. A unit is one datagram: many per lock
+ * hold, always in the serial work, so that a flow's packets meet in one
+ * GRO run.
+ */
+const struct cyph_stage_ops cyph_rx_ops = {
+	.dir = CYPH_RX,
+	.crypt = cyph_rx_crypt,
+	.release = cyph_rx_release,
+	.batch = 64,
+	.release_in_worker = false,
+};
 
 /*
  * Stage 1: take the tunnel's next RX slot and queue the packet. Owns the

@@ -7,10 +7,10 @@
 
 #include <net/sock.h>
 
-struct cyph_tunnel;
+struct cyph_stage_ops;
+
+extern const struct cyph_stage_ops cyph_rx_ops;
 
 int cyph_rx_encap_rcv(struct sock *sk, struct sk_buff *skb);
-void cyph_rx_crypt(struct sk_buff *skb);
-void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb);
 
 #endif /* _CYPH_RX_H */

@@ -340,8 +340,8 @@ static struct cyph_tunnel *cyph_tunnel_alloc(struct cyph_device *cd,
 	t->stats = cyph_stats_alloc();
 	if (!t->stats || dst_cache_init(&t->route4, GFP_KERNEL_ACCOUNT) ||
 	    dst_cache_init(&t->route6, GFP_KERNEL_ACCOUNT) ||
-	    cyph_serial_init(&t->tx, t, CYPH_TX, CYPH_TX_RING_LEN) ||
-	    cyph_serial_init(&t->rx, t, CYPH_RX, CYPH_RX_RING_LEN))
+	    cyph_serial_init(&t->tx, t, &cd->tx_queue, CYPH_TX_RING_LEN) ||
+	    cyph_serial_init(&t->rx, t, &cd->rx_queue, CYPH_RX_RING_LEN))
 		goto err;
 	t->cd = cd;
 	t->local = local;

@@ -161,6 +161,25 @@ static void cyph_tx_unit_put(struct sk_buff *head)
 		cyph_tx_publish(head);
 }
 
+/*
+ * Sealed out of place: the whole DATA packet is in the skb's head now. Let
+ * go of the fragments, which still hold the plaintext (pages that may be
+ * the sending socket's, kept for retransmission), and take the head's
+ * bytes in their place. The skb keeps its truesize and owner.
+ */
+static void cyph_tx_unfrag(struct sk_buff *skb, unsigned int len)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	int i;
+
+	for (i = 0; i < shinfo->nr_frags; i++)
+		skb_frag_unref(skb, i);
+	shinfo->nr_frags = 0;
+	skb->len -= skb->data_len;
+	skb->data_len = 0;
+	__skb_put(skb, len - skb->len);
+}
+
 static void cyph_tx_sealed(struct cyph_crypt_req *req, int err)
 {
 	struct sk_buff *head = req->unit;
@@ -169,21 +188,84 @@ static void cyph_tx_sealed(struct cyph_crypt_req *req, int err)
 		cyph_cb(req->skb)->why =
 			cyph_crypt_busy(err) ? CYPHONIC_STAT_TX_DROP_QUEUE_FULL :
 					       CYPHONIC_STAT_TX_DROP_SEND_ERROR;
+	else if (req->dst_len)
+		cyph_tx_unfrag(req->skb, req->dst_len);
 	cyph_crypt_req_free(req);
 	cyph_tx_unit_put(head);
 }
 
 /*
- * Make the segment writable with its checksum done, room for the headers
- * in front and the tag behind. Return the number of fragments or < 0.
+ * A checksum the stack left to us (CHECKSUM_PARTIAL) is not computed when
+ * the receiver can find its place again: the AEAD authenticates every
+ * byte, and the receiver hands the packet on as CHECKSUM_PARTIAL (see
+ * CYPHONIC_DATA_F_CSUM_PARTIAL). Return the DATA flag to set, or 0 once
+ * the checksum is done here.
  */
-static int cyph_tx_prepare(struct sk_buff *skb)
+static int cyph_tx_csum(struct sk_buff *skb)
+{
+	u16 start, offset;
+
+	if (skb->ip_summed != CHECKSUM_PARTIAL)
+		return 0;
+	if (!cyph_inner_csum_loc(skb->data, skb_headlen(skb), &start, &offset) &&
+	    skb_checksum_start_offset(skb) == start && skb->csum_offset == offset)
+		return CYPHONIC_DATA_F_CSUM_PARTIAL;
+	return skb_checksum_help(skb) ? -ENOMEM : 0;
+}
+
+/*
+ * A segment whose payload is in page fragments (a GSO segment shares the
+ * pages of the sender's queue, which TCP keeps for retransmission) is
+ * sealed out of place: the AEAD reads the fragments and writes into the
+ * skb's own head, grown once to hold the whole DATA packet. That costs
+ * one allocation and no copy, where making the fragments private
+ * (skb_cow_data()) copies every byte before encrypting it. Fragment lists
+ * and zerocopy user pages take the in-place path.
+ */
+static bool cyph_tx_out_of_place(struct sk_buff *skb)
+{
+	return skb_shinfo(skb)->nr_frags && !skb_has_frag_list(skb) &&
+	       !skb_zcopy(skb);
+}
+
+/*
+ * Room in the head for the headers, the payload now in fragments, the tag.
+ * skb_tailroom() is 0 for a paged skb, so the head is grown whenever the
+ * fragments hold anything: a segment's head has room for its headers only.
+ */
+static int cyph_tx_grow_head(struct sk_buff *skb)
+{
+	int head = CYPH_TX_HEADROOM - skb_headroom(skb);
+	int tail = skb->data_len + CYPHONIC_TAG_LEN - skb_tailroom(skb);
+
+	if (head <= 0 && tail <= 0 && !skb_cloned(skb))
+		return 0;
+	return pskb_expand_head(skb, max(head, 0), max(tail, 0), GFP_ATOMIC);
+}
+
+/*
+ * Make the segment writable, its checksum done or left to the receiver
+ * (@flags), with room for the headers in front and the tag behind; set
+ * @dst_len to the sealed length (from the DATA header) for an out-of-place
+ * seal. Return the number of scatterlist entries of the skb, or < 0.
+ */
+static int cyph_tx_prepare(struct sk_buff *skb, u8 *flags,
+			   unsigned int *dst_len)
 {
 	struct sk_buff *trailer;
-	int nfrags;
+	int nfrags, csum;
 
-	if (skb->ip_summed == CHECKSUM_PARTIAL && skb_checksum_help(skb))
-		return -ENOMEM;
+	csum = cyph_tx_csum(skb);
+	if (csum < 0)
+		return csum;
+	*flags = csum;
+	if (cyph_tx_out_of_place(skb)) {
+		if (cyph_tx_grow_head(skb))
+			return -ENOMEM;
+		*dst_len = CYPH_DATA_MIN_LEN + skb->len;
+		/* The head (DATA header included) and each fragment. */
+		return 1 + skb_shinfo(skb)->nr_frags;
+	}
 	if (skb_cow_head(skb, CYPH_TX_HEADROOM))
 		return -ENOMEM;
 	nfrags = skb_cow_data(skb, CYPHONIC_TAG_LEN, &trailer);
@@ -199,9 +281,12 @@ static void cyph_tx_seal(struct sk_buff *head, struct sk_buff *skb)
 	struct cyph_tunnel *t = cyph_cb(head)->tunnel;
 	struct cyph_key *key = cyph_cb(head)->key;
 	struct cyph_crypt_req *req;
+	struct cyphonic_data_hdr *hdr;
+	unsigned int dst_len = 0;
+	u8 flags = 0;
 	int nfrags;
 
-	nfrags = cyph_tx_prepare(skb);
+	nfrags = cyph_tx_prepare(skb, &flags, &dst_len);
 	req = nfrags < 0 ? NULL : cyph_crypt_req_alloc(key->tx, nfrags);
 	if (unlikely(!req)) {
 		cyph_cb(skb)->why = CYPHONIC_STAT_TX_DROP_QUEUE_FULL;
@@ -210,23 +295,23 @@ static void cyph_tx_seal(struct sk_buff *head, struct sk_buff *skb)
 	}
 	skb_reset_inner_headers(skb);
 	skb_set_inner_network_header(skb, 0);
-	cyph_data_hdr_init(skb_push(skb, CYPH_DATA_HDR_LEN), key->id,
-			   t->peer_index, cyph_cb(skb)->counter);
+	hdr = skb_push(skb, CYPH_DATA_HDR_LEN);
+	cyph_data_hdr_init(hdr, key->id, t->peer_index, cyph_cb(skb)->counter);
+	hdr->flags |= flags;
 	req->skb = skb;
 	req->unit = head;
 	req->counter = cyph_cb(skb)->counter;
+	req->dst_len = dst_len;
 	req->done = cyph_tx_sealed;
 	cyph_encrypt(req);
 }
 
-/**
- * cyph_tx_crypt() - crypt worker: seal every segment of a unit
- * @head: unit head
- *
- * The unit is published when its last segment is sealed, which is here
- * for synchronous ciphers and in a completion for asynchronous ones.
+/*
+ * Stage 2, a crypt worker: seal every segment of a unit. The unit is
+ * published when its last segment is sealed, which is here for
+ * synchronous ciphers and in a completion for asynchronous ones.
  */
-void cyph_tx_crypt(struct sk_buff *head)
+static void cyph_tx_crypt(struct sk_buff *head)
 {
 	struct sk_buff *skb;
 
@@ -296,15 +381,12 @@ drop:
 	cyph_drop(t->cd, t, why, skb);
 }
 
-/**
- * cyph_tx_release() - stage 3: send (or drop, as marked) a unit, in order
- * @t: tunnel
- * @head: unit head; consumed with its references
- *
- * Context: the tunnel's TX serial stage (t->tx.release held, BH off), the
- * only user of the tunnel's route caches.
+/*
+ * Stage 3: send (or drop, as marked) a unit, in order; consumes it with
+ * its references. Context: the tunnel's TX serial stage (t->tx.release
+ * held, BH off), the only user of the tunnel's route caches.
  */
-void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
+static void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
 {
 	struct cyph_src src, tried;
 	struct sk_buff *skb, *next;
@@ -326,6 +408,19 @@ void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
 	/* The unit's reference; the caller holds its own. */
 	cyph_tunnel_put(t);
 }
+
+/*
+ * The TX side of the pipeline. A unit is a GSO burst: a few per lock hold
+ * keep the serial stage's latency low; the crypt worker that completes
+ * the oldest unit on the stage's CPU sends it at once.
+ */
+const struct cyph_stage_ops cyph_tx_ops = {
+	.dir = CYPH_TX,
+	.crypt = cyph_tx_crypt,
+	.release = cyph_tx_release,
+	.batch = 8,
+	.release_in_worker = true,
+};
 
 /**
  * cyph_xmit() - ndo_start_xmit

@@ -7,11 +7,12 @@
 
 #include <linux/netdevice.h>
 
+struct cyph_stage_ops;
 struct cyph_tunnel;
+
+extern const struct cyph_stage_ops cyph_tx_ops;
 
 netdev_tx_t cyph_xmit(struct sk_buff *skb, struct net_device *dev);
 void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb);
-void cyph_tx_crypt(struct sk_buff *head);
-void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head);
 
 #endif /* _CYPH_TX_H */

@@ -6,6 +6,8 @@
 
 #include <linux/skbuff.h>
 #include <linux/string.h>
+#include <linux/tcp.h>
+#include <net/ip.h>
 #include <asm/unaligned.h>
 
 #include "wire.h"
@@ -139,4 +141,56 @@ int cyph_skb_inner_parse(struct sk_buff *skb, bool rx, struct cyph_pair *pair)
 	if (!hlen || !pskb_may_pull(skb, hlen))
 		return -EINVAL;
 	return cyph_inner_parse(skb->data, skb->len, rx, pair);
+}
+
+/* The checksum field's offset in a TCP or UDP header, 0 for others. */
+static u16 cyph_l4_csum_offset(u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return offsetof(struct tcphdr, check);
+	case IPPROTO_UDP:
+		return offsetof(struct udphdr, check);
+	default:
+		return 0;
+	}
+}
+
+/**
+ * cyph_inner_csum_loc() - where an inner packet's transport checksum lies
+ * @data: start of the inner IP packet, linear for @len bytes
+ * @len: bytes readable from @data
+ * @start: the transport header's offset from @data, on success
+ * @offset: the checksum field's offset from @start, on success
+ *
+ * Only the shapes a receiver can find again from the packet alone carry
+ * CYPHONIC_DATA_F_CSUM_PARTIAL: TCP or UDP right after the IPv4 header
+ * (options allowed) or the fixed IPv6 header, not a fragment, with the
+ * checksum field inside @len. The sender checks that the stack's
+ * csum_start/csum_offset are these, the receiver rebuilds them from here.
+ *
+ * Return: 0, or -EINVAL for any other packet.
+ */
+int cyph_inner_csum_loc(const void *data, unsigned int len, u16 *start,
+			u16 *offset)
+{
+	const struct ipv6hdr *ip6h = data;
+	const struct iphdr *iph = data;
+	u16 off;
+
+	if (len >= sizeof(*iph) && iph->version == 4) {
+		if (iph->ihl < 5 || ip_is_fragment(iph))
+			return -EINVAL;
+		*start = iph->ihl * 4;
+		off = cyph_l4_csum_offset(iph->protocol);
+	} else if (len >= sizeof(*ip6h) && ip6h->version == 6) {
+		*start = sizeof(*ip6h);
+		off = cyph_l4_csum_offset(ip6h->nexthdr);
+	} else {
+		return -EINVAL;
+	}
+	if (!off || *start + off + sizeof(__sum16) > len)
+		return -EINVAL;
+	*offset = off;
+	return 0;
 }

@@ -40,5 +40,7 @@ unsigned int cyph_inner_hdr_len(u8 first_byte);
 int cyph_inner_parse(const void *data, unsigned int len, bool rx,
 		     struct cyph_pair *pair);
 int cyph_skb_inner_parse(struct sk_buff *skb, bool rx, struct cyph_pair *pair);
+int cyph_inner_csum_loc(const void *data, unsigned int len, u16 *start,
+			u16 *offset);
 
 #endif /* _CYPH_WIRE_H */

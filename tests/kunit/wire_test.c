@@ -10,6 +10,7 @@
 #include <kunit/test.h>
 #include <linux/prandom.h>
 #include <linux/slab.h>
+#include <net/ip.h>
 #include <asm/unaligned.h>
 
 #include "wire.h"
@@ -434,6 +435,65 @@ static void wire_inner_random(struct kunit *test)
 		   i, ok4, ok6);
 }
 
+/*
+ * Where a pending transport checksum lies (CYPHONIC_DATA_F_CSUM_PARTIAL):
+ * TCP or UDP straight after an unfragmented IPv4 header (options allowed)
+ * or the fixed IPv6 header, the field inside the bytes given; nothing else.
+ */
+static void wire_inner_csum_loc(struct kunit *test)
+{
+	u8 *p4 = ip4_packet(test, 60, 60), *p6 = ip6_packet(test, 100, 60);
+	struct ipv6hdr *ip6h = (struct ipv6hdr *)p6;
+	struct iphdr *iph = (struct iphdr *)p4;
+	u16 start = 0, off = 0;
+	unsigned int len;
+
+	iph->protocol = IPPROTO_TCP;
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p4, 60, &start, &off), 0);
+	KUNIT_EXPECT_EQ(test, start, 20);
+	KUNIT_EXPECT_EQ(test, off, 16);
+	/* The field must be inside: 20 + 16 + 2 bytes, not one fewer. */
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p4, 38, &start, &off), 0);
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p4, 37, &start, &off), -EINVAL);
+	for (len = 0; len < 20; len++)
+		KUNIT_EXPECT_EQ_MSG(test, cyph_inner_csum_loc(p4, len, &start, &off),
+				    -EINVAL, "len %u", len);
+	iph->protocol = IPPROTO_UDP;
+	iph->ihl = 6;
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p4, 60, &start, &off), 0);
+	KUNIT_EXPECT_EQ(test, start, 24);
+	KUNIT_EXPECT_EQ(test, off, 6);
+	/* Fragments: the first (MF) and later ones (offset) alike. */
+	iph->frag_off = htons(IP_MF);
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p4, 60, &start, &off), -EINVAL);
+	iph->frag_off = htons(8);
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p4, 60, &start, &off), -EINVAL);
+	iph->frag_off = htons(IP_DF);
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p4, 60, &start, &off), 0);
+	iph->protocol = IPPROTO_ICMP;
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p4, 60, &start, &off), -EINVAL);
+	iph->protocol = IPPROTO_TCP;
+	iph->ihl = 4;
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p4, 60, &start, &off), -EINVAL);
+	p4[0] = 0x55;
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p4, 60, &start, &off), -EINVAL);
+
+	ip6h->nexthdr = IPPROTO_TCP;
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p6, 100, &start, &off), 0);
+	KUNIT_EXPECT_EQ(test, start, 40);
+	KUNIT_EXPECT_EQ(test, off, 16);
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p6, 57, &start, &off), -EINVAL);
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p6, 39, &start, &off), -EINVAL);
+	ip6h->nexthdr = IPPROTO_UDP;
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p6, 48, &start, &off), 0);
+	KUNIT_EXPECT_EQ(test, off, 6);
+	/* Extension headers would have to be walked: not flagged. */
+	ip6h->nexthdr = NEXTHDR_HOP;
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p6, 100, &start, &off), -EINVAL);
+	ip6h->nexthdr = NEXTHDR_FRAGMENT;
+	KUNIT_EXPECT_EQ(test, cyph_inner_csum_loc(p6, 100, &start, &off), -EINVAL);
+}
+
 static struct kunit_case wire_cases[] = {
 	KUNIT_CASE(wire_data_hdr_layout),
 	KUNIT_CASE(wire_data_hdr_key_id),
@@ -450,6 +510,7 @@ static struct kunit_case wire_cases[] = {
 	KUNIT_CASE(wire_inner_ipv6_malformed),
 	KUNIT_CASE(wire_inner_bad_version),
 	KUNIT_CASE(wire_inner_random),
+	KUNIT_CASE(wire_inner_csum_loc),
 	{}
 };
 

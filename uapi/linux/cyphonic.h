@@ -195,9 +195,23 @@ enum cyphonic_msg_type {
 	CYPHONIC_MSG_RELAY_CTRL = 5,	/* node <-> TRS session control */
 };
 
-/* cyphonic_data_hdr.flags: the low two bits carry the key id. */
+/*
+ * cyphonic_data_hdr.flags: the low two bits carry the key id.
+ *
+ * CSUM_PARTIAL: the sender left the inner TCP or UDP checksum unfinished
+ * (the kernel's CHECKSUM_PARTIAL: the field holds the pseudo-header sum),
+ * since the AEAD covers every byte of the inner packet anyway. Only set for
+ * an unfragmented packet whose TCP/UDP header follows the IPv4 or IPv6
+ * header directly; the receiver marks the opened packet CHECKSUM_PARTIAL
+ * at that place, so local delivery needs no checksum and a packet it
+ * forwards gets its checksum completed on the way out (as from a virtio
+ * NIC). A flagged packet of any other shape is dropped as a bad inner
+ * packet. The flag is in the header, so the AEAD authenticates it.
+ */
 #define CYPHONIC_DATA_F_KEY_ID_MASK 0x03
-#define CYPHONIC_DATA_F_ALL CYPHONIC_DATA_F_KEY_ID_MASK
+#define CYPHONIC_DATA_F_CSUM_PARTIAL 0x04
+#define CYPHONIC_DATA_F_ALL (CYPHONIC_DATA_F_KEY_ID_MASK | \
+			     CYPHONIC_DATA_F_CSUM_PARTIAL)
 
 struct cyphonic_data_hdr {
 	__u8 type;		/* CYPHONIC_MSG_DATA */
