@@ -46,4 +46,4 @@ $(OUT)/test/test_trs_sync: $(SRCS_test_trs_sync) $(wildcard $(TOP)/user/cyphonic
 CFLAGS_test_cyphonicd += -I$(TOP)/user/cyphonicd
 SRCS_test_cyphonicd := $(TOP)/user/cyphonicd/config.c $(TOP)/user/cyphonicd/credential.c \
 	$(TOP)/user/cyphonicd/resolvconf.c
-$(OUT)/test/test_cyphonicd: $(SRCS_test_cyphonicd) $(wildcard $(TOP)/user/cyphonicd/*.h)
+$(OUT)/test/test_cyphonicd: $(SRCS_test_cyphonicd) $(wildcard $(TOP)/user/cyphonicd/*.h $(TOP)/user/cyphonicd/*/*.h)

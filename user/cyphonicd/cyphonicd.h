@@ -31,7 +31,7 @@
 #include "runtime/config.h"
 #include "runtime/daemon.h"
 #include "runtime/log.h"
-#include "adapter.h"
+#include "adapter/adapter.h"
 
 /* ---- config.c ---- */
 

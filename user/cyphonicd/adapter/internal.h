@@ -5,7 +5,7 @@
 
 #include "pki/pwhash.h"
 #include "stores/store.h"
-#include "cyphonicd.h"
+#include "../cyphonicd.h"
 
 struct cyd_gn {
 	struct cyd_gn *next;
@@ -24,7 +24,7 @@ struct cyd_gn {
 	struct cyd_reg reg;
 	struct e2e_ctx *ctx;
 	bool reg_started, local_added, lan_added, seen;
-	/* evidence of admission the AS is given (adapter_sync.c) */
+	/* evidence of admission the AS is given (sync.c) */
 	char secret[40];		/* 802.1X: "nt:HEX" from the AS (pki/nthash.h) */
 	bool eap_ok;			/* 802.1X: hostapd authorized its session */
 	char wait_why[64];		/* why it waits, kept across syncs: an EAP
@@ -70,16 +70,16 @@ struct cyd_adapter_sync {
 	size_t n;
 };
 
-/* adapter_sync.c, on the worker thread: login, GN_LIST, GN_AUTH each. */
+/* sync.c, on the worker thread: login, GN_LIST, GN_AUTH each. */
 void cyd_adapter_sync_work(void *arg);
 void cyd_adapter_sync_free(struct cyd_adapter_sync *job);
 
-/* adapter_lan.c: the LAN side of one general node (route to its VIP). */
+/* lan.c: the LAN side of one general node (route to its VIP). */
 int cyd_adapter_lan_up(struct cyd_adapter *a, char *err, size_t errlen);
 void cyd_adapter_lan_down(struct cyd_adapter *a);
 int cyd_adapter_lan_gn(struct cyd_adapter *a, struct cyd_gn *g, bool add);
 
-/* adapter_child.c: a supervised helper program (dnsmasq, hostapd). */
+/* child.c: a supervised helper program (dnsmasq, hostapd). */
 struct cyd_child {
 	const char *what;		/* for the log, and its argv[0] */
 	const char *path;		/* the program */
@@ -101,7 +101,7 @@ void cyd_child_signal(struct cyd_child *c, int sig);
 void cyd_child_restart(struct cyd_child *c);
 void cyd_child_stop(struct cyd_child *c);
 
-/* adapter_eap.c: hostapd (802.1X authenticator), its control interface events. */
+/* eap.c: hostapd (802.1X authenticator), its control interface events. */
 int cyd_adapter_eap_start(struct cyd_adapter *a, char *err, size_t errlen);
 void cyd_adapter_eap_update(struct cyd_adapter *a);
 void cyd_adapter_eap_stop(struct cyd_adapter *a);
@@ -109,7 +109,7 @@ void cyd_adapter_eap_stop(struct cyd_adapter *a);
 enum cyd_eap_event { CYD_EAP_AUTHORIZED, CYD_EAP_ENDED, CYD_EAP_FAILED };
 void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev);
 
-/* adapter_portal.c: the login page for basic admission. */
+/* portal.c: the login page for basic admission. */
 int cyd_adapter_portal_start(struct cyd_adapter *a, char *err, size_t errlen);
 void cyd_adapter_portal_stop(struct cyd_adapter *a);
 /* Answers the login request conn: status 200, 403, 429 or 503 with text. */
@@ -119,12 +119,12 @@ void cyd_adapter_portal_answer(struct cyd_adapter *a, uint64_t conn, int status,
 int cyd_adapter_login(struct cyd_adapter *a, int family, const void *src, const char *user,
 		      const char *pw, uint64_t conn, char *why, size_t whylen);
 
-/* adapter_dhcp.c: dnsmasq, its hosts file from the table. */
+/* dhcp.c: dnsmasq, its hosts file from the table. */
 int cyd_adapter_dhcp_start(struct cyd_adapter *a, char *err, size_t errlen);
 void cyd_adapter_dhcp_update(struct cyd_adapter *a);
 void cyd_adapter_dhcp_stop(struct cyd_adapter *a);
 
-/* adapter_nft.c: the LAN guard (its own nftables table), admitted sets. */
+/* nft.c: the LAN guard (its own nftables table), admitted sets. */
 int cyd_adapter_nft_start(struct cyd_adapter *a, char *err, size_t errlen);
 void cyd_adapter_nft_update(struct cyd_adapter *a);
 void cyd_adapter_nft_stop(struct cyd_adapter *a);

@@ -2,7 +2,7 @@
 /*
  * IEEE 802.1X admission ([adapter] ieee8021x): hostapd's wired driver
  * with its integrated EAP server is the authenticator on the LAN
- * interface, run and supervised by cyphonicd (adapter_child.c) as dnsmasq
+ * interface, run and supervised by cyphonicd (child.c) as dnsmasq
  * is. The method is PEAP-MSCHAPv2: the device proves its password inside
  * a TLS tunnel to the adapter's EAP server certificate
  * ([adapter] eap_server_cert/eap_server_key), and the adapter needs
@@ -45,7 +45,7 @@
 #include "pki/nthash.h"
 #include "runtime/evloop.h"
 #include "runtime/metrics.h"
-#include "adapter_int.h"
+#include "internal.h"
 
 #define ATTACH_RETRY_MS 250
 #define ATTACH_TRIES 40
@@ -192,7 +192,7 @@ static void on_attach(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 	eap.attach = cyph_loop_add_timer(eap.a->d->loop, ATTACH_RETRY_MS, false, on_attach, NULL);
 }
 
-/* adapter_child.c: hostapd (re)started; its control socket comes up soon. */
+/* child.c: hostapd (re)started; its control socket comes up soon. */
 static void started(struct cyd_child *c, void *arg)
 {
 	(void)c;

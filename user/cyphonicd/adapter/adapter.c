@@ -4,7 +4,7 @@
  *
  *   listed by the AS ........................ DOWN (basic and 802.1X: until
  *       the device gave its evidence: a login at the portal, an 802.1X
- *       session hostapd authorized; adapter_portal.c, adapter_eap.c)
+ *       session hostapd authorized; portal.c, eap.c)
  *   GN_AUTH gave its credential ............. ADMITTED: VIP as a local
  *       identity on the device, route to it on the LAN, REGISTER at the
  *       NMS with its credential, its own e2e context for its tunnels
@@ -17,7 +17,7 @@
  * start, every [adapter] sync_interval and at once on SIGHUP, so a change
  * in the AS takes effect within sync_interval plus one AS round trip.
  * The AS exchange blocks, so it runs on the worker thread
- * (adapter_sync.c); its result is applied here, on the loop's thread.
+ * (sync.c); its result is applied here, on the loop's thread.
  */
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -35,7 +35,7 @@
 #include "wire/asproto.h"
 #include "wire/proto.h"
 #include "wire/proto_udp.h"
-#include "adapter_int.h"
+#include "internal.h"
 
 #define GN_DNS_TTL 60
 

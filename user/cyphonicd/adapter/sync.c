@@ -22,7 +22,7 @@
 #include <openssl/crypto.h>
 #include "client/asclient.h"
 #include "pki/cred.h"
-#include "adapter_int.h"
+#include "internal.h"
 
 struct list_acc {
 	struct cyd_gn_result *v;

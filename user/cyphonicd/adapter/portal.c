@@ -7,7 +7,7 @@
  * A basic general node gets its lease as soon as it is listed (it needs
  * an address to reach the page), but the nftables guard lets it reach
  * only the adapter's DHCP, DNS and this page, and turns its HTTP to any
- * port 80 into this page (adapter_nft.c). GET (any path) shows the form;
+ * port 80 into this page (nft.c). GET (any path) shows the form;
  * POST /login with user and password (form-encoded) asks the AS
  * (GN_AUTH_REQ with USERNAME and PASSWORD: the AS checks them against
  * its PBKDF2 hash, with its own per-account budgets, docs/as.md). The
@@ -30,7 +30,7 @@
 #include "runtime/http.h"
 #include "runtime/httpreq.h"
 #include "runtime/metrics.h"
-#include "adapter_int.h"
+#include "internal.h"
 
 #define MAX_BODY 2048
 #define BURST 5

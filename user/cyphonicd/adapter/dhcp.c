@@ -14,13 +14,13 @@
  *       leases it gave;
  *   run_dir/leases        dnsmasq's lease database.
  *
- * dnsmasq runs in the foreground as our supervised child (adapter_child.c:
+ * dnsmasq runs in the foreground as our supervised child (child.c:
  * restarted after a backoff when it dies, SIGTERM at exit).
  *
  * Admission decides who is in the hosts file: a MAC or 802.1X node once
  * admitted (for 802.1X: after its EAP success), a basic node as soon as
  * it is listed, because it needs its address to reach the login page
- * (adapter_portal.c); the nftables guard keeps it to that page until it
+ * (portal.c); the nftables guard keeps it to that page until it
  * logs in.
  */
 #include <errno.h>
@@ -33,7 +33,7 @@
 #include <arpa/inet.h>
 #include <sys/stat.h>
 #include "runtime/evloop.h"
-#include "adapter_int.h"
+#include "internal.h"
 
 struct cyd_adapter_dhcp {
 	struct cyd_child child;

@@ -8,13 +8,13 @@
  *	adapter.c	the general-node table and its lifecycle: list from the
  *			AS, credential (GN_AUTH), local identity on the device,
  *			NMS registration, state; periodic and SIGHUP re-sync
- *	adapter_sync.c	the blocking AS exchange, on the worker thread
- *	adapter_lan.c	the LAN interface: addresses, routes, forwarding
- *	adapter_dhcp.c	dnsmasq: configuration and supervision
- *	adapter_nft.c	nftables: source VIP bound to the admitted MAC
- *	adapter_eap.c	hostapd: 802.1X admission, its session events
- *	adapter_portal.c the login page: basic admission
- *	adapter_child.c	supervision of dnsmasq and hostapd
+ *	sync.c	the blocking AS exchange, on the worker thread
+ *	lan.c	the LAN interface: addresses, routes, forwarding
+ *	dhcp.c	dnsmasq: configuration and supervision
+ *	nft.c	nftables: source VIP bound to the admitted MAC
+ *	eap.c	hostapd: 802.1X admission, its session events
+ *	portal.c the login page: basic admission
+ *	child.c	supervision of dnsmasq and hostapd
  *
  * Each general node has its own NMS registration (struct cyd_reg with its
  * credential) on the node's socket: the NMS tells them apart by the node

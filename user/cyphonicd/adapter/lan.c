@@ -27,7 +27,7 @@
 #include <net/if.h>
 #include <linux/if_addr.h>
 #include "kernel/link.h"
-#include "adapter_int.h"
+#include "internal.h"
 
 struct knob {
 	char path[384];

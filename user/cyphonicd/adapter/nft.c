@@ -19,7 +19,7 @@
  *            (port 80) to anywhere is redirected to the login page.
  *
  * For 802.1X the MAC . VIP pair is in the sets only while hostapd's
- * session for that MAC is authorized (adapter_eap.c): the source VIP is
+ * session for that MAC is authorized (eap.c): the source VIP is
  * bound to the MAC and to its session on the LAN port.
  *
  * The sets are replaced in one nft transaction after every sync, and the
@@ -37,7 +37,7 @@
 #include <sys/wait.h>
 #include "runtime/evloop.h"
 #include "runtime/metrics.h"
-#include "adapter_int.h"
+#include "internal.h"
 
 #define TABLE "cyphonic_adapter"
 #define COUNTERS_MS 2000
