@@ -66,7 +66,7 @@ start() {
 		sleep 0.1
 	done
 	if [ ! -s "$T/$name.port" ]; then
-		tap_fail "dns: server $name started" "$(tail -n 5 "$T/$name.err")"
+		tap_fail "dns: server $name started" "$(head -n 5 "$T/$name.err")"
 		return 1
 	fi
 	printf -v "PORT_$name" '%s' "$(cat "$T/$name.port")"

@@ -447,6 +447,12 @@ static bool is_loopback(const struct sockaddr_storage *ss)
 	return false;
 }
 
+static uint16_t port_of(const struct sockaddr_storage *ss)
+{
+	return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port :
+		     ((const struct sockaddr_in6 *)ss)->sin6_port);
+}
+
 static int bind_socket(const struct sockaddr_storage *ss, socklen_t len, int type,
 		       char *err, size_t errlen)
 {
@@ -463,12 +469,48 @@ static int bind_socket(const struct sockaddr_storage *ss, socklen_t len, int typ
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (bind(fd, (const struct sockaddr *)ss, len) < 0 ||
 	    (type == SOCK_STREAM && listen(fd, 64) < 0)) {
+		int e = errno;	/* the caller tells EADDRINUSE apart */
+
 		snprintf(err, errlen, "%s bind: %s", type == SOCK_STREAM ? "TCP" : "UDP",
-			 strerror(errno));
+			 strerror(e));
 		close(fd);
+		errno = e;
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * UDP first: with port 0 the kernel picks the port and TCP binds the same
+ * number. Another program may hold that number for TCP already; then pick
+ * again (a few times) rather than fail a server asked for any port.
+ */
+static int bind_pair(struct dns_server *s, const struct sockaddr_storage *want,
+		     socklen_t wantlen, char *err, size_t errlen)
+{
+	const int tries = port_of(want) ? 1 : 8;
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	for (int i = 0; i < tries; i++) {
+		s->udp = bind_socket(want, wantlen, SOCK_DGRAM, err, errlen);
+		if (s->udp < 0)
+			return -1;
+		len = sizeof(ss);
+		if (getsockname(s->udp, (struct sockaddr *)&ss, &len) < 0) {
+			snprintf(err, errlen, "getsockname: %s", strerror(errno));
+			return -1;
+		}
+		s->port = port_of(&ss);
+		s->tcp = bind_socket(&ss, len, SOCK_STREAM, err, errlen);
+		if (s->tcp >= 0)
+			return 0;
+		if (errno != EADDRINUSE)
+			return -1;
+		close(s->udp);
+		s->udp = -1;
+	}
+	return -1;
 }
 
 static void cfg_defaults(struct dns_server_cfg *c)
@@ -523,19 +565,7 @@ struct dns_server *dns_server_new(struct cyph_loop *loop,
 		snprintf(err, errlen, "out of memory (or a limit out of range)");
 		goto fail;
 	}
-	/* UDP first: with port 0 it picks the port TCP then binds too */
-	s->udp = bind_socket(&cfg->addr, cfg->addrlen, SOCK_DGRAM, err, errlen);
-	if (s->udp < 0)
-		goto fail;
-	socklen_t len = sizeof(ss);
-	if (getsockname(s->udp, (struct sockaddr *)&ss, &len) < 0) {
-		snprintf(err, errlen, "getsockname: %s", strerror(errno));
-		goto fail;
-	}
-	s->port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
-			((struct sockaddr_in6 *)&ss)->sin6_port);
-	s->tcp = bind_socket(&ss, len, SOCK_STREAM, err, errlen);
-	if (s->tcp < 0)
+	if (bind_pair(s, &cfg->addr, cfg->addrlen, err, errlen) < 0)
 		goto fail;
 	if (cyph_loop_add_fd(loop, s->udp, EPOLLIN, on_udp, s) < 0 ||
 	    cyph_loop_add_fd(loop, s->tcp, EPOLLIN, on_accept, s) < 0) {
