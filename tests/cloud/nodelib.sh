@@ -13,7 +13,8 @@
 #   retry SECONDS CMD...       until CMD succeeds
 #   free_ports N               N ports free for TCP and for UDP on 127.0.0.1 and ::1
 #   as_setup NODE...           as.conf, CA, the nodes (password pw-NAME), the AS
-#                              running (AS, ASH: its ports; AS_PID)
+#                              running (AS, ASH: its ports; AS_PID); certificates
+#                              live AS_CERT_LIFETIME (default 1h)
 #   node NAME ARGS...          cyph_node authenticated at that AS as NAME
 #
 # The machine may be loaded (sanitizers, other suites): everything waits
@@ -94,6 +95,7 @@ cert = $D/ca.crt
 key = $D/ca.key
 crl = $D/crl.pem
 policy = $D/policy.conf
+cert_lifetime = ${AS_CERT_LIFETIME:-1h}
 [store]
 path = $D/as.db
 [vip]
