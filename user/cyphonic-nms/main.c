@@ -206,7 +206,15 @@ static int rx_batch(struct nmsd *d, int fd)
 	if (n <= 0)
 		return 0;
 	int64_t now = proto_now_ms();
+	const uint8_t *pkts[BATCH];
+	size_t lens[BATCH];
 
+	/* A shared store: the batch's records in one round trip. */
+	for (i = 0; i < n; i++) {
+		pkts[i] = d->rx_buf[i];
+		lens[i] = d->rx[i].msg_len;
+	}
+	nms_batch_begin(d->nms, pkts, lens, (size_t)n, now);
 	for (i = 0; i < n; i++) {
 		struct proto_ep from;
 		uint64_t t0 = cyph_metrics_now_ns();
@@ -219,6 +227,7 @@ static int rx_batch(struct nmsd *d, int fd)
 		if (len > 2 && p[0] == CYPHONIC_MSG_SIGNAL)
 			nmsd_metrics_latency(p[2], t0);
 	}
+	nms_batch_end(d->nms);	/* the batch's writes are in the store before its answers go */
 	flush(d, 0);
 	flush(d, 1);
 	return n;
