@@ -20,20 +20,11 @@ AS_CERT_LIFETIME=12s as_setup nms alice
 read -r NMS NMSH < <(free_ports 2)
 printf 'pw-nms\n' > "$D/nms.pw"
 chmod 600 "$D/nms.pw"
-cat > "$D/nms.conf" <<CONF
-[nms]
-listen = 127.0.0.1:$NMS
-[identity]
-key = $D/nms.key
-cert = $D/nms.crt
+{ nms_conf_base $NMS $NMSH; cat <<CONF; } > "$D/nms.conf"
 [renew]
 as = 127.0.0.1:$AS
 name = nms
 password_file = $D/nms.pw
-[ca]
-cert = $D/ca.crt
-[http]
-listen = 127.0.0.1:$NMSH
 CONF
 
 renewals() { metric $NMSH "cyphonic_nms_identity_renewals_total{result=\"$1\"}"; }

@@ -22,20 +22,11 @@ echo "TAP version 13"
 as_setup nms alice bob carol
 read -r NMS NMSH TRS TRSH < <(free_ports 4)
 openssl rand -hex 32 > "$D/relay.key"
-cat > "$D/nms.conf" <<CONF
-[nms]
-listen = 127.0.0.1:$NMS
-[identity]
-key = $D/nms.key
-cert = $D/nms.crt
-[ca]
-cert = $D/ca.crt
+{ nms_conf_base $NMS $NMSH; cat <<CONF; } > "$D/nms.conf"
 [relay]
 endpoint4 = 127.0.0.1:$TRS
 key_file = $D/relay.key
 session_ttl = 10m
-[http]
-listen = 127.0.0.1:$NMSH
 CONF
 cat > "$D/trs.conf" <<CONF
 [trs]

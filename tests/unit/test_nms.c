@@ -693,6 +693,19 @@ static int deliver_to(struct nms *x, struct node *n, const uint8_t *pkt, size_t 
 	return nms_input(x, pkt, len, &n->from, now);
 }
 
+/* cfg and nms_key (setup()), then two engines on one emptied Redis. */
+static void two_replicas(struct nms_store **sa, struct nms_store **sb, struct nms **a,
+			 struct nms **b)
+{
+	setup();		/* its engine is replaced here */
+	nms_free(nms);
+	store->ops->destroy(store);
+	*sa = redis_store(true);
+	*sb = redis_store(false);
+	*a = replica_new(*sa);
+	*b = replica_new(*sb);
+}
+
 static void test_replicas(void)
 {
 	struct nms_store *sa, *sb;
@@ -703,13 +716,7 @@ static void test_replicas(void)
 	size_t len;
 
 	now = 1700000000000LL;
-	setup();		/* cfg, nms_key; its engine is replaced below */
-	nms_free(nms);
-	store->ops->destroy(store);
-	sa = redis_store(true);
-	sb = redis_store(false);
-	a = replica_new(sa);
-	b = replica_new(sb);
+	two_replicas(&sa, &sb, &a, &b);
 	node_init(&x, 31, "x.test", "10.77.0.31", NULL, 0, ep("192.0.2.31", 4000));
 	node_init(&y, 32, "y.test", NULL, "fd77::32", 0, ep("2001:db8::32", 4000));
 
@@ -797,13 +804,7 @@ static void test_batch(void)
 	int rc[4], i;
 
 	now = 1700000100000LL;
-	setup();
-	nms_free(nms);
-	store->ops->destroy(store);
-	sa = redis_store(true);
-	sb = redis_store(false);
-	a = replica_new(sa);
-	b = replica_new(sb);
+	two_replicas(&sa, &sb, &a, &b);
 	node_init(&x, 41, "bx.test", "10.77.0.41", NULL, 0, ep("192.0.2.41", 4000));
 	node_init(&y, 42, "by.test", "10.77.0.42", NULL, 0, ep("192.0.2.42", 4000));
 	nms = a;

@@ -257,17 +257,22 @@ int cyph_kv_ok(struct cyph_kv *kv, const char *fmt, ...)
 	return rc;
 }
 
+static int vappend(struct cyph_kv *kv, const char *fmt, va_list ap)
+{
+	if ((!kv->c || kv->c->err) && cyph_kv_reconnect(kv))
+		return -1;
+	return redisvAppendCommand(kv->c, fmt, ap) == REDIS_OK ? 0 : -1;
+}
+
 int cyph_kv_append(struct cyph_kv *kv, const char *fmt, ...)
 {
 	va_list ap;
 	int rc;
 
-	if ((!kv->c || kv->c->err) && cyph_kv_reconnect(kv))
-		return -1;
 	va_start(ap, fmt);
-	rc = redisvAppendCommand(kv->c, fmt, ap);
+	rc = vappend(kv, fmt, ap);
 	va_end(ap);
-	return rc == REDIS_OK ? 0 : -1;
+	return rc;
 }
 
 int cyph_kv_defer(struct cyph_kv *kv, const char *fmt, ...)
@@ -275,15 +280,11 @@ int cyph_kv_defer(struct cyph_kv *kv, const char *fmt, ...)
 	va_list ap;
 	int rc;
 
-	if ((!kv->c || kv->c->err) && cyph_kv_reconnect(kv))
-		return -1;
 	va_start(ap, fmt);
-	rc = redisvAppendCommand(kv->c, fmt, ap);
+	rc = vappend(kv, fmt, ap);
 	va_end(ap);
-	if (rc != REDIS_OK)
-		return -1;
-	kv->owed++;
-	return 0;
+	kv->owed += !rc;
+	return rc;
 }
 
 redisReply *cyph_kv_reply(struct cyph_kv *kv)
