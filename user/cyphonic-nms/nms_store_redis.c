@@ -600,11 +600,12 @@ static void redis_prefetch(struct nms_store *s, const uint64_t *ids, size_t n)
 	k = i;
 	for (i = 0; i < k; i++) {
 		redisReply *rep = cyph_kv_reply(rs->kv);
-		bool absent = rep && rep->type != REDIS_REPLY_STRING;
+		bool absent = rep && rep->type != REDIS_REPLY_STRING, read = rep && !absent;
 
 		cyph_kv_key(rs->kv, key, sizeof(key), "reg:%llu", (unsigned long long)uniq[i]);
 		r = load_reply(rs, uniq[i], rep, key);
-		if (r)
+		/* no reply (unreachable): the cached copy, but each use asks again */
+		if (r && read)
 			r->fetch_gen = rs->gen;
 		else if (absent && rs->n_absent < NMS_PREFETCH_MAX)
 			rs->absent[rs->n_absent++] = uniq[i];
