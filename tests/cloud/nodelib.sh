@@ -13,8 +13,12 @@
 #   retry SECONDS CMD...       until CMD succeeds
 #   free_ports N               N ports free for TCP and for UDP on 127.0.0.1 and ::1
 #   as_setup NODE...           as.conf, CA, the nodes (password pw-NAME), the AS
-#                              running (AS, ASH: its ports; AS_PID)
+#                              running (AS, ASH: its ports; AS_PID); certificates
+#                              live AS_CERT_LIFETIME (default 1h)
 #   node NAME ARGS...          cyph_node authenticated at that AS as NAME
+#   nms_conf_base PORT HTTP    an NMS config on 127.0.0.1:PORT with the identity
+#                              D/nms.key, D/nms.crt, [ca] D/ca.crt, /metrics on HTTP
+#                              (more sections may follow it)
 #
 # The machine may be loaded (sanitizers, other suites): everything waits
 # for events, never a fixed time, with limits that cost nothing when passing.
@@ -94,6 +98,7 @@ cert = $D/ca.crt
 key = $D/ca.key
 crl = $D/crl.pem
 policy = $D/policy.conf
+cert_lifetime = ${AS_CERT_LIFETIME:-1h}
 [store]
 path = $D/as.db
 [vip]
@@ -111,6 +116,20 @@ CONF
 	AS_PID=$!
 	pids+=($AS_PID)
 	check "AS up" wait_port "$ASH"
+}
+
+nms_conf_base() {
+	cat <<CONF
+[nms]
+listen = 127.0.0.1:$1
+[identity]
+key = $D/nms.key
+cert = $D/nms.crt
+[ca]
+cert = $D/ca.crt
+[http]
+listen = 127.0.0.1:$2
+CONF
 }
 
 node() {

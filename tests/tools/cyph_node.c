@@ -20,12 +20,15 @@
  * TRS replica after --failover-ms without an echo (as a re-hashed ECMP
  * path would), reporting the longest gap between two echoes.
  *
- * Relay abuse tests (issue 12): --save-bind keeps this node's first BIND
- * datagram, --close sends a CLOSE for its relay end before exiting, and
+ * Relay abuse tests (issue 12): --save-bind keeps the BIND datagram the
+ * TRS accepted first (after a challenge, the one carrying the proof of
+ * this node's address), --close sends a CLOSE for its relay end before
+ * exiting, and
  *
- *   cyph_node replay TRS BIND0 BIND1
+ *   cyph_node [--local ADDR] replay TRS BIND0 BIND1
  *
- * replays two saved BINDs from two fresh sockets (a stranger) and tries to
+ * replays two saved BINDs from two fresh sockets (a stranger; the first
+ * bound to --local, e.g. the capturing node's own address) and tries to
  * relay through the session, printing
  *   ok replay bind0=RESULT bind1=RESULT relayed=N/5
  * (RESULT: ok, an error name, or timeout) without any credential.
@@ -76,14 +79,14 @@ static int64_t last_echo_ms, max_gap_ms;
 
 static void send_ep(const struct proto_ep *ep, const uint8_t *p, size_t n);
 
+/* Each BIND until one is acknowledged: the last saved is the accepted one. */
 static void save_bind(const uint8_t *p, size_t n)
 {
 	FILE *f;
 
-	if (o.save_bind && (f = fopen(o.save_bind, "wb"))) {
+	if (o.save_bind && !relay_bound && (f = fopen(o.save_bind, "wb"))) {
 		fwrite(p, 1, n, f);
 		fclose(f);
-		o.save_bind = NULL;	/* the first one only */
 	}
 }
 
@@ -551,10 +554,10 @@ static void call(int count)
 }
 
 /* The stranger's side of `replay`: one socket per end. */
-static int replay_sock(void)
+static int replay_sock(const char *local)
 {
 	char err[256];
-	int s = proto_udp_bind_str("127.0.0.1:0", false, err, sizeof(err));
+	int s = proto_udp_bind_str(local, false, err, sizeof(err));
 
 	if (s < 0)
 		die("socket", err);
@@ -595,7 +598,7 @@ static int replay(const char *trs, const char *f0, const char *f1)
 	socklen_t len;
 	struct proto_rc rc;
 	const char *r0, *r1;
-	int s0 = replay_sock(), s1 = replay_sock(), got = 0;
+	int s0 = replay_sock(o.local), s1 = replay_sock("127.0.0.1:0"), got = 0;
 
 	if (addr_parse_endpoint(trs, &ss, &len) || proto_rc_parse(b0, n0, &rc))
 		die("usage", "replay TRS BIND0 BIND1");

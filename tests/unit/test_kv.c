@@ -159,6 +159,20 @@ static void test_server(void)
 		  (r = cyph_kv_reply(kv)) && r->integer == 2 && (freeReplyObject(r), 1) &&
 		  (r = cyph_kv_reply(kv)) && r->integer == 3, "pipelined replies in order");
 	freeReplyObject(r);
+	/* deferred writes: their replies are read before the next one */
+	TAP_CHECK(!cyph_kv_defer(kv, "SET %s:d 1", key) && !cyph_kv_defer(kv, "INCR %s:d", key) &&
+		  !cyph_kv_defer(kv, "INCR %s", key) &&
+		  !cyph_kv_int(kv, &v, "INCR %s:d", key) && v == 3 && cyph_kv_errors(kv) == 2,
+		  "deferred writes go first; their error is counted, not returned");
+	TAP_CHECK(!cyph_kv_defer(kv, "INCR %s:d", key) && !cyph_kv_append(kv, "GET %s:d", key) &&
+		  (r = cyph_kv_reply(kv)) && r->type == REDIS_REPLY_STRING && !strcmp(r->str, "4"),
+		  "a pipeline after deferred writes reads its own reply");
+	freeReplyObject(r);
+	cyph_kv_defer(kv, "SET %s:d 9", key);
+	cyph_kv_settle(kv);
+	cyph_kv_settle(kv);
+	TAP_CHECK(!cyph_kv_int(kv, &v, "INCR %s:d", key) && v == 10,
+		  "settle sends deferred writes and reads their replies (twice is harmless)");
 
 	server_kill(pid, sock);
 	t0 = ms_now();

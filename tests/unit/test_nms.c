@@ -693,6 +693,19 @@ static int deliver_to(struct nms *x, struct node *n, const uint8_t *pkt, size_t 
 	return nms_input(x, pkt, len, &n->from, now);
 }
 
+/* cfg and nms_key (setup()), then two engines on one emptied Redis. */
+static void two_replicas(struct nms_store **sa, struct nms_store **sb, struct nms **a,
+			 struct nms **b)
+{
+	setup();		/* its engine is replaced here */
+	nms_free(nms);
+	store->ops->destroy(store);
+	*sa = redis_store(true);
+	*sb = redis_store(false);
+	*a = replica_new(*sa);
+	*b = replica_new(*sb);
+}
+
 static void test_replicas(void)
 {
 	struct nms_store *sa, *sb;
@@ -703,13 +716,7 @@ static void test_replicas(void)
 	size_t len;
 
 	now = 1700000000000LL;
-	setup();		/* cfg, nms_key; its engine is replaced below */
-	nms_free(nms);
-	store->ops->destroy(store);
-	sa = redis_store(true);
-	sb = redis_store(false);
-	a = replica_new(sa);
-	b = replica_new(sb);
+	two_replicas(&sa, &sb, &a, &b);
 	node_init(&x, 31, "x.test", "10.77.0.31", NULL, 0, ep("192.0.2.31", 4000));
 	node_init(&y, 32, "y.test", NULL, "fd77::32", 0, ep("2001:db8::32", 4000));
 
@@ -770,6 +777,66 @@ static void test_replicas(void)
 	revoked_id = 0;
 	nms_free(a);
 	sa->ops->destroy(sa);
+	node_free(&x);
+	node_free(&y);
+	nms = NULL;
+	store = NULL;
+	EVP_PKEY_free(nms_key);
+}
+
+/*
+ * Issue 11: a receive batch at replica B (nms_batch_begin/end): the
+ * records, replay claims, answer sequence numbers and named targets come
+ * from two pipelined round trips, and each request gets the answer it
+ * would get alone: a copy of a request in the same batch is a REPLAY, a
+ * forged MAC spends nothing of the node's, the route finds its target,
+ * and the numbers B reserved never come again from A.
+ */
+static void test_batch(void)
+{
+	struct nms_store *sa, *sb;
+	struct nms *a, *b;
+	struct node x, y;
+	struct nmsc_event ev;
+	uint8_t pk[4][2048];
+	const uint8_t *pkts[4];
+	size_t lens[4];
+	int rc[4], i;
+
+	now = 1700000100000LL;
+	two_replicas(&sa, &sb, &a, &b);
+	node_init(&x, 41, "bx.test", "10.77.0.41", NULL, 0, ep("192.0.2.41", 4000));
+	node_init(&y, 42, "by.test", "10.77.0.42", NULL, 0, ep("192.0.2.42", 4000));
+	nms = a;
+	TAP_CHECK(do_register(&x) == 0 && do_register(&y) == 0, "batch: x and y register at A");
+	lens[0] = nmsc_keepalive(&x.c, pk[0], sizeof(pk[0]), now, NULL);
+	memcpy(pk[1], pk[0], lens[0]);
+	lens[1] = lens[0];
+	lens[2] = nmsc_route(&y.c, pk[2], sizeof(pk[2]), now, "bx.test", NULL, NULL, 0, NULL);
+	lens[3] = nmsc_keepalive(&x.c, pk[3], sizeof(pk[3]), now, NULL);
+	pk[3][lens[3] - 1] ^= 1;	/* a forged MAC, x's next sequence number */
+	for (i = 0; i < 4; i++)
+		pkts[i] = pk[i];
+	n_out = 0;
+	nms_batch_begin(b, pkts, lens, 4, now);
+	rc[0] = nms_input(b, pk[0], lens[0], &x.from, now);
+	rc[1] = nms_input(b, pk[1], lens[1], &x.from, now);
+	rc[2] = nms_input(b, pk[2], lens[2], &y.from, now);
+	rc[3] = nms_input(b, pk[3], lens[3], &x.from, now);
+	nms_batch_end(b);
+	TAP_CHECK(rc[0] == 0 && !feed(&x, 0, &ev) && ev.type == NMSC_EV_KEEPALIVE,
+		  "batch: x's keepalive answered by B");
+	TAP_CHECK(rc[1] == PROTO_E_REPLAY, "batch: its copy in the same batch is a REPLAY");
+	TAP_CHECK(rc[2] == 0, "batch: y's route to x by name answered (target read in the batch)");
+	TAP_CHECK(rc[3] == PROTO_E_BAD_SIGNATURE, "batch: a forged keepalive is refused");
+	pk[3][lens[3] - 1] ^= 1;	/* the genuine one: its number was not spent */
+	TAP_CHECK(deliver_to(a, &x, pk[3], lens[3]) == 0 && !feed(&x, 0, &ev) &&
+		  ev.type == NMSC_EV_KEEPALIVE,
+		  "batch: the genuine message is accepted at A, and A's answer after B's");
+	nms_free(a);
+	nms_free(b);
+	sa->ops->destroy(sa);
+	sb->ops->destroy(sb);
 	node_free(&x);
 	node_free(&y);
 	nms = NULL;
@@ -1151,6 +1218,7 @@ int main(void)
 		run_engine_cases();
 		teardown();
 		test_replicas();
+		test_batch();
 		tap_prefix = "";
 	} else {
 		tap_skip("CYPH_TEST_REDIS not set (tests/unit/suite.sh sets it)", "redis store");

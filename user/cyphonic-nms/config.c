@@ -83,6 +83,19 @@ const struct cyph_cfg_field nmsd_config_fields[] = {
 	  "NMS Ed25519 private key (PEM) that signs sessionless replies"),
 	F("identity", "cert", PATH, cert, false, NULL, 0, 0,
 	  "NMS certificate issued by the AS CA, sent in REGISTER_ACK"),
+	/*
+	 * Self-renewal (renew.c): a login as the NMS's own node principal at
+	 * two thirds of the certificate's remaining life; [ca] cert verifies
+	 * the AS. Without [renew] as, an operator job renews and sends SIGHUP.
+	 */
+	F("renew", "as", ADDR, renew_as, false, NULL, 0, 0,
+	  "AS address (host:port) the NMS renews its certificate at (empty: no self-renewal)"),
+	F("renew", "server_name", STR, renew_server_name, false, NULL, 0, 0,
+	  "name or IP expected in the AS certificate (default: the host of as)"),
+	F("renew", "name", STR, renew_name, false, NULL, 0, 0,
+	  "the NMS's principal at the AS (cyphonic-admin node add NAME)"),
+	F("renew", "password_file", PATH, renew_password_file, false, NULL, 0, 0,
+	  "file whose first line is that principal's password (mode 0600), read at each renewal"),
 	F("ca", "cert", PATH, ca_cert, true, NULL, 0, 0, "AS CA certificate (PEM)"),
 	F("ca", "crl", PATH, crl, false, NULL, 0, 0, "CRL written by the AS"),
 	F("ca", "crl_poll", DURATION_MS, crl_poll_ms, false, "2s", 100, 3600000,
@@ -127,6 +140,12 @@ int nmsd_config_apply(const struct nmsd_config *c, const char *path,
 	}
 	if (cyph_kv_config_check(&c->kv, path, err, errlen))
 		return -1;
+	if (c->renew_as.len && (!c->renew_name[0] || !c->renew_password_file[0] ||
+				!c->cert[0])) {
+		snprintf(err, errlen, "%s:0: [renew] as: needs [renew] name, [renew] password_file "
+			 "and [identity] cert", path);
+		return -1;
+	}
 	if (relay && !c->relay_key_file[0]) {
 		snprintf(err, errlen, "%s:0: [relay] key_file: required when a relay endpoint is set",
 			 path);

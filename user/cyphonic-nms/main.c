@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/cyphonic.h>
+#include "client/asclient.h"
 #include "kv/kvclient.h"
 #include "pki/cred.h"
 #include "runtime/daemon.h"
@@ -62,6 +63,7 @@ struct nmsd {
 	int64_t cert_not_after;		/* 0: no [identity] cert */
 	bool warned_expiry;		/* logged that it is near; reset by a reload */
 	int64_t boot_ms;		/* in-process store: nothing older is fresh */
+	struct nmsd_renewer *renewer;	/* [renew] as: its own certificate */
 };
 
 static struct nmsd D;
@@ -204,7 +206,15 @@ static int rx_batch(struct nmsd *d, int fd)
 	if (n <= 0)
 		return 0;
 	int64_t now = proto_now_ms();
+	const uint8_t *pkts[BATCH];
+	size_t lens[BATCH];
 
+	/* A shared store: the batch's records in one round trip. */
+	for (i = 0; i < n; i++) {
+		pkts[i] = d->rx_buf[i];
+		lens[i] = d->rx[i].msg_len;
+	}
+	nms_batch_begin(d->nms, pkts, lens, (size_t)n, now);
 	for (i = 0; i < n; i++) {
 		struct proto_ep from;
 		uint64_t t0 = cyph_metrics_now_ns();
@@ -217,6 +227,7 @@ static int rx_batch(struct nmsd *d, int fd)
 		if (len > 2 && p[0] == CYPHONIC_MSG_SIGNAL)
 			nmsd_metrics_latency(p[2], t0);
 	}
+	nms_batch_end(d->nms);	/* the batch's writes are in the store before its answers go */
 	flush(d, 0);
 	flush(d, 1);
 	return n;
@@ -261,6 +272,14 @@ static void on_udp_register(struct cyph_loop *loop, int fd, uint32_t events, voi
 
 /* ---- identity, CA, config ------------------------------------------------------ */
 
+static void identity_in_use(struct nmsd *d, int64_t not_after)
+{
+	d->cert_not_after = not_after;
+	d->warned_expiry = false;
+	if (d->renewer && not_after)
+		nmsd_renewer_plan(d->renewer, proto_now_ms(), not_after);
+}
+
 static int load_identity(struct nmsd *d, struct nms *n, struct cyph_ca *ca, char *err,
 			 size_t errlen)
 {
@@ -285,11 +304,63 @@ static int load_identity(struct nmsd *d, struct nms *n, struct cyph_ca *ca, char
 	free(cert);
 	if (rc)
 		snprintf(err, errlen, "out of memory");
-	else {
-		d->cert_not_after = not_after;
-		d->warned_expiry = false;
-	}
+	else
+		identity_in_use(d, not_after);
 	return rc;
+}
+
+/*
+ * A renewed identity (renew.c), on the loop's thread: checked as one from
+ * the files is, used from the next datagram on, then written over the
+ * [identity] files (key first: a crash in between leaves a pair that does
+ * not match, which the next start renews). A read-only file (a mounted
+ * Secret) only costs a renewal at the next start.
+ */
+static int renew_apply(void *arg, EVP_PKEY *key, const uint8_t *cert, size_t len, char *err,
+		       size_t errlen)
+{
+	struct nmsd *d = arg;
+	int64_t not_after;
+	char werr[512];
+
+	if (nmsd_identity_check(d->ca, key, cert, len, proto_now_ms() / 1000, &not_after, err,
+				errlen))
+		return -1;
+	if (nms_set_identity(d->nms, key, cert, len)) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	identity_in_use(d, not_after);
+	if (d->http && !d->draining)
+		cyph_http_set_ready(d->http, true);
+	if (cyph_key_save(key, d->cfg.key, werr, sizeof(werr)) ||
+	    cyph_cert_save(d->cfg.cert, cert, len, werr, sizeof(werr)))
+		log_warn("renewed certificate in use but not saved: %s", werr);
+	log_info("NMS certificate renewed at the AS, valid until %lld", (long long)not_after);
+	return 0;
+}
+
+/*
+ * At start, an identity that cannot be used (expired, missing, not
+ * matching its key) is renewed at once when [renew] is set: the NMS
+ * becomes ready with the new one or not at all.
+ */
+static int renew_at_start(struct nmsd *d, char *err, size_t errlen)
+{
+	struct cyph_as_credential cred;
+	EVP_PKEY *key;
+	int rc;
+
+	if (!d->cfg.renew_as.len)
+		return -1;
+	log_warn("%s: renewing at the AS %s", err, d->cfg.renew_as.text);
+	rc = nmsd_renew_login(&d->cfg, &key, &cred, err, errlen);
+	if (!rc)
+		rc = renew_apply(d, key, cred.cert, cred.cert_len, err, errlen);
+	nmsd_metrics_renewal(!rc);
+	EVP_PKEY_free(key);
+	cyph_as_credential_free(&cred);
+	return rc ? -1 : 0;
 }
 
 static struct cyph_ca *load_ca(const struct nmsd_config *c, char *err, size_t errlen)
@@ -358,20 +429,23 @@ static void on_hup(struct cyph_loop *loop, int signo, void *arg)
 /* ---- timers and drain ------------------------------------------------------------ */
 
 /*
- * The NMS does not renew its own certificate: an operator job does, and
- * sends SIGHUP (docs/protocol.md 12). Until then its time left is a
- * metric, a warning when RENEW_WARN_S remain, and at expiry /readyz says
- * not ready (nodes would refuse every REGISTER_ACK it signs) until a
- * reload brings a valid one.
+ * The NMS renews its own certificate when [renew] is set (renew.c), else
+ * an operator job does and sends SIGHUP (docs/protocol.md 12). Either
+ * way its time left is a metric, a warning when RENEW_WARN_S remain, and
+ * at expiry /readyz says not ready (nodes would refuse every
+ * REGISTER_ACK it signs) until a renewal or a reload brings a valid one.
  */
 #define RENEW_WARN_S 600
 
 static void identity_watch(struct nmsd *d, int64_t left)
 {
 	nmsd_metrics_identity(left);
-	if (left <= RENEW_WARN_S && !d->warned_expiry) {
-		log_warn("[identity] cert %s: renew it and send SIGHUP",
-			 left > 0 ? "expires in less than 10 minutes" : "has expired");
+	/* with [renew], each failed try is logged: only expiry is news */
+	if (!d->warned_expiry && (left <= 0 || (left <= RENEW_WARN_S && !d->renewer))) {
+		log_warn("[identity] cert %s: %s",
+			 left > 0 ? "expires in less than 10 minutes" : "has expired",
+			 d->cfg.renew_as.len ? "renewing has not worked yet"
+					     : "renew it and send SIGHUP");
 		d->warned_expiry = true;
 	}
 	if (d->http && !d->draining)
@@ -385,6 +459,7 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 	(void)loop;
 	(void)t;
 	nms_tick(d->nms, proto_now_ms());
+	nmsd_renewer_tick(d->renewer, &d->cfg, proto_now_ms());
 	if (d->cert_not_after)
 		identity_watch(d, d->cert_not_after - proto_now_ms() / 1000);
 	nmsd_metrics_rx_drops(proto_udp_rx_drops(d->fd4) + proto_udp_rx_drops(d->fd6),
@@ -521,7 +596,12 @@ static int setup(struct nmsd *d)
 		log_err("out of memory");
 		return -1;
 	}
-	if (load_identity(d, d->nms, d->ca, err, sizeof(err))) {
+	if (d->cfg.renew_as.len && !(d->renewer = nmsd_renewer_new(d->loop, renew_apply, d))) {
+		log_err("renewal thread: %s", strerror(errno));
+		return -1;
+	}
+	if (load_identity(d, d->nms, d->ca, err, sizeof(err)) &&
+	    renew_at_start(d, err, sizeof(err))) {
 		log_err("not starting: %s", err);
 		return -1;
 	}
@@ -589,6 +669,7 @@ int main(int argc, char **argv)
 		 d->cfg.relay6.len ? d->cfg.relay6.text : (d->cfg.relay4.len ? "" : "none"));
 	rc = cyph_loop_run(d->loop);
 	cyph_workq_free(d->wq);	/* finishes the queued REGISTERs first */
+	nmsd_renewer_free(d->renewer);
 	nmsd_metrics_sync(d->nms, d->draining, d->tx_dropped);
 	log_info("stopped%s: %zu registrations, %zu notifications pending",
 		 d->drain.timed_out ? " (grace period over)" : "",

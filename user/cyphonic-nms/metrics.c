@@ -24,7 +24,7 @@ static struct {
 		*addrs_dropped, *quota[4], *cookies_sent, *cookies_suppressed, *cookie_refused, *rr_challenged,
 		*rr_moved, *policy_denied, *verify_queued, *verify_dropped;
 	struct cyph_gauge *active, *pending, *draining, *identity, *verify_depth;
-	struct cyph_counter *rx_drops, *rx_reg_drops;
+	struct cyph_counter *rx_drops, *rx_reg_drops, *renew_ok, *renew_failed;
 } m;
 
 #define C(name, help) cyph_counter_new("cyphonic_nms_" name, help, NULL)
@@ -107,6 +107,11 @@ int nmsd_metrics_init(void)
 				       "result=\"ok\"");
 	m.reload_failed = cyph_counter_new("cyphonic_nms_reloads_total", "SIGHUP reloads",
 					   "result=\"failed\"");
+	m.renew_ok = cyph_counter_new("cyphonic_nms_identity_renewals_total",
+				      "renewals of the NMS certificate at the AS", "result=\"ok\"");
+	m.renew_failed = cyph_counter_new("cyphonic_nms_identity_renewals_total",
+					  "renewals of the NMS certificate at the AS",
+					  "result=\"failed\"");
 	m.active = cyph_gauge_new("cyphonic_nms_registrations", "active registrations", NULL);
 	m.pending = cyph_gauge_new("cyphonic_nms_pending_notifies",
 				   "PEER_NOTIFY awaiting acknowledgement", NULL);
@@ -181,6 +186,11 @@ void nmsd_metrics_latency(uint8_t op, uint64_t start_ns)
 void nmsd_metrics_reload(bool ok)
 {
 	cyph_counter_inc(ok ? m.reload_ok : m.reload_failed);
+}
+
+void nmsd_metrics_renewal(bool ok)
+{
+	cyph_counter_inc(ok ? m.renew_ok : m.renew_failed);
 }
 
 void nmsd_metrics_rx_drops(uint64_t session, uint64_t reg)

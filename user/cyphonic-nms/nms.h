@@ -142,6 +142,18 @@ int nms_input(struct nms *n, const uint8_t *pkt, size_t len,
  * second); call every few hundred milliseconds.
  */
 void nms_tick(struct nms *n, int64_t now_ms);
+/*
+ * A receive batch (issue 11), for a shared store: nms_batch_begin()
+ * reads the records of the nodes whose session messages pass the cheap
+ * checks in one round trip, and defers the writes of the nms_input()
+ * calls that follow until nms_batch_end(), which sends them in one go
+ * and waits for them, so the batch's replies go out after the state
+ * they report is in the store. Outside a batch every call writes
+ * through. Without a shared store both do nothing.
+ */
+void nms_batch_begin(struct nms *n, const uint8_t *const *pkts, const size_t *lens,
+		     size_t count, int64_t now_ms);
+void nms_batch_end(struct nms *n);
 /* Re-verifies every registration's certificate (after a CRL reload). */
 void nms_recheck(struct nms *n, int64_t now_ms);
 

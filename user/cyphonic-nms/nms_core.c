@@ -50,6 +50,7 @@ struct nms {
 	int64_t last_scan_ms;		/* last expiry scan */
 	uint32_t crl_gen;		/* nms_recheck() calls, from 1 */
 	bool challenge;			/* MACed answers to this datagram carry a challenge */
+	bool in_batch;			/* nms_batch_begin(): the store's writes wait */
 };
 
 /* ---- what a shared store keeps (nms_store.h; NULL ops: in the record) ---- */
@@ -86,6 +87,13 @@ static void save(struct nms *n, struct nms_reg *r)
 }
 
 static void make_tombstone(struct nms *n, struct nms_reg *r);
+
+/* Sends a shared store's deferred writes and waits for them. */
+static void store_flush(struct nms *n)
+{
+	if (n->store->ops->flush)
+		n->store->ops->flush(n->store);
+}
 
 /*
  * A record from a shared store may have been registered at another
@@ -500,6 +508,7 @@ int nms_job_done(struct nms *n, struct nms_job *j, int64_t now_ms)
 	if (rc >= 0 && rc < PROTO_E_COUNT)
 		n->stats.req[PROTO_OP_REGISTER][rc]++;
 	nms_job_free(j);
+	store_flush(n);
 	return rc;
 }
 
@@ -917,7 +926,89 @@ int nms_input(struct nms *n, const uint8_t *pkt, size_t len,
 		n->stats.req[m.hdr.op][rc]++;
 	else
 		n->stats.bad_header++;
+	if (!n->in_batch)
+		store_flush(n);
 	return rc;
+}
+
+/* The node id of a session message worth reading its record for, or 0. */
+static uint64_t prefetch_id(const struct nms *n, const uint8_t *pkt, size_t len,
+			    int64_t now_ms)
+{
+	struct proto_msg m;
+
+	/* What input() checks before session_msg()'s lookup, no more. */
+	if (proto_msg_parse(pkt, len, &m) || !from_node(m.hdr.op) ||
+	    m.hdr.auth == PROTO_AUTH_SIG || !proto_ts_fresh(m.hdr.ts_ms, now_ms, n->cfg.skew_ms) ||
+	    m.hdr.ts_ms < n->cfg.boot_ms)
+		return 0;
+	return m.hdr.node_id;
+}
+
+/*
+ * The second round trip of a batch: for each session message whose MAC
+ * checks out against its prefetched record (so no forger spends a
+ * node's sequence numbers), its replay claim, a sequence number for the
+ * answer and, for a route request by name, its target.
+ */
+static void batch_prepare(struct nms *n, const uint8_t *const *pkts, const size_t *lens,
+			  const size_t *idx, size_t count)
+{
+	struct nms_batch_req reqs[NMS_PREFETCH_MAX];
+	char fqdns[NMS_PREFETCH_MAX][PROTO_MAX_FQDN + 1];
+	struct proto_msg m;
+	struct nms_reg *r;
+	size_t i, k = 0;
+
+	for (i = 0; i < count; i++) {
+		const uint8_t *pkt = pkts[idx[i]];
+
+		if (proto_msg_parse(pkt, lens[idx[i]], &m))
+			continue;
+		r = n->store->ops->get(n->store, m.hdr.node_id);
+		if (!r || !r->active ||
+		    !proto_mac_check(pkt, m.signed_len, m.auth_tag, r->keys.n2s))
+			continue;
+		reqs[k] = (struct nms_batch_req){ .r = r, .seq = m.hdr.seq,
+						  .claim_ttl_ms = 2 * n->cfg.skew_ms + 1000 };
+		if (m.hdr.op == PROTO_OP_ROUTE_REQ && PROTO_HAS(&m, PROTO_T_TARGET_FQDN)) {
+			memcpy(fqdns[k], m.target_fqdn, sizeof(fqdns[k]));
+			reqs[k].target_fqdn = fqdns[k];
+		}
+		k++;
+	}
+	if (k)
+		n->store->ops->prepare(n->store, reqs, k);
+}
+
+void nms_batch_begin(struct nms *n, const uint8_t *const *pkts, const size_t *lens,
+		     size_t count, int64_t now_ms)
+{
+	uint64_t ids[NMS_PREFETCH_MAX];
+	size_t idx[NMS_PREFETCH_MAX];
+	size_t i, k = 0;
+
+	if (!n->store->ops->prefetch)
+		return;
+	n->in_batch = true;
+	n->now_ms = now_ms;
+	n->store->now_ms = now_ms;
+	for (i = 0; i < count && k < NMS_PREFETCH_MAX; i++) {
+		ids[k] = prefetch_id(n, pkts[i], lens[i], now_ms);
+		idx[k] = i;
+		k += ids[k] != 0;
+	}
+	if (!k)
+		return;
+	n->store->ops->prefetch(n->store, ids, k);
+	if (n->store->ops->prepare)
+		batch_prepare(n, pkts, lens, idx, k);
+}
+
+void nms_batch_end(struct nms *n)
+{
+	n->in_batch = false;
+	store_flush(n);
 }
 
 /* ---- timers ---------------------------------------------------------------------- */
@@ -999,6 +1090,7 @@ void nms_tick(struct nms *n, int64_t now_ms)
 			s->ops->pend_adopt(s, now_ms, 1000, adopt, n);
 	}
 	retransmit(n);
+	store_flush(n);
 }
 
 static void recheck_one(struct nms_reg *r, void *arg)
@@ -1024,4 +1116,5 @@ void nms_recheck(struct nms *n, int64_t now_ms)
 	n->store->now_ms = now_ms;
 	n->crl_gen++;
 	n->store->ops->foreach(n->store, recheck_one, n);
+	store_flush(n);
 }

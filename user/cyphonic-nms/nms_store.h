@@ -60,6 +60,9 @@ struct nms_reg {
 	struct nms_reg *next_id, *next_fqdn, *next_v4, *next_v6;
 	uint64_t h_fqdn, h_v4, h_v6;	/* hashes of the keys indexed under */
 	bool in_fqdn, in_v4, in_v6, counted;
+	uint32_t fetch_gen;		/* shared store: read in this batch */
+	uint32_t ready_gen;		/* ... and tx_seq_ready reserved in it */
+	uint64_t tx_seq_ready;
 };
 
 /* A PEER_NOTIFY awaiting its NOTIFY_ACK (retransmitted with backoff). */
@@ -75,6 +78,17 @@ struct nms_pend {
 };
 
 struct nms_store;
+
+/* Records prefetch() reads at most per batch (a receive batch). */
+#define NMS_PREFETCH_MAX 64
+
+/* An authenticated request of a batch (prepare()). */
+struct nms_batch_req {
+	struct nms_reg *r;		/* its sender's record, as prefetched */
+	uint64_t seq;			/* to claim for claim_ttl_ms */
+	int64_t claim_ttl_ms;
+	const char *target_fqdn;	/* a route request's target by name, or NULL */
+};
 
 struct nms_store_ops {
 	/* Any record (active or tombstone) by node id, or NULL. */
@@ -123,6 +137,21 @@ struct nms_store_ops {
 	 */
 	void (*pend_adopt)(struct nms_store *s, int64_t now_ms, int64_t overdue_ms,
 			   void (*fn)(void *arg, const struct nms_pend *p), void *arg);
+	/*
+	 * Batching (nms.h nms_batch_begin/nms_batch_end): the records of ids read
+	 * in one round trip and served from the cache until flush(); writes
+	 * (save, update, remove, pend_add, pend_done) may be deferred until
+	 * the next read or flush(), which waits for them.
+	 */
+	void (*prefetch)(struct nms_store *s, const uint64_t *ids, size_t n);
+	/*
+	 * After prefetch(), for the requests whose MAC checked out: their
+	 * replay claims, an NMS -> node sequence number per sender and the
+	 * route targets named, in two round trips; replay_claim(),
+	 * next_tx_seq() and by_fqdn() answer from those until flush().
+	 */
+	void (*prepare)(struct nms_store *s, const struct nms_batch_req *reqs, size_t n);
+	void (*flush)(struct nms_store *s);
 };
 
 struct nms_store {

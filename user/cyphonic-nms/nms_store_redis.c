@@ -16,7 +16,13 @@
  *
  * Records are cached in an in-process store (nms_store_mem.c) whose
  * pointers the engine works on; every lookup re-reads Redis, so a replica
- * always acts on what the last writer saved. Writes are whole records,
+ * always acts on what the last writer saved, except within one receive
+ * batch: prefetch() reads the batch's records in one round trip and they
+ * serve the batch, so a write by another replica during a batch (a few
+ * milliseconds) is seen by the next one. Writes are deferred
+ * (cyph_kv_defer) and go out with the next read or at flush(), the end
+ * of the batch, which waits for them before the replies are sent: one
+ * round trip for a batch's writes instead of one per request. Writes are whole records,
  * last writer wins: two replicas writing one node within the same
  * millisecond is a node talking to both at once, and its next message
  * repairs either outcome.
@@ -59,6 +65,19 @@ struct redis_store {
 	struct nms_store *cache;
 	struct cyph_kv *kv;
 	int64_t tomb_ms;
+	uint32_t gen;		/* batch: records with this fetch_gen are current */
+	uint64_t absent[NMS_PREFETCH_MAX];	/* ids prefetched and not in Redis */
+	size_t n_absent;
+	struct {			/* prepare(): replay claims made */
+		uint64_t id, seq;
+		bool first, used;
+	} claims[NMS_PREFETCH_MAX];
+	size_t n_claims;
+	struct {			/* prepare(): fqdn index read (id 0: none) */
+		char fqdn[PROTO_MAX_FQDN + 1];
+		uint64_t id;
+	} names[NMS_PREFETCH_MAX];
+	size_t n_names;
 };
 
 #define R(s) ((struct redis_store *)(s))
@@ -117,16 +136,13 @@ static bool decode(struct nms_reg *r, const char *data, size_t len)
  * The record of id as Redis has it, into the cache; NULL (and the cached
  * copy dropped) when Redis has none.
  */
-static struct nms_reg *load(struct redis_store *s, uint64_t id)
+static struct nms_reg *load_reply(struct redis_store *s, uint64_t id, redisReply *rep,
+				  const char *key)
 {
 	struct nms_store *c = s->cache;
 	struct nms_reg *r = c->ops->get(c, id);
-	char key[KEY_MAX];
-	redisReply *rep;
 	bool fresh = false;
 
-	cyph_kv_key(s->kv, key, sizeof(key), "reg:%llu", (unsigned long long)id);
-	rep = cyph_kv_cmd(s->kv, "GET %s", key);
 	if (!rep || rep->type != REDIS_REPLY_STRING) {
 		/*
 		 * Gone from Redis (expired, removed): the cached copy becomes
@@ -157,6 +173,28 @@ static struct nms_reg *load(struct redis_store *s, uint64_t id)
 	return r;
 }
 
+static struct nms_reg *load(struct redis_store *s, uint64_t id)
+{
+	char key[KEY_MAX];
+
+	cyph_kv_key(s->kv, key, sizeof(key), "reg:%llu", (unsigned long long)id);
+	return load_reply(s, id, cyph_kv_cmd(s->kv, "GET %s", key), key);
+}
+
+/* The record of id: as read in this batch, else from Redis. */
+static struct nms_reg *current(struct redis_store *s, uint64_t id)
+{
+	struct nms_reg *r = s->cache->ops->get(s->cache, id);
+	size_t i;
+
+	if (r && r->fetch_gen == s->gen)
+		return r;
+	for (i = 0; !r && i < s->n_absent; i++)
+		if (s->absent[i] == id)
+			return NULL;
+	return load(s, id);
+}
+
 static int64_t ttl_ms(const struct redis_store *s, const struct nms_reg *r)
 {
 	int64_t t = r->expires_ms - s->base.now_ms;
@@ -173,7 +211,6 @@ static void store(struct redis_store *s, struct nms_reg *r)
 	size_t len = sizeof(struct blob) + r->cert_len;
 	char *data = malloc(len);
 	struct blob b;
-	int n = 0;
 
 	if (!data)
 		return;
@@ -195,24 +232,23 @@ static void store(struct redis_store *s, struct nms_reg *r)
 		memcpy(data + sizeof(b), r->cert, r->cert_len);
 	memset(&b, 0, sizeof(b));
 	cyph_kv_key(s->kv, key, sizeof(key), "reg:%llu", id);
-	n += !cyph_kv_append(s->kv, "SET %s %b PX %lld", key, data, len, px);
+	cyph_kv_defer(s->kv, "SET %s %b PX %lld", key, data, len, px);
 	if (r->active && r->ident.fqdn[0]) {
 		cyph_kv_key(s->kv, key, sizeof(key), "fqdn:%s", r->ident.fqdn);
-		n += !cyph_kv_append(s->kv, "SET %s %llu PX %lld", key, id, px);
+		cyph_kv_defer(s->kv, "SET %s %llu PX %lld", key, id, px);
 	}
 	if (r->active && r->ident.has_vip4) {
 		v4_text(r->ident.vip4, a);
 		cyph_kv_key(s->kv, key, sizeof(key), "v4:%s", a);
-		n += !cyph_kv_append(s->kv, "SET %s %llu PX %lld", key, id, px);
+		cyph_kv_defer(s->kv, "SET %s %llu PX %lld", key, id, px);
 	}
 	if (r->active && r->ident.has_vip6) {
 		v6_text(&r->ident.vip6, a);
 		cyph_kv_key(s->kv, key, sizeof(key), "v6:%s", a);
-		n += !cyph_kv_append(s->kv, "SET %s %llu PX %lld", key, id, px);
+		cyph_kv_defer(s->kv, "SET %s %llu PX %lld", key, id, px);
 	}
-	while (n--)
-		freeReplyObject(cyph_kv_reply(s->kv));
-	memset(data, 0, len);	/* session keys */
+	/* hiredis copied the command: the session keys can go */
+	memset(data, 0, len);
 	free(data);
 }
 
@@ -220,7 +256,7 @@ static void store(struct redis_store *s, struct nms_reg *r)
 
 static struct nms_reg *redis_get(struct nms_store *s, uint64_t id)
 {
-	return load(R(s), id);
+	return current(R(s), id);
 }
 
 /* Index key -> id -> the record, when it is still active under that key. */
@@ -237,7 +273,7 @@ static struct nms_reg *by_index(struct nms_store *s, const char *fmt, const char
 	if (rep && rep->type == REDIS_REPLY_STRING) {
 		id = strtoull(rep->str, &end, 10);
 		if (!*end)
-			r = load(R(s), id);
+			r = current(R(s), id);
 	}
 	freeReplyObject(rep);
 	return r && r->active ? r : NULL;
@@ -245,7 +281,19 @@ static struct nms_reg *by_index(struct nms_store *s, const char *fmt, const char
 
 static struct nms_reg *redis_by_fqdn(struct nms_store *s, const char *fqdn)
 {
-	struct nms_reg *r = by_index(s, "fqdn:%s", fqdn);
+	struct redis_store *rs = R(s);
+	struct nms_reg *r = NULL;
+	size_t i;
+
+	for (i = 0; i < rs->n_names && strcmp(rs->names[i].fqdn, fqdn); i++)
+		;
+	if (i < rs->n_names) {		/* read in this batch */
+		if (rs->names[i].id)
+			r = current(rs, rs->names[i].id);
+		r = r && r->active ? r : NULL;
+	} else {
+		r = by_index(s, "fqdn:%s", fqdn);
+	}
 
 	return r && !strcmp(r->ident.fqdn, fqdn) ? r : NULL;
 }
@@ -291,7 +339,7 @@ static void redis_remove(struct nms_store *s, struct nms_reg *r)
 	char key[KEY_MAX];
 
 	cyph_kv_key(R(s)->kv, key, sizeof(key), "reg:%llu", (unsigned long long)r->ident.id);
-	cyph_kv_ok(R(s)->kv, "DEL %s", key);	/* index keys: checked on use, expire */
+	cyph_kv_defer(R(s)->kv, "DEL %s", key);	/* index keys: checked on use, expire */
 	c->ops->remove(c, r);
 }
 
@@ -349,10 +397,17 @@ static void redis_destroy(struct nms_store *s)
 static bool redis_replay_claim(struct nms_store *s, uint64_t id, uint64_t seq,
 			       int64_t ttl)
 {
+	struct redis_store *rs = R(s);
 	char key[KEY_MAX];
 	redisReply *rep;
 	bool first;
+	size_t i;
 
+	for (i = 0; i < rs->n_claims; i++)
+		if (rs->claims[i].id == id && rs->claims[i].seq == seq && !rs->claims[i].used) {
+			rs->claims[i].used = true;	/* claimed in this batch's prepare() */
+			return rs->claims[i].first;
+		}
 	cyph_kv_key(R(s)->kv, key, sizeof(key), "rp:%llu:%llu", (unsigned long long)id,
 		    (unsigned long long)seq);
 	rep = cyph_kv_cmd(R(s)->kv, "SET %s 1 NX PX %lld", key, (long long)ttl);
@@ -368,6 +423,11 @@ static uint64_t redis_next_tx_seq(struct nms_store *s, struct nms_reg *r)
 	long long v = 0;
 	int ok;
 
+	if (r->ready_gen == R(s)->gen && r->tx_seq_ready) {	/* reserved by prepare() */
+		v = (long long)r->tx_seq_ready;
+		r->tx_seq_ready = 0;
+		return (uint64_t)v;
+	}
 	cyph_kv_key(R(s)->kv, key, sizeof(key), "txseq:%llu", (unsigned long long)r->ident.id);
 	ok = !cyph_kv_append(R(s)->kv, "INCR %s", key) &&
 	     !cyph_kv_append(R(s)->kv, "PEXPIRE %s %lld", key, (long long)ttl_ms(R(s), r));
@@ -399,7 +459,6 @@ static void redis_pend_add(struct nms_store *s, const struct nms_pend *p)
 	char z[KEY_MAX], h[KEY_MAX], set[KEY_MAX];
 	uint8_t data[sizeof(struct pend_blob) + NMS_PEND_PKT_MAX];
 	struct pend_blob b;
-	int i, n = 0;
 
 	memset(&b, 0, sizeof(b));
 	b.magic = BLOB_MAGIC;
@@ -411,27 +470,22 @@ static void redis_pend_add(struct nms_store *s, const struct nms_pend *p)
 	memcpy(data + sizeof(b), p->pkt, p->len);
 	pend_keys(R(s), p->node_id, z, h);
 	cyph_kv_key(R(s)->kv, set, sizeof(set), "pendnodes");
-	n += !cyph_kv_append(R(s)->kv, "HSET %s %llu %b", h, (unsigned long long)p->notify_id,
-			     data, sizeof(b) + p->len);
-	n += !cyph_kv_append(R(s)->kv, "ZADD %s %lld %llu", z, (long long)p->next_ms,
-			     (unsigned long long)p->notify_id);
-	n += !cyph_kv_append(R(s)->kv, "PEXPIRE %s %d", h, PEND_TTL_MS);
-	n += !cyph_kv_append(R(s)->kv, "PEXPIRE %s %d", z, PEND_TTL_MS);
-	n += !cyph_kv_append(R(s)->kv, "SADD %s %llu", set, (unsigned long long)p->node_id);
-	for (i = 0; i < n; i++)
-		freeReplyObject(cyph_kv_reply(R(s)->kv));
+	cyph_kv_defer(R(s)->kv, "HSET %s %llu %b", h, (unsigned long long)p->notify_id,
+		      data, sizeof(b) + p->len);
+	cyph_kv_defer(R(s)->kv, "ZADD %s %lld %llu", z, (long long)p->next_ms,
+		      (unsigned long long)p->notify_id);
+	cyph_kv_defer(R(s)->kv, "PEXPIRE %s %d", h, PEND_TTL_MS);
+	cyph_kv_defer(R(s)->kv, "PEXPIRE %s %d", z, PEND_TTL_MS);
+	cyph_kv_defer(R(s)->kv, "SADD %s %llu", set, (unsigned long long)p->node_id);
 }
 
 static void redis_pend_done(struct nms_store *s, uint64_t node, uint64_t nid)
 {
 	char z[KEY_MAX], h[KEY_MAX];
-	int i, n = 0;
 
 	pend_keys(R(s), node, z, h);
-	n += !cyph_kv_append(R(s)->kv, "ZREM %s %llu", z, (unsigned long long)nid);
-	n += !cyph_kv_append(R(s)->kv, "HDEL %s %llu", h, (unsigned long long)nid);
-	for (i = 0; i < n; i++)
-		freeReplyObject(cyph_kv_reply(R(s)->kv));
+	cyph_kv_defer(R(s)->kv, "ZREM %s %llu", z, (unsigned long long)nid);
+	cyph_kv_defer(R(s)->kv, "HDEL %s %llu", h, (unsigned long long)nid);
 }
 
 static bool redis_pend_live(struct nms_store *s, const struct nms_pend *p)
@@ -522,6 +576,133 @@ static void redis_pend_adopt(struct nms_store *s, int64_t now, int64_t overdue,
 	freeReplyObject(nodes);
 }
 
+/* ---- batches ------------------------------------------------------------------------ */
+
+static void redis_prefetch(struct nms_store *s, const uint64_t *ids, size_t n)
+{
+	struct redis_store *rs = R(s);
+	uint64_t uniq[NMS_PREFETCH_MAX];
+	char key[KEY_MAX];
+	size_t i, j, k = 0;
+	struct nms_reg *r;
+
+	for (i = 0; i < n && k < NMS_PREFETCH_MAX; i++) {
+		for (j = 0; j < k && uniq[j] != ids[i]; j++)
+			;
+		if (j == k)
+			uniq[k++] = ids[i];
+	}
+	for (i = 0; i < k; i++) {
+		cyph_kv_key(rs->kv, key, sizeof(key), "reg:%llu", (unsigned long long)uniq[i]);
+		if (cyph_kv_append(rs->kv, "GET %s", key))
+			break;
+	}
+	k = i;
+	for (i = 0; i < k; i++) {
+		redisReply *rep = cyph_kv_reply(rs->kv);
+		bool absent = rep && rep->type != REDIS_REPLY_STRING, read = rep && !absent;
+
+		cyph_kv_key(rs->kv, key, sizeof(key), "reg:%llu", (unsigned long long)uniq[i]);
+		r = load_reply(rs, uniq[i], rep, key);
+		/* no reply (unreachable): the cached copy, but each use asks again */
+		if (r && read)
+			r->fetch_gen = rs->gen;
+		else if (absent && rs->n_absent < NMS_PREFETCH_MAX)
+			rs->absent[rs->n_absent++] = uniq[i];
+	}
+}
+
+/* Queues prepare()'s commands for q; how many replies they owe. */
+static int prepare_append(struct redis_store *rs, const struct nms_batch_req *q)
+{
+	unsigned long long id = (unsigned long long)q->r->ident.id;
+	char key[KEY_MAX];
+	int n = 0;
+
+	cyph_kv_key(rs->kv, key, sizeof(key), "rp:%llu:%llu", id, (unsigned long long)q->seq);
+	n += !cyph_kv_append(rs->kv, "SET %s 1 NX PX %lld", key, (long long)q->claim_ttl_ms);
+	cyph_kv_key(rs->kv, key, sizeof(key), "txseq:%llu", id);
+	n += !cyph_kv_append(rs->kv, "INCR %s", key);
+	n += !cyph_kv_append(rs->kv, "PEXPIRE %s %lld", key, (long long)ttl_ms(rs, q->r));
+	if (q->target_fqdn) {
+		cyph_kv_key(rs->kv, key, sizeof(key), "fqdn:%s", q->target_fqdn);
+		n += !cyph_kv_append(rs->kv, "GET %s", key);
+	}
+	return n;
+}
+
+/* Reads what prepare_append() queued for q, in order. */
+static void prepare_read(struct redis_store *rs, const struct nms_batch_req *q)
+{
+	redisReply *claim = cyph_kv_reply(rs->kv), *seq = cyph_kv_reply(rs->kv);
+	size_t c = rs->n_claims++;
+	char *end;
+
+	rs->claims[c].id = q->r->ident.id;
+	rs->claims[c].seq = q->seq;
+	/* as replay_claim(): nil is a replay; no reply at all cannot tell */
+	rs->claims[c].first = !claim || claim->type == REDIS_REPLY_STATUS;
+	rs->claims[c].used = false;
+	if (seq && seq->type == REDIS_REPLY_INTEGER && seq->integer > 0) {
+		q->r->tx_seq_ready = (uint64_t)seq->integer;
+		q->r->ready_gen = rs->gen;
+	}
+	freeReplyObject(claim);
+	freeReplyObject(seq);
+	freeReplyObject(cyph_kv_reply(rs->kv));	/* PEXPIRE */
+	if (q->target_fqdn) {
+		redisReply *id = cyph_kv_reply(rs->kv);
+		size_t k = rs->n_names++;
+
+		snprintf(rs->names[k].fqdn, sizeof(rs->names[k].fqdn), "%s", q->target_fqdn);
+		rs->names[k].id = 0;
+		if (id && id->type == REDIS_REPLY_STRING)
+			rs->names[k].id = strtoull(id->str, &end, 10);
+		if (id && id->type == REDIS_REPLY_STRING && *end)
+			rs->names[k].id = 0;
+		freeReplyObject(id);
+	}
+}
+
+static void redis_prepare(struct nms_store *s, const struct nms_batch_req *reqs, size_t n)
+{
+	struct redis_store *rs = R(s);
+	uint64_t targets[NMS_PREFETCH_MAX];
+	size_t i, k, t = 0;
+	int owed = 0, want = 0;
+
+	k = n < NMS_PREFETCH_MAX - rs->n_claims ? n : NMS_PREFETCH_MAX - rs->n_claims;
+	for (i = 0; i < k; i++) {
+		owed += prepare_append(rs, &reqs[i]);
+		want += 3 + (reqs[i].target_fqdn != NULL);
+	}
+	if (owed != want) {
+		/* a command could not be queued: use none of it (each request asks alone) */
+		while (owed--)
+			freeReplyObject(cyph_kv_reply(rs->kv));
+		return;
+	}
+	for (i = 0; i < k; i++)
+		prepare_read(rs, &reqs[i]);
+	/* the named targets' records: a second round trip */
+	for (i = 0; i < rs->n_names; i++)
+		if (rs->names[i].id)
+			targets[t++] = rs->names[i].id;
+	if (t)
+		redis_prefetch(s, targets, t);
+}
+
+static void redis_flush(struct nms_store *s)
+{
+	struct redis_store *rs = R(s);
+
+	cyph_kv_settle(rs->kv);
+	rs->gen++;	/* the batch's reads are old from now on */
+	rs->n_absent = 0;
+	rs->n_claims = 0;
+	rs->n_names = 0;
+}
+
 static const struct nms_store_ops redis_ops = {
 	.get = redis_get,
 	.by_fqdn = redis_by_fqdn,
@@ -540,6 +721,9 @@ static const struct nms_store_ops redis_ops = {
 	.pend_done = redis_pend_done,
 	.pend_live = redis_pend_live,
 	.pend_adopt = redis_pend_adopt,
+	.prefetch = redis_prefetch,
+	.prepare = redis_prepare,
+	.flush = redis_flush,
 };
 
 struct nms_store *nms_store_redis_new(struct cyph_kv *kv, size_t max, int64_t tomb_ms)
@@ -554,5 +738,6 @@ struct nms_store *nms_store_redis_new(struct cyph_kv *kv, size_t max, int64_t to
 	s->base.ops = &redis_ops;
 	s->kv = kv;
 	s->tomb_ms = tomb_ms;
+	s->gen = 1;	/* a new cache record (0) is not current */
 	return &s->base;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "client/asclient.h"
 #include "cyphonicd.h"
 
 #define F(...) CYPH_CFG_FIELD(struct cyd_config, __VA_ARGS__)
@@ -211,19 +212,7 @@ int cyd_config_check(const struct cyd_config *c, const char *path, char *err,
 
 void cyd_config_as_server_name(const struct cyd_config *c, char *out, size_t len)
 {
-	const char *t = c->as_addr.text, *end;
-
-	if (c->as_server_name[0]) {
-		snprintf(out, len, "%s", c->as_server_name);
-		return;
-	}
-	if (t[0] == '[') {
-		end = strchr(t, ']');
-		t++;
-	} else {
-		end = strrchr(t, ':');
-	}
-	snprintf(out, len, "%.*s", end ? (int)(end - t) : (int)strlen(t), t);
+	cyph_as_server_name(c->as_addr.text, c->as_server_name, out, len);
 }
 
 void cyd_config_nms_name(const struct cyd_config *c, const char *cred_fqdn,

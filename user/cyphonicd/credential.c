@@ -13,9 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <openssl/crypto.h>
 #include "client/asclient.h"
-#include "client/retry.h"
 #include "pki/cred.h"
 #include "cyphonicd.h"
 
@@ -93,17 +91,7 @@ drop:
 
 int cyd_cred_password(const char *file, char *pw, size_t len, char *err, size_t errlen)
 {
-	FILE *f = fopen(file, "re");
-
-	if (!f || !fgets(pw, (int)len, f)) {
-		snprintf(err, errlen, "%s: %s", file, f ? "empty" : strerror(errno));
-		if (f)
-			fclose(f);
-		return -1;
-	}
-	fclose(f);
-	pw[strcspn(pw, "\r\n")] = '\0';
-	return 0;
+	return cyph_as_password_read(file, pw, len, err, errlen);
 }
 
 /* mkdir -p: parents 0755 (/var/lib/cyphonic on a host without the package) */
@@ -140,55 +128,30 @@ static int save(const struct cyd_config *c, const struct cyd_cred *cr, char *err
 	return 0;
 }
 
-static const struct cyph_retry_policy as_retry = CYPH_RETRY_DEFAULT;
-
 int cyd_cred_login(const struct cyd_config *c, struct cyd_cred *out, char *err,
 		   size_t errlen)
 {
-	char server[CYPH_CFG_STR_MAX], pw[512];
+	char server[CYPH_CFG_STR_MAX];
 	struct cyph_asclient_opts o = { .addr = c->as_addr.text, .server_name = server,
 					.ca_path = c->as_ca };
 	struct cyph_as_credential ac;
-	struct cyph_asclient *as;
-	uint8_t pub[32];
-	int rc;
 
 	memset(out, 0, sizeof(*out));
-	memset(&ac, 0, sizeof(ac));
 	cyd_config_as_server_name(c, server, sizeof(server));
-	if (cyd_cred_password(c->password_file, pw, sizeof(pw), err, errlen))
+	if (cyph_asclient_login_new_key(&o, c->name, c->password_file, &out->key, &ac, err,
+					errlen))
 		return -1;
-	out->key = cyph_key_generate();
-	if (!out->key || cyph_key_public(out->key, pub)) {
-		snprintf(err, errlen, "cannot generate a key");
-		goto fail;
-	}
-	/*
-	 * A refused connection, a TLS failure or a busy AS is retried on a new
-	 * connection (behind ECMP another replica) with the shared backoff; a
-	 * wrong password or a lockout ends at once.
-	 */
-	as = NULL;
-	rc = cyph_asclient_auth_retry(&as, &o, &as_retry, c->name, pw, pub, &ac, NULL,
-				      err, errlen);
-	cyph_asclient_close(as);
-	if (rc)
-		goto fail;
-	OPENSSL_cleanse(pw, sizeof(pw));
 	out->cert = ac.cert;
 	out->cert_len = ac.cert_len;
 	ac.cert = NULL;
 	cyph_as_credential_free(&ac);
-	if (cyd_cred_fill(out, err, errlen) || save(c, out, err, errlen))
-		goto fail;
+	if (cyd_cred_fill(out, err, errlen) || save(c, out, err, errlen)) {
+		cyd_cred_free(out);
+		return -1;
+	}
 	out->renew_at = cyd_cred_renew_time(time(NULL), out->not_after,
 					    c->renew_before_ms / 1000);
 	return 0;
-fail:
-	OPENSSL_cleanse(pw, sizeof(pw));
-	cyph_as_credential_free(&ac);
-	cyd_cred_free(out);
-	return -1;
 }
 
 int cyd_cred_obtain(const struct cyd_config *c, struct cyd_cred *out, char *err,

@@ -18,6 +18,7 @@
 #include "wire/asproto.h"
 #include "stores/store.h"
 
+#include <openssl/evp.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,6 +71,23 @@ int cyph_asclient_auth_retry(struct cyph_asclient **c, const struct cyph_asclien
 			     const char *password, const uint8_t pubkey[32],
 			     struct cyph_as_credential *out, unsigned int *retries,
 			     char *err, size_t errlen);
+
+/*
+ * aslogin.c: a login with a fresh Ed25519 key (*key, the caller frees it)
+ * and the password in the first line of password_file, read for this
+ * call and wiped after it; retried as cyph_asclient_auth_retry() does
+ * with CYPH_RETRY_DEFAULT. Returns like cyph_asclient_auth().
+ */
+int cyph_asclient_login_new_key(const struct cyph_asclient_opts *o, const char *name,
+				const char *password_file, EVP_PKEY **key,
+				struct cyph_as_credential *out, char *err, size_t errlen);
+/* The first line of file (a password) into pw. 0 or -1 with err. */
+int cyph_as_password_read(const char *file, char *pw, size_t len, char *err, size_t errlen);
+/*
+ * The name to expect in the AS certificate: configured when set, else the
+ * host part of addr ("host:port" or "[v6]:port").
+ */
+void cyph_as_server_name(const char *addr, const char *configured, char *out, size_t len);
 
 /* *list is malloc'd (free()); role GENERAL entries with MAC/method/mode. */
 int cyph_asclient_gn_list(struct cyph_asclient *c, struct cyph_principal **list,

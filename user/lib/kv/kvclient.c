@@ -32,6 +32,7 @@ struct cyph_kv {
 	int64_t retry_at_ms;	/* down: no connection attempt before */
 	int64_t backoff_ms;
 	uint64_t errors;
+	unsigned int owed;	/* replies of deferred commands not read yet */
 };
 
 static int64_t mono_ms(void)
@@ -147,6 +148,45 @@ static redisReply *checked(struct cyph_kv *kv, const char *fmt, redisReply *r)
 	return r;
 }
 
+/* Reads the replies owed to deferred commands (sending what is queued). */
+static void settle(struct cyph_kv *kv)
+{
+	while (kv->owed) {
+		void *r = NULL;
+
+		kv->owed--;
+		if (!kv->c || kv->c->err || redisGetReply(kv->c, &r) != REDIS_OK) {
+			failed(kv, "deferred", kv->c ? kv->c->errstr : "not connected");
+			kv->owed = 0;
+			return;
+		}
+		freeReplyObject(checked(kv, "deferred", r));
+	}
+}
+
+void cyph_kv_settle(struct cyph_kv *kv)
+{
+	settle(kv);
+}
+
+/*
+ * The command goes out behind the deferred ones, in the same write, and
+ * their replies are read before its own: still one round trip.
+ */
+static redisReply *vcmd_after_deferred(struct cyph_kv *kv, const char *fmt, va_list ap)
+{
+	void *r = NULL;
+
+	if (redisvAppendCommand(kv->c, fmt, ap) != REDIS_OK) {
+		kv->owed = 0;
+		return NULL;
+	}
+	settle(kv);
+	if (!kv->c->err && redisGetReply(kv->c, &r) == REDIS_OK)
+		return r;
+	return NULL;
+}
+
 static redisReply *vcmd(struct cyph_kv *kv, const char *fmt, va_list ap)
 {
 	redisReply *r = NULL;
@@ -154,7 +194,8 @@ static redisReply *vcmd(struct cyph_kv *kv, const char *fmt, va_list ap)
 
 	va_copy(again, ap);
 	if (kv->c && !kv->c->err)
-		r = redisvCommand(kv->c, fmt, ap);
+		r = kv->owed ? vcmd_after_deferred(kv, fmt, ap) : redisvCommand(kv->c, fmt, ap);
+	kv->owed = 0;	/* a broken connection lost them */
 	if (!r) {
 		/* Broken (server restarted, timeout): one fresh connection. */
 		if (!cyph_kv_reconnect(kv))
@@ -216,23 +257,41 @@ int cyph_kv_ok(struct cyph_kv *kv, const char *fmt, ...)
 	return rc;
 }
 
+static int vappend(struct cyph_kv *kv, const char *fmt, va_list ap)
+{
+	if ((!kv->c || kv->c->err) && cyph_kv_reconnect(kv))
+		return -1;
+	return redisvAppendCommand(kv->c, fmt, ap) == REDIS_OK ? 0 : -1;
+}
+
 int cyph_kv_append(struct cyph_kv *kv, const char *fmt, ...)
 {
 	va_list ap;
 	int rc;
 
-	if ((!kv->c || kv->c->err) && cyph_kv_reconnect(kv))
-		return -1;
 	va_start(ap, fmt);
-	rc = redisvAppendCommand(kv->c, fmt, ap);
+	rc = vappend(kv, fmt, ap);
 	va_end(ap);
-	return rc == REDIS_OK ? 0 : -1;
+	return rc;
+}
+
+int cyph_kv_defer(struct cyph_kv *kv, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = vappend(kv, fmt, ap);
+	va_end(ap);
+	kv->owed += !rc;
+	return rc;
 }
 
 redisReply *cyph_kv_reply(struct cyph_kv *kv)
 {
 	void *r = NULL;
 
+	settle(kv);
 	if (!kv->c || kv->c->err || redisGetReply(kv->c, &r) != REDIS_OK) {
 		failed(kv, "pipeline", kv->c ? kv->c->errstr : "not connected");
 		return NULL;

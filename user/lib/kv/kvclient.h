@@ -56,6 +56,18 @@ int cyph_kv_ok(struct cyph_kv *kv, const char *fmt, ...);	/* status/int reply */
  */
 int cyph_kv_append(struct cyph_kv *kv, const char *fmt, ...);
 redisReply *cyph_kv_reply(struct cyph_kv *kv);
+/*
+ * Deferred writes: a command whose reply nobody needs now (a SET, a DEL)
+ * is queued and sent with the next command, pipeline or settle; the
+ * next reply read (cyph_kv_cmd, cyph_kv_reply) first reads and frees
+ * the deferred replies, logging errors, so many writes and one read cost
+ * one round trip. cyph_kv_settle() sends what is queued and reads the
+ * owed replies: a caller settles before it acts on the writes being
+ * in Redis (e.g. before answering a request that made them). Do not
+ * defer between a pipeline's cyph_kv_append() and its cyph_kv_reply().
+ */
+int cyph_kv_defer(struct cyph_kv *kv, const char *fmt, ...);
+void cyph_kv_settle(struct cyph_kv *kv);
 
 /*
  * Subscriber side: after a SUBSCRIBE command, waits at most timeout_ms
