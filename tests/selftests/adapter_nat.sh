@@ -87,6 +87,7 @@ trap cleanup EXIT
 vip() { ip -n "$1" -"$2" -br addr show "${3:-cyph0}" 2> /dev/null | awk '{ sub("/.*", "", $3); print $3 }'; }
 log_has() { grep -q -- "$2" "$D/$1.log"; }
 gn_metric() { metric gw 9104 "cyphonicd_general_nodes{state=\"$1\"}"; }
+gn_count() { [ "$(gn_metric "$1")" = "$2" ]; }
 nft_count() {
 	local v
 	v=$(nsx gw nft list counter inet cyphonic_adapter "$1" 2> /dev/null | awk '/packets/ { print $2 }')
@@ -147,7 +148,7 @@ node_start rem rem
 R_PID=$NODE_PID
 t_check "gw and rem registered at the NMS (behind their NATs)" wait_until 90 bash -c \
 	"grep -q 'registered at the NMS as node' $D/gw.log && grep -q 'registered at the NMS as node' $D/rem.log"
-t_check "gw: all 6 general nodes up" wait_until 90 test "$(gn_metric up)" = 6
+t_check "gw: all 6 general nodes up" wait_until 90 gn_count up 6
 [ "$(gn_metric up)" = 6 ] || sed 's/^/#   /' "$D/gw.log" | tail -n 30
 diag "observed: $(grep -ho 'observed [^,]*' "$D"/{gw,rem}.log | tr '\n' ' ')"
 VR=$(vip rem 4) VR6=$(vip rem 6) GW4=$(vip gw 4) GW6=$(vip gw 6)

@@ -24,6 +24,8 @@
  * be admitted, adapter.c asks the AS with EAP_RESULT = 1),
  * AP-STA-DISCONNECTED MAC (the session ended: cut off), and
  * CTRL-EVENT-EAP-FAILURE MAC (wrong credentials: counted, stays down).
+ * A session also ends when its LAN port goes (port.c): hostapd is told
+ * to forget the station (DEAUTHENTICATE), counted as port_down.
  * Until its session is authorized a device has no lease and the nftables
  * guard drops what it sends beyond the adapter.
  *
@@ -59,10 +61,10 @@ static struct {
 	int fd;				/* our end of the control interface */
 	struct cyph_timer *attach;
 	int tries;
-	struct cyph_counter *events[3];
+	struct cyph_counter *events[4];
 } eap = { .fd = -1 };
 
-static const char *const event_names[] = { "authorized", "ended", "failed" };
+static const char *const event_names[] = { "authorized", "ended", "failed", "port_down" };
 
 static int write_private(const char *path, const char *text, mode_t mode)
 {
@@ -248,6 +250,19 @@ static void on_ctrl(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
 	}
 }
 
+void cyd_adapter_eap_port_down(const uint8_t mac[6])
+{
+	char cmd[40];
+
+	cyph_counter_inc(eap.events[3]);
+	/* hostapd ends the station's session (AP-STA-DISCONNECTED, ignored then)
+	 * and starts afresh with the device's next frame */
+	snprintf(cmd, sizeof(cmd), "DEAUTHENTICATE %02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+		 mac[1], mac[2], mac[3], mac[4], mac[5]);
+	if (eap.fd >= 0 && send(eap.fd, cmd, strlen(cmd), 0) < 0)
+		log_warn("[adapter] hostapd: %s: %s", cmd, strerror(errno));
+}
+
 void cyd_adapter_eap_update(struct cyd_adapter *a)
 {
 	char *text;
@@ -293,7 +308,7 @@ int cyd_adapter_eap_start(struct cyd_adapter *a, char *err, size_t errlen)
 
 	if (!c->ieee8021x)
 		return 0;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		if (eap.events[i])
 			continue;
 		snprintf(labels, sizeof(labels), "event=\"%s\"", event_names[i]);
