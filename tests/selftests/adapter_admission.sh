@@ -322,6 +322,8 @@ if [ "$_t_fail" -gt 0 ]; then
 		diag "$n log:"
 		grep -v 'debug: NMS datagram\|keepalive' "$D/$n.log" | sed 's/^/#   /' | tail -n 80
 	done
+	diag "gw log, cam4's session:"
+	grep -a '02:00:5e:00:00:04\|cam4\|p-cam4' "$D/gw.log" | sed 's/^/#   /' | tail -n 40
 	for n in cam4 cam5; do [ -f "$D/$n.wpalog" ] && sed 's/^/#   /' "$D/$n.wpalog" | tail -n 15; done
 fi
 t_end

@@ -492,6 +492,8 @@ void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev)
 			 mac[2], mac[3], mac[4], mac[5]);
 		return;
 	}
+	if (ev == CYD_EAP_AUTHORIZED && g->eap_ok)
+		return;		/* the same session (hostapd says so twice) or its renewal */
 	if (ev == CYD_EAP_AUTHORIZED) {
 		/* the session is bound to the port it ran on (port.c, nft.c) */
 		rc = cyd_adapter_port_of(mac, &g->port, g->port_name);

@@ -217,22 +217,37 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-/* One event: "<LEVEL>NAME ARGS"; the three this file follows, others ignored. */
+/* One event: "<LEVEL>NAME ARGS"; the ones this file follows, others ignored. */
 static void event(struct cyd_adapter *a, char *msg)
 {
-	static const char *const names[] = { "AP-STA-CONNECTED ", "AP-STA-DISCONNECTED ",
-					      "CTRL-EVENT-EAP-FAILURE " };
+	/*
+	 * CTRL-EVENT-EAP-SUCCESS comes with every successful EAP exchange;
+	 * AP-STA-CONNECTED only when hostapd's station was not authorized
+	 * yet, so a session that re-authenticates after the daemon ended it
+	 * (its port went down) is seen by the first. Counted: the others.
+	 */
+	static const struct {
+		const char *name;
+		int ev;
+		bool counted;
+	} names[] = {
+		{ "AP-STA-CONNECTED ", CYD_EAP_AUTHORIZED, true },
+		{ "AP-STA-DISCONNECTED ", CYD_EAP_ENDED, true },
+		{ "CTRL-EVENT-EAP-FAILURE ", CYD_EAP_FAILED, true },
+		{ "CTRL-EVENT-EAP-SUCCESS ", CYD_EAP_AUTHORIZED, false },
+	};
 	char *p = msg[0] == '<' ? strchr(msg, '>') : NULL;
 	uint8_t mac[6];
 
 	p = p ? p + 1 : msg;
-	for (int i = 0; i < 3; i++) {
-		size_t n = strlen(names[i]);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i].name);
 
-		if (strncmp(p, names[i], n) || parse_mac(p + n, mac))
+		if (strncmp(p, names[i].name, n) || parse_mac(p + n, mac))
 			continue;
-		cyph_counter_inc(eap.events[i]);
-		cyd_adapter_eap_event(a, mac, i);
+		if (names[i].counted)
+			cyph_counter_inc(eap.events[names[i].ev]);
+		cyd_adapter_eap_event(a, mac, names[i].ev);
 		return;
 	}
 }
