@@ -164,11 +164,22 @@ wpa_conf() {	# wpa_conf DEV PASSWORD
 }
 wpa_conf cam4 'cam4 pass phrase'
 wpa_conf cam5 'not the pass phrase'
+# cam4 as a device does it: its supplicant, then its DHCP client at once,
+# then its first packet. Diag: the phases of its admission to its first
+# overlay reply (issue 10's target: 5 s), the lease coming while the AS
+# is asked (docs/cyphonicd.md)
+t0=$(date +%s%N)
 for d in cam4 cam5; do
 	nsx $d wpa_supplicant -D wired -i eth0 -c "$D/$d.wpa" > "$D/$d.wpalog" 2>&1 &
 done
 t_check "cam4 (wpa_supplicant, right password): EAP success" wait_until 60 \
 	grep -q 'CTRL-EVENT-EAP-SUCCESS' "$D/cam4.wpalog"
+t_eap=$(ms_since "$t0") t1=$(date +%s%N)
+t_check "cam4 gets its VIP by DHCP right after 802.1X" \
+	nsx cam4 busybox udhcpc -i eth0 -n -q -t 10 -T 1 -s "$(dirname "$0")/lib/udhcpc.script"
+t_dhcp=$(ms_since "$t1") t1=$(date +%s%N)
+for i in $(seq 15); do nsx cam4 ping -c 1 -W 5 -q "$VB" > /dev/null 2>&1 && break; done
+diag "cam4: supplicant start to its first overlay reply: $(ms_since "$t0") ms (EAP $t_eap ms, DHCP $t_dhcp ms, first reply $(ms_since "$t1") ms, ping $i)"
 t_check "gw: cam4 authorized by hostapd and up (admitted on its behalf)" wait_until 60 gn_is cam4 up
 t_check "cam5 (wrong password): EAP failure" wait_until 60 \
 	grep -q 'CTRL-EVENT-EAP-FAILURE' "$D/cam5.wpalog"
@@ -178,8 +189,6 @@ t_check "metrics: 802.1X sessions authorized and failed counted" wait_until 10 b
 	"$(declare -f metric nsx gt0); NS_A=$NS_A;
 	 gt0 metric $NS_A 9104 'cyphonicd_eap_sessions_total{event=\"authorized\"}' &&
 	 gt0 metric $NS_A 9104 'cyphonicd_eap_sessions_total{event=\"failed\"}'"
-t_check "cam4 gets its VIP by DHCP after 802.1X" wait_until 30 \
-	nsx cam4 busybox udhcpc -i eth0 -n -q -t 3 -T 1 -s "$(dirname "$0")/lib/udhcpc.script"
 t_expect "cam4's address is its VIP" "$(vip cam4 4 eth0)" = "$CAM4"
 nsx cam4 ping -c 1 -W 30 "$VB" > /dev/null 2>&1
 t_check "cam4 pings bob (its own tunnel)" nsx cam4 ping -c 3 -i 0.3 -W 20 -q "$VB"

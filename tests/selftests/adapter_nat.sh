@@ -93,7 +93,6 @@ nft_count() {
 	v=$(nsx gw nft list counter inet cyphonic_adapter "$1" 2> /dev/null | awk '/packets/ { print $2 }')
 	echo "${v:-0}"
 }
-ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # ---- topology: the cloud, two NAT routers, the adapter's LAN ----
 nat_up() {

@@ -239,6 +239,14 @@ bool cyd_adapter_gn_leased(const struct cyd_gn *g)
 {
 	if (g->method == CYPH_GN_BASIC)
 		return g->state != CYD_GN_BLOCKED && g->a->d->cfg.adapter.portal;
+	/*
+	 * 802.1X: from its authorized session on, while the AS is asked, so
+	 * the device's DHCP exchange right after EAP runs beside the AS's
+	 * round trips instead of waiting for its client's next retry; the
+	 * guard passes nothing of it until it is admitted (not_admitted).
+	 */
+	if (g->method == CYPH_GN_8021X && g->eap_ok)
+		return g->state != CYD_GN_BLOCKED;
 	return g->ctx != NULL;
 }
 
@@ -508,6 +516,7 @@ void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev)
 			 g->fqdn, g->port_name);
 		g->eap_ok = true;
 		cyd_adapter_nft_update(a);
+		cyd_adapter_dhcp_update(a);	/* its lease now, admission meanwhile */
 		start_sync(a);
 		return;
 	}

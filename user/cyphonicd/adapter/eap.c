@@ -26,7 +26,8 @@
  * CTRL-EVENT-EAP-FAILURE MAC (wrong credentials: counted, stays down).
  * A session also ends when its LAN port goes (port.c): hostapd is told
  * to forget the station (DEAUTHENTICATE), counted as port_down.
- * Until its session is authorized a device has no lease and the nftables
+ * Until its session is authorized a device has no lease; from then on it
+ * has, while the AS is asked, and until it is admitted the nftables
  * guard drops what it sends beyond the adapter.
  *
  * A restarted hostapd (new users file, or a crash) knows no session:
