@@ -162,6 +162,7 @@ install-user:
 	install -m 0644 deploy/systemd/cyphonic.sysusers $(DESTDIR)$(SYSUSERSDIR)/cyphonic.conf
 	install -m 0644 deploy/systemd/cyphonic.tmpfiles $(DESTDIR)$(TMPFILESDIR)/cyphonic.conf
 	install -m 0644 $(wildcard $(TOP)/deploy/config/*.conf) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 deploy/systemd/cyphonicd-adapter.conf $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	for m in $(MAN_PAGES); do \
 		s=$${m##*.}; install -d "$(DESTDIR)$(MANDIR)/man$$s" && \

@@ -85,6 +85,8 @@ check "tmpfiles created /var/lib/cyphonic owned by cyphonic" \
 	bash -c "test -f /usr/lib/tmpfiles.d/cyphonic.conf && [ \"\$(stat -c %U /var/lib/cyphonic)\" = cyphonic ]"
 check "example configs in /usr/share/doc/cyphonic/examples, none in /etc" \
 	bash -c "ls /usr/share/doc/cyphonic/examples/as.conf && [ ! -e /etc/cyphonic/as.conf ]"
+check "the adapter's drop-in for cyphonicd.service in examples (not active by itself)" \
+	bash -c "grep -q '^AmbientCapabilities=CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_NET_RAW\$' /usr/share/doc/cyphonic/examples/cyphonicd-adapter.conf && [ ! -e /etc/systemd/system/cyphonicd.service.d ]"
 check "units' Documentation= file exists" \
 	bash -c "for f in \$(sed -n 's|^Documentation=file:||p' /lib/systemd/system/cyphonic-*.service /lib/systemd/system/cyphonicd.service); do test -f \$f || exit 1; done"
 # Purge must also remove state the services write (StateDirectory=).

@@ -73,7 +73,7 @@ B_PID=$NODE_PID
 t_check "gw and bob registered at the NMS" wait_until 60 bash -c \
 	"grep -q 'registered at the NMS as node' $D/gw.log && grep -q 'registered at the NMS as node' $D/bob.log"
 t_check "gw: all 3 general nodes up (registered at the NMS on their behalf)" \
-	wait_until 60 test "$(gn_metric up)" = 3
+	wait_until 60 gn_count up 3
 [ "$(gn_metric up)" = 3 ] || sed 's/^/#   /' "$D/gw.log" | tail -n 30
 t_check "gw: dnsmasq runs, nftables table loaded" bash -c \
 	"$(declare -f nsx); log_has() { grep -q -- \"\$2\" $D/\$1.log; }; log_has gw 'dnsmasq started' &&
@@ -170,7 +170,7 @@ t_check "AS: cam2 deleted" adm general-node del cam2
 kill -HUP "$G_PID"
 t_check "gw: cam2 cut off at the next sync (SIGHUP)" wait_until 30 log_has gw \
 	'cam2.cyph.test (cam2): removed from the AS, cut off'
-t_check "gw: 2 general nodes up" wait_until 10 test "$(gn_metric up)" = 2
+t_check "gw: 2 general nodes up" wait_until 10 gn_count up 2
 t_check "cam2's VIP is no local identity any more" bash -c \
 	"! nsenter --net=/run/netns/$NS_A -- cyphctl show cyph0 | grep -q '${GV[cam2]}'"
 nsx cam2 ping -c 3 -i 0.3 -W 2 -q "$VB" > /dev/null 2>&1

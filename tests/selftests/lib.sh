@@ -360,6 +360,8 @@ iperf_server() {
 }
 
 # wait_until TIMEOUT_S CMD...: poll CMD every 0.2 s
+# ms_since T0: milliseconds since T0 (date +%s%N)
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 wait_until() {
 	local end=$(($(date +%s) + $1))
 	shift

@@ -12,10 +12,12 @@
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
 #include "cyphonicd.h"
 #include "kernel/addrs.h"
+#include "kernel/link.h"
 #include "runtime/config.h"
 #include "tap.h"
 
@@ -258,6 +260,39 @@ static void test_addrs(void)
 	TAP_CHECK(kern_addr_parse((struct nlmsghdr *)buf, &a) == 0, "other messages ignored");
 }
 
+static struct nlmsghdr *link_msg(char *buf, uint16_t type, int ifindex, unsigned int flags,
+				 uint32_t master)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	nlh->nlmsg_type = type;
+	ifi->ifi_index = ifindex;
+	ifi->ifi_flags = flags;
+	if (master)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, master);
+	return nlh;
+}
+
+/* link events the adapter follows for its 802.1X ports (adapter/port.c) */
+static void test_link_events(void)
+{
+	char buf[512];
+	struct kern_link_event e;
+
+	TAP_CHECK(kern_link_event_parse(link_msg(buf, RTM_NEWLINK, 7, 0x1 | 0x10000, 3), &e) == 1 &&
+		  e.ifindex == 7 && e.master == 3 && e.up && !e.deleted,
+		  "link event: a bridge port up with carrier, its master");
+	kern_link_event_parse(link_msg(buf, RTM_NEWLINK, 7, 0x1, 3), &e);
+	TAP_CHECK(!e.up, "link event: up without carrier is not up");
+	kern_link_event_parse(link_msg(buf, RTM_NEWLINK, 7, 0x10000, 0), &e);
+	TAP_CHECK(!e.up && !e.master, "link event: down, out of the bridge");
+	TAP_CHECK(kern_link_event_parse(link_msg(buf, RTM_DELLINK, 7, 0, 0), &e) == 1 && e.deleted,
+		  "link event: deleted");
+	link_msg(buf, RTM_NEWADDR, 7, 0, 0);
+	TAP_CHECK(kern_link_event_parse((struct nlmsghdr *)buf, &e) == 0, "link event: other messages ignored");
+}
+
 /* resolv.conf edits of the resolv.conf set-up (resolvconf.c) */
 static void test_resolv_conf(void)
 {
@@ -300,6 +335,7 @@ int main(void)
 	test_adapter_config();
 	test_renewal();
 	test_addrs();
+	test_link_events();
 	test_resolv_conf();
 	unlink(conf);
 	unlink(pwfile);

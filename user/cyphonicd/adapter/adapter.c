@@ -239,6 +239,14 @@ bool cyd_adapter_gn_leased(const struct cyd_gn *g)
 {
 	if (g->method == CYPH_GN_BASIC)
 		return g->state != CYD_GN_BLOCKED && g->a->d->cfg.adapter.portal;
+	/*
+	 * 802.1X: from its authorized session on, while the AS is asked, so
+	 * the device's DHCP exchange right after EAP runs beside the AS's
+	 * round trips instead of waiting for its client's next retry; the
+	 * guard passes nothing of it until it is admitted (not_admitted).
+	 */
+	if (g->method == CYPH_GN_8021X && g->eap_ok)
+		return g->state != CYD_GN_BLOCKED;
 	return g->ctx != NULL;
 }
 
@@ -465,9 +473,25 @@ static struct cyd_gn *by_mac(struct cyd_adapter *a, const uint8_t mac[6], uint8_
 	return NULL;
 }
 
+/* The session that admitted g is over (why): so is its admission. */
+static void session_end(struct cyd_adapter *a, struct cyd_gn *g, const char *why)
+{
+	g->eap_ok = false;
+	g->port = 0;
+	g->port_name[0] = '\0';
+	if (g->ctx)
+		cut_off(a, g);
+	snprintf(g->wait_why, sizeof(g->wait_why), "%s", why);
+	if (g->state != CYD_GN_BLOCKED)
+		set_state(g, CYD_GN_DOWN, g->wait_why);
+	cyd_adapter_nft_update(a);
+	cyd_adapter_dhcp_update(a);
+}
+
 void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev)
 {
 	struct cyd_gn *g = a->d ? by_mac(a, mac, CYPH_GN_8021X) : NULL;
+	int rc;
 
 	if (!g) {
 		log_info("[adapter] 802.1X: %s for %02x:%02x:%02x:%02x:%02x:%02x, no 802.1X "
@@ -476,22 +500,43 @@ void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev)
 			 mac[2], mac[3], mac[4], mac[5]);
 		return;
 	}
+	if (ev == CYD_EAP_AUTHORIZED && g->eap_ok)
+		return;		/* the same session (hostapd says so twice) or its renewal */
 	if (ev == CYD_EAP_AUTHORIZED) {
-		log_info("general node %s: 802.1X session authorized, asking the AS", g->fqdn);
+		/* the session is bound to the port it ran on (port.c, nft.c) */
+		rc = cyd_adapter_port_of(mac, &g->port, g->port_name);
+		if (rc) {
+			log_warn("general node %s: 802.1X session authorized on no known LAN "
+				 "port (%s): not admitted", g->fqdn, strerror(-rc));
+			cyd_adapter_eap_port_down(mac);
+			session_end(a, g, "802.1X session on no known LAN port");
+			return;
+		}
+		log_info("general node %s: 802.1X session authorized on port %s, asking the AS",
+			 g->fqdn, g->port_name);
 		g->eap_ok = true;
+		cyd_adapter_nft_update(a);
+		cyd_adapter_dhcp_update(a);	/* its lease now, admission meanwhile */
 		start_sync(a);
 		return;
 	}
-	g->eap_ok = false;
-	/* the session that admitted it is over: so is its admission */
-	if (g->ctx)
-		cut_off(a, g);
-	snprintf(g->wait_why, sizeof(g->wait_why), "%s", ev == CYD_EAP_ENDED ?
-		 "802.1X session ended" : "802.1X authentication failed (wrong credentials?)");
-	if (g->state != CYD_GN_BLOCKED)
-		set_state(g, CYD_GN_DOWN, g->wait_why);
-	cyd_adapter_nft_update(a);
-	cyd_adapter_dhcp_update(a);
+	if (ev == CYD_EAP_ENDED && !g->eap_ok && g->wait_why[0])
+		return;		/* ended already (its port went down) */
+	session_end(a, g, ev == CYD_EAP_ENDED ? "802.1X session ended" :
+		    "802.1X authentication failed (wrong credentials?)");
+}
+
+void cyd_adapter_port_down(struct cyd_adapter *a, uint32_t ifindex, const char *why)
+{
+	char text[64];
+
+	for (struct cyd_gn *g = a->list; g; g = g->next) {
+		if (g->method != CYPH_GN_8021X || !g->eap_ok || g->port != ifindex)
+			continue;
+		snprintf(text, sizeof(text), "802.1X port %s %s: session ended", g->port_name, why);
+		cyd_adapter_eap_port_down(g->mac);
+		session_end(a, g, text);
+	}
 }
 
 int cyd_adapter_login(struct cyd_adapter *a, int family, const void *src, const char *user,
@@ -616,7 +661,8 @@ int cyd_adapter_start(struct cyd_adapter *a, struct cyd *d, char *err, size_t er
 		return 0;
 	a->d = d;
 	metrics_init();
-	if (cyd_adapter_lan_up(a, err, errlen) || cyd_adapter_nft_start(a, err, errlen) ||
+	if (cyd_adapter_lan_up(a, err, errlen) || cyd_adapter_port_start(a, err, errlen) ||
+	    cyd_adapter_nft_start(a, err, errlen) ||
 	    cyd_adapter_dhcp_start(a, err, errlen) || cyd_adapter_eap_start(a, err, errlen) ||
 	    cyd_adapter_portal_start(a, err, errlen))
 		return -1;
@@ -645,6 +691,7 @@ void cyd_adapter_stop(struct cyd_adapter *a)
 	cyd_adapter_eap_stop(a);
 	cyd_adapter_dhcp_stop(a);
 	cyd_adapter_nft_stop(a);
+	cyd_adapter_port_stop(a);
 	cyd_adapter_lan_down(a);
 	a->d = NULL;
 }

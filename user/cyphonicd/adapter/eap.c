@@ -24,7 +24,10 @@
  * be admitted, adapter.c asks the AS with EAP_RESULT = 1),
  * AP-STA-DISCONNECTED MAC (the session ended: cut off), and
  * CTRL-EVENT-EAP-FAILURE MAC (wrong credentials: counted, stays down).
- * Until its session is authorized a device has no lease and the nftables
+ * A session also ends when its LAN port goes (port.c): hostapd is told
+ * to forget the station (DEAUTHENTICATE), counted as port_down.
+ * Until its session is authorized a device has no lease; from then on it
+ * has, while the AS is asked, and until it is admitted the nftables
  * guard drops what it sends beyond the adapter.
  *
  * A restarted hostapd (new users file, or a crash) knows no session:
@@ -59,10 +62,10 @@ static struct {
 	int fd;				/* our end of the control interface */
 	struct cyph_timer *attach;
 	int tries;
-	struct cyph_counter *events[3];
+	struct cyph_counter *events[4];
 } eap = { .fd = -1 };
 
-static const char *const event_names[] = { "authorized", "ended", "failed" };
+static const char *const event_names[] = { "authorized", "ended", "failed", "port_down" };
 
 static int write_private(const char *path, const char *text, mode_t mode)
 {
@@ -215,22 +218,37 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-/* One event: "<LEVEL>NAME ARGS"; the three this file follows, others ignored. */
+/* One event: "<LEVEL>NAME ARGS"; the ones this file follows, others ignored. */
 static void event(struct cyd_adapter *a, char *msg)
 {
-	static const char *const names[] = { "AP-STA-CONNECTED ", "AP-STA-DISCONNECTED ",
-					      "CTRL-EVENT-EAP-FAILURE " };
+	/*
+	 * CTRL-EVENT-EAP-SUCCESS comes with every successful EAP exchange;
+	 * AP-STA-CONNECTED only when hostapd's station was not authorized
+	 * yet, so a session that re-authenticates after the daemon ended it
+	 * (its port went down) is seen by the first. Counted: the others.
+	 */
+	static const struct {
+		const char *name;
+		int ev;
+		bool counted;
+	} names[] = {
+		{ "AP-STA-CONNECTED ", CYD_EAP_AUTHORIZED, true },
+		{ "AP-STA-DISCONNECTED ", CYD_EAP_ENDED, true },
+		{ "CTRL-EVENT-EAP-FAILURE ", CYD_EAP_FAILED, true },
+		{ "CTRL-EVENT-EAP-SUCCESS ", CYD_EAP_AUTHORIZED, false },
+	};
 	char *p = msg[0] == '<' ? strchr(msg, '>') : NULL;
 	uint8_t mac[6];
 
 	p = p ? p + 1 : msg;
-	for (int i = 0; i < 3; i++) {
-		size_t n = strlen(names[i]);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t n = strlen(names[i].name);
 
-		if (strncmp(p, names[i], n) || parse_mac(p + n, mac))
+		if (strncmp(p, names[i].name, n) || parse_mac(p + n, mac))
 			continue;
-		cyph_counter_inc(eap.events[i]);
-		cyd_adapter_eap_event(a, mac, i);
+		if (names[i].counted)
+			cyph_counter_inc(eap.events[names[i].ev]);
+		cyd_adapter_eap_event(a, mac, names[i].ev);
 		return;
 	}
 }
@@ -246,6 +264,19 @@ static void on_ctrl(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
 		buf[n] = '\0';
 		event(arg, buf);
 	}
+}
+
+void cyd_adapter_eap_port_down(const uint8_t mac[6])
+{
+	char cmd[40];
+
+	cyph_counter_inc(eap.events[3]);
+	/* hostapd ends the station's session (AP-STA-DISCONNECTED, ignored then)
+	 * and starts afresh with the device's next frame */
+	snprintf(cmd, sizeof(cmd), "DEAUTHENTICATE %02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+		 mac[1], mac[2], mac[3], mac[4], mac[5]);
+	if (eap.fd >= 0 && send(eap.fd, cmd, strlen(cmd), 0) < 0)
+		log_warn("[adapter] hostapd: %s: %s", cmd, strerror(errno));
 }
 
 void cyd_adapter_eap_update(struct cyd_adapter *a)
@@ -293,7 +324,7 @@ int cyd_adapter_eap_start(struct cyd_adapter *a, char *err, size_t errlen)
 
 	if (!c->ieee8021x)
 		return 0;
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		if (eap.events[i])
 			continue;
 		snprintf(labels, sizeof(labels), "event=\"%s\"", event_names[i]);

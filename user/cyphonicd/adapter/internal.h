@@ -27,6 +27,8 @@ struct cyd_gn {
 	/* evidence of admission the AS is given (sync.c) */
 	char secret[40];		/* 802.1X: "nt:HEX" from the AS (pki/nthash.h) */
 	bool eap_ok;			/* 802.1X: hostapd authorized its session */
+	uint32_t port;			/* 802.1X: the LAN port of that session (port.c) */
+	char port_name[16];
 	char wait_why[64];		/* why it waits, kept across syncs: an EAP
 					 * failure, a refused login ("": none) */
 	char login_user[CYPH_NAME_MAX];	/* basic: as typed at the portal */
@@ -108,6 +110,18 @@ void cyd_adapter_eap_stop(struct cyd_adapter *a);
 /* adapter.c: what hostapd said of the session of a MAC. */
 enum cyd_eap_event { CYD_EAP_AUTHORIZED, CYD_EAP_ENDED, CYD_EAP_FAILED };
 void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev);
+
+/* port.c: the LAN port an 802.1X session ran on, and its link events. */
+int cyd_adapter_port_start(struct cyd_adapter *a, char *err, size_t errlen);
+void cyd_adapter_port_stop(struct cyd_adapter *a);
+/* Whether sessions are bound to bridge ports (nft.c's bridge table), not the interface. */
+bool cyd_adapter_port_bridge(void);
+/* The port (ifindex, name) MAC's frames come in on now: 0 or -errno. */
+int cyd_adapter_port_of(const uint8_t mac[6], uint32_t *ifindex, char name[16]);
+/* adapter.c: port ifindex can carry no session any more (why: "down", ...). */
+void cyd_adapter_port_down(struct cyd_adapter *a, uint32_t ifindex, const char *why);
+/* eap.c: hostapd forgets the station, whose port went (counted: port_down). */
+void cyd_adapter_eap_port_down(const uint8_t mac[6]);
 
 /* portal.c: the login page for basic admission. */
 int cyd_adapter_portal_start(struct cyd_adapter *a, char *err, size_t errlen);

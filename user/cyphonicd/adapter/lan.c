@@ -8,7 +8,8 @@
  *     needs to serve DHCPv6): the DHCP server's address, the devices'
  *     router and DNS server;
  *   - proxy ARP on the LAN interface: the adapter answers ARP for the
- *     VIPs it routes into the overlay (through [node] device);
+ *     VIPs it routes into the overlay (through [node] device), at once
+ *     (proxy_delay 0);
  *   - each admitted general node's VIP is routed to the LAN interface
  *     (a /32 or /128, more specific than the overlay route on the
  *     device), so what the overlay delivers to it leaves on the LAN, to
@@ -35,7 +36,7 @@ struct knob {
 	bool set;
 };
 
-#define N_KNOBS 5
+#define N_KNOBS 6
 static struct knob knobs[N_KNOBS];
 static uint32_t lan_ifindex;
 static bool addr4, addr6;
@@ -90,11 +91,18 @@ int cyd_adapter_lan_up(struct cyd_adapter *a, char *err, size_t errlen)
 	snprintf(p[2], sizeof(p[2]), "/proc/sys/net/ipv4/conf/%s/forwarding", d->cfg.device);
 	snprintf(p[3], sizeof(p[3]), "/proc/sys/net/ipv6/conf/all/forwarding");
 	snprintf(p[4], sizeof(p[4]), "/proc/sys/net/ipv6/conf/%s/accept_ra", lan);
+	snprintf(p[5], sizeof(p[5]), "/proc/sys/net/ipv4/neigh/%s/proxy_delay", lan);
 	for (int i = 0; i < N_KNOBS; i++) {
-		if (i >= 3 && !d->kdev.has_vip6)
-			break;
-		/* accept_ra 0: router advertisements from the untrusted LAN are ignored */
-		if (knob_set(&knobs[i], p[i], i == 4 ? "0" : "1")) {
+		if ((i == 3 || i == 4) && !d->kdev.has_vip6)
+			continue;
+		/*
+		 * accept_ra 0: router advertisements from the untrusted LAN are
+		 * ignored; proxy_delay 0: a device's first ARP for a VIP behind
+		 * the overlay is answered at once, not after a random wait of up
+		 * to 0.8 s (the kernel's default), which its first packet to
+		 * each peer would pay
+		 */
+		if (knob_set(&knobs[i], p[i], i >= 4 ? "0" : "1")) {
 			snprintf(err, errlen, "%s: %s", p[i], strerror(errno));
 			return -1;
 		}

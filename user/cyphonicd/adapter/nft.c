@@ -16,11 +16,16 @@
  *            and the login page ([adapter] portal_port); anything else
  *            to it is dropped and counted (to_adapter);
  *   prerouting (nat): a basic node not logged in yet that opens HTTP
- *            (port 80) to anywhere is redirected to the login page.
+ *            (port 80) to anywhere is sent to the login page (of its
+ *            family: IPv4 or IPv6).
  *
  * For 802.1X the MAC . VIP pair is in the sets only while hostapd's
- * session for that MAC is authorized (eap.c): the source VIP is
- * bound to the MAC and to its session on the LAN port.
+ * session for that MAC is authorized (eap.c), and when lan_interface is
+ * a bridge, a second table (bridge cyphonic_adapter) binds the MAC to
+ * the port that session ran on (port.c): on the bridge's prerouting hook,
+ * before the bridge learns from a frame, a bound MAC from any other port
+ * is dropped and counted (wrong_port). So the source VIP is bound to the
+ * MAC and to its session on its LAN port.
  *
  * The sets are replaced in one nft transaction after every sync, and the
  * named counters are read every COUNTERS_MS for /metrics.
@@ -43,7 +48,8 @@
 #define COUNTERS_MS 2000
 
 static const char *const reasons[] = { "unknown_mac", "spoofed_source", "to_adapter",
-				       "not_admitted" };
+				       "not_admitted", "wrong_port" };
+#define WRONG_PORT 4			/* the bridge table's counter */
 #define N_REASONS (sizeof(reasons) / sizeof(reasons[0]))
 
 static struct {
@@ -151,9 +157,33 @@ static void pending(const struct cyd_adapter *a, FILE *f, bool basic_only)
 	}
 }
 
+/* 802.1X sessions bound to a bridge port: "MAC . PORT" (ports) or "MAC" (bound). */
+static void bound(const struct cyd_adapter *a, FILE *f, bool with_port)
+{
+	bool first = true;
+
+	for (const struct cyd_gn *g = a->list; g; g = g->next) {
+		if (!g->eap_ok || !g->port_name[0])
+			continue;
+		fprintf(f, "%s%02x:%02x:%02x:%02x:%02x:%02x", first ? "" : ", ", g->mac[0],
+			g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
+		if (with_port)
+			fprintf(f, " . \"%s\"", g->port_name);
+		first = false;
+	}
+}
+
 /* The transaction that replaces the sets' contents with the admitted nodes. */
 static void put_sets(const struct cyd_adapter *a, FILE *f)
 {
+	if (cyd_adapter_port_bridge()) {
+		fputs("flush set bridge " TABLE " ports\nflush set bridge " TABLE " bound\n"
+		      "add element bridge " TABLE " ports { ", f);
+		bound(a, f, true);
+		fputs(" }\nadd element bridge " TABLE " bound { ", f);
+		bound(a, f, false);
+		fputs(" }\n", f);
+	}
 	fputs("flush set inet " TABLE " gn4\nflush set inet " TABLE " gn6\n"
 	      "flush set inet " TABLE " macs\nflush set inet " TABLE " pending\n"
 	      "flush set inet " TABLE " login\n", f);
@@ -190,13 +220,26 @@ static void ruleset(const struct cyd_adapter *a, FILE *f)
 {
 	const struct cyd_adapter_config *c = &a->d->cfg.adapter;
 	const char *lan = c->lan;
-	char portal[96] = "", redirect[CYPH_CFG_STR_MAX + 96] = "";
+	const struct cyd_kdev *k = &a->d->kdev;
+	char portal[96] = "", redirect[2 * CYPH_CFG_STR_MAX + 256] = "", vip[INET6_ADDRSTRLEN];
+	size_t off = 0;
 
 	if (c->portal) {
 		snprintf(portal, sizeof(portal), "    tcp dport %lld accept\n", c->portal_port);
-		snprintf(redirect, sizeof(redirect),
-			 "    iifname \"%s\" ether saddr @login tcp dport 80 redirect to :%lld\n",
-			 lan, c->portal_port);
+		/* to the page's own address of the family: a redirect would pick
+		 * the interface's first IPv6 address, perhaps its link-local one */
+		if (k->has_vip4) {
+			inet_ntop(AF_INET, &k->vip4, vip, sizeof(vip));
+			off += (size_t)snprintf(redirect + off, sizeof(redirect) - off,
+				"    iifname \"%s\" ether saddr @login tcp dport 80 dnat ip to %s:%lld\n",
+				lan, vip, c->portal_port);
+		}
+		if (k->has_vip6 && off < sizeof(redirect)) {
+			inet_ntop(AF_INET6, &k->vip6, vip, sizeof(vip));
+			snprintf(redirect + off, sizeof(redirect) - off,
+				 "    iifname \"%s\" ether saddr @login tcp dport 80 dnat ip6 to [%s]:%lld\n",
+				 lan, vip, c->portal_port);
+		}
 	}
 	fprintf(f,
 		"table inet " TABLE " {\n"
@@ -231,6 +274,21 @@ static void ruleset(const struct cyd_adapter *a, FILE *f)
 		"%s"
 		"  }\n"
 		"}\n", lan, lan, portal, redirect);
+	if (!cyd_adapter_port_bridge())
+		return;
+	/* before the bridge learns from the frame: a copied MAC moves nothing */
+	fprintf(f,
+		"table bridge " TABLE " {\n"
+		"  counter wrong_port { }\n"
+		"  set ports { type ether_addr . ifname; }\n"
+		"  set bound { type ether_addr; }\n"
+		"  chain prerouting {\n"
+		"    type filter hook prerouting priority filter - 10; policy accept;\n"
+		"    meta ibrname != \"%s\" accept\n"
+		"    ether saddr . iifname @ports accept\n"
+		"    ether saddr @bound counter name wrong_port drop\n"
+		"  }\n"
+		"}\n", lan);
 }
 
 static int load(const struct cyd_adapter *a, bool with_table)
@@ -245,6 +303,8 @@ static int load(const struct cyd_adapter *a, bool with_table)
 	if (with_table) {
 		/* "add table" then "delete table": a leftover from a crash goes */
 		fputs("add table inet " TABLE "\ndelete table inet " TABLE "\n", f);
+		if (cyd_adapter_port_bridge())
+			fputs("add table bridge " TABLE "\ndelete table bridge " TABLE "\n", f);
 		ruleset(a, f);
 	}
 	put_sets(a, f);
@@ -258,18 +318,15 @@ static int load(const struct cyd_adapter *a, bool with_table)
 	return rc;
 }
 
-/* Reads the named counters' packet counts into the gauges. */
-static void read_counters(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
+/* Reads the named counters' packet counts of one table into the gauges. */
+static void read_table(const struct cyd_adapter *a, const char *family, size_t from, size_t to)
 {
-	struct cyd_adapter *a = arg;
-	char out[4096], *p;
+	char out[4096], cmd[64], *p;
 
-	(void)loop;
-	(void)t;
-	if (run_nft(a->d->cfg.adapter.nft, "list counters table inet " TABLE, NULL, out,
-		    sizeof(out)))
+	snprintf(cmd, sizeof(cmd), "list counters table %s " TABLE, family);
+	if (run_nft(a->d->cfg.adapter.nft, cmd, NULL, out, sizeof(out)))
 		return;
-	for (size_t i = 0; i < N_REASONS; i++) {
+	for (size_t i = from; i < to; i++) {
 		char key[64];
 		uint64_t packets;
 
@@ -278,6 +335,15 @@ static void read_counters(struct cyph_loop *loop, struct cyph_timer *t, void *ar
 		if (p && (p = strstr(p, "packets ")) && sscanf(p, "packets %" SCNu64, &packets) == 1)
 			cyph_gauge_set(nft.drops[i], (int64_t)packets);
 	}
+}
+
+static void read_counters(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	read_table(arg, "inet", 0, WRONG_PORT);
+	if (cyd_adapter_port_bridge())
+		read_table(arg, "bridge", WRONG_PORT, N_REASONS);
 }
 
 int cyd_adapter_nft_start(struct cyd_adapter *a, char *err, size_t errlen)
@@ -313,7 +379,8 @@ void cyd_adapter_nft_stop(struct cyd_adapter *a)
 	if (nft.timer)
 		cyph_loop_del_timer(a->d->loop, nft.timer);
 	nft.timer = NULL;
-	if (nft.loaded && run_nft(a->d->cfg.adapter.nft, "-f-",
+	if (nft.loaded && run_nft(a->d->cfg.adapter.nft, "-f-", cyd_adapter_port_bridge() ?
+				  "delete table inet " TABLE "\ndelete table bridge " TABLE "\n" :
 				  "delete table inet " TABLE "\n", NULL, 0))
 		log_warn("[adapter] nftables: deleting table inet %s failed", TABLE);
 	nft.loaded = false;

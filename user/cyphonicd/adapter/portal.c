@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Basic admission ([adapter] portal): a small login page on the adapter's
- * LAN address, port [adapter] portal_port, served by the shared HTTP
- * server (runtime/http.h) on the daemon's loop.
+ * LAN addresses (its VIP4 and VIP6, each family the adapter has, so an
+ * IPv6-mode device logs in over IPv6), port [adapter] portal_port, served
+ * by the shared HTTP server (runtime/http.h) on the daemon's loop.
  *
  * A basic general node gets its lease as soon as it is listed (it needs
  * an address to reach the page), but the nftables guard lets it reach
@@ -47,7 +48,7 @@ static const char *const results[] = { "admitted", "refused", "rate_limited", "b
 enum { R_OK, R_REFUSED, R_LIMITED, R_BAD };
 
 static struct {
-	struct cyph_http *http;
+	struct cyph_http *http[2];	/* on the adapter's VIP4 and VIP6 (dual stack: both) */
 	struct cyd_adapter *a;
 	struct bucket buckets[N_BUCKETS];
 	struct cyph_counter *logins[4];
@@ -111,7 +112,6 @@ static int on_request(struct cyph_http *h, const struct cyph_http_app_req *r,
 	uint8_t addr[16] = { 0 };
 	int family = r->peer.ss_family, code;
 
-	(void)h;
 	if (!r->post) {
 		*ctype = "text/html; charset=utf-8";
 		snprintf(text, len, "%s", page);
@@ -136,7 +136,9 @@ static int on_request(struct cyph_http *h, const struct cyph_http_app_req *r,
 		return finish(400, R_BAD, text, len, "give user (1..63 characters) and password "
 			      "(1..1024 bytes), form-encoded, without control characters\n");
 	}
-	code = cyd_adapter_login(a, family, addr, user, pw, r->conn, text, len);
+	/* which server holds the request rides in the connection's low bit */
+	code = cyd_adapter_login(a, family, addr, user, pw, r->conn << 1 | (h == portal.http[1]),
+				 text, len);
 	OPENSSL_cleanse(pw, sizeof(pw));
 	if (code)
 		cyph_counter_inc(portal.logins[code == 200 ? R_OK : R_REFUSED]);
@@ -146,13 +148,30 @@ static int on_request(struct cyph_http *h, const struct cyph_http_app_req *r,
 void cyd_adapter_portal_answer(struct cyd_adapter *a, uint64_t conn, int status,
 			       const char *text)
 {
+	struct cyph_http *h = portal.http[conn & 1];
+
 	(void)a;
-	if (!portal.http)
+	if (!h)
 		return;
 	cyph_counter_inc(portal.logins[status == 200 ? R_OK : status == 429 ? R_LIMITED :
 				       R_REFUSED]);
-	if (!cyph_http_reply(portal.http, conn, status, NULL, text))
+	if (!cyph_http_reply(h, conn >> 1, status, NULL, text))
 		log_debug("[adapter] portal: the login's connection is gone (%d)", status);
+}
+
+/* Serves the page on addr ("HOST:PORT", "[HOST6]:PORT") into portal.http[i]. */
+static int serve(struct cyd_adapter *a, int i, const char *addr, char *err, size_t errlen)
+{
+	portal.http[i] = cyph_http_listen(addr, err, errlen);
+	if (!portal.http[i])
+		return -1;
+	cyph_http_set_app(portal.http[i], on_request, a, MAX_BODY);
+	if (cyph_http_attach(portal.http[i], a->d->loop)) {
+		snprintf(err, errlen, "[adapter] portal: event loop");
+		return -1;
+	}
+	log_info("[adapter] login page for basic admission on http://%s/", addr);
+	return 0;
 }
 
 int cyd_adapter_portal_start(struct cyd_adapter *a, char *err, size_t errlen)
@@ -170,34 +189,32 @@ int cyd_adapter_portal_start(struct cyd_adapter *a, char *err, size_t errlen)
 			"logins at the adapter's portal (basic admission) by result", labels);
 	}
 	memset(portal.buckets, 0, sizeof(portal.buckets));
+	portal.a = a;
 	if (d->kdev.has_vip4) {
 		inet_ntop(AF_INET, &d->kdev.vip4, host, sizeof(host));
 		snprintf(addr, sizeof(addr), "%s:%lld", host, d->cfg.adapter.portal_port);
-	} else {
+		if (serve(a, 0, addr, err, errlen))
+			goto fail;
+	}
+	if (d->kdev.has_vip6) {
 		inet_ntop(AF_INET6, &d->kdev.vip6, host, sizeof(host));
 		snprintf(addr, sizeof(addr), "[%s]:%lld", host, d->cfg.adapter.portal_port);
+		if (serve(a, 1, addr, err, errlen))
+			goto fail;
 	}
-	portal.http = cyph_http_listen(addr, err, errlen);
-	if (!portal.http)
-		return -1;
-	cyph_http_set_app(portal.http, on_request, a, MAX_BODY);
-	if (cyph_http_attach(portal.http, d->loop)) {
-		snprintf(err, errlen, "[adapter] portal: event loop");
-		cyph_http_free(portal.http);
-		portal.http = NULL;
-		return -1;
-	}
-	portal.a = a;
-	log_info("[adapter] login page for basic admission on http://%s/", addr);
 	return 0;
+fail:
+	cyd_adapter_portal_stop(a);
+	return -1;
 }
 
 void cyd_adapter_portal_stop(struct cyd_adapter *a)
 {
 	(void)a;
-	if (!portal.http)
-		return;
-	cyph_http_free(portal.http);
-	portal.http = NULL;
+	for (int i = 0; i < 2; i++) {
+		if (portal.http[i])
+			cyph_http_free(portal.http[i]);
+		portal.http[i] = NULL;
+	}
 	portal.a = NULL;
 }

@@ -12,6 +12,10 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 
+#ifndef IFF_LOWER_UP		/* linux/if.h has it, but clashes with net/if.h */
+#define IFF_LOWER_UP 0x10000
+#endif
+
 static struct nlmsghdr *link_msg(void *buf, uint16_t type, uint16_t flags,
 				 uint32_t ifindex)
 {
@@ -149,4 +153,43 @@ int kern_neigh_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family
 	if (add)
 		mnl_attr_put(nlh, NDA_LLADDR, 6, lladdr);
 	return kern_nl_talk(nl, nlh, NULL, NULL);
+}
+
+int kern_link_monitor_open(struct kern_nl *nl, char *err, size_t errlen)
+{
+	return kern_nl_open(nl, NETLINK_ROUTE, RTMGRP_LINK, err, errlen);
+}
+
+int kern_link_event_parse(const struct nlmsghdr *nlh, struct kern_link_event *out)
+{
+	const struct ifinfomsg *ifi;
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+		return 0;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+		return 0;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	memset(out, 0, sizeof(*out));
+	out->ifindex = (uint32_t)ifi->ifi_index;
+	out->deleted = nlh->nlmsg_type == RTM_DELLINK;
+	out->up = (ifi->ifi_flags & IFF_UP) && (ifi->ifi_flags & IFF_LOWER_UP);
+	mnl_attr_for_each(a, nlh, sizeof(*ifi))
+		if (mnl_attr_get_type(a) == IFLA_MASTER && !mnl_attr_validate(a, MNL_TYPE_U32))
+			out->master = mnl_attr_get_u32(a);
+	return 1;
+}
+
+static int on_state(const struct nlmsghdr *nlh, void *arg)
+{
+	kern_link_event_parse(nlh, arg);
+	return 0;
+}
+
+int kern_link_state(struct kern_nl *nl, uint32_t ifindex, struct kern_link_event *out)
+{
+	char buf[KERN_NL_BUFSIZE];
+
+	memset(out, 0, sizeof(*out));
+	return kern_nl_talk(nl, link_msg(buf, RTM_GETLINK, 0, ifindex), on_state, out);
 }

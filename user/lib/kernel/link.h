@@ -48,4 +48,23 @@ int kern_route_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family
 int kern_neigh_change(struct kern_nl *nl, bool add, uint32_t ifindex, int family,
 		      const void *addr, const uint8_t lladdr[6]);
 
+/*
+ * Link state and events: a port of a bridge that went down or left it.
+ */
+/* An event socket for link changes (RTMGRP_LINK). */
+int kern_link_monitor_open(struct kern_nl *nl, char *err, size_t errlen);
+
+struct kern_link_event {
+	uint32_t ifindex;
+	uint32_t master;	/* IFLA_MASTER, 0 when none (or not said) */
+	bool deleted;		/* RTM_DELLINK */
+	bool up;		/* administratively up and carrier (IFF_UP, IFF_LOWER_UP) */
+};
+
+/* The state of link ifindex now (RTM_GETLINK) in *out: 0 or -errno (-ENODEV: gone). */
+int kern_link_state(struct kern_nl *nl, uint32_t ifindex, struct kern_link_event *out);
+
+/* Parses RTM_NEWLINK/RTM_DELLINK: 1 (filled into *out), 0 for another message. */
+int kern_link_event_parse(const struct nlmsghdr *nlh, struct kern_link_event *out);
+
 #endif
