@@ -28,6 +28,11 @@
 #    relayed s1 -> s2): utime + stime of each end's cyphonicd from
 #    /proc/PID/stat over the run, against the run's wall time.
 #
+# With BENCH_NODE_TRACE=1 every scenario's first packet is also traced
+# (tcpdump in the source's namespace, every UDP datagram with its guest
+# time and size, "@@TRACE" lines): which round trips and retransmissions
+# the setup really took.
+#
 # Prints "@@NODE ..." records for tests/bench/node.sh, and the summary.
 set -u
 . "$(dirname "$0")/../selftests/lib.sh"
@@ -74,6 +79,22 @@ first_ms() {
 # cpu_ticks PID: utime + stime (clock ticks) from /proc/PID/stat
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
+# trace_start NS / trace_end SCENARIO ROUND DELAY: BENCH_NODE_TRACE=1 only
+trace_start() {
+	[ "${BENCH_NODE_TRACE:-0}" = 1 ] || return 0
+	nsenter --net="/run/netns/$1" -- tcpdump -i any -U -n -tt -l udp > "$D/trace.txt" 2> /dev/null &
+	TRACE_PID=$!
+	sleep 1
+}
+trace_end() {
+	[ -n "${TRACE_PID:-}" ] || return 0
+	sleep 0.5
+	kill "$TRACE_PID" 2> /dev/null
+	wait "$TRACE_PID" 2> /dev/null
+	TRACE_PID=
+	sed "s/^/@@TRACE $1 round=$2 delay=$3 /" "$D/trace.txt"
+}
+
 modprobe sch_netem 2> /dev/null
 nat_core && nat_public pub 203.0.113 && nat_public6 v6 6 && nat_router 1 e1 && nat_router 2 e2 &&
 	nat_router 3 s1 fully-random && nat_router 4 s2 fully-random &&
@@ -94,12 +115,14 @@ for r in $(seq "$ROUNDS"); do
 		[ "$link" = - ] && [ "$d" != 0 ] && continue
 		IFS=: read -r l1 l2 l3 <<< "$link"
 		[ "$link" != - ] && delay "$l1" "$l2" "$l3" "$d"
+		trace_start "$src"
 		t0=$(date +%s%N)
 		ip=${V[$dst]}
 		[ "$name" = byname ] && ip=$(nsx "$src" dig +short +time=20 +tries=1 @127.0.0.1 -p 5354 "$dst.cyph.test" A)
 		ms=$(first_ms "$src" "$ip")
 		total=$((($(date +%s%N) - t0) / 1000000))
 		[ "$link" != - ] && delay "$l1" "$l2" "$l3" 0
+		trace_end "$name" "$r" "$d"
 		hs=$(grep -h "to $dst.cyph.test up:" "$D/$src.log" | tail -n 1 |
 			sed -n 's/.*handshake \([0-9]*\) ms, setup \([0-9]*\) ms.*/\1 \2/p')
 		echo "@@NODE setup scenario=$name round=$r delay=$d ms=$ms total_ms=$total daemon_hs_setup=${hs// /,}"

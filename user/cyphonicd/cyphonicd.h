@@ -164,6 +164,8 @@ struct cyd_reg {
 	uint64_t change_ms;		/* address change awaiting re-registration */
 	struct cyph_timer *retx, *keepalive;
 	char observed[64];
+	uint64_t rtt_sent_ms;		/* monotonic: a first try awaiting its answer, 0: none */
+	uint32_t srtt_ms;		/* smoothed round trip to the NMS, 0: none yet */
 };
 
 int cyd_reg_start(struct cyd_reg *r, struct cyd *d, char *err, size_t errlen);
@@ -177,6 +179,12 @@ void cyd_reg_restart(struct cyd_reg *r, bool full);
 /* The credential in d->cred was renewed: full REGISTER with it. */
 void cyd_reg_new_credential(struct cyd_reg *r);
 void cyd_reg_location_changed(struct cyd_reg *r, uint64_t event_ms);
+/*
+ * A round trip to the NMS was measured (a first try and its answer): the
+ * smoothed value paces route retries and the handshakes' first
+ * retransmission (e2e_ctx_set_rtt).
+ */
+void cyd_reg_rtt_sample(struct cyd_reg *r, uint64_t ms);
 /* A non-DATA datagram on one of the node's sockets. */
 void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len);
 /* SIGTERM: DEREGISTER (best effort) and stop the timers. */

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include "e2e/session.h"
 #include "pki/cred.h"
 #include "runtime/evloop.h"
 #include "wire/proto_udp.h"
@@ -69,6 +70,8 @@ static void send_register(struct cyd_reg *r)
 		log_err("cannot build a REGISTER (certificate too large?)");
 		return;
 	}
+	/* Karn: only an answer to a first try is a round-trip sample. */
+	r->rtt_sent_ms = r->rt.tries ? 0 : cyph_now_ms();
 	cyd_reg_send(r, buf, n);
 	if (r->state == CYD_UNREGISTERED)
 		set_state(r, CYD_REGISTERING);
@@ -115,6 +118,7 @@ static void on_keepalive(struct cyph_loop *loop, struct cyph_timer *t, void *arg
 		cyd_reg_restart(r, true);
 		return;
 	}
+	r->rtt_sent_ms = cyph_now_ms();
 	cyd_reg_send(r, buf, nmsc_keepalive(&r->nmsc, buf, sizeof(buf), proto_now_ms(), NULL));
 }
 
@@ -167,6 +171,17 @@ static void notify(struct cyd_reg *r, const struct nmsc_event *ev)
 	cyd_tunnels_notify(&r->d->tun, r, ev);
 }
 
+void cyd_reg_rtt_sample(struct cyd_reg *r, uint64_t ms)
+{
+	if (ms > 10000)
+		return;		/* not a round trip: an answer to an older try */
+	r->srtt_ms = r->srtt_ms ? (uint32_t)((7 * (uint64_t)r->srtt_ms + ms) / 8) : (uint32_t)ms;
+	if (!r->srtt_ms)
+		r->srtt_ms = 1;
+	if (r == &r->d->reg)
+		e2e_ctx_set_rtt(r->d->tun.ctx, r->srtt_ms);
+}
+
 void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len)
 {
 	struct nmsc_event ev;
@@ -179,6 +194,10 @@ void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len)
 		return;
 	}
 	r->last_heard_ms = cyph_now_ms();
+	if (r->rtt_sent_ms && (ev.type == NMSC_EV_REGISTERED || ev.type == NMSC_EV_KEEPALIVE)) {
+		cyd_reg_rtt_sample(r, r->last_heard_ms - r->rtt_sent_ms);
+		r->rtt_sent_ms = 0;
+	}
 	switch (ev.type) {
 	case NMSC_EV_REGISTERED:
 		registered(r);

@@ -378,9 +378,19 @@ static void route_send(struct cyd_tunnels *t, struct cyd_tun *u, bool first)
 	int64_t wait;
 
 	if (first) {
+		/*
+		 * The first retry waits at least two round trips to the NMS:
+		 * with equal jitter a 300 ms step fires after 150-300 ms, and
+		 * on a 200 ms path the retry (a new request, whose answer is
+		 * the one used) cost a whole round trip in bench-node's trace.
+		 */
+		struct cyph_retry_policy p = route_policy;
+
+		if ((int)r->srtt_ms * 2 > p.first_ms)
+			p.first_ms = (int)r->srtt_ms * 2 < p.max_ms ? (int)r->srtt_ms * 2 : p.max_ms;
 		u->route_ns = cyph_metrics_now_ns();
 		u->route_ms = now;
-		cyph_retry_begin(&u->route_rt, &route_policy, (int64_t)now,
+		cyph_retry_begin(&u->route_rt, &p, (int64_t)now,
 				 ((uint64_t)u->index << 32) ^ (uint64_t)u->route_ns);
 	}
 	wait = cyph_retry_next(&u->route_rt, (int64_t)now);
@@ -609,6 +619,8 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
 	}
 	u->route_seq = 0;
 	cyd_metrics_route_latency(u->route_ns);
+	if (u->route_rt.tries == 1)	/* Karn: no sample from a retried request */
+		cyd_reg_rtt_sample(tun_reg(t, u), cyph_now_ms() - u->route_ms);
 	if (u->installed) {	/* the renewal of its relay grant */
 		cyd_relay_renew_answer(t, u, ev);
 		return;
