@@ -44,6 +44,7 @@ struct cyd_config {
 	cyph_cfg_path password_file;
 	long long renew_before_ms;
 	struct cyph_cfg_addr nms_addr;
+	struct cyph_cfg_addr nms_mapping;	/* the NMS's mapping port, empty: no NAT check */
 	cyph_cfg_str nms_name;		/* "" = nms.<domain> */
 	cyph_cfg_str device;
 	long long port;
@@ -231,6 +232,8 @@ void cyd_tunnels_new_credential(struct cyd_tunnels *t);
 void cyd_tunnels_revoked(struct cyd_tunnels *t);
 /* A DNS query for name waits: ask the NMS (answer through cyd_dns_answer). */
 void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name);
+/* The NMS sees the node at a new public endpoint: punched tunnels punch again. */
+void cyd_tunnels_own_endpoint_changed(struct cyd_tunnels *t);
 /* A PEER_NOTIFY (already acknowledged): a peer punches or relays to us. */
 void cyd_tunnels_notify(struct cyd_tunnels *t, const struct cyd_reg *r,
 			const struct nmsc_event *ev);
@@ -316,6 +319,26 @@ void cyd_metrics_relay_renewal(bool ok);
 void cyd_metrics_rekey(bool ok);
 void cyd_metrics_peer_revoked(void);
 
+/* ---- nattype.c: the NAT's mapping type, told to the NMS ---- */
+
+struct cyd_nat {
+	struct cyd *d;
+	uint8_t type;			/* PROTO_NAT_*: what REGISTERs carry */
+	uint64_t seq;			/* the MAPPING awaiting its answer, 0: none */
+	unsigned int tries;
+	struct cyph_timer *timer;
+};
+
+/* After a registration with a new endpoint: ask the mapping port. */
+void cyd_nat_check(struct cyd_nat *n, struct cyd *d);
+/* A SIGNAL datagram: false when it is not a MAPPING_ACK. */
+bool cyd_nat_input(struct cyd_nat *n, const uint8_t *pkt, size_t len);
+void cyd_nat_stop(struct cyd_nat *n);
+const char *cyd_nat_name(uint8_t type);
+void cyd_metrics_nat_type(uint8_t type);
+void cyd_metrics_nat_check(bool answered);
+void cyd_metrics_repunch(void);
+
 /* ---- main.c ---- */
 
 struct cyd {
@@ -325,6 +348,7 @@ struct cyd {
 	struct cyd_kdev kdev;
 	struct cyd_location loc;
 	struct cyd_reg reg;
+	struct cyd_nat nat;
 	struct cyd_tunnels tun;
 	struct cyd_dns dns;
 	struct cyd_status status;

@@ -451,6 +451,44 @@ static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 	route_send(t, u, true);
 }
 
+/*
+ * The node's own public endpoint changed (a new NAT mapping: another
+ * network, or the NAT lost its state) while a punched tunnel lives. The
+ * peer's NAT filters by endpoint (nftables' conntrack does): it drops our
+ * packets from the new mapping, and its answers go to the old one, so
+ * roaming alone cannot heal the path, as it does when only the peer
+ * moves (its packets reach our open mapping). Punch again: a new route
+ * request (the NMS notifies the peer with our new endpoint), a new
+ * punch and handshake, and the new tunnel replaces the old one
+ * (replace_old) when its keys are in. Direct tunnels need nothing (the
+ * peer is public and roams to us), relayed ones keep their TRS session.
+ */
+void cyd_tunnels_own_endpoint_changed(struct cyd_tunnels *t)
+{
+	struct cyd_tun *u, *n;
+
+	for (u = t->list; u; u = u->next) {
+		if (!u->installed || u->path != CYD_PATH_PUNCHED || u->gn)
+			continue;
+		for (n = t->list; n; n = n->next)
+			if (n != u && !n->installed && n->initiator && n->family == u->family &&
+			    (u->family == AF_INET ? n->vip4.s_addr == u->vip4.s_addr :
+			     !memcmp(&n->vip6, &u->vip6, 16)))
+				break;
+		if (n || !(n = tun_new(t)))
+			continue;	/* punching again already */
+		log_info("tunnel %u to %s: our public endpoint changed, punching again", u->index,
+			 u->who.fqdn);
+		cyd_metrics_repunch();
+		n->family = u->family;
+		n->vip4 = u->vip4;
+		n->vip6 = u->vip6;
+		n->initiator = true;
+		n->setup_ms = cyph_now_ms();
+		route_send(t, n, true);
+	}
+}
+
 void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name)
 {
 	struct cyd_reg *r = &t->d->reg;

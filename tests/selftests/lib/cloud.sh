@@ -6,7 +6,9 @@
 # site-b at $W4B. Optional: CLOUD_AS_LISTEN (default 0.0.0.0:7443; [::]:7443
 # takes both families), CLOUD_NMS_LISTEN6 (the NMS's IPv6 listen address),
 # CLOUD_NMS_EXTRA (more sections of nms.conf, e.g. cloud_relay_conf's),
-# CLOUD_NMS_LIFETIME and CLOUD_NMS_KEEPALIVE (6s, 2s: quick expiry tests).
+# CLOUD_NMS_LIFETIME and CLOUD_NMS_KEEPALIVE (6s, 2s: quick expiry tests),
+# CLOUD_NMS_MAPPING (the NMS's mapping_listen) and NODE_NMS_MAPPING (a
+# port: node_conf then sets mapping_address to the NMS address at that port).
 
 CLOUD_KDF=(--kdf-iterations 2000)	# fast password hashes for the test
 
@@ -73,6 +75,7 @@ cloud_nms() {
 	[nms]
 	listen = 0.0.0.0:7100
 	${CLOUD_NMS_LISTEN6:+listen6 = $CLOUD_NMS_LISTEN6}
+	${CLOUD_NMS_MAPPING:+mapping_listen = $CLOUD_NMS_MAPPING}
 	lifetime = ${CLOUD_NMS_LIFETIME:-6s}
 	keepalive = ${CLOUD_NMS_KEEPALIVE:-2s}
 	[identity]
@@ -126,6 +129,7 @@ node_conf() {
 	password_file = $D/$2.pw
 	[nms]
 	address = $3:7100
+	${NODE_NMS_MAPPING:+mapping_address = $3:$NODE_NMS_MAPPING}
 	[node]
 	device = cyph0
 	port = 7300
