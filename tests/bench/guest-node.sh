@@ -12,7 +12,7 @@
 #                by process start-up under TCG and not summarised)
 #      punched   e1 -> e2 (both EIM NAT)
 #      relayed   pub (IPv4 only) -> v6 (IPv6 only), through the TRS
-#      symmetric s1 -> s2 (symmetric NATs: 2 s punch, then the relay)
+#      symmetric s1 -> s2 (symmetric NATs, detected: relayed at once)
 #    BENCH_NODE_ROUNDS rounds; every round restarts all daemons (so every
 #    tunnel is made afresh) and alternates the source's access link
 #    between no added delay and BENCH_NODE_DELAY_MS each way (tc netem on
@@ -22,8 +22,7 @@
 #      round trips = (median with delay - median without) / (2 x delay);
 #    what the source does not wait for (the NMS's notify to the target,
 #    the target's bind) is not counted, as it should not be. The
-#    symmetric pair is measured without delay only (its fixed 2 s punch
-#    timer would dominate).
+#    symmetric pair is measured without delay only.
 # 2. the daemon's CPU while iperf3 saturates a tunnel (direct e1 -> pub,
 #    relayed s1 -> s2): utime + stime of each end's cyphonicd from
 #    /proc/PID/stat over the run, against the run's wall time.
@@ -102,6 +101,9 @@ nat_core && nat_public pub 203.0.113 && nat_public6 v6 6 && nat_router 1 e1 && n
 CLOUD_AS_LISTEN='[::]:7443' CLOUD_NMS_LISTEN6='[::]:7100'
 cloud_enrol $NODES > /dev/null || die "enrol"
 CLOUD_NMS_EXTRA=$(cloud_relay_conf "$C4:7200" "[$C6]:7200") || die "relay key"
+# The NMS's mapping port: the IPv4 nodes learn their NAT type (the
+# symmetric pair is then relayed at once, without the 2 s punch).
+CLOUD_NMS_MAPPING=0.0.0.0:7101 NODE_NMS_MAPPING=7101
 cloud_as && cloud_nms && cloud_trs || die "cloud"
 NODE_LOG_LEVEL=info
 
