@@ -21,8 +21,11 @@
 #    peer, or the peer through the TRS), so
 #      round trips = (median with delay - median without) / (2 x delay);
 #    what the source does not wait for (the NMS's notify to the target,
-#    the target's bind) is not counted, as it should not be. The
-#    symmetric pair is measured without delay only.
+#    the target's bind) is not counted, as it should not be. After the
+#    delay is set the source waits 2.5 s, one keepalive (2 s): a real
+#    path's round trip is not new when its first packet goes, and the
+#    daemon paces its retries by the round trip it measured (a path
+#    slowed the instant before would count spurious retries).
 # 2. the daemon's CPU while iperf3 saturates a tunnel (direct e1 -> pub,
 #    relayed s1 -> s2): utime + stime of each end's cyphonicd from
 #    /proc/PID/stat over the run, against the run's wall time.
@@ -48,7 +51,7 @@ die() { echo "bench-node: $*" >&2; exit 1; }
 # scenario name, source, target, the source's link (its namespace and
 # the far side's namespace and interface) for the delay
 SCEN=("direct e1 pub e1:r1:lan" "byname e2 pub e2:r2:lan" "punched e1 e2 e1:r1:lan"
-	"relayed pub v6 pub:core:pub" "symmetric s1 s2 -")
+	"relayed pub v6 pub:core:pub" "symmetric s1 s2 s1:r3:lan")
 
 nodes_restart() {
 	local n
@@ -116,7 +119,7 @@ for r in $(seq "$ROUNDS"); do
 		read -r name src dst link <<< "$s"
 		[ "$link" = - ] && [ "$d" != 0 ] && continue
 		IFS=: read -r l1 l2 l3 <<< "$link"
-		[ "$link" != - ] && delay "$l1" "$l2" "$l3" "$d"
+		[ "$link" != - ] && delay "$l1" "$l2" "$l3" "$d" && [ "$d" != 0 ] && sleep 2.5
 		trace_start "$src"
 		t0=$(date +%s%N)
 		ip=${V[$dst]}

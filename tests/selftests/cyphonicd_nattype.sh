@@ -38,12 +38,8 @@ t_check "cloud: AS up" cloud_as
 t_check "cloud: NMS up, mapping port 7101" cloud_nms
 t_check "cloud: TRS up" cloud_trs
 NODE_LOG_LEVEL=debug NODE_NMS_MAPPING=7101
-for n in $NODES; do
-	nat_node_start "$n"
-done
-for n in $NODES; do
-	registered "$n" || t_abort "$n registered at the NMS"
-done
+# shellcheck disable=SC2086
+nat_nodes_up $NODES || t_abort "the nodes registered at the NMS"
 t_ok "all five nodes registered"
 for n in $NODES; do V[$n]=$(nat_vip "$n" 4); done
 

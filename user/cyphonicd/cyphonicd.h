@@ -167,6 +167,7 @@ struct cyd_reg {
 	char observed[64];
 	uint64_t rtt_sent_ms;		/* monotonic: a first try awaiting its answer, 0: none */
 	uint32_t srtt_ms;		/* smoothed round trip to the NMS, 0: none yet */
+	uint32_t last_rtt_ms;		/* the latest sample */
 };
 
 int cyd_reg_start(struct cyd_reg *r, struct cyd *d, char *err, size_t errlen);
@@ -181,11 +182,14 @@ void cyd_reg_restart(struct cyd_reg *r, bool full);
 void cyd_reg_new_credential(struct cyd_reg *r);
 void cyd_reg_location_changed(struct cyd_reg *r, uint64_t event_ms);
 /*
- * A round trip to the NMS was measured (a first try and its answer): the
- * smoothed value paces route retries and the handshakes' first
- * retransmission (e2e_ctx_set_rtt).
+ * A round trip to the NMS was measured (a first try and its answer).
+ * cyd_reg_rtt(), the larger of the smoothed value and the latest sample
+ * (a path that just got slower counts at once: a timer too short costs a
+ * spurious retry, one too long only slower loss recovery), paces route
+ * retries and the handshakes' first retransmission (e2e_ctx_set_rtt).
  */
 void cyd_reg_rtt_sample(struct cyd_reg *r, uint64_t ms);
+uint32_t cyd_reg_rtt(const struct cyd_reg *r);
 /* A non-DATA datagram on one of the node's sockets. */
 void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len);
 /* SIGTERM: DEREGISTER (best effort) and stop the timers. */

@@ -185,8 +185,14 @@ void cyd_reg_rtt_sample(struct cyd_reg *r, uint64_t ms)
 	r->srtt_ms = r->srtt_ms ? (uint32_t)((7 * (uint64_t)r->srtt_ms + ms) / 8) : (uint32_t)ms;
 	if (!r->srtt_ms)
 		r->srtt_ms = 1;
+	r->last_rtt_ms = (uint32_t)ms;
 	if (r == &r->d->reg)
-		e2e_ctx_set_rtt(r->d->tun.ctx, r->srtt_ms);
+		e2e_ctx_set_rtt(r->d->tun.ctx, cyd_reg_rtt(r));
+}
+
+uint32_t cyd_reg_rtt(const struct cyd_reg *r)
+{
+	return r->last_rtt_ms > r->srtt_ms ? r->last_rtt_ms : r->srtt_ms;
 }
 
 /*

@@ -379,15 +379,17 @@ static void route_send(struct cyd_tunnels *t, struct cyd_tun *u, bool first)
 
 	if (first) {
 		/*
-		 * The first retry waits at least two round trips to the NMS:
-		 * with equal jitter a 300 ms step fires after 150-300 ms, and
-		 * on a 200 ms path the retry (a new request, whose answer is
-		 * the one used) cost a whole round trip in bench-node's trace.
+		 * The first retry waits at least two round trips to the NMS
+		 * (a step of four: equal jitter waits half to all of it): a
+		 * 300 ms step fires after 150-300 ms, and on a 200 ms path
+		 * the retry (a new request, whose answer is the one used) cost
+		 * a whole round trip in bench-node's trace.
 		 */
 		struct cyph_retry_policy p = route_policy;
+		int rtt4 = 4 * (int)cyd_reg_rtt(r);
 
-		if ((int)r->srtt_ms * 2 > p.first_ms)
-			p.first_ms = (int)r->srtt_ms * 2 < p.max_ms ? (int)r->srtt_ms * 2 : p.max_ms;
+		if (rtt4 > p.first_ms)
+			p.first_ms = rtt4 < p.max_ms ? rtt4 : p.max_ms;
 		u->route_ns = cyph_metrics_now_ns();
 		u->route_ms = now;
 		cyph_retry_begin(&u->route_rt, &p, (int64_t)now,
@@ -421,6 +423,24 @@ static void route_retry(struct cyd_tunnels *t, struct cyd_tun *u, uint64_t now)
 	route_send(t, u, false);
 }
 
+/* A new initiator's record for a peer's VIP, asking the NMS for its route. */
+static struct cyd_tun *ask_route(struct cyd_tunnels *t, struct cyd_gn *g, int family,
+				 const struct in_addr *vip4, const struct in6_addr *vip6)
+{
+	struct cyd_tun *u = tun_new(t);
+
+	if (!u)
+		return NULL;
+	u->gn = g;
+	u->family = family;
+	u->vip4 = *vip4;
+	u->vip6 = *vip6;
+	u->initiator = true;
+	u->setup_ms = cyph_now_ms();
+	route_send(t, u, true);
+	return u;
+}
+
 static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 {
 	/* From a general node's VIP (adapter): its own tunnel, its own route. */
@@ -439,16 +459,7 @@ static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 	}
 	log_debug("tunnel needed for %s: asking the NMS",
 		  n->family == AF_INET ? inet_ntoa(n->remote4) : "an IPv6 VIP");
-	u = tun_new(t);
-	if (!u)
-		return;
-	u->gn = g;
-	u->family = n->family;
-	u->vip4 = n->remote4;
-	u->vip6 = n->remote6;
-	u->initiator = true;
-	u->setup_ms = cyph_now_ms();
-	route_send(t, u, true);
+	ask_route(t, g, n->family, &n->remote4, &n->remote6);
 }
 
 /*
@@ -475,17 +486,12 @@ void cyd_tunnels_own_endpoint_changed(struct cyd_tunnels *t)
 			    (u->family == AF_INET ? n->vip4.s_addr == u->vip4.s_addr :
 			     !memcmp(&n->vip6, &u->vip6, 16)))
 				break;
-		if (n || !(n = tun_new(t)))
+		if (n)
 			continue;	/* punching again already */
 		log_info("tunnel %u to %s: our public endpoint changed, punching again", u->index,
 			 u->who.fqdn);
 		cyd_metrics_repunch();
-		n->family = u->family;
-		n->vip4 = u->vip4;
-		n->vip6 = u->vip6;
-		n->initiator = true;
-		n->setup_ms = cyph_now_ms();
-		route_send(t, n, true);
+		ask_route(t, NULL, u->family, &u->vip4, &u->vip6);
 	}
 }
 
