@@ -75,7 +75,6 @@ cloud_nms() {
 	[nms]
 	listen = 0.0.0.0:7100
 	${CLOUD_NMS_LISTEN6:+listen6 = $CLOUD_NMS_LISTEN6}
-	${CLOUD_NMS_MAPPING:+mapping_listen = $CLOUD_NMS_MAPPING}
 	lifetime = ${CLOUD_NMS_LIFETIME:-6s}
 	keepalive = ${CLOUD_NMS_KEEPALIVE:-2s}
 	[identity]
@@ -83,6 +82,8 @@ cloud_nms() {
 	cert = $D/nms.crt
 	$(ca_http 9102)
 	${CLOUD_NMS_EXTRA:-}
+	${CLOUD_NMS_MAPPING:+[nms]}
+	${CLOUD_NMS_MAPPING:+mapping_listen = $CLOUD_NMS_MAPPING}
 	EOC
 	nsx $NS_W cyph_node --as 127.0.0.1:7443 --as-ca "$D/ca.crt" --name nms \
 		--password pw-nms --save-cert "$D/nms.crt" --save-key "$D/nms.key" enrol \
@@ -129,7 +130,6 @@ node_conf() {
 	password_file = $D/$2.pw
 	[nms]
 	address = $3:7100
-	${NODE_NMS_MAPPING:+mapping_address = $3:$NODE_NMS_MAPPING}
 	[node]
 	device = cyph0
 	port = 7300
@@ -139,6 +139,8 @@ node_conf() {
 	[http]
 	listen = 127.0.0.1:9104
 	${4:-}
+	${NODE_NMS_MAPPING:+[nms]}
+	${NODE_NMS_MAPPING:+mapping_address = $3:$NODE_NMS_MAPPING}
 	EOC
 }
 
