@@ -47,6 +47,15 @@ static struct sim *take(struct cyph_drr *d)
 	return s;
 }
 
+/* The next takes are from these flows ('0'..'9': s[i], '-': none). */
+static void expect_order(struct kunit *test, struct cyph_drr *d,
+			 struct sim *s, const char *order)
+{
+	for (; *order; order++)
+		KUNIT_EXPECT_PTR_EQ(test, take(d),
+				    *order == '-' ? NULL : &s[*order - '0']);
+}
+
 static void sims_init(struct sim *s, unsigned int n)
 {
 	unsigned int i;
@@ -63,17 +72,15 @@ static void sched_empty(struct kunit *test)
 
 	cyph_drr_init(&d, Q);
 	sims_init(s, 1);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), (struct sim *)NULL);
+	expect_order(test, &d, s, "-");
 	sim_add(&d, &s[0], 1, 100);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[0]);
+	expect_order(test, &d, s, "0");
 	KUNIT_EXPECT_FALSE(test, cyph_drr_flow_active(&s[0].flow));
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), (struct sim *)NULL);
+	expect_order(test, &d, s, "-");
 	/* Waking twice does not put a flow in the round twice. */
 	sim_add(&d, &s[0], 1, 100);
 	sim_add(&d, &s[0], 1, 100);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[0]);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[0]);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), (struct sim *)NULL);
+	expect_order(test, &d, s, "00-");
 }
 
 /* Full-size packets: turns alternate, a quantum's worth each. */
@@ -88,17 +95,12 @@ static void sched_turns(struct kunit *test)
 	/* The first tunnel has queued far more, and first. */
 	sim_add(&d, &s[0], 100, 1500);
 	sim_add(&d, &s[1], 10, 1500);
-	for (i = 0; i < 5; i++) {
-		KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[0]);
-		KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[0]);
-		KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[1]);
-		KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[1]);
-	}
+	expect_order(test, &d, s, "00110011001100110011");
 	/* The second is done: the first has the workers to itself. */
 	KUNIT_EXPECT_FALSE(test, cyph_drr_flow_active(&s[1].flow));
 	for (i = 0; i < 90; i++)
-		KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[0]);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), (struct sim *)NULL);
+		expect_order(test, &d, s, "0");
+	expect_order(test, &d, s, "-");
 }
 
 /* GSO bursts against single packets: equal bytes, not equal units. */
@@ -196,16 +198,10 @@ static void sched_join_at_back(struct kunit *test)
 	sims_init(s, 3);
 	sim_add(&d, &s[0], 10, 1000);
 	sim_add(&d, &s[1], 10, 1000);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[0]);
+	expect_order(test, &d, s, "0");
 	/* The third comes after the second's turn, which was due already. */
 	sim_add(&d, &s[2], 10, 1000);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[1]);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[0]);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[1]);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[2]);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[0]);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[1]);
-	KUNIT_EXPECT_PTR_EQ(test, take(&d), &s[2]);
+	expect_order(test, &d, s, "1012012");
 }
 
 static struct kunit_case sched_cases[] = {
