@@ -57,14 +57,14 @@ struct cyph_drr_flow *cyph_drr_next(struct cyph_drr *d)
 {
 	struct cyph_drr_flow *f;
 
-	while ((f = list_first_entry_or_null(&d->active, struct cyph_drr_flow,
-					      node))) {
-		if (f->deficit > 0)
+	for (;;) {
+		f = list_first_entry_or_null(&d->active, struct cyph_drr_flow,
+					     node);
+		if (!f || f->deficit > 0)
 			return f;
 		f->deficit += d->quantum;
 		list_move_tail(&f->node, &d->active);
 	}
-	return NULL;
 }
 
 /**
