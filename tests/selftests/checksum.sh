@@ -40,17 +40,6 @@ print(ethtool(0x16, 0))			# ETHTOOL_GTXCSUM
 ' "$1"
 }
 
-# snmp NS FILE NAME: a counter of /proc/net/snmp ("Tcp:InCsumErrors") or
-# /proc/net/snmp6 ("Udp6InCsumErrors").
-snmp() {
-	nsx "$1" cat "/proc/net/$2" | awk -v want="$3" '
-		$1 ~ /:$/ { if (names[$1]) { for (i = 2; i <= NF; i++)
-				if ($1 names[$1, i] == want) print $i }
-			else { names[$1] = 1; for (i = 2; i <= NF; i++) names[$1, i] = $i }
-			next }
-		$1 == want { print $2 }'
-}
-
 csum_errors() {
 	echo $(($(snmp $NS_C snmp Tcp:InCsumErrors) + $(snmp $NS_C snmp Udp:InCsumErrors) +
 		$(snmp $NS_C snmp6 Udp6InCsumErrors)))

@@ -173,8 +173,12 @@ topo_up() {
 	route add default via $W4B
 	route add default via $W6B
 	EOF
-	# Underlay must work before anything else is worth testing.
-	ina ping -c1 -W 5 -q $B4 > /dev/null && ina ping -6 -c1 -W 5 -q $B6 > /dev/null
+	# Underlay must work before anything else is worth testing. A loaded
+	# TCG guest may take a while to resolve the first neighbours: retry.
+	wait_until 30 ina ping -c1 -W 2 -q $B4 ||
+		{ diag "topo_up: A cannot ping B's underlay $B4"; return 1; }
+	wait_until 30 ina ping -6 -c1 -W 2 -q $B6 ||
+		{ diag "topo_up: A cannot ping B's underlay $B6"; return 1; }
 }
 
 # ---- cyphonic devices and tunnels ----------------------------------------
@@ -230,7 +234,10 @@ tunnels_up() { tunnel_a "$1" && tunnel_b "$@"; }
 setup() {
 	local outer=$1
 	shift
-	topo_up && cyph_up "$@" && genkeys && tunnels_up "$outer"
+	topo_up || return 1
+	cyph_up "$@" || { diag "setup: cyphonic devices"; return 1; }
+	genkeys || { diag "setup: cyphctl genkey"; return 1; }
+	tunnels_up "$outer" || { diag "setup: tunnels"; return 1; }
 }
 
 # ---- reading state -------------------------------------------------------
@@ -285,6 +292,27 @@ fault_drops() {
 		[[ $d =~ _drop_queue_(full|share)= ]] || out+="$d "
 	done
 	echo "$out"
+}
+# snmp NS FILE NAME: a counter of /proc/net/snmp ("Tcp:InCsumErrors") or
+# /proc/net/snmp6 ("Udp6InCsumErrors").
+snmp() {
+	nsx "$1" cat "/proc/net/$2" | awk -v want="$3" '
+		$1 ~ /:$/ { if (names[$1]) { for (i = 2; i <= NF; i++)
+				if ($1 names[$1, i] == want) print $i }
+			else { names[$1] = 1; for (i = 2; i <= NF; i++) names[$1, i] = $i }
+			next }
+		$1 == want { print $2 }'
+}
+# devstats NS [DEV]: "rx_bytes rx_packets tx_bytes tx_packets" of DEV
+devstats() {
+	local l dev=${2:-cyph0}
+	while read -r l; do
+		if [[ $l =~ ^$dev:\ *([0-9]+)\ +([0-9]+)\ +([0-9]+\ +){6}([0-9]+)\ +([0-9]+) ]]; then
+			echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[4]} ${BASH_REMATCH[5]}"
+			return 0
+		fi
+	done < "/proc/${ANCHOR[$1]}/net/dev"
+	return 1
 }
 # link_rx_packets NS: packets cyph0 handed to NS's stack (/proc/net/dev)
 link_rx_packets() {

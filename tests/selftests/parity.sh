@@ -17,17 +17,6 @@ CTR=ctr
 trap 'ip netns pids $CTR 2> /dev/null | xargs -r kill 2> /dev/null; ip netns del $CTR 2> /dev/null; topo_down; rm -f "$mon" "$out"' EXIT
 mon=$(mktemp) out=$(mktemp)
 
-# devstats NS [DEV]: "rx_bytes rx_packets tx_bytes tx_packets" of DEV
-devstats() {
-	local l dev=${2:-cyph0}
-	while read -r l; do
-		if [[ $l =~ ^$dev:\ *([0-9]+)\ +([0-9]+)\ +([0-9]+\ +){6}([0-9]+)\ +([0-9]+) ]]; then
-			echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[4]} ${BASH_REMATCH[5]}"
-			return 0
-		fi
-	done < "/proc/${ANCHOR[$1]}/net/dev"
-	return 1
-}
 # jdev NS DEV: cyphctl show DEV --json in NS
 jdev() { nsx "$1" cyphctl show "$2" --json; }
 # dev_stat NS DEV NAME / tun_field NS DEV NAME: as dstat / tfield, any device

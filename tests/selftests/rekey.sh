@@ -34,6 +34,12 @@ t_check "install next key (id 1) on both sides" next_keys 1
 t_check "both slots present on A" test "$(nkeys $NS_A)" = 2
 tx0=$(primary_key $NS_A tx)
 iperf_server $NS_B || t_fail "iperf3 server did not start"
+# What the tunnel carried (A's cyph0 sent, B's cyph0 delivered) and what
+# B's UDP socket dropped for want of buffer on a loaded guest: iperf3's
+# loss may only be the latter.
+read -r _ _ _ atx0 <<< "$(devstats $NS_A)"
+brx0=$(link_rx_packets $NS_B)
+rcvbuf0=$(snmp $NS_B snmp Udp:RcvbufErrors)
 ina iperf3 -c $VB4 -u -b 1M -l 1000 -t 20 -J > "$res" 2>&1 &
 client=$!
 flowing() { [ "$(primary_key $NS_A tx)" -gt $((tx0 + 50)) ]; }
@@ -48,7 +54,14 @@ sent=$(jq '.end.sum.packets // 0' "$res" 2> /dev/null)
 lost=$(jq '.end.sum.lost_packets // -1' "$res" 2> /dev/null)
 diag "iperf3 UDP: $sent packets, $lost lost"
 t_expect "UDP packets went through" "${sent:-0}" -gt 500
-t_expect "no packet lost across the rekey" "${lost:--1}" -eq 0
+read -r _ _ _ atx <<< "$(devstats $NS_A)"
+brx=$(link_rx_packets $NS_B)
+rcvbuf=$(($(snmp $NS_B snmp Udp:RcvbufErrors) - rcvbuf0))
+diag "tunnel: A sent $((atx - atx0)), B delivered $((brx - brx0)); B's UDP receive buffer dropped $rcvbuf"
+t_expect "the tunnel delivered every packet A sent across the rekey" \
+	"$((brx - brx0))" -eq "$((atx - atx0))"
+t_expect "iperf3 lost no packet but those B's socket dropped (RcvbufErrors)" \
+	"${lost:--1}" -le "$rcvbuf"
 t_check "A's primary key is now id 1" test "$(primary_key_id $NS_A)" = 1
 t_check "B promoted key id 1 by itself" test "$(primary_key_id $NS_B)" = 1
 t_expect "A sent under the new key" "$(primary_key $NS_A tx)" -gt 100
