@@ -12,7 +12,7 @@
 #                by process start-up under TCG and not summarised)
 #      punched   e1 -> e2 (both EIM NAT)
 #      relayed   pub (IPv4 only) -> v6 (IPv6 only), through the TRS
-#      symmetric s1 -> s2 (symmetric NATs: 2 s punch, then the relay)
+#      symmetric s1 -> s2 (symmetric NATs, detected: relayed at once)
 #    BENCH_NODE_ROUNDS rounds; every round restarts all daemons (so every
 #    tunnel is made afresh) and alternates the source's access link
 #    between no added delay and BENCH_NODE_DELAY_MS each way (tc netem on
@@ -21,12 +21,19 @@
 #    peer, or the peer through the TRS), so
 #      round trips = (median with delay - median without) / (2 x delay);
 #    what the source does not wait for (the NMS's notify to the target,
-#    the target's bind) is not counted, as it should not be. The
-#    symmetric pair is measured without delay only (its fixed 2 s punch
-#    timer would dominate).
+#    the target's bind) is not counted, as it should not be. After the
+#    delay is set the source waits 2.5 s, one keepalive (2 s): a real
+#    path's round trip is not new when its first packet goes, and the
+#    daemon paces its retries by the round trip it measured (a path
+#    slowed the instant before would count spurious retries).
 # 2. the daemon's CPU while iperf3 saturates a tunnel (direct e1 -> pub,
 #    relayed s1 -> s2): utime + stime of each end's cyphonicd from
 #    /proc/PID/stat over the run, against the run's wall time.
+#
+# With BENCH_NODE_TRACE=1 every scenario's first packet is also traced
+# (tcpdump in the source's namespace, every UDP datagram with its guest
+# time and size, "@@TRACE" lines): which round trips and retransmissions
+# the setup really took.
 #
 # Prints "@@NODE ..." records for tests/bench/node.sh, and the summary.
 set -u
@@ -44,7 +51,7 @@ die() { echo "bench-node: $*" >&2; exit 1; }
 # scenario name, source, target, the source's link (its namespace and
 # the far side's namespace and interface) for the delay
 SCEN=("direct e1 pub e1:r1:lan" "byname e2 pub e2:r2:lan" "punched e1 e2 e1:r1:lan"
-	"relayed pub v6 pub:core:pub" "symmetric s1 s2 -")
+	"relayed pub v6 pub:core:pub" "symmetric s1 s2 s1:r3:lan")
 
 nodes_restart() {
 	local n
@@ -74,6 +81,22 @@ first_ms() {
 # cpu_ticks PID: utime + stime (clock ticks) from /proc/PID/stat
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 
+# trace_start NS / trace_end SCENARIO ROUND DELAY: BENCH_NODE_TRACE=1 only
+trace_start() {
+	[ "${BENCH_NODE_TRACE:-0}" = 1 ] || return 0
+	nsenter --net="/run/netns/$1" -- tcpdump -i any -U -n -tt -l udp > "$D/trace.txt" 2> /dev/null &
+	TRACE_PID=$!
+	sleep 1
+}
+trace_end() {
+	[ -n "${TRACE_PID:-}" ] || return 0
+	sleep 0.5
+	kill "$TRACE_PID" 2> /dev/null
+	wait "$TRACE_PID" 2> /dev/null
+	TRACE_PID=
+	sed "s/^/@@TRACE $1 round=$2 delay=$3 /" "$D/trace.txt"
+}
+
 modprobe sch_netem 2> /dev/null
 nat_core && nat_public pub 203.0.113 && nat_public6 v6 6 && nat_router 1 e1 && nat_router 2 e2 &&
 	nat_router 3 s1 fully-random && nat_router 4 s2 fully-random &&
@@ -81,6 +104,9 @@ nat_core && nat_public pub 203.0.113 && nat_public6 v6 6 && nat_router 1 e1 && n
 CLOUD_AS_LISTEN='[::]:7443' CLOUD_NMS_LISTEN6='[::]:7100'
 cloud_enrol $NODES > /dev/null || die "enrol"
 CLOUD_NMS_EXTRA=$(cloud_relay_conf "$C4:7200" "[$C6]:7200") || die "relay key"
+# The NMS's mapping port: the IPv4 nodes learn their NAT type (the
+# symmetric pair is then relayed at once, without the 2 s punch).
+CLOUD_NMS_MAPPING=0.0.0.0:7101 NODE_NMS_MAPPING=7101
 cloud_as && cloud_nms && cloud_trs || die "cloud"
 NODE_LOG_LEVEL=info
 
@@ -93,13 +119,15 @@ for r in $(seq "$ROUNDS"); do
 		read -r name src dst link <<< "$s"
 		[ "$link" = - ] && [ "$d" != 0 ] && continue
 		IFS=: read -r l1 l2 l3 <<< "$link"
-		[ "$link" != - ] && delay "$l1" "$l2" "$l3" "$d"
+		[ "$link" != - ] && delay "$l1" "$l2" "$l3" "$d" && [ "$d" != 0 ] && sleep 2.5
+		trace_start "$src"
 		t0=$(date +%s%N)
 		ip=${V[$dst]}
 		[ "$name" = byname ] && ip=$(nsx "$src" dig +short +time=20 +tries=1 @127.0.0.1 -p 5354 "$dst.cyph.test" A)
 		ms=$(first_ms "$src" "$ip")
 		total=$((($(date +%s%N) - t0) / 1000000))
 		[ "$link" != - ] && delay "$l1" "$l2" "$l3" 0
+		trace_end "$name" "$r" "$d"
 		hs=$(grep -h "to $dst.cyph.test up:" "$D/$src.log" | tail -n 1 |
 			sed -n 's/.*handshake \([0-9]*\) ms, setup \([0-9]*\) ms.*/\1 \2/p')
 		echo "@@NODE setup scenario=$name round=$r delay=$d ms=$ms total_ms=$total daemon_hs_setup=${hs// /,}"

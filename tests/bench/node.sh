@@ -9,14 +9,15 @@
 # build/bench/node.raw and the table in build/bench/node.txt.
 #
 # Environment: BENCH_NODE_ROUNDS=10 (half with the delay),
-# BENCH_NODE_DELAY_MS=100 (one way), BENCH_NODE_IPERF_S=10.
+# BENCH_NODE_DELAY_MS=100 (one way), BENCH_NODE_IPERF_S=10,
+# BENCH_NODE_TRACE=1 (every setup traced, @@TRACE lines in node.raw).
 # It reports and never fails on a figure; it fails only when the
 # measurement broke (no records).
 set -u -o pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 die() { echo "bench-node: error: $*" >&2; exit 1; }
 export BENCH_NODE_ROUNDS=${BENCH_NODE_ROUNDS:-10} BENCH_NODE_DELAY_MS=${BENCH_NODE_DELAY_MS:-100}
-export BENCH_NODE_IPERF_S=${BENCH_NODE_IPERF_S:-10}
+export BENCH_NODE_IPERF_S=${BENCH_NODE_IPERF_S:-10} BENCH_NODE_TRACE=${BENCH_NODE_TRACE:-0}
 for v in BENCH_NODE_ROUNDS BENCH_NODE_DELAY_MS BENCH_NODE_IPERF_S; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, not '${!v}'"
 done
@@ -26,7 +27,7 @@ mkdir -p "$out"
 raw=$out/node.raw
 export VM_TIMEOUT=${VM_TIMEOUT:-$((600 + BENCH_NODE_ROUNDS * 120))}
 export VM_NAME=${VM_NAME:-bench-node}
-export VM_PASSENV="${VM_PASSENV:-} BENCH_NODE_ROUNDS BENCH_NODE_DELAY_MS BENCH_NODE_IPERF_S"
+export VM_PASSENV="${VM_PASSENV:-} BENCH_NODE_ROUNDS BENCH_NODE_DELAY_MS BENCH_NODE_IPERF_S BENCH_NODE_TRACE"
 rev=$(git -C "$top" describe --always --dirty 2> /dev/null || echo unknown)
 start=$(date +%s)
 "$top/tests/vm/run.sh" "$top/tests/bench/guest-node.sh" > "$raw"

@@ -15,7 +15,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 console_check="$here/../vm/console-check.sh"
-ALL="autoload ping_tcp checksum cyphonicd cyphonicd_tunnel cyphonicd_join cyphonicd_direct cyphonicd_nat cyphonicd_relay adapter adapter_admission adapter_nat ordering flood_memory queue_share bad_input replay cryptokey roaming rekey keys tunnel_needed parity netlink sockets dump_scale unload"
+ALL="autoload ping_tcp checksum cyphonicd cyphonicd_tunnel cyphonicd_join cyphonicd_direct cyphonicd_nat cyphonicd_nattype cyphonicd_relay adapter adapter_admission adapter_nat ordering flood_memory queue_share bad_input replay cryptokey roaming rekey keys tunnel_needed parity netlink sockets dump_scale unload"
 PER_TEST_TIMEOUT=${SELFTEST_TIMEOUT:-300}
 
 n=0 failed=0
@@ -61,7 +61,7 @@ run_one() {
 	# cyphonicd_relay waits out a relay grant and a credential's lifetime;
 	# both NAT scenarios build an internet of namespaces (slow on a loaded host)
 	[ "$name" = cyphonicd_relay ] && [ "$to" -lt 900 ] && to=900
-	[ "$name" = cyphonicd_nat ] && [ "$to" -lt 600 ] && to=600
+	case $name in cyphonicd_nat | cyphonicd_nattype) [ "$to" -lt 600 ] && to=600 ;; esac
 	timeout -k 10 "$to" bash "$t" > "$out" 2>&1
 	rc=$?
 	secs=$((($(date +%s%N) - start) / 100000000))

@@ -218,7 +218,7 @@ static void test_show_json(void)
 	snprintf(want, sizeof(want),
 		 "{\"devices\":[{\"name\":\"cyph\\\"0\",\"ifindex\":5,\"port4\":51820,\"port6\":0,"
 		 "\"cipher\":\"chacha20-poly1305\",\"workers\":2,\"max_tunnels\":1024,\"max_locals\":256,\"stats\":%s,"
-		 "\"daemon\":{\"state\":\"running\",\"pid\":42,\"node\":\"alice.cyph.test\",\"malformed_lines\":0,"
+		 "\"daemon\":{\"state\":\"running\",\"pid\":42,\"node\":\"alice.cyph.test\",\"nat\":\"unknown\",\"malformed_lines\":0,"
 		 "\"general_nodes\":[{\"name\":\"cam1\",\"fqdn\":\"cam1.cyph.test\","
 		 "\"mac\":\"02:00:5e:00:00:01\",\"method\":\"8021x\",\"vip\":null,\"state\":\"down\","
 		 "\"why\":\"waiting for 802.1X\"}]},"

@@ -932,6 +932,47 @@ static void test_quotas(void)
 }
 
 /*
+ * MAPPING (the mapping port, cyphonicd nattype.c): answered with the
+ * source endpoint, under the request's node id and sequence number, no
+ * larger than the request, without any registration; over the source's
+ * budget, not at all.
+ */
+static void test_mapping(void)
+{
+	struct proto_hdr h = { .op = PROTO_OP_MAPPING, .auth = PROTO_AUTH_NONE, .node_id = 77,
+			       .seq = 123456, .ts_ms = 1 };
+	struct proto_ep from = ep("198.51.100.7", 40001), base = ep("198.51.100.7", 7300);
+	uint8_t mem[128];
+	struct proto_buf b;
+	struct proto_msg m;
+	size_t len;
+	int i, answered = 0;
+
+	fresh();
+	cfg.cookie_rate = 5;
+	cfg.cookie_burst = 10;
+	nms_set_config(nms, &cfg);
+	proto_msg_begin(&b, mem, sizeof(mem), &h);
+	proto_tlv_ep(&b, PROTO_T_ADDR, &base);
+	len = proto_msg_finish(&b);
+	n_out = 0;
+	TAP_CHECK(nms_input(nms, mem, len, &from, now) == PROTO_E_OK && n_out == 1,
+		  "MAPPING: one answer, no registration needed");
+	TAP_CHECK(n_out == 1 && out[0].len <= len && !proto_msg_parse(out[0].pkt, out[0].len, &m) &&
+		  m.hdr.op == PROTO_OP_MAPPING_ACK && m.hdr.seq == 123456 && m.hdr.node_id == 77 &&
+		  proto_ep_equal(&m.observed, &from) && proto_ep_equal(&out[0].to, &from),
+		  "MAPPING_ACK: the source endpoint, to it, seq echoed, %zu <= %zu bytes",
+		  n_out ? out[0].len : 0, len);
+	for (i = 0; i < 100; i++) {
+		n_out = 0;
+		nms_input(nms, mem, len, &from, now);
+		answered += (int)n_out;
+	}
+	TAP_CHECK(answered < 100, "a flood from one source is cut by its budget (%d of 100)",
+		  answered);
+}
+
+/*
  * Under load a full REGISTER without the cookie of its source address is
  * answered with COOKIE before any certificate or signature work; the
  * client echoes it; a cookie from another address is worth nothing.
@@ -1202,6 +1243,7 @@ static void run_engine_cases(void)
 	test_quotas();
 	test_tombstone_and_drain();
 	test_cookies();
+	test_mapping();
 	test_cookie_rate();
 	test_offload();
 	test_policy();

@@ -49,6 +49,27 @@ static void round_trip(void)
 	nodestate_free(&s);
 }
 
+/* The NAT type: optional at the header's end (older daemons leave it out). */
+static void nat_type(void)
+{
+	struct nodestate_header h = { .pid = 9, .ifindex = 2 };
+	struct nodestate s;
+	char buf[256];
+
+	strcpy(h.device, "cyph0");
+	strcpy(h.node, "s1.cyph.test");
+	strcpy(h.nat, "symmetric");
+	nodestate_format(buf, sizeof(buf), &h, NULL, 0);
+	TAP_CHECK(strstr(buf, " node s1.cyph.test nat symmetric\n") != NULL, "format: nat at the end");
+	TAP_CHECK(nodestate_parse(buf, &s) == 0 && !strcmp(s.h.nat, "symmetric"), "parse: nat");
+	nodestate_free(&s);
+	TAP_CHECK(nodestate_parse("cyphonicd 1 pid 9 ifindex 2 device cyph0 node x\n", &s) == 0 &&
+		  s.h.nat[0] == 0, "parse: no nat (an older daemon): empty");
+	nodestate_free(&s);
+	TAP_CHECK(nodestate_parse("cyphonicd 1 pid 9 ifindex 2 device cyph0 node x nat\n", &s) != 0,
+		  "parse: 'nat' without a value is malformed");
+}
+
 static void gnodes(void)
 {
 	struct nodestate_header h = { .pid = 77, .ifindex = 3 };
@@ -172,6 +193,7 @@ static void files(void)
 int main(void)
 {
 	round_trip();
+	nat_type();
 	gnodes();
 	malformed();
 	files();

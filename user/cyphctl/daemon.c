@@ -73,8 +73,8 @@ void daemon_print_device(FILE *f, const struct cy_device *d)
 {
 	switch (d->daemon) {
 	case CY_DAEMON_LIVE:
-		fprintf(f, "  daemon: cyphonicd (pid %d), node %s\n", d->ds.h.pid,
-			d->ds.h.node);
+		fprintf(f, "  daemon: cyphonicd (pid %d), node %s, NAT %s\n", d->ds.h.pid,
+			d->ds.h.node, d->ds.h.nat[0] ? d->ds.h.nat : "unknown");
 		if (d->ds.malformed)
 			fprintf(f, "  daemon state: %zu malformed lines skipped\n",
 				d->ds.malformed);

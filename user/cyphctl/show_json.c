@@ -183,6 +183,8 @@ static void put_device_daemon(struct json_out *j, const struct cy_device *d)
 		json_u64(j, (uint64_t)d->ds.h.pid);
 		json_key(j, "node");
 		json_str(j, d->ds.h.node);
+		json_key(j, "nat");
+		json_str(j, d->ds.h.nat[0] ? d->ds.h.nat : "unknown");
 		json_key(j, "malformed_lines");
 		json_u64(j, d->ds.malformed);
 		put_gnodes(j, d);

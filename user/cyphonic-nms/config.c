@@ -14,6 +14,9 @@ const struct cyph_cfg_field nmsd_config_fields[] = {
 	  "UDP IPv4 listen address (empty: no IPv4)"),
 	F("nms", "listen6", ADDR, listen6, false, NULL, 0, 0,
 	  "UDP IPv6 listen address, e.g. [::]:7100 (empty: no IPv6)"),
+	F("nms", "mapping_listen", ADDR, mapping_listen, false, NULL, 0, 0,
+	  "second UDP address (another port) answering only MAPPING: nodes compare what "
+	  "both ports see of one socket to tell their NAT's mapping type (empty: off)"),
 	F("nms", "lifetime", DURATION_MS, lifetime_ms, false, "90s", 5000, 86400000,
 	  "registration lifetime without a keepalive"),
 	F("nms", "keepalive", DURATION_MS, keepalive_ms, false, "25s", 1000, 3600000,

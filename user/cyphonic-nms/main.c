@@ -45,6 +45,8 @@ struct nmsd {
 	bool draining;
 	int fd4, fd6;			/* session messages (all, when reg* are -1) */
 	int reg4, reg6;			/* full REGISTERs (proto_udp_bind_split) */
+	int mapfd;			/* [nms] mapping_listen, -1: none */
+	int reply_fd;			/* answers go out here at once, -1: the queues */
 	struct nms_store *store;
 	struct nms *nms;
 	struct cyph_ca *ca;
@@ -123,6 +125,14 @@ static void queue_send(void *arg, const struct proto_ep *to, const uint8_t *pkt,
 	struct tx_slot *s;
 	struct mmsghdr *m;
 
+	if (d->reply_fd >= 0) {	/* the mapping port answers from itself */
+		struct sockaddr_storage sa;
+		socklen_t salen = proto_ep_to_sa(to, &sa);
+
+		if (sendto(d->reply_fd, pkt, len, 0, (struct sockaddr *)&sa, salen) < 0)
+			d->tx_dropped++;
+		return;
+	}
 	if ((fam ? d->fd6 : d->fd4) < 0 || len > PKT_MAX) {
 		d->tx_dropped++;
 		return;
@@ -253,6 +263,37 @@ static void on_udp(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
 	(void)loop;
 	(void)events;
 	drain_fd(arg, fd);
+}
+
+/*
+ * The mapping port: MAPPING requests only (anything else is not for it),
+ * answered from this socket, so the answer reaches a NAT mapping that
+ * exists only towards this port (a symmetric NAT's).
+ */
+static void on_udp_mapping(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct nmsd *d = arg;
+	struct sockaddr_storage sa;
+	uint8_t buf[PKT_MAX];
+	struct proto_ep from;
+	socklen_t salen;
+	ssize_t n;
+	int i;
+
+	(void)loop;
+	(void)events;
+	for (i = 0; i < BATCH; i++) {
+		salen = sizeof(sa);
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&sa, &salen);
+		if (n <= 0)
+			return;
+		if (n < 3 || buf[0] != CYPHONIC_MSG_SIGNAL || buf[2] != PROTO_OP_MAPPING ||
+		    proto_ep_from_sa(&from, (struct sockaddr *)&sa))
+			continue;
+		d->reply_fd = fd;
+		nms_input(d->nms, buf, (size_t)n, &from, proto_now_ms());
+		d->reply_fd = -1;
+	}
 }
 
 /*
@@ -621,10 +662,23 @@ static int setup(struct nmsd *d)
 	}
 	d->fd4 = open_socket(&d->cfg.listen4, "[nms] listen", &d->reg4);
 	d->fd6 = open_socket(&d->cfg.listen6, "[nms] listen6", &d->reg6);
+	d->reply_fd = d->mapfd = -1;
+	if (d->cfg.mapping_listen.len) {
+		char err[256];
+
+		d->mapfd = proto_udp_bind((const struct sockaddr *)&d->cfg.mapping_listen.ss,
+					  d->cfg.mapping_listen.len, false, err, sizeof(err));
+		if (d->mapfd < 0) {
+			log_err("[nms] mapping_listen: %s", err);
+			return -1;
+		}
+		log_info("mapping port: udp %s", d->cfg.mapping_listen.text);
+	}
 	if ((d->fd4 >= 0 && cyph_loop_add_fd(d->loop, d->fd4, EPOLLIN, on_udp, d)) ||
 	    (d->fd6 >= 0 && cyph_loop_add_fd(d->loop, d->fd6, EPOLLIN, on_udp, d)) ||
 	    (d->reg4 >= 0 && cyph_loop_add_fd(d->loop, d->reg4, EPOLLIN, on_udp_register, d)) ||
 	    (d->reg6 >= 0 && cyph_loop_add_fd(d->loop, d->reg6, EPOLLIN, on_udp_register, d)) ||
+	    (d->mapfd >= 0 && cyph_loop_add_fd(d->loop, d->mapfd, EPOLLIN, on_udp_mapping, d)) ||
 	    cyph_loop_on_signal(d->loop, SIGTERM, on_term, d) ||
 	    cyph_loop_on_signal(d->loop, SIGINT, on_term, d) ||
 	    cyph_loop_on_signal(d->loop, SIGHUP, on_hup, d) ||

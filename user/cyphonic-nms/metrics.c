@@ -9,7 +9,7 @@
 
 static const uint8_t node_ops[] = {
 	PROTO_OP_REGISTER, PROTO_OP_KEEPALIVE, PROTO_OP_ROUTE_REQ,
-	PROTO_OP_NOTIFY_ACK, PROTO_OP_DEREGISTER,
+	PROTO_OP_NOTIFY_ACK, PROTO_OP_DEREGISTER, PROTO_OP_MAPPING,
 };
 #define NOPS (sizeof(node_ops) / sizeof(node_ops[0]))
 

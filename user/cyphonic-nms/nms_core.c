@@ -861,6 +861,34 @@ static bool cookie_ok(struct nms *n, const struct proto_msg *m, const struct pro
 	return false;
 }
 
+/*
+ * MAPPING (docs/protocol.md 5.9): the endpoint this datagram came from,
+ * for a node comparing what two NMS ports see of one socket (its NAT's
+ * mapping type). Unauthenticated and stateless, so the answer is never
+ * larger than the request and each source gets the COOKIE budget.
+ */
+static int mapping(struct nms *n, const struct proto_msg *m, const struct proto_ep *from)
+{
+	uint8_t mem[128];
+	struct proto_buf b;
+	struct proto_hdr h = {
+		.op = PROTO_OP_MAPPING_ACK, .auth = PROTO_AUTH_NONE, .node_id = m->hdr.node_id,
+		.seq = m->hdr.seq, .ts_ms = n->now_ms,
+	};
+	size_t len;
+
+	if (!nms_bucket_take(&nms_source_slot(n->sources, from)->cookie, n->cfg.cookie_rate,
+			     n->cfg.cookie_burst, n->now_ms))
+		return PROTO_E_RATE_LIMITED;
+	proto_msg_begin(&b, mem, sizeof(mem), &h);
+	proto_tlv_ep(&b, PROTO_T_OBSERVED, from);
+	len = proto_msg_finish(&b);
+	if (!len || len > m->signed_len)
+		return PROTO_E_MALFORMED;
+	n->send(n->send_arg, from, mem, len);
+	return PROTO_E_OK;
+}
+
 static bool from_node(uint8_t op)
 {
 	return op == PROTO_OP_REGISTER || op == PROTO_OP_KEEPALIVE ||
@@ -880,6 +908,8 @@ static int input(struct nms *n, const uint8_t *pkt, size_t len,
 			reply_error(n, m, NULL, from, rc);
 		return rc;
 	}
+	if (m->hdr.op == PROTO_OP_MAPPING)
+		return mapping(n, m, from);
 	if (!from_node(m->hdr.op))
 		return reply_error(n, m, NULL, from, PROTO_E_BAD_OP);
 	if (!proto_ts_fresh(m->hdr.ts_ms, n->now_ms, n->cfg.skew_ms))

@@ -11,7 +11,7 @@
 #include "nms.h"
 
 struct nmsd_config {
-	struct cyph_cfg_addr listen4, listen6;
+	struct cyph_cfg_addr listen4, listen6, mapping_listen;
 	long long lifetime_ms, keepalive_ms, skew_ms;
 	long long max_registrations, error_rate;
 	long long notify_rto_ms, notify_tries;

@@ -36,6 +36,9 @@ const struct cyph_cfg_field cyd_config_fields[] = {
 	  "renew the credential this long before it expires (at most half its lifetime)"),
 	F("nms", "address", ADDR, nms_addr, true, NULL, 0, 0,
 	  "NMS UDP address, host:port (its family picks the socket used)"),
+	F("nms", "mapping_address", ADDR, nms_mapping, false, NULL, 0, 0,
+	  "the NMS's mapping port ([nms] mapping_listen there), same family as address: "
+	  "tells the NAT's mapping type, so the NMS picks punch or relay up front (empty: unknown)"),
 	F("nms", "name", STR, nms_name, false, NULL, 0, 0,
 	  "FQDN in the NMS certificate (default: nms.DOMAIN)"),
 	F("node", "device", STR, device, false, "cyph0", 0, 0,

@@ -44,6 +44,7 @@ struct cyd_config {
 	cyph_cfg_path password_file;
 	long long renew_before_ms;
 	struct cyph_cfg_addr nms_addr;
+	struct cyph_cfg_addr nms_mapping;	/* the NMS's mapping port, empty: no NAT check */
 	cyph_cfg_str nms_name;		/* "" = nms.<domain> */
 	cyph_cfg_str device;
 	long long port;
@@ -164,6 +165,9 @@ struct cyd_reg {
 	uint64_t change_ms;		/* address change awaiting re-registration */
 	struct cyph_timer *retx, *keepalive;
 	char observed[64];
+	uint64_t rtt_sent_ms;		/* monotonic: a first try awaiting its answer, 0: none */
+	uint32_t srtt_ms;		/* smoothed round trip to the NMS, 0: none yet */
+	uint32_t last_rtt_ms;		/* the latest sample */
 };
 
 int cyd_reg_start(struct cyd_reg *r, struct cyd *d, char *err, size_t errlen);
@@ -177,6 +181,15 @@ void cyd_reg_restart(struct cyd_reg *r, bool full);
 /* The credential in d->cred was renewed: full REGISTER with it. */
 void cyd_reg_new_credential(struct cyd_reg *r);
 void cyd_reg_location_changed(struct cyd_reg *r, uint64_t event_ms);
+/*
+ * A round trip to the NMS was measured (a first try and its answer).
+ * cyd_reg_rtt(), the larger of the smoothed value and the latest sample
+ * (a path that just got slower counts at once: a timer too short costs a
+ * spurious retry, one too long only slower loss recovery), paces route
+ * retries and the handshakes' first retransmission (e2e_ctx_set_rtt).
+ */
+void cyd_reg_rtt_sample(struct cyd_reg *r, uint64_t ms);
+uint32_t cyd_reg_rtt(const struct cyd_reg *r);
 /* A non-DATA datagram on one of the node's sockets. */
 void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len);
 /* SIGTERM: DEREGISTER (best effort) and stop the timers. */
@@ -223,6 +236,8 @@ void cyd_tunnels_new_credential(struct cyd_tunnels *t);
 void cyd_tunnels_revoked(struct cyd_tunnels *t);
 /* A DNS query for name waits: ask the NMS (answer through cyd_dns_answer). */
 void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name);
+/* The NMS sees the node at a new public endpoint: punched tunnels punch again. */
+void cyd_tunnels_own_endpoint_changed(struct cyd_tunnels *t);
 /* A PEER_NOTIFY (already acknowledged): a peer punches or relays to us. */
 void cyd_tunnels_notify(struct cyd_tunnels *t, const struct cyd_reg *r,
 			const struct nmsc_event *ev);
@@ -308,6 +323,26 @@ void cyd_metrics_relay_renewal(bool ok);
 void cyd_metrics_rekey(bool ok);
 void cyd_metrics_peer_revoked(void);
 
+/* ---- nattype.c: the NAT's mapping type, told to the NMS ---- */
+
+struct cyd_nat {
+	struct cyd *d;
+	uint8_t type;			/* PROTO_NAT_*: what REGISTERs carry */
+	uint64_t seq;			/* the MAPPING awaiting its answer, 0: none */
+	unsigned int tries;
+	struct cyph_timer *timer;
+};
+
+/* After a registration with a new endpoint: ask the mapping port. */
+void cyd_nat_check(struct cyd_nat *n, struct cyd *d);
+/* A SIGNAL datagram: false when it is not a MAPPING_ACK. */
+bool cyd_nat_input(struct cyd_nat *n, const uint8_t *pkt, size_t len);
+void cyd_nat_stop(struct cyd_nat *n);
+const char *cyd_nat_name(uint8_t type);
+void cyd_metrics_nat_type(uint8_t type);
+void cyd_metrics_nat_check(bool answered);
+void cyd_metrics_repunch(void);
+
 /* ---- main.c ---- */
 
 struct cyd {
@@ -317,6 +352,7 @@ struct cyd {
 	struct cyd_kdev kdev;
 	struct cyd_location loc;
 	struct cyd_reg reg;
+	struct cyd_nat nat;
 	struct cyd_tunnels tun;
 	struct cyd_dns dns;
 	struct cyd_status status;

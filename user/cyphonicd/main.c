@@ -60,7 +60,10 @@ static void on_udp(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
 		n = recvfrom(fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
 		if (n <= 0)
 			return;
-		if (buf[0] == CYPHONIC_MSG_SIGNAL && fd == d->reg.fd)
+		if (buf[0] == CYPHONIC_MSG_SIGNAL && fd == d->reg.fd &&
+		    cyd_nat_input(&d->nat, buf, (size_t)n))
+			;	/* the mapping port's answer (nattype.c) */
+		else if (buf[0] == CYPHONIC_MSG_SIGNAL && fd == d->reg.fd)
 			cyd_reg_input(cyd_adapter_signal_reg(&d->adapter, buf, (size_t)n) ?:
 				      &d->reg, buf, (size_t)n);
 		else if (buf[0] == CYPHONIC_MSG_HANDSHAKE)
@@ -337,6 +340,7 @@ static void teardown(struct cyd *d)
 	cyd_dns_stop(&d->dns);
 	cyd_adapter_stop(&d->adapter);
 	cyd_tunnels_stop(&d->tun);
+	cyd_nat_stop(&d->nat);
 	cyd_reg_stop(&d->reg);
 	if (d->http) {
 		cyph_http_detach(d->http);

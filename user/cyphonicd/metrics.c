@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include "runtime/metrics.h"
+#include "wire/proto.h"
 #include "cyphonicd.h"
 
 static const char *const state_names[] = {
@@ -28,7 +29,8 @@ static struct {
 	struct cyph_counter *signal_dropped, *rereg, *rekey_ok, *rekey_failed, *revoked;
 	struct cyph_counter *punch_ok, *punch_failed, *bind_ok, *bind_failed, *probe_dropped;
 	struct cyph_counter *relay_ctrl_dropped, *route_retry, *peer_expired;
-	struct cyph_counter *renew_ok, *renew_failed;
+	struct cyph_counter *renew_ok, *renew_failed, *nat_ok, *nat_failed, *repunch;
+	struct cyph_gauge *nat[4];
 	struct cyph_histogram *route_lat, *rereg_lat;
 } m;
 
@@ -53,6 +55,16 @@ int cyd_metrics_init(void)
 		m.tunnels[i] = cyph_gauge_new("cyphonicd_tunnels",
 			"installed tunnels by path", labels);
 	}
+	for (i = 0; i <= PROTO_NAT_SYMMETRIC; i++) {
+		snprintf(labels, sizeof(labels), "type=\"%s\"", cyd_nat_name((uint8_t)i));
+		m.nat[i] = cyph_gauge_new("cyphonicd_nat_type",
+			"1 for the NAT mapping type the node found and tells the NMS", labels);
+	}
+	cyd_metrics_nat_type(PROTO_NAT_UNKNOWN);
+	by_result(&m.nat_ok, &m.nat_failed, "cyphonicd_nat_checks_total",
+		  "NAT type checks at the NMS's mapping port: answered, or failed (no answer)");
+	m.repunch = cyph_counter_new("cyphonicd_repunches_total",
+		"punched tunnels punched again because the node's own public endpoint changed", NULL);
 	m.reg_ok = cyph_counter_new("cyphonicd_registrations_total",
 		"REGISTER exchanges by result", "result=\"ok\"");
 	m.reg_retx = cyph_counter_new("cyphonicd_registrations_total",
@@ -189,4 +201,20 @@ void cyd_metrics_rekey(bool ok)
 void cyd_metrics_peer_revoked(void)
 {
 	cyph_counter_inc(m.revoked);
+}
+
+void cyd_metrics_nat_type(uint8_t type)
+{
+	for (size_t i = 0; i <= PROTO_NAT_SYMMETRIC; i++)
+		cyph_gauge_set(m.nat[i], i == type);
+}
+
+void cyd_metrics_nat_check(bool answered)
+{
+	cyph_counter_inc(answered ? m.nat_ok : m.nat_failed);
+}
+
+void cyd_metrics_repunch(void)
+{
+	cyph_counter_inc(m.repunch);
 }

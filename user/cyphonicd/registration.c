@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include "e2e/session.h"
 #include "pki/cred.h"
 #include "runtime/evloop.h"
 #include "wire/proto_udp.h"
@@ -69,6 +70,8 @@ static void send_register(struct cyd_reg *r)
 		log_err("cannot build a REGISTER (certificate too large?)");
 		return;
 	}
+	/* Karn: only an answer to a first try is a round-trip sample. */
+	r->rtt_sent_ms = r->rt.tries ? 0 : cyph_now_ms();
 	cyd_reg_send(r, buf, n);
 	if (r->state == CYD_UNREGISTERED)
 		set_state(r, CYD_REGISTERING);
@@ -115,6 +118,7 @@ static void on_keepalive(struct cyph_loop *loop, struct cyph_timer *t, void *arg
 		cyd_reg_restart(r, true);
 		return;
 	}
+	r->rtt_sent_ms = cyph_now_ms();
 	cyd_reg_send(r, buf, nmsc_keepalive(&r->nmsc, buf, sizeof(buf), proto_now_ms(), NULL));
 }
 
@@ -130,14 +134,21 @@ static void arm_keepalive(struct cyd_reg *r)
 static void registered(struct cyd_reg *r)
 {
 	bool was = r->state == CYD_REGISTERED;
+	char before[sizeof(r->observed)];
 
 	if (r->retx)
 		cyph_loop_del_timer(r->d->loop, r->retx);
 	r->retx = NULL;
 	r->pending_seq = 0;
 	retx_reset(r);
+	memcpy(before, r->observed, sizeof(before));
 	proto_ep_format(&r->nmsc.observed, r->observed, sizeof(r->observed));
 	set_state(r, CYD_REGISTERED);
+	/* The node's own: a new endpoint (or the first) is a new NAT to judge. */
+	if (r == &r->d->reg && (!was || r->change_ms || strcmp(before, r->observed)))
+		cyd_nat_check(&r->d->nat, r->d);
+	if (r == &r->d->reg && was && strcmp(before, r->observed))
+		cyd_tunnels_own_endpoint_changed(&r->d->tun);
 	cyd_metrics_register(true);
 	arm_keepalive(r);
 	if (r->change_ms) {
@@ -167,6 +178,42 @@ static void notify(struct cyd_reg *r, const struct nmsc_event *ev)
 	cyd_tunnels_notify(&r->d->tun, r, ev);
 }
 
+void cyd_reg_rtt_sample(struct cyd_reg *r, uint64_t ms)
+{
+	if (ms > 10000)
+		return;		/* not a round trip: an answer to an older try */
+	r->srtt_ms = r->srtt_ms ? (uint32_t)((7 * (uint64_t)r->srtt_ms + ms) / 8) : (uint32_t)ms;
+	if (!r->srtt_ms)
+		r->srtt_ms = 1;
+	r->last_rtt_ms = (uint32_t)ms;
+	if (r == &r->d->reg)
+		e2e_ctx_set_rtt(r->d->tun.ctx, cyd_reg_rtt(r));
+}
+
+uint32_t cyd_reg_rtt(const struct cyd_reg *r)
+{
+	return r->last_rtt_ms > r->srtt_ms ? r->last_rtt_ms : r->srtt_ms;
+}
+
+/*
+ * A keepalive's answer names the endpoint the NMS saw it from: a new one
+ * is a new NAT mapping (the NAT lost its state, or the node moved behind
+ * another NAT at the same LAN address), which punched tunnels and the NAT
+ * type must follow.
+ */
+static void keepalive_answered(struct cyd_reg *r)
+{
+	char before[sizeof(r->observed)];
+
+	memcpy(before, r->observed, sizeof(before));
+	proto_ep_format(&r->nmsc.observed, r->observed, sizeof(r->observed));
+	if (r != &r->d->reg || !strcmp(before, r->observed))
+		return;
+	log_info("the NMS sees this node at %s now (was %s)", r->observed, before);
+	cyd_nat_check(&r->d->nat, r->d);
+	cyd_tunnels_own_endpoint_changed(&r->d->tun);
+}
+
 void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len)
 {
 	struct nmsc_event ev;
@@ -179,12 +226,16 @@ void cyd_reg_input(struct cyd_reg *r, const uint8_t *pkt, size_t len)
 		return;
 	}
 	r->last_heard_ms = cyph_now_ms();
+	if (r->rtt_sent_ms && (ev.type == NMSC_EV_REGISTERED || ev.type == NMSC_EV_KEEPALIVE)) {
+		cyd_reg_rtt_sample(r, r->last_heard_ms - r->rtt_sent_ms);
+		r->rtt_sent_ms = 0;
+	}
 	switch (ev.type) {
 	case NMSC_EV_REGISTERED:
 		registered(r);
 		break;
 	case NMSC_EV_KEEPALIVE:
-		proto_ep_format(&r->nmsc.observed, r->observed, sizeof(r->observed));
+		keepalive_answered(r);
 		break;
 	case NMSC_EV_NOTIFY:
 		notify(r, &ev);
@@ -223,7 +274,7 @@ void cyd_reg_location_changed(struct cyd_reg *r, uint64_t event_ms)
 {
 	const struct cyd_location *l = &r->d->loc;
 
-	nmsc_set_location(&r->nmsc, l->eps, l->n, 0);
+	nmsc_set_location(&r->nmsc, l->eps, l->n, r->d->nat.type);
 	if (!r->change_ms)
 		r->change_ms = event_ms;
 	cyd_reg_restart(r, false);
@@ -256,7 +307,7 @@ int cyd_reg_start_as(struct cyd_reg *r, struct cyd *d, const struct cyd_cred *cr
 	nmsc_init(&r->nmsc, r->cred->node_id, r->cred->key, r->cred->cert, r->cred->cert_len,
 		  proto_now_ms());
 	nmsc_trust_ca(&r->nmsc, d->ca, nms_name);
-	nmsc_set_location(&r->nmsc, d->loc.eps, d->loc.n, 0);
+	nmsc_set_location(&r->nmsc, d->loc.eps, d->loc.n, d->nat.type);
 	log_info("registering at NMS %s (%s) with %u address(es)", a->text, nms_name, d->loc.n);
 	set_state(r, CYD_UNREGISTERED);
 	send_register(r);
@@ -288,7 +339,7 @@ void cyd_reg_new_credential(struct cyd_reg *r)
 	nmsc_init(&r->nmsc, r->cred->node_id, r->cred->key, r->cred->cert, r->cred->cert_len,
 		  proto_now_ms());
 	nmsc_trust_ca(&r->nmsc, d->ca, nms_name);
-	nmsc_set_location(&r->nmsc, d->loc.eps, d->loc.n, 0);
+	nmsc_set_location(&r->nmsc, d->loc.eps, d->loc.n, d->nat.type);
 	log_info("new credential: registering afresh");
 	cyd_reg_restart(r, true);
 }

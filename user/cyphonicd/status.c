@@ -90,6 +90,7 @@ static void write_now(struct cyd *d)
 
 	snprintf(h.device, sizeof(h.device), "%.*s", IF_NAMESIZE - 1, d->cfg.device);
 	snprintf(h.node, sizeof(h.node), "%s", d->cred.fqdn);
+	snprintf(h.nat, sizeof(h.nat), "%s", cyd_nat_name(d->nat.type));
 	/* an adapter's general nodes follow its tunnels */
 	need = nodestate_format(NULL, 0, &h, v, n) + nodestate_format_gnodes(NULL, 0, g, ng) + 1;
 	buf = malloc(need);

@@ -378,9 +378,21 @@ static void route_send(struct cyd_tunnels *t, struct cyd_tun *u, bool first)
 	int64_t wait;
 
 	if (first) {
+		/*
+		 * The first retry waits at least two round trips to the NMS
+		 * (a step of four: equal jitter waits half to all of it): a
+		 * 300 ms step fires after 150-300 ms, and on a 200 ms path
+		 * the retry (a new request, whose answer is the one used) cost
+		 * a whole round trip in bench-node's trace.
+		 */
+		struct cyph_retry_policy p = route_policy;
+		int rtt4 = 4 * (int)cyd_reg_rtt(r);
+
+		if (rtt4 > p.first_ms)
+			p.first_ms = rtt4 < p.max_ms ? rtt4 : p.max_ms;
 		u->route_ns = cyph_metrics_now_ns();
 		u->route_ms = now;
-		cyph_retry_begin(&u->route_rt, &route_policy, (int64_t)now,
+		cyph_retry_begin(&u->route_rt, &p, (int64_t)now,
 				 ((uint64_t)u->index << 32) ^ (uint64_t)u->route_ns);
 	}
 	wait = cyph_retry_next(&u->route_rt, (int64_t)now);
@@ -411,6 +423,24 @@ static void route_retry(struct cyd_tunnels *t, struct cyd_tun *u, uint64_t now)
 	route_send(t, u, false);
 }
 
+/* A new initiator's record for a peer's VIP, asking the NMS for its route. */
+static struct cyd_tun *ask_route(struct cyd_tunnels *t, struct cyd_gn *g, int family,
+				 const struct in_addr *vip4, const struct in6_addr *vip6)
+{
+	struct cyd_tun *u = tun_new(t);
+
+	if (!u)
+		return NULL;
+	u->gn = g;
+	u->family = family;
+	u->vip4 = *vip4;
+	u->vip6 = *vip6;
+	u->initiator = true;
+	u->setup_ms = cyph_now_ms();
+	route_send(t, u, true);
+	return u;
+}
+
 static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 {
 	/* From a general node's VIP (adapter): its own tunnel, its own route. */
@@ -429,16 +459,40 @@ static void needed(struct cyd_tunnels *t, const struct kern_cyph_needed *n)
 	}
 	log_debug("tunnel needed for %s: asking the NMS",
 		  n->family == AF_INET ? inet_ntoa(n->remote4) : "an IPv6 VIP");
-	u = tun_new(t);
-	if (!u)
-		return;
-	u->gn = g;
-	u->family = n->family;
-	u->vip4 = n->remote4;
-	u->vip6 = n->remote6;
-	u->initiator = true;
-	u->setup_ms = cyph_now_ms();
-	route_send(t, u, true);
+	ask_route(t, g, n->family, &n->remote4, &n->remote6);
+}
+
+/*
+ * The node's own public endpoint changed (a new NAT mapping: another
+ * network, or the NAT lost its state) while a punched tunnel lives. The
+ * peer's NAT filters by endpoint (nftables' conntrack does): it drops our
+ * packets from the new mapping, and its answers go to the old one, so
+ * roaming alone cannot heal the path, as it does when only the peer
+ * moves (its packets reach our open mapping). Punch again: a new route
+ * request (the NMS notifies the peer with our new endpoint), a new
+ * punch and handshake, and the new tunnel replaces the old one
+ * (replace_old) when its keys are in. Direct tunnels need nothing (the
+ * peer is public and roams to us), relayed ones keep their TRS session.
+ */
+void cyd_tunnels_own_endpoint_changed(struct cyd_tunnels *t)
+{
+	struct cyd_tun *u, *n;
+
+	for (u = t->list; u; u = u->next) {
+		if (!u->installed || u->path != CYD_PATH_PUNCHED || u->gn)
+			continue;
+		for (n = t->list; n; n = n->next)
+			if (n != u && !n->installed && n->initiator && n->family == u->family &&
+			    (u->family == AF_INET ? n->vip4.s_addr == u->vip4.s_addr :
+			     !memcmp(&n->vip6, &u->vip6, 16)))
+				break;
+		if (n)
+			continue;	/* punching again already */
+		log_info("tunnel %u to %s: our public endpoint changed, punching again", u->index,
+			 u->who.fqdn);
+		cyd_metrics_repunch();
+		ask_route(t, NULL, u->family, &u->vip4, &u->vip6);
+	}
 }
 
 void cyd_tunnels_lookup(struct cyd_tunnels *t, const char *name)
@@ -609,6 +663,8 @@ void cyd_tunnels_route(struct cyd_tunnels *t, const struct cyd_reg *r,
 	}
 	u->route_seq = 0;
 	cyd_metrics_route_latency(u->route_ns);
+	if (u->route_rt.tries == 1)	/* Karn: no sample from a retried request */
+		cyd_reg_rtt_sample(tun_reg(t, u), cyph_now_ms() - u->route_ms);
 	if (u->installed) {	/* the renewal of its relay grant */
 		cyd_relay_renew_answer(t, u, ev);
 		return;

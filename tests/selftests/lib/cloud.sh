@@ -6,7 +6,9 @@
 # site-b at $W4B. Optional: CLOUD_AS_LISTEN (default 0.0.0.0:7443; [::]:7443
 # takes both families), CLOUD_NMS_LISTEN6 (the NMS's IPv6 listen address),
 # CLOUD_NMS_EXTRA (more sections of nms.conf, e.g. cloud_relay_conf's),
-# CLOUD_NMS_LIFETIME and CLOUD_NMS_KEEPALIVE (6s, 2s: quick expiry tests).
+# CLOUD_NMS_LIFETIME and CLOUD_NMS_KEEPALIVE (6s, 2s: quick expiry tests),
+# CLOUD_NMS_MAPPING (the NMS's mapping_listen) and NODE_NMS_MAPPING (a
+# port: node_conf then sets mapping_address to the NMS address at that port).
 
 CLOUD_KDF=(--kdf-iterations 2000)	# fast password hashes for the test
 
@@ -80,6 +82,8 @@ cloud_nms() {
 	cert = $D/nms.crt
 	$(ca_http 9102)
 	${CLOUD_NMS_EXTRA:-}
+	${CLOUD_NMS_MAPPING:+[nms]}
+	${CLOUD_NMS_MAPPING:+mapping_listen = $CLOUD_NMS_MAPPING}
 	EOC
 	nsx $NS_W cyph_node --as 127.0.0.1:7443 --as-ca "$D/ca.crt" --name nms \
 		--password pw-nms --save-cert "$D/nms.crt" --save-key "$D/nms.key" enrol \
@@ -135,6 +139,8 @@ node_conf() {
 	[http]
 	listen = 127.0.0.1:9104
 	${4:-}
+	${NODE_NMS_MAPPING:+[nms]}
+	${NODE_NMS_MAPPING:+mapping_address = $3:$NODE_NMS_MAPPING}
 	EOC
 }
 

@@ -167,6 +167,17 @@ nat_node_start() {
 	PID[$1]=$!
 }
 
+# nat_nodes_up NODE...: each started (nat_node_start), then each registered
+nat_nodes_up() {
+	local n
+	for n in "$@"; do
+		nat_node_start "$n"
+	done
+	for n in "$@"; do
+		registered "$n" || return 1
+	done
+}
+
 # nat_vip NS 4|6: the node's VIP on cyph0
 nat_vip() { ip -n "$1" -"$2" -br addr show cyph0 2> /dev/null | awk '{ sub("/.*", "", $3); print $3 }'; }
 

@@ -21,6 +21,7 @@ struct e2e_ctx {
 	struct e2e_budget *budget;
 	struct e2e_cookie_jar jar;
 	bool under_load;
+	unsigned int rtt_ms;		/* e2e_ctx_set_rtt: the path's round trip, 0: unknown */
 	struct e2e_stats stats;
 	/* the stateless listener (DTLSv1_listen), reused until a cookie verifies */
 	SSL *listener;

@@ -121,6 +121,12 @@ struct e2e_ctx *e2e_ctx_new(const struct e2e_config *cfg, struct cyph_ca *ca, EV
 			    char *err, size_t errlen);
 void e2e_ctx_free(struct e2e_ctx *ctx);
 /* A renewed credential, for handshakes started from now on. 0 or -1. */
+/*
+ * The round trip the caller measured towards its peers (the node: to its
+ * NMS), 0: unknown. New handshake flights wait at least three of them
+ * before their first retransmission.
+ */
+void e2e_ctx_set_rtt(struct e2e_ctx *ctx, unsigned int rtt_ms);
 int e2e_ctx_set_credential(struct e2e_ctx *ctx, EVP_PKEY *key, const uint8_t *cert_der,
 			   size_t cert_len, char *err, size_t errlen);
 /* Require cookies from every new initiator (e.g. when the daemon is busy). */

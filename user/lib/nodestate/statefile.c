@@ -62,8 +62,11 @@ size_t nodestate_format(char *buf, size_t len, const struct nodestate_header *h,
 		if (w > 0) \
 			off += (size_t)w; \
 	} while (0)
-	PUT("cyphonicd %d pid %d ifindex %" PRIu32 " device %s node %s\n", NODESTATE_VERSION,
+	PUT("cyphonicd %d pid %d ifindex %" PRIu32 " device %s node %s", NODESTATE_VERSION,
 	    h->pid, h->ifindex, word(h->device), word(h->node));
+	if (h->nat[0])
+		PUT(" nat %s", word(h->nat));
+	PUT("\n");
 	for (size_t i = 0; i < n; i++) {
 		char route[24] = "-";
 
@@ -141,8 +144,17 @@ static int parse_header(const char *line, struct nodestate_header *h)
 	int version, end = -1;
 
 	if (sscanf(line, "cyphonicd %d pid %d ifindex %" SCNu32 " device %15s node %255s%n",
-		   &version, &h->pid, &h->ifindex, h->device, h->node, &end) != 5 ||
-	    end < 0 || (line[end] && line[end] != '\n'))
+		   &version, &h->pid, &h->ifindex, h->device, h->node, &end) != 5 || end < 0)
+		return -1;
+	h->nat[0] = 0;
+	if (line[end] == ' ') {	/* optional: a daemon that knows its NAT type */
+		int more = -1;
+
+		if (sscanf(line + end, " nat %11s%n", h->nat, &more) != 1 || more < 0)
+			return -1;
+		end += more;
+	}
+	if (line[end] && line[end] != '\n')
 		return -1;
 	return version == NODESTATE_VERSION && h->pid > 0 ? 0 : -1;
 }

@@ -45,6 +45,7 @@ struct nodestate_header {
 	uint32_t ifindex;
 	char device[IF_NAMESIZE];
 	char node[NODESTATE_FQDN_MAX];
+	char nat[12];			/* its NAT's mapping type (cyphonicd nattype.c); "": not told */
 };
 
 struct nodestate_tunnel {

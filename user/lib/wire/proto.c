@@ -68,6 +68,8 @@ const char *proto_op_name(unsigned int op)
 		[PROTO_OP_DEREGISTER] = "deregister",
 		[PROTO_OP_ERROR] = "error",
 		[PROTO_OP_COOKIE] = "cookie",
+		[PROTO_OP_MAPPING] = "mapping",
+		[PROTO_OP_MAPPING_ACK] = "mapping_ack",
 	};
 	return op >= 1 && op <= PROTO_OP_MAX ? names[op] : "unknown";
 }
@@ -125,6 +127,14 @@ static const struct op_rule rules[PROTO_OP_MAX + 1] = {
 	[PROTO_OP_COOKIE] = {
 		B(PROTO_T_COOKIE) | B(PROTO_T_ECHO_SEQ),
 		B(PROTO_T_COOKIE) | B(PROTO_T_ECHO_SEQ), 8, false },
+	/*
+	 * Unauthenticated, like a STUN binding request (docs/protocol.md
+	 * 5.9): the request carries the sender's own address (ADDR), the
+	 * answer the endpoint the NMS saw (OBSERVED) under the request's
+	 * node id and sequence number: the same size, so no amplification.
+	 */
+	[PROTO_OP_MAPPING] = { B(PROTO_T_ADDR), B(PROTO_T_ADDR), 8, true },
+	[PROTO_OP_MAPPING_ACK] = { B(PROTO_T_OBSERVED), B(PROTO_T_OBSERVED), 8, false },
 };
 
 /* ---- byte order ------------------------------------------------------------ */

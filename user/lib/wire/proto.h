@@ -43,13 +43,15 @@ enum proto_op {
 	PROTO_OP_DEREGISTER = 9,	/* node -> NMS */
 	PROTO_OP_ERROR = 10,		/* NMS -> node */
 	PROTO_OP_COOKIE = 11,		/* NMS -> node: echo this cookie (under load) */
-	PROTO_OP_MAX = PROTO_OP_COOKIE
+	PROTO_OP_MAPPING = 12,		/* node -> NMS mapping port: which endpoint do you see? */
+	PROTO_OP_MAPPING_ACK = 13,	/* NMS -> node: this one (OBSERVED) */
+	PROTO_OP_MAX = PROTO_OP_MAPPING_ACK
 };
 
 enum proto_auth {
 	PROTO_AUTH_SIG = 1,	/* Ed25519 over header+body, 64 bytes */
 	PROTO_AUTH_MAC = 2,	/* HMAC-SHA256 session key, 32 bytes */
-	PROTO_AUTH_NONE = 3,	/* no tag: only COOKIE, which grants nothing */
+	PROTO_AUTH_NONE = 3,	/* no tag: only COOKIE and MAPPING(_ACK), which grant nothing */
 };
 
 /* Decoded SIGNAL header (host order). */
