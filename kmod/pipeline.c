@@ -5,8 +5,10 @@
  * the hand-over from a worker to a tunnel's serial stage.
  *
  * Workers are the first `workers` online CPUs (all when 0). A device
- * spreads units over them round-robin; each worker drains the shared queue,
- * so a busy CPU's share is taken by the others. A tunnel's serial stage per
+ * wakes them round-robin; each worker drains the shared queue, taking
+ * units from the tunnels in turn (sched.c), so a busy CPU's share is taken
+ * by the others and a tunnel with many units queued waits its turn like
+ * one with few. A tunnel's serial stage per
  * direction stays on one of those CPUs, picked by its index: a flow leaves
  * (TX) and enters the stack (RX) from one CPU, so nothing behind us, such
  * as per-CPU backlogs or transmit queues chosen per CPU, can reorder it.
@@ -52,12 +54,54 @@ unsigned int cyph_worker_cpu(const struct cyph_device *cd, unsigned int i)
 	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_online_mask);
 }
 
-/* The count of queued units of @head's tunnel, for @q's direction. */
-static atomic_t *cyph_queue_mine(struct cyph_queue *q, struct sk_buff *head)
+/* @head's tunnel's pipeline for @q's direction. */
+static struct cyph_serial *cyph_queue_serial(const struct cyph_queue *q,
+					     struct sk_buff *head)
 {
 	struct cyph_tunnel *t = cyph_cb(head)->tunnel;
 
-	return q->ops->dir == CYPH_TX ? &t->tx.queued : &t->rx.queued;
+	return q->ops->dir == CYPH_TX ? &t->tx : &t->rx;
+}
+
+/*
+ * What a unit costs in the crypt stage, for the round robin: its bytes. A
+ * TX unit is a list of segments; an RX unit is one datagram, whose
+ * skb->next the UDP receive path may not have cleared.
+ */
+static unsigned int cyph_unit_cost(const struct cyph_queue *q,
+				   const struct sk_buff *head)
+{
+	unsigned int cost = 0;
+
+	if (q->ops->dir == CYPH_RX)
+		return head->len;
+	for (; head; head = head->next)
+		cost += head->len;
+	return cost;
+}
+
+/* Take the next unit, from the tunnel whose turn it is; NULL if none. */
+static struct sk_buff *cyph_queue_pop(struct cyph_queue *q)
+{
+	struct cyph_drr_flow *f;
+	struct cyph_serial *s;
+	struct sk_buff *head;
+
+	spin_lock_bh(&q->lock);
+	f = cyph_drr_next(&q->drr);
+	if (!f) {
+		spin_unlock_bh(&q->lock);
+		return NULL;
+	}
+	s = container_of(f, struct cyph_serial, flow);
+	head = s->qhead;
+	s->qhead = cyph_cb(head)->qnext;
+	if (!s->qhead)
+		s->qtail = NULL;
+	q->len--;
+	cyph_drr_charge(f, cyph_unit_cost(q, head), !s->qhead);
+	spin_unlock_bh(&q->lock);
+	return head;
 }
 
 static void cyph_queue_work(struct work_struct *work)
@@ -66,9 +110,9 @@ static void cyph_queue_work(struct work_struct *work)
 	struct cyph_queue *q = w->queue;
 	struct sk_buff *head;
 
-	while ((head = ptr_ring_consume_bh(&q->ring))) {
+	while ((head = cyph_queue_pop(q))) {
 		/* Out of the queue; the unit still holds its tunnel. */
-		cyph_share_put(&q->share, cyph_queue_mine(q, head));
+		cyph_share_put(&q->share, &cyph_queue_serial(q, head)->queued);
 		q->ops->crypt(head);
 		cond_resched();
 	}
@@ -77,16 +121,14 @@ static void cyph_queue_work(struct work_struct *work)
 int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,
 		    const struct cyph_stage_ops *ops)
 {
-	int cpu, err;
+	int cpu;
 
-	err = ptr_ring_init(&q->ring, CYPH_QUEUE_LEN, GFP_KERNEL);
-	if (err)
-		return err;
 	q->worker = alloc_percpu(struct cyph_worker);
-	if (!q->worker) {
-		ptr_ring_cleanup(&q->ring, NULL);
+	if (!q->worker)
 		return -ENOMEM;
-	}
+	spin_lock_init(&q->lock);
+	cyph_drr_init(&q->drr, CYPH_DRR_QUANTUM);
+	q->len = 0;
 	for_each_possible_cpu(cpu) {
 		struct cyph_worker *w = per_cpu_ptr(q->worker, cpu);
 
@@ -112,8 +154,7 @@ void cyph_queue_destroy(struct cyph_queue *q)
 		return;
 	for_each_possible_cpu(cpu)
 		flush_work(&per_cpu_ptr(q->worker, cpu)->work);
-	WARN_ON_ONCE(!__ptr_ring_empty(&q->ring));
-	ptr_ring_cleanup(&q->ring, NULL);
+	WARN_ON_ONCE(q->len || !list_empty(&q->drr.active));
 	free_percpu(q->worker);
 	q->worker = NULL;
 }
@@ -123,20 +164,35 @@ void cyph_queue_destroy(struct cyph_queue *q)
  * @q: the device's queue for the unit's direction
  * @head: unit head, its ring slot reserved, cyph_cb(head)->tunnel set
  *
+ * The unit joins the back of its tunnel's FIFO; the tunnel joins the
+ * round robin if it was not in it. Units of one tunnel are taken in the
+ * order they came, though the ring slots would keep order anyway.
+ *
  * Return: 0, -EBUSY if the unit's tunnel is over its share of the queue,
  * -ENOSPC if the queue is full; on error the caller still owns @head.
  */
 int cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head)
 {
-	atomic_t *mine = cyph_queue_mine(q, head);
+	struct cyph_serial *s = cyph_queue_serial(q, head);
 	unsigned int cpu;
 
-	if (unlikely(!cyph_share_take(&q->share, mine)))
+	if (unlikely(!cyph_share_take(&q->share, &s->queued)))
 		return -EBUSY;
-	if (unlikely(ptr_ring_produce_bh(&q->ring, head))) {
-		cyph_share_put(&q->share, mine);
+	spin_lock_bh(&q->lock);
+	if (unlikely(q->len >= CYPH_QUEUE_LEN)) {
+		spin_unlock_bh(&q->lock);
+		cyph_share_put(&q->share, &s->queued);
 		return -ENOSPC;
 	}
+	cyph_cb(head)->qnext = NULL;
+	if (s->qtail)
+		cyph_cb(s->qtail)->qnext = head;
+	else
+		s->qhead = head;
+	s->qtail = head;
+	q->len++;
+	cyph_drr_wake(&q->drr, &s->flow);
+	spin_unlock_bh(&q->lock);
 	cpu = cyph_worker_cpu(q->cd, atomic_inc_return(&q->next));
 	queue_work_on(cpu, cyph_wq, &per_cpu_ptr(q->worker, cpu)->work);
 	return 0;

@@ -2,9 +2,11 @@
 /*
  * The parallel packet pipeline shared by TX and RX (see docs/pipeline.md).
  *
- *   arrival ──► reserve seq in the tunnel's ring ──► device crypt queue
- *          (drop + count here when full)   (drop + count when full or
- *                                           the tunnel is over its share)
+ *   arrival ──► reserve seq in the tunnel's ring ──► device crypt queue:
+ *          (drop + count here when full)   the tunnel's own FIFO, served
+ *                                          in turn with the others (DRR);
+ *                                          drop + count when full or the
+ *                                          tunnel is over its share
  *                                                          │
  *                    per-CPU crypt workers (any order) ◄───┘
  *                                 │ publish into the ring slot
@@ -20,11 +22,11 @@
 #define _CYPH_PIPELINE_H
 
 #include <linux/cyphonic.h>
-#include <linux/ptr_ring.h>
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
 
 #include "ring.h"
+#include "sched.h"
 #include "share.h"
 
 struct cyph_device;
@@ -49,9 +51,13 @@ struct cyph_cb {
 	struct cyph_tunnel *tunnel;	/* unit head: reference held */
 	struct cyph_key *key;		/* unit head: reference held */
 	u64 counter;			/* every packet: its DATA counter */
+	/* unit head: the next unit of its tunnel in the crypt queue */
+	struct sk_buff *qnext;
 	u32 seq;			/* unit head: its ring slot */
-	atomic_t pending;		/* TX unit head: segments in the AEAD */
-	int iif;			/* RX: arrival interface, for IPv6 scope */
+	union {
+		atomic_t pending;	/* TX unit head: segments in the AEAD */
+		int iif;		/* RX: arrival interface, for IPv6 scope */
+	};
 	u16 why;			/* every packet: CYPH_OK or a drop reason */
 };
 
@@ -85,8 +91,10 @@ struct cyph_stage_ops {
 };
 
 /*
- * A device's crypt queue for one direction, drained by per-CPU workers,
- * each tunnel held to its share of it (share.c).
+ * A device's crypt queue for one direction, drained by per-CPU workers.
+ * Each tunnel waits in its own FIFO (in its struct cyph_serial) and the
+ * workers take from the tunnels in turn, by bytes (sched.c); each tunnel
+ * is held to its share of the queue's units (share.c).
  */
 struct cyph_worker {
 	struct work_struct work;
@@ -94,7 +102,9 @@ struct cyph_worker {
 };
 
 struct cyph_queue {
-	struct ptr_ring ring;		/* unit heads */
+	spinlock_t lock;		/* @drr, @len and every tunnel's FIFO */
+	struct cyph_drr drr;		/* tunnels with units, in turn order */
+	unsigned int len;		/* units queued, at most CYPH_QUEUE_LEN */
 	struct cyph_worker __percpu *worker;
 	struct cyph_device *cd;
 	atomic_t next;			/* round-robin over the worker CPUs */
@@ -116,6 +126,9 @@ struct cyph_serial {
 	struct cyph_tunnel *tunnel;
 	const struct cyph_stage_ops *ops;	/* the device queue's */
 	atomic_t queued;	/* units in the device's crypt queue */
+	/* Its units in the device's crypt queue, under the queue's lock. */
+	struct sk_buff *qhead, *qtail;
+	struct cyph_drr_flow flow;
 };
 
 void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item);
@@ -131,6 +144,9 @@ static inline int cyph_serial_init(struct cyph_serial *s,
 	s->tunnel = t;
 	s->ops = q->ops;
 	atomic_set(&s->queued, 0);
+	s->qhead = NULL;
+	s->qtail = NULL;
+	cyph_drr_flow_init(&s->flow);
 	return cyph_ring_init(&s->ring, size, 0, GFP_KERNEL_ACCOUNT);
 }
 

@@ -37,6 +37,7 @@ W=/tmp/bench-adapter
 mkdir -p $W
 CONFIGS=(cy-1 cy-all wg)
 declare -A FAR=([cy-1]=10.88.1.2 [cy-all]=10.88.2.2 [wg]=$WG4B)
+declare -A CYDEV=([cy-1]=cy1 [cy-all]=cyall)
 declare -A NET=([cy-1]=10.77.1 [cy-all]=10.77.2 [wg]=10.66.0)
 
 say() { echo "bench: $*" >&2; }
@@ -142,33 +143,96 @@ srv_down() {
 	SRV_PIDS=()
 }
 
-# jbps FILE: the receiver's bits/s from an iperf3 JSON report
-jbps() {
-	local j re='"bits_per_second":[[:space:]]*([-0-9.eE+]+)'
+# jextra FILE: when the client started (s) and its TCP retransmissions,
+# to tell a late start or a loss-driven back-off from the tunnel's share
+jextra() {
+	local j t='"timesecs":[[:space:]]*([0-9]+)' x='"retransmits":[[:space:]]*([0-9]+)'
 	j=$(<"$1")
-	[[ $j == *'"sum_received"'* ]] || return 1
-	j=${j##*\"sum_received\"}
-	[[ $j =~ $re ]] && echo "${BASH_REMATCH[1]}"
+	[[ $j =~ $t ]] && printf 'start=%s ' "${BASH_REMATCH[1]}"
+	j=${j##*\"sum_sent\"}
+	[[ $j =~ $x ]] && printf 'retr=%s' "${BASH_REMATCH[1]}"
 }
 
-# run ROUND N CFG: N devices at once, one record per device
+# drops CFG: the cyphonic devices' drop counters on both sides so far, as
+# one diag record (what the crypt queues refused)
+drops() {
+	local c=$1 d=${CYDEV[$1]:-} ns out=
+	[ -n "$d" ] || return 0
+	for ns in "$NS_A" "$NS_B"; do
+		out+=" ${ns}:$(nsx "$ns" cyphctl show "$d" |
+			awk 'NR > 1 && !/^  /{exit} /^  [a-z_]*drop[a-z_]*: /{sub(":", "="); printf "%s,", $1 $2}')"
+	done
+	rec "diag cfg=$c drops$out"
+}
+
+# The remote node counts what it receives from each device (inner IP
+# bytes, nftables), so every device is measured over one common window.
+# iperf3's own figure covers each client's own seconds, and under TCG
+# starting 20 clients takes longer than a run: their windows barely
+# overlapped, and early and late clients ran partly alone.
+count_up() {
+	local n=$1 c=$2 i
+	{
+		echo "add table ip bench"
+		echo "add chain ip bench in { type filter hook input priority 0; }"
+		for ((i = 1; i <= n; i++)); do
+			echo "add rule ip bench in ip saddr ${NET[$c]}.$((10 + i)) counter"
+		done
+	} | nsx "$NS_B" nft -f -
+}
+count_down() { nsx "$NS_B" nft delete table ip bench 2> /dev/null; }
+# counts: "ADDR BYTES" per device
+counts() {
+	nsx "$NS_B" nft list chain ip bench in |
+		awk '$1 == "ip" && $2 == "saddr" { for (i = 3; i < NF; i++) if ($i == "bytes") print $3, $(i + 1) }'
+}
+# moving N CFG: every device has sent its first 64 KB
+moving() {
+	local n=$1 c=$2 a b k=0
+	while read -r a b; do
+		[ "$b" -ge 65536 ] && k=$((k + 1))
+	done < <(counts)
+	[ $k -ge "$n" ]
+}
+
+# run ROUND N CFG: N devices at once, one record per device: its rate over
+# BENCH_SECONDS once every device's flow is moving, plus a second (what
+# iperf3 -O 1 skipped: slow start)
 run() {
-	local r=$1 n=$2 c=$3 i pids=() bps bad=0
+	local r=$1 n=$2 c=$3 i pids=() bad=0 t0 t1 a b
+	local -A b0=() b1=()
+	count_down
+	count_up "$n" "$c" || die "nftables counters for $c"
 	for ((i = 1; i <= n; i++)); do
-		timeout -k 5 $((SECS + 90)) nsenter --net=/run/netns/dev$i -- \
-			iperf3 -c "${FAR[$c]}" -p $((5200 + i)) -t "$SECS" -O 1 -J \
+		timeout -k 5 $((SECS + 150)) nsenter --net=/run/netns/dev$i -- \
+			iperf3 -c "${FAR[$c]}" -p $((5200 + i)) -t $((SECS + 120)) -J \
 			> "$W/$i.json" 2> /dev/null &
 		pids+=($!)
 	done
+	if wait_until 90 moving "$n" "$c"; then
+		sleep 1
+		t0=$(date +%s%N)
+		while read -r a b; do b0[$a]=$b; done < <(counts)
+		sleep "$SECS"
+		t1=$(date +%s%N)
+		while read -r a b; do b1[$a]=$b; done < <(counts)
+	else
+		say "round $r n=$n $c: not every device got going in 90 s"
+		bad=1
+	fi
+	kill -INT "${pids[@]}" 2> /dev/null
 	wait "${pids[@]}"
 	for ((i = 1; i <= n; i++)); do
-		if bps=$(jbps "$W/$i.json"); then
-			rec "round=$r n=$n cfg=$c dev=$i bps=$bps"
+		a=${NET[$c]}.$((10 + i))
+		if [ $bad = 0 ] && [ -n "${b0[$a]:-}" ] && [ -n "${b1[$a]:-}" ]; then
+			rec "round=$r n=$n cfg=$c dev=$i bps=$(((b1[$a] - b0[$a]) * 8 * 1000000000 / (t1 - t0))) $(jextra "$W/$i.json")"
 		else
 			rec "round=$r n=$n cfg=$c dev=$i error=1"
 			bad=1
 		fi
 	done
+	count_down
+	drops "$c"
 	if [ $bad = 1 ]; then
 		say "round $r n=$n $c: a client failed; restarting the servers"
 		srv_down
