@@ -82,8 +82,22 @@ cleanup() {
 		[ -e "/run/netns/$ns" ] && ip netns del "$ns"
 	done
 	rm -rf "$D"
+	# shellcheck disable=SC2086
+	[ -n "${ARP_THRESH:-}" ] && set -- $ARP_THRESH &&
+		sysctl -qw net.ipv4.neigh.default.gc_thresh2="$1" net.ipv4.neigh.default.gc_thresh3="$2"
 }
 trap cleanup EXIT
+
+# One guest kernel holds every namespace's ARP entries in one table with
+# one limit (gc_thresh3, 1024); on real hardware each device has its own.
+# The rogue's flood of random on-link addresses fills that table with its
+# unanswered ARPs within seconds, and the kernel's forced GC then evicts
+# the cameras' own entries for the adapter and refuses new ones, so they
+# stop sending: a shared-kernel artifact, not the adapter's doing (whose
+# entries for the devices are permanent, lan.c). Room for every address
+# the rogue can pick (a /16) stands in for separate machines.
+ARP_THRESH=$(sysctl -n net.ipv4.neigh.default.gc_thresh2 net.ipv4.neigh.default.gc_thresh3 | tr '\n' ' ')
+sysctl -qw net.ipv4.neigh.default.gc_thresh2=65536 net.ipv4.neigh.default.gc_thresh3=65536
 vip() { ip -n "$1" -"$2" -br addr show "${3:-cyph0}" 2> /dev/null | awk '{ sub("/.*", "", $3); print $3 }'; }
 log_has() { grep -q -- "$2" "$D/$1.log"; }
 gn_metric() { metric gw 9104 "cyphonicd_general_nodes{state=\"$1\"}"; }
