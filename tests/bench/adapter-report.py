@@ -25,7 +25,7 @@ CONFIGS = [("cy-1", "cyphonic w=1"), ("cy-all", "cyphonic w=all"),
 
 
 def parse(path):
-    runs, meta = {}, {}
+    runs, meta, cpu = {}, {}, {}
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
             if not line.startswith("@@BENCH "):
@@ -39,12 +39,15 @@ def parse(path):
                 key = (int(rec["round"]), int(rec["n"]), rec["cfg"])
             except (KeyError, ValueError):
                 continue
+            if words[0] == "cpu":
+                cpu[key] = {k: float(v) for k, v in rec.items() if k.endswith(("_pct", "_pkt"))}
+                continue
             run = runs.setdefault(key, {"bps": [], "errors": 0})
             if "bps" in rec:
                 run["bps"].append(float(rec["bps"]))
             else:
                 run["errors"] += 1
-    return runs, meta
+    return runs, meta, cpu
 
 
 def jain(xs):
@@ -65,7 +68,7 @@ def main(argv):
     if len(argv) < 3:
         sys.exit(__doc__)
     rev = argv[argv.index("--rev") + 1] if "--rev" in argv else "unknown"
-    runs, meta = parse(argv[1])
+    runs, meta, cpu = parse(argv[1])
     counts = sorted({n for _, n, _ in runs})
     rounds = sorted({r for r, _, _ in runs})
     per = {}       # (n, cfg) -> round -> figures
@@ -121,6 +124,24 @@ def main(argv):
               f"{spread(rat[f'{c}_n{hi}_over_n{lo}'], '{:.2f}x')}")
     if failed:
         print(f"\n{failed} run(s) left out: a client failed (see the raw records)")
+    if cpu:
+        print("\nThe whole guest's CPU during the window (iperf3 included), per full-size"
+              " inner packet:\n"
+              f"{'devices':>7}  {'way':<24} {'busy':>14} {'softirq':>14} {'CPU us/packet':>18}"
+              f" {'switches/packet':>18}")
+        doc["cpu"] = []
+        for n in counts:
+            for c, label in CONFIGS:
+                rs = [v for (r, m, k), v in cpu.items() if m == n and k == c]
+                if not rs:
+                    continue
+                col = {f: [v[f] for v in rs if f in v] for f in
+                       ("busy_pct", "softirq_pct", "us_per_pkt", "ctxt_per_pkt")}
+                print(f"{n:>7}  {label:<24} {spread(col['busy_pct'], '{:.0f}%'):>14} "
+                      f"{spread(col['softirq_pct'], '{:.0f}%'):>14} "
+                      f"{spread(col['us_per_pkt'], '{:.0f}'):>18} "
+                      f"{spread(col['ctxt_per_pkt'], '{:.2f}'):>18}")
+                doc["cpu"].append({"devices": n, "cfg": c, "rounds": rs})
 
     def med(vals):
         return statistics.median(vals) if vals else None

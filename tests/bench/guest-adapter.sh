@@ -186,6 +186,33 @@ counts() {
 	nsx "$NS_B" nft list chain ip bench in |
 		awk '$1 == "ip" && $2 == "saddr" { for (i = 3; i < NF; i++) if ($i == "bytes") print $3, $(i + 1) }'
 }
+# cpustat: the guest's CPU ticks (all CPUs; USER_HZ) and context switches
+# so far: "user nice system idle iowait irq softirq ctxt"
+cpustat() {
+	awk '$1 == "cpu" { printf "%s %s %s %s %s %s %s ", $2, $3, $4, $5, $6, $7, $8 }
+		$1 == "ctxt" { print $2 }' /proc/stat
+}
+# cpurec ROUND N CFG BYTES "BEFORE" "AFTER": what the window cost the whole
+# guest (every vCPU, iperf3 included), per full-size inner packet (MTU
+# bytes): busy share, CPU microseconds and context switches per packet
+cpurec() {
+	local hz pk
+	hz=$(getconf CLK_TCK)
+	pk=$(($4 / MTU))
+	[ "$pk" -gt 0 ] || return 0
+	# shellcheck disable=SC2086
+	set -- "$1" "$2" "$3" $5 $6
+	# $4..$11 before, $12..$19 after: user nice system idle iowait irq softirq ctxt
+	local user=$((${12} + ${13} - $4 - $5)) sys=$((${14} + ${17} - $6 - $9))
+	local idle=$((${15} + ${16} - $7 - $8)) soft=$((${18} - ${10}))
+	local busy=$((user + sys + soft)) all
+	all=$((busy + idle))
+	[ "$all" -gt 0 ] || return 0
+	rec "cpu round=$1 n=$2 cfg=$3 busy_pct=$((100 * busy / all)) user_pct=$((100 * user / all))" \
+		"sys_pct=$((100 * sys / all)) softirq_pct=$((100 * soft / all))" \
+		"us_per_pkt=$((busy * 1000000 / hz / pk)) ctxt_per_pkt=$(awk "BEGIN { printf \"%.2f\", (${19} - ${11}) / $pk }")"
+}
+
 # moving N CFG: every device has sent its first 64 KB
 moving() {
 	local n=$1 c=$2 a b k=0
@@ -199,7 +226,7 @@ moving() {
 # BENCH_SECONDS once every device's flow is moving, plus a second (what
 # iperf3 -O 1 skipped: slow start)
 run() {
-	local r=$1 n=$2 c=$3 i pids=() bad=0 t0 t1 a b
+	local r=$1 n=$2 c=$3 i pids=() bad=0 t0 t1 a b s0 s1 sum=0
 	local -A b0=() b1=()
 	count_down
 	count_up "$n" "$c" || die "nftables counters for $c"
@@ -213,9 +240,13 @@ run() {
 		sleep 1
 		t0=$(date +%s%N)
 		while read -r a b; do b0[$a]=$b; done < <(counts)
+		s0=$(cpustat)
 		sleep "$SECS"
+		s1=$(cpustat)
 		t1=$(date +%s%N)
 		while read -r a b; do b1[$a]=$b; done < <(counts)
+		for a in "${!b1[@]}"; do sum=$((sum + b1[$a] - ${b0[$a]:-${b1[$a]}})); done
+		cpurec "$r" "$n" "$c" "$sum" "$s0" "$s1"
 	else
 		say "round $r n=$n $c: not every device got going in 90 s"
 		bad=1
