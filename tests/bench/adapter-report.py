@@ -64,6 +64,13 @@ def spread(vals, fmt):
     return f"{fmt.format(med)} [{fmt.format(min(vals))}-{fmt.format(max(vals))}]"
 
 
+def row(n, label, rounds, fields):
+    """One table line: each (key, format, width) as the spread over rounds."""
+    cells = " ".join(f"{spread([v[k] for v in rounds if k in v], fmt):>{w}}"
+                     for k, fmt, w in fields)
+    print(f"{n:>7}  {label:<24} {cells}")
+
+
 def main(argv):
     if len(argv) < 3:
         sys.exit(__doc__)
@@ -100,12 +107,9 @@ def main(argv):
             d = per.get((n, c), {})
             if not d:
                 continue
-            col = {k: [v[k] for v in d.values()] for k in
-                   ("aggregate_mbps", "per_device_mbps", "min_device_mbps", "jain")}
-            print(f"{n:>7}  {label:<24} {spread(col['aggregate_mbps'], '{:.0f}'):>22} "
-                  f"{spread(col['per_device_mbps'], '{:.1f}'):>20} "
-                  f"{spread(col['min_device_mbps'], '{:.1f}'):>20} "
-                  f"{spread(col['jain'], '{:.3f}'):>18}")
+            row(n, label, list(d.values()),
+                (("aggregate_mbps", "{:.0f}", 22), ("per_device_mbps", "{:.1f}", 20),
+                 ("min_device_mbps", "{:.1f}", 20), ("jain", "{:.3f}", 18)))
             doc["results"].append({"devices": n, "cfg": c, "rounds": d})
     print("\nRatios of aggregates, within each round:")
     rat = doc["ratios"]
@@ -135,12 +139,9 @@ def main(argv):
                 rs = [v for (r, m, k), v in cpu.items() if m == n and k == c]
                 if not rs:
                     continue
-                col = {f: [v[f] for v in rs if f in v] for f in
-                       ("busy_pct", "softirq_pct", "us_per_pkt", "ctxt_per_pkt")}
-                print(f"{n:>7}  {label:<24} {spread(col['busy_pct'], '{:.0f}%'):>14} "
-                      f"{spread(col['softirq_pct'], '{:.0f}%'):>14} "
-                      f"{spread(col['us_per_pkt'], '{:.0f}'):>18} "
-                      f"{spread(col['ctxt_per_pkt'], '{:.2f}'):>18}")
+                row(n, label, rs,
+                    (("busy_pct", "{:.0f}%", 14), ("softirq_pct", "{:.0f}%", 14),
+                     ("us_per_pkt", "{:.0f}", 18), ("ctxt_per_pkt", "{:.2f}", 18)))
                 doc["cpu"].append({"devices": n, "cfg": c, "rounds": rs})
 
     def med(vals):
