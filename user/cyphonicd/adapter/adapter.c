@@ -522,6 +522,8 @@ void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev)
 	}
 	if (ev == CYD_EAP_ENDED && !g->eap_ok && g->wait_why[0])
 		return;		/* ended already (its port went down) */
+	if (ev == CYD_EAP_ENDED)
+		cyd_adapter_eap_ask_later(g);
 	session_end(a, g, ev == CYD_EAP_ENDED ? "802.1X session ended" :
 		    "802.1X authentication failed (wrong credentials?)");
 }
@@ -535,6 +537,7 @@ void cyd_adapter_port_down(struct cyd_adapter *a, uint32_t ifindex, const char *
 			continue;
 		snprintf(text, sizeof(text), "802.1X port %s %s: session ended", g->port_name, why);
 		cyd_adapter_eap_port_down(g->mac);
+		cyd_adapter_eap_ask_later(g);
 		session_end(a, g, text);
 	}
 }

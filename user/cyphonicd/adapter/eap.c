@@ -35,6 +35,19 @@
  * holds as authorized, which makes hostapd start EAP with it at once; the
  * device authenticates again (AP-STA-CONNECTED: nothing changes) or
  * fails (cut off).
+ *
+ * When a session ends (EAPOL-Logoff, or its port went down) hostapd keeps
+ * the station 5 s before it forgets it (AP_MAX_INACTIVITY_AFTER_DEAUTH,
+ * not configurable) and loses what the device sends meanwhile: a device
+ * that logs on again or whose link bounces within those 5 s has its
+ * EAPOL-Start ignored and, as 802.1X says, tries again only after
+ * startPeriod (30 s), often twice. So once hostapd can have forgotten the
+ * station the daemon sends NEW_STA for it (ASK_FIRST_MS, then every
+ * ASK_EVERY_MS, ASK_TRIES in all, until it is authorized): hostapd asks
+ * the device for its identity at once. A device that stays logged off
+ * ignores the question; NEW_STA for a station hostapd still holds does
+ * nothing. A failed authentication is never asked again (hostapd's own
+ * hold-off paces a wrong password).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +65,10 @@
 
 #define ATTACH_RETRY_MS 250
 #define ATTACH_TRIES 40
+#define ASK_FIRST_MS 6000	/* hostapd's 5 s station hold, and a margin */
+#define ASK_EVERY_MS 6000
+#define ASK_TRIES 4
+#define ASK_TICK_MS 1000
 
 static struct {
 	struct cyd_child child;
@@ -62,6 +79,7 @@ static struct {
 	int fd;				/* our end of the control interface */
 	struct cyph_timer *attach;
 	int tries;
+	struct cyph_timer *ask;		/* NEW_STA for ended sessions (ASK_*) */
 	struct cyph_counter *events[4];
 } eap = { .fd = -1 };
 
@@ -113,6 +131,19 @@ static char *users_text(const struct cyd_adapter *a)
 
 static void on_ctrl(struct cyph_loop *loop, int fd, uint32_t events, void *arg);
 
+/* Make hostapd start EAP with g's device now (unless it holds its station). */
+static int new_sta(int fd, const struct cyd_gn *g)
+{
+	char cmd[32];
+
+	snprintf(cmd, sizeof(cmd), "NEW_STA %02x:%02x:%02x:%02x:%02x:%02x", g->mac[0],
+		 g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
+	if (send(fd, cmd, strlen(cmd), 0) >= 0)
+		return 0;
+	log_warn("[adapter] hostapd: %s: %s", cmd, strerror(errno));
+	return -1;
+}
+
 static void detach(void)
 {
 	if (eap.fd >= 0) {
@@ -159,19 +190,10 @@ static int attach_once(void)
 	eap.fd = fd;
 	log_info("[adapter] attached to hostapd's control interface (%s)", hd.sun_path);
 	/* sessions the daemon holds, which a (re)started hostapd does not */
-	for (const struct cyd_gn *g = eap.a->list; g; g = g->next) {
-		char cmd[32];
-
-		if (g->method != CYPH_GN_8021X || !g->eap_ok)
-			continue;
-		snprintf(cmd, sizeof(cmd), "NEW_STA %02x:%02x:%02x:%02x:%02x:%02x", g->mac[0],
-			 g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
-		if (send(fd, cmd, strlen(cmd), 0) < 0)
-			log_warn("[adapter] hostapd: %s: %s", cmd, strerror(errno));
-		else
+	for (const struct cyd_gn *g = eap.a->list; g; g = g->next)
+		if (g->method == CYPH_GN_8021X && g->eap_ok && !new_sta(fd, g))
 			log_info("general node %s: asking for 802.1X again (hostapd restarted)",
 				 g->fqdn);
-	}
 	return 0;
 fail:
 	close(fd);
@@ -279,6 +301,43 @@ void cyd_adapter_eap_port_down(const uint8_t mac[6])
 		log_warn("[adapter] hostapd: %s: %s", cmd, strerror(errno));
 }
 
+/* Every ASK_TICK_MS while an ended session waits for its NEW_STA. */
+static void on_ask(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
+{
+	uint64_t now = cyph_now_ms();
+	bool pending = false;
+
+	(void)arg;
+	for (struct cyd_gn *g = eap.a->list; g; g = g->next) {
+		if (!g->eap_ask_ms)
+			continue;
+		if (g->eap_ok || g->method != CYPH_GN_8021X) {
+			g->eap_ask_ms = 0;
+			continue;
+		}
+		if (now >= g->eap_ask_ms && eap.fd >= 0 && !new_sta(eap.fd, g))
+			log_debug("general node %s: its session ended: asking for 802.1X (%u of %u)",
+				  g->fqdn, g->eap_asks + 1u, (unsigned int)ASK_TRIES);
+		if (now >= g->eap_ask_ms)
+			g->eap_ask_ms = ++g->eap_asks < ASK_TRIES ? now + ASK_EVERY_MS : 0;
+		pending |= g->eap_ask_ms != 0;
+	}
+	if (!pending) {
+		cyph_loop_del_timer(loop, t);
+		eap.ask = NULL;
+	}
+}
+
+void cyd_adapter_eap_ask_later(struct cyd_gn *g)
+{
+	if (!eap.a)
+		return;
+	g->eap_asks = 0;
+	g->eap_ask_ms = cyph_now_ms() + ASK_FIRST_MS;
+	if (!eap.ask)
+		eap.ask = cyph_loop_add_timer(eap.a->d->loop, ASK_TICK_MS, true, on_ask, NULL);
+}
+
 void cyd_adapter_eap_update(struct cyd_adapter *a)
 {
 	char *text;
@@ -362,6 +421,9 @@ void cyd_adapter_eap_stop(struct cyd_adapter *a)
 	if (eap.attach)
 		cyph_loop_del_timer(eap.a->d->loop, eap.attach);
 	eap.attach = NULL;
+	if (eap.ask)
+		cyph_loop_del_timer(eap.a->d->loop, eap.ask);
+	eap.ask = NULL;
 	detach();
 	cyd_child_stop(&eap.child);
 	free(eap.users_text);

@@ -27,6 +27,8 @@ struct cyd_gn {
 	/* evidence of admission the AS is given (sync.c) */
 	char secret[40];		/* 802.1X: "nt:HEX" from the AS (pki/nthash.h) */
 	bool eap_ok;			/* 802.1X: hostapd authorized its session */
+	uint8_t eap_asks;		/* 802.1X: NEW_STAs sent since it ended (eap.c) */
+	uint64_t eap_ask_ms;		/* when the next one is due (0: none) */
 	uint32_t port;			/* 802.1X: the LAN port of that session (port.c) */
 	char port_name[16];
 	char wait_why[64];		/* why it waits, kept across syncs: an EAP
@@ -122,6 +124,8 @@ int cyd_adapter_port_of(const uint8_t mac[6], uint32_t *ifindex, char name[16]);
 void cyd_adapter_port_down(struct cyd_adapter *a, uint32_t ifindex, const char *why);
 /* eap.c: hostapd forgets the station, whose port went (counted: port_down). */
 void cyd_adapter_eap_port_down(const uint8_t mac[6]);
+/* eap.c: g's session ended: ask the device to authenticate once hostapd can. */
+void cyd_adapter_eap_ask_later(struct cyd_gn *g);
 
 /* portal.c: the login page for basic admission. */
 int cyd_adapter_portal_start(struct cyd_adapter *a, char *err, size_t errlen);
