@@ -65,16 +65,13 @@ static struct cyph_serial *cyph_queue_serial(const struct cyph_queue *q,
 
 /*
  * What a unit costs in the crypt stage, for the round robin: its bytes. A
- * TX unit is a list of segments; an RX unit is one datagram, whose
- * skb->next the UDP receive path may not have cleared.
+ * unit is a list: a TX unit the segments of one GSO burst, an RX unit one
+ * datagram (rx.c unlinks it from the segments it arrived with).
  */
-static unsigned int cyph_unit_cost(const struct cyph_queue *q,
-				   const struct sk_buff *head)
+static unsigned int cyph_unit_cost(const struct sk_buff *head)
 {
 	unsigned int cost = 0;
 
-	if (q->ops->dir == CYPH_RX)
-		return head->len;
 	for (; head; head = head->next)
 		cost += head->len;
 	return cost;
@@ -99,7 +96,7 @@ static struct sk_buff *cyph_queue_pop(struct cyph_queue *q)
 	if (!s->qhead)
 		s->qtail = NULL;
 	q->len--;
-	cyph_drr_charge(f, cyph_unit_cost(q, head), !s->qhead);
+	cyph_drr_charge(f, cyph_unit_cost(head), !s->qhead);
 	spin_unlock_bh(&q->lock);
 	return head;
 }

@@ -363,6 +363,12 @@ int cyph_rx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 
 	if (unlikely(!cd))
 		return 1;
+	/*
+	 * A segment of a GSO datagram comes still linked to the next one
+	 * (udp_rcv_segment()'s walk does not unlink it): from here on it is
+	 * a unit of its own, and a unit is a list.
+	 */
+	skb_mark_not_on_list(skb);
 	if (!pskb_may_pull(skb, sizeof(struct udphdr) + 1) ||
 	    skb->data[sizeof(struct udphdr)] != CYPHONIC_MSG_DATA) {
 		cyph_count(cd, NULL, CYPHONIC_STAT_RX_CONTROL, 1);

@@ -13,6 +13,8 @@
 #
 # Environment (defaults; --quick or BENCH_QUICK=1: 1 round of 2 s runs):
 #   BENCH_ROUNDS=3 BENCH_SECONDS=5 BENCH_COUNTS="1 5 20"
+#   BENCH_TRACE=1  also print, per run, the work items and context switches
+#                  per packet by function and thread (ftrace histograms)
 # Admission to the first overlay packet needs the daemons, the cloud and a
 # DHCP client: the scenario tests/selftests/adapter_nat.sh measures it
 # (diag "plugged in to its first overlay reply").
@@ -43,7 +45,7 @@ runs=$(($(wc -w <<< "$BENCH_COUNTS") * 3))
 # on a host at load average 28).
 export VM_TIMEOUT=${VM_TIMEOUT:-$((900 + BENCH_ROUNDS * runs * (BENCH_SECONDS + 60)))}
 export VM_NAME=${VM_NAME:-bench-adapter}
-export VM_PASSENV="${VM_PASSENV:-} BENCH_ROUNDS BENCH_SECONDS BENCH_COUNTS"
+export VM_PASSENV="${VM_PASSENV:-} BENCH_ROUNDS BENCH_SECONDS BENCH_COUNTS BENCH_TRACE"
 
 say "$BENCH_ROUNDS rounds x devices {$BENCH_COUNTS} x (cyphonic w=1, w=all, WireGuard), ${BENCH_SECONDS} s TCP per run; revision $rev"
 # shellcheck source=vm-bench.sh

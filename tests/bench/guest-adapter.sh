@@ -213,6 +213,34 @@ cpurec() {
 		"us_per_pkt=$((busy * 1000000 / hz / pk)) ctxt_per_pkt=$(awk "BEGIN { printf \"%.2f\", (${19} - ${11}) / $pk }")"
 }
 
+# BENCH_TRACE=1: over each window, also count with the kernel's histogram
+# triggers (in-kernel counting, no trace buffer) the work items run, by
+# function, and the context switches, by the thread leaving its CPU, and
+# print them per packet: a diagnosis aid, not part of the records.
+T=/sys/kernel/tracing
+HISTS="workqueue/workqueue_execute_start:function.sym sched/sched_switch:prev_comm"
+trace_on() {
+	local h
+	[ "${BENCH_TRACE:-0}" = 1 ] || return 0
+	[ -d $T/events ] || mount -t tracefs tracefs $T
+	for h in $HISTS; do
+		echo "hist:keys=${h#*:}:sort=hitcount.descending:size=256" > "$T/events/${h%%:*}/trigger"
+	done
+}
+# trace_off ROUND N CFG BYTES
+trace_off() {
+	local h pk=$(($4 / MTU))
+	[ "${BENCH_TRACE:-0}" = 1 ] || return 0
+	for h in $HISTS; do
+		say "trace round=$1 n=$2 cfg=$3 ${h%%:*} per packet ($pk packets):"
+		# lines: "{ function: [ffff...] cyph_serial_work [cyphonic] } hitcount: N"
+		sed -n 's/^{ [a-z_]*: *\(\[[0-9a-f]*\] \)\{0,1\}\(.*[^ ]\) *} hitcount: *\([0-9]*\)$/\3 \2/p' \
+			"$T/events/${h%%:*}/hist" | head -n 8 |
+			awk -v pk="$pk" '{ n = $1; $1 = ""; printf "  %8.3f %s\n", pk ? n / pk : 0, $0 }' >&2
+		echo "!hist:keys=${h#*:}:sort=hitcount.descending:size=256" > "$T/events/${h%%:*}/trigger"
+	done
+}
+
 # moving N CFG: every device has sent its first 64 KB
 moving() {
 	local n=$1 c=$2 a b k=0
@@ -240,6 +268,7 @@ run() {
 		sleep 1
 		t0=$(date +%s%N)
 		while read -r a b; do b0[$a]=$b; done < <(counts)
+		trace_on
 		s0=$(cpustat)
 		sleep "$SECS"
 		s1=$(cpustat)
@@ -247,6 +276,7 @@ run() {
 		while read -r a b; do b1[$a]=$b; done < <(counts)
 		for a in "${!b1[@]}"; do sum=$((sum + b1[$a] - ${b0[$a]:-${b1[$a]}})); done
 		cpurec "$r" "$n" "$c" "$sum" "$s0" "$s1"
+		trace_off "$r" "$n" "$c" "$sum"
 	else
 		say "round $r n=$n $c: not every device got going in 90 s"
 		bad=1
