@@ -216,15 +216,26 @@ cpurec() {
 # BENCH_TRACE=1: over each window, also count with the kernel's histogram
 # triggers (in-kernel counting, no trace buffer) the work items run, by
 # function, and the context switches, by the thread leaving its CPU, and
-# print them per packet: a diagnosis aid, not part of the records.
+# print them per packet: a diagnosis aid, not part of the records. The
+# triggers are set once, before any traffic, and only cleared (>>, never
+# a truncating open) between windows: adding or removing one patches
+# kernel text, and under TCG that once left a vCPU unresponsive for good
+# while the other waited for it (soft lockup in text_poke_bp).
 T=/sys/kernel/tracing
 HISTS="workqueue/workqueue_execute_start:function.sym sched/sched_switch:prev_comm"
-trace_on() {
+trace_setup() {
 	local h
 	[ "${BENCH_TRACE:-0}" = 1 ] || return 0
 	[ -d $T/events ] || mount -t tracefs tracefs $T
 	for h in $HISTS; do
-		echo "hist:keys=${h#*:}:sort=hitcount.descending:size=256" > "$T/events/${h%%:*}/trigger"
+		echo "hist:keys=${h#*:}:sort=hitcount.descending:size=256" >> "$T/events/${h%%:*}/trigger"
+	done
+}
+trace_on() {
+	local h
+	[ "${BENCH_TRACE:-0}" = 1 ] || return 0
+	for h in $HISTS; do
+		echo "hist:keys=${h#*:}:sort=hitcount.descending:size=256:clear" >> "$T/events/${h%%:*}/trigger"
 	done
 }
 # trace_off ROUND N CFG BYTES
@@ -237,7 +248,6 @@ trace_off() {
 		sed -n 's/^{ [a-z_]*: *\(\[[0-9a-f]*\] \)\{0,1\}\(.*[^ ]\) *} hitcount: *\([0-9]*\)$/\3 \2/p' \
 			"$T/events/${h%%:*}/hist" | head -n 8 |
 			awk -v pk="$pk" '{ n = $1; $1 = ""; printf "  %8.3f %s\n", pk ? n / pk : 0, $0 }' >&2
-		echo "!hist:keys=${h#*:}:sort=hitcount.descending:size=256" > "$T/events/${h%%:*}/trigger"
 	done
 }
 
@@ -321,6 +331,7 @@ main() {
 		done
 	done
 	rec "meta setup_s=$(($(date +%s) - start))"
+	trace_setup
 	srv_up || die "iperf3 servers do not start"
 	k=${#CONFIGS[@]}
 	for ((r = 1; r <= ROUNDS; r++)); do
