@@ -509,6 +509,7 @@ void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev)
 			log_warn("general node %s: 802.1X session authorized on no known LAN "
 				 "port (%s): not admitted", g->fqdn, strerror(-rc));
 			cyd_adapter_eap_port_down(mac);
+			g->eap_ask_ms = 0;	/* asking again would end the same way */
 			session_end(a, g, "802.1X session on no known LAN port");
 			return;
 		}
@@ -524,6 +525,8 @@ void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev)
 		return;		/* ended already (its port went down) */
 	if (ev == CYD_EAP_ENDED)
 		cyd_adapter_eap_ask_later(g);
+	else
+		g->eap_ask_ms = 0;	/* a failure is never asked again */
 	session_end(a, g, ev == CYD_EAP_ENDED ? "802.1X session ended" :
 		    "802.1X authentication failed (wrong credentials?)");
 }

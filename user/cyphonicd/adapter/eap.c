@@ -43,11 +43,14 @@
  * EAPOL-Start ignored and, as 802.1X says, tries again only after
  * startPeriod (30 s), often twice. So once hostapd can have forgotten the
  * station the daemon sends NEW_STA for it (ASK_FIRST_MS, then every
- * ASK_EVERY_MS, ASK_TRIES in all, until it is authorized): hostapd asks
- * the device for its identity at once. A device that stays logged off
- * ignores the question; NEW_STA for a station hostapd still holds does
- * nothing. A failed authentication is never asked again (hostapd's own
- * hold-off paces a wrong password).
+ * ASK_EVERY_MS, ASK_TRIES in all, until it is authorized; on the
+ * ASK_TICK_MS timer, so up to a tick later): hostapd asks the device for
+ * its identity at once. A device that stays logged off ignores the
+ * question; NEW_STA for a station hostapd still holds does nothing. A
+ * restarted hostapd is asked for these devices too when the daemon
+ * attaches again. A failed authentication is never asked again, nor is
+ * one pending after it: the device's supplicant decides when to retry a
+ * password, not the adapter.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -191,7 +194,8 @@ static int attach_once(void)
 	log_info("[adapter] attached to hostapd's control interface (%s)", hd.sun_path);
 	/* sessions the daemon holds, which a (re)started hostapd does not */
 	for (const struct cyd_gn *g = eap.a->list; g; g = g->next)
-		if (g->method == CYPH_GN_8021X && g->eap_ok && !new_sta(fd, g))
+		if (g->method == CYPH_GN_8021X && (g->eap_ok || g->eap_ask_ms) &&
+		    !new_sta(fd, g))
 			log_info("general node %s: asking for 802.1X again (hostapd restarted)",
 				 g->fqdn);
 	return 0;
@@ -316,8 +320,8 @@ static void on_ask(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 			continue;
 		}
 		if (now >= g->eap_ask_ms && eap.fd >= 0 && !new_sta(eap.fd, g))
-			log_debug("general node %s: its session ended: asking for 802.1X (%u of %u)",
-				  g->fqdn, g->eap_asks + 1u, (unsigned int)ASK_TRIES);
+			log_info("general node %s: its session ended: asking for 802.1X (%u of %u)",
+				 g->fqdn, g->eap_asks + 1u, (unsigned int)ASK_TRIES);
 		if (now >= g->eap_ask_ms)
 			g->eap_ask_ms = ++g->eap_asks < ASK_TRIES ? now + ASK_EVERY_MS : 0;
 		pending |= g->eap_ask_ms != 0;
