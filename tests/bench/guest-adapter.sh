@@ -223,19 +223,13 @@ cpurec() {
 # while the other waited for it (soft lockup in text_poke_bp).
 T=/sys/kernel/tracing
 HISTS="workqueue/workqueue_execute_start:function.sym sched/sched_switch:prev_comm"
-trace_setup() {
+# hists [:clear]: set every histogram (before any traffic), or empty them
+hists() {
 	local h
 	[ "${BENCH_TRACE:-0}" = 1 ] || return 0
 	[ -d $T/events ] || mount -t tracefs tracefs $T
 	for h in $HISTS; do
-		echo "hist:keys=${h#*:}:sort=hitcount.descending:size=256" >> "$T/events/${h%%:*}/trigger"
-	done
-}
-trace_on() {
-	local h
-	[ "${BENCH_TRACE:-0}" = 1 ] || return 0
-	for h in $HISTS; do
-		echo "hist:keys=${h#*:}:sort=hitcount.descending:size=256:clear" >> "$T/events/${h%%:*}/trigger"
+		echo "hist:keys=${h#*:}:sort=hitcount.descending:size=256${1:-}" >> "$T/events/${h%%:*}/trigger"
 	done
 }
 # trace_off ROUND N CFG BYTES
@@ -278,7 +272,7 @@ run() {
 		sleep 1
 		t0=$(date +%s%N)
 		while read -r a b; do b0[$a]=$b; done < <(counts)
-		trace_on
+		hists :clear
 		s0=$(cpustat)
 		sleep "$SECS"
 		s1=$(cpustat)
@@ -331,7 +325,7 @@ main() {
 		done
 	done
 	rec "meta setup_s=$(($(date +%s) - start))"
-	trace_setup
+	hists
 	srv_up || die "iperf3 servers do not start"
 	k=${#CONFIGS[@]}
 	for ((r = 1; r <= ROUNDS; r++)); do

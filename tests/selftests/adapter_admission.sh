@@ -253,7 +253,6 @@ t_check "and is dropped and counted: not_admitted" test "$(nft_count not_admitte
 t_check "cam4 logs on again: up again (under 25 s)" wait_until 25 gn_is cam4 up
 t_check "gw: asked cam4 for 802.1X after its session ended (NEW_STA)" log_has gw \
 	'cam4.cyph.test: its session ended: asking for 802.1X'
-
 t_check "and reaches bob again" wait_until 30 nsx cam4 ping -c 1 -W 5 -q "$VB"
 # a new 802.1X node in the AS: hostapd restarts to read it, and the
 # adapter asks cam4 to authenticate again rather than trusting a session

@@ -134,17 +134,23 @@ static char *users_text(const struct cyd_adapter *a)
 
 static void on_ctrl(struct cyph_loop *loop, int fd, uint32_t events, void *arg);
 
-/* Make hostapd start EAP with g's device now (unless it holds its station). */
-static int new_sta(int fd, const struct cyd_gn *g)
+/* One control command about a station, "VERB MAC": 0 once sent. */
+static int sta_cmd(int fd, const char *verb, const uint8_t mac[6])
 {
-	char cmd[32];
+	char cmd[48];
 
-	snprintf(cmd, sizeof(cmd), "NEW_STA %02x:%02x:%02x:%02x:%02x:%02x", g->mac[0],
-		 g->mac[1], g->mac[2], g->mac[3], g->mac[4], g->mac[5]);
+	snprintf(cmd, sizeof(cmd), "%s %02x:%02x:%02x:%02x:%02x:%02x", verb, mac[0], mac[1],
+		 mac[2], mac[3], mac[4], mac[5]);
 	if (send(fd, cmd, strlen(cmd), 0) >= 0)
 		return 0;
 	log_warn("[adapter] hostapd: %s: %s", cmd, strerror(errno));
 	return -1;
+}
+
+/* Make hostapd start EAP with g's device now (unless it holds its station). */
+static int new_sta(int fd, const struct cyd_gn *g)
+{
+	return sta_cmd(fd, "NEW_STA", g->mac);
 }
 
 static void detach(void)
@@ -294,15 +300,11 @@ static void on_ctrl(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
 
 void cyd_adapter_eap_port_down(const uint8_t mac[6])
 {
-	char cmd[40];
-
 	cyph_counter_inc(eap.events[3]);
 	/* hostapd ends the station's session (AP-STA-DISCONNECTED, ignored then)
 	 * and starts afresh with the device's next frame */
-	snprintf(cmd, sizeof(cmd), "DEAUTHENTICATE %02x:%02x:%02x:%02x:%02x:%02x", mac[0],
-		 mac[1], mac[2], mac[3], mac[4], mac[5]);
-	if (eap.fd >= 0 && send(eap.fd, cmd, strlen(cmd), 0) < 0)
-		log_warn("[adapter] hostapd: %s: %s", cmd, strerror(errno));
+	if (eap.fd >= 0)
+		sta_cmd(eap.fd, "DEAUTHENTICATE", mac);
 }
 
 /* Every ASK_TICK_MS while an ended session waits for its NEW_STA. */
@@ -319,11 +321,14 @@ static void on_ask(struct cyph_loop *loop, struct cyph_timer *t, void *arg)
 			g->eap_ask_ms = 0;
 			continue;
 		}
-		if (now >= g->eap_ask_ms && eap.fd >= 0 && !new_sta(eap.fd, g))
-			log_info("general node %s: its session ended: asking for 802.1X (%u of %u)",
-				 g->fqdn, g->eap_asks + 1u, (unsigned int)ASK_TRIES);
-		if (now >= g->eap_ask_ms)
+		if (now >= g->eap_ask_ms) {
+			/* detached: attach_once() asks when hostapd is back */
+			if (eap.fd >= 0 && !new_sta(eap.fd, g))
+				log_info("general node %s: its session ended: asking for 802.1X "
+					 "(%u of %u)", g->fqdn, g->eap_asks + 1u,
+					 (unsigned int)ASK_TRIES);
 			g->eap_ask_ms = ++g->eap_asks < ASK_TRIES ? now + ASK_EVERY_MS : 0;
+		}
 		pending |= g->eap_ask_ms != 0;
 	}
 	if (!pending) {
