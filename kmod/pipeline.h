@@ -22,6 +22,7 @@
 #define _CYPH_PIPELINE_H
 
 #include <linux/cyphonic.h>
+#include <linux/llist.h>
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
 
@@ -41,7 +42,7 @@ struct cyph_tunnel;
 #define CYPH_QUEUE_LEN		1024
 #define CYPH_TX_RING_LEN	512
 #define CYPH_RX_RING_LEN	1024
-/* Units the serial work releases per run. */
+/* Units a serial stage releases per run of its CPU's runner. */
 #define CYPH_SERIAL_BUDGET	128
 
 /* skb->cb->why of a packet that is fine so far. */
@@ -85,7 +86,7 @@ struct cyph_stage_ops {
 	/*
 	 * Release right in the crypt worker that completes the oldest unit
 	 * when it runs on the stage's CPU (TX), instead of always waking the
-	 * serial work (RX, whose batches let GRO merge a flow's packets).
+	 * serial runner (RX, whose batches let GRO merge a flow's packets).
 	 */
 	bool release_in_worker;
 };
@@ -99,6 +100,8 @@ struct cyph_stage_ops {
 struct cyph_worker {
 	struct work_struct work;
 	struct cyph_queue *queue;
+	/* Woken and not yet found the queue empty; under the queue's lock. */
+	bool busy;
 };
 
 struct cyph_queue {
@@ -114,15 +117,16 @@ struct cyph_queue {
 
 /*
  * One direction of a tunnel's pipeline: its reorder ring and its serial
- * stage. The stage runs on one CPU (the tunnel's worker CPU for @dir),
- * under @release: in the serial work or, on TX, right in the crypt worker
- * that completed the oldest unit when it runs on that CPU.
+ * stage (serial.c). The stage runs on one CPU (the tunnel's worker CPU for
+ * @dir), under @release: in that CPU's serial runner or, on TX, right in
+ * the crypt worker that completed the oldest unit when it runs on that CPU.
  */
 struct cyph_serial {
 	spinlock_t produce;	/* producers: ring slot (TX: and counters) */
 	spinlock_t release;	/* the consumer: pop and release in order */
 	struct cyph_ring ring;
-	struct work_struct work;
+	struct llist_node node;	/* on its CPU's ready list */
+	unsigned long flags;	/* CYPH_SERIAL_LISTED */
 	struct cyph_tunnel *tunnel;
 	const struct cyph_stage_ops *ops;	/* the device queue's */
 	atomic_t queued;	/* units in the device's crypt queue */
@@ -132,7 +136,7 @@ struct cyph_serial {
 };
 
 void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item);
-void cyph_serial_work(struct work_struct *work);
+void cyph_serial_init_cpus(void);
 
 static inline int cyph_serial_init(struct cyph_serial *s,
 				   struct cyph_tunnel *t,
@@ -140,7 +144,7 @@ static inline int cyph_serial_init(struct cyph_serial *s,
 {
 	spin_lock_init(&s->produce);
 	spin_lock_init(&s->release);
-	INIT_WORK(&s->work, cyph_serial_work);
+	s->flags = 0;
 	s->tunnel = t;
 	s->ops = q->ops;
 	atomic_set(&s->queued, 0);
@@ -155,6 +159,9 @@ static inline void cyph_serial_free(struct cyph_serial *s)
 {
 	cyph_ring_free(&s->ring);
 }
+
+/* The module's workqueue: crypt workers and serial runners. */
+extern struct workqueue_struct *cyph_wq;
 
 int cyph_pipeline_init(void);
 void cyph_pipeline_exit(void);

@@ -249,7 +249,7 @@ static void cyph_rx_crypt(struct sk_buff *skb)
 
 /*
  * The RX side of the pipeline. A unit is one datagram: many per lock
- * hold, always in the serial work, so that a flow's packets meet in one
+ * hold, always in the serial runner, so that a flow's packets meet in one
  * GRO run.
  */
 const struct cyph_stage_ops cyph_rx_ops = {

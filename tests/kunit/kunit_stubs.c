@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Link seams for tunnel.c, keys.c and staging.c: events.c needs the generic
- * netlink family, tx.c and the serial work (pipeline.c) the whole
- * pipeline, none of which exists without main.c. A tunnel made by a test
- * never carries packets, so its serial works never run. The
- * signatures come from kmod/'s own headers, so a change there breaks this
+ * netlink family, tx.c the whole pipeline, none of which exists without
+ * main.c. The signatures come from kmod/'s own headers, so a change there breaks this
  * build instead of silently testing something else.
  */
 
@@ -60,9 +58,4 @@ void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 	atomic_inc(&cyph_stub_calls.tx_tunnel);
 	consume_skb(skb);
 	cyph_tunnel_put(t);
-}
-
-void cyph_serial_work(struct work_struct *work)
-{
-	WARN(1, "cyphonic KUnit: a test tunnel's serial work ran\n");
 }

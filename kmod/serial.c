@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The serial stage: each tunnel direction's in-order release, and the
+ * per-CPU runner that carries it out.
+ *
+ * A tunnel's stage for one direction always runs on one CPU (picked by
+ * the tunnel's index), so a flow leaves or enters the stack from one CPU.
+ * Each CPU has one work item that runs every stage with units ready there:
+ * a stage joins the CPU's list when a unit of it is published, once until
+ * it is run. With many tunnels each carrying a packet at a time, one wake-
+ * up then releases them all, where a work item per stage cost a queueing,
+ * a wake-up and (the workqueue being CPU-intensive) often a thread of its
+ * own per packet (docs/benchmark.md, "Work items per packet").
+ */
+
+#include <linux/llist.h>
+#include <linux/percpu.h>
+
+#include "device.h"
+#include "pipeline.h"
+#include "tunnel.h"
+
+/* The stages with units ready on one CPU, and the work that runs them. */
+struct cyph_serial_cpu {
+	struct llist_head ready;
+	struct work_struct work;
+};
+
+static DEFINE_PER_CPU(struct cyph_serial_cpu, cyph_serial_cpus);
+
+/* Set while the stage is on a CPU's ready list, cleared when it runs. */
+#define CYPH_SERIAL_LISTED	0
+
+static unsigned int cyph_serial_cpu(const struct cyph_serial *s)
+{
+	return cyph_worker_cpu(s->tunnel->cd, s->tunnel->index + s->ops->dir);
+}
+
+/*
+ * Make sure the stage runs. A listed stage holds a tunnel reference,
+ * dropped when it has run. The caller holds a reference or the RCU read
+ * lock: in the latter case the tunnel may be on its way out (its last
+ * unit released by a concurrent drain), and then nothing is left to do.
+ */
+static void cyph_serial_kick(struct cyph_serial *s)
+{
+	struct cyph_tunnel *t = s->tunnel;
+	struct cyph_serial_cpu *c;
+	unsigned int cpu;
+
+	if (test_and_set_bit(CYPH_SERIAL_LISTED, &s->flags))
+		return;
+	if (!kref_get_unless_zero(&t->ref)) {
+		clear_bit(CYPH_SERIAL_LISTED, &s->flags);
+		return;
+	}
+	cpu = cyph_serial_cpu(s);
+	c = per_cpu_ptr(&cyph_serial_cpus, cpu);
+	/* The first on an empty list wakes the CPU's runner. */
+	if (llist_add(&s->node, &c->ready))
+		queue_work_on(cpu, cyph_wq, &c->work);
+}
+
+/* Release up to @budget units in order; s->release held, BH off. */
+static unsigned int cyph_serial_drain(struct cyph_serial *s,
+				      unsigned int budget)
+{
+	unsigned int n = 0;
+	void *item;
+
+	while (n < budget && (item = cyph_ring_pop(&s->ring))) {
+		s->ops->release(s->tunnel, item);
+		n++;
+	}
+	return n;
+}
+
+/*
+ * Run one stage: release in batches under s->release with bottom halves
+ * off (so that RX deliveries of a batch meet in one GRO run), yielding in
+ * between, up to CYPH_SERIAL_BUDGET units; then back to the end of the
+ * list if more are ready, so one busy tunnel does not hold up the others.
+ */
+static void cyph_serial_run(struct cyph_serial *s)
+{
+	unsigned int budget, n;
+
+	for (budget = CYPH_SERIAL_BUDGET; budget; budget -= n) {
+		local_bh_disable();
+		spin_lock(&s->release);
+		n = cyph_serial_drain(s, min(budget, s->ops->batch));
+		spin_unlock(&s->release);
+		local_bh_enable();
+		if (!n)
+			break;
+		cond_resched();
+	}
+	if (!budget && cyph_ring_ready(&s->ring))
+		cyph_serial_kick(s);
+}
+
+/* A CPU's runner: every stage listed so far, in the order they came. */
+static void cyph_serial_cpu_work(struct work_struct *work)
+{
+	struct cyph_serial_cpu *c = container_of(work, struct cyph_serial_cpu,
+						 work);
+	struct llist_node *list = llist_reverse_order(llist_del_all(&c->ready));
+	struct cyph_serial *s, *next;
+
+	llist_for_each_entry_safe(s, next, list, node) {
+		/*
+		 * Unlisted before it runs: a unit published from here on
+		 * lists it again, so none is left behind. (The next entry
+		 * was read first; listing again rewrites s->node.)
+		 */
+		clear_bit(CYPH_SERIAL_LISTED, &s->flags);
+		/*
+		 * Pairs with the full barrier of test_and_set_bit() in
+		 * cyph_serial_kick(): a publisher that found the bit still
+		 * set completed its slot before, and the drain sees it.
+		 */
+		smp_mb__after_atomic();
+		cyph_serial_run(s);
+		/* The listing's reference. */
+		cyph_tunnel_put(s->tunnel);
+		cond_resched();
+	}
+}
+
+void cyph_serial_init_cpus(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct cyph_serial_cpu *c = per_cpu_ptr(&cyph_serial_cpus, cpu);
+
+		init_llist_head(&c->ready);
+		INIT_WORK(&c->work, cyph_serial_cpu_work);
+	}
+}
+
+/*
+ * The serial stage, right here if the direction allows it, this is its
+ * CPU and no one else is in it. Return true if nothing that is ready was
+ * left for the runner.
+ */
+static bool cyph_serial_release_here(struct cyph_serial *s)
+{
+	struct cyph_tunnel *t = s->tunnel;
+
+	if (!s->ops->release_in_worker ||
+	    smp_processor_id() != cyph_serial_cpu(s) ||
+	    !kref_get_unless_zero(&t->ref))
+		return false;
+	if (!spin_trylock(&s->release)) {
+		cyph_tunnel_put(t);
+		return false;
+	}
+	cyph_serial_drain(s, s->ops->batch);
+	spin_unlock(&s->release);
+	cyph_tunnel_put(t);
+	/* The caller's RCU read lock keeps the ring readable. */
+	return !cyph_ring_ready(&s->ring);
+}
+
+/**
+ * cyph_serial_publish() - hand a finished unit to the serial stage
+ * @s: the tunnel's direction
+ * @seq: the unit's ring slot
+ * @item: the unit
+ *
+ * Context: any but hard interrupt. With ops->release_in_worker (TX), when
+ * this is the stage's CPU and no one else is releasing, release right
+ * here: the unit (and any it was holding up) leaves without waking another
+ * thread, still from the one CPU that keeps the flow in order. Whoever
+ * finds the release lock taken lists the stage instead, so no unit is
+ * left behind. Otherwise (RX) always through the CPU's runner, whose
+ * batches let GRO merge a flow's packets.
+ */
+void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item)
+{
+	rcu_read_lock();
+	local_bh_disable();
+	cyph_ring_complete(&s->ring, seq, item);
+	if (!cyph_serial_release_here(s))
+		cyph_serial_kick(s);
+	local_bh_enable();
+	rcu_read_unlock();
+}
