@@ -129,6 +129,7 @@ struct cyph_crypt_req *cyph_crypt_req_alloc(struct crypto_aead *tfm, int nsg)
 	req->nsg = nsg;
 	req->sg = (void *)req + sg_off;
 	req->dst = req->sg + nsg;
+	req->dst_buf = NULL;
 	req->dst_len = 0;
 	req->aead = (void *)req + aead_off;
 	aead_request_set_tfm(req->aead, tfm);
@@ -186,9 +187,11 @@ static int cyph_crypt_map(struct cyph_crypt_req *req)
  * @req: request; @req->skb holds header and plaintext, and in place (no
  *	 @req->dst_len) room for the tag
  *
- * Out of place, the header stays where it is (source and destination
- * share it) and the rest lands behind it in the skb's linear room.
- * @req->done is called exactly once, now or from the completion callback.
+ * Out of place, the whole DATA packet lands in @req->dst_buf: behind the
+ * header in the skb's linear room (source and destination share the
+ * header), or in a buffer of its own, the header copied there first (not
+ * every AEAD copies the associated data). @req->done is called exactly
+ * once, now or from the completion callback.
  */
 void cyph_encrypt(struct cyph_crypt_req *req)
 {
@@ -201,7 +204,9 @@ void cyph_encrypt(struct cyph_crypt_req *req)
 		return;
 	}
 	if (req->dst_len) {
-		sg_init_one(req->dst, req->skb->data, req->dst_len);
+		if (req->dst_buf != req->skb->data)
+			memcpy(req->dst_buf, req->skb->data, CYPH_DATA_HDR_LEN);
+		sg_init_one(req->dst, req->dst_buf, req->dst_len);
 		dst = req->dst;
 		len = req->dst_len - CYPH_DATA_MIN_LEN;
 	}

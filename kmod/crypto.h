@@ -27,9 +27,11 @@ struct cyph_crypt_req {
 	/*
 	 * Out of place when @dst_len is set (TX): the AEAD reads the skb
 	 * through @sg and writes header, ciphertext and tag, @dst_len bytes,
-	 * linearly from skb->data, through the one entry @dst.
+	 * linearly into @dst_buf (skb->data or a page fragment), through the
+	 * one entry @dst.
 	 */
 	struct scatterlist *dst;
+	void *dst_buf;
 	unsigned int dst_len;
 	struct aead_request *aead;
 	u8 iv[CYPHONIC_NONCE_LEN];

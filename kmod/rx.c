@@ -226,15 +226,32 @@ static void cyph_rx_opened(struct cyph_crypt_req *req, int err)
 	cyph_rx_publish(skb);
 }
 
+/*
+ * Scatterlist entries to open @skb in place, making it writable first if
+ * it must be. An skb of our own with page fragments, as a sender's train
+ * arrives cut apart (tx.c) or a NIC fills pages, is opened right in its
+ * fragments, as ESP does: copying them into the head (skb_cow_data())
+ * would cost a pass over every byte. A clone, a fragment list or pages
+ * shared with someone else are made private first.
+ */
+static int cyph_rx_writable(struct sk_buff *skb)
+{
+	struct sk_buff *trailer;
+
+	if (!skb_cloned(skb) && !skb_has_frag_list(skb) &&
+	    !skb_has_shared_frag(skb))
+		return 1 + skb_shinfo(skb)->nr_frags;
+	return skb_cow_data(skb, 0, &trailer);
+}
+
 /* Stage 2, a crypt worker: open one DATA packet (skb->data at its header). */
 static void cyph_rx_crypt(struct sk_buff *skb)
 {
 	struct cyph_key *key = cyph_cb(skb)->key;
 	struct cyph_crypt_req *req;
-	struct sk_buff *trailer;
 	int nfrags;
 
-	nfrags = skb_cow_data(skb, 0, &trailer);
+	nfrags = cyph_rx_writable(skb);
 	req = nfrags < 0 ? NULL : cyph_crypt_req_alloc(key->rx, nfrags);
 	if (unlikely(!req)) {
 		cyph_cb(skb)->why = CYPHONIC_STAT_RX_DROP_QUEUE_FULL;

@@ -180,16 +180,41 @@ static void cyph_tx_unfrag(struct sk_buff *skb, unsigned int len)
 	__skb_put(skb, len - skb->len);
 }
 
+/*
+ * Sealed into a page fragment of its own: the skb's bytes, its head's and
+ * its fragments', are all plaintext now superseded; the skb becomes that
+ * one fragment, its head keeping only the room for the outer headers.
+ * A train of such segments is cut apart again with no copy (see
+ * cyph_tx_gso_take()), and a receiver opens them in place.
+ */
+static void cyph_tx_to_frag(struct sk_buff *skb, void *buf, unsigned int len)
+{
+	struct page *page = virt_to_head_page(buf);
+
+	cyph_tx_unfrag(skb, skb_headlen(skb));
+	__skb_trim(skb, 0);
+	/* The fragment's page reference is handed to the skb. */
+	skb_fill_page_desc(skb, 0, page, buf - page_address(page), len);
+	skb->len = len;
+	skb->data_len = len;
+}
+
 static void cyph_tx_sealed(struct cyph_crypt_req *req, int err)
 {
 	struct sk_buff *head = req->unit;
+	bool own_buf = req->dst_len && req->dst_buf != req->skb->data;
 
-	if (unlikely(err))
+	if (unlikely(err)) {
 		cyph_cb(req->skb)->why =
 			cyph_crypt_busy(err) ? CYPHONIC_STAT_TX_DROP_QUEUE_FULL :
 					       CYPHONIC_STAT_TX_DROP_SEND_ERROR;
-	else if (req->dst_len)
+		if (own_buf)
+			skb_free_frag(req->dst_buf);
+	} else if (own_buf) {
+		cyph_tx_to_frag(req->skb, req->dst_buf, req->dst_len);
+	} else if (req->dst_len) {
 		cyph_tx_unfrag(req->skb, req->dst_len);
+	}
 	cyph_crypt_req_free(req);
 	cyph_tx_unit_put(head);
 }
@@ -216,11 +241,12 @@ static int cyph_tx_csum(struct sk_buff *skb)
 /*
  * A segment whose payload is in page fragments (a GSO segment shares the
  * pages of the sender's queue, which TCP keeps for retransmission) is
- * sealed out of place: the AEAD reads the fragments and writes into the
- * skb's own head, grown once to hold the whole DATA packet. That costs
- * one allocation and no copy, where making the fragments private
- * (skb_cow_data()) copies every byte before encrypting it. Fragment lists
- * and zerocopy user pages take the in-place path.
+ * sealed out of place: the AEAD reads the fragments and writes the whole
+ * DATA packet into a page fragment of its own (or, larger than a page,
+ * into the skb's head grown to hold it). That costs one allocation and no
+ * copy, where making the fragments private (skb_cow_data()) copies every
+ * byte before encrypting it. Fragment lists and zerocopy user pages take
+ * the in-place path.
  */
 static bool cyph_tx_out_of_place(struct sk_buff *skb)
 {
@@ -229,14 +255,15 @@ static bool cyph_tx_out_of_place(struct sk_buff *skb)
 }
 
 /*
- * Room in the head for the headers, the payload now in fragments, the tag.
- * skb_tailroom() is 0 for a paged skb, so the head is grown whenever the
- * fragments hold anything: a segment's head has room for its headers only.
+ * Room in the head for the headers and, sealing into the head, @tail bytes
+ * more: the payload now in fragments and the tag. skb_tailroom() is 0 for
+ * a paged skb, so the head is grown whenever the fragments hold anything:
+ * a segment's head has room for its headers only.
  */
-static int cyph_tx_grow_head(struct sk_buff *skb)
+static int cyph_tx_grow_head(struct sk_buff *skb, unsigned int more)
 {
 	int head = CYPH_TX_HEADROOM - skb_headroom(skb);
-	int tail = skb->data_len + CYPHONIC_TAG_LEN - skb_tailroom(skb);
+	int tail = (int)more - (int)skb_tailroom(skb);
 
 	if (head <= 0 && tail <= 0 && !skb_cloned(skb))
 		return 0;
@@ -245,12 +272,13 @@ static int cyph_tx_grow_head(struct sk_buff *skb)
 
 /*
  * Make the segment writable, its checksum done or left to the receiver
- * (@flags), with room for the headers in front and the tag behind; set
- * @dst_len to the sealed length (from the DATA header) for an out-of-place
- * seal. Return the number of scatterlist entries of the skb, or < 0.
+ * (@flags), with room for the headers in front and the tag behind; for an
+ * out-of-place seal set @dst_len to the sealed length (from the DATA
+ * header) and @dst_buf to a page fragment, or NULL to seal into the head.
+ * Return the number of scatterlist entries of the skb, or < 0.
  */
 static int cyph_tx_prepare(struct sk_buff *skb, u8 *flags,
-			   unsigned int *dst_len)
+			   unsigned int *dst_len, void **dst_buf)
 {
 	struct sk_buff *trailer;
 	int nfrags, csum;
@@ -260,9 +288,15 @@ static int cyph_tx_prepare(struct sk_buff *skb, u8 *flags,
 		return csum;
 	*flags = csum;
 	if (cyph_tx_out_of_place(skb)) {
-		if (cyph_tx_grow_head(skb))
-			return -ENOMEM;
 		*dst_len = CYPH_DATA_MIN_LEN + skb->len;
+		if (*dst_len <= PAGE_SIZE)
+			*dst_buf = netdev_alloc_frag(*dst_len);
+		if (cyph_tx_grow_head(skb, *dst_buf ? 0 :
+				      skb->data_len + CYPHONIC_TAG_LEN)) {
+			if (*dst_buf)
+				skb_free_frag(*dst_buf);
+			return -ENOMEM;
+		}
 		/* The head (DATA header included) and each fragment. */
 		return 1 + skb_shinfo(skb)->nr_frags;
 	}
@@ -283,12 +317,15 @@ static void cyph_tx_seal(struct sk_buff *head, struct sk_buff *skb)
 	struct cyph_crypt_req *req;
 	struct cyphonic_data_hdr *hdr;
 	unsigned int dst_len = 0;
+	void *dst_buf = NULL;
 	u8 flags = 0;
 	int nfrags;
 
-	nfrags = cyph_tx_prepare(skb, &flags, &dst_len);
+	nfrags = cyph_tx_prepare(skb, &flags, &dst_len, &dst_buf);
 	req = nfrags < 0 ? NULL : cyph_crypt_req_alloc(key->tx, nfrags);
 	if (unlikely(!req)) {
+		if (dst_buf)
+			skb_free_frag(dst_buf);
 		cyph_cb(skb)->why = CYPHONIC_STAT_TX_DROP_QUEUE_FULL;
 		cyph_tx_unit_put(head);
 		return;
@@ -302,6 +339,7 @@ static void cyph_tx_seal(struct sk_buff *head, struct sk_buff *skb)
 	req->unit = head;
 	req->counter = cyph_cb(skb)->counter;
 	req->dst_len = dst_len;
+	req->dst_buf = dst_buf ?: hdr;
 	req->done = cyph_tx_sealed;
 	cyph_encrypt(req);
 }
@@ -342,56 +380,153 @@ static void cyph_tx_reset(struct sk_buff *skb)
 	skb->ip_summed = CHECKSUM_NONE;
 }
 
-static void cyph_tx_send(struct cyph_tunnel *t, struct sk_buff *skb,
-			 const union cyph_sockaddr *ep, struct cyph_src *src,
-			 u32 relay)
+/*
+ * UDP GSO. The sealed segments of a unit go to the underlay as one
+ * datagram train: one route lookup, one pass through the outer IP layer,
+ * netfilter and the qdisc, one device transmit, where each segment used
+ * to take all of them. The segments stay separate skbs: the first carries
+ * the rest as its frag_list, and whoever segments the train (the egress
+ * device, or the receiver's UDP layer when it crossed a veth whole) takes
+ * them apart again with skb_segment(). That costs no copy for segments
+ * sealed into a page fragment (their head holds at most the relay
+ * header); a linear segment would be copied whole, so it never rides in a
+ * train. All but the last must have the first's length, and the outer IP
+ * length field is 16 bits.
+ */
+#define CYPH_TX_GSO_SEGS	64
+#define CYPH_TX_GSO_BYTES	(U16_MAX - 128)
+
+static bool cyph_tx_gso_fits(const struct sk_buff *skb)
 {
-	/*
-	 * Every TX counter, the device's included, counts the inner packet
-	 * as before sealing: what the peer's RX counters count on arrival.
-	 */
-	unsigned int len = skb->len - CYPH_DATA_MIN_LEN;
-	enum cyphonic_stat why = cyph_cb(skb)->why;
+	return skb_shinfo(skb)->nr_frags && !skb_has_frag_list(skb) &&
+	       skb_headlen(skb) <= CYPH_RELAY_HDR_LEN;
+}
+
+/*
+ * Detach from *@list the run of segments that can leave as one train (at
+ * least the first). Return its first, the rest linked through skb->next;
+ * set *@n to their number.
+ */
+static struct sk_buff *cyph_tx_gso_take(struct sk_buff **list,
+					unsigned int *n)
+{
+	struct sk_buff *first = *list, *last = first, *next;
+	unsigned int bytes = first->len;
+
+	*n = 1;
+	while (cyph_tx_gso_fits(last) && (next = last->next) &&
+	       cyph_tx_gso_fits(next) && next->len <= first->len &&
+	       *n < CYPH_TX_GSO_SEGS && bytes + next->len <= CYPH_TX_GSO_BYTES) {
+		bytes += next->len;
+		(*n)++;
+		last = next;
+		/* A shorter segment can only be the last of a train. */
+		if (next->len < first->len)
+			break;
+	}
+	*list = last->next;
+	last->next = NULL;
+	return first;
+}
+
+/*
+ * Make a run of @n > 1 segments one UDP GSO skb: the first one, with the
+ * others as its frag_list. Their truesize stays their own: each still
+ * belongs to its socket (TCP's write queue accounting) until it is freed.
+ * The outer checksum is left to whoever segments the train, as the stack
+ * expects of a GSO skb (the tunnel core writes its pseudo-header sum).
+ */
+static void cyph_tx_gso_build(struct sk_buff *head, unsigned int n)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(head);
+	unsigned int size = head->len;
+	struct sk_buff *skb;
+
+	shinfo->frag_list = head->next;
+	head->next = NULL;
+	skb_walk_frags(head, skb) {
+		head->len += skb->len;
+		head->data_len += skb->len;
+	}
+	shinfo->gso_size = size;
+	shinfo->gso_type = SKB_GSO_UDP_L4;
+	shinfo->gso_segs = n;
+	head->ip_summed = CHECKSUM_PARTIAL;
+	head->csum_start = skb_headroom(head) - sizeof(struct udphdr);
+	head->csum_offset = offsetof(struct udphdr, check);
+}
+
+/*
+ * Send one segment or a train of @n, each carrying @overhead bytes besides
+ * its inner packet; count them, or their drop. Every TX counter, the
+ * device's included, counts the inner packet as before sealing: what the
+ * peer's RX counters count on arrival.
+ */
+static void cyph_tx_send(struct cyph_tunnel *t, struct sk_buff *skb,
+			 unsigned int n, unsigned int overhead,
+			 const union cyph_sockaddr *ep, struct cyph_src *src)
+{
+	unsigned int len = 0;
+	enum cyphonic_stat why;
+	struct sk_buff *seg;
 	int err;
 
-	if (unlikely(why != CYPH_OK))
-		goto drop;
-	if (unlikely(ep->sa.sa_family == AF_UNSPEC)) {
-		why = CYPHONIC_STAT_TX_DROP_NO_ENDPOINT;
-		goto drop;
-	}
-	/* Headroom for this was reserved before sealing. */
-	if (relay)
-		cyph_relay_hdr_init(skb_push(skb, CYPH_RELAY_HDR_LEN), relay);
-	cyph_tx_reset(skb);
+	for (seg = skb; seg; seg = seg->next)
+		len += seg->len - overhead;
+	if (n > 1)
+		cyph_tx_gso_build(skb, n);
 	err = cyph_sock_send(t->cd, skb, ep, src,
 			     cyph_tunnel_route(t, ep->sa.sa_family));
 	if (unlikely(err)) {
 		why = err == -ENOTCONN ? CYPHONIC_STAT_TX_DROP_NO_SOCKET :
 		      err == -ELOOP ? CYPHONIC_STAT_TX_DROP_ROUTE_LOOP :
 				      CYPHONIC_STAT_TX_DROP_SEND_ERROR;
-		goto drop;
+		cyph_count(t->cd, t, why, n - 1);
+		cyph_drop(t->cd, t, why, skb);
+		return;
 	}
-	dev_sw_netstats_tx_add(t->cd->dev, 1, len);
-	cyph_count(t->cd, t, CYPHONIC_STAT_TX_PACKETS, 1);
+	if (n > 1)
+		cyph_count(t->cd, t, CYPHONIC_STAT_TX_GSO_SENDS, 1);
+	dev_sw_netstats_tx_add(t->cd->dev, n, len);
+	cyph_count(t->cd, t, CYPHONIC_STAT_TX_PACKETS, n);
 	cyph_count(t->cd, t, CYPHONIC_STAT_TX_BYTES, len);
-	return;
-
-drop:
-	cyph_drop(t->cd, t, why, skb);
 }
 
 /*
- * Stage 3: send (or drop, as marked) a unit, in order; consumes it with
- * its references. Context: the tunnel's TX serial stage (t->tx.release
- * held, BH off), the only user of the tunnel's route caches.
+ * Ready a sealed segment for the underlay: drop it (counted) if it failed
+ * or has nowhere to go, else push the relay header. Return false if it
+ * was dropped.
+ */
+static bool cyph_tx_ready(struct cyph_tunnel *t, struct sk_buff *skb,
+			  const union cyph_sockaddr *ep, u32 relay)
+{
+	enum cyphonic_stat why = cyph_cb(skb)->why;
+
+	if (unlikely(why == CYPH_OK && ep->sa.sa_family == AF_UNSPEC))
+		why = CYPHONIC_STAT_TX_DROP_NO_ENDPOINT;
+	if (unlikely(why != CYPH_OK)) {
+		cyph_drop(t->cd, t, why, skb);
+		return false;
+	}
+	/* Headroom for this was reserved before sealing. */
+	if (relay)
+		cyph_relay_hdr_init(skb_push(skb, CYPH_RELAY_HDR_LEN), relay);
+	cyph_tx_reset(skb);
+	return true;
+}
+
+/*
+ * Stage 3: send (or drop, as marked) a unit, in order, in as few trains
+ * as its segments allow; consumes it with its references. Context: the
+ * tunnel's TX serial stage (t->tx.release held, BH off), the only user of
+ * the tunnel's route caches.
  */
 static void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
 {
+	struct sk_buff *skb, *next, *ready = NULL, **tail = &ready;
 	struct cyph_src src, tried;
-	struct sk_buff *skb, *next;
+	unsigned int seq, n, overhead;
 	union cyph_sockaddr ep;
-	unsigned int seq;
 	u32 relay;
 
 	cyph_key_put(cyph_cb(head)->key);
@@ -399,7 +534,15 @@ static void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
 	tried = src;
 	skb_list_walk_safe(head, skb, next) {
 		skb_mark_not_on_list(skb);
-		cyph_tx_send(t, skb, &ep, &src, relay);
+		if (cyph_tx_ready(t, skb, &ep, relay)) {
+			*tail = skb;
+			tail = &skb->next;
+		}
+	}
+	overhead = CYPH_DATA_MIN_LEN + (relay ? CYPH_RELAY_HDR_LEN : 0);
+	while (ready) {
+		skb = cyph_tx_gso_take(&ready, &n);
+		cyph_tx_send(t, skb, n, overhead, &ep, &src);
 	}
 	cyph_tunnel_endpoint_end(t, seq);
 	/* The sender found the address the peer contacted gone. */

@@ -215,14 +215,16 @@ cpurec() {
 
 # BENCH_TRACE=1: over each window, also count with the kernel's histogram
 # triggers (in-kernel counting, no trace buffer) the work items run, by
-# function, and the context switches, by the thread leaving its CPU, and
-# print them per packet: a diagnosis aid, not part of the records. The
+# function, the context switches, by the thread leaving its CPU, the skbs
+# each device transmitted and delivered into the stack, by device, and
+# the softirqs, by vector (3 is NET_RX), and print them per packet: a
+# diagnosis aid, not part of the records. The
 # triggers are set once, before any traffic, and only cleared (>>, never
 # a truncating open) between windows: adding or removing one patches
 # kernel text, and under TCG that once left a vCPU unresponsive for good
 # while the other waited for it (soft lockup in text_poke_bp).
 T=/sys/kernel/tracing
-HISTS="workqueue/workqueue_execute_start:function.sym sched/sched_switch:prev_comm"
+HISTS="workqueue/workqueue_execute_start:function.sym sched/sched_switch:prev_comm net/net_dev_xmit:name net/netif_receive_skb:name irq/softirq_entry:vec"
 # hists [:clear]: set every histogram (before any traffic), or empty them
 hists() {
 	local h

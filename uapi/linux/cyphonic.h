@@ -421,6 +421,7 @@ enum cyphonic_stat {
 	CYPHONIC_STAT_TX_DROP_ROUTE_LOOP, /* endpoint routed via this device */
 	CYPHONIC_STAT_TX_DROP_UNREACHABLE, /* user space: no tunnel can be made */
 	CYPHONIC_STAT_TX_ICMP_UNREACHABLE, /* ICMP errors sent for undeliverable */
+	CYPHONIC_STAT_TX_GSO_SENDS,	  /* trains of segments sent as one UDP GSO skb */
 	__CYPHONIC_STAT_MAX
 };
 #define CYPHONIC_STAT_MAX (__CYPHONIC_STAT_MAX - 1)

@@ -36,10 +36,11 @@ static const char *const names[CYPHONIC_STAT_MAX + 1] = {
 	[CYPHONIC_STAT_TX_DROP_ROUTE_LOOP] = "tx_drop_route_loop",
 	[CYPHONIC_STAT_TX_DROP_UNREACHABLE] = "tx_drop_unreachable",
 	[CYPHONIC_STAT_TX_ICMP_UNREACHABLE] = "tx_icmp_unreachable",
+	[CYPHONIC_STAT_TX_GSO_SENDS] = "tx_gso_sends",
 };
 
 /* A counter added to the header without a name here fails the build. */
-_Static_assert(CYPHONIC_STAT_MAX == 31, "update stats.c for new counters");
+_Static_assert(CYPHONIC_STAT_MAX == 32, "update stats.c for new counters");
 
 const char *stat_name(unsigned int stat)
 {
