@@ -187,10 +187,10 @@ static int cyph_crypt_map(struct cyph_crypt_req *req)
  * @req: request; @req->skb holds header and plaintext, and in place (no
  *	 @req->dst_len) room for the tag
  *
- * Out of place, the whole DATA packet lands in @req->dst_buf: behind the
- * header in the skb's linear room (source and destination share the
- * header), or in a buffer of its own, the header copied there first (not
- * every AEAD copies the associated data). @req->done is called exactly
+ * Out of place, the whole DATA packet lands in @req->dst_buf, the header
+ * copied there first (not every AEAD copies the associated data), or
+ * without one behind the header in the skb's linear room (source and
+ * destination share the header). @req->done is called exactly
  * once, now or from the completion callback.
  */
 void cyph_encrypt(struct cyph_crypt_req *req)
@@ -204,9 +204,11 @@ void cyph_encrypt(struct cyph_crypt_req *req)
 		return;
 	}
 	if (req->dst_len) {
-		if (req->dst_buf != req->skb->data)
-			memcpy(req->dst_buf, req->skb->data, CYPH_DATA_HDR_LEN);
-		sg_init_one(req->dst, req->dst_buf, req->dst_len);
+		void *buf = req->dst_buf ?: req->skb->data;
+
+		if (req->dst_buf)
+			memcpy(buf, req->skb->data, CYPH_DATA_HDR_LEN);
+		sg_init_one(req->dst, buf, req->dst_len);
 		dst = req->dst;
 		len = req->dst_len - CYPH_DATA_MIN_LEN;
 	}

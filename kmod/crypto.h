@@ -27,8 +27,8 @@ struct cyph_crypt_req {
 	/*
 	 * Out of place when @dst_len is set (TX): the AEAD reads the skb
 	 * through @sg and writes header, ciphertext and tag, @dst_len bytes,
-	 * linearly into @dst_buf (skb->data or a page fragment), through the
-	 * one entry @dst.
+	 * linearly into @dst_buf (a page fragment) or, when it is NULL, from
+	 * skb->data, through the one entry @dst.
 	 */
 	struct scatterlist *dst;
 	void *dst_buf;

@@ -162,12 +162,12 @@ static void cyph_tx_unit_put(struct sk_buff *head)
 }
 
 /*
- * Sealed out of place: the whole DATA packet is in the skb's head now. Let
- * go of the fragments, which still hold the plaintext (pages that may be
- * the sending socket's, kept for retransmission), and take the head's
- * bytes in their place. The skb keeps its truesize and owner.
+ * Sealed out of place: let go of the fragments, which still hold the
+ * plaintext (pages that may be the sending socket's, kept for
+ * retransmission), leaving the head's bytes. The skb keeps its truesize
+ * and owner.
  */
-static void cyph_tx_unfrag(struct sk_buff *skb, unsigned int len)
+static void cyph_tx_drop_frags(struct sk_buff *skb)
 {
 	struct skb_shared_info *shinfo = skb_shinfo(skb);
 	int i;
@@ -177,21 +177,26 @@ static void cyph_tx_unfrag(struct sk_buff *skb, unsigned int len)
 	shinfo->nr_frags = 0;
 	skb->len -= skb->data_len;
 	skb->data_len = 0;
+}
+
+/* Sealed into the head: the whole DATA packet, @len bytes, is there now. */
+static void cyph_tx_unfrag(struct sk_buff *skb, unsigned int len)
+{
+	cyph_tx_drop_frags(skb);
 	__skb_put(skb, len - skb->len);
 }
 
 /*
- * Sealed into a page fragment of its own: the skb's bytes, its head's and
- * its fragments', are all plaintext now superseded; the skb becomes that
- * one fragment, its head keeping only the room for the outer headers.
- * A train of such segments is cut apart again with no copy (see
+ * Sealed into a page fragment of its own: the skb becomes that one
+ * fragment, its head keeping only the room for the outer headers. A
+ * train of such segments is cut apart again with no copy (see
  * cyph_tx_gso_take()), and a receiver opens them in place.
  */
 static void cyph_tx_to_frag(struct sk_buff *skb, void *buf, unsigned int len)
 {
 	struct page *page = virt_to_head_page(buf);
 
-	cyph_tx_unfrag(skb, skb_headlen(skb));
+	cyph_tx_drop_frags(skb);
 	__skb_trim(skb, 0);
 	/* The fragment's page reference is handed to the skb. */
 	skb_fill_page_desc(skb, 0, page, buf - page_address(page), len);
@@ -202,15 +207,14 @@ static void cyph_tx_to_frag(struct sk_buff *skb, void *buf, unsigned int len)
 static void cyph_tx_sealed(struct cyph_crypt_req *req, int err)
 {
 	struct sk_buff *head = req->unit;
-	bool own_buf = req->dst_len && req->dst_buf != req->skb->data;
 
 	if (unlikely(err)) {
 		cyph_cb(req->skb)->why =
 			cyph_crypt_busy(err) ? CYPHONIC_STAT_TX_DROP_QUEUE_FULL :
 					       CYPHONIC_STAT_TX_DROP_SEND_ERROR;
-		if (own_buf)
+		if (req->dst_buf)
 			skb_free_frag(req->dst_buf);
-	} else if (own_buf) {
+	} else if (req->dst_buf) {
 		cyph_tx_to_frag(req->skb, req->dst_buf, req->dst_len);
 	} else if (req->dst_len) {
 		cyph_tx_unfrag(req->skb, req->dst_len);
@@ -339,7 +343,7 @@ static void cyph_tx_seal(struct sk_buff *head, struct sk_buff *skb)
 	req->unit = head;
 	req->counter = cyph_cb(skb)->counter;
 	req->dst_len = dst_len;
-	req->dst_buf = dst_buf ?: hdr;
+	req->dst_buf = dst_buf;
 	req->done = cyph_tx_sealed;
 	cyph_encrypt(req);
 }
@@ -405,19 +409,19 @@ static bool cyph_tx_gso_fits(const struct sk_buff *skb)
 /*
  * Detach from *@list the run of segments that can leave as one train (at
  * least the first). Return its first, the rest linked through skb->next;
- * set *@n to their number.
+ * set *@n to their number and *@bytes to their length.
  */
 static struct sk_buff *cyph_tx_gso_take(struct sk_buff **list,
-					unsigned int *n)
+					unsigned int *n, unsigned int *bytes)
 {
 	struct sk_buff *first = *list, *last = first, *next;
-	unsigned int bytes = first->len;
 
 	*n = 1;
-	while (cyph_tx_gso_fits(last) && (next = last->next) &&
+	*bytes = first->len;
+	while (cyph_tx_gso_fits(first) && (next = last->next) &&
 	       cyph_tx_gso_fits(next) && next->len <= first->len &&
-	       *n < CYPH_TX_GSO_SEGS && bytes + next->len <= CYPH_TX_GSO_BYTES) {
-		bytes += next->len;
+	       *n < CYPH_TX_GSO_SEGS && *bytes + next->len <= CYPH_TX_GSO_BYTES) {
+		*bytes += next->len;
 		(*n)++;
 		last = next;
 		/* A shorter segment can only be the last of a train. */
@@ -457,22 +461,18 @@ static void cyph_tx_gso_build(struct sk_buff *head, unsigned int n)
 }
 
 /*
- * Send one segment or a train of @n, each carrying @overhead bytes besides
- * its inner packet; count them, or their drop. Every TX counter, the
- * device's included, counts the inner packet as before sealing: what the
- * peer's RX counters count on arrival.
+ * Send one segment or a train of @n whose inner packets are @len bytes in
+ * all; count them, or their drop. Every TX counter, the device's
+ * included, counts the inner packet as before sealing: what the peer's RX
+ * counters count on arrival.
  */
 static void cyph_tx_send(struct cyph_tunnel *t, struct sk_buff *skb,
-			 unsigned int n, unsigned int overhead,
+			 unsigned int n, unsigned int len,
 			 const union cyph_sockaddr *ep, struct cyph_src *src)
 {
-	unsigned int len = 0;
 	enum cyphonic_stat why;
-	struct sk_buff *seg;
 	int err;
 
-	for (seg = skb; seg; seg = seg->next)
-		len += seg->len - overhead;
 	if (n > 1)
 		cyph_tx_gso_build(skb, n);
 	err = cyph_sock_send(t->cd, skb, ep, src,
@@ -525,7 +525,7 @@ static void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
 {
 	struct sk_buff *skb, *next, *ready = NULL, **tail = &ready;
 	struct cyph_src src, tried;
-	unsigned int seq, n, overhead;
+	unsigned int seq, n, bytes, overhead;
 	union cyph_sockaddr ep;
 	u32 relay;
 
@@ -541,8 +541,8 @@ static void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
 	}
 	overhead = CYPH_DATA_MIN_LEN + (relay ? CYPH_RELAY_HDR_LEN : 0);
 	while (ready) {
-		skb = cyph_tx_gso_take(&ready, &n);
-		cyph_tx_send(t, skb, n, overhead, &ep, &src);
+		skb = cyph_tx_gso_take(&ready, &n, &bytes);
+		cyph_tx_send(t, skb, n, bytes - n * overhead, &ep, &src);
 	}
 	cyph_tunnel_endpoint_end(t, seq);
 	/* The sender found the address the peer contacted gone. */
