@@ -54,13 +54,21 @@ static void one(const struct kern_addr *a, void *arg)
 		ep->v6 = a->v6;
 }
 
+#define DUMP_TRIES 4
+
 int cyd_location_refresh(struct cyd_location *l)
 {
-	struct collect c = { .l = l };
+	struct collect c;
 	unsigned int i;
-	int rc;
+	int rc, tries = 0;
 
-	rc = kern_addr_dump(&l->req, one, &c);
+	/* A dump that raced an address change (this daemon's own VIPs being
+	 * set, a DHCP renew) is incomplete: read them all again. */
+	do {
+		memset(&c, 0, sizeof(c));
+		c.l = l;
+		rc = kern_addr_dump(&l->req, one, &c);
+	} while (rc == -EINTR && ++tries < DUMP_TRIES);
 	if (rc) {
 		log_warn("reading the host's addresses: %s", strerror(-rc));
 		return -1;

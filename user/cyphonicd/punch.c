@@ -30,6 +30,8 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <linux/cyphonic.h>
+#include "e2e/frame.h"
+#include "e2e/session.h"
 #include "runtime/addr.h"
 #include "runtime/evloop.h"
 #include "wire/proto_crypto.h"
@@ -51,6 +53,9 @@ struct cyd_punch {
 	int fds[PROTO_MAX_ADDRS];
 	struct sockaddr_storage eps[PROTO_MAX_ADDRS];
 	socklen_t lens[PROTO_MAX_ADDRS];
+	/* relay, initiator: its ClientHello, sent before the peer's index was known */
+	uint8_t hello[E2E_DGRAM_MAX];
+	size_t hello_len;
 };
 
 static struct cyd_punch *punch_new(struct cyd_tun *u)
@@ -140,7 +145,28 @@ int cyd_punch_start_relay(struct cyd_tunnels *t, struct cyd_tun *u, uint64_t id,
 	memcpy(p->secret, key, sizeof(p->secret));
 	p->via_relay = true;
 	send_probes(t, u);
+	/*
+	 * The initiator's ClientHello goes right behind its first probe,
+	 * naming no receiver: the peer, bound already, finds the attempt by
+	 * the sender index of the probe before it (tunnels.c), so the
+	 * handshake does not wait for the peer's probe. When the peer was
+	 * not bound yet both are dropped at the TRS, and found() sends the
+	 * ClientHello again behind our answer to the peer's probe.
+	 */
+	if (u->initiator)
+		cyd_tun_path_ready(t, u);
 	return 0;
+}
+
+void cyd_punch_hello_sent(struct cyd_tun *u, const uint8_t *pkt, size_t len)
+{
+	struct cyd_punch *p = u->punch;
+
+	if (p && p->via_relay && u->initiator && !p->found && !p->hello_len &&
+	    len <= sizeof(p->hello)) {
+		memcpy(p->hello, pkt, len);
+		p->hello_len = len;
+	}
 }
 
 /* The first authentic probe: its source is the path. */
@@ -162,6 +188,10 @@ static void found(struct cyd_tunnels *t, struct cyd_tun *u, int fd, uint32_t sen
 	log_info("tunnel %u: %s path to the peer's index %u via %s after %llu ms, %u probe(s)",
 		 u->index, p->via_relay ? "relay" : "punched", sender, ep,
 		 (unsigned long long)(cyph_now_ms() - p->start_ms), p->sent);
+	/* Nothing from the peer's handshake yet: our early ClientHello was
+	 * dropped, or is on its way; again now, right behind our answer. */
+	if (p->hello_len && u->hs && !e2e_session_peer_index(u->hs))
+		cyd_tun_send(t, u, p->hello, p->hello_len);
 	cyd_tun_path_ready(t, u);
 }
 

@@ -151,6 +151,10 @@ static void registered(struct cyd_reg *r)
 		cyd_tunnels_own_endpoint_changed(&r->d->tun);
 	cyd_metrics_register(true);
 	arm_keepalive(r);
+	if (!was)
+		log_info("registered at the NMS as node %llu: observed %s, keepalive %u s, lifetime %u s",
+			 (unsigned long long)r->nmsc.node_id, r->observed,
+			 r->nmsc.keepalive_s, r->nmsc.lifetime_s);
 	if (r->change_ms) {
 		uint64_t ms = cyph_now_ms() - r->change_ms;
 
@@ -158,10 +162,6 @@ static void registered(struct cyd_reg *r)
 		log_info("re-registered %llu ms after the address change: observed %s, %u address(es)",
 			 (unsigned long long)ms, r->observed, r->nmsc.n_addrs);
 		r->change_ms = 0;
-	} else if (!was) {
-		log_info("registered at the NMS as node %llu: observed %s, keepalive %u s, lifetime %u s",
-			 (unsigned long long)r->nmsc.node_id, r->observed,
-			 r->nmsc.keepalive_s, r->nmsc.lifetime_s);
 	}
 }
 
@@ -275,7 +275,9 @@ void cyd_reg_location_changed(struct cyd_reg *r, uint64_t event_ms)
 	const struct cyd_location *l = &r->d->loc;
 
 	nmsc_set_location(&r->nmsc, l->eps, l->n, r->d->nat.type);
-	if (!r->change_ms)
+	/* A re-registration is timed from the change; a first registration
+	 * still on its way just carries the new addresses. */
+	if (!r->change_ms && r->state == CYD_REGISTERED)
 		r->change_ms = event_ms;
 	cyd_reg_restart(r, false);
 }

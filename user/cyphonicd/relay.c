@@ -6,8 +6,13 @@
  * sealed bind secret. Each end BINDs from the kernel's own socket
  * (retransmitted 300 ms doubling, for at most BIND_GIVE_UP_MS), then
  * probes through the session (punch.c) until the other end answers: that
- * shows both ends are bound and tells each the other's tunnel index. The
- * source then runs the DTLS handshake wrapped in RELAY, and both install
+ * shows both ends are bound and tells each the other's tunnel index. Both
+ * start probing right behind the BIND that echoes the TRS's challenge,
+ * and the source sends its ClientHello right behind its first probe
+ * (punch.c): when the other end is bound already, the handshake starts
+ * without waiting for the BIND_ACK or the other end's probe (relayed
+ * setup in 5 round trips: route, challenge, DTLS x2, the packet). The
+ * DTLS handshake runs wrapped in RELAY, and both install
  * a tunnel whose endpoint is the TRS with the session id: the kernel puts
  * the relay header in front of every DATA packet (uapi
  * struct cyphonic_relay_hdr) and the TRS forwards the rest unchanged, so
@@ -181,6 +186,23 @@ static void send_renew_probe(struct cyd_relay *r, const struct cyd_tun *u, uint8
 		log_debug("renewal probe to the TRS: %s", strerror(errno));
 }
 
+/*
+ * Probes through u's own session r, once: from the echo of the TRS's
+ * challenge on (the end is bound when the echo arrives), or from the
+ * BIND_ACK when no challenge came.
+ */
+static void path_start(struct cyd_tunnels *t, struct cyd_tun *u, struct cyd_relay *r)
+{
+	uint8_t key[32];
+
+	if (u->punch || u->hs || u->installed)
+		return;
+	probe_key(&r->c, key);
+	if (cyd_punch_start_relay(t, u, r->c.session, key))
+		r->start_ms = 0;	/* the tick gives up */
+	explicit_bzero(key, sizeof(key));
+}
+
 /* The session (of any tunnel) a RELAY_CTRL datagram answers; *rc its result. */
 static struct cyd_relay *ctrl_owner(struct cyd_tunnels *t, const uint8_t *pkt, size_t len,
 				    struct cyd_tun **owner, int *rc)
@@ -204,7 +226,6 @@ void cyd_relay_ctrl_input(struct cyd_tunnels *t, const uint8_t *pkt, size_t len)
 {
 	struct cyd_tun *u = NULL;
 	struct cyd_relay *r;
-	uint8_t key[32];
 	int rc = -1;
 
 	r = ctrl_owner(t, pkt, len, &u, &rc);
@@ -213,8 +234,16 @@ void cyd_relay_ctrl_input(struct cyd_tunnels *t, const uint8_t *pkt, size_t len)
 		return;
 	}
 	if (rc == TRSC_CHALLENGED) {
-		/* Return routability: the next BIND carries the echo; send it now. */
+		/*
+		 * Return routability: the next BIND carries the echo; send it
+		 * now. It binds this end when it reaches the TRS, and what we
+		 * send right behind it on the same path arrives after it: the
+		 * probes (and the initiator's ClientHello) go now, not a round
+		 * trip later with the BIND_ACK.
+		 */
 		send_bind(r);
+		if (r == u->relay)
+			path_start(t, u, r);
 		return;
 	}
 	if (rc > 0) {
@@ -232,14 +261,13 @@ void cyd_relay_ctrl_input(struct cyd_tunnels *t, const uint8_t *pkt, size_t len)
 	cyd_metrics_relay_bind(true);
 	log_info("tunnel %u: bound at the TRS after %llu ms (idle timeout %u s)", u->index,
 		 (unsigned long long)(cyph_now_ms() - r->start_ms), r->c.idle_s);
-	probe_key(&r->c, key);
-	if (r == u->relay_next) {	/* a renewal: probe with the tunnel's indices */
-		memcpy(r->probe_key, key, sizeof(key));
-		send_renew_probe(r, u, PROTO_HS_PROBE, cyph_now_ms());
-	} else if (cyd_punch_start_relay(t, u, r->c.session, key)) {
-		r->start_ms = 0;
+	if (r == u->relay) {
+		path_start(t, u, r);	/* unless the challenge started it */
+		return;
 	}
-	explicit_bzero(key, sizeof(key));
+	/* a renewal: probe with the tunnel's indices */
+	probe_key(&r->c, r->probe_key);
+	send_renew_probe(r, u, PROTO_HS_PROBE, cyph_now_ms());
 }
 
 /* ---- renewal in place ---- */

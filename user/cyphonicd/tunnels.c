@@ -109,8 +109,10 @@ static void flush(struct cyd_tunnels *t, struct cyd_tun *u)
 	uint8_t buf[E2E_DGRAM_MAX];
 	size_t n;
 
-	while (u->hs && (n = e2e_session_output(u->hs, buf, sizeof(buf))))
+	while (u->hs && (n = e2e_session_output(u->hs, buf, sizeof(buf)))) {
 		cyd_tun_send(t, u, buf, n);
+		cyd_punch_hello_sent(u, buf, n);
+	}
 }
 
 /*
@@ -777,8 +779,27 @@ static struct cyd_tun *claim(struct cyd_tunnels *t, const struct e2e_hdr *h,
 }
 
 /*
+ * The relayed attempt an early ClientHello belongs to (relay.c): it names
+ * no receiver, as its sender did not know our index yet, but comes from
+ * our TRS with the sender index of the peer's probe just before it.
+ */
+static struct cyd_tun *relay_waiting(struct cyd_tunnels *t, const struct e2e_hdr *h,
+				     const struct sockaddr_storage *from, socklen_t flen)
+{
+	struct cyd_tun *u;
+
+	for (u = t->list; u; u = u->next)
+		if (u->relay && !u->initiator && !u->installed && !u->hs && u->peer_index &&
+		    u->peer_index == h->sender && u->peer_len == flen &&
+		    !memcmp(&u->peer, from, flen))
+			return u;
+	return NULL;
+}
+
+/*
  * The ClientHello of a punched or relayed attempt, naming the index we
- * probed with: the peer must be the one the NMS notified us of.
+ * probed with (or, relayed, coming from the index that probed us): the
+ * peer must be the one the NMS notified us of.
  */
 static void accept_waiting(struct cyd_tunnels *t, struct cyd_tun *u, int fd,
 			   const uint8_t *pkt, size_t len, const struct sockaddr_storage *from,
@@ -849,6 +870,11 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 			accept_waiting(t, u, fd, pkt, len, from, flen);
 			return;
 		}
+	}
+	if (!h.receiver && e2e_is_client_hello(pkt, len) &&
+	    (u = relay_waiting(t, &h, from, flen))) {
+		accept_waiting(t, u, fd, pkt, len, from, flen);
+		return;
 	}
 	u = claim(t, &h, from, flen);
 	if (u) {

@@ -88,6 +88,8 @@ void cyd_punch_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t l
 /* Timer: probes again, or gives up (false: the caller frees u). */
 bool cyd_punch_tick(struct cyd_tunnels *t, struct cyd_tun *u);
 void cyd_punch_free(struct cyd_tun *u);
+/* tunnels.c: a datagram of u's handshake went out (punch.c keeps an early ClientHello) */
+void cyd_punch_hello_sent(struct cyd_tun *u, const uint8_t *pkt, size_t len);
 
 /* relay.c: the TRS session of a RELAY direction */
 int cyd_relay_start(struct cyd_tunnels *t, struct cyd_tun *u, const struct proto_msg *m);

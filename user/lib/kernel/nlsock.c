@@ -137,6 +137,38 @@ static mnl_cb_t ctl_cbs[NLMSG_MIN_TYPE] = {
 	[NLMSG_DONE] = on_done,
 };
 
+/* Whether a batch holds the end (DONE or the ACK) of request seq. */
+static bool batch_ends(const char *buf, size_t n, uint32_t seq)
+{
+	const struct nlmsghdr *h = (const struct nlmsghdr *)buf;
+	int left = (int)n;
+
+	for (; mnl_nlmsg_ok(h, left); h = mnl_nlmsg_next(h, &left))
+		if (h->nlmsg_seq == seq &&
+		    (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR))
+			return true;
+	return false;
+}
+
+/*
+ * A dump that raced a change (NLM_F_DUMP_INTR: libmnl stops with EINTR)
+ * may be inconsistent, and the rest of it is still queued: read it to its
+ * end, so the next request does not read it as its answer, and say EINTR.
+ * The caller dumps again.
+ */
+static int drain_interrupted(struct kern_nl *nl, char *buf, size_t n, uint32_t seq)
+{
+	ssize_t got = (ssize_t)n;
+
+	while (!batch_ends(buf, (size_t)got, seq)) {
+		got = mnl_socket_recvfrom(nl->sk, buf, KERN_NL_BUFSIZE);
+		if (got < 0)
+			break;
+	}
+	nl->error = EINTR;
+	return -EINTR;
+}
+
 int kern_nl_talk(struct kern_nl *nl, struct nlmsghdr *nlh, kern_nl_cb cb,
 		 void *arg)
 {
@@ -157,6 +189,8 @@ int kern_nl_talk(struct kern_nl *nl, struct nlmsghdr *nlh, kern_nl_cb cb,
 			goto fail;
 		rc = mnl_cb_run2(buf, (size_t)n, nlh->nlmsg_seq, nl->portid,
 				 on_data, &t, ctl_cbs, NLMSG_MIN_TYPE);
+		if (rc == MNL_CB_ERROR && errno == EINTR)
+			return drain_interrupted(nl, buf, (size_t)n, nlh->nlmsg_seq);
 	} while (rc > MNL_CB_STOP);
 	if (rc == MNL_CB_STOP)
 		return 0;
