@@ -12,6 +12,10 @@
 # 1. each node's type in /metrics, `cyphctl show` and its --json;
 # 2. s1 -> s2: both report symmetric, so the NMS directs RELAY at once:
 #    no punch is tried (cyphonicd_nat shows the 2 s punch this saves);
+#    s2 takes s1's ClientHello, sent before s1 knew s2's index, by the
+#    index of s1's probe; s1 -> e1 with e1's link slowed: e1 binds last,
+#    what s1 sent first is dropped at the TRS, and s1 sends its
+#    ClientHello again behind its answer to e1's probe;
 # 3. mobility with both NATs filtering: e1 <-> e2 punched, then r1's public
 #    address changes (the masquerade's conntrack entries go with it), so
 #    e1's own mapping changes under a running ping. e1 learns it from its
@@ -20,7 +24,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib/cloud.sh"
 . "$(dirname "$0")/lib/nat.sh"
-need ip nft cyphctl cyphonicd cyphonic-as cyphonic-admin cyphonic-nms cyphonic-trs cyph_node \
+need ip nft tc cyphctl cyphonicd cyphonic-as cyphonic-admin cyphonic-nms cyphonic-trs cyph_node \
 	curl ping
 t_begin
 nat_begin cyphonicd-nattype
@@ -63,6 +67,28 @@ diag "s1 -> s2: first ping to its reply $((($(date +%s%N) - t0) / 1000000)) ms (
 t_check "s1: tunnel up through the TRS" log_has s1 "to s2.cyph.test up: relayed via $C4:7200"
 t_check "s1: no punch was tried" bash -c "! grep -q 'punching towards' $D/s1.log"
 t_check "s2: no punch was tried" bash -c "! grep -q 'punching towards' $D/s2.log"
+t_check "s2: took s1's ClientHello by the index of s1's probe (sent before s1 knew s2's index)" \
+	log_has s2 'relayed ClientHello from the index'
+
+# ---- 2b. relayed, the target bound last ----
+# e1's access link 150 ms each way: e1 binds at the TRS about 0.6 s after
+# s1, so s1's probe and early ClientHello reach a session whose other end
+# is not bound and are dropped there; e1's probe then reaches s1, which
+# answers it and sends the same ClientHello again right behind.
+unbound0=$(trs_metric 'cyphonic_trs_dropped_packets_total{reason="peer_unbound"}')
+nsx e1 tc qdisc add dev eth0 root netem delay 150ms &&
+	nsx r1 tc qdisc add dev lan root netem delay 150ms || t_abort "e1: 150 ms each way"
+t0=$(date +%s%N)
+t_check "s1 -> e1 (relayed, e1 bound last): the first ping is answered" \
+	nsx s1 ping -c 1 -W 20 -q "${V[e1]}"
+diag "s1 -> e1: first ping to its reply $((($(date +%s%N) - t0) / 1000000)) ms (e1's link 150 ms each way)"
+nsx e1 tc qdisc del dev eth0 root
+nsx r1 tc qdisc del dev lan root
+t_check "s1: tunnel to e1 up through the TRS" log_has s1 "to e1.cyph.test up: relayed via"
+t_check "s1: sent its ClientHello again behind the answer to e1's probe" \
+	log_has s1 'ClientHello again, behind the answer'
+t_expect "the TRS dropped what s1 sent before e1 was bound (peer_unbound)" \
+	"$(trs_metric 'cyphonic_trs_dropped_packets_total{reason="peer_unbound"}')" -gt "${unbound0:-0}"
 
 # ---- 3. e1's own mapping changes under a running ping ----
 t_check "e1 -> e2: punched" nsx e1 ping -c 3 -i 0.2 -W 10 -q "${V[e2]}"

@@ -190,8 +190,11 @@ static void found(struct cyd_tunnels *t, struct cyd_tun *u, int fd, uint32_t sen
 		 (unsigned long long)(cyph_now_ms() - p->start_ms), p->sent);
 	/* Nothing from the peer's handshake yet: our early ClientHello was
 	 * dropped, or is on its way; again now, right behind our answer. */
-	if (p->hello_len && u->hs && !e2e_session_peer_index(u->hs))
+	if (p->hello_len && u->hs && !e2e_session_peer_index(u->hs)) {
+		log_info("tunnel %u: ClientHello again, behind the answer to the peer's probe",
+			 u->index);
 		cyd_tun_send(t, u, p->hello, p->hello_len);
+	}
 	cyd_tun_path_ready(t, u);
 }
 

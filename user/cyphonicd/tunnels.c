@@ -873,6 +873,8 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 	}
 	if (!h.receiver && e2e_is_client_hello(pkt, len) &&
 	    (u = relay_waiting(t, &h, from, flen))) {
+		log_debug("tunnel %u: relayed ClientHello from the index %u that probed us",
+			  u->index, h.sender);
 		accept_waiting(t, u, fd, pkt, len, from, flen);
 		return;
 	}
