@@ -80,6 +80,7 @@ static void cyph_dev_uninit(struct net_device *dev)
 	/* The device is down: once running transmits are done, none follow. */
 	synchronize_net();
 	cyph_staging_purge(cd);
+	cyph_early_purge(cd);
 }
 
 static void cyph_dev_destruct(struct net_device *dev)
@@ -212,6 +213,7 @@ static void cyph_dev_setup(struct net_device *dev)
 	cyph_tunnel_table_init(cd);
 	cyph_local_table_init(cd);
 	cyph_staging_init(&cd->staging);
+	cyph_early_init(&cd->early);
 }
 
 struct rtnl_link_ops cyph_link_ops __read_mostly = {

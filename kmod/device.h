@@ -11,6 +11,7 @@
 #include <net/gro_cells.h>
 #include <net/rtnetlink.h>
 
+#include "early.h"
 #include "pipeline.h"
 #include "staging.h"
 #include "stats.h"
@@ -55,6 +56,7 @@ struct cyph_device {
 	struct cyph_queue tx_queue;	/* units waiting for a crypt worker */
 	struct cyph_queue rx_queue;
 	struct cyph_staging staging;
+	struct cyph_early early;	/* DATA for tunnels being set up */
 	struct cyph_stats __percpu *stats;
 	struct gro_cells gro_cells;
 };

@@ -786,6 +786,19 @@ static int cyph_nl_tunnel_del(struct sk_buff *skb, struct genl_info *info)
 	return err ?: cyph_tunnel_del(info->user_ptr[0], index, info->extack);
 }
 
+static int cyph_nl_tunnel_expect(struct sk_buff *skb, struct genl_info *info)
+{
+	u32 index;
+	int err;
+
+	err = cyph_nl_tunnel_index(info, &index);
+	if (!err && !index) {
+		NL_SET_ERR_MSG(info->extack, "INDEX must not be 0");
+		err = -EINVAL;
+	}
+	return err ?: cyph_early_expect(info->user_ptr[0], index, info->extack);
+}
+
 static int cyph_nl_key_swap(struct sk_buff *skb, struct genl_info *info)
 {
 	u32 index;
@@ -1053,6 +1066,11 @@ static const struct genl_small_ops cyph_genl_ops[] = {
 	{
 		.cmd = CYPHONIC_CMD_TUNNEL_UNREACHABLE,
 		.doit = cyph_nl_tunnel_unreachable,
+		.flags = GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd = CYPHONIC_CMD_TUNNEL_EXPECT,
+		.doit = cyph_nl_tunnel_expect,
 		.flags = GENL_UNS_ADMIN_PERM,
 	},
 };

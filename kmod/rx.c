@@ -340,8 +340,11 @@ static void cyph_rx_data(struct cyph_device *cd, struct sk_buff *skb)
 		goto drop_bad_header;
 
 	t = cyph_tunnel_get_by_index(cd, be32_to_cpu(hdr->receiver_index));
-	if (!t)
+	if (!t) {
+		if (cyph_early_hold(cd, be32_to_cpu(hdr->receiver_index), skb))
+			return;
 		goto drop_unknown_index;
+	}
 	counter = be64_to_cpu(hdr->counter);
 	/* Key, its limits and its replay window, before any decryption. */
 	why = cyph_keyring_rx_key(&t->keys, hdr->flags & CYPHONIC_DATA_F_KEY_ID_MASK,
@@ -363,6 +366,19 @@ drop_unknown_index:
 drop_key:
 	cyph_drop(cd, t, why, skb);
 	cyph_tunnel_put(t);
+}
+
+/**
+ * cyph_rx_held() - receive DATA early.c held for a tunnel just created
+ * @cd: device
+ * @skb: as cyph_early_hold() took it, skb->data at the DATA header
+ *
+ * Context: softirqs disabled, RCU read lock held, as for encap_rcv.
+ */
+void cyph_rx_held(struct cyph_device *cd, struct sk_buff *skb)
+{
+	__skb_push(skb, sizeof(struct udphdr));
+	cyph_rx_data(cd, skb);
 }
 
 /**

@@ -57,6 +57,8 @@ bool cyph_stat_per_tunnel(enum cyphonic_stat stat)
 	case CYPHONIC_STAT_TX_DROP_BAD_INNER:
 	case CYPHONIC_STAT_TX_DROP_UNREACHABLE:
 	case CYPHONIC_STAT_TX_ICMP_UNREACHABLE:
+	case CYPHONIC_STAT_RX_EARLY_HELD:
+	case CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT:
 		return false;
 	default:
 		return true;
@@ -99,6 +101,7 @@ static const struct cyph_drop_info cyph_drops[__CYPHONIC_STAT_MAX] = {
 	CYPH_RX(RX_DROP_QUEUE_FULL, "rx_drop_queue_full", FULL_RING),
 	CYPH_RX(RX_DROP_QUEUE_SHARE, "rx_drop_queue_share", FULL_RING),
 	CYPH_RX(RX_DROP_KEY_EXPIRED, "rx_drop_key_expired", NOT_SPECIFIED),
+	CYPH_RX(RX_DROP_EARLY_TIMEOUT, "rx_drop_early_timeout", NO_SOCKET),
 	CYPH_TX(TX_DROP_NO_TUNNEL, "tx_drop_no_tunnel", IP_OUTNOROUTES),
 	CYPH_TX(TX_DROP_STAGED_FULL, "tx_drop_staged_full", NEIGH_QUEUEFULL),
 	CYPH_TX(TX_DROP_STAGED_TIMEOUT, "tx_drop_staged_timeout", NEIGH_FAILED),

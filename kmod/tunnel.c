@@ -408,7 +408,8 @@ static void cyph_tunnel_unlink(struct cyph_tunnel *t)
  * @cfg: parsed request
  * @extack: error reporting
  *
- * Packets staged for the tunnel's VIP pairs go out once it has a key.
+ * Packets staged for the tunnel's VIP pairs go out once it has a key, and
+ * DATA held for its index (TUNNEL_EXPECT) is received now.
  *
  * Return: 0 or a negative errno with @extack set.
  */
@@ -443,6 +444,7 @@ int cyph_tunnel_new(struct cyph_device *cd, const struct cyph_tunnel_cfg *cfg,
 	cyph_tunnel_link(cd, t);
 	if (cyph_keyring_has_primary(&t->keys))
 		cyph_staging_flush(cd, t);
+	cyph_early_release(cd, t->index);
 	return 0;
 }
 

@@ -561,6 +561,69 @@ static void test_timeout(void)
 	e2e_ctx_free(ca);
 }
 
+/*
+ * False Start (RFC 7918): the initiator's keys once its last flight is
+ * written, before the responder's Finished; the same keys the responder
+ * and the finished initiator hold. A handshake that fails after them (no
+ * Finished before the deadline) takes them back; a responder is never
+ * early.
+ */
+static void test_false_start(void)
+{
+	struct e2e_ctx *ca = ctx_for(&na, &pki, &cfg), *cb = ctx_for(&nb, &pki, &cfg);
+	struct e2e_keys early = { 0 }, ka, kb;
+	struct e2e_expect ex;
+	enum e2e_result why;
+	struct link ab, ba;
+	struct end a, b;
+	bool before, was_early;
+
+	end_init(&a, ca, 0x3333, "A");
+	end_init(&b, cb, 0x4444, "B");
+	e2e_expect_node(&nb, &ex);
+	for (int lost = 0; lost < 2; lost++) {
+		end_reset(&a);
+		end_reset(&b);
+		link_init(&ab);
+		link_init(&ba);
+		ba.drop_final = lost;
+		a.s = e2e_connect(ca, a.index, 0, &ex, mono_ms(), &why);
+		pump(&a, &ab);				/* ClientHello */
+		deliver(&ab, &b, &ba, mono_ms());
+		before = a.s && e2e_session_early(a.s);
+		pump(&b, &ba);				/* ServerHello .. ServerHelloDone */
+		deliver(&ba, &a, &ab, mono_ms());
+		was_early = a.s && e2e_session_early(a.s) &&
+			    e2e_session_state(a.s) == E2E_ST_HANDSHAKE &&
+			    !e2e_session_keys(a.s, &early);
+		if (!lost) {
+			TAP_CHECK(!before && was_early,
+				  "False Start: the initiator's keys once its last flight is written, not before");
+			TAP_CHECK(b.s && !e2e_session_early(b.s), "a responder is never early");
+		}
+		pump(&a, &ab);				/* Certificate .. Finished */
+		deliver(&ab, &b, &ba, mono_ms());
+		pump(&b, &ba);				/* ChangeCipherSpec, Finished */
+		deliver(&ba, &a, &ab, mono_ms());
+		if (!lost) {
+			TAP_CHECK(done(&a) && done(&b) && keys_pair(&a, &b, &ka, &kb) &&
+				  !memcmp(&early, &ka, sizeof(ka)) && !e2e_session_early(a.s),
+				  "the early keys are the finished handshake's, on both sides");
+		} else {
+			if (a.s)
+				e2e_session_timer(a.s, mono_ms() + cfg.handshake_timeout_ms + 1);
+			TAP_CHECK(was_early && res(&a) == E2E_FAIL_TIMEOUT && a.s &&
+				  !e2e_session_early(a.s) && e2e_session_keys(a.s, &ka),
+				  "no Finished after False Start: the handshake fails, the keys are taken back (%s)",
+				  e2e_result_name(res(&a)));
+		}
+	}
+	end_reset(&a);
+	end_reset(&b);
+	e2e_ctx_free(ca);
+	e2e_ctx_free(cb);
+}
+
 int main(void)
 {
 	int64_t now = time(NULL);
@@ -576,6 +639,7 @@ int main(void)
 		return tap_done();
 	}
 	test_basic();
+	test_false_start();
 	test_loss_reorder();
 	test_tamper();
 	test_timeout();

@@ -124,6 +124,17 @@
  *   for the pair (TUNNEL_NEW) lifts it at once. -ENOENT if the local VIP is
  *   no local identity's, -ENOSPC if the staging table is full.
  *
+ * CYPHONIC_CMD_TUNNEL_EXPECT (do)
+ *   TUNNEL { INDEX }: user space is setting up a tunnel with this index (a
+ *   handshake it answered). For CYPHONIC_EARLY_TIMEOUT_MS, up to
+ *   CYPHONIC_EARLY_PACKETS DATA packets that arrive for the index are held
+ *   (RX_EARLY_HELD) instead of dropped as RX_DROP_UNKNOWN_INDEX, and
+ *   received when TUNNEL_NEW creates the tunnel: the peer may send its first
+ *   packet right behind its last handshake flight. At most
+ *   CYPHONIC_EARLY_INDICES indices per device are expected; a new one
+ *   replaces the one ending first, and packets of an ended expectation are
+ *   dropped (RX_DROP_EARLY_TIMEOUT). -EEXIST if a tunnel has the index.
+ *
  * CYPHONIC_CMD_KEY_SWAP (do)
  *   TUNNEL { INDEX }: the next key becomes primary (TX switches to it) and
  *   the old primary stays as next, retired, for packets still in flight. The
@@ -273,6 +284,14 @@ struct cyphonic_relay_hdr {
 #define CYPHONIC_STAGED_PAIRS 256
 #define CYPHONIC_STAGED_TIMEOUT_MS 5000
 
+/*
+ * DATA for a tunnel being set up (CYPHONIC_CMD_TUNNEL_EXPECT): indices
+ * expected per device, packets held per index, and how long.
+ */
+#define CYPHONIC_EARLY_INDICES 16
+#define CYPHONIC_EARLY_PACKETS 4
+#define CYPHONIC_EARLY_TIMEOUT_MS 10000
+
 /* ---- generic netlink --------------------------------------------------- */
 
 enum cyphonic_cmd {
@@ -292,6 +311,7 @@ enum cyphonic_cmd {
 	CYPHONIC_CMD_ENDPOINT_NTF,
 	CYPHONIC_CMD_KEY_PROMOTED_NTF,
 	CYPHONIC_CMD_TUNNEL_UNREACHABLE,
+	CYPHONIC_CMD_TUNNEL_EXPECT,
 	__CYPHONIC_CMD_MAX
 };
 #define CYPHONIC_CMD_MAX (__CYPHONIC_CMD_MAX - 1)
@@ -422,6 +442,8 @@ enum cyphonic_stat {
 	CYPHONIC_STAT_TX_DROP_UNREACHABLE, /* user space: no tunnel can be made */
 	CYPHONIC_STAT_TX_ICMP_UNREACHABLE, /* ICMP errors sent for undeliverable */
 	CYPHONIC_STAT_TX_GSO_SENDS,	  /* trains of segments sent as one UDP GSO skb */
+	CYPHONIC_STAT_RX_EARLY_HELD,	  /* DATA held for an expected index */
+	CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT, /* held, but no tunnel came in time */
 	__CYPHONIC_STAT_MAX
 };
 #define CYPHONIC_STAT_MAX (__CYPHONIC_STAT_MAX - 1)

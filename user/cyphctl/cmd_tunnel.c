@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * `cyphctl tunnel add|set|swap|del`: tunnels and their keys;
- * `cyphctl tunnel unreachable`: no tunnel can be made for a VIP pair.
+ * `cyphctl tunnel unreachable`: no tunnel can be made for a VIP pair;
+ * `cyphctl tunnel expect`: hold DATA for an index being set up.
  */
 #include <string.h>
 
@@ -46,6 +47,7 @@ static const struct subcommand subcommands[] = {
 	{ "swap", CYPHONIC_CMD_KEY_SWAP, index_kws },
 	{ "del", CYPHONIC_CMD_TUNNEL_DEL, index_kws },
 	{ "unreachable", CYPHONIC_CMD_TUNNEL_UNREACHABLE, pair_kws },
+	{ "expect", CYPHONIC_CMD_TUNNEL_EXPECT, index_kws },
 	{ NULL, 0, NULL },
 };
 
@@ -199,6 +201,7 @@ static const char *const cmd_names[] = {
 	[CYPHONIC_CMD_KEY_SWAP] = "KEY_SWAP",
 	[CYPHONIC_CMD_TUNNEL_DEL] = "TUNNEL_DEL",
 	[CYPHONIC_CMD_TUNNEL_UNREACHABLE] = "TUNNEL_UNREACHABLE",
+	[CYPHONIC_CMD_TUNNEL_EXPECT] = "TUNNEL_EXPECT",
 };
 
 static int send_tunnel(struct cy_nl *nl, const struct subcommand *sub,
@@ -253,7 +256,7 @@ int cmd_tunnel(int argc, char **argv)
 {
 	static const char *const full_names[] = {
 		"tunnel add", "tunnel set", "tunnel swap", "tunnel del",
-		"tunnel unreachable",
+		"tunnel unreachable", "tunnel expect",
 	};
 	struct tunnel_args a;
 	struct subcommand sub;
@@ -266,7 +269,7 @@ int cmd_tunnel(int argc, char **argv)
 		if (!strcmp(argv[0], subcommands[i].name))
 			break;
 	if (!subcommands[i].name) {
-		cmd_error("tunnel", "unknown subcommand \"%s\" (expected add, set, swap, del or unreachable)",
+		cmd_error("tunnel", "unknown subcommand \"%s\" (expected add, set, swap, del, unreachable or expect)",
 			  argv[0]);
 		return usage_error("tunnel");
 	}

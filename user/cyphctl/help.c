@@ -53,7 +53,8 @@ const struct command commands[] = {
 	  "                  [slot primary|next key-id K tx-key .. rx-key ..]\n"
 	  "cyphctl tunnel swap DEV index N\n"
 	  "cyphctl tunnel del DEV index N\n"
-	  "cyphctl tunnel unreachable DEV local4 A remote4 A | local6 A remote6 A\n",
+	  "cyphctl tunnel unreachable DEV local4 A remote4 A | local6 A remote6 A\n"
+	  "cyphctl tunnel expect DEV index N\n",
 	  "index N        our receiver index for the tunnel (non-zero, unique)\n"
 	  "peer-index N   the receiver index the peer chose\n"
 	  "local4/remote4, local6/remote6\n"
@@ -72,6 +73,10 @@ const struct command commands[] = {
 	  "               does when it cannot answer a tunnel-needed event): its\n"
 	  "               staged packets, and new ones for 5 s, are dropped with\n"
 	  "               an ICMP host unreachable to their sender\n"
+	  "expect         a tunnel with this index is being set up (what\n"
+	  "               cyphonicd does when it answers a handshake): for 10 s,\n"
+	  "               up to 4 DATA packets for the index are held, and\n"
+	  "               received when `tunnel add` creates it\n"
 	  "add installs a key in the primary slot. The kernel refuses a key the\n"
 	  "tunnel has used before, and TX == RX. Static keys are for tests only:\n"
 	  "a tunnel re-created with the same keys (e.g. after a reboot) repeats\n"

@@ -37,10 +37,12 @@ static const char *const names[CYPHONIC_STAT_MAX + 1] = {
 	[CYPHONIC_STAT_TX_DROP_UNREACHABLE] = "tx_drop_unreachable",
 	[CYPHONIC_STAT_TX_ICMP_UNREACHABLE] = "tx_icmp_unreachable",
 	[CYPHONIC_STAT_TX_GSO_SENDS] = "tx_gso_sends",
+	[CYPHONIC_STAT_RX_EARLY_HELD] = "rx_early_held",
+	[CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT] = "rx_drop_early_timeout",
 };
 
 /* A counter added to the header without a name here fails the build. */
-_Static_assert(CYPHONIC_STAT_MAX == 32, "update stats.c for new counters");
+_Static_assert(CYPHONIC_STAT_MAX == 34, "update stats.c for new counters");
 
 const char *stat_name(unsigned int stat)
 {

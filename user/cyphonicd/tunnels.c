@@ -311,7 +311,8 @@ static void install(struct cyd_tunnels *t, struct cyd_tun *u)
 	u->family = kt.has4 ? AF_INET : AF_INET6;
 	u->vip4 = peer->vip4;
 	u->vip6 = peer->vip6;
-	cyd_metrics_handshake(true);
+	if (!u->early)
+		cyd_metrics_handshake(true);
 	cyd_metrics_tunnels(u->path, 1);
 	log_info("tunnel %u/%u to %s up: %s via %s%s, %s, handshake %llu ms, setup %llu ms",
 		 kt.index, kt.peer_index, peer->fqdn, cyd_path_name(u->path), ep,
@@ -327,11 +328,26 @@ void cyd_tun_progress(struct cyd_tunnels *t, struct cyd_tun *u)
 
 	/* Keys first, then our last flight: the peer may send DATA under
 	 * the new keys as soon as it has it. */
-	if (st == E2E_ST_DONE && u->rekeying)
+	if (st == E2E_ST_DONE && u->rekeying) {
 		cyd_rekey_install(t, u);
-	else if (st == E2E_ST_DONE && !u->installed)
+	} else if (st == E2E_ST_DONE && !u->installed) {
 		install(t, u);
+	} else if (st == E2E_ST_DONE && u->early) {
+		u->early = false;	/* the peer's Finished checked out */
+		cyd_metrics_handshake(true);
+	}
 	flush(t, u);
+	/*
+	 * False Start (e2e_session_early()): the initiator's tunnel right
+	 * after its last flight, so the kernel sends the staged packets
+	 * right behind it; the responder holds them until its tunnel is in
+	 * (expect_data()). One round trip less than waiting for the peer's
+	 * Finished; a handshake that fails after this removes the tunnel.
+	 */
+	if (st == E2E_ST_HANDSHAKE && !u->installed && !u->hs_rekey && e2e_session_early(u->hs)) {
+		u->early = true;
+		install(t, u);
+	}
 	if (st == E2E_ST_FAILED && u->hs_rekey) {
 		/* A failed rekey keeps the tunnel on its key; retry soon. */
 		log_warn("rekey of tunnel %u failed: %s", u->index,
@@ -797,6 +813,22 @@ static struct cyd_tun *relay_waiting(struct cyd_tunnels *t, const struct e2e_hdr
 }
 
 /*
+ * A responder's tunnel index is known from the ClientHello on: the kernel
+ * holds DATA for it that arrives before the tunnel is in (the initiator's
+ * False Start sends its first packet right behind its last flight).
+ */
+static void expect_data(struct cyd_tunnels *t, const struct cyd_tun *u)
+{
+	struct cyd_kdev *k = &t->d->kdev;
+	char why[320];
+	int rc = kern_cyph_tunnel_expect(&k->genl, k->ifindex, u->index);
+
+	if (rc)
+		log_debug("tunnel %u: early DATA is not held for it: %s", u->index,
+			  kern_nl_strerror(&k->genl.nl, rc, why, sizeof(why)));
+}
+
+/*
  * The ClientHello of a punched or relayed attempt, naming the index we
  * probed with (or, relayed, coming from the index that probed us): the
  * peer must be the one the NMS notified us of.
@@ -838,6 +870,7 @@ static void accept_waiting(struct cyd_tunnels *t, struct cyd_tun *u, int fd,
 	}
 	u->hs = s;
 	u->hs_ms = cyph_now_ms();
+	expect_data(t, u);
 	cyd_tun_progress(t, u);
 }
 
@@ -908,6 +941,7 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 	u->fd = fd;
 	memcpy(&u->peer, from, flen);
 	u->peer_len = flen;
+	expect_data(t, u);
 	cyd_tun_progress(t, u);
 }
 

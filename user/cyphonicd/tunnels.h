@@ -30,6 +30,7 @@ struct cyd_tun {
 	uint32_t index;			/* ours, the receiver index peers use */
 	struct e2e_session *hs;		/* NULL once the handshake lingered out */
 	bool installed, initiator;
+	bool early;			/* installed by False Start, the peer's Finished still to come */
 	uint64_t route_seq;		/* ROUTE_REQ awaiting its answer, 0: none */
 	char fqdn[256];			/* a DNS lookup waits for this route, "": none */
 	uint64_t route_ns, hs_ms;	/* when the route request / handshake began */

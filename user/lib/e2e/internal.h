@@ -48,6 +48,7 @@ struct e2e_session {
 	enum e2e_result verify_result;	/* E2E_OK unless the certificate check refused */
 	bool alert_received;		/* a fatal alert came from the peer */
 	bool half_open;			/* counted in ctx->stats.half_open */
+	bool early;			/* initiator: keys exported before the peer's Finished */
 	unsigned int signed_msgs;	/* bit per signing message type counted */
 	int64_t deadline_ms, linger_until_ms;
 	struct e2e_keys keys;

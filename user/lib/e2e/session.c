@@ -99,19 +99,24 @@ struct e2e_session *e2e_connect(struct e2e_ctx *ctx, uint32_t local_index, uint3
 	return s;
 }
 
-/* The handshake completed: check what RFC 5705 export relies on, export. */
-static enum e2e_result finish(struct e2e_session *s, int64_t now_ms)
+/*
+ * What RFC 5705 export relies on, then the export into s->keys: E2E_OK, or
+ * why not (cannot happen: verification is mandatory, the profile requires
+ * the extended master secret). OpenSSL tells whether the extended master
+ * secret was negotiated only once the handshake is finished: @done.
+ */
+static enum e2e_result export_keys(struct e2e_session *s, bool done)
 {
 	uint8_t km[2 * CYPHONIC_KEY_LEN], context[8];
 	uint32_t ini, rsp;
 	int ok;
 
 	if (!s->peer_known || SSL_get_verify_result(s->ssl) != X509_V_OK)
-		return fail(s, E2E_FAIL_PROTOCOL);	/* cannot happen: verify is mandatory */
+		return E2E_FAIL_PROTOCOL;
 	/* without the extended master secret (RFC 7627) exported keys are not
 	 * bound to the handshake transcript */
-	if (SSL_get_extms_support(s->ssl) != 1 || !s->peer_index)
-		return fail(s, E2E_FAIL_PROTOCOL);
+	if ((done && SSL_get_extms_support(s->ssl) != 1) || !s->peer_index)
+		return E2E_FAIL_PROTOCOL;
 	ini = s->initiator ? s->local_index : s->peer_index;
 	rsp = s->initiator ? s->peer_index : s->local_index;
 	for (int i = 0; i < 4; i++) {
@@ -129,13 +134,44 @@ static enum e2e_result finish(struct e2e_session *s, int64_t now_ms)
 	}
 	OPENSSL_cleanse(km, sizeof(km));
 	if (ok != 1 || !CRYPTO_memcmp(s->keys.tx, s->keys.rx, CYPHONIC_KEY_LEN))
-		return fail(s, E2E_FAIL_INTERNAL);
+		return E2E_FAIL_INTERNAL;
+	return E2E_OK;
+}
+
+/* The handshake completed: the keys. */
+static enum e2e_result finish(struct e2e_session *s, int64_t now_ms)
+{
+	enum e2e_result r = export_keys(s, true);
+
+	if (r != E2E_OK)
+		return fail(s, r);
 	s->state = E2E_ST_DONE;
 	s->result = E2E_OK;
 	s->ctx->stats.results[E2E_OK]++;
 	s->linger_until_ms = now_ms + s->ctx->cfg.linger_ms;
 	leave_half_open(s);
 	return E2E_OK;
+}
+
+/*
+ * False Start (RFC 7918), the initiator only: once its last flight is
+ * written (after the responder's certificate and its signature over the
+ * ECDHE share were checked), it holds the master secret, so the keys can
+ * be exported before the responder's Finished arrives, and the first
+ * packet can go right behind that flight: one round trip less. RFC 7918's
+ * conditions hold by the profile: only ECDHE suites with an AEAD are
+ * offered. Whatever goes under these keys before the Finished can only be
+ * read by the holder of the certificate checked (the expected identity).
+ * The Finished and the extended master secret (known to OpenSSL only then)
+ * are still checked: a handshake that fails after this takes the keys
+ * back (E2E_ST_FAILED).
+ */
+static void false_start(struct e2e_session *s)
+{
+	if (!s->initiator || s->early || SSL_get_state(s->ssl) != TLS_ST_CW_FINISHED)
+		return;
+	if (export_keys(s, false) == E2E_OK)
+		s->early = true;
 }
 
 static enum e2e_result why_failed(struct e2e_session *s)
@@ -164,7 +200,7 @@ enum e2e_result e2e_session_step(struct e2e_session *s, int64_t now_ms)
 			r = finish(s, now_ms);
 		else if (SSL_get_error(s->ssl, rc) == SSL_ERROR_WANT_READ ||
 			 SSL_get_error(s->ssl, rc) == SSL_ERROR_WANT_WRITE)
-			r = E2E_PENDING;
+			r = (false_start(s), E2E_PENDING);
 		else
 			r = fail(s, why_failed(s));
 	} else if (s->state == E2E_ST_DONE) {
@@ -270,7 +306,8 @@ enum e2e_result e2e_session_result(const struct e2e_session *s)
 
 int e2e_session_keys(const struct e2e_session *s, struct e2e_keys *out)
 {
-	if (s->state != E2E_ST_DONE && s->state != E2E_ST_CLOSED)
+	if (s->state != E2E_ST_DONE && s->state != E2E_ST_CLOSED &&
+	    !(s->state == E2E_ST_HANDSHAKE && s->early))
 		return -1;
 	*out = s->keys;
 	return 0;
@@ -279,6 +316,11 @@ int e2e_session_keys(const struct e2e_session *s, struct e2e_keys *out)
 const struct cyph_node_id *e2e_session_peer(const struct e2e_session *s)
 {
 	return s->peer_known ? &s->peer : NULL;
+}
+
+bool e2e_session_early(const struct e2e_session *s)
+{
+	return s->state == E2E_ST_HANDSHAKE && s->early;
 }
 
 bool e2e_session_is_initiator(const struct e2e_session *s)

@@ -180,8 +180,18 @@ size_t e2e_session_output(struct e2e_session *s, uint8_t *buf, size_t cap);
 
 enum e2e_state e2e_session_state(const struct e2e_session *s);
 enum e2e_result e2e_session_result(const struct e2e_session *s);
-/* 0 with the keys once E2E_ST_DONE, else -1. */
+/*
+ * 0 with the keys once E2E_ST_DONE (or early, below), else -1. The keys of
+ * an early session and of the same session once DONE are the same.
+ */
 int e2e_session_keys(const struct e2e_session *s, struct e2e_keys *out);
+/*
+ * An initiator still in E2E_ST_HANDSHAKE whose keys are available (False
+ * Start, RFC 7918): its last flight is written, the responder's Finished
+ * not yet checked. Sending under them right behind that flight saves a
+ * round trip; a later E2E_ST_FAILED means they must be taken back.
+ */
+bool e2e_session_early(const struct e2e_session *s);
 /* The peer's verified identity, or NULL before its certificate verified. */
 const struct cyph_node_id *e2e_session_peer(const struct e2e_session *s);
 bool e2e_session_is_initiator(const struct e2e_session *s);

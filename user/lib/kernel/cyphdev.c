@@ -183,6 +183,11 @@ int kern_cyph_tunnel_del(struct kern_cyph *c, uint32_t ifindex, uint32_t index)
 	return tunnel_cmd(c, CYPHONIC_CMD_TUNNEL_DEL, ifindex, index, NULL, NULL);
 }
 
+int kern_cyph_tunnel_expect(struct kern_cyph *c, uint32_t ifindex, uint32_t index)
+{
+	return tunnel_cmd(c, CYPHONIC_CMD_TUNNEL_EXPECT, ifindex, index, NULL, NULL);
+}
+
 int kern_cyph_unreachable(struct kern_cyph *c, uint32_t ifindex, int family,
 			  const void *local, const void *remote)
 {

@@ -53,6 +53,8 @@ struct kern_tunnel {
 /* TUNNEL_NEW; the request buffer, which holds the keys, is wiped. */
 int kern_cyph_tunnel_new(struct kern_cyph *c, uint32_t ifindex, const struct kern_tunnel *t);
 int kern_cyph_tunnel_del(struct kern_cyph *c, uint32_t ifindex, uint32_t index);
+/* A tunnel with this index is being set up: DATA for it is held (uapi). */
+int kern_cyph_tunnel_expect(struct kern_cyph *c, uint32_t ifindex, uint32_t index);
 /*
  * TUNNEL_UNREACHABLE: no tunnel can be made for this VIP pair (family
  * AF_INET or AF_INET6, addresses in network order): the kernel drops what
