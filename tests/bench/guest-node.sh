@@ -29,6 +29,8 @@
 # 2. the daemon's CPU while iperf3 saturates a tunnel (direct e1 -> pub,
 #    relayed s1 -> s2): utime + stime of each end's cyphonicd from
 #    /proc/PID/stat over the run, against the run's wall time.
+# 3. mobility, BENCH_NODE_MOVES times: e1 changes its LAN address in the
+#    middle of a TCP transfer to pub (below).
 #
 # With BENCH_NODE_TRACE=1 every scenario's first packet is also traced
 # (tcpdump in the source's namespace, every UDP datagram with its guest
@@ -156,3 +158,42 @@ cpu_run() {
 }
 cpu_run direct e1 pub
 cpu_run relayed s1 s2
+
+# ---- mobility: the source moves to another network in mid-transfer ----
+# e1 moves between r1's LAN (10.1.0.2) and a second LAN of r2's
+# (10.12.0.2, a second link): a new underlay address behind a different
+# NAT, so a new public endpoint. pub's kernel follows the first
+# authenticated packet from there (roaming), and e1's daemon re-registers
+# at the NMS. Interruption: the longest run of empty 0.1 s iperf3
+# intervals of a TCP transfer e1 -> pub over the VIPs (TCP's
+# retransmission timer included); re-registration: e1's daemon's own
+# figure, from the address event to the NMS's answer.
+move_run() {
+	local i=$1 gap rereg rc sp n0 cl
+	local to=(10.12.0.2 eth1 10.12.0.1) from=(10.1.0.2 eth0 10.1.0.1)
+	if [ $((i % 2)) = 0 ]; then
+		to=(10.1.0.2 eth0 10.1.0.1) from=(10.12.0.2 eth1 10.12.0.1)
+	fi
+	nsenter --net=/run/netns/pub -- iperf3 -s -1 -p 5202 > /dev/null 2>&1 &
+	sp=$!
+	sleep 1
+	n0=$(grep -c 're-registered' "$D/e1.log")
+	nsx e1 iperf3 -c "${V[pub]}" -p 5202 -t 6 -i 0.1 -b 20M --connect-timeout 10000 > "$D/move.txt" 2>&1 &
+	cl=$!
+	sleep 2.5
+	ip -n e1 addr add "${to[0]}/24" dev "${to[1]}" &&
+		ip -n e1 route replace default via "${to[2]}" dev "${to[1]}" &&
+		ip -n e1 addr del "${from[0]}/24" dev "${from[1]}"
+	wait "$cl"
+	rc=$?
+	kill "$sp" 2> /dev/null
+	wait "$sp" 2> /dev/null
+	gap=$(awk '/sec/ && /bits\/sec/ && !/sender|receiver/ { if ($7 + 0 == 0) { run++; if (run > max) max = run } else run = 0 } END { print max * 100 }' "$D/move.txt")
+	wait_until 10 bash -c "[ \$(grep -c 're-registered' $D/e1.log) -gt $n0 ]"
+	rereg=$(grep 're-registered' "$D/e1.log" | tail -n 1 | sed -n 's/.*re-registered \([0-9]*\) ms.*/\1/p')
+	echo "@@NODE move round=$i to=${to[0]} survived=$((rc == 0)) gap_ms=${gap:-?} rereg_ms=${rereg:-?}"
+}
+nat_link r2 lan2 e1 eth1 && ip -n r2 addr add 10.12.0.1/24 dev lan2 || die "r2's second LAN"
+for i in $(seq "${BENCH_NODE_MOVES:-4}"); do
+	move_run "$i"
+done
