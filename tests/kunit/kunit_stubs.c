@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Link seams for tunnel.c, keys.c and staging.c: events.c needs the generic
- * netlink family, tx.c the whole pipeline, none of which exists without
- * main.c. The signatures come from kmod/'s own headers, so a change there breaks this
- * build instead of silently testing something else.
+ * Link seams for tunnel.c, keys.c, staging.c and early.c: events.c needs
+ * the generic netlink family, tx.c and rx.c the whole pipeline, none of
+ * which exists without main.c. The signatures come from kmod/'s own
+ * headers, so a change there breaks this build instead of silently testing
+ * something else.
  */
 
 #include <linux/string.h>
@@ -11,6 +12,7 @@
 #include "events.h"
 #include "pipeline.h"
 #include "tunnel.h"
+#include "rx.h"
 #include "tx.h"
 #include "kunit_stubs.h"
 
@@ -58,4 +60,11 @@ void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 	atomic_inc(&cyph_stub_calls.tx_tunnel);
 	consume_skb(skb);
 	cyph_tunnel_put(t);
+}
+
+/* What early.c hands back to RX once its tunnel exists: counted, freed. */
+void cyph_rx_held(struct cyph_device *cd, struct sk_buff *skb)
+{
+	atomic_inc(&cyph_stub_calls.rx_held);
+	consume_skb(skb);
 }

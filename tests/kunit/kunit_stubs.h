@@ -21,6 +21,7 @@ struct cyph_stub_calls {
 	atomic_t ntf_tunnel_needed;	/* cyph_ntf_tunnel_needed() */
 	atomic_t ntf_key_limit;		/* cyph_ntf_key_limit() */
 	atomic_t ntf_key_promoted;	/* cyph_ntf_key_promoted() */
+	atomic_t rx_held;		/* cyph_rx_held() */
 	const struct cyph_key *last_key;
 	u64 last_counter;
 	struct cyph_tunnel *last_tunnel;

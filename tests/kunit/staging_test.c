@@ -53,6 +53,7 @@ static int staging_test_init(struct kunit *test)
 	cyph_tunnel_table_init(cd);
 	cyph_local_table_init(cd);
 	cyph_staging_init(&cd->staging);
+	cyph_early_init(&cd->early);
 	test->priv = cd;
 	cyph_stub_reset();
 

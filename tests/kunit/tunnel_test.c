@@ -93,6 +93,7 @@ static int tunnel_test_init(struct kunit *test)
 	cyph_tunnel_table_init(cd);
 	cyph_local_table_init(cd);
 	cyph_staging_init(&cd->staging);
+	cyph_early_init(&cd->early);
 	/* tunnel_many needs more than the default; the cap case lowers it. */
 	cd->max_tunnels = CYPHONIC_MAX_TUNNELS_LIMIT;
 	env->cd = cd;
