@@ -13,8 +13,14 @@
  *
  * Expectations end after CYPHONIC_EARLY_TIMEOUT_MS; a slot is reused
  * (first a free or ended one, else the one ending first) and what it held
- * dropped (RX_DROP_EARLY_TIMEOUT). No timer: an ended slot's packets stay
- * until the slot is reused or the device goes.
+ * dropped (RX_DROP_EARLY_TIMEOUT). No timer: ended slots are swept at the
+ * next TUNNEL_EXPECT, or when the device goes. The daemon expects only
+ * after its handshake door let a ClientHello in, and past 16 half-open
+ * handshakes that door wants cookies, so senders that cannot receive can
+ * hold at most about half of the CYPHONIC_EARLY_INDICES slots at a time.
+ *
+ * DATA for an unknown index is the first thing a flood of made-up indices
+ * sends: it is checked against the slots without the lock first.
  */
 
 #include <linux/jiffies.h>
@@ -40,31 +46,53 @@ void cyph_early_init(struct cyph_early *e)
 static void cyph_early_clear(struct cyph_early_slot *s,
 			     struct sk_buff_head *drop)
 {
-	s->index = 0;
+	WRITE_ONCE(s->index, 0);
+	s->until = jiffies;
 	skb_queue_splice_tail_init(&s->held, drop);
 }
 
+/* Counters are per-CPU, updated from softirqs too: BHs off around them. */
 static void cyph_early_drop_all(struct cyph_device *cd,
 				struct sk_buff_head *drop)
 {
 	struct sk_buff *skb;
 
+	if (skb_queue_empty(drop))
+		return;
+	local_bh_disable();
 	while ((skb = __skb_dequeue(drop)))
 		cyph_drop(cd, NULL, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT, skb);
+	local_bh_enable();
 }
 
-/* The live slot of @index, or NULL. Context: e->lock held. */
+static bool cyph_early_live(const struct cyph_early_slot *s)
+{
+	return s->index && time_before(jiffies, s->until);
+}
+
+/* The live slot of @index (never 0), or NULL. Context: e->lock held. */
 static struct cyph_early_slot *cyph_early_find(struct cyph_early *e, u32 index)
 {
 	int i;
 
-	for (i = 0; i < CYPHONIC_EARLY_INDICES; i++) {
+	for (i = 0; index && i < CYPHONIC_EARLY_INDICES; i++) {
 		struct cyph_early_slot *s = &e->slot[i];
 
-		if (s->index == index && time_before(jiffies, s->until))
+		if (s->index == index && cyph_early_live(s))
 			return s;
 	}
 	return NULL;
+}
+
+/* Without the lock: whether some slot has @index (then look again under it). */
+static bool cyph_early_maybe(const struct cyph_early *e, u32 index)
+{
+	int i;
+
+	for (i = 0; index && i < CYPHONIC_EARLY_INDICES; i++)
+		if (READ_ONCE(e->slot[i].index) == index)
+			return true;
+	return false;
 }
 
 /**
@@ -79,7 +107,7 @@ int cyph_early_expect(struct cyph_device *cd, u32 index,
 		      struct netlink_ext_ack *extack)
 {
 	struct cyph_early *e = &cd->early;
-	struct cyph_early_slot *s, *pick = NULL;
+	struct cyph_early_slot *s, *unused = NULL, *oldest = NULL;
 	struct sk_buff_head drop;
 	int i;
 
@@ -91,21 +119,25 @@ int cyph_early_expect(struct cyph_device *cd, u32 index,
 	__skb_queue_head_init(&drop);
 	spin_lock_bh(&e->lock);
 	s = cyph_early_find(e, index);
-	for (i = 0; !s && i < CYPHONIC_EARLY_INDICES; i++) {
+	for (i = 0; i < CYPHONIC_EARLY_INDICES; i++) {
 		struct cyph_early_slot *c = &e->slot[i];
 
-		if (!c->index || !time_before(jiffies, c->until)) {
-			s = c;
-			break;
+		if (c == s)
+			continue;
+		if (!cyph_early_live(c)) {
+			/* ended: what it held goes now, the slot is free */
+			cyph_early_clear(c, &drop);
+			if (!unused)
+				unused = c;
+		} else if (!oldest || time_before(c->until, oldest->until)) {
+			oldest = c;
 		}
-		if (!pick || time_before(c->until, pick->until))
-			pick = c;
 	}
-	if (!s)
-		s = pick;
-	if (s->index != index)
+	if (!s) {
+		s = unused ?: oldest;
 		cyph_early_clear(s, &drop);
-	s->index = index;
+	}
+	WRITE_ONCE(s->index, index);
 	s->until = jiffies + msecs_to_jiffies(CYPHONIC_EARLY_TIMEOUT_MS);
 	spin_unlock_bh(&e->lock);
 	cyph_early_drop_all(cd, &drop);
@@ -128,6 +160,8 @@ bool cyph_early_hold(struct cyph_device *cd, u32 index, struct sk_buff *skb)
 	struct cyph_early_slot *s;
 	bool held = false;
 
+	if (!cyph_early_maybe(e, index))
+		return false;
 	spin_lock(&e->lock);
 	s = cyph_early_find(e, index);
 	if (s && skb_queue_len(&s->held) < CYPHONIC_EARLY_PACKETS) {

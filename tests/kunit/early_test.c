@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit: DATA held for tunnels being set up (kmod/early.c). Only indices
- * user space expects are held, at most CYPHONIC_EARLY_PACKETS each; a
- * release hands them to RX (the cyph_rx_held() double counts them); a
- * full table reuses the slot ending first and drops what it held; a
- * purge drops everything.
+ * user space expects are held (never 0), at most CYPHONIC_EARLY_PACKETS
+ * each; a release hands them to RX (the cyph_rx_held() double counts
+ * them); a full table reuses the slot ending first and drops what it
+ * held; an ended expectation is swept by the next; a purge drops
+ * everything.
  */
 
 #include <kunit/test.h>
@@ -188,12 +189,42 @@ static void early_purge_drops(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.rx_held), 0);
 }
 
+/* A released slot is free: receiver index 0 matches nothing. */
+static void early_index_zero(struct kunit *test)
+{
+	struct cyph_device *cd = test->priv;
+
+	KUNIT_EXPECT_FALSE(test, offer(test, cd, 0));
+	KUNIT_ASSERT_EQ(test, expect(cd, 7), 0);
+	release(cd, 7);
+	KUNIT_EXPECT_FALSE(test, offer(test, cd, 0));
+	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_RX_EARLY_HELD), 0ULL);
+}
+
+/* An ended expectation holds nothing more; the next one sweeps it. */
+static void early_ended_swept(struct kunit *test)
+{
+	struct cyph_device *cd = test->priv;
+
+	KUNIT_ASSERT_EQ(test, expect(cd, 5), 0);
+	KUNIT_EXPECT_TRUE(test, offer(test, cd, 5));
+	msleep(CYPHONIC_EARLY_TIMEOUT_MS + 200);
+	KUNIT_EXPECT_FALSE(test, offer(test, cd, 5));
+	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 0ULL);
+	KUNIT_ASSERT_EQ(test, expect(cd, 6), 0);
+	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 1ULL);
+	release(cd, 5);
+	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.rx_held), 0);
+}
+
 static struct kunit_case early_cases[] = {
 	KUNIT_CASE(early_only_expected),
 	KUNIT_CASE(early_per_index_bound),
 	KUNIT_CASE(early_release_once),
 	KUNIT_CASE(early_full_table),
 	KUNIT_CASE(early_purge_drops),
+	KUNIT_CASE(early_index_zero),
+	KUNIT_CASE(early_ended_swept),
 	{}
 };
 

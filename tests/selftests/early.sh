@@ -44,7 +44,7 @@ t_expect "expect for an index that has a tunnel: refused" $? -ne 0
 diag "$out"
 t_check "expect index 0: refused" bash -c "! nsenter --net=/run/netns/$NS_B cyphctl tunnel expect cyph0 index 0 2> /dev/null"
 
-# At most CYPHONIC_EARLY_PACKETS (4) held per index; a 17th expectation
+# At most CYPHONIC_EARLY_PACKETS (4) held per index; a 33rd expectation
 # reuses the slot that ends first, dropping what it held.
 inb cyphctl tunnel del cyph0 index $IDX_B
 inb cyphctl tunnel expect cyph0 index $IDX_B
@@ -53,10 +53,10 @@ ina ping -c 6 -i 0.1 -W 1 $VB4 > /dev/null 2>&1
 t_expect "B holds at most 4 packets for one index" \
 	"$(($(dstat $NS_B rx_early_held) - h0))" -eq 4
 e0=$(dstat $NS_B rx_drop_early_timeout)
-for i in $(seq 101 116); do
+for i in $(seq 101 132); do
 	inb cyphctl tunnel expect cyph0 index $i || break
 done
-t_expect "the 16 slots full: a new expectation reused the one ending first (rx_drop_early_timeout +4)" \
+t_expect "the 32 slots full: a new expectation reused the one ending first (rx_drop_early_timeout +4)" \
 	"$(($(dstat $NS_B rx_drop_early_timeout) - e0))" -eq 4
 
 # A device deleted while it holds packets frees them (the console check

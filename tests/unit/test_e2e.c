@@ -624,6 +624,54 @@ static void test_false_start(void)
 	e2e_ctx_free(cb);
 }
 
+/*
+ * An initiator that learnt the responder's index elsewhere (a relay
+ * probe) pins it: later calls do not move it, its datagrams carry it, and
+ * an answer from another index is refused.
+ */
+static void test_pinned_index(void)
+{
+	struct e2e_ctx *ca = ctx_for(&na, &pki, &cfg), *cb = ctx_for(&nb, &pki, &cfg);
+	uint8_t bad[E2E_DGRAM_MAX];
+	struct e2e_keys ka, kb;
+	struct e2e_expect ex;
+	enum e2e_result why;
+	struct link ab, ba;
+	struct end a, b;
+	size_t n;
+
+	end_init(&a, ca, 0x5151, "A");
+	end_init(&b, cb, 0x6262, "B");
+	e2e_expect_node(&nb, &ex);
+	link_init(&ab);
+	link_init(&ba);
+	a.s = e2e_connect(ca, a.index, 0, &ex, mono_ms(), &why);
+	TAP_CHECK(a.s != NULL, "connect without the peer's index");
+	if (!a.s)
+		return;
+	e2e_session_set_peer_index(a.s, 0x6262);
+	e2e_session_set_peer_index(a.s, 0x7373);
+	TAP_CHECK(e2e_session_peer_index(a.s) == 0x6262, "the first index learnt is pinned");
+	pump(&a, &ab);
+	deliver(&ab, &b, &ba, mono_ms());
+	pump(&b, &ba);
+	/* the responder's flight, as if from another index: refused */
+	n = ba.n ? ba.len[0] : 0;
+	if (n) {
+		memcpy(bad, ba.buf[0], n);
+		bad[4] ^= 0x01;	/* the sender index's first byte */
+	}
+	TAP_CHECK(n && e2e_session_input(a.s, bad, n, mono_ms()) == E2E_DROP_MALFORMED,
+		  "a datagram from another index is refused");
+	run(&a, &b, &ab, &ba);
+	TAP_CHECK(done(&a) && done(&b) && keys_pair(&a, &b, &ka, &kb) && ka.peer_index == 0x6262,
+		  "the handshake completes with the pinned index");
+	end_reset(&a);
+	end_reset(&b);
+	e2e_ctx_free(ca);
+	e2e_ctx_free(cb);
+}
+
 int main(void)
 {
 	int64_t now = time(NULL);
@@ -640,6 +688,7 @@ int main(void)
 	}
 	test_basic();
 	test_false_start();
+	test_pinned_index();
 	test_loss_reorder();
 	test_tamper();
 	test_timeout();

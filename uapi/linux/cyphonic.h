@@ -288,7 +288,7 @@ struct cyphonic_relay_hdr {
  * DATA for a tunnel being set up (CYPHONIC_CMD_TUNNEL_EXPECT): indices
  * expected per device, packets held per index, and how long.
  */
-#define CYPHONIC_EARLY_INDICES 16
+#define CYPHONIC_EARLY_INDICES 32
 #define CYPHONIC_EARLY_PACKETS 4
 #define CYPHONIC_EARLY_TIMEOUT_MS 10000
 

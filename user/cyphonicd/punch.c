@@ -170,11 +170,12 @@ void cyd_punch_hello_sent(struct cyd_tun *u, const uint8_t *pkt, size_t len)
 }
 
 /* The first authentic probe: its source is the path. */
-static void found(struct cyd_tunnels *t, struct cyd_tun *u, int fd, uint32_t sender,
-		  const struct sockaddr_storage *from, socklen_t flen)
+static void found(struct cyd_tunnels *t, struct cyd_tun *u, int fd, uint8_t kind,
+		  uint32_t sender, const struct sockaddr_storage *from, socklen_t flen)
 {
 	struct cyd_punch *p = u->punch;
 	char ep[ADDR_ENDPOINT_STRLEN];
+	bool answered = u->hs && e2e_session_peer_index(u->hs);
 
 	p->found = true;
 	u->peer_index = sender;
@@ -188,9 +189,15 @@ static void found(struct cyd_tunnels *t, struct cyd_tun *u, int fd, uint32_t sen
 	log_info("tunnel %u: %s path to the peer's index %u via %s after %llu ms, %u probe(s)",
 		 u->index, p->via_relay ? "relay" : "punched", sender, ep,
 		 (unsigned long long)(cyph_now_ms() - p->start_ms), p->sent);
-	/* Nothing from the peer's handshake yet: our early ClientHello was
-	 * dropped, or is on its way; again now, right behind our answer. */
-	if (p->hello_len && u->hs && !e2e_session_peer_index(u->hs)) {
+	/* The early handshake takes answers from this index only. */
+	if (u->hs && u->initiator)
+		e2e_session_set_peer_index(u->hs, sender);
+	/*
+	 * The peer's own probe (not its answer to ours), and nothing of its
+	 * handshake yet: it was bound after us, so the TRS dropped our probe
+	 * and the ClientHello behind it. Again now, behind our answer.
+	 */
+	if (kind == PROTO_HS_PROBE && p->hello_len && !answered && u->hs) {
 		log_info("tunnel %u: ClientHello again, behind the answer to the peer's probe",
 			 u->index);
 		cyd_tun_send(t, u, p->hello, p->hello_len);
@@ -225,7 +232,7 @@ void cyd_punch_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t l
 				       flen);
 		}
 		if (!p->found)
-			found(t, u, fd, sender, from, flen);
+			found(t, u, fd, kind, sender, from, flen);
 		return;
 	}
 	if (!cyd_relay_renew_probe(t, pkt, len))

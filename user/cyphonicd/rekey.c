@@ -100,6 +100,14 @@ bool cyd_rekey_accept(struct cyd_tunnels *t, struct cyd_tun *u, int fd, const ui
 	size_t reply_len = 0;
 	struct e2e_session *s = NULL;
 
+	/*
+	 * Our own first handshake is still running (False Start installed
+	 * the tunnel before the peer's Finished): nothing may replace it, or
+	 * a ClientHello naming our index (sent in clear) would spare it the
+	 * Finished and the extended master secret checks. Dropped.
+	 */
+	if (u->early)
+		return true;
 	/* A retransmitted ClientHello of a rekey we answer already. */
 	if (u->hs && e2e_session_state(u->hs) == E2E_ST_HANDSHAKE &&
 	    !e2e_session_is_initiator(u->hs))

@@ -345,8 +345,9 @@ void cyd_tun_progress(struct cyd_tunnels *t, struct cyd_tun *u)
 	 * Finished; a handshake that fails after this removes the tunnel.
 	 */
 	if (st == E2E_ST_HANDSHAKE && !u->installed && !u->hs_rekey && e2e_session_early(u->hs)) {
-		u->early = true;
+		u->early = true;	/* counted ok at the Finished, not now */
 		install(t, u);
+		u->early = u->installed;	/* failed: tried again at the Finished */
 	}
 	if (st == E2E_ST_FAILED && u->hs_rekey) {
 		/* A failed rekey keeps the tunnel on its key; retry soon. */
@@ -812,6 +813,18 @@ static struct cyd_tun *relay_waiting(struct cyd_tunnels *t, const struct e2e_hdr
 	return NULL;
 }
 
+/* Whether @from is the TRS of one of our relayed records. */
+static bool from_relay(const struct cyd_tunnels *t, const struct sockaddr_storage *from,
+		       socklen_t flen)
+{
+	const struct cyd_tun *u;
+
+	for (u = t->list; u; u = u->next)
+		if (u->relay && u->peer_len == flen && !memcmp(&u->peer, from, flen))
+			return true;
+	return false;
+}
+
 /*
  * A responder's tunnel index is known from the ClientHello on: the kernel
  * holds DATA for it that arrives before the tunnel is in (the initiator's
@@ -918,6 +931,10 @@ void cyd_tunnels_input(struct cyd_tunnels *t, int fd, const uint8_t *pkt, size_t
 		return;
 	}
 	if (h.receiver || !e2e_is_client_hello(pkt, len))
+		return;
+	/* From a TRS a ClientHello is only ever for a relayed attempt
+	 * (relay_waiting()): one no attempt waits for is nobody's. */
+	if (from_relay(t, from, flen))
 		return;
 	if (e2e_client_hello_sni(pkt, len, sni, sizeof(sni)))
 		g = cyd_adapter_gn_by_fqdn(&t->d->adapter, sni);

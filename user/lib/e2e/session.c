@@ -318,6 +318,14 @@ const struct cyph_node_id *e2e_session_peer(const struct e2e_session *s)
 	return s->peer_known ? &s->peer : NULL;
 }
 
+void e2e_session_set_peer_index(struct e2e_session *s, uint32_t peer_index)
+{
+	if (s->initiator && !s->peer_index && peer_index) {
+		s->peer_index = peer_index;
+		s->io.receiver = peer_index;
+	}
+}
+
 bool e2e_session_early(const struct e2e_session *s)
 {
 	return s->state == E2E_ST_HANDSHAKE && s->early;

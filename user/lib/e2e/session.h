@@ -192,6 +192,13 @@ int e2e_session_keys(const struct e2e_session *s, struct e2e_keys *out);
  * round trip; a later E2E_ST_FAILED means they must be taken back.
  */
 bool e2e_session_early(const struct e2e_session *s);
+/*
+ * An initiator that started without the responder's index (0) learnt it
+ * elsewhere (an authentic relay probe): from now on only datagrams from
+ * that index are taken, and its own carry it as receiver. No-op once the
+ * index is known.
+ */
+void e2e_session_set_peer_index(struct e2e_session *s, uint32_t peer_index);
 /* The peer's verified identity, or NULL before its certificate verified. */
 const struct cyph_node_id *e2e_session_peer(const struct e2e_session *s);
 bool e2e_session_is_initiator(const struct e2e_session *s);
