@@ -10,44 +10,20 @@
 
 #include <kunit/test.h>
 #include <linux/delay.h>
-#include <linux/if_arp.h>
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 
 #include "device.h"
 #include "early.h"
-#include "local.h"
-#include "stats.h"
-#include "tunnel.h"
 #include "kunit_stubs.h"
-
-static void edev_setup(struct net_device *dev)
-{
-	dev->type = ARPHRD_NONE;
-	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
-}
+#include "test_dev.h"
 
 static int early_test_init(struct kunit *test)
 {
-	struct cyph_device *cd;
-	struct net_device *dev;
+	struct cyph_device *cd = cyph_test_dev_new(test, "cyphe%d");
 
-	dev = alloc_netdev(0, "cyphe%d", NET_NAME_UNKNOWN, edev_setup);
-	KUNIT_ASSERT_NOT_NULL(test, dev);
-	cd = kvzalloc(sizeof(*cd), GFP_KERNEL);
-	if (cd)
-		cd->stats = cyph_stats_alloc();
-	if (!cd || !cd->stats) {
-		kvfree(cd);
-		free_netdev(dev);
-		KUNIT_FAIL(test, "out of memory");
+	if (!cd)
 		return -ENOMEM;
-	}
-	cd->dev = dev;
-	mutex_init(&cd->lock);
-	cyph_tunnel_table_init(cd);
-	cyph_local_table_init(cd);
-	cyph_early_init(&cd->early);
 	test->priv = cd;
 	cyph_stub_reset();
 	return 0;
@@ -58,17 +34,7 @@ static void early_test_exit(struct kunit *test)
 	struct cyph_device *cd = test->priv;
 
 	cyph_early_purge(cd);
-	free_percpu(cd->stats);
-	free_netdev(cd->dev);
-	kvfree(cd);
-}
-
-static u64 stat(struct cyph_device *cd, enum cyphonic_stat s)
-{
-	u64 v[__CYPHONIC_STAT_MAX];
-
-	cyph_stats_read(cd->stats, v);
-	return v[s];
+	cyph_test_dev_free(cd);
 }
 
 static int expect(struct cyph_device *cd, u32 index)
@@ -113,7 +79,7 @@ static void early_only_expected(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, expect(cd, 7), 0);
 	KUNIT_EXPECT_FALSE(test, offer(test, cd, 8));
 	KUNIT_EXPECT_TRUE(test, offer(test, cd, 7));
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_RX_EARLY_HELD), 1ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_RX_EARLY_HELD), 1ULL);
 }
 
 static void early_per_index_bound(struct kunit *test)
@@ -125,7 +91,7 @@ static void early_per_index_bound(struct kunit *test)
 	for (i = 0; i < CYPHONIC_EARLY_PACKETS; i++)
 		KUNIT_EXPECT_TRUE(test, offer(test, cd, 7));
 	KUNIT_EXPECT_FALSE(test, offer(test, cd, 7));
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_RX_EARLY_HELD),
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_RX_EARLY_HELD),
 			(u64)CYPHONIC_EARLY_PACKETS);
 	/* Expecting it again keeps what it holds. */
 	KUNIT_EXPECT_EQ(test, expect(cd, 7), 0);
@@ -149,7 +115,7 @@ static void early_release_once(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, offer(test, cd, 9));
 	release(cd, 9);
 	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.rx_held), 2);
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 0ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 0ULL);
 }
 
 static void early_full_table(struct kunit *test)
@@ -165,11 +131,11 @@ static void early_full_table(struct kunit *test)
 		msleep(20);
 		KUNIT_ASSERT_EQ(test, expect(cd, 100 + i), 0);
 	}
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 0ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 0ULL);
 	msleep(20);
 	KUNIT_ASSERT_EQ(test, expect(cd, 200), 0);
 	/* Index 100 ended first: its slot went to 200, its packets dropped. */
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 2ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 2ULL);
 	KUNIT_EXPECT_FALSE(test, offer(test, cd, 100));
 	KUNIT_EXPECT_TRUE(test, offer(test, cd, 101));
 	KUNIT_EXPECT_TRUE(test, offer(test, cd, 200));
@@ -184,7 +150,7 @@ static void early_purge_drops(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, offer(test, cd, 5));
 	KUNIT_EXPECT_TRUE(test, offer(test, cd, 6));
 	cyph_early_purge(cd);
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 2ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 2ULL);
 	KUNIT_EXPECT_FALSE(test, offer(test, cd, 5));
 	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.rx_held), 0);
 }
@@ -198,7 +164,7 @@ static void early_index_zero(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, expect(cd, 7), 0);
 	release(cd, 7);
 	KUNIT_EXPECT_FALSE(test, offer(test, cd, 0));
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_RX_EARLY_HELD), 0ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_RX_EARLY_HELD), 0ULL);
 }
 
 /* An ended expectation holds nothing more; the next one sweeps it. */
@@ -210,9 +176,9 @@ static void early_ended_swept(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, offer(test, cd, 5));
 	msleep(CYPHONIC_EARLY_TIMEOUT_MS + 200);
 	KUNIT_EXPECT_FALSE(test, offer(test, cd, 5));
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 0ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 0ULL);
 	KUNIT_ASSERT_EQ(test, expect(cd, 6), 0);
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 1ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT), 1ULL);
 	release(cd, 5);
 	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.rx_held), 0);
 }

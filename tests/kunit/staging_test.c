@@ -20,40 +20,19 @@
 #include "staging.h"
 #include "tunnel.h"
 #include "kunit_stubs.h"
+#include "test_dev.h"
 
 #define LOCAL4		0x0a000001	/* 10.0.0.1, the identity */
-
-static void sdev_setup(struct net_device *dev)
-{
-	dev->type = ARPHRD_NONE;
-	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
-}
 
 static int staging_test_init(struct kunit *test)
 {
 	struct cyph_local_cfg lc = { .has4 = true };
 	struct netlink_ext_ack extack = {};
-	struct cyph_device *cd;
-	struct net_device *dev;
+	struct cyph_device *cd = cyph_test_dev_new(test, "cyphs%d");
 	int err;
 
-	dev = alloc_netdev(0, "cyphs%d", NET_NAME_UNKNOWN, sdev_setup);
-	KUNIT_ASSERT_NOT_NULL(test, dev);
-	cd = kvzalloc(sizeof(*cd), GFP_KERNEL);
-	if (cd)
-		cd->stats = cyph_stats_alloc();
-	if (!cd || !cd->stats) {
-		kvfree(cd);
-		free_netdev(dev);
-		KUNIT_FAIL(test, "out of memory");
+	if (!cd)
 		return -ENOMEM;
-	}
-	cd->dev = dev;
-	mutex_init(&cd->lock);
-	cyph_tunnel_table_init(cd);
-	cyph_local_table_init(cd);
-	cyph_staging_init(&cd->staging);
-	cyph_early_init(&cd->early);
 	test->priv = cd;
 	cyph_stub_reset();
 
@@ -76,9 +55,7 @@ static void staging_test_exit(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cd->staging.bytes, 0U);
 	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 0U);
 	rcu_barrier();
-	free_percpu(cd->stats);
-	free_netdev(cd->dev);
-	kvfree(cd);
+	cyph_test_dev_free(cd);
 }
 
 static void pair_to(struct cyph_pair *p, u32 host)
@@ -87,14 +64,6 @@ static void pair_to(struct cyph_pair *p, u32 host)
 	p->family = AF_INET;
 	p->local.ip4 = htonl(LOCAL4);
 	p->remote.ip4 = htonl(0x0b000000 + host);
-}
-
-static u64 stat(struct cyph_device *cd, enum cyphonic_stat s)
-{
-	u64 v[__CYPHONIC_STAT_MAX];
-
-	cyph_stats_read(cd->stats, v);
-	return v[s];
 }
 
 /* Stage a plain @len-byte packet; return its truesize. */
@@ -128,7 +97,7 @@ static void staging_pair_bytes(struct kunit *test)
 	KUNIT_EXPECT_GT(test, fit, 16U);
 	KUNIT_EXPECT_EQ(test, cd->staging.bytes, fit * ts);
 	KUNIT_EXPECT_LE(test, cd->staging.bytes, CYPHONIC_STAGED_PAIR_BYTES);
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_DROP_STAGED_FULL),
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_TX_DROP_STAGED_FULL),
 			(u64)(400 - fit));
 	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 1U);
 	/* One event for the pair (rate-limited to one a second). */
@@ -161,7 +130,7 @@ static void staging_device_bytes(struct kunit *test)
 			offered++;
 		}
 	}
-	full0 = stat(cd, CYPHONIC_STAT_TX_DROP_STAGED_FULL);
+	full0 = cyph_test_stat(cd, CYPHONIC_STAT_TX_DROP_STAGED_FULL);
 	staged = offered - full0;
 	KUNIT_EXPECT_LE(test, cd->staging.bytes, CYPHONIC_STAGED_BYTES);
 	KUNIT_EXPECT_GT(test, cd->staging.bytes, CYPHONIC_STAGED_BYTES - 2 * ts);
@@ -220,8 +189,8 @@ static void staging_gso_segmented(struct kunit *test)
 	local_bh_disable();
 	cyph_staging_stage(cd, skb, &p);
 	local_bh_enable();
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_DROP_STAGED_FULL), 0ULL);
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_DROP_BAD_INNER), 0ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_TX_DROP_STAGED_FULL), 0ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_TX_DROP_BAD_INNER), 0ULL);
 	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 1U);
 	KUNIT_EXPECT_GT(test, cd->staging.bytes, 4 * 1000U);
 
@@ -230,7 +199,7 @@ static void staging_gso_segmented(struct kunit *test)
 	local_bh_disable();
 	cyph_staging_stage(cd, skb, &p);
 	local_bh_enable();
-	full = stat(cd, CYPHONIC_STAT_TX_DROP_STAGED_FULL);
+	full = cyph_test_stat(cd, CYPHONIC_STAT_TX_DROP_STAGED_FULL);
 	KUNIT_EXPECT_GT(test, full, 0ULL);
 	KUNIT_EXPECT_LT(test, full, 64ULL);
 	KUNIT_EXPECT_LE(test, cd->staging.bytes, CYPHONIC_STAGED_PAIR_BYTES);
@@ -254,7 +223,7 @@ static void staging_expiry_bytes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cd->staging.bytes, 4 * ts);
 	/* The first two expire, the last two still wait. */
 	msleep(CYPHONIC_STAGED_TIMEOUT_MS / 2 + 1000);
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_DROP_STAGED_TIMEOUT), 2ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_TX_DROP_STAGED_TIMEOUT), 2ULL);
 	KUNIT_EXPECT_EQ(test, cd->staging.bytes, 2 * ts);
 	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 1U);
 }
@@ -268,7 +237,7 @@ static void staging_not_local(struct kunit *test)
 	pair_to(&p, 2);
 	p.local.ip4 = htonl(0x0a000063);
 	stage(test, cd, &p, 64);
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_DROP_NO_TUNNEL), 1ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_TX_DROP_NO_TUNNEL), 1ULL);
 	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 0U);
 	KUNIT_EXPECT_EQ(test, cd->staging.bytes, 0U);
 }
@@ -316,15 +285,15 @@ static void staging_unreachable(struct kunit *test)
 	KUNIT_EXPECT_GT(test, cd->staging.bytes, 0U);
 
 	KUNIT_EXPECT_EQ(test, cyph_staging_unreachable(cd, &p, &extack), 0);
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_DROP_UNREACHABLE), 3ULL);
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_ICMP_UNREACHABLE), 3ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_TX_DROP_UNREACHABLE), 3ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_TX_ICMP_UNREACHABLE), 3ULL);
 	KUNIT_EXPECT_EQ(test, cd->staging.bytes, 0U);
 	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 1U);
 
 	/* Refused at once, not staged, no new event (even a second later). */
 	msleep(1100);
 	stage_ip(test, cd, &p);
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_DROP_UNREACHABLE), 4ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_TX_DROP_UNREACHABLE), 4ULL);
 	KUNIT_EXPECT_EQ(test, cd->staging.bytes, 0U);
 	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.ntf_tunnel_needed), 1);
 
@@ -342,7 +311,7 @@ static void staging_unreachable(struct kunit *test)
 	msleep(CYPHONIC_STAGED_TIMEOUT_MS + 500);
 	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 0U);
 	stage_ip(test, cd, &p);
-	KUNIT_EXPECT_EQ(test, stat(cd, CYPHONIC_STAT_TX_DROP_UNREACHABLE), 4ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(cd, CYPHONIC_STAT_TX_DROP_UNREACHABLE), 4ULL);
 	KUNIT_EXPECT_EQ(test, cd->staging.pairs, 1U);
 	KUNIT_EXPECT_EQ(test, atomic_read(&cyph_stub_calls.ntf_tunnel_needed), 3);
 }
