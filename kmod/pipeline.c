@@ -122,12 +122,14 @@ static void cyph_queue_work(struct work_struct *work)
 	struct cyph_queue *q = w->queue;
 	struct sk_buff *head;
 
+	cyph_pass_begin();
 	while ((head = cyph_queue_pop(q, w))) {
 		/* Out of the queue; the unit still holds its tunnel. */
 		cyph_share_put(&q->share, &cyph_queue_serial(q, head)->queued);
 		q->ops->crypt(head);
 		cond_resched();
 	}
+	cyph_pass_end(q->ops);
 }
 
 int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,

@@ -81,6 +81,13 @@ struct cyph_stage_ops {
 	void (*crypt)(struct sk_buff *head);
 	/* Stage 3, in order: consumes the unit and its references. */
 	void (*release)(struct cyph_tunnel *t, struct sk_buff *head);
+	/*
+	 * Hand on what release() kept back to batch with other tunnels'
+	 * units (TX: the CPU's train), or NULL. Called with BH off at the
+	 * end of every pass of serial stages or crypt workers on a CPU, and
+	 * right after a release outside any pass.
+	 */
+	void (*flush)(void);
 	/* Units released per hold of the release lock. */
 	unsigned int batch;
 	/*
@@ -137,6 +144,8 @@ struct cyph_serial {
 
 void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item);
 void cyph_serial_init_cpus(void);
+void cyph_pass_begin(void);
+void cyph_pass_end(const struct cyph_stage_ops *ops);
 
 static inline int cyph_serial_init(struct cyph_serial *s,
 				   struct cyph_tunnel *t,

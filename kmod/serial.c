@@ -28,6 +28,42 @@ struct cyph_serial_cpu {
 
 static DEFINE_PER_CPU(struct cyph_serial_cpu, cyph_serial_cpus);
 
+/*
+ * Passes under way on each CPU: crypt workers draining their queue and
+ * serial runners. A release inside one may keep its units back to batch
+ * them with the next ones (ops->flush); the end of every pass hands on
+ * all that was kept back on its CPU, so nothing waits longer than the
+ * pass that is running, or a pass it preempted. Workers are bound to
+ * their CPU, so a pass begins and ends on one.
+ */
+static DEFINE_PER_CPU(unsigned int, cyph_passes);
+
+void cyph_pass_begin(void)
+{
+	this_cpu_inc(cyph_passes);
+}
+
+/* A pass ends that ran the stages of @ran (indexed by direction). */
+static void cyph_pass_done(const struct cyph_stage_ops *const ran[2])
+{
+	int dir;
+
+	local_bh_disable();
+	this_cpu_dec(cyph_passes);
+	for (dir = CYPH_TX; dir <= CYPH_RX; dir++)
+		if (ran[dir] && ran[dir]->flush)
+			ran[dir]->flush();
+	local_bh_enable();
+}
+
+void cyph_pass_end(const struct cyph_stage_ops *ops)
+{
+	const struct cyph_stage_ops *ran[2] = {};
+
+	ran[ops->dir] = ops;
+	cyph_pass_done(ran);
+}
+
 /* Set while the stage is on a CPU's ready list, cleared when it runs. */
 #define CYPH_SERIAL_LISTED	0
 
@@ -105,8 +141,10 @@ static void cyph_serial_cpu_work(struct work_struct *work)
 	struct cyph_serial_cpu *c = container_of(work, struct cyph_serial_cpu,
 						 work);
 	struct llist_node *list = llist_reverse_order(llist_del_all(&c->ready));
+	const struct cyph_stage_ops *ran[2] = {};
 	struct cyph_serial *s, *next;
 
+	cyph_pass_begin();
 	llist_for_each_entry_safe(s, next, list, node) {
 		/*
 		 * Unlisted before it runs: a unit published from here on
@@ -120,11 +158,13 @@ static void cyph_serial_cpu_work(struct work_struct *work)
 		 * set completed its slot before, and the drain sees it.
 		 */
 		smp_mb__after_atomic();
+		ran[s->ops->dir] = s->ops;
 		cyph_serial_run(s);
 		/* The listing's reference. */
 		cyph_tunnel_put(s->tunnel);
 		cond_resched();
 	}
+	cyph_pass_done(ran);
 }
 
 void cyph_serial_init_cpus(void)
@@ -158,6 +198,8 @@ static bool cyph_serial_release_here(struct cyph_serial *s)
 	}
 	cyph_serial_drain(s, s->ops->batch);
 	spin_unlock(&s->release);
+	if (!this_cpu_read(cyph_passes) && s->ops->flush)
+		s->ops->flush();
 	cyph_tunnel_put(t);
 	/* The caller's RCU read lock keeps the ring readable. */
 	return !cyph_ring_ready(&s->ring);

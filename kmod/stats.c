@@ -59,6 +59,7 @@ bool cyph_stat_per_tunnel(enum cyphonic_stat stat)
 	case CYPHONIC_STAT_TX_ICMP_UNREACHABLE:
 	case CYPHONIC_STAT_RX_EARLY_HELD:
 	case CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT:
+	case CYPHONIC_STAT_TX_GSO_SHARED:
 		return false;
 	default:
 		return true;

@@ -18,8 +18,8 @@
 #include "crypto.h"
 #include "device.h"
 #include "pipeline.h"
-#include "socket.h"
 #include "staging.h"
+#include "train.h"
 #include "tunnel.h"
 #include "tx.h"
 #include "wire.h"
@@ -190,7 +190,7 @@ static void cyph_tx_unfrag(struct sk_buff *skb, unsigned int len)
  * Sealed into a page fragment of its own: the skb becomes that one
  * fragment, its head keeping only the room for the outer headers. A
  * train of such segments is cut apart again with no copy (see
- * cyph_tx_gso_take()), and a receiver opens them in place.
+ * train.c), and a receiver opens them in place.
  */
 static void cyph_tx_to_frag(struct sk_buff *skb, void *buf, unsigned int len)
 {
@@ -372,124 +372,21 @@ static void cyph_tx_crypt(struct sk_buff *head)
 
 /*
  * The packet leaves the inner path: forget its conntrack entry, dst, mark
- * and other inner state (the flow hash survives, skb_scrub_packet() keeps
- * it), and let an IPv6 underlay fragment it rather than drop it when it
- * exceeds the path MTU, as IPv4 does with DF clear.
+ * and other inner state, and let an IPv6 underlay fragment it rather than
+ * drop it when it exceeds the path MTU, as IPv4 does with DF clear. The
+ * inner flow hash goes too: a train carries the packets of many inner
+ * flows under its first packet's hash, and a flow whose packets were
+ * classified by two hashes (a multi-queue device's queues, fq_codel's
+ * flows) would be reordered between them. Without one, the stack hashes
+ * the outer header: every packet for one endpoint is one flow.
  */
 static void cyph_tx_reset(struct sk_buff *skb)
 {
 	memset(skb->cb, 0, sizeof(skb->cb));
 	skb_scrub_packet(skb, true);
+	skb_clear_hash(skb);
 	skb->ignore_df = 1;
 	skb->ip_summed = CHECKSUM_NONE;
-}
-
-/*
- * UDP GSO. The sealed segments of a unit go to the underlay as one
- * datagram train: one route lookup, one pass through the outer IP layer,
- * netfilter and the qdisc, one device transmit, where each segment used
- * to take all of them. The segments stay separate skbs: the first carries
- * the rest as its frag_list, and whoever segments the train (the egress
- * device, or the receiver's UDP layer when it crossed a veth whole) takes
- * them apart again with skb_segment(). That costs no copy for segments
- * sealed into a page fragment (their head holds at most the relay
- * header); a linear segment would be copied whole, so it never rides in a
- * train. All but the last must have the first's length, and the outer IP
- * length field is 16 bits.
- */
-#define CYPH_TX_GSO_SEGS	64
-#define CYPH_TX_GSO_BYTES	(U16_MAX - 128)
-
-static bool cyph_tx_gso_fits(const struct sk_buff *skb)
-{
-	return skb_shinfo(skb)->nr_frags && !skb_has_frag_list(skb) &&
-	       skb_headlen(skb) <= CYPH_RELAY_HDR_LEN;
-}
-
-/*
- * Detach from *@list the run of segments that can leave as one train (at
- * least the first). Return its first, the rest linked through skb->next;
- * set *@n to their number and *@bytes to their length.
- */
-static struct sk_buff *cyph_tx_gso_take(struct sk_buff **list,
-					unsigned int *n, unsigned int *bytes)
-{
-	struct sk_buff *first = *list, *last = first, *next;
-
-	*n = 1;
-	*bytes = first->len;
-	while (cyph_tx_gso_fits(first) && (next = last->next) &&
-	       cyph_tx_gso_fits(next) && next->len <= first->len &&
-	       *n < CYPH_TX_GSO_SEGS && *bytes + next->len <= CYPH_TX_GSO_BYTES) {
-		*bytes += next->len;
-		(*n)++;
-		last = next;
-		/* A shorter segment can only be the last of a train. */
-		if (next->len < first->len)
-			break;
-	}
-	*list = last->next;
-	last->next = NULL;
-	return first;
-}
-
-/*
- * Make a run of @n > 1 segments one UDP GSO skb: the first one, with the
- * others as its frag_list. Their truesize stays their own: each still
- * belongs to its socket (TCP's write queue accounting) until it is freed.
- * The outer checksum is left to whoever segments the train, as the stack
- * expects of a GSO skb (the tunnel core writes its pseudo-header sum).
- */
-static void cyph_tx_gso_build(struct sk_buff *head, unsigned int n)
-{
-	struct skb_shared_info *shinfo = skb_shinfo(head);
-	unsigned int size = head->len;
-	struct sk_buff *skb;
-
-	shinfo->frag_list = head->next;
-	head->next = NULL;
-	skb_walk_frags(head, skb) {
-		head->len += skb->len;
-		head->data_len += skb->len;
-	}
-	shinfo->gso_size = size;
-	shinfo->gso_type = SKB_GSO_UDP_L4;
-	shinfo->gso_segs = n;
-	head->ip_summed = CHECKSUM_PARTIAL;
-	head->csum_start = skb_headroom(head) - sizeof(struct udphdr);
-	head->csum_offset = offsetof(struct udphdr, check);
-}
-
-/*
- * Send one segment or a train of @n whose inner packets are @len bytes in
- * all; count them, or their drop. Every TX counter, the device's
- * included, counts the inner packet as before sealing: what the peer's RX
- * counters count on arrival.
- */
-static void cyph_tx_send(struct cyph_tunnel *t, struct sk_buff *skb,
-			 unsigned int n, unsigned int len,
-			 const union cyph_sockaddr *ep, struct cyph_src *src)
-{
-	enum cyphonic_stat why;
-	int err;
-
-	if (n > 1)
-		cyph_tx_gso_build(skb, n);
-	err = cyph_sock_send(t->cd, skb, ep, src,
-			     cyph_tunnel_route(t, ep->sa.sa_family));
-	if (unlikely(err)) {
-		why = err == -ENOTCONN ? CYPHONIC_STAT_TX_DROP_NO_SOCKET :
-		      err == -ELOOP ? CYPHONIC_STAT_TX_DROP_ROUTE_LOOP :
-				      CYPHONIC_STAT_TX_DROP_SEND_ERROR;
-		cyph_count(t->cd, t, why, n - 1);
-		cyph_drop(t->cd, t, why, skb);
-		return;
-	}
-	if (n > 1)
-		cyph_count(t->cd, t, CYPHONIC_STAT_TX_GSO_SENDS, 1);
-	dev_sw_netstats_tx_add(t->cd->dev, n, len);
-	cyph_count(t->cd, t, CYPHONIC_STAT_TX_PACKETS, n);
-	cyph_count(t->cd, t, CYPHONIC_STAT_TX_BYTES, len);
 }
 
 /*
@@ -516,51 +413,44 @@ static bool cyph_tx_ready(struct cyph_tunnel *t, struct sk_buff *skb,
 }
 
 /*
- * Stage 3: send (or drop, as marked) a unit, in order, in as few trains
- * as its segments allow; consumes it with its references. Context: the
- * tunnel's TX serial stage (t->tx.release held, BH off), the only user of
- * the tunnel's route caches.
+ * Stage 3: put a unit's segments, in order, on this CPU's train (train.c),
+ * or drop them as marked; consumes the unit with its references. Context:
+ * the tunnel's TX serial stage (t->tx.release held, BH off), the only user
+ * of the tunnel's route caches.
  */
 static void cyph_tx_release(struct cyph_tunnel *t, struct sk_buff *head)
 {
-	struct sk_buff *skb, *next, *ready = NULL, **tail = &ready;
-	struct cyph_src src, tried;
-	unsigned int seq, n, bytes, overhead;
+	unsigned int seq, overhead;
+	struct sk_buff *skb, *next;
 	union cyph_sockaddr ep;
+	struct cyph_src src;
 	u32 relay;
 
 	cyph_key_put(cyph_cb(head)->key);
 	seq = cyph_tunnel_endpoint(t, &ep, &src, &relay);
-	tried = src;
+	overhead = CYPH_DATA_MIN_LEN + (relay ? CYPH_RELAY_HDR_LEN : 0);
 	skb_list_walk_safe(head, skb, next) {
 		skb_mark_not_on_list(skb);
-		if (cyph_tx_ready(t, skb, &ep, relay)) {
-			*tail = skb;
-			tail = &skb->next;
-		}
+		if (cyph_tx_ready(t, skb, &ep, relay))
+			cyph_train_add(t, skb, &ep, &src, seq,
+				       skb->len - overhead);
 	}
-	overhead = CYPH_DATA_MIN_LEN + (relay ? CYPH_RELAY_HDR_LEN : 0);
-	while (ready) {
-		skb = cyph_tx_gso_take(&ready, &n, &bytes);
-		cyph_tx_send(t, skb, n, bytes - n * overhead, &ep, &src);
-	}
-	cyph_tunnel_endpoint_end(t, seq);
-	/* The sender found the address the peer contacted gone. */
-	if (unlikely(!cyph_src_equal(ep.sa.sa_family, &src, &tried)))
-		cyph_tunnel_forget_src(t, &tried);
-	/* The unit's reference; the caller holds its own. */
+	cyph_train_unit_done();
+	/* The unit's reference; the caller and the train hold their own. */
 	cyph_tunnel_put(t);
 }
 
 /*
  * The TX side of the pipeline. A unit is a GSO burst: a few per lock hold
  * keep the serial stage's latency low; the crypt worker that completes
- * the oldest unit on the stage's CPU sends it at once.
+ * the oldest unit on the stage's CPU releases it at once, onto the CPU's
+ * train, which the end of the worker's or runner's pass sends.
  */
 const struct cyph_stage_ops cyph_tx_ops = {
 	.dir = CYPH_TX,
 	.crypt = cyph_tx_crypt,
 	.release = cyph_tx_release,
+	.flush = cyph_train_flush,
 	.batch = 8,
 	.release_in_worker = true,
 };

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Link seams for tunnel.c, keys.c, staging.c and early.c: events.c needs
- * the generic netlink family, tx.c and rx.c the whole pipeline, none of
- * which exists without main.c. The signatures come from kmod/'s own
+ * Link seams for tunnel.c, keys.c, staging.c, early.c and train.c:
+ * events.c needs the generic netlink family, tx.c and rx.c the whole
+ * pipeline, socket.c user-space sockets, none of which exists without
+ * main.c. The signatures come from kmod/'s own
  * headers, so a change there breaks this build instead of silently testing
  * something else.
  */
@@ -13,6 +14,7 @@
 #include "pipeline.h"
 #include "tunnel.h"
 #include "rx.h"
+#include "socket.h"
 #include "tx.h"
 #include "kunit_stubs.h"
 
@@ -67,4 +69,23 @@ void cyph_rx_held(struct cyph_device *cd, struct sk_buff *skb)
 {
 	atomic_inc(&cyph_stub_calls.rx_held);
 	consume_skb(skb);
+}
+
+/*
+ * What train.c sends: counted with its packets, then gone as the UDP
+ * core would take it, or refused (kept by the caller) as told.
+ */
+int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
+		   const union cyph_sockaddr *dst, struct cyph_src *src,
+		   struct dst_cache *cache)
+{
+	atomic_inc(&cyph_stub_calls.sock_send);
+	cyph_stub_calls.last_segs = skb_is_gso(skb) ?
+				    skb_shinfo(skb)->gso_segs : 1;
+	cyph_stub_calls.last_len = skb->len;
+	cyph_stub_calls.last_endpoint = *dst;
+	if (cyph_stub_calls.sock_send_err)
+		return cyph_stub_calls.sock_send_err;
+	consume_skb(skb);
+	return 0;
 }

@@ -22,6 +22,10 @@ struct cyph_stub_calls {
 	atomic_t ntf_key_limit;		/* cyph_ntf_key_limit() */
 	atomic_t ntf_key_promoted;	/* cyph_ntf_key_promoted() */
 	atomic_t rx_held;		/* cyph_rx_held() */
+	atomic_t sock_send;		/* cyph_sock_send() */
+	int sock_send_err;		/* what cyph_sock_send() returns */
+	unsigned int last_segs;		/* packets in the last skb sent */
+	unsigned int last_len;		/* its length */
 	const struct cyph_key *last_key;
 	u64 last_counter;
 	struct cyph_tunnel *last_tunnel;

@@ -15,7 +15,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 console_check="$here/../vm/console-check.sh"
-ALL="autoload ping_tcp checksum early cyphonicd cyphonicd_tunnel cyphonicd_join cyphonicd_direct cyphonicd_nat cyphonicd_nattype cyphonicd_relay adapter adapter_admission adapter_nat ordering flood_memory queue_share bad_input replay cryptokey roaming rekey keys tunnel_needed parity netlink sockets dump_scale unload"
+ALL="autoload ping_tcp checksum early cyphonicd cyphonicd_tunnel cyphonicd_join cyphonicd_direct cyphonicd_nat cyphonicd_nattype cyphonicd_relay adapter adapter_admission adapter_nat ordering flood_memory queue_share trains bad_input replay cryptokey roaming rekey keys tunnel_needed parity netlink sockets dump_scale unload"
 PER_TEST_TIMEOUT=${SELFTEST_TIMEOUT:-300}
 
 n=0 failed=0

@@ -123,7 +123,7 @@ static const char *const want_names[CYPHONIC_STAT_MAX + 1] = {
 	"rx_drop_key_expired", "tx_drop_no_socket", "rx_drop_too_long",
 	"tx_drop_queue_share", "rx_drop_queue_share", "tx_drop_route_loop",
 	"tx_drop_unreachable", "tx_icmp_unreachable", "tx_gso_sends",
-	"rx_early_held", "rx_drop_early_timeout",
+	"rx_early_held", "rx_drop_early_timeout", "tx_gso_shared",
 };
 
 /* The stats object with every counter 0 except one. */

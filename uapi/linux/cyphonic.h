@@ -444,6 +444,7 @@ enum cyphonic_stat {
 	CYPHONIC_STAT_TX_GSO_SENDS,	  /* trains of segments sent as one UDP GSO skb */
 	CYPHONIC_STAT_RX_EARLY_HELD,	  /* DATA held for an expected index */
 	CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT, /* held, but no tunnel came in time */
+	CYPHONIC_STAT_TX_GSO_SHARED,	  /* trains carrying more than one tunnel's packets */
 	__CYPHONIC_STAT_MAX
 };
 #define CYPHONIC_STAT_MAX (__CYPHONIC_STAT_MAX - 1)

@@ -1,0 +1,77 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Trains shared by tunnels: A and B hold 4 tunnels (4 local identities
+# each, as an adapter's devices and a remote node do), and a TCP stream
+# runs through each at once. A's sealed packets for B's one endpoint
+# leave in UDP GSO trains that carry several tunnels' packets
+# (tx_gso_shared); B opens every one of them (no fault drops), each
+# stream carries data, and what A counts as sent per tunnel is what B
+# counts as received (the train's packets are each their own tunnel's).
+. "$(dirname "$0")/lib.sh"
+need ip cyphctl iperf3
+t_begin
+trap 'topo_down; rm -f "$D"/res.*; rmdir "$D" 2> /dev/null' EXIT
+D=$(mktemp -d)
+
+setup 4 || t_abort "setup failed"
+# Identities 2..4 on each side, each with a tunnel of its own keys.
+for i in 2 3 4; do
+	va=10.99.$i.1 vb=10.99.$i.2
+	kab=$(cyphctl genkey) && kba=$(cyphctl genkey) || t_abort "keys"
+	ina cyphctl local add cyph0 vip4 $va && inb cyphctl local add cyph0 vip4 $vb ||
+		t_abort "identity $i"
+	ip -n $NS_A addr add $va/24 dev cyph0
+	ip -n $NS_B addr add $vb/24 dev cyph0
+	ina cyphctl tunnel add cyph0 index $((10 + i)) peer-index $((20 + i)) \
+		local4 $va remote4 $vb endpoint "$(ep_of_b 4)" \
+		key-id 0 tx-key "$kab" rx-key "$kba" || t_abort "tunnel $i at A"
+	inb cyphctl tunnel add cyph0 index $((20 + i)) peer-index $((10 + i)) \
+		local4 $vb remote4 $va endpoint "$(ep_of_a 4)" \
+		key-id 0 tx-key "$kba" rx-key "$kab" || t_abort "tunnel $i at B"
+done
+DST=([1]=$VB4 [2]=10.99.2.2 [3]=10.99.3.2 [4]=10.99.4.2)
+SRC=([1]=$VA4 [2]=10.99.2.1 [3]=10.99.3.1 [4]=10.99.4.1)
+for i in 1 2 3 4; do
+	t_check "tunnel $i works" ina ping -c 1 -W 5 -I "${SRC[$i]}" "${DST[$i]}"
+done
+
+s0=$(dstat $NS_A tx_gso_shared)
+pids=()
+for i in 1 2 3 4; do
+	nsenter --net=/run/netns/$NS_B -- iperf3 -s -1 -p $((5200 + i)) > /dev/null 2>&1 < /dev/null &
+	pids+=($!)
+done
+for i in 1 2 3 4; do
+	wait_until 10 listening $NS_B $((5200 + i)) || t_abort "iperf3 server $i"
+done
+for i in 1 2 3 4; do
+	ina iperf3 -c "${DST[$i]}" -B "${SRC[$i]}" -p $((5200 + i)) -t 4 -J > "$D/res.$i" 2>&1 &
+	pids+=($!)
+done
+wait "${pids[@]}"
+for i in 1 2 3 4; do
+	bytes=$(iperf_last "$D/res.$i" bytes)
+	t_expect "stream $i (tunnel $i) carried data" "${bytes:-0}" -gt 100000
+	diag "stream $i: $(($(iperf_last "$D/res.$i" bits_per_second) / 1000000)) Mbit/s"
+done
+shared=$(($(dstat $NS_A tx_gso_shared) - s0))
+diag "A: $(dstat $NS_A tx_gso_sends) trains, $shared carrying several tunnels' packets"
+t_expect "A sent trains carrying several tunnels' packets (tx_gso_shared)" "$shared" -gt 0
+t_expect "B opened every packet (no fault drops)" "$(fault_drops $NS_B)" = ""
+sleep 1
+# Per tunnel, A's tx_packets and B's rx_packets plus B's queue drops.
+# tun_stat NS INDEX NAME: a counter of the tunnel with that index
+tun_stat() {
+	local j re="\"last_rx_ms\":[^,]*,\"stats\":\{[^}]*\"$3\":([0-9]+)"
+	j=$(show_json "$1")
+	[[ $j == *"\"index\":$2,\"peer_index\""* ]] || { echo "none"; return; }
+	j=${j#*"\"index\":$2,\"peer_index\""}
+	[[ $j =~ $re ]] && echo "${BASH_REMATCH[1]}" || echo 0
+}
+for i in 2 3 4; do
+	tx=$(tun_stat $NS_A $((10 + i)) tx_packets)
+	rx=$(tun_stat $NS_B $((20 + i)) rx_packets)
+	qd=$(($(tun_stat $NS_B $((20 + i)) rx_drop_queue_full) + $(tun_stat $NS_B $((20 + i)) rx_drop_queue_share)))
+	t_expect "tunnel $i: A sent $tx, B received $rx + $qd queue drops" "$tx" -eq "$((rx + qd))"
+done
+t_end
