@@ -64,6 +64,15 @@ unsigned int cyph_worker_cpu(const struct cyph_device *cd, unsigned int i)
 	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_online_mask);
 }
 
+/* Is this CPU one of @cd's workers? Context: preemption off. */
+bool cyph_worker_cpu_here(const struct cyph_device *cd)
+{
+	unsigned int n = cyph_worker_count(cd);
+
+	return n >= num_online_cpus() ||
+	       smp_processor_id() <= cpumask_nth(n - 1, cpu_online_mask);
+}
+
 /* @head's tunnel's pipeline for @q's direction. */
 static struct cyph_serial *cyph_queue_serial(const struct cyph_queue *q,
 					     struct sk_buff *head)
@@ -116,13 +125,12 @@ static struct sk_buff *cyph_queue_pop(struct cyph_queue *q,
 	return head;
 }
 
-static void cyph_queue_work(struct work_struct *work)
+void cyph_queue_work(struct work_struct *work)
 {
 	struct cyph_worker *w = container_of(work, struct cyph_worker, work);
 	struct cyph_queue *q = w->queue;
 	struct sk_buff *head;
 
-	cyph_pass_begin();
 	while ((head = cyph_queue_pop(q, w))) {
 		/* Out of the queue; the unit still holds its tunnel. */
 		cyph_share_put(&q->share, &cyph_queue_serial(q, head)->queued);

@@ -140,12 +140,34 @@ struct cyph_serial {
 	/* Its units in the device's crypt queue, under the queue's lock. */
 	struct sk_buff *qhead, *qtail;
 	struct cyph_drr_flow flow;
+	/* Inline budget (cyph_serial_inline()), under @produce. */
+	unsigned long inline_stamp;	/* jiffies of the last refill */
+	unsigned int inline_tokens;	/* bytes */
 };
+
+/*
+ * A unit of at most CYPH_INLINE_SEGS packets is crypted right where it
+ * arrives (the sender's xmit, the UDP receive softirq), without the hand-
+ * over to a worker, on one of the device's worker CPUs, while the crypt
+ * queue is empty and the tunnel stays within CYPH_INLINE_RATE bytes per
+ * second (bursts of CYPH_INLINE_BURST). A slow flow's short bursts (TCP
+ * sizes them to its rate) and its ACKs would otherwise pay a queueing, a
+ * wake-up and a thread switch per packet or two. Faster tunnels go
+ * through the workers, in parallel, and a flood through the queue and
+ * its fair share like any.
+ */
+#define CYPH_INLINE_SEGS	2
+#define CYPH_INLINE_RATE	(1024U * 1024)
+#define CYPH_INLINE_BURST	(64U * 1024)
+
+bool cyph_serial_inline(struct cyph_serial *s, const struct sk_buff *head);
 
 void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item);
 void cyph_serial_init_cpus(void);
-void cyph_pass_begin(void);
 void cyph_pass_end(const struct cyph_stage_ops *ops);
+/* The work functions of the passes (see serial.c). */
+void cyph_queue_work(struct work_struct *work);
+void cyph_serial_cpu_work(struct work_struct *work);
 
 static inline int cyph_serial_init(struct cyph_serial *s,
 				   struct cyph_tunnel *t,
@@ -160,6 +182,8 @@ static inline int cyph_serial_init(struct cyph_serial *s,
 	s->qhead = NULL;
 	s->qtail = NULL;
 	cyph_drr_flow_init(&s->flow);
+	s->inline_stamp = jiffies;
+	s->inline_tokens = CYPH_INLINE_BURST;
 	return cyph_ring_init(&s->ring, size, 0, GFP_KERNEL_ACCOUNT);
 }
 
@@ -181,5 +205,6 @@ void cyph_queue_destroy(struct cyph_queue *q);
 int cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head);
 
 unsigned int cyph_worker_cpu(const struct cyph_device *cd, unsigned int i);
+bool cyph_worker_cpu_here(const struct cyph_device *cd);
 
 #endif /* _CYPH_PIPELINE_H */

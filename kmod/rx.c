@@ -286,7 +286,7 @@ static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 {
 	int iif = ip_hdr(skb)->version == 6 ? inet6_iif(skb) : 0;
 	struct cyph_cb *cb = cyph_cb(skb);
-	bool ok;
+	bool ok, here;
 	int err;
 
 	/*
@@ -298,6 +298,7 @@ static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 	nf_reset_ct(skb);
 	spin_lock(&t->rx.produce);
 	ok = cyph_ring_reserve(&t->rx.ring, &cb->seq);
+	here = ok && cyph_serial_inline(&t->rx, skb);
 	spin_unlock(&t->rx.produce);
 	if (unlikely(!ok)) {
 		cyph_drop(t->cd, t, CYPHONIC_STAT_RX_DROP_QUEUE_FULL, skb);
@@ -310,6 +311,10 @@ static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 	cb->counter = counter;
 	cb->iif = iif;
 	cb->why = CYPH_OK;
+	if (here) {
+		cyph_rx_crypt(skb);
+		return;
+	}
 	err = cyph_queue_enqueue(&t->cd->rx_queue, skb);
 	if (unlikely(err)) {
 		/* The slot is ours: fill it with a drop so the ring moves on. */

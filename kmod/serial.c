@@ -29,18 +29,22 @@ struct cyph_serial_cpu {
 static DEFINE_PER_CPU(struct cyph_serial_cpu, cyph_serial_cpus);
 
 /*
- * Passes under way on each CPU: crypt workers draining their queue and
- * serial runners. A release inside one may keep its units back to batch
+ * Passes: a crypt worker draining its queue, a serial runner running its
+ * CPU's stages. A release inside one may keep its units back to batch
  * them with the next ones (ops->flush); the end of every pass hands on
  * all that was kept back on its CPU, so nothing waits longer than the
- * pass that is running, or a pass it preempted. Workers are bound to
- * their CPU, so a pass begins and ends on one.
+ * pass that is running, or one it preempted. A release anywhere else (a
+ * completion in a softirq, a unit sealed where it was sent) hands on at
+ * once. Workers are bound to their CPU, so a pass ends where it ran.
  */
-static DEFINE_PER_CPU(unsigned int, cyph_passes);
-
-void cyph_pass_begin(void)
+static bool cyph_in_pass(void)
 {
-	this_cpu_inc(cyph_passes);
+	struct work_struct *w;
+
+	if (!in_task())
+		return false;
+	w = current_work();
+	return w && (w->func == cyph_queue_work || w->func == cyph_serial_cpu_work);
 }
 
 /* A pass ends that ran the stages of @ran (indexed by direction). */
@@ -49,7 +53,6 @@ static void cyph_pass_done(const struct cyph_stage_ops *const ran[2])
 	int dir;
 
 	local_bh_disable();
-	this_cpu_dec(cyph_passes);
 	for (dir = CYPH_TX; dir <= CYPH_RX; dir++)
 		if (ran[dir] && ran[dir]->flush)
 			ran[dir]->flush();
@@ -136,7 +139,7 @@ static void cyph_serial_run(struct cyph_serial *s)
 }
 
 /* A CPU's runner: every stage listed so far, in the order they came. */
-static void cyph_serial_cpu_work(struct work_struct *work)
+void cyph_serial_cpu_work(struct work_struct *work)
 {
 	struct cyph_serial_cpu *c = container_of(work, struct cyph_serial_cpu,
 						 work);
@@ -144,7 +147,6 @@ static void cyph_serial_cpu_work(struct work_struct *work)
 	const struct cyph_stage_ops *ran[2] = {};
 	struct cyph_serial *s, *next;
 
-	cyph_pass_begin();
 	llist_for_each_entry_safe(s, next, list, node) {
 		/*
 		 * Unlisted before it runs: a unit published from here on
@@ -180,15 +182,16 @@ void cyph_serial_init_cpus(void)
 }
 
 /*
- * The serial stage, right here if the direction allows it, this is its
- * CPU and no one else is in it. Return true if nothing that is ready was
- * left for the runner.
+ * The serial stage, right here if the direction allows it (TX), or in a
+ * softirq (a unit opened where it arrived, see cyph_serial_inline()), if
+ * this is its CPU and no one else is in it. Return true if nothing that
+ * is ready was left for the runner.
  */
 static bool cyph_serial_release_here(struct cyph_serial *s)
 {
 	struct cyph_tunnel *t = s->tunnel;
 
-	if (!s->ops->release_in_worker ||
+	if (!(s->ops->release_in_worker || in_serving_softirq()) ||
 	    smp_processor_id() != cyph_serial_cpu(s) ||
 	    !kref_get_unless_zero(&t->ref))
 		return false;
@@ -198,11 +201,54 @@ static bool cyph_serial_release_here(struct cyph_serial *s)
 	}
 	cyph_serial_drain(s, s->ops->batch);
 	spin_unlock(&s->release);
-	if (!this_cpu_read(cyph_passes) && s->ops->flush)
+	if (!cyph_in_pass() && s->ops->flush)
 		s->ops->flush();
 	cyph_tunnel_put(t);
 	/* The caller's RCU read lock keeps the ring readable. */
 	return !cyph_ring_ready(&s->ring);
+}
+
+/**
+ * cyph_serial_inline() - may this unit be crypted where it arrived?
+ * @s: its tunnel's direction, s->produce held
+ * @head: the unit
+ *
+ * Return: true, and its bytes taken from the tunnel's inline budget, if
+ * it is short enough and the tunnel has nothing queued and budget left.
+ */
+bool cyph_serial_inline(struct cyph_serial *s, const struct sk_buff *head)
+{
+	struct cyph_device *cd = s->tunnel->cd;
+	const struct cyph_queue *q = s->ops->dir == CYPH_TX ? &cd->tx_queue :
+							     &cd->rx_queue;
+	unsigned long now = jiffies, elapsed = now - s->inline_stamp;
+	unsigned int bytes = 0, n = 0;
+	const struct sk_buff *skb;
+
+	for (skb = head; skb; skb = skb->next) {
+		if (++n > CYPH_INLINE_SEGS)
+			return false;
+		bytes += skb->len;
+	}
+	/*
+	 * Only while the workers are idle: a unit crypted here (often in a
+	 * softirq) runs before any queued one, so while some wait, all wait,
+	 * and the queue's round robin stays fair.
+	 */
+	if (atomic_read(&s->queued) || READ_ONCE(q->len) ||
+	    !cyph_worker_cpu_here(cd))
+		return false;
+	if (elapsed) {
+		u64 refill = (u64)elapsed * CYPH_INLINE_RATE / HZ;
+
+		s->inline_tokens = min_t(u64, CYPH_INLINE_BURST,
+					 s->inline_tokens + refill);
+		s->inline_stamp = now;
+	}
+	if (s->inline_tokens < bytes)
+		return false;
+	s->inline_tokens -= bytes;
+	return true;
 }
 
 /**
@@ -216,8 +262,9 @@ static bool cyph_serial_release_here(struct cyph_serial *s)
  * here: the unit (and any it was holding up) leaves without waking another
  * thread, still from the one CPU that keeps the flow in order. Whoever
  * finds the release lock taken lists the stage instead, so no unit is
- * left behind. Otherwise (RX) always through the CPU's runner, whose
- * batches let GRO merge a flow's packets.
+ * left behind. Otherwise (RX) through the CPU's runner, whose batches let
+ * GRO merge a flow's packets, except in a softirq: a unit opened where it
+ * arrived is released there too, the softirq being a batch of its own.
  */
 void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item)
 {

@@ -51,16 +51,18 @@ static void cyph_tx_drop_list(struct cyph_tunnel *t, struct sk_buff *segs,
 
 /*
  * Stage 1 under the tunnel's TX lock: one ring slot for the unit, then a
- * counter per segment in list order. Return false if the ring is full.
+ * counter per segment in list order, and whether it is sealed right here
+ * (@here, see cyph_serial_inline()). Return false if the ring is full.
  */
 static bool cyph_tx_sequence(struct cyph_tunnel *t, struct cyph_key *key,
-			     struct sk_buff *segs)
+			     struct sk_buff *segs, bool *here)
 {
 	struct sk_buff *skb;
 	bool ok;
 
 	spin_lock_bh(&t->tx.produce);
 	ok = cyph_ring_reserve(&t->tx.ring, &cyph_cb(segs)->seq);
+	*here = ok && cyph_serial_inline(&t->tx, segs);
 	/* The key's limits are keys.c's: a segment past them is dropped. */
 	for (skb = segs; ok && skb; skb = skb->next)
 		cyph_cb(skb)->why = cyph_key_tx_counter(&t->keys, key,
@@ -77,6 +79,8 @@ static void cyph_tx_publish(struct sk_buff *head)
 	cyph_serial_publish(&t->tx, cyph_cb(head)->seq, head);
 }
 
+static void cyph_tx_crypt(struct sk_buff *head);
+
 /**
  * cyph_tx_tunnel() - queue a packet for encryption through a tunnel
  * @t: tunnel; the caller's reference is passed on
@@ -90,6 +94,7 @@ void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 	enum cyphonic_stat why;
 	struct sk_buff *segs;
 	struct cyph_key *key;
+	bool here;
 	int err;
 
 	/*
@@ -126,7 +131,7 @@ void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 		segs = skb;
 		skb_mark_not_on_list(segs);
 	}
-	if (unlikely(!cyph_tx_sequence(t, key, segs))) {
+	if (unlikely(!cyph_tx_sequence(t, key, segs, &here))) {
 		cyph_tx_drop_list(t, segs, CYPHONIC_STAT_TX_DROP_QUEUE_FULL);
 		cyph_key_put(key);
 		cyph_tunnel_put(t);
@@ -134,6 +139,10 @@ void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 	}
 	cyph_cb(segs)->tunnel = t;
 	cyph_cb(segs)->key = key;
+	if (here) {
+		cyph_tx_crypt(segs);
+		return;
+	}
 	err = cyph_queue_enqueue(&cd->tx_queue, segs);
 	if (unlikely(err)) {
 		/* The slot is ours: fill it with drops so the ring moves on. */

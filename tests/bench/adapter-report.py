@@ -21,7 +21,7 @@ import statistics
 import sys
 
 CONFIGS = [("cy-1", "cyphonic w=1"), ("cy-all", "cyphonic w=all"),
-           ("wg", "WireGuard subnet router")]
+           ("wg", "WireGuard subnet router"), ("plain", "plain router, no tunnel")]
 
 
 def parse(path):
@@ -143,6 +143,19 @@ def main(argv):
                     (("busy_pct", "{:.0f}%", 14), ("softirq_pct", "{:.0f}%", 14),
                      ("us_per_pkt", "{:.0f}", 18), ("ctxt_per_pkt", "{:.2f}", 18)))
                 doc["cpu"].append({"devices": n, "cfg": c, "rounds": rs})
+        # What many slow flows add per packet, to every way alike (TCP's
+        # smaller bursts: more skbs, ACKs and softirqs per packet) and to
+        # a tunnel: the plain router shows the first part alone.
+        extra = []
+        for c, label in CONFIGS:
+            us = [[v["us_per_pkt"] for (r, m, k), v in cpu.items() if m == n and k == c]
+                  for n in (lo, hi)]
+            if lo != hi and us[0] and us[1]:
+                d = statistics.median(us[1]) - statistics.median(us[0])
+                extra.append(f"{label} {d:+.0f}")
+                doc.setdefault("cpu_extra_us_per_pkt", {})[c] = d
+        if extra:
+            print(f"CPU us per packet, {hi} devices against {lo} (medians): " + ", ".join(extra))
 
     def med(vals):
         return statistics.median(vals) if vals else None

@@ -15,6 +15,8 @@
 #   BENCH_ROUNDS=3 BENCH_SECONDS=5 BENCH_COUNTS="1 5 20"
 #   BENCH_TRACE=1  also print, per run, the work items and context switches
 #                  per packet by function and thread (ftrace histograms)
+#   BENCH_WAYS="cy-1 cy-all wg plain"  the ways measured (a diagnosis run
+#                  may measure fewer; the ratios need cy-1, cy-all and wg)
 # Admission to the first overlay packet needs the daemons, the cloud and a
 # DHCP client: the scenario tests/selftests/adapter_nat.sh measures it
 # (diag "plugged in to its first overlay reply").
@@ -39,15 +41,18 @@ done
 [ -x "$top/build/bin/cyphctl" ] || die "build/bin/cyphctl not built (make)"
 
 rev=$(git -C "$top" describe --always --dirty 2> /dev/null || echo unknown)
-runs=$(($(wc -w <<< "$BENCH_COUNTS") * 3))
+export BENCH_WAYS=${BENCH_WAYS:-cy-1 cy-all wg plain}
+[[ $BENCH_WAYS =~ ^(cy-1|cy-all|wg|plain)( (cy-1|cy-all|wg|plain))*$ ]] ||
+	die "BENCH_WAYS: some of cy-1 cy-all wg plain, not '$BENCH_WAYS'"
+runs=$(($(wc -w <<< "$BENCH_COUNTS") * $(wc -w <<< "$BENCH_WAYS")))
 # Generous: each run is its duration plus up to a minute of starting N
 # iperf3 clients under TCG, and a few minutes of set-up (20 minutes once
 # on a host at load average 28).
 export VM_TIMEOUT=${VM_TIMEOUT:-$((900 + BENCH_ROUNDS * runs * (BENCH_SECONDS + 60)))}
 export VM_NAME=${VM_NAME:-bench-adapter}
-export VM_PASSENV="${VM_PASSENV:-} BENCH_ROUNDS BENCH_SECONDS BENCH_COUNTS BENCH_TRACE"
+export VM_PASSENV="${VM_PASSENV:-} BENCH_ROUNDS BENCH_SECONDS BENCH_COUNTS BENCH_TRACE BENCH_WAYS"
 
-say "$BENCH_ROUNDS rounds x devices {$BENCH_COUNTS} x (cyphonic w=1, w=all, WireGuard), ${BENCH_SECONDS} s TCP per run; revision $rev"
+say "$BENCH_ROUNDS rounds x devices {$BENCH_COUNTS} x ways {$BENCH_WAYS}, ${BENCH_SECONDS} s TCP per run; revision $rev"
 # shellcheck source=vm-bench.sh
 . "$top/tests/bench/vm-bench.sh"
 bench_in_vm guest-adapter.sh adapter-report.py adapter

@@ -13,8 +13,14 @@
 #                 its own keys, to the remote node (static tunnels: what
 #                 cyphonicd installs after the handshakes);
 #   wg            in-kernel WireGuard as a plain subnet router: one tunnel,
-#                 the remote peer's allowed-ips holding the whole LAN.
-# Each device has one address per way (10.77.1.i, 10.77.2.i, 10.66.0.i)
+#                 the remote peer's allowed-ips holding the whole LAN;
+#   plain         no tunnel: the adapter routes the LAN to the remote node
+#                 through the wan router (the same packet size): what the
+#                 guest's TCP, bridge and routing cost without any tunnel,
+#                 to tell what many slow flows cost everyone from what
+#                 they cost a tunnel.
+# Each device has one address per way (10.77.1.i, 10.77.2.i, 10.66.0.i,
+# 10.77.9.i)
 # and a route to each far end from that address. For every round, every
 # count of devices in BENCH_COUNTS and every way (order rotated per
 # round), all N devices run an iperf3 TCP test at once for BENCH_SECONDS.
@@ -35,10 +41,12 @@ for n in $COUNTS; do [ "$n" -gt "$MAXN" ] && MAXN=$n; done
 MTU=1420
 W=/tmp/bench-adapter
 mkdir -p $W
-CONFIGS=(cy-1 cy-all wg)
-declare -A FAR=([cy-1]=10.88.1.2 [cy-all]=10.88.2.2 [wg]=$WG4B)
+# Every way is set up; BENCH_WAYS picks those measured.
+ALL_WAYS=(cy-1 cy-all wg plain)
+read -r -a CONFIGS <<< "${BENCH_WAYS:-${ALL_WAYS[*]}}"
+declare -A FAR=([cy-1]=10.88.1.2 [cy-all]=10.88.2.2 [wg]=$WG4B [plain]=10.88.9.2)
 declare -A CYDEV=([cy-1]=cy1 [cy-all]=cyall)
-declare -A NET=([cy-1]=10.77.1 [cy-all]=10.77.2 [wg]=10.66.0)
+declare -A NET=([cy-1]=10.77.1 [cy-all]=10.77.2 [wg]=10.66.0 [plain]=10.77.9)
 
 say() { echo "bench: $*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -93,13 +101,21 @@ wg_subnet() {
 		ip -n "$NS_B" route add "${NET[wg]}.0/24" dev wg0
 }
 
+# No tunnel: the far end is an address of site-b, the LAN's subnet is
+# routed by wan (site-a and site-b already route everything through it).
+plain_up() {
+	nsx "$NS_W" ip route add "${FAR[plain]}/32" via "$B4" &&
+		nsx "$NS_W" ip route add "${NET[plain]}.0/24" via "$A4" &&
+		nsx "$NS_B" ip addr add "${FAR[plain]}/32" dev lo
+}
+
 # The LAN: lan0 with the adapter's address in each way's subnet, devices
 # with one address per way, a route to each far end from that address.
 lan_up() {
-	local i d c
+	local i d c mtu
 	nsx "$NS_A" sysctl -qw net.ipv4.ip_forward=1 || return 1
 	ip -n "$NS_A" link add lan0 type bridge && ip -n "$NS_A" link set lan0 up || return 1
-	for c in "${CONFIGS[@]}"; do
+	for c in "${ALL_WAYS[@]}"; do
 		ip -n "$NS_A" addr add "${NET[$c]}.1/24" dev lan0 || return 1
 	done
 	for ((i = 1; i <= MAXN; i++)); do
@@ -110,9 +126,11 @@ lan_up() {
 		{
 			echo "link set lo up"
 			echo "link set eth0 up"
-			for c in "${CONFIGS[@]}"; do
+			for c in "${ALL_WAYS[@]}"; do
 				echo "addr add ${NET[$c]}.$((10 + i))/24 dev eth0"
-				echo "route add ${FAR[$c]}/32 via ${NET[$c]}.1 src ${NET[$c]}.$((10 + i))"
+				# the tunnels' packet size (theirs come from their MTU)
+				[ "$c" = plain ] && mtu="mtu $MTU" || mtu=
+				echo "route add ${FAR[$c]}/32 via ${NET[$c]}.1 src ${NET[$c]}.$((10 + i)) $mtu"
 			done
 		} | ip -n $d -batch - || return 1
 	done
@@ -192,6 +210,32 @@ cpustat() {
 	awk '$1 == "cpu" { printf "%s %s %s %s %s %s %s ", $2, $3, $4, $5, $6, $7, $8 }
 		$1 == "ctxt" { print $2 }' /proc/stat
 }
+# threadstat: CPU ticks so far by kind of thread: "iperf3 kworker
+# ksoftirqd other" (utime + stime of every live thread; BENCH_TRACE only)
+threadstat() {
+	[ "${BENCH_TRACE:-0}" = 1 ] || return 0
+	cat /proc/[0-9]*/task/[0-9]*/stat 2> /dev/null | awk '
+		{ sub(/^[0-9]+ \(/, ""); c = $0; sub(/\).*/, "", c); sub(/^.*\) /, "")
+		  t = $12 + $13
+		  if (c == "iperf3") i += t; else if (c ~ /^kworker/) k += t
+		  else if (c ~ /^ksoftirqd/) s += t; else o += t }
+		END { print i + 0, k + 0, s + 0, o + 0 }'
+}
+# threadrec ROUND N CFG BYTES "BEFORE" "AFTER": CPU us per packet by kind
+# of thread (softirqs run in whatever thread they interrupt, so they are
+# counted there unless ksoftirqd ran them)
+threadrec() {
+	local hz pk
+	[ "${BENCH_TRACE:-0}" = 1 ] || return 0
+	hz=$(getconf CLK_TCK)
+	pk=$(($4 / MTU))
+	[ "$pk" -gt 0 ] || return 0
+	# shellcheck disable=SC2086
+	set -- "$1" "$2" "$3" $5 $6
+	say "trace round=$1 n=$2 cfg=$3 CPU us per packet by thread: iperf3 $((($8 - $4) * 1000000 / hz / pk))" \
+		"kworker $((($9 - $5) * 1000000 / hz / pk)) ksoftirqd $(((${10} - $6) * 1000000 / hz / pk))" \
+		"other $(((${11} - $7) * 1000000 / hz / pk))"
+}
 # cpurec ROUND N CFG BYTES "BEFORE" "AFTER": what the window cost the whole
 # guest (every vCPU, iperf3 included), per full-size inner packet (MTU
 # bytes): busy share, CPU microseconds and context switches per packet
@@ -260,7 +304,7 @@ moving() {
 # BENCH_SECONDS once every device's flow is moving, plus a second (what
 # iperf3 -O 1 skipped: slow start)
 run() {
-	local r=$1 n=$2 c=$3 i pids=() bad=0 t0 t1 a b s0 s1 sum=0
+	local r=$1 n=$2 c=$3 i pids=() bad=0 t0 t1 a b s0 s1 h0 h1 sum=0
 	local -A b0=() b1=()
 	count_down
 	count_up "$n" "$c" || die "nftables counters for $c"
@@ -276,13 +320,16 @@ run() {
 		while read -r a b; do b0[$a]=$b; done < <(counts)
 		hists :clear
 		s0=$(cpustat)
+		h0=$(threadstat)
 		sleep "$SECS"
+		h1=$(threadstat)
 		s1=$(cpustat)
 		t1=$(date +%s%N)
 		while read -r a b; do b1[$a]=$b; done < <(counts)
 		for a in "${!b1[@]}"; do sum=$((sum + b1[$a] - ${b0[$a]:-${b1[$a]}})); done
 		cpurec "$r" "$n" "$c" "$sum" "$s0" "$s1"
 		trace_off "$r" "$n" "$c" "$sum"
+		threadrec "$r" "$n" "$c" "$sum" "$h0" "$h1"
 	else
 		say "round $r n=$n $c: not every device got going in 90 s"
 		bad=1
@@ -315,13 +362,14 @@ main() {
 		chacha20poly1305 gcm wireguard 2> /dev/null
 	modprobe cyphonic || die "cannot load cyphonic.ko"
 	trap cleanup EXIT
-	say "topology, the adapter's LAN with $MAXN devices, WireGuard, 2 cyphonic devices"
+	say "topology, the adapter's LAN with $MAXN devices, WireGuard, 2 cyphonic devices, plain routing"
 	topo_up || die "topology setup failed"
 	lan_up || die "LAN setup failed"
 	wg_subnet || die "WireGuard setup failed"
+	plain_up || die "plain routing setup failed"
 	cy_dev cy-1 cy1 1 1 && cy_dev cy-all cyall 0 2 || die "cyphonic setup failed"
 	for ((i = 1; i <= MAXN; i++)); do
-		for c in "${CONFIGS[@]}"; do
+		for c in "${ALL_WAYS[@]}"; do
 			nsx dev$i ping -q -c 1 -W 5 "${FAR[$c]}" > /dev/null ||
 				die "no ping from dev$i through $c (${FAR[$c]})"
 		done
