@@ -16,6 +16,7 @@
 #include "keys.h"
 #include "netlink.h"
 #include "pipeline.h"
+#include "train.h"
 
 static int __init cyph_mod_init(void)
 {
@@ -27,9 +28,12 @@ static int __init cyph_mod_init(void)
 	err = cyph_pipeline_init();
 	if (err)
 		goto err_keys;
-	err = cyph_device_init();
+	err = cyph_train_init();
 	if (err)
 		goto err_pipeline;
+	err = cyph_device_init();
+	if (err)
+		goto err_train;
 	err = rtnl_link_register(&cyph_link_ops);
 	if (err)
 		goto err_device;
@@ -42,6 +46,8 @@ err_link:
 	rtnl_link_unregister(&cyph_link_ops);
 err_device:
 	cyph_device_exit();
+err_train:
+	cyph_train_exit();
 err_pipeline:
 	cyph_pipeline_exit();
 err_keys:
@@ -59,6 +65,7 @@ static void __exit cyph_mod_exit(void)
 	cyph_device_exit();
 	cyph_genl_exit();
 	cyph_aead_warm_cancel();
+	cyph_train_exit();
 	cyph_pipeline_exit();
 	/* Tunnel frees and key frees are queued behind RCU: let them run. */
 	rcu_barrier();

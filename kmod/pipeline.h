@@ -122,6 +122,12 @@ struct cyph_queue {
 	const struct cyph_stage_ops *ops;
 };
 
+/* A token bucket of bytes, refilled per jiffy. */
+struct cyph_bucket {
+	unsigned long stamp;		/* jiffies of the last refill */
+	unsigned int tokens;		/* bytes */
+};
+
 /*
  * One direction of a tunnel's pipeline: its reorder ring and its serial
  * stage (serial.c). The stage runs on one CPU (the tunnel's worker CPU for
@@ -141,8 +147,7 @@ struct cyph_serial {
 	struct sk_buff *qhead, *qtail;
 	struct cyph_drr_flow flow;
 	/* Inline budget (cyph_serial_inline()), under @produce. */
-	unsigned long inline_stamp;	/* jiffies of the last refill */
-	unsigned int inline_tokens;	/* bytes */
+	struct cyph_bucket inline_budget;
 };
 
 /*
@@ -150,7 +155,11 @@ struct cyph_serial {
  * arrives (the sender's xmit, the UDP receive softirq), without the hand-
  * over to a worker, on one of the device's worker CPUs, while the crypt
  * queue is empty and the tunnel stays within CYPH_INLINE_RATE bytes per
- * second (bursts of CYPH_INLINE_BURST). A slow flow's short bursts (TCP
+ * second (bursts of CYPH_INLINE_BURST) and the CPU, over all tunnels and
+ * devices, within CYPH_INLINE_CPU_RATE per direction: what is crypted
+ * inline often runs in a softirq, outside the queue's round robin, and
+ * one remote endpoint's datagrams, whatever their tunnels, arrive on
+ * one CPU. A slow flow's short bursts (TCP
  * sizes them to its rate) and its ACKs would otherwise pay a queueing, a
  * wake-up and a thread switch per packet or two. Faster tunnels go
  * through the workers, in parallel, and a flood through the queue and
@@ -159,6 +168,8 @@ struct cyph_serial {
 #define CYPH_INLINE_SEGS	2
 #define CYPH_INLINE_RATE	(1024U * 1024)
 #define CYPH_INLINE_BURST	(64U * 1024)
+#define CYPH_INLINE_CPU_RATE	(16U * 1024 * 1024)
+#define CYPH_INLINE_CPU_BURST	(256U * 1024)
 
 bool cyph_serial_inline(struct cyph_serial *s, const struct sk_buff *head);
 
@@ -182,8 +193,8 @@ static inline int cyph_serial_init(struct cyph_serial *s,
 	s->qhead = NULL;
 	s->qtail = NULL;
 	cyph_drr_flow_init(&s->flow);
-	s->inline_stamp = jiffies;
-	s->inline_tokens = CYPH_INLINE_BURST;
+	s->inline_budget.stamp = jiffies;
+	s->inline_budget.tokens = CYPH_INLINE_BURST;
 	return cyph_ring_init(&s->ring, size, 0, GFP_KERNEL_ACCOUNT);
 }
 

@@ -29,13 +29,16 @@ struct cyph_serial_cpu {
 static DEFINE_PER_CPU(struct cyph_serial_cpu, cyph_serial_cpus);
 
 /*
- * Passes: a crypt worker draining its queue, a serial runner running its
- * CPU's stages. A release inside one may keep its units back to batch
- * them with the next ones (ops->flush); the end of every pass hands on
- * all that was kept back on its CPU, so nothing waits longer than the
- * pass that is running, or one it preempted. A release anywhere else (a
- * completion in a softirq, a unit sealed where it was sent) hands on at
- * once. Workers are bound to their CPU, so a pass ends where it ran.
+ * Passes: a crypt worker's crypt of one unit, a serial runner's run of
+ * the stages listed on its CPU (a bounded list, each stage at most
+ * CYPH_SERIAL_BUDGET units). A release inside one may keep its units
+ * back to batch them with the next ones (ops->flush); the end of every
+ * pass hands on all that was kept back on its CPU, so nothing waits
+ * longer than the pass that is running, or one it preempted. A release
+ * anywhere else (a completion in a softirq, a unit sealed where it was
+ * sent) hands on at once. A pass that a dying CPU's worker leaves
+ * unfinished moves on with it; what it kept back there is train.c's
+ * hotplug callback's to send.
  */
 static bool cyph_in_pass(void)
 {
@@ -183,8 +186,9 @@ void cyph_serial_init_cpus(void)
 
 /*
  * The serial stage, right here if the direction allows it (TX), or in a
- * softirq (a unit opened where it arrived, see cyph_serial_inline()), if
- * this is its CPU and no one else is in it. Return true if nothing that
+ * softirq (a unit opened where it arrived, see cyph_serial_inline(), or
+ * any other completion there), if this is its CPU and no one else is in
+ * it. Return true if nothing that
  * is ready was left for the runner.
  */
 static bool cyph_serial_release_here(struct cyph_serial *s)
@@ -208,20 +212,41 @@ static bool cyph_serial_release_here(struct cyph_serial *s)
 	return !cyph_ring_ready(&s->ring);
 }
 
+/* Inline budgets of each CPU, per direction, over every tunnel. */
+static DEFINE_PER_CPU(struct cyph_bucket, cyph_inline_cpu[2]);
+
+/* Refill @b for the time since its last refill, at most to @burst. */
+static void cyph_bucket_refill(struct cyph_bucket *b, unsigned int rate,
+			       unsigned int burst)
+{
+	unsigned long now = jiffies, elapsed = now - b->stamp;
+
+	if (!elapsed)
+		return;
+	/* A long idle bucket is full: no product to overflow. */
+	if (elapsed >= HZ)
+		b->tokens = burst;
+	else
+		b->tokens = min_t(u64, burst,
+				  b->tokens + (u64)elapsed * rate / HZ);
+	b->stamp = now;
+}
+
 /**
  * cyph_serial_inline() - may this unit be crypted where it arrived?
  * @s: its tunnel's direction, s->produce held
  * @head: the unit
  *
- * Return: true, and its bytes taken from the tunnel's inline budget, if
- * it is short enough and the tunnel has nothing queued and budget left.
+ * Return: true, and its bytes taken from the tunnel's and this CPU's
+ * inline budgets, if it is short enough, the workers are idle and both
+ * budgets have room (see CYPH_INLINE_SEGS).
  */
 bool cyph_serial_inline(struct cyph_serial *s, const struct sk_buff *head)
 {
 	struct cyph_device *cd = s->tunnel->cd;
 	const struct cyph_queue *q = s->ops->dir == CYPH_TX ? &cd->tx_queue :
 							     &cd->rx_queue;
-	unsigned long now = jiffies, elapsed = now - s->inline_stamp;
+	struct cyph_bucket *cpu = this_cpu_ptr(&cyph_inline_cpu[s->ops->dir]);
 	unsigned int bytes = 0, n = 0;
 	const struct sk_buff *skb;
 
@@ -238,16 +263,13 @@ bool cyph_serial_inline(struct cyph_serial *s, const struct sk_buff *head)
 	if (atomic_read(&s->queued) || READ_ONCE(q->len) ||
 	    !cyph_worker_cpu_here(cd))
 		return false;
-	if (elapsed) {
-		u64 refill = (u64)elapsed * CYPH_INLINE_RATE / HZ;
-
-		s->inline_tokens = min_t(u64, CYPH_INLINE_BURST,
-					 s->inline_tokens + refill);
-		s->inline_stamp = now;
-	}
-	if (s->inline_tokens < bytes)
+	cyph_bucket_refill(&s->inline_budget, CYPH_INLINE_RATE,
+			   CYPH_INLINE_BURST);
+	cyph_bucket_refill(cpu, CYPH_INLINE_CPU_RATE, CYPH_INLINE_CPU_BURST);
+	if (s->inline_budget.tokens < bytes || cpu->tokens < bytes)
 		return false;
-	s->inline_tokens -= bytes;
+	s->inline_budget.tokens -= bytes;
+	cpu->tokens -= bytes;
 	return true;
 }
 

@@ -16,10 +16,14 @@
  * keep their order (its stage always runs on one CPU). A train leaves
  * when the next packet cannot join it, when it is full, when a unit
  * (one GSO burst) leaves it at least CYPH_TRAIN_GO long, and at the
- * latest when the pass of serial stages or of crypt workers that
- * released into it ends (the pipeline's ops->flush): a packet waits for
- * work already queued on its CPU, never for later arrivals. The train is
- * only touched with bottom halves off.
+ * latest when the pass that released into it ends (the pipeline's
+ * ops->flush): a crypt worker's crypt of one unit (with the units it
+ * was holding up), or a serial runner's run of the stages listed on its
+ * CPU. A packet waits for work already under way on its CPU, never for
+ * later arrivals. The train is only touched with bottom halves off; a
+ * train is sent with sockets' classification in mind (see
+ * cyph_train_same_class()), and sending one may nest another (a tunnel
+ * inside a tunnel: the trains of the next level).
  *
  * The packets stay separate skbs: the first carries the rest as its
  * frag_list, and whoever segments the train (the egress device, or the
@@ -31,6 +35,7 @@
  * first's length, and the outer IP length field is 16 bits.
  */
 
+#include <linux/cpuhotplug.h>
 #include <linux/percpu.h>
 #include <linux/udp.h>
 
@@ -76,7 +81,29 @@ struct cyph_train {
 	struct cyph_train_run runs[CYPH_TRAIN_SEGS];
 };
 
-static DEFINE_PER_CPU(struct cyph_train, cyph_trains);
+/*
+ * A CPU's trains, one per level of tunnels inside tunnels: sending a
+ * train through a route into a cyphonic device (ours or another) sends
+ * the outer packets from inside that send, where this CPU's train of
+ * the level below is half sent. The network stack's own recursion limit
+ * stops real loops long before; deeper nesting than this is dropped.
+ */
+#define CYPH_TRAIN_NEST		4
+
+struct cyph_trains {
+	unsigned int depth;		/* trains being sent right now */
+	struct cyph_train train[CYPH_TRAIN_NEST];
+};
+
+static DEFINE_PER_CPU(struct cyph_trains, cyph_trains);
+
+/* The train packets released here join, NULL when nested too deep. */
+static struct cyph_train *cyph_train_here(void)
+{
+	struct cyph_trains *c = this_cpu_ptr(&cyph_trains);
+
+	return c->depth < CYPH_TRAIN_NEST ? &c->train[c->depth] : NULL;
+}
 
 static enum cyph_train_kind cyph_train_kind(const struct sk_buff *skb)
 {
@@ -87,6 +114,21 @@ static enum cyph_train_kind cyph_train_kind(const struct sk_buff *skb)
 		       CYPH_TRAIN_PAGED : CYPH_TRAIN_ALONE;
 	return skb->len <= CYPH_TRAIN_LINEAR ? CYPH_TRAIN_LINEAR_KIND :
 					       CYPH_TRAIN_ALONE;
+}
+
+/*
+ * A train is classified behind us as its first packet is: by its socket
+ * (sch_fq's flows, the socket's transmit queue), its priority (bands) and
+ * its departure time (EDT pacing). A packet that would be classified
+ * otherwise than the train must not ride it: the flow it belongs to
+ * would be reordered between two classes. Forwarded packets (an
+ * adapter's devices) have no socket and no departure time.
+ */
+static bool cyph_train_same_class(const struct sk_buff *a,
+				  const struct sk_buff *b)
+{
+	return a->sk == b->sk && a->priority == b->priority &&
+	       a->tstamp == b->tstamp && a->mono_delivery_time == b->mono_delivery_time;
 }
 
 static bool cyph_train_joins(const struct cyph_train *tr,
@@ -100,7 +142,8 @@ static bool cyph_train_joins(const struct cyph_train *tr,
 	       !tr->closed && tr->n < CYPH_TRAIN_SEGS &&
 	       tr->bytes + skb->len <= CYPH_TRAIN_BYTES &&
 	       skb->len <= tr->head->len && cyph_sockaddr_equal(&tr->ep, ep) &&
-	       cyph_src_equal(ep->sa.sa_family, &tr->src, src);
+	       cyph_src_equal(ep->sa.sa_family, &tr->src, src) &&
+	       cyph_train_same_class(tr->head, skb);
 }
 
 /*
@@ -145,6 +188,10 @@ static void cyph_train_dropped(struct cyph_train *tr, struct sk_buff *skb,
 		cyph_count(tr->cd, tr->runs[i].t, why, tr->runs[i].n);
 	/* The skb is the whole train: dropped once, counted per packet. */
 	cyph_count(tr->cd, last->t, why, last->n - 1);
+	if (why == CYPHONIC_STAT_TX_DROP_SEND_ERROR)
+		DEV_STATS_ADD(tr->cd->dev, tx_errors, tr->n - 1);
+	else
+		DEV_STATS_ADD(tr->cd->dev, tx_dropped, tr->n - 1);
 	cyph_drop(tr->cd, last->t, why, skb);
 }
 
@@ -182,8 +229,16 @@ static void cyph_train_send(struct cyph_train *tr)
 
 	if (tr->n > 1)
 		cyph_train_build(skb, tr->n);
+	/*
+	 * Packets released from inside the send (a tunnel inside this one,
+	 * on this CPU) go on the train of the next level, sent before this
+	 * one is done with: nothing is left on it for a pass far away.
+	 */
+	this_cpu_inc(cyph_trains.depth);
 	err = cyph_sock_send(tr->cd, skb, &tr->ep, &tr->src,
 			     cyph_tunnel_route(first, family));
+	cyph_train_flush();
+	this_cpu_dec(cyph_trains.depth);
 	if (unlikely(err))
 		cyph_train_dropped(tr, skb, err);
 	else
@@ -219,10 +274,14 @@ void cyph_train_add(struct cyph_tunnel *t, struct sk_buff *skb,
 		    const union cyph_sockaddr *ep, const struct cyph_src *src,
 		    unsigned int ep_seq, unsigned int inner_len)
 {
-	struct cyph_train *tr = this_cpu_ptr(&cyph_trains);
+	struct cyph_train *tr = cyph_train_here();
 	enum cyph_train_kind kind = cyph_train_kind(skb);
 	struct cyph_train_run *run;
 
+	if (unlikely(!tr)) {
+		cyph_drop(t->cd, t, CYPHONIC_STAT_TX_DROP_ROUTE_LOOP, skb);
+		return;
+	}
 	if (tr->n && !cyph_train_joins(tr, t->cd, skb, kind, ep, src))
 		cyph_train_send(tr);
 	skb->next = NULL;
@@ -261,17 +320,55 @@ void cyph_train_add(struct cyph_tunnel *t, struct sk_buff *skb,
  */
 void cyph_train_unit_done(void)
 {
-	struct cyph_train *tr = this_cpu_ptr(&cyph_trains);
+	struct cyph_train *tr = cyph_train_here();
 
-	if (tr->n >= CYPH_TRAIN_GO)
+	if (tr && tr->n >= CYPH_TRAIN_GO)
 		cyph_train_send(tr);
 }
 
 /* Send this CPU's train, if any. Context: bottom halves off. */
 void cyph_train_flush(void)
 {
-	struct cyph_train *tr = this_cpu_ptr(&cyph_trains);
+	struct cyph_train *tr = cyph_train_here();
 
-	if (tr->n)
+	if (tr && tr->n)
 		cyph_train_send(tr);
+}
+
+/*
+ * A CPU went offline: a pass that ran there may have moved on to
+ * another CPU (workers are unbound from a dying CPU) and left packets,
+ * and the references they hold on their tunnels, on its trains. Send
+ * them from here. Called on a live CPU once the dead one is gone.
+ */
+static int cyph_train_cpu_dead(unsigned int cpu)
+{
+	struct cyph_trains *c = per_cpu_ptr(&cyph_trains, cpu);
+	int i;
+
+	local_bh_disable();
+	for (i = 0; i < CYPH_TRAIN_NEST; i++)
+		if (c->train[i].n)
+			cyph_train_send(&c->train[i]);
+	local_bh_enable();
+	return 0;
+}
+
+static int cyph_train_hp_state;
+
+int cyph_train_init(void)
+{
+	int ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN,
+					    "net/cyphonic:train", NULL,
+					    cyph_train_cpu_dead);
+
+	if (ret < 0)
+		return ret;
+	cyph_train_hp_state = ret;
+	return 0;
+}
+
+void cyph_train_exit(void)
+{
+	cpuhp_remove_state_nocalls(cyph_train_hp_state);
 }

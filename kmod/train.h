@@ -17,5 +17,7 @@ void cyph_train_add(struct cyph_tunnel *t, struct sk_buff *skb,
 		    unsigned int ep_seq, unsigned int inner_len);
 void cyph_train_flush(void);
 void cyph_train_unit_done(void);
+int cyph_train_init(void);
+void cyph_train_exit(void);
 
 #endif /* _CYPH_TRAIN_H */

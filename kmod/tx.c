@@ -394,6 +394,16 @@ static void cyph_tx_reset(struct sk_buff *skb)
 	memset(skb->cb, 0, sizeof(skb->cb));
 	skb_scrub_packet(skb, true);
 	skb_clear_hash(skb);
+	/*
+	 * A forwarded packet's departure time is its sender's pacing, which
+	 * only crosses into us when the sender is a namespace of this host
+	 * (a real device's packet arrives without one): drop it, as the
+	 * wire would, rather than pace the outer flow by it.
+	 */
+	if (!skb->sk) {
+		skb->mono_delivery_time = 0;
+		skb->tstamp = 0;
+	}
 	skb->ignore_df = 1;
 	skb->ip_summed = CHECKSUM_NONE;
 }

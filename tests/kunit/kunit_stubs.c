@@ -84,6 +84,8 @@ int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
 				    skb_shinfo(skb)->gso_segs : 1;
 	cyph_stub_calls.last_len = skb->len;
 	cyph_stub_calls.last_endpoint = *dst;
+	if (cyph_stub_calls.on_send)
+		cyph_stub_calls.on_send(skb);
 	if (cyph_stub_calls.sock_send_err)
 		return cyph_stub_calls.sock_send_err;
 	consume_skb(skb);

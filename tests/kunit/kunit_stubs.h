@@ -26,6 +26,8 @@ struct cyph_stub_calls {
 	int sock_send_err;		/* what cyph_sock_send() returns */
 	unsigned int last_segs;		/* packets in the last skb sent */
 	unsigned int last_len;		/* its length */
+	/* Called from cyph_sock_send() (a tunnel inside a tunnel), or NULL. */
+	void (*on_send)(struct sk_buff *skb);
 	const struct cyph_key *last_key;
 	u64 last_counter;
 	struct cyph_tunnel *last_tunnel;

@@ -6,7 +6,9 @@
  * sends what is there; a unit that makes the train CYPH_TRAIN_GO long
  * sends it, a shorter one waits for the flush; every tunnel's packets
  * are counted as its own, sent or dropped, and the train gives back the
- * tunnel references it took. The cyph_sock_send() double counts sends
+ * tunnel references it took. Packets classified otherwise behind us
+ * (priority) do not share a train; a train sent from inside a train's
+ * send (a tunnel inside a tunnel) is the next level's. The cyph_sock_send() double counts sends
  * and the packets in each.
  */
 
@@ -247,12 +249,72 @@ static void train_dropped_counts_each_tunnel(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tstat(f->t[1], CYPHONIC_STAT_TX_PACKETS), 0ULL);
 }
 
+static void train_split_by_class(struct kunit *test)
+{
+	struct train_fixture *f = test->priv;
+	struct sk_buff *a = pkt(test, 100), *b = pkt(test, 100);
+
+	/* fq and priority bands classify a train by its first packet. */
+	b->priority = 6;
+	local_bh_disable();
+	cyph_train_add(f->t[0], a, &f->ep, &f->src, 0, 68);
+	cyph_train_add(f->t[1], b, &f->ep, &f->src, 0, 68);
+	local_bh_enable();
+	KUNIT_EXPECT_EQ(test, sends(), 1U);
+	flush();
+	KUNIT_EXPECT_EQ(test, sends(), 2U);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(f->cd, CYPHONIC_STAT_TX_GSO_SHARED), 0ULL);
+}
+
+/*
+ * A tunnel inside a tunnel: sending a train sends, from inside, a packet
+ * of another tunnel on this CPU. It goes on the next level's train and
+ * leaves before the outer send returns; the outer train is not touched.
+ */
+static struct kunit *nest_test;
+static struct sk_buff *nest_skb;
+
+static void nest_on_send(struct sk_buff *outer)
+{
+	struct train_fixture *f = nest_test->priv;
+	struct sk_buff *skb = nest_skb;
+
+	cyph_stub_calls.on_send = NULL;
+	nest_skb = NULL;
+	/* The same endpoint: it would join the outer train if it could. */
+	cyph_train_add(f->t[2], skb, &f->ep, &f->src, 0, 68);
+}
+
+static void train_nested_send(struct kunit *test)
+{
+	struct train_fixture *f = test->priv;
+
+	nest_test = test;
+	nest_skb = pkt(test, 100);
+	add(test, 0, 100, &f->ep, &f->src);
+	add(test, 1, 100, &f->ep, &f->src);
+	cyph_stub_calls.on_send = nest_on_send;
+	flush();
+	KUNIT_EXPECT_PTR_EQ(test, nest_skb, NULL);
+	/* The outer train and, from inside it, the inner one: two sends. */
+	KUNIT_EXPECT_EQ(test, sends(), 2U);
+	KUNIT_EXPECT_EQ(test, cyph_stub_calls.last_segs, 1U);
+	KUNIT_EXPECT_EQ(test, tstat(f->t[0], CYPHONIC_STAT_TX_PACKETS), 1ULL);
+	KUNIT_EXPECT_EQ(test, tstat(f->t[1], CYPHONIC_STAT_TX_PACKETS), 1ULL);
+	KUNIT_EXPECT_EQ(test, tstat(f->t[2], CYPHONIC_STAT_TX_PACKETS), 1ULL);
+	KUNIT_EXPECT_EQ(test, cyph_test_stat(f->cd, CYPHONIC_STAT_TX_GSO_SHARED), 1ULL);
+	flush();
+	KUNIT_EXPECT_EQ(test, sends(), 2U);
+}
+
 static struct kunit_case train_cases[] = {
 	KUNIT_CASE(train_shared_by_tunnels),
 	KUNIT_CASE(train_split_by_endpoint_and_source),
 	KUNIT_CASE(train_ends_at_shorter_or_long_linear),
 	KUNIT_CASE(train_leaves_when_long_enough),
 	KUNIT_CASE(train_dropped_counts_each_tunnel),
+	KUNIT_CASE(train_split_by_class),
+	KUNIT_CASE(train_nested_send),
 	{}
 };
 

@@ -1,26 +1,39 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Trains shared by tunnels: A and B hold 4 tunnels (4 local identities
-# each, as an adapter's devices and a remote node do), and a TCP stream
-# runs through each at once. A's sealed packets for B's one endpoint
-# leave in UDP GSO trains that carry several tunnels' packets
-# (tx_gso_shared); B opens every one of them (no fault drops), each
-# stream carries data, and what A counts as sent per tunnel is what B
-# counts as received (the train's packets are each their own tunnel's).
+# Trains shared by tunnels: A is an adapter whose devices (namespace
+# "devs" behind A's LAN port) have the VIPs of 3 local identities, each
+# with a tunnel of its own to B, and a TCP stream runs from each device
+# address at once. A's sealed packets for B's one endpoint leave in UDP
+# GSO trains that carry several tunnels' packets (tx_gso_shared: only
+# forwarded packets share, a local socket's classify by the socket); B
+# opens every one of them (no fault drops), each stream carries data,
+# and what A counts as sent per tunnel is what B counts as received (the
+# train's packets are each their own tunnel's).
 . "$(dirname "$0")/lib.sh"
 need ip cyphctl iperf3
 t_begin
-trap 'topo_down; rm -f "$D"/res.*; rmdir "$D" 2> /dev/null' EXIT
+trap 'ip netns del devs 2> /dev/null; topo_down; rm -f "$D"/res.*; rmdir "$D" 2> /dev/null' EXIT
 D=$(mktemp -d)
 
 setup 4 || t_abort "setup failed"
-# Identities 2..4 on each side, each with a tunnel of its own keys.
+ip netns add devs && anchor devs &&
+	ip link add lan0 netns $NS_A type veth peer name eth0 netns devs ||
+	t_abort "devs namespace"
+ina sysctl -qw net.ipv4.ip_forward=1
+ip -n $NS_A addr add 10.77.0.1/24 dev lan0 && ip -n $NS_A link set lan0 up &&
+	ip -n devs addr add 10.77.0.2/24 dev eth0 && ip -n devs link set eth0 up &&
+	ip -n devs link set lo up || t_abort "LAN"
+# Identities 2..4 on each side, each with a tunnel of its own keys; A's
+# are the devices' addresses, routed to them over the LAN.
 for i in 2 3 4; do
 	va=10.99.$i.1 vb=10.99.$i.2
 	kab=$(cyphctl genkey) && kba=$(cyphctl genkey) || t_abort "keys"
 	ina cyphctl local add cyph0 vip4 $va && inb cyphctl local add cyph0 vip4 $vb ||
 		t_abort "identity $i"
-	ip -n $NS_A addr add $va/24 dev cyph0
+	ip -n devs addr add $va/32 dev eth0
+	ip -n devs route add $vb/32 via 10.77.0.1 src $va
+	ip -n $NS_A route add $vb/32 dev cyph0
+	ip -n $NS_A route add $va/32 via 10.77.0.2
 	ip -n $NS_B addr add $vb/24 dev cyph0
 	ina cyphctl tunnel add cyph0 index $((10 + i)) peer-index $((20 + i)) \
 		local4 $va remote4 $vb endpoint "$(ep_of_b 4)" \
@@ -29,27 +42,28 @@ for i in 2 3 4; do
 		local4 $vb remote4 $va endpoint "$(ep_of_a 4)" \
 		key-id 0 tx-key "$kba" rx-key "$kab" || t_abort "tunnel $i at B"
 done
-DST=([1]=$VB4 [2]=10.99.2.2 [3]=10.99.3.2 [4]=10.99.4.2)
-SRC=([1]=$VA4 [2]=10.99.2.1 [3]=10.99.3.1 [4]=10.99.4.1)
-for i in 1 2 3 4; do
-	t_check "tunnel $i works" ina ping -c 1 -W 5 -I "${SRC[$i]}" "${DST[$i]}"
+DST=([2]=10.99.2.2 [3]=10.99.3.2 [4]=10.99.4.2)
+SRC=([2]=10.99.2.1 [3]=10.99.3.1 [4]=10.99.4.1)
+for i in 2 3 4; do
+	t_check "device address $i reaches B through tunnel $i" \
+		nsx devs ping -c 1 -W 5 -I "${SRC[$i]}" "${DST[$i]}"
 done
 
 s0=$(dstat $NS_A tx_gso_shared)
 pids=()
-for i in 1 2 3 4; do
+for i in 2 3 4; do
 	nsenter --net=/run/netns/$NS_B -- iperf3 -s -1 -p $((5200 + i)) > /dev/null 2>&1 < /dev/null &
 	pids+=($!)
 done
-for i in 1 2 3 4; do
+for i in 2 3 4; do
 	wait_until 10 listening $NS_B $((5200 + i)) || t_abort "iperf3 server $i"
 done
-for i in 1 2 3 4; do
-	ina iperf3 -c "${DST[$i]}" -B "${SRC[$i]}" -p $((5200 + i)) -t 4 -J > "$D/res.$i" 2>&1 &
+for i in 2 3 4; do
+	nsx devs iperf3 -c "${DST[$i]}" -B "${SRC[$i]}" -p $((5200 + i)) -t 4 -J > "$D/res.$i" 2>&1 &
 	pids+=($!)
 done
 wait "${pids[@]}"
-for i in 1 2 3 4; do
+for i in 2 3 4; do
 	bytes=$(iperf_last "$D/res.$i" bytes)
 	t_expect "stream $i (tunnel $i) carried data" "${bytes:-0}" -gt 100000
 	diag "stream $i: $(($(iperf_last "$D/res.$i" bits_per_second) / 1000000)) Mbit/s"
