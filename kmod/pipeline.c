@@ -136,13 +136,13 @@ void cyph_queue_work(struct work_struct *work)
 		cyph_share_put(&q->share, &cyph_queue_serial(q, head)->queued);
 		q->ops->crypt(head);
 		/*
-		 * What this unit released (and the units it was holding up)
-		 * leaves now: the queue may never run empty under a flood,
-		 * and a packet must not wait for the crypt of later ones.
+		 * The queue may never run empty under a flood: what was
+		 * released a tick ago leaves now, not with the pass.
 		 */
-		cyph_pass_end(q->ops);
+		cyph_pass_tick(q->ops);
 		cond_resched();
 	}
+	cyph_pass_end(q->ops);
 }
 
 int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,

@@ -83,11 +83,13 @@ struct cyph_stage_ops {
 	void (*release)(struct cyph_tunnel *t, struct sk_buff *head);
 	/*
 	 * Hand on what release() kept back to batch with other tunnels'
-	 * units (TX: the CPU's train), or NULL. Called with BH off at the
-	 * end of every pass of serial stages or crypt workers on a CPU, and
-	 * right after a release outside any pass.
+	 * units (TX: the CPU's train), or NULL: all of it (@all), or what
+	 * has waited since an earlier tick. Called with BH off: with @all at
+	 * the end of every pass of serial stages or crypt workers on a CPU
+	 * and right after a release outside any pass; without, after each
+	 * unit of a crypt worker's pass.
 	 */
-	void (*flush)(void);
+	void (*flush)(bool all);
 	/* Units released per hold of the release lock. */
 	unsigned int batch;
 	/*
@@ -176,6 +178,7 @@ bool cyph_serial_inline(struct cyph_serial *s, const struct sk_buff *head);
 void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item);
 void cyph_serial_init_cpus(void);
 void cyph_pass_end(const struct cyph_stage_ops *ops);
+void cyph_pass_tick(const struct cyph_stage_ops *ops);
 /* The work functions of the passes (see serial.c). */
 void cyph_queue_work(struct work_struct *work);
 void cyph_serial_cpu_work(struct work_struct *work);

@@ -29,12 +29,13 @@ struct cyph_serial_cpu {
 static DEFINE_PER_CPU(struct cyph_serial_cpu, cyph_serial_cpus);
 
 /*
- * Passes: a crypt worker's crypt of one unit, a serial runner's run of
+ * Passes: a crypt worker's drain of its queue, a serial runner's run of
  * the stages listed on its CPU (a bounded list, each stage at most
  * CYPH_SERIAL_BUDGET units). A release inside one may keep its units
  * back to batch them with the next ones (ops->flush); the end of every
- * pass hands on all that was kept back on its CPU, so nothing waits
- * longer than the pass that is running, or one it preempted. A release
+ * pass hands on all that was kept back on its CPU, and a worker, whose
+ * queue may never run empty, hands on after each unit what has waited
+ * since an earlier tick: nothing waits longer than a tick and a unit. A release
  * anywhere else (a completion in a softirq, a unit sealed where it was
  * sent) hands on at once. A pass that a dying CPU's worker leaves
  * unfinished moves on with it; what it kept back there is train.c's
@@ -58,7 +59,17 @@ static void cyph_pass_done(const struct cyph_stage_ops *const ran[2])
 	local_bh_disable();
 	for (dir = CYPH_TX; dir <= CYPH_RX; dir++)
 		if (ran[dir] && ran[dir]->flush)
-			ran[dir]->flush();
+			ran[dir]->flush(true);
+	local_bh_enable();
+}
+
+/* Within a pass, after each of its units: what waited a tick leaves. */
+void cyph_pass_tick(const struct cyph_stage_ops *ops)
+{
+	if (!ops->flush)
+		return;
+	local_bh_disable();
+	ops->flush(false);
 	local_bh_enable();
 }
 
@@ -206,7 +217,7 @@ static bool cyph_serial_release_here(struct cyph_serial *s)
 	cyph_serial_drain(s, s->ops->batch);
 	spin_unlock(&s->release);
 	if (!cyph_in_pass() && s->ops->flush)
-		s->ops->flush();
+		s->ops->flush(true);
 	cyph_tunnel_put(t);
 	/* The caller's RCU read lock keeps the ring readable. */
 	return !cyph_ring_ready(&s->ring);

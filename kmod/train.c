@@ -17,13 +17,14 @@
  * when the next packet cannot join it, when it is full, when a unit
  * (one GSO burst) leaves it at least CYPH_TRAIN_GO long, and at the
  * latest when the pass that released into it ends (the pipeline's
- * ops->flush): a crypt worker's crypt of one unit (with the units it
- * was holding up), or a serial runner's run of the stages listed on its
- * CPU. A packet waits for work already under way on its CPU, never for
- * later arrivals. The train is only touched with bottom halves off; a
- * train is sent with sockets' classification in mind (see
- * cyph_train_same_class()), and sending one may nest another (a tunnel
- * inside a tunnel: the trains of the next level).
+ * ops->flush): a serial runner's run of the stages listed on its CPU,
+ * or a crypt worker's drain of its queue, which hands on after each unit
+ * what has waited since an earlier tick (under a flood the queue may
+ * never run empty). A packet waits for a tick and a unit at most. The
+ * train is only touched with bottom halves off; only packets classified
+ * alike behind us share one (see cyph_train_same_class()), and sending
+ * one may nest another (a tunnel inside a tunnel: the trains of the
+ * next level).
  *
  * The packets stay separate skbs: the first carries the rest as its
  * frag_list, and whoever segments the train (the egress device, or the
@@ -72,6 +73,7 @@ struct cyph_train {
 	unsigned int bytes;		/* their UDP payload bytes */
 	enum cyph_train_kind kind;
 	bool closed;			/* a shorter packet ended it */
+	unsigned long born;		/* jiffies when its first packet came */
 	struct cyph_device *cd;
 	union cyph_sockaddr ep;
 	struct cyph_src src;
@@ -117,18 +119,15 @@ static enum cyph_train_kind cyph_train_kind(const struct sk_buff *skb)
 }
 
 /*
- * A train is classified behind us as its first packet is: by its socket
- * (sch_fq's flows, the socket's transmit queue), its priority (bands) and
- * its departure time (EDT pacing). A packet that would be classified
- * otherwise than the train must not ride it: the flow it belongs to
- * would be reordered between two classes. Forwarded packets (an
- * adapter's devices) have no socket and no departure time.
+ * A train is classified behind us as its first packet is: by its
+ * priority (bands). A packet of another priority must not ride it: its
+ * flow would be reordered between two classes. (Sockets, departure times
+ * and flow hashes are gone by now: tx.c's cyph_tx_reset().)
  */
 static bool cyph_train_same_class(const struct sk_buff *a,
 				  const struct sk_buff *b)
 {
-	return a->sk == b->sk && a->priority == b->priority &&
-	       a->tstamp == b->tstamp && a->mono_delivery_time == b->mono_delivery_time;
+	return a->priority == b->priority;
 }
 
 static bool cyph_train_joins(const struct cyph_train *tr,
@@ -237,7 +236,7 @@ static void cyph_train_send(struct cyph_train *tr)
 	this_cpu_inc(cyph_trains.depth);
 	err = cyph_sock_send(tr->cd, skb, &tr->ep, &tr->src,
 			     cyph_tunnel_route(first, family));
-	cyph_train_flush();
+	cyph_train_flush(true);
 	this_cpu_dec(cyph_trains.depth);
 	if (unlikely(err))
 		cyph_train_dropped(tr, skb, err);
@@ -286,6 +285,7 @@ void cyph_train_add(struct cyph_tunnel *t, struct sk_buff *skb,
 		cyph_train_send(tr);
 	skb->next = NULL;
 	if (!tr->n) {
+		tr->born = jiffies;
 		tr->head = skb;
 		tr->kind = kind;
 		tr->cd = t->cd;
@@ -326,12 +326,15 @@ void cyph_train_unit_done(void)
 		cyph_train_send(tr);
 }
 
-/* Send this CPU's train, if any. Context: bottom halves off. */
-void cyph_train_flush(void)
+/*
+ * Send this CPU's train, if any (@all), or if it has waited since an
+ * earlier tick. Context: bottom halves off.
+ */
+void cyph_train_flush(bool all)
 {
 	struct cyph_train *tr = cyph_train_here();
 
-	if (tr && tr->n)
+	if (tr && tr->n && (all || time_after(jiffies, tr->born)))
 		cyph_train_send(tr);
 }
 

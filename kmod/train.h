@@ -15,7 +15,7 @@ struct cyph_tunnel;
 void cyph_train_add(struct cyph_tunnel *t, struct sk_buff *skb,
 		    const union cyph_sockaddr *ep, const struct cyph_src *src,
 		    unsigned int ep_seq, unsigned int inner_len);
-void cyph_train_flush(void);
+void cyph_train_flush(bool all);
 void cyph_train_unit_done(void);
 int cyph_train_init(void);
 void cyph_train_exit(void);

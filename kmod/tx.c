@@ -395,15 +395,18 @@ static void cyph_tx_reset(struct sk_buff *skb)
 	skb_scrub_packet(skb, true);
 	skb_clear_hash(skb);
 	/*
-	 * A forwarded packet's departure time is its sender's pacing, which
-	 * only crosses into us when the sender is a namespace of this host
-	 * (a real device's packet arrives without one): drop it, as the
-	 * wire would, rather than pace the outer flow by it.
+	 * The sealed packet belongs to the tunnel's outer flow, not to the
+	 * inner socket: let go of the socket and its departure time. What
+	 * classifies packets behind us by socket (sch_fq's flows, a socket's
+	 * transmit queue) or paces them by departure time then sees one flow
+	 * per endpoint, which a train of many sockets' packets (train.c)
+	 * cannot reorder. The socket's send buffer is freed here rather than
+	 * when the underlay is done with the packet: what TCP may have in
+	 * flight below it is bounded by the tunnel's rings until here.
 	 */
-	if (!skb->sk) {
-		skb->mono_delivery_time = 0;
-		skb->tstamp = 0;
-	}
+	skb_orphan(skb);
+	skb->mono_delivery_time = 0;
+	skb->tstamp = 0;
 	skb->ignore_df = 1;
 	skb->ip_summed = CHECKSUM_NONE;
 }

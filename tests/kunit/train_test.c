@@ -75,7 +75,7 @@ static void train_test_exit(struct kunit *test)
 	int i;
 
 	local_bh_disable();
-	cyph_train_flush();
+	cyph_train_flush(true);
 	local_bh_enable();
 	for (i = 0; i < NT; i++) {
 		/* The train gave back every reference it took. */
@@ -126,7 +126,7 @@ static void unit_done(void)
 static void flush(void)
 {
 	local_bh_disable();
-	cyph_train_flush();
+	cyph_train_flush(true);
 	local_bh_enable();
 }
 
