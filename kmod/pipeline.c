@@ -139,10 +139,10 @@ void cyph_queue_work(struct work_struct *work)
 		 * The queue may never run empty under a flood: what was
 		 * released a tick ago leaves now, not with the pass.
 		 */
-		cyph_pass_tick(q->ops);
+		cyph_pass_flush(q->ops, false);
 		cond_resched();
 	}
-	cyph_pass_end(q->ops);
+	cyph_pass_flush(q->ops, true);
 }
 
 int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,

@@ -161,9 +161,9 @@ struct cyph_serial {
  * devices, within CYPH_INLINE_CPU_RATE per direction: what is crypted
  * inline often runs in a softirq, outside the queue's round robin, and
  * one remote endpoint's datagrams, whatever their tunnels, arrive on
- * one CPU. A slow flow's short bursts (TCP
- * sizes them to its rate) and its ACKs would otherwise pay a queueing, a
- * wake-up and a thread switch per packet or two. Faster tunnels go
+ * one CPU. A slow flow's short bursts (TCP sizes them to its rate) and
+ * its ACKs would otherwise pay a queueing, a wake-up and a thread switch
+ * per packet or two. Faster tunnels go
  * through the workers, in parallel, and a flood through the queue and
  * its fair share like any.
  */
@@ -177,8 +177,7 @@ bool cyph_serial_inline(struct cyph_serial *s, const struct sk_buff *head);
 
 void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item);
 void cyph_serial_init_cpus(void);
-void cyph_pass_end(const struct cyph_stage_ops *ops);
-void cyph_pass_tick(const struct cyph_stage_ops *ops);
+void cyph_pass_flush(const struct cyph_stage_ops *ops, bool all);
 /* The work functions of the passes (see serial.c). */
 void cyph_queue_work(struct work_struct *work);
 void cyph_serial_cpu_work(struct work_struct *work);

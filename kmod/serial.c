@@ -35,9 +35,9 @@ static DEFINE_PER_CPU(struct cyph_serial_cpu, cyph_serial_cpus);
  * back to batch them with the next ones (ops->flush); the end of every
  * pass hands on all that was kept back on its CPU, and a worker, whose
  * queue may never run empty, hands on after each unit what has waited
- * since an earlier tick: nothing waits longer than a tick and a unit. A release
- * anywhere else (a completion in a softirq, a unit sealed where it was
- * sent) hands on at once. A pass that a dying CPU's worker leaves
+ * since an earlier tick: nothing waits longer than a tick and a unit. A
+ * release anywhere else (a completion in a softirq, a unit sealed where
+ * it was sent) hands on at once. A pass that a dying CPU's worker leaves
  * unfinished moves on with it; what it kept back there is train.c's
  * hotplug callback's to send.
  */
@@ -51,34 +51,18 @@ static bool cyph_in_pass(void)
 	return w && (w->func == cyph_queue_work || w->func == cyph_serial_cpu_work);
 }
 
-/* A pass ends that ran the stages of @ran (indexed by direction). */
-static void cyph_pass_done(const struct cyph_stage_ops *const ran[2])
+/*
+ * Hand on what @ops's releases kept back on this CPU: all of it at the
+ * end of a pass (@all), or within one what has waited since an earlier
+ * tick. @ops may be NULL (a direction the pass did not run).
+ */
+void cyph_pass_flush(const struct cyph_stage_ops *ops, bool all)
 {
-	int dir;
-
-	local_bh_disable();
-	for (dir = CYPH_TX; dir <= CYPH_RX; dir++)
-		if (ran[dir] && ran[dir]->flush)
-			ran[dir]->flush(true);
-	local_bh_enable();
-}
-
-/* Within a pass, after each of its units: what waited a tick leaves. */
-void cyph_pass_tick(const struct cyph_stage_ops *ops)
-{
-	if (!ops->flush)
+	if (!ops || !ops->flush)
 		return;
 	local_bh_disable();
-	ops->flush(false);
+	ops->flush(all);
 	local_bh_enable();
-}
-
-void cyph_pass_end(const struct cyph_stage_ops *ops)
-{
-	const struct cyph_stage_ops *ran[2] = {};
-
-	ran[ops->dir] = ops;
-	cyph_pass_done(ran);
 }
 
 /* Set while the stage is on a CPU's ready list, cleared when it runs. */
@@ -180,7 +164,8 @@ void cyph_serial_cpu_work(struct work_struct *work)
 		cyph_tunnel_put(s->tunnel);
 		cond_resched();
 	}
-	cyph_pass_done(ran);
+	cyph_pass_flush(ran[CYPH_TX], true);
+	cyph_pass_flush(ran[CYPH_RX], true);
 }
 
 void cyph_serial_init_cpus(void)
@@ -199,8 +184,7 @@ void cyph_serial_init_cpus(void)
  * The serial stage, right here if the direction allows it (TX), or in a
  * softirq (a unit opened where it arrived, see cyph_serial_inline(), or
  * any other completion there), if this is its CPU and no one else is in
- * it. Return true if nothing that
- * is ready was left for the runner.
+ * it. Return true if nothing that is ready was left for the runner.
  */
 static bool cyph_serial_release_here(struct cyph_serial *s)
 {
