@@ -11,7 +11,7 @@
  * an idle worker, the next one round-robin, and none when every worker is
  * already draining: those take it in turn, and a wake-up would only run
  * a worker once more to find the queue empty. A tunnel's serial stage per
- * direction stays on one of those CPUs, picked by its index: a flow leaves
+ * direction runs on one of those CPUs at a time (serial.c): a flow leaves
  * (TX) and enters the stack (RX) from one CPU, so nothing behind us, such
  * as per-CPU backlogs or transmit queues chosen per CPU, can reorder it.
  */
@@ -64,13 +64,19 @@ unsigned int cyph_worker_cpu(const struct cyph_device *cd, unsigned int i)
 	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_online_mask);
 }
 
-/* Is this CPU one of @cd's workers? Context: preemption off. */
-bool cyph_worker_cpu_here(const struct cyph_device *cd)
+/* Is @cpu one of @cd's workers (the first `workers` online CPUs)? */
+bool cyph_worker_cpu_is(const struct cyph_device *cd, unsigned int cpu)
 {
 	unsigned int n = cyph_worker_count(cd);
 
-	return n >= num_online_cpus() ||
-	       smp_processor_id() <= cpumask_nth(n - 1, cpu_online_mask);
+	return cpu_online(cpu) &&
+	       (n >= num_online_cpus() || cpu <= cpumask_nth(n - 1, cpu_online_mask));
+}
+
+/* Is this CPU one of @cd's workers? Context: preemption off. */
+bool cyph_worker_cpu_here(const struct cyph_device *cd)
+{
+	return cyph_worker_cpu_is(cd, smp_processor_id());
 }
 
 /* @head's tunnel's pipeline for @q's direction. */

@@ -132,9 +132,9 @@ struct cyph_bucket {
 
 /*
  * One direction of a tunnel's pipeline: its reorder ring and its serial
- * stage (serial.c). The stage runs on one CPU (the tunnel's worker CPU for
- * @dir), under @release: in that CPU's serial runner or, on TX, right in
- * the crypt worker that completed the oldest unit when it runs on that CPU.
+ * stage (serial.c). The stage runs on one CPU at a time (@cpu), under
+ * @release: in that CPU's serial runner or, on TX, right in the crypt
+ * worker that completed the oldest unit when it runs on that CPU.
  */
 struct cyph_serial {
 	spinlock_t produce;	/* producers: ring slot (TX: and counters) */
@@ -150,6 +150,10 @@ struct cyph_serial {
 	struct cyph_drr_flow flow;
 	/* Inline budget (cyph_serial_inline()), under @produce. */
 	struct cyph_bucket inline_budget;
+	/* The CPU it runs on, -1 until its first unit; see cyph_serial_arrive(). */
+	int cpu;
+	/* When it last released a unit (ktime_get_mono_fast_ns()). */
+	u64 released;
 };
 
 /*
@@ -173,6 +177,13 @@ struct cyph_serial {
 #define CYPH_INLINE_CPU_RATE	(16U * 1024 * 1024)
 #define CYPH_INLINE_CPU_BURST	(256U * 1024)
 
+/*
+ * A stage follows its units to the CPU they arrive on, but only between
+ * bursts: when everything it took was released this long ago.
+ */
+#define CYPH_SERIAL_SETTLE_NS	(1 * NSEC_PER_MSEC)
+
+void cyph_serial_arrive(struct cyph_serial *s);
 bool cyph_serial_inline(struct cyph_serial *s, const struct sk_buff *head);
 
 void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item);
@@ -197,6 +208,8 @@ static inline int cyph_serial_init(struct cyph_serial *s,
 	cyph_drr_flow_init(&s->flow);
 	s->inline_budget.stamp = jiffies;
 	s->inline_budget.tokens = CYPH_INLINE_BURST;
+	s->cpu = -1;
+	s->released = 0;
 	return cyph_ring_init(&s->ring, size, 0, GFP_KERNEL_ACCOUNT);
 }
 
@@ -218,6 +231,7 @@ void cyph_queue_destroy(struct cyph_queue *q);
 int cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head);
 
 unsigned int cyph_worker_cpu(const struct cyph_device *cd, unsigned int i);
+bool cyph_worker_cpu_is(const struct cyph_device *cd, unsigned int cpu);
 bool cyph_worker_cpu_here(const struct cyph_device *cd);
 
 #endif /* _CYPH_PIPELINE_H */

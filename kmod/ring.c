@@ -117,6 +117,17 @@ bool cyph_ring_ready(const struct cyph_ring *r)
 	return item && item != CYPH_RING_PENDING;
 }
 
+/*
+ * True if every reserved number has been popped; then whatever the
+ * consumer wrote before its last pop is visible too. Context: producers
+ * are serialised by the caller.
+ */
+bool cyph_ring_idle(const struct cyph_ring *r)
+{
+	/* Pairs with the release in cyph_ring_pop(). */
+	return r->head == smp_load_acquire(&r->tail);
+}
+
 /* Reserved numbers not yet popped: the ring's occupancy. */
 u32 cyph_ring_in_flight(const struct cyph_ring *r)
 {

@@ -37,6 +37,7 @@ bool cyph_ring_reserve(struct cyph_ring *r, u32 *seq);
 void cyph_ring_complete(struct cyph_ring *r, u32 seq, void *item);
 void *cyph_ring_pop(struct cyph_ring *r);
 bool cyph_ring_ready(const struct cyph_ring *r);
+bool cyph_ring_idle(const struct cyph_ring *r);
 u32 cyph_ring_in_flight(const struct cyph_ring *r);
 
 #endif /* _CYPH_RING_H */

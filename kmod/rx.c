@@ -297,6 +297,7 @@ static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 	skb_dst_drop(skb);
 	nf_reset_ct(skb);
 	spin_lock(&t->rx.produce);
+	cyph_serial_arrive(&t->rx);
 	ok = cyph_ring_reserve(&t->rx.ring, &cb->seq);
 	here = ok && cyph_serial_inline(&t->rx, skb);
 	spin_unlock(&t->rx.produce);

@@ -3,8 +3,9 @@
  * The serial stage: each tunnel direction's in-order release, and the
  * per-CPU runner that carries it out.
  *
- * A tunnel's stage for one direction always runs on one CPU (picked by
- * the tunnel's index), so a flow leaves or enters the stack from one CPU.
+ * A tunnel's stage for one direction runs on one CPU at a time, so a flow
+ * leaves or enters the stack from one CPU: the CPU its units arrive on,
+ * moving only after the flow paused (cyph_serial_arrive()).
  * Each CPU has one work item that runs every stage with units ready there:
  * a stage joins the CPU's list when a unit of it is published, once until
  * it is run. With many tunnels each carrying a packet at a time, one wake-
@@ -68,9 +69,45 @@ void cyph_pass_flush(const struct cyph_stage_ops *ops, bool all)
 /* Set while the stage is on a CPU's ready list, cleared when it runs. */
 #define CYPH_SERIAL_LISTED	0
 
+/*
+ * The stage's CPU: where its units arrived when it last moved (see
+ * cyph_serial_arrive()), or, before its first unit or when that CPU is
+ * no longer one of the device's workers, the one its tunnel index picks.
+ */
 static unsigned int cyph_serial_cpu(const struct cyph_serial *s)
 {
+	int cpu = READ_ONCE(s->cpu);
+
+	if (cpu >= 0 && cyph_worker_cpu_is(s->tunnel->cd, cpu))
+		return cpu;
 	return cyph_worker_cpu(s->tunnel->cd, s->tunnel->index + s->ops->dir);
+}
+
+/**
+ * cyph_serial_arrive() - a unit arrives: move the stage here if it may
+ * @s: its tunnel's direction, s->produce held, before the unit's slot
+ *
+ * A stage released on another CPU than its units arrive on costs a hand-
+ * over per unit: a wake-up of that CPU's runner, often a thread switch,
+ * and what the release sets off (the underlay's send, the stack's
+ * receive) runs there too. A received flow arrives on the CPU its
+ * underlay delivers it to, a sent one where its sender runs, so the
+ * stage goes where its units come, but only between bursts: when every
+ * unit it took has been released, the last at least
+ * CYPH_SERIAL_SETTLE_NS ago. What the old CPU's queues behind us (a
+ * backlog, a GRO cell) held of those has long been handed on by then,
+ * so the flow still leaves or enters the stack in order. A flow that
+ * never pauses stays where it is.
+ */
+void cyph_serial_arrive(struct cyph_serial *s)
+{
+	unsigned int cpu = smp_processor_id();
+
+	if (READ_ONCE(s->cpu) == cpu || !cyph_ring_idle(&s->ring) ||
+	    !cyph_worker_cpu_is(s->tunnel->cd, cpu) ||
+	    ktime_get_mono_fast_ns() - READ_ONCE(s->released) < CYPH_SERIAL_SETTLE_NS)
+		return;
+	WRITE_ONCE(s->cpu, cpu);
 }
 
 /*
@@ -105,10 +142,21 @@ static unsigned int cyph_serial_drain(struct cyph_serial *s,
 	unsigned int n = 0;
 	void *item;
 
-	while (n < budget && (item = cyph_ring_pop(&s->ring))) {
+	while (n < budget) {
+		/*
+		 * Stamped before the pop that may leave the ring idle (its
+		 * release orders the stamp), so a unit arriving meanwhile
+		 * does not move the stage away from this release.
+		 */
+		WRITE_ONCE(s->released, ktime_get_mono_fast_ns());
+		item = cyph_ring_pop(&s->ring);
+		if (!item)
+			break;
 		s->ops->release(s->tunnel, item);
 		n++;
 	}
+	if (n)
+		WRITE_ONCE(s->released, ktime_get_mono_fast_ns());
 	return n;
 }
 

@@ -61,6 +61,7 @@ static bool cyph_tx_sequence(struct cyph_tunnel *t, struct cyph_key *key,
 	bool ok;
 
 	spin_lock_bh(&t->tx.produce);
+	cyph_serial_arrive(&t->tx);
 	ok = cyph_ring_reserve(&t->tx.ring, &cyph_cb(segs)->seq);
 	*here = ok && cyph_serial_inline(&t->tx, segs);
 	/* The key's limits are keys.c's: a segment past them is dropped. */

@@ -14,7 +14,8 @@
 # Environment (defaults; --quick or BENCH_QUICK=1: 1 round of 2 s runs):
 #   BENCH_ROUNDS=3 BENCH_SECONDS=5 BENCH_COUNTS="1 5 20"
 #   BENCH_TRACE=1  also print, per run, the work items and context switches
-#                  per packet by function and thread (ftrace histograms)
+#                  per packet by function and thread (ftrace histograms),
+#                  CPU time by thread and the cyphonic devices' counters
 #   BENCH_WAYS="cy-1 cy-all wg plain"  the ways measured (a diagnosis run
 #                  may measure fewer; the ratios need cy-1, cy-all and wg)
 # Admission to the first overlay packet needs the daemons, the cloud and a

@@ -257,6 +257,30 @@ cpurec() {
 		"us_per_pkt=$((busy * 1000000 / hz / pk)) ctxt_per_pkt=$(awk "BEGIN { printf \"%.2f\", (${19} - ${11}) / $pk }")"
 }
 
+# cystats CFG: the adapter's and the remote node's device counters that
+# tell how units and trains form: "A:name value" and "B:name value" lines
+# (BENCH_TRACE only; the device stats come first in cyphctl's JSON)
+CYSTATS="tx_packets tx_gso_sends tx_gso_shared rx_packets"
+cystats() {
+	local ns side json k
+	[ "${BENCH_TRACE:-0}" = 1 ] && [ -n "${CYDEV[$1]:-}" ] || return 0
+	for side in A B; do
+		[ $side = A ] && ns=$NS_A || ns=$NS_B
+		json=$(nsx "$ns" cyphctl show "${CYDEV[$1]}" --json)
+		for k in $CYSTATS; do
+			echo "$side:$k $(grep -o "\"$k\":[0-9]*" <<< "$json" | head -n 1 | cut -d: -f2)"
+		done
+	done
+}
+# cystatrec ROUND N CFG BYTES "BEFORE" "AFTER": those counters per packet
+cystatrec() {
+	local pk=$(($4 / MTU))
+	[ "${BENCH_TRACE:-0}" = 1 ] && [ "$pk" -gt 0 ] && [ -n "$5" ] || return 0
+	say "trace round=$1 n=$2 cfg=$3 device counters per packet: $(
+		join <(sort <<< "$5") <(sort <<< "$6") |
+			awk -v pk="$pk" '{ printf "%s %.3f  ", $1, ($3 - $2) / pk }')"
+}
+
 # BENCH_TRACE=1: over each window, also count with the kernel's histogram
 # triggers (in-kernel counting, no trace buffer) the work items run, by
 # function, the context switches, by the thread leaving its CPU, the skbs
@@ -304,7 +328,7 @@ moving() {
 # BENCH_SECONDS once every device's flow is moving, plus a second (what
 # iperf3 -O 1 skipped: slow start)
 run() {
-	local r=$1 n=$2 c=$3 i pids=() bad=0 t0 t1 a b s0 s1 h0 h1 sum=0
+	local r=$1 n=$2 c=$3 i pids=() bad=0 t0 t1 a b s0 s1 h0 h1 c0 c1 sum=0
 	local -A b0=() b1=()
 	count_down
 	count_up "$n" "$c" || die "nftables counters for $c"
@@ -321,7 +345,9 @@ run() {
 		hists :clear
 		s0=$(cpustat)
 		h0=$(threadstat)
+		c0=$(cystats "$c")
 		sleep "$SECS"
+		c1=$(cystats "$c")
 		h1=$(threadstat)
 		s1=$(cpustat)
 		t1=$(date +%s%N)
@@ -330,6 +356,7 @@ run() {
 		cpurec "$r" "$n" "$c" "$sum" "$s0" "$s1"
 		trace_off "$r" "$n" "$c" "$sum"
 		threadrec "$r" "$n" "$c" "$sum" "$h0" "$h1"
+		cystatrec "$r" "$n" "$c" "$sum" "$c0" "$c1"
 	else
 		say "round $r n=$n $c: not every device got going in 90 s"
 		bad=1

@@ -133,6 +133,7 @@ static void ring_init_sizes(struct kunit *test)
 		r = ring_new(test, good[i], 7);
 		/* Empty: nothing in flight, nothing to pop. */
 		KUNIT_ASSERT_EQ(test, cyph_ring_in_flight(r), 0U);
+		KUNIT_ASSERT_TRUE(test, cyph_ring_idle(r));
 		KUNIT_ASSERT_FALSE(test, cyph_ring_ready(r));
 		KUNIT_ASSERT_NULL(test, cyph_ring_pop(r));
 		KUNIT_ASSERT_TRUE(test, cyph_ring_reserve(r, &seq));
@@ -155,6 +156,7 @@ static void ring_size_one(struct kunit *test)
 		KUNIT_ASSERT_TRUE(test, cyph_ring_reserve(r, &seq));
 		KUNIT_ASSERT_EQ(test, seq, want);
 		KUNIT_ASSERT_EQ(test, cyph_ring_in_flight(r), 1U);
+		KUNIT_ASSERT_FALSE(test, cyph_ring_idle(r));
 		KUNIT_ASSERT_FALSE(test, cyph_ring_reserve(r, &seq));
 		KUNIT_ASSERT_FALSE(test, cyph_ring_ready(r));
 		KUNIT_ASSERT_NULL(test, cyph_ring_pop(r));
@@ -162,8 +164,11 @@ static void ring_size_one(struct kunit *test)
 		/* Complete but not popped: still occupies the only slot. */
 		KUNIT_ASSERT_FALSE(test, cyph_ring_reserve(r, &seq));
 		KUNIT_ASSERT_TRUE(test, cyph_ring_ready(r));
+		/* Complete is not idle: idle is every number popped. */
+		KUNIT_ASSERT_FALSE(test, cyph_ring_idle(r));
 		KUNIT_ASSERT_TRUE(test, is_item(test, cyph_ring_pop(r), want));
 		KUNIT_ASSERT_EQ(test, cyph_ring_in_flight(r), 0U);
+		KUNIT_ASSERT_TRUE(test, cyph_ring_idle(r));
 		KUNIT_ASSERT_NULL(test, cyph_ring_pop(r));
 	}
 	KUNIT_EXPECT_EQ(test, want, 3U);	/* through U32_MAX and 0 */
