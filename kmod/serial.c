@@ -95,9 +95,10 @@ static unsigned int cyph_serial_cpu(const struct cyph_serial *s)
  * stage goes where its units come, but only between bursts: when every
  * unit it took has been released, the last at least
  * CYPH_SERIAL_SETTLE_NS ago. What the old CPU's queues behind us (a
- * backlog, a GRO cell) held of those has long been handed on by then,
- * so the flow still leaves or enters the stack in order. A flow that
- * never pauses stays where it is.
+ * backlog, a GRO cell) held of those has been handed on by then unless
+ * that CPU's softirqs were starved for longer (docs/pipeline.md,
+ * ordering guarantee 2), so the flow still leaves or enters the stack in
+ * order. A flow that never pauses stays where it is.
  */
 void cyph_serial_arrive(struct cyph_serial *s)
 {
