@@ -60,6 +60,7 @@ struct cyph_cb {
 		int iif;		/* RX: arrival interface, for IPv6 scope */
 	};
 	u16 why;			/* every packet: CYPH_OK or a drop reason */
+	u16 cpu;			/* RX: the CPU it arrived on */
 };
 
 static inline struct cyph_cb *cyph_cb(struct sk_buff *skb)
@@ -152,8 +153,12 @@ struct cyph_serial {
 	struct cyph_bucket inline_budget;
 	/* The CPU it runs on, -1 until its first unit; see cyph_serial_arrive(). */
 	int cpu;
+	/* RX: the CPU the last authenticated packet arrived on, -1: none. */
+	int hint;
+	/* TX: its packets released onto a CPU's train and not yet sent. */
+	atomic_t on_train;
 	/* When it last released a unit (ktime_get_mono_fast_ns()). */
-	u64 released;
+	atomic64_t released;
 };
 
 /*
@@ -209,7 +214,9 @@ static inline int cyph_serial_init(struct cyph_serial *s,
 	s->inline_budget.stamp = jiffies;
 	s->inline_budget.tokens = CYPH_INLINE_BURST;
 	s->cpu = -1;
-	s->released = 0;
+	s->hint = -1;
+	atomic_set(&s->on_train, 0);
+	atomic64_set(&s->released, 0);
 	return cyph_ring_init(&s->ring, size, 0, GFP_KERNEL_ACCOUNT);
 }
 

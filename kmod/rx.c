@@ -172,6 +172,8 @@ static void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 		why = CYPHONIC_STAT_RX_DROP_REPLAY;
 		goto drop;
 	}
+	/* Authentic: its arrival CPU may draw the stage (serial.c). */
+	WRITE_ONCE(t->rx.hint, cyph_cb(skb)->cpu);
 	/* Promotion (and its event) is keys.c's. */
 	cyph_keyring_promote(&t->keys, key);
 	WRITE_ONCE(t->last_rx, get_jiffies_64());
@@ -312,6 +314,7 @@ static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 	cb->counter = counter;
 	cb->iif = iif;
 	cb->why = CYPH_OK;
+	cb->cpu = smp_processor_id();
 	if (here) {
 		cyph_rx_crypt(skb);
 		return;

@@ -87,28 +87,41 @@ static unsigned int cyph_serial_cpu(const struct cyph_serial *s)
  * cyph_serial_arrive() - a unit arrives: move the stage here if it may
  * @s: its tunnel's direction, s->produce held, before the unit's slot
  *
+ * Context: s->produce held, so this CPU stays ours.
+ *
  * A stage released on another CPU than its units arrive on costs a hand-
  * over per unit: a wake-up of that CPU's runner, often a thread switch,
  * and what the release sets off (the underlay's send, the stack's
  * receive) runs there too. A received flow arrives on the CPU its
  * underlay delivers it to, a sent one where its sender runs, so the
- * stage goes where its units come, but only between bursts: when every
- * unit it took has been released, the last at least
+ * stage goes where its units come, but only between bursts, when it has
+ * nothing left anywhere: every unit it took released (no drain going on,
+ * since that holds s->release), it is on no CPU's ready list, none of
+ * its packets wait on a train, and the last release was at least
  * CYPH_SERIAL_SETTLE_NS ago. What the old CPU's queues behind us (a
- * backlog, a GRO cell) held of those has been handed on by then unless
- * that CPU's softirqs were starved for longer (docs/pipeline.md,
- * ordering guarantee 2), so the flow still leaves or enters the stack in
- * order. A flow that never pauses stays where it is.
+ * backlog, a GRO cell) held has been handed on by then unless that
+ * CPU's softirqs were starved for longer (docs/pipeline.md, ordering
+ * guarantee 2), so the flow still leaves or enters the stack in order.
+ * A received stage only moves to the CPU its last authenticated packet
+ * came on: a forged packet cannot steer it. A flow that never pauses
+ * stays where it is.
  */
 void cyph_serial_arrive(struct cyph_serial *s)
 {
-	unsigned int cpu = smp_processor_id();
+	int cpu = smp_processor_id();
+	s64 quiet;
 
-	if (READ_ONCE(s->cpu) == cpu || !cyph_ring_idle(&s->ring) ||
-	    !cyph_worker_cpu_is(s->tunnel->cd, cpu) ||
-	    ktime_get_mono_fast_ns() - READ_ONCE(s->released) < CYPH_SERIAL_SETTLE_NS)
+	lockdep_assert_held(&s->produce);
+	if (READ_ONCE(s->cpu) == cpu ||
+	    (s->ops->dir == CYPH_RX && READ_ONCE(s->hint) != cpu) ||
+	    test_bit(CYPH_SERIAL_LISTED, &s->flags) ||
+	    atomic_read(&s->on_train) || !cyph_worker_cpu_is(s->tunnel->cd, cpu) ||
+	    !spin_trylock(&s->release))
 		return;
-	WRITE_ONCE(s->cpu, cpu);
+	quiet = ktime_get_mono_fast_ns() - atomic64_read(&s->released);
+	if (cyph_ring_idle(&s->ring) && quiet >= CYPH_SERIAL_SETTLE_NS)
+		WRITE_ONCE(s->cpu, cpu);
+	spin_unlock(&s->release);
 }
 
 /*
@@ -143,21 +156,13 @@ static unsigned int cyph_serial_drain(struct cyph_serial *s,
 	unsigned int n = 0;
 	void *item;
 
-	while (n < budget) {
-		/*
-		 * Stamped before the pop that may leave the ring idle (its
-		 * release orders the stamp), so a unit arriving meanwhile
-		 * does not move the stage away from this release.
-		 */
-		WRITE_ONCE(s->released, ktime_get_mono_fast_ns());
-		item = cyph_ring_pop(&s->ring);
-		if (!item)
-			break;
+	while (n < budget && (item = cyph_ring_pop(&s->ring))) {
 		s->ops->release(s->tunnel, item);
 		n++;
 	}
+	/* Under s->release, which cyph_serial_arrive() takes to move. */
 	if (n)
-		WRITE_ONCE(s->released, ktime_get_mono_fast_ns());
+		atomic64_set(&s->released, ktime_get_mono_fast_ns());
 	return n;
 }
 
