@@ -85,7 +85,7 @@ static unsigned int cyph_serial_cpu(const struct cyph_serial *s)
 
 /**
  * cyph_serial_arrive() - a unit arrives: move the stage here if it may
- * @s: its tunnel's direction, s->produce held, before the unit's slot
+ * @s: its tunnel's direction, before the unit takes its slot
  *
  * Context: s->produce held, so this CPU stays ours.
  *
