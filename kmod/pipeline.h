@@ -142,7 +142,7 @@ struct cyph_serial {
 	spinlock_t release;	/* the consumer: pop and release in order */
 	struct cyph_ring ring;
 	struct llist_node node;	/* on its CPU's ready list */
-	unsigned long flags;	/* CYPH_SERIAL_LISTED */
+	unsigned long flags;	/* CYPH_SERIAL_LISTED below */
 	struct cyph_tunnel *tunnel;
 	const struct cyph_stage_ops *ops;	/* the device queue's */
 	atomic_t queued;	/* units in the device's crypt queue */
@@ -160,6 +160,9 @@ struct cyph_serial {
 	/* When it last released a unit (ktime_get_mono_fast_ns()). */
 	atomic64_t released;
 };
+
+/* Set while the stage is on a CPU's ready list, cleared when it runs. */
+#define CYPH_SERIAL_LISTED	0
 
 /*
  * A unit of at most CYPH_INLINE_SEGS packets is crypted right where it

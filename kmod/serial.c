@@ -66,20 +66,24 @@ void cyph_pass_flush(const struct cyph_stage_ops *ops, bool all)
 	local_bh_enable();
 }
 
-/* Set while the stage is on a CPU's ready list, cleared when it runs. */
-#define CYPH_SERIAL_LISTED	0
-
 /*
  * The stage's CPU: where its units arrived when it last moved (see
- * cyph_serial_arrive()), or, before its first unit or when that CPU is
+ * cyph_serial_arrive()), or, before its first unit or once that CPU is
  * no longer one of the device's workers, the one its tunnel index picks.
+ * A CPU that stopped being a worker is forgotten, not just passed over:
+ * when it comes back (online again, `workers` raised), the stage is
+ * running elsewhere and returns only as any move does, after a pause.
+ * The cmpxchg() leaves a move made meanwhile in place.
  */
-static unsigned int cyph_serial_cpu(const struct cyph_serial *s)
+static unsigned int cyph_serial_cpu(struct cyph_serial *s)
 {
 	int cpu = READ_ONCE(s->cpu);
 
-	if (cpu >= 0 && cyph_worker_cpu_is(s->tunnel->cd, cpu))
-		return cpu;
+	if (cpu >= 0) {
+		if (cyph_worker_cpu_is(s->tunnel->cd, cpu))
+			return cpu;
+		cmpxchg(&s->cpu, cpu, -1);
+	}
 	return cyph_worker_cpu(s->tunnel->cd, s->tunnel->index + s->ops->dir);
 }
 

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit: where a tunnel's serial stage runs (kmod/serial.c, and the
+ * worker CPUs of kmod/pipeline.c). A stage moves to the CPU its units
+ * arrive on only when it has nothing left anywhere: no unit taken and
+ * not released, no drain going on, not listed on a CPU's runner, no
+ * packet on a train, the last release CYPH_SERIAL_SETTLE_NS ago; a
+ * received stage only to the CPU its last authenticated packet came on,
+ * and only to a worker CPU. Units are released on the stage's CPU by
+ * that CPU's runner; a CPU that stopped being a worker is forgotten, so
+ * the stage does not jump back to it when it is a worker again.
+ */
+
+#include <kunit/test.h>
+#include <linux/cpumask.h>
+#include <linux/skbuff.h>
+#include <linux/workqueue.h>
+
+#include "device.h"
+#include "pipeline.h"
+#include "test_dev.h"
+#include "tunnel.h"
+
+struct serial_fixture {
+	struct cyph_device *cd;
+	struct cyph_tunnel *t;
+	struct cyph_queue q;		/* only its ops, for cyph_serial_init() */
+	struct cyph_stage_ops ops;
+};
+
+/* What the fake release saw, for the one test that runs at a time. */
+static atomic_t released;
+static int released_cpu;
+
+/* Short names, so that a failed expectation's message stays short. */
+static int release_cpu(void)
+{
+	return READ_ONCE(released_cpu);
+}
+
+static int stage_cpu(const struct cyph_serial *s)
+{
+	return READ_ONCE(s->cpu);
+}
+
+static void fake_release(struct cyph_tunnel *t, struct sk_buff *head)
+{
+	WRITE_ONCE(released_cpu, raw_smp_processor_id());
+	kfree_skb(head);
+	atomic_inc(&released);
+}
+
+static int serial_fixture_init(struct kunit *test, enum cyph_dir dir)
+{
+	struct serial_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+
+	if (!f)
+		return -ENOMEM;
+	f->cd = cyph_test_dev_new(test, "cyphs%d");
+	f->t = kunit_kzalloc(test, sizeof(*f->t), GFP_KERNEL);
+	if (!f->cd || !f->t)
+		return -ENOMEM;
+	f->ops.dir = dir;
+	f->ops.release = fake_release;
+	f->ops.batch = 4;
+	f->q.ops = &f->ops;
+	f->t->cd = f->cd;
+	/* Its index picks the first CPU when two are workers. */
+	f->t->index = 2;
+	kref_init(&f->t->ref);
+	if (cyph_serial_init(&f->t->tx, f->t, &f->q, 8))
+		return -ENOMEM;
+	atomic_set(&released, 0);
+	released_cpu = -1;
+	test->priv = f;
+	return 0;
+}
+
+static int serial_test_init(struct kunit *test)
+{
+	return serial_fixture_init(test, CYPH_TX);
+}
+
+static int serial_rx_test_init(struct kunit *test)
+{
+	return serial_fixture_init(test, CYPH_RX);
+}
+
+static void serial_test_exit(struct kunit *test)
+{
+	struct serial_fixture *f = test->priv;
+
+	/* Every listing's run (and its tunnel reference) is over. */
+	flush_workqueue(cyph_wq);
+	KUNIT_EXPECT_EQ(test, kref_read(&f->t->ref), 1U);
+	cyph_serial_free(&f->t->tx);
+	cyph_test_dev_free(f->cd);
+}
+
+static int serial_suite_init(struct kunit_suite *suite)
+{
+	return cyph_pipeline_init();
+}
+
+static void serial_suite_exit(struct kunit_suite *suite)
+{
+	cyph_pipeline_exit();
+}
+
+/*
+ * Is the stage on this CPU after a unit arrived here? For a received
+ * stage, its last authenticated packet came on this CPU (@hint_here) or
+ * elsewhere.
+ */
+static bool arrive_hint(struct cyph_serial *s, bool hint_here)
+{
+	unsigned int cpu;
+	bool moved;
+
+	spin_lock_bh(&s->produce);	/* and so preemption off */
+	cpu = smp_processor_id();
+	if (s->ops->dir == CYPH_RX)
+		s->hint = hint_here ? cpu : cpu + 1;
+	cyph_serial_arrive(s);
+	moved = READ_ONCE(s->cpu) == cpu;
+	spin_unlock_bh(&s->produce);
+	return moved;
+}
+
+static bool arrive_here(struct cyph_serial *s)
+{
+	return arrive_hint(s, true);
+}
+
+/* Long enough ago for a move. */
+static void settle(struct cyph_serial *s)
+{
+	atomic64_set(&s->released,
+		     ktime_get_mono_fast_ns() - 2 * CYPH_SERIAL_SETTLE_NS);
+}
+
+static void serial_test_first_unit_moves(struct kunit *test)
+{
+	struct serial_fixture *f = test->priv;
+
+	KUNIT_EXPECT_EQ(test, f->t->tx.cpu, -1);
+	KUNIT_EXPECT_TRUE(test, arrive_here(&f->t->tx));
+}
+
+/* Each thing that keeps a stage where it is, one at a time. */
+static void serial_test_busy_stays(struct kunit *test)
+{
+	struct serial_fixture *f = test->priv;
+	struct cyph_serial *s = &f->t->tx;
+	u32 seq;
+
+	/* A unit taken and not released. */
+	KUNIT_ASSERT_TRUE(test, cyph_ring_reserve(&s->ring, &seq));
+	KUNIT_EXPECT_FALSE(test, arrive_here(s));
+	cyph_ring_complete(&s->ring, seq, s);
+	KUNIT_EXPECT_FALSE(test, arrive_here(s));
+	KUNIT_EXPECT_PTR_EQ(test, cyph_ring_pop(&s->ring), (void *)s);
+
+	/* Listed on a CPU's runner. */
+	set_bit(CYPH_SERIAL_LISTED, &s->flags);
+	KUNIT_EXPECT_FALSE(test, arrive_here(s));
+	clear_bit(CYPH_SERIAL_LISTED, &s->flags);
+
+	/* Packets on a train. */
+	atomic_inc(&s->on_train);
+	KUNIT_EXPECT_FALSE(test, arrive_here(s));
+	atomic_dec(&s->on_train);
+
+	/* A drain going on. */
+	spin_lock_bh(&s->release);
+	KUNIT_EXPECT_FALSE(test, arrive_here(s));
+	spin_unlock_bh(&s->release);
+
+	/* Released just now. */
+	atomic64_set(&s->released, ktime_get_mono_fast_ns());
+	KUNIT_EXPECT_FALSE(test, arrive_here(s));
+
+	settle(s);
+	KUNIT_EXPECT_TRUE(test, arrive_here(s));
+}
+
+/* A received stage follows authenticated packets only. */
+static void serial_test_rx_follows_hint(struct kunit *test)
+{
+	struct serial_fixture *f = test->priv;
+	struct cyph_serial *s = &f->t->tx;	/* an RX stage here */
+
+	KUNIT_EXPECT_FALSE(test, arrive_hint(s, false));
+	KUNIT_EXPECT_TRUE(test, arrive_hint(s, true));
+}
+
+/* workers=N: the first N online CPUs. */
+static void serial_test_worker_cpus(struct kunit *test)
+{
+	struct serial_fixture *f = test->priv;
+	unsigned int first = cpumask_first(cpu_online_mask);
+	unsigned int cpu;
+
+	for_each_online_cpu(cpu)
+		KUNIT_EXPECT_TRUE(test, cyph_worker_cpu_is(f->cd, cpu));
+	KUNIT_EXPECT_FALSE(test, cyph_worker_cpu_is(f->cd, nr_cpu_ids));
+	WRITE_ONCE(f->cd->workers, 1);
+	for_each_online_cpu(cpu)
+		KUNIT_EXPECT_EQ(test, cyph_worker_cpu_is(f->cd, cpu), cpu == first);
+	KUNIT_EXPECT_EQ(test, cyph_worker_cpu(f->cd, 5), first);
+}
+
+/* Hand one unit to the stage from this thread and wait for its runner. */
+static void publish_one(struct kunit *test, struct cyph_serial *s)
+{
+	struct sk_buff *skb = alloc_skb(0, GFP_KERNEL);
+	u32 seq;
+
+	KUNIT_ASSERT_NOT_NULL(test, skb);
+	spin_lock_bh(&s->produce);
+	KUNIT_ASSERT_TRUE(test, cyph_ring_reserve(&s->ring, &seq));
+	spin_unlock_bh(&s->produce);
+	cyph_serial_publish(s, seq, skb);
+	flush_workqueue(cyph_wq);
+}
+
+/*
+ * Units are released on the stage's CPU; once that CPU is no longer a
+ * worker they go to the index's CPU, and stay there when it is again.
+ */
+static void serial_test_release_cpu(struct kunit *test)
+{
+	struct serial_fixture *f = test->priv;
+	struct cyph_serial *s = &f->t->tx;
+	unsigned int first = cpumask_first(cpu_online_mask);
+	unsigned int second = cpumask_next(first, cpu_online_mask);
+
+	KUNIT_ASSERT_LT_MSG(test, second, nr_cpu_ids,
+			    "needs two online CPUs (tests/kunit/run.sh boots two)");
+	WRITE_ONCE(s->cpu, second);
+	publish_one(test, s);
+	KUNIT_EXPECT_EQ(test, atomic_read(&released), 1);
+	KUNIT_EXPECT_EQ(test, release_cpu(), (int)second);
+
+	/* workers=1: the second CPU is no longer one. */
+	WRITE_ONCE(f->cd->workers, 1);
+	publish_one(test, s);
+	KUNIT_EXPECT_EQ(test, atomic_read(&released), 2);
+	KUNIT_EXPECT_EQ(test, release_cpu(), (int)first);
+	KUNIT_ASSERT_EQ(test, stage_cpu(s), -1);
+
+	/* Back to every CPU: the stage does not jump back by itself. */
+	WRITE_ONCE(f->cd->workers, 0);
+	publish_one(test, s);
+	KUNIT_EXPECT_EQ(test, release_cpu(), (int)first);
+	KUNIT_EXPECT_EQ(test, stage_cpu(s), -1);
+}
+
+static struct kunit_case serial_test_cases[] = {
+	KUNIT_CASE(serial_test_first_unit_moves),
+	KUNIT_CASE(serial_test_busy_stays),
+	KUNIT_CASE(serial_test_worker_cpus),
+	KUNIT_CASE(serial_test_release_cpu),
+	{}
+};
+
+static struct kunit_suite serial_test_suite = {
+	.name = "cyphonic_serial",
+	.suite_init = serial_suite_init,
+	.suite_exit = serial_suite_exit,
+	.init = serial_test_init,
+	.exit = serial_test_exit,
+	.test_cases = serial_test_cases,
+};
+
+static struct kunit_case serial_rx_test_cases[] = {
+	KUNIT_CASE(serial_test_rx_follows_hint),
+	{}
+};
+
+static struct kunit_suite serial_rx_test_suite = {
+	.name = "cyphonic_serial_rx",
+	.suite_init = serial_suite_init,
+	.suite_exit = serial_suite_exit,
+	.init = serial_rx_test_init,
+	.exit = serial_test_exit,
+	.test_cases = serial_rx_test_cases,
+};
+
+kunit_test_suites(&serial_test_suite, &serial_rx_test_suite);
