@@ -155,7 +155,7 @@ struct cyph_serial {
 	int cpu;
 	/* RX: the CPU the last authenticated packet arrived on, -1: none. */
 	int hint;
-	/* TX: its packets released onto a CPU's train and not yet sent. */
+	/* TX: its runs of packets on CPUs' trains, not yet sent. */
 	atomic_t on_train;
 	/* When it last released a unit (ktime_get_mono_fast_ns()). */
 	atomic64_t released;

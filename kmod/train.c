@@ -248,7 +248,7 @@ static void cyph_train_send(struct cyph_train *tr)
 		/* The address the peers contacted is gone: routing picks. */
 		if (unlikely(!cyph_src_equal(family, &tr->src, &tried)))
 			cyph_tunnel_forget_src(tr->runs[i].t, &tried);
-		atomic_sub(tr->runs[i].n, &tr->runs[i].t->tx.on_train);
+		atomic_dec(&tr->runs[i].t->tx.on_train);
 		cyph_tunnel_put(tr->runs[i].t);
 	}
 	tr->head = NULL;
@@ -305,14 +305,14 @@ void cyph_train_add(struct cyph_tunnel *t, struct sk_buff *skb,
 	if (!run || run->t != t) {
 		run = &tr->runs[tr->nruns++];
 		kref_get(&t->ref);
+		/* Its stage may not move while this run waits (serial.c). */
+		atomic_inc(&t->tx.on_train);
 		run->t = t;
 		run->n = 0;
 		run->len = 0;
 	}
 	run->n++;
 	run->len += inner_len;
-	/* Its stage may not move while this waits (serial.c). */
-	atomic_inc(&t->tx.on_train);
 	if (kind == CYPH_TRAIN_ALONE || tr->closed || tr->n == CYPH_TRAIN_SEGS)
 		cyph_train_send(tr);
 }

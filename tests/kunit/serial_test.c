@@ -50,7 +50,7 @@ static void fake_release(struct cyph_tunnel *t, struct sk_buff *head)
 	atomic_inc(&released);
 }
 
-static int serial_fixture_init(struct kunit *test, enum cyph_dir dir)
+static int serial_test_init(struct kunit *test)
 {
 	struct serial_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
 
@@ -60,7 +60,7 @@ static int serial_fixture_init(struct kunit *test, enum cyph_dir dir)
 	f->t = kunit_kzalloc(test, sizeof(*f->t), GFP_KERNEL);
 	if (!f->cd || !f->t)
 		return -ENOMEM;
-	f->ops.dir = dir;
+	f->ops.dir = CYPH_TX;
 	f->ops.release = fake_release;
 	f->ops.batch = 4;
 	f->q.ops = &f->ops;
@@ -74,16 +74,6 @@ static int serial_fixture_init(struct kunit *test, enum cyph_dir dir)
 	released_cpu = -1;
 	test->priv = f;
 	return 0;
-}
-
-static int serial_test_init(struct kunit *test)
-{
-	return serial_fixture_init(test, CYPH_TX);
-}
-
-static int serial_rx_test_init(struct kunit *test)
-{
-	return serial_fixture_init(test, CYPH_RX);
 }
 
 static void serial_test_exit(struct kunit *test)
@@ -188,7 +178,9 @@ static void serial_test_busy_stays(struct kunit *test)
 static void serial_test_rx_follows_hint(struct kunit *test)
 {
 	struct serial_fixture *f = test->priv;
-	struct cyph_serial *s = &f->t->tx;	/* an RX stage here */
+	struct cyph_serial *s = &f->t->tx;
+
+	f->ops.dir = CYPH_RX;		/* the stage is a received one now */
 
 	KUNIT_EXPECT_FALSE(test, arrive_hint(s, false));
 	KUNIT_EXPECT_TRUE(test, arrive_hint(s, true));
@@ -259,6 +251,7 @@ static void serial_test_release_cpu(struct kunit *test)
 static struct kunit_case serial_test_cases[] = {
 	KUNIT_CASE(serial_test_first_unit_moves),
 	KUNIT_CASE(serial_test_busy_stays),
+	KUNIT_CASE(serial_test_rx_follows_hint),
 	KUNIT_CASE(serial_test_worker_cpus),
 	KUNIT_CASE(serial_test_release_cpu),
 	{}
@@ -273,18 +266,4 @@ static struct kunit_suite serial_test_suite = {
 	.test_cases = serial_test_cases,
 };
 
-static struct kunit_case serial_rx_test_cases[] = {
-	KUNIT_CASE(serial_test_rx_follows_hint),
-	{}
-};
-
-static struct kunit_suite serial_rx_test_suite = {
-	.name = "cyphonic_serial_rx",
-	.suite_init = serial_suite_init,
-	.suite_exit = serial_suite_exit,
-	.init = serial_rx_test_init,
-	.exit = serial_test_exit,
-	.test_cases = serial_rx_test_cases,
-};
-
-kunit_test_suites(&serial_test_suite, &serial_rx_test_suite);
+kunit_test_suite(serial_test_suite);
