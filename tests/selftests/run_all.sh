@@ -40,6 +40,26 @@ relabel() {
 	done
 }
 
+# After a timeout: what the kernel is waiting on. Blocked tasks and every
+# CPU's backtrace go to the kernel log (and the console log); the first
+# of them, in one line, to $stuck_at for the failure's name; the dump's
+# start as diagnostics.
+stuck() {
+	local marker="selftest: stuck $1" dump
+	echo "$marker" > /dev/kmsg
+	echo w > /proc/sysrq-trigger
+	echo l > /proc/sysrq-trigger
+	sleep 1
+	dump=$(mktemp)
+	dmesg | sed -n "/$marker\$/,\$p" > "$dump"
+	sed -n '1,120s/^/#   /p' "$dump"
+	# The blocked tasks only: the CPUs' part starts with our own write.
+	sed -i '/Show backtrace of all active CPUs/,$d' "$dump"
+	stuck_at=$("$console_check" --summary "$dump")
+	[ -n "$stuck_at" ] || stuck_at="no task blocked in the kernel"
+	rm -f "$dump"
+}
+
 run_one() {
 	local name=$1 t=$here/$1.sh start rc secs out klog bad
 	if [ ! -f "$t" ]; then
@@ -71,27 +91,38 @@ run_one() {
 	klog=$(mktemp)
 	dmesg | sed -n "/selftest: begin $name\$/,\$p" > "$klog"
 	bad=$("$console_check" "$klog")
-	rm -f "$klog"
 	if [ -n "$bad" ]; then
-		emit "not ok" "$name: kernel log clean"
+		emit "not ok" "$name: kernel log clean ($("$console_check" --summary "$klog"))"
 		echo "$bad" | sed 's/^/#   /'
 		failed=$((failed + 1))
 	fi
+	rm -f "$klog"
 	case $rc in
 	0) emit ok "$name ($secs s)" ;;
 	4) emit ok "$name ($secs s) # SKIP $(sed -n 's/^1\.\.0 # SKIP //p' "$out" | head -n1)" ;;
-	124|137) emit "not ok" "$name: timed out after ${to}s"
-		failed=$((failed + 1)) ;;
+	124|137) stuck "$name"
+		emit "not ok" "$name: timed out after ${to}s ($stuck_at)"
+		failed=$((failed + 1))
+		# Hung with a kernel problem: what follows would hang too.
+		[ -n "$bad" ] && broken=$name ;;
 	*) emit "not ok" "$name (exit $rc, $secs s)"
 		failed=$((failed + 1)) ;;
 	esac
 	rm -f "$out"
+	# What the scenarios leave behind adds up over the run (a 2 GiB guest).
+	echo "# memory available after $name: $(($(sed -n 's/^MemAvailable: *\([0-9]*\).*/\1/p' /proc/meminfo) / 1024)) MiB"
 }
 
 echo "TAP version 13"
 [ "$(id -u)" -eq 0 ] || { echo "1..0 # SKIP must run as root (in the VM: tests/vm/run.sh)"; exit 4; }
 total_start=$(date +%s)
+broken=
 for t in ${@:-$ALL}; do
+	if [ -n "$broken" ]; then
+		emit "not ok" "$t: not run (the kernel has been stuck since $broken)"
+		failed=$((failed + 1))
+		continue
+	fi
 	run_one "$t"
 done
 echo "# selftests took $(($(date +%s) - total_start)) s"
