@@ -21,7 +21,7 @@ summary=0
 log=${1:?usage: console-check.sh [--summary] LOG}
 
 stamp='\[ *[0-9]+\.[0-9]{6}\]'
-bad='WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|kernel BUG|Call Trace|refcount_t|unreferenced object|soft lockup|hung task|blocked for more than|Kernel panic|RCU stall|rcu_sched detected|list_add corruption|list_del corruption|double fault|stack-protector|segfault at|invoked oom-killer|Out of memory'
+bad='WARNING:|BUG:|Oops|general protection|KASAN|UBSAN|kernel BUG|Call Trace|refcount_t|unreferenced object|soft lockup|hung task|blocked for more than|Kernel panic|RCU stall|rcu_sched detected|list_add corruption|list_del corruption|double fault|stack-protector|segfault at|invoked oom-killer|Out of memory|detected stalls|self-detected stall|kthread starved|page allocation failure|hw csum failure'
 harmless='module verification failed: signature and/or required key missing|loading out-of-tree module taints kernel'
 
 problems() {
@@ -36,6 +36,12 @@ first=$(problems | grep -avE 'Call Trace' | head -n 1 | sed -E "s/^.*$stamp *//"
 # A sysrq dump has traces and no problem line: name its first task or CPU.
 [ -n "$first" ] || first=$(tr -d '\r' < "$log" | grep -aE "$stamp *(task:|NMI backtrace)" |
 	head -n 1 | sed -E "s/^.*$stamp *//; s/ +/ /g")
+# A trace under a header not listed above: the header, the nearest line
+# before it that is not the trace's own preamble.
+[ -n "$first" ] || first=$(tr -d '\r' < "$log" | grep -aE "$stamp" | sed -E "s/^.*$stamp *//" | awk '
+	/Call Trace:/ { if (h != "") print h; exit }
+	/^(CPU: |Hardware name:|Tainted:|Workqueue:|<TASK>|task:|NMI backtrace|sysrq:)/ { next }
+	NF { h = $0 }')
 [ -n "$first" ] || first=$(problems | head -n 1 | sed -E "s/^.*$stamp *//")
 [ -n "$first" ] || exit 0
 # Frames: "func+0x1a/0x40 [mod]" lines after the first "Call Trace:";
