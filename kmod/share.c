@@ -56,8 +56,13 @@ bool cyph_share_take(struct cyph_share *sh, atomic_t *mine)
 	}
 	if ((unsigned int)n <= cyph_share_limit(sh, atomic_read(&sh->active)))
 		return true;
-	/* n > 1: this cannot be the last unit, @active stays. */
-	atomic_dec(mine);
+	/*
+	 * Undone as a unit leaving: the other units counted in n may all
+	 * have been put since, leaving ours the last. Putting it makes the
+	 * 1 -> 0 move that takes the user off @active, which would otherwise
+	 * stay raised and shrink every share for good.
+	 */
+	cyph_share_put(sh, mine);
 	return false;
 }
 

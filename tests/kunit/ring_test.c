@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 
 #include "ring.h"
+#include "test_cpus.h"
 
 /* Larger than every ring below, a power of two so that it divides 2^32. */
 #define POOL		256
@@ -694,7 +695,7 @@ static void ring_concurrent(struct kunit *test)
 {
 	struct conc *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
 	unsigned long t0 = jiffies, last = jiffies, idle = 0;
-	unsigned int popped = 0, this, other;
+	unsigned int popped = 0;
 	struct task_struct *t;
 	int moved = 0;
 
@@ -705,14 +706,7 @@ static void ring_concurrent(struct kunit *test)
 	prandom_seed_state(&c->rs[1], 0x776f726bULL);
 	t = kthread_create(conc_worker, c, "cyph_kunit_ring");
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	/* One CPU each, or a spinner would hold up the other for a tick. */
-	this = raw_smp_processor_id();
-	other = cpumask_any_but(cpu_online_mask, this);
-	if (other < nr_cpu_ids) {
-		kthread_bind(t, other);
-		set_cpus_allowed_ptr(current, cpumask_of(this));
-	}
-	wake_up_process(t);
+	cyph_test_run_beside(t);
 	while (popped < CONC_ITEMS) {
 		moved = conc_pass(test, c, &popped);
 		if (moved < 0)
@@ -732,14 +726,13 @@ static void ring_concurrent(struct kunit *test)
 	}
 	WRITE_ONCE(c->stop, true);
 	kthread_stop(t);
-	set_cpus_allowed_ptr(current, cpu_possible_mask);
+	cyph_test_unpin();
 	if (moved < 0 || popped < CONC_ITEMS)
 		return;
 	KUNIT_EXPECT_EQ(test, cyph_ring_in_flight(c->ring), 0U);
 	KUNIT_EXPECT_NULL(test, cyph_ring_pop(c->ring));
-	kunit_info(test, "%u items in %u ms on CPUs %u and %d, %lu passes waited for the worker",
-		   popped, jiffies_to_msecs(jiffies - t0), this,
-		   other < nr_cpu_ids ? (int)other : -1, idle);
+	kunit_info(test, "%u items in %u ms, %lu passes waited for the worker",
+		   popped, jiffies_to_msecs(jiffies - t0), idle);
 }
 
 static struct kunit_case ring_cases[] = {

@@ -7,8 +7,10 @@
  */
 
 #include <kunit/test.h>
+#include <linux/kthread.h>
 
 #include "share.h"
+#include "test_cpus.h"
 
 #define LEN	1024U
 
@@ -111,11 +113,74 @@ static void share_many(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&sh.active), 0);
 }
 
+/*
+ * A producer takes units on this CPU while a worker on the other puts
+ * them back, as the device queues do. With a queue of one unit every
+ * second take is refused, and a put landing between the refused take's
+ * increment and its undo leaves the undo to end the user's last unit:
+ * @active must still come back to zero. (An undo that only decremented
+ * the user's count left @active raised for good.)
+ */
+struct share_race {
+	struct cyph_share sh;
+	atomic_t mine;
+	atomic_t held;		/* units taken and not yet put */
+	bool stop;
+};
+
+static int share_race_worker(void *arg)
+{
+	struct share_race *r = arg;
+
+	while (!READ_ONCE(r->stop)) {
+		if (atomic_dec_if_positive(&r->held) >= 0)
+			cyph_share_put(&r->sh, &r->mine);
+		else
+			cond_resched();	/* one CPU: let the producer on */
+	}
+	while (!kthread_should_stop())
+		schedule_timeout_idle(1);
+	return 0;
+}
+
+static void share_concurrent(struct kunit *test)
+{
+	struct share_race *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	unsigned long end = jiffies + 2 * HZ, refused = 0, taken = 0, i;
+	struct task_struct *t;
+
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	cyph_share_init(&r->sh, 1);
+	t = kthread_create(share_race_worker, r, "cyph_kunit_share");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	cyph_test_run_beside(t);
+	for (i = 1; time_before(jiffies, end); i++) {
+		if (cyph_share_take(&r->sh, &r->mine)) {
+			atomic_inc(&r->held);
+			taken++;
+		} else {
+			refused++;
+		}
+		if (!(i % 1024))
+			cond_resched();
+	}
+	WRITE_ONCE(r->stop, true);
+	kthread_stop(t);
+	cyph_test_unpin();
+	while (atomic_dec_if_positive(&r->held) >= 0)
+		cyph_share_put(&r->sh, &r->mine);
+	kunit_info(test, "%lu units taken, %lu refused", taken, refused);
+	KUNIT_EXPECT_GT(test, refused, 0UL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->mine), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->sh.active), 0);
+}
+
 static struct kunit_case share_cases[] = {
 	KUNIT_CASE(share_limits),
 	KUNIT_CASE(share_alone),
 	KUNIT_CASE(share_flood_and_ping),
 	KUNIT_CASE(share_many),
+	KUNIT_CASE(share_concurrent),
 	{}
 };
 
