@@ -8,7 +8,7 @@
  * pipeline (crypt queues, rings, asynchronous AEAD) hold tunnel references
  * and every tunnel holds the device, so unregister_netdevice() waits for
  * them; only then does the destructor (phase two) free what the data path
- * touches: crypt queues, GRO cells and counters.
+ * touches: crypt queues, receive cells and counters.
  */
 
 #include <linux/if_arp.h>
@@ -42,12 +42,12 @@ static int cyph_dev_init(struct net_device *dev)
 		err = -ENOMEM;
 		goto err_tstats;
 	}
-	err = gro_cells_init(&cd->gro_cells, dev);
+	err = cyph_rx_cells_init(&cd->rx_cells, dev);
 	if (err)
 		goto err_stats;
 	err = cyph_queue_init(&cd->tx_queue, cd, &cyph_tx_ops);
 	if (err)
-		goto err_gro;
+		goto err_cells;
 	err = cyph_queue_init(&cd->rx_queue, cd, &cyph_rx_ops);
 	if (err)
 		goto err_txq;
@@ -55,8 +55,8 @@ static int cyph_dev_init(struct net_device *dev)
 
 err_txq:
 	cyph_queue_destroy(&cd->tx_queue);
-err_gro:
-	gro_cells_destroy(&cd->gro_cells);
+err_cells:
+	cyph_rx_cells_destroy(&cd->rx_cells);
 err_stats:
 	free_percpu(cd->stats);
 	cd->stats = NULL;
@@ -89,7 +89,7 @@ static void cyph_dev_destruct(struct net_device *dev)
 
 	cyph_queue_destroy(&cd->tx_queue);
 	cyph_queue_destroy(&cd->rx_queue);
-	gro_cells_destroy(&cd->gro_cells);
+	cyph_rx_cells_destroy(&cd->rx_cells);
 	free_percpu(cd->stats);
 	free_percpu(dev->tstats);
 	/* Lets tests see that a namespace's deletion freed its devices. */

@@ -8,11 +8,11 @@
 #include <linux/cyphonic.h>
 #include <linux/hashtable.h>
 #include <linux/mutex.h>
-#include <net/gro_cells.h>
 #include <net/rtnetlink.h>
 
 #include "early.h"
 #include "pipeline.h"
+#include "rxcell.h"
 #include "staging.h"
 #include "stats.h"
 
@@ -58,7 +58,7 @@ struct cyph_device {
 	struct cyph_staging staging;
 	struct cyph_early early;	/* DATA for tunnels being set up */
 	struct cyph_stats __percpu *stats;
-	struct gro_cells gro_cells;
+	struct cyph_rx_cells rx_cells;	/* where opened packets meet GRO */
 };
 
 extern struct rtnl_link_ops cyph_link_ops;

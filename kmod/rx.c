@@ -142,8 +142,8 @@ static void cyph_rx_deliver(struct cyph_tunnel *t, struct sk_buff *skb)
 	struct cyph_device *cd = t->cd;
 	unsigned int len = skb->len;
 
-	if (unlikely(gro_cells_receive(&cd->gro_cells, skb) != NET_RX_SUCCESS)) {
-		/* gro_cells freed it and counted it in rx_dropped. */
+	if (unlikely(cyph_rx_cells_receive(&cd->rx_cells, skb) != NET_RX_SUCCESS)) {
+		/* Freed there, and counted in rx_dropped. */
 		cyph_count(cd, t, CYPHONIC_STAT_RX_DROP_QUEUE_FULL, 1);
 		return;
 	}

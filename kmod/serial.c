@@ -15,6 +15,7 @@
  */
 
 #include <linux/llist.h>
+#include <linux/netdevice.h>
 #include <linux/percpu.h>
 
 #include "device.h"
@@ -87,6 +88,36 @@ static unsigned int cyph_serial_cpu(struct cyph_serial *s)
 	return cyph_worker_cpu(s->tunnel->cd, s->tunnel->index + s->ops->dir);
 }
 
+/*
+ * Has the stage's CPU handed on all that its releases there set off?
+ * Opened packets (RX) wait in that CPU's receive cell (rxcell.c) for its
+ * next softirq; from there, or from a veth, packets on their way (an
+ * outer packet sent to another namespace, an inner one forwarded to a
+ * device's peer) wait in the CPU's backlog. Packets released elsewhere
+ * must wait until both are empty, or they could overtake these. A busy
+ * backlog, whoever fills it, keeps the stage where it is: safe, if not
+ * always where it would cost least. Context: s->release held (the
+ * releases are visible), after on_train was read zero (acquire: so are
+ * the trains' sends).
+ */
+static bool cyph_serial_handed_on(struct cyph_serial *s)
+{
+	unsigned int cpu = cyph_serial_cpu(s);
+
+	if (s->ops->dir == CYPH_RX &&
+	    !cyph_rx_cell_idle(&s->tunnel->cd->rx_cells, cpu))
+		return false;
+	/* The cell's poll queues into the backlog before it completes. */
+	smp_rmb();
+	/*
+	 * process_backlog() (net/core/dev.c, 6.1) clears its state only
+	 * once both its queues are empty, what it queued to itself while
+	 * running (a hop through a veth) included. Check again on a rebase.
+	 */
+	return !test_bit(NAPI_STATE_SCHED,
+			 &per_cpu(softnet_data, cpu).backlog.state);
+}
+
 /**
  * cyph_serial_arrive() - a unit arrives: move the stage here if it may
  * @s: its tunnel's direction, before the unit takes its slot
@@ -101,11 +132,12 @@ static unsigned int cyph_serial_cpu(struct cyph_serial *s)
  * stage goes where its units come, but only between bursts, when it has
  * nothing left anywhere: every unit it took released (no drain going on,
  * since that holds s->release), it is on no CPU's ready list, none of
- * its packets wait on a train, and the last release was at least
- * CYPH_SERIAL_SETTLE_NS ago. What the old CPU's queues behind us (a
- * backlog, a GRO cell) held has been handed on by then unless that
- * CPU's softirqs were starved for longer (docs/pipeline.md, ordering
- * guarantee 2), so the flow still leaves or enters the stack in order.
+ * its packets wait on a train, the old CPU's queues behind us (its
+ * receive cell, its backlog) are empty (cyph_serial_handed_on()), and the
+ * last release was at least CYPH_SERIAL_SETTLE_NS ago, for queues we
+ * cannot see (docs/pipeline.md, ordering guarantee 2). So the flow still
+ * leaves or enters the stack in order, however long that CPU's softirqs
+ * were held up.
  * A received stage only moves to the CPU its last authenticated packet
  * came on: a forged packet cannot steer it. A flow that never pauses
  * stays where it is.
@@ -119,11 +151,13 @@ void cyph_serial_arrive(struct cyph_serial *s)
 	if (READ_ONCE(s->cpu) == cpu ||
 	    (s->ops->dir == CYPH_RX && READ_ONCE(s->hint) != cpu) ||
 	    test_bit(CYPH_SERIAL_LISTED, &s->flags) ||
-	    atomic_read(&s->on_train) || !cyph_worker_cpu_is(s->tunnel->cd, cpu) ||
+	    atomic_read_acquire(&s->on_train) ||
+	    !cyph_worker_cpu_is(s->tunnel->cd, cpu) ||
 	    !spin_trylock(&s->release))
 		return;
 	quiet = ktime_get_mono_fast_ns() - atomic64_read(&s->released);
-	if (cyph_ring_idle(&s->ring) && quiet >= CYPH_SERIAL_SETTLE_NS)
+	if (cyph_ring_idle(&s->ring) && quiet >= CYPH_SERIAL_SETTLE_NS &&
+	    cyph_serial_handed_on(s))
 		WRITE_ONCE(s->cpu, cpu);
 	spin_unlock(&s->release);
 }

@@ -4,7 +4,8 @@
  * worker CPUs of kmod/pipeline.c). A stage moves to the CPU its units
  * arrive on only when it has nothing left anywhere: no unit taken and
  * not released, no drain going on, not listed on a CPU's runner, no
- * packet on a train, the last release CYPH_SERIAL_SETTLE_NS ago; a
+ * packet on a train, (received) the old CPU's receive cell idle, the last
+ * release CYPH_SERIAL_SETTLE_NS ago; a
  * received stage only to the CPU its last authenticated packet came on,
  * and only to a worker CPU. Units are released on the stage's CPU by
  * that CPU's runner; a CPU that stopped being a worker is forgotten, so
@@ -13,6 +14,8 @@
 
 #include <kunit/test.h>
 #include <linux/cpumask.h>
+#include <linux/netdevice.h>
+#include <linux/rcupdate.h>
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
 
@@ -142,6 +145,7 @@ static void serial_test_busy_stays(struct kunit *test)
 {
 	struct serial_fixture *f = test->priv;
 	struct cyph_serial *s = &f->t->tx;
+	struct cyph_rx_cell *cell;
 	u32 seq;
 
 	/* A unit taken and not released. */
@@ -169,9 +173,28 @@ static void serial_test_busy_stays(struct kunit *test)
 	/* Released just now. */
 	atomic64_set(&s->released, ktime_get_mono_fast_ns());
 	KUNIT_EXPECT_FALSE(test, arrive_here(s));
-
 	settle(s);
+
+	/*
+	 * A received stage: the old CPU's receive cell scheduled, as while
+	 * it holds packets released there (a disabled NAPI context stays
+	 * scheduled).
+	 */
+	f->ops.dir = CYPH_RX;
+	if (cyph_rx_cells_init(&f->cd->rx_cells, f->cd->dev)) {
+		KUNIT_FAIL(test, "out of memory");
+		return;
+	}
+	cell = per_cpu_ptr(f->cd->rx_cells.cells,
+			   cyph_worker_cpu(f->cd, f->t->index + CYPH_RX));
+	napi_disable(&cell->napi);
+	KUNIT_EXPECT_FALSE(test, arrive_here(s));
+	napi_enable(&cell->napi);
+
 	KUNIT_EXPECT_TRUE(test, arrive_here(s));
+	cyph_rx_cells_destroy(&f->cd->rx_cells);
+	/* Its free is queued behind a grace period; the module may go. */
+	rcu_barrier();
 }
 
 /* A received stage follows authenticated packets only. */

@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # In-order delivery: the tunnel must not reorder a flow's packets (the
 # design's per-tunnel reorder buffer releases them strictly in sequence),
-# with the crypt work on every CPU (workers 0) and on one (workers 1).
+# with the crypt work on every CPU (workers 0), the same with each CPU
+# held up in turn by a real-time busy loop (a tunnel's serial stage moves
+# between CPUs only once the old one has handed on all it released), and
+# on one CPU (workers 1).
 #
 # Each phase runs at once, from site-a to site-b: 4 parallel iperf3 TCP
 # streams, and a flood of numbered UDP datagrams in 4 flows (seqcheck
@@ -18,7 +21,7 @@
 # netem reordering, duplicating and losing wan's packets to site-b, they
 # report all three (they can fail).
 . "$(dirname "$0")/lib.sh"
-need ip tc taskset cyphctl iperf3 seqcheck
+need ip tc taskset chrt cyphctl iperf3 seqcheck
 t_begin
 trap 'topo_down; rm -rf "$TMP"' EXIT
 TMP=$(mktemp -d)
@@ -186,21 +189,50 @@ else
 fi
 tc -n $NS_W qdisc del dev b0 root
 
+# hold_cpus: until killed, hold each CPU in turn for 20 ms out of 100
+# with a real-time busy loop, as a host does to a guest's vCPUs or an
+# interrupt storm to a CPU: softirq work that overflows to ksoftirqd then
+# waits on that CPU (its backlog, its receive cells), while the other CPU
+# runs on. The controller outranks the loops, so it always gets to stop
+# them.
+hold_cpus() {
+	local h0 h1
+	chrt -f 50 taskset -c 0 sh -c 'kill -STOP $$; while :; do :; done' &
+	h0=$!
+	chrt -f 50 taskset -c 1 sh -c 'kill -STOP $$; while :; do :; done' &
+	h1=$!
+	trap 'kill -KILL $h0 $h1 2> /dev/null; exit 0' TERM
+	while :; do
+		kill -CONT $h0; sleep 0.02; kill -STOP $h0; sleep 0.03
+		kill -CONT $h1; sleep 0.02; kill -STOP $h1; sleep 0.03
+	done
+}
+
 # The tunnel. Its drop counters start from zero: no tunnel traffic so far.
 c0=0
-for w in 0 1; do
+for w in 0 held 1; do
+	if [ $w = held ]; then
+		chrt -f 60 bash -c "$(declare -f hold_cpus); hold_cpus" &
+		holder=$!
+	fi
 	if [ $w = 1 ]; then
 		ina cyphctl set cyph0 workers 1 && inb cyphctl set cyph0 workers 1 ||
 			{ t_fail "workers 1: cyphctl set cyph0 workers 1"; continue; }
 	fi
-	if phase "workers $w" $SECS cyph0 $VB4; then
+	label="workers $w"
+	[ $w = held ] && label="workers 0, CPUs held up in turn"
+	if phase "$label" $SECS cyph0 $VB4; then
 		da=$(drops $NS_A) db=$(drops $NS_B)
-		diag "workers $w: cyphonic drops so far: A: ${da:-none} B: ${db:-none}"
+		diag "$label: cyphonic drops so far: A: ${da:-none} B: ${db:-none}"
 		c1=$(sum_kv "$da $db")
-		expect_in_order "workers $w" $((c1 - c0))
+		expect_in_order "$label" $((c1 - c0))
 		c0=$c1
 	else
-		t_fail "workers $w: phase setup"
+		t_fail "$label: phase setup"
+	fi
+	if [ $w = held ]; then
+		kill -TERM $holder
+		wait $holder
 	fi
 done
 t_end

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Receive cells: where the RX serial stage hands opened packets to the
+ * stack. Each CPU has one per device, a queue and a NAPI context that
+ * feeds it through GRO at the CPU's next softirq, so the packets a stage
+ * releases together meet in one GRO run (the kernel's gro_cells do the
+ * same). They are ours, not gro_cells', so that a stage about to move to
+ * another CPU can see whether the old CPU's cell still holds packets it
+ * released there (cyph_rx_cell_idle(), used by serial.c): one released
+ * on the new CPU must not overtake them.
+ */
+
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+
+#include "rxcell.h"
+
+/*
+ * Context: softirq, or a threaded NAPI's kthread (`threaded` set on the
+ * device), which may run on another CPU than the cell's: hence the
+ * queue's lock. Bottom halves are off either way.
+ */
+static int cyph_rx_cell_poll(struct napi_struct *napi, int budget)
+{
+	struct cyph_rx_cell *cell = container_of(napi, struct cyph_rx_cell,
+						 napi);
+	struct sk_buff_head batch;
+	struct sk_buff *skb;
+	int done = 0;
+
+	__skb_queue_head_init(&batch);
+	spin_lock(&cell->skbs.lock);
+	while (done < budget && (skb = __skb_dequeue(&cell->skbs))) {
+		__skb_queue_tail(&batch, skb);
+		done++;
+	}
+	spin_unlock(&cell->skbs.lock);
+	while ((skb = __skb_dequeue(&batch)))
+		napi_gro_receive(napi, skb);
+	if (done < budget) {
+		/*
+		 * All of it into the stack before the context completes,
+		 * even with gro_flush_timeout set (which would keep recent
+		 * packets back behind a timer): serial.c reads a completed
+		 * cell as one that holds nothing.
+		 */
+		napi_gro_flush(napi, false);
+		napi_complete_done(napi, done);
+	}
+	return done;
+}
+
+int cyph_rx_cells_init(struct cyph_rx_cells *rc, struct net_device *dev)
+{
+	int cpu;
+
+	rc->cells = alloc_percpu(struct cyph_rx_cell);
+	if (!rc->cells)
+		return -ENOMEM;
+	for_each_possible_cpu(cpu) {
+		struct cyph_rx_cell *cell = per_cpu_ptr(rc->cells, cpu);
+
+		skb_queue_head_init(&cell->skbs);
+		/* A busy poller would run the cell on its own CPU. */
+		set_bit(NAPI_STATE_NO_BUSY_POLL, &cell->napi.state);
+		netif_napi_add(dev, &cell->napi, cyph_rx_cell_poll);
+		napi_enable(&cell->napi);
+	}
+	return 0;
+}
+
+struct cyph_rx_cells_free {
+	struct rcu_head rcu;
+	struct cyph_rx_cell __percpu *cells;
+};
+
+static void cyph_rx_cells_free_rcu(struct rcu_head *head)
+{
+	struct cyph_rx_cells_free *f = container_of(head, struct cyph_rx_cells_free,
+						    rcu);
+
+	free_percpu(f->cells);
+	kfree(f);
+}
+
+/*
+ * The device is unregistered: no packet is released any more. netpoll
+ * may still walk the device's NAPI list under RCU, so the cells go after
+ * a grace period, without waiting for it here: a namespace's cleanup
+ * destroys its devices one after the other.
+ */
+void cyph_rx_cells_destroy(struct cyph_rx_cells *rc)
+{
+	struct cyph_rx_cells_free *f;
+	int cpu;
+
+	if (!rc->cells)
+		return;
+	for_each_possible_cpu(cpu) {
+		struct cyph_rx_cell *cell = per_cpu_ptr(rc->cells, cpu);
+
+		napi_disable(&cell->napi);
+		__netif_napi_del(&cell->napi);
+		__skb_queue_purge(&cell->skbs);
+	}
+	f = kmalloc(sizeof(*f), GFP_KERNEL | __GFP_NOWARN);
+	if (f) {
+		f->cells = rc->cells;
+		call_rcu(&f->rcu, cyph_rx_cells_free_rcu);
+	} else {
+		synchronize_rcu_expedited();
+		free_percpu(rc->cells);
+	}
+	rc->cells = NULL;
+}
+
+/**
+ * cyph_rx_cells_receive() - hand an opened packet to the stack
+ * @rc: the device's cells
+ * @skb: the inner packet, skb->dev set
+ *
+ * Context: bottom halves off (the RX serial stage).
+ * Return: NET_RX_SUCCESS, or NET_RX_DROP with @skb freed and counted in
+ * the device's rx_dropped (device down, or this CPU's cell full, or for
+ * a packet GRO cannot take, this CPU's backlog full).
+ */
+int cyph_rx_cells_receive(struct cyph_rx_cells *rc, struct sk_buff *skb)
+{
+	struct net_device *dev = skb->dev;
+	struct cyph_rx_cell *cell;
+	bool first;
+
+	if (unlikely(!(dev->flags & IFF_UP))) {
+		dev_core_stats_rx_dropped_inc(dev);
+		kfree_skb_reason(skb, SKB_DROP_REASON_DEV_READY);
+		return NET_RX_DROP;
+	}
+	/* GRO cannot take these: this CPU's backlog, which serial.c watches too. */
+	if (skb_cloned(skb) || netif_elide_gro(dev))
+		return netif_rx(skb);
+	cell = this_cpu_ptr(rc->cells);
+	spin_lock(&cell->skbs.lock);
+	if (unlikely(skb_queue_len(&cell->skbs) > READ_ONCE(netdev_max_backlog))) {
+		spin_unlock(&cell->skbs.lock);
+		dev_core_stats_rx_dropped_inc(dev);
+		kfree_skb_reason(skb, SKB_DROP_REASON_CPU_BACKLOG);
+		return NET_RX_DROP;
+	}
+	__skb_queue_tail(&cell->skbs, skb);
+	first = skb_queue_len(&cell->skbs) == 1;
+	spin_unlock(&cell->skbs.lock);
+	if (first)
+		napi_schedule(&cell->napi);
+	return NET_RX_SUCCESS;
+}
+
+/**
+ * cyph_rx_cell_idle() - has @cpu's cell handed on all it was given?
+ * @rc: the device's cells (none in some KUnit devices: idle)
+ * @cpu: any possible CPU
+ *
+ * The caller must be ordered after the releases it cares about (serial.c
+ * holds the stage's release lock). A packet queued keeps the NAPI context
+ * scheduled until a poll has taken the queue empty and flushed GRO
+ * (cyph_rx_cell_poll()).
+ */
+bool cyph_rx_cell_idle(const struct cyph_rx_cells *rc, unsigned int cpu)
+{
+	const struct cyph_rx_cell *cell;
+
+	if (!rc->cells)
+		return true;
+	cell = per_cpu_ptr(rc->cells, cpu);
+	return !test_bit(NAPI_STATE_SCHED, &cell->napi.state) &&
+	       skb_queue_empty_lockless(&cell->skbs);
+}
