@@ -28,17 +28,21 @@ problems() {
 	tr -d '\r' < "$log" | grep -aE "$stamp.*($bad)" | grep -avE "$harmless"
 }
 
+# The kernel's lines, their stamps (and any user text before them) cut off.
+kernel() {
+	tr -d '\r' < "$log" | grep -aE "$stamp" | sed -E "s/^.*$stamp *//"
+}
+
 if [ "$summary" -eq 0 ]; then
 	problems || true
 	exit 0
 fi
 first=$(problems | grep -avE 'Call Trace' | head -n 1 | sed -E "s/^.*$stamp *//")
 # A sysrq dump has traces and no problem line: name its first task or CPU.
-[ -n "$first" ] || first=$(tr -d '\r' < "$log" | grep -aE "$stamp *(task:|NMI backtrace)" |
-	head -n 1 | sed -E "s/^.*$stamp *//; s/ +/ /g")
+[ -n "$first" ] || first=$(kernel | grep -aE '^(task:|NMI backtrace)' | head -n 1 | sed -E 's/ +/ /g')
 # A trace under a header not listed above: the header, the nearest line
 # before it that is not the trace's own preamble.
-[ -n "$first" ] || first=$(tr -d '\r' < "$log" | grep -aE "$stamp" | sed -E "s/^.*$stamp *//" | awk '
+[ -n "$first" ] || first=$(kernel | awk '
 	/Call Trace:/ { if (h != "") print h; exit }
 	/^(CPU: |Hardware name:|Tainted:|Workqueue:|<TASK>|task:|NMI backtrace|sysrq:)/ { next }
 	NF { h = $0 }')
@@ -46,9 +50,8 @@ first=$(problems | grep -avE 'Call Trace' | head -n 1 | sed -E "s/^.*$stamp *//"
 [ -n "$first" ] || exit 0
 # Frames: "func+0x1a/0x40 [mod]" lines after the first "Call Trace:";
 # those marked "?" are stale stack words, not calls.
-frames=$(tr -d '\r' < "$log" | sed -n '/Call Trace:/,$p' | sed -E "s/^.*$stamp *//" |
-	grep -aE '^[A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+/0x[0-9a-f]+' |
+frames=$(kernel | sed -n '/Call Trace:/,$p' | grep -aE '^[A-Za-z_][A-Za-z0-9_.]*\+0x[0-9a-f]+/0x[0-9a-f]+' |
 	sed -E 's/\+0x.*//' | head -n 8 | tr '\n' ' ')
 # A CPU caught spinning (soft lockup, RCU stall, NMI) shows where: RIP.
-rip=$(tr -d '\r' < "$log" | sed -nE "s/^.*$stamp *RIP: 0010:([A-Za-z_][A-Za-z0-9_.]*)\+.*/\1/p" | head -n 1)
+rip=$(kernel | sed -nE 's/^RIP: 0010:([A-Za-z_][A-Za-z0-9_.]*)\+.*/\1/p' | head -n 1)
 printf '%s%s%s\n' "$first" "${rip:+ | rip: $rip}" "${frames:+ | at: ${frames% }}"
