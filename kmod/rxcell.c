@@ -29,7 +29,6 @@ static void cyph_rx_cell_handed(struct cyph_rx_cell *cell, unsigned int n)
 		return;
 	WRITE_ONCE(cell->backlog_cpu, cpu);
 	WRITE_ONCE(cell->backlog_mark, cyph_backlog_tail(cpu));
-	cyph_backlog_watch();
 	/* The marks first: cyph_rx_cell_passed() reads them after. */
 	smp_store_release(&cell->handed, cell->handed + n);
 }

@@ -99,9 +99,9 @@ static unsigned int cyph_serial_cpu(struct cyph_serial *s)
  * must not overtake them, so the stage waits until the cell and the
  * backlog have passed the counts read when its packets went in (marks, as
  * RPS moves a flow: a busy cell or backlog, shared by every tunnel, is
- * rarely empty), the backlog also what receiving them queued on it again
- * (a veth behind a veth: backlog.c). The settle time stands for further
- * hops and the queues we cannot see (docs/pipeline.md, guarantee 2).
+ * rarely empty). A further hop through a backlog (a veth behind a veth)
+ * is queued after the mark; the settle time stands for it and for the
+ * queues we cannot see (docs/pipeline.md, ordering guarantee 2).
  * Context: s->release held (the RX marks are stable), after on_train was
  * read zero (acquire: so are the TX marks).
  */
@@ -135,7 +135,6 @@ void cyph_serial_sent(struct cyph_serial *s)
 
 	WRITE_ONCE(s->backlog_mark, cyph_backlog_tail(cpu));
 	WRITE_ONCE(s->mark_cpu, cpu);
-	cyph_backlog_watch();
 }
 
 /**

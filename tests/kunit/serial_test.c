@@ -19,7 +19,6 @@
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
 
-#include "backlog.h"
 #include "device.h"
 #include "pipeline.h"
 #include "test_dev.h"
@@ -200,38 +199,6 @@ static void serial_test_busy_stays(struct kunit *test)
 	rcu_barrier();
 }
 
-/*
- * The backlog rule (kmod/backlog.c): the head past the stage's note, and
- * past the tail of a watch taken once the head had passed the note (what
- * receiving the noted packets queued again), counts wrapping.
- */
-static void serial_test_backlog_counts(struct kunit *test)
-{
-	static const u32 bases[] = { 0, 0x7ffffff0U, 0xfffffff0U };
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(bases); i++) {
-		u32 b = bases[i];
-		/* Watches (head, tail): before the note, then after it. */
-		u64 before[2] = { (u64)(b + 5) << 32 | (b + 12),
-				  (u64)(b + 2) << 32 | (b + 8) };
-		u64 after[2] = { (u64)(b + 14) << 32 | (b + 20),
-				 (u64)(b + 10) << 32 | (b + 16) };
-		u64 newer_only[2] = { after[0], before[0] };
-
-		/* The head short of the note. */
-		KUNIT_EXPECT_FALSE(test, cyph_backlog_counts_passed(b + 9, b + 10, after));
-		/* Past it, but no watch tells what it queued on. */
-		KUNIT_EXPECT_FALSE(test, cyph_backlog_counts_passed(b + 30, b + 10, before));
-		/* Past it and past the older watch that had passed it. */
-		KUNIT_EXPECT_FALSE(test, cyph_backlog_counts_passed(b + 15, b + 10, after));
-		KUNIT_EXPECT_TRUE(test, cyph_backlog_counts_passed(b + 16, b + 10, after));
-		/* Only the newer watch had passed it: its tail counts. */
-		KUNIT_EXPECT_FALSE(test, cyph_backlog_counts_passed(b + 19, b + 10, newer_only));
-		KUNIT_EXPECT_TRUE(test, cyph_backlog_counts_passed(b + 20, b + 10, newer_only));
-	}
-}
-
 /* A received stage follows authenticated packets only. */
 static void serial_test_rx_follows_hint(struct kunit *test)
 {
@@ -309,7 +276,6 @@ static void serial_test_release_cpu(struct kunit *test)
 static struct kunit_case serial_test_cases[] = {
 	KUNIT_CASE(serial_test_first_unit_moves),
 	KUNIT_CASE(serial_test_busy_stays),
-	KUNIT_CASE(serial_test_backlog_counts),
 	KUNIT_CASE(serial_test_rx_follows_hint),
 	KUNIT_CASE(serial_test_worker_cpus),
 	KUNIT_CASE(serial_test_release_cpu),
