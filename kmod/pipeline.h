@@ -159,16 +159,6 @@ struct cyph_serial {
 	atomic_t on_train;
 	/* When it last released a unit (ktime_get_mono_fast_ns()). */
 	atomic64_t released;
-	/*
-	 * Where its last released packets went, for a move to tell they
-	 * have gone on (cyph_serial_handed_on()): the CPU they went on
-	 * from (-1: none yet), RX its receive cell's count of packets
-	 * queued, both directions that CPU's backlog count. Written after
-	 * they went, under @release (RX) or before on_train drops (TX).
-	 */
-	int mark_cpu;
-	u32 cell_mark;
-	unsigned int backlog_mark;
 };
 
 /* Set while the stage is on a CPU's ready list, cleared when it runs. */
@@ -205,7 +195,6 @@ void cyph_serial_arrive(struct cyph_serial *s);
 bool cyph_serial_inline(struct cyph_serial *s, const struct sk_buff *head);
 
 void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item);
-void cyph_serial_sent(struct cyph_serial *s);
 void cyph_serial_init_cpus(void);
 void cyph_pass_flush(const struct cyph_stage_ops *ops, bool all);
 /* The work functions of the passes (see serial.c). */
@@ -231,7 +220,6 @@ static inline int cyph_serial_init(struct cyph_serial *s,
 	s->hint = -1;
 	atomic_set(&s->on_train, 0);
 	atomic64_set(&s->released, 0);
-	s->mark_cpu = -1;
 	return cyph_ring_init(&s->ring, size, 0, GFP_KERNEL_ACCOUNT);
 }
 

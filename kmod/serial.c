@@ -18,10 +18,8 @@
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
 
-#include "backlog.h"
 #include "device.h"
 #include "pipeline.h"
-#include "rxcell.h"
 #include "tunnel.h"
 
 /* The stages with units ready on one CPU, and the work that runs them. */
@@ -91,50 +89,33 @@ static unsigned int cyph_serial_cpu(struct cyph_serial *s)
 }
 
 /*
- * Has the CPU the stage last released on handed on what its releases set
- * off there? Opened packets (RX) wait in that CPU's receive cell (rxcell.c)
- * for its next softirq; from there, or from a veth, packets on their way
- * (an outer packet sent to another namespace, an inner one forwarded to a
+ * Has the stage's CPU handed on all that its releases there set off?
+ * Opened packets (RX) wait in that CPU's receive cell (rxcell.c) for its
+ * next softirq; from there, or from a veth, packets on their way (an
+ * outer packet sent to another namespace, an inner one forwarded to a
  * device's peer) wait in the CPU's backlog. Packets released elsewhere
- * must not overtake them, so the stage waits until the cell and the
- * backlog have passed the counts read when its packets went in (marks, as
- * RPS moves a flow: a busy cell or backlog, shared by every tunnel, is
- * rarely empty). A further hop through a backlog (a veth behind a veth)
- * is queued after the mark; the settle time stands for it and for the
- * queues we cannot see (docs/pipeline.md, ordering guarantee 2).
- * Context: s->release held (the RX marks are stable), after on_train was
- * read zero (acquire: so are the TX marks).
+ * must wait until both are empty, or they could overtake these. A busy
+ * backlog, whoever fills it, keeps the stage where it is: safe, if not
+ * always where it would cost least. Context: s->release held (the
+ * releases are visible), after on_train was read zero (acquire: so are
+ * the trains' sends).
  */
 static bool cyph_serial_handed_on(struct cyph_serial *s)
 {
-	int cpu = READ_ONCE(s->mark_cpu), bcpu;
-	unsigned int bmark;
+	unsigned int cpu = cyph_serial_cpu(s);
 
-	if (cpu < 0)
-		return true;
-	if (s->ops->dir == CYPH_RX) {
-		if (!cyph_rx_cell_passed(&s->tunnel->cd->rx_cells, cpu,
-					 s->cell_mark, &bcpu, &bmark))
-			return false;
-		if (bcpu >= 0 && !cyph_backlog_passed(bcpu, bmark))
-			return false;
-	}
-	return cyph_backlog_passed(cpu, READ_ONCE(s->backlog_mark));
-}
-
-/**
- * cyph_serial_sent() - the stage's packets went on from this CPU
- * @s: a tunnel's direction (RX: its cell_mark read already)
- *
- * Context: bottom halves off, right after they went (TX: sent on the
- * underlay, before on_train drops; RX: released, under s->release).
- */
-void cyph_serial_sent(struct cyph_serial *s)
-{
-	int cpu = smp_processor_id();
-
-	WRITE_ONCE(s->backlog_mark, cyph_backlog_tail(cpu));
-	WRITE_ONCE(s->mark_cpu, cpu);
+	if (s->ops->dir == CYPH_RX &&
+	    !cyph_rx_cell_idle(&s->tunnel->cd->rx_cells, cpu))
+		return false;
+	/* The cell's poll queues into the backlog before it completes. */
+	smp_rmb();
+	/*
+	 * process_backlog() (net/core/dev.c, 6.1) clears its state only
+	 * once both its queues are empty, what it queued to itself while
+	 * running (a hop through a veth) included. Check again on a rebase.
+	 */
+	return !test_bit(NAPI_STATE_SCHED,
+			 &per_cpu(softnet_data, cpu).backlog.state);
 }
 
 /**
@@ -218,14 +199,8 @@ static unsigned int cyph_serial_drain(struct cyph_serial *s,
 		n++;
 	}
 	/* Under s->release, which cyph_serial_arrive() takes to move. */
-	if (n) {
+	if (n)
 		atomic64_set(&s->released, ktime_get_mono_fast_ns());
-		/* TX notes its marks when its trains leave. */
-		if (s->ops->dir == CYPH_RX) {
-			s->cell_mark = cyph_rx_cell_mark(&s->tunnel->cd->rx_cells);
-			cyph_serial_sent(s);
-		}
-	}
 	return n;
 }
 

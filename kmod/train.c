@@ -248,7 +248,6 @@ static void cyph_train_send(struct cyph_train *tr)
 		/* The address the peers contacted is gone: routing picks. */
 		if (unlikely(!cyph_src_equal(family, &tr->src, &tried)))
 			cyph_tunnel_forget_src(tr->runs[i].t, &tried);
-		cyph_serial_sent(&tr->runs[i].t->tx);
 		/* Sent first: a stage that reads zero sees the send (serial.c). */
 		smp_mb__before_atomic();
 		atomic_dec(&tr->runs[i].t->tx.on_train);

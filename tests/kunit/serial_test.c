@@ -4,9 +4,9 @@
  * worker CPUs of kmod/pipeline.c). A stage moves to the CPU its units
  * arrive on only when it has nothing left anywhere: no unit taken and
  * not released, no drain going on, not listed on a CPU's runner, no
- * packet on a train, (received) the receive cell its last packets went
- * to past them, the last release CYPH_SERIAL_SETTLE_NS ago; a received
- * stage only to the CPU its last authenticated packet came on,
+ * packet on a train, (received) the old CPU's receive cell idle, the last
+ * release CYPH_SERIAL_SETTLE_NS ago; a
+ * received stage only to the CPU its last authenticated packet came on,
  * and only to a worker CPU. Units are released on the stage's CPU by
  * that CPU's runner; a CPU that stopped being a worker is forgotten, so
  * the stage does not jump back to it when it is a worker again.
@@ -176,24 +176,22 @@ static void serial_test_busy_stays(struct kunit *test)
 	settle(s);
 
 	/*
-	 * A received stage whose last packets wait in the receive cell of
-	 * the CPU they were released on, busy (a disabled NAPI context
-	 * stays scheduled): it stays until the cell counts them handed on,
-	 * then moves though the cell is still busy with others'.
+	 * A received stage: the old CPU's receive cell scheduled, as while
+	 * it holds packets released there (a disabled NAPI context stays
+	 * scheduled).
 	 */
 	f->ops.dir = CYPH_RX;
 	if (cyph_rx_cells_init(&f->cd->rx_cells, f->cd->dev)) {
 		KUNIT_FAIL(test, "out of memory");
 		return;
 	}
-	s->mark_cpu = cpumask_first(cpu_online_mask);
-	cell = per_cpu_ptr(f->cd->rx_cells.cells, s->mark_cpu);
-	s->cell_mark = cell->queued + 1;
+	cell = per_cpu_ptr(f->cd->rx_cells.cells,
+			   cyph_worker_cpu(f->cd, f->t->index + CYPH_RX));
 	napi_disable(&cell->napi);
 	KUNIT_EXPECT_FALSE(test, arrive_here(s));
-	cell->handed = s->cell_mark;
-	KUNIT_EXPECT_TRUE(test, arrive_here(s));
 	napi_enable(&cell->napi);
+
+	KUNIT_EXPECT_TRUE(test, arrive_here(s));
 	cyph_rx_cells_destroy(&f->cd->rx_cells);
 	/* Its free is queued behind a grace period; the module may go. */
 	rcu_barrier();
