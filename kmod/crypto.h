@@ -19,7 +19,7 @@ typedef void (*cyph_crypt_done_t)(struct cyph_crypt_req *req, int err);
 
 struct cyph_crypt_req {
 	struct sk_buff *skb;
-	struct sk_buff *unit;		/* TX: the head of @skb's unit */
+	struct sk_buff *unit;		/* the head of @skb's unit */
 	u64 counter;
 	cyph_crypt_done_t done;
 	int nsg;

@@ -42,9 +42,14 @@ static int cyph_dev_init(struct net_device *dev)
 		err = -ENOMEM;
 		goto err_tstats;
 	}
+	cd->rx_trains = alloc_percpu(struct cyph_rx_train);
+	if (!cd->rx_trains) {
+		err = -ENOMEM;
+		goto err_stats;
+	}
 	err = cyph_rx_cells_init(&cd->rx_cells, dev);
 	if (err)
-		goto err_stats;
+		goto err_trains;
 	err = cyph_queue_init(&cd->tx_queue, cd, &cyph_tx_ops);
 	if (err)
 		goto err_cells;
@@ -57,6 +62,9 @@ err_txq:
 	cyph_queue_destroy(&cd->tx_queue);
 err_cells:
 	cyph_rx_cells_destroy(&cd->rx_cells);
+err_trains:
+	free_percpu(cd->rx_trains);
+	cd->rx_trains = NULL;
 err_stats:
 	free_percpu(cd->stats);
 	cd->stats = NULL;
@@ -81,6 +89,8 @@ static void cyph_dev_uninit(struct net_device *dev)
 	synchronize_net();
 	cyph_staging_purge(cd);
 	cyph_early_purge(cd);
+	/* No receive is left to hand a train's units on: we do. */
+	cyph_rx_trains_flush(cd);
 }
 
 static void cyph_dev_destruct(struct net_device *dev)
@@ -90,6 +100,7 @@ static void cyph_dev_destruct(struct net_device *dev)
 	cyph_queue_destroy(&cd->tx_queue);
 	cyph_queue_destroy(&cd->rx_queue);
 	cyph_rx_cells_destroy(&cd->rx_cells);
+	free_percpu(cd->rx_trains);
 	free_percpu(cd->stats);
 	free_percpu(dev->tstats);
 	/* Lets tests see that a namespace's deletion freed its devices. */

@@ -12,6 +12,7 @@
 
 #include "early.h"
 #include "pipeline.h"
+#include "rx.h"
 #include "rxcell.h"
 #include "staging.h"
 #include "stats.h"
@@ -59,6 +60,7 @@ struct cyph_device {
 	struct cyph_early early;	/* DATA for tunnels being set up */
 	struct cyph_stats __percpu *stats;
 	struct cyph_rx_cells rx_cells;	/* where opened packets meet GRO */
+	struct cyph_rx_train __percpu *rx_trains; /* RX units being gathered */
 };
 
 extern struct rtnl_link_ops cyph_link_ops;

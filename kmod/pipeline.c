@@ -90,8 +90,8 @@ static struct cyph_serial *cyph_queue_serial(const struct cyph_queue *q,
 
 /*
  * What a unit costs in the crypt stage, for the round robin: its bytes. A
- * unit is a list: a TX unit the segments of one GSO burst, an RX unit one
- * datagram (rx.c unlinks it from the segments it arrived with).
+ * unit is a list: a TX unit the segments of one GSO burst, an RX unit a
+ * tunnel's consecutive datagrams of one received train.
  */
 static unsigned int cyph_unit_cost(const struct sk_buff *head)
 {
@@ -100,6 +100,18 @@ static unsigned int cyph_unit_cost(const struct sk_buff *head)
 	for (; head; head = head->next)
 		cost += head->len;
 	return cost;
+}
+
+/* What a unit takes of its queue's length: 1, or its packets. */
+static unsigned int cyph_unit_room(const struct cyph_queue *q,
+				   const struct sk_buff *head)
+{
+	unsigned int n = 1;
+
+	if (q->ops->queue_packets)
+		while ((head = head->next))
+			n++;
+	return n;
 }
 
 /*
@@ -125,10 +137,34 @@ static struct sk_buff *cyph_queue_pop(struct cyph_queue *q,
 	s->qhead = cyph_cb(head)->qnext;
 	if (!s->qhead)
 		s->qtail = NULL;
-	q->len--;
+	q->len -= cyph_unit_room(q, head);
 	cyph_drr_charge(f, cyph_unit_cost(head), !s->qhead);
 	spin_unlock_bh(&q->lock);
 	return head;
+}
+
+/**
+ * cyph_unit_crypt() - stage 2 for every packet of a unit still fine
+ * @head: the unit
+ * @one: seals or opens one packet, ending in @put (at once, or in the
+ *	 completion of an asynchronous cipher)
+ * @put: one packet less in the AEAD; the last one publishes the unit
+ */
+void cyph_unit_crypt(struct sk_buff *head,
+		     void (*one)(struct sk_buff *head, struct sk_buff *skb),
+		     void (*put)(struct sk_buff *head))
+{
+	struct sk_buff *skb;
+
+	/* One count for this loop, so no completion publishes too early. */
+	atomic_set(&cyph_cb(head)->pending, 1);
+	for (skb = head; skb; skb = skb->next) {
+		if (cyph_cb(skb)->why != CYPH_OK)
+			continue;
+		atomic_inc(&cyph_cb(head)->pending);
+		one(head, skb);
+	}
+	put(head);
 }
 
 void cyph_queue_work(struct work_struct *work)
@@ -230,12 +266,12 @@ void cyph_queue_destroy(struct cyph_queue *q)
 int cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head)
 {
 	struct cyph_serial *s = cyph_queue_serial(q, head);
-	unsigned int cpu;
+	unsigned int room = cyph_unit_room(q, head), cpu;
 
 	if (unlikely(!cyph_share_take(&q->share, &s->queued)))
 		return -EBUSY;
 	spin_lock_bh(&q->lock);
-	if (unlikely(q->len >= CYPH_QUEUE_LEN)) {
+	if (unlikely(q->len + room > CYPH_QUEUE_LEN)) {
 		spin_unlock_bh(&q->lock);
 		cyph_share_put(&q->share, &s->queued);
 		return -ENOSPC;
@@ -246,7 +282,7 @@ int cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head)
 	else
 		s->qhead = head;
 	s->qtail = head;
-	q->len++;
+	q->len += room;
 	cyph_drr_wake(&q->drr, &s->flow);
 	cpu = cyph_queue_idle_worker(q);
 	spin_unlock_bh(&q->lock);

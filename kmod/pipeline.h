@@ -14,8 +14,9 @@
  *          the tunnel's serial stage, always on one CPU: pop in seq order,
  *          TX: send on the UDP socket; RX: replay check, roam, deliver
  *
- * A unit is what occupies one ring slot: on TX the segments of one GSO
- * packet (linked through skb->next), on RX one datagram. The unit's head
+ * A unit is what occupies one ring slot, a list linked through skb->next:
+ * on TX the segments of one GSO packet, on RX one tunnel's consecutive
+ * datagrams of a received train (rx.c), often just one. The unit's head
  * carries the state below in skb->cb while it is inside the pipeline.
  */
 #ifndef _CYPH_PIPELINE_H
@@ -35,9 +36,10 @@ struct cyph_key;
 struct cyph_tunnel;
 
 /*
- * Units in one device queue (per direction) and in one tunnel's rings. A
- * TX unit may be a GSO burst of many packets, an RX unit is one packet:
- * the RX ring is larger so that a peer's bursts fit.
+ * Units in one device queue (per direction; RX counts datagrams, see
+ * ops->queue_packets) and in one tunnel's rings. A TX unit may be a GSO
+ * burst of many packets, an RX unit is often one datagram: the RX ring
+ * is larger so that a peer's bursts fit.
  */
 #define CYPH_QUEUE_LEN		1024
 #define CYPH_TX_RING_LEN	512
@@ -55,12 +57,10 @@ struct cyph_cb {
 	/* unit head: the next unit of its tunnel in the crypt queue */
 	struct sk_buff *qnext;
 	u32 seq;			/* unit head: its ring slot */
-	union {
-		atomic_t pending;	/* TX unit head: segments in the AEAD */
-		int iif;		/* RX: arrival interface, for IPv6 scope */
-	};
+	atomic_t pending;		/* unit head: packets in the AEAD */
+	int iif;			/* RX: arrival interface, for IPv6 scope */
 	u16 why;			/* every packet: CYPH_OK or a drop reason */
-	u16 cpu;			/* RX: the CPU it arrived on */
+	u16 cpu;			/* RX unit head: the CPU it arrived on */
 };
 
 static inline struct cyph_cb *cyph_cb(struct sk_buff *skb)
@@ -93,6 +93,15 @@ struct cyph_stage_ops {
 	void (*flush)(bool all);
 	/* Units released per hold of the release lock. */
 	unsigned int batch;
+	/* Packets of a unit crypted where it arrives, at most (inline). */
+	unsigned int inline_segs;
+	/*
+	 * Charge a unit's packets, not the unit, to the crypt queue's
+	 * length (RX: a sender makes units of datagrams not authenticated
+	 * yet, so the queue bounds those; TX units are GSO bursts already
+	 * charged to their sockets).
+	 */
+	bool queue_packets;
 	/*
 	 * Release right in the crypt worker that completes the oldest unit
 	 * when it runs on the stage's CPU (TX), instead of always waking the
@@ -117,7 +126,8 @@ struct cyph_worker {
 struct cyph_queue {
 	spinlock_t lock;		/* @drr, @len and every tunnel's FIFO */
 	struct cyph_drr drr;		/* tunnels with units, in turn order */
-	unsigned int len;		/* units queued, at most CYPH_QUEUE_LEN */
+	/* units queued (ops->queue_packets: packets), at most CYPH_QUEUE_LEN */
+	unsigned int len;
 	struct cyph_worker __percpu *worker;
 	struct cyph_device *cd;
 	atomic_t next;			/* round-robin over the worker CPUs */
@@ -165,7 +175,9 @@ struct cyph_serial {
 #define CYPH_SERIAL_LISTED	0
 
 /*
- * A unit of at most CYPH_INLINE_SEGS packets is crypted right where it
+ * A unit of at most ops->inline_segs packets (TX: CYPH_INLINE_SEGS; RX:
+ * a received train's, whose datagrams were each a unit of their own
+ * before they were gathered) is crypted right where it
  * arrives (the sender's xmit, the UDP receive softirq), without the hand-
  * over to a worker, on one of the device's worker CPUs, while the crypt
  * queue is empty and the tunnel stays within CYPH_INLINE_RATE bytes per
@@ -239,6 +251,9 @@ int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,
 		    const struct cyph_stage_ops *ops);
 void cyph_queue_destroy(struct cyph_queue *q);
 int cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head);
+void cyph_unit_crypt(struct sk_buff *head,
+		     void (*one)(struct sk_buff *head, struct sk_buff *skb),
+		     void (*put)(struct sk_buff *head));
 
 unsigned int cyph_worker_cpu(const struct cyph_device *cd, unsigned int i);
 bool cyph_worker_cpu_is(const struct cyph_device *cd, unsigned int cpu);

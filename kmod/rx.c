@@ -3,13 +3,27 @@
  * Receive path, in three stages (see pipeline.h):
  *
  * 1. encap_rcv (softirq) passes non-DATA datagrams on to user space
- *    untouched. A DATA packet is looked up by receiver index and key id,
- *    takes the next slot of the tunnel's RX ring, and goes to the crypt
- *    queue.
- * 2. A crypt worker on any worker CPU opens it.
- * 3. The tunnel's RX serial stage pops packets in arrival order and does
- *    everything that needs an authenticated packet and a single owner:
- *    replay window, key promotion, roaming, cryptokey routing, delivery.
+ *    untouched. A DATA packet is looked up by receiver index and key id
+ *    and joins the unit being gathered on this CPU, which takes the next
+ *    slot of the tunnel's RX ring and goes to the crypt queue.
+ * 2. A crypt worker on any worker CPU opens the unit's packets.
+ * 3. The tunnel's RX serial stage pops units in arrival order and does,
+ *    packet by packet, everything that needs an authenticated packet and
+ *    a single owner: replay window, key promotion, roaming, cryptokey
+ *    routing, delivery.
+ *
+ * A unit is one tunnel's consecutive datagrams of a received train. The
+ * UDP layer cuts a GSO datagram (a peer's train, train.c, crossing a veth
+ * or a router whole) into its segments and hands them to encap_rcv one by
+ * one, each still linked to the next (udp_queue_rcv_skb(), 6.1: a socket
+ * with encap_rcv cannot take the GSO datagram whole). Those of one tunnel
+ * and key, up to CYPH_RX_UNIT_SEGS, make one unit: one ring slot, one
+ * queueing, one worker wake-up and one hand-over to the serial stage for
+ * all of them, as a TX unit is a GSO burst. The unit waits in the
+ * device's per-CPU struct cyph_rx_train only while that walk goes on: it
+ * leaves with the walk's last segment, or before a datagram that is not
+ * the segment the walk announced or that belongs elsewhere. Each other
+ * datagram is a unit of its own at once.
  */
 
 #include <linux/ip.h>
@@ -153,14 +167,13 @@ static void cyph_rx_deliver(struct cyph_tunnel *t, struct sk_buff *skb)
 }
 
 /*
- * Stage 3 for one opened (or failed) packet, in arrival order; consumes
- * it with its references. Context: the tunnel's RX serial stage
- * (t->rx.release held, BH off).
+ * Stage 3 for one opened (or failed) packet of a unit, which holds the
+ * tunnel, the key and the CPU it arrived on (@cpu); consumes @skb.
  */
-static void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
+static void cyph_rx_release_one(struct cyph_tunnel *t, struct cyph_key *key,
+				struct sk_buff *skb, unsigned int cpu)
 {
 	enum cyphonic_stat why = cyph_cb(skb)->why;
-	struct cyph_key *key = cyph_cb(skb)->key;
 	union cyph_sockaddr src;
 	struct cyph_src local;
 	struct cyph_pair pair;
@@ -173,7 +186,7 @@ static void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 		goto drop;
 	}
 	/* Authentic: its arrival CPU may draw the stage (serial.c). */
-	WRITE_ONCE(t->rx.hint, cyph_cb(skb)->cpu);
+	WRITE_ONCE(t->rx.hint, cpu);
 	/* Promotion (and its event) is keys.c's. */
 	cyph_keyring_promote(&t->keys, key);
 	WRITE_ONCE(t->last_rx, get_jiffies_64());
@@ -199,33 +212,57 @@ static void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *skb)
 		goto drop;
 	}
 	cyph_rx_deliver(t, skb);
-	goto out;
+	return;
 
 drop:
 	cyph_drop(t->cd, t, why, skb);
-out:
+}
+
+/*
+ * Stage 3: a unit's packets, in order; consumes the unit with its
+ * references. Context: the tunnel's RX serial stage (t->rx.release held,
+ * BH off).
+ */
+static void cyph_rx_release(struct cyph_tunnel *t, struct sk_buff *head)
+{
+	/* Read before the head's delivery makes skb->cb the stack's. */
+	struct cyph_key *key = cyph_cb(head)->key;
+	unsigned int cpu = cyph_cb(head)->cpu;
+	struct sk_buff *skb, *next;
+
+	skb_list_walk_safe(head, skb, next) {
+		skb_mark_not_on_list(skb);
+		cyph_rx_release_one(t, key, skb, cpu);
+	}
 	cyph_key_put(key);
 	cyph_tunnel_put(t);
 }
 
-/* Hand an opened (or failed) packet to the serial stage, in its slot. */
-static void cyph_rx_publish(struct sk_buff *skb)
+/* Hand an opened (or failed) unit to the serial stage, in its slot. */
+static void cyph_rx_publish(struct sk_buff *head)
 {
-	struct cyph_tunnel *t = cyph_cb(skb)->tunnel;
+	struct cyph_tunnel *t = cyph_cb(head)->tunnel;
 
-	cyph_serial_publish(&t->rx, cyph_cb(skb)->seq, skb);
+	cyph_serial_publish(&t->rx, cyph_cb(head)->seq, head);
+}
+
+/* One packet less in the AEAD; the last one publishes the unit. */
+static void cyph_rx_unit_put(struct sk_buff *head)
+{
+	if (atomic_dec_and_test(&cyph_cb(head)->pending))
+		cyph_rx_publish(head);
 }
 
 static void cyph_rx_opened(struct cyph_crypt_req *req, int err)
 {
-	struct sk_buff *skb = req->skb;
+	struct sk_buff *head = req->unit;
 
 	if (unlikely(err))
-		cyph_cb(skb)->why =
+		cyph_cb(req->skb)->why =
 			cyph_crypt_busy(err) ? CYPHONIC_STAT_RX_DROP_QUEUE_FULL :
 					       CYPHONIC_STAT_RX_DROP_AUTH;
 	cyph_crypt_req_free(req);
-	cyph_rx_publish(skb);
+	cyph_rx_unit_put(head);
 }
 
 /*
@@ -246,50 +283,126 @@ static int cyph_rx_writable(struct sk_buff *skb)
 	return skb_cow_data(skb, 0, &trailer);
 }
 
-/* Stage 2, a crypt worker: open one DATA packet (skb->data at its header). */
-static void cyph_rx_crypt(struct sk_buff *skb)
+/* Open one DATA packet of @head's unit (skb->data at its header). */
+static void cyph_rx_open(struct sk_buff *head, struct sk_buff *skb)
 {
-	struct cyph_key *key = cyph_cb(skb)->key;
 	struct cyph_crypt_req *req;
 	int nfrags;
 
 	nfrags = cyph_rx_writable(skb);
-	req = nfrags < 0 ? NULL : cyph_crypt_req_alloc(key->rx, nfrags);
+	req = nfrags < 0 ? NULL :
+			   cyph_crypt_req_alloc(cyph_cb(head)->key->rx, nfrags);
 	if (unlikely(!req)) {
 		cyph_cb(skb)->why = CYPHONIC_STAT_RX_DROP_QUEUE_FULL;
-		cyph_rx_publish(skb);
+		cyph_rx_unit_put(head);
 		return;
 	}
 	req->skb = skb;
+	req->unit = head;
 	req->counter = cyph_cb(skb)->counter;
 	req->done = cyph_rx_opened;
 	cyph_decrypt(req);
 }
 
+/* Stage 2, a crypt worker: open every packet of a unit. */
+static void cyph_rx_crypt(struct sk_buff *head)
+{
+	cyph_unit_crypt(head, cyph_rx_open, cyph_rx_unit_put);
+}
+
 /*
- * The RX side of the pipeline. A unit is one datagram: many per lock
- * hold, always in the serial runner, so that a flow's packets meet in one
- * GRO run.
+ * The RX side of the pipeline. A unit is a train's datagrams of one
+ * tunnel, often one datagram: many per lock hold, always in the serial
+ * runner, so that a flow's packets meet in one GRO run; at most
+ * 16 * CYPH_RX_UNIT_SEGS packets with bottom halves off. A unit of any
+ * length may be opened where it arrived: its datagrams could each have
+ * been, one by one, and the inline budgets count bytes.
  */
 const struct cyph_stage_ops cyph_rx_ops = {
 	.dir = CYPH_RX,
 	.crypt = cyph_rx_crypt,
 	.release = cyph_rx_release,
-	.batch = 64,
+	.batch = 16,
+	.inline_segs = CYPH_RX_UNIT_SEGS,
+	.queue_packets = true,
 	.release_in_worker = false,
 };
 
-/*
- * Stage 1: take the tunnel's next RX slot and queue the packet. Owns the
- * references to @t and @key from here on.
- */
-static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
-			  struct sk_buff *skb, u64 counter)
+/* Mark every packet of a unit to be dropped for @why at its release. */
+static void cyph_rx_mark(struct sk_buff *head, enum cyphonic_stat why)
 {
-	int iif = ip_hdr(skb)->version == 6 ? inet6_iif(skb) : 0;
-	struct cyph_cb *cb = cyph_cb(skb);
+	for (; head; head = head->next)
+		cyph_cb(head)->why = why;
+}
+
+/*
+ * Stage 1: take the tunnel's next RX slot and queue the unit, which owns
+ * the references to its tunnel and key (see cyph_rx_gather()).
+ */
+static void cyph_rx_queue(struct sk_buff *head)
+{
+	struct cyph_cb *cb = cyph_cb(head);
+	struct cyph_tunnel *t = cb->tunnel;
+	struct sk_buff *skb, *next;
 	bool ok, here;
 	int err;
+
+	spin_lock(&t->rx.produce);
+	cyph_serial_arrive(&t->rx);
+	ok = cyph_ring_reserve(&t->rx.ring, &cb->seq);
+	here = ok && cyph_serial_inline(&t->rx, head);
+	spin_unlock(&t->rx.produce);
+	if (unlikely(!ok)) {
+		cyph_key_put(cb->key);
+		skb_list_walk_safe(head, skb, next) {
+			skb_mark_not_on_list(skb);
+			cyph_drop(t->cd, t, CYPHONIC_STAT_RX_DROP_QUEUE_FULL, skb);
+		}
+		cyph_tunnel_put(t);
+		return;
+	}
+	cb->cpu = smp_processor_id();
+	if (head->next)
+		cyph_count(t->cd, t, CYPHONIC_STAT_RX_TRAIN_UNITS, 1);
+	if (here) {
+		cyph_rx_crypt(head);
+		return;
+	}
+	err = cyph_queue_enqueue(&t->cd->rx_queue, head);
+	if (unlikely(err)) {
+		/* The slot is ours: fill it with drops so the ring moves on. */
+		cyph_rx_mark(head, err == -EBUSY ?
+				   CYPHONIC_STAT_RX_DROP_QUEUE_SHARE :
+				   CYPHONIC_STAT_RX_DROP_QUEUE_FULL);
+		cyph_rx_publish(head);
+	}
+}
+
+/* Queue the unit gathered on this CPU, if any. */
+static void cyph_rx_train_end(struct cyph_rx_train *tr)
+{
+	struct sk_buff *head = tr->head;
+
+	tr->head = NULL;
+	tr->expect = NULL;
+	if (head)
+		cyph_rx_queue(head);
+}
+
+/*
+ * Add a DATA packet to the unit gathered on this CPU, starting a new one
+ * if it cannot join (another tunnel or key, not the segment the walk
+ * announced, or the unit full), and queue the unit unless the walk
+ * announced a @next segment. Owns @t's and @key's references: a unit
+ * keeps its first packet's. Context: BH off.
+ */
+static void cyph_rx_gather(struct cyph_device *cd, struct cyph_tunnel *t,
+			   struct cyph_key *key, struct sk_buff *skb,
+			   u64 counter, struct sk_buff *next)
+{
+	struct cyph_rx_train *tr = this_cpu_ptr(cd->rx_trains);
+	struct cyph_cb *cb = cyph_cb(skb);
+	int iif = ip_hdr(skb)->version == 6 ? inet6_iif(skb) : 0;
 
 	/*
 	 * The packet waits for a worker: let go of what it holds from the
@@ -298,38 +411,54 @@ static void cyph_rx_queue(struct cyph_tunnel *t, struct cyph_key *key,
 	 */
 	skb_dst_drop(skb);
 	nf_reset_ct(skb);
-	spin_lock(&t->rx.produce);
-	cyph_serial_arrive(&t->rx);
-	ok = cyph_ring_reserve(&t->rx.ring, &cb->seq);
-	here = ok && cyph_serial_inline(&t->rx, skb);
-	spin_unlock(&t->rx.produce);
-	if (unlikely(!ok)) {
-		cyph_drop(t->cd, t, CYPHONIC_STAT_RX_DROP_QUEUE_FULL, skb);
-		cyph_key_put(key);
-		cyph_tunnel_put(t);
-		return;
-	}
-	cb->tunnel = t;
-	cb->key = key;
 	cb->counter = counter;
 	cb->iif = iif;
 	cb->why = CYPH_OK;
-	cb->cpu = smp_processor_id();
-	if (here) {
-		cyph_rx_crypt(skb);
-		return;
+	if (tr->head && (tr->expect != skb || tr->n >= CYPH_RX_UNIT_SEGS ||
+			 cyph_cb(tr->head)->tunnel != t ||
+			 cyph_cb(tr->head)->key != key))
+		cyph_rx_train_end(tr);
+	if (tr->head) {
+		cyph_key_put(key);
+		cyph_tunnel_put(t);
+		tr->tail->next = skb;
+		tr->n++;
+	} else {
+		cb->tunnel = t;
+		cb->key = key;
+		tr->head = skb;
+		tr->n = 1;
 	}
-	err = cyph_queue_enqueue(&t->cd->rx_queue, skb);
-	if (unlikely(err)) {
-		/* The slot is ours: fill it with a drop so the ring moves on. */
-		cb->why = err == -EBUSY ? CYPHONIC_STAT_RX_DROP_QUEUE_SHARE :
-					  CYPHONIC_STAT_RX_DROP_QUEUE_FULL;
-		cyph_rx_publish(skb);
-	}
+	tr->tail = skb;
+	tr->expect = next;
+	if (!next)
+		cyph_rx_train_end(tr);
 }
 
-/* A DATA packet, skb->data at the UDP header. Always consumes the skb. */
-static void cyph_rx_data(struct cyph_device *cd, struct sk_buff *skb)
+/**
+ * cyph_rx_trains_flush() - queue the units left gathering on every CPU
+ * @cd: device, its sockets released (no receive in progress or to come)
+ *
+ * A walk's remaining segments can fail to reach encap_rcv (an IPsec
+ * policy dropping them, the socket released in between); its unit then
+ * waits for the next DATA on that CPU, or for this at teardown.
+ */
+void cyph_rx_trains_flush(struct cyph_device *cd)
+{
+	int cpu;
+
+	local_bh_disable();
+	for_each_possible_cpu(cpu)
+		cyph_rx_train_end(per_cpu_ptr(cd->rx_trains, cpu));
+	local_bh_enable();
+}
+
+/*
+ * A DATA packet, skb->data at the UDP header, and the segment the UDP
+ * layer hands us next (NULL: none). Always consumes the skb.
+ */
+static void cyph_rx_data(struct cyph_device *cd, struct sk_buff *skb,
+			 struct sk_buff *next)
 {
 	const struct cyphonic_data_hdr *hdr;
 	enum cyphonic_stat why;
@@ -360,7 +489,7 @@ static void cyph_rx_data(struct cyph_device *cd, struct sk_buff *skb)
 				  counter, &key);
 	if (why)
 		goto drop_key;
-	cyph_rx_queue(t, key, skb, counter);
+	cyph_rx_gather(cd, t, key, skb, counter, next);
 	return;
 
 drop_too_long:
@@ -387,7 +516,7 @@ drop_key:
 void cyph_rx_held(struct cyph_device *cd, struct sk_buff *skb)
 {
 	__skb_push(skb, sizeof(struct udphdr));
-	cyph_rx_data(cd, skb);
+	cyph_rx_data(cd, skb, NULL);
 }
 
 /**
@@ -402,20 +531,28 @@ void cyph_rx_held(struct cyph_device *cd, struct sk_buff *skb)
 int cyph_rx_encap_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct cyph_device *cd = rcu_dereference_sk_user_data(sk);
+	struct sk_buff *next = skb->next;
+	int ret = 0;
 
 	if (unlikely(!cd))
 		return 1;
 	/*
-	 * A segment of a GSO datagram comes still linked to the next one
-	 * (udp_rcv_segment()'s walk does not unlink it): from here on it is
-	 * a unit of its own, and a unit is a list.
+	 * A segment of a GSO datagram comes still linked to the next one,
+	 * which the UDP layer's walk hands us next (udp_queue_rcv_skb()).
 	 */
 	skb_mark_not_on_list(skb);
 	if (!pskb_may_pull(skb, sizeof(struct udphdr) + 1) ||
 	    skb->data[sizeof(struct udphdr)] != CYPHONIC_MSG_DATA) {
 		cyph_count(cd, NULL, CYPHONIC_STAT_RX_CONTROL, 1);
-		return 1;
+		ret = 1;
+	} else {
+		cyph_rx_data(cd, skb, next);
 	}
-	cyph_rx_data(cd, skb);
-	return 0;
+	/*
+	 * The walk is over, whatever became of its last datagram (passed
+	 * on, dropped, held for its tunnel): so is the unit it was making.
+	 */
+	if (!next)
+		cyph_rx_train_end(this_cpu_ptr(cd->rx_trains));
+	return ret;
 }

@@ -338,7 +338,7 @@ bool cyph_serial_inline(struct cyph_serial *s, const struct sk_buff *head)
 	const struct sk_buff *skb;
 
 	for (skb = head; skb; skb = skb->next) {
-		if (++n > CYPH_INLINE_SEGS)
+		if (++n > s->ops->inline_segs)
 			return false;
 		bytes += skb->len;
 	}

@@ -358,24 +358,10 @@ static void cyph_tx_seal(struct sk_buff *head, struct sk_buff *skb)
 	cyph_encrypt(req);
 }
 
-/*
- * Stage 2, a crypt worker: seal every segment of a unit. The unit is
- * published when its last segment is sealed, which is here for
- * synchronous ciphers and in a completion for asynchronous ones.
- */
+/* Stage 2, a crypt worker: seal every segment of a unit. */
 static void cyph_tx_crypt(struct sk_buff *head)
 {
-	struct sk_buff *skb;
-
-	/* One count for this loop, so no completion publishes too early. */
-	atomic_set(&cyph_cb(head)->pending, 1);
-	for (skb = head; skb; skb = skb->next) {
-		if (cyph_cb(skb)->why != CYPH_OK)
-			continue;
-		atomic_inc(&cyph_cb(head)->pending);
-		cyph_tx_seal(head, skb);
-	}
-	cyph_tx_unit_put(head);
+	cyph_unit_crypt(head, cyph_tx_seal, cyph_tx_unit_put);
 }
 
 /* ---- stage 3: the tunnel's serial stage ------------------------------- */
@@ -475,6 +461,7 @@ const struct cyph_stage_ops cyph_tx_ops = {
 	.release = cyph_tx_release,
 	.flush = cyph_train_flush,
 	.batch = 8,
+	.inline_segs = CYPH_INLINE_SEGS,
 	.release_in_worker = true,
 };
 

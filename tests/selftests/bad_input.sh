@@ -4,7 +4,9 @@
 # reason, never delivered: wrong key, tampered ciphertext, truncated
 # packets, short garbage, bad header fields, unknown receiver index, unknown
 # key id; non-DATA packet types are passed to the socket's owner (counted
-# as rx_control).
+# as rx_control). The same in a train (one UDP GSO datagram, cut apart by
+# B's UDP layer): a tunnel's DATA datagrams are opened as one unit, at
+# once even when the train ends in a control message.
 . "$(dirname "$0")/lib.sh"
 need ip cyphctl ping $PY
 t_begin
@@ -95,6 +97,19 @@ done
 sleep 0.5
 t_expect "non-DATA types 2..5 reach the socket (rx_control +4)" \
 	"$(($(dstat $NS_B rx_control) - ctl0))" -eq 4
+
+# Trains: the captured DATA sent from wan as one UDP GSO datagram.
+gso() { inw $PKT send --dst $B4 --dport $PORT_B --from "$caps" --gso "$@"; }
+units0=$(dstat $NS_B rx_train_units)
+t_expect "a train of 4 tampered DATA datagrams: each counted as rx_drop_auth" \
+	"$(delta $NS_B rx_drop_auth gso --tamper 30)" -eq 4
+t_expect "a train's DATA datagrams of one tunnel are opened as one unit (rx_train_units +1)" \
+	"$(($(dstat $NS_B rx_train_units) - units0))" -eq 1
+ctl0=$(dstat $NS_B rx_control)
+t_expect "a train ending in a control message: its DATA datagrams are opened at once (rx_drop_auth +4)" \
+	"$(delta $NS_B rx_drop_auth gso --tamper 30 --tail 0200000000000001)" -eq 4
+t_expect "a train ending in a control message: that message reaches the socket (rx_control +1)" \
+	"$(($(dstat $NS_B rx_control) - ctl0))" -eq 1
 t_expect "no garbage was delivered to B's stack" "$(($(link_rx_packets $NS_B) - rx0))" -eq 0
 t_check "tunnel still works after all that" ina ping -c 2 -i 0.2 -W 5 $VB4
 t_end

@@ -6,8 +6,9 @@
 # address at once. A's sealed packets for B's one endpoint leave in UDP
 # GSO trains that carry several tunnels' packets (tx_gso_shared: only
 # forwarded packets share, a local socket's classify by the socket); B
-# opens every one of them (no fault drops), each stream carries data,
-# and what A counts as sent per tunnel is what B counts as received (the
+# opens a tunnel's consecutive datagrams of a train as one unit
+# (rx_train_units), and every one of them (no fault drops), each stream
+# carries data, and what A counts as sent per tunnel is what B counts as received (the
 # train's packets are each their own tunnel's).
 . "$(dirname "$0")/lib.sh"
 need ip cyphctl iperf3
@@ -50,6 +51,7 @@ for i in 2 3 4; do
 done
 
 s0=$(dstat $NS_A tx_gso_shared)
+u0=$(dstat $NS_B rx_train_units)
 pids=()
 for i in 2 3 4; do
 	nsenter --net=/run/netns/$NS_B -- iperf3 -s -1 -p $((5200 + i)) > /dev/null 2>&1 < /dev/null &
@@ -71,6 +73,9 @@ done
 shared=$(($(dstat $NS_A tx_gso_shared) - s0))
 diag "A: $(dstat $NS_A tx_gso_sends) trains, $shared carrying several tunnels' packets"
 t_expect "A sent trains carrying several tunnels' packets (tx_gso_shared)" "$shared" -gt 0
+units=$(($(dstat $NS_B rx_train_units) - u0))
+diag "B: $units units of several datagrams of a train"
+t_expect "B opened trains' datagrams of one tunnel as one unit (rx_train_units)" "$units" -gt 0
 t_expect "B opened every packet (no fault drops)" "$(fault_drops $NS_B)" = ""
 sleep 1
 # Per tunnel, A's tx_packets and B's rx_packets plus B's queue drops.

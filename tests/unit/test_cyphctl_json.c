@@ -124,6 +124,7 @@ static const char *const want_names[CYPHONIC_STAT_MAX + 1] = {
 	"tx_drop_queue_share", "rx_drop_queue_share", "tx_drop_route_loop",
 	"tx_drop_unreachable", "tx_icmp_unreachable", "tx_gso_sends",
 	"rx_early_held", "rx_drop_early_timeout", "tx_gso_shared",
+	"rx_train_units",
 };
 
 /* The stats object with every counter 0 except one. */

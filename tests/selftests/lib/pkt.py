@@ -16,9 +16,12 @@ Standard library only; runs inside a network namespace of the test VM.
       mutations (same source address and port: a true replay).
 
   pkt.py send --dst IP --dport P [--src IP] [--sport P]
-              (--from FILE [mutations] | --payload HEX)
+              (--from FILE [mutations] | --payload HEX) [--tail HEX] [--gso]
       Send UDP payloads from an ordinary socket (so from this namespace's
-      own address).
+      own address), then the --tail payload if given. With --gso, all of
+      them leave in one UDP_SEGMENT send, as one GSO datagram (a train):
+      every payload but the last must be as long as the first, the last
+      no longer.
 
 Mutations (applied to the UDP payload of each captured packet):
   --tamper OFF      flip the bits of the byte at offset OFF
@@ -40,6 +43,8 @@ ETH_P_IP = 0x0800
 ETH_P_IPV6 = 0x86DD
 PACKET_OUTGOING = 4
 IPPROTO_UDP = 17
+SOL_UDP = 17
+UDP_SEGMENT = 103
 MSG_DATA = 1
 DATA_HDR_LEN = 16
 
@@ -177,6 +182,15 @@ def cmd_send(args):
         payloads = [binascii.unhexlify(args.payload)]
     else:
         payloads = [mutate(p.payload, args) for p in load(args.from_file, args.limit)]
+    if args.tail is not None:
+        payloads.append(binascii.unhexlify(args.tail))
+    if args.gso:
+        size = len(payloads[0])
+        if any(len(p) != size for p in payloads[:-1]) or len(payloads[-1]) > size:
+            sys.exit("pkt.py: --gso needs payloads of one length (the last no longer)")
+        s.setsockopt(SOL_UDP, UDP_SEGMENT, size)
+        s.sendto(b"".join(payloads), (args.dst, args.dport))
+        return 0
     for p in payloads:
         s.sendto(p, (args.dst, args.dport))
         time.sleep(0.01)
@@ -218,6 +232,8 @@ def main():
     s.add_argument("--src")
     s.add_argument("--sport", type=int, default=0)
     s.add_argument("--payload")
+    s.add_argument("--tail")
+    s.add_argument("--gso", action="store_true")
     mutations(s)
 
     args = ap.parse_args()
