@@ -89,29 +89,26 @@ static struct cyph_serial *cyph_queue_serial(const struct cyph_queue *q,
 }
 
 /*
- * What a unit costs in the crypt stage, for the round robin: its bytes. A
- * unit is a list: a TX unit the segments of one GSO burst, an RX unit a
- * tunnel's consecutive datagrams of one received train.
+ * What a unit takes of its queue's length (1, or with ops->queue_packets
+ * its packets) and, in @bytes, what it costs in the crypt stage for the
+ * round robin. A unit is a list: a TX unit the segments of one GSO burst,
+ * an RX unit a tunnel's consecutive datagrams of one received train.
  */
-static unsigned int cyph_unit_cost(const struct sk_buff *head)
-{
-	unsigned int cost = 0;
-
-	for (; head; head = head->next)
-		cost += head->len;
-	return cost;
-}
-
-/* What a unit takes of its queue's length: 1, or its packets. */
 static unsigned int cyph_unit_room(const struct cyph_queue *q,
-				   const struct sk_buff *head)
+				   const struct sk_buff *head,
+				   unsigned int *bytes)
 {
-	unsigned int n = 1;
+	unsigned int n = 0, cost = 0;
 
-	if (q->ops->queue_packets)
-		while ((head = head->next))
-			n++;
-	return n;
+	if (!bytes && !q->ops->queue_packets)
+		return 1;
+	for (; head; head = head->next) {
+		cost += head->len;
+		n++;
+	}
+	if (bytes)
+		*bytes = cost;
+	return q->ops->queue_packets ? n : 1;
 }
 
 /*
@@ -121,6 +118,7 @@ static unsigned int cyph_unit_room(const struct cyph_queue *q,
 static struct sk_buff *cyph_queue_pop(struct cyph_queue *q,
 				      struct cyph_worker *w)
 {
+	unsigned int room, bytes;
 	struct cyph_drr_flow *f;
 	struct cyph_serial *s;
 	struct sk_buff *head;
@@ -137,8 +135,9 @@ static struct sk_buff *cyph_queue_pop(struct cyph_queue *q,
 	s->qhead = cyph_cb(head)->qnext;
 	if (!s->qhead)
 		s->qtail = NULL;
-	q->len -= cyph_unit_room(q, head);
-	cyph_drr_charge(f, cyph_unit_cost(head), !s->qhead);
+	room = cyph_unit_room(q, head, &bytes);
+	q->len -= room;
+	cyph_drr_charge(f, bytes, !s->qhead);
 	spin_unlock_bh(&q->lock);
 	return head;
 }
@@ -266,7 +265,7 @@ void cyph_queue_destroy(struct cyph_queue *q)
 int cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head)
 {
 	struct cyph_serial *s = cyph_queue_serial(q, head);
-	unsigned int room = cyph_unit_room(q, head), cpu;
+	unsigned int room = cyph_unit_room(q, head, NULL), cpu;
 
 	if (unlikely(!cyph_share_take(&q->share, &s->queued)))
 		return -EBUSY;
