@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AEAD through the kernel crypto API.
+ * The AEAD of a DATA packet: AES-GCM through the kernel crypto API (which
+ * picks AES-NI and its asynchronous forms), ChaCha20-Poly1305 through the
+ * kernel's library primitives (chachapoly.c, always synchronous).
  *
  * The DATA header is the associated data, the whole inner packet the
  * plaintext, and the tag follows it; everything is done in place in the
- * skb. Requests are submitted without CRYPTO_TFM_REQ_MAY_BACKLOG: when an
- * asynchronous implementation's queue is full the packet is dropped and
- * counted, so memory stays bounded.
+ * skb, or (TX) out of place into a buffer of the packet's own. Requests
+ * are submitted without CRYPTO_TFM_REQ_MAY_BACKLOG: when an asynchronous
+ * implementation's queue is full the packet is dropped and counted, so
+ * memory stays bounded.
  */
 
 #include <linux/bitops.h>
@@ -17,34 +20,25 @@
 #include "crypto.h"
 #include "wire.h"
 
+/* The ciphers taken from the crypto API; the others are keys of ours. */
 static const char *const cyph_cipher_names[] = {
 	[CYPHONIC_CIPHER_AES_GCM] = "gcm(aes)",
-	[CYPHONIC_CIPHER_CHACHA20_POLY1305] = "rfc7539(chacha20,poly1305)",
+	[CYPHONIC_CIPHER_CHACHA20_POLY1305] = NULL,
 };
 
-/**
- * cyph_aead_alloc() - allocate and key one direction's AEAD
- * @cipher: CYPHONIC_CIPHER_AES_GCM or CYPHONIC_CIPHER_CHACHA20_POLY1305
- * @key: CYPHONIC_KEY_LEN bytes
- *
- * Context: process context, may sleep (and load crypto modules).
- * Return: the transform or an ERR_PTR.
- */
-struct crypto_aead *cyph_aead_alloc(enum cyphonic_cipher cipher, const u8 *key)
+static struct crypto_aead *cyph_tfm_alloc(const char *name, const u8 *key)
 {
 	struct crypto_aead *tfm;
 	int err;
 
-	if (cipher <= CYPHONIC_CIPHER_UNSPEC || cipher > CYPHONIC_CIPHER_MAX)
-		return ERR_PTR(-EINVAL);
-	tfm = crypto_alloc_aead(cyph_cipher_names[cipher], 0, 0);
+	tfm = crypto_alloc_aead(name, 0, 0);
 	/*
 	 * The first use of a template instantiates and self-tests it in a
 	 * helper thread; under heavy load that was seen to end in -ENOENT
 	 * although the instance got registered. Look it up once more.
 	 */
 	if (PTR_ERR_OR_ZERO(tfm) == -ENOENT)
-		tfm = crypto_alloc_aead(cyph_cipher_names[cipher], 0, 0);
+		tfm = crypto_alloc_aead(name, 0, 0);
 	if (IS_ERR(tfm))
 		return tfm;
 	err = -EINVAL;
@@ -63,6 +57,47 @@ err:
 	return ERR_PTR(err);
 }
 
+/**
+ * cyph_aead_alloc() - key one direction's AEAD
+ * @cipher: CYPHONIC_CIPHER_AES_GCM or CYPHONIC_CIPHER_CHACHA20_POLY1305
+ * @key: CYPHONIC_KEY_LEN bytes
+ *
+ * Context: process context, may sleep (and load crypto modules).
+ * Return: the AEAD, for cyph_aead_free(), or an ERR_PTR.
+ */
+struct cyph_aead *cyph_aead_alloc(enum cyphonic_cipher cipher, const u8 *key)
+{
+	struct cyph_aead *aead;
+
+	if (cipher <= CYPHONIC_CIPHER_UNSPEC || cipher > CYPHONIC_CIPHER_MAX)
+		return ERR_PTR(-EINVAL);
+	aead = kzalloc(sizeof(*aead), GFP_KERNEL_ACCOUNT);
+	if (!aead)
+		return ERR_PTR(-ENOMEM);
+	if (!cyph_cipher_names[cipher]) {
+		cyph_chachapoly_setkey(&aead->chacha, key);
+		return aead;
+	}
+	aead->tfm = cyph_tfm_alloc(cyph_cipher_names[cipher], key);
+	if (IS_ERR(aead->tfm)) {
+		long err = PTR_ERR(aead->tfm);
+
+		kfree(aead);
+		return ERR_PTR(err);
+	}
+	return aead;
+}
+
+/* Free what cyph_aead_alloc() made (or NULL), key bytes wiped. */
+void cyph_aead_free(struct cyph_aead *aead)
+{
+	if (!aead)
+		return;
+	if (aead->tfm)
+		crypto_free_aead(aead->tfm);
+	kfree_sensitive(aead);
+}
+
 /*
  * The first transform of a cipher loads its modules and self-tests the
  * template, which took ~10 s in a TCG guest. Doing it when a device is
@@ -78,7 +113,8 @@ static void cyph_aead_warm_fn(struct work_struct *work)
 
 	for (cipher = CYPHONIC_CIPHER_UNSPEC + 1; cipher <= CYPHONIC_CIPHER_MAX;
 	     cipher++) {
-		if (!test_and_clear_bit(cipher, &cyph_warm_pending))
+		if (!test_and_clear_bit(cipher, &cyph_warm_pending) ||
+		    !cyph_cipher_names[cipher])
 			continue;
 		tfm = crypto_alloc_aead(cyph_cipher_names[cipher], 0, 0);
 		if (!IS_ERR(tfm))
@@ -111,17 +147,21 @@ void cyph_aead_warm_cancel(void)
 /*
  * One allocation per packet holds the request context, the scatterlist
  * (one entry per skb fragment, and one for an out-of-place destination)
- * and the transform's request.
+ * and, for the crypto API, the transform's request.
  */
-struct cyph_crypt_req *cyph_crypt_req_alloc(struct crypto_aead *tfm, int nsg)
+struct cyph_crypt_req *cyph_crypt_req_alloc(const struct cyph_aead *aead,
+					    int nsg)
 {
+	struct crypto_aead *tfm = aead->tfm;
 	struct cyph_crypt_req *req;
 	size_t sg_off, aead_off, size;
 
 	sg_off = ALIGN(sizeof(*req), __alignof__(struct scatterlist));
 	aead_off = ALIGN(sg_off + (nsg + 1) * sizeof(struct scatterlist),
 			 CRYPTO_MINALIGN);
-	size = aead_off + sizeof(struct aead_request) + crypto_aead_reqsize(tfm);
+	size = aead_off;
+	if (tfm)
+		size += sizeof(struct aead_request) + crypto_aead_reqsize(tfm);
 
 	req = kmalloc(size, GFP_ATOMIC);
 	if (!req)
@@ -131,8 +171,12 @@ struct cyph_crypt_req *cyph_crypt_req_alloc(struct crypto_aead *tfm, int nsg)
 	req->dst = req->sg + nsg;
 	req->dst_buf = NULL;
 	req->dst_len = 0;
-	req->aead = (void *)req + aead_off;
-	aead_request_set_tfm(req->aead, tfm);
+	req->key = aead;
+	req->aead = NULL;
+	if (tfm) {
+		req->aead = (void *)req + aead_off;
+		aead_request_set_tfm(req->aead, tfm);
+	}
 	return req;
 }
 
@@ -169,6 +213,7 @@ static void cyph_crypt_submit(struct cyph_crypt_req *req, bool encrypt)
 	req->done(req, err);
 }
 
+/* The skb's scatterlist and the nonce. Return: sg entries, or -errno. */
 static int cyph_crypt_map(struct cyph_crypt_req *req)
 {
 	int n;
@@ -178,8 +223,26 @@ static int cyph_crypt_map(struct cyph_crypt_req *req)
 	if (n < 0)
 		return n;
 	cyph_nonce_init(req->iv, req->counter);
-	aead_request_set_ad(req->aead, CYPH_DATA_HDR_LEN);
-	return 0;
+	if (req->aead)
+		aead_request_set_ad(req->aead, CYPH_DATA_HDR_LEN);
+	return n;
+}
+
+/* A library AEAD's message: @len bytes of text behind the header. */
+static struct cyph_chachapoly_msg cyph_crypt_msg(struct cyph_crypt_req *req,
+						 int nents, unsigned int len,
+						 u8 *dst)
+{
+	return (struct cyph_chachapoly_msg){
+		.nonce = req->iv,
+		.ad = req->skb->data,
+		.ad_len = CYPH_DATA_HDR_LEN,
+		.sg = req->sg,
+		.nents = nents,
+		.skip = CYPH_DATA_HDR_LEN,
+		.len = len,
+		.dst = dst,
+	};
 }
 
 /**
@@ -197,20 +260,27 @@ void cyph_encrypt(struct cyph_crypt_req *req)
 {
 	unsigned int len = req->skb->len - CYPH_DATA_MIN_LEN;
 	struct scatterlist *dst = req->sg;
-	int err = cyph_crypt_map(req);
+	int n = cyph_crypt_map(req);
+	u8 *buf = NULL;
 
-	if (err) {
-		req->done(req, err);
+	if (n < 0) {
+		req->done(req, n);
 		return;
 	}
 	if (req->dst_len) {
-		void *buf = req->dst_buf ?: req->skb->data;
-
+		buf = req->dst_buf ?: req->skb->data;
 		if (req->dst_buf)
 			memcpy(buf, req->skb->data, CYPH_DATA_HDR_LEN);
 		sg_init_one(req->dst, buf, req->dst_len);
 		dst = req->dst;
 		len = req->dst_len - CYPH_DATA_MIN_LEN;
+	}
+	if (!req->aead) {
+		struct cyph_chachapoly_msg msg = cyph_crypt_msg(req, n, len,
+					buf ? buf + CYPH_DATA_HDR_LEN : NULL);
+
+		req->done(req, cyph_chachapoly_seal(&req->key->chacha, &msg));
+		return;
 	}
 	aead_request_set_crypt(req->aead, req->sg, dst, len, req->iv);
 	cyph_crypt_submit(req, true);
@@ -224,10 +294,17 @@ void cyph_encrypt(struct cyph_crypt_req *req)
  */
 void cyph_decrypt(struct cyph_crypt_req *req)
 {
-	int err = cyph_crypt_map(req);
+	int n = cyph_crypt_map(req);
 
-	if (err) {
-		req->done(req, err);
+	if (n < 0 || req->skb->len < CYPH_DATA_MIN_LEN) {
+		req->done(req, n < 0 ? n : -EBADMSG);
+		return;
+	}
+	if (!req->aead) {
+		struct cyph_chachapoly_msg msg = cyph_crypt_msg(req, n,
+					req->skb->len - CYPH_DATA_MIN_LEN, NULL);
+
+		req->done(req, cyph_chachapoly_open(&req->key->chacha, &msg));
 		return;
 	}
 	aead_request_set_crypt(req->aead, req->sg, req->sg,

@@ -13,6 +13,14 @@
 #include <linux/scatterlist.h>
 #include <linux/skbuff.h>
 
+#include "chachapoly.h"
+
+/* One direction's AEAD, keyed. */
+struct cyph_aead {
+	struct crypto_aead *tfm;		/* crypto API, or NULL: */
+	struct cyph_chachapoly_key chacha;	/* the library's */
+};
+
 struct cyph_crypt_req;
 
 typedef void (*cyph_crypt_done_t)(struct cyph_crypt_req *req, int err);
@@ -33,15 +41,17 @@ struct cyph_crypt_req {
 	struct scatterlist *dst;
 	void *dst_buf;
 	unsigned int dst_len;
-	struct aead_request *aead;
+	const struct cyph_aead *key;
+	struct aead_request *aead;	/* with key->tfm */
 	u8 iv[CYPHONIC_NONCE_LEN];
 };
 
 void cyph_aead_warm(enum cyphonic_cipher cipher);
 void cyph_aead_warm_cancel(void);
-struct crypto_aead *cyph_aead_alloc(enum cyphonic_cipher cipher,
-				    const u8 *key);
-struct cyph_crypt_req *cyph_crypt_req_alloc(struct crypto_aead *tfm, int nsg);
+struct cyph_aead *cyph_aead_alloc(enum cyphonic_cipher cipher, const u8 *key);
+void cyph_aead_free(struct cyph_aead *aead);
+struct cyph_crypt_req *cyph_crypt_req_alloc(const struct cyph_aead *aead,
+					    int nsg);
 void cyph_crypt_req_free(struct cyph_crypt_req *req);
 void cyph_encrypt(struct cyph_crypt_req *req);
 void cyph_decrypt(struct cyph_crypt_req *req);

@@ -53,8 +53,8 @@ static void cyph_key_free_work(struct work_struct *work)
 	struct cyph_key *key = container_of(to_rcu_work(work), struct cyph_key,
 					    free_work);
 
-	crypto_free_aead(key->tx);
-	crypto_free_aead(key->rx);
+	cyph_aead_free(key->tx);
+	cyph_aead_free(key->rx);
 	kfree_sensitive(key);
 }
 
@@ -182,7 +182,7 @@ struct cyph_key *cyph_key_create(enum cyphonic_cipher cipher, u8 id,
 	return key;
 
 err_tx:
-	crypto_free_aead(key->tx);
+	cyph_aead_free(key->tx);
 err_free:
 	kfree(key);
 	return ERR_PTR(err);

@@ -6,7 +6,6 @@
 #ifndef _CYPH_KEYS_H
 #define _CYPH_KEYS_H
 
-#include <crypto/aead.h>
 #include <linux/atomic.h>
 #include <linux/cyphonic.h>
 #include <linux/kref.h>
@@ -15,6 +14,8 @@
 #include <linux/workqueue.h>
 
 #include "replay.h"
+
+struct cyph_aead;
 
 struct cyph_tunnel;
 
@@ -33,8 +34,8 @@ enum {
 
 /* One key id: an AEAD per direction, its counters, replay window, limits. */
 struct cyph_key {
-	struct crypto_aead *tx;
-	struct crypto_aead *rx;
+	struct cyph_aead *tx;
+	struct cyph_aead *rx;
 	atomic64_t tx_counter;		/* next counter to send */
 	struct cyph_replay replay;
 	u64 rekey_msgs;			/* KEY_LIMIT event at this counter */

@@ -35,9 +35,17 @@ TESTS = [
 ]
 # tcrypt algorithm standing for each tunnel cipher (same primitives and
 # 256-bit key; rfc7539esp adds a 4-byte salt to the key, hence 288 bits).
+# tcrypt has no speed test of the library ChaCha20 and Poly1305 that
+# cyphonic and WireGuard seal with, which take about 9% less time per
+# 1420-byte seal than this template (CIPHER_NOTES).
 CIPHER_ALGS = {
     "aes-gcm": "gcm(aes)",
     "chacha20-poly1305": "rfc7539esp(chacha20,poly1305)",
+}
+
+CIPHER_NOTES = {
+    "chacha20-poly1305": ["(the tunnels seal with the library ChaCha20 and Poly1305, about 9% faster",
+                          " than this template: their efficiency against it reads up to that much high)"],
 }
 
 SPEED_HDR = re.compile(r"testing speed of (\S+) \((.*)\) (encryption|decryption)")
@@ -239,6 +247,8 @@ def table(meta, ceil, res, tgt):
                  f"-> ceiling {c['ceiling_mbps']:.1f} Mbit/s")
         L.append(f"  {'':<18} (all {meta.get('cpus', '?')} CPUs on crypto alone: "
                  f"{c['ceiling_all_cpus_mbps']:.1f} Mbit/s)")
+        for note in CIPHER_NOTES.get(cipher, []):
+            L.append(f"  {'':<18} {note}")
     for test, title in TESTS:
         L.append("")
         extra = "loss" if test == "udp" else "retr"

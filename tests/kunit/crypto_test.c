@@ -30,7 +30,7 @@ static void crypt_done(struct cyph_crypt_req *req, int err)
 }
 
 /* Run one request like tx.c/rx.c do; return what done() got. */
-static int crypt_run(struct kunit *test, struct crypto_aead *tfm,
+static int crypt_run(struct kunit *test, struct cyph_aead *tfm,
 		     struct sk_buff *skb, u64 counter, bool encrypt)
 {
 	struct cyph_crypt_req *req;
@@ -55,11 +55,11 @@ static int crypt_run(struct kunit *test, struct crypto_aead *tfm,
 	return crypt_wait.err;
 }
 
-static struct crypto_aead *aead(struct kunit *test, enum cyphonic_cipher c,
-				u8 key_byte)
+static struct cyph_aead *aead(struct kunit *test, enum cyphonic_cipher c,
+			      u8 key_byte)
 {
 	u8 key[CYPHONIC_KEY_LEN];
-	struct crypto_aead *tfm;
+	struct cyph_aead *tfm;
 
 	memset(key, key_byte, sizeof(key));
 	key[0] ^= 0x5a;
@@ -106,7 +106,7 @@ static bool plain_ok(struct sk_buff *skb, unsigned int len)
 static void crypto_round_trip(struct kunit *test, enum cyphonic_cipher c)
 {
 	static const unsigned int lens[] = { 0, 1, 15, 16, 17, 64, 1000, 1420 };
-	struct crypto_aead *tfm = aead(test, c, 1);
+	struct cyph_aead *tfm = aead(test, c, 1);
 	struct cyphonic_data_hdr hdr;
 	int i;
 
@@ -127,13 +127,13 @@ static void crypto_round_trip(struct kunit *test, enum cyphonic_cipher c)
 				      "len %u: did not round-trip", len);
 		kfree_skb(skb);
 	}
-	crypto_free_aead(tfm);
+	cyph_aead_free(tfm);
 }
 
 /* Same plaintext, different counters: different ciphertexts. */
 static void crypto_counter_is_nonce(struct kunit *test, enum cyphonic_cipher c)
 {
-	struct crypto_aead *tfm = aead(test, c, 2);
+	struct cyph_aead *tfm = aead(test, c, 2);
 	struct sk_buff *s1 = data_skb(test, 64, 7), *s2 = data_skb(test, 64, 7);
 
 	KUNIT_EXPECT_EQ(test, crypt_run(test, tfm, s1, 7, true), 0);
@@ -143,14 +143,14 @@ static void crypto_counter_is_nonce(struct kunit *test, enum cyphonic_cipher c)
 	KUNIT_EXPECT_EQ(test, crypt_run(test, tfm, s2, 7, false), -EBADMSG);
 	kfree_skb(s1);
 	kfree_skb(s2);
-	crypto_free_aead(tfm);
+	cyph_aead_free(tfm);
 }
 
 /*
  * Flip one bit at @off of a sealed packet: it must not open. Only the
  * first failure is reported, to keep the case's log short.
  */
-static void crypto_tamper_at(struct kunit *test, struct crypto_aead *tfm,
+static void crypto_tamper_at(struct kunit *test, struct cyph_aead *tfm,
 			     unsigned int len, unsigned int off, const char *what)
 {
 	struct sk_buff *skb;
@@ -170,7 +170,7 @@ static void crypto_tamper_at(struct kunit *test, struct crypto_aead *tfm,
 
 static void crypto_tampered(struct kunit *test, enum cyphonic_cipher c)
 {
-	struct crypto_aead *tfm = aead(test, c, 3);
+	struct cyph_aead *tfm = aead(test, c, 3);
 	unsigned int len = 100, off;
 
 	/* The header is the AAD: type, flags, index and counter bytes. */
@@ -182,7 +182,7 @@ static void crypto_tampered(struct kunit *test, enum cyphonic_cipher c)
 	crypto_tamper_at(test, tfm, len, HDR + len, "tag start");
 	crypto_tamper_at(test, tfm, len, HDR + len + TAG - 1, "tag end");
 	crypto_tamper_at(test, tfm, 0, HDR, "tag of an empty packet");
-	crypto_free_aead(tfm);
+	cyph_aead_free(tfm);
 }
 
 /*
@@ -192,7 +192,7 @@ static void crypto_tampered(struct kunit *test, enum cyphonic_cipher c)
  */
 static void crypto_wrong_key(struct kunit *test, enum cyphonic_cipher c)
 {
-	struct crypto_aead *tfm = aead(test, c, 4), *other = aead(test, c, 5);
+	struct cyph_aead *tfm = aead(test, c, 4), *other = aead(test, c, 5);
 	struct sk_buff *skb = data_skb(test, 200, 9), *copy;
 
 	KUNIT_EXPECT_EQ(test, crypt_run(test, tfm, skb, 9, true), 0);
@@ -203,8 +203,8 @@ static void crypto_wrong_key(struct kunit *test, enum cyphonic_cipher c)
 	KUNIT_EXPECT_TRUE(test, plain_ok(copy, 200));
 	kfree_skb(copy);
 	kfree_skb(skb);
-	crypto_free_aead(other);
-	crypto_free_aead(tfm);
+	cyph_aead_free(other);
+	cyph_aead_free(tfm);
 }
 
 /*
@@ -234,7 +234,7 @@ static struct sk_buff *paged_skb(struct kunit *test, unsigned int len,
 
 static void crypto_paged(struct kunit *test, enum cyphonic_cipher c)
 {
-	struct crypto_aead *tfm = aead(test, c, 6);
+	struct cyph_aead *tfm = aead(test, c, 6);
 	struct sk_buff *skb = paged_skb(test, 1200, 100, 77);
 
 	KUNIT_ASSERT_TRUE(test, skb_is_nonlinear(skb));
@@ -243,7 +243,52 @@ static void crypto_paged(struct kunit *test, enum cyphonic_cipher c)
 	KUNIT_EXPECT_EQ(test, crypt_run(test, tfm, skb, 77, false), 0);
 	KUNIT_EXPECT_TRUE(test, plain_ok(skb, 1200));
 	kfree_skb(skb);
-	crypto_free_aead(tfm);
+	cyph_aead_free(tfm);
+}
+
+/*
+ * Sealed out of place (tx.c, a paged segment): header, ciphertext and tag
+ * land in a buffer of their own, byte for byte what sealing in place
+ * gives, and the source keeps its plaintext.
+ */
+static void crypto_out_of_place(struct kunit *test, enum cyphonic_cipher c)
+{
+	struct cyph_aead *tfm = aead(test, c, 7);
+	unsigned int len = 1200, total = HDR + len + TAG;
+	struct sk_buff *src = paged_skb(test, len, 100, 78);
+	struct sk_buff *ref = data_skb(test, len, 78);
+	struct cyph_crypt_req *req;
+	u8 *buf = kunit_kzalloc(test, total, GFP_KERNEL);
+	u8 *got = kunit_kmalloc(test, len, GFP_KERNEL);
+	u8 *want = kunit_kmalloc(test, len, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_NULL(test, got);
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	/* The source holds no room for the tag: out of place, none is needed. */
+	pskb_trim(src, HDR + len);
+	KUNIT_EXPECT_EQ(test, crypt_run(test, tfm, ref, 78, true), 0);
+	req = cyph_crypt_req_alloc(tfm, 1 + skb_shinfo(src)->nr_frags);
+	KUNIT_ASSERT_NOT_NULL(test, req);
+	req->skb = src;
+	req->counter = 78;
+	req->dst_buf = buf;
+	req->dst_len = total;
+	req->done = crypt_done;
+	init_completion(&crypt_wait.done);
+	cyph_encrypt(req);
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&crypt_wait.done,
+							  10 * HZ), 0UL);
+	KUNIT_EXPECT_EQ(test, crypt_wait.err, 0);
+	cyph_crypt_req_free(req);
+	KUNIT_EXPECT_EQ(test, memcmp(buf, ref->data, total), 0);
+	fill(want, len, len);
+	KUNIT_ASSERT_EQ(test, skb_copy_bits(src, HDR, got, len), 0);
+	KUNIT_EXPECT_EQ_MSG(test, memcmp(got, want, len), 0,
+			    "the source lost its plaintext");
+	kfree_skb(src);
+	kfree_skb(ref);
+	cyph_aead_free(tfm);
 }
 
 static void crypto_bad_cipher(struct kunit *test)
@@ -272,6 +317,7 @@ CIPHER_CASES(crypto_counter_is_nonce)
 CIPHER_CASES(crypto_tampered)
 CIPHER_CASES(crypto_wrong_key)
 CIPHER_CASES(crypto_paged)
+CIPHER_CASES(crypto_out_of_place)
 
 static struct kunit_case crypto_cases[] = {
 	KUNIT_CASE(crypto_round_trip_gcm),
@@ -284,6 +330,8 @@ static struct kunit_case crypto_cases[] = {
 	KUNIT_CASE(crypto_wrong_key_chacha),
 	KUNIT_CASE(crypto_paged_gcm),
 	KUNIT_CASE(crypto_paged_chacha),
+	KUNIT_CASE(crypto_out_of_place_gcm),
+	KUNIT_CASE(crypto_out_of_place_chacha),
 	KUNIT_CASE(crypto_bad_cipher),
 	{}
 };
