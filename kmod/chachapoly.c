@@ -119,6 +119,12 @@ static int cyph_chachapoly_crypt(const struct cyph_chachapoly_key *key,
 	__le64 lens[2];
 
 	cyph_chachapoly_begin(&c, key, msg);
+	/*
+	 * With @dst the scatterlist is only read. tx.c may point @dst at the
+	 * skb's own head, which the list's first entry maps too: each byte
+	 * is then written where it was read, and only after; a head is
+	 * never a page that needs its data cache flushed.
+	 */
 	flags |= msg->dst ? SG_MITER_FROM_SG : SG_MITER_TO_SG;
 	sg_miter_start(&miter, msg->sg, msg->nents, flags);
 	if (sg_miter_skip(&miter, msg->skip)) {
@@ -189,12 +195,12 @@ int cyph_chachapoly_open(const struct cyph_chachapoly_key *key,
 	u8 tag[POLY1305_DIGEST_SIZE], got[POLY1305_DIGEST_SIZE];
 	int err = cyph_chachapoly_crypt(key, msg, false, tag);
 
-	if (err)
-		return err;
-	if (sg_pcopy_to_buffer(msg->sg, msg->nents, got, sizeof(got),
-			       msg->skip + msg->len) != sizeof(got))
-		return -EINVAL;
-	err = crypto_memneq(tag, got, sizeof(tag)) ? -EBADMSG : 0;
+	if (!err && sg_pcopy_to_buffer(msg->sg, msg->nents, got, sizeof(got),
+				       msg->skip + msg->len) != sizeof(got))
+		err = -EINVAL;
+	if (!err && crypto_memneq(tag, got, sizeof(tag)))
+		err = -EBADMSG;
+	/* The tag this text would need: a forgery's answer, not for the stack. */
 	memzero_explicit(tag, sizeof(tag));
 	return err;
 }

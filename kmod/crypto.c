@@ -271,8 +271,6 @@ void cyph_encrypt(struct cyph_crypt_req *req)
 		buf = req->dst_buf ?: req->skb->data;
 		if (req->dst_buf)
 			memcpy(buf, req->skb->data, CYPH_DATA_HDR_LEN);
-		sg_init_one(req->dst, buf, req->dst_len);
-		dst = req->dst;
 		len = req->dst_len - CYPH_DATA_MIN_LEN;
 	}
 	if (!req->aead) {
@@ -281,6 +279,10 @@ void cyph_encrypt(struct cyph_crypt_req *req)
 
 		req->done(req, cyph_chachapoly_seal(&req->key->chacha, &msg));
 		return;
+	}
+	if (buf) {
+		sg_init_one(req->dst, buf, req->dst_len);
+		dst = req->dst;
 	}
 	aead_request_set_crypt(req->aead, req->sg, dst, len, req->iv);
 	cyph_crypt_submit(req, true);

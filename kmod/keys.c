@@ -15,8 +15,9 @@
  * A key is freed from a workqueue one RCU grace period after its last
  * reference is dropped: readers find keys under RCU and may still try to
  * take a reference, and freeing a transform may sleep on some drivers.
- * crypto_free_aead() wipes the expanded key; the raw key never leaves the
- * netlink request, which netlink.c wipes.
+ * cyph_aead_free() wipes the keys (crypto_free_aead() the expanded AES
+ * key, kfree_sensitive() ours); the raw key never leaves the netlink
+ * request, which netlink.c wipes.
  */
 
 #include <crypto/algapi.h>

@@ -26,8 +26,7 @@ static const u8 rfc_ad[] = {
 };
 
 static const char rfc_plain[] =
-	"Ladies and Gentlemen of the class of '99: If I could offer you "
-	"only one tip for the future, sunscreen would be it.";
+	"Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.";
 
 static const u8 rfc_sealed[] = {
 	0xd3, 0x1a, 0x8d, 0x34, 0x64, 0x8e, 0x60, 0xdb,
@@ -90,10 +89,14 @@ static void chachapoly_rfc8439(struct kunit *test)
 	memcpy(buf, rfc_sealed, len + TAG);
 	msg.ad_len--;
 	KUNIT_EXPECT_EQ(test, cyph_chachapoly_open(&key, &msg), -EBADMSG);
-	/* A scatterlist shorter than the message says. */
+	/* A scatterlist shorter than the message says: the tag, the text. */
 	msg.ad_len++;
 	msg.len = len + 1;
 	KUNIT_EXPECT_EQ(test, cyph_chachapoly_seal(&key, &msg), -EINVAL);
+	KUNIT_EXPECT_EQ(test, cyph_chachapoly_open(&key, &msg), -EINVAL);
+	msg.len = len + TAG + 1;
+	KUNIT_EXPECT_EQ(test, cyph_chachapoly_seal(&key, &msg), -EINVAL);
+	KUNIT_EXPECT_EQ(test, cyph_chachapoly_open(&key, &msg), -EINVAL);
 }
 
 /* The reference: the crypto API's template over one linear buffer. */
@@ -133,29 +136,31 @@ static void template_seal(struct kunit *test, const u8 *kb, const u8 *nonce,
 #define PIECES	4
 
 /*
- * @buf (@len bytes of text and the tag) as up to PIECES scatterlist
- * entries in buffers of their own, cut after the byte counts of @cuts
- * (0 ends the list); the last piece holds the rest and the tag.
+ * @skip bytes that are not the message (as a DATA header is), then @buf
+ * (@len bytes of text and the tag), as up to PIECES scatterlist entries
+ * in buffers of their own, cut after the byte counts of @cuts (0 ends
+ * the list); the last piece holds the rest and the tag.
  */
 static unsigned int split(struct kunit *test, struct scatterlist *sg,
-			  const u8 *buf, unsigned int len,
+			  unsigned int skip, const u8 *buf, unsigned int len,
 			  const unsigned int *cuts)
 {
-	unsigned int n = 0, off = 0, total = len + TAG;
+	unsigned int n = 0, off = 0, total = skip + len + TAG;
+	u8 *all = kunit_kmalloc(test, total, GFP_KERNEL);
 
+	KUNIT_ASSERT_NOT_NULL(test, all);
+	memset(all, 0xee, skip);
+	memcpy(all + skip, buf, len + TAG);
 	sg_init_table(sg, PIECES);
 	while (n < PIECES - 1 && cuts[n] && off + cuts[n] < total) {
 		u8 *p = kunit_kmalloc(test, cuts[n], GFP_KERNEL);
 
 		KUNIT_ASSERT_NOT_NULL(test, p);
-		memcpy(p, buf + off, cuts[n]);
+		memcpy(p, all + off, cuts[n]);
 		sg_set_buf(&sg[n], p, cuts[n]);
 		off += cuts[n++];
 	}
-	sg_set_buf(&sg[n], kunit_kmalloc(test, total - off, GFP_KERNEL),
-		   total - off);
-	KUNIT_ASSERT_NOT_NULL(test, sg_virt(&sg[n]));
-	memcpy(sg_virt(&sg[n]), buf + off, total - off);
+	sg_set_buf(&sg[n], all + off, total - off);
 	sg_mark_end(&sg[n]);
 	return n + 1;
 }
@@ -163,7 +168,9 @@ static unsigned int split(struct kunit *test, struct scatterlist *sg,
 /*
  * Our one pass against the template, with CYPHONIC's nonce and header
  * sizes, over text cut so that a ChaCha20 block begins in one piece and
- * ends in another, sealed in place and out of place and opened in place.
+ * ends in another (and the tag too, for short texts), with and without a
+ * header in front, sealed in place and out of place and opened in place,
+ * and refused with one tag byte changed.
  */
 static void chachapoly_matches_template(struct kunit *test)
 {
@@ -200,35 +207,46 @@ static void chachapoly_matches_template(struct kunit *test)
 		unsigned int len = lens[i];
 
 		template_seal(test, kb, nonce, ad, sizeof(ad), plain, len, want);
-		for (j = 0; j < ARRAY_SIZE(cuts); j++) {
+		for (j = 0; j < 2 * ARRAY_SIZE(cuts); j++) {
+			/* Every other time behind a header, as in a packet. */
+			unsigned int skip = j % 2 ? sizeof(ad) : 0;
+			const unsigned int *cut = cuts[j / 2];
+
 			msg = (struct cyph_chachapoly_msg){
 				.nonce = nonce, .ad = ad, .ad_len = sizeof(ad),
-				.sg = sg, .len = len,
+				.sg = sg, .skip = skip, .len = len,
 			};
 			/* Sealed in place. */
-			msg.nents = split(test, sg, plain, len, cuts[j]);
+			msg.nents = split(test, sg, skip, plain, len, cut);
 			KUNIT_EXPECT_EQ(test, cyph_chachapoly_seal(&key, &msg), 0);
-			sg_copy_to_buffer(sg, msg.nents, got, len + TAG);
+			sg_pcopy_to_buffer(sg, msg.nents, got, len + TAG, skip);
 			KUNIT_EXPECT_EQ_MSG(test, memcmp(got, want, len + TAG), 0,
-					    "len %u, cuts %d: in place", len, j);
+					    "len %u, case %d: in place", len, j);
 			/* Opened in place. */
 			KUNIT_EXPECT_EQ(test, cyph_chachapoly_open(&key, &msg), 0);
-			sg_copy_to_buffer(sg, msg.nents, got, len);
+			sg_pcopy_to_buffer(sg, msg.nents, got, len, skip);
 			KUNIT_EXPECT_EQ_MSG(test, memcmp(got, plain, len), 0,
-					    "len %u, cuts %d: opened", len, j);
+					    "len %u, case %d: opened", len, j);
 			/* Sealed out of place; the source stays plaintext. */
 			memset(got, 0, len + TAG);
 			msg.dst = got;
 			KUNIT_EXPECT_EQ(test, cyph_chachapoly_seal(&key, &msg), 0);
 			KUNIT_EXPECT_EQ_MSG(test, memcmp(got, want, len + TAG), 0,
-					    "len %u, cuts %d: out of place",
+					    "len %u, case %d: out of place",
 					    len, j);
-			sg_copy_to_buffer(sg, msg.nents, got, len);
+			sg_pcopy_to_buffer(sg, msg.nents, got, len, skip);
 			KUNIT_EXPECT_EQ(test, memcmp(got, plain, len), 0);
-			/* The template's output opens in our pieces. */
+			/* The template's output opens in our pieces... */
 			msg.dst = NULL;
-			msg.nents = split(test, sg, want, len, cuts[j]);
+			msg.nents = split(test, sg, skip, want, len, cut);
 			KUNIT_EXPECT_EQ(test, cyph_chachapoly_open(&key, &msg), 0);
+			/* ...and not with its tag's last byte changed. */
+			msg.nents = split(test, sg, skip, want, len, cut);
+			got[0] = want[len + TAG - 1] ^ 0x01;
+			sg_pcopy_from_buffer(sg, msg.nents, got, 1,
+					     skip + len + TAG - 1);
+			KUNIT_EXPECT_EQ(test, cyph_chachapoly_open(&key, &msg),
+					-EBADMSG);
 			if (test->status == KUNIT_FAILURE)
 				return;
 		}

@@ -248,10 +248,13 @@ static void crypto_paged(struct kunit *test, enum cyphonic_cipher c)
 
 /*
  * Sealed out of place (tx.c, a paged segment): header, ciphertext and tag
- * land in a buffer of their own, byte for byte what sealing in place
- * gives, and the source keeps its plaintext.
+ * land in a buffer of their own (@into_head false) or in the segment's
+ * own head grown to hold them, where the header and the head's text are
+ * both source and destination (@into_head); byte for byte what sealing
+ * in place gives, the source's fragments left as they were.
  */
-static void crypto_out_of_place(struct kunit *test, enum cyphonic_cipher c)
+static void crypt_out_of_place(struct kunit *test, enum cyphonic_cipher c,
+			       bool into_head)
 {
 	struct cyph_aead *tfm = aead(test, c, 7);
 	unsigned int len = 1200, total = HDR + len + TAG;
@@ -267,12 +270,15 @@ static void crypto_out_of_place(struct kunit *test, enum cyphonic_cipher c)
 	KUNIT_ASSERT_NOT_NULL(test, want);
 	/* The source holds no room for the tag: out of place, none is needed. */
 	pskb_trim(src, HDR + len);
+	if (into_head)
+		KUNIT_ASSERT_EQ(test, pskb_expand_head(src, 0, src->data_len + TAG,
+						       GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, crypt_run(test, tfm, ref, 78, true), 0);
 	req = cyph_crypt_req_alloc(tfm, 1 + skb_shinfo(src)->nr_frags);
 	KUNIT_ASSERT_NOT_NULL(test, req);
 	req->skb = src;
 	req->counter = 78;
-	req->dst_buf = buf;
+	req->dst_buf = into_head ? NULL : buf;
 	req->dst_len = total;
 	req->done = crypt_done;
 	init_completion(&crypt_wait.done);
@@ -281,14 +287,25 @@ static void crypto_out_of_place(struct kunit *test, enum cyphonic_cipher c)
 							  10 * HZ), 0UL);
 	KUNIT_EXPECT_EQ(test, crypt_wait.err, 0);
 	cyph_crypt_req_free(req);
-	KUNIT_EXPECT_EQ(test, memcmp(buf, ref->data, total), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(into_head ? src->data : buf, ref->data,
+				     total), 0);
 	fill(want, len, len);
-	KUNIT_ASSERT_EQ(test, skb_copy_bits(src, HDR, got, len), 0);
-	KUNIT_EXPECT_EQ_MSG(test, memcmp(got, want, len), 0,
-			    "the source lost its plaintext");
+	KUNIT_ASSERT_EQ(test, skb_copy_bits(src, HDR + 100, got, len - 100), 0);
+	KUNIT_EXPECT_EQ_MSG(test, memcmp(got, want + 100, len - 100), 0,
+			    "the fragments lost their plaintext");
 	kfree_skb(src);
 	kfree_skb(ref);
 	cyph_aead_free(tfm);
+}
+
+static void crypto_out_of_place(struct kunit *test, enum cyphonic_cipher c)
+{
+	crypt_out_of_place(test, c, false);
+}
+
+static void crypto_into_head(struct kunit *test, enum cyphonic_cipher c)
+{
+	crypt_out_of_place(test, c, true);
 }
 
 static void crypto_bad_cipher(struct kunit *test)
@@ -318,6 +335,7 @@ CIPHER_CASES(crypto_tampered)
 CIPHER_CASES(crypto_wrong_key)
 CIPHER_CASES(crypto_paged)
 CIPHER_CASES(crypto_out_of_place)
+CIPHER_CASES(crypto_into_head)
 
 static struct kunit_case crypto_cases[] = {
 	KUNIT_CASE(crypto_round_trip_gcm),
@@ -332,6 +350,8 @@ static struct kunit_case crypto_cases[] = {
 	KUNIT_CASE(crypto_paged_chacha),
 	KUNIT_CASE(crypto_out_of_place_gcm),
 	KUNIT_CASE(crypto_out_of_place_chacha),
+	KUNIT_CASE(crypto_into_head_gcm),
+	KUNIT_CASE(crypto_into_head_chacha),
 	KUNIT_CASE(crypto_bad_cipher),
 	{}
 };
