@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # Guest side of `make bench-profile`: the CPU work per packet while 4 TCP
-# streams cross plain veth, WireGuard, and cyphonic with workers 1 and all.
+# streams (BENCH_STREAMS) cross plain veth, WireGuard, and cyphonic with workers 1 and all.
 # Runs as root in the QEMU guest started by tests/bench/profile.sh.
 #
 #   guest-profile.sh [CIPHER]    CIPHER: aes-gcm (default) | chacha20-poly1305
@@ -19,6 +19,7 @@
 . "$(dirname "$0")/wg.sh"
 need ip cyphctl iperf3 wg
 SECS=${BENCH_SECONDS:-10}
+STREAMS=${BENCH_STREAMS:-4}
 MTU=1420
 CIPHER=${1:-aes-gcm}
 W=/tmp/profile
@@ -38,7 +39,7 @@ snap() {
 measure() {
 	local label=$1 dst=$2 a b bytes
 	iperf_server $NS_B || return 1
-	ina iperf3 -c "$dst" -P 4 -t $((SECS + 1)) -O 1 -J > $W/run.json 2>&1 &
+	ina iperf3 -c "$dst" -P "$STREAMS" -t $((SECS + 1)) -O 1 -J > $W/run.json 2>&1 &
 	local client=$!
 	sleep 1.5
 	a=$(snap)
@@ -63,7 +64,7 @@ measure() {
 }
 
 topo_up && genkeys && wg_up || { echo "setup failed" >&2; exit 1; }
-echo "4 TCP streams, ${SECS} s each, MTU 1420; cyphonic cipher $CIPHER"
+echo "$STREAMS TCP stream(s), ${SECS} s each, MTU 1420; cyphonic cipher $CIPHER"
 echo "(CPU shares of both vCPUs; per packet = per 1368-byte TCP segment carried)"
 printf "%-22s %7s %7s %6s %6s %6s %8s %6s %6s\n" path Mbit/s busy user system softirq "CPUus/pkt" ctxt/p intr/p
 measure "plain veth" $B4

@@ -7,12 +7,13 @@
 #
 #   tests/bench/profile.sh [aes-gcm|chacha20-poly1305]   (default aes-gcm)
 #   BENCH_SECONDS=N   seconds measured per path (10)
+#   BENCH_STREAMS=N   parallel TCP streams (4)
 set -u -o pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -f "$top/kmod/cyphonic.ko" ] || { echo "profile: kmod/cyphonic.ko not built (make)" >&2; exit 1; }
 export BENCH_SECONDS=${BENCH_SECONDS:-10}
 export VM_NAME=${VM_NAME:-bench-profile} VM_TIMEOUT=${VM_TIMEOUT:-900}
-export VM_PASSENV="${VM_PASSENV:-} BENCH_SECONDS"
+export VM_PASSENV="${VM_PASSENV:-} BENCH_SECONDS BENCH_STREAMS"
 mkdir -p "$top/build/bench"
 "$top/tests/vm/run.sh" "$top/tests/bench/guest-profile.sh" "$@" |
 	tee "$top/build/bench/profile.txt"
