@@ -68,6 +68,24 @@ else
 	tap_fail "harness: VM_TIMEOUT stops a hung guest and fails" "status $rc: $(tr '\n' ' ' < "$tmp/err")"
 fi
 
+VM_NAME=harness-stall VM_TEST_STALL_BOOTS=1 VM_BOOT_TIMEOUT=${HARNESS_BOOT_TIMEOUT:-30} \
+	"$run" "$checks/clean.sh" > "$tmp/out" 2> "$tmp/err"
+rc=$?
+if [ "$rc" -eq 0 ] && grep -q "^guest ok" "$tmp/out" && grep -q "did not reach its init within .*attempt 1 of 2" "$tmp/err" &&
+	! grep -q 'attempt 2 of 2' "$tmp/err"; then
+	tap_ok "harness: a guest stalled before its init is booted again, and the second boot runs the script"
+else
+	tap_fail "harness: a guest stalled before its init is booted again, and the second boot runs the script" "status $rc: $(tr '\n' ' ' < "$tmp/err")"
+fi
+VM_NAME=harness-stall VM_TEST_STALL_BOOTS=9 VM_BOOT_TIMEOUT=${HARNESS_BOOT_TIMEOUT:-30} VM_BOOT_TRIES=1 \
+	"$run" "$checks/clean.sh" > "$tmp/out" 2> "$tmp/err"
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "no boot reached the guest's init (1 tried" "$tmp/err"; then
+	tap_ok "harness: a guest that stalls in every boot fails the run (VM_BOOT_TRIES)"
+else
+	tap_fail "harness: a guest that stalls in every boot fails the run" "status $rc: $(tr '\n' ' ' < "$tmp/err")"
+fi
+
 # ---- the scenarios, in one VM ----
 t0=$(date +%s)
 # Every scenario has its own limit in run_all.sh; this one only stops a

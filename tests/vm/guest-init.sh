@@ -94,6 +94,10 @@ run_script() {
 main() {
 	local rc
 	mount_all || { log "mounting failed"; poweroff_now; }
+	# run.sh's own test of its boot watchdog: stall before telling it.
+	grep -qw cyphstall /proc/cmdline && while :; do sleep 1; done
+	# Tells the host that the kernel's boot is over (run.sh's boot watchdog).
+	cut -d' ' -f1 /proc/uptime > "$io/booted"
 	# shellcheck source=/dev/null
 	. "$io/env" || { log "cannot read $io/env"; poweroff_now; }
 	log "root mounted"
