@@ -28,6 +28,18 @@ trap topo_down EXIT
 modprobe -a aesni_intel ghash_clmulni_intel chacha_x86_64 poly1305_x86_64 \
 	chacha20poly1305 gcm wireguard cyphonic 2> /dev/null
 
+# BENCH_TCGPROF=1: the host's TCG plugin (tests/bench/tcgprof/) counts
+# the instructions run between marks made in the shared directory; each
+# measured window is listed in marks.txt as "MARK PACKETS LABEL".
+VMIO=/run/vmio
+prof_n=0
+prof_mark() {
+	[ "${BENCH_TCGPROF:-0}" = 1 ] || return 0
+	prof_n=$((prof_n + 1))
+	: > "$VMIO/mark-$prof_n"
+}
+[ "${BENCH_TCGPROF:-0}" = 1 ] && : > "$VMIO/marks.txt"
+
 # "user system softirq idle ctxt intr" in clock ticks / counts
 snap() {
 	awk '$1 == "cpu" { u = $2 + $3; s = $4; q = $7 + $8; i = $5 + $6 }
@@ -42,12 +54,16 @@ measure() {
 	ina iperf3 -c "$dst" -P "$STREAMS" -t $((SECS + 1)) -O 1 -J > $W/run.json 2>&1 &
 	local client=$!
 	sleep 1.5
+	prof_mark
 	a=$(snap)
 	sleep "$SECS"
 	b=$(snap)
+	prof_mark
 	wait $client
 	wait "$IPERF_SERVER_PID" 2> /dev/null
 	bytes=$(grep -A12 '"sum_received"' $W/run.json | awk -F: '/"bytes"/ { gsub(/[ ,]/, "", $2); print $2; exit }')
+	[ "${BENCH_TCGPROF:-0}" = 1 ] && awk -v n="$prof_n" -v b="${bytes:-0}" -v l="$label" \
+		'BEGIN { printf "%d %.0f %s\n", n, b / 1368, l }' >> "$VMIO/marks.txt"
 	awk -v a="$a" -v b="$b" -v bytes="${bytes:-0}" -v secs="$SECS" -v label="$label" \
 	    -v omit=1 -v total=$((SECS + 1)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
 		split(a, x); split(b, y)
@@ -75,3 +91,7 @@ for w in 1 0; do
 		{ echo "cyphonic setup failed" >&2; exit 1; }
 	measure "cyphonic w=$([ $w = 0 ] && echo all || echo 1)" $VB4
 done
+rc=$?
+# The symbols, once every module the paths loaded is in.
+[ "${BENCH_TCGPROF:-0}" = 1 ] && cat /proc/kallsyms > "$VMIO/kallsyms"
+exit $rc

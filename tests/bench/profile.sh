@@ -8,12 +8,23 @@
 #   tests/bench/profile.sh [aes-gcm|chacha20-poly1305]   (default aes-gcm)
 #   BENCH_SECONDS=N   seconds measured per path (10)
 #   BENCH_STREAMS=N   parallel TCP streams (4)
+#   BENCH_TCGPROF=1   also count the guest's instructions per packet by kind
+#                     and function (QEMU plugin tests/bench/tcgprof/; slows
+#                     the guest, so its Mbit/s are not comparable)
 set -u -o pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 [ -f "$top/kmod/cyphonic.ko" ] || { echo "profile: kmod/cyphonic.ko not built (make)" >&2; exit 1; }
 export BENCH_SECONDS=${BENCH_SECONDS:-10}
 export VM_NAME=${VM_NAME:-bench-profile} VM_TIMEOUT=${VM_TIMEOUT:-900}
-export VM_PASSENV="${VM_PASSENV:-} BENCH_SECONDS BENCH_STREAMS"
-mkdir -p "$top/build/bench"
+export VM_PASSENV="${VM_PASSENV:-} BENCH_SECONDS BENCH_STREAMS BENCH_TCGPROF"
+mkdir -p "$top/build/bench" "$top/build/tools"
+if [ "${BENCH_TCGPROF:-0}" = 1 ]; then
+	export VM_TCGPROF="$top/build/bench/tcgprof"
+	cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC \
+		-o "$top/build/tools/tcgprof.so" "$top/tests/bench/tcgprof/tcgprof.c" -lpthread || exit 1
+fi
 "$top/tests/vm/run.sh" "$top/tests/bench/guest-profile.sh" "$@" |
-	tee "$top/build/bench/profile.txt"
+	tee "$top/build/bench/profile.txt" || exit 1
+if [ "${BENCH_TCGPROF:-0}" = 1 ]; then
+	"$top/tests/bench/tcgprof/report.py" "$VM_TCGPROF" | tee -a "$top/build/bench/profile.txt"
+fi

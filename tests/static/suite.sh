@@ -109,6 +109,43 @@ else
 	fail "user/Makefile compiles with -Werror"
 fi
 
+# ---- (d2) the benchmark profile's TCG plugin and its report ----
+so="$tmp/tcgprof.so"
+if cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC -o "$so" \
+	"$top/tests/bench/tcgprof/tcgprof.c" -lpthread 2> "$tmp/tcgprof.log"; then
+	# A machine with no guest runs until stopped: status 124 means QEMU
+	# loaded the plugin (a refused one ends QEMU at once with a message).
+	timeout 5 qemu-system-x86_64 -M none -nographic -monitor none -serial none \
+		-plugin "$so,ctl=$tmp" < /dev/null > "$tmp/tcgprof.log" 2>&1
+	rc=$?
+	if [ "$rc" -eq 124 ]; then
+		tap_ok "tcgprof.c builds with -Wall -Wextra -Werror and QEMU loads it"
+	else
+		fail "tcgprof.c: QEMU loads the plugin" "status $rc: $(head -c 300 "$tmp/tcgprof.log")"
+	fi
+else
+	fail "tcgprof.c builds with -Wall -Wextra -Werror" "$(head -c 600 "$tmp/tcgprof.log")"
+fi
+mkdir -p "$tmp/prof"
+printf '%s\n' 'ffffffff81000000 T tcp_sendmsg' 'ffffffff81000100 T memcpy' \
+	'ffffffffc0000000 t cyph_xmit	[cyphonic]' 'ffffffffc0001000 t aesni_gcm_enc	[aesni_intel]' \
+	> "$tmp/prof/kallsyms"
+printf '%s\n' 'ffffffff81000010 300' 'ffffffff81000120 100' 'ffffffffc0000040 200' \
+	'ffffffffc0001000 1000' 'user 400' 'overflow 0' > "$tmp/prof/prof-2.txt"
+echo '2 10 cyphonic w=all' > "$tmp/prof/marks.txt"
+out=$("$top/tests/bench/tcgprof/report.py" "$tmp/prof" 2>&1)
+if echo "$out" | grep -q '^== cyphonic w=all: 200 guest instructions per packet (10 packets)' &&
+	echo "$out" | grep -Eq '^ +cipher +100 +50\.0%' &&
+	echo "$out" | grep -Eq '^ +tcp +30 +15\.0%' &&
+	echo "$out" | grep -Eq '^ +copy\+csum +10 +5\.0%' &&
+	echo "$out" | grep -Eq '^ +tunnel +20 +10\.0%' &&
+	echo "$out" | grep -Eq '^ +20 +10\.0%  cyph_xmit \[cyphonic\]' &&
+	! echo "$out" | grep -q 'table full'; then
+	tap_ok "tcgprof report.py: instructions per packet by kind and by function"
+else
+	fail "tcgprof report.py: instructions per packet by kind and by function" "$out"
+fi
+
 # ---- (e) user/lib/ dependency rule ----
 deps="$top/scripts/check-lib-deps.sh"
 if "$deps" "$top/user/lib" > "$tmp/deps.log" 2>&1; then

@@ -27,6 +27,10 @@
 #   VM_PASSENV   names of extra variables to pass into the guest
 #                (every CYPH_* variable is passed anyway)
 #   VM_MEM, VM_SMP  guest size (default 2048 MB, 2 CPUs)
+#   VM_TCGPROF=DIR  count the guest's instructions per code address with
+#                build/tools/tcgprof.so (tests/bench/tcgprof/) between the
+#                marks the guest makes in /run/vmio; the counts, the marks
+#                and the guest's kallsyms are copied to DIR
 #   VM_NO_MODULE=1  do not install the work tree's kmod/cyphonic.ko (a
 #                script that installs the module itself, e.g. from a package)
 #
@@ -108,6 +112,13 @@ main() {
 		done
 	} > "$io/env"
 
+	plugin=()
+	if [ -n "${VM_TCGPROF:-}" ]; then
+		[ -f "$top/build/tools/tcgprof.so" ] || die "VM_TCGPROF: build/tools/tcgprof.so not built"
+		mkdir -p "$VM_TCGPROF" || die "VM_TCGPROF: cannot make $VM_TCGPROF"
+		plugin=(-plugin "$top/build/tools/tcgprof.so,ctl=$io")
+	fi
+
 	# qboot starts a -kernel guest about 2 s faster than SeaBIOS under TCG.
 	bios=()
 	[ -f /usr/share/qemu/qboot.rom ] && bios=(-bios /usr/share/qemu/qboot.rom)
@@ -126,7 +137,7 @@ main() {
 		# No network device at all (-nic none): the guest must not reach anything.
 		timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 			-accel tcg,thread=multi -cpu max -smp "${VM_SMP:-2}" -m "${VM_MEM:-2048}" \
-			-nographic -no-reboot -monitor none -nic none "${bios[@]}" \
+			-nographic -no-reboot -monitor none -nic none "${bios[@]}" "${plugin[@]}" \
 			-serial "file:$log" \
 			-kernel "$kernel" -initrd "$initrd" \
 			-append "console=ttyS0 panic=-1 printk.time=1 mitigations=off rdinit=/init cyphinit=$here/guest-init.sh$stall" \
@@ -206,6 +217,11 @@ main() {
 		say "error: the VM stopped without reporting the script's status; last console lines:"
 		tail -n 20 "$log" | tr -d '\r' | sed 's/^/  | /' >&2
 		status=1
+	fi
+
+	if [ -n "${VM_TCGPROF:-}" ]; then
+		rm -f "$VM_TCGPROF"/prof-*.txt
+		cp "$io"/prof-*.txt "$io/marks.txt" "$io/kallsyms" "$VM_TCGPROF/" 2> /dev/null
 	fi
 
 	# Kernel messages carry a "[ seconds.micros]" stamp (printk.time=1); only

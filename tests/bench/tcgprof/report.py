@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""Instructions per packet by kind and by function, from tcgprof's counts.
+
+    tests/bench/tcgprof/report.py DIR [TOP]
+
+DIR holds what tests/vm/run.sh copied with VM_TCGPROF: prof-N.txt (the
+guest's instructions per code address between mark N-1 and mark N, from
+the TCG plugin), marks.txt ("MARK PACKETS LABEL" per measured window) and
+the guest's kallsyms. Every window is printed: the instructions per
+packet carried by kind (a rough split by module and function name), then
+its TOP functions (default 30).
+"""
+import bisect
+import re
+import sys
+
+# Checked in order; the first kind whose rule matches a function wins.
+KINDS = [
+    ("cipher", re.compile(r"^(aes|_aes|gcm|ghash|clmul|chacha|hchacha|poly1305|"
+                          r"crypto_|gf128|scatterwalk|skcipher|aead_)"),
+     {"aesni_intel", "ghash_clmulni_intel", "chacha_x86_64", "poly1305_x86_64",
+      "libchacha", "libpoly1305", "chacha20poly1305", "gcm", "aes_generic",
+      "libaes", "libchacha20poly1305", "crypto_simd", "cryptd"}),
+    ("tunnel", re.compile(r"^$"), {"cyphonic", "wireguard"}),
+    ("copy+csum", re.compile(r"(memcpy|memmove|memset|copy_user|copy_to|copy_from|"
+                             r"csum|checksum|rep_movs|_copy_)"), set()),
+    ("tcp", re.compile(r"^(__)?tcp"), set()),
+    ("udp/ip", re.compile(r"^(__)?(udp|ip_|ip6|ipv6|inet|fib|dst_|neigh|rt6?_|"
+                          r"icmp|raw_|nf_|nft_|ipt_)"),
+     {"nf_tables", "nf_conntrack", "nft_chain_nat", "nf_nat", "ip6_udp_tunnel",
+      "udp_tunnel", "ip6_tables", "iptable_nat"}),
+    ("memory", re.compile(r"(kmem|kmalloc|kfree|slab|slub|page|alloc|free|"
+                          r"refcount|mem_cgroup|obj_cgroup)"), set()),
+    ("net core", re.compile(r"(skb|napi|netif|^dev_|__dev_|gro|net_rx|backlog|"
+                            r"sock|veth|br_|eth_|qdisc|rps_|flow_|__netif|"
+                            r"rtnl|gso|__skb)"),
+     {"veth", "bridge"}),
+    ("sched+irq", re.compile(r"(sched|schedule|switch|irq|softirq|ttwu|wake|"
+                             r"timer|rcu|lock|mutex|futex|idle|tick|apic|"
+                             r"hrtimer|cpuidle|ksoftirqd|worker|work_|"
+                             r"entry_|syscall|native_|do_sys|poll|epoll|"
+                             r"task|exit_to)"), set()),
+]
+
+
+def kind_of(name, module):
+    for kind, pattern, modules in KINDS:
+        if module in modules or pattern.search(name):
+            return kind
+    return "other"
+
+
+def load_symbols(path):
+    syms = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) < 3 or parts[1] not in "tTwW":
+                continue
+            addr = int(parts[0], 16)
+            if not addr:
+                continue
+            module = parts[3].strip("[]") if len(parts) > 3 else ""
+            syms.append((addr, parts[2], module))
+    syms.sort()
+    return [s[0] for s in syms], syms
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    d = sys.argv[1]
+    top = int(sys.argv[2]) if len(sys.argv) > 2 else 30
+    addrs, syms = load_symbols(d + "/kallsyms")
+    windows = []
+    with open(d + "/marks.txt") as f:
+        for line in f:
+            mark, pkts, label = line.rstrip("\n").split(" ", 2)
+            windows.append((int(mark), float(pkts), label))
+    for mark, pkts, label in windows:
+        funcs, kinds = {}, {}
+        total = 0
+        with open(f"{d}/prof-{mark}.txt") as f:
+            for line in f:
+                key, count = line.split()
+                count = int(count)
+                if not count:
+                    continue
+                total += count
+                if key == "user":
+                    fn, kind = ("(user space)", ""), "user"
+                elif key == "overflow":
+                    fn, kind = ("(unmapped: table full)", ""), "other"
+                else:
+                    i = bisect.bisect_right(addrs, int(key, 16)) - 1
+                    fn = syms[i][1:] if i >= 0 else ("?", "")
+                    kind = kind_of(*fn)
+                funcs[fn] = funcs.get(fn, 0) + count
+                kinds[kind] = kinds.get(kind, 0) + count
+        if not pkts or not total:
+            print(f"== {label}: no packets or no counts")
+            continue
+        print(f"== {label}: {total / pkts:,.0f} guest instructions per packet "
+              f"({pkts:,.0f} packets)")
+        for kind, count in sorted(kinds.items(), key=lambda kv: -kv[1]):
+            print(f"   {kind:<10} {count / pkts:>9,.0f} {100 * count / total:5.1f}%")
+        print(f"   top {top} functions:")
+        for (name, module), count in sorted(funcs.items(),
+                                            key=lambda kv: -kv[1])[:top]:
+            mod = f" [{module}]" if module else ""
+            print(f"   {count / pkts:>9,.0f} {100 * count / total:5.1f}%  "
+                  f"{name}{mod}")
+        print()
+
+
+if __name__ == "__main__":
+    main()
