@@ -43,6 +43,7 @@ struct cyph_crypt_req {
 	unsigned int dst_len;
 	const struct cyph_aead *key;
 	struct aead_request *aead;	/* with key->tfm */
+	bool cached;			/* recycled per CPU when freed */
 	u8 iv[CYPHONIC_NONCE_LEN];
 };
 
@@ -53,6 +54,7 @@ void cyph_aead_free(struct cyph_aead *aead);
 struct cyph_crypt_req *cyph_crypt_req_alloc(const struct cyph_aead *aead,
 					    int nsg);
 void cyph_crypt_req_free(struct cyph_crypt_req *req);
+void cyph_crypt_req_cache_exit(void);
 void cyph_encrypt(struct cyph_crypt_req *req);
 void cyph_decrypt(struct cyph_crypt_req *req);
 

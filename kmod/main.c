@@ -70,6 +70,7 @@ static void __exit cyph_mod_exit(void)
 	/* Tunnel frees and key frees are queued behind RCU: let them run. */
 	rcu_barrier();
 	cyph_keys_exit();
+	cyph_crypt_req_cache_exit();
 }
 
 module_init(cyph_mod_init);

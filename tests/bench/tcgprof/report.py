@@ -9,7 +9,9 @@ guest's instructions per code address between mark N-1 and mark N, from
 the TCG plugin), marks.txt ("MARK PACKETS LABEL" per measured window) and
 the guest's kallsyms. Every window is printed: the instructions per
 packet carried by kind (a rough split by module and function name), then
-its TOP functions (default 30).
+its TOP functions (default 30). A string instruction (rep stosb, rep
+movsb) counts once per byte it moves, as TCG runs it: "zeroing" and
+"copy+csum" are mostly bytes.
 """
 import bisect
 import re
@@ -23,7 +25,10 @@ KINDS = [
       "libchacha", "libpoly1305", "chacha20poly1305", "gcm", "aes_generic",
       "libaes", "libchacha20poly1305", "crypto_simd", "cryptd"}),
     ("tunnel", re.compile(r"^$"), {"cyphonic", "wireguard"}),
-    ("copy+csum", re.compile(r"(memcpy|memmove|memset|copy_user|copy_to|copy_from|"
+    # Fresh memory is zeroed (init_on_alloc); under TCG a rep stosb of N
+    # bytes runs as N instructions, each a block of its own.
+    ("zeroing", re.compile(r"^(memset|clear_page)"), set()),
+    ("copy+csum", re.compile(r"(memcpy|memmove|copy_user|copy_to|copy_from|"
                              r"csum|checksum|rep_movs|_copy_)"), set()),
     ("tcp", re.compile(r"^(__)?tcp"), set()),
     ("udp/ip", re.compile(r"^(__)?(udp|ip_|ip6|ipv6|inet|fib|dst_|neigh|rt6?_|"
