@@ -183,7 +183,11 @@ static void cyph_dev_setup(struct net_device *dev)
 	dev->netdev_ops = &cyph_netdev_ops;
 	dev->type = ARPHRD_NONE;
 	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
-	dev->priv_flags |= IFF_NO_QUEUE;
+	/*
+	 * Netpoll (netconsole) transmits with interrupts off; the data path
+	 * takes bottom-half locks and may seal inline, so it refuses it.
+	 */
+	dev->priv_flags |= IFF_NO_QUEUE | IFF_DISABLE_NETPOLL;
 	dev->hard_header_len = 0;
 	dev->addr_len = 0;
 	dev->needed_headroom = CYPH_TX_HEADROOM;

@@ -61,19 +61,22 @@ measure() {
 	prof_mark
 	wait $client
 	wait "$IPERF_SERVER_PID" 2> /dev/null
-	bytes=$(grep -A12 '"sum_received"' $W/run.json | awk -F: '/"bytes"/ { gsub(/[ ,]/, "", $2); print $2; exit }')
-	[ "${BENCH_TCGPROF:-0}" = 1 ] && awk -v n="$prof_n" -v b="${bytes:-0}" -v l="$label" \
-		'BEGIN { printf "%d %.0f %s\n", n, b / 1368, l }' >> "$VMIO/marks.txt"
-	awk -v a="$a" -v b="$b" -v bytes="${bytes:-0}" -v secs="$SECS" -v label="$label" \
-	    -v omit=1 -v total=$((SECS + 1)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
+	# The receiver's totals after the omitted second: iperf3 runs -O on
+	# top of -t, and reports -t's seconds.
+	bytes=$(grep -A12 '"sum_received"' $W/run.json | awk -F: '/"bytes"/ { gsub(/[ \t,]/, "", $2); print $2; exit }')
+	rsecs=$(grep -A12 '"sum_received"' $W/run.json | awk -F: '/"seconds"/ { gsub(/[ \t,]/, "", $2); print $2; exit }')
+	# Packets carried in the measured window of SECS seconds.
+	pkts=$(awk -v b="${bytes:-0}" -v r="${rsecs:-0}" -v s="$SECS" \
+		'BEGIN { printf "%.0f", (r > 0) ? b / 1368 * s / r : 0 }')
+	[ "${BENCH_TCGPROF:-0}" = 1 ] && echo "$prof_n $pkts $label" >> "$VMIO/marks.txt"
+	awk -v a="$a" -v b="$b" -v pkts="$pkts" -v secs="$SECS" -v label="$label" \
+	    -v hz="$(getconf CLK_TCK)" 'BEGIN {
 		split(a, x); split(b, y)
 		for (k = 1; k <= 6; k++) d[k] = y[k] - x[k]
 		all = d[1] + d[2] + d[3] + d[4]
-		# received bytes cover the whole run minus the omitted second
-		pkts = bytes / 1368 * secs / (total - omit)
 		busy = (d[1] + d[2] + d[3]) / hz * 1e6
 		printf "%-22s %7.1f %6.0f%% %5.0f%% %5.0f%% %5.0f%% %8.1f %6.2f %6.2f\n", label,
-			bytes * 8 / (total - omit) / 1e6, 100 * (all - d[4]) / all,
+			pkts * 1368 * 8 / secs / 1e6, 100 * (all - d[4]) / all,
 			100 * d[1] / all, 100 * d[2] / all, 100 * d[3] / all,
 			pkts ? busy / pkts : 0, pkts ? d[5] / pkts : 0, pkts ? d[6] / pkts : 0
 	}'

@@ -71,7 +71,7 @@ fi
 VM_NAME=harness-stall VM_TEST_STALL_BOOTS=1 VM_BOOT_TIMEOUT=${HARNESS_BOOT_TIMEOUT:-30} \
 	"$run" "$checks/clean.sh" > "$tmp/out" 2> "$tmp/err"
 rc=$?
-if [ "$rc" -eq 0 ] && grep -q "^guest ok" "$tmp/out" && grep -q "did not reach its init within .*attempt 1 of 2" "$tmp/err" &&
+if [ "$rc" -eq 0 ] && grep -q "^guest ok" "$tmp/out" && grep -q "silent for .*before its init started .*attempt 1 of 2" "$tmp/err" &&
 	! grep -q 'attempt 2 of 2' "$tmp/err"; then
 	tap_ok "harness: a guest stalled before its init is booted again, and the second boot runs the script"
 else

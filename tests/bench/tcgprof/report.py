@@ -49,6 +49,11 @@ KINDS = [
 ]
 
 
+# No kernel function is this long: an address further from the symbol
+# below it is outside any.
+MAX_FUNC = 1 << 16
+
+
 def kind_of(name, module):
     for kind, pattern, modules in KINDS:
         if module in modules or pattern.search(name):
@@ -86,7 +91,12 @@ def main():
     for mark, pkts, label in windows:
         funcs, kinds = {}, {}
         total = 0
-        with open(f"{d}/prof-{mark}.txt") as f:
+        try:
+            f = open(f"{d}/prof-{mark}.txt")
+        except OSError:
+            sys.exit(f"report.py: no counts for window {mark} ({label}): "
+                     f"{d}/prof-{mark}.txt missing (QEMU gone before its mark?)")
+        with f:
             for line in f:
                 key, count = line.split()
                 count = int(count)
@@ -98,8 +108,14 @@ def main():
                 elif key == "overflow":
                     fn, kind = ("(unmapped: table full)", ""), "other"
                 else:
-                    i = bisect.bisect_right(addrs, int(key, 16)) - 1
-                    fn = syms[i][1:] if i >= 0 else ("?", "")
+                    addr = int(key, 16)
+                    i = bisect.bisect_right(addrs, addr) - 1
+                    # Past the last symbol of a region (BPF, trampolines,
+                    # the vsyscall page) is no function's.
+                    if i >= 0 and addr - addrs[i] < MAX_FUNC:
+                        fn = syms[i][1:]
+                    else:
+                        fn = ("(no symbol)", "")
                     kind = kind_of(*fn)
                 funcs[fn] = funcs.get(fn, 0) + count
                 kinds[kind] = kinds.get(kind, 0) + count
