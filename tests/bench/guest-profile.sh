@@ -49,7 +49,7 @@ snap() {
 
 # measure LABEL DST
 measure() {
-	local label=$1 dst=$2 a b bytes
+	local label=$1 dst=$2 a b pkts
 	iperf_server $NS_B || return 1
 	ina iperf3 -c "$dst" -P "$STREAMS" -t $((SECS + 1)) -O 1 -J > $W/run.json 2>&1 &
 	local client=$!
@@ -63,11 +63,11 @@ measure() {
 	wait "$IPERF_SERVER_PID" 2> /dev/null
 	# The receiver's totals after the omitted second: iperf3 runs -O on
 	# top of -t, and reports -t's seconds.
-	bytes=$(grep -A12 '"sum_received"' $W/run.json | awk -F: '/"bytes"/ { gsub(/[ \t,]/, "", $2); print $2; exit }')
-	rsecs=$(grep -A12 '"sum_received"' $W/run.json | awk -F: '/"seconds"/ { gsub(/[ \t,]/, "", $2); print $2; exit }')
 	# Packets carried in the measured window of SECS seconds.
-	pkts=$(awk -v b="${bytes:-0}" -v r="${rsecs:-0}" -v s="$SECS" \
-		'BEGIN { printf "%.0f", (r > 0) ? b / 1368 * s / r : 0 }')
+	pkts=$(awk -F: -v s="$SECS" '/"sum_received"/ { on = 1 }
+		on && /"seconds"/ { gsub(/[ \t,]/, "", $2); r = $2 }
+		on && /"bytes"/ { gsub(/[ \t,]/, "", $2); b = $2; exit }
+		END { printf "%.0f", (r > 0) ? b / 1368 * s / r : 0 }' $W/run.json)
 	[ "${BENCH_TCGPROF:-0}" = 1 ] && echo "$prof_n $pkts $label" >> "$VMIO/marks.txt"
 	awk -v a="$a" -v b="$b" -v pkts="$pkts" -v secs="$SECS" -v label="$label" \
 	    -v hz="$(getconf CLK_TCK)" 'BEGIN {

@@ -20,8 +20,7 @@ export VM_PASSENV="${VM_PASSENV:-} BENCH_SECONDS BENCH_STREAMS BENCH_TCGPROF"
 mkdir -p "$top/build/bench" "$top/build/tools"
 if [ "${BENCH_TCGPROF:-0}" = 1 ]; then
 	export VM_TCGPROF="$top/build/bench/tcgprof"
-	cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC \
-		-o "$top/build/tools/tcgprof.so" "$top/tests/bench/tcgprof/tcgprof.c" -lpthread || exit 1
+	"$top/tests/bench/tcgprof/build.sh" "$top/build/tools/tcgprof.so" || exit 1
 fi
 "$top/tests/vm/run.sh" "$top/tests/bench/guest-profile.sh" "$@" |
 	tee "$top/build/bench/profile.txt" || exit 1

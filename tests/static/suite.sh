@@ -111,8 +111,7 @@ fi
 
 # ---- (d2) the benchmark profile's TCG plugin and its report ----
 so="$tmp/tcgprof.so"
-if cc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -shared -fPIC -o "$so" \
-	"$top/tests/bench/tcgprof/tcgprof.c" -lpthread 2> "$tmp/tcgprof.log"; then
+if "$top/tests/bench/tcgprof/build.sh" "$so" 2> "$tmp/tcgprof.log"; then
 	# Boot the kernel the VMs boot for a few seconds with the plugin, mark
 	# once, and expect that window's counts: the plugin's declarations of
 	# QEMU's API are only checked by QEMU running them.
