@@ -32,6 +32,8 @@
 . "$(dirname "$0")/../selftests/lib.sh"
 # shellcheck source=wg.sh
 . "$(dirname "$0")/wg.sh"
+# shellcheck source=tcgprof/marks.sh
+. "$(dirname "$0")/tcgprof/marks.sh"
 
 ROUNDS=${BENCH_ROUNDS:-3}
 SECS=${BENCH_SECONDS:-5}
@@ -204,6 +206,19 @@ counts() {
 	nsx "$NS_B" nft list chain ip bench in |
 		awk '$1 == "ip" && $2 == "saddr" { for (i = 3; i < NF; i++) if ($i == "bytes") print $3, $(i + 1) }'
 }
+# rx_bytes CFG: set RXB to the bytes the remote node's end of way CFG
+# has received so far: its tunnel device's inner IP bytes (for plain,
+# site-b's eth0: 14 bytes of Ethernet header more per packet). Read with
+# builtins only, through an iperf3 server's view of site-b, so reading it
+# right at a measured window's edges runs no process.
+declare -A RXDEV=([cy-1]=cy1 [cy-all]=cyall [wg]=wg0 [plain]=eth0)
+rx_bytes() {
+	local name bytes rest
+	RXB=0
+	while read -r name bytes rest; do
+		[ "$name" = "${RXDEV[$1]}:" ] && RXB=$bytes
+	done < "/proc/${SRV_PIDS[0]}/net/dev"
+}
 # cpustat: the guest's CPU ticks (all CPUs; USER_HZ) and context switches
 # so far: "user nice system idle iowait irq softirq ctxt"
 cpustat() {
@@ -328,7 +343,7 @@ moving() {
 # BENCH_SECONDS once every device's flow is moving, plus a second (what
 # iperf3 -O 1 skipped: slow start)
 run() {
-	local r=$1 n=$2 c=$3 i pids=() bad=0 t0 t1 a b s0 s1 h0 h1 c0 c1 sum=0
+	local r=$1 n=$2 c=$3 i pids=() bad=0 t0 t1 a b s0 s1 h0 h1 c0 c1 p0 p1 sum=0
 	local -A b0=() b1=()
 	count_down
 	count_up "$n" "$c" || die "nftables counters for $c"
@@ -343,17 +358,24 @@ run() {
 		t0=$(date +%s%N)
 		while read -r a b; do b0[$a]=$b; done < <(counts)
 		hists :clear
-		s0=$(cpustat)
 		h0=$(threadstat)
 		c0=$(cystats "$c")
+		s0=$(cpustat)
+		rx_bytes "$c"
+		p0=$RXB
+		prof_begin
 		sleep "$SECS"
-		c1=$(cystats "$c")
-		h1=$(threadstat)
+		prof_end
+		rx_bytes "$c"
+		p1=$RXB
 		s1=$(cpustat)
+		h1=$(threadstat)
+		c1=$(cystats "$c")
 		t1=$(date +%s%N)
 		while read -r a b; do b1[$a]=$b; done < <(counts)
 		for a in "${!b1[@]}"; do sum=$((sum + b1[$a] - ${b0[$a]:-${b1[$a]}})); done
-		cpurec "$r" "$n" "$c" "$sum" "$s0" "$s1"
+		cpurec "$r" "$n" "$c" $((p1 - p0)) "$s0" "$s1"
+		prof_record $(((p1 - p0) / MTU)) "$c n=$n round $r"
 		trace_off "$r" "$n" "$c" "$sum"
 		threadrec "$r" "$n" "$c" "$sum" "$h0" "$h1"
 		cystatrec "$r" "$n" "$c" "$sum" "$c0" "$c1"
@@ -402,6 +424,7 @@ main() {
 		done
 	done
 	rec "meta setup_s=$(($(date +%s) - start))"
+	prof_symbols
 	hists
 	srv_up || die "iperf3 servers do not start"
 	k=${#CONFIGS[@]}

@@ -28,17 +28,8 @@ trap topo_down EXIT
 modprobe -a aesni_intel ghash_clmulni_intel chacha_x86_64 poly1305_x86_64 \
 	chacha20poly1305 gcm wireguard cyphonic 2> /dev/null
 
-# BENCH_TCGPROF=1: the host's TCG plugin (tests/bench/tcgprof/) counts
-# the instructions run between marks made in the shared directory; each
-# measured window is listed in marks.txt as "MARK PACKETS LABEL".
-VMIO=/run/vmio
-prof_n=0
-prof_mark() {
-	[ "${BENCH_TCGPROF:-0}" = 1 ] || return 0
-	prof_n=$((prof_n + 1))
-	: > "$VMIO/mark-$prof_n"
-}
-[ "${BENCH_TCGPROF:-0}" = 1 ] && : > "$VMIO/marks.txt"
+# shellcheck source=tcgprof/marks.sh
+. "$(dirname "$0")/tcgprof/marks.sh"
 
 # "user system softirq idle ctxt intr" in clock ticks / counts
 snap() {
@@ -54,11 +45,11 @@ measure() {
 	ina iperf3 -c "$dst" -P "$STREAMS" -t $((SECS + 1)) -O 1 -J > $W/run.json 2>&1 &
 	local client=$!
 	sleep 1.5
-	prof_mark
+	prof_begin
 	a=$(snap)
 	sleep "$SECS"
 	b=$(snap)
-	prof_mark
+	prof_end
 	wait $client
 	wait "$IPERF_SERVER_PID" 2> /dev/null
 	# The receiver's totals after the omitted second: iperf3 runs -O on
@@ -68,7 +59,7 @@ measure() {
 		on && /"seconds"/ { gsub(/[ \t,]/, "", $2); r = $2 }
 		on && /"bytes"/ { gsub(/[ \t,]/, "", $2); b = $2; exit }
 		END { printf "%.0f", (r > 0) ? b / 1368 * s / r : 0 }' $W/run.json)
-	[ "${BENCH_TCGPROF:-0}" = 1 ] && echo "$prof_n $pkts $label" >> "$VMIO/marks.txt"
+	prof_record "$pkts" "$label"
 	awk -v a="$a" -v b="$b" -v pkts="$pkts" -v secs="$SECS" -v label="$label" \
 	    -v hz="$(getconf CLK_TCK)" 'BEGIN {
 		split(a, x); split(b, y)
@@ -96,5 +87,5 @@ for w in 1 0; do
 done
 rc=$?
 # The symbols, once every module the paths loaded is in.
-[ "${BENCH_TCGPROF:-0}" = 1 ] && cat /proc/kallsyms > "$VMIO/kallsyms"
+prof_symbols
 exit $rc

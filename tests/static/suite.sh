@@ -165,6 +165,22 @@ else
 	fail "tcgprof report.py: instructions per packet by kind and by function" "$out"
 fi
 
+# The adapter benchmark's windows: rounds summed, 20 devices against 1.
+printf '%s\n' 'ffffffff81000010 300' 'ffffffffc0001000 1000' > "$tmp/prof/prof-4.txt"
+printf '%s\n' 'ffffffff81000010 300' 'ffffffffc0001000 1000' 'ffffffffc0000040 500' > "$tmp/prof/prof-6.txt"
+printf '%s\n' 'ffffffff81000010 300' 'ffffffffc0001000 1000' 'ffffffffc0000040 300' > "$tmp/prof/prof-8.txt"
+printf '%s\n' '4 10 cy-all n=1 round 1' '6 10 cy-all n=20 round 1' '8 10 cy-all n=20 round 2' > "$tmp/prof/marks.txt"
+out=$("$top/tests/bench/tcgprof/report.py" "$tmp/prof" 5 --diff 2>&1)
+if echo "$out" | grep -q '^== cy-all n=20: 170 guest instructions per packet (20 packets, 2 windows)' &&
+	echo "$out" | grep -q '^== cy-all: 20 devices against 1, guest instructions per packet (170 against 130)' &&
+	echo "$out" | grep -Eq '^ +\+40 +0 -> +40  tunnel' &&
+	echo "$out" | grep -Eq '^ +\+40 +0 -> +40  cyph_xmit \[cyphonic\]' &&
+	echo "$out" | grep -Eq '^ +\+0 +100 -> +100  cipher'; then
+	tap_ok "tcgprof report.py --diff: rounds summed, what 20 devices cost a packet more than 1"
+else
+	fail "tcgprof report.py --diff: rounds summed, what 20 devices cost a packet more than 1" "$out"
+fi
+
 # ---- (e) user/lib/ dependency rule ----
 deps="$top/scripts/check-lib-deps.sh"
 if "$deps" "$top/user/lib" > "$tmp/deps.log" 2>&1; then
