@@ -13,7 +13,9 @@ its TOP functions (default 30). A string instruction (rep stosb, rep
 movsb) counts once per byte it moves, as TCG runs it: "zeroing" and
 "copy+csum" are mostly bytes.
 
-Windows whose labels differ only by a trailing " round N" are summed.
+Windows whose labels differ only by a trailing " round N" are summed
+(their instructions and their packets); a window of no packets is left
+out, with a warning.
 --diff: for labels "WAY n=N" (bench-adapter), also print, per way, what
 a packet costs more with the most devices than with the fewest, by kind
 and by function.
@@ -133,6 +135,10 @@ def load_groups(d):
     with open(d + "/marks.txt") as f:
         for line in f:
             mark, pkts, label = line.rstrip("\n").split(" ", 2)
+            if float(pkts) <= 0:
+                print(f"report.py: window {mark} ({label}) carried no packets: "
+                      f"left out", file=sys.stderr)
+                continue
             funcs, kinds, total = load_window(d, int(mark), label, addrs, syms)
             g = groups.setdefault(ROUND.sub("", label),
                                   {"funcs": {}, "kinds": {}, "total": 0,
