@@ -62,7 +62,6 @@ export VM_PASSENV="${VM_PASSENV:-} BENCH_ROUNDS BENCH_SECONDS BENCH_COUNTS BENCH
 name=adapter
 if [ "${BENCH_TCGPROF:-0}" = 1 ]; then
 	export VM_TCGPROF="$top/build/bench/tcgprof-adapter"
-	"$top/tests/bench/tcgprof/build.sh" "$top/build/tools/tcgprof.so" || exit 1
 	# One TCG thread for both vCPUs: slower, and its rates are not the
 	# benchmark's, so they go to files of their own.
 	VM_TIMEOUT=$((VM_TIMEOUT * 2))

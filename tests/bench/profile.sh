@@ -17,11 +17,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 export BENCH_SECONDS=${BENCH_SECONDS:-10}
 export VM_NAME=${VM_NAME:-bench-profile} VM_TIMEOUT=${VM_TIMEOUT:-900}
 export VM_PASSENV="${VM_PASSENV:-} BENCH_SECONDS BENCH_STREAMS BENCH_TCGPROF"
-mkdir -p "$top/build/bench" "$top/build/tools"
-if [ "${BENCH_TCGPROF:-0}" = 1 ]; then
-	export VM_TCGPROF="$top/build/bench/tcgprof"
-	"$top/tests/bench/tcgprof/build.sh" "$top/build/tools/tcgprof.so" || exit 1
-fi
+mkdir -p "$top/build/bench"
+[ "${BENCH_TCGPROF:-0}" = 1 ] && export VM_TCGPROF="$top/build/bench/tcgprof"
 "$top/tests/vm/run.sh" "$top/tests/bench/guest-profile.sh" "$@" |
 	tee "$top/build/bench/profile.txt" || exit 1
 if [ "${BENCH_TCGPROF:-0}" = 1 ]; then

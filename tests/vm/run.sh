@@ -29,7 +29,7 @@
 #                (every CYPH_* variable is passed anyway)
 #   VM_MEM, VM_SMP  guest size (default 2048 MB, 2 CPUs)
 #   VM_TCGPROF=DIR  count the guest's instructions per code address with
-#                build/tools/tcgprof.so (tests/bench/tcgprof/) between the
+#                build/tools/tcgprof.so (built from tests/bench/tcgprof/) between the
 #                marks the guest makes in /run/vmio; the counts, the marks
 #                and the guest's kallsyms are copied to DIR
 #   VM_NO_MODULE=1  do not install the work tree's kmod/cyphonic.ko (a
@@ -116,8 +116,9 @@ main() {
 	plugin=()
 	tcg=tcg,thread=multi
 	if [ -n "${VM_TCGPROF:-}" ]; then
-		[ -f "$top/build/tools/tcgprof.so" ] || die "VM_TCGPROF: build/tools/tcgprof.so not built"
-		mkdir -p "$VM_TCGPROF" || die "VM_TCGPROF: cannot make $VM_TCGPROF"
+		mkdir -p "$VM_TCGPROF" "$top/build/tools" || die "VM_TCGPROF: cannot make $VM_TCGPROF"
+		"$top/tests/bench/tcgprof/build.sh" "$top/build/tools/tcgprof.so" ||
+			die "VM_TCGPROF: cannot build the plugin (tests/bench/tcgprof/build.sh)"
 		plugin=(-plugin "$top/build/tools/tcgprof.so,ctl=$io")
 		# One thread runs every vCPU: the plugin's counters are plain
 		# adds, which concurrent vCPU threads would lose.
