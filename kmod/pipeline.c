@@ -112,6 +112,21 @@ static unsigned int cyph_unit_room(const struct cyph_queue *q,
 }
 
 /*
+ * A unit CoDel drops (codel.h) still takes its ring slot through the
+ * crypt stage, which skips it, to its release, which counts it.
+ */
+static void cyph_queue_mark_late(const struct cyph_queue *q,
+				 struct sk_buff *head)
+{
+	u16 why = q->ops->dir == CYPH_TX ? CYPHONIC_STAT_TX_DROP_QUEUE_DELAY :
+					   CYPHONIC_STAT_RX_DROP_QUEUE_DELAY;
+
+	for (; head; head = head->next)
+		if (cyph_cb(head)->why == CYPH_OK)
+			cyph_cb(head)->why = why;
+}
+
+/*
  * Take the next unit, from the tunnel whose turn it is; NULL if none, and
  * then @w is idle: the next unit queued wakes it.
  */
@@ -122,6 +137,7 @@ static struct sk_buff *cyph_queue_pop(struct cyph_queue *q,
 	struct cyph_drr_flow *f;
 	struct cyph_serial *s;
 	struct sk_buff *head;
+	bool late;
 
 	spin_lock_bh(&q->lock);
 	f = cyph_drr_next(&q->drr);
@@ -138,7 +154,11 @@ static struct sk_buff *cyph_queue_pop(struct cyph_queue *q,
 	room = cyph_unit_room(q, head, &bytes);
 	q->len -= room;
 	cyph_drr_charge(f, bytes, !s->qhead);
+	late = cyph_codel_pop(&s->codel, cyph_codel_now(),
+			      cyph_cb(head)->enqueued, !s->qhead);
 	spin_unlock_bh(&q->lock);
+	if (late)
+		cyph_queue_mark_late(q, head);
 	return head;
 }
 
@@ -276,6 +296,7 @@ int cyph_queue_enqueue(struct cyph_queue *q, struct sk_buff *head)
 		return -ENOSPC;
 	}
 	cyph_cb(head)->qnext = NULL;
+	cyph_cb(head)->enqueued = cyph_codel_now();
 	if (s->qtail)
 		cyph_cb(s->qtail)->qnext = head;
 	else

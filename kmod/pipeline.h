@@ -27,6 +27,7 @@
 #include <linux/skbuff.h>
 #include <linux/workqueue.h>
 
+#include "codel.h"
 #include "ring.h"
 #include "sched.h"
 #include "share.h"
@@ -57,7 +58,12 @@ struct cyph_cb {
 	/* unit head: the next unit of its tunnel in the crypt queue */
 	struct sk_buff *qnext;
 	u32 seq;			/* unit head: its ring slot */
-	atomic_t pending;		/* unit head: packets in the AEAD */
+	union {
+		/* unit head, in the crypt queue: when it came (codel.h) */
+		u32 enqueued;
+		/* unit head, in its crypt: packets in the AEAD */
+		atomic_t pending;
+	};
 	int iif;			/* RX: arrival interface, for IPv6 scope */
 	u16 why;			/* every packet: CYPH_OK or a drop reason */
 	u16 cpu;			/* RX unit head: the CPU it arrived on */
@@ -159,6 +165,7 @@ struct cyph_serial {
 	/* Its units in the device's crypt queue, under the queue's lock. */
 	struct sk_buff *qhead, *qtail;
 	struct cyph_drr_flow flow;
+	struct cyph_codel codel;	/* its FIFO's wait, under the queue's lock */
 	/* Inline budget (cyph_serial_inline()), under @produce. */
 	struct cyph_bucket inline_budget;
 	/* The CPU it runs on, -1 until its first unit; see cyph_serial_arrive(). */
@@ -226,6 +233,7 @@ static inline int cyph_serial_init(struct cyph_serial *s,
 	s->qhead = NULL;
 	s->qtail = NULL;
 	cyph_drr_flow_init(&s->flow);
+	cyph_codel_init(&s->codel);
 	s->inline_budget.stamp = jiffies;
 	s->inline_budget.tokens = CYPH_INLINE_BURST;
 	s->cpu = -1;

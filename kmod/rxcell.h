@@ -5,10 +5,17 @@
 #include <linux/netdevice.h>
 #include <linux/skbuff.h>
 
-/* One CPU's receive cell: opened packets waiting for its next softirq. */
+#include "codel.h"
+
+/*
+ * One CPU's receive cell: opened packets waiting for its next softirq,
+ * and CoDel's state for their wait (under the NAPI context: one poll at
+ * a time).
+ */
 struct cyph_rx_cell {
 	struct sk_buff_head skbs;
 	struct napi_struct napi;
+	struct cyph_codel codel;
 };
 
 struct cyph_rx_cells {

@@ -9,7 +9,9 @@ Per round, per count of devices N and per way across (cyphonic workers=1,
 workers=all, WireGuard as a subnet router): the aggregate throughput (sum
 over the N devices), the mean per device, the slowest device, and Jain's
 fairness index (sum x)^2 / (N sum x^2), 1 when every device got the same.
-Ratios are taken within a round (the same guest, minutes apart), then the
+RTT is the median device's mean round-trip time as its iperf3 sender
+measured it over the whole test (slow start included): how long the
+path's queues stand. Ratios are taken within a round (the same guest, minutes apart), then the
 median over rounds is shown with its min-max spread. A run where any
 client failed is left out and counted.
 
@@ -42,9 +44,11 @@ def parse(path):
             if words[0] == "cpu":
                 cpu[key] = {k: float(v) for k, v in rec.items() if k.endswith(("_pct", "_pkt"))}
                 continue
-            run = runs.setdefault(key, {"bps": [], "errors": 0})
+            run = runs.setdefault(key, {"bps": [], "rtt": [], "errors": 0})
             if "bps" in rec:
                 run["bps"].append(float(rec["bps"]))
+                if "rtt_us" in rec:
+                    run["rtt"].append(float(rec["rtt_us"]) / 1000)
             else:
                 run["errors"] += 1
     return runs, meta, cpu
@@ -88,6 +92,9 @@ def main(argv):
         per.setdefault((n, c), {})[r] = {
             "aggregate_mbps": sum(xs), "per_device_mbps": sum(xs) / n,
             "min_device_mbps": min(xs), "jain": jain(xs), "devices_mbps": xs}
+        if run["rtt"]:
+            # the median device's mean RTT: how long the path's queues stand
+            per[(n, c)][r]["rtt_ms"] = statistics.median(run["rtt"])
 
     def ratio(a, b):
         """a/b within each round where both ran"""
@@ -98,7 +105,8 @@ def main(argv):
           f"{meta.get('cpus', '?')} vCPUs under TCG, {len(rounds)} round(s) of "
           f"{meta.get('seconds', '?')} s TCP per device)")
     print("Median over rounds [min-max]. Mbit/s.\n")
-    hdr = f"{'devices':>7}  {'way':<24} {'aggregate':>22} {'per device':>20} {'slowest':>20} {'Jain':>18}"
+    hdr = (f"{'devices':>7}  {'way':<24} {'aggregate':>22} {'per device':>20} {'slowest':>20}"
+           f" {'Jain':>18} {'RTT ms':>14}")
     print(hdr)
     print("-" * len(hdr))
     doc = {"rev": rev, "meta": meta, "failed_runs": failed, "results": [], "ratios": {}}
@@ -109,7 +117,8 @@ def main(argv):
                 continue
             row(n, label, list(d.values()),
                 (("aggregate_mbps", "{:.0f}", 22), ("per_device_mbps", "{:.1f}", 20),
-                 ("min_device_mbps", "{:.1f}", 20), ("jain", "{:.3f}", 18)))
+                 ("min_device_mbps", "{:.1f}", 20), ("jain", "{:.3f}", 18),
+                 ("rtt_ms", "{:.0f}", 14)))
             doc["results"].append({"devices": n, "cfg": c, "rounds": d})
     print("\nRatios of aggregates, within each round:")
     rat = doc["ratios"]

@@ -163,12 +163,15 @@ srv_down() {
 	SRV_PIDS=()
 }
 
-# jextra FILE: when the client started (s) and its TCP retransmissions,
-# to tell a late start or a loss-driven back-off from the tunnel's share
+# jextra FILE: when the client started (s), its TCP retransmissions, to
+# tell a late start or a loss-driven back-off from the tunnel's share, and
+# its mean RTT (us): how long the path's queues stand
 jextra() {
 	local j t='"timesecs":[[:space:]]*([0-9]+)' x='"retransmits":[[:space:]]*([0-9]+)'
+	local m='"mean_rtt":[[:space:]]*([0-9]+)'
 	j=$(<"$1")
 	[[ $j =~ $t ]] && printf 'start=%s ' "${BASH_REMATCH[1]}"
+	[[ $j =~ $m ]] && printf 'rtt_us=%s ' "${BASH_REMATCH[1]}"
 	j=${j##*\"sum_sent\"}
 	[[ $j =~ $x ]] && printf 'retr=%s' "${BASH_REMATCH[1]}"
 }

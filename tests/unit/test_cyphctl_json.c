@@ -105,7 +105,7 @@ static void test_stat_names(void)
 	}
 	TAP_CHECK(named == CYPHONIC_STAT_MAX, "every counter has a name");
 	TAP_CHECK(unique, "counter names are unique");
-	TAP_CHECK(drops == 26, "26 drop counters (%u)", drops);
+	TAP_CHECK(drops == 28, "28 drop counters (%u)", drops);
 	TAP_CHECK(!strcmp(stat_name(CYPHONIC_STAT_RX_DROP_AUTH), "rx_drop_auth"),
 		  "rx_drop_auth name");
 	TAP_CHECK(!stat_is_drop(CYPHONIC_STAT_RX_CONTROL), "rx_control is no drop");
@@ -124,7 +124,7 @@ static const char *const want_names[CYPHONIC_STAT_MAX + 1] = {
 	"tx_drop_queue_share", "rx_drop_queue_share", "tx_drop_route_loop",
 	"tx_drop_unreachable", "tx_icmp_unreachable", "tx_gso_sends",
 	"rx_early_held", "rx_drop_early_timeout", "tx_gso_shared",
-	"rx_train_units",
+	"rx_train_units", "tx_drop_queue_delay", "rx_drop_queue_delay",
 };
 
 /* The stats object with every counter 0 except one. */

@@ -446,6 +446,8 @@ enum cyphonic_stat {
 	CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT, /* held, but no tunnel came in time */
 	CYPHONIC_STAT_TX_GSO_SHARED,	  /* trains carrying more than one tunnel's packets */
 	CYPHONIC_STAT_RX_TRAIN_UNITS,	  /* received units of several datagrams */
+	CYPHONIC_STAT_TX_DROP_QUEUE_DELAY, /* tunnel's queue wait stayed long (CoDel) */
+	CYPHONIC_STAT_RX_DROP_QUEUE_DELAY, /* tunnel's queue wait stayed long (CoDel) */
 	__CYPHONIC_STAT_MAX
 };
 #define CYPHONIC_STAT_MAX (__CYPHONIC_STAT_MAX - 1)

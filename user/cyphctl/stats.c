@@ -41,10 +41,12 @@ static const char *const names[CYPHONIC_STAT_MAX + 1] = {
 	[CYPHONIC_STAT_RX_DROP_EARLY_TIMEOUT] = "rx_drop_early_timeout",
 	[CYPHONIC_STAT_TX_GSO_SHARED] = "tx_gso_shared",
 	[CYPHONIC_STAT_RX_TRAIN_UNITS] = "rx_train_units",
+	[CYPHONIC_STAT_TX_DROP_QUEUE_DELAY] = "tx_drop_queue_delay",
+	[CYPHONIC_STAT_RX_DROP_QUEUE_DELAY] = "rx_drop_queue_delay",
 };
 
 /* A counter added to the header without a name here fails the build. */
-_Static_assert(CYPHONIC_STAT_MAX == 36, "update stats.c for new counters");
+_Static_assert(CYPHONIC_STAT_MAX == 38, "update stats.c for new counters");
 
 const char *stat_name(unsigned int stat)
 {
