@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * CoDel's dequeue decision for one tunnel's FIFO (see codel.h), after
- * RFC 8289's pseudocode, one unit at a time: a unit dropped here still
- * goes on through the pipeline, marked, to keep its ring slot's order,
- * so the caller takes the next unit in the usual way instead of looping.
+ * CoDel's dequeue decision (see codel.h), after RFC 8289's pseudocode,
+ * one unit or packet at a time: the caller drops it (in the crypt queue,
+ * marks one packet, which goes on through its ring slot to keep order)
+ * and takes the next one in the usual way instead of looping here.
  */
 
 #include <linux/ktime.h>
@@ -38,14 +38,15 @@ static u32 cyph_codel_control(u32 t, u32 count)
 
 /*
  * Has the wait been above target for an interval? @last: the unit is
- * the only one its tunnel has queued, which is never dropped (RFC 8289's
- * "less than an MTU queued"): one unit cannot be a standing queue of its
- * own, however long it waited for the others' turns.
+ * the only one queued (a tunnel's in its FIFO, a cell's), which is never
+ * dropped (RFC 8289's "less than an MTU queued"): one unit cannot be a
+ * standing queue of its own, however long it waited for others' turns.
  */
-static bool cyph_codel_above(struct cyph_codel *c, u32 now, u32 sojourn,
+static bool cyph_codel_above(struct cyph_codel *c, u32 now, u32 enqueued,
 			     bool last)
 {
-	if (sojourn < CYPH_CODEL_TARGET || last) {
+	/* Signed: a clock read a little behind on another CPU is no wait. */
+	if ((s32)(now - enqueued) < (s32)CYPH_CODEL_TARGET || last) {
 		c->first_above = 0;
 		return false;
 	}
@@ -67,7 +68,7 @@ static bool cyph_codel_above(struct cyph_codel *c, u32 now, u32 sojourn,
  */
 bool cyph_codel_pop(struct cyph_codel *c, u32 now, u32 enqueued, bool last)
 {
-	bool above = cyph_codel_above(c, now, now - enqueued, last);
+	bool above = cyph_codel_above(c, now, enqueued, last);
 	u32 delta;
 
 	if (c->dropping) {

@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * CoDel (Nichols and Jacobson, RFC 8289) on each tunnel's FIFO in a
- * device crypt queue: a tunnel whose units keep waiting longer than
- * CYPH_CODEL_TARGET for a whole CYPH_CODEL_INTERVAL loses one, then more
- * and more often, until its sender slows down and the wait is short
- * again. Together with the round robin (sched.c), each tunnel's TCP
- * senders get their congestion signal from their own queue, in proportion
- * to what they queue, instead of from a tail drop shared by all or from
- * no drop at all and a standing queue of hundreds of milliseconds
- * (docs/benchmark.md, "Queue delay and fairness").
+ * CoDel (Nichols and Jacobson, RFC 8289) where our packets wait: on each
+ * tunnel's FIFO in a device crypt queue (pipeline.c) and on each CPU's
+ * receive cell (rxcell.c). A queue whose packets keep waiting longer
+ * than CYPH_CODEL_TARGET for a whole CYPH_CODEL_INTERVAL loses one, then
+ * more and more often, until its senders slow down and the wait is short
+ * again. With the round robin (sched.c), each tunnel's TCP senders get
+ * their congestion signal from their own queue instead of from a tail
+ * drop shared by all, or from no drop at all and a standing queue of
+ * hundreds of milliseconds (docs/benchmark.md, "Queue delay and
+ * fairness").
  *
  * Like sched.c it knows nothing of skbs or tunnels, so KUnit tests it
  * alone; the caller serialises every call on one state (the crypt
- * queue's lock). Times are ktime_get_mono_fast_ns() >> 10 (about a
- * microsecond), in a u32 that wraps every 73 minutes: only differences
- * are compared.
+ * queue's lock; a cell's NAPI poll). Times are ktime_get_mono_fast_ns()
+ * >> 10 (about a microsecond), in a u32 that wraps every 73 minutes:
+ * only differences are compared.
  */
 #ifndef _CYPH_CODEL_H
 #define _CYPH_CODEL_H

@@ -112,8 +112,10 @@ static unsigned int cyph_unit_room(const struct cyph_queue *q,
 }
 
 /*
- * A unit CoDel drops (codel.h) still takes its ring slot through the
- * crypt stage, which skips it, to its release, which counts it.
+ * CoDel (codel.h) drops one packet per decision, the unit's first that is
+ * still fine, not a whole GSO burst: marked, it still takes its ring
+ * slot through the crypt stage, which skips it, to its release, which
+ * counts it.
  */
 static void cyph_queue_mark_late(const struct cyph_queue *q,
 				 struct sk_buff *head)
@@ -121,9 +123,12 @@ static void cyph_queue_mark_late(const struct cyph_queue *q,
 	u16 why = q->ops->dir == CYPH_TX ? CYPHONIC_STAT_TX_DROP_QUEUE_DELAY :
 					   CYPHONIC_STAT_RX_DROP_QUEUE_DELAY;
 
-	for (; head; head = head->next)
-		if (cyph_cb(head)->why == CYPH_OK)
+	for (; head; head = head->next) {
+		if (cyph_cb(head)->why == CYPH_OK) {
 			cyph_cb(head)->why = why;
+			return;
+		}
+	}
 }
 
 /*

@@ -7,7 +7,7 @@
  * square root of their count, stop once the wait is short again, and
  * resume near the last rate when it soon is not. Times are the caller's
  * (codel.h units), so the cases run a clock of their own, across the
- * u32 wrap too.
+ * u32 wrap too, and one read a little behind the enqueuer's.
  */
 
 #include <kunit/test.h>
@@ -140,6 +140,20 @@ static void codel_resumes_rate(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, c.count, 1U);
 }
 
+static void codel_clock_behind(struct kunit *test)
+{
+	struct cyph_codel c;
+	u32 now = 1000;
+	unsigned int i;
+
+	cyph_codel_init(&c);
+	/* Queued "after" now (another CPU's clock a little ahead): no wait. */
+	for (i = 0; i < 1000; i++, now += STEP)
+		KUNIT_EXPECT_FALSE(test, cyph_codel_pop(&c, now, now + 50,
+							false));
+	KUNIT_EXPECT_EQ(test, c.first_above, 0U);
+}
+
 static void codel_clock_wraps(struct kunit *test)
 {
 	struct cyph_codel c;
@@ -158,6 +172,7 @@ static struct kunit_case codel_cases[] = {
 	KUNIT_CASE(codel_last_unit_kept),
 	KUNIT_CASE(codel_stops_when_short),
 	KUNIT_CASE(codel_resumes_rate),
+	KUNIT_CASE(codel_clock_behind),
 	KUNIT_CASE(codel_clock_wraps),
 	{}
 };
