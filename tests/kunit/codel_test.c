@@ -88,17 +88,25 @@ static void codel_drops_speed_up(struct kunit *test)
 	KUNIT_EXPECT_GE(test, prev_gap, I / 3 - STEP / 10);
 }
 
+/* 1000 pops, one every STEP, of units that waited @wait: none dropped. */
+static void expect_kept(struct kunit *test, struct cyph_codel *c, u32 *now,
+			s32 wait, bool last)
+{
+	unsigned int i;
+
+	for (i = 0; i < 1000; i++, *now += STEP)
+		KUNIT_EXPECT_FALSE(test, cyph_codel_pop(c, *now, *now - wait,
+							last));
+}
+
 static void codel_last_unit_kept(struct kunit *test)
 {
 	struct cyph_codel c;
 	u32 now = 1;
-	unsigned int i;
 
 	cyph_codel_init(&c);
 	/* One unit at a time, each waiting long for the others' turns. */
-	for (i = 0; i < 1000; i++, now += STEP)
-		KUNIT_EXPECT_FALSE(test, cyph_codel_pop(&c, now, now - 10 * T,
-							true));
+	expect_kept(test, &c, &now, 10 * T, true);
 	/* And it resets the clock: a queue that forms again waits anew. */
 	KUNIT_EXPECT_EQ(test, run(&c, &now, I - STEP, WAIT, NULL), 0U);
 }
@@ -144,13 +152,10 @@ static void codel_clock_behind(struct kunit *test)
 {
 	struct cyph_codel c;
 	u32 now = 1000;
-	unsigned int i;
 
 	cyph_codel_init(&c);
 	/* Queued "after" now (another CPU's clock a little ahead): no wait. */
-	for (i = 0; i < 1000; i++, now += STEP)
-		KUNIT_EXPECT_FALSE(test, cyph_codel_pop(&c, now, now + 50,
-							false));
+	expect_kept(test, &c, &now, -50, false);
 	KUNIT_EXPECT_EQ(test, c.first_above, 0U);
 }
 
