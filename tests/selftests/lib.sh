@@ -282,14 +282,15 @@ drops() {
 	done
 	echo "$out"
 }
-# fault_drops NS: drops(NS) without the crypt-queue congestion drops
-# (queue_full, queue_share). A TCP sender may outrun the receiver's
-# workers on a loaded host, and then dropping is the right answer: TCP
-# backs off. Every other reason means a packet or the tunnel was wrong.
+# fault_drops NS: drops(NS) without the congestion drops (queue_full,
+# queue_share, and CoDel's queue_delay). A TCP sender may outrun the
+# receiver's workers on a loaded host, and then dropping is the right
+# answer: TCP backs off. Every other reason means a packet or the tunnel
+# was wrong.
 fault_drops() {
 	local d out=""
 	for d in $(drops "$1"); do
-		[[ $d =~ _drop_queue_(full|share)= ]] || out+="$d "
+		[[ $d =~ _drop_queue_(full|share|delay)= ]] || out+="$d "
 	done
 	echo "$out"
 }
