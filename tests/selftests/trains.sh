@@ -78,7 +78,9 @@ diag "B: $units units of several datagrams of a train"
 t_expect "B opened trains' datagrams of one tunnel as one unit (rx_train_units)" "$units" -gt 0
 t_expect "B opened every packet (no fault drops)" "$(fault_drops $NS_B)" = ""
 sleep 1
-# Per tunnel, A's tx_packets and B's rx_packets plus B's queue drops.
+# Per tunnel, A's tx_packets and B's rx_packets plus B's queue drops
+# (full, share, and CoDel's delay in the crypt queue; a receive cell's
+# CoDel drop comes after rx_packets counted the packet).
 # tun_stat NS INDEX NAME: a counter of the tunnel with that index
 tun_stat() {
 	local j re="\"last_rx_ms\":[^,]*,\"stats\":\{[^}]*\"$3\":([0-9]+)"
@@ -90,7 +92,10 @@ tun_stat() {
 for i in 2 3 4; do
 	tx=$(tun_stat $NS_A $((10 + i)) tx_packets)
 	rx=$(tun_stat $NS_B $((20 + i)) rx_packets)
-	qd=$(($(tun_stat $NS_B $((20 + i)) rx_drop_queue_full) + $(tun_stat $NS_B $((20 + i)) rx_drop_queue_share)))
+	qd=0
+	for d in rx_drop_queue_full rx_drop_queue_share rx_drop_queue_delay; do
+		qd=$((qd + $(tun_stat $NS_B $((20 + i)) $d)))
+	done
 	t_expect "tunnel $i: A sent $tx, B received $rx + $qd queue drops" "$tx" -eq "$((rx + qd))"
 done
 t_end
