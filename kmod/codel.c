@@ -9,7 +9,6 @@
 #include <linux/ktime.h>
 #include <linux/math.h>
 #include <linux/math64.h>
-#include <linux/minmax.h>
 
 #include "codel.h"
 
@@ -25,15 +24,15 @@ static bool cyph_codel_reached(u32 now, u32 t)
 }
 
 /*
- * Drops come closer together as the square root of their count:
- * interval / sqrt(count), as sqrt(interval^2 / count) for precision
- * where int_sqrt(count) would round 2 and 3 down to 1.
+ * Drops come closer together as the square root of their count (never 0
+ * here): interval / sqrt(count), as sqrt(interval^2 / count) for
+ * precision where int_sqrt(count) would round 2 and 3 down to 1.
  */
 static u32 cyph_codel_control(u32 t, u32 count)
 {
 	u64 i2 = (u64)CYPH_CODEL_INTERVAL * CYPH_CODEL_INTERVAL;
 
-	return t + (u32)int_sqrt64(div_u64(i2, max(count, 1U)));
+	return t + (u32)int_sqrt64(div_u64(i2, count));
 }
 
 /*
