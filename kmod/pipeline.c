@@ -46,7 +46,7 @@ void cyph_pipeline_exit(void)
 }
 
 /* How many CPUs @cd's workers are on. */
-static unsigned int cyph_worker_count(const struct cyph_device *cd)
+unsigned int cyph_worker_count(const struct cyph_device *cd)
 {
 	unsigned int online = num_online_cpus();
 	unsigned int n = READ_ONCE(cd->workers);

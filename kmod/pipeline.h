@@ -28,6 +28,7 @@
 #include <linux/workqueue.h>
 
 #include "codel.h"
+#include "load.h"
 #include "ring.h"
 #include "sched.h"
 #include "share.h"
@@ -176,6 +177,10 @@ struct cyph_serial {
 	atomic_t on_train;
 	/* When it last released a unit (ktime_get_mono_fast_ns()). */
 	atomic64_t released;
+	/* Packets it released, decaying (load.h), under @release. */
+	struct cyph_load load;
+	/* Under @produce: when it may next weigh leaving its CPU (jiffies). */
+	unsigned long weigh_at;
 };
 
 /* Set while the stage is on a CPU's ready list, cleared when it runs. */
@@ -210,6 +215,11 @@ struct cyph_serial {
  */
 #define CYPH_SERIAL_SETTLE_NS	(1 * NSEC_PER_MSEC)
 
+/* Packets each CPU's serial stages released, decaying (load.h). */
+DECLARE_PER_CPU(struct cyph_load, cyph_serial_load);
+/* When a stage last left each CPU to even the load out (jiffies). */
+DECLARE_PER_CPU(unsigned long, cyph_serial_evened);
+
 void cyph_serial_arrive(struct cyph_serial *s);
 bool cyph_serial_inline(struct cyph_serial *s, const struct sk_buff *head);
 
@@ -240,6 +250,8 @@ static inline int cyph_serial_init(struct cyph_serial *s,
 	s->hint = -1;
 	atomic_set(&s->on_train, 0);
 	atomic64_set(&s->released, 0);
+	s->load = (struct cyph_load){ .stamp = jiffies };
+	s->weigh_at = jiffies;
 	return cyph_ring_init(&s->ring, size, 0, GFP_KERNEL_ACCOUNT);
 }
 
@@ -263,6 +275,7 @@ void cyph_unit_crypt(struct sk_buff *head,
 		     void (*one)(struct sk_buff *head, struct sk_buff *skb),
 		     void (*put)(struct sk_buff *head));
 
+unsigned int cyph_worker_count(const struct cyph_device *cd);
 unsigned int cyph_worker_cpu(const struct cyph_device *cd, unsigned int i);
 bool cyph_worker_cpu_is(const struct cyph_device *cd, unsigned int cpu);
 bool cyph_worker_cpu_here(const struct cyph_device *cd);

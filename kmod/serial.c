@@ -5,7 +5,8 @@
  *
  * A tunnel's stage for one direction runs on one CPU at a time, so a flow
  * leaves or enters the stack from one CPU: the CPU its units arrive on,
- * moving only after the flow paused (cyph_serial_arrive()).
+ * or a less loaded one (load.h), moving only after the flow paused
+ * (cyph_serial_arrive()).
  * Each CPU has one work item that runs every stage with units ready there:
  * a stage joins the CPU's list when a unit of it is published, once until
  * it is run. With many tunnels each carrying a packet at a time, one wake-
@@ -17,6 +18,7 @@
 #include <linux/llist.h>
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
+#include <linux/random.h>
 
 #include "device.h"
 #include "pipeline.h"
@@ -29,6 +31,10 @@ struct cyph_serial_cpu {
 };
 
 static DEFINE_PER_CPU(struct cyph_serial_cpu, cyph_serial_cpus);
+
+DEFINE_PER_CPU(struct cyph_load, cyph_serial_load);
+
+DEFINE_PER_CPU(unsigned long, cyph_serial_evened);
 
 /*
  * Passes: a crypt worker's drain of its queue, a serial runner's run of
@@ -118,6 +124,59 @@ static bool cyph_serial_handed_on(struct cyph_serial *s)
 			 &per_cpu(softnet_data, cpu).backlog.state);
 }
 
+/* @load less @own, or 0. */
+static u32 cyph_load_less(u32 load, u32 own)
+{
+	return load > own ? load - own : 0;
+}
+
+/*
+ * Where a stage that may move (it has nothing left anywhere) should run
+ * next: @cpu, where its units arrive, or another worker CPU whose stages
+ * release fewer packets. A stage that runs where its units arrive
+ * weighs a worker CPU picked at random (two random choices balance about
+ * as well as a search of every CPU, at the cost of one); one that runs
+ * elsewhere weighs only going home against staying. A stage leaves a CPU
+ * to even the load out at most once a half-life of the loads, so that
+ * its stages do not all leave before its load shows that some did.
+ */
+static unsigned int cyph_serial_place(struct cyph_serial *s, unsigned int cpu)
+{
+	struct cyph_device *cd = s->tunnel->cd;
+	unsigned int n = cyph_worker_count(cd), cur = cyph_serial_cpu(s);
+	unsigned long now = jiffies, *evened, then;
+	unsigned int other = cur;
+	u32 own, here, there;
+
+	lockdep_assert_held(&s->release);
+	if (n < 2)
+		return cpu;
+	if (cur == cpu) {
+		/* A random worker CPU other than @cpu. */
+		other = cyph_worker_cpu(cd, get_random_u32_below(n - 1));
+		if (other == cpu)
+			other = cyph_worker_cpu(cd, n - 1);
+		if (other == cpu)
+			return cpu;	/* the workers changed under us */
+	}
+	own = cyph_load_read(&s->load, now);
+	here = cyph_load_read(per_cpu_ptr(&cyph_serial_load, cpu), now);
+	there = cyph_load_read(per_cpu_ptr(&cyph_serial_load, other), now);
+	if (cur == cpu)
+		here = cyph_load_less(here, own);
+	else
+		there = cyph_load_less(there, own);
+	if (!cyph_load_prefer(here, there, own))
+		return cpu;
+	if (other == cur)
+		return cur;
+	evened = per_cpu_ptr(&cyph_serial_evened, cur);
+	then = READ_ONCE(*evened);
+	if (now - then < cyph_load_half() || cmpxchg(evened, then, now) != then)
+		return cur;
+	return other;
+}
+
 /**
  * cyph_serial_arrive() - a unit arrives: move the stage here if it may
  * @s: its tunnel's direction, before the unit takes its slot
@@ -138,27 +197,39 @@ static bool cyph_serial_handed_on(struct cyph_serial *s)
  * cannot see (docs/pipeline.md, ordering guarantee 2). So the flow still
  * leaves or enters the stack in order, however long that CPU's softirqs
  * were held up.
- * A received stage only moves to the CPU its last authenticated packet
- * came on: a forged packet cannot steer it. A flow that never pauses
- * stays where it is.
+ * Unless the CPU its units arrive on already has more to release than
+ * another worker CPU, by more than half the stage's own packets
+ * (cyph_serial_place()): then the stage goes to, or stays on, the other
+ * one, at the price of a hand-over per unit. A stage whose units arrive
+ * where it runs weighs leaving at most once a half-life of the loads.
+ * A received stage only moves when a unit arrives on the CPU its last
+ * authenticated packet came on: a forged packet cannot steer it. A flow
+ * that never pauses stays where it is.
  */
 void cyph_serial_arrive(struct cyph_serial *s)
 {
-	int cpu = smp_processor_id();
+	unsigned int cpu = smp_processor_id();
+	bool home = READ_ONCE(s->cpu) == cpu;
 	s64 quiet;
 
 	lockdep_assert_held(&s->produce);
-	if (READ_ONCE(s->cpu) == cpu ||
+	if ((home && time_before(jiffies, s->weigh_at)) ||
 	    (s->ops->dir == CYPH_RX && READ_ONCE(s->hint) != cpu) ||
 	    test_bit(CYPH_SERIAL_LISTED, &s->flags) ||
 	    atomic_read_acquire(&s->on_train) ||
-	    !cyph_worker_cpu_is(s->tunnel->cd, cpu) ||
-	    !spin_trylock(&s->release))
+	    !cyph_worker_cpu_is(s->tunnel->cd, cpu))
+		return;
+	/* Not without a pause: checked again under the lock. */
+	quiet = ktime_get_mono_fast_ns() - atomic64_read(&s->released);
+	if (quiet < CYPH_SERIAL_SETTLE_NS || !spin_trylock(&s->release))
 		return;
 	quiet = ktime_get_mono_fast_ns() - atomic64_read(&s->released);
 	if (cyph_ring_idle(&s->ring) && quiet >= CYPH_SERIAL_SETTLE_NS &&
-	    cyph_serial_handed_on(s))
-		WRITE_ONCE(s->cpu, cpu);
+	    cyph_serial_handed_on(s)) {
+		if (home)
+			s->weigh_at = jiffies + cyph_load_half();
+		WRITE_ONCE(s->cpu, cyph_serial_place(s, cpu));
+	}
 	spin_unlock(&s->release);
 }
 
@@ -191,16 +262,28 @@ static void cyph_serial_kick(struct cyph_serial *s)
 static unsigned int cyph_serial_drain(struct cyph_serial *s,
 				      unsigned int budget)
 {
-	unsigned int n = 0;
+	unsigned int n = 0, packets = 0;
+	struct sk_buff *skb;
 	void *item;
 
 	while (n < budget && (item = cyph_ring_pop(&s->ring))) {
+		/*
+		 * Only packets still fine (authenticated, on RX) count as
+		 * load: forged ones must not push other stages away.
+		 */
+		for (skb = item; skb; skb = skb->next)
+			packets += cyph_cb(skb)->why == CYPH_OK;
 		s->ops->release(s->tunnel, item);
 		n++;
 	}
-	/* Under s->release, which cyph_serial_arrive() takes to move. */
-	if (n)
+	if (n) {
+		unsigned long now = jiffies;
+
+		/* Under s->release, which cyph_serial_arrive() takes to move. */
 		atomic64_set(&s->released, ktime_get_mono_fast_ns());
+		cyph_load_add(&s->load, now, packets);
+		cyph_load_add(this_cpu_ptr(&cyph_serial_load), now, packets);
+	}
 	return n;
 }
 
@@ -269,6 +352,9 @@ void cyph_serial_init_cpus(void)
 
 		init_llist_head(&c->ready);
 		INIT_WORK(&c->work, cyph_serial_cpu_work);
+		per_cpu(cyph_serial_load, cpu).stamp = jiffies;
+		/* Whatever jiffies' start, a stage may leave at once. */
+		per_cpu(cyph_serial_evened, cpu) = jiffies - cyph_load_half();
 	}
 }
 

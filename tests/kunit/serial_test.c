@@ -9,7 +9,9 @@
  * received stage only to the CPU its last authenticated packet came on,
  * and only to a worker CPU. Units are released on the stage's CPU by
  * that CPU's runner; a CPU that stopped being a worker is forgotten, so
- * the stage does not jump back to it when it is a worker again.
+ * the stage does not jump back to it when it is a worker again. A stage
+ * on a CPU whose stages release more than another's leaves it, once per
+ * half-life of the loads per CPU, and weighs that once per half-life.
  */
 
 #include <kunit/test.h>
@@ -53,10 +55,23 @@ static void fake_release(struct cyph_tunnel *t, struct sk_buff *head)
 	atomic_inc(&released);
 }
 
+/* No CPU's stages have released anything, so no load moves a stage. */
+static void loads_clear(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct cyph_load *l = per_cpu_ptr(&cyph_serial_load, cpu);
+
+		*l = (struct cyph_load){ .stamp = jiffies };
+	}
+}
+
 static int serial_test_init(struct kunit *test)
 {
 	struct serial_fixture *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
 
+	loads_clear();
 	if (!f)
 		return -ENOMEM;
 	f->cd = cyph_test_dev_new(test, "cyphs%d");
@@ -275,12 +290,109 @@ static void serial_test_release_cpu(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, stage_cpu(s), -1);
 }
 
+/* A stage weighing its place: where it runs, what the CPUs released. */
+struct weighing {
+	bool away;	/* it runs on another worker CPU than this one */
+	u32 here;	/* packets released lately by this CPU's other stages */
+	u32 there;	/* by the other CPU's other stages */
+	u32 own;	/* by the stage itself */
+	bool due;	/* its last weighing a half-life ago or more */
+	bool left;	/* a stage left its CPU to even the load just now */
+};
+
+/*
+ * A unit of @s arrives on this CPU after a pause, in the state @w says.
+ * Return where the stage runs next: 0 here, 1 on the other CPU. Loads,
+ * stamps and the limiter are set for this very call (bottom halves off,
+ * this CPU ours), far from their thresholds but for "just now", whose
+ * call is made again should the host hold this vCPU up for a quarter of
+ * a half-life in between.
+ */
+static int weigh(struct kunit *test, struct cyph_serial *s,
+		 const struct weighing *w)
+{
+	unsigned long now, far = 100 * cyph_load_half();
+	unsigned int cpu, other, to, tries = 0;
+	int where = -1;
+
+again:
+	spin_lock_bh(&s->produce);
+	now = jiffies;
+	cpu = smp_processor_id();
+	other = cpumask_any_but(cpu_online_mask, cpu);
+	loads_clear();
+	settle(s);
+	WRITE_ONCE(s->cpu, w->away ? other : cpu);
+	s->weigh_at = w->due ? now - far : now + far;
+	per_cpu(cyph_serial_evened, w->away ? other : cpu) =
+		w->left ? now : now - far;
+	s->load = (struct cyph_load){ .stamp = now };
+	cyph_load_add(&s->load, now, w->own);
+	cyph_load_add(per_cpu_ptr(&cyph_serial_load, cpu), now,
+		      w->here + (w->away ? 0 : w->own));
+	cyph_load_add(per_cpu_ptr(&cyph_serial_load, other), now,
+		      w->there + (w->away ? w->own : 0));
+	cyph_serial_arrive(s);
+	to = READ_ONCE(s->cpu);
+	if (jiffies - now > cyph_load_half() / 4 && ++tries < 10) {
+		spin_unlock_bh(&s->produce);
+		goto again;
+	}
+	if (to == cpu)
+		where = 0;
+	else if (to == other)
+		where = 1;
+	spin_unlock_bh(&s->produce);
+	KUNIT_EXPECT_GE_MSG(test, where, 0, "the stage went to CPU %u", to);
+	return where;
+}
+
+static void serial_test_evens_load(struct kunit *test)
+{
+	struct serial_fixture *f = test->priv;
+	struct cyph_serial *s = &f->t->tx;
+	const struct weighing crowded = { .here = 900, .own = 100, .due = true };
+	struct weighing w;
+
+	KUNIT_ASSERT_GE_MSG(test, num_online_cpus(), 2U,
+			    "needs two online CPUs (tests/kunit/run.sh boots two)");
+	/* Others' packets where it runs: it goes to the other CPU. */
+	KUNIT_EXPECT_EQ(test, weigh(test, s, &crowded), 1);
+	/* Weighed less than a half-life ago: not yet. */
+	w = crowded;
+	w.due = false;
+	KUNIT_EXPECT_EQ(test, weigh(test, s, &w), 0);
+	/* A stage left this CPU just now: it stays. */
+	w = crowded;
+	w.left = true;
+	KUNIT_EXPECT_EQ(test, weigh(test, s, &w), 0);
+	/* Alone on a busy CPU: nothing to even out. */
+	w = crowded;
+	w.here = 0;
+	w.own = 1000;
+	KUNIT_EXPECT_EQ(test, weigh(test, s, &w), 0);
+	/* As busy elsewhere: it stays. */
+	w = crowded;
+	w.there = 900;
+	KUNIT_EXPECT_EQ(test, weigh(test, s, &w), 0);
+	/* Running away from a crowded CPU: it stays away, whenever due. */
+	w = crowded;
+	w.away = true;
+	w.due = false;
+	KUNIT_EXPECT_EQ(test, weigh(test, s, &w), 1);
+	/* Once its units' CPU is no busier than its own, it goes home. */
+	w.here = 100;
+	w.there = 100;
+	KUNIT_EXPECT_EQ(test, weigh(test, s, &w), 0);
+}
+
 static struct kunit_case serial_test_cases[] = {
 	KUNIT_CASE(serial_test_first_unit_moves),
 	KUNIT_CASE(serial_test_busy_stays),
 	KUNIT_CASE(serial_test_rx_follows_hint),
 	KUNIT_CASE(serial_test_worker_cpus),
 	KUNIT_CASE(serial_test_release_cpu),
+	KUNIT_CASE(serial_test_evens_load),
 	{}
 };
 
