@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Decaying packet counts, and the rule that places a paused stage by
- * them (load.h).
+ * Decaying counts of the stages each CPU runs, and the rule that places a
+ * paused stage by them (load.h).
  */
 
 #include <linux/jiffies.h>
@@ -26,29 +26,35 @@ static unsigned int cyph_load_halvings(unsigned long stamp, unsigned long now)
 	return min_t(unsigned long, age / cyph_load_half(), 32);
 }
 
-/* @l's packets as of @now (jiffies). */
+/* Has nothing been added to @l in the half-life @now (jiffies) is in? */
+bool cyph_load_fresh(const struct cyph_load *l, unsigned long now)
+{
+	return !l->count || cyph_load_halvings(l->stamp, now);
+}
+
+/* @l's count as of @now (jiffies). */
 u32 cyph_load_read(const struct cyph_load *l, unsigned long now)
 {
 	unsigned int h = cyph_load_halvings(READ_ONCE(l->stamp), now);
 
-	return h >= 32 ? 0 : READ_ONCE(l->packets) >> h;
+	return h >= 32 ? 0 : READ_ONCE(l->count) >> h;
 }
 
-/* Count @packets released at @now (jiffies); saturates, never wraps. */
-void cyph_load_add(struct cyph_load *l, unsigned long now, u32 packets)
+/* Add @n at @now (jiffies); saturates, never wraps. */
+void cyph_load_add(struct cyph_load *l, unsigned long now, u32 n)
 {
 	unsigned int h = cyph_load_halvings(l->stamp, now);
-	u32 p = l->packets;
+	u32 c = l->count;
 
 	if (h >= 32) {
-		p = 0;
+		c = 0;
 		WRITE_ONCE(l->stamp, now);
 	} else if (h) {
 		/* Whole half-lives only, so frequent adds still decay. */
-		p >>= h;
+		c >>= h;
 		WRITE_ONCE(l->stamp, l->stamp + h * cyph_load_half());
 	}
-	WRITE_ONCE(l->packets, p > U32_MAX - packets ? U32_MAX : p + packets);
+	WRITE_ONCE(l->count, c > U32_MAX - n ? U32_MAX : c + n);
 }
 
 /**
@@ -58,10 +64,11 @@ void cyph_load_add(struct cyph_load *l, unsigned long now, u32 packets)
  * @own: the stage's own load
  *
  * Moving the stage turns the difference between the two CPUs from
- * @here + @own - @there into @here - @there - @own. Where its units arrive
- * it costs no hand-over, so it goes there unless the other CPU ends less
- * uneven by more than half the stage: with stages of equal load, until
- * the two CPUs' counts differ by at most one.
+ * @here + @own - @there into @here - @there - @own. Where its units
+ * arrive it costs no hand-over, so it goes elsewhere only when @here
+ * exceeds @there by more than half its own load: stages alike spread
+ * until two CPUs differ by one stage at most, and one stage never leaves
+ * a CPU for its own load.
  *
  * Return: true to run on the other CPU.
  */

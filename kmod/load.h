@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * How busy the serial stages keep each CPU, for placing them (serial.c).
+ * How many serial stages each CPU runs lately, for placing them
+ * (serial.c).
  *
  * A stage follows its units to the CPU they arrive on (docs/pipeline.md,
  * "Where a stage runs"). Where arrivals are spread (a NIC's receive
@@ -15,8 +16,13 @@
  * one CPU those 18 ran at a third of the other two's rate
  * (docs/benchmark.md, "Stages spread by load").
  *
- * So each CPU keeps a decaying count of the packets its stages released,
- * and so does each stage. Pure arithmetic: KUnit tests it alone.
+ * So each CPU keeps a decaying count of the stages that released there,
+ * CYPH_LOAD_STAGE for each stage in each half-life it released anything,
+ * and so does each stage of itself. Stages, not packets: flows that share
+ * a CPU share its time, so what makes them fair is as many flows on each
+ * CPU; weighed by packets, a flow that happened to run fast on a quiet
+ * CPU would keep that CPU to itself. Pure arithmetic: KUnit tests it
+ * alone.
  */
 #ifndef _CYPH_LOAD_H
 #define _CYPH_LOAD_H
@@ -25,20 +31,27 @@
 
 /* A load halves every this many milliseconds (at least a jiffy). */
 #define CYPH_LOAD_HALF_MS	32
+/*
+ * What a stage adds in each half-life it releases in: a stage that
+ * releases in every one settles at twice this, so that half of it (the
+ * margin of cyph_load_prefer()) is still a whole number.
+ */
+#define CYPH_LOAD_STAGE		16
 
 /*
- * Packets released, halved every half-life since. One writer (a CPU with
+ * A count, halved every half-life since it began. One writer (a CPU with
  * bottom halves off; a stage under its release lock); readers elsewhere
  * may see a stale value, which only makes a placement a little worse.
  */
 struct cyph_load {
 	unsigned long stamp;	/* jiffies when the current half-life began */
-	u32 packets;
+	u32 count;
 };
 
 unsigned long cyph_load_half(void);
+bool cyph_load_fresh(const struct cyph_load *l, unsigned long now);
 u32 cyph_load_read(const struct cyph_load *l, unsigned long now);
-void cyph_load_add(struct cyph_load *l, unsigned long now, u32 packets);
+void cyph_load_add(struct cyph_load *l, unsigned long now, u32 n);
 bool cyph_load_prefer(u32 here, u32 there, u32 own);
 
 #endif /* _CYPH_LOAD_H */

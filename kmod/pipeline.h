@@ -177,7 +177,7 @@ struct cyph_serial {
 	atomic_t on_train;
 	/* When it last released a unit (ktime_get_mono_fast_ns()). */
 	atomic64_t released;
-	/* Packets it released, decaying (load.h), under @release. */
+	/* Half-lives it released in, decaying (load.h), under @release. */
 	struct cyph_load load;
 	/* Under @produce: when it may next weigh leaving its CPU (jiffies). */
 	unsigned long weigh_at;
@@ -215,7 +215,7 @@ struct cyph_serial {
  */
 #define CYPH_SERIAL_SETTLE_NS	(1 * NSEC_PER_MSEC)
 
-/* Packets each CPU's serial stages released, decaying (load.h). */
+/* The stages that released on each CPU lately, decaying (load.h). */
 DECLARE_PER_CPU(struct cyph_load, cyph_serial_load);
 /* When a stage last left each CPU to even the load out (jiffies). */
 DECLARE_PER_CPU(unsigned long, cyph_serial_evened);

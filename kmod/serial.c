@@ -132,8 +132,8 @@ static u32 cyph_load_less(u32 load, u32 own)
 
 /*
  * Where a stage that may move (it has nothing left anywhere) should run
- * next: @cpu, where its units arrive, or another worker CPU whose stages
- * release fewer packets. A stage that runs where its units arrive
+ * next: @cpu, where its units arrive, or another worker CPU that runs
+ * fewer stages (load.h). A stage that runs where its units arrive
  * weighs a worker CPU picked at random (two random choices balance about
  * as well as a search of every CPU, at the cost of one); one that runs
  * elsewhere weighs only going home against staying. A stage leaves a CPU
@@ -197,9 +197,9 @@ static unsigned int cyph_serial_place(struct cyph_serial *s, unsigned int cpu)
  * cannot see (docs/pipeline.md, ordering guarantee 2). So the flow still
  * leaves or enters the stack in order, however long that CPU's softirqs
  * were held up.
- * Unless the CPU its units arrive on already has more to release than
- * another worker CPU, by more than half the stage's own packets
- * (cyph_serial_place()): then the stage goes to, or stays on, the other
+ * Unless the CPU its units arrive on already runs more stages than
+ * another worker CPU, by more than half a stage (cyph_serial_place()):
+ * then the stage goes to, or stays on, the other
  * one, at the price of a hand-over per unit. A stage whose units arrive
  * where it runs weighs leaving at most once a half-life of the loads.
  * A received stage only moves when a unit arrives on the CPU its last
@@ -262,17 +262,18 @@ static void cyph_serial_kick(struct cyph_serial *s)
 static unsigned int cyph_serial_drain(struct cyph_serial *s,
 				      unsigned int budget)
 {
-	unsigned int n = 0, packets = 0;
 	struct sk_buff *skb;
+	unsigned int n = 0;
+	bool fine = false;
 	void *item;
 
 	while (n < budget && (item = cyph_ring_pop(&s->ring))) {
 		/*
-		 * Only packets still fine (authenticated, on RX) count as
-		 * load: forged ones must not push other stages away.
+		 * Only packets still fine (authenticated, on RX) make a
+		 * stage count: forged ones must not push others away.
 		 */
 		for (skb = item; skb; skb = skb->next)
-			packets += cyph_cb(skb)->why == CYPH_OK;
+			fine |= cyph_cb(skb)->why == CYPH_OK;
 		s->ops->release(s->tunnel, item);
 		n++;
 	}
@@ -281,8 +282,12 @@ static unsigned int cyph_serial_drain(struct cyph_serial *s,
 
 		/* Under s->release, which cyph_serial_arrive() takes to move. */
 		atomic64_set(&s->released, ktime_get_mono_fast_ns());
-		cyph_load_add(&s->load, now, packets);
-		cyph_load_add(this_cpu_ptr(&cyph_serial_load), now, packets);
+		/* Once per half-life: a stage counts, not its packets. */
+		if (fine && cyph_load_fresh(&s->load, now)) {
+			cyph_load_add(&s->load, now, CYPH_LOAD_STAGE);
+			cyph_load_add(this_cpu_ptr(&cyph_serial_load), now,
+				      CYPH_LOAD_STAGE);
+		}
 	}
 	return n;
 }

@@ -139,7 +139,10 @@ lan_up() {
 }
 
 cleanup() {
-	local i
+	local rc=$? what=$BASH_COMMAND i
+	# A failure that printed nothing (a shell error under a redirect)
+	# still says where it stopped.
+	[ $rc = 0 ] || say "exiting with status $rc while running: $what"
 	for ((i = 1; i <= MAXN; i++)); do ip netns del "dev$i" 2> /dev/null; done
 	topo_down
 }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit suite for kmod/load.c: the decaying packet counts that place the
- * serial stages, and the rule that weighs a move. A count halves every
- * half-life, by whole half-lives however often it is added to, reads
- * nothing after 32 of them and never wraps; a reader that sees a stamp
- * ahead of its clock reads no decay. A stage leaves the CPU its units
+ * KUnit suite for kmod/load.c: the decaying counts of the stages each CPU
+ * runs, and the rule that weighs a move. A count halves every half-life,
+ * by whole half-lives however often it is added to, reads nothing after
+ * 32 of them and never wraps; a reader that sees a stamp ahead of its
+ * clock reads no decay; a stage counts once per half-life, settling at
+ * twice what it adds. A stage leaves the CPU its units
  * arrive on only when another CPU ends less uneven by more than half the
  * stage: one stage never leaves an idle machine, and stages of equal
  * load spread until two CPUs' counts differ by one at most.
@@ -46,6 +47,28 @@ static void load_frequent_adds_decay(struct kunit *test)
 	/* Long idle: a fresh count from the next add. */
 	cyph_load_add(&l, t + 100 * h, 3);
 	KUNIT_EXPECT_EQ(test, cyph_load_read(&l, t + 100 * h), 3U);
+}
+
+/* A stage that releases all the time counts once per half-life. */
+static void load_stage_counts_once(struct kunit *test)
+{
+	unsigned long h = cyph_load_half(), t = 9000, i;
+	struct cyph_load l = { .stamp = t };
+	unsigned int adds = 0;
+
+	KUNIT_EXPECT_TRUE(test, cyph_load_fresh(&l, t));
+	for (i = 0; i < 40 * h; i++) {
+		if (cyph_load_fresh(&l, t + i)) {
+			cyph_load_add(&l, t + i, CYPH_LOAD_STAGE);
+			adds++;
+		}
+		KUNIT_EXPECT_FALSE(test, cyph_load_fresh(&l, t + i));
+	}
+	KUNIT_EXPECT_EQ(test, adds, 40U);
+	/* x = x / 2 + 16 settles at 31 in integers: about twice. */
+	KUNIT_EXPECT_GE(test, cyph_load_read(&l, t + 40 * h - 1),
+			2 * CYPH_LOAD_STAGE - 1);
+	KUNIT_EXPECT_TRUE(test, cyph_load_fresh(&l, t + 40 * h));
 }
 
 static void load_saturates(struct kunit *test)
@@ -99,6 +122,7 @@ static void load_equal_stages_spread(struct kunit *test)
 static struct kunit_case load_test_cases[] = {
 	KUNIT_CASE(load_halves),
 	KUNIT_CASE(load_frequent_adds_decay),
+	KUNIT_CASE(load_stage_counts_once),
 	KUNIT_CASE(load_saturates),
 	KUNIT_CASE(load_one_stage_stays),
 	KUNIT_CASE(load_equal_stages_spread),

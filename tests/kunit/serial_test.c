@@ -293,9 +293,9 @@ static void serial_test_release_cpu(struct kunit *test)
 /* A stage weighing its place: where it runs, what the CPUs released. */
 struct weighing {
 	bool away;	/* it runs on another worker CPU than this one */
-	u32 here;	/* packets released lately by this CPU's other stages */
-	u32 there;	/* by the other CPU's other stages */
-	u32 own;	/* by the stage itself */
+	u32 here;	/* the load of this CPU's other stages (load.h) */
+	u32 there;	/* of the other CPU's other stages */
+	u32 own;	/* of the stage itself */
 	bool due;	/* its last weighing a half-life ago or more */
 	bool left;	/* a stage left its CPU to even the load just now */
 };
@@ -356,7 +356,7 @@ static void serial_test_evens_load(struct kunit *test)
 
 	KUNIT_ASSERT_GE_MSG(test, num_online_cpus(), 2U,
 			    "needs two online CPUs (tests/kunit/run.sh boots two)");
-	/* Others' packets where it runs: it goes to the other CPU. */
+	/* Other stages where it runs: it goes to the other CPU. */
 	KUNIT_EXPECT_EQ(test, weigh(test, s, &crowded), 1);
 	/* Weighed less than a half-life ago: not yet. */
 	w = crowded;
