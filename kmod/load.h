@@ -16,9 +16,9 @@
  * one CPU those 18 ran at a third of the other two's rate
  * (docs/benchmark.md, "Stages spread by load").
  *
- * So each CPU keeps a decaying count of the stages that released there,
- * CYPH_LOAD_STAGE for each stage in each half-life it released anything,
- * and so does each stage of itself. Stages, not packets: flows that share
+ * So each CPU keeps a decaying count of the stages that released there
+ * (per direction, serial.c), CYPH_LOAD_STAGE for each stage in each
+ * half-life it released anything, and so does each stage of itself. Stages, not packets: flows that share
  * a CPU share its time, so what makes them fair is as many flows on each
  * CPU; weighed by packets, a flow that happened to run fast on a quiet
  * CPU would keep that CPU to itself. Pure arithmetic: KUnit tests it

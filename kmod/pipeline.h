@@ -215,8 +215,12 @@ struct cyph_serial {
  */
 #define CYPH_SERIAL_SETTLE_NS	(1 * NSEC_PER_MSEC)
 
-/* The stages that released on each CPU lately, decaying (load.h). */
-DECLARE_PER_CPU(struct cyph_load, cyph_serial_load);
+/*
+ * The stages that released on each CPU lately, decaying (load.h), per
+ * direction: a tunnel's TX and RX stages are one flow's two halves (its
+ * data and its ACKs), best on one CPU, so neither weighs the other.
+ */
+DECLARE_PER_CPU(struct cyph_load, cyph_serial_load[2]);
 /* When a stage last left each CPU to even the load out (jiffies). */
 DECLARE_PER_CPU(unsigned long, cyph_serial_evened);
 

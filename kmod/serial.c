@@ -32,7 +32,7 @@ struct cyph_serial_cpu {
 
 static DEFINE_PER_CPU(struct cyph_serial_cpu, cyph_serial_cpus);
 
-DEFINE_PER_CPU(struct cyph_load, cyph_serial_load);
+DEFINE_PER_CPU(struct cyph_load, cyph_serial_load[2]);
 
 DEFINE_PER_CPU(unsigned long, cyph_serial_evened);
 
@@ -145,6 +145,7 @@ static unsigned int cyph_serial_place(struct cyph_serial *s, unsigned int cpu)
 	struct cyph_device *cd = s->tunnel->cd;
 	unsigned int n = cyph_worker_count(cd), cur = cyph_serial_cpu(s);
 	unsigned long now = jiffies, *evened, then;
+	enum cyph_dir dir = s->ops->dir;
 	unsigned int other = cur;
 	u32 own, here, there;
 
@@ -160,8 +161,8 @@ static unsigned int cyph_serial_place(struct cyph_serial *s, unsigned int cpu)
 			return cpu;	/* the workers changed under us */
 	}
 	own = cyph_load_read(&s->load, now);
-	here = cyph_load_read(per_cpu_ptr(&cyph_serial_load, cpu), now);
-	there = cyph_load_read(per_cpu_ptr(&cyph_serial_load, other), now);
+	here = cyph_load_read(per_cpu_ptr(&cyph_serial_load[dir], cpu), now);
+	there = cyph_load_read(per_cpu_ptr(&cyph_serial_load[dir], other), now);
 	if (cur == cpu)
 		here = cyph_load_less(here, own);
 	else
@@ -262,6 +263,7 @@ static void cyph_serial_kick(struct cyph_serial *s)
 static unsigned int cyph_serial_drain(struct cyph_serial *s,
 				      unsigned int budget)
 {
+	enum cyph_dir dir = s->ops->dir;
 	struct sk_buff *skb;
 	unsigned int n = 0;
 	bool fine = false;
@@ -285,8 +287,8 @@ static unsigned int cyph_serial_drain(struct cyph_serial *s,
 		/* Once per half-life: a stage counts, not its packets. */
 		if (fine && cyph_load_fresh(&s->load, now)) {
 			cyph_load_add(&s->load, now, CYPH_LOAD_STAGE);
-			cyph_load_add(this_cpu_ptr(&cyph_serial_load), now,
-				      CYPH_LOAD_STAGE);
+			cyph_load_add(this_cpu_ptr(&cyph_serial_load[dir]),
+				      now, CYPH_LOAD_STAGE);
 		}
 	}
 	return n;
@@ -357,7 +359,8 @@ void cyph_serial_init_cpus(void)
 
 		init_llist_head(&c->ready);
 		INIT_WORK(&c->work, cyph_serial_cpu_work);
-		per_cpu(cyph_serial_load, cpu).stamp = jiffies;
+		per_cpu_ptr(&cyph_serial_load[CYPH_TX], cpu)->stamp = jiffies;
+		per_cpu_ptr(&cyph_serial_load[CYPH_RX], cpu)->stamp = jiffies;
 		/* Whatever jiffies' start, a stage may leave at once. */
 		per_cpu(cyph_serial_evened, cpu) = jiffies - cyph_load_half();
 	}

@@ -61,9 +61,11 @@ static void loads_clear(void)
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
-		struct cyph_load *l = per_cpu_ptr(&cyph_serial_load, cpu);
+		struct cyph_load *tx = per_cpu_ptr(&cyph_serial_load[CYPH_TX], cpu);
+		struct cyph_load *rx = per_cpu_ptr(&cyph_serial_load[CYPH_RX], cpu);
 
-		*l = (struct cyph_load){ .stamp = jiffies };
+		*tx = (struct cyph_load){ .stamp = jiffies };
+		*rx = *tx;
 	}
 }
 
@@ -296,6 +298,7 @@ struct weighing {
 	u32 here;	/* the load of this CPU's other stages (load.h) */
 	u32 there;	/* of the other CPU's other stages */
 	u32 own;	/* of the stage itself */
+	u32 reverse;	/* of this CPU's stages of the other direction */
 	bool due;	/* its last weighing a half-life ago or more */
 	bool left;	/* a stage left its CPU to even the load just now */
 };
@@ -328,9 +331,11 @@ again:
 		w->left ? now : now - far;
 	s->load = (struct cyph_load){ .stamp = now };
 	cyph_load_add(&s->load, now, w->own);
-	cyph_load_add(per_cpu_ptr(&cyph_serial_load, cpu), now,
+	cyph_load_add(per_cpu_ptr(&cyph_serial_load[s->ops->dir], cpu), now,
 		      w->here + (w->away ? 0 : w->own));
-	cyph_load_add(per_cpu_ptr(&cyph_serial_load, other), now,
+	cyph_load_add(per_cpu_ptr(&cyph_serial_load[!s->ops->dir], cpu), now,
+		      w->reverse);
+	cyph_load_add(per_cpu_ptr(&cyph_serial_load[s->ops->dir], other), now,
 		      w->there + (w->away ? w->own : 0));
 	cyph_serial_arrive(s);
 	to = READ_ONCE(s->cpu);
@@ -370,6 +375,11 @@ static void serial_test_evens_load(struct kunit *test)
 	w = crowded;
 	w.here = 0;
 	w.own = 1000;
+	KUNIT_EXPECT_EQ(test, weigh(test, s, &w), 0);
+	/* Only the other direction's stages where it runs: it stays. */
+	w = crowded;
+	w.here = 0;
+	w.reverse = 900;
 	KUNIT_EXPECT_EQ(test, weigh(test, s, &w), 0);
 	/* As busy elsewhere: it stays. */
 	w = crowded;
