@@ -18,11 +18,11 @@
  *
  * So each CPU keeps a decaying count of the stages that released there
  * (per direction, serial.c), CYPH_LOAD_STAGE for each stage in each
- * half-life it released anything, and so does each stage of itself. Stages, not packets: flows that share
- * a CPU share its time, so what makes them fair is as many flows on each
- * CPU; weighed by packets, a flow that happened to run fast on a quiet
- * CPU would keep that CPU to itself. Pure arithmetic: KUnit tests it
- * alone.
+ * half-life it released anything, and so does each stage of itself.
+ * Stages, not packets: flows that share a CPU share its time, so what
+ * makes them fair is as many flows on each CPU; weighed by packets, a
+ * flow that happened to run fast on a quiet CPU would keep that CPU to
+ * itself. Pure arithmetic: KUnit tests it alone.
  */
 #ifndef _CYPH_LOAD_H
 #define _CYPH_LOAD_H

@@ -200,9 +200,9 @@ static unsigned int cyph_serial_place(struct cyph_serial *s, unsigned int cpu)
  * were held up.
  * Unless the CPU its units arrive on already runs more stages than
  * another worker CPU, by more than half a stage (cyph_serial_place()):
- * then the stage goes to, or stays on, the other
- * one, at the price of a hand-over per unit. A stage whose units arrive
- * where it runs weighs leaving at most once a half-life of the loads.
+ * then the stage goes to, or stays on, the other one, at the price of a
+ * hand-over per unit. A stage whose units arrive where it runs weighs
+ * leaving at most once a half-life of the loads.
  * A received stage only moves when a unit arrives on the CPU its last
  * authenticated packet came on: a forged packet cannot steer it. A flow
  * that never pauses stays where it is.
@@ -211,7 +211,7 @@ void cyph_serial_arrive(struct cyph_serial *s)
 {
 	unsigned int cpu = smp_processor_id();
 	bool home = READ_ONCE(s->cpu) == cpu;
-	s64 quiet;
+	s64 now;
 
 	lockdep_assert_held(&s->produce);
 	if ((home && time_before(jiffies, s->weigh_at)) ||
@@ -220,12 +220,16 @@ void cyph_serial_arrive(struct cyph_serial *s)
 	    atomic_read_acquire(&s->on_train) ||
 	    !cyph_worker_cpu_is(s->tunnel->cd, cpu))
 		return;
-	/* Not without a pause: checked again under the lock. */
-	quiet = ktime_get_mono_fast_ns() - atomic64_read(&s->released);
-	if (quiet < CYPH_SERIAL_SETTLE_NS || !spin_trylock(&s->release))
+	/*
+	 * Not without a pause: checked again under the lock, against the
+	 * same clock (a release since can only make the pause shorter).
+	 */
+	now = ktime_get_mono_fast_ns();
+	if (now - atomic64_read(&s->released) < CYPH_SERIAL_SETTLE_NS ||
+	    !spin_trylock(&s->release))
 		return;
-	quiet = ktime_get_mono_fast_ns() - atomic64_read(&s->released);
-	if (cyph_ring_idle(&s->ring) && quiet >= CYPH_SERIAL_SETTLE_NS &&
+	if (cyph_ring_idle(&s->ring) &&
+	    now - atomic64_read(&s->released) >= CYPH_SERIAL_SETTLE_NS &&
 	    cyph_serial_handed_on(s)) {
 		if (home)
 			s->weigh_at = jiffies + cyph_load_half();
@@ -264,28 +268,28 @@ static unsigned int cyph_serial_drain(struct cyph_serial *s,
 				      unsigned int budget)
 {
 	enum cyph_dir dir = s->ops->dir;
+	unsigned long now = jiffies;
+	/* Once per half-life: a stage counts, not its packets. */
+	bool count = cyph_load_fresh(&s->load, now), fine = false;
 	struct sk_buff *skb;
 	unsigned int n = 0;
-	bool fine = false;
 	void *item;
 
 	while (n < budget && (item = cyph_ring_pop(&s->ring))) {
 		/*
 		 * Only packets still fine (authenticated, on RX) make a
-		 * stage count: forged ones must not push others away.
+		 * stage count: forged ones must not push others away. One
+		 * is enough, and none is looked for once the stage counts.
 		 */
-		for (skb = item; skb; skb = skb->next)
-			fine |= cyph_cb(skb)->why == CYPH_OK;
+		for (skb = item; count && !fine && skb; skb = skb->next)
+			fine = cyph_cb(skb)->why == CYPH_OK;
 		s->ops->release(s->tunnel, item);
 		n++;
 	}
 	if (n) {
-		unsigned long now = jiffies;
-
 		/* Under s->release, which cyph_serial_arrive() takes to move. */
 		atomic64_set(&s->released, ktime_get_mono_fast_ns());
-		/* Once per half-life: a stage counts, not its packets. */
-		if (fine && cyph_load_fresh(&s->load, now)) {
+		if (fine) {
 			cyph_load_add(&s->load, now, CYPH_LOAD_STAGE);
 			cyph_load_add(this_cpu_ptr(&cyph_serial_load[dir]),
 				      now, CYPH_LOAD_STAGE);

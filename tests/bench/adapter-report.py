@@ -12,8 +12,8 @@ fairness index (sum x)^2 / (N sum x^2), 1 when every device got the same.
 RTT is the median device's mean round-trip time as its iperf3 sender
 measured it over the whole test (slow start included): how long the
 path's queues stand. Ratios are taken within a round (the same guest,
-minutes apart), then the median over rounds is shown with its min-max spread. A run where any
-client failed is left out and counted.
+minutes apart), then the median over rounds is shown with its min-max
+spread. A run where any client failed is left out and counted.
 
 The benchmark reports; the target lines say "met" or "missed" and the
 exit status does not depend on them.
