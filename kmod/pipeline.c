@@ -205,10 +205,10 @@ void cyph_queue_work(struct work_struct *work)
 		 * The queue may never run empty under a flood: what was
 		 * released a tick ago leaves now, not with the pass.
 		 */
-		cyph_pass_flush(q->ops, false);
+		cyph_pass_flush(false);
 		cond_resched();
 	}
-	cyph_pass_flush(q->ops, true);
+	cyph_pass_flush(true);
 }
 
 int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,

@@ -93,11 +93,20 @@ struct cyph_stage_ops {
 	 * Hand on what release() kept back to batch with other tunnels'
 	 * units (TX: the CPU's train), or NULL: all of it (@all), or what
 	 * has waited since an earlier tick. Called with BH off: with @all at
-	 * the end of every pass of serial stages or crypt workers on a CPU
-	 * and right after a release outside any pass; without, after each
-	 * unit of a crypt worker's pass.
+	 * the end of every pass of serial stages or crypt workers on a CPU,
+	 * after a runner's stage that fed the stack (hand_on), and right
+	 * after a release outside any pass; without, after each unit of a
+	 * crypt worker's pass and each other stage of a runner's.
 	 */
 	void (*flush)(bool all);
+	/*
+	 * Around each batch the serial runner releases, with BH off, or
+	 * NULL: keep what the batch releases (RX: in the CPU's receive cell),
+	 * then hand it on from the runner itself (RX: feed it to the stack
+	 * there, instead of waiting for the CPU's softirq).
+	 */
+	void (*hold)(struct cyph_tunnel *t);
+	void (*hand_on)(struct cyph_tunnel *t);
 	/* Units released per hold of the release lock. */
 	unsigned int batch;
 	/* Packets of a unit crypted where it arrives, at most (inline). */
@@ -229,7 +238,7 @@ bool cyph_serial_inline(struct cyph_serial *s, const struct sk_buff *head);
 
 void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item);
 void cyph_serial_init_cpus(void);
-void cyph_pass_flush(const struct cyph_stage_ops *ops, bool all);
+void cyph_pass_flush(bool all);
 /* The work functions of the passes (see serial.c). */
 void cyph_queue_work(struct work_struct *work);
 void cyph_serial_cpu_work(struct work_struct *work);

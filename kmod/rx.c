@@ -310,6 +310,18 @@ static void cyph_rx_crypt(struct sk_buff *head)
 	cyph_unit_crypt(head, cyph_rx_open, cyph_rx_unit_put);
 }
 
+/* Keep what the runner's batch opens in this CPU's receive cell... */
+static void cyph_rx_hold(struct cyph_tunnel *t)
+{
+	cyph_rx_cells_hold(&t->cd->rx_cells);
+}
+
+/* ...and feed it to the stack from the runner, not the CPU's softirq. */
+static void cyph_rx_hand_on(struct cyph_tunnel *t)
+{
+	cyph_rx_cells_run(&t->cd->rx_cells);
+}
+
 /*
  * The RX side of the pipeline. A unit is a train's datagrams of one
  * tunnel, often one datagram: many per lock hold, always in the serial
@@ -322,6 +334,8 @@ const struct cyph_stage_ops cyph_rx_ops = {
 	.dir = CYPH_RX,
 	.crypt = cyph_rx_crypt,
 	.release = cyph_rx_release,
+	.hold = cyph_rx_hold,
+	.hand_on = cyph_rx_hand_on,
 	.batch = 16,
 	.inline_segs = CYPH_RX_UNIT_SEGS,
 	.queue_packets = true,

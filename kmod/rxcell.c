@@ -2,25 +2,33 @@
 /*
  * Receive cells: where the RX serial stage hands opened packets to the
  * stack. Each CPU has one per device, a queue and a NAPI context that
- * feeds it through GRO at the CPU's next softirq, so the packets a stage
- * releases together meet in one GRO run (the kernel's gro_cells do the
- * same). They are ours, not gro_cells', so that a stage about to move to
- * another CPU can see whether the old CPU's cell still holds packets it
- * released there (cyph_rx_cell_idle(), used by serial.c): one released
- * on the new CPU must not overtake them.
+ * feeds it through GRO, so the packets a stage releases together meet in
+ * one GRO run (the kernel's gro_cells do the same). They are ours, not
+ * gro_cells', so that a stage about to move to another CPU can see
+ * whether the old CPU's cell still holds packets it released there
+ * (cyph_rx_cell_idle(), used by serial.c): one released on the new CPU
+ * must not overtake them.
  *
- * A cell is where received packets wait when the CPU's softirqs fall
- * behind: every tunnel whose serial stage runs on that CPU releases into
- * it, and its poll runs only when the CPU's softirqs do, which under load
- * means when ksoftirqd, a thread like any other, gets the CPU. Without a
- * bound but netdev_max_backlog, hundreds of packets stood there (about
- * 150 ms of 20 devices' TCP streams in `make bench-adapter`), and a tail
- * drop past it hit whichever flows came then. So the poll runs CoDel
- * (codel.h) on each packet's wait in the cell: a wait that stays above
- * target drops packets, counted as rx_drop_queue_delay, each flow's in
- * proportion to what it has queued, until the senders have slowed down.
+ * The serial runner, which releases what the crypt workers opened, holds
+ * its CPU's cell while it releases a batch and then runs the cell's poll
+ * itself (cyph_rx_cells_run()), as a busy poller would. Left to the
+ * CPU's softirq, the batch would wait for ksoftirqd's turn beside the
+ * workers once the CPU is busy enough for that thread to run (the 6.1
+ * kernel then leaves every softirq to it): 9-22 ms per cell with 20
+ * devices in `make bench-adapter` (docs/benchmark.md).
+ *
+ * What is released in a softirq (a unit opened where it arrived), and a
+ * runner's batch that finds the context scheduled already, waits for
+ * that softirq. Without a bound but netdev_max_backlog, hundreds of
+ * packets stood there (about 150 ms of 20 devices' TCP streams), and a
+ * tail drop past it hit whichever flows came then. So the poll runs
+ * CoDel (codel.h) on each packet's wait in the cell: a wait that stays
+ * above target drops packets, counted as rx_drop_queue_delay, each
+ * flow's in proportion to what it has queued, until the senders have
+ * slowed down.
  */
 
+#include <linux/netpoll.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
@@ -41,9 +49,10 @@ static struct cyph_rx_cell_cb *cyph_rx_cell_cb(struct sk_buff *skb)
 }
 
 /*
- * Context: softirq, or a threaded NAPI's kthread (`threaded` set on the
- * device), which may run on another CPU than the cell's: hence the
- * queue's lock. Bottom halves are off either way.
+ * Context: softirq, a threaded NAPI's kthread (`threaded` set on the
+ * device), which may run on another CPU than the cell's (hence the
+ * queue's lock), or the serial runner that held the cell
+ * (cyph_rx_cells_run()). Bottom halves are off in each.
  */
 static int cyph_rx_cell_poll(struct napi_struct *napi, int budget)
 {
@@ -188,9 +197,58 @@ int cyph_rx_cells_receive(struct cyph_rx_cells *rc, struct sk_buff *skb)
 	__skb_queue_tail(&cell->skbs, skb);
 	first = skb_queue_len(&cell->skbs) == 1;
 	spin_unlock(&cell->skbs.lock);
-	if (first)
+	/* A held cell is run by its holder (cyph_rx_cells_run()). */
+	if (first && !cell->held)
 		napi_schedule(&cell->napi);
 	return NET_RX_SUCCESS;
+}
+
+/**
+ * cyph_rx_cells_hold() - keep what is released here for cyph_rx_cells_run()
+ * @rc: the device's cells (none in some KUnit devices: nothing to hold)
+ *
+ * Context: bottom halves off until the matching cyph_rx_cells_run(), so
+ * that only the holder releases into this CPU's cell meanwhile.
+ */
+void cyph_rx_cells_hold(struct cyph_rx_cells *rc)
+{
+	if (rc->cells)
+		this_cpu_ptr(rc->cells)->held = true;
+}
+
+/**
+ * cyph_rx_cells_run() - feed this CPU's held cell to the stack right here
+ * @rc: the device's cells, held by cyph_rx_cells_hold()
+ *
+ * Takes the cell's NAPI context and polls it until it is empty, which
+ * the batch bounds: a cell holds packets unscheduled only while held,
+ * and only its holder queues into it then, so a context this CPU could
+ * take finds the batch alone (at most ops->batch units of the RX stage).
+ * If the context is scheduled already (a release in a softirq, a poll
+ * by a NAPI thread), all of it is the softirq's: napi_schedule_prep()
+ * marks that context missed, so its poll runs once more and finds it.
+ *
+ * Context: bottom halves off since cyph_rx_cells_hold().
+ */
+void cyph_rx_cells_run(struct cyph_rx_cells *rc)
+{
+	struct cyph_rx_cell *cell;
+	void *have;
+	int weight;
+
+	if (!rc->cells)
+		return;
+	cell = this_cpu_ptr(rc->cells);
+	cell->held = false;
+	if (skb_queue_empty_lockless(&cell->skbs) ||
+	    !napi_schedule_prep(&cell->napi))
+		return;
+	weight = cell->napi.weight;
+	have = netpoll_poll_lock(&cell->napi);
+	/* A poll short of its weight has found the queue empty and completed. */
+	while (cyph_rx_cell_poll(&cell->napi, weight) == weight)
+		;
+	netpoll_poll_unlock(have);
 }
 
 /**
@@ -199,9 +257,14 @@ int cyph_rx_cells_receive(struct cyph_rx_cells *rc, struct sk_buff *skb)
  * @cpu: any possible CPU
  *
  * The caller must be ordered after the releases it cares about (serial.c
- * holds the stage's release lock). A packet queued keeps the NAPI context
- * scheduled until a poll has taken the queue empty and flushed GRO
- * (cyph_rx_cell_poll()).
+ * holds the stage's release lock). A packet is queued either with the
+ * NAPI context scheduled or into a held cell, whose holder schedules the
+ * context (takes it) after the release lock is dropped; only a poll that
+ * owns the context takes packets off the queue, and it completes (clears
+ * the scheduled bit) after it has flushed GRO (cyph_rx_cell_poll()). So
+ * the queue is read first: empty, then a context not scheduled means
+ * every packet has been fed to the stack, where the other order could
+ * see a held batch unscheduled and then, polled meanwhile, gone.
  */
 bool cyph_rx_cell_idle(const struct cyph_rx_cells *rc, unsigned int cpu)
 {
@@ -210,6 +273,9 @@ bool cyph_rx_cell_idle(const struct cyph_rx_cells *rc, unsigned int cpu)
 	if (!rc->cells)
 		return true;
 	cell = per_cpu_ptr(rc->cells, cpu);
-	return !test_bit(NAPI_STATE_SCHED, &cell->napi.state) &&
-	       skb_queue_empty_lockless(&cell->skbs);
+	if (!skb_queue_empty_lockless(&cell->skbs))
+		return false;
+	/* Pairs with the poll's dequeue before its completion's cmpxchg. */
+	smp_rmb();
+	return !test_bit(NAPI_STATE_SCHED, &cell->napi.state);
 }

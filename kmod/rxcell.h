@@ -8,14 +8,16 @@
 #include "codel.h"
 
 /*
- * One CPU's receive cell: opened packets waiting for its next softirq,
+ * One CPU's receive cell: opened packets waiting to be fed to the stack,
  * and CoDel's state for their wait (under the NAPI context: one poll at
- * a time).
+ * a time). While @held, its packets wait for the holder's
+ * cyph_rx_cells_run() instead (this CPU, bottom halves off).
  */
 struct cyph_rx_cell {
 	struct sk_buff_head skbs;
 	struct napi_struct napi;
 	struct cyph_codel codel;
+	bool held;
 };
 
 struct cyph_rx_cells {
@@ -25,6 +27,8 @@ struct cyph_rx_cells {
 int cyph_rx_cells_init(struct cyph_rx_cells *rc, struct net_device *dev);
 void cyph_rx_cells_destroy(struct cyph_rx_cells *rc);
 int cyph_rx_cells_receive(struct cyph_rx_cells *rc, struct sk_buff *skb);
+void cyph_rx_cells_hold(struct cyph_rx_cells *rc);
+void cyph_rx_cells_run(struct cyph_rx_cells *rc);
 bool cyph_rx_cell_idle(const struct cyph_rx_cells *rc, unsigned int cpu);
 
 #endif /* _CYPH_RXCELL_H */

@@ -41,9 +41,11 @@ DEFINE_PER_CPU(unsigned long, cyph_serial_evened);
  * the stages listed on its CPU (a bounded list, each stage at most
  * CYPH_SERIAL_BUDGET units). A release inside one may keep its units
  * back to batch them with the next ones (ops->flush); the end of every
- * pass hands on all that was kept back on its CPU, and a worker, whose
- * queue may never run empty, hands on after each unit what has waited
- * since an earlier tick: nothing waits longer than a tick and a unit. A
+ * pass hands on all that was kept back on its CPU, and within one, after
+ * each unit of a worker (whose queue may never run empty) and each stage
+ * of a runner, what has waited since an earlier tick (all of it after a
+ * stage that fed the stack: its replies): nothing waits longer than a
+ * tick and a unit, or a stage's run. A
  * release anywhere else (a completion in a softirq, a unit sealed where
  * it was sent) hands on at once. A pass that a dying CPU's worker leaves
  * unfinished moves on with it; what it kept back there is train.c's
@@ -60,16 +62,39 @@ static bool cyph_in_pass(void)
 }
 
 /*
- * Hand on what @ops's releases kept back on this CPU: all of it at the
- * end of a pass (@all), or within one what has waited since an earlier
- * tick. @ops may be NULL (a direction the pass did not run).
+ * The directions whose releases in this CPU's pass may have kept units
+ * back, whatever the pass: a serial runner feeding received packets to
+ * the stack (ops->hand_on) releases the TX units its replies make.
+ * Written and read with bottom halves off.
  */
-void cyph_pass_flush(const struct cyph_stage_ops *ops, bool all)
+static DEFINE_PER_CPU(const struct cyph_stage_ops *, cyph_pass_kept[2]);
+
+/* A release in a pass may have kept units back (context: BH off). */
+static void cyph_pass_keep(const struct cyph_stage_ops *ops)
 {
-	if (!ops || !ops->flush)
-		return;
+	if (ops->flush)
+		__this_cpu_write(cyph_pass_kept[ops->dir], ops);
+}
+
+/*
+ * Hand on what the releases of this CPU's pass kept back: all of it at
+ * the end of the pass (@all), or within one what has waited since an
+ * earlier tick.
+ */
+void cyph_pass_flush(bool all)
+{
+	const struct cyph_stage_ops *ops;
+	int dir;
+
 	local_bh_disable();
-	ops->flush(all);
+	for (dir = CYPH_TX; dir <= CYPH_RX; dir++) {
+		ops = __this_cpu_read(cyph_pass_kept[dir]);
+		if (!ops)
+			continue;
+		if (all)
+			__this_cpu_write(cyph_pass_kept[dir], NULL);
+		ops->flush(all);
+	}
 	local_bh_enable();
 }
 
@@ -300,19 +325,26 @@ static unsigned int cyph_serial_drain(struct cyph_serial *s,
 
 /*
  * Run one stage: release in batches under s->release with bottom halves
- * off (so that RX deliveries of a batch meet in one GRO run), yielding in
- * between, up to CYPH_SERIAL_BUDGET units; then back to the end of the
- * list if more are ready, so one busy tunnel does not hold up the others.
+ * off (so that RX deliveries of a batch meet in one GRO run, which the
+ * runner then runs itself: ops->hold, ops->hand_on), yielding in between,
+ * up to CYPH_SERIAL_BUDGET units; then back to the end of the list if
+ * more are ready, so one busy tunnel does not hold up the others.
  */
 static void cyph_serial_run(struct cyph_serial *s)
 {
+	const struct cyph_stage_ops *ops = s->ops;
 	unsigned int budget, n;
 
 	for (budget = CYPH_SERIAL_BUDGET; budget; budget -= n) {
 		local_bh_disable();
+		if (ops->hold)
+			ops->hold(s->tunnel);
 		spin_lock(&s->release);
-		n = cyph_serial_drain(s, min(budget, s->ops->batch));
+		n = cyph_serial_drain(s, min(budget, ops->batch));
 		spin_unlock(&s->release);
+		cyph_pass_keep(ops);
+		if (ops->hand_on)
+			ops->hand_on(s->tunnel);
 		local_bh_enable();
 		if (!n)
 			break;
@@ -328,7 +360,6 @@ void cyph_serial_cpu_work(struct work_struct *work)
 	struct cyph_serial_cpu *c = container_of(work, struct cyph_serial_cpu,
 						 work);
 	struct llist_node *list = llist_reverse_order(llist_del_all(&c->ready));
-	const struct cyph_stage_ops *ran[2] = {};
 	struct cyph_serial *s, *next;
 
 	llist_for_each_entry_safe(s, next, list, node) {
@@ -344,14 +375,18 @@ void cyph_serial_cpu_work(struct work_struct *work)
 		 * set completed its slot before, and the drain sees it.
 		 */
 		smp_mb__after_atomic();
-		ran[s->ops->dir] = s->ops;
 		cyph_serial_run(s);
 		/* The listing's reference. */
 		cyph_tunnel_put(s->tunnel);
+		/*
+		 * The replies the stack made to a stage's packets (its
+		 * ops->hand_on) leave with the stage; what other stages
+		 * kept back, with the pass or within a tick.
+		 */
+		cyph_pass_flush(!!s->ops->hand_on);
 		cond_resched();
 	}
-	cyph_pass_flush(ran[CYPH_TX], true);
-	cyph_pass_flush(ran[CYPH_RX], true);
+	cyph_pass_flush(true);
 }
 
 void cyph_serial_init_cpus(void)
@@ -390,7 +425,9 @@ static bool cyph_serial_release_here(struct cyph_serial *s)
 	}
 	cyph_serial_drain(s, s->ops->batch);
 	spin_unlock(&s->release);
-	if (!cyph_in_pass() && s->ops->flush)
+	if (cyph_in_pass())
+		cyph_pass_keep(s->ops);
+	else if (s->ops->flush)
 		s->ops->flush(true);
 	cyph_tunnel_put(t);
 	/* The caller's RCU read lock keeps the ring readable. */

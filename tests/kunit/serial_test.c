@@ -163,6 +163,7 @@ static void serial_test_busy_stays(struct kunit *test)
 	struct serial_fixture *f = test->priv;
 	struct cyph_serial *s = &f->t->tx;
 	struct cyph_rx_cell *cell;
+	struct sk_buff *skb;
 	u32 seq;
 
 	/* A unit taken and not released. */
@@ -211,6 +212,15 @@ static void serial_test_busy_stays(struct kunit *test)
 	napi_disable(&cell->napi);
 	KUNIT_EXPECT_FALSE(test, arrive_here(s));
 	napi_enable(&cell->napi);
+	/* Its cell holding a batch the runner has yet to feed: unscheduled. */
+	skb = alloc_skb(0, GFP_KERNEL);
+	if (!skb) {
+		KUNIT_FAIL(test, "out of memory");
+	} else {
+		skb_queue_tail(&cell->skbs, skb);
+		KUNIT_EXPECT_FALSE(test, arrive_here(s));
+		skb_queue_purge(&cell->skbs);
+	}
 
 	KUNIT_EXPECT_TRUE(test, arrive_here(s));
 	cyph_rx_cells_destroy(&f->cd->rx_cells);
