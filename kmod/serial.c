@@ -376,14 +376,14 @@ void cyph_serial_cpu_work(struct work_struct *work)
 		 */
 		smp_mb__after_atomic();
 		cyph_serial_run(s);
-		/* The listing's reference. */
-		cyph_tunnel_put(s->tunnel);
 		/*
 		 * The replies the stack made to a stage's packets (its
 		 * ops->hand_on) leave with the stage; what other stages
 		 * kept back, with the pass or within a tick.
 		 */
 		cyph_pass_flush(!!s->ops->hand_on);
+		/* The listing's reference: @s may go with it. */
+		cyph_tunnel_put(s->tunnel);
 		cond_resched();
 	}
 	cyph_pass_flush(true);

@@ -74,7 +74,7 @@ static u64 reached(struct rxcell_fixture *f)
 }
 
 /* Release @n packets into this CPU's cell (bottom halves off). */
-static void release(struct kunit *test, struct rxcell_fixture *f, int n)
+static void release(struct kunit *test, struct rxcell_fixture *f, u32 n)
 {
 	struct sk_buff *skb;
 
@@ -101,8 +101,11 @@ static bool scheduled(struct cyph_rx_cell *cell)
 	return test_bit(NAPI_STATE_SCHED, &cell->napi.state);
 }
 
-/* A held cell waits for its holder, who feeds it all to the stack. */
-static void rxcell_test_held_runs_here(struct kunit *test)
+/*
+ * A held cell waits for its holder, who feeds it all to the stack before
+ * bottom halves are on again (no softirq), however long the batch.
+ */
+static void held_batch(struct kunit *test, u32 n)
 {
 	struct rxcell_fixture *f = test->priv;
 	struct cyph_rx_cell *cell;
@@ -111,37 +114,28 @@ static void rxcell_test_held_runs_here(struct kunit *test)
 	local_bh_disable();
 	cell = here(f);
 	cyph_rx_cells_hold(&f->cd->rx_cells);
-	release(test, f, 3);
+	release(test, f, n);
 	KUNIT_EXPECT_FALSE(test, scheduled(cell));
-	KUNIT_EXPECT_EQ(test, skb_queue_len(&cell->skbs), 3U);
+	KUNIT_EXPECT_EQ(test, skb_queue_len(&cell->skbs), n);
 	KUNIT_EXPECT_FALSE(test, cyph_rx_cell_idle(&f->cd->rx_cells,
 						   smp_processor_id()));
 	cyph_rx_cells_run(&f->cd->rx_cells);
-	/* In the stack before bottom halves are on again: no softirq. */
-	KUNIT_EXPECT_EQ(test, reached(f) - before, 3ULL);
+	KUNIT_EXPECT_EQ(test, reached(f) - before, (u64)n);
 	KUNIT_EXPECT_TRUE(test, cyph_rx_cell_idle(&f->cd->rx_cells,
 						  smp_processor_id()));
 	KUNIT_EXPECT_FALSE(test, cell->held);
 	local_bh_enable();
 }
 
-/* A batch longer than a poll's weight: all of it, before BH are on. */
+static void rxcell_test_held_runs_here(struct kunit *test)
+{
+	held_batch(test, 3);
+}
+
+/* Longer than a poll's weight (64). */
 static void rxcell_test_long_batch_runs_here(struct kunit *test)
 {
-	struct rxcell_fixture *f = test->priv;
-	struct cyph_rx_cell *cell;
-	u64 before = reached(f);
-
-	local_bh_disable();
-	cell = here(f);
-	cyph_rx_cells_hold(&f->cd->rx_cells);
-	release(test, f, 300);
-	KUNIT_EXPECT_EQ(test, skb_queue_len(&cell->skbs), 300U);
-	cyph_rx_cells_run(&f->cd->rx_cells);
-	KUNIT_EXPECT_EQ(test, reached(f) - before, 300ULL);
-	KUNIT_EXPECT_TRUE(test, cyph_rx_cell_idle(&f->cd->rx_cells,
-						  smp_processor_id()));
-	local_bh_enable();
+	held_batch(test, 300);
 }
 
 /*
