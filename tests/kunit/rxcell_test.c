@@ -21,9 +21,9 @@
 #include "rxcell.h"
 #include "test_dev.h"
 
+/* test->priv once every part is set up (exit runs after a failed init). */
 struct rxcell_fixture {
 	struct cyph_device *cd;
-	bool cells;
 };
 
 static int rxcell_test_init(struct kunit *test)
@@ -41,7 +41,6 @@ static int rxcell_test_init(struct kunit *test)
 		cyph_test_dev_free(f->cd);
 		return -ENOMEM;
 	}
-	f->cells = true;
 	test->priv = f;
 	return 0;
 }
@@ -50,8 +49,9 @@ static void rxcell_test_exit(struct kunit *test)
 {
 	struct rxcell_fixture *f = test->priv;
 
-	if (f->cells)
-		cyph_rx_cells_destroy(&f->cd->rx_cells);
+	if (!f)
+		return;
+	cyph_rx_cells_destroy(&f->cd->rx_cells);
 	/* The cells' free waits for a grace period, and frees no device. */
 	rcu_barrier();
 	cyph_test_dev_free(f->cd);
