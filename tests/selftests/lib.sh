@@ -327,16 +327,26 @@ link_rx_packets() {
 	return 1
 }
 
+# proc_socket NS FILE PORT [STATE]: a socket in NS's /proc/net/FILE (tcp,
+# tcp6, udp, udp6) has local PORT (and STATE, hex, if given); no exec.
+# The file is taken whole, then parsed: `read` on a file reads ahead and
+# seeks back to each line's end, and a seq_file whose sockets changed
+# meanwhile goes on from another place, mid-line. Such a short line,
+# under set -u, stopped `make bench-adapter` right after its set-up.
+proc_socket() {
+	local hex t l
+	printf -v hex '%04X' "$3"
+	t=$(< "/proc/${ANCHOR[$1]}/net/$2") || return 1
+	while read -r -a l; do
+		[[ ${l[1]:-} == *":$hex" ]] || continue
+		[ -z "${4:-}" ] || [ "${l[3]:-}" = "$4" ] && return 0
+	done <<< "$t"
+	return 1
+}
+
 # udp_bound NS PORT: some UDP socket of NS is bound to PORT (v4 or v6)
 udp_bound() {
-	local hex f l
-	printf -v hex '%04X' "$2"
-	for f in udp udp6; do
-		while read -r -a l; do
-			[[ ${l[1]} == *":$hex" ]] && return 0
-		done < "/proc/${ANCHOR[$1]}/net/$f"
-	done
-	return 1
+	proc_socket "$1" udp "$2" || proc_socket "$1" udp6 "$2"
 }
 
 # ddebug +p|-p: the module's dynamic debug messages (its "DEV created" /
@@ -363,14 +373,7 @@ iperf_last() {
 
 # listening NS PORT: a TCP socket listens on PORT in NS (/proc, no exec)
 listening() {
-	local hex l f
-	printf -v hex '%04X' "$2"
-	for f in tcp tcp6; do
-		while read -r -a l; do
-			[[ ${l[1]} == *":$hex" && ${l[3]} == 0A ]] && return 0
-		done < "/proc/${ANCHOR[$1]}/net/$f"
-	done
-	return 1
+	proc_socket "$1" tcp "$2" 0A || proc_socket "$1" tcp6 "$2" 0A
 }
 
 # iperf_server NS [persistent]: iperf3 server in NS, for one test (then it
@@ -419,7 +422,7 @@ wan_fwd() {
 		# Two "Ip:" lines: names, then values.
 		local names=() vals=() i l
 		while read -r -a l; do
-			[ "${l[0]}" = Ip: ] || continue
+			[ "${l[0]:-}" = Ip: ] || continue
 			if [ ${#names[@]} -eq 0 ]; then names=("${l[@]}"); else vals=("${l[@]}"); break; fi
 		done < "/proc/${ANCHOR[$NS_W]}/net/snmp"
 		for i in "${!names[@]}"; do
