@@ -40,6 +40,9 @@
 #include "tunnel.h"
 #include "wire.h"
 
+/* Units the RX serial stage releases per hold of its lock. */
+#define CYPH_RX_BATCH	16
+
 /*
  * The outer source address:port, read from the outer headers, which stay
  * in the headroom however far skb->data has moved.
@@ -316,17 +319,23 @@ static void cyph_rx_hold(struct cyph_tunnel *t)
 	cyph_rx_cells_hold(&t->cd->rx_cells);
 }
 
-/* ...and feed it to the stack from the runner, not the CPU's softirq. */
+/*
+ * ...and feed it to the stack from the runner, not the CPU's softirq:
+ * the batch whole, and about a poll's weight of what softirqs here had
+ * queued before it (the rest stays theirs).
+ */
 static void cyph_rx_hand_on(struct cyph_tunnel *t)
 {
-	cyph_rx_cells_run(&t->cd->rx_cells);
+	cyph_rx_cells_run(&t->cd->rx_cells,
+			  CYPH_RX_BATCH * CYPH_RX_UNIT_SEGS + NAPI_POLL_WEIGHT);
 }
 
 /*
  * The RX side of the pipeline. A unit is a train's datagrams of one
  * tunnel, often one datagram: many per lock hold, always in the serial
  * runner, so that a flow's packets meet in one GRO run; at most
- * 16 * CYPH_RX_UNIT_SEGS packets with bottom halves off. A unit of any
+ * CYPH_RX_BATCH * CYPH_RX_UNIT_SEGS packets, and the cell's feed, with
+ * bottom halves off. A unit of any
  * length may be opened where it arrived: its datagrams could each have
  * been, one by one, and the inline budgets count bytes.
  */
@@ -336,7 +345,7 @@ const struct cyph_stage_ops cyph_rx_ops = {
 	.release = cyph_rx_release,
 	.hold = cyph_rx_hold,
 	.hand_on = cyph_rx_hand_on,
-	.batch = 16,
+	.batch = CYPH_RX_BATCH,
 	.inline_segs = CYPH_RX_UNIT_SEGS,
 	.queue_packets = true,
 	.release_in_worker = false,

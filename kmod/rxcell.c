@@ -17,15 +17,16 @@
  * kernel then leaves every softirq to it): 9-22 ms per cell with 20
  * devices in `make bench-adapter` (docs/benchmark.md).
  *
- * What is released in a softirq (a unit opened where it arrived), and a
- * runner's batch that finds the context scheduled already, waits for
- * that softirq. Without a bound but netdev_max_backlog, hundreds of
- * packets stood there (about 150 ms of 20 devices' TCP streams), and a
- * tail drop past it hit whichever flows came then. So the poll runs
- * CoDel (codel.h) on each packet's wait in the cell: a wait that stays
- * above target drops packets, counted as rx_drop_queue_delay, each
- * flow's in proportion to what it has queued, until the senders have
- * slowed down.
+ * What is released in a softirq (a unit opened where it arrived)
+ * schedules the cell, and waits for that softirq unless a runner on
+ * the CPU releases a batch first: the runner then feeds it along with
+ * its own (cyph_rx_cell_waiting_here()). Without a bound but
+ * netdev_max_backlog, hundreds of packets stood in cells left to the
+ * softirq (about 150 ms of 20 devices' TCP streams), and a tail drop
+ * past it hit whichever flows came then. So the poll runs CoDel
+ * (codel.h) on each packet's wait in the cell: a wait that stays above
+ * target drops packets, counted as rx_drop_queue_delay, each flow's in
+ * proportion to what it has queued, until the senders have slowed down.
  */
 
 #include <linux/netpoll.h>
@@ -216,38 +217,91 @@ void cyph_rx_cells_hold(struct cyph_rx_cells *rc)
 		this_cpu_ptr(rc->cells)->held = true;
 }
 
+/*
+ * Is @napi on this CPU's list of contexts its next net_rx_action polls
+ * (scheduled by a release in a softirq here, say)? Then that poll is
+ * all that would hand the cell on, and it waits for ksoftirqd once the
+ * CPU is busy (the reason the runner feeds its cell at all). A listed
+ * context is that net_rx_action's to poll, and nothing else can poll
+ * it meanwhile: net_rx_action cannot start here, nor be half-way
+ * through, while bottom halves are off; a NAPI thread is woken instead
+ * of listed; busy polling never finds the cell (NAPI_STATE_NO_BUSY_POLL);
+ * netpoll is held off by netpoll_poll_lock(). So the runner may poll it
+ * as its owner would: napi_complete_done() takes a listed context off
+ * its CPU's list, and net_rx_action never sees it. A context on another
+ * CPU's list (rare: a NAPI thread switched off as it completed) is not
+ * found here, and stays that CPU's.
+ *
+ * The list is this CPU's and changes only with interrupts off here.
+ */
+static bool cyph_rx_cell_waiting_here(struct napi_struct *napi)
+{
+	struct softnet_data *sd = this_cpu_ptr(&softnet_data);
+	struct napi_struct *n;
+	unsigned long flags;
+	bool found = false;
+
+	if (list_empty_careful(&napi->poll_list))
+		return false;
+	local_irq_save(flags);
+	list_for_each_entry(n, &sd->poll_list, poll_list) {
+		if (n == napi) {
+			found = true;
+			break;
+		}
+	}
+	local_irq_restore(flags);
+	return found;
+}
+
 /**
  * cyph_rx_cells_run() - feed this CPU's held cell to the stack right here
  * @rc: the device's cells, held by cyph_rx_cells_hold()
+ * @max: packets to feed at most (the holder's batch is fed whole)
  *
- * Takes the cell's NAPI context and polls it until it is empty, which
- * the batch bounds: a cell holds packets unscheduled only while held,
- * and only its holder queues into it then, so a context this CPU could
- * take finds the batch alone (at most ops->batch units of the RX stage).
- * If the context is scheduled already (a release in a softirq, a poll
- * by a NAPI thread), all of it is the softirq's: napi_schedule_prep()
- * marks that context missed, so its poll runs once more and finds it.
+ * Takes the cell's NAPI context and polls it until it is empty. An
+ * unscheduled cell holds only what its holder released since
+ * cyph_rx_cells_hold() (a softirq's release would have scheduled it);
+ * a context listed on this CPU (cyph_rx_cell_waiting_here()) also holds
+ * what softirqs here released before, up to netdev_max_backlog. So
+ * after @max packets, in whole polls, the rest is left to the softirq,
+ * as net_rx_action's budget would leave it: bottom halves stay off for
+ * the holder's batch and not much more. If a poller elsewhere holds the
+ * context (a NAPI thread, another CPU's net_rx_action), all of it is
+ * that poller's: napi_schedule_prep() marks the context missed, so its
+ * poll runs once more and finds it.
  *
  * Context: bottom halves off since cyph_rx_cells_hold().
  */
-void cyph_rx_cells_run(struct cyph_rx_cells *rc)
+void cyph_rx_cells_run(struct cyph_rx_cells *rc, unsigned int max)
 {
 	struct cyph_rx_cell *cell;
+	unsigned int fed = 0;
+	bool listed;
 	void *have;
-	int weight;
+	int done;
 
 	if (!rc->cells)
 		return;
 	cell = this_cpu_ptr(rc->cells);
 	cell->held = false;
-	if (skb_queue_empty_lockless(&cell->skbs) ||
-	    !napi_schedule_prep(&cell->napi))
+	if (skb_queue_empty_lockless(&cell->skbs))
 		return;
-	weight = cell->napi.weight;
+	listed = cyph_rx_cell_waiting_here(&cell->napi);
+	if (!listed && !napi_schedule_prep(&cell->napi))
+		return;
 	have = netpoll_poll_lock(&cell->napi);
-	/* A poll short of its weight has found the queue empty and completed. */
-	while (cyph_rx_cell_poll(&cell->napi, weight) == weight)
-		;
+	/* A poll short of its weight found the queue empty and completed. */
+	do {
+		done = cyph_rx_cell_poll(&cell->napi, cell->napi.weight);
+		fed += done;
+	} while (done == cell->napi.weight && fed < max);
+	if (done == cell->napi.weight) {
+		napi_gro_flush(&cell->napi, false);
+		/* Listed, it is on the softirq's list still; else put it there. */
+		if (!listed)
+			__napi_schedule(&cell->napi);
+	}
 	netpoll_poll_unlock(have);
 }
 

@@ -2,9 +2,11 @@
 /*
  * KUnit: receive cells (kmod/rxcell.c). A cell its holder (the serial
  * runner) holds keeps what is released into it unscheduled, and the
- * holder feeds it all to the stack itself, however long the batch; a
- * cell whose NAPI context someone else holds is left to them, its
- * packets still queued and the context marked to poll again. A cell no
+ * holder feeds it all to the stack itself, however long the batch,
+ * along with what a softirq on its CPU released and scheduled before (up
+ * to a bound); a cell whose NAPI context someone else holds (a poller,
+ * another CPU's list) is left to them, its packets still queued and the
+ * context marked to poll again. A cell no
  * one holds is scheduled at its first packet.
  *
  * The device is a bare one, up, with GRO: the packets (no protocol) go
@@ -133,7 +135,7 @@ static void held_batch(struct kunit *test, u32 n)
 	KUNIT_EXPECT_EQ(test, skb_queue_len(&cell->skbs), n);
 	KUNIT_EXPECT_FALSE(test, cyph_rx_cell_idle(&f->cd->rx_cells,
 						   smp_processor_id()));
-	cyph_rx_cells_run(&f->cd->rx_cells);
+	cyph_rx_cells_run(&f->cd->rx_cells, UINT_MAX);
 	KUNIT_EXPECT_EQ(test, reached(f) - before, (u64)n);
 	KUNIT_EXPECT_TRUE(test, cyph_rx_cell_idle(&f->cd->rx_cells,
 						  smp_processor_id()));
@@ -153,16 +155,75 @@ static void rxcell_test_long_batch_runs_here(struct kunit *test)
 }
 
 /*
- * A context someone else holds (here: the test, as a poller would) is
- * theirs: the holder leaves the packets queued and marks the context
- * missed, so that its owner's completion polls once more and hands them
- * on. None is lost.
+ * A context that a release in a softirq here scheduled waits on this
+ * CPU's poll list for net_rx_action, which cannot run while bottom
+ * halves are off: the holder polls it instead, feeds that release's
+ * packets with its own batch, and takes the context off the list.
  */
-static void rxcell_test_taken_context_left(struct kunit *test)
+static void rxcell_test_listed_here_runs_here(struct kunit *test)
 {
 	struct rxcell_fixture *f = test->priv;
 	struct cyph_rx_cell *cell;
 	u64 before = reached(f);
+
+	local_bh_disable();
+	cell = here(f);
+	release(test, f, 2);
+	KUNIT_EXPECT_TRUE(test, scheduled(cell));
+	KUNIT_EXPECT_FALSE(test, list_empty(&cell->napi.poll_list));
+	cyph_rx_cells_hold(&f->cd->rx_cells);
+	release(test, f, 3);
+	cyph_rx_cells_run(&f->cd->rx_cells, UINT_MAX);
+	KUNIT_EXPECT_EQ(test, reached(f) - before, 5ULL);
+	KUNIT_EXPECT_FALSE(test, scheduled(cell));
+	KUNIT_EXPECT_TRUE(test, list_empty(&cell->napi.poll_list));
+	KUNIT_EXPECT_TRUE(test, cyph_rx_cell_idle(&f->cd->rx_cells,
+						  smp_processor_id()));
+	local_bh_enable();
+	/* net_rx_action, if it runs, finds nothing more to hand on. */
+	msleep(20);
+	KUNIT_EXPECT_EQ(test, reached(f) - before, 5ULL);
+}
+
+/*
+ * What softirqs here queued before the holder's batch is fed with it up
+ * to the holder's bound, in whole polls (64 each); the rest stays on the
+ * softirq's list and arrives when bottom halves are on again.
+ */
+static void rxcell_test_listed_here_bounded(struct kunit *test)
+{
+	struct rxcell_fixture *f = test->priv;
+	struct cyph_rx_cell *cell;
+	u64 before = reached(f);
+
+	local_bh_disable();
+	cell = here(f);
+	release(test, f, 290);
+	cyph_rx_cells_hold(&f->cd->rx_cells);
+	release(test, f, 10);
+	cyph_rx_cells_run(&f->cd->rx_cells, 100);
+	/* Two polls; 128 is whole batches of GRO's list (gro_normal_batch, 8). */
+	KUNIT_EXPECT_EQ(test, reached(f) - before, 128ULL);
+	KUNIT_EXPECT_EQ(test, skb_queue_len(&cell->skbs), 172U);
+	KUNIT_EXPECT_TRUE(test, scheduled(cell));
+	KUNIT_EXPECT_FALSE(test, list_empty(&cell->napi.poll_list));
+	local_bh_enable();
+	expect_softirq_delivers(test, f, before + 300);
+}
+
+/*
+ * A context someone else holds is theirs: here the test holds it, as a
+ * poller would (a NAPI thread), or as if it were on another CPU's list
+ * (@listed: a list of the test's own). The holder leaves the packets
+ * queued and marks the context missed, so that its owner's completion
+ * polls once more and hands them on. None is lost.
+ */
+static void taken_context_left(struct kunit *test, bool listed)
+{
+	struct rxcell_fixture *f = test->priv;
+	struct cyph_rx_cell *cell;
+	u64 before = reached(f);
+	LIST_HEAD(elsewhere);
 
 	local_bh_disable();
 	cell = here(f);
@@ -171,17 +232,30 @@ static void rxcell_test_taken_context_left(struct kunit *test)
 		KUNIT_FAIL(test, "the cell's context was scheduled already");
 		return;
 	}
+	if (listed)
+		list_add_tail(&cell->napi.poll_list, &elsewhere);
 	cyph_rx_cells_hold(&f->cd->rx_cells);
 	release(test, f, 2);
-	cyph_rx_cells_run(&f->cd->rx_cells);
+	cyph_rx_cells_run(&f->cd->rx_cells, UINT_MAX);
 	KUNIT_EXPECT_EQ(test, reached(f) - before, 0ULL);
 	KUNIT_EXPECT_EQ(test, skb_queue_len(&cell->skbs), 2U);
 	KUNIT_EXPECT_TRUE(test, test_bit(NAPI_STATE_MISSED, &cell->napi.state));
+	list_del_init(&cell->napi.poll_list);
 	/* The owner is done: missed, so the context is scheduled again. */
 	KUNIT_EXPECT_FALSE(test, napi_complete_done(&cell->napi, 0));
 	KUNIT_EXPECT_TRUE(test, scheduled(cell));
 	local_bh_enable();
 	expect_softirq_delivers(test, f, before + 2);
+}
+
+static void rxcell_test_taken_context_left(struct kunit *test)
+{
+	taken_context_left(test, false);
+}
+
+static void rxcell_test_listed_elsewhere_left(struct kunit *test)
+{
+	taken_context_left(test, true);
 }
 
 /* A cell no one holds is scheduled at its first packet. */
@@ -203,7 +277,10 @@ static void rxcell_test_unheld_scheduled(struct kunit *test)
 static struct kunit_case rxcell_test_cases[] = {
 	KUNIT_CASE(rxcell_test_held_runs_here),
 	KUNIT_CASE(rxcell_test_long_batch_runs_here),
+	KUNIT_CASE(rxcell_test_listed_here_runs_here),
+	KUNIT_CASE(rxcell_test_listed_here_bounded),
 	KUNIT_CASE(rxcell_test_taken_context_left),
+	KUNIT_CASE(rxcell_test_listed_elsewhere_left),
 	KUNIT_CASE(rxcell_test_unheld_scheduled),
 	{}
 };
