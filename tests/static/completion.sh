@@ -63,15 +63,17 @@ check "cyphctl " "--help --version genkey help local monitor set show tunnel"
 check "cyphctl s" "set show"
 check "cyphctl show " "--json cyph0 cyph1"
 check "cyphctl set cy" "cyph0 cyph1"
-check "cyphctl set cyph0 " "cipher listen-port max-locals max-tunnels workers"
+check "cyphctl set cyph0 " "cipher detach listen-port max-locals max-tunnels workers"
 check "cyphctl set cyph0 cipher " "aes-gcm chacha20-poly1305"
-check "cyphctl set cyph0 cipher aes-gcm " "listen-port max-locals max-tunnels workers"
+check "cyphctl set cyph0 cipher aes-gcm " "detach listen-port max-locals max-tunnels workers"
+check "cyphctl set cyph0 detach " "4 6 all"
 check "cyphctl set cyph0 max-tunnels " ""
 check "cyphctl set cyph0 workers " ""
 check "cyphctl local " "add del"
 check "cyphctl local add cyph1 " "vip4 vip6"
-check "cyphctl tunnel " "add del set swap unreachable"
+check "cyphctl tunnel " "add del expect set swap unreachable"
 check "cyphctl tunnel del cyph0 " "index"
+check "cyphctl tunnel expect cyph0 " "index"
 check "cyphctl tunnel unreachable cyph0 " "local4 local6 remote4 remote6"
 check "cyphctl tunnel add cyph0 index 1 peer-index 2 tx" "tx-key tx-key-file"
 check "cyphctl tunnel add cyph0 index 1 tx-key-file " "a2b.key b2a.key other"
@@ -90,6 +92,13 @@ for sub in add set; do
 		grep -o '"[a-z0-9-]*"' | tr -d '"' | sort | tr '\n' ' ')
 	check "cyphctl tunnel $sub cyph0 " "${want% }"
 done
+# ... and so are the tunnel subcommands (their table in cmd_tunnel.c) and
+# set's keywords (cmd_set.c).
+want=$(grep -o '{ "[a-z]*", CYPHONIC_CMD_' "$src" | grep -o '"[a-z]*"' | tr -d '"' | sort | tr '\n' ' ')
+check "cyphctl tunnel " "${want% }"
+want=$(grep -o '{ "[a-z0-9-]*", KW_' "$top/user/cyphctl/cmd_set.c" | grep -o '"[a-z0-9-]*"' |
+	tr -d '"' | sort | tr '\n' ' ')
+check "cyphctl set cyph0 " "${want% }"
 
 tap_plan
 [ "$fails" -eq 0 ]

@@ -27,6 +27,7 @@ _cyphctl_kw()
 		case $prev in
 		cipher) COMPREPLY=($(compgen -W 'aes-gcm chacha20-poly1305' -- "$cur")) ;;
 		slot) COMPREPLY=($(compgen -W 'primary next' -- "$cur")) ;;
+		detach) COMPREPLY=($(compgen -W '4 6 all' -- "$cur")) ;;
 		relay) COMPREPLY=($(compgen -W 'none' -- "$cur")) ;;
 		*-file)
 			compopt -o filenames 2> /dev/null
@@ -65,7 +66,7 @@ _cyphctl()
 		if ((COMP_CWORD == 2)); then
 			COMPREPLY=($(compgen -W "$(_cyphctl_devices)" -- "$cur"))
 		else
-			_cyphctl_kw 3 listen-port cipher workers max-tunnels max-locals
+			_cyphctl_kw 3 listen-port cipher workers detach max-tunnels max-locals
 		fi ;;
 	local)
 		if ((COMP_CWORD == 2)); then
@@ -78,7 +79,7 @@ _cyphctl()
 	tunnel)
 		sub=${COMP_WORDS[2]}
 		if ((COMP_CWORD == 2)); then
-			COMPREPLY=($(compgen -W 'add set swap del unreachable' -- "$cur"))
+			COMPREPLY=($(compgen -W 'add set swap del unreachable expect' -- "$cur"))
 		elif ((COMP_CWORD == 3)); then
 			COMPREPLY=($(compgen -W "$(_cyphctl_devices)" -- "$cur"))
 		else
@@ -87,7 +88,7 @@ _cyphctl()
 				endpoint relay key-id tx-key tx-key-file rx-key rx-key-file ;;
 			set) _cyphctl_kw 4 index endpoint relay slot key-id tx-key \
 				tx-key-file rx-key rx-key-file ;;
-			swap | del) _cyphctl_kw 4 index ;;
+			swap | del | expect) _cyphctl_kw 4 index ;;
 			unreachable) _cyphctl_kw 4 local4 remote4 local6 remote6 ;;
 			esac
 		fi ;;

@@ -395,7 +395,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rc = cyph_daemon_begin(argc, argv, "cyphonicd",
-		"CYPHONIC node daemon: joins this host to the overlay",
+		"CYPHONIC node daemon: joins this host to the overlay\n"
+		"  --resolver-setup=up|down\n"
+		"                      only add (up) or take out (down) the daemon's nameserver\n"
+		"                      in [dns] resolv_conf, then exit (the unit runs it as root)",
 		cyd_config_fields, cyd_config_nfields, &d->args, load_initial, d);
 	if (rc >= 0)
 		return rc;
