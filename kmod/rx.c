@@ -335,9 +335,9 @@ static void cyph_rx_hand_on(struct cyph_tunnel *t)
  * tunnel, often one datagram: many per lock hold, always in the serial
  * runner, so that a flow's packets meet in one GRO run; at most
  * CYPH_RX_BATCH * CYPH_RX_UNIT_SEGS packets, and the cell's feed, with
- * bottom halves off. A unit of any
- * length may be opened where it arrived: its datagrams could each have
- * been, one by one, and the inline budgets count bytes.
+ * bottom halves off. A unit of any length may be opened where it
+ * arrived: its datagrams could each have been, one by one, and the
+ * inline budgets count bytes.
  */
 const struct cyph_stage_ops cyph_rx_ops = {
 	.dir = CYPH_RX,
