@@ -358,9 +358,31 @@ static void cyph_tx_seal(struct sk_buff *head, struct sk_buff *skb)
 	cyph_encrypt(req);
 }
 
-/* Stage 2, a crypt worker: seal every segment of a unit. */
+/*
+ * Stage 2, a crypt worker: seal every segment of a unit.
+ *
+ * A locally sent unit stops counting against its socket here, when the
+ * cipher takes it, not when it is released. TCP small queues let a
+ * socket have about two of its GSO packets below it: counted up to the
+ * release, one flow had two units in the pipeline, one per worker, and
+ * the worker done first sat idle until the sender was woken to send the
+ * next (one stream kept the vCPUs 85-93% busy, docs/benchmark.md). What
+ * waits in the crypt queue still counts, so the socket is still held
+ * back by what the workers have not begun; what is past them is bounded
+ * by the ring. Bottom halves are off so that TCP's small-queue tasklet,
+ * if the socket was waiting for this, runs here when they are back on,
+ * not in ksoftirqd.
+ */
 static void cyph_tx_crypt(struct sk_buff *head)
 {
+	struct sk_buff *skb;
+
+	if (head->destructor) {
+		local_bh_disable();
+		for (skb = head; skb; skb = skb->next)
+			skb_orphan(skb);
+		local_bh_enable();
+	}
 	cyph_unit_crypt(head, cyph_tx_seal, cyph_tx_unit_put);
 }
 
@@ -387,9 +409,8 @@ static void cyph_tx_reset(struct sk_buff *skb)
 	 * classifies packets behind us by socket (sch_fq's flows, a socket's
 	 * transmit queue) or paces them by departure time then sees one flow
 	 * per endpoint, which a train of many sockets' packets (train.c)
-	 * cannot reorder. The socket's send buffer is freed here rather than
-	 * when the underlay is done with the packet: what TCP may have in
-	 * flight below it is bounded by the tunnel's rings until here.
+	 * cannot reorder. Its send buffer was given back when the cipher
+	 * took the packet (cyph_tx_crypt()); this makes sure of the rest.
 	 */
 	skb_orphan(skb);
 	skb->mono_delivery_time = 0;
