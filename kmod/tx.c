@@ -405,14 +405,13 @@ static void cyph_tx_reset(struct sk_buff *skb)
 	skb_clear_hash(skb);
 	/*
 	 * The sealed packet belongs to the tunnel's outer flow, not to the
-	 * inner socket: let go of the socket and its departure time. What
+	 * inner socket: it let go of the socket when the cipher took it
+	 * (cyph_tx_crypt()), and lets go of its departure time here. What
 	 * classifies packets behind us by socket (sch_fq's flows, a socket's
 	 * transmit queue) or paces them by departure time then sees one flow
 	 * per endpoint, which a train of many sockets' packets (train.c)
-	 * cannot reorder. Its send buffer was given back when the cipher
-	 * took the packet (cyph_tx_crypt()); this makes sure of the rest.
+	 * cannot reorder.
 	 */
-	skb_orphan(skb);
 	skb->mono_delivery_time = 0;
 	skb->tstamp = 0;
 	skb->ignore_df = 1;
