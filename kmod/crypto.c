@@ -168,21 +168,12 @@ struct cyph_req_cache {
 
 static DEFINE_PER_CPU(struct cyph_req_cache, cyph_req_cache);
 
-/*
- * Not where freed memory must be wiped (init_on_free) or where KASAN
- * watches for use after free: a cached request is neither.
- */
-static bool cyph_req_recycle(void)
-{
-	return !IS_ENABLED(CONFIG_KASAN) && !want_init_on_free();
-}
-
 static struct cyph_crypt_req *cyph_req_get(size_t size)
 {
 	struct cyph_crypt_req *req = NULL;
 	struct cyph_req_cache *c;
 
-	if (size > CYPH_REQ_SIZE || !cyph_req_recycle()) {
+	if (size > CYPH_REQ_SIZE || !cyph_recycle_ok()) {
 		req = kmalloc(size, GFP_ATOMIC);
 		if (req)
 			req->cached = false;

@@ -23,6 +23,17 @@ struct cyph_aead {
 
 struct cyph_crypt_req;
 
+/*
+ * Whether the data path may keep memory for reuse instead of freeing it
+ * (crypt requests here, sealed packets' pages in sealbuf.c): not where
+ * freed memory must be wiped (init_on_free) or where KASAN watches for
+ * use after free, since kept memory is neither.
+ */
+static inline bool cyph_recycle_ok(void)
+{
+	return !IS_ENABLED(CONFIG_KASAN) && !want_init_on_free();
+}
+
 typedef void (*cyph_crypt_done_t)(struct cyph_crypt_req *req, int err);
 
 struct cyph_crypt_req {

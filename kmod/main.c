@@ -16,6 +16,7 @@
 #include "keys.h"
 #include "netlink.h"
 #include "pipeline.h"
+#include "sealbuf.h"
 #include "train.h"
 
 static int __init cyph_mod_init(void)
@@ -31,9 +32,12 @@ static int __init cyph_mod_init(void)
 	err = cyph_train_init();
 	if (err)
 		goto err_pipeline;
-	err = cyph_device_init();
+	err = cyph_sealbuf_init();
 	if (err)
 		goto err_train;
+	err = cyph_device_init();
+	if (err)
+		goto err_sealbuf;
 	err = rtnl_link_register(&cyph_link_ops);
 	if (err)
 		goto err_device;
@@ -46,6 +50,8 @@ err_link:
 	rtnl_link_unregister(&cyph_link_ops);
 err_device:
 	cyph_device_exit();
+err_sealbuf:
+	cyph_sealbuf_exit();
 err_train:
 	cyph_train_exit();
 err_pipeline:
@@ -71,6 +77,7 @@ static void __exit cyph_mod_exit(void)
 	rcu_barrier();
 	cyph_keys_exit();
 	cyph_crypt_req_cache_exit();
+	cyph_sealbuf_exit();
 }
 
 module_init(cyph_mod_init);

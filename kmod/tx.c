@@ -18,6 +18,7 @@
 #include "crypto.h"
 #include "device.h"
 #include "pipeline.h"
+#include "sealbuf.h"
 #include "staging.h"
 #include "train.h"
 #include "tunnel.h"
@@ -256,10 +257,10 @@ static int cyph_tx_csum(struct sk_buff *skb)
  * A segment whose payload is in page fragments (a GSO segment shares the
  * pages of the sender's queue, which TCP keeps for retransmission) is
  * sealed out of place: the AEAD reads the fragments and writes the whole
- * DATA packet into a page fragment of its own (or, larger than a page,
- * into the skb's head grown to hold it). That costs one allocation and no
- * copy, where making the fragments private (skb_cow_data()) copies every
- * byte before encrypting it. Fragment lists and zerocopy user pages take
+ * DATA packet into a buffer of its own from sealbuf.c, on pages recycled
+ * per CPU (or, larger than a page, into the skb's head grown to hold it).
+ * That costs no copy, where making the fragments private (skb_cow_data())
+ * copies every byte before encrypting it. Fragment lists and zerocopy user pages take
  * the in-place path.
  */
 static bool cyph_tx_out_of_place(struct sk_buff *skb)
@@ -304,7 +305,7 @@ static int cyph_tx_prepare(struct sk_buff *skb, u8 *flags,
 	if (cyph_tx_out_of_place(skb)) {
 		*dst_len = CYPH_DATA_MIN_LEN + skb->len;
 		if (*dst_len <= PAGE_SIZE)
-			*dst_buf = netdev_alloc_frag(*dst_len);
+			*dst_buf = cyph_sealbuf_alloc(*dst_len);
 		if (cyph_tx_grow_head(skb, *dst_buf ? 0 :
 				      skb->data_len + CYPHONIC_TAG_LEN)) {
 			if (*dst_buf)
