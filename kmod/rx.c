@@ -92,16 +92,25 @@ static void cyph_rx_outer_dest(const struct sk_buff *skb,
 	}
 }
 
-/* Check the decrypted inner packet, trim padding, return its VIP pair. */
-static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair)
-{
-	int len = cyph_skb_inner_parse(skb, true, pair);
-
-	return len < 0 ? len : pskb_trim(skb, len);
-}
-
 /* IPv4 with options or IPv6, and a TCP or UDP header up to its checksum. */
 #define CYPH_CSUM_PULL	(60 + offsetof(struct tcphdr, check) + sizeof(__sum16))
+
+/*
+ * Check the decrypted inner packet, trim padding, return its VIP pair.
+ * A packet opened in its page fragment has no byte in its head: all that
+ * parsing reads here (its first byte, then its IP header) and the checksum
+ * step later (cyph_rx_csum_partial()) is pulled at once, not in three
+ * pulls of their own.
+ */
+static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair)
+{
+	int len;
+
+	if (!pskb_may_pull(skb, min_t(unsigned int, skb->len, CYPH_CSUM_PULL)))
+		return -ENOMEM;
+	len = cyph_skb_inner_parse(skb, true, pair);
+	return len < 0 ? len : pskb_trim(skb, len);
+}
 
 /*
  * The sender left the transport checksum to be completed (the DATA flag):
