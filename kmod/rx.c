@@ -96,17 +96,43 @@ static void cyph_rx_outer_dest(const struct sk_buff *skb,
 #define CYPH_CSUM_PULL	(60 + offsetof(struct tcphdr, check) + sizeof(__sum16))
 
 /*
+ * How much of an opened packet to pull into its head: what parsing and
+ * the checksum step read, the IP header and, for TCP or UDP right behind
+ * it, the transport header, but no payload: a head holding payload makes
+ * GRO chain the packet on a frag_list instead of taking over its page
+ * fragment (skb_gro_receive()). A packet opened in its page fragment has
+ * no byte in its head, so its first bytes are read from a copy.
+ */
+static unsigned int cyph_rx_hdr_len(const struct sk_buff *skb)
+{
+	unsigned int len = min_t(unsigned int, skb->len, CYPH_CSUM_PULL);
+	u8 copy[CYPH_CSUM_PULL];
+	const u8 *data;
+	u16 start, offset;
+
+	data = skb_header_pointer(skb, 0, len, copy);
+	if (!data || !len)
+		return 0;
+	if (cyph_inner_csum_loc(data, len, &start, &offset))
+		return min(len, cyph_inner_hdr_len(data[0]));
+	if (offset == offsetof(struct udphdr, check))
+		return start + sizeof(struct udphdr);
+	/* TCP: its header's length, found before its checksum field. */
+	return min_t(unsigned int, skb->len,
+		     start + max_t(unsigned int, (data[start + 12] >> 4) * 4,
+				   sizeof(struct tcphdr)));
+}
+
+/*
  * Check the decrypted inner packet, trim padding, return its VIP pair.
- * A packet opened in its page fragment has no byte in its head: all that
- * parsing reads here (its first byte, then its IP header) and the checksum
- * step later (cyph_rx_csum_partial()) is pulled at once, not in three
- * pulls of their own.
+ * Its headers are made linear in one pull, for parsing here and for the
+ * checksum step (cyph_rx_csum_partial()), not in a pull for each.
  */
 static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair)
 {
 	int len;
 
-	if (!pskb_may_pull(skb, min_t(unsigned int, skb->len, CYPH_CSUM_PULL)))
+	if (!pskb_may_pull(skb, cyph_rx_hdr_len(skb)))
 		return -ENOMEM;
 	len = cyph_skb_inner_parse(skb, true, pair);
 	return len < 0 ? len : pskb_trim(skb, len);
@@ -114,17 +140,15 @@ static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair)
 
 /*
  * The sender left the transport checksum to be completed (the DATA flag):
- * find its place again, as the sender checked it would be found. Return
- * false for a flagged packet of another shape.
+ * find its place again, as the sender checked it would be found, in the
+ * headers cyph_rx_inner() made linear. Return false for a flagged packet
+ * of another shape.
  */
 static bool cyph_rx_csum_partial(struct sk_buff *skb)
 {
-	unsigned int len = min_t(unsigned int, skb->len, CYPH_CSUM_PULL);
 	u16 start, offset;
 
-	/* Linear already, unless the outer datagram came in IP fragments. */
-	if (!pskb_may_pull(skb, len) ||
-	    cyph_inner_csum_loc(skb->data, len, &start, &offset))
+	if (cyph_inner_csum_loc(skb->data, skb_headlen(skb), &start, &offset))
 		return false;
 	return skb_partial_csum_set(skb, start, offset);
 }
