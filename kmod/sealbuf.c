@@ -6,8 +6,9 @@
  * one page fragment).
  *
  * The stack's page-fragment cache (netdev_alloc_frag()) takes a fresh
- * page for every 32 KiB it hands out: the page it carved last always has
- * packets in flight when it runs out, so it is never reused. With
+ * page for almost every 32 KiB it hands out: it reuses its page only if
+ * every fragment of it was freed by the time it runs out, and the last
+ * ones carved are still in flight then. With
  * init_on_alloc (Debian's default) every fresh page is zeroed first, 1.4
  * KB per packet sealed, which under TCG costs about as much as the
  * cipher's own work on those bytes (docs/benchmark.md, "An instruction
@@ -28,7 +29,8 @@
  * Pages are never from the emergency reserves (__GFP_NOMEMALLOC), so
  * the stack's pfmemalloc rules never concern them. A CPU holds at most
  * CYPH_SEALBUF_PAGES pages of 32 KiB (512 KiB) idle, and only once it
- * has sealed that much; a CPU that goes offline gives them back.
+ * has sealed that much; it keeps them until it goes offline or the
+ * module is unloaded.
  */
 
 #include <linux/cpuhotplug.h>
@@ -151,7 +153,8 @@ static DEFINE_PER_CPU(struct cyph_sealbuf_cache, cyph_sealbufs);
  * @len: bytes, at most PAGE_SIZE
  *
  * Where recycling is not wanted (cyph_recycle_ok()), a fragment from the
- * stack's cache. Context: any but hard interrupt.
+ * stack's cache. Context: process or softirq, hard interrupts on (the
+ * device has no netpoll).
  *
  * Return: the buffer, freed with skb_free_frag() or as an skb's page
  * fragment; NULL if out of memory.

@@ -104,7 +104,9 @@ static void sealbuf_refuses_longer_than_page(struct kunit *test)
 /*
  * With every buffer freed, a full round of the cache comes back to the
  * page it began with and carves it again: no page beyond the cache's
- * own was needed.
+ * own was needed. The same page freed and allocated again would come
+ * back too (the page allocator's per-CPU lists are last in, first out),
+ * so the page carries a mark that an allocation clears (page->private).
  */
 static void sealbuf_recycles_idle_page(struct kunit *test)
 {
@@ -115,9 +117,13 @@ static void sealbuf_recycles_idle_page(struct kunit *test)
 	buf = cyph_sealbuf_take(&env->cache, BUF_LEN);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	first = virt_to_head_page(buf);
+	KUNIT_ASSERT_EQ(test, page_private(first), 0UL);
+	set_page_private(first, 0x5ea1);
 	skb_free_frag(buf);
 	sealbuf_churn(test, &env->cache, CYPH_SEALBUF_PAGES, NULL, &last);
 	KUNIT_EXPECT_PTR_EQ(test, last, first);
+	KUNIT_EXPECT_EQ(test, page_private(last), 0x5ea1UL);
+	set_page_private(last, 0);
 }
 
 /*
