@@ -8,9 +8,9 @@
  * The stack's page-fragment cache (netdev_alloc_frag()) takes a fresh
  * page for almost every 32 KiB it hands out: it reuses its page only if
  * every fragment of it was freed by the time it runs out, and the last
- * ones carved are still in flight then. With
- * init_on_alloc (Debian's default) every fresh page is zeroed first, 1.4
- * KB per packet sealed, which under TCG costs about as much as the
+ * ones carved are still in flight then. With init_on_alloc (Debian's
+ * default) every fresh page is zeroed first, 1.4 KB per packet sealed,
+ * which under TCG costs about as much as the
  * cipher's own work on those bytes (docs/benchmark.md, "An instruction
  * profile"). Here each CPU keeps its last CYPH_SEALBUF_PAGES pages and
  * carves them in turn; by the time it comes back to one, the stack has
@@ -90,6 +90,7 @@ static struct page *cyph_sealbuf_next(struct cyph_sealbuf_cache *c)
 	struct page *page;
 
 	cyph_sealbuf_retire(c);
+	c->size = 0;
 	c->cur = (c->cur + 1) % CYPH_SEALBUF_PAGES;
 	page = c->page[c->cur];
 	if (page && !cyph_sealbuf_idle(page)) {
@@ -105,6 +106,7 @@ static struct page *cyph_sealbuf_next(struct cyph_sealbuf_cache *c)
 	page_ref_add(page, CYPH_SEALBUF_BIAS);
 	c->bias = CYPH_SEALBUF_BIAS;
 	c->offset = 0;
+	c->size = page_size(page);
 	return page;
 }
 
@@ -119,15 +121,21 @@ static struct page *cyph_sealbuf_next(struct cyph_sealbuf_cache *c)
  */
 void *cyph_sealbuf_take(struct cyph_sealbuf_cache *c, unsigned int len)
 {
-	struct page *page = c->page[c->cur];
+	struct page *page;
 
-	len = ALIGN(len, SMP_CACHE_BYTES);
+	/*
+	 * A buffer is at least a cache line, so a page runs out of bytes
+	 * before the cache runs out of the references it took for it.
+	 */
+	len = ALIGN(max(len, 1U), SMP_CACHE_BYTES);
 	if (unlikely(len > PAGE_SIZE))
 		return NULL;
-	if (!page || !c->bias || c->offset + len > page_size(page)) {
+	if (c->offset + len > c->size) {
 		page = cyph_sealbuf_next(c);
 		if (!page)
 			return NULL;
+	} else {
+		page = c->page[c->cur];
 	}
 	c->bias--;
 	c->offset += len;
@@ -144,6 +152,7 @@ void cyph_sealbuf_drain(struct cyph_sealbuf_cache *c)
 		if (c->page[i])
 			cyph_sealbuf_forget(c, i);
 	c->offset = 0;
+	c->size = 0;
 }
 
 static DEFINE_PER_CPU(struct cyph_sealbuf_cache, cyph_sealbufs);

@@ -16,6 +16,7 @@ struct cyph_sealbuf_cache {
 	struct page *page[CYPH_SEALBUF_PAGES];	/* one reference each */
 	unsigned int cur;	/* the slot being carved */
 	unsigned int offset;	/* bytes carved from it */
+	unsigned int size;	/* its bytes, 0 with no page to carve */
 	unsigned int bias;	/* references taken ahead, not handed out */
 };
 

@@ -260,8 +260,8 @@ static int cyph_tx_csum(struct sk_buff *skb)
  * DATA packet into a buffer of its own from sealbuf.c, on pages recycled
  * per CPU (or, larger than a page, into the skb's head grown to hold it).
  * That costs no copy, where making the fragments private (skb_cow_data())
- * copies every byte before encrypting it. Fragment lists and zerocopy user pages take
- * the in-place path.
+ * copies every byte before encrypting it. Fragment lists and zerocopy
+ * user pages take the in-place path.
  */
 static bool cyph_tx_out_of_place(struct sk_buff *skb)
 {
