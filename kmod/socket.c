@@ -25,7 +25,6 @@
 #include <net/udp_tunnel.h>
 
 #include "device.h"
-#include "fraglist.h"
 #include "rx.h"
 #include "socket.h"
 
@@ -363,10 +362,8 @@ static int cyph_send4(struct net_device *dev, struct sock *sk,
 		      struct sk_buff *skb, const struct sockaddr_in *dst,
 		      struct cyph_src *src, struct dst_cache *cache)
 {
-	struct cyph_fraglist4 hdr;
 	struct flowi4 fl4;
 	struct rtable *rt;
-	bool nocheck;
 
 	cyph_flow4(&fl4, sk, dst, src->addr.ip4);
 	rt = dst_cache_get_ip4(cache, &fl4.saddr);
@@ -380,18 +377,10 @@ static int cyph_send4(struct net_device *dev, struct sock *sk,
 		}
 		dst_cache_set_ip4(cache, &rt->dst, fl4.saddr);
 	}
-	hdr = (struct cyph_fraglist4){
-		.saddr = fl4.saddr,
-		.daddr = fl4.daddr,
-		.sport = fl4.fl4_sport,
-		.dport = fl4.fl4_dport,
-		.ttl = ip4_dst_hoplimit(&rt->dst),
-	};
-	/* A train leaving whole is cut apart cheaply by who receives it. */
-	nocheck = cyph_fraglist4(skb, &hdr, rt->dst.dev);
-	udp_tunnel_xmit_skb(rt, sk, skb, hdr.saddr, hdr.daddr, hdr.tos,
-			    hdr.ttl, 0, hdr.sport, hdr.dport,
-			    !net_eq(sock_net(sk), dev_net(dev)), nocheck);
+	udp_tunnel_xmit_skb(rt, sk, skb, fl4.saddr, fl4.daddr, 0,
+			    ip4_dst_hoplimit(&rt->dst), 0, fl4.fl4_sport,
+			    fl4.fl4_dport, !net_eq(sock_net(sk), dev_net(dev)),
+			    false);
 	return 0;
 }
 

@@ -29,13 +29,11 @@
  * The packets stay separate skbs: the first carries the rest as its
  * frag_list, and whoever segments the train (the egress device, or the
  * receiver's UDP layer when it crossed a veth whole) takes them apart
- * again with skb_segment(), or, once the IPv4 outer headers are known,
- * with skb_segment_list() (fraglist.c). That costs no copy for packets
- * sealed into a page fragment (their head holds at most the relay
- * header). A linear packet would be copied whole by skb_segment(), so
- * only short ones (TCP's ACKs) ride, in trains of their own kind. All but
- * the last packet must have the first's length, and the outer IP length
- * field is 16 bits.
+ * again with skb_segment(). That costs no copy for packets sealed into a
+ * page fragment (their head holds at most the relay header). A linear
+ * packet would be copied whole, so only short ones (TCP's ACKs) ride,
+ * in trains of their own kind. All but the last packet must have the
+ * first's length, and the outer IP length field is 16 bits.
  */
 
 #include <linux/cpuhotplug.h>
