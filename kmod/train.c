@@ -147,10 +147,11 @@ static bool cyph_train_joins(const struct cyph_train *tr,
 
 /*
  * Make the train one UDP GSO skb: its first packet, with the others as
- * its frag_list. Their truesize stays their own: each still belongs to
- * its socket (TCP's write queue accounting) until it is freed. The outer
- * checksum is left to whoever segments the train, as the stack expects
- * of a GSO skb (the tunnel core writes its pseudo-header sum).
+ * its frag_list. Their truesize is not added to the head's: none of them
+ * belongs to a socket any more (tx.c's cyph_tx_crypt()), so no socket's
+ * accounting depends on it. The outer checksum is left to whoever
+ * segments the train, as the stack expects of a GSO skb (the tunnel core
+ * writes its pseudo-header sum).
  */
 static void cyph_train_build(struct sk_buff *head, unsigned int n)
 {
