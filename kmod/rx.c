@@ -95,44 +95,57 @@ static void cyph_rx_outer_dest(const struct sk_buff *skb,
 /* IPv4 with options or IPv6, and a TCP or UDP header up to its checksum. */
 #define CYPH_CSUM_PULL	(60 + offsetof(struct tcphdr, check) + sizeof(__sum16))
 
+/* Where an opened packet's transport checksum lies, if it was found. */
+struct cyph_rx_csum_loc {
+	u16 start;
+	u16 offset;
+	bool found;
+};
+
 /*
  * How much of an opened packet to pull into its head: what parsing and
  * the checksum step read, the IP header and, for TCP or UDP right behind
  * it, the transport header, but no payload: a head holding payload makes
  * GRO chain the packet on a frag_list instead of taking over its page
  * fragment (skb_gro_receive()). A packet opened in its page fragment has
- * no byte in its head, so its first bytes are read from a copy.
+ * no byte in its head, so its first bytes are read from a copy. Where
+ * its checksum lies is found on the way, in @loc, for the checksum step.
  */
-static unsigned int cyph_rx_hdr_len(const struct sk_buff *skb)
+static unsigned int cyph_rx_hdr_len(const struct sk_buff *skb,
+				    struct cyph_rx_csum_loc *loc)
 {
 	unsigned int len = min_t(unsigned int, skb->len, CYPH_CSUM_PULL);
 	u8 copy[CYPH_CSUM_PULL];
 	const u8 *data;
-	u16 start, offset;
 
+	loc->found = false;
 	data = skb_header_pointer(skb, 0, len, copy);
 	if (!data || !len)
 		return 0;
-	if (cyph_inner_csum_loc(data, len, &start, &offset))
+	if (cyph_inner_csum_loc(data, len, &loc->start, &loc->offset))
 		return min(len, cyph_inner_hdr_len(data[0]));
-	if (offset == offsetof(struct udphdr, check))
-		return start + sizeof(struct udphdr);
+	loc->found = true;
+	if (loc->offset == offsetof(struct udphdr, check))
+		return loc->start + sizeof(struct udphdr);
 	/* TCP: its header's length, found before its checksum field. */
 	return min_t(unsigned int, skb->len,
-		     start + max_t(unsigned int, (data[start + 12] >> 4) * 4,
-				   sizeof(struct tcphdr)));
+		     loc->start + max_t(unsigned int,
+					(data[loc->start + 12] >> 4) * 4,
+					sizeof(struct tcphdr)));
 }
 
 /*
- * Check the decrypted inner packet, trim padding, return its VIP pair.
- * Its headers are made linear in one pull, for parsing here and for the
- * checksum step (cyph_rx_csum_partial()), not in a pull for each.
+ * Check the decrypted inner packet, trim padding, return its VIP pair
+ * and where its checksum lies (@loc). Its headers are made linear in one
+ * pull, for parsing here and for the checksum step
+ * (cyph_rx_csum_partial()), not in a pull for each.
  */
-static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair)
+static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair,
+			 struct cyph_rx_csum_loc *loc)
 {
 	int len;
 
-	if (!pskb_may_pull(skb, cyph_rx_hdr_len(skb)))
+	if (!pskb_may_pull(skb, cyph_rx_hdr_len(skb, loc)))
 		return -ENOMEM;
 	len = cyph_skb_inner_parse(skb, true, pair);
 	return len < 0 ? len : pskb_trim(skb, len);
@@ -140,26 +153,27 @@ static int cyph_rx_inner(struct sk_buff *skb, struct cyph_pair *pair)
 
 /*
  * The sender left the transport checksum to be completed (the DATA flag):
- * find its place again, as the sender checked it would be found, in the
- * headers cyph_rx_inner() made linear. Return false for a flagged packet
- * of another shape.
+ * its place, as the sender checked it would be found (@loc), must lie in
+ * the headers cyph_rx_inner() made linear. Return false for a flagged
+ * packet of another shape.
  */
-static bool cyph_rx_csum_partial(struct sk_buff *skb)
+static bool cyph_rx_csum_partial(struct sk_buff *skb,
+				 const struct cyph_rx_csum_loc *loc)
 {
-	u16 start, offset;
-
-	if (cyph_inner_csum_loc(skb->data, skb_headlen(skb), &start, &offset))
+	if (!loc->found ||
+	    loc->start + loc->offset + sizeof(__sum16) > skb_headlen(skb))
 		return false;
-	return skb_partial_csum_set(skb, start, offset);
+	return skb_partial_csum_set(skb, loc->start, loc->offset);
 }
 
 /*
  * Make the skb look freshly received on the cyphonic device, its checksum
- * state as the DATA flags say (@partial). Return false if the packet does
- * not match them.
+ * state as the DATA flags say (@partial; the checksum's place in @loc).
+ * Return false if the packet does not match them.
  */
 static bool cyph_rx_reset(struct cyph_device *cd, struct sk_buff *skb,
-			  sa_family_t family, bool partial)
+			  sa_family_t family, bool partial,
+			  const struct cyph_rx_csum_loc *loc)
 {
 	memset(skb->cb, 0, sizeof(skb->cb));
 	skb_scrub_packet(skb, true);
@@ -184,7 +198,7 @@ static bool cyph_rx_reset(struct cyph_device *cd, struct sk_buff *skb,
 		skb->csum_level = ~0;
 		return true;
 	}
-	return cyph_rx_csum_partial(skb);
+	return cyph_rx_csum_partial(skb, loc);
 }
 
 static void cyph_rx_deliver(struct cyph_tunnel *t, struct sk_buff *skb)
@@ -211,6 +225,7 @@ static void cyph_rx_release_one(struct cyph_tunnel *t, struct cyph_key *key,
 {
 	enum cyphonic_stat why = cyph_cb(skb)->why;
 	union cyph_sockaddr src;
+	struct cyph_rx_csum_loc loc;
 	struct cyph_src local;
 	struct cyph_pair pair;
 	bool partial;
@@ -234,7 +249,7 @@ static void cyph_rx_release_one(struct cyph_tunnel *t, struct cyph_key *key,
 		  CYPHONIC_DATA_F_CSUM_PARTIAL;
 	__skb_pull(skb, CYPH_DATA_HDR_LEN);
 	if (pskb_trim(skb, skb->len - CYPHONIC_TAG_LEN) ||
-	    cyph_rx_inner(skb, &pair)) {
+	    cyph_rx_inner(skb, &pair, &loc)) {
 		why = CYPHONIC_STAT_RX_DROP_BAD_INNER;
 		goto drop;
 	}
@@ -243,7 +258,7 @@ static void cyph_rx_release_one(struct cyph_tunnel *t, struct cyph_key *key,
 		why = CYPHONIC_STAT_RX_DROP_CRYPTOKEY;
 		goto drop;
 	}
-	if (unlikely(!cyph_rx_reset(t->cd, skb, pair.family, partial))) {
+	if (unlikely(!cyph_rx_reset(t->cd, skb, pair.family, partial, &loc))) {
 		why = CYPHONIC_STAT_RX_DROP_BAD_INNER;
 		goto drop;
 	}

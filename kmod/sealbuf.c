@@ -82,6 +82,7 @@ static void cyph_sealbuf_retire(struct cyph_sealbuf_cache *c)
 	if (page && c->bias)
 		page_ref_sub(page, c->bias);
 	c->bias = 0;
+	c->size = 0;
 }
 
 /* Move on to the next slot, recycling its page if idle; NULL if none. */
@@ -90,7 +91,6 @@ static struct page *cyph_sealbuf_next(struct cyph_sealbuf_cache *c)
 	struct page *page;
 
 	cyph_sealbuf_retire(c);
-	c->size = 0;
 	c->cur = (c->cur + 1) % CYPH_SEALBUF_PAGES;
 	page = c->page[c->cur];
 	if (page && !cyph_sealbuf_idle(page)) {
@@ -152,7 +152,6 @@ void cyph_sealbuf_drain(struct cyph_sealbuf_cache *c)
 		if (c->page[i])
 			cyph_sealbuf_forget(c, i);
 	c->offset = 0;
-	c->size = 0;
 }
 
 static DEFINE_PER_CPU(struct cyph_sealbuf_cache, cyph_sealbufs);
