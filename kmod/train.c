@@ -30,10 +30,11 @@
  * frag_list, and whoever segments the train (the egress device, or the
  * receiver's UDP layer when it crossed a veth whole) takes them apart
  * again with skb_segment(). That costs no copy for packets sealed into a
- * page fragment (their head holds at most the relay header). A linear
- * packet would be copied whole, so only short ones (TCP's ACKs) ride,
- * in trains of their own kind. All but the last packet must have the
- * first's length, and the outer IP length field is 16 bits.
+ * page fragment (their head holds at most the relay header), which is
+ * how tx.c seals all but fragment lists and zerocopy pages. A linear
+ * packet would be copied whole, so only short ones ride, in trains of
+ * their own kind. All but the last packet must have the first's length,
+ * and the outer IP length field is 16 bits.
  */
 
 #include <linux/cpuhotplug.h>

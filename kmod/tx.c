@@ -17,6 +17,7 @@
 
 #include "crypto.h"
 #include "device.h"
+#include "gsohead.h"
 #include "pipeline.h"
 #include "sealbuf.h"
 #include "staging.h"
@@ -120,7 +121,9 @@ void cyph_tx_tunnel(struct cyph_tunnel *t, struct sk_buff *skb)
 		 * Segment once, here, keeping the payload in shared pages
 		 * with checksums pending: the copy and the checksum happen
 		 * in the crypt workers, in parallel, with the encryption.
+		 * The segments' heads are made small first (gsohead.c).
 		 */
+		skb = cyph_gso_small_head(skb, CYPH_TX_PAGED_HEADROOM);
 		segs = skb_gso_segment(skb, NETIF_F_SG | NETIF_F_HW_CSUM);
 		if (IS_ERR_OR_NULL(segs)) {
 			why = PTR_ERR(segs) == -ENOMEM ?
@@ -199,16 +202,23 @@ static void cyph_tx_unfrag(struct sk_buff *skb, unsigned int len)
 
 /*
  * Sealed into a page fragment of its own: the skb becomes that one
- * fragment, its head keeping only the room for the outer headers. A
- * train of such segments is cut apart again with no copy (see
- * train.c), and a receiver opens them in place.
+ * fragment. A train of such segments is cut apart again with no copy (see
+ * train.c), and a receiver opens them in place. The head's bytes are
+ * sealed now and the head is ours (cyph_tx_grow_head()), so its data
+ * starts again behind just the room for the outer headers, however much
+ * headroom the packet came with: a receiver on the same host that cuts
+ * apart a train this packet leads gives every packet a head as large as
+ * this headroom (skb_segment()).
  */
 static void cyph_tx_to_frag(struct sk_buff *skb, void *buf, unsigned int len)
 {
 	struct page *page = virt_to_head_page(buf);
 
+	/* The buffer replaces the fragments in the memory the skb holds. */
+	skb->truesize += len - skb->data_len;
 	cyph_tx_drop_frags(skb);
-	__skb_trim(skb, 0);
+	skb->data = skb->head + CYPH_TX_PAGED_HEADROOM - CYPH_DATA_HDR_LEN;
+	skb_reset_tail_pointer(skb);
 	/* The fragment's page reference is handed to the skb. */
 	skb_fill_page_desc(skb, 0, page, buf - page_address(page), len);
 	skb->len = len;
@@ -254,30 +264,33 @@ static int cyph_tx_csum(struct sk_buff *skb)
 }
 
 /*
- * A segment whose payload is in page fragments (a GSO segment shares the
- * pages of the sender's queue, which TCP keeps for retransmission) is
- * sealed out of place: the AEAD reads the fragments and writes the whole
- * DATA packet into a buffer of its own from sealbuf.c, on pages recycled
- * per CPU (or, larger than a page, into the skb's head grown to hold it).
- * That costs no copy, where making the fragments private (skb_cow_data())
- * copies every byte before encrypting it. Fragment lists and zerocopy
- * user pages take the in-place path.
+ * A packet is sealed out of place: the AEAD reads its head and fragments
+ * and writes the whole DATA packet into a buffer of its own from
+ * sealbuf.c, on pages recycled per CPU (or, larger than a page, into the
+ * skb's head grown to hold it). For a segment whose payload is in page
+ * fragments (a GSO segment shares the pages of the sender's queue, which
+ * TCP keeps for retransmission) that costs no copy, where making the
+ * fragments private (skb_cow_data()) copies every byte before encrypting
+ * it. A linear packet (TCP's ACKs) costs the same either way, and sealed
+ * into a fragment it rides a train that is cut apart again with no copy
+ * (train.c), where a linear one is copied whole. Fragment lists and
+ * zerocopy user pages take the in-place path.
  */
 static bool cyph_tx_out_of_place(struct sk_buff *skb)
 {
-	return skb_shinfo(skb)->nr_frags && !skb_has_frag_list(skb) &&
-	       !skb_zcopy(skb);
+	return !skb_has_frag_list(skb) && !skb_zcopy(skb);
 }
 
 /*
- * Room in the head for the headers and, sealing into the head, @tail bytes
- * more: the payload now in fragments and the tag. skb_tailroom() is 0 for
- * a paged skb, so the head is grown whenever the fragments hold anything:
- * a segment's head has room for its headers only.
+ * @room bytes in front of the data and, sealing into the head, @more bytes
+ * behind it: the payload now in fragments and the tag. skb_tailroom() is 0
+ * for a paged skb, so the head is grown whenever the fragments hold
+ * anything: a segment's head has room for its headers only.
  */
-static int cyph_tx_grow_head(struct sk_buff *skb, unsigned int more)
+static int cyph_tx_grow_head(struct sk_buff *skb, unsigned int room,
+			     unsigned int more)
 {
-	int head = CYPH_TX_HEADROOM - skb_headroom(skb);
+	int head = (int)room - (int)skb_headroom(skb);
 	int tail = (int)more - (int)skb_tailroom(skb);
 
 	if (head <= 0 && tail <= 0 && !skb_cloned(skb))
@@ -296,7 +309,7 @@ static int cyph_tx_prepare(struct sk_buff *skb, u8 *flags,
 			   unsigned int *dst_len, void **dst_buf)
 {
 	struct sk_buff *trailer;
-	int nfrags, csum;
+	int nfrags, csum, err;
 
 	csum = cyph_tx_csum(skb);
 	if (csum < 0)
@@ -306,8 +319,13 @@ static int cyph_tx_prepare(struct sk_buff *skb, u8 *flags,
 		*dst_len = CYPH_DATA_MIN_LEN + skb->len;
 		if (*dst_len <= PAGE_SIZE)
 			*dst_buf = cyph_sealbuf_alloc(*dst_len);
-		if (cyph_tx_grow_head(skb, *dst_buf ? 0 :
-				      skb->data_len + CYPHONIC_TAG_LEN)) {
+		/* Sealed into the head, the DATA packet takes the tail too. */
+		if (*dst_buf)
+			err = cyph_tx_grow_head(skb, CYPH_TX_PAGED_HEADROOM, 0);
+		else
+			err = cyph_tx_grow_head(skb, CYPH_TX_HEADROOM, skb->data_len +
+						CYPHONIC_TAG_LEN);
+		if (err) {
 			if (*dst_buf)
 				skb_free_frag(*dst_buf);
 			return -ENOMEM;

@@ -24,6 +24,17 @@
 #define CYPH_TX_OVERHEAD	(sizeof(struct ipv6hdr) + sizeof(struct udphdr) + \
 				 CYPH_RELAY_HDR_LEN + CYPH_DATA_HDR_LEN)
 #define CYPH_TX_HEADROOM	(LL_MAX_HEADER + CYPH_TX_OVERHEAD)
+/*
+ * In front of a packet sealed into a buffer of its own (tx.c), before and
+ * after sealing: the worst case, and 32 bytes for the link layer
+ * (Ethernet, VLAN). Small on purpose: a receiver on the same host that
+ * cuts a train apart gives each packet a head as large as the first one's
+ * headroom (skb_segment()), and this one leaves those heads within the
+ * 512-byte slab bucket with room for the headers the receiver pulls. A
+ * longer link header gets its room from the stack (ip_finish_output2()),
+ * at a copy.
+ */
+#define CYPH_TX_PAGED_HEADROOM	(CYPH_TX_OVERHEAD + 32)
 
 /* The largest inner packet that still fits one IPv6 datagram (max MTU). */
 #define CYPH_INNER_MAX_LEN	(IP_MAX_MTU - CYPH_TX_OVERHEAD - CYPHONIC_TAG_LEN)

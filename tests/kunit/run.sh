@@ -26,7 +26,7 @@ top=$(cd "$here/../.." && pwd)
 
 # Every suite that must run. A suite missing from the guest, or one the
 # guest ran that is not listed, is a failure.
-suites="cyphonic_replay cyphonic_wire cyphonic_crypto cyphonic_chachapoly cyphonic_keys cyphonic_tunnel cyphonic_ring cyphonic_staging cyphonic_share cyphonic_sched cyphonic_codel cyphonic_load cyphonic_early cyphonic_train cyphonic_serial cyphonic_rxcell cyphonic_sealbuf"
+suites="cyphonic_replay cyphonic_wire cyphonic_crypto cyphonic_chachapoly cyphonic_keys cyphonic_tunnel cyphonic_ring cyphonic_staging cyphonic_share cyphonic_sched cyphonic_codel cyphonic_load cyphonic_early cyphonic_train cyphonic_serial cyphonic_rxcell cyphonic_sealbuf cyphonic_gsohead"
 
 variant=mod
 make_args=()
