@@ -23,11 +23,13 @@
 /*
  * The copy takes over the packet's owner with its charge: whole, as if
  * it had been charged for the copy, so the owner's accounting balances
- * when the copy (or, after tcp_gso_segment(), its segments) is freed.
- * That is right for the owners that account by skb->sk and skb->truesize
- * alone: a TCP socket's (tcp_wfree(), __sock_wfree()) and sock_wfree(),
- * UDP's. Others may keep state in the skb itself (a packet socket's
- * mapped ring), so their packets are not copied.
+ * when the copy (or, after segmentation, its segments) is freed. That is
+ * right for the owners that account by skb->sk and skb->truesize alone:
+ * sock_wfree() (UDP's, and __udp_gso_segment() hands it on), and TCP's
+ * GSO packets, which TCP gives tcp_wfree() (not exported, so known by
+ * their socket and type; tcp_gso_segment() hands it on). Other owners
+ * may keep state in the skb itself (a packet socket's mapped ring), so
+ * their packets are not copied.
  */
 static bool cyph_gso_owner_moves(const struct sk_buff *skb)
 {
@@ -35,7 +37,8 @@ static bool cyph_gso_owner_moves(const struct sk_buff *skb)
 
 	if (!skb->destructor || skb->destructor == sock_wfree)
 		return true;
-	return sk && sk_fullsock(sk) && sk->sk_protocol == IPPROTO_TCP;
+	return sk && sk_fullsock(sk) && sk->sk_protocol == IPPROTO_TCP &&
+	       skb_shinfo(skb)->gso_type & (SKB_GSO_TCPV4 | SKB_GSO_TCPV6);
 }
 
 /**
@@ -43,17 +46,22 @@ static bool cyph_gso_owner_moves(const struct sk_buff *skb)
  * @skb: a GSO packet about to be segmented; consumed if a copy is returned
  * @headroom: the headroom each segment needs
  *
- * Return: @skb itself if its segments' heads are small already, if its
- * head holds more than headers, if its fragments are zerocopy user pages
- * or a fragment list, if its owner cannot be moved, or if no memory was
- * left; otherwise the copy, with @headroom in front.
+ * A packet with less headroom than @headroom is copied too: each of its
+ * segments would otherwise be reallocated to make room.
+ *
+ * Return: @skb itself if its segments' heads are small already and have
+ * the room, if its head is too long for @headroom in 512 bytes (it holds
+ * payload), if its fragments are zerocopy user pages or a fragment list,
+ * if its owner cannot be moved, or if no memory was left; otherwise the
+ * copy, with @headroom in front.
  */
 struct sk_buff *cyph_gso_small_head(struct sk_buff *skb, unsigned int headroom)
 {
 	unsigned int hlen = skb_headlen(skb);
 	struct sk_buff *nskb;
 
-	if (skb_headroom(skb) + hlen <= CYPH_GSO_SEG_HEAD ||
+	if ((skb_headroom(skb) >= headroom &&
+	     skb_headroom(skb) + hlen <= CYPH_GSO_SEG_HEAD) ||
 	    headroom + hlen > CYPH_GSO_SEG_HEAD || skb_zcopy(skb) ||
 	    skb_has_frag_list(skb) || !cyph_gso_owner_moves(skb))
 		return skb;

@@ -31,7 +31,7 @@
  * receiver's UDP layer when it crossed a veth whole) takes them apart
  * again with skb_segment(). That costs no copy for packets sealed into a
  * page fragment (their head holds at most the relay header), which is
- * how tx.c seals all but fragment lists and zerocopy pages. A linear
+ * how tx.c seals nearly every packet (cyph_tx_out_of_place()). A linear
  * packet would be copied whole, so only short ones ride, in trains of
  * their own kind. All but the last packet must have the first's length,
  * and the outer IP length field is 16 bits.

@@ -178,8 +178,7 @@ static void cyph_tx_unit_put(struct sk_buff *head)
 /*
  * Sealed out of place: let go of the fragments, which still hold the
  * plaintext (pages that may be the sending socket's, kept for
- * retransmission), leaving the head's bytes. The skb keeps its truesize
- * and owner.
+ * retransmission), leaving the head's bytes.
  */
 static void cyph_tx_drop_frags(struct sk_buff *skb)
 {
@@ -319,9 +318,17 @@ static int cyph_tx_prepare(struct sk_buff *skb, u8 *flags,
 		*dst_len = CYPH_DATA_MIN_LEN + skb->len;
 		if (*dst_len <= PAGE_SIZE)
 			*dst_buf = cyph_sealbuf_alloc(*dst_len);
-		/* Sealed into the head, the DATA packet takes the tail too. */
+		/*
+		 * With no buffer, a linear packet is sealed in place: sealed
+		 * into its own head out of place, its source and destination
+		 * would be the same bytes in two scatterlists, which an AEAD
+		 * need not support. A paged one is sealed into its head,
+		 * which the DATA packet then fills to the tail.
+		 */
 		if (*dst_buf)
 			err = cyph_tx_grow_head(skb, CYPH_TX_PAGED_HEADROOM, 0);
+		else if (!skb_shinfo(skb)->nr_frags)
+			goto in_place;
 		else
 			err = cyph_tx_grow_head(skb, CYPH_TX_HEADROOM, skb->data_len +
 						CYPHONIC_TAG_LEN);
@@ -333,6 +340,8 @@ static int cyph_tx_prepare(struct sk_buff *skb, u8 *flags,
 		/* The head (DATA header included) and each fragment. */
 		return 1 + skb_shinfo(skb)->nr_frags;
 	}
+in_place:
+	*dst_len = 0;
 	if (skb_cow_head(skb, CYPH_TX_HEADROOM))
 		return -ENOMEM;
 	nfrags = skb_cow_data(skb, CYPHONIC_TAG_LEN, &trailer);
@@ -435,6 +444,13 @@ static void cyph_tx_reset(struct sk_buff *skb)
 	skb->tstamp = 0;
 	skb->ignore_df = 1;
 	skb->ip_summed = CHECKSUM_NONE;
+	/*
+	 * An inner packet that was itself a tunnel's (VXLAN with checksum
+	 * offload) must not make the outer one look encapsulated: a NIC
+	 * would then take its checksum place from the inner headers'
+	 * offsets, which point into what is now ciphertext.
+	 */
+	skb->encapsulation = 0;
 }
 
 /*

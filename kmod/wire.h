@@ -31,8 +31,9 @@
  * cuts a train apart gives each packet a head as large as the first one's
  * headroom (skb_segment()), and this one leaves those heads within the
  * 512-byte slab bucket with room for the headers the receiver pulls. A
- * longer link header gets its room from the stack (ip_finish_output2()),
- * at a copy.
+ * device that asks for more (Hyper-V's netvsc, mac80211) gets its room
+ * from the stack (ip_finish_output2()), at a copy of the head per outer
+ * skb: per train, not per packet.
  */
 #define CYPH_TX_PAGED_HEADROOM	(CYPH_TX_OVERHEAD + 32)
 

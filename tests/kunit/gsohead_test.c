@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit suite for kmod/gsohead.c, a GSO packet's head made small before
- * segmentation: a TCP GSO packet built as TCP builds one (its headers in a
- * head behind MAX_TCP_HEADER's headroom, its payload in page fragments)
- * is segmented by the kernel's own skb_gso_segment() into the same
- * segments, byte for byte and offset for offset, as without the copy, but
- * each in a head of 512 bytes at most, with the headroom asked for (the
- * segments of the packet as it came take 1 KiB heads: the case checks
- * that too, so it fails if the copy stops paying); the copy takes over the
- * packet's owner and charge whole, and the owner sees one release of the
- * whole charge; a packet whose owner may keep state in the skb, whose head
- * holds payload, whose headroom is small already or which has a fragment
- * list is kept as it is.
+ * segmentation. A TCP GSO packet built as TCP hands one down (a clone,
+ * its headers behind the headroom TCP leaves, its payload in page
+ * fragments) is segmented by the kernel's own skb_gso_segment() into the
+ * same segments, byte for byte and offset for offset, as without the
+ * copy, but each in a head of 512 bytes at most with the headroom asked
+ * for (the segments of the packet as it came take more: checked too, so
+ * the case fails if the copy stops paying), and TCP's own packet is left
+ * as it was. One with less headroom than asked is copied too. The copy
+ * takes over the packet's owner and charge whole: a TCP packet's owner
+ * sees one release of the whole charge; a UDP socket's count balances
+ * again after __udp_gso_segment() hands the charge on to the segments.
+ * A packet whose owner may keep state in the skb, whose head holds
+ * payload, whose headroom is small already or which has a fragment list
+ * is kept as it is.
  */
 
 #include <kunit/test.h>
@@ -21,31 +24,39 @@
 #include <linux/tcp.h>
 #include <net/sock.h>
 #include <net/tcp.h>
+#include <net/udp.h>
 
 #include "gsohead.h"
 
-#define HDR_LEN		(sizeof(struct iphdr) + 32)	/* TCP, timestamps */
+#define TCP_HDR_LEN	(sizeof(struct iphdr) + 32)	/* timestamps */
+#define UDP_HDR_LEN	(sizeof(struct iphdr) + sizeof(struct udphdr))
 #define MSS		1368
 #define NFRAGS		3
 #define FRAG_LEN	3000
 #define PAYLOAD		(NFRAGS * FRAG_LEN)
 #define NSEGS		DIV_ROUND_UP(PAYLOAD, MSS)
 #define ROOM		104	/* what tx.c asks for: CYPH_TX_PAGED_HEADROOM */
+/* What TCP leaves in front of its headers on Debian's 6.1 kernels. */
+#define TCP_ROOM	(320 - TCP_HDR_LEN)
 
-/* A GSO packet as TCP hands it down: headroom, headers, paged payload. */
-static struct sk_buff *gh_packet(struct kunit *test, unsigned int headroom,
-				 unsigned int head_payload)
+/*
+ * A GSO packet as a socket hands it down: @headroom, IPv4 and TCP (or,
+ * for @proto IPPROTO_UDP, UDP) headers, @head_payload bytes of payload
+ * in the head and the rest in page fragments, its checksum pending.
+ */
+static struct sk_buff *gh_packet(struct kunit *test, int proto,
+				 unsigned int headroom, unsigned int head_payload)
 {
+	unsigned int hdr_len = proto == IPPROTO_TCP ? TCP_HDR_LEN : UDP_HDR_LEN;
 	struct sk_buff *skb;
-	struct tcphdr *th;
 	struct iphdr *iph;
 	unsigned int i, j;
 
-	skb = alloc_skb(headroom + HDR_LEN + head_payload, GFP_KERNEL);
+	skb = alloc_skb(headroom + hdr_len + head_payload, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, skb);
 	skb_reserve(skb, headroom);
 	iph = skb_put_zero(skb, sizeof(*iph));
-	th = skb_put_zero(skb, HDR_LEN - sizeof(*iph));
+	skb_put_zero(skb, hdr_len - sizeof(*iph));
 	for (j = 0; j < head_payload; j++)
 		skb_put_u8(skb, j);
 	skb_reset_network_header(skb);
@@ -68,24 +79,38 @@ static struct sk_buff *gh_packet(struct kunit *test, unsigned int headroom,
 	iph->tot_len = htons(skb->len);
 	iph->id = htons(4000);
 	iph->ttl = 64;
-	iph->protocol = IPPROTO_TCP;
+	iph->protocol = proto;
 	iph->saddr = cpu_to_be32(0x0a630001);
 	iph->daddr = cpu_to_be32(0x0a630002);
 	ip_send_check(iph);
-	th->source = htons(40000);
-	th->dest = htons(5201);
-	th->seq = htonl(123456);
-	th->doff = (HDR_LEN - sizeof(*iph)) / 4;
-	th->ack = 1;
-	th->psh = 1;
-	th->check = ~tcp_v4_check(skb->len - sizeof(*iph), iph->saddr,
-				  iph->daddr, 0);
+	if (proto == IPPROTO_TCP) {
+		struct tcphdr *th = tcp_hdr(skb);
+
+		th->source = htons(40000);
+		th->dest = htons(5201);
+		th->seq = htonl(123456);
+		th->doff = (TCP_HDR_LEN - sizeof(*iph)) / 4;
+		th->ack = 1;
+		th->psh = 1;
+		th->check = ~tcp_v4_check(skb->len - sizeof(*iph), iph->saddr,
+					  iph->daddr, 0);
+		skb->csum_offset = offsetof(struct tcphdr, check);
+		skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
+	} else {
+		struct udphdr *uh = udp_hdr(skb);
+
+		uh->source = htons(40000);
+		uh->dest = htons(5201);
+		uh->len = htons(skb->len - sizeof(*iph));
+		uh->check = ~udp_v4_check(skb->len - sizeof(*iph), iph->saddr,
+					  iph->daddr, 0);
+		skb->csum_offset = offsetof(struct udphdr, check);
+		skb_shinfo(skb)->gso_type = SKB_GSO_UDP_L4;
+	}
 	skb->protocol = htons(ETH_P_IP);
 	skb->ip_summed = CHECKSUM_PARTIAL;
 	skb->csum_start = skb_transport_header(skb) - skb->head;
-	skb->csum_offset = offsetof(struct tcphdr, check);
 	skb_shinfo(skb)->gso_size = MSS;
-	skb_shinfo(skb)->gso_type = SKB_GSO_TCPV4;
 	skb_shinfo(skb)->gso_segs = NSEGS;
 	return skb;
 }
@@ -119,16 +144,13 @@ static u8 *gh_bytes(struct kunit *test, struct sk_buff *skb)
 	return buf;
 }
 
-static void gsohead_segments_fit_512(struct kunit *test)
+/* Check @small's segments against @ref's: the same, in 512-byte heads. */
+static void gh_expect_same(struct kunit *test, struct sk_buff *ref,
+			   struct sk_buff *small, bool ref_big)
 {
-	struct sk_buff *ref, *small, *a, *b;
+	struct sk_buff *a, *b;
 	unsigned int n = 0;
 
-	ref = gh_segment(test, gh_packet(test, MAX_TCP_HEADER - HDR_LEN, 0));
-	small = cyph_gso_small_head(gh_packet(test, MAX_TCP_HEADER - HDR_LEN, 0),
-				    ROOM);
-	KUNIT_ASSERT_EQ(test, skb_headroom(small), ROOM);
-	small = gh_segment(test, small);
 	for (a = ref, b = small; a && b; a = a->next, b = b->next, n++) {
 		KUNIT_EXPECT_EQ(test, a->len, b->len);
 		KUNIT_EXPECT_EQ(test, skb_headlen(a), skb_headlen(b));
@@ -143,7 +165,8 @@ static void gsohead_segments_fit_512(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, memcmp(gh_bytes(test, a),
 						     gh_bytes(test, b), a->len), 0);
 		/* The 1 KiB heads the copy saves, and the 512 it gives. */
-		KUNIT_EXPECT_GT(test, skb_end_offset(a), CYPH_GSO_SEG_HEAD);
+		if (ref_big)
+			KUNIT_EXPECT_GT(test, skb_end_offset(a), CYPH_GSO_SEG_HEAD);
 		KUNIT_EXPECT_LE(test, skb_end_offset(b), CYPH_GSO_SEG_HEAD);
 		KUNIT_EXPECT_EQ(test, skb_headroom(b), ROOM);
 	}
@@ -151,6 +174,41 @@ static void gsohead_segments_fit_512(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, !a && !b);
 	gh_free_list(ref);
 	gh_free_list(small);
+}
+
+/*
+ * TCP hands down a clone and keeps its packet for retransmission: the
+ * clone's segments come out the same in small heads, and TCP's packet
+ * is untouched.
+ */
+static void gsohead_segments_fit_512(struct kunit *test)
+{
+	struct sk_buff *tcp_own, *ref, *small;
+	u8 *before;
+
+	tcp_own = gh_packet(test, IPPROTO_TCP, TCP_ROOM, 0);
+	before = gh_bytes(test, tcp_own);
+	ref = gh_segment(test, gh_packet(test, IPPROTO_TCP, TCP_ROOM, 0));
+	small = skb_clone(tcp_own, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, small);
+	small = cyph_gso_small_head(small, ROOM);
+	KUNIT_ASSERT_EQ(test, skb_headroom(small), ROOM);
+	gh_expect_same(test, ref, gh_segment(test, small), true);
+	KUNIT_EXPECT_EQ(test, skb_headroom(tcp_own), TCP_ROOM);
+	KUNIT_EXPECT_EQ(test, memcmp(before, gh_bytes(test, tcp_own),
+				     tcp_own->len), 0);
+	kfree_skb(tcp_own);
+}
+
+/* Less headroom than asked: copied, else every segment would be grown. */
+static void gsohead_short_headroom_copied(struct kunit *test)
+{
+	struct sk_buff *ref, *small;
+
+	ref = gh_segment(test, gh_packet(test, IPPROTO_TCP, 64, 0));
+	small = cyph_gso_small_head(gh_packet(test, IPPROTO_TCP, 64, 0), ROOM);
+	KUNIT_ASSERT_EQ(test, skb_headroom(small), ROOM);
+	gh_expect_same(test, ref, gh_segment(test, small), false);
 }
 
 static atomic_t gh_released, gh_calls;
@@ -172,9 +230,9 @@ static struct socket *gh_socket(struct kunit *test, int type, int proto)
 }
 
 /*
- * A TCP socket's packet moves to the copy with its owner; the release
- * sees the charge the packet was given, once, and only after the copy
- * (or the segments it was cut into) is freed.
+ * A TCP socket's GSO packet moves to the copy with its owner; the release
+ * sees the charge the packet was given, once, and only when the copy is
+ * freed.
  */
 static void gsohead_owner_moves(struct kunit *test)
 {
@@ -184,7 +242,7 @@ static void gsohead_owner_moves(struct kunit *test)
 
 	atomic_set(&gh_released, 0);
 	atomic_set(&gh_calls, 0);
-	skb = gh_packet(test, MAX_TCP_HEADER - HDR_LEN, 0);
+	skb = gh_packet(test, IPPROTO_TCP, TCP_ROOM, 0);
 	skb->sk = sock->sk;
 	skb->destructor = gh_wfree;
 	charged = skb->truesize;
@@ -197,15 +255,33 @@ static void gsohead_owner_moves(struct kunit *test)
 	kfree_skb(copy);
 	KUNIT_EXPECT_EQ(test, atomic_read(&gh_calls), 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&gh_released), charged);
+	sock_release(sock);
+}
 
-	/* sock_wfree: the socket's own count balances over segmentation. */
-	skb = gh_packet(test, MAX_TCP_HEADER - HDR_LEN, 0);
+/*
+ * A UDP socket's GSO packet (sock_wfree()): __udp_gso_segment() hands the
+ * copy's charge on to the segments, adjusted to theirs, and the socket's
+ * count is back where it was once they are freed.
+ */
+static void gsohead_udp_charge_balances(struct kunit *test)
+{
+	struct socket *sock = gh_socket(test, SOCK_DGRAM, IPPROTO_UDP);
+	struct sk_buff *skb, *copy, *segs, *seg;
+	unsigned int base = refcount_read(&sock->sk->sk_wmem_alloc);
+
+	skb = gh_packet(test, IPPROTO_UDP, TCP_ROOM, 0);
 	skb_set_owner_w(skb, sock->sk);
 	copy = cyph_gso_small_head(skb, ROOM);
 	KUNIT_ASSERT_PTR_NE(test, copy, skb);
-	KUNIT_EXPECT_GT(test, refcount_read(&sock->sk->sk_wmem_alloc), 1);
-	gh_free_list(gh_segment(test, copy));
-	KUNIT_EXPECT_EQ(test, refcount_read(&sock->sk->sk_wmem_alloc), 1);
+	KUNIT_EXPECT_PTR_EQ(test, copy->sk, sock->sk);
+	KUNIT_EXPECT_GT(test, refcount_read(&sock->sk->sk_wmem_alloc), base);
+	segs = gh_segment(test, copy);
+	for (seg = segs; seg; seg = seg->next) {
+		KUNIT_EXPECT_PTR_EQ(test, seg->sk, sock->sk);
+		KUNIT_EXPECT_LE(test, skb_end_offset(seg), CYPH_GSO_SEG_HEAD);
+	}
+	gh_free_list(segs);
+	KUNIT_EXPECT_EQ(test, refcount_read(&sock->sk->sk_wmem_alloc), base);
 	sock_release(sock);
 }
 
@@ -216,7 +292,17 @@ static void gsohead_kept(struct kunit *test)
 	struct sk_buff *skb, *list;
 
 	/* An owner that is not known to account by truesize alone. */
-	skb = gh_packet(test, MAX_TCP_HEADER - HDR_LEN, 0);
+	skb = gh_packet(test, IPPROTO_TCP, TCP_ROOM, 0);
+	skb->sk = sock->sk;
+	skb->destructor = gh_wfree;
+	KUNIT_EXPECT_PTR_EQ(test, cyph_gso_small_head(skb, ROOM), skb);
+	skb->destructor = NULL;
+	kfree_skb(skb);
+	sock_release(sock);
+
+	/* A TCP socket's, on a packet that is not TCP's GSO packet. */
+	sock = gh_socket(test, SOCK_STREAM, IPPROTO_TCP);
+	skb = gh_packet(test, IPPROTO_UDP, TCP_ROOM, 0);
 	skb->sk = sock->sk;
 	skb->destructor = gh_wfree;
 	KUNIT_EXPECT_PTR_EQ(test, cyph_gso_small_head(skb, ROOM), skb);
@@ -225,17 +311,17 @@ static void gsohead_kept(struct kunit *test)
 	sock_release(sock);
 
 	/* Payload in the head: its segments' heads hold it too. */
-	skb = gh_packet(test, MAX_TCP_HEADER - HDR_LEN, 200);
+	skb = gh_packet(test, IPPROTO_TCP, TCP_ROOM, 200);
 	KUNIT_EXPECT_PTR_EQ(test, cyph_gso_small_head(skb, ROOM), skb);
 	kfree_skb(skb);
 
 	/* Headroom small already. */
-	skb = gh_packet(test, ROOM, 0);
+	skb = gh_packet(test, IPPROTO_TCP, ROOM, 0);
 	KUNIT_EXPECT_PTR_EQ(test, cyph_gso_small_head(skb, ROOM), skb);
 	kfree_skb(skb);
 
 	/* A fragment list. */
-	skb = gh_packet(test, MAX_TCP_HEADER - HDR_LEN, 0);
+	skb = gh_packet(test, IPPROTO_TCP, TCP_ROOM, 0);
 	list = alloc_skb(64, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, list);
 	skb_put_zero(list, 64);
@@ -248,7 +334,9 @@ static void gsohead_kept(struct kunit *test)
 
 static struct kunit_case gsohead_cases[] = {
 	KUNIT_CASE(gsohead_segments_fit_512),
+	KUNIT_CASE(gsohead_short_headroom_copied),
 	KUNIT_CASE(gsohead_owner_moves),
+	KUNIT_CASE(gsohead_udp_charge_balances),
 	KUNIT_CASE(gsohead_kept),
 	{}
 };
