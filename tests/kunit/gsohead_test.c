@@ -285,30 +285,30 @@ static void gsohead_udp_charge_balances(struct kunit *test)
 	sock_release(sock);
 }
 
+/* A @proto packet with an unknown owner on a @type socket is kept. */
+static void gh_expect_owner_kept(struct kunit *test, int type, int sock_proto,
+				 int proto)
+{
+	struct socket *sock = gh_socket(test, type, sock_proto);
+	struct sk_buff *skb = gh_packet(test, proto, TCP_ROOM, 0);
+
+	skb->sk = sock->sk;
+	skb->destructor = gh_wfree;
+	KUNIT_EXPECT_PTR_EQ(test, cyph_gso_small_head(skb, ROOM), skb);
+	skb->destructor = NULL;
+	kfree_skb(skb);
+	sock_release(sock);
+}
+
 /* Packets the copy does not pay for, or whose owner it cannot move. */
 static void gsohead_kept(struct kunit *test)
 {
-	struct socket *sock = gh_socket(test, SOCK_DGRAM, IPPROTO_UDP);
 	struct sk_buff *skb, *list;
 
 	/* An owner that is not known to account by truesize alone. */
-	skb = gh_packet(test, IPPROTO_TCP, TCP_ROOM, 0);
-	skb->sk = sock->sk;
-	skb->destructor = gh_wfree;
-	KUNIT_EXPECT_PTR_EQ(test, cyph_gso_small_head(skb, ROOM), skb);
-	skb->destructor = NULL;
-	kfree_skb(skb);
-	sock_release(sock);
-
+	gh_expect_owner_kept(test, SOCK_DGRAM, IPPROTO_UDP, IPPROTO_TCP);
 	/* A TCP socket's, on a packet that is not TCP's GSO packet. */
-	sock = gh_socket(test, SOCK_STREAM, IPPROTO_TCP);
-	skb = gh_packet(test, IPPROTO_UDP, TCP_ROOM, 0);
-	skb->sk = sock->sk;
-	skb->destructor = gh_wfree;
-	KUNIT_EXPECT_PTR_EQ(test, cyph_gso_small_head(skb, ROOM), skb);
-	skb->destructor = NULL;
-	kfree_skb(skb);
-	sock_release(sock);
+	gh_expect_owner_kept(test, SOCK_STREAM, IPPROTO_TCP, IPPROTO_UDP);
 
 	/* Payload in the head: its segments' heads hold it too. */
 	skb = gh_packet(test, IPPROTO_TCP, TCP_ROOM, 200);
