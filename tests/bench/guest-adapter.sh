@@ -198,22 +198,29 @@ drops() {
 # bytes, nftables), so every device is measured over one common window.
 # iperf3's own figure covers each client's own seconds, and under TCG
 # starting 20 clients takes longer than a run: their windows barely
-# overlapped, and early and late clients ran partly alone.
+# overlapped, and early and late clients ran partly alone. The counters
+# sit on the elements of one hashed set: a chain of one rule per device
+# cost every packet a walk of half the devices' rules (about 1,100 guest
+# instructions per packet with 20 devices, BENCH_TCGPROF), which the
+# measurement added to the ways measured.
 count_up() {
 	local n=$1 c=$2 i
 	{
 		echo "add table ip bench"
-		echo "add chain ip bench in { type filter hook input priority 0; }"
+		echo "add set ip bench devs { type ipv4_addr; counter; }"
 		for ((i = 1; i <= n; i++)); do
-			echo "add rule ip bench in ip saddr ${NET[$c]}.$((10 + i)) counter"
+			echo "add element ip bench devs { ${NET[$c]}.$((10 + i)) }"
 		done
+		echo "add chain ip bench in { type filter hook input priority 0; }"
+		echo "add rule ip bench in ip saddr @devs"
 	} | nsx "$NS_B" nft -f -
 }
 count_down() { nsx "$NS_B" nft delete table ip bench 2> /dev/null; }
-# counts: "ADDR BYTES" per device
+# counts: "ADDR BYTES" per device, from elements listed as
+# "ADDR counter packets N bytes M" (commas and braces around them)
 counts() {
-	nsx "$NS_B" nft list chain ip bench in |
-		awk '$1 == "ip" && $2 == "saddr" { for (i = 3; i < NF; i++) if ($i == "bytes") print $3, $(i + 1) }'
+	nsx "$NS_B" nft list set ip bench devs | tr ',{}' '   ' |
+		awk '{ for (i = 2; i + 4 <= NF; i++) if ($i == "counter" && $(i + 3) == "bytes") print $(i - 1), $(i + 4) }'
 }
 # rx_bytes CFG: set RXB to the bytes the remote node's end of way CFG
 # has received so far: its tunnel device's inner IP bytes (for plain,
@@ -445,7 +452,6 @@ main() {
 		done
 	done
 	rec "meta setup_s=$(($(date +%s) - start))"
-	prof_symbols
 	hists
 	srv_up || die "iperf3 servers do not start"
 	k=${#CONFIGS[@]}
@@ -457,6 +463,8 @@ main() {
 			done
 		done
 	done
+	# After the runs: the first one loads nf_tables (count_up).
+	prof_symbols
 	rec "meta elapsed_s=$(($(date +%s) - start))"
 }
 
