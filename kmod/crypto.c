@@ -207,6 +207,22 @@ void cyph_crypt_req_free(struct cyph_crypt_req *req)
 	kfree(req);
 }
 
+/**
+ * cyph_crypt_req_trim() - free the requests this CPU keeps
+ *
+ * Context: bottom halves off.
+ * Return: the requests freed.
+ */
+unsigned int cyph_crypt_req_trim(void)
+{
+	struct cyph_req_cache *c = this_cpu_ptr(&cyph_req_cache);
+	unsigned int n = c->n;
+
+	while (c->n)
+		kfree(c->req[--c->n]);
+	return n;
+}
+
 /* Module exit, every request freed: empty the caches. */
 void cyph_crypt_req_cache_exit(void)
 {

@@ -65,6 +65,7 @@ void cyph_aead_free(struct cyph_aead *aead);
 struct cyph_crypt_req *cyph_crypt_req_alloc(const struct cyph_aead *aead,
 					    int nsg);
 void cyph_crypt_req_free(struct cyph_crypt_req *req);
+unsigned int cyph_crypt_req_trim(void);
 void cyph_crypt_req_cache_exit(void);
 void cyph_encrypt(struct cyph_crypt_req *req);
 void cyph_decrypt(struct cyph_crypt_req *req);

@@ -23,6 +23,7 @@
 #include "socket.h"
 #include "staging.h"
 #include "tunnel.h"
+#include "trim.h"
 #include "tx.h"
 #include "wire.h"
 
@@ -56,6 +57,7 @@ static int cyph_dev_init(struct net_device *dev)
 	err = cyph_queue_init(&cd->rx_queue, cd, &cyph_rx_ops);
 	if (err)
 		goto err_txq;
+	cyph_trim_device_added();
 	return 0;
 
 err_txq:
@@ -105,6 +107,7 @@ static void cyph_dev_destruct(struct net_device *dev)
 	free_percpu(dev->tstats);
 	/* Lets tests see that a namespace's deletion freed its devices. */
 	pr_debug("cyphonic: %s destroyed\n", dev->name);
+	cyph_trim_device_gone();
 }
 
 /*

@@ -18,6 +18,7 @@
 #include "pipeline.h"
 #include "sealbuf.h"
 #include "train.h"
+#include "trim.h"
 
 static int __init cyph_mod_init(void)
 {
@@ -35,6 +36,7 @@ static int __init cyph_mod_init(void)
 	err = cyph_sealbuf_init();
 	if (err)
 		goto err_train;
+	cyph_trim_init();
 	err = cyph_device_init();
 	if (err)
 		goto err_sealbuf;
@@ -50,6 +52,7 @@ err_link:
 	rtnl_link_unregister(&cyph_link_ops);
 err_device:
 	cyph_device_exit();
+	cyph_trim_exit();
 err_sealbuf:
 	cyph_sealbuf_exit();
 err_train:
@@ -69,6 +72,7 @@ static void __exit cyph_mod_exit(void)
 	 */
 	rtnl_link_unregister(&cyph_link_ops);
 	cyph_device_exit();
+	cyph_trim_exit();
 	cyph_genl_exit();
 	cyph_aead_warm_cancel();
 	cyph_train_exit();

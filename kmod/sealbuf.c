@@ -29,8 +29,8 @@
  * Pages are never from the emergency reserves (__GFP_NOMEMALLOC), so
  * the stack's pfmemalloc rules never concern them. A CPU holds at most
  * CYPH_SEALBUF_PAGES pages of 32 KiB (512 KiB) idle, and only once it
- * has sealed that much; it keeps them until it goes offline or the
- * module is unloaded.
+ * has sealed that much; it keeps them until it goes offline or the last
+ * device is gone (trim.c).
  */
 
 #include <linux/cpuhotplug.h>
@@ -142,16 +142,23 @@ void *cyph_sealbuf_take(struct cyph_sealbuf_cache *c, unsigned int len)
 	return page_address(page) + c->offset - len;
 }
 
-/* Let go of every page; buffers still in flight keep theirs alive. */
-void cyph_sealbuf_drain(struct cyph_sealbuf_cache *c)
+/*
+ * Let go of every page; buffers still in flight keep theirs alive.
+ * Return: the pages let go.
+ */
+unsigned int cyph_sealbuf_drain(struct cyph_sealbuf_cache *c)
 {
-	unsigned int i;
+	unsigned int i, n = 0;
 
 	cyph_sealbuf_retire(c);
-	for (i = 0; i < CYPH_SEALBUF_PAGES; i++)
-		if (c->page[i])
+	for (i = 0; i < CYPH_SEALBUF_PAGES; i++) {
+		if (c->page[i]) {
 			cyph_sealbuf_forget(c, i);
+			n++;
+		}
+	}
 	c->offset = 0;
+	return n;
 }
 
 static DEFINE_PER_CPU(struct cyph_sealbuf_cache, cyph_sealbufs);
@@ -177,6 +184,17 @@ void *cyph_sealbuf_alloc(unsigned int len)
 	buf = cyph_sealbuf_take(this_cpu_ptr(&cyph_sealbufs), len);
 	local_bh_enable();
 	return buf;
+}
+
+/**
+ * cyph_sealbuf_trim() - let go of this CPU's pages
+ *
+ * Context: bottom halves off.
+ * Return: the pages let go.
+ */
+unsigned int cyph_sealbuf_trim(void)
+{
+	return cyph_sealbuf_drain(this_cpu_ptr(&cyph_sealbufs));
 }
 
 /* Called on a live CPU once @cpu is gone: nothing carves its cache. */

@@ -21,9 +21,10 @@ struct cyph_sealbuf_cache {
 };
 
 void *cyph_sealbuf_take(struct cyph_sealbuf_cache *c, unsigned int len);
-void cyph_sealbuf_drain(struct cyph_sealbuf_cache *c);
+unsigned int cyph_sealbuf_drain(struct cyph_sealbuf_cache *c);
 
 void *cyph_sealbuf_alloc(unsigned int len);
+unsigned int cyph_sealbuf_trim(void);
 int cyph_sealbuf_init(void);
 void cyph_sealbuf_exit(void);
 
