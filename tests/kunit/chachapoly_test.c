@@ -174,10 +174,17 @@ static unsigned int split(struct kunit *test, struct scatterlist *sg,
  */
 static void chachapoly_matches_template(struct kunit *test)
 {
-	static const unsigned int lens[] = { 0, 1, 63, 64, 65, 127, 300, 1404 };
+	static const unsigned int lens[] = { 0, 1, 63, 64, 65, 127, 128, 129,
+					     191, 300, 1404 };
+	/*
+	 * Pieces that end inside the key stream made ahead (two blocks),
+	 * at its end, and past it, so that what the next piece takes from
+	 * it is every part of it.
+	 */
 	static const unsigned int cuts[][PIECES] = {
 		{ 0 }, { 1 }, { 63 }, { 64, 1 }, { 65, 7 }, { 5, 64, 100 },
-		{ 1, 1, 1 },
+		{ 1, 1, 1 }, { 10, 100 }, { 130, 3 }, { 64, 64, 64 },
+		{ 127, 129 },
 	};
 	static const u8 nonce[CHACHAPOLY_IV_SIZE] = {
 		0, 0, 0, 0, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08,
