@@ -177,9 +177,9 @@ static void chachapoly_matches_template(struct kunit *test)
 	static const unsigned int lens[] = { 0, 1, 63, 64, 65, 127, 128, 129,
 					     191, 300, 1404 };
 	/*
-	 * Pieces that end inside the key stream made ahead (two blocks),
-	 * at its end, and past it, so that what the next piece takes from
-	 * it is every part of it.
+	 * Pieces that end inside a block, on a block's end and past two
+	 * blocks, so that the key stream carried from one piece to the
+	 * next is every part of a block.
 	 */
 	static const unsigned int cuts[][PIECES] = {
 		{ 0 }, { 1 }, { 63 }, { 64, 1 }, { 65, 7 }, { 5, 64, 100 },
