@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The data path keeps memory per CPU for reuse: sealbuf.c's pages (up to
- * 512 KiB a CPU) and crypto.c's requests (up to 32 KiB). Once the last
+ * 512 KiB a CPU) and crypto.c's requests (up to 64 KiB). Once the last
  * cyphonic device is gone nothing reuses it, so each CPU lets go of its
  * own: a CPU's caches are touched only on that CPU with bottom halves
  * off, so only it can empty them safely, in a work item of its own. A
