@@ -156,10 +156,13 @@ void cyph_aead_warm_cancel(void)
  * is zeroed first, and two requests a packet were a fifth of the bytes
  * the data path zeroed (docs/benchmark.md, "An instruction profile").
  * Everything a request is used with is set again by cyph_crypt_req_alloc()
- * and the mapping before use. The size fits the requests of the generic
- * gcm(aes) a host with no AES instructions runs (512 bytes did not: the
- * selftests' guest, which has it, never kept one) as well as AES-NI's and
- * ChaCha20's smaller ones.
+ * and the mapping before use.
+ *
+ * A request is allocated as large as its slab object and kept with that
+ * size: 512 bytes with AES-NI or ChaCha20 on x86, 1 KiB for the generic
+ * gcm(aes) of a host with no AES instructions (the selftests' guest,
+ * which with a 512-byte limit kept none). A kept request too small for
+ * the one asked for (another cipher) is freed and a new one allocated.
  */
 #define CYPH_REQ_SIZE	1024
 #define CYPH_REQ_CACHE	64
@@ -173,13 +176,14 @@ static DEFINE_PER_CPU(struct cyph_req_cache, cyph_req_cache);
 
 static struct cyph_crypt_req *cyph_req_get(size_t size)
 {
+	size_t alloc = kmalloc_size_roundup(size);
 	struct cyph_crypt_req *req = NULL;
 	struct cyph_req_cache *c;
 
-	if (size > CYPH_REQ_SIZE || !cyph_recycle_ok()) {
+	if (alloc > CYPH_REQ_SIZE || !cyph_recycle_ok()) {
 		req = kmalloc(size, GFP_ATOMIC);
 		if (req)
-			req->cached = false;
+			req->kept_size = 0;
 		return req;
 	}
 	local_bh_disable();
@@ -187,10 +191,15 @@ static struct cyph_crypt_req *cyph_req_get(size_t size)
 	if (c->n)
 		req = c->req[--c->n];
 	local_bh_enable();
-	if (!req)
-		req = kmalloc(CYPH_REQ_SIZE, GFP_ATOMIC);
-	if (req)
-		req->cached = true;
+	if (req && req->kept_size < size) {
+		kfree(req);
+		req = NULL;
+	}
+	if (!req) {
+		req = kmalloc(alloc, GFP_ATOMIC);
+		if (req)
+			req->kept_size = alloc;
+	}
 	return req;
 }
 
@@ -198,7 +207,7 @@ void cyph_crypt_req_free(struct cyph_crypt_req *req)
 {
 	struct cyph_req_cache *c;
 
-	if (req->cached) {
+	if (req->kept_size) {
 		local_bh_disable();
 		c = this_cpu_ptr(&cyph_req_cache);
 		if (c->n < CYPH_REQ_CACHE) {
@@ -211,32 +220,21 @@ void cyph_crypt_req_free(struct cyph_crypt_req *req)
 }
 
 /**
- * cyph_crypt_req_trim() - free the requests this CPU keeps
+ * cyph_crypt_req_release() - free the requests a CPU keeps
+ * @cpu: the CPU
  *
- * Context: bottom halves off.
+ * Context: on @cpu with bottom halves off, or with @cpu gone, or at
+ * module exit: nothing else may use its cache meanwhile.
  * Return: the requests freed.
  */
-unsigned int cyph_crypt_req_trim(void)
+unsigned int cyph_crypt_req_release(int cpu)
 {
-	struct cyph_req_cache *c = this_cpu_ptr(&cyph_req_cache);
+	struct cyph_req_cache *c = per_cpu_ptr(&cyph_req_cache, cpu);
 	unsigned int n = c->n;
 
 	while (c->n)
 		kfree(c->req[--c->n]);
 	return n;
-}
-
-/* Module exit, every request freed: empty the caches. */
-void cyph_crypt_req_cache_exit(void)
-{
-	struct cyph_req_cache *c;
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		c = per_cpu_ptr(&cyph_req_cache, cpu);
-		while (c->n)
-			kfree(c->req[--c->n]);
-	}
 }
 
 struct cyph_crypt_req *cyph_crypt_req_alloc(const struct cyph_aead *aead,

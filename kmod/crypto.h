@@ -54,7 +54,7 @@ struct cyph_crypt_req {
 	unsigned int dst_len;
 	const struct cyph_aead *key;
 	struct aead_request *aead;	/* with key->tfm */
-	bool cached;			/* recycled per CPU when freed */
+	unsigned int kept_size;		/* bytes, if recycled per CPU; else 0 */
 	u8 iv[CYPHONIC_NONCE_LEN];
 };
 
@@ -65,8 +65,7 @@ void cyph_aead_free(struct cyph_aead *aead);
 struct cyph_crypt_req *cyph_crypt_req_alloc(const struct cyph_aead *aead,
 					    int nsg);
 void cyph_crypt_req_free(struct cyph_crypt_req *req);
-unsigned int cyph_crypt_req_trim(void);
-void cyph_crypt_req_cache_exit(void);
+unsigned int cyph_crypt_req_release(int cpu);
 void cyph_encrypt(struct cyph_crypt_req *req);
 void cyph_decrypt(struct cyph_crypt_req *req);
 

@@ -16,7 +16,6 @@
 #include "keys.h"
 #include "netlink.h"
 #include "pipeline.h"
-#include "sealbuf.h"
 #include "train.h"
 #include "trim.h"
 
@@ -33,13 +32,12 @@ static int __init cyph_mod_init(void)
 	err = cyph_train_init();
 	if (err)
 		goto err_pipeline;
-	err = cyph_sealbuf_init();
+	err = cyph_trim_init();
 	if (err)
 		goto err_train;
-	cyph_trim_init();
 	err = cyph_device_init();
 	if (err)
-		goto err_sealbuf;
+		goto err_trim;
 	err = rtnl_link_register(&cyph_link_ops);
 	if (err)
 		goto err_device;
@@ -50,11 +48,12 @@ static int __init cyph_mod_init(void)
 
 err_link:
 	rtnl_link_unregister(&cyph_link_ops);
+	/* A device created meanwhile may have queued it (cyph_newlink()). */
+	cyph_aead_warm_cancel();
 err_device:
 	cyph_device_exit();
+err_trim:
 	cyph_trim_exit();
-err_sealbuf:
-	cyph_sealbuf_exit();
 err_train:
 	cyph_train_exit();
 err_pipeline:
@@ -72,7 +71,6 @@ static void __exit cyph_mod_exit(void)
 	 */
 	rtnl_link_unregister(&cyph_link_ops);
 	cyph_device_exit();
-	cyph_trim_exit();
 	cyph_genl_exit();
 	cyph_aead_warm_cancel();
 	cyph_train_exit();
@@ -80,8 +78,8 @@ static void __exit cyph_mod_exit(void)
 	/* Tunnel frees and key frees are queued behind RCU: let them run. */
 	rcu_barrier();
 	cyph_keys_exit();
-	cyph_crypt_req_cache_exit();
-	cyph_sealbuf_exit();
+	/* Every packet is freed: the per-CPU caches can be emptied. */
+	cyph_trim_exit();
 }
 
 module_init(cyph_mod_init);

@@ -33,7 +33,6 @@
  * device is gone (trim.c).
  */
 
-#include <linux/cpuhotplug.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
@@ -187,43 +186,14 @@ void *cyph_sealbuf_alloc(unsigned int len)
 }
 
 /**
- * cyph_sealbuf_trim() - let go of this CPU's pages
+ * cyph_sealbuf_release() - let go of a CPU's pages
+ * @cpu: the CPU
  *
- * Context: bottom halves off.
+ * Context: on @cpu with bottom halves off, or with @cpu gone, or at
+ * module exit: nothing else may carve its cache meanwhile.
  * Return: the pages let go.
  */
-unsigned int cyph_sealbuf_trim(void)
+unsigned int cyph_sealbuf_release(int cpu)
 {
-	return cyph_sealbuf_drain(this_cpu_ptr(&cyph_sealbufs));
-}
-
-/* Called on a live CPU once @cpu is gone: nothing carves its cache. */
-static int cyph_sealbuf_cpu_dead(unsigned int cpu)
-{
-	cyph_sealbuf_drain(per_cpu_ptr(&cyph_sealbufs, cpu));
-	return 0;
-}
-
-static int cyph_sealbuf_hp_state;
-
-int cyph_sealbuf_init(void)
-{
-	int ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN,
-					    "net/cyphonic:sealbuf", NULL,
-					    cyph_sealbuf_cpu_dead);
-
-	if (ret < 0)
-		return ret;
-	cyph_sealbuf_hp_state = ret;
-	return 0;
-}
-
-/* Module exit, with no device left to seal anything. */
-void cyph_sealbuf_exit(void)
-{
-	int cpu;
-
-	cpuhp_remove_state_nocalls(cyph_sealbuf_hp_state);
-	for_each_possible_cpu(cpu)
-		cyph_sealbuf_drain(per_cpu_ptr(&cyph_sealbufs, cpu));
+	return cyph_sealbuf_drain(per_cpu_ptr(&cyph_sealbufs, cpu));
 }

@@ -24,8 +24,6 @@ void *cyph_sealbuf_take(struct cyph_sealbuf_cache *c, unsigned int len);
 unsigned int cyph_sealbuf_drain(struct cyph_sealbuf_cache *c);
 
 void *cyph_sealbuf_alloc(unsigned int len);
-unsigned int cyph_sealbuf_trim(void);
-int cyph_sealbuf_init(void);
-void cyph_sealbuf_exit(void);
+unsigned int cyph_sealbuf_release(int cpu);
 
 #endif /* CYPH_SEALBUF_H */

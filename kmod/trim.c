@@ -1,20 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The data path keeps memory per CPU for reuse: sealbuf.c's pages (up to
- * 512 KiB a CPU) and crypto.c's requests (up to 64 KiB). Once the last
- * cyphonic device is gone nothing reuses it, so each CPU lets go of its
- * own: a CPU's caches are touched only on that CPU with bottom halves
- * off, so only it can empty them safely, in a work item of its own. A
- * device created meanwhile just fills them again.
+ * 512 KiB a CPU) and crypto.c's requests (up to 64 KiB). This file lets
+ * go of it when nothing will reuse it:
  *
- * A CPU that goes offline before its work item runs has its sealbuf
- * pages drained by sealbuf.c's hotplug callback; the work item then runs
- * elsewhere and empties that CPU's caches instead, which is as harmless.
+ * - when the last cyphonic device is gone, each online CPU empties its
+ *   own caches in a work item. The caches are used only on their CPU
+ *   with bottom halves off, so no other CPU may empty them while it runs.
+ *   A work item whose CPU went offline before it ran runs on another
+ *   CPU and empties that one's caches, which is as harmless; a device
+ *   created meanwhile just fills them again;
+ * - when a CPU goes offline, a live CPU empties the dead one's;
+ * - at module exit, every CPU's.
  */
 
 #include <linux/atomic.h>
+#include <linux/bottom_half.h>
+#include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
 #include <linux/percpu.h>
+#include <linux/smp.h>
 #include <linux/workqueue.h>
 
 #include "crypto.h"
@@ -23,18 +28,21 @@
 
 static atomic_t cyph_trim_devices = ATOMIC_INIT(0);
 static DEFINE_PER_CPU(struct work_struct, cyph_trim_work);
+static int cyph_trim_hp_state;
 
 static void cyph_trim_cpu(struct work_struct *work)
 {
 	unsigned int pages, reqs;
+	int cpu;
 
 	local_bh_disable();
-	pages = cyph_sealbuf_trim();
-	reqs = cyph_crypt_req_trim();
+	cpu = smp_processor_id();
+	pages = cyph_sealbuf_release(cpu);
+	reqs = cyph_crypt_req_release(cpu);
 	local_bh_enable();
 	/* Lets tests see the caches go (tests/selftests/sockets.sh). */
 	pr_debug("cyphonic: no device left: cpu %d let go of %u pages, %u requests\n",
-		 raw_smp_processor_id(), pages, reqs);
+		 cpu, pages, reqs);
 }
 
 /* A device now exists that may fill the caches. */
@@ -51,27 +59,49 @@ void cyph_trim_device_gone(void)
 	if (!atomic_dec_and_test(&cyph_trim_devices))
 		return;
 	/*
-	 * No CPU hotplug lock: this may run under RTNL (a registration that
-	 * failed). A CPU coming up now has nothing cached, and a work item
-	 * queued on one going down still runs, elsewhere.
+	 * No CPU hotplug lock is needed: a CPU coming up now has had its
+	 * caches emptied when it went down, and a work item queued on one
+	 * going down still runs, elsewhere.
 	 */
 	for_each_online_cpu(cpu)
 		queue_work_on(cpu, system_wq, per_cpu_ptr(&cyph_trim_work, cpu));
 }
 
-void cyph_trim_init(void)
+/* Called on a live CPU once @cpu is gone: nothing uses its caches. */
+static int cyph_trim_cpu_dead(unsigned int cpu)
 {
-	int cpu;
+	cyph_sealbuf_release(cpu);
+	cyph_crypt_req_release(cpu);
+	return 0;
+}
+
+int cyph_trim_init(void)
+{
+	int cpu, ret;
 
 	for_each_possible_cpu(cpu)
 		INIT_WORK(per_cpu_ptr(&cyph_trim_work, cpu), cyph_trim_cpu);
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN,
+					"net/cyphonic:caches", NULL,
+					cyph_trim_cpu_dead);
+	if (ret < 0)
+		return ret;
+	cyph_trim_hp_state = ret;
+	return 0;
 }
 
-/* Module exit, every device gone: no work item may run past it. */
+/*
+ * Module exit (or its init failing), every device gone and every packet
+ * freed: no work item may run past it, and every CPU's caches are empty.
+ */
 void cyph_trim_exit(void)
 {
 	int cpu;
 
-	for_each_possible_cpu(cpu)
+	cpuhp_remove_state_nocalls(cyph_trim_hp_state);
+	for_each_possible_cpu(cpu) {
 		cancel_work_sync(per_cpu_ptr(&cyph_trim_work, cpu));
+		cyph_sealbuf_release(cpu);
+		cyph_crypt_req_release(cpu);
+	}
 }

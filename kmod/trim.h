@@ -8,7 +8,7 @@
 
 void cyph_trim_device_added(void);
 void cyph_trim_device_gone(void);
-void cyph_trim_init(void);
+int cyph_trim_init(void);
 void cyph_trim_exit(void);
 
 #endif /* CYPH_TRIM_H */
