@@ -176,11 +176,12 @@ static DEFINE_PER_CPU(struct cyph_req_cache, cyph_req_cache);
 
 static struct cyph_crypt_req *cyph_req_get(size_t size)
 {
-	size_t alloc = kmalloc_size_roundup(size);
 	struct cyph_crypt_req *req = NULL;
 	struct cyph_req_cache *c;
+	size_t alloc;
 
-	if (alloc > CYPH_REQ_SIZE || !cyph_recycle_ok()) {
+	/* CYPH_REQ_SIZE is a slab size: no larger request rounds down to it. */
+	if (size > CYPH_REQ_SIZE || !cyph_recycle_ok()) {
 		req = kmalloc(size, GFP_ATOMIC);
 		if (req)
 			req->kept_size = 0;
@@ -191,15 +192,13 @@ static struct cyph_crypt_req *cyph_req_get(size_t size)
 	if (c->n)
 		req = c->req[--c->n];
 	local_bh_enable();
-	if (req && req->kept_size < size) {
-		kfree(req);
-		req = NULL;
-	}
-	if (!req) {
-		req = kmalloc(alloc, GFP_ATOMIC);
-		if (req)
-			req->kept_size = alloc;
-	}
+	if (req && req->kept_size >= size)
+		return req;
+	kfree(req);
+	alloc = kmalloc_size_roundup(size);
+	req = kmalloc(alloc, GFP_ATOMIC);
+	if (req)
+		req->kept_size = alloc;
 	return req;
 }
 

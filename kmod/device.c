@@ -22,8 +22,8 @@
 #include "rx.h"
 #include "socket.h"
 #include "staging.h"
-#include "tunnel.h"
 #include "trim.h"
+#include "tunnel.h"
 #include "tx.h"
 #include "wire.h"
 

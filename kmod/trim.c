@@ -30,19 +30,22 @@ static atomic_t cyph_trim_devices = ATOMIC_INIT(0);
 static DEFINE_PER_CPU(struct work_struct, cyph_trim_work);
 static int cyph_trim_hp_state;
 
+/* Empty @cpu's caches (see the Context of the release functions). */
+static void cyph_trim_release(int cpu, const char *why)
+{
+	unsigned int pages = cyph_sealbuf_release(cpu);
+	unsigned int reqs = cyph_crypt_req_release(cpu);
+
+	/* Lets tests see the caches go (tests/selftests/sockets.sh). */
+	pr_debug("cyphonic: %s: cpu %d let go of %u pages, %u requests\n",
+		 why, cpu, pages, reqs);
+}
+
 static void cyph_trim_cpu(struct work_struct *work)
 {
-	unsigned int pages, reqs;
-	int cpu;
-
 	local_bh_disable();
-	cpu = smp_processor_id();
-	pages = cyph_sealbuf_release(cpu);
-	reqs = cyph_crypt_req_release(cpu);
+	cyph_trim_release(smp_processor_id(), "no device left");
 	local_bh_enable();
-	/* Lets tests see the caches go (tests/selftests/sockets.sh). */
-	pr_debug("cyphonic: no device left: cpu %d let go of %u pages, %u requests\n",
-		 cpu, pages, reqs);
 }
 
 /* A device now exists that may fill the caches. */
@@ -70,8 +73,7 @@ void cyph_trim_device_gone(void)
 /* Called on a live CPU once @cpu is gone: nothing uses its caches. */
 static int cyph_trim_cpu_dead(unsigned int cpu)
 {
-	cyph_sealbuf_release(cpu);
-	cyph_crypt_req_release(cpu);
+	cyph_trim_release(cpu, "cpu offline");
 	return 0;
 }
 
@@ -101,7 +103,6 @@ void cyph_trim_exit(void)
 	cpuhp_remove_state_nocalls(cyph_trim_hp_state);
 	for_each_possible_cpu(cpu) {
 		cancel_work_sync(per_cpu_ptr(&cyph_trim_work, cpu));
-		cyph_sealbuf_release(cpu);
-		cyph_crypt_req_release(cpu);
+		cyph_trim_release(cpu, "module exit");
 	}
 }
