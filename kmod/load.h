@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * How many serial stages each CPU runs lately, for placing them
- * (serial.c).
+ * (placement.c).
  *
  * A stage follows its units to the CPU they arrive on (docs/pipeline.md,
  * "Where a stage runs"). Where arrivals are spread (a NIC's receive

@@ -16,7 +16,6 @@
 #include "keys.h"
 #include "netlink.h"
 #include "pipeline.h"
-#include "train.h"
 #include "trim.h"
 
 static int __init cyph_mod_init(void)
@@ -29,12 +28,12 @@ static int __init cyph_mod_init(void)
 	err = cyph_pipeline_init();
 	if (err)
 		goto err_keys;
-	err = cyph_train_init();
+	err = cyph_serial_hotplug_init();
 	if (err)
 		goto err_pipeline;
 	err = cyph_trim_init();
 	if (err)
-		goto err_train;
+		goto err_serial;
 	err = cyph_device_init();
 	if (err)
 		goto err_trim;
@@ -54,8 +53,8 @@ err_device:
 	cyph_device_exit();
 err_trim:
 	cyph_trim_exit();
-err_train:
-	cyph_train_exit();
+err_serial:
+	cyph_serial_hotplug_exit();
 err_pipeline:
 	cyph_pipeline_exit();
 err_keys:
@@ -73,7 +72,7 @@ static void __exit cyph_mod_exit(void)
 	cyph_device_exit();
 	cyph_genl_exit();
 	cyph_aead_warm_cancel();
-	cyph_train_exit();
+	cyph_serial_hotplug_exit();
 	cyph_pipeline_exit();
 	/* Tunnel frees and key frees are queued behind RCU: let them run. */
 	rcu_barrier();

@@ -4,7 +4,10 @@
  * device crypt queues with their per-CPU workers, and the choice of CPUs.
  * The serial stage that follows is serial.c's.
  *
- * Workers are the first `workers` online CPUs (all when 0). Each worker
+ * Workers are the first `workers` active CPUs (all when 0): online and
+ * not on their way down, whose per-CPU work still runs there (a CPU
+ * going offline stops being active first, while its work items and
+ * softirqs still run on it; see placement.c). Each worker
  * drains the shared queue, taking units from the tunnels in turn
  * (sched.c), so a busy CPU's share is taken by the others and a tunnel
  * with many units queued waits its turn like one with few. A unit wakes
@@ -48,29 +51,31 @@ void cyph_pipeline_exit(void)
 /* How many CPUs @cd's workers are on. */
 unsigned int cyph_worker_count(const struct cyph_device *cd)
 {
-	unsigned int online = num_online_cpus();
+	unsigned int active = num_active_cpus();
 	unsigned int n = READ_ONCE(cd->workers);
 
-	return !n || n > online ? online : n;
+	return !n || n > active ? active : n;
 }
 
 /* The @i-th worker CPU of @cd, modulo the number of workers. */
 unsigned int cyph_worker_cpu(const struct cyph_device *cd, unsigned int i)
 {
 	unsigned int cpu = cpumask_nth(i % cyph_worker_count(cd),
-				       cpu_online_mask);
+				       cpu_active_mask);
 
-	/* A CPU went offline under us: any online one will do. */
-	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_online_mask);
+	/* A CPU went away under us: any active one will do. */
+	return cpu < nr_cpu_ids ? cpu : cpumask_first(cpu_active_mask);
 }
 
-/* Is @cpu one of @cd's workers (the first `workers` online CPUs)? */
+/* Is @cpu one of @cd's workers (the first `workers` active CPUs)? */
 bool cyph_worker_cpu_is(const struct cyph_device *cd, unsigned int cpu)
 {
-	unsigned int n = cyph_worker_count(cd);
+	unsigned int n = READ_ONCE(cd->workers);
 
-	return cpu_online(cpu) &&
-	       (n >= num_online_cpus() || cpu <= cpumask_nth(n - 1, cpu_online_mask));
+	if (!cpu_active(cpu))
+		return false;
+	return !n || n >= num_active_cpus() ||
+	       cpu <= cpumask_nth(n - 1, cpu_active_mask);
 }
 
 /* Is this CPU one of @cd's workers? Context: preemption off. */

@@ -180,6 +180,11 @@ struct cyph_serial {
 	struct cyph_bucket inline_budget;
 	/* The CPU it runs on, -1 until its first unit; see cyph_serial_arrive(). */
 	int cpu;
+	/*
+	 * Under @release: the CPU it last released on while it may still
+	 * hold its packets, -1 once a move found nothing left there.
+	 */
+	int ran;
 	/* RX: the CPU the last authenticated packet arrived on, -1: none. */
 	int hint;
 	/* TX: its runs of packets on CPUs' trains, not yet sent. */
@@ -223,6 +228,11 @@ struct cyph_serial {
  * bursts: when everything it took was released this long ago.
  */
 #define CYPH_SERIAL_SETTLE_NS	(1 * NSEC_PER_MSEC)
+/*
+ * A stage whose CPU stopped being a worker waits for that CPU to hand on
+ * what it released there; past this, a backlog still busy is others'.
+ */
+#define CYPH_SERIAL_LEAVE_NS	(20 * NSEC_PER_MSEC)
 
 /*
  * The stages that released on each CPU lately, decaying (load.h), per
@@ -233,11 +243,17 @@ DECLARE_PER_CPU(struct cyph_load, cyph_serial_load[2]);
 /* When a stage last left each CPU to even the load out (jiffies). */
 DECLARE_PER_CPU(unsigned long, cyph_serial_evened);
 
+/* Where a stage runs (placement.c). */
+unsigned int cyph_serial_cpu(struct cyph_serial *s);
+bool cyph_serial_here(struct cyph_serial *s);
 void cyph_serial_arrive(struct cyph_serial *s);
 bool cyph_serial_inline(struct cyph_serial *s, const struct sk_buff *head);
 
 void cyph_serial_publish(struct cyph_serial *s, u32 seq, void *item);
 void cyph_serial_init_cpus(void);
+/* A CPU going offline hands on what its stages released (placement.c). */
+int cyph_serial_hotplug_init(void);
+void cyph_serial_hotplug_exit(void);
 void cyph_pass_flush(bool all);
 /* The work functions of the passes (see serial.c). */
 void cyph_queue_work(struct work_struct *work);
@@ -260,6 +276,7 @@ static inline int cyph_serial_init(struct cyph_serial *s,
 	s->inline_budget.stamp = jiffies;
 	s->inline_budget.tokens = CYPH_INLINE_BURST;
 	s->cpu = -1;
+	s->ran = -1;
 	s->hint = -1;
 	atomic_set(&s->on_train, 0);
 	atomic64_set(&s->released, 0);

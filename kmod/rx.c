@@ -236,7 +236,7 @@ static void cyph_rx_release_one(struct cyph_tunnel *t, struct cyph_key *key,
 		why = CYPHONIC_STAT_RX_DROP_REPLAY;
 		goto drop;
 	}
-	/* Authentic: its arrival CPU may draw the stage (serial.c). */
+	/* Authentic: its arrival CPU may draw the stage (placement.c). */
 	WRITE_ONCE(t->rx.hint, cpu);
 	/* Promotion (and its event) is keys.c's. */
 	cyph_keyring_promote(&t->keys, key);

@@ -6,7 +6,7 @@
  * one GRO run (the kernel's gro_cells do the same). They are ours, not
  * gro_cells', so that a stage about to move to another CPU can see
  * whether the old CPU's cell still holds packets it released there
- * (cyph_rx_cell_idle(), used by serial.c): one released on the new CPU
+ * (cyph_rx_cell_idle(), used by placement.c): one released on the new CPU
  * must not overtake them.
  *
  * The serial runner, which releases what the crypt workers opened, holds
@@ -88,7 +88,7 @@ static int cyph_rx_cell_poll(struct napi_struct *napi, int budget)
 		/*
 		 * All of it into the stack before the context completes,
 		 * even with gro_flush_timeout set (which would keep recent
-		 * packets back behind a timer): serial.c reads a completed
+		 * packets back behind a timer): placement.c reads a completed
 		 * cell as one that holds nothing.
 		 */
 		napi_gro_flush(napi, false);
@@ -183,7 +183,7 @@ int cyph_rx_cells_receive(struct cyph_rx_cells *rc, struct sk_buff *skb)
 		kfree_skb_reason(skb, SKB_DROP_REASON_DEV_READY);
 		return NET_RX_DROP;
 	}
-	/* GRO cannot take these: this CPU's backlog, which serial.c watches too. */
+	/* GRO cannot take these: this CPU's backlog, which placement.c watches too. */
 	if (skb_cloned(skb) || netif_elide_gro(dev))
 		return netif_rx(skb);
 	cell = this_cpu_ptr(rc->cells);
@@ -202,6 +202,32 @@ int cyph_rx_cells_receive(struct cyph_rx_cells *rc, struct sk_buff *skb)
 	if (first && !cell->held)
 		napi_schedule(&cell->napi);
 	return NET_RX_SUCCESS;
+}
+
+/*
+ * Is a receive cell of any device on this CPU's poll list (scheduled,
+ * its packets not yet fed to the stack)? For a CPU going offline
+ * (placement.c). Context: the CPU's own, in a task.
+ */
+bool cyph_rx_cells_listed_here(void)
+{
+	struct softnet_data *sd;
+	struct napi_struct *n;
+	bool found = false;
+
+	/* Its softirqs change the list with irqs off, and (RT) BH off. */
+	local_bh_disable();
+	local_irq_disable();
+	sd = this_cpu_ptr(&softnet_data);
+	list_for_each_entry(n, &sd->poll_list, poll_list) {
+		if (n->poll == cyph_rx_cell_poll) {
+			found = true;
+			break;
+		}
+	}
+	local_irq_enable();
+	local_bh_enable();
+	return found;
 }
 
 /**
@@ -310,7 +336,7 @@ void cyph_rx_cells_run(struct cyph_rx_cells *rc, unsigned int max)
  * @rc: the device's cells (none in some KUnit devices: idle)
  * @cpu: any possible CPU
  *
- * The caller must be ordered after the releases it cares about (serial.c
+ * The caller must be ordered after the releases it cares about (placement.c
  * holds the stage's release lock). A packet is queued either with the
  * NAPI context scheduled or into a held cell, whose holder schedules the
  * context (takes it) after the release lock is dropped; only a poll that

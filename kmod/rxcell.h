@@ -29,6 +29,7 @@ void cyph_rx_cells_destroy(struct cyph_rx_cells *rc);
 int cyph_rx_cells_receive(struct cyph_rx_cells *rc, struct sk_buff *skb);
 void cyph_rx_cells_hold(struct cyph_rx_cells *rc);
 void cyph_rx_cells_run(struct cyph_rx_cells *rc, unsigned int max);
+bool cyph_rx_cells_listed_here(void);
 bool cyph_rx_cell_idle(const struct cyph_rx_cells *rc, unsigned int cpu);
 
 #endif /* _CYPH_RXCELL_H */

@@ -5,8 +5,8 @@
  *
  * A tunnel's stage for one direction runs on one CPU at a time, so a flow
  * leaves or enters the stack from one CPU: the CPU its units arrive on,
- * or a less loaded one (load.h), moving only after the flow paused
- * (cyph_serial_arrive()).
+ * or a less loaded one (load.h), moving only after the flow paused; which
+ * one is placement.c's (cyph_serial_cpu(), cyph_serial_arrive()).
  * Each CPU has one work item that runs every stage with units ready there:
  * a stage joins the CPU's list when a unit of it is published, once until
  * it is run. With many tunnels each carrying a packet at a time, one wake-
@@ -15,10 +15,10 @@
  * own per packet (docs/benchmark.md, "Work items per packet").
  */
 
+#include <linux/delay.h>
 #include <linux/llist.h>
 #include <linux/netdevice.h>
 #include <linux/percpu.h>
-#include <linux/random.h>
 
 #include "device.h"
 #include "pipeline.h"
@@ -32,10 +32,6 @@ struct cyph_serial_cpu {
 
 static DEFINE_PER_CPU(struct cyph_serial_cpu, cyph_serial_cpus);
 
-DEFINE_PER_CPU(struct cyph_load, cyph_serial_load[2]);
-
-DEFINE_PER_CPU(unsigned long, cyph_serial_evened);
-
 /*
  * Passes: a crypt worker's drain of its queue, a serial runner's run of
  * the stages listed on its CPU (a bounded list, each stage at most
@@ -47,9 +43,10 @@ DEFINE_PER_CPU(unsigned long, cyph_serial_evened);
  * stage that fed the stack: its replies): nothing waits longer than a
  * tick and a unit, or a stage's run. A
  * release anywhere else (a completion in a softirq, a unit sealed where
- * it was sent) hands on at once. A pass that a dying CPU's worker leaves
- * unfinished moves on with it; what it kept back there is train.c's
- * hotplug callback's to send.
+ * it was sent) hands on at once, and so does a work item that runs off
+ * its own CPU (unbound from one going offline): it may move on between
+ * two releases. What a pass kept back on a CPU going offline,
+ * cyph_serial_cpu_down() sends from there before the pass is unbound.
  */
 static bool cyph_in_pass(void)
 {
@@ -58,7 +55,22 @@ static bool cyph_in_pass(void)
 	if (!in_task())
 		return false;
 	w = current_work();
-	return w && (w->func == cyph_queue_work || w->func == cyph_serial_cpu_work);
+	if (!w)
+		return false;
+	/*
+	 * Only its CPU's own work item, run there: one unbound from a CPU
+	 * going offline (or not yet back on it) may move on between its
+	 * releases, so it hands on at once what it would keep back.
+	 */
+	if (w->func == cyph_serial_cpu_work)
+		return w == &this_cpu_ptr(&cyph_serial_cpus)->work;
+	if (w->func == cyph_queue_work) {
+		struct cyph_worker *cw = container_of(w, struct cyph_worker,
+						      work);
+
+		return per_cpu_ptr(cw->queue->worker, smp_processor_id()) == cw;
+	}
+	return false;
 }
 
 /*
@@ -96,171 +108,6 @@ void cyph_pass_flush(bool all)
 		ops->flush(all);
 	}
 	local_bh_enable();
-}
-
-/*
- * The stage's CPU: where its units arrived when it last moved (see
- * cyph_serial_arrive()), or, before its first unit or once that CPU is
- * no longer one of the device's workers, the one its tunnel index picks.
- * A CPU that stopped being a worker is forgotten, not just passed over:
- * when it comes back (online again, `workers` raised), the stage is
- * running elsewhere and returns only as any move does, after a pause.
- * The cmpxchg() leaves a move made meanwhile in place.
- */
-static unsigned int cyph_serial_cpu(struct cyph_serial *s)
-{
-	int cpu = READ_ONCE(s->cpu);
-
-	if (cpu >= 0) {
-		if (cyph_worker_cpu_is(s->tunnel->cd, cpu))
-			return cpu;
-		cmpxchg(&s->cpu, cpu, -1);
-	}
-	return cyph_worker_cpu(s->tunnel->cd, s->tunnel->index + s->ops->dir);
-}
-
-/*
- * Has the stage's CPU handed on all that its releases there set off?
- * Opened packets (RX) wait in that CPU's receive cell (rxcell.c) for its
- * next softirq; from there, or from a veth, packets on their way (an
- * outer packet sent to another namespace, an inner one forwarded to a
- * device's peer) wait in the CPU's backlog. Packets released elsewhere
- * must wait until both are empty, or they could overtake these. A busy
- * backlog, whoever fills it, keeps the stage where it is: safe, if not
- * always where it would cost least. Context: s->release held (the
- * releases are visible), after on_train was read zero (acquire: so are
- * the trains' sends).
- */
-static bool cyph_serial_handed_on(struct cyph_serial *s)
-{
-	unsigned int cpu = cyph_serial_cpu(s);
-
-	if (s->ops->dir == CYPH_RX &&
-	    !cyph_rx_cell_idle(&s->tunnel->cd->rx_cells, cpu))
-		return false;
-	/* The cell's poll queues into the backlog before it completes. */
-	smp_rmb();
-	/*
-	 * process_backlog() (net/core/dev.c, 6.1) clears its state only
-	 * once both its queues are empty, what it queued to itself while
-	 * running (a hop through a veth) included. Check again on a rebase.
-	 */
-	return !test_bit(NAPI_STATE_SCHED,
-			 &per_cpu(softnet_data, cpu).backlog.state);
-}
-
-/* @load less @own, or 0. */
-static u32 cyph_load_less(u32 load, u32 own)
-{
-	return load > own ? load - own : 0;
-}
-
-/*
- * Where a stage that may move (it has nothing left anywhere) should run
- * next: @cpu, where its units arrive, or another worker CPU that runs
- * fewer stages (load.h). A stage that runs where its units arrive
- * weighs a worker CPU picked at random (two random choices balance about
- * as well as a search of every CPU, at the cost of one); one that runs
- * elsewhere weighs only going home against staying. A stage leaves a CPU
- * to even the load out at most once a half-life of the loads, so that
- * its stages do not all leave before its load shows that some did.
- */
-static unsigned int cyph_serial_place(struct cyph_serial *s, unsigned int cpu)
-{
-	struct cyph_device *cd = s->tunnel->cd;
-	unsigned int n = cyph_worker_count(cd), cur = cyph_serial_cpu(s);
-	unsigned long now = jiffies, *evened, then;
-	enum cyph_dir dir = s->ops->dir;
-	unsigned int other = cur;
-	u32 own, here, there;
-
-	lockdep_assert_held(&s->release);
-	if (n < 2)
-		return cpu;
-	if (cur == cpu) {
-		/* A random worker CPU other than @cpu. */
-		other = cyph_worker_cpu(cd, get_random_u32_below(n - 1));
-		if (other == cpu)
-			other = cyph_worker_cpu(cd, n - 1);
-		if (other == cpu)
-			return cpu;	/* the workers changed under us */
-	}
-	own = cyph_load_read(&s->load, now);
-	here = cyph_load_read(per_cpu_ptr(&cyph_serial_load[dir], cpu), now);
-	there = cyph_load_read(per_cpu_ptr(&cyph_serial_load[dir], other), now);
-	if (cur == cpu)
-		here = cyph_load_less(here, own);
-	else
-		there = cyph_load_less(there, own);
-	if (!cyph_load_prefer(here, there, own))
-		return cpu;
-	if (other == cur)
-		return cur;
-	evened = per_cpu_ptr(&cyph_serial_evened, cur);
-	then = READ_ONCE(*evened);
-	if (now - then < cyph_load_half() || cmpxchg(evened, then, now) != then)
-		return cur;
-	return other;
-}
-
-/**
- * cyph_serial_arrive() - a unit arrives: move the stage here if it may
- * @s: its tunnel's direction, before the unit takes its slot
- *
- * Context: s->produce held, so this CPU stays ours.
- *
- * A stage released on another CPU than its units arrive on costs a hand-
- * over per unit: a wake-up of that CPU's runner, often a thread switch,
- * and what the release sets off (the underlay's send, the stack's
- * receive) runs there too. A received flow arrives on the CPU its
- * underlay delivers it to, a sent one where its sender runs, so the
- * stage goes where its units come, but only between bursts, when it has
- * nothing left anywhere: every unit it took released (no drain going on,
- * since that holds s->release), it is on no CPU's ready list, none of
- * its packets wait on a train, the old CPU's queues behind us (its
- * receive cell, its backlog) are empty (cyph_serial_handed_on()), and the
- * last release was at least CYPH_SERIAL_SETTLE_NS ago, for queues we
- * cannot see (docs/pipeline.md, ordering guarantee 2). So the flow still
- * leaves or enters the stack in order, however long that CPU's softirqs
- * were held up.
- * Unless the CPU its units arrive on already runs more stages than
- * another worker CPU, by more than half a stage (cyph_serial_place()):
- * then the stage goes to, or stays on, the other one, at the price of a
- * hand-over per unit. A stage whose units arrive where it runs weighs
- * leaving at most once a half-life of the loads.
- * A received stage only moves when a unit arrives on the CPU its last
- * authenticated packet came on: a forged packet cannot steer it. A flow
- * that never pauses stays where it is.
- */
-void cyph_serial_arrive(struct cyph_serial *s)
-{
-	unsigned int cpu = smp_processor_id();
-	bool home = READ_ONCE(s->cpu) == cpu;
-	s64 now;
-
-	lockdep_assert_held(&s->produce);
-	if ((home && time_before(jiffies, s->weigh_at)) ||
-	    (s->ops->dir == CYPH_RX && READ_ONCE(s->hint) != cpu) ||
-	    test_bit(CYPH_SERIAL_LISTED, &s->flags) ||
-	    atomic_read_acquire(&s->on_train) ||
-	    !cyph_worker_cpu_is(s->tunnel->cd, cpu))
-		return;
-	/*
-	 * Not without a pause: checked again under the lock, against the
-	 * same clock (a release since can only make the pause shorter).
-	 */
-	now = ktime_get_mono_fast_ns();
-	if (now - atomic64_read(&s->released) < CYPH_SERIAL_SETTLE_NS ||
-	    !spin_trylock(&s->release))
-		return;
-	if (cyph_ring_idle(&s->ring) &&
-	    now - atomic64_read(&s->released) >= CYPH_SERIAL_SETTLE_NS &&
-	    cyph_serial_handed_on(s)) {
-		if (home)
-			s->weigh_at = jiffies + cyph_load_half();
-		WRITE_ONCE(s->cpu, cyph_serial_place(s, cpu));
-	}
-	spin_unlock(&s->release);
 }
 
 /*
@@ -314,6 +161,7 @@ static unsigned int cyph_serial_drain(struct cyph_serial *s,
 	if (n) {
 		/* Under s->release, which cyph_serial_arrive() takes to move. */
 		atomic64_set(&s->released, ktime_get_mono_fast_ns());
+		s->ran = smp_processor_id();
 		if (fine) {
 			cyph_load_add(&s->load, now, CYPH_LOAD_STAGE);
 			cyph_load_add(this_cpu_ptr(&cyph_serial_load[dir]),
@@ -323,26 +171,40 @@ static unsigned int cyph_serial_drain(struct cyph_serial *s,
 	return n;
 }
 
+/* How long a runner waits for a stage's old CPU to hand on (µs). */
+#define CYPH_SERIAL_WAIT_US	(CYPH_SERIAL_SETTLE_NS / NSEC_PER_USEC)
+
 /*
  * Run one stage: release in batches under s->release with bottom halves
  * off (so that RX deliveries of a batch meet in one GRO run, which the
  * runner then runs itself: ops->hold, ops->hand_on), yielding in between,
  * up to CYPH_SERIAL_BUDGET units; then back to the end of the list if
  * more are ready, so one busy tunnel does not hold up the others.
+ * Return false if the stage may not release here now
+ * (cyph_serial_here()): the caller lists it again.
  */
-static void cyph_serial_run(struct cyph_serial *s)
+static bool cyph_serial_run(struct cyph_serial *s)
 {
 	const struct cyph_stage_ops *ops = s->ops;
 	unsigned int budget, n;
 
 	for (budget = CYPH_SERIAL_BUDGET; budget; budget -= n) {
 		local_bh_disable();
+		spin_lock(&s->release);
+		if (!cyph_serial_here(s)) {
+			spin_unlock(&s->release);
+			local_bh_enable();
+			/* Nothing ready: the next unit lists it anyway. */
+			return !cyph_ring_ready(&s->ring);
+		}
 		if (ops->hold)
 			ops->hold(s->tunnel);
-		spin_lock(&s->release);
 		n = cyph_serial_drain(s, min(budget, ops->batch));
 		spin_unlock(&s->release);
-		cyph_pass_keep(ops);
+		if (cyph_in_pass())
+			cyph_pass_keep(ops);
+		else if (ops->flush)
+			ops->flush(true);
 		if (ops->hand_on)
 			ops->hand_on(s->tunnel);
 		local_bh_enable();
@@ -352,6 +214,7 @@ static void cyph_serial_run(struct cyph_serial *s)
 	}
 	if (!budget && cyph_ring_ready(&s->ring))
 		cyph_serial_kick(s);
+	return true;
 }
 
 /* A CPU's runner: every stage listed so far, in the order they came. */
@@ -361,6 +224,7 @@ void cyph_serial_cpu_work(struct work_struct *work)
 						 work);
 	struct llist_node *list = llist_reverse_order(llist_del_all(&c->ready));
 	struct cyph_serial *s, *next;
+	bool waited = false;
 
 	llist_for_each_entry_safe(s, next, list, node) {
 		/*
@@ -375,7 +239,22 @@ void cyph_serial_cpu_work(struct work_struct *work)
 		 * set completed its slot before, and the drain sees it.
 		 */
 		smp_mb__after_atomic();
-		cyph_serial_run(s);
+		if (!cyph_serial_run(s)) {
+			/*
+			 * Not its CPU, or its old CPU still holds its
+			 * packets: listed again where it now runs. Should
+			 * that be this list (the old CPU has yet to hand
+			 * them on), give it time first, once a pass.
+			 */
+			if (!waited &&
+			    per_cpu_ptr(&cyph_serial_cpus, cyph_serial_cpu(s)) == c) {
+				cyph_pass_flush(true);
+				usleep_range(CYPH_SERIAL_WAIT_US / 2,
+					     CYPH_SERIAL_WAIT_US);
+				waited = true;
+			}
+			cyph_serial_kick(s);
+		}
 		/*
 		 * The replies the stack made to a stage's packets (its
 		 * ops->hand_on) leave with the stage; what other stages
@@ -420,6 +299,11 @@ static bool cyph_serial_release_here(struct cyph_serial *s)
 	    !kref_get_unless_zero(&t->ref))
 		return false;
 	if (!spin_trylock(&s->release)) {
+		cyph_tunnel_put(t);
+		return false;
+	}
+	if (!cyph_serial_here(s)) {
+		spin_unlock(&s->release);
 		cyph_tunnel_put(t);
 		return false;
 	}

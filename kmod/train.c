@@ -37,7 +37,6 @@
  * and the outer IP length field is 16 bits.
  */
 
-#include <linux/cpuhotplug.h>
 #include <linux/percpu.h>
 #include <linux/udp.h>
 
@@ -250,7 +249,7 @@ static void cyph_train_send(struct cyph_train *tr)
 		/* The address the peers contacted is gone: routing picks. */
 		if (unlikely(!cyph_src_equal(family, &tr->src, &tried)))
 			cyph_tunnel_forget_src(tr->runs[i].t, &tried);
-		/* Sent first: a stage that reads zero sees the send (serial.c). */
+		/* Sent first: a stage that reads zero sees the send (placement.c). */
 		smp_mb__before_atomic();
 		atomic_dec(&tr->runs[i].t->tx.on_train);
 		cyph_tunnel_put(tr->runs[i].t);
@@ -309,7 +308,7 @@ void cyph_train_add(struct cyph_tunnel *t, struct sk_buff *skb,
 	if (!run || run->t != t) {
 		run = &tr->runs[tr->nruns++];
 		kref_get(&t->ref);
-		/* Its stage may not move while this run waits (serial.c). */
+		/* Its stage may not move while this run waits (placement.c). */
 		atomic_inc(&t->tx.on_train);
 		run->t = t;
 		run->n = 0;
@@ -346,39 +345,15 @@ void cyph_train_flush(bool all)
 }
 
 /*
- * A CPU went offline: a pass that ran there may have moved on to
- * another CPU (workers are unbound from a dying CPU) and left packets,
- * and the references they hold on their tunnels, on its trains. Send
- * them from here. Called on a live CPU once the dead one is gone.
+ * Send every train of this CPU (a CPU going offline: placement.c). Context:
+ * bottom halves off.
  */
-static int cyph_train_cpu_dead(unsigned int cpu)
+void cyph_train_send_all(void)
 {
-	struct cyph_trains *c = per_cpu_ptr(&cyph_trains, cpu);
+	struct cyph_trains *c = this_cpu_ptr(&cyph_trains);
 	int i;
 
-	local_bh_disable();
 	for (i = 0; i < CYPH_TRAIN_NEST; i++)
 		if (c->train[i].n)
 			cyph_train_send(&c->train[i]);
-	local_bh_enable();
-	return 0;
-}
-
-static int cyph_train_hp_state;
-
-int cyph_train_init(void)
-{
-	int ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN,
-					    "net/cyphonic:train", NULL,
-					    cyph_train_cpu_dead);
-
-	if (ret < 0)
-		return ret;
-	cyph_train_hp_state = ret;
-	return 0;
-}
-
-void cyph_train_exit(void)
-{
-	cpuhp_remove_state_nocalls(cyph_train_hp_state);
 }

@@ -17,7 +17,6 @@ void cyph_train_add(struct cyph_tunnel *t, struct sk_buff *skb,
 		    unsigned int ep_seq, unsigned int inner_len);
 void cyph_train_flush(bool all);
 void cyph_train_unit_done(void);
-int cyph_train_init(void);
-void cyph_train_exit(void);
+void cyph_train_send_all(void);
 
 #endif /* _CYPH_TRAIN_H */

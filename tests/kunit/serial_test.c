@@ -9,13 +9,15 @@
  * received stage only to the CPU its last authenticated packet came on,
  * and only to a worker CPU. Units are released on the stage's CPU by
  * that CPU's runner; a CPU that stopped being a worker is forgotten, so
- * the stage does not jump back to it when it is a worker again. A stage
+ * the stage does not jump back to it when it is a worker again, and the
+ * stage releases elsewhere only once nothing of its is left there. A stage
  * on a CPU whose stages release more than another's leaves it, once per
  * half-life of the loads per CPU, and weighs that once per half-life.
  */
 
 #include <kunit/test.h>
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/netdevice.h>
 #include <linux/rcupdate.h>
 #include <linux/skbuff.h>
@@ -198,17 +200,17 @@ static void serial_test_busy_stays(struct kunit *test)
 	settle(s);
 
 	/*
-	 * A received stage: the old CPU's receive cell scheduled, as while
-	 * it holds packets released there (a disabled NAPI context stays
-	 * scheduled).
+	 * A received stage that released on a CPU: that CPU's receive cell
+	 * scheduled, as while it holds packets released there (a disabled
+	 * NAPI context stays scheduled).
 	 */
 	f->ops.dir = CYPH_RX;
 	if (cyph_rx_cells_init(&f->cd->rx_cells, f->cd->dev)) {
 		KUNIT_FAIL(test, "out of memory");
 		return;
 	}
-	cell = per_cpu_ptr(f->cd->rx_cells.cells,
-			   cyph_worker_cpu(f->cd, f->t->index + CYPH_RX));
+	s->ran = cyph_worker_cpu(f->cd, f->t->index + CYPH_RX);
+	cell = per_cpu_ptr(f->cd->rx_cells.cells, s->ran);
 	napi_disable(&cell->napi);
 	KUNIT_EXPECT_FALSE(test, arrive_here(s));
 	napi_enable(&cell->napi);
@@ -223,6 +225,7 @@ static void serial_test_busy_stays(struct kunit *test)
 	}
 
 	KUNIT_EXPECT_TRUE(test, arrive_here(s));
+	KUNIT_EXPECT_EQ_MSG(test, s->ran, -1, "a move found nothing left there");
 	cyph_rx_cells_destroy(&f->cd->rx_cells);
 	/* Its free is queued behind a grace period; the module may go. */
 	rcu_barrier();
@@ -240,11 +243,11 @@ static void serial_test_rx_follows_hint(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, arrive_hint(s, true));
 }
 
-/* workers=N: the first N online CPUs. */
+/* workers=N: the first N active CPUs (here every online one). */
 static void serial_test_worker_cpus(struct kunit *test)
 {
 	struct serial_fixture *f = test->priv;
-	unsigned int first = cpumask_first(cpu_online_mask);
+	unsigned int first = cpumask_first(cpu_active_mask);
 	unsigned int cpu;
 
 	for_each_online_cpu(cpu)
@@ -289,6 +292,7 @@ static void serial_test_release_cpu(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, release_cpu(), (int)second);
 
 	/* workers=1: the second CPU is no longer one. */
+	settle(s);
 	WRITE_ONCE(f->cd->workers, 1);
 	publish_one(test, s);
 	KUNIT_EXPECT_EQ(test, atomic_read(&released), 2);
@@ -300,6 +304,44 @@ static void serial_test_release_cpu(struct kunit *test)
 	publish_one(test, s);
 	KUNIT_EXPECT_EQ(test, release_cpu(), (int)first);
 	KUNIT_EXPECT_EQ(test, stage_cpu(s), -1);
+}
+
+/*
+ * A stage whose CPU stopped being a worker runs elsewhere at once, but
+ * releases there only once nothing of its is left on the old CPU: here,
+ * a packet still on that CPU's train.
+ */
+static void serial_test_waits_for_old_cpu(struct kunit *test)
+{
+	struct serial_fixture *f = test->priv;
+	struct cyph_serial *s = &f->t->tx;
+	unsigned int first = cpumask_first(cpu_active_mask);
+	unsigned int second = cpumask_next(first, cpu_active_mask);
+	int i;
+
+	KUNIT_ASSERT_LT_MSG(test, second, nr_cpu_ids,
+			    "needs two active CPUs (tests/kunit/run.sh boots two)");
+	WRITE_ONCE(s->cpu, second);
+	publish_one(test, s);
+	KUNIT_ASSERT_EQ(test, release_cpu(), (int)second);
+	atomic_set(&s->on_train, 1);
+	settle(s);
+	WRITE_ONCE(f->cd->workers, 1);
+	publish_one(test, s);
+	msleep(50);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&released), 1,
+			    "released while its packet waited on the old CPU's train");
+	atomic_set(&s->on_train, 0);
+	for (i = 0; i < 100 && atomic_read(&released) < 2; i++)
+		msleep(20);
+	KUNIT_EXPECT_EQ(test, atomic_read(&released), 2);
+	KUNIT_EXPECT_EQ(test, release_cpu(), (int)first);
+	/* Failed or not, no runner may still be waiting at the exit. */
+	spin_lock_bh(&s->release);
+	s->ran = -1;
+	spin_unlock_bh(&s->release);
+	for (i = 0; i < 100 && atomic_read(&released) < 2; i++)
+		msleep(20);
 }
 
 /* A stage weighing its place: where it runs, what the CPUs released. */
@@ -412,6 +454,7 @@ static struct kunit_case serial_test_cases[] = {
 	KUNIT_CASE(serial_test_rx_follows_hint),
 	KUNIT_CASE(serial_test_worker_cpus),
 	KUNIT_CASE(serial_test_release_cpu),
+	KUNIT_CASE(serial_test_waits_for_old_cpu),
 	KUNIT_CASE(serial_test_evens_load),
 	{}
 };

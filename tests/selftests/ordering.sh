@@ -4,8 +4,10 @@
 # design's per-tunnel reorder buffer releases them strictly in sequence),
 # with the crypt work on every CPU (workers 0), the same with each CPU
 # held up in turn by a real-time busy loop (a tunnel's serial stage moves
-# between CPUs only once the old one has handed on all it released), and
-# on one CPU (workers 1).
+# between CPUs only once the old one has handed on all it released), with
+# CPU 1 taken offline and brought back again and again (its stages, cells
+# and kept-back packets move to CPU 0, and come back), and on one CPU
+# (workers 1).
 #
 # Each phase runs at once, from site-a to site-b: 4 parallel iperf3 TCP
 # streams, and a flood of numbered UDP datagrams in 4 flows (seqcheck
@@ -52,12 +54,15 @@ dev_field() {
 	done < "/proc/${ANCHOR[$1]}/net/dev"
 	echo $sum
 }
-# Drops outside cyphonic: device drops in every namespace, plus the
-# backlog drops of all CPUs (softnet_stat's second column, global).
+# Drops outside cyphonic: device drops in every namespace but cyph0's
+# (its netdev counters add up the drops `drops` reads), plus the backlog
+# drops of all CPUs (softnet_stat's second column, global).
 other_drops() {
-	local ns l sum=0
+	local ns l c sum=0
 	for ns in $NS_A $NS_W $NS_B; do
-		sum=$((sum + $(dev_field $ns all 3) + $(dev_field $ns all 11)))
+		for c in 3 11; do
+			sum=$((sum + $(dev_field $ns all $c) - $(dev_field $ns cyph0 $c)))
+		done
 	done
 	while read -r -a l; do
 		sum=$((sum + 16#${l[1]}))
@@ -208,12 +213,45 @@ hold_cpus() {
 	done
 }
 
+# cycle_cpu CPU FILE: until killed, take CPU offline and bring it back,
+# 0.5 s each, as an operator or a power manager does; FILE gets a line
+# per round trip. Killed, it leaves the CPU online.
+cycle_cpu() {
+	local f=/sys/devices/system/cpu/cpu$1/online
+	trap 'echo 1 > $f; exit 0' TERM
+	while :; do
+		echo 0 > $f || exit 1
+		sleep 0.5
+		echo 1 > $f || exit 1
+		echo >> "$2"
+		sleep 0.5
+	done
+}
+HP_CPU=1 HP_LOG=$(mktemp)
+trap 'echo 1 > /sys/devices/system/cpu/cpu$HP_CPU/online 2> /dev/null; topo_down; rm -rf "$TMP" "$HP_LOG"' EXIT
+# offline_trims MARKER: kmod/trim.c's "cpu offline" lines since MARKER
+offline_trims() { dmesg | sed -n "/$1/,\$p" | grep "cyphonic: cpu offline: cpu $HP_CPU "; }
+# offline_downs MARKER: kmod/serial.c's "cpu N going offline" lines
+offline_downs() { dmesg | sed -n "/$1/,\$p" | grep "cyphonic: cpu $HP_CPU going offline: "; }
+
 # The tunnel. Its drop counters start from zero: no tunnel traffic so far.
 c0=0
-for w in 0 held 1; do
+for w in 0 held hotplug 1; do
 	if [ $w = held ]; then
 		chrt -f 60 bash -c "$(declare -f hold_cpus); hold_cpus" &
 		holder=$!
+	fi
+	if [ $w = hotplug ]; then
+		[ -w /sys/devices/system/cpu/cpu$HP_CPU/online ] || {
+			t_fail "hotplug: CPU $HP_CPU cannot be taken offline (no .../cpu$HP_CPU/online)"
+			continue
+		}
+		: > "$HP_LOG"
+		hp_marker="ordering: hotplug $$ $(date +%s%N)"
+		echo "$hp_marker" > /dev/kmsg
+		ddebug +p || diag "no dynamic debug: the caches' release is not checked"
+		bash -c "$(declare -f cycle_cpu); cycle_cpu $HP_CPU $HP_LOG" &
+		cycler=$!
 	fi
 	if [ $w = 1 ]; then
 		ina cyphctl set cyph0 workers 1 && inb cyphctl set cyph0 workers 1 ||
@@ -221,6 +259,7 @@ for w in 0 held 1; do
 	fi
 	label="workers $w"
 	[ $w = held ] && label="workers 0, CPUs held up in turn"
+	[ $w = hotplug ] && label="workers 0, CPU $HP_CPU offline and back in turn"
 	if phase "$label" $SECS cyph0 $VB4; then
 		da=$(drops $NS_A) db=$(drops $NS_B)
 		diag "$label: cyphonic drops so far: A: ${da:-none} B: ${db:-none}"
@@ -233,6 +272,24 @@ for w in 0 held 1; do
 	if [ $w = held ]; then
 		kill -TERM $holder
 		wait $holder
+	fi
+	if [ $w = hotplug ]; then
+		kill -TERM $cycler
+		wait $cycler
+		n=$(wc -l < "$HP_LOG")
+		t_expect "$label: CPU $HP_CPU went offline and came back during the phase ($n times)" "$n" -ge 2
+		t_check "$label: CPU $HP_CPU is online again" \
+			grep -qx 1 /sys/devices/system/cpu/cpu$HP_CPU/online
+		if ddebug -p; then
+			t_expect "$label: each time, what the CPU kept for reuse was let go ($(offline_trims "$hp_marker" | wc -l) releases)" \
+				"$(offline_trims "$hp_marker" | wc -l)" -ge "$n"
+			offline_trims "$hp_marker" | tail -n 3 | sed 's/^.*cyphonic: /#   /'
+			downs=$(offline_downs "$hp_marker" | grep -c "handed on")
+			t_expect "$label: each time, the CPU ran what its stages released there out before it died ($downs times)" \
+				"$downs" -ge "$n"
+			offline_downs "$hp_marker" | grep -v "handed on" | sed 's/^.*cyphonic: /#   /'
+		fi
+		t_check "$label: the tunnel still works" ina ping -c 2 -i 0.2 -W 5 $VB4
 	fi
 done
 t_end
