@@ -46,21 +46,33 @@ unsigned int cyph_serial_cpu(struct cyph_serial *s)
 	return cyph_worker_cpu(s->tunnel->cd, s->tunnel->index + s->ops->dir);
 }
 
-/*
- * Has @cpu handed on all that the stage's releases there set off?
- * Opened packets (RX) wait in that CPU's receive cell (rxcell.c) for its
- * next softirq; from there, or from a veth, packets on their way (an
- * outer packet sent to another namespace, an inner one forwarded to a
- * device's peer) wait in the CPU's backlog. Packets released elsewhere
- * must wait until both are empty, or they could overtake these. A busy
- * backlog, whoever fills it, keeps the stage where it is: safe, if not
- * always where it would cost least. A CPU going offline runs both
- * empty before it dies (cyph_serial_cpu_down()). Context: s->release
- * held (the releases are visible), after on_train was read zero
- * (acquire: so are the trains' sends).
- */
-static bool cyph_serial_handed_on(struct cyph_serial *s, unsigned int cpu)
+/* Nanoseconds since the stage last released (negative: just now). */
+static s64 cyph_serial_since(struct cyph_serial *s)
 {
+	return (s64)(ktime_get_mono_fast_ns() - atomic64_read(&s->released));
+}
+
+/*
+ * Has the stage nothing left behind its releases on @cpu that a release
+ * on another CPU could overtake? None of its packets on a train (they
+ * are sent from the CPU they were released on); its last release
+ * CYPH_SERIAL_SETTLE_NS ago, for the queues we cannot see; and what
+ * those releases set off handed on: opened packets (RX) wait in @cpu's
+ * receive cell (rxcell.c) for its next softirq, and from there, or from
+ * a veth, packets on their way (an outer packet sent to another
+ * namespace, an inner one forwarded to a device's peer) wait in @cpu's
+ * backlog, checked too if @backlog. A busy backlog, whoever fills it,
+ * keeps the stage where it is: safe, if not always where it would cost
+ * least. A CPU going offline runs both empty before it dies
+ * (cyph_serial_cpu_down()). Context: s->release held (the releases are
+ * visible; on_train read first, acquire: so are the trains' sends).
+ */
+static bool cyph_serial_left(struct cyph_serial *s, unsigned int cpu,
+			     bool backlog)
+{
+	if (atomic_read_acquire(&s->on_train) ||
+	    cyph_serial_since(s) < CYPH_SERIAL_SETTLE_NS)
+		return false;
 	if (s->ops->dir == CYPH_RX &&
 	    !cyph_rx_cell_idle(&s->tunnel->cd->rx_cells, cpu))
 		return false;
@@ -71,28 +83,9 @@ static bool cyph_serial_handed_on(struct cyph_serial *s, unsigned int cpu)
 	 * once both its queues are empty, what it queued to itself while
 	 * running (a hop through a veth) included. Check again on a rebase.
 	 */
-	return !test_bit(NAPI_STATE_SCHED,
+	return !backlog ||
+	       !test_bit(NAPI_STATE_SCHED,
 			 &per_cpu(softnet_data, cpu).backlog.state);
-}
-
-/* Nanoseconds since the stage last released (negative: just now). */
-static s64 cyph_serial_since(struct cyph_serial *s)
-{
-	return (s64)(ktime_get_mono_fast_ns() - atomic64_read(&s->released));
-}
-
-/*
- * Has the stage nothing left behind its releases on @cpu that a release
- * on another CPU could overtake: none of its packets on a train (they
- * are sent from the CPU they were released on), @cpu's queues behind
- * us handed on, its last release CYPH_SERIAL_SETTLE_NS ago (for the
- * queues we cannot see)? Context: s->release held.
- */
-static bool cyph_serial_left(struct cyph_serial *s, unsigned int cpu)
-{
-	return !atomic_read_acquire(&s->on_train) &&
-	       cyph_serial_since(s) >= CYPH_SERIAL_SETTLE_NS &&
-	       cyph_serial_handed_on(s, cpu);
 }
 
 /*
@@ -113,12 +106,9 @@ bool cyph_serial_here(struct cyph_serial *s)
 
 	if (cyph_serial_cpu(s) != cpu)
 		return false;
-	if (ran < 0 || ran == cpu || cyph_serial_left(s, ran))
-		return true;
-	return cpu_active(ran) && !atomic_read_acquire(&s->on_train) &&
-	       cyph_serial_since(s) >= CYPH_SERIAL_LEAVE_NS &&
-	       (s->ops->dir != CYPH_RX ||
-		cyph_rx_cell_idle(&s->tunnel->cd->rx_cells, ran));
+	return ran < 0 || ran == cpu ||
+	       cyph_serial_left(s, ran, !cpu_active(ran) ||
+				cyph_serial_since(s) < CYPH_SERIAL_LEAVE_NS);
 }
 
 /* @load less @own, or 0. */
@@ -190,7 +180,7 @@ static unsigned int cyph_serial_place(struct cyph_serial *s, unsigned int cpu)
  * nothing left anywhere: every unit it took released (no drain going on,
  * since that holds s->release), it is on no CPU's ready list, none of
  * its packets wait on a train, the old CPU's queues behind us (its
- * receive cell, its backlog) are empty (cyph_serial_handed_on()), and the
+ * receive cell, its backlog) are empty (cyph_serial_left()), and the
  * last release was at least CYPH_SERIAL_SETTLE_NS ago, for queues we
  * cannot see (docs/pipeline.md, ordering guarantee 2). So the flow still
  * leaves or enters the stack in order, however long that CPU's softirqs
@@ -208,7 +198,6 @@ void cyph_serial_arrive(struct cyph_serial *s)
 {
 	unsigned int cpu = smp_processor_id();
 	bool home = READ_ONCE(s->cpu) == cpu;
-	s64 now;
 
 	lockdep_assert_held(&s->produce);
 	if ((home && time_before(jiffies, s->weigh_at)) ||
@@ -221,12 +210,11 @@ void cyph_serial_arrive(struct cyph_serial *s)
 	 * Not without a pause: checked again under the lock, against the
 	 * same clock (a release since can only make the pause shorter).
 	 */
-	now = ktime_get_mono_fast_ns();
-	if (now - atomic64_read(&s->released) < CYPH_SERIAL_SETTLE_NS ||
+	if (cyph_serial_since(s) < CYPH_SERIAL_SETTLE_NS ||
 	    !spin_trylock(&s->release))
 		return;
 	if (cyph_ring_idle(&s->ring) &&
-	    (s->ran < 0 || cyph_serial_left(s, s->ran))) {
+	    (s->ran < 0 || cyph_serial_left(s, s->ran, true))) {
 		if (home)
 			s->weigh_at = jiffies + cyph_load_half();
 		WRITE_ONCE(s->cpu, cyph_serial_place(s, cpu));
@@ -270,7 +258,7 @@ static int cyph_serial_cpu_down(unsigned int cpu)
 	cyph_train_send_all();
 	local_bh_enable();
 	for (;;) {
-		/* As cyph_serial_handed_on() reads them, for every device. */
+		/* As cyph_serial_left() reads them, for every device. */
 		busy = cyph_rx_cells_listed_here() ||
 		       test_bit(NAPI_STATE_SCHED, &sd->backlog.state);
 		if (!busy || time_after(jiffies, end))

@@ -205,27 +205,39 @@ int cyph_rx_cells_receive(struct cyph_rx_cells *rc, struct sk_buff *skb)
 }
 
 /*
+ * Is @napi, or with NULL any device's receive cell, on this CPU's poll
+ * list? The list is this CPU's and changes only with interrupts off here.
+ */
+static bool cyph_rx_cell_listed_here(const struct napi_struct *napi)
+{
+	struct softnet_data *sd = this_cpu_ptr(&softnet_data);
+	struct napi_struct *n;
+	unsigned long flags;
+	bool found = false;
+
+	local_irq_save(flags);
+	list_for_each_entry(n, &sd->poll_list, poll_list) {
+		if (napi ? n == napi : n->poll == cyph_rx_cell_poll) {
+			found = true;
+			break;
+		}
+	}
+	local_irq_restore(flags);
+	return found;
+}
+
+/*
  * Is a receive cell of any device on this CPU's poll list (scheduled,
  * its packets not yet fed to the stack)? For a CPU going offline
  * (placement.c). Context: the CPU's own, in a task.
  */
 bool cyph_rx_cells_listed_here(void)
 {
-	struct softnet_data *sd;
-	struct napi_struct *n;
-	bool found = false;
+	bool found;
 
-	/* Its softirqs change the list with irqs off, and (RT) BH off. */
+	/* Not in the middle of its softirq (RT runs them preemptibly). */
 	local_bh_disable();
-	local_irq_disable();
-	sd = this_cpu_ptr(&softnet_data);
-	list_for_each_entry(n, &sd->poll_list, poll_list) {
-		if (n->poll == cyph_rx_cell_poll) {
-			found = true;
-			break;
-		}
-	}
-	local_irq_enable();
+	found = cyph_rx_cell_listed_here(NULL);
 	local_bh_enable();
 	return found;
 }
@@ -257,27 +269,12 @@ void cyph_rx_cells_hold(struct cyph_rx_cells *rc)
  * its CPU's list, and net_rx_action never sees it. A context on another
  * CPU's list (rare: a NAPI thread switched off as it completed) is not
  * found here, and stays that CPU's.
- *
- * The list is this CPU's and changes only with interrupts off here.
  */
 static bool cyph_rx_cell_waiting_here(struct napi_struct *napi)
 {
-	struct softnet_data *sd = this_cpu_ptr(&softnet_data);
-	struct napi_struct *n;
-	unsigned long flags;
-	bool found = false;
-
 	if (list_empty_careful(&napi->poll_list))
 		return false;
-	local_irq_save(flags);
-	list_for_each_entry(n, &sd->poll_list, poll_list) {
-		if (n == napi) {
-			found = true;
-			break;
-		}
-	}
-	local_irq_restore(flags);
-	return found;
+	return cyph_rx_cell_listed_here(napi);
 }
 
 /**
