@@ -17,8 +17,9 @@ struct cyph_chachapoly_key {
 /*
  * One message: the associated data @ad (@ad_len bytes, linear), then
  * @len bytes of text that start @skip bytes into @sg, followed there by
- * the tag. Sealed or opened in place in @sg, or, when @dst is set, sealed
- * from @sg into @dst (text, then the tag).
+ * the tag. Sealed or opened in place in @sg, or, when @dst is set, from
+ * @sg into @dst: sealing writes the text, then the tag; opening the text
+ * only (the tag is read from @sg).
  */
 struct cyph_chachapoly_msg {
 	const u8 *nonce;		/* CHACHAPOLY_IV_SIZE bytes */

@@ -371,28 +371,40 @@ void cyph_encrypt(struct cyph_crypt_req *req)
 }
 
 /**
- * cyph_decrypt() - open a DATA packet in place
+ * cyph_decrypt() - open a DATA packet
  * @req: request; @req->skb holds header, ciphertext and tag
  *
+ * In place, or, when @req->dst_buf is set, out of place: the header and
+ * the plaintext land in @req->dst_buf, @req->dst_len bytes (the header
+ * copied there first, as for cyph_encrypt()), and the skb is only read.
  * @req->done is called exactly once; -EBADMSG means authentication failed.
  */
 void cyph_decrypt(struct cyph_crypt_req *req)
 {
+	unsigned int len = req->skb->len - CYPH_DATA_MIN_LEN;
+	struct scatterlist *dst = req->sg;
 	int n = cyph_crypt_map(req);
+	u8 *buf = req->dst_buf;
 
 	/* cyph_data_hdr_check() refused anything shorter than header and tag. */
 	if (n < 0) {
 		req->done(req, n);
 		return;
 	}
+	if (buf)
+		memcpy(buf, req->skb->data, CYPH_DATA_HDR_LEN);
 	if (!req->aead) {
-		struct cyph_chachapoly_msg msg = cyph_crypt_msg(req, n,
-					req->skb->len - CYPH_DATA_MIN_LEN, NULL);
+		struct cyph_chachapoly_msg msg = cyph_crypt_msg(req, n, len,
+					buf ? buf + CYPH_DATA_HDR_LEN : NULL);
 
 		req->done(req, cyph_chachapoly_open(&req->key->chacha, &msg));
 		return;
 	}
-	aead_request_set_crypt(req->aead, req->sg, req->sg,
+	if (buf) {
+		sg_init_one(req->dst, buf, req->dst_len);
+		dst = req->dst;
+	}
+	aead_request_set_crypt(req->aead, req->sg, dst,
 			       req->skb->len - CYPH_DATA_HDR_LEN, req->iv);
 	cyph_crypt_submit(req, false);
 }

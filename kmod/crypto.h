@@ -44,10 +44,11 @@ struct cyph_crypt_req {
 	int nsg;
 	struct scatterlist *sg;		/* @nsg entries: the skb */
 	/*
-	 * Out of place when @dst_len is set (TX): the AEAD reads the skb
-	 * through @sg and writes header, ciphertext and tag, @dst_len bytes,
-	 * linearly into @dst_buf (a page fragment) or, when it is NULL, from
-	 * skb->data, through the one entry @dst.
+	 * Out of place when @dst_len is set: the AEAD reads the skb through
+	 * @sg and writes, through the one entry @dst, @dst_len bytes
+	 * linearly into @dst_buf (a page fragment) or, sealing with no
+	 * @dst_buf, from skb->data: sealing, header, ciphertext and tag;
+	 * opening, header and plaintext.
 	 */
 	struct scatterlist *dst;
 	void *dst_buf;

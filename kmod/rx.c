@@ -37,6 +37,7 @@
 #include "device.h"
 #include "pipeline.h"
 #include "rx.h"
+#include "sealbuf.h"
 #include "tunnel.h"
 #include "wire.h"
 
@@ -304,33 +305,66 @@ static void cyph_rx_unit_put(struct sk_buff *head)
 		cyph_rx_publish(head);
 }
 
+/*
+ * Opened out of place (cyph_rx_writable()): the skb becomes its header,
+ * kept in the head, and the buffer behind it (plaintext, then room where
+ * the tag was, which cyph_rx_release_one() trims as for any packet).
+ */
+static void cyph_rx_to_frag(struct sk_buff *skb, u8 *buf)
+{
+	unsigned int len = skb->len - CYPH_DATA_HDR_LEN;
+
+	skb->len -= skb_headlen(skb) - CYPH_DATA_HDR_LEN;
+	skb_set_tail_pointer(skb, CYPH_DATA_HDR_LEN);
+	cyph_sealbuf_to_skb(skb, buf + CYPH_DATA_HDR_LEN, len);
+}
+
 static void cyph_rx_opened(struct cyph_crypt_req *req, int err)
 {
 	struct sk_buff *head = req->unit;
 
-	if (unlikely(err))
+	if (unlikely(err)) {
 		cyph_cb(req->skb)->why =
 			cyph_crypt_busy(err) ? CYPHONIC_STAT_RX_DROP_QUEUE_FULL :
 					       CYPHONIC_STAT_RX_DROP_AUTH;
+		if (req->dst_buf)
+			skb_free_frag(req->dst_buf);
+	} else if (req->dst_buf) {
+		cyph_rx_to_frag(req->skb, req->dst_buf);
+	}
 	cyph_crypt_req_free(req);
 	cyph_rx_unit_put(head);
 }
 
 /*
- * Scatterlist entries to open @skb in place, making it writable first if
- * it must be. An skb of our own with page fragments, as a sender's train
- * arrives cut apart (tx.c) or a NIC fills pages, is opened right in its
- * fragments, as ESP does: copying them into the head (skb_cow_data())
- * would cost a pass over every byte. A clone, a fragment list or pages
- * shared with someone else are made private first.
+ * Scatterlist entries to open @skb, and where: in place, or out of place
+ * into *@buf. A linear skb whose head is not a clone's is opened in place.
+ * Page fragments are opened out of place, into a buffer of our own
+ * (sealbuf.c), whatever the skb says of them: the UDP layer cuts a GSO
+ * datagram (a train crossing a veth or a bridge whole) into segments
+ * that take references on its pages without marking them shared
+ * (skb_segment()), while a clone of that datagram may live on in a
+ * packet socket's queue or a bridge's flood to another port, to be read
+ * later; opened in place, its pages would show that reader our
+ * plaintext. Out of place costs no extra pass (the AEAD writes every
+ * byte either way), and the pages go back to their owner sooner. A
+ * clone, a fragment list or a packet larger than a page is made
+ * private and linear first (skb_cow_data(), a copy), and opened in
+ * place.
  */
-static int cyph_rx_writable(struct sk_buff *skb)
+static int cyph_rx_writable(struct sk_buff *skb, u8 **buf)
 {
 	struct sk_buff *trailer;
 
-	if (!skb_cloned(skb) && !skb_has_frag_list(skb) &&
-	    !skb_has_shared_frag(skb))
-		return 1 + skb_shinfo(skb)->nr_frags;
+	*buf = NULL;
+	if (!skb_cloned(skb) && !skb_has_frag_list(skb)) {
+		if (!skb_shinfo(skb)->nr_frags)
+			return 1;
+		if (skb->len <= PAGE_SIZE)
+			*buf = cyph_sealbuf_alloc(skb->len);
+		if (*buf)
+			return 1 + skb_shinfo(skb)->nr_frags;
+	}
 	return skb_cow_data(skb, 0, &trailer);
 }
 
@@ -339,11 +373,14 @@ static void cyph_rx_open(struct sk_buff *head, struct sk_buff *skb)
 {
 	struct cyph_crypt_req *req;
 	int nfrags;
+	u8 *buf;
 
-	nfrags = cyph_rx_writable(skb);
+	nfrags = cyph_rx_writable(skb, &buf);
 	req = nfrags < 0 ? NULL :
 			   cyph_crypt_req_alloc(cyph_cb(head)->key->rx, nfrags);
 	if (unlikely(!req)) {
+		if (buf)
+			skb_free_frag(buf);
 		cyph_cb(skb)->why = CYPHONIC_STAT_RX_DROP_QUEUE_FULL;
 		cyph_rx_unit_put(head);
 		return;
@@ -351,6 +388,10 @@ static void cyph_rx_open(struct sk_buff *head, struct sk_buff *skb)
 	req->skb = skb;
 	req->unit = head;
 	req->counter = cyph_cb(skb)->counter;
+	if (buf) {
+		req->dst_buf = buf;
+		req->dst_len = skb->len - CYPHONIC_TAG_LEN;
+	}
 	req->done = cyph_rx_opened;
 	cyph_decrypt(req);
 }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Buffers that sealed DATA packets are written into (tx.c seals a
- * segment whose payload is in the sending socket's pages out of place,
- * into a buffer of its own, which then rides the train as the segment's
- * one page fragment).
+ * Buffers that sealed and opened DATA packets are written into (tx.c
+ * seals a segment whose payload is in the sending socket's pages out of
+ * place, into a buffer of its own, which then rides the train as the
+ * segment's one page fragment; rx.c opens a packet with page fragments
+ * into one, see cyph_rx_writable()).
  *
  * The stack's page-fragment cache (netdev_alloc_frag()) takes a fresh
  * page for almost every 32 KiB it hands out: it reuses its page only if
@@ -183,6 +184,45 @@ void *cyph_sealbuf_alloc(unsigned int len)
 	buf = cyph_sealbuf_take(this_cpu_ptr(&cyph_sealbufs), len);
 	local_bh_enable();
 	return buf;
+}
+
+/**
+ * cyph_skb_drop_frags() - let go of an skb's page fragments
+ * @skb: not a clone (its fragments are its own to drop), no frag_list
+ *
+ * Its head's bytes are left as they are.
+ */
+void cyph_skb_drop_frags(struct sk_buff *skb)
+{
+	struct skb_shared_info *shinfo = skb_shinfo(skb);
+	int i;
+
+	for (i = 0; i < shinfo->nr_frags; i++)
+		skb_frag_unref(skb, i);
+	shinfo->nr_frags = 0;
+	skb->len -= skb->data_len;
+	skb->data_len = 0;
+}
+
+/**
+ * cyph_sealbuf_to_skb() - make a buffer an skb's only page fragment
+ * @skb: as for cyph_skb_drop_frags(); its fragments are let go
+ * @buf: from cyph_sealbuf_alloc() (or a pointer into one); its page
+ *	 reference goes to @skb
+ * @len: bytes of @buf the fragment holds
+ *
+ * The buffer replaces the fragments in the memory the skb holds; its head
+ * is left as it is.
+ */
+void cyph_sealbuf_to_skb(struct sk_buff *skb, void *buf, unsigned int len)
+{
+	struct page *page = virt_to_head_page(buf);
+
+	skb->truesize = skb->truesize - skb->data_len + len;
+	cyph_skb_drop_frags(skb);
+	skb_fill_page_desc(skb, 0, page, buf - page_address(page), len);
+	skb->len += len;
+	skb->data_len = len;
 }
 
 /**

@@ -176,33 +176,20 @@ static void cyph_tx_unit_put(struct sk_buff *head)
 }
 
 /*
- * Sealed out of place: let go of the fragments, which still hold the
- * plaintext (pages that may be the sending socket's, kept for
- * retransmission), leaving the head's bytes.
+ * Sealed into the head: the whole DATA packet, @len bytes, is there now.
+ * The fragments still hold the plaintext (pages that may be the sending
+ * socket's, kept for retransmission): let go of them.
  */
-static void cyph_tx_drop_frags(struct sk_buff *skb)
-{
-	struct skb_shared_info *shinfo = skb_shinfo(skb);
-	int i;
-
-	for (i = 0; i < shinfo->nr_frags; i++)
-		skb_frag_unref(skb, i);
-	shinfo->nr_frags = 0;
-	skb->len -= skb->data_len;
-	skb->data_len = 0;
-}
-
-/* Sealed into the head: the whole DATA packet, @len bytes, is there now. */
 static void cyph_tx_unfrag(struct sk_buff *skb, unsigned int len)
 {
-	cyph_tx_drop_frags(skb);
+	cyph_skb_drop_frags(skb);
 	__skb_put(skb, len - skb->len);
 }
 
 /*
  * Sealed into a page fragment of its own: the skb becomes that one
  * fragment. A train of such segments is cut apart again with no copy (see
- * train.c), and a receiver opens them in place. The head's bytes are
+ * train.c). The head's bytes are
  * sealed now and the head is ours (cyph_tx_grow_head()), so its data
  * starts again behind just the room for the outer headers, however much
  * headroom the packet came with: a receiver on the same host that cuts
@@ -211,17 +198,10 @@ static void cyph_tx_unfrag(struct sk_buff *skb, unsigned int len)
  */
 static void cyph_tx_to_frag(struct sk_buff *skb, void *buf, unsigned int len)
 {
-	struct page *page = virt_to_head_page(buf);
-
-	/* The buffer replaces the fragments in the memory the skb holds. */
-	skb->truesize += len - skb->data_len;
-	cyph_tx_drop_frags(skb);
+	cyph_sealbuf_to_skb(skb, buf, len);
 	skb->data = skb->head + CYPH_TX_PAGED_HEADROOM - CYPH_DATA_HDR_LEN;
 	skb_reset_tail_pointer(skb);
-	/* The fragment's page reference is handed to the skb. */
-	skb_fill_page_desc(skb, 0, page, buf - page_address(page), len);
 	skb->len = len;
-	skb->data_len = len;
 }
 
 static void cyph_tx_sealed(struct cyph_crypt_req *req, int err)
@@ -405,9 +385,17 @@ static void cyph_tx_crypt(struct sk_buff *head)
 {
 	struct sk_buff *skb;
 
-	if (head->destructor) {
+	/*
+	 * Each packet, not only the first: segmenting may have moved the
+	 * owner to another one (skb_segment() gives it to the last segment
+	 * of a packet socket's GSO packet), and a train must belong to no
+	 * socket (train.c).
+	 */
+	for (skb = head; skb && !skb->destructor; skb = skb->next)
+		;
+	if (skb) {
 		local_bh_disable();
-		for (skb = head; skb; skb = skb->next)
+		for (; skb; skb = skb->next)
 			skb_orphan(skb);
 		local_bh_enable();
 	}

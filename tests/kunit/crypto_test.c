@@ -308,6 +308,65 @@ static void crypto_into_head(struct kunit *test, enum cyphonic_cipher c)
 	crypt_out_of_place(test, c, true);
 }
 
+/*
+ * Opened out of place (rx.c, a packet with page fragments): header and
+ * plaintext land in a buffer of their own and the skb is only read, so
+ * pages another reader still holds (a packet socket's clone of a train)
+ * keep the ciphertext. A tampered packet fails the same way there.
+ */
+static void crypto_open_out_of_place(struct kunit *test,
+				     enum cyphonic_cipher c)
+{
+	struct cyph_aead *tfm = aead(test, c, 8);
+	unsigned int len = 1200, total = HDR + len + TAG;
+	struct sk_buff *skb = paged_skb(test, len, 100, 79);
+	struct cyph_crypt_req *req;
+	u8 *buf = kunit_kzalloc(test, total, GFP_KERNEL);
+	u8 *sealed = kunit_kmalloc(test, total, GFP_KERNEL);
+	u8 *after = kunit_kmalloc(test, total, GFP_KERNEL);
+	u8 *want = kunit_kmalloc(test, len, GFP_KERNEL);
+	int round;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_NOT_NULL(test, sealed);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	KUNIT_ASSERT_EQ(test, crypt_run(test, tfm, skb, 79, true), 0);
+	KUNIT_ASSERT_EQ(test, skb_copy_bits(skb, 0, sealed, total), 0);
+	fill(want, len, len);
+	for (round = 0; round < 2; round++) {
+		/* Round 1: one ciphertext bit flipped in the fragment. */
+		if (round)
+			((u8 *)skb_frag_address(&skb_shinfo(skb)->frags[0]))[5] ^= 1;
+		req = cyph_crypt_req_alloc(tfm, 1 + skb_shinfo(skb)->nr_frags);
+		KUNIT_ASSERT_NOT_NULL(test, req);
+		req->skb = skb;
+		req->counter = 79;
+		req->dst_buf = buf;
+		req->dst_len = total - TAG;
+		req->done = crypt_done;
+		init_completion(&crypt_wait.done);
+		cyph_decrypt(req);
+		KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&crypt_wait.done,
+								  10 * HZ), 0UL);
+		cyph_crypt_req_free(req);
+		KUNIT_ASSERT_EQ(test, skb_copy_bits(skb, 0, after, total), 0);
+		if (round) {
+			KUNIT_EXPECT_EQ(test, crypt_wait.err, -EBADMSG);
+			after[HDR + 100 + 5] ^= 1;
+		} else {
+			KUNIT_EXPECT_EQ(test, crypt_wait.err, 0);
+			KUNIT_EXPECT_EQ(test, memcmp(buf, sealed, HDR), 0);
+			KUNIT_EXPECT_EQ_MSG(test, memcmp(buf + HDR, want, len), 0,
+					    "the buffer holds no plaintext");
+		}
+		KUNIT_EXPECT_EQ_MSG(test, memcmp(after, sealed, total), 0,
+				    "opening wrote into the skb");
+	}
+	kfree_skb(skb);
+	cyph_aead_free(tfm);
+}
+
 static void crypto_bad_cipher(struct kunit *test)
 {
 	u8 key[CYPHONIC_KEY_LEN] = {};
@@ -336,6 +395,7 @@ CIPHER_CASES(crypto_wrong_key)
 CIPHER_CASES(crypto_paged)
 CIPHER_CASES(crypto_out_of_place)
 CIPHER_CASES(crypto_into_head)
+CIPHER_CASES(crypto_open_out_of_place)
 
 static struct kunit_case crypto_cases[] = {
 	KUNIT_CASE(crypto_round_trip_gcm),
@@ -352,6 +412,8 @@ static struct kunit_case crypto_cases[] = {
 	KUNIT_CASE(crypto_out_of_place_chacha),
 	KUNIT_CASE(crypto_into_head_gcm),
 	KUNIT_CASE(crypto_into_head_chacha),
+	KUNIT_CASE(crypto_open_out_of_place_gcm),
+	KUNIT_CASE(crypto_open_out_of_place_chacha),
 	KUNIT_CASE(crypto_bad_cipher),
 	{}
 };

@@ -23,6 +23,13 @@ Standard library only; runs inside a network namespace of the test VM.
       every payload but the last must be as long as the first, the last
       no longer.
 
+  pkt.py hold --ifname IF --seconds S --pattern HEX [--ready FILE]
+      Keep what IF receives queued in a packet socket that reads nothing
+      for S seconds (the stack's clones of each skb, as a sniffer that
+      falls behind holds them), then read it all and print "frames N whole
+      W pattern P": the frames received, those longer than --mtu (GSO
+      datagrams that came whole) and those holding the bytes HEX.
+
 Mutations (applied to the UDP payload of each captured packet):
   --tamper OFF      flip the bits of the byte at offset OFF
   --truncate LEN    keep only the first LEN bytes
@@ -45,6 +52,7 @@ PACKET_OUTGOING = 4
 IPPROTO_UDP = 17
 SOL_UDP = 17
 UDP_SEGMENT = 103
+SO_RCVBUFFORCE = 33
 MSG_DATA = 1
 DATA_HDR_LEN = 16
 
@@ -197,6 +205,30 @@ def cmd_send(args):
     return 0
 
 
+def cmd_hold(args):
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    s.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 256 << 20)
+    s.bind((args.ifname, 0))
+    if args.ready:
+        open(args.ready, "w").close()
+    time.sleep(args.seconds)
+    s.setblocking(False)
+    pattern = binascii.unhexlify(args.pattern)
+    frames = whole = seen = 0
+    while True:
+        try:
+            raw, addr = s.recvfrom(1 << 18)
+        except BlockingIOError:
+            break
+        if addr[2] == PACKET_OUTGOING:
+            continue
+        frames += 1
+        whole += len(raw) > args.mtu + 14
+        seen += pattern in raw
+    print("frames %d whole %d pattern %d" % (frames, whole, seen))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -236,6 +268,13 @@ def main():
     s.add_argument("--gso", action="store_true")
     mutations(s)
 
+    h = sub.add_parser("hold")
+    h.add_argument("--ifname", required=True)
+    h.add_argument("--seconds", type=float, required=True)
+    h.add_argument("--pattern", required=True)
+    h.add_argument("--mtu", type=int, default=1500)
+    h.add_argument("--ready")
+
     args = ap.parse_args()
     if args.cmd == "capture" and (args.dport is None) == (args.sport is None):
         ap.error("capture needs exactly one of --dport and --sport")
@@ -243,7 +282,8 @@ def main():
         ap.error("inject needs --from")
     if args.cmd == "send" and (args.from_file is None) == (args.payload is None):
         ap.error("send needs exactly one of --from and --payload")
-    return {"capture": cmd_capture, "inject": cmd_inject, "send": cmd_send}[args.cmd](args)
+    return {"capture": cmd_capture, "inject": cmd_inject, "send": cmd_send,
+            "hold": cmd_hold}[args.cmd](args)
 
 
 if __name__ == "__main__":
