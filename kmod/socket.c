@@ -439,10 +439,17 @@ static int cyph_send6(struct net_device *dev, struct sock *sk,
 		}
 		dst_cache_set_ip6(cache, dst_e, &fl6.saddr);
 	}
-	/* Consumes the skb; failures past this point are counted by the stack. */
+	/*
+	 * Consumes the skb; failures past this point are counted by the stack.
+	 * A train (train.c) is always checksummed: its segments' checksums are
+	 * derived from the pseudo-header sum written here, and a zero one
+	 * (UDP_NO_CHECK6_TX) would give each a wrong, non-zero checksum, so
+	 * the stack's own UDP refuses GSO without checksums.
+	 */
 	udp_tunnel6_xmit_skb(dst_e, sk, skb, NULL, &fl6.saddr, &fl6.daddr, 0,
 			     ip6_dst_hoplimit(dst_e), 0, fl6.fl6_sport,
-			     fl6.fl6_dport, udp_get_no_check6_tx(sk));
+			     fl6.fl6_dport,
+			     !skb_is_gso(skb) && udp_get_no_check6_tx(sk));
 	return 0;
 }
 

@@ -54,6 +54,12 @@ void cyph_trim_device_added(void)
 	atomic_inc(&cyph_trim_devices);
 }
 
+/* Does any device exist (that may have filled caches or run stages)? */
+bool cyph_trim_have_devices(void)
+{
+	return atomic_read(&cyph_trim_devices) > 0;
+}
+
 /* A device is gone; if it was the last one, every online CPU lets go. */
 void cyph_trim_device_gone(void)
 {

@@ -8,6 +8,7 @@
 
 void cyph_trim_device_added(void);
 void cyph_trim_device_gone(void);
+bool cyph_trim_have_devices(void);
 int cyph_trim_init(void);
 void cyph_trim_exit(void);
 
