@@ -307,13 +307,18 @@ static void cyph_rx_unit_put(struct sk_buff *head)
 
 /*
  * Opened out of place (cyph_rx_writable()): the skb becomes its header,
- * kept in the head, and the buffer behind it (plaintext, then room where
- * the tag was, which cyph_rx_release_one() trims as for any packet).
+ * kept in the head, and the buffer behind it: the plaintext, then the
+ * tag, which cyph_rx_release_one() trims as for any packet. The tag is
+ * copied in, so that a packet dropped before that trim (a replay) shows
+ * a drop monitor its own bytes, not what the recycled buffer held.
  */
 static void cyph_rx_to_frag(struct sk_buff *skb, u8 *buf)
 {
 	unsigned int len = skb->len - CYPH_DATA_HDR_LEN;
 
+	if (skb_copy_bits(skb, skb->len - CYPHONIC_TAG_LEN,
+			  buf + skb->len - CYPHONIC_TAG_LEN, CYPHONIC_TAG_LEN))
+		memset(buf + skb->len - CYPHONIC_TAG_LEN, 0, CYPHONIC_TAG_LEN);
 	skb->len -= skb_headlen(skb) - CYPH_DATA_HDR_LEN;
 	skb_set_tail_pointer(skb, CYPH_DATA_HDR_LEN);
 	cyph_sealbuf_to_skb(skb, buf + CYPH_DATA_HDR_LEN, len);

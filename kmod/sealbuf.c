@@ -212,7 +212,9 @@ void cyph_skb_drop_frags(struct sk_buff *skb)
  * @len: bytes of @buf the fragment holds
  *
  * The buffer replaces the fragments in the memory the skb holds; its head
- * is left as it is.
+ * is left as it is. The fragment is ours alone, so whatever the old ones
+ * said of sharing no longer holds (a shared one makes the stack copy the
+ * skb before writing a checksum into it, skb_checksum_help()).
  */
 void cyph_sealbuf_to_skb(struct sk_buff *skb, void *buf, unsigned int len)
 {
@@ -220,6 +222,7 @@ void cyph_sealbuf_to_skb(struct sk_buff *skb, void *buf, unsigned int len)
 
 	skb->truesize = skb->truesize - skb->data_len + len;
 	cyph_skb_drop_frags(skb);
+	skb_shinfo(skb)->flags &= ~SKBFL_SHARED_FRAG;
 	skb_fill_page_desc(skb, 0, page, buf - page_address(page), len);
 	skb->len += len;
 	skb->data_len = len;

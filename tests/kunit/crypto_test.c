@@ -359,6 +359,9 @@ static void crypto_open_out_of_place(struct kunit *test,
 			KUNIT_EXPECT_EQ(test, memcmp(buf, sealed, HDR), 0);
 			KUNIT_EXPECT_EQ_MSG(test, memcmp(buf + HDR, want, len), 0,
 					    "the buffer holds no plaintext");
+			KUNIT_EXPECT_PTR_EQ_MSG(test, memchr_inv(buf + total - TAG,
+								 0, TAG), NULL,
+						"written past the buffer's length");
 		}
 		KUNIT_EXPECT_EQ_MSG(test, memcmp(after, sealed, total), 0,
 				    "opening wrote into the skb");

@@ -15,7 +15,7 @@
 . "$(dirname "$0")/lib.sh"
 need ip cyphctl iperf3
 t_begin
-trap 'ip netns del devs 2> /dev/null; topo_down; rm -f "$D"/res.*; rmdir "$D" 2> /dev/null' EXIT
+trap 'ip netns del devs 2> /dev/null; topo_down; rm -f "$D"/res.* "$D"/hold.*; rmdir "$D" 2> /dev/null' EXIT
 D=$(mktemp -d)
 
 setup 4 || t_abort "setup failed"
@@ -109,7 +109,7 @@ done
 # (rx.c opens paged packets out of place). iperf3's repeating payload
 # ("0123456789...") makes plaintext easy to find: PAT is 16 bytes of it.
 PAT=33343536373839303132333435363738
-nsx $NS_B $PKT hold --ifname eth0 --seconds 6 --pattern $PAT \
+nsx $NS_B $PKT hold --ifname eth0 --until "$D/hold.done" --pattern $PAT \
 	--ready "$D/hold.ready" > "$D/hold.out" 2>&1 &
 hold=$!
 wait_until 5 test -e "$D/hold.ready" || t_abort "packet socket on B's eth0"
@@ -117,6 +117,7 @@ nsenter --net=/run/netns/$NS_B -- iperf3 -s -1 -p 5202 > /dev/null 2>&1 < /dev/n
 wait_until 10 listening $NS_B 5202 || t_abort "iperf3 server"
 nsx devs iperf3 -c "${DST[2]}" -B "${SRC[2]}" -p 5202 -t 2 --repeating-payload \
 	> /dev/null 2>&1
+touch "$D/hold.done"
 wait $hold
 read -r _ frames _ whole _ seen < "$D/hold.out"
 diag "B's packet socket held ${frames:-0} frames, ${whole:-0} of them trains that came whole"

@@ -23,9 +23,10 @@ Standard library only; runs inside a network namespace of the test VM.
       every payload but the last must be as long as the first, the last
       no longer.
 
-  pkt.py hold --ifname IF --seconds S --pattern HEX [--ready FILE]
+  pkt.py hold --ifname IF --until FILE --pattern HEX [--ready FILE]
+             [--timeout S]
       Keep what IF receives queued in a packet socket that reads nothing
-      for S seconds (the stack's clones of each skb, as a sniffer that
+      until FILE exists (the stack's clones of each skb, as a sniffer that
       falls behind holds them), then read it all and print "frames N whole
       W pattern P": the frames received, those longer than --mtu (GSO
       datagrams that came whole) and those holding the bytes HEX.
@@ -40,6 +41,7 @@ Mutations (applied to the UDP payload of each captured packet):
 
 import argparse
 import binascii
+import os
 import socket
 import struct
 import sys
@@ -211,7 +213,9 @@ def cmd_hold(args):
     s.bind((args.ifname, 0))
     if args.ready:
         open(args.ready, "w").close()
-    time.sleep(args.seconds)
+    end = time.time() + args.timeout
+    while not os.path.exists(args.until) and time.time() < end:
+        time.sleep(0.1)
     s.setblocking(False)
     pattern = binascii.unhexlify(args.pattern)
     frames = whole = seen = 0
@@ -270,7 +274,8 @@ def main():
 
     h = sub.add_parser("hold")
     h.add_argument("--ifname", required=True)
-    h.add_argument("--seconds", type=float, required=True)
+    h.add_argument("--until", required=True)
+    h.add_argument("--timeout", type=float, default=60)
     h.add_argument("--pattern", required=True)
     h.add_argument("--mtu", type=int, default=1500)
     h.add_argument("--ready")
