@@ -149,10 +149,10 @@ static bool cyph_train_joins(const struct cyph_train *tr,
  * Make the train one UDP GSO skb: its first packet, with the others as
  * its frag_list. Their truesize is added to the head's, as GRO does: a
  * qdisc on the underlay bounds its memory by truesize (fq_codel's
- * memory_limit, cake's buffer), and a train charged for its first
- * packet only would let it hold 32-64 times more than it counts. None
- * of them belongs to a socket (tx.c's cyph_tx_crypt()), so segmenting
- * the train gives no socket anything back. The outer checksum is left to whoever
+ * memory_limit, cake's buffer), and a train charged for its first packet
+ * only would let it hold 32-64 times more than it counts. None of them
+ * belongs to a socket (tx.c's cyph_tx_crypt()), so segmenting the train
+ * gives no socket anything back. The outer checksum is left to whoever
  * segments the train, as the stack expects of a GSO skb (the tunnel core
  * writes its pseudo-header sum).
  */

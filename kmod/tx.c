@@ -189,12 +189,11 @@ static void cyph_tx_unfrag(struct sk_buff *skb, unsigned int len)
 /*
  * Sealed into a page fragment of its own: the skb becomes that one
  * fragment. A train of such segments is cut apart again with no copy (see
- * train.c). The head's bytes are
- * sealed now and the head is ours (cyph_tx_grow_head()), so its data
- * starts again behind just the room for the outer headers, however much
- * headroom the packet came with: a receiver on the same host that cuts
- * apart a train this packet leads gives every packet a head as large as
- * this headroom (skb_segment()).
+ * train.c). The head's bytes are sealed now and the head is ours
+ * (cyph_tx_grow_head()), so its data starts again behind just the room
+ * for the outer headers, however much headroom the packet came with: a
+ * receiver on the same host that cuts apart a train this packet leads
+ * gives every packet a head as large as this headroom (skb_segment()).
  */
 static void cyph_tx_to_frag(struct sk_buff *skb, void *buf, unsigned int len)
 {
