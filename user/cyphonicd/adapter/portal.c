@@ -21,7 +21,8 @@
  * bytes (400), only a listed basic node's VIP may log in (404), one login
  * per device at a time (409), and each source address has a budget of
  * BURST attempts refilled one per REFILL_MS (429 beyond it); the HTTP
- * server itself bounds connections (64) and their time.
+ * server itself bounds connections (64, 8 per source address: one device
+ * holding them open cannot lock the others out) and their time.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
