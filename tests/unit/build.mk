@@ -47,3 +47,7 @@ CFLAGS_test_cyphonicd += -I$(TOP)/user/cyphonicd
 SRCS_test_cyphonicd := $(TOP)/user/cyphonicd/config.c $(TOP)/user/cyphonicd/credential.c \
 	$(TOP)/user/cyphonicd/resolvconf.c
 $(OUT)/test/test_cyphonicd: $(SRCS_test_cyphonicd) $(wildcard $(TOP)/user/cyphonicd/*.h $(TOP)/user/cyphonicd/*/*.h)
+# cyphonicd's adapter: the login page's budget (pure logic).
+CFLAGS_test_adapter_budget += -I$(TOP)/user/cyphonicd
+SRCS_test_adapter_budget := $(TOP)/user/cyphonicd/adapter/budget.c
+$(OUT)/test/test_adapter_budget: $(SRCS_test_adapter_budget) $(wildcard $(TOP)/user/cyphonicd/*.h $(TOP)/user/cyphonicd/*/*.h)

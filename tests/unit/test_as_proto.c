@@ -176,6 +176,74 @@ static void test_gnodes_and_cred(void)
 	cyph_as_buf_free(&b);
 }
 
+/*
+ * What the AS sends about general nodes ends up in files the adapter
+ * writes for root's helpers (dnsmasq's hosts, hostapd's eap_user) and in
+ * its DNS: a name or FQDN that is no DNS name (a newline, a quote, a
+ * comma) is a hostile or broken AS, refused at the codec.
+ */
+static void test_hostile_names(void)
+{
+	static const char *const bad_names[] = {
+		"cam\n02:00:5e:00:00:66,10.0.0.5", "cam\" MSCHAPV2", "cam,infinite", "Cam", "-cam",
+		"cam/../x", "",
+	};
+	static const char *const bad_fqdns[] = {
+		"cam.cyph.test\nconf-file=/tmp/x", "cam.cyph.test/#1.2.3.4", "cam..cyph.test",
+		".cyph.test", "cam.cyph.test.", "cam cyph.test", "CAM.cyph.test",
+	};
+	struct cyph_principal g = { .id = 5, .method = CYPH_GN_MAC, .ip_mode = CYPH_IP_V4 };
+	struct cyph_principal got[2];
+	struct cyph_as_cred c = { .node_id = 42, .role = CYPH_ROLE_ADAPTER };
+	struct cyph_as_cred cc;
+	struct cyph_as_buf b;
+	struct cyph_as_msg m;
+	uint8_t cert[64] = { 0x30 };
+	const char *why = "";
+	int rc, refused = 0;
+
+	cyph_as_buf_init(&b, CYPH_AS_MAX_RESPONSE);
+	for (size_t i = 0; i < sizeof(bad_names) / sizeof(bad_names[0]); i++) {
+		snprintf(g.name, sizeof(g.name), "%s", bad_names[i]);
+		strcpy(g.fqdn, "cam.cyph.test");
+		cyph_as_begin(&b, CYPH_AS_GN_LIST_RESP, 3);
+		cyph_as_put_gnode(&b, &g);
+		m = parse_buf(&b, &rc);
+		memset(got, 0, sizeof(got));
+		refused += !rc && cyph_as_parse_gn_list(&m, collect, got, &why) && !got[0].id;
+	}
+	TAP_CHECK(refused == (int)(sizeof(bad_names) / sizeof(bad_names[0])),
+		  "GN_LIST with a name that is no DNS label refused (%d)", refused);
+	refused = 0;
+	for (size_t i = 0; i < sizeof(bad_fqdns) / sizeof(bad_fqdns[0]); i++) {
+		strcpy(g.name, "cam");
+		snprintf(g.fqdn, sizeof(g.fqdn), "%s", bad_fqdns[i]);
+		cyph_as_begin(&b, CYPH_AS_GN_LIST_RESP, 3);
+		cyph_as_put_gnode(&b, &g);
+		m = parse_buf(&b, &rc);
+		memset(got, 0, sizeof(got));
+		refused += !rc && cyph_as_parse_gn_list(&m, collect, got, &why) && !got[0].id;
+		snprintf(c.fqdn, sizeof(c.fqdn), "%s", bad_fqdns[i]);
+		c.cert = cert;
+		c.cert_len = sizeof(cert);
+		cyph_as_begin(&b, CYPH_AS_AUTH_RESP, 4);
+		cyph_as_put_cred(&b, &c);
+		m = parse_buf(&b, &rc);
+		refused += !rc && cyph_as_parse_cred(&m, &cc, &why);
+	}
+	TAP_CHECK(refused == 2 * (int)(sizeof(bad_fqdns) / sizeof(bad_fqdns[0])),
+		  "GN_LIST and credentials with an FQDN that is no DNS name refused (%d)", refused);
+	strcpy(g.name, "cam-1");
+	strcpy(g.fqdn, "cam-1.site-2.cyph.test");
+	cyph_as_begin(&b, CYPH_AS_GN_LIST_RESP, 3);
+	cyph_as_put_gnode(&b, &g);
+	m = parse_buf(&b, &rc);
+	memset(got, 0, sizeof(got));
+	TAP_CHECK(!rc && !cyph_as_parse_gn_list(&m, collect, got, &why) && got[0].id == 5,
+		  "a good name and FQDN still parse (%s)", why);
+	cyph_as_buf_free(&b);
+}
+
 /* Random frames must never crash the parsers (ASan watches). */
 static void test_random(void)
 {
@@ -243,6 +311,7 @@ int main(void)
 	test_auth_roundtrip();
 	test_framing();
 	test_gnodes_and_cred();
+	test_hostile_names();
 	test_random();
 	test_pwhash();
 	return tap_done();

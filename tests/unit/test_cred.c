@@ -68,6 +68,42 @@ static void test_roundtrip(struct cyph_ca_signer *s, struct cyph_ca *ca, EVP_PKE
 	free(der);
 }
 
+/*
+ * The FQDN of a certificate names files and configuration the adapter
+ * writes (its DNS domain goes into dnsmasq's configuration): a DNS SAN
+ * that is no DNS name is refused, even under the right CA.
+ */
+static void test_hostile_fqdn(struct cyph_ca_signer *s, struct cyph_ca *ca, EVP_PKEY *k)
+{
+	static const char *const bad[] = {
+		"gw1.cyph.test\nconf-file=/tmp/x", "gw1.cyph.test/#127.0.0.1", "gw1..cyph.test",
+		"GW1.cyph.test", "gw1 .cyph.test",
+	};
+	struct cyph_node_id id, got;
+	int64_t now = time(NULL);
+	char err[512];
+	int refused = 0;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint8_t *der = NULL;
+		size_t len = 0;
+
+		memset(&id, 0, sizeof(id));
+		id.id = 7;
+		id.role = CYPH_ROLE_ADAPTER;
+		snprintf(id.fqdn, sizeof(id.fqdn), "%s", bad[i]);
+		cyph_key_public(k, id.pubkey);
+		if (cyph_ca_issue(s, &id, now, 3600, &der, &len, err, sizeof(err))) {
+			refused++;	/* the CA does not even make it */
+			continue;
+		}
+		refused += cyph_cred_verify(ca, der, len, now, &got, err, sizeof(err)) != 0;
+		free(der);
+	}
+	TAP_CHECK(refused == (int)(sizeof(bad) / sizeof(bad[0])),
+		  "a DNS SAN that is no DNS name is refused (%d)", refused);
+}
+
 static void test_revocation(struct cyph_ca_signer *s, struct cyph_ca *ca, EVP_PKEY *k)
 {
 	struct cyph_node_id id, got;
@@ -216,6 +252,7 @@ int main(void)
 	k = cyph_key_generate();
 	if (s && ca && k) {
 		test_roundtrip(s, ca, k);
+		test_hostile_fqdn(s, ca, k);
 		test_revocation(s, ca, k);
 		test_foreign_ca(ca, k);
 		test_sig(k);

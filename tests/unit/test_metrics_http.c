@@ -19,17 +19,26 @@
 static struct cyph_http *h;
 static uint16_t port;
 
-static int connect_srv(void)
+/* A connection from 127.0.0.<src> (every 127/8 address is the loopback's). */
+static int connect_from(uint8_t src)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in me = { .sin_family = AF_INET };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+	me.sin_addr.s_addr = htonl(0x7f000000u | src);
+	if (bind(fd, (struct sockaddr *)&me, sizeof(me)) ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+static int connect_srv(void)
+{
+	return connect_from(1);
 }
 
 /* Pumps the server until the client sees EOF; returns the whole answer. */
@@ -125,10 +134,11 @@ static void test_idle_and_limit(void)
 	int extra;
 	char *r;
 
+	/* from as many sources as it takes: one source alone has a smaller cap */
 	for (int i = 0; i < CYPH_HTTP_MAX_CONNS; i++)
-		fds[i] = connect_srv();
+		fds[i] = connect_from((uint8_t)(10 + i / CYPH_HTTP_MAX_PER_SOURCE));
 	cyph_http_on_readable(h);
-	extra = connect_srv();
+	extra = connect_from(200);
 	cyph_http_on_readable(h);
 	{
 		char c;
@@ -143,6 +153,41 @@ static void test_idle_and_limit(void)
 	cyph_http_on_readable(h);	/* notices the EOFs */
 	r = get("GET /healthz HTTP/1.1\r\n\r\n");
 	TAP_CHECK(r && strstr(r, " 200 "), "slots freed after clients leave");
+}
+
+/*
+ * Slowloris: one source opening connections and sending nothing (or a
+ * byte now and then) holds at most CYPH_HTTP_MAX_PER_SOURCE of them; the
+ * others' requests are still served (the login page of an adapter, which
+ * every device on its LAN can reach, before any admission).
+ */
+static void test_per_source(void)
+{
+	int fds[CYPH_HTTP_MAX_CONNS];
+	int n = 0, refused = 0;
+	char *r;
+
+	for (int i = 0; i < CYPH_HTTP_MAX_CONNS; i++) {
+		char c;
+		struct pollfd p;
+
+		fds[n] = connect_from(7);
+		cyph_http_on_readable(h);
+		p = (struct pollfd){ .fd = fds[n], .events = POLLIN };
+		if (poll(&p, 1, 20) == 1 && recv(fds[n], &c, 1, MSG_DONTWAIT) == 0) {
+			refused++;
+			close(fds[n]);
+		} else {
+			n++;
+		}
+	}
+	TAP_CHECK(n == CYPH_HTTP_MAX_PER_SOURCE && refused == CYPH_HTTP_MAX_CONNS - n,
+		  "one source holds at most %d connections (held %d)", CYPH_HTTP_MAX_PER_SOURCE, n);
+	r = exchange_fd(connect_from(8), "GET /healthz HTTP/1.1\r\n\r\n", 25);
+	TAP_CHECK(r && strstr(r, " 200 "), "another source is served meanwhile");
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+	cyph_http_on_readable(h);
 }
 
 /* ---- an application (cyphonicd's login page): POST, bodies, held answers ---- */
@@ -238,6 +283,7 @@ int main(void)
 	test_endpoints();
 	test_hostile();
 	test_idle_and_limit();
+	test_per_source();
 	test_app();
 	cyph_http_free(h);
 	cyph_metrics_reset();

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "client/asclient.h"
+#include "runtime/dnsname.h"
 #include "cyphonicd.h"
 
 #define F(...) CYPH_CFG_FIELD(struct cyd_config, __VA_ARGS__)
@@ -91,30 +92,6 @@ static int fail(char *err, size_t errlen, const char *path, const char *sec,
 	return -1;
 }
 
-/* A DNS label as the AS accepts names: [a-z0-9-], 1..63, no edge hyphen. */
-static bool dns_label(const char *s, size_t len)
-{
-	if (!len || len > 63 || s[0] == '-' || s[len - 1] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]) &&
-		    s[i] != '-')
-			return false;
-	return true;
-}
-
-static bool dns_name(const char *s)
-{
-	const char *dot;
-
-	if (!*s || strlen(s) > 253)
-		return false;
-	for (; (dot = strchr(s, '.')); s = dot + 1)
-		if (!dns_label(s, (size_t)(dot - s)))
-			return false;
-	return dns_label(s, strlen(s));
-}
-
 static bool ifname_ok(const char *s)
 {
 	size_t n = strlen(s);
@@ -167,7 +144,7 @@ int cyd_config_check(const struct cyd_config *c, const char *path, char *err,
 {
 	const char *why;
 
-	if (!dns_label(c->name, strlen(c->name)))
+	if (!cyph_dns_label_valid(c->name, strlen(c->name)))
 		return fail(err, errlen, path, "as", "name", "'%s' is not a DNS label "
 			    "(a-z, 0-9, '-', at most 63)", c->name);
 	if (access(c->as_ca, R_OK))
@@ -177,10 +154,10 @@ int cyd_config_check(const struct cyd_config *c, const char *path, char *err,
 	if (password_ok(c->password_file, &why))
 		return fail(err, errlen, path, "as", "password_file", "%s: %s",
 			    c->password_file, why);
-	if (c->domain[0] && !dns_name(c->domain))
+	if (c->domain[0] && !cyph_dns_name_valid(c->domain))
 		return fail(err, errlen, path, "node", "domain", "'%s' is not a DNS name",
 			    c->domain);
-	if (c->nms_name[0] && !dns_name(c->nms_name))
+	if (c->nms_name[0] && !cyph_dns_name_valid(c->nms_name))
 		return fail(err, errlen, path, "nms", "name", "'%s' is not a DNS name",
 			    c->nms_name);
 	if (!ifname_ok(c->device))

@@ -545,16 +545,26 @@ void cyd_adapter_port_down(struct cyd_adapter *a, uint32_t ifindex, const char *
 	}
 }
 
-int cyd_adapter_login(struct cyd_adapter *a, int family, const void *src, const char *user,
-		      const char *pw, uint64_t conn, char *why, size_t whylen)
+static struct cyd_gn *basic_by_vip(struct cyd_adapter *a, int family, const void *src)
 {
-	struct cyd_gn *g = NULL;
-
-	for (struct cyd_gn *x = a->list; x && !g; x = x->next)
+	for (struct cyd_gn *x = a->list; x; x = x->next)
 		if (x->method == CYPH_GN_BASIC &&
 		    (family == AF_INET ? x->has4 && !memcmp(&x->vip4, src, 4) :
 		     x->has6 && !memcmp(&x->vip6, src, 16)))
-			g = x;
+			return x;
+	return NULL;
+}
+
+bool cyd_adapter_login_known(struct cyd_adapter *a, int family, const void *src)
+{
+	return basic_by_vip(a, family, src) != NULL;
+}
+
+int cyd_adapter_login(struct cyd_adapter *a, int family, const void *src, const char *user,
+		      const char *pw, uint64_t conn, char *why, size_t whylen)
+{
+	struct cyd_gn *g = basic_by_vip(a, family, src);
+
 	if (!g) {
 		snprintf(why, whylen, "this address is no device that logs in here\n");
 		return 404;

@@ -127,12 +127,26 @@ void cyd_adapter_eap_port_down(const uint8_t mac[6]);
 /* eap.c: g's session ended: ask the device to authenticate once hostapd can. */
 void cyd_adapter_eap_ask_later(struct cyd_gn *g);
 
+/* budget.c: the login page's attempts per source address. */
+#define CYD_BUDGET_SLOTS 256
+struct cyd_budget {
+	struct cyd_budget_slot {
+		uint8_t addr[16];	/* IPv4 in the first 4 bytes */
+		uint64_t last_ms;	/* last refill; 0: free */
+		unsigned int tokens;
+	} slots[CYD_BUDGET_SLOTS];
+};
+/* Takes one attempt from addr's budget at now (ms): false when it is spent. */
+bool cyd_budget_take(struct cyd_budget *t, const uint8_t addr[16], uint64_t now);
+
 /* portal.c: the login page for basic admission. */
 int cyd_adapter_portal_start(struct cyd_adapter *a, char *err, size_t errlen);
 void cyd_adapter_portal_stop(struct cyd_adapter *a);
 /* Answers the login request conn: status 200, 403, 429 or 503 with text. */
 void cyd_adapter_portal_answer(struct cyd_adapter *a, uint64_t conn, int status,
 			       const char *text);
+/* adapter.c: src is the VIP of a listed basic node (one that logs in at the portal). */
+bool cyd_adapter_login_known(struct cyd_adapter *a, int family, const void *src);
 /* adapter.c: a login for the basic node with VIP src; the answer comes later. */
 int cyd_adapter_login(struct cyd_adapter *a, int family, const void *src, const char *user,
 		      const char *pw, uint64_t conn, char *why, size_t whylen);

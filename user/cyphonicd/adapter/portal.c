@@ -20,8 +20,9 @@
  * without Content-Length), the fields are bounded and free of control
  * bytes (400), only a listed basic node's VIP may log in (404), one login
  * per device at a time (409), and each source address has a budget of
- * BURST attempts refilled one per REFILL_MS (429 beyond it); the HTTP
- * server itself bounds connections (64) and their time.
+ * attempts (budget.c; 429 beyond it); the HTTP
+ * server itself bounds connections (64, 8 per source address: one device
+ * holding them open cannot lock the others out) and their time.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -34,15 +35,6 @@
 #include "internal.h"
 
 #define MAX_BODY 2048
-#define BURST 5
-#define REFILL_MS 10000
-#define N_BUCKETS 256
-
-struct bucket {
-	uint8_t addr[16];		/* IPv4 in the first 4 bytes */
-	uint64_t last_ms;		/* last refill; 0: free */
-	unsigned int tokens;
-};
 
 static const char *const results[] = { "admitted", "refused", "rate_limited", "bad_request" };
 enum { R_OK, R_REFUSED, R_LIMITED, R_BAD };
@@ -50,7 +42,7 @@ enum { R_OK, R_REFUSED, R_LIMITED, R_BAD };
 static struct {
 	struct cyph_http *http[2];	/* on the adapter's VIP4 and VIP6 (dual stack: both) */
 	struct cyd_adapter *a;
-	struct bucket buckets[N_BUCKETS];
+	struct cyd_budget budget;
 	struct cyph_counter *logins[4];
 } portal;
 
@@ -62,38 +54,6 @@ static const char page[] =
 	"<p><label>Password <input name=\"password\" type=\"password\" "
 	"autocomplete=\"current-password\"></label></p>\n"
 	"<p><button type=\"submit\">Log in</button></p>\n</form></body></html>\n";
-
-/* Takes one attempt from addr's budget: false when it is spent. */
-static bool budget_take(const uint8_t addr[16])
-{
-	uint64_t now = cyph_now_ms();
-	struct bucket *b = NULL, *oldest = &portal.buckets[0];
-
-	for (int i = 0; i < N_BUCKETS && !b; i++) {
-		struct bucket *x = &portal.buckets[i];
-
-		if (x->last_ms && !memcmp(x->addr, addr, 16))
-			b = x;
-		else if (x->last_ms < oldest->last_ms)
-			oldest = x;
-	}
-	if (!b) {		/* a new address takes the least recently refilled slot */
-		b = oldest;
-		memcpy(b->addr, addr, 16);
-		b->tokens = BURST;
-		b->last_ms = now;
-	}
-	while (b->tokens < BURST && now - b->last_ms >= REFILL_MS) {
-		b->tokens++;
-		b->last_ms += REFILL_MS;
-	}
-	if (b->tokens == BURST)
-		b->last_ms = now;
-	if (!b->tokens)
-		return false;
-	b->tokens--;
-	return true;
-}
 
 static int finish(int code, int result, char *text, size_t len, const char *msg)
 {
@@ -127,7 +87,12 @@ static int on_request(struct cyph_http *h, const struct cyph_http_app_req *r,
 	} else {
 		memcpy(addr, &in6->sin6_addr, 16);
 	}
-	if (!budget_take(addr))
+	/* cheap before counted: only a listed basic node's VIP takes a budget slot,
+	 * so a device sending from many addresses cannot crowd the table */
+	if (!cyd_adapter_login_known(a, family, addr))
+		return finish(404, R_REFUSED, text, len,
+			      "this address is no device that logs in here\n");
+	if (!cyd_budget_take(&portal.budget, addr, cyph_now_ms()))
 		return finish(429, R_LIMITED, text, len,
 			      "too many login attempts from this address: wait a little\n");
 	if (cyph_http_form_field(r->body, r->body_len, "user", user, sizeof(user)) || !user[0] ||
@@ -188,7 +153,7 @@ int cyd_adapter_portal_start(struct cyd_adapter *a, char *err, size_t errlen)
 		portal.logins[i] = cyph_counter_new("cyphonicd_portal_logins_total",
 			"logins at the adapter's portal (basic admission) by result", labels);
 	}
-	memset(portal.buckets, 0, sizeof(portal.buckets));
+	memset(&portal.budget, 0, sizeof(portal.budget));
 	portal.a = a;
 	if (d->kdev.has_vip4) {
 		inet_ntop(AF_INET, &d->kdev.vip4, host, sizeof(host));

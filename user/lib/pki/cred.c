@@ -2,6 +2,7 @@
 /* Node credential verification: CA trust store, CRL, SAN parsing (cred.h). */
 #include "cred.h"
 #include "crlnode.h"
+#include "runtime/dnsname.h"
 #include "runtime/sslerr.h"
 
 #include <arpa/inet.h>
@@ -283,6 +284,9 @@ static int parse_dns(const ASN1_IA5STRING *dns, struct cyph_node_id *out,
 		return cyph_fail(err, errlen, "bad DNS SAN");
 	memcpy(out->fqdn, d, (size_t)len);
 	out->fqdn[len] = '\0';
+	/* the adapter writes it (its domain) into dnsmasq's configuration */
+	if (!cyph_dns_name_valid(out->fqdn))
+		return cyph_fail(err, errlen, "DNS SAN is no DNS name");
 	return 0;
 }
 

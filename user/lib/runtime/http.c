@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -113,6 +114,35 @@ void cyph_http_set_app(struct cyph_http *h, cyph_http_app_fn fn, void *arg, size
 	h->max_body = max_body;
 }
 
+/* The address of a peer (no port): what a per-source cap counts by. */
+static bool same_source(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			       &((const struct sockaddr_in6 *)b)->sin6_addr, 16);
+	return true;
+}
+
+/*
+ * Whether peer may have one more connection: a single source that opens
+ * connections and sends nothing (slowloris) would otherwise hold every
+ * slot, for CYPH_HTTP_IDLE_MS at a time, again and again.
+ */
+static bool source_ok(const struct cyph_http *h, const struct sockaddr_storage *peer)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < CYPH_HTTP_MAX_CONNS; i++)
+		if (h->conns[i] && same_source(&h->conns[i]->peer, peer))
+			n++;
+	return n < CYPH_HTTP_MAX_PER_SOURCE;
+}
+
 static void accept_all(struct cyph_http *h)
 {
 	for (;;) {
@@ -128,8 +158,8 @@ static void accept_all(struct cyph_http *h)
 			return;
 		for (i = 0; i < CYPH_HTTP_MAX_CONNS && h->conns[i]; i++)
 			;
-		c = i < CYPH_HTTP_MAX_CONNS ? calloc(1, sizeof(*c)) : NULL;
-		if (!c) {	/* full: refuse rather than queue unbounded */
+		c = i < CYPH_HTTP_MAX_CONNS && source_ok(h, &peer) ? calloc(1, sizeof(*c)) : NULL;
+		if (!c) {	/* full, or this source's share: refuse rather than queue */
 			close(fd);
 			continue;
 		}

@@ -10,8 +10,9 @@
  * Anything else gets 404/405; malformed or oversized requests (> 8 KiB of
  * headers) get 400/431 and the connection is closed; each connection
  * serves one request (Connection: close). At most CYPH_HTTP_MAX_CONNS
- * connections at once; one not done 5 s after accept is closed (bytes
- * trickling in do not extend that).
+ * connections at once, CYPH_HTTP_MAX_PER_SOURCE of them from one source
+ * address (more are closed at accept); one not done 5 s after accept is
+ * closed (bytes trickling in do not extend that).
  *
  * The server has its own internal epoll set, so it shows up in the
  * daemon's loop as a single fd:
@@ -32,6 +33,7 @@
 #include <sys/socket.h>
 
 #define CYPH_HTTP_MAX_CONNS 64
+#define CYPH_HTTP_MAX_PER_SOURCE 8	/* connections of one source address at once */
 #define CYPH_HTTP_MAX_REQUEST 8192
 #define CYPH_HTTP_IDLE_MS 5000
 #define CYPH_HTTP_HOLD_MS 30000		/* a held request is answered 504 after this */

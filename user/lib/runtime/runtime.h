@@ -16,6 +16,7 @@
  *	json_out.h	streaming JSON writer
  *	listen.h	TCP listening sockets
  *	addr.h		IP address and endpoint parsing and printing
+ *	dnsname.h	node names and FQDNs: DNS labels of [a-z0-9-]
  *	fileutil.h	atomic file writes, whole-file reads
  *	hexkey.h	symmetric keys as hex text
  *	sslerr.h	"char *err, size_t errlen" failures, OpenSSL's error queue

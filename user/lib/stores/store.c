@@ -3,6 +3,7 @@
 #include "store.h"
 #include "store_impl.h"
 #include "pki/cred.h"
+#include "runtime/dnsname.h"
 #include "runtime/sslerr.h"
 
 #include <stdio.h>
@@ -67,14 +68,7 @@ uint64_t cyph_store_host_count(int alen, int plen)
 
 bool cyph_name_valid(const char *n)
 {
-	size_t len = strlen(n);
-
-	if (!len || len >= CYPH_NAME_MAX || n[0] == '-' || n[len - 1] == '-')
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!((n[i] >= 'a' && n[i] <= 'z') || (n[i] >= '0' && n[i] <= '9') || n[i] == '-'))
-			return false;
-	return true;
+	return strlen(n) < CYPH_NAME_MAX && cyph_dns_label_valid(n, strlen(n));
 }
 
 static int hexval(char c)

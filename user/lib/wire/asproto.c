@@ -3,6 +3,7 @@
 #include "asproto.h"
 #include "pki/cred.h"
 #include "pki/nthash.h"
+#include "runtime/dnsname.h"
 
 #include <stdlib.h>
 #include <openssl/crypto.h>
@@ -342,7 +343,8 @@ static int identity_attr(const struct cyph_as_attr_v *a, uint64_t *id, uint8_t *
 	case CYPH_AS_A_ROLE:
 		return role ? get_fixed(a, role, 1) : 0;
 	case CYPH_AS_A_FQDN:
-		return get_str(a, fqdn, 256, 1);
+		/* it ends up in the adapter's files and its DNS: a DNS name only */
+		return get_str(a, fqdn, 256, 1) || !cyph_dns_name_valid(fqdn) ? -1 : 0;
 	case CYPH_AS_A_VIP4:
 		*h4 = true;
 		return get_fixed(a, v4, 4);
@@ -433,8 +435,8 @@ static int parse_gnode(const uint8_t *p, size_t left, struct cyph_principal *g)
 	FOR_ATTRS(p, left, a, rc) {
 		bad = identity_attr(&a, &g->id, NULL, g->fqdn, &g->vip4, &g->has_vip4,
 				    &g->vip6, &g->has_vip6);
-		if (a.type == CYPH_AS_A_NAME)
-			bad = get_str(&a, g->name, sizeof(g->name), 1);
+		if (a.type == CYPH_AS_A_NAME)	/* a DNS label, as the AS stores it */
+			bad = get_str(&a, g->name, sizeof(g->name), 1) || !cyph_name_valid(g->name);
 		else if (a.type == CYPH_AS_A_MAC)
 			bad = get_fixed(&a, g->mac, 6);
 		else if (a.type == CYPH_AS_A_METHOD)
