@@ -24,15 +24,14 @@
  * logs in.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/stat.h>
 #include "runtime/evloop.h"
+#include "runtime/fileutil.h"
 #include "internal.h"
 
 struct cyd_adapter_dhcp {
@@ -52,23 +51,10 @@ static void domain_of(const struct cyd *d, char *out, size_t len)
 }
 
 /* Writes text to path through a temporary file and rename (readers never see half). */
-static int write_file(const char *path, const char *text)
+/* A file dnsmasq reads: a fresh inode, never a planted file or link. */
+static int write_file(const char *path, const char *text, char *err, size_t errlen)
 {
-	char tmp[CYPH_CFG_PATH_MAX + 48];
-	FILE *f;
-	int ok;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f)
-		return -1;
-	ok = fputs(text, f) >= 0;
-	ok = !fclose(f) && ok;
-	if (!ok || chmod(tmp, 0644) || rename(tmp, path)) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return cyph_write_file_atomic(path, text, strlen(text), 0644, err, errlen);
 }
 
 /* The daemon's DNS responder ([dns] listen) as dnsmasq's server=/DOMAIN/HOST#PORT. */
@@ -141,12 +127,11 @@ static int write_conf(struct cyd_adapter *a, char *err, size_t errlen)
 		    net, (unsigned int)d->kdev.plen6, lease_s, me, domain);
 	}
 #undef OUT
-	if (off >= sizeof(buf) || write_file(dhcp_state.conf, buf)) {
-		snprintf(err, errlen, "%s: %s", dhcp_state.conf,
-			 off >= sizeof(buf) ? "too long" : strerror(errno));
+	if (off >= sizeof(buf)) {
+		snprintf(err, errlen, "%s: too long", dhcp_state.conf);
 		return -1;
 	}
-	return 0;
+	return write_file(dhcp_state.conf, buf, err, errlen);
 }
 
 /* The hosts file's text for the admitted general nodes (malloc'd). */
@@ -182,7 +167,7 @@ static char *hosts_text(const struct cyd_adapter *a)
 void cyd_adapter_dhcp_update(struct cyd_adapter *a)
 {
 	struct cyd_adapter_dhcp *s = a->dhcp;
-	char *text;
+	char *text, err[256];
 
 	if (!s || !(text = hosts_text(a)))
 		return;
@@ -190,8 +175,8 @@ void cyd_adapter_dhcp_update(struct cyd_adapter *a)
 		free(text);
 		return;
 	}
-	if (write_file(s->hosts, text)) {
-		log_err("[adapter] %s: %s", s->hosts, strerror(errno));
+	if (write_file(s->hosts, text, err, sizeof(err))) {
+		log_err("[adapter] %s", err);
 		free(text);
 		return;
 	}
@@ -212,14 +197,10 @@ int cyd_adapter_dhcp_start(struct cyd_adapter *a, char *err, size_t errlen)
 	memset(s, 0, sizeof(*s));
 	snprintf(s->conf, sizeof(s->conf), "%s/dnsmasq.conf", c->run_dir);
 	snprintf(s->hosts, sizeof(s->hosts), "%s/hosts", c->run_dir);
-	if (mkdir(c->run_dir, 0755) && errno != EEXIST) {
-		snprintf(err, errlen, "run_dir %s: %s", c->run_dir, strerror(errno));
+	if (cyd_adapter_run_dir(c, err, errlen))
 		return -1;
-	}
 	a->dhcp = s;
-	if (write_conf(a, err, errlen) || write_file(s->hosts, "")) {
-		if (!err[0])
-			snprintf(err, errlen, "%s: %s", s->hosts, strerror(errno));
+	if (write_conf(a, err, errlen) || write_file(s->hosts, "", err, errlen)) {
 		a->dhcp = NULL;
 		return -1;
 	}

@@ -63,6 +63,7 @@
 #include <sys/un.h>
 #include "pki/nthash.h"
 #include "runtime/evloop.h"
+#include "runtime/fileutil.h"
 #include "runtime/metrics.h"
 #include "internal.h"
 
@@ -88,22 +89,13 @@ static struct {
 
 static const char *const event_names[] = { "authorized", "ended", "failed", "port_down" };
 
-static int write_private(const char *path, const char *text, mode_t mode)
+/*
+ * A file only hostapd (root) may read: a fresh inode, never a planted
+ * file or link, nor a temporary file left with a looser mode.
+ */
+static int write_private(const char *path, const char *text, char *err, size_t errlen)
 {
-	char tmp[CYPH_CFG_PATH_MAX + 48];
-	int fd, ok;
-
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -1;
-	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-	ok = !close(fd) && ok;
-	if (!ok || rename(tmp, path)) {
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return cyph_write_file_atomic(path, text, strlen(text), 0600, err, errlen);
 }
 
 /* The eap_user text for the listed 802.1X nodes (malloc'd). */
@@ -349,7 +341,7 @@ void cyd_adapter_eap_ask_later(struct cyd_gn *g)
 
 void cyd_adapter_eap_update(struct cyd_adapter *a)
 {
-	char *text;
+	char *text, err[256];
 
 	if (!eap.a || !(text = users_text(a)))
 		return;
@@ -357,8 +349,8 @@ void cyd_adapter_eap_update(struct cyd_adapter *a)
 		free(text);
 		return;
 	}
-	if (write_private(eap.users, text, 0600)) {
-		log_err("[adapter] %s: %s", eap.users, strerror(errno));
+	if (write_private(eap.users, text, err, sizeof(err))) {
+		log_err("[adapter] %s", err);
 		free(text);
 		return;
 	}
@@ -369,7 +361,7 @@ void cyd_adapter_eap_update(struct cyd_adapter *a)
 	cyd_child_restart(&eap.child);
 }
 
-static int write_conf(struct cyd_adapter *a)
+static int write_conf(struct cyd_adapter *a, char *err, size_t errlen)
 {
 	const struct cyd_adapter_config *c = &a->d->cfg.adapter;
 	char buf[4096];
@@ -382,7 +374,11 @@ static int write_conf(struct cyd_adapter *a)
 		     "ieee8021x=1\neapol_version=2\nuse_pae_group_addr=0\n"
 		     "eap_server=1\neap_user_file=%s\nserver_cert=%s\nprivate_key=%s\n",
 		     c->lan, eap.ctrl_dir, eap.users, c->eap_cert, c->eap_key);
-	return n < 0 || (size_t)n >= sizeof(buf) ? -1 : write_private(eap.conf, buf, 0600);
+	if (n < 0 || (size_t)n >= sizeof(buf)) {
+		snprintf(err, errlen, "%s: too long", eap.conf);
+		return -1;
+	}
+	return write_private(eap.conf, buf, err, errlen);
 }
 
 int cyd_adapter_eap_start(struct cyd_adapter *a, char *err, size_t errlen)
@@ -406,9 +402,16 @@ int cyd_adapter_eap_start(struct cyd_adapter *a, char *err, size_t errlen)
 	snprintf(eap.users, sizeof(eap.users), "%s/hostapd.eap_user", c->run_dir);
 	snprintf(eap.ctrl_dir, sizeof(eap.ctrl_dir), "%s/hostapd", c->run_dir);
 	snprintf(eap.local, sizeof(eap.local), "%s/cyphonicd-hostapd.sock", c->run_dir);
-	if ((mkdir(c->run_dir, 0755) && errno != EEXIST) || write_conf(a) ||
-	    !(eap.users_text = users_text(a)) || write_private(eap.users, eap.users_text, 0600)) {
-		snprintf(err, errlen, "[adapter] ieee8021x: %s: %s", c->run_dir, strerror(errno));
+	if (cyd_adapter_run_dir(c, err, errlen)) {
+		eap.a = NULL;
+		return -1;
+	}
+	if (!(eap.users_text = users_text(a)))
+		snprintf(err, errlen, "[adapter] ieee8021x: out of memory");
+	if (!eap.users_text || write_conf(a, err, errlen) ||
+	    write_private(eap.users, eap.users_text, err, errlen)) {
+		free(eap.users_text);
+		eap.users_text = NULL;
 		eap.a = NULL;
 		return -1;
 	}

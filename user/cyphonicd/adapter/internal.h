@@ -152,6 +152,12 @@ int cyd_adapter_login(struct cyd_adapter *a, int family, const void *src, const 
 		      const char *pw, uint64_t conn, char *why, size_t whylen);
 
 /* dhcp.c: dnsmasq, its hosts file from the table. */
+/*
+ * run_dir, made if missing (0755), for the files dnsmasq and hostapd read:
+ * refused unless it is a real directory of ours that nobody else can
+ * write, since whoever could would plant what those helpers (root) read.
+ */
+int cyd_adapter_run_dir(const struct cyd_adapter_config *c, char *err, size_t errlen);
 int cyd_adapter_dhcp_start(struct cyd_adapter *a, char *err, size_t errlen);
 void cyd_adapter_dhcp_update(struct cyd_adapter *a);
 void cyd_adapter_dhcp_stop(struct cyd_adapter *a);
