@@ -13,6 +13,8 @@
 #   - an unknown MAC gets no lease; a device sending with another's VIP
 #     (and an unknown MAC with a VIP) is dropped and counted by reason
 #     (nftables named counters, /metrics);
+#   - DNS only for listed MACs; one device flooding the adapter's DNS
+#     is held to its own budget while another still resolves;
 #   - dnsmasq killed is restarted and still knows the leases;
 #   - a general node deleted in the AS is cut off at the next sync
 #     (SIGHUP here): no identity, no NMS registration, no traffic;
@@ -21,7 +23,7 @@
 . "$(dirname "$0")/lib/cloud.sh"
 . "$(dirname "$0")/lib/adapter.sh"
 need ip cyphctl cyphonicd cyphonic-as cyphonic-admin cyphonic-nms cyph_node curl ping dig \
-	dnsmasq dhclient busybox nft
+	dnsmasq dhclient busybox nft python3
 t_begin
 D=$(mktemp -d /tmp/adapter.XXXXXX)
 chmod 755 "$D"	# dnsmasq, once it dropped to nobody, re-reads its hosts file here
@@ -155,6 +157,43 @@ t_check "the adapter's neighbour entry for cam1 is still cam1's MAC" bash -c \
 	"ip -n $NS_A neigh show ${GV[cam1]} dev lan0 | grep -q '${MAC[cam1]} PERMANENT'" ||
 	{ ip -n $NS_A neigh show dev lan0; ip -n $NS_A route show dev lan0; grep 'route on\|cam1' "$D/gw.log"; } | sed 's/^/#   /'
 
+
+# ---- DNS: only listed devices' MACs, each within its own budget ----
+# Every LAN query reaches gw's responder from dnsmasq (one source there):
+# the guard gives each MAC 20 queries a second, 40 in a burst.
+before=$(nft_count unknown_mac)
+out=$(nsx rogue dig +short +time=3 +tries=1 @"$GW4" bob.cyph.test 2>&1)
+t_check "an unknown MAC gets no DNS answer" test -z "$(grep '^[0-9]' <<< "$out")"
+t_check "and its query is dropped and counted: unknown_mac" test "$(nft_count unknown_mac)" -gt "$before"
+# dns_flood NS SERVER SECONDS: random names in the domain, as fast as it can
+dns_flood() {
+	nsx "$1" python3 -c '
+import os, socket, struct, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+end, n = time.time() + float(sys.argv[2]), 0
+while time.time() < end:
+    q = struct.pack(">6H", n & 0xffff, 0x0100, 1, 0, 0, 0)
+    for label in (os.urandom(6).hex(), "cyph", "test"):
+        q += bytes([len(label)]) + label.encode()
+    s.sendto(q + b"\0" + struct.pack(">HH", 1, 1), (sys.argv[1], 53))
+    n += 1
+print(n)' "$2" "$3"
+}
+before=$(nft_count dns_rate)
+dns_flood cam2 "$GW4" 4 > "$D/flood.n" &
+fpid=$!
+sleep 1
+t_expect "cam1 resolves bob while cam2 floods the adapter's DNS" "$(name_of cam1 $GW4)" = "$VB"
+wait $fpid
+sent=$(cat "$D/flood.n")
+dropped=$(( $(nft_count dns_rate) - before ))
+diag "cam2 sent $sent queries in 4 s; the guard dropped $dropped (dns_rate)"
+t_check "cam2's flood: all but about 20/s + 40 dropped and counted (dns_rate)" \
+	test "$sent" -gt 200 -a "$dropped" -ge $((sent - 40 - 20 * 5))
+t_check "/metrics shows dns_rate" wait_until 10 bash -c \
+	"$(declare -f metric nsx lan_drops gt0); NS_A=$NS_A; gt0 lan_drops dns_rate"
+sleep 2
+t_expect "cam2 resolves again once it stopped" "$(name_of cam2 $GW4)" = "$VB"
 
 # ---- dnsmasq supervised ----
 dpid=$(pgrep -f "^dnsmasq --conf-file=$D/gw-run/dnsmasq.conf" | head -n 1)

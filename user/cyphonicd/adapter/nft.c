@@ -14,7 +14,9 @@
  *            source address);
  *   input:   the adapter itself answers DHCP, DNS and ICMP from the LAN,
  *            and the login page ([adapter] portal_port); anything else
- *            to it is dropped and counted (to_adapter);
+ *            to it is dropped and counted (to_adapter). DNS only for
+ *            listed devices' MACs (else unknown_mac), each at most
+ *            DNS_RATE queries a second (else dns_rate);
  *   prerouting (nat): a basic node not logged in yet that opens HTTP
  *            (port 80) to anywhere is sent to the login page (of its
  *            family: IPv4 or IPv6).
@@ -46,10 +48,19 @@
 
 #define TABLE "cyphonic_adapter"
 #define COUNTERS_MS 2000
+/*
+ * DNS queries (packets to port 53) a LAN device may send the adapter per
+ * second, twice that in a burst: every LAN query reaches the daemon's
+ * responder from dnsmasq, one source there, whose own budget (200/s) one
+ * device could otherwise spend for all. DNS_MACS bounds the set of
+ * buckets; only listed devices' MACs get one.
+ */
+#define DNS_RATE 20
+#define DNS_MACS 4096
 
 static const char *const reasons[] = { "unknown_mac", "spoofed_source", "to_adapter",
-				       "not_admitted", "wrong_port" };
-#define WRONG_PORT 4			/* the bridge table's counter */
+				       "not_admitted", "dns_rate", "wrong_port" };
+#define WRONG_PORT 5			/* the bridge table's counter */
 #define N_REASONS (sizeof(reasons) / sizeof(reasons[0]))
 
 static struct {
@@ -244,12 +255,13 @@ static void ruleset(const struct cyd_adapter *a, FILE *f)
 	fprintf(f,
 		"table inet " TABLE " {\n"
 		"  counter unknown_mac { }\n  counter spoofed_source { }\n"
-		"  counter to_adapter { }\n  counter not_admitted { }\n"
+		"  counter to_adapter { }\n  counter not_admitted { }\n  counter dns_rate { }\n"
 		"  set gn4 { type ether_addr . ipv4_addr; }\n"
 		"  set gn6 { type ether_addr . ipv6_addr; }\n"
 		"  set macs { type ether_addr; }\n"
 		"  set pending { type ether_addr; }\n"
 		"  set login { type ether_addr; }\n"
+		"  set dns { type ether_addr; size %d; flags dynamic,timeout; timeout 1m; }\n"
 		"  chain forward {\n"
 		"    type filter hook forward priority filter - 10; policy accept;\n"
 		"    iifname != \"%s\" accept\n"
@@ -262,6 +274,12 @@ static void ruleset(const struct cyd_adapter *a, FILE *f)
 		"  chain input {\n"
 		"    type filter hook input priority filter - 10; policy accept;\n"
 		"    iifname != \"%s\" accept\n"
+		/* before conntrack's verdict: a flood from one UDP socket is
+		 * "established" after its first answer */
+		"    meta l4proto { tcp, udp } th dport 53 ether saddr != @macs "
+		"ether saddr != @pending counter name unknown_mac drop\n"
+		"    meta l4proto { tcp, udp } th dport 53 update @dns { ether saddr "
+		"limit rate over %d/second burst %d packets } counter name dns_rate drop\n"
 		"    ct state established,related accept\n"
 		"    udp dport { 53, 67, 547 } accept\n"
 		"    tcp dport 53 accept\n"
@@ -273,7 +291,7 @@ static void ruleset(const struct cyd_adapter *a, FILE *f)
 		"    type nat hook prerouting priority dstnat - 10; policy accept;\n"
 		"%s"
 		"  }\n"
-		"}\n", lan, lan, portal, redirect);
+		"}\n", DNS_MACS, lan, lan, DNS_RATE, 2 * DNS_RATE, portal, redirect);
 	if (!cyd_adapter_port_bridge())
 		return;
 	/* before the bridge learns from the frame: a copied MAC moves nothing */
