@@ -1193,6 +1193,18 @@ static void test_offload(void)
 	fresh();
 }
 
+/* A fresh full REGISTER from n (under load): was it answered with a COOKIE? */
+static bool got_cookie(struct node *n)
+{
+	uint8_t buf[2048];
+	size_t len;
+
+	nmsc_reset(&n->c);
+	len = nmsc_register(&n->c, buf, sizeof(buf), now, NULL);
+	return deliver(n, buf, len) == PROTO_E_RATE_LIMITED && n_out == 1 &&
+	       out[0].pkt[2] == PROTO_OP_COOKIE;
+}
+
 /* COOKIE answers per source address are budgeted ([nms] cookie_rate). */
 static void test_cookie_rate(void)
 {
@@ -1207,13 +1219,8 @@ static void test_cookie_rate(void)
 	cfg.cookie_burst = 2;
 	nms_set_config(nms, &cfg);
 	node_init(&a, 71, "cr.test", "10.77.0.71", NULL, 0, ep("192.0.2.71", 4000));
-	for (i = 0; i < 5; i++) {
-		nmsc_reset(&a.c);
-		len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);
-		if (deliver(&a, buf, len) == PROTO_E_RATE_LIMITED && n_out == 1 &&
-		    out[0].pkt[2] == PROTO_OP_COOKIE)
-			cookies++;
-	}
+	for (i = 0; i < 5; i++)
+		cookies += got_cookie(&a);
 	TAP_CHECK(cookies == 2 && nms_stats(nms)->cookies_suppressed == 3,
 		  "cookie_rate 1: 2 COOKIEs of 5 to one address, 3 suppressed (%d)", cookies);
 	a.from = ep("192.0.2.72", 4000);
@@ -1232,6 +1239,53 @@ static void test_cookie_rate(void)
 	fresh();
 }
 
+/*
+ * The per-source budgets count an IPv6 source by its /64 (asguard
+ * srckey.h), as the AS does: one host usually owns a whole /64, so
+ * counting single addresses would give it 2^64 budgets of full
+ * REGISTERs (signature checks) and of COOKIE answers.
+ */
+static void test_source_prefix(void)
+{
+	static const char *const same64[] = { "2001:db8:5:6::a", "2001:db8:5:6::b",
+					      "2001:db8:5:6:ffff::c", "2001:db8:5:6::d" };
+	struct node a;
+	uint8_t buf[2048];
+	size_t len, i;
+	int verified = 0, cookies = 0;
+
+	fresh();
+	cfg.register_rate = 1;
+	cfg.register_burst = 2;
+	nms_set_config(nms, &cfg);
+	node_init(&a, 81, "sp.test", "10.77.0.81", NULL, 0, ep(same64[0], 4000));
+	len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);	/* signed */
+	for (i = 0; i < 4; i++) {
+		a.from = ep(same64[i], 4000);
+		verified += deliver(&a, buf, len) != PROTO_E_RATE_LIMITED;
+	}
+	TAP_CHECK(verified == 2 && nms_stats(nms)->quota_source == 2,
+		  "register budget: 4 addresses of one /64 share it, 2 of 4 verified (%d)",
+		  verified);
+	a.from = ep("2001:db8:5:7::a", 4000);
+	TAP_CHECK(deliver(&a, buf, len) != PROTO_E_RATE_LIMITED,
+		  "... the next /64 has its own budget");
+
+	fresh();
+	cfg.cookie_load = 0;
+	cfg.cookie_rate = 1;
+	cfg.cookie_burst = 2;
+	nms_set_config(nms, &cfg);
+	for (i = 0; i < 4; i++) {
+		a.from = ep(same64[i], 4000);
+		cookies += got_cookie(&a);
+	}
+	TAP_CHECK(cookies == 2 && nms_stats(nms)->cookies_suppressed == 2,
+		  "cookie budget: 4 addresses of one /64 share it, 2 COOKIEs of 4 (%d)", cookies);
+	node_free(&a);
+	fresh();
+}
+
 static void run_engine_cases(void)
 {
 	now = 1700000000000LL;
@@ -1245,6 +1299,7 @@ static void run_engine_cases(void)
 	test_cookies();
 	test_mapping();
 	test_cookie_rate();
+	test_source_prefix();
 	test_offload();
 	test_policy();
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Per-node quotas of the NMS (nms_quota.h). */
 #include <string.h>
+#include <sys/socket.h>
 #include "nms_quota.h"
 #include "wire/proto.h"
 
@@ -42,18 +43,19 @@ struct nms_quota_slot *nms_quota_slot(struct nms_quota_slot *table, uint64_t id)
 
 struct nms_source_slot *nms_source_slot(struct nms_source_slot *table, const struct proto_ep *from)
 {
-	const uint8_t *a = from->family == 4 ? (const uint8_t *)&from->v4 : from->v6.s6_addr;
-	size_t len = from->family == 4 ? 4 : 16;
 	uint64_t h = 0xcbf29ce484222325ULL;
 	struct nms_source_slot *s;
+	struct cyph_srckey k;
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ a[i]) * 0x100000001b3ULL;	/* FNV-1a */
+	cyph_srckey_from_addr(from->family == 6 ? AF_INET6 : AF_INET,
+			      from->family == 6 ? (const void *)&from->v6 : (const void *)&from->v4,
+			      &k);
+	for (size_t i = 0; i < k.len; i++)
+		h = (h ^ k.b[i]) * 0x100000001b3ULL;	/* FNV-1a */
 	s = &table[h % NMS_SOURCE_SLOTS];
-	if (s->family != from->family || memcmp(s->addr, a, len)) {
+	if (s->key.len != k.len || memcmp(s->key.b, k.b, k.len)) {
 		memset(s, 0, sizeof(*s));
-		s->family = from->family;
-		memcpy(s->addr, a, len);
+		s->key = k;
 	}
 	return s;
 }

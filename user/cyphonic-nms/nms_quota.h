@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "asguard/srckey.h"
 
 #define NMS_QUOTA_SLOTS 8192
 
@@ -41,9 +42,11 @@ struct nms_quota_slot *nms_quota_find(struct nms_quota_slot *table, uint64_t id)
 
 /*
  * Per-source budget for unauthenticated work (full REGISTERs: a chain
- * check and a signature check each): one bucket per source IP address
- * (ports ignored: one host), in a table of NMS_SOURCE_SLOTS hashed by the
- * address, reset when another address takes the slot. It bounds what one
+ * check and a signature check each): one bucket per source key (asguard
+ * srckey.h: an IPv4 address, or the /64 of an IPv6 one, as the AS counts;
+ * ports ignored: one host, which owns a whole /64 as a rule and would
+ * otherwise get 2^64 budgets), in a table of NMS_SOURCE_SLOTS hashed by
+ * the key, reset when another key takes the slot. It bounds what one
  * address costs; spoofed sources need the stateless cookie (nms_cookie.h).
  * A second bucket bounds the COOKIE answers one address gets: a flood from
  * spoofed sources would otherwise cost a send per datagram (on loopback
@@ -53,14 +56,13 @@ struct nms_quota_slot *nms_quota_find(struct nms_quota_slot *table, uint64_t id)
 #define NMS_SOURCE_SLOTS 4096
 
 struct nms_source_slot {
-	uint8_t family;
-	uint8_t addr[16];
+	struct cyph_srckey key;
 	struct nms_bucket reg;		/* full REGISTERs */
 	struct nms_bucket cookie;	/* COOKIE answers */
 };
 
 struct proto_ep;
-/* The slot of from's address, reset if it held another address. */
+/* The slot of from's source key, reset if it held another key. */
 struct nms_source_slot *nms_source_slot(struct nms_source_slot *table, const struct proto_ep *from);
 
 #endif
