@@ -1286,6 +1286,45 @@ static void test_source_prefix(void)
 	fresh();
 }
 
+/*
+ * A source whose budget is spent stays spent, whatever other sources
+ * send: the table is fixed (NMS_SOURCE_SLOTS), and a slot that another
+ * source took over used to start again with full buckets, so two sources
+ * landing in one slot (the hash was not keyed: an attacker could pick
+ * them) got a fresh burst at each alternation. 32768 other sources send
+ * one REGISTER each (8 per slot on average) between two of the spent
+ * source's; it gets no COOKIE again.
+ */
+static void test_source_slot_takeover(void)
+{
+	struct node a;
+	struct proto_ep spent = ep("192.0.2.90", 4000);
+	uint8_t buf[2048];
+	size_t len;
+	uint32_t i;
+	int cookies = 0;
+
+	fresh();
+	cfg.cookie_load = 0;
+	cfg.cookie_rate = 1;
+	cfg.cookie_burst = 2;
+	nms_set_config(nms, &cfg);
+	node_init(&a, 91, "st.test", "10.77.0.91", NULL, 0, spent);
+	len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);
+	for (i = 0; i < 3; i++)
+		cookies += deliver(&a, buf, len) == PROTO_E_RATE_LIMITED && n_out == 1;
+	TAP_CHECK(cookies == 2, "takeover: the source's cookie budget spent (2 of 3)");
+	for (i = 0; i < 32768; i++) {
+		a.from.v4.s_addr = htonl(0x0a000000u | i);	/* 10.0.0.0/17 */
+		deliver(&a, buf, len);
+	}
+	a.from = spent;
+	TAP_CHECK(deliver(&a, buf, len) == PROTO_E_RATE_LIMITED && n_out == 0,
+		  "... and stays spent after 32768 other sources (no COOKIE: %d out)", n_out);
+	node_free(&a);
+	fresh();
+}
+
 static void run_engine_cases(void)
 {
 	now = 1700000000000LL;
@@ -1300,6 +1339,7 @@ static void run_engine_cases(void)
 	test_mapping();
 	test_cookie_rate();
 	test_source_prefix();
+	test_source_slot_takeover();
 	test_offload();
 	test_policy();
 }

@@ -44,6 +44,7 @@ struct nms {
 	size_t n_pending;
 	struct nms_quota_slot *quota;	/* NMS_QUOTA_SLOTS */
 	struct nms_source_slot *sources;	/* NMS_SOURCE_SLOTS */
+	uint64_t source_seed;		/* keys the sources' table hash */
 	struct nms_cookies cookies;	/* cookies and return-routability challenges */
 	struct nms_stats stats;
 	int64_t now_ms;			/* of the datagram being handled */
@@ -148,6 +149,7 @@ struct nms *nms_new(const struct nms_config *cfg, struct nms_store *store,
 	n->sig_seq >>= 2;	/* random start, far from wrapping */
 	n->err_tokens = cfg->error_rate;
 	n->crl_gen = 1;
+	n->source_seed = cyph_srckey_seed();
 	return n;
 }
 
@@ -249,6 +251,17 @@ static size_t reply_send(struct nms *n, struct proto_buf *b, struct nms_reg *r,
 	len += r ? PROTO_MAC_LEN : PROTO_SIG_LEN;
 	n->send(n->send_arg, to, b->p, len);
 	return len;
+}
+
+/* The budgets of from's source (nms_quota.h), as configured now. */
+static struct nms_source_slot *source_of(struct nms *n, const struct proto_ep *from)
+{
+	const struct nms_source_limits lim = {
+		.reg_rate = n->cfg.register_rate, .reg_burst = n->cfg.register_burst,
+		.cookie_rate = n->cfg.cookie_rate, .cookie_burst = n->cfg.cookie_burst,
+	};
+
+	return nms_source_slot(n->sources, n->source_seed, from, &lim, n->now_ms);
 }
 
 static bool error_budget(struct nms *n)
@@ -844,7 +857,7 @@ static bool cookie_ok(struct nms *n, const struct proto_msg *m, const struct pro
 	 * rotation); beyond a few a second, its source is flooding, and the
 	 * answer would cost a send and hit whoever owns the address.
 	 */
-	if (!nms_bucket_take(&nms_source_slot(n->sources, from)->cookie, n->cfg.cookie_rate,
+	if (!nms_bucket_take(&source_of(n, from)->cookie, n->cfg.cookie_rate,
 			     n->cfg.cookie_burst, n->now_ms)) {
 		n->stats.cookies_suppressed++;
 		return false;
@@ -877,7 +890,7 @@ static int mapping(struct nms *n, const struct proto_msg *m, const struct proto_
 	};
 	size_t len;
 
-	if (!nms_bucket_take(&nms_source_slot(n->sources, from)->cookie, n->cfg.cookie_rate,
+	if (!nms_bucket_take(&source_of(n, from)->cookie, n->cfg.cookie_rate,
 			     n->cfg.cookie_burst, n->now_ms))
 		return PROTO_E_RATE_LIMITED;
 	proto_msg_begin(&b, mem, sizeof(mem), &h);
@@ -929,7 +942,7 @@ static int input(struct nms *n, const uint8_t *pkt, size_t len,
 		    !cookie_ok(n, m, from))
 			return PROTO_E_RATE_LIMITED;
 		/* Before any certificate or signature work; no reply: none is cheap. */
-		if (!nms_bucket_take(&nms_source_slot(n->sources, from)->reg, n->cfg.register_rate,
+		if (!nms_bucket_take(&source_of(n, from)->reg, n->cfg.register_rate,
 				     n->cfg.register_burst, n->now_ms)) {
 			n->stats.quota_source++;
 			return PROTO_E_RATE_LIMITED;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Source keys of peers (srckey.h). */
 #include "srckey.h"
+#include "keyhash.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -42,6 +43,16 @@ int cyph_srckey_from(const struct sockaddr *sa, socklen_t salen, struct cyph_src
 		return cyph_srckey_from_addr(AF_INET6,
 					     &((const struct sockaddr_in6 *)sa)->sin6_addr, k);
 	return cyph_srckey_from_addr(AF_UNSPEC, NULL, k);
+}
+
+uint64_t cyph_srckey_hash(const struct cyph_srckey *k, uint64_t seed)
+{
+	return asguard_hash(seed, k->b, k->len);
+}
+
+uint64_t cyph_srckey_seed(void)
+{
+	return asguard_seed();
 }
 
 void cyph_srckey_format(const struct cyph_srckey *k, char out[CYPH_SRCKEY_STRLEN])
