@@ -342,6 +342,38 @@ static void test_register(void)
 }
 
 /*
+ * A signed ERROR (answering unauthenticated input, to a source that may
+ * be spoofed) is never more than twice the request: a bare 32-byte header
+ * whose length disagrees with the datagram is not answered at all (it
+ * was: 135 signed bytes, an amplifier costing a signature each), and
+ * NOT_REGISTERED to the smallest keepalive (64 bytes) leaves out the
+ * diagnostic text, which no client parses.
+ */
+static void test_error_size(void)
+{
+	uint8_t pkt[PROTO_SIG_HDR_LEN + PROTO_MAC_LEN] = { 0 };
+	struct proto_hdr h = { .op = PROTO_OP_KEEPALIVE, .auth = PROTO_AUTH_MAC,
+			       .node_id = 4242, .seq = 1, .ts_ms = now };
+	struct proto_buf b = { .p = pkt, .cap = sizeof(pkt) };
+	struct proto_ep from = ep("192.0.2.98", 5000);
+	struct proto_msg m;
+	int rc;
+
+	proto_hdr_put(&b, &h);
+	n_out = 0;
+	rc = nms_input(nms, pkt, PROTO_SIG_HDR_LEN, &from, now);
+	TAP_CHECK(rc == PROTO_E_MALFORMED && n_out == 0,
+		  "a bare 32-byte header (wrong length) is dropped unanswered (%d out, %zu bytes)",
+		  n_out, n_out ? out[0].len : 0);
+	n_out = 0;
+	rc = nms_input(nms, pkt, sizeof(pkt), &from, now);
+	TAP_CHECK(rc == PROTO_E_NOT_REGISTERED && n_out == 1 && out[0].len <= 2 * sizeof(pkt) &&
+		  !proto_msg_parse(out[0].pkt, out[0].len, &m) && m.error_code == rc,
+		  "NOT_REGISTERED to a 64-byte keepalive: at most twice it (%zu bytes)",
+		  n_out ? out[0].len : 0);
+}
+
+/*
  * Regression: an ERROR answering a signed REGISTER carried the NMS
  * certificate even when the request (96 bytes of header and signature,
  * no body) had none, a 10x amplifier towards a spoofed source.
@@ -364,6 +396,7 @@ static void test_error_no_amplification(void)
 		  "error to a certificate-less REGISTER is not larger than twice it (%zu bytes)",
 		  n_out == 1 ? out[0].len : 0);
 	nms_set_identity(nms, nms_key, NULL, 0);
+	test_error_size();
 }
 
 static void test_bad_registrations(void)

@@ -48,6 +48,7 @@ struct nms {
 	struct nms_cookies cookies;	/* cookies and return-routability challenges */
 	struct nms_stats stats;
 	int64_t now_ms;			/* of the datagram being handled */
+	size_t req_len;			/* its length */
 	int64_t last_scan_ms;		/* last expiry scan */
 	uint32_t crl_gen;		/* nms_recheck() calls, from 1 */
 	bool challenge;			/* MACed answers to this datagram carry a challenge */
@@ -282,11 +283,15 @@ static bool error_budget(struct nms *n)
 /*
  * Sends ERROR for request m. r: a registration whose MAC on m verified
  * (the error is MACed), or NULL (signed, within the error budget).
+ * A signed error answers unauthenticated input, maybe from a spoofed
+ * source: it is never more than twice the request (n->req_len), so the
+ * diagnostic text, which no client parses, goes when it would be.
  */
 static int reply_error(struct nms *n, const struct proto_msg *m,
 		       struct nms_reg *r, const struct proto_ep *to, int code)
 {
 	uint8_t mem[REPLY_CAP + PROTO_MAX_CERT];
+	const char *text = proto_err_text((unsigned)code);
 	struct proto_buf b;
 
 	if (!r && !error_budget(n)) {
@@ -298,7 +303,8 @@ static int reply_error(struct nms *n, const struct proto_msg *m,
 	b.cap = sizeof(mem);
 	proto_tlv_u16(&b, PROTO_T_ERROR_CODE, (uint16_t)code);
 	proto_tlv_u64(&b, PROTO_T_ECHO_SEQ, m->hdr.seq);
-	proto_tlv_str(&b, PROTO_T_ERROR_TEXT, proto_err_text((unsigned)code));
+	if (r || b.len + 4 + strlen(text) + PROTO_SIG_LEN <= 2 * n->req_len)
+		proto_tlv_str(&b, PROTO_T_ERROR_TEXT, text);
 	/*
 	 * A node without a session may not know the NMS key yet: answers to
 	 * a full REGISTER carry the NMS certificate too, but only when the
@@ -513,6 +519,7 @@ int nms_job_done(struct nms *n, struct nms_job *j, int64_t now_ms)
 
 	n->now_ms = now_ms;
 	n->store->now_ms = now_ms;
+	n->req_len = j->len;
 	n->challenge = false;
 	/* The pointers of the first parse stayed on the other side. */
 	rc = proto_msg_parse(j->pkt, j->len, &m);
@@ -916,8 +923,13 @@ static int input(struct nms *n, const uint8_t *pkt, size_t len,
 
 	rc = proto_msg_parse(pkt, len, m);
 	if (rc) {
-		/* Answer only what at least names a node and a request. */
-		if (m->hdr.op && from_node(m->hdr.op) && len >= PROTO_SIG_HDR_LEN)
+		/*
+		 * Answer only what at least names a node and a request, and is
+		 * framed as one (signed_len: the header parsed, its length the
+		 * datagram's): a bare 32-byte header would otherwise buy a
+		 * signed error four times its size.
+		 */
+		if (m->hdr.op && from_node(m->hdr.op) && m->signed_len)
 			reply_error(n, m, NULL, from, rc);
 		return rc;
 	}
@@ -960,6 +972,7 @@ int nms_input(struct nms *n, const uint8_t *pkt, size_t len,
 
 	n->now_ms = now_ms;
 	n->store->now_ms = now_ms;
+	n->req_len = len;
 	n->challenge = false;
 	rc = input(n, pkt, len, from, &m);
 	if (rc == NMS_QUEUED)
