@@ -342,6 +342,38 @@ static void test_register(void)
 }
 
 /*
+ * A signed ERROR (answering unauthenticated input, to a source that may
+ * be spoofed) is never more than twice the request: a bare 32-byte header
+ * whose length disagrees with the datagram is not answered at all (it
+ * was: 135 signed bytes, an amplifier costing a signature each), and
+ * NOT_REGISTERED to the smallest keepalive (64 bytes) leaves out the
+ * diagnostic text, which no client parses.
+ */
+static void test_error_size(void)
+{
+	uint8_t pkt[PROTO_SIG_HDR_LEN + PROTO_MAC_LEN] = { 0 };
+	struct proto_hdr h = { .op = PROTO_OP_KEEPALIVE, .auth = PROTO_AUTH_MAC,
+			       .node_id = 4242, .seq = 1, .ts_ms = now };
+	struct proto_buf b = { .p = pkt, .cap = sizeof(pkt) };
+	struct proto_ep from = ep("192.0.2.98", 5000);
+	struct proto_msg m;
+	int rc;
+
+	proto_hdr_put(&b, &h);
+	n_out = 0;
+	rc = nms_input(nms, pkt, PROTO_SIG_HDR_LEN, &from, now);
+	TAP_CHECK(rc == PROTO_E_MALFORMED && n_out == 0,
+		  "a bare 32-byte header (wrong length) is dropped unanswered (%d out, %zu bytes)",
+		  n_out, n_out ? out[0].len : 0);
+	n_out = 0;
+	rc = nms_input(nms, pkt, sizeof(pkt), &from, now);
+	TAP_CHECK(rc == PROTO_E_NOT_REGISTERED && n_out == 1 && out[0].len <= 2 * sizeof(pkt) &&
+		  !proto_msg_parse(out[0].pkt, out[0].len, &m) && m.error_code == rc,
+		  "NOT_REGISTERED to a 64-byte keepalive: at most twice it (%zu bytes)",
+		  n_out ? out[0].len : 0);
+}
+
+/*
  * Regression: an ERROR answering a signed REGISTER carried the NMS
  * certificate even when the request (96 bytes of header and signature,
  * no body) had none, a 10x amplifier towards a spoofed source.
@@ -364,6 +396,7 @@ static void test_error_no_amplification(void)
 		  "error to a certificate-less REGISTER is not larger than twice it (%zu bytes)",
 		  n_out == 1 ? out[0].len : 0);
 	nms_set_identity(nms, nms_key, NULL, 0);
+	test_error_size();
 }
 
 static void test_bad_registrations(void)
@@ -1193,6 +1226,18 @@ static void test_offload(void)
 	fresh();
 }
 
+/* A fresh full REGISTER from n (under load): was it answered with a COOKIE? */
+static bool got_cookie(struct node *n)
+{
+	uint8_t buf[2048];
+	size_t len;
+
+	nmsc_reset(&n->c);
+	len = nmsc_register(&n->c, buf, sizeof(buf), now, NULL);
+	return deliver(n, buf, len) == PROTO_E_RATE_LIMITED && n_out == 1 &&
+	       out[0].pkt[2] == PROTO_OP_COOKIE;
+}
+
 /* COOKIE answers per source address are budgeted ([nms] cookie_rate). */
 static void test_cookie_rate(void)
 {
@@ -1207,13 +1252,8 @@ static void test_cookie_rate(void)
 	cfg.cookie_burst = 2;
 	nms_set_config(nms, &cfg);
 	node_init(&a, 71, "cr.test", "10.77.0.71", NULL, 0, ep("192.0.2.71", 4000));
-	for (i = 0; i < 5; i++) {
-		nmsc_reset(&a.c);
-		len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);
-		if (deliver(&a, buf, len) == PROTO_E_RATE_LIMITED && n_out == 1 &&
-		    out[0].pkt[2] == PROTO_OP_COOKIE)
-			cookies++;
-	}
+	for (i = 0; i < 5; i++)
+		cookies += got_cookie(&a);
 	TAP_CHECK(cookies == 2 && nms_stats(nms)->cookies_suppressed == 3,
 		  "cookie_rate 1: 2 COOKIEs of 5 to one address, 3 suppressed (%d)", cookies);
 	a.from = ep("192.0.2.72", 4000);
@@ -1232,6 +1272,92 @@ static void test_cookie_rate(void)
 	fresh();
 }
 
+/*
+ * The per-source budgets count an IPv6 source by its /64 (asguard
+ * srckey.h), as the AS does: one host usually owns a whole /64, so
+ * counting single addresses would give it 2^64 budgets of full
+ * REGISTERs (signature checks) and of COOKIE answers.
+ */
+static void test_source_prefix(void)
+{
+	static const char *const same64[] = { "2001:db8:5:6::a", "2001:db8:5:6::b",
+					      "2001:db8:5:6:ffff::c", "2001:db8:5:6::d" };
+	struct node a;
+	uint8_t buf[2048];
+	size_t len, i;
+	int verified = 0, cookies = 0;
+
+	fresh();
+	cfg.register_rate = 1;
+	cfg.register_burst = 2;
+	nms_set_config(nms, &cfg);
+	node_init(&a, 81, "sp.test", "10.77.0.81", NULL, 0, ep(same64[0], 4000));
+	len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);	/* signed */
+	for (i = 0; i < 4; i++) {
+		a.from = ep(same64[i], 4000);
+		verified += deliver(&a, buf, len) != PROTO_E_RATE_LIMITED;
+	}
+	TAP_CHECK(verified == 2 && nms_stats(nms)->quota_source == 2,
+		  "register budget: 4 addresses of one /64 share it, 2 of 4 verified (%d)",
+		  verified);
+	a.from = ep("2001:db8:5:7::a", 4000);
+	TAP_CHECK(deliver(&a, buf, len) != PROTO_E_RATE_LIMITED,
+		  "... the next /64 has its own budget");
+
+	fresh();
+	cfg.cookie_load = 0;
+	cfg.cookie_rate = 1;
+	cfg.cookie_burst = 2;
+	nms_set_config(nms, &cfg);
+	for (i = 0; i < 4; i++) {
+		a.from = ep(same64[i], 4000);
+		cookies += got_cookie(&a);
+	}
+	TAP_CHECK(cookies == 2 && nms_stats(nms)->cookies_suppressed == 2,
+		  "cookie budget: 4 addresses of one /64 share it, 2 COOKIEs of 4 (%d)", cookies);
+	node_free(&a);
+	fresh();
+}
+
+/*
+ * A source whose budget is spent stays spent, whatever other sources
+ * send: the table is fixed (NMS_SOURCE_SLOTS), and a slot that another
+ * source took over used to start again with full buckets, so two sources
+ * landing in one slot (the hash was not keyed: an attacker could pick
+ * them) got a fresh burst at each alternation. 32768 other sources send
+ * one REGISTER each (8 per slot on average) between two of the spent
+ * source's; it gets no COOKIE again.
+ */
+static void test_source_slot_takeover(void)
+{
+	struct node a;
+	struct proto_ep spent = ep("192.0.2.90", 4000);
+	uint8_t buf[2048];
+	size_t len;
+	uint32_t i;
+	int cookies = 0;
+
+	fresh();
+	cfg.cookie_load = 0;
+	cfg.cookie_rate = 1;
+	cfg.cookie_burst = 2;
+	nms_set_config(nms, &cfg);
+	node_init(&a, 91, "st.test", "10.77.0.91", NULL, 0, spent);
+	len = nmsc_register(&a.c, buf, sizeof(buf), now, NULL);
+	for (i = 0; i < 3; i++)
+		cookies += deliver(&a, buf, len) == PROTO_E_RATE_LIMITED && n_out == 1;
+	TAP_CHECK(cookies == 2, "takeover: the source's cookie budget spent (2 of 3)");
+	for (i = 0; i < 32768; i++) {
+		a.from.v4.s_addr = htonl(0x0a000000u | i);	/* 10.0.0.0/17 */
+		deliver(&a, buf, len);
+	}
+	a.from = spent;
+	TAP_CHECK(deliver(&a, buf, len) == PROTO_E_RATE_LIMITED && n_out == 0,
+		  "... and stays spent after 32768 other sources (no COOKIE: %d out)", n_out);
+	node_free(&a);
+	fresh();
+}
+
 static void run_engine_cases(void)
 {
 	now = 1700000000000LL;
@@ -1245,6 +1371,8 @@ static void run_engine_cases(void)
 	test_cookies();
 	test_mapping();
 	test_cookie_rate();
+	test_source_prefix();
+	test_source_slot_takeover();
 	test_offload();
 	test_policy();
 }

@@ -49,9 +49,10 @@ const struct cyph_cfg_field nmsd_config_fields[] = {
 	  "unacknowledged PEER_NOTIFYs one node's requests may hold (0: no limit)"),
 	/* Nodes behind one NAT share an address: generous, but bounded. */
 	F("nms", "register_rate", INT, register_rate, false, "50", 0, 1000000,
-	  "full (signed) REGISTERs per second and source address, dropped above (0: unlimited)"),
+	  "full (signed) REGISTERs per second and source (IPv4 address or IPv6 /64), dropped above "
+	  "(0: unlimited)"),
 	F("nms", "register_burst", INT, register_burst, false, "200", 1, 1000000,
-	  "full REGISTERs one source address may send at once"),
+	  "full REGISTERs one source (IPv4 address or IPv6 /64) may send at once"),
 	/*
 	 * A node registers once per lifetime and refreshes with MACs, so a
 	 * healthy NMS sees few full REGISTERs; above this rate (a flood, or
@@ -69,7 +70,7 @@ const struct cyph_cfg_field nmsd_config_fields[] = {
 	 * costs one small answer per datagram up to it per address.
 	 */
 	F("nms", "cookie_rate", INT, cookie_rate, false, "-1", -1, 1000000,
-	  "COOKIE answers per second and source address, twice that at once "
+	  "COOKIE answers per second and source (IPv4 address or IPv6 /64), twice that at once "
 	  "(-1: register_rate and register_burst; 0: unlimited)"),
 	/*
 	 * Certificate and signature checks of full REGISTERs (a few hundred

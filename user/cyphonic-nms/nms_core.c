@@ -44,9 +44,11 @@ struct nms {
 	size_t n_pending;
 	struct nms_quota_slot *quota;	/* NMS_QUOTA_SLOTS */
 	struct nms_source_slot *sources;	/* NMS_SOURCE_SLOTS */
+	uint64_t source_seed;		/* keys the sources' table hash */
 	struct nms_cookies cookies;	/* cookies and return-routability challenges */
 	struct nms_stats stats;
 	int64_t now_ms;			/* of the datagram being handled */
+	size_t req_len;			/* its length */
 	int64_t last_scan_ms;		/* last expiry scan */
 	uint32_t crl_gen;		/* nms_recheck() calls, from 1 */
 	bool challenge;			/* MACed answers to this datagram carry a challenge */
@@ -148,6 +150,7 @@ struct nms *nms_new(const struct nms_config *cfg, struct nms_store *store,
 	n->sig_seq >>= 2;	/* random start, far from wrapping */
 	n->err_tokens = cfg->error_rate;
 	n->crl_gen = 1;
+	n->source_seed = cyph_srckey_seed();
 	return n;
 }
 
@@ -251,6 +254,17 @@ static size_t reply_send(struct nms *n, struct proto_buf *b, struct nms_reg *r,
 	return len;
 }
 
+/* The budgets of from's source (nms_quota.h), as configured now. */
+static struct nms_source_slot *source_of(struct nms *n, const struct proto_ep *from)
+{
+	const struct nms_source_limits lim = {
+		.reg_rate = n->cfg.register_rate, .reg_burst = n->cfg.register_burst,
+		.cookie_rate = n->cfg.cookie_rate, .cookie_burst = n->cfg.cookie_burst,
+	};
+
+	return nms_source_slot(n->sources, n->source_seed, from, &lim, n->now_ms);
+}
+
 static bool error_budget(struct nms *n)
 {
 	double dt = (double)(n->now_ms - n->err_last_ms) / 1000.0;
@@ -269,11 +283,15 @@ static bool error_budget(struct nms *n)
 /*
  * Sends ERROR for request m. r: a registration whose MAC on m verified
  * (the error is MACed), or NULL (signed, within the error budget).
+ * A signed error answers unauthenticated input, maybe from a spoofed
+ * source: it is never more than twice the request (n->req_len), so the
+ * diagnostic text, which no client parses, goes when it would be.
  */
 static int reply_error(struct nms *n, const struct proto_msg *m,
 		       struct nms_reg *r, const struct proto_ep *to, int code)
 {
 	uint8_t mem[REPLY_CAP + PROTO_MAX_CERT];
+	const char *text = proto_err_text((unsigned)code);
 	struct proto_buf b;
 
 	if (!r && !error_budget(n)) {
@@ -285,7 +303,8 @@ static int reply_error(struct nms *n, const struct proto_msg *m,
 	b.cap = sizeof(mem);
 	proto_tlv_u16(&b, PROTO_T_ERROR_CODE, (uint16_t)code);
 	proto_tlv_u64(&b, PROTO_T_ECHO_SEQ, m->hdr.seq);
-	proto_tlv_str(&b, PROTO_T_ERROR_TEXT, proto_err_text((unsigned)code));
+	if (r || b.len + 4 + strlen(text) + PROTO_SIG_LEN <= 2 * n->req_len)
+		proto_tlv_str(&b, PROTO_T_ERROR_TEXT, text);
 	/*
 	 * A node without a session may not know the NMS key yet: answers to
 	 * a full REGISTER carry the NMS certificate too, but only when the
@@ -500,6 +519,7 @@ int nms_job_done(struct nms *n, struct nms_job *j, int64_t now_ms)
 
 	n->now_ms = now_ms;
 	n->store->now_ms = now_ms;
+	n->req_len = j->len;
 	n->challenge = false;
 	/* The pointers of the first parse stayed on the other side. */
 	rc = proto_msg_parse(j->pkt, j->len, &m);
@@ -844,7 +864,7 @@ static bool cookie_ok(struct nms *n, const struct proto_msg *m, const struct pro
 	 * rotation); beyond a few a second, its source is flooding, and the
 	 * answer would cost a send and hit whoever owns the address.
 	 */
-	if (!nms_bucket_take(&nms_source_slot(n->sources, from)->cookie, n->cfg.cookie_rate,
+	if (!nms_bucket_take(&source_of(n, from)->cookie, n->cfg.cookie_rate,
 			     n->cfg.cookie_burst, n->now_ms)) {
 		n->stats.cookies_suppressed++;
 		return false;
@@ -877,7 +897,7 @@ static int mapping(struct nms *n, const struct proto_msg *m, const struct proto_
 	};
 	size_t len;
 
-	if (!nms_bucket_take(&nms_source_slot(n->sources, from)->cookie, n->cfg.cookie_rate,
+	if (!nms_bucket_take(&source_of(n, from)->cookie, n->cfg.cookie_rate,
 			     n->cfg.cookie_burst, n->now_ms))
 		return PROTO_E_RATE_LIMITED;
 	proto_msg_begin(&b, mem, sizeof(mem), &h);
@@ -903,8 +923,13 @@ static int input(struct nms *n, const uint8_t *pkt, size_t len,
 
 	rc = proto_msg_parse(pkt, len, m);
 	if (rc) {
-		/* Answer only what at least names a node and a request. */
-		if (m->hdr.op && from_node(m->hdr.op) && len >= PROTO_SIG_HDR_LEN)
+		/*
+		 * Answer only what at least names a node and a request, and is
+		 * framed as one (signed_len: the header parsed, its length the
+		 * datagram's): a bare 32-byte header would otherwise buy a
+		 * signed error four times its size.
+		 */
+		if (m->hdr.op && from_node(m->hdr.op) && m->signed_len)
 			reply_error(n, m, NULL, from, rc);
 		return rc;
 	}
@@ -929,7 +954,7 @@ static int input(struct nms *n, const uint8_t *pkt, size_t len,
 		    !cookie_ok(n, m, from))
 			return PROTO_E_RATE_LIMITED;
 		/* Before any certificate or signature work; no reply: none is cheap. */
-		if (!nms_bucket_take(&nms_source_slot(n->sources, from)->reg, n->cfg.register_rate,
+		if (!nms_bucket_take(&source_of(n, from)->reg, n->cfg.register_rate,
 				     n->cfg.register_burst, n->now_ms)) {
 			n->stats.quota_source++;
 			return PROTO_E_RATE_LIMITED;
@@ -947,6 +972,7 @@ int nms_input(struct nms *n, const uint8_t *pkt, size_t len,
 
 	n->now_ms = now_ms;
 	n->store->now_ms = now_ms;
+	n->req_len = len;
 	n->challenge = false;
 	rc = input(n, pkt, len, from, &m);
 	if (rc == NMS_QUEUED)

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "asguard/srckey.h"
 
 #define NMS_QUOTA_SLOTS 8192
 
@@ -41,26 +42,48 @@ struct nms_quota_slot *nms_quota_find(struct nms_quota_slot *table, uint64_t id)
 
 /*
  * Per-source budget for unauthenticated work (full REGISTERs: a chain
- * check and a signature check each): one bucket per source IP address
- * (ports ignored: one host), in a table of NMS_SOURCE_SLOTS hashed by the
- * address, reset when another address takes the slot. It bounds what one
- * address costs; spoofed sources need the stateless cookie (nms_cookie.h).
+ * check and a signature check each): one bucket per source key (asguard
+ * srckey.h: an IPv4 address, or the /64 of an IPv6 one, as the AS counts;
+ * ports ignored: one host, which owns a whole /64 as a rule and would
+ * otherwise get 2^64 budgets), in a table of NMS_SOURCE_SLOTS hashed by
+ * the key. It bounds what one source costs; spoofed sources need the
+ * stateless cookie (nms_cookie.h).
  * A second bucket bounds the COOKIE answers one address gets: a flood from
  * spoofed sources would otherwise cost a send per datagram (on loopback
  * three quarters of the NMS's time under a 50k/s flood went to sending
  * COOKIEs) and reflect that many datagrams at the addresses it names.
+ *
+ * Unlike the per-node table, a slot is not reset when another source
+ * lands in it: sources are the sender's choice, and two that share a
+ * slot would get a full burst at every alternation. The slot is chosen
+ * by a hash keyed with a random seed (no aiming at another source's
+ * slot), one of two candidates; a slot of another source is taken over
+ * only once its buckets are full again (idle). When both candidates are
+ * busy the source shares the first: a collision makes a budget
+ * stricter, never larger.
  */
 #define NMS_SOURCE_SLOTS 4096
 
 struct nms_source_slot {
-	uint8_t family;
-	uint8_t addr[16];
+	struct cyph_srckey key;
 	struct nms_bucket reg;		/* full REGISTERs */
 	struct nms_bucket cookie;	/* COOKIE answers */
 };
 
+/* The buckets' rates and bursts (rate 0: unlimited), to tell an idle slot. */
+struct nms_source_limits {
+	uint32_t reg_rate, reg_burst;
+	uint32_t cookie_rate, cookie_burst;
+};
+
 struct proto_ep;
-/* The slot of from's address, reset if it held another address. */
-struct nms_source_slot *nms_source_slot(struct nms_source_slot *table, const struct proto_ep *from);
+/*
+ * The slot for from's source key in table[NMS_SOURCE_SLOTS], by a hash
+ * keyed with seed (cyph_srckey_seed()): its own, an idle candidate taken
+ * over, or the busy slot of another source, shared.
+ */
+struct nms_source_slot *nms_source_slot(struct nms_source_slot *table, uint64_t seed,
+					const struct proto_ep *from,
+					const struct nms_source_limits *lim, int64_t now_ms);
 
 #endif
