@@ -45,7 +45,7 @@ $(OUT)/test/test_trs_sync: $(SRCS_test_trs_sync) $(wildcard $(TOP)/user/cyphonic
 # kernel/ address parsing it relies on (libmnl).
 CFLAGS_test_cyphonicd += -I$(TOP)/user/cyphonicd
 SRCS_test_cyphonicd := $(TOP)/user/cyphonicd/config.c $(TOP)/user/cyphonicd/credential.c \
-	$(TOP)/user/cyphonicd/resolvconf.c
+	$(TOP)/user/cyphonicd/resolvconf.c $(TOP)/user/cyphonicd/hsbudget.c
 $(OUT)/test/test_cyphonicd: $(SRCS_test_cyphonicd) $(wildcard $(TOP)/user/cyphonicd/*.h $(TOP)/user/cyphonicd/*/*.h)
 # cyphonicd's adapter: the login page's budget (pure logic).
 CFLAGS_test_adapter_budget += -I$(TOP)/user/cyphonicd

@@ -249,6 +249,14 @@ static void test_cookie_door(void)
 	e2e_ctx_free(cb);
 }
 
+/* A budget key of the source's first byte. */
+static size_t first_byte_key(const void *src, size_t srclen, void *key, size_t cap)
+{
+	(void)cap;
+	memcpy(key, src, srclen ? 1 : 0);
+	return srclen ? 1 : 0;
+}
+
 static void test_limits(void)
 {
 	struct e2e_config c = cfg;
@@ -282,6 +290,48 @@ static void test_limits(void)
 	e2e_session_free(s[0]);
 	s[0] = NULL;
 	TAP_CHECK(e2e_ctx_stats(cb)->results[E2E_DROP_BUDGET] == 1, "budget drops counted");
+
+	/* a budget key (e2e_config.budget_key) counts sources together */
+	{
+		struct e2e_config k = c;
+		struct e2e_ctx *ck;
+		char src[8];
+
+		k.budget_key = first_byte_key;
+		ck = ctx_for(&nb, &k);
+		ok = 0;
+		for (int i = 0; ck && i < 4; i++) {
+			snprintf(src, sizeof(src), "P%d", i);
+			r = e2e_accept(ck, ch, chlen, src, 2, 0x80, NULL, t0, &s[0], reply, &rlen);
+			ok += r == E2E_PENDING;
+			e2e_session_free(s[0]);
+			s[0] = NULL;
+		}
+		TAP_CHECK(ck && ok == 4, "budget key: not under load, each source its own (%d of 4)",
+			  ok);
+		e2e_ctx_free(ck);
+		ck = ctx_for(&nb, &k);
+		if (ck)
+			e2e_ctx_set_under_load(ck, true);
+		ok = 0;
+		for (int i = 0; ck && i < 4; i++) {
+			snprintf(src, sizeof(src), "P%d", i);	/* "P0".."P3": one key */
+			r = e2e_accept(ck, ch, chlen, src, 2, 0x80, NULL, t0, &s[0], reply, &rlen);
+			ok += r == E2E_COOKIE_SENT;	/* past the budget */
+			e2e_session_free(s[0]);
+			s[0] = NULL;
+		}
+		TAP_CHECK(ck && ok == 3 && r == E2E_DROP_BUDGET &&
+			  e2e_ctx_stats(ck)->results[E2E_DROP_BUDGET] == 1,
+			  "budget key: under load, 4 sources of one key share 3 starts (%s)",
+			  e2e_result_name(r));
+		r = ck ? e2e_accept(ck, ch, chlen, "Q0", 2, 0x80, NULL, t0, &s[0], reply, &rlen) : 0;
+		TAP_CHECK(r == E2E_COOKIE_SENT, "budget key: another key has its own (%s)",
+			  e2e_result_name(r));
+		e2e_session_free(s[0]);
+		s[0] = NULL;
+		e2e_ctx_free(ck);
+	}
 
 	/* half-open limit */
 	r = e2e_accept(cb, ch, chlen, "T1", 2, 0x71, NULL, t0, &s[1], reply, &rlen);

@@ -244,6 +244,18 @@ void cyd_tunnels_notify(struct cyd_tunnels *t, const struct cyd_reg *r,
 /* A RELAY_CTRL datagram (BIND_ACK or ERROR from a TRS). */
 void cyd_relay_ctrl_input(struct cyd_tunnels *t, const uint8_t *pkt, size_t len);
 
+/* ---- hsbudget.c ---- */
+
+struct e2e_config;
+/*
+ * The key a handshake source's budget is counted under: its address's
+ * srckey (an IPv4 address, an IPv6 /64) and what follows the sockaddr
+ * (a relay session id); e2e_config.budget_key.
+ */
+size_t cyd_hs_budget_key(const void *src, size_t srclen, void *key, size_t cap);
+/* The e2e configuration of the daemon's contexts: defaults, budgets per host. */
+void cyd_e2e_config(struct e2e_config *c);
+
 /* ---- dns.c ---- */
 
 struct dns_names;

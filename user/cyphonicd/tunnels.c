@@ -991,11 +991,14 @@ static void on_tick(struct cyph_loop *loop, struct cyph_timer *tm, void *arg)
 
 int cyd_tunnels_start(struct cyd_tunnels *t, struct cyd *d, char *err, size_t errlen)
 {
+	struct e2e_config cfg;
+
 	memset(t, 0, sizeof(*t));
 	t->d = d;
 	if (getrandom(&t->next_index, sizeof(t->next_index), 0) != sizeof(t->next_index))
 		t->next_index = (uint32_t)cyph_now_ms();
-	t->ctx = e2e_ctx_new(NULL, d->ca, d->cred.key, d->cred.cert, d->cred.cert_len,
+	cyd_e2e_config(&cfg);
+	t->ctx = e2e_ctx_new(&cfg, d->ca, d->cred.key, d->cred.cert, d->cred.cert_len,
 			     proto_now_ms(), err, errlen);
 	if (!t->ctx || kern_cyph_events_open(&d->kdev.genl, &t->ev, err, errlen))
 		return -1;

@@ -254,9 +254,11 @@ bool cyd_adapter_gn_leased(const struct cyd_gn *g)
 static void admit(struct cyd_adapter *a, struct cyd_gn *g, struct cyd_cred *cred)
 {
 	struct cyd *d = a->d;
+	struct e2e_config cfg;
 	char err[320];
 	int rc;
 
+	cyd_e2e_config(&cfg);
 	cyd_cred_free(&g->cred);
 	g->cred = *cred;
 	memset(cred, 0, sizeof(*cred));
@@ -275,7 +277,7 @@ static void admit(struct cyd_adapter *a, struct cyd_gn *g, struct cyd_cred *cred
 		g->lan_added = !cyd_adapter_lan_gn(a, g, true);
 	if (g->ctx ? e2e_ctx_set_credential(g->ctx, g->cred.key, g->cred.cert, g->cred.cert_len,
 					    err, sizeof(err)) :
-	    !(g->ctx = e2e_ctx_new(NULL, d->ca, g->cred.key, g->cred.cert, g->cred.cert_len,
+	    !(g->ctx = e2e_ctx_new(&cfg, d->ca, g->cred.key, g->cred.cert, g->cred.cert_len,
 				   proto_now_ms(), err, sizeof(err)))) {
 		set_state(g, CYD_GN_DOWN, err);
 		cut_off(a, g);

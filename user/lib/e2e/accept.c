@@ -58,6 +58,23 @@ static enum e2e_result listen_stateless(struct e2e_ctx *ctx, const uint8_t *dgra
 	return E2E_COOKIE_SENT;
 }
 
+/*
+ * One token from src's bucket: under load, the bucket of its budget key
+ * (e2e_config.budget_key: its host), so a sender rotating ports gets no
+ * fresh budget once it has made the responder ask for cookies; else the
+ * bucket of src itself, so hosts behind one NAT do not wait for each
+ * other while nothing is amiss (WireGuard limits per host under load only).
+ */
+static bool take_budget(struct e2e_ctx *ctx, const void *src, size_t srclen, int64_t now_ms)
+{
+	uint8_t key[E2E_SRC_MAX];
+
+	if (!ctx->cfg.budget_key || !under_load(ctx))
+		return e2e_budget_take(ctx->budget, src, srclen, now_ms);
+	return e2e_budget_take(ctx->budget, key,
+			       ctx->cfg.budget_key(src, srclen, key, sizeof(key)), now_ms);
+}
+
 enum e2e_result e2e_accept(struct e2e_ctx *ctx, const uint8_t *dgram, size_t len,
 			   const void *src, size_t srclen, uint32_t local_index,
 			   const struct e2e_expect *expect, int64_t now_ms,
@@ -75,7 +92,7 @@ enum e2e_result e2e_accept(struct e2e_ctx *ctx, const uint8_t *dgram, size_t len
 		return drop(ctx, E2E_DROP_MALFORMED);
 	if (!e2e_is_client_hello(dgram, len))
 		return drop(ctx, E2E_DROP_NOT_HELLO);
-	if (!e2e_budget_take(ctx->budget, src, srclen, now_ms))
+	if (!take_budget(ctx, src, srclen, now_ms))
 		return drop(ctx, E2E_DROP_BUDGET);
 	if (ctx->stats.half_open >= ctx->cfg.max_half_open)
 		return drop(ctx, E2E_DROP_FULL);

@@ -69,6 +69,15 @@ struct e2e_config {
 	unsigned int budget_slots;	/* sources tracked (4096) */
 	unsigned int budget_burst;	/* handshake-start datagrams per source (8) */
 	unsigned int budget_per_sec;	/* refill per source (2) */
+	/*
+	 * Under load, the key a source's budget is counted under, written to
+	 * key (at most cap bytes), its length returned; NULL: the source
+	 * itself. A caller whose sources are socket addresses counts a host,
+	 * not each of its ports (or IPv6 addresses), under one budget this way;
+	 * the cookie still binds the whole source. Not under load, every
+	 * source has its own budget.
+	 */
+	size_t (*budget_key)(const void *src, size_t srclen, void *key, size_t cap);
 };
 
 void e2e_config_defaults(struct e2e_config *c);
