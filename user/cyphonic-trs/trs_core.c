@@ -393,7 +393,7 @@ int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
 	uint8_t secret[32], mac[32];
 	int64_t skew;
 	uint32_t idle_s;
-	bool revoked, proven, prev_key = false;
+	bool mac_ok, revoked, proven, prev_key = false;
 	uint64_t proof;
 	int code;
 
@@ -417,11 +417,13 @@ int trs_ctrl(struct trs *t, const uint8_t *pkt, size_t len,
 	}
 	skew = t->cfg.skew_ms;
 	idle_s = t->cfg.idle_s;
-	revoked = node_revoked(t, rc.node_id);
-	proven = rc.op == PROTO_RC_BIND && rr_ok(t, &rc, from);
-	proof = rc.op == PROTO_RC_BIND && !proven ? rr_proof(t, &rc, from) : 0;
+	mac_ok = proto_ct_equal(mac, rc.mac, 32);
+	/* a forged request costs its MACs only: no lookup, no proof */
+	revoked = mac_ok && node_revoked(t, rc.node_id);
+	proven = mac_ok && rc.op == PROTO_RC_BIND && rr_ok(t, &rc, from);
+	proof = mac_ok && rc.op == PROTO_RC_BIND && !proven ? rr_proof(t, &rc, from) : 0;
 	pthread_rwlock_unlock(&t->cfg_lock);
-	if (!proto_ct_equal(mac, rc.mac, 32)) {
+	if (!mac_ok) {
 		code = PROTO_E_BAD_SIGNATURE;
 		*unauth = true;
 	} else if (!proto_ts_fresh(rc.ts_ms, now_ms, skew)) {
