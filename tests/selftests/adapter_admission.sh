@@ -5,7 +5,7 @@
 # EAP server, PEAP-MSCHAPv2) and the login page for basic admission; the
 # devices are namespaces running stock Debian programs only:
 #   cam4  802.1X with the right password (wpa_supplicant -D wired)
-#   cam5  802.1X with a wrong password
+#   cam5  802.1X with a wrong password, then with cam4's credentials
 #   plc1  basic admission: DHCP by busybox udhcpc, login with curl
 #   plc2  basic admission in IPv6 mode: DHCPv6 by dhclient -6, login over IPv6
 #   evil  on another LAN port, later with cam4's MAC
@@ -18,6 +18,8 @@
 #   - right credentials: authorized, admitted (up), lease, reaches bob;
 #   - wrong credentials: EAP failure counted, stays down, no lease,
 #     its packets dropped and counted (not_admitted);
+#   - another device's credentials (hostapd's EAP server accepts them from
+#     any MAC): refused by the adapter, counted (wrong_identity);
 #   - an admitted 802.1X device sending as another VIP: spoofed_source;
 #   - its session is bound to its LAN port: a device on another port with
 #     its MAC and VIP reaches nothing and is counted (wrong_port), cam4
@@ -200,6 +202,25 @@ ip -n cam5 route add default via "$GW4"
 nsx cam5 ping -c 3 -i 0.2 -W 1 -q "$VB" > /dev/null 2>&1
 t_check "cam5 with its VIP set by hand reaches nothing" test $? -ne 0
 t_check "and is dropped and counted: not_admitted" gt0 nft_count not_admitted
+# ---- 802.1X: another device's credentials do not make a device that one ----
+# hostapd's EAP server accepts any listed user's password from any MAC; the
+# adapter asks hostapd which identity the session proved (STA) and refuses
+# a session of another node's identity
+pkill -f "wpa_supplicant -D wired -i eth0 -c $D/cam5.wpa"
+sed 's/identity="cam5"/identity="cam4"/; s/password=.*/password="cam4 pass phrase"/;
+     s|ctrl_interface=.*|ctrl_interface='"$D"'/cam5b-wpa|' "$D/cam5.wpa" > "$D/cam5b.wpa"
+nsx cam5 wpa_supplicant -D wired -i eth0 -c "$D/cam5b.wpa" > "$D/cam5b.wpalog" 2>&1 &
+t_check "cam5 with cam4's credentials: hostapd's EAP succeeds" wait_until 60 \
+	grep -q 'CTRL-EVENT-EAP-SUCCESS' "$D/cam5b.wpalog"
+t_check "gw: cam5 refused: authenticated as another device ('cam4')" wait_until 20 bash -c \
+	"$(declare -f gn nsx); NS_A=$NS_A; [ \"\$(gn cam5 state)\" = down ] &&
+	 gn cam5 why | grep -q \"authenticated as another device ('cam4')\""
+t_check "metrics: the refusal counted (wrong_identity)" wait_until 10 \
+	gt0 metric $NS_A 9104 'cyphonicd_eap_sessions_total{event="wrong_identity"}'
+nsx cam5 ping -c 3 -i 0.2 -W 1 -q "$VB" > /dev/null 2>&1
+t_check "cam5 with cam4's credentials and its VIP reaches nothing" test $? -ne 0
+t_check "cam4 itself stays up" gn_is cam4 up
+pkill -f "wpa_supplicant -D wired -i eth0 -c $D/cam5b.wpa"
 
 # ---- 802.1X: no device can be another; the session binds the VIP ----
 ip -n cam4 addr add "$PLC1/32" dev eth0

@@ -51,6 +51,10 @@ $(OUT)/test/test_cyphonicd: $(SRCS_test_cyphonicd) $(wildcard $(TOP)/user/cyphon
 CFLAGS_test_adapter_budget += -I$(TOP)/user/cyphonicd
 SRCS_test_adapter_budget := $(TOP)/user/cyphonicd/adapter/budget.c
 $(OUT)/test/test_adapter_budget: $(SRCS_test_adapter_budget) $(wildcard $(TOP)/user/cyphonicd/*.h $(TOP)/user/cyphonicd/*/*.h)
+# cyphonicd's adapter: hostapd's STA answer, the identity a session proved.
+CFLAGS_test_adapter_sta += -I$(TOP)/user/cyphonicd
+SRCS_test_adapter_sta := $(TOP)/user/cyphonicd/adapter/sta.c
+$(OUT)/test/test_adapter_sta: $(SRCS_test_adapter_sta) $(wildcard $(TOP)/user/cyphonicd/*.h $(TOP)/user/cyphonicd/*/*.h)
 # cyphonicd's adapter: the run_dir that root's helpers read from.
 CFLAGS_test_adapter_rundir += -I$(TOP)/user/cyphonicd
 SRCS_test_adapter_rundir := $(TOP)/user/cyphonicd/adapter/rundir.c

@@ -490,7 +490,8 @@ static void session_end(struct cyd_adapter *a, struct cyd_gn *g, const char *why
 	cyd_adapter_dhcp_update(a);
 }
 
-void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev)
+void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev,
+			   const char *identity)
 {
 	struct cyd_gn *g = a->d ? by_mac(a, mac, CYPH_GN_8021X) : NULL;
 	int rc;
@@ -500,6 +501,22 @@ void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev)
 			 "general node of this adapter", ev == CYD_EAP_AUTHORIZED ? "authorized" :
 			 ev == CYD_EAP_ENDED ? "session ended" : "EAP failure", mac[0], mac[1],
 			 mac[2], mac[3], mac[4], mac[5]);
+		return;
+	}
+	/*
+	 * hostapd's EAP server takes any listed user's password from any MAC:
+	 * the session must have proven this MAC's own node's (eap.c, sta.c),
+	 * when it starts and at every re-authentication.
+	 */
+	if (ev == CYD_EAP_AUTHORIZED && strcmp(identity, g->name)) {
+		char why[CYPH_NAME_MAX + 64];
+
+		snprintf(why, sizeof(why), "802.1X: authenticated as another device ('%.63s')",
+			 identity);
+		log_warn("general node %s: its MAC's 802.1X session %s: refused", g->fqdn, why + 8);
+		cyd_adapter_eap_refuse(mac);
+		g->eap_ask_ms = 0;	/* its supplicant decides when to try again */
+		session_end(a, g, why);
 		return;
 	}
 	if (ev == CYD_EAP_AUTHORIZED && g->eap_ok)

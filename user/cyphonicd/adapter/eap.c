@@ -20,8 +20,11 @@
  *   hostapd/LAN       hostapd's control socket.
  *
  * The daemon attaches to the control socket (ATTACH) and follows its
- * events: AP-STA-CONNECTED MAC (the session is authorized: the node may
- * be admitted, adapter.c asks the AS with EAP_RESULT = 1),
+ * events: AP-STA-CONNECTED MAC (the session is authorized: once hostapd
+ * has answered STA MAC with the identity the session proved, and that is
+ * the MAC's own node's name, the node may be admitted and adapter.c asks
+ * the AS with EAP_RESULT = 1; another name is refused, since the EAP
+ * server takes any listed user's password from any MAC),
  * AP-STA-DISCONNECTED MAC (the session ended: cut off), and
  * CTRL-EVENT-EAP-FAILURE MAC (wrong credentials: counted, stays down).
  * A session also ends when its LAN port goes (port.c): hostapd is told
@@ -84,10 +87,12 @@ static struct {
 	struct cyph_timer *attach;
 	int tries;
 	struct cyph_timer *ask;		/* NEW_STA for ended sessions (ASK_*) */
-	struct cyph_counter *events[4];
+	struct cyph_counter *events[5];
 } eap = { .fd = -1 };
 
-static const char *const event_names[] = { "authorized", "ended", "failed", "port_down" };
+static const char *const event_names[] = { "authorized", "ended", "failed", "port_down",
+					    "wrong_identity" };
+#define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
 
 /*
  * A file only hostapd (root) may read: a fresh inode, never a planted
@@ -242,7 +247,11 @@ static int parse_mac(const char *s, uint8_t mac[6])
 	return 0;
 }
 
-/* One event: "<LEVEL>NAME ARGS"; the ones this file follows, others ignored. */
+/*
+ * One event: "<LEVEL>NAME ARGS"; the ones this file follows, others
+ * ignored. An authorization is passed on once hostapd has said which
+ * identity it proved (answer()).
+ */
 static void event(struct cyd_adapter *a, char *msg)
 {
 	/*
@@ -272,22 +281,48 @@ static void event(struct cyd_adapter *a, char *msg)
 			continue;
 		if (names[i].counted)
 			cyph_counter_inc(eap.events[names[i].ev]);
-		cyd_adapter_eap_event(a, mac, names[i].ev);
+		/* which identity it proved comes with hostapd's answer to STA */
+		if (names[i].ev == CYD_EAP_AUTHORIZED)
+			sta_cmd(eap.fd, "STA", mac);
+		else
+			cyd_adapter_eap_event(a, mac, names[i].ev, NULL);
 		return;
 	}
 }
 
+/* A command's answer: STA's, for a session just authorized; others ignored. */
+static void answer(struct cyd_adapter *a, const char *msg)
+{
+	char identity[CYPH_NAME_MAX];
+	uint8_t mac[6];
+	bool authorized;
+
+	if (!cyd_hostapd_sta_parse(msg, mac, &authorized, identity, sizeof(identity)) &&
+	    authorized)
+		cyd_adapter_eap_event(a, mac, CYD_EAP_AUTHORIZED, identity);
+}
+
 static void on_ctrl(struct cyph_loop *loop, int fd, uint32_t events, void *arg)
 {
-	char buf[512];
+	char buf[4096];			/* STA's answer is about 1 KiB */
 	ssize_t n;
 
 	(void)loop;
 	(void)events;
 	while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0) {
 		buf[n] = '\0';
-		event(arg, buf);
+		if (buf[0] == '<')	/* an event: "<LEVEL>NAME ARGS" */
+			event(arg, buf);
+		else
+			answer(arg, buf);
 	}
+}
+
+void cyd_adapter_eap_refuse(const uint8_t mac[6])
+{
+	cyph_counter_inc(eap.events[4]);
+	if (eap.fd >= 0)
+		sta_cmd(eap.fd, "DEAUTHENTICATE", mac);
 }
 
 void cyd_adapter_eap_port_down(const uint8_t mac[6])
@@ -388,7 +423,7 @@ int cyd_adapter_eap_start(struct cyd_adapter *a, char *err, size_t errlen)
 
 	if (!c->ieee8021x)
 		return 0;
-	for (int i = 0; i < 4; i++) {
+	for (size_t i = 0; i < N_EVENTS; i++) {
 		if (eap.events[i])
 			continue;
 		snprintf(labels, sizeof(labels), "event=\"%s\"", event_names[i]);

@@ -109,9 +109,22 @@ void cyd_child_stop(struct cyd_child *c);
 int cyd_adapter_eap_start(struct cyd_adapter *a, char *err, size_t errlen);
 void cyd_adapter_eap_update(struct cyd_adapter *a);
 void cyd_adapter_eap_stop(struct cyd_adapter *a);
-/* adapter.c: what hostapd said of the session of a MAC. */
+/*
+ * adapter.c: what hostapd said of the session of a MAC; for AUTHORIZED
+ * the identity its EAP server authenticated (sta.c), else NULL.
+ */
 enum cyd_eap_event { CYD_EAP_AUTHORIZED, CYD_EAP_ENDED, CYD_EAP_FAILED };
-void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev);
+void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev,
+			   const char *identity);
+/*
+ * sta.c: hostapd's answer to "STA MAC": its MAC, whether its port is
+ * authorized, and the identity authenticated ("" if none, or longer than
+ * idlen). -1 when reply is no such answer.
+ */
+int cyd_hostapd_sta_parse(const char *reply, uint8_t mac[6], bool *authorized, char *identity,
+			  size_t idlen);
+/* eap.c: hostapd ends the station's session: another identity than its node's. */
+void cyd_adapter_eap_refuse(const uint8_t mac[6]);
 
 /* port.c: the LAN port an 802.1X session ran on, and its link events. */
 int cyd_adapter_port_start(struct cyd_adapter *a, char *err, size_t errlen);
