@@ -2,7 +2,8 @@
 /*
  * The "cyphonic" generic netlink family (see uapi/linux/cyphonic.h).
  *
- * Every command needs CAP_NET_ADMIN in the device's network namespace.
+ * Every command needs CAP_NET_ADMIN in the device's network namespace;
+ * a socket handed in (FD4, FD6) needs it in the socket's too (socket.c).
  * Policies are strict: the genl core rejects unknown attributes, wrong
  * lengths and out-of-range values before a handler runs. For doit commands
  * pre_doit resolves the device, takes a reference and cd->lock; post_doit
@@ -660,7 +661,8 @@ static int cyph_nl_detach_flags(struct genl_info *info, u8 *flags)
 	return 0;
 }
 
-static int cyph_nl_dev_set_socks(struct cyph_device *cd, struct genl_info *info)
+static int cyph_nl_dev_set_socks(struct cyph_device *cd, struct sk_buff *skb,
+				 struct genl_info *info)
 {
 	struct nlattr *a4 = info->attrs[CYPHONIC_A_FD4];
 	struct nlattr *a6 = info->attrs[CYPHONIC_A_FD6];
@@ -674,13 +676,13 @@ static int cyph_nl_dev_set_socks(struct cyph_device *cd, struct genl_info *info)
 
 	/* Check both before changing either, so a request applies whole. */
 	if (a4) {
-		s4 = cyph_sock_prepare(cd, nla_get_u32(a4), AF_INET, a4,
+		s4 = cyph_sock_prepare(cd, skb, nla_get_u32(a4), AF_INET, a4,
 				       info->extack);
 		if (IS_ERR(s4))
 			return PTR_ERR(s4);
 	}
 	if (a6) {
-		s6 = cyph_sock_prepare(cd, nla_get_u32(a6), AF_INET6, a6,
+		s6 = cyph_sock_prepare(cd, skb, nla_get_u32(a6), AF_INET6, a6,
 				       info->extack);
 		if (IS_ERR(s6)) {
 			cyph_sock_discard(s4);
@@ -725,7 +727,7 @@ static int cyph_nl_dev_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	err = cyph_nl_check_max(info, max_tunnels, cd->n_tunnels) ?:
 	      cyph_nl_check_max(info, max_locals, cd->n_locals) ?:
-	      cyph_nl_dev_set_socks(cd, info);
+	      cyph_nl_dev_set_socks(cd, skb, info);
 	if (err)
 		return err;
 	if (cipher) {

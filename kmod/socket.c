@@ -12,6 +12,7 @@
  * socket is put back the way it was found, for user space to go on using.
  */
 
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/slab.h>
 #include <linux/udp.h>
@@ -106,9 +107,31 @@ static int cyph_sock_check(struct sock *sk, sa_family_t family,
 	return 0;
 }
 
+/*
+ * The socket may belong to another namespace than the device (the request
+ * reaches the device in its own). Sending and receiving for the device on
+ * it plugs that namespace into the device, hooking DATA before the
+ * socket's filters and sending past sendmsg()'s checks: only its admin may
+ * do that, as WireGuard (sockets in the namespace it was created in, which
+ * its creator administers) and l2tp (the request's namespace) ensure. A
+ * process with CAP_NET_ADMIN in a user namespace of its own could
+ * otherwise plug in any namespace it holds a socket of.
+ */
+static int cyph_sock_may_use(const struct sk_buff *req, struct sock *sk,
+			     const struct nlattr *attr,
+			     struct netlink_ext_ack *extack)
+{
+	if (netlink_ns_capable(req, sock_net(sk)->user_ns, CAP_NET_ADMIN))
+		return 0;
+	NL_SET_ERR_MSG_ATTR(extack, attr,
+			    "no CAP_NET_ADMIN in the network namespace of the socket");
+	return -EPERM;
+}
+
 /**
  * cyph_sock_prepare() - take and check a user-space socket
  * @cd: device, cd->lock held
+ * @req: the netlink request, whose sender's capabilities count
  * @fd: file descriptor in the caller's table
  * @family: AF_INET for FD4, AF_INET6 for FD6
  * @attr: the FD attribute, for error reporting
@@ -117,7 +140,8 @@ static int cyph_sock_check(struct sock *sk, sa_family_t family,
  * Return: a socket ready for cyph_sock_install(), NULL if @fd is already
  * this device's socket, or an ERR_PTR.
  */
-struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd, u32 fd,
+struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd,
+				    const struct sk_buff *req, u32 fd,
 				    sa_family_t family,
 				    const struct nlattr *attr,
 				    struct netlink_ext_ack *extack)
@@ -132,7 +156,8 @@ struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd, u32 fd,
 		NL_SET_ERR_MSG_ATTR(extack, attr, "not a socket file descriptor");
 		return ERR_PTR(err);
 	}
-	err = cyph_sock_check(sock->sk, family, attr, extack);
+	err = cyph_sock_check(sock->sk, family, attr, extack) ?:
+	      cyph_sock_may_use(req, sock->sk, attr, extack);
 	if (err)
 		goto err_put;
 	cs = kzalloc(sizeof(*cs), GFP_KERNEL);

@@ -26,7 +26,8 @@ struct cyph_sock {
 	bool mc_loop;		/* restored on release */
 };
 
-struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd, u32 fd,
+struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd,
+				    const struct sk_buff *req, u32 fd,
 				    sa_family_t family,
 				    const struct nlattr *attr,
 				    struct netlink_ext_ack *extack);
