@@ -35,7 +35,14 @@ static int cyph_dev_init(struct net_device *dev)
 	struct cyph_device *cd = netdev_priv(dev);
 	int err;
 
-	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
+	/*
+	 * Per-CPU state is charged to the creator's memory cgroup, as the
+	 * stack charges the device itself: anyone root in a user namespace
+	 * of its own may create devices, and one costs some 600 bytes per
+	 * possible CPU (a NAPI context among them) besides the counters.
+	 */
+	dev->tstats = __netdev_alloc_pcpu_stats(struct pcpu_sw_netstats,
+						GFP_KERNEL_ACCOUNT);
 	if (!dev->tstats)
 		return -ENOMEM;
 	cd->stats = cyph_stats_alloc();
@@ -43,7 +50,7 @@ static int cyph_dev_init(struct net_device *dev)
 		err = -ENOMEM;
 		goto err_tstats;
 	}
-	cd->rx_trains = alloc_percpu(struct cyph_rx_train);
+	cd->rx_trains = alloc_percpu_gfp(struct cyph_rx_train, GFP_KERNEL_ACCOUNT);
 	if (!cd->rx_trains) {
 		err = -ENOMEM;
 		goto err_stats;

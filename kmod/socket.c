@@ -160,7 +160,7 @@ struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd,
 	      cyph_sock_may_use(req, sock->sk, attr, extack);
 	if (err)
 		goto err_put;
-	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
+	cs = kzalloc(sizeof(*cs), GFP_KERNEL_ACCOUNT);
 	if (!cs) {
 		err = -ENOMEM;
 		goto err_put;
