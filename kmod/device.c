@@ -186,6 +186,8 @@ static const struct net_device_ops cyph_netdev_ops = {
 	.ndo_get_stats64 = dev_get_tstats64,
 };
 
+static atomic64_t cyph_dev_ids = ATOMIC64_INIT(0);
+
 static void cyph_dev_setup(struct net_device *dev)
 {
 	struct cyph_device *cd = netdev_priv(dev);
@@ -232,6 +234,7 @@ static void cyph_dev_setup(struct net_device *dev)
 	dev->priv_destructor = cyph_dev_destruct;
 
 	cd->dev = dev;
+	cd->id = atomic64_inc_return(&cyph_dev_ids);
 	mutex_init(&cd->lock);
 	cd->generation = 1;
 	cd->cipher = CYPHONIC_CIPHER_AES_GCM;

@@ -32,6 +32,12 @@ struct cyph_device {
 	struct mutex lock;
 	bool dead;		/* being unregistered: refuse configuration */
 	u32 generation;		/* changes with every add/del, for dumps */
+	/*
+	 * Never the same for two devices, unlike the ifindex (`ip link add
+	 * ... index N` takes one a deleted device had): names the device
+	 * of a dump across its parts.
+	 */
+	u64 id;
 
 	u8 cipher;		/* enum cyphonic_cipher */
 	u32 workers;		/* 0: all online CPUs */

@@ -872,11 +872,15 @@ static int cyph_nl_tunnel_get(struct sk_buff *skb, struct genl_info *info)
 
 /*
  * Dump cursor in cb->args: [0] ifindex of the dumped device (0 before the
- * first pass), [1] objects already dumped. Objects sit on lists in
- * creation order and cb->seq is the device's generation, so a change
- * between passes is flagged with NLM_F_DUMP_INTR.
+ * first pass), [1] objects already dumped, [2] the device's id. Objects
+ * sit on lists in creation order and cb->seq is the device's generation,
+ * so a change between passes is flagged with NLM_F_DUMP_INTR. The id
+ * tells the device from another one created meanwhile with its ifindex
+ * (`ip link add ... index N`), whose generation may well be the same:
+ * the dump would otherwise go on over that device's list as if it were
+ * the rest of the first one's.
  */
-enum { CYPH_DUMP_IFINDEX, CYPH_DUMP_POS };
+enum { CYPH_DUMP_IFINDEX, CYPH_DUMP_POS, CYPH_DUMP_ID };
 
 static struct cyph_device *cyph_nl_dump_device(struct netlink_callback *cb)
 {
@@ -887,13 +891,19 @@ static struct cyph_device *cyph_nl_dump_device(struct netlink_callback *cb)
 
 	if (!cb->args[CYPH_DUMP_IFINDEX]) {
 		cd = cyph_nl_device(net, info->attrs, cb->extack);
-		if (!IS_ERR(cd))
+		if (!IS_ERR(cd)) {
 			cb->args[CYPH_DUMP_IFINDEX] = cd->dev->ifindex;
+			cb->args[CYPH_DUMP_ID] = cd->id;
+		}
 		return cd;
 	}
 	dev = dev_get_by_index(net, cb->args[CYPH_DUMP_IFINDEX]);
-	if (!dev || !cyph_is_device(dev)) {
+	/* cb->args are longs: compare as stored (truncated on 32 bits). */
+	if (!dev || !cyph_is_device(dev) ||
+	    (long)((struct cyph_device *)netdev_priv(dev))->id !=
+	    cb->args[CYPH_DUMP_ID]) {
 		dev_put(dev);
+		NL_SET_ERR_MSG(cb->extack, "the device went away during the dump");
 		return ERR_PTR(-ENODEV);
 	}
 	return netdev_priv(dev);
