@@ -93,6 +93,7 @@ static void cyph_dev_uninit(struct net_device *dev)
 	cyph_tunnel_del_all(cd);
 	cyph_local_del_all(cd);
 	mutex_unlock(&cd->lock);
+	cyph_sock_stop_checks(cd);
 
 	/* The device is down: once running transmits are done, none follow. */
 	synchronize_net();
@@ -236,6 +237,7 @@ static void cyph_dev_setup(struct net_device *dev)
 	cd->dev = dev;
 	cd->id = atomic64_inc_return(&cyph_dev_ids);
 	mutex_init(&cd->lock);
+	cyph_sock_init(cd);
 	cd->generation = 1;
 	cd->cipher = CYPHONIC_CIPHER_AES_GCM;
 	cyph_tunnel_table_init(cd);

@@ -8,6 +8,7 @@
 #include <linux/cyphonic.h>
 #include <linux/hashtable.h>
 #include <linux/mutex.h>
+#include <linux/workqueue.h>
 #include <net/rtnetlink.h>
 
 #include "early.h"
@@ -44,6 +45,7 @@ struct cyph_device {
 
 	struct cyph_sock __rcu *sock4;
 	struct cyph_sock __rcu *sock6;
+	struct delayed_work sock_check;	/* socket.c: sockets taken back */
 
 	/* What user space (possibly on behalf of a LAN) can make us hold. */
 	u32 max_tunnels;	/* CYPHONIC_A_MAX_TUNNELS */
