@@ -35,7 +35,14 @@ static int cyph_dev_init(struct net_device *dev)
 	struct cyph_device *cd = netdev_priv(dev);
 	int err;
 
-	dev->tstats = netdev_alloc_pcpu_stats(struct pcpu_sw_netstats);
+	/*
+	 * Per-CPU state is charged to the creator's memory cgroup, as the
+	 * stack charges the device itself: anyone root in a user namespace
+	 * of its own may create devices, and one costs some 600 bytes per
+	 * possible CPU (a NAPI context among them) besides the counters.
+	 */
+	dev->tstats = __netdev_alloc_pcpu_stats(struct pcpu_sw_netstats,
+						GFP_KERNEL_ACCOUNT);
 	if (!dev->tstats)
 		return -ENOMEM;
 	cd->stats = cyph_stats_alloc();
@@ -43,7 +50,7 @@ static int cyph_dev_init(struct net_device *dev)
 		err = -ENOMEM;
 		goto err_tstats;
 	}
-	cd->rx_trains = alloc_percpu(struct cyph_rx_train);
+	cd->rx_trains = alloc_percpu_gfp(struct cyph_rx_train, GFP_KERNEL_ACCOUNT);
 	if (!cd->rx_trains) {
 		err = -ENOMEM;
 		goto err_stats;
@@ -86,6 +93,7 @@ static void cyph_dev_uninit(struct net_device *dev)
 	cyph_tunnel_del_all(cd);
 	cyph_local_del_all(cd);
 	mutex_unlock(&cd->lock);
+	cyph_sock_stop_checks(cd);
 
 	/* The device is down: once running transmits are done, none follow. */
 	synchronize_net();
@@ -179,6 +187,8 @@ static const struct net_device_ops cyph_netdev_ops = {
 	.ndo_get_stats64 = dev_get_tstats64,
 };
 
+static atomic64_t cyph_dev_ids = ATOMIC64_INIT(0);
+
 static void cyph_dev_setup(struct net_device *dev)
 {
 	struct cyph_device *cd = netdev_priv(dev);
@@ -225,7 +235,9 @@ static void cyph_dev_setup(struct net_device *dev)
 	dev->priv_destructor = cyph_dev_destruct;
 
 	cd->dev = dev;
+	cd->id = atomic64_inc_return(&cyph_dev_ids);
 	mutex_init(&cd->lock);
+	cyph_sock_init(cd);
 	cd->generation = 1;
 	cd->cipher = CYPHONIC_CIPHER_AES_GCM;
 	cyph_tunnel_table_init(cd);

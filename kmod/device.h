@@ -8,6 +8,7 @@
 #include <linux/cyphonic.h>
 #include <linux/hashtable.h>
 #include <linux/mutex.h>
+#include <linux/workqueue.h>
 #include <net/rtnetlink.h>
 
 #include "early.h"
@@ -32,12 +33,19 @@ struct cyph_device {
 	struct mutex lock;
 	bool dead;		/* being unregistered: refuse configuration */
 	u32 generation;		/* changes with every add/del, for dumps */
+	/*
+	 * Never the same for two devices, unlike the ifindex (`ip link add
+	 * ... index N` takes one a deleted device had): names the device
+	 * of a dump across its parts.
+	 */
+	u64 id;
 
 	u8 cipher;		/* enum cyphonic_cipher */
 	u32 workers;		/* 0: all online CPUs */
 
 	struct cyph_sock __rcu *sock4;
 	struct cyph_sock __rcu *sock6;
+	struct delayed_work sock_check;	/* socket.c: sockets taken back */
 
 	/* What user space (possibly on behalf of a LAN) can make us hold. */
 	u32 max_tunnels;	/* CYPHONIC_A_MAX_TUNNELS */

@@ -2,7 +2,8 @@
 /*
  * The "cyphonic" generic netlink family (see uapi/linux/cyphonic.h).
  *
- * Every command needs CAP_NET_ADMIN in the device's network namespace.
+ * Every command needs CAP_NET_ADMIN in the device's network namespace;
+ * a socket handed in (FD4, FD6) needs it in the socket's too (socket.c).
  * Policies are strict: the genl core rejects unknown attributes, wrong
  * lengths and out-of-range values before a handler runs. For doit commands
  * pre_doit resolves the device, takes a reference and cd->lock; post_doit
@@ -660,7 +661,8 @@ static int cyph_nl_detach_flags(struct genl_info *info, u8 *flags)
 	return 0;
 }
 
-static int cyph_nl_dev_set_socks(struct cyph_device *cd, struct genl_info *info)
+static int cyph_nl_dev_set_socks(struct cyph_device *cd, struct sk_buff *skb,
+				 struct genl_info *info)
 {
 	struct nlattr *a4 = info->attrs[CYPHONIC_A_FD4];
 	struct nlattr *a6 = info->attrs[CYPHONIC_A_FD6];
@@ -674,13 +676,13 @@ static int cyph_nl_dev_set_socks(struct cyph_device *cd, struct genl_info *info)
 
 	/* Check both before changing either, so a request applies whole. */
 	if (a4) {
-		s4 = cyph_sock_prepare(cd, nla_get_u32(a4), AF_INET, a4,
+		s4 = cyph_sock_prepare(cd, skb, nla_get_u32(a4), AF_INET, a4,
 				       info->extack);
 		if (IS_ERR(s4))
 			return PTR_ERR(s4);
 	}
 	if (a6) {
-		s6 = cyph_sock_prepare(cd, nla_get_u32(a6), AF_INET6, a6,
+		s6 = cyph_sock_prepare(cd, skb, nla_get_u32(a6), AF_INET6, a6,
 				       info->extack);
 		if (IS_ERR(s6)) {
 			cyph_sock_discard(s4);
@@ -725,7 +727,7 @@ static int cyph_nl_dev_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	err = cyph_nl_check_max(info, max_tunnels, cd->n_tunnels) ?:
 	      cyph_nl_check_max(info, max_locals, cd->n_locals) ?:
-	      cyph_nl_dev_set_socks(cd, info);
+	      cyph_nl_dev_set_socks(cd, skb, info);
 	if (err)
 		return err;
 	if (cipher) {
@@ -870,11 +872,15 @@ static int cyph_nl_tunnel_get(struct sk_buff *skb, struct genl_info *info)
 
 /*
  * Dump cursor in cb->args: [0] ifindex of the dumped device (0 before the
- * first pass), [1] objects already dumped. Objects sit on lists in
- * creation order and cb->seq is the device's generation, so a change
- * between passes is flagged with NLM_F_DUMP_INTR.
+ * first pass), [1] objects already dumped, [2] the device's id. Objects
+ * sit on lists in creation order and cb->seq is the device's generation,
+ * so a change between passes is flagged with NLM_F_DUMP_INTR. The id
+ * tells the device from another one created meanwhile with its ifindex
+ * (`ip link add ... index N`), whose generation may well be the same:
+ * the dump would otherwise go on over that device's list as if it were
+ * the rest of the first one's.
  */
-enum { CYPH_DUMP_IFINDEX, CYPH_DUMP_POS };
+enum { CYPH_DUMP_IFINDEX, CYPH_DUMP_POS, CYPH_DUMP_ID };
 
 static struct cyph_device *cyph_nl_dump_device(struct netlink_callback *cb)
 {
@@ -885,13 +891,19 @@ static struct cyph_device *cyph_nl_dump_device(struct netlink_callback *cb)
 
 	if (!cb->args[CYPH_DUMP_IFINDEX]) {
 		cd = cyph_nl_device(net, info->attrs, cb->extack);
-		if (!IS_ERR(cd))
+		if (!IS_ERR(cd)) {
 			cb->args[CYPH_DUMP_IFINDEX] = cd->dev->ifindex;
+			cb->args[CYPH_DUMP_ID] = cd->id;
+		}
 		return cd;
 	}
 	dev = dev_get_by_index(net, cb->args[CYPH_DUMP_IFINDEX]);
-	if (!dev || !cyph_is_device(dev)) {
+	/* cb->args are longs: compare as stored (truncated on 32 bits). */
+	if (!dev || !cyph_is_device(dev) ||
+	    (long)((struct cyph_device *)netdev_priv(dev))->id !=
+	    cb->args[CYPH_DUMP_ID]) {
 		dev_put(dev);
+		NL_SET_ERR_MSG(cb->extack, "the device went away during the dump");
 		return ERR_PTR(-ENODEV);
 	}
 	return netdev_priv(dev);

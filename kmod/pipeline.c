@@ -221,7 +221,8 @@ int cyph_queue_init(struct cyph_queue *q, struct cyph_device *cd,
 {
 	int cpu;
 
-	q->worker = alloc_percpu(struct cyph_worker);
+	/* Charged to the device's creator, as all its per-CPU state. */
+	q->worker = alloc_percpu_gfp(struct cyph_worker, GFP_KERNEL_ACCOUNT);
 	if (!q->worker)
 		return -ENOMEM;
 	spin_lock_init(&q->lock);

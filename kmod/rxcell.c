@@ -101,7 +101,8 @@ int cyph_rx_cells_init(struct cyph_rx_cells *rc, struct net_device *dev)
 {
 	int cpu;
 
-	rc->cells = alloc_percpu(struct cyph_rx_cell);
+	/* Charged to the device's creator, as all its per-CPU state. */
+	rc->cells = alloc_percpu_gfp(struct cyph_rx_cell, GFP_KERNEL_ACCOUNT);
 	if (!rc->cells)
 		return -ENOMEM;
 	for_each_possible_cpu(cpu) {

@@ -12,6 +12,7 @@
  * socket is put back the way it was found, for user space to go on using.
  */
 
+#include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/slab.h>
 #include <linux/udp.h>
@@ -35,6 +36,9 @@
  * for a socket whose encap_rcv is not xfrm's.
  */
 #define CYPH_UDP_ENCAP_TYPE	1
+
+/* How often a device with sockets looks whether they were taken back. */
+#define CYPH_SOCK_CHECK_INTERVAL	(5 * HZ)
 
 static bool cyph_sock_busy(struct sock *sk)
 {
@@ -106,9 +110,31 @@ static int cyph_sock_check(struct sock *sk, sa_family_t family,
 	return 0;
 }
 
+/*
+ * The socket may belong to another namespace than the device (the request
+ * reaches the device in its own). Sending and receiving for the device on
+ * it plugs that namespace into the device, hooking DATA before the
+ * socket's filters and sending past sendmsg()'s checks: only its admin may
+ * do that, as WireGuard (sockets in the namespace it was created in, which
+ * its creator administers) and l2tp (the request's namespace) ensure. A
+ * process with CAP_NET_ADMIN in a user namespace of its own could
+ * otherwise plug in any namespace it holds a socket of.
+ */
+static int cyph_sock_may_use(const struct sk_buff *req, struct sock *sk,
+			     const struct nlattr *attr,
+			     struct netlink_ext_ack *extack)
+{
+	if (netlink_ns_capable(req, sock_net(sk)->user_ns, CAP_NET_ADMIN))
+		return 0;
+	NL_SET_ERR_MSG_ATTR(extack, attr,
+			    "no CAP_NET_ADMIN in the network namespace of the socket");
+	return -EPERM;
+}
+
 /**
  * cyph_sock_prepare() - take and check a user-space socket
  * @cd: device, cd->lock held
+ * @req: the netlink request, whose sender's capabilities count
  * @fd: file descriptor in the caller's table
  * @family: AF_INET for FD4, AF_INET6 for FD6
  * @attr: the FD attribute, for error reporting
@@ -117,7 +143,8 @@ static int cyph_sock_check(struct sock *sk, sa_family_t family,
  * Return: a socket ready for cyph_sock_install(), NULL if @fd is already
  * this device's socket, or an ERR_PTR.
  */
-struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd, u32 fd,
+struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd,
+				    const struct sk_buff *req, u32 fd,
 				    sa_family_t family,
 				    const struct nlattr *attr,
 				    struct netlink_ext_ack *extack)
@@ -132,10 +159,11 @@ struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd, u32 fd,
 		NL_SET_ERR_MSG_ATTR(extack, attr, "not a socket file descriptor");
 		return ERR_PTR(err);
 	}
-	err = cyph_sock_check(sock->sk, family, attr, extack);
+	err = cyph_sock_check(sock->sk, family, attr, extack) ?:
+	      cyph_sock_may_use(req, sock->sk, attr, extack);
 	if (err)
 		goto err_put;
-	cs = kzalloc(sizeof(*cs), GFP_KERNEL);
+	cs = kzalloc(sizeof(*cs), GFP_KERNEL_ACCOUNT);
 	if (!cs) {
 		err = -ENOMEM;
 		goto err_put;
@@ -179,9 +207,31 @@ void cyph_sock_discard(struct cyph_sock *cs)
 	kfree(cs);
 }
 
+static void cyph_sock_encap_destroy(struct sock *sk);
+
 /*
- * Undo setup_udp_tunnel_sock() and give the socket back. No encap_rcv or
- * sender may be using it when the reference goes, hence synchronize_net().
+ * Whether user space took @sk back behind our back, or is closing it.
+ * Its owner may call setsockopt(UDP_ENCAP) on it at any time: that puts
+ * xfrm's encap_rcv in place of ours, and UDP_ENCAP 0 also clears the
+ * encapsulation type, after which the UDP core no longer calls our
+ * encap_destroy when the socket is closed. The device would then keep
+ * sending from a port that anyone may bind once it is closed, and its
+ * reference would keep the socket, and so its namespace with the device
+ * in it, forever (without CONFIG_XFRM only the type is cleared).
+ * SOCK_DEAD: the socket is being closed.
+ */
+static bool cyph_sock_lost(struct sock *sk)
+{
+	return sock_flag(sk, SOCK_DEAD) ||
+	       !READ_ONCE(udp_sk(sk)->encap_type) ||
+	       READ_ONCE(udp_sk(sk)->encap_rcv) != cyph_rx_encap_rcv;
+}
+
+/*
+ * Undo setup_udp_tunnel_sock() and give the socket back; the hooks only
+ * where they are still ours (a socket taken back keeps what its owner
+ * set). No encap_rcv or sender may be using it when the reference goes,
+ * hence synchronize_net().
  */
 static void cyph_sock_release(struct cyph_sock *cs)
 {
@@ -191,9 +241,12 @@ static void cyph_sock_release(struct cyph_sock *cs)
 		return;
 	sk = cs->sk;
 	lock_sock(sk);
-	WRITE_ONCE(udp_sk(sk)->encap_rcv, NULL);
-	WRITE_ONCE(udp_sk(sk)->encap_destroy, NULL);
-	WRITE_ONCE(udp_sk(sk)->encap_type, 0);
+	if (READ_ONCE(udp_sk(sk)->encap_rcv) == cyph_rx_encap_rcv) {
+		WRITE_ONCE(udp_sk(sk)->encap_rcv, NULL);
+		WRITE_ONCE(udp_sk(sk)->encap_type, 0);
+	}
+	if (READ_ONCE(udp_sk(sk)->encap_destroy) == cyph_sock_encap_destroy)
+		WRITE_ONCE(udp_sk(sk)->encap_destroy, NULL);
 	rcu_assign_sk_user_data(sk, NULL);
 	inet_dec_convert_csum(sk);
 	inet_sk(sk)->mc_loop = cs->mc_loop;
@@ -269,6 +322,48 @@ static void cyph_sock_encap_destroy(struct sock *sk)
 	dev_put(cd->dev);
 }
 
+/*
+ * No event tells us that a socket was taken back (cyph_sock_lost()): look
+ * every CYPH_SOCK_CHECK_INTERVAL while the device has sockets, deferrable
+ * so that an idle machine is not woken for it, and let go of such ones.
+ * Sends stop using them at once (cyph_sock_send()).
+ */
+static void cyph_sock_check_work(struct work_struct *work)
+{
+	struct cyph_device *cd = container_of(to_delayed_work(work),
+					      struct cyph_device, sock_check);
+	sa_family_t family;
+	struct cyph_sock *cs;
+	bool any = false;
+
+	mutex_lock(&cd->lock);
+	for (family = AF_INET; ; family = AF_INET6) {
+		cs = rcu_dereference_protected(*cyph_sock_slot(cd, family),
+					       lockdep_is_held(&cd->lock));
+		if (cs && cyph_sock_lost(cs->sk))
+			cyph_sock_detach(cd, family);
+		else if (cs)
+			any = true;
+		if (family == AF_INET6)
+			break;
+	}
+	if (any && !cd->dead)
+		queue_delayed_work(system_wq, &cd->sock_check,
+				   CYPH_SOCK_CHECK_INTERVAL);
+	mutex_unlock(&cd->lock);
+}
+
+void cyph_sock_init(struct cyph_device *cd)
+{
+	INIT_DEFERRABLE_WORK(&cd->sock_check, cyph_sock_check_work);
+}
+
+/* Device teardown, after cyph_sock_release_all(), without cd->lock. */
+void cyph_sock_stop_checks(struct cyph_device *cd)
+{
+	cancel_delayed_work_sync(&cd->sock_check);
+}
+
 /**
  * cyph_sock_install() - start receiving on a prepared socket
  * @cd: device, cd->lock held
@@ -302,6 +397,7 @@ void cyph_sock_install(struct cyph_device *cd, sa_family_t family,
 	cs->sock = NULL;
 	old = rcu_replace_pointer(*slot, cs, lockdep_is_held(&cd->lock));
 	cyph_sock_release(old);
+	queue_delayed_work(system_wq, &cd->sock_check, CYPH_SOCK_CHECK_INTERVAL);
 }
 
 void cyph_sock_release_all(struct cyph_device *cd)
@@ -482,14 +578,15 @@ int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
 	 */
 	skb->dev = NULL;
 	rcu_read_lock();
+	/* Not from a socket taken back or closed: its port may be another's. */
 	if (dst->sa.sa_family == AF_INET) {
 		cs = rcu_dereference(cd->sock4);
-		if (cs)
+		if (cs && !cyph_sock_lost(cs->sk))
 			err = cyph_send4(cd->dev, cs->sk, skb, &dst->sin, src,
 					 cache);
 	} else if (dst->sa.sa_family == AF_INET6) {
 		cs = rcu_dereference(cd->sock6);
-		if (cs)
+		if (cs && !cyph_sock_lost(cs->sk))
 			err = cyph_send6(cd->dev, cs->sk, skb, &dst->sin6, src,
 					 cache);
 	}

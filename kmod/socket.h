@@ -26,14 +26,17 @@ struct cyph_sock {
 	bool mc_loop;		/* restored on release */
 };
 
-struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd, u32 fd,
+struct cyph_sock *cyph_sock_prepare(struct cyph_device *cd,
+				    const struct sk_buff *req, u32 fd,
 				    sa_family_t family,
 				    const struct nlattr *attr,
 				    struct netlink_ext_ack *extack);
+void cyph_sock_init(struct cyph_device *cd);
 void cyph_sock_discard(struct cyph_sock *cs);
 void cyph_sock_install(struct cyph_device *cd, sa_family_t family,
 		       struct cyph_sock *cs);
 void cyph_sock_release_all(struct cyph_device *cd);
+void cyph_sock_stop_checks(struct cyph_device *cd);
 void cyph_sock_detach(struct cyph_device *cd, sa_family_t family);
 int cyph_sock_send(struct cyph_device *cd, struct sk_buff *skb,
 		   const union cyph_sockaddr *dst, struct cyph_src *src,

@@ -66,6 +66,22 @@ t_end() {
 	[ "$_t_fail" -eq 0 ] && exit $KSFT_PASS
 	exit $KSFT_FAIL
 }
+# t_tool NAME CMD...: run a TAP-printing test tool and merge its lines as
+# "NAME: ..." (its comments passed on), then its exit status.
+t_tool() {
+	local name=$1 out rc line
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*) t_ok "$name: ${line#ok [0-9] - }" ;;
+		"not ok "*) t_fail "$name: ${line#not ok [0-9] - }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done <<< "$out"
+	t_expect "$name exit status" "$rc" -eq 0
+}
 # t_abort WHY: fail and stop here (a broken setup is a failure, not a skip).
 t_abort() {
 	t_fail "$1"

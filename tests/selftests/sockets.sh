@@ -1,12 +1,13 @@
 #!/bin/bash
 # The kernel's hold on its UDP sockets follows user space: when the
 # process keeping them (here cyphctl's socket holder) dies, the device
-# stops using them and counts what it cannot send; `cyphctl set detach`
-# gives them back explicitly; and deleting a namespace with a device
+# stops using them and counts what it cannot send, also when the owner
+# took a socket back (setsockopt UDP_ENCAP) before closing it; `cyphctl
+# set detach` gives them back explicitly; and deleting a namespace with a device
 # inside frees the device (no `ip link del` first), so rmmod afterwards
 # has nothing left to clean up.
 . "$(dirname "$0")/lib.sh"
-need ip cyphctl ping rmmod modprobe
+need ip cyphctl ping rmmod modprobe nl_encapreset
 t_begin
 trap topo_down EXIT
 
@@ -53,6 +54,19 @@ t_expect "no socket after detach" "$(port4 $NS_A)" -eq 0
 t_check "the holder exits once the kernel let go" wait_until 10 no_holder $NS_A
 t_check "reattach" ina cyphctl set cyph0 listen-port $PORT_A
 t_check "the tunnel works after reattaching" ina ping -c 2 -i 0.2 -W 5 $VB4
+
+# 2b. The owner takes a socket back behind the device's back
+# (setsockopt UDP_ENCAP 0: the UDP core then no longer calls the device's
+# encap_destroy) and closes it: the device must let go all the same, or it
+# keeps sending from a port anyone may bind now, and its reference pins
+# the socket's namespace (and the device) forever.
+PORT_R=$((PORT_A + 50))
+t_tool nl_encapreset ina nl_encapreset cyph0 $PORT_R
+t_check "A's device lets go of a socket taken back and closed" wait_until 15 port4_is $NS_A 0
+t_check "detach the rest" ina cyphctl set cyph0 detach all
+t_check "the holder exits" wait_until 10 no_holder $NS_A
+t_check "reattach after the taken socket" ina cyphctl set cyph0 listen-port $PORT_A
+t_check "the tunnel works after that" ina ping -c 2 -i 0.2 -W 5 $VB4
 
 # 3. Namespaces deleted with their devices inside.
 marker="sockets: netns del $$ $(date +%s%N)"

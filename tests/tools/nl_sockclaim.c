@@ -3,14 +3,23 @@
  * nl_sockclaim DEV1 DEV2: one UDP socket may serve one cyphonic device
  * only. Hands a bound AF_INET socket to DEV1 (accepted), then the same fd
  * to DEV2 (must fail with EBUSY and an extack message), then to DEV1 again
- * (accepted: it is already DEV1's). Prints TAP.
+ * (accepted: it is already DEV1's).
+ *
+ * Then, in a child with a user and network namespace of its own (root
+ * there, nothing outside): a device of its own accepts a socket of its own
+ * namespace, but refuses one it brought from ours (EPERM and an extack
+ * message), since it has no CAP_NET_ADMIN over our namespace. Prints TAP.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <linux/netlink.h>
@@ -77,11 +86,85 @@ static int dev_set_fd(struct nl_sock *sk, int family, const char *dev, int fd)
 	return ret;
 }
 
+static int open_genl(struct nl_sock **skp)
+{
+	struct nl_sock *sk = nl_socket_alloc();
+	int family, one = 1;
+
+	if (!sk || genl_connect(sk) ||
+	    setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		       &one, sizeof(one)) ||
+	    (family = genl_ctrl_resolve(sk, CYPHONIC_GENL_NAME)) < 0) {
+		if (sk)
+			nl_socket_free(sk);
+		return -1;
+	}
+	*skp = sk;
+	return family;
+}
+
+static int bound_udp4(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static int write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n = -1;
+
+	if (fd >= 0) {
+		n = write(fd, s, strlen(s));
+		close(fd);
+	}
+	return n == (ssize_t)strlen(s) ? 0 : -1;
+}
+
+/*
+ * In a new user and network namespace, root there only: tests 4 and 5.
+ * @foreign: a bound socket of the parent's namespace. Returns failures.
+ */
+static int userns_child(int foreign)
+{
+	struct nl_sock *sk;
+	int family, own, r, fails = 0;
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNET) ||
+	    write_file("/proc/self/setgroups", "deny") ||
+	    write_file("/proc/self/uid_map", "0 0 1") ||
+	    write_file("/proc/self/gid_map", "0 0 1") ||
+	    system("ip link add cyphu type cyphonic") != 0 ||
+	    (family = open_genl(&sk)) < 0 || (own = bound_udp4()) < 0) {
+		printf("not ok 4 - a user namespace with a device of its own: setup failed\n");
+		printf("not ok 5 - # SKIP no setup\n");
+		return 2;
+	}
+	r = dev_set_fd(sk, family, "cyphu", own);
+	fails += r != 0;
+	printf("%s 4 - a device in a user's own namespace accepts a socket of that namespace (%s)\n",
+	       r ? "not ok" : "ok", r ? strerror(-r) : "ok");
+	r = dev_set_fd(sk, family, "cyphu", foreign);
+	fails += r != -EPERM || !extack[0];
+	printf("%s 5 - it refuses a socket of a namespace the user does not administer with EPERM and a message (%s: %s)\n",
+	       r == -EPERM && extack[0] ? "ok" : "not ok",
+	       r ? strerror(-r) : "accepted", extack[0] ? extack : "no extack");
+	nl_socket_free(sk);
+	return fails;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct nl_sock *sk;
-	int family, fd, one = 1, r, fails = 0;
+	int family, fd, one = 1, r, fails = 0, status;
+	pid_t pid;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: nl_sockclaim DEV1 DEV2\n");
@@ -114,7 +197,24 @@ int main(int argc, char **argv)
 	fails += r != 0;
 	printf("%s 3 - %s accepts its own socket again (%s)\n", r ? "not ok" : "ok",
 	       argv[1], r ? strerror(-r) : "ok");
-	printf("1..3\n");
+	close(fd);
+
+	fd = bound_udp4();
+	if (fd < 0) {
+		perror("nl_sockclaim: socket");
+		return 1;
+	}
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		r = userns_child(fd);
+		fflush(stdout);
+		_exit(r);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		fails++;
+	printf("1..5\n");
 	close(fd);
 	nl_socket_free(sk);
 	return fails ? 1 : 0;

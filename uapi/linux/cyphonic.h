@@ -58,6 +58,8 @@
  *           user space keeps it open: when the last descriptor is closed
  *           (or its owner dies) the device lets go of it and stops sending
  *           on that family (TX_DROP_NO_SOCKET) until it gets a new one.
+ *           The caller needs CAP_NET_ADMIN in the socket's network
+ *           namespace too (-EPERM), which may differ from the device's.
  *   FD6     the same for an AF_INET6 (IPV6_V6ONLY) socket.
  *   DETACH  u8, CYPHONIC_DETACH_F_*: give the IPv4 and/or IPv6 socket
  *           back to user space (the kernel stops using it). Not together
