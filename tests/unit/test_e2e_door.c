@@ -333,6 +333,17 @@ static void test_limits(void)
 		e2e_ctx_free(ck);
 	}
 
+	/* a source longer than a session keeps is refused, key or not */
+	{
+		char longsrc[E2E_SRC_MAX + 8];
+
+		memset(longsrc, 'L', sizeof(longsrc));
+		r = e2e_accept(cb, ch, chlen, longsrc, sizeof(longsrc), 0x81, NULL, t0, &s[0],
+			       reply, &rlen);
+		TAP_CHECK(r == E2E_DROP_MALFORMED && !s[0], "a source over E2E_SRC_MAX: refused (%s)",
+			  e2e_result_name(r));
+	}
+
 	/* half-open limit */
 	r = e2e_accept(cb, ch, chlen, "T1", 2, 0x71, NULL, t0, &s[1], reply, &rlen);
 	r = e2e_accept(cb, ch, chlen, "T2", 2, 0x72, NULL, t0, &s[2], reply, &rlen);
@@ -358,7 +369,8 @@ static void test_limits(void)
 	e2e_hdr_put(junk, 0x62, 0);
 	TAP_CHECK(s[2] && e2e_session_input(s[2], junk, sizeof(junk), t0) == E2E_DROP_MALFORMED,
 		  "a datagram from another sender index is dropped by the session");
-	TAP_CHECK(e2e_ctx_stats(cb)->results[E2E_DROP_MALFORMED] == 3,
+	/* three here, and the source over E2E_SRC_MAX above */
+	TAP_CHECK(e2e_ctx_stats(cb)->results[E2E_DROP_MALFORMED] == 4,
 		  "malformed drops counted (%llu)",
 		  (unsigned long long)e2e_ctx_stats(cb)->results[E2E_DROP_MALFORMED]);
 	for (int i = 0; i < 4; i++)

@@ -52,11 +52,13 @@
  * DNS queries (packets to port 53) a LAN device may send the adapter per
  * second, twice that in a burst: every LAN query reaches the daemon's
  * responder from dnsmasq, one source there, whose own budget (200/s) one
- * device could otherwise spend for all. DNS_MACS bounds the set of
+ * device could otherwise spend for all. The MACs not admitted yet share
+ * one bucket, since a device may copy any listed MAC it sees on the
+ * LAN. DNS_MACS bounds the set of
  * buckets; only listed devices' MACs get one.
  */
 #define DNS_RATE 20
-#define DNS_MACS 4096
+#define DNS_MACS 65536		/* as many as an adapter may list (nodestate) */
 
 static const char *const reasons[] = { "unknown_mac", "spoofed_source", "to_adapter",
 				       "not_admitted", "dns_rate", "wrong_port" };
@@ -278,6 +280,8 @@ static void ruleset(const struct cyd_adapter *a, FILE *f)
 		 * "established" after its first answer */
 		"    meta l4proto { tcp, udp } th dport 53 ether saddr != @macs "
 		"ether saddr != @pending counter name unknown_mac drop\n"
+		"    meta l4proto { tcp, udp } th dport 53 ether saddr @pending "
+		"limit rate over %d/second burst %d packets counter name dns_rate drop\n"
 		"    meta l4proto { tcp, udp } th dport 53 update @dns { ether saddr "
 		"limit rate over %d/second burst %d packets } counter name dns_rate drop\n"
 		"    ct state established,related accept\n"
@@ -291,7 +295,8 @@ static void ruleset(const struct cyd_adapter *a, FILE *f)
 		"    type nat hook prerouting priority dstnat - 10; policy accept;\n"
 		"%s"
 		"  }\n"
-		"}\n", DNS_MACS, lan, lan, DNS_RATE, 2 * DNS_RATE, portal, redirect);
+		"}\n", DNS_MACS, lan, lan, DNS_RATE, 2 * DNS_RATE, DNS_RATE, 2 * DNS_RATE, portal,
+		redirect);
 	if (!cyd_adapter_port_bridge())
 		return;
 	/* before the bridge learns from the frame: a copied MAC moves nothing */

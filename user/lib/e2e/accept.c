@@ -88,6 +88,9 @@ enum e2e_result e2e_accept(struct e2e_ctx *ctx, const uint8_t *dgram, size_t len
 	*out = NULL;
 	if (reply_len)
 		*reply_len = 0;
+	/* s->src holds E2E_SRC_MAX bytes; under load the budget sees a key, not src */
+	if (srclen > E2E_SRC_MAX)
+		return drop(ctx, E2E_DROP_MALFORMED);
 	if (!e2e_hdr_parse(dgram, len, &h) || !h.sender || !local_index)
 		return drop(ctx, E2E_DROP_MALFORMED);
 	if (!e2e_is_client_hello(dgram, len))
