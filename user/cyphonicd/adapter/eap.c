@@ -236,17 +236,6 @@ static void started(struct cyd_child *c, void *arg)
 						 on_attach, NULL);
 }
 
-static int parse_mac(const char *s, uint8_t mac[6])
-{
-	unsigned int b[6];
-
-	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
-		return -1;
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
-	return 0;
-}
-
 /*
  * One event: "<LEVEL>NAME ARGS"; the ones this file follows, others
  * ignored. An authorization is passed on once hostapd has said which
@@ -277,7 +266,7 @@ static void event(struct cyd_adapter *a, char *msg)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t n = strlen(names[i].name);
 
-		if (strncmp(p, names[i].name, n) || parse_mac(p + n, mac))
+		if (strncmp(p, names[i].name, n) || cyd_hostapd_mac_parse(p + n, mac))
 			continue;
 		if (names[i].counted)
 			cyph_counter_inc(eap.events[names[i].ev]);

@@ -121,6 +121,8 @@ void cyd_adapter_eap_event(struct cyd_adapter *a, const uint8_t mac[6], int ev,
  * authorized, and the identity authenticated ("" if none, or longer than
  * idlen). -1 when reply is no such answer.
  */
+/* sta.c: "xx:xx:xx:xx:xx:xx" at the start of s (hostapd's events and answers). */
+int cyd_hostapd_mac_parse(const char *s, uint8_t mac[6]);
 int cyd_hostapd_sta_parse(const char *reply, uint8_t mac[6], bool *authorized, char *identity,
 			  size_t idlen);
 /* eap.c: hostapd ends the station's session: another identity than its node's. */

@@ -28,19 +28,26 @@ static const char *value_of(const char *text, const char *key, size_t *len)
 	return p;
 }
 
+int cyd_hostapd_mac_parse(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return 0;
+}
+
 int cyd_hostapd_sta_parse(const char *reply, uint8_t mac[6], bool *authorized, char *identity,
 			  size_t idlen)
 {
-	unsigned int b[6];
 	const char *v;
 	size_t len;
-	char c;
 
-	if (sscanf(reply, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-		   &c) != 7 || c != '\n')
-		return -1;	/* "FAIL", "OK" or another command's answer */
-	for (int i = 0; i < 6; i++)
-		mac[i] = (uint8_t)b[i];
+	/* "xx:xx:xx:xx:xx:xx\n...": not "FAIL", "OK" or another command's answer */
+	if (strlen(reply) < 18 || reply[17] != '\n' || cyd_hostapd_mac_parse(reply, mac))
+		return -1;
 	v = value_of(reply, "flags", &len);
 	*authorized = v && memmem(v, len, "[AUTHORIZED]", 12);
 	identity[0] = '\0';
